@@ -1,0 +1,85 @@
+"""Canonical web addresses, so two spellings of one address are one resource.
+
+The rules are those feed readers and link aggregators converge on: lowercase
+scheme and host, IDNA host, no fragment, no default port, no tracking
+parameters, and an explicit "/" for an empty path. Query parameters that are
+kept keep their order: some sites care about it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_TRACKING_PREFIXES = ("utm_", "mtm_", "pk_")
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "ref_src",
+        "s_cid",
+        "spm",
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class InvalidAddress(ValueError):
+    """The text is not an absolute http(s) address."""
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _TRACKING_PARAMS or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def canonical_url(address: str) -> str:
+    """Return the canonical spelling of an absolute http(s) address.
+
+    Raises InvalidAddress for anything else (relative paths, other schemes,
+    missing host), so callers can turn it into a field error.
+    """
+    text = (address or "").strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidAddress(f"{text!r} is not a valid address: {exc}") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise InvalidAddress(f"{text!r} is not an http(s) address.")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise InvalidAddress(f"{text!r} has no host.")
+    try:
+        host = host.encode("idna").decode("ascii").lower() if not host.isascii() else host.lower()
+    except UnicodeError as exc:
+        raise InvalidAddress(f"{text!r} has an invalid host name.") from exc
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host
+    if parts.username or parts.password:
+        raise InvalidAddress(f"{text!r} carries credentials; remove the user name and password.")
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{host}:{port}"
+    query_pairs = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not _is_tracking(name)
+    ]
+    query = urlencode(query_pairs, doseq=True)
+    path = parts.path or "/"
+    return urlunsplit((scheme, netloc, path, query, ""))

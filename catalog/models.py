@@ -1,0 +1,187 @@
+"""Catalog data: resources, their taxonomy (tags, authors, security areas) and learning paths."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.text import slugify
+
+from catalog.addresses import canonical_url
+
+
+class Stage(models.TextChoices):
+    """The seed's three parts: basics first, then production, then security."""
+
+    GETTING_STARTED = "getting-started", "Getting started"
+    PRODUCTION_READY = "production-ready", "Production-ready"
+    SECURITY = "security", "Security"
+
+
+class Kind(models.TextChoices):
+    ARTICLE = "article", "Article"
+    BOOK = "book", "Book"
+    TOOL = "tool", "Tool"
+    TALK = "talk", "Talk or slides"
+    TUTORIAL = "tutorial", "Tutorial"
+    DOCS = "docs", "Official docs"
+    COURSE = "course", "Course"
+    VIDEO = "video", "Video"
+    REPOSITORY = "repository", "Repository"
+    PAPER = "paper", "Paper or whitepaper"
+    SERIES = "series", "Article series"
+    PLATFORM = "platform", "Hands-on platform"
+
+
+class Difficulty(models.IntegerChoices):
+    BEGINNER = 1, "Beginner"
+    INTERMEDIATE = 2, "Intermediate"
+    ADVANCED = 3, "Advanced"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Origin(models.TextChoices):
+    CURATED = "curated", "Curated"
+    FEED = "feed", "Feed entry"
+
+
+class Tag(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Author(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    homepage = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SecurityArea(models.Model):
+    """One area of Kubernetes security a learner can focus on (RBAC, network policy…)."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=80)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Resource(models.Model):
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=120, unique=True)
+    # Canonical form (see catalog.addresses); NULL when a curator has no certain address yet,
+    # so several resources may lack one while any real address stays unique.
+    url = models.URLField("address", max_length=2000, null=True, blank=True, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ARTICLE)
+    summary = models.TextField(blank=True, help_text="Plain text, shown in lists.")
+    content_html = models.TextField(
+        blank=True, help_text="Sanitised HTML excerpt (feed entries only)."
+    )
+    authors = models.ManyToManyField(Author, blank=True, related_name="resources")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="resources")
+    security_areas = models.ManyToManyField(SecurityArea, blank=True, related_name="resources")
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.GETTING_STARTED)
+    difficulty = models.PositiveSmallIntegerField(
+        choices=Difficulty.choices, default=Difficulty.BEGINNER
+    )
+    estimated_minutes = models.PositiveIntegerField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.CURATED)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        indexes = [models.Index(fields=["status", "stage"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(difficulty__gte=1) & Q(difficulty__lte=3), name="resource_difficulty_1_3"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # Data rules every writer (admin, API, seed loader, poller) must share: one spelling
+        # per address, and a slug for every row.
+        self.url = canonical_url(self.url) if self.url else None
+        if not self.slug:
+            self.slug = self._unique_slug()
+        super().save(*args, **kwargs)
+
+    def _unique_slug(self) -> str:
+        base = slugify(self.title)[:100] or "resource"
+        candidate, suffix = base, 2
+        while Resource.objects.filter(slug=candidate).exclude(pk=self.pk).exists():
+            candidate, suffix = f"{base}-{suffix}", suffix + 1
+        return candidate
+
+    @property
+    def needs_link(self) -> bool:
+        return not self.url
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == Status.APPROVED
+
+
+class LearningPath(models.Model):
+    """An ordered route through the catalog; the seed post is the first one."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    resources = models.ManyToManyField(Resource, through="PathStep", related_name="paths")
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PathStep(models.Model):
+    path = models.ForeignKey(LearningPath, on_delete=models.CASCADE, related_name="steps")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="path_steps")
+    position = models.PositiveIntegerField(help_text="1 is the first step.")
+    note = models.CharField(max_length=300, blank=True, help_text="Why this step, in one line.")
+
+    class Meta:
+        ordering = ["path", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["path", "position"], name="pathstep_unique_position"),
+            models.UniqueConstraint(fields=["path", "resource"], name="pathstep_unique_resource"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="pathstep_position_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path.slug} #{self.position}: {self.resource.title}"

@@ -1,0 +1,60 @@
+"""Read-side queries for the catalog. Other apps (the recommender) read the catalog here."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, QuerySet
+
+from catalog.models import LearningPath, PathStep, Resource, Status
+
+CURATORS_GROUP = "curators"
+
+
+def user_is_curator(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """Curators are staff or members of the `curators` group."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    return user.groups.filter(name=CURATORS_GROUP).exists()  # type: ignore[attr-defined]
+
+
+def resource_list(*, user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Resource]:
+    """Resources this user may see, with everything a list page shows prefetched.
+
+    Everyone sees approved resources; curators also see pending and rejected ones.
+    """
+    queryset = Resource.objects.prefetch_related(
+        "tags",
+        "authors",
+        "security_areas",
+        Prefetch("path_steps", queryset=PathStep.objects.select_related("path")),
+    )
+    if not user_is_curator(user):
+        queryset = queryset.filter(status=Status.APPROVED)
+    return queryset
+
+
+def approved_resources() -> QuerySet[Resource]:
+    return Resource.objects.filter(status=Status.APPROVED)
+
+
+def path_list(*, user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[LearningPath]:
+    """Learning paths with their ordered steps; non-curators only see approved steps."""
+    steps = PathStep.objects.select_related("resource").order_by("position")
+    if not user_is_curator(user):
+        steps = steps.filter(resource__status=Status.APPROVED)
+    return LearningPath.objects.prefetch_related(Prefetch("steps", queryset=steps))
+
+
+def path_next_step(*, path: LearningPath, resource: Resource) -> PathStep | None:
+    """The step that comes after `resource` on `path`, or None at the end (or off the path)."""
+    current = PathStep.objects.filter(path=path, resource=resource).first()
+    if current is None:
+        return None
+    return (
+        PathStep.objects.filter(path=path, position__gt=current.position)
+        .select_related("resource")
+        .order_by("position")
+        .first()
+    )

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from catalog.addresses import InvalidAddress
+from catalog.models import Author, LearningPath, PathStep, Resource, SecurityArea, Tag
+from catalog.services import address_normalise, address_owner
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["slug", "name"]
+
+
+class AuthorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Author
+        fields = ["slug", "name", "homepage"]
+
+
+class SecurityAreaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SecurityArea
+        fields = ["slug", "name", "description"]
+
+
+class PathPlacementSerializer(serializers.ModelSerializer):
+    path = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = PathStep
+        fields = ["path", "position"]
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    """What readers get: taxonomy expanded to slug + name."""
+
+    tags = TagSerializer(many=True, read_only=True)
+    authors = AuthorSerializer(many=True, read_only=True)
+    security_areas = SecurityAreaSerializer(many=True, read_only=True)
+    path_steps = PathPlacementSerializer(many=True, read_only=True)
+    needs_link = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Resource
+        fields = [
+            "id",
+            "slug",
+            "title",
+            "url",
+            "needs_link",
+            "kind",
+            "summary",
+            "authors",
+            "tags",
+            "stage",
+            "difficulty",
+            "security_areas",
+            "estimated_minutes",
+            "published_at",
+            "status",
+            "origin",
+            "path_steps",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ResourceWriteSerializer(serializers.ModelSerializer):
+    """What curators send: taxonomy by slug. Status changes go through approve/reject."""
+
+    url = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, allow_null=True,
+        help_text="Absolute http(s) address; stored in canonical form. Empty when not known yet.",
+    )
+    tags = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Tag.objects.all(), many=True, required=False
+    )
+    authors = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Author.objects.all(), many=True, required=False
+    )
+    security_areas = serializers.SlugRelatedField(
+        slug_field="slug", queryset=SecurityArea.objects.all(), many=True, required=False
+    )
+    estimated_minutes = serializers.IntegerField(
+        min_value=1, max_value=100_000, required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Resource
+        fields = [
+            "title",
+            "url",
+            "kind",
+            "summary",
+            "authors",
+            "tags",
+            "stage",
+            "difficulty",
+            "security_areas",
+            "estimated_minutes",
+            "published_at",
+        ]
+
+    def validate_title(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("A title cannot be blank.")
+        return value.strip()
+
+    def validate_url(self, value: str | None) -> str | None:
+        try:
+            canonical = address_normalise(value)
+        except InvalidAddress as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        if canonical and len(canonical) > 2000:
+            raise serializers.ValidationError("The address is longer than 2000 characters.")
+        owner = address_owner(canonical, exclude_pk=getattr(self.instance, "pk", None))
+        if owner is not None:
+            raise serializers.ValidationError(
+                f"Resource {owner.pk} (“{owner.title}”) already has this address."
+            )
+        return canonical
+
+
+class PathStepResourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Resource
+        fields = ["id", "slug", "title", "url", "kind", "stage", "estimated_minutes"]
+
+
+class PathStepSerializer(serializers.ModelSerializer):
+    resource = PathStepResourceSerializer(read_only=True)
+
+    class Meta:
+        model = PathStep
+        fields = ["position", "note", "resource"]
+
+
+class LearningPathSerializer(serializers.ModelSerializer):
+    steps = PathStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = LearningPath
+        fields = ["slug", "title", "description", "steps"]
+
+
+class CurationResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()

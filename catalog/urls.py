@@ -1,0 +1,12 @@
+from rest_framework.routers import DefaultRouter
+
+from catalog import views
+
+router = DefaultRouter()
+router.register("resources", views.ResourceViewSet, basename="resource")
+router.register("tags", views.TagViewSet, basename="tag")
+router.register("authors", views.AuthorViewSet, basename="author")
+router.register("security-areas", views.SecurityAreaViewSet, basename="securityarea")
+router.register("paths", views.LearningPathViewSet, basename="path")
+
+urlpatterns = router.urls

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from catalog import selectors, services
+from catalog.addresses import InvalidAddress
+from catalog.filters import ResourceFilter
+from catalog.models import Author, SecurityArea, Tag
+from catalog.serializers import (
+    AuthorSerializer,
+    LearningPathSerializer,
+    ResourceSerializer,
+    ResourceWriteSerializer,
+    SecurityAreaSerializer,
+    TagSerializer,
+)
+from kubelearn.api import IsCurator, IsCuratorOrReadOnly
+
+_WRITE_ERRORS = {
+    400: OpenApiResponse(description="Invalid fields, with a message per field."),
+    401: OpenApiResponse(description="Not signed in."),
+    403: OpenApiResponse(description="Signed in, but not a curator."),
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List resources",
+        description="Approved resources for everyone; curators also see pending and rejected.",
+    ),
+    retrieve=extend_schema(summary="One resource", responses={200: ResourceSerializer, 404: None}),
+    create=extend_schema(
+        summary="Add a resource (curators)",
+        request=ResourceWriteSerializer,
+        responses={201: ResourceSerializer, **_WRITE_ERRORS},
+    ),
+    update=extend_schema(
+        summary="Replace a resource (curators)",
+        request=ResourceWriteSerializer,
+        responses={200: ResourceSerializer, 404: None, **_WRITE_ERRORS},
+    ),
+    partial_update=extend_schema(
+        summary="Edit a resource (curators)",
+        request=ResourceWriteSerializer,
+        responses={200: ResourceSerializer, 404: None, **_WRITE_ERRORS},
+    ),
+    destroy=extend_schema(
+        summary="Delete a resource (curators)",
+        responses={204: None, 404: None, 401: _WRITE_ERRORS[401], 403: _WRITE_ERRORS[403]},
+    ),
+)
+class ResourceViewSet(viewsets.ModelViewSet):
+    serializer_class = ResourceSerializer
+    permission_classes = [IsCuratorOrReadOnly]
+    filterset_class = ResourceFilter
+    search_fields = ["title", "summary", "tags__name", "tags__slug"]
+    ordering_fields = ["title", "published_at", "created_at", "difficulty", "estimated_minutes"]
+    ordering = ["title", "id"]
+
+    def get_queryset(self):
+        return selectors.resource_list(user=self.request.user)
+
+    def _save(self, request: Request, *, instance, partial: bool) -> Response:
+        serializer = ResourceWriteSerializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        try:
+            resource = services.resource_save(
+                resource=instance, fields=dict(serializer.validated_data), by=request.user
+            )
+        except services.DuplicateAddress as exc:
+            raise ValidationError({"url": [str(exc)]}) from exc
+        except InvalidAddress as exc:
+            raise ValidationError({"url": [str(exc)]}) from exc
+        resource = self.get_queryset().get(pk=resource.pk)
+        code = status.HTTP_201_CREATED if instance is None else status.HTTP_200_OK
+        return Response(ResourceSerializer(resource).data, status=code)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        return self._save(request, instance=None, partial=False)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        return self._save(request, instance=self.get_object(), partial=kwargs.get("partial", False))
+
+    def perform_destroy(self, instance) -> None:
+        services.resource_delete(resource=instance, by=self.request.user)
+
+    @extend_schema(
+        summary="Approve a resource (curators)",
+        request=None,
+        responses={200: ResourceSerializer, 404: None, 401: _WRITE_ERRORS[401], 403: _WRITE_ERRORS[403]},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsCurator])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        resource = services.resource_approve(resource=self.get_object(), by=request.user)
+        return Response(ResourceSerializer(self.get_queryset().get(pk=resource.pk)).data)
+
+    @extend_schema(
+        summary="Reject a resource (curators)",
+        request=None,
+        responses={200: ResourceSerializer, 404: None, 401: _WRITE_ERRORS[401], 403: _WRITE_ERRORS[403]},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsCurator])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        resource = services.resource_reject(resource=self.get_object(), by=request.user)
+        return Response(ResourceSerializer(self.get_queryset().get(pk=resource.pk)).data)
+
+
+class _TaxonomyViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsCuratorOrReadOnly]
+    lookup_field = "slug"
+    search_fields = ["name", "slug"]
+    ordering_fields = ["name", "slug"]
+    ordering = ["name"]
+
+
+@extend_schema_view(list=extend_schema(summary="List tags"))
+class TagViewSet(_TaxonomyViewSet):
+    queryset = Tag.objects.all()
+    serializer_class = TagSerializer
+
+
+@extend_schema_view(list=extend_schema(summary="List authors"))
+class AuthorViewSet(_TaxonomyViewSet):
+    queryset = Author.objects.all()
+    serializer_class = AuthorSerializer
+
+
+@extend_schema_view(list=extend_schema(summary="List security areas"))
+class SecurityAreaViewSet(_TaxonomyViewSet):
+    queryset = SecurityArea.objects.all()
+    serializer_class = SecurityAreaSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List learning paths with their ordered steps"),
+    retrieve=extend_schema(summary="One learning path with its ordered steps"),
+)
+class LearningPathViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = LearningPathSerializer
+    lookup_field = "slug"
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.path_list(user=self.request.user)

@@ -1,0 +1,106 @@
+"""Learner accounts: registration and token sign-in for API clients."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model, password_validation
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
+from rest_framework.views import APIView
+
+User = get_user_model()
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.RegexField(
+        r"^[\w.@+-]+\Z",
+        max_length=150,
+        error_messages={"invalid": "Use letters, digits and @/./+/-/_ only."},
+    )
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+    def validate_username(self, value: str) -> str:
+        if User.objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError("This username is taken.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        candidate = User(username=attrs["username"], email=attrs.get("email", ""))
+        try:
+            password_validation.validate_password(attrs["password"], user=candidate)
+        except Exception as exc:  # django.core.exceptions.ValidationError
+            raise serializers.ValidationError({"password": list(getattr(exc, "messages", [str(exc)]))})
+        return attrs
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    username = serializers.CharField()
+
+
+def account_register(*, username: str, password: str, email: str = "") -> tuple[object, Token]:
+    """Create a learner account and its API token in one transaction."""
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, password=password, email=email)
+        token = Token.objects.create(user=user)
+    return user, token
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "auth"
+
+    @extend_schema(
+        summary="Create a learner account",
+        request=RegisterSerializer,
+        responses={
+            201: TokenResponseSerializer,
+            400: OpenApiResponse(description="Invalid username or password, per field."),
+            429: OpenApiResponse(description="Too many attempts; retry later."),
+        },
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            user, token = account_register(
+                username=data["username"], password=data["password"], email=data.get("email", "")
+            )
+        except IntegrityError:
+            # Two registrations for one name raced past validation.
+            raise serializers.ValidationError({"username": ["This username is taken."]}) from None
+        return Response(
+            {"token": token.key, "username": user.username}, status=status.HTTP_201_CREATED
+        )
+
+
+class TokenView(ObtainAuthToken):
+    throttle_scope = "auth"
+    # ObtainAuthToken ships with no throttling at all; sign-in is the brute-force target.
+    throttle_classes = [ScopedRateThrottle, AnonRateThrottle]
+
+    @extend_schema(
+        summary="Exchange username and password for an API token",
+        responses={
+            200: TokenResponseSerializer,
+            400: OpenApiResponse(description="Wrong credentials or missing fields."),
+            429: OpenApiResponse(description="Too many attempts; retry later."),
+        },
+        auth=[],
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key, "username": user.username})

@@ -1,0 +1,11 @@
+"""The Celery app, in the standard Celery-with-Django shape."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kubelearn.settings")
+
+app = Celery("kubelearn")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

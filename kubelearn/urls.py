@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from kubelearn.accounts import RegisterView, TokenView
+
+admin.site.site_header = "kubelearn curation"
+admin.site.site_title = "kubelearn"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/api/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/auth/register/", RegisterView.as_view(), name="auth-register"),
+    path("api/auth/token/", TokenView.as_view(), name="auth-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api-auth/", include("rest_framework.urls")),
+    path("api/", include("recommender.urls")),
+    path("api/", include("catalog.urls")),
+]

@@ -1,0 +1,47 @@
+import pytest
+
+from catalog.addresses import InvalidAddress, canonical_url
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        ("HTTPS://Kubernetes.IO/docs/", "https://kubernetes.io/docs/"),
+        ("https://kubernetes.io:443/docs/", "https://kubernetes.io/docs/"),
+        ("http://example.org:80/a", "http://example.org/a"),
+        ("https://example.org/a#section-2", "https://example.org/a"),
+        ("https://example.org", "https://example.org/"),
+        ("https://example.org/a?utm_source=x&utm_medium=y&id=3", "https://example.org/a?id=3"),
+        ("https://example.org/a?fbclid=abc&gclid=def", "https://example.org/a"),
+        ("https://example.org/a?b=2&a=1", "https://example.org/a?b=2&a=1"),
+        ("  https://example.org/a  ", "https://example.org/a"),
+        ("https://bücher.example/", "https://xn--bcher-kva.example/"),
+        ("https://example.org:8443/x", "https://example.org:8443/x"),
+    ],
+)
+def test_canonical_url_gives_one_spelling(spelling, canonical):
+    assert canonical_url(spelling) == canonical
+
+
+def test_two_spellings_of_one_address_are_equal():
+    assert canonical_url("HTTPS://Example.org:443/p?utm_campaign=z#top") == canonical_url(
+        "https://example.org/p"
+    )
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "",
+        "not a url",
+        "/relative/path",
+        "ftp://example.org/file",
+        "javascript:alert(1)",
+        "https://",
+        "https://user:pass@example.org/",
+        "https://example.org:99999/",
+    ],
+)
+def test_canonical_url_rejects_what_is_not_an_http_address(garbage):
+    with pytest.raises(InvalidAddress):
+        canonical_url(garbage)

@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Resource, Stage, Status
+from tests.factories import (
+    AuthorFactory,
+    LearningPathFactory,
+    PathStepFactory,
+    ResourceFactory,
+    SecurityAreaFactory,
+    TagFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/resources/"
+
+
+def titles(response) -> list[str]:
+    return [row["title"] for row in response.json()["results"]]
+
+
+def test_anyone_reads_approved_resources(api):
+    ResourceFactory(title="Approved one")
+    response = api.get(LIST)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert titles(response) == ["Approved one"]
+
+
+def test_pending_and_rejected_resources_are_hidden_from_learners(api, alice_api):
+    ResourceFactory(title="Public")
+    pending = ResourceFactory(title="Pending", status=Status.PENDING)
+    ResourceFactory(title="Rejected", status=Status.REJECTED)
+    assert titles(api.get(LIST)) == ["Public"]
+    assert titles(alice_api.get(LIST)) == ["Public"]
+    assert api.get(f"{LIST}{pending.pk}/").status_code == 404
+
+
+def test_curators_see_every_status(curator_api):
+    ResourceFactory(title="Public")
+    ResourceFactory(title="Pending", status=Status.PENDING)
+    ResourceFactory(title="Rejected", status=Status.REJECTED)
+    assert titles(curator_api.get(LIST)) == ["Pending", "Public", "Rejected"]
+    assert titles(curator_api.get(LIST, {"status": "pending"})) == ["Pending"]
+
+
+def test_staff_users_are_curators(db):
+    from rest_framework.test import APIClient
+
+    staff = UserFactory(username="sam", is_staff=True)
+    client = APIClient()
+    client.force_authenticate(staff)
+    ResourceFactory(title="Pending", status=Status.PENDING)
+    assert titles(client.get(LIST)) == ["Pending"]
+
+
+def test_anonymous_writes_get_401(api):
+    resource = ResourceFactory()
+    assert api.post(LIST, {"title": "x"}, format="json").status_code == 401
+    assert api.patch(f"{LIST}{resource.pk}/", {"title": "x"}, format="json").status_code == 401
+    assert api.delete(f"{LIST}{resource.pk}/").status_code == 401
+    assert api.post(f"{LIST}{resource.pk}/approve/").status_code == 401
+    assert api.post(f"{LIST}{resource.pk}/reject/").status_code == 401
+
+
+def test_learners_writes_get_403(alice_api):
+    resource = ResourceFactory(status=Status.PENDING)
+    assert alice_api.post(LIST, {"title": "x"}, format="json").status_code == 403
+    assert alice_api.patch(f"{LIST}{resource.pk}/", {"title": "x"}, format="json").status_code == 403
+    assert alice_api.delete(f"{LIST}{resource.pk}/").status_code == 403
+    assert alice_api.post(f"{LIST}{resource.pk}/approve/").status_code == 403
+    resource.refresh_from_db()
+    assert resource.status == Status.PENDING
+
+
+def test_curator_creates_a_resource_with_taxonomy_by_slug(curator_api):
+    TagFactory(slug="rbac", name="RBAC")
+    AuthorFactory(slug="jane", name="Jane")
+    SecurityAreaFactory(slug="rbac", name="RBAC / authorization")
+    response = curator_api.post(
+        LIST,
+        {
+            "title": "RBAC in practice",
+            "url": "HTTPS://Example.ORG/rbac?utm_source=feed#intro",
+            "kind": "article",
+            "stage": "security",
+            "difficulty": 2,
+            "tags": ["rbac"],
+            "authors": ["jane"],
+            "security_areas": ["rbac"],
+            "estimated_minutes": 12,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["url"] == "https://example.org/rbac"
+    assert body["tags"] == [{"slug": "rbac", "name": "RBAC"}]
+    assert body["security_areas"][0]["slug"] == "rbac"
+    assert body["status"] == "pending"
+
+
+def test_creating_a_second_spelling_of_a_stored_address_is_a_400(curator_api):
+    existing = ResourceFactory(url="https://example.org/post")
+    response = curator_api.post(
+        LIST, {"title": "Dup", "url": "https://EXAMPLE.org:443/post#x"}, format="json"
+    )
+    assert response.status_code == 400
+    assert str(existing.pk) in response.json()["url"][0]
+    assert Resource.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"title": "x", "url": "javascript:alert(1)"}, "url"),
+        ({"title": "x", "kind": "podcastish"}, "kind"),
+        ({"title": "x", "stage": "expert"}, "stage"),
+        ({"title": "x", "difficulty": 9}, "difficulty"),
+        ({"title": "x", "tags": ["no-such-tag"]}, "tags"),
+        ({"title": "x", "estimated_minutes": -5}, "estimated_minutes"),
+        ({"title": "x" * 301}, "title"),
+    ],
+)
+def test_bad_payloads_get_a_400_naming_the_field(curator_api, payload, field):
+    response = curator_api.post(LIST, payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_resources_without_an_address_may_coexist(curator_api):
+    for title in ("First unknown", "Second unknown"):
+        response = curator_api.post(LIST, {"title": title, "url": ""}, format="json")
+        assert response.status_code == 201
+        assert response.json()["needs_link"] is True
+
+
+def test_curator_approves_and_rejects(curator_api, carol):
+    resource = ResourceFactory(status=Status.PENDING)
+    response = curator_api.post(f"{LIST}{resource.pk}/approve/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "approved"
+    resource.refresh_from_db()
+    assert resource.reviewed_by == carol
+    assert curator_api.post(f"{LIST}{resource.pk}/reject/").json()["status"] == "rejected"
+
+
+def test_curator_edits_and_deletes(curator_api):
+    resource = ResourceFactory(title="Old")
+    response = curator_api.patch(f"{LIST}{resource.pk}/", {"title": "New"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["title"] == "New"
+    assert curator_api.delete(f"{LIST}{resource.pk}/").status_code == 204
+    assert not Resource.objects.filter(pk=resource.pk).exists()
+
+
+def test_filters_by_kind_stage_tag_area_and_author(api):
+    rbac = TagFactory(slug="rbac")
+    area = SecurityAreaFactory(slug="network-policy")
+    author = AuthorFactory(slug="julia-evans")
+    ResourceFactory(title="Book", kind="book")
+    ResourceFactory(title="Tagged", tags=[rbac])
+    ResourceFactory(title="Area", security_areas=[area], stage=Stage.SECURITY)
+    ResourceFactory(title="Authored", authors=[author], stage=Stage.PRODUCTION_READY)
+    assert titles(api.get(LIST, {"kind": "book"})) == ["Book"]
+    assert titles(api.get(LIST, {"stage": "security"})) == ["Area"]
+    assert titles(api.get(LIST, {"tag": "rbac"})) == ["Tagged"]
+    assert titles(api.get(LIST, {"area": "network-policy"})) == ["Area"]
+    assert titles(api.get(LIST, {"author": "julia-evans"})) == ["Authored"]
+
+
+def test_needs_link_filter(api):
+    ResourceFactory(title="Linked")
+    ResourceFactory(title="Unlinked", url=None)
+    assert titles(api.get(LIST, {"needs_link": "true"})) == ["Unlinked"]
+
+
+def test_search_matches_title_summary_and_tags_once(api):
+    etcd = TagFactory(slug="etcd", name="etcd")
+    ResourceFactory(title="Backing store", tags=[etcd], summary="Where etcd keeps data")
+    ResourceFactory(title="Unrelated", summary="Pods")
+    ResourceFactory(title="etcd encryption")
+    assert sorted(titles(api.get(LIST, {"search": "etcd"}))) == ["Backing store", "etcd encryption"]
+
+
+def test_ordering_is_whitelisted(api):
+    ResourceFactory(title="A", difficulty=3)
+    ResourceFactory(title="B", difficulty=1)
+    assert titles(api.get(LIST, {"ordering": "difficulty"})) == ["B", "A"]
+    # Unknown fields are ignored rather than leaking arbitrary columns.
+    assert api.get(LIST, {"ordering": "reviewed_by__password"}).status_code == 200
+
+
+def test_bad_filter_values_get_a_400(api):
+    response = api.get(LIST, {"kind": "nonsense"})
+    assert response.status_code == 400
+    assert "kind" in response.json()
+
+
+def test_page_size_is_capped(api):
+    ResourceFactory.create_batch(105)
+    body = api.get(LIST, {"page_size": 1000}).json()
+    assert len(body["results"]) == 100
+    assert body["count"] == 105
+
+
+def test_list_query_count_does_not_grow_with_rows(api):
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert api.get(LIST).status_code == 200
+        return len(context.captured_queries)
+
+    path = LearningPathFactory()
+    tag, area, author = TagFactory(), SecurityAreaFactory(), AuthorFactory()
+    for _ in range(3):
+        resource = ResourceFactory(tags=[tag], security_areas=[area], authors=[author])
+        PathStepFactory(path=path, resource=resource)
+    few = count_queries()
+    for _ in range(15):
+        resource = ResourceFactory(tags=[tag], security_areas=[area], authors=[author])
+        PathStepFactory(path=path, resource=resource)
+    assert count_queries() == few
+    assert few <= 6
+
+
+def test_paths_list_their_steps_in_order(api):
+    path = LearningPathFactory(slug="k8s")
+    second = ResourceFactory(title="Second")
+    first = ResourceFactory(title="First")
+    PathStepFactory(path=path, resource=second, position=2)
+    PathStepFactory(path=path, resource=first, position=1)
+    body = api.get("/api/paths/k8s/").json()
+    assert [step["resource"]["title"] for step in body["steps"]] == ["First", "Second"]
+    assert [step["position"] for step in body["steps"]] == [1, 2]
+
+
+def test_paths_hide_unapproved_steps_from_learners(api):
+    path = LearningPathFactory(slug="k8s")
+    PathStepFactory(path=path, resource=ResourceFactory(title="Shown"), position=1)
+    PathStepFactory(
+        path=path, resource=ResourceFactory(title="Hidden", status=Status.PENDING), position=2
+    )
+    steps = api.get("/api/paths/k8s/").json()["steps"]
+    assert [step["resource"]["title"] for step in steps] == ["Shown"]
+
+
+def test_taxonomy_endpoints_read_for_all_write_for_curators(api, alice_api, curator_api):
+    TagFactory(slug="pods", name="Pods")
+    assert api.get("/api/tags/").json()["results"] == [{"slug": "pods", "name": "Pods"}]
+    assert api.post("/api/tags/", {"slug": "x", "name": "X"}).status_code == 401
+    assert alice_api.post("/api/tags/", {"slug": "x", "name": "X"}).status_code == 403
+    assert curator_api.post("/api/tags/", {"slug": "x", "name": "X"}).status_code == 201
+    assert curator_api.post("/api/tags/", {"slug": "x", "name": "X"}).status_code == 400
+    assert api.get("/api/authors/").status_code == 200
+    assert api.get("/api/security-areas/").status_code == 200
