@@ -11,9 +11,7 @@ from catalog.models import Author, LearningPath, PathStep, Resource, SecurityAre
 
 
 class ResourceAdminForm(forms.ModelForm):
-    class Meta:
-        model = Resource
-        fields = "__all__"
+    # No Meta: ModelAdmin supplies the model and fieldsets.
 
     def clean_url(self) -> str | None:
         # Compare canonical forms, so a second spelling of a stored address is caught here
@@ -62,7 +60,16 @@ class ResourcePathStepInline(admin.TabularInline):
 @admin.register(Resource)
 class ResourceAdmin(admin.ModelAdmin):
     form = ResourceAdminForm
-    list_display = ["title", "kind", "stage", "difficulty", "status", "origin", "has_link", "updated_at"]
+    list_display = [
+        "title",
+        "kind",
+        "stage",
+        "difficulty",
+        "status",
+        "origin",
+        "has_link",
+        "updated_at",
+    ]
     list_filter = [
         "status",
         "stage",
@@ -82,9 +89,15 @@ class ResourceAdmin(admin.ModelAdmin):
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["title", "slug", "url", "kind", "summary"]}),
-        ("Classification", {"fields": ["stage", "difficulty", "tags", "security_areas", "authors"]}),
+        (
+            "Classification",
+            {"fields": ["stage", "difficulty", "tags", "security_areas", "authors"]},
+        ),
         ("Details", {"fields": ["estimated_minutes", "published_at", "origin", "content_html"]}),
-        ("Review", {"fields": ["status", "reviewed_at", "reviewed_by", "created_at", "updated_at"]}),
+        (
+            "Review",
+            {"fields": ["status", "reviewed_at", "reviewed_by", "created_at", "updated_at"]},
+        ),
     ]
 
     @admin.display(boolean=True, description="link", ordering="url")
@@ -137,5 +150,3 @@ class LearningPathAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         services.catalog_changed_notify()
-
-

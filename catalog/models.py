@@ -123,7 +123,8 @@ class Resource(models.Model):
         indexes = [models.Index(fields=["status", "stage"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(difficulty__gte=1) & Q(difficulty__lte=3), name="resource_difficulty_1_3"
+                condition=Q(difficulty__gte=1) & Q(difficulty__lte=3),
+                name="resource_difficulty_1_3",
             ),
         ]
 

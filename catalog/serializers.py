@@ -72,7 +72,10 @@ class ResourceWriteSerializer(serializers.ModelSerializer):
     """What curators send: taxonomy by slug. Status changes go through approve/reject."""
 
     url = serializers.CharField(
-        max_length=2000, required=False, allow_blank=True, allow_null=True,
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
         help_text="Absolute http(s) address; stored in canonical form. Empty when not known yet.",
     )
     tags = serializers.SlugRelatedField(

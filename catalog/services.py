@@ -82,7 +82,9 @@ def resource_save(
 
 @transaction.atomic
 def resource_delete(*, resource: Resource, by: AbstractBaseUser | None) -> None:
-    logger.info("Resource %s (%s) deleted by %s", resource.pk, resource.url, getattr(by, "pk", None))
+    logger.info(
+        "Resource %s (%s) deleted by %s", resource.pk, resource.url, getattr(by, "pk", None)
+    )
     resource.delete()
     catalog_changed_notify()
 

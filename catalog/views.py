@@ -92,7 +92,12 @@ class ResourceViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Approve a resource (curators)",
         request=None,
-        responses={200: ResourceSerializer, 404: None, 401: _WRITE_ERRORS[401], 403: _WRITE_ERRORS[403]},
+        responses={
+            200: ResourceSerializer,
+            404: None,
+            401: _WRITE_ERRORS[401],
+            403: _WRITE_ERRORS[403],
+        },
     )
     @action(detail=True, methods=["post"], permission_classes=[IsCurator])
     def approve(self, request: Request, pk: str | None = None) -> Response:
@@ -102,7 +107,12 @@ class ResourceViewSet(viewsets.ModelViewSet):
     @extend_schema(
         summary="Reject a resource (curators)",
         request=None,
-        responses={200: ResourceSerializer, 404: None, 401: _WRITE_ERRORS[401], 403: _WRITE_ERRORS[403]},
+        responses={
+            200: ResourceSerializer,
+            404: None,
+            401: _WRITE_ERRORS[401],
+            403: _WRITE_ERRORS[403],
+        },
     )
     @action(detail=True, methods=["post"], permission_classes=[IsCurator])
     def reject(self, request: Request, pk: str | None = None) -> Response:
@@ -140,7 +150,9 @@ class SecurityAreaViewSet(_TaxonomyViewSet):
     list=extend_schema(summary="List learning paths with their ordered steps"),
     retrieve=extend_schema(summary="One learning path with its ordered steps"),
 )
-class LearningPathViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LearningPathViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = LearningPathSerializer
     lookup_field = "slug"
     filter_backends: list = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -23,7 +24,9 @@ class RegisterSerializer(serializers.Serializer):
         max_length=150,
         error_messages={"invalid": "Use letters, digits and @/./+/-/_ only."},
     )
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"}
+    )
     email = serializers.EmailField(required=False, allow_blank=True)
 
     def validate_username(self, value: str) -> str:
@@ -35,8 +38,8 @@ class RegisterSerializer(serializers.Serializer):
         candidate = User(username=attrs["username"], email=attrs.get("email", ""))
         try:
             password_validation.validate_password(attrs["password"], user=candidate)
-        except Exception as exc:  # django.core.exceptions.ValidationError
-            raise serializers.ValidationError({"password": list(getattr(exc, "messages", [str(exc)]))})
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         return attrs
 
 

@@ -14,7 +14,7 @@ os.environ.setdefault("THROTTLE_ANON", "100000/min")
 os.environ.setdefault("THROTTLE_USER", "100000/min")
 os.environ.setdefault("THROTTLE_AUTH", "100000/min")
 
-from kubelearn.settings import *  # noqa: E402,F403
+from kubelearn.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
@@ -25,3 +25,5 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = ""
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# schemathesis calls the WSGI app in-process with Host: localhost.
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]

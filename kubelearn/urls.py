@@ -4,12 +4,14 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kubelearn.accounts import RegisterView, TokenView
+from kubelearn.health import healthz
 
 admin.site.site_header = "kubelearn curation"
 admin.site.site_title = "kubelearn"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/", permanent=False)),
+    path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/auth/register/", RegisterView.as_view(), name="auth-register"),
     path("api/auth/token/", TokenView.as_view(), name="auth-token"),
@@ -19,3 +21,5 @@ urlpatterns = [
     path("api/", include("recommender.urls")),
     path("api/", include("catalog.urls")),
 ]
+
+handler404 = "kubelearn.api.json_not_found"

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,116 +14,263 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Author',
+            name="Author",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('homepage', models.URLField(blank=True, max_length=500)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("homepage", models.URLField(blank=True, max_length=500)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='LearningPath',
+            name="LearningPath",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='SecurityArea',
+            name="SecurityArea",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=80)),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=80)),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=80)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=80)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Resource',
+            name="Resource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300)),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('url', models.URLField(blank=True, max_length=2000, null=True, unique=True, verbose_name='address')),
-                ('kind', models.CharField(choices=[('article', 'Article'), ('book', 'Book'), ('tool', 'Tool'), ('talk', 'Talk or slides'), ('tutorial', 'Tutorial'), ('docs', 'Official docs'), ('course', 'Course'), ('video', 'Video'), ('repository', 'Repository'), ('paper', 'Paper or whitepaper'), ('series', 'Article series'), ('platform', 'Hands-on platform')], default='article', max_length=20)),
-                ('summary', models.TextField(blank=True, help_text='Plain text, shown in lists.')),
-                ('content_html', models.TextField(blank=True, help_text='Sanitised HTML excerpt (feed entries only).')),
-                ('stage', models.CharField(choices=[('getting-started', 'Getting started'), ('production-ready', 'Production-ready'), ('security', 'Security')], default='getting-started', max_length=20)),
-                ('difficulty', models.PositiveSmallIntegerField(choices=[(1, 'Beginner'), (2, 'Intermediate'), (3, 'Advanced')], default=1)),
-                ('estimated_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('pending', 'Pending review'), ('approved', 'Approved'), ('rejected', 'Rejected')], db_index=True, default='pending', max_length=10)),
-                ('origin', models.CharField(choices=[('curated', 'Curated'), ('feed', 'Feed entry')], default='curated', max_length=10)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('authors', models.ManyToManyField(blank=True, related_name='resources', to='catalog.author')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('security_areas', models.ManyToManyField(blank=True, related_name='resources', to='catalog.securityarea')),
-                ('tags', models.ManyToManyField(blank=True, related_name='resources', to='catalog.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                (
+                    "url",
+                    models.URLField(
+                        blank=True, max_length=2000, null=True, unique=True, verbose_name="address"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("article", "Article"),
+                            ("book", "Book"),
+                            ("tool", "Tool"),
+                            ("talk", "Talk or slides"),
+                            ("tutorial", "Tutorial"),
+                            ("docs", "Official docs"),
+                            ("course", "Course"),
+                            ("video", "Video"),
+                            ("repository", "Repository"),
+                            ("paper", "Paper or whitepaper"),
+                            ("series", "Article series"),
+                            ("platform", "Hands-on platform"),
+                        ],
+                        default="article",
+                        max_length=20,
+                    ),
+                ),
+                ("summary", models.TextField(blank=True, help_text="Plain text, shown in lists.")),
+                (
+                    "content_html",
+                    models.TextField(
+                        blank=True, help_text="Sanitised HTML excerpt (feed entries only)."
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("getting-started", "Getting started"),
+                            ("production-ready", "Production-ready"),
+                            ("security", "Security"),
+                        ],
+                        default="getting-started",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "difficulty",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Beginner"), (2, "Intermediate"), (3, "Advanced")], default=1
+                    ),
+                ),
+                ("estimated_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[("curated", "Curated"), ("feed", "Feed entry")],
+                        default="curated",
+                        max_length=10,
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "authors",
+                    models.ManyToManyField(
+                        blank=True, related_name="resources", to="catalog.author"
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "security_areas",
+                    models.ManyToManyField(
+                        blank=True, related_name="resources", to="catalog.securityarea"
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(blank=True, related_name="resources", to="catalog.tag"),
+                ),
             ],
             options={
-                'ordering': ['title', 'id'],
+                "ordering": ["title", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PathStep',
+            name="PathStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(help_text='1 is the first step.')),
-                ('note', models.CharField(blank=True, help_text='Why this step, in one line.', max_length=300)),
-                ('path', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='catalog.learningpath')),
-                ('resource', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='path_steps', to='catalog.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(help_text="1 is the first step.")),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True, help_text="Why this step, in one line.", max_length=300
+                    ),
+                ),
+                (
+                    "path",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="catalog.learningpath",
+                    ),
+                ),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="path_steps",
+                        to="catalog.resource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['path', 'position'],
+                "ordering": ["path", "position"],
             },
         ),
         migrations.AddField(
-            model_name='learningpath',
-            name='resources',
-            field=models.ManyToManyField(related_name='paths', through='catalog.PathStep', to='catalog.resource'),
+            model_name="learningpath",
+            name="resources",
+            field=models.ManyToManyField(
+                related_name="paths", through="catalog.PathStep", to="catalog.resource"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pathstep',
-            constraint=models.UniqueConstraint(fields=('path', 'position'), name='pathstep_unique_position'),
+            model_name="pathstep",
+            constraint=models.UniqueConstraint(
+                fields=("path", "position"), name="pathstep_unique_position"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pathstep',
-            constraint=models.UniqueConstraint(fields=('path', 'resource'), name='pathstep_unique_resource'),
+            model_name="pathstep",
+            constraint=models.UniqueConstraint(
+                fields=("path", "resource"), name="pathstep_unique_resource"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pathstep',
-            constraint=models.CheckConstraint(condition=models.Q(('position__gte', 1)), name='pathstep_position_positive'),
+            model_name="pathstep",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("position__gte", 1)), name="pathstep_position_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='resource',
-            index=models.Index(fields=['status', 'stage'], name='catalog_res_status_50edf3_idx'),
+            model_name="resource",
+            index=models.Index(fields=["status", "stage"], name="catalog_res_status_50edf3_idx"),
         ),
         migrations.AddConstraint(
-            model_name='resource',
-            constraint=models.CheckConstraint(condition=models.Q(('difficulty__gte', 1), ('difficulty__lte', 3)), name='resource_difficulty_1_3'),
+            model_name="resource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("difficulty__gte", 1), ("difficulty__lte", 3)),
+                name="resource_difficulty_1_3",
+            ),
         ),
     ]

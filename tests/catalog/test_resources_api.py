@@ -72,7 +72,9 @@ def test_anonymous_writes_get_401(api):
 def test_learners_writes_get_403(alice_api):
     resource = ResourceFactory(status=Status.PENDING)
     assert alice_api.post(LIST, {"title": "x"}, format="json").status_code == 403
-    assert alice_api.patch(f"{LIST}{resource.pk}/", {"title": "x"}, format="json").status_code == 403
+    assert (
+        alice_api.patch(f"{LIST}{resource.pk}/", {"title": "x"}, format="json").status_code == 403
+    )
     assert alice_api.delete(f"{LIST}{resource.pk}/").status_code == 403
     assert alice_api.post(f"{LIST}{resource.pk}/approve/").status_code == 403
     resource.refresh_from_db()
@@ -260,3 +262,15 @@ def test_taxonomy_endpoints_read_for_all_write_for_curators(api, alice_api, cura
     assert curator_api.post("/api/tags/", {"slug": "x", "name": "X"}).status_code == 400
     assert api.get("/api/authors/").status_code == 200
     assert api.get("/api/security-areas/").status_code == 200
+
+
+def test_a_page_past_the_end_is_a_json_404(api):
+    response = api.get(LIST, {"page": 0})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid page."}
+
+
+def test_an_unroutable_api_address_is_a_json_404(api):
+    response = api.post(f"{LIST}0.5/approve/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"

@@ -16,6 +16,8 @@ class Command(BaseCommand):
         if report.changes:
             created = ", ".join(f"{n} {m}" for m, n in report.created.items()) or "nothing"
             updated = ", ".join(f"{n} {m}" for m, n in report.updated.items()) or "nothing"
-            self.stdout.write(self.style.SUCCESS(f"Seed catalog: created {created}; updated {updated}."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Seed catalog: created {created}; updated {updated}.")
+            )
         else:
             self.stdout.write("Seed catalog already up to date: nothing changed.")

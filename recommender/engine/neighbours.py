@@ -1,0 +1,85 @@
+"""Item-to-item similarity and label suggestions for curators."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from .model import Model
+from .records import Document
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest positive scores, best first."""
+    candidates = np.flatnonzero(scores > 0)
+    if len(candidates) > k:
+        part = np.argpartition(-scores[candidates], k - 1)[:k]
+        candidates = candidates[part]
+    return candidates[np.argsort(-scores[candidates], kind="stable")]
+
+
+def similar(model: Model, doc_id: int, *, limit: int = 5) -> list[tuple[int, float]]:
+    """Nearest documents to ``doc_id`` as ``(doc_id, cosine)``, best first.
+
+    Only documents with a positive cosine are returned (so the list can be
+    shorter than ``limit``); the document itself is never included.  Raises
+    ``KeyError`` if ``doc_id`` is not in the model.
+    """
+    row = model.index[doc_id]
+    sims = np.asarray((model.matrix[row] @ model.matrix_t).todense(), dtype=np.float32).ravel()
+    sims[row] = 0.0
+    return [(int(model.doc_ids[r]), float(sims[r])) for r in _top(sims, limit)]
+
+
+def suggest_labels(model: Model, text_doc: Document, *, k: int = 5) -> dict[str, Any]:
+    """Suggest tags, areas, stage and difficulty for a pending document.
+
+    ``text_doc`` is vectorised with the fitted vocabulary (labels it already
+    carries are used too) and the ``k`` most similar catalog documents vote,
+    each with its cosine as weight.  A suggestion's score is the share of the
+    total vote carrying it (0..1, e.g. ``('rbac', 0.8)``).  Returns::
+
+        {"tags": [(slug, score), ...], "areas": [(slug, score), ...],
+         "stage": (stage, score) | None, "difficulty": (1-3, score) | None,
+         "neighbours": [doc_id, ...], "similarities": [cosine, ...]}
+
+    Lists are sorted by score, then slug; everything is empty/``None`` when no
+    catalog document shares a term with the text.
+    """
+    query = model.vectorize([text_doc])
+    sims = np.asarray((query @ model.matrix_t).todense(), dtype=np.float32).ravel()
+    own = model.index.get(text_doc.id)
+    if own is not None:
+        sims[own] = 0.0  # a re-submitted document must not vote for itself
+    rows = _top(sims, k)
+    total = float(sims[rows].sum())
+    tags: dict[str, float] = defaultdict(float)
+    areas: dict[str, float] = defaultdict(float)
+    stages: dict[str, float] = defaultdict(float)
+    levels: dict[int, float] = defaultdict(float)
+    for row in rows:
+        weight = float(sims[row]) / total
+        for tag in model.tags[row]:
+            tags[tag] += weight
+        for area in model.areas[row]:
+            areas[area] += weight
+        stages[model.stage_names[int(model.stage[row])]] += weight
+        levels[int(model.difficulty[row])] += weight
+
+    def ranked(votes: dict[Any, float]) -> list[tuple[Any, float]]:
+        return sorted(
+            ((key, round(v, 4)) for key, v in votes.items()), key=lambda kv: (-kv[1], kv[0])
+        )
+
+    stage = ranked(stages)
+    level = ranked(levels)
+    return {
+        "tags": ranked(tags),
+        "areas": ranked(areas),
+        "stage": stage[0] if stage else None,
+        "difficulty": level[0] if level else None,
+        "neighbours": [int(model.doc_ids[r]) for r in rows],
+        "similarities": [round(float(sims[r]), 4) for r in rows],
+    }

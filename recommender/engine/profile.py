@@ -1,0 +1,178 @@
+"""Learner state and the Rocchio-style interest profile.
+
+The profile is a weighted sum of the rows of the documents a learner touched,
+plus unit vectors on the ``area:<slug>`` columns of their focus, normalised to
+unit length, so ``matrix @ profile`` is a cosine score for every document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import scipy.sparse as sp
+
+from .model import Model, weighted_row_sum
+from .records import Learner
+
+#: Base weight per state: finishing a resource is the strongest evidence,
+#: planning one is a mild signal, skipping is a mild negative (a skip often
+#: means "I know this already" rather than "I dislike this").
+STATE_WEIGHTS: Final = {
+    "completed": 1.0,
+    "in_progress": 0.6,
+    "planned": 0.35,
+    "skipped": -0.4,
+}
+#: Multiplier for an explicit rating (completed / in progress / planned).
+#: 1-2 flips the sign: "more like this" becomes "less like this".
+RATING_FACTORS: Final = {5: 1.5, 4: 1.2, 3: 0.8, 2: -0.5, 1: -1.0}
+#: Interest fades: an interaction this many days old counts half.
+HALF_LIFE_DAYS: Final = 90.0
+#: Length of the focus part relative to the (unit) history part.
+FOCUS_IN_PROFILE: Final = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerState:
+    """The learner's interactions resolved to model rows.
+
+    ``weights`` holds the signed Rocchio weight per touched row; ``state``
+    the interaction state per row.  ``excluded`` rows may never be
+    recommended, ``satisfied`` rows count as done for path prerequisites.
+    """
+
+    state: dict[int, str]
+    weights: dict[int, float]
+    excluded: frozenset[int]
+    satisfied: frozenset[int]
+    planned: frozenset[int]
+    level: int
+    focus: dict[str, float]
+    on_path: bool
+
+    @property
+    def is_new(self) -> bool:
+        """True when the learner has no interaction with the catalog."""
+        return not self.state
+
+
+def interaction_weight(state: str, rating: int | None, age_days: float) -> float:
+    """Signed Rocchio weight of one interaction (see module constants)."""
+    weight = STATE_WEIGHTS[state]
+    if rating is not None and weight > 0:
+        weight *= RATING_FACTORS[rating]
+    return weight * 0.5 ** (max(age_days, 0.0) / HALF_LIFE_DAYS)
+
+
+def learner_state(model: Model, learner: Learner) -> LearnerState:
+    """Resolve ``learner`` against ``model`` (unknown doc ids are ignored).
+
+    When a document appears twice, the most recent interaction wins.  The
+    level is ``learner.level`` if given, else the highest difficulty the
+    learner completed, else 1.
+    """
+    latest: dict[int, tuple[float, str, int | None]] = {}
+    for it in learner.interactions:
+        row = model.index.get(it.doc_id)
+        if row is None:
+            continue
+        if row not in latest or it.age_days < latest[row][0]:
+            latest[row] = (it.age_days, it.state, it.rating)
+    state = {row: s for row, (_, s, _) in latest.items()}
+    weights = {row: interaction_weight(s, rating, age) for row, (age, s, rating) in latest.items()}
+    completed = [row for row, s in state.items() if s == "completed"]
+    if learner.level is not None:
+        level = int(learner.level)
+    elif completed:
+        level = int(model.difficulty[completed].max())
+    else:
+        level = 1
+    focus = {str(area): min(float(w), 1.0) for area, w in learner.focus.items() if w and w > 0}
+    return LearnerState(
+        state=state,
+        weights=weights,
+        excluded=frozenset(
+            r for r, s in state.items() if s in ("completed", "skipped", "in_progress")
+        ),
+        satisfied=frozenset(r for r, s in state.items() if s in ("completed", "skipped")),
+        planned=frozenset(r for r, s in state.items() if s == "planned"),
+        level=level,
+        focus=focus,
+        on_path=any(model.path_position[r] > 0 for r in state),
+    )
+
+
+def _sparse_row(model: Model, cols: np.ndarray, vals: np.ndarray) -> sp.csr_matrix:
+    """A (1, F) CSR row from sorted unique ``cols``."""
+    return sp.csr_matrix(
+        (vals.astype(np.float32), cols.astype(np.int32), np.array([0, len(cols)])),
+        shape=(1, model.matrix.shape[1]),
+    )
+
+
+def _history_parts(model: Model, weights: dict[int, float]) -> tuple[np.ndarray, ...]:
+    if not weights:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    rows = np.fromiter(weights, dtype=np.int64, count=len(weights))
+    values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
+    return weighted_row_sum(model.matrix, rows, values)
+
+
+def history_vector(model: Model, state: LearnerState) -> sp.csr_matrix:
+    """Unnormalised weighted sum of the touched rows, shape (1, F)."""
+    return _sparse_row(model, *_history_parts(model, state.weights))
+
+
+def liked_vector(model: Model, state: LearnerState) -> sp.csr_matrix:
+    """Sum of the positively weighted rows only, shape (1, F).
+
+    Used to explain a match ("shared terms") without the disliked items.
+    """
+    liked = {r: w for r, w in state.weights.items() if w > 0}
+    return _sparse_row(model, *_history_parts(model, liked))
+
+
+def _focus_parts(model: Model, focus: dict[str, float]) -> tuple[np.ndarray, ...]:
+    items = sorted((model.area_columns[a], w) for a, w in focus.items() if a in model.area_columns)
+    return (
+        np.array([c for c, _ in items], dtype=np.int64),
+        np.array([w for _, w in items], dtype=np.float64),
+    )
+
+
+def focus_vector(model: Model, focus: dict[str, float]) -> sp.csr_matrix:
+    """Focus weights placed on the ``area:<slug>`` columns, shape (1, F)."""
+    return _sparse_row(model, *_focus_parts(model, focus))
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(values))
+    return values / norm if norm > 0 else values
+
+
+def profile_from_state(model: Model, state: LearnerState) -> sp.csr_matrix:
+    """Profile for an already resolved state (see :func:`profile_vector`)."""
+    h_cols, h_vals = _history_parts(model, state.weights)
+    f_cols, f_vals = _focus_parts(model, state.focus)
+    weight = FOCUS_IN_PROFILE if len(h_cols) and np.any(h_vals) else 1.0
+    cols, local = np.unique(np.concatenate([h_cols, f_cols]), return_inverse=True)
+    summed = np.bincount(
+        local.ravel(),
+        weights=np.concatenate([_unit(h_vals), weight * _unit(f_vals)]),
+        minlength=len(cols),
+    )
+    return _sparse_row(model, cols, _unit(summed))
+
+
+def profile_vector(model: Model, learner: Learner) -> sp.csr_matrix:
+    """Unit-length sparse (1, F) interest profile of ``learner``.
+
+    Completed items pull the profile towards them (rating 4-5 more, 1-2 push it
+    away), in-progress and planned items pull mildly, skipped items push mildly,
+    every weight halves every :data:`HALF_LIFE_DAYS`.  The focus areas are
+    added on their label columns.  A learner without any signal gets an
+    all-zero vector, i.e. every cosine is 0.
+    """
+    return profile_from_state(model, learner_state(model, learner))

@@ -1,0 +1,113 @@
+"""Plain input/output records of the recommender engine.
+
+The Django layer converts ORM rows into these frozen dataclasses, so the engine
+never touches the database and can be unit-tested (and pickled) on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+#: Learning stages, in the order a newcomer should meet them.
+STAGES: Final = ("getting-started", "production-ready", "security")
+#: Interaction states accepted by :class:`Interaction`.
+STATES: Final = ("planned", "in_progress", "completed", "skipped")
+#: Reason kinds attached to a :class:`Recommendation`.
+REASON_KINDS: Final = (
+    "similar_to",
+    "shared_terms",
+    "focus",
+    "path_step",
+    "cold_start",
+    "planned",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One approved resource of the catalog.
+
+    ``tags`` and ``areas`` are slugs; ``path_position`` is the 1-based position
+    on the learning path (``None`` when the resource is not on the path);
+    ``minutes`` may be unknown; ``popularity`` is any non-negative number
+    (e.g. completions) and is only used as a weak prior.
+    """
+
+    id: int
+    title: str
+    summary: str
+    tags: tuple[str, ...]
+    areas: tuple[str, ...]
+    kind: str
+    stage: str
+    difficulty: int
+    minutes: int | None
+    path_position: int | None
+    popularity: float = 0.0
+
+    def __post_init__(self) -> None:
+        # Fail loudly on bad rows: a silent difficulty of 0 or 7 would break
+        # the "do not jump above the learner's level" rule in subtle ways.
+        if self.difficulty not in (1, 2, 3):
+            raise ValueError(f"document {self.id}: difficulty must be 1-3")
+        if self.path_position is not None and self.path_position < 1:
+            raise ValueError(f"document {self.id}: path_position is 1-based")
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """What a learner did with one resource, ``age_days`` since last update."""
+
+    doc_id: int
+    state: str
+    rating: int | None = None
+    age_days: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.state not in STATES:
+            raise ValueError(f"unknown interaction state {self.state!r}")
+        if self.rating is not None and not 1 <= self.rating <= 5:
+            raise ValueError("rating must be 1-5")
+
+
+@dataclass(frozen=True, slots=True)
+class Learner:
+    """Everything the engine knows about one learner.
+
+    ``focus`` maps security-area slugs to a weight in ``(0, 1]``; ``level`` is
+    the self-declared level 1-3 (``None`` means "infer it from history");
+    ``minutes_budget`` is the default time budget for a queue.
+    """
+
+    interactions: tuple[Interaction, ...] = ()
+    focus: dict[str, float] = field(default_factory=dict)
+    level: int | None = None
+    minutes_budget: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why an item was recommended.
+
+    ``kind`` is one of :data:`REASON_KINDS`, ``text`` is a sentence shown to
+    the learner, ``data`` carries the machine-readable details (ids, scores,
+    terms) so the UI can link or re-phrase it.
+    """
+
+    kind: str
+    text: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """One queue entry: the document, its relevance score and the reasons.
+
+    ``score`` is the relevance used for ranking *before* diversification, so
+    scores along a queue are not necessarily decreasing.
+    """
+
+    doc_id: int
+    score: float
+    reasons: tuple[Reason, ...] = ()

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from catalog.models import Resource, Status
+from catalog.seeding import seed_catalog_load
+from tests.factories import ResourceFactory, SecurityAreaFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    user = get_user_model().objects.create_superuser("root", password="x-admin-pass-123")
+    client.force_login(user)
+    return client
+
+
+def test_resource_changelist_loads_with_every_filter(admin_client):
+    seed_catalog_load()
+    url = "/admin/catalog/resource/"
+    for query in [
+        "",
+        "?status__exact=approved",
+        "?stage__exact=security",
+        "?kind__exact=book",
+        "?needs_link=yes",
+        "?needs_link=no",
+        "?q=etcd",
+    ]:
+        response = admin_client.get(url + query)
+        assert response.status_code == 200, query
+
+
+def test_needs_a_link_filter_lists_only_resources_without_an_address(admin_client):
+    ResourceFactory(title="Linked resource")
+    ResourceFactory(title="Unlinked resource", url=None)
+    content = admin_client.get("/admin/catalog/resource/?needs_link=yes").content.decode()
+    assert "Unlinked resource" in content
+    assert "Linked resource" not in content
+
+
+def test_bulk_approve_action_publishes_pending_resources(admin_client):
+    pending = ResourceFactory.create_batch(3, status=Status.PENDING)
+    response = admin_client.post(
+        "/admin/catalog/resource/",
+        {"action": "approve_selected", "_selected_action": [r.pk for r in pending]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert set(Resource.objects.values_list("status", flat=True)) == {Status.APPROVED}
+    assert Resource.objects.filter(reviewed_by__username="root").count() == 3
+
+
+def test_bulk_reject_action_hides_resources(admin_client):
+    resource = ResourceFactory()
+    admin_client.post(
+        "/admin/catalog/resource/",
+        {"action": "reject_selected", "_selected_action": [resource.pk]},
+    )
+    resource.refresh_from_db()
+    assert resource.status == Status.REJECTED
+
+
+def test_admin_form_refuses_a_second_spelling_of_a_stored_address(admin_client):
+    ResourceFactory(url="https://example.org/post")
+    response = admin_client.post(
+        "/admin/catalog/resource/add/",
+        {
+            "title": "Copy",
+            "slug": "copy",
+            "url": "HTTPS://EXAMPLE.ORG/post?utm_source=x",
+            "kind": "article",
+            "stage": "getting-started",
+            "difficulty": 1,
+            "origin": "curated",
+            "path_steps-TOTAL_FORMS": 0,
+            "path_steps-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "already has this address" in response.content.decode()
+    assert Resource.objects.count() == 1
+
+
+def test_tag_and_author_autocomplete_answers(admin_client):
+    TagFactory(slug="rbac", name="RBAC")
+    response = admin_client.get(
+        "/admin/autocomplete/",
+        {"term": "rb", "app_label": "catalog", "model_name": "resource", "field_name": "tags"},
+    )
+    assert response.status_code == 200
+    assert response.json()["results"][0]["text"] == "RBAC"
+
+
+def test_path_steps_are_editable_on_the_path_page(admin_client):
+    seed_catalog_load()
+    from catalog.models import LearningPath
+
+    path = LearningPath.objects.get()
+    response = admin_client.get(f"/admin/catalog/learningpath/{path.pk}/change/")
+    assert response.status_code == 200
+    assert "Kubernetes The Hard Way" in response.content.decode()
+
+
+def test_taxonomy_admin_pages_load(admin_client):
+    SecurityAreaFactory()
+    for model in ("tag", "author", "securityarea", "learningpath"):
+        assert admin_client.get(f"/admin/catalog/{model}/").status_code == 200
