@@ -1,10 +1,28 @@
 from __future__ import annotations
 
+import re
+
 from rest_framework import serializers
 
 from catalog.addresses import InvalidAddress
 from catalog.models import Author, LearningPath, PathStep, Resource, SecurityArea, Tag
 from catalog.services import address_normalise, address_owner
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
+
+
+class SlugReferenceField(serializers.SlugRelatedField):
+    """A reference by slug that refuses malformed slugs before querying the database."""
+
+    default_error_messages = {
+        **serializers.SlugRelatedField.default_error_messages,
+        "invalid_slug": "“{value}” is not a valid slug (letters, digits, - and _ only).",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not _SLUG.fullmatch(data):
+            self.fail("invalid_slug", value=str(data)[:80])
+        return super().to_internal_value(data)
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -78,13 +96,13 @@ class ResourceWriteSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Absolute http(s) address; stored in canonical form. Empty when not known yet.",
     )
-    tags = serializers.SlugRelatedField(
+    tags = SlugReferenceField(
         slug_field="slug", queryset=Tag.objects.all(), many=True, required=False
     )
-    authors = serializers.SlugRelatedField(
+    authors = SlugReferenceField(
         slug_field="slug", queryset=Author.objects.all(), many=True, required=False
     )
-    security_areas = serializers.SlugRelatedField(
+    security_areas = SlugReferenceField(
         slug_field="slug", queryset=SecurityArea.objects.all(), many=True, required=False
     )
     estimated_minutes = serializers.IntegerField(

@@ -7,6 +7,8 @@ runs as a curator, so write operations are exercised too, against the seed catal
 from __future__ import annotations
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 import schemathesis
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -20,7 +22,15 @@ def api_schema(db, carol):
     from kubelearn.wsgi import application
 
     seed_catalog_load()
-    return schemathesis.openapi.from_wsgi("/api/schema/", application)
+    # Like Django's test Client: the app is called in-process inside the test transaction,
+    # so it must not close "old" connections at the end of each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/schema/", application)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -105,7 +105,7 @@ class Model:
     def vectorize(self, docs: Sequence[Document]) -> sp.csr_matrix:
         """Rows for documents that are not (necessarily) in the model."""
         text = self.text.transform([d.title for d in docs], [d.summary for d in docs])
-        meta = _meta_block(docs, self.meta_vocabulary, self.meta_idf)
+        meta = _meta_block([meta_tokens(d) for d in docs], self.meta_vocabulary, self.meta_idf)
         return _combine(text, meta)
 
 
@@ -113,7 +113,7 @@ def fit(documents: Sequence[Document]) -> Model:
     """Vectorise the catalog and precompute per-document arrays.
 
     Raises ``ValueError`` for an empty catalog or duplicate ids.  Cost is
-    linear in the catalog size (about 10 s for 100k documents).
+    linear in the catalog size.
     """
     docs = list(documents)
     if not docs:
@@ -126,32 +126,35 @@ def fit(documents: Sequence[Document]) -> Model:
     text = TextVectorizer()
     text_block = text.fit_transform([d.title for d in docs], [d.summary for d in docs])
 
+    token_lists = [meta_tokens(doc) for doc in docs]
     meta_vocabulary: dict[str, int] = {}
-    for doc in docs:
-        for token in meta_tokens(doc):
+    for tokens in token_lists:
+        for token in tokens:
             meta_vocabulary.setdefault(token, len(meta_vocabulary))
     ones = np.ones(len(meta_vocabulary), dtype=np.float32)
-    binary = _meta_block(docs, meta_vocabulary, ones, normalise=False)
+    binary = _meta_block(token_lists, meta_vocabulary, ones, normalise=False)
     df = np.bincount(binary.indices, minlength=len(meta_vocabulary))
     meta_idf = (np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0).astype(np.float32)
-    meta_block = _meta_block(docs, meta_vocabulary, meta_idf)
+    meta_block = _meta_block(token_lists, meta_vocabulary, meta_idf)
+    del binary, token_lists
 
     matrix = _combine(text_block, meta_block)
     n_text = text.n_features
     area_columns = {
-        token[len("area:") :]: n_text + col
+        str(token[len("area:") :]): n_text + col
         for token, col in meta_vocabulary.items()
         if token.startswith("area:")
     }
     area_lists: dict[str, list[int]] = {}
     for row, doc in enumerate(docs):
         for area in dict.fromkeys(doc.areas):
-            area_lists.setdefault(area, []).append(row)
+            area_lists.setdefault(str(area), []).append(row)
 
     # Known stages first in learning order, then any other value seen.
     extra = sorted({d.stage for d in docs} - set(STAGES))
     stage_names = (*STAGES, *extra)
     stage_code = {s: i for i, s in enumerate(stage_names)}
+    stage_names = tuple(map(str, stage_names))
     minutes = np.array(
         [DEFAULT_MINUTES if d.minutes is None else d.minutes for d in docs],
         dtype=np.float32,
@@ -173,9 +176,10 @@ def fit(documents: Sequence[Document]) -> Model:
         meta_idf=meta_idf,
         area_columns=area_columns,
         area_rows={a: np.array(r, dtype=np.int64) for a, r in area_lists.items()},
-        titles=tuple(d.title for d in docs),
-        tags=tuple(tuple(dict.fromkeys(d.tags)) for d in docs),
-        areas=tuple(frozenset(d.areas) for d in docs),
+        titles=tuple(str(d.title) for d in docs),
+        # str() guards against numpy/ORM string subclasses, which pickle slowly.
+        tags=tuple(tuple(dict.fromkeys(map(str, d.tags))) for d in docs),
+        areas=tuple(frozenset(map(str, d.areas)) for d in docs),
         n_areas=np.array([len(set(d.areas)) for d in docs], dtype=np.int16),
         stage=np.array([stage_code[d.stage] for d in docs], dtype=np.int8),
         stage_names=stage_names,
@@ -229,23 +233,24 @@ def weighted_row_sum(
 
 
 def _meta_block(
-    docs: Sequence[Document],
+    token_lists: Sequence[list[str]],
     vocabulary: dict[str, int],
     idf: np.ndarray,
     *,
     normalise: bool = True,
 ) -> sp.csr_matrix:
-    """Label tokens of ``docs`` as an idf-weighted (n, n_meta) matrix."""
+    """Label tokens (one list per document) as an idf-weighted (n, n_meta) matrix."""
     indptr = [0]
     indices: list[int] = []
-    for doc in docs:
-        indices += [vocabulary[t] for t in meta_tokens(doc) if t in vocabulary]
+    for tokens in token_lists:
+        indices += [vocabulary[t] for t in tokens if t in vocabulary]
         indptr.append(len(indices))
     cols = np.asarray(indices, dtype=np.int64)
     block = sp.csr_matrix(
         (idf[cols].astype(np.float32), cols, np.asarray(indptr)),
-        shape=(len(docs), len(vocabulary)),
+        shape=(len(token_lists), len(vocabulary)),
     )
+    block.sum_duplicates()  # sorts indices (tokens come in label order)
     return normalize(block, copy=False) if normalise else block
 
 

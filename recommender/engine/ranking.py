@@ -55,11 +55,16 @@ _STATE_PHRASES: Final = {
 
 
 def scores_for(model: Model, profile: sp.csr_matrix) -> np.ndarray:
-    """Cosine of every document with a unit ``profile`` (float32, (n,))."""
+    """Cosine of every document with a unit ``profile`` (float32, (n,)).
+
+    Only the columns present in the profile are read: their posting lists
+    are sliced out of the stored transpose and combined by a CSC
+    matrix-vector product, O(total posting length of those columns).
+    """
     if profile.nnz == 0:
         return np.zeros(model.n_docs, dtype=np.float32)
-    # Row vector times the stored transpose only walks the profile's columns.
-    return np.asarray((profile @ model.matrix_t).todense(), dtype=np.float32).ravel()
+    postings = model.matrix_t[profile.indices]
+    return np.asarray(postings.T @ profile.data.astype(np.float32), dtype=np.float32)
 
 
 def focus_match(model: Model, focus: Mapping[str, float]) -> np.ndarray:
@@ -244,8 +249,10 @@ def _mmr_queue(
     packing), so the queue never exceeds the budget and a skipped-for-length
     path step cannot leave a later step orphaned.
     """
+    # Similarities to a picked item are computed when it is picked: one
+    # sparse mat-vec over the pool per pick instead of a pool x pool product
+    # (common terms make that product quadratic in the pool size).
     block = compact_rows(model.matrix, pool)
-    similarity = (block @ block.T).toarray()
     top = float(relevance.max())
     # Relevance is rescaled to <= 1 so it is commensurable with cosine.
     scaled = relevance / top if top > 0 else relevance
@@ -264,7 +271,10 @@ def _mmr_queue(
         best = int(np.argmax(value))
         picked.append(best)
         available[best] = False
-        nearest = np.maximum(nearest, similarity[:, best])
+        picked_row = np.zeros(block.shape[1], dtype=np.float32)
+        lo, hi = block.indptr[best], block.indptr[best + 1]
+        picked_row[block.indices[lo:hi]] = block.data[lo:hi]
+        nearest = np.maximum(nearest, block @ picked_row)
         left -= cost[best]
         if group_of[best] >= 0:
             remaining -= 1
@@ -351,7 +361,8 @@ def _similar_reasons(model: Model, state: LearnerState, rows: np.ndarray) -> dic
     if not history or not len(rows):
         return {}
     block = compact_rows(model.matrix, np.concatenate([rows, history]))
-    sims = (block[: len(rows)] @ block[len(rows) :].T).toarray()
+    picked = block[: len(rows)].toarray()  # few rows, dense over used columns
+    sims = (block[len(rows) :] @ picked.T).T  # (len(rows), len(history))
     reasons: dict[int, Reason] = {}
     for i, row in enumerate(rows):
         best = int(np.argmax(sims[i]))

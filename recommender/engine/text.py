@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Sequence
+from itertools import filterfalse
 from typing import Final
 
 import numpy as np
@@ -22,11 +23,13 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.preprocessing import normalize
 
 #: A token is a run of word characters, optionally joined by ``-`` or ``.``
-#: (``kube-proxy``, ``pod-security``, ``kubernetes.io``, ``v1.28``), or any
-#: plain word of two or more characters (``k8s``, ``etcd``).  Single letters
-#: are noise ("pod's" -> "pod", "s") and trailing dots/hyphens are dropped, so
-#: "etcd." at the end of a sentence is still ``etcd``.
-TOKEN_PATTERN: Final = r"(?u)\b(?:\w+(?:[.\-]\w+)+|\w{2,})\b"
+#: (``kube-proxy``, ``pod-security``, ``kubernetes.io``, ``v1.28``, ``x-ray``)
+#: with at least two characters (``k8s``, ``etcd``).  Single letters are noise
+#: ("pod's" -> "pod", "s") and trailing dots/hyphens are dropped, so "etcd."
+#: at the end of a sentence is still ``etcd``.  Equivalent to
+#: ``\b(?:\w+(?:[.-]\w+)+|\w{2,})\b`` but written without backtracking-heavy
+#: alternation: it tokenises about twice as fast.
+TOKEN_PATTERN: Final = r"(?u)\w\w+(?:[.\-]\w+)*|\w(?:[.\-]\w+)+"
 _TOKEN_RE: Final = re.compile(TOKEN_PATTERN)
 
 # sklearn's English list contains words that are kubectl verbs or Kubernetes
@@ -41,7 +44,8 @@ TITLE_WEIGHT: Final = 3.0
 
 def tokenize(text: str) -> list[str]:
     """Lower-case ``text`` and return its tokens without stop words."""
-    return [t for t in _TOKEN_RE.findall(text.lower()) if t not in STOP_WORDS]
+    # filterfalse + a bound __contains__ keeps the per-token loop in C.
+    return list(filterfalse(STOP_WORDS.__contains__, _TOKEN_RE.findall(text.lower())))
 
 
 class TextVectorizer:
@@ -79,37 +83,62 @@ class TextVectorizer:
         first, second = divmod(int(self.bigram_codes[column - n_uni]), n_uni)
         return f"{self.unigrams[first]} {self.unigrams[second]}"
 
-    def fit_transform(self, titles: Sequence[str], summaries: Sequence[str]) -> sp.csr_matrix:
+    def fit_transform(
+        self, titles: Sequence[str], summaries: Sequence[str]
+    ) -> sp.csr_matrix:
         """Learn vocabulary and idf; return L2-normalised float32 rows."""
         vocabulary: dict[str, int] = {}
-        setdefault = vocabulary.setdefault
-        ids = array("q")
-        lengths = array("q")
+        ids = array("i")
+        lengths = array("q")  # tokens per segment: title 0, summary 0, title 1...
+        chunk: list[str] = []
+
+        def flush() -> None:
+            # New terms get the next id; the mapping of the whole chunk runs in
+            # C (map + dict.__getitem__), which matters for ~10 M tokens.
+            for term in dict.fromkeys(chunk):
+                if term not in vocabulary:
+                    vocabulary[term] = len(vocabulary)
+            ids.extend(map(vocabulary.__getitem__, chunk))
+            chunk.clear()
+
         for title, summary in zip(titles, summaries, strict=True):
             for text in (title, summary):
                 tokens = tokenize(text)
                 lengths.append(len(tokens))
-                # ``len(vocabulary)`` is re-evaluated per token: new terms get
-                # the next id, known terms keep theirs.
-                ids.extend([setdefault(t, len(vocabulary)) for t in tokens])
+                chunk += tokens
+            if len(chunk) > 100_000:
+                flush()
+        flush()
+
         n_docs = len(titles)
         n_uni = len(vocabulary)
-        tok = np.frombuffer(ids, dtype=np.int64) if ids else np.empty(0, np.int64)
-        seg = np.repeat(np.arange(2 * n_docs, dtype=np.int64), lengths)
-        same_segment = seg[1:] == seg[:-1]
-        codes = tok[:-1][same_segment] * n_uni + tok[1:][same_segment]
-        bigram_codes, bigram_cols = np.unique(codes, return_inverse=True)
-
         self.vocabulary = vocabulary
         self.unigrams = list(vocabulary)  # insertion order == id order
-        self.bigram_codes = bigram_codes.astype(np.int64, copy=False)
-        counts = self._counts(
-            n_docs,
-            seg,
-            tok,
-            seg[:-1][same_segment],
-            n_uni + bigram_cols.astype(np.int64, copy=False),
+        tok = np.frombuffer(ids, dtype=np.int32) if ids else np.empty(0, np.int32)
+        seg_len = np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0)
+        weight = np.repeat(
+            np.tile(np.array([self.title_weight, 1.0], np.float32), n_docs), seg_len
         )
+        unigrams = _csr(seg_len.reshape(n_docs, 2).sum(axis=1), tok, weight, n_uni)
+
+        # Bigrams: adjacent tokens of the same segment, as int64 pair codes.
+        seg = np.repeat(np.arange(2 * n_docs, dtype=np.int32), seg_len)
+        same = seg[1:] == seg[:-1]
+        codes = tok[:-1][same].astype(np.int64) * n_uni + tok[1:][same]
+        bigram_weight = weight[:-1][same]
+        per_doc = np.maximum(seg_len - 1, 0).reshape(n_docs, 2).sum(axis=1)
+        del seg, same
+        self.bigram_codes, local = np.unique(codes, return_inverse=True)
+        del codes
+        bigrams = _csr(
+            per_doc,
+            local.ravel().astype(np.int32),
+            bigram_weight,
+            len(self.bigram_codes),
+        )
+        del local, bigram_weight
+        counts = sp.hstack([unigrams, bigrams], format="csr")
+        del unigrams, bigrams
         # Smooth idf exactly as sklearn: ln((1 + n) / (1 + df)) + 1.
         df = np.bincount(counts.indices, minlength=self.n_features)
         self.idf = (np.log((1.0 + n_docs) / (1.0 + df)) + 1.0).astype(np.float32)
@@ -170,3 +199,17 @@ class TextVectorizer:
         """Sublinear tf times idf, L2-normalised rows (float32)."""
         counts.data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
         return normalize(counts, norm="l2", copy=False).astype(np.float32)
+
+
+def _csr(
+    row_lengths: np.ndarray, cols: np.ndarray, values: np.ndarray, n_cols: int
+) -> sp.csr_matrix:
+    """CSR from row-ordered entries; repeated (row, col) entries are summed."""
+    indptr = np.zeros(len(row_lengths) + 1, dtype=np.int64)
+    np.cumsum(row_lengths, out=indptr[1:])
+    matrix = sp.csr_matrix(
+        (values.astype(np.float32, copy=False), cols, indptr),
+        shape=(len(row_lengths), n_cols),
+    )
+    matrix.sum_duplicates()  # in place: sorts each row and adds repeats
+    return matrix

@@ -274,3 +274,16 @@ def test_an_unroutable_api_address_is_a_json_404(api):
     response = api.post(f"{LIST}0.5/approve/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+def test_nul_characters_in_the_query_are_a_400_not_a_server_error(api):
+    response = api.get(LIST, {"search": "etcd\x00"})
+    assert response.status_code == 400
+
+
+def test_malformed_slug_references_are_a_400(curator_api):
+    response = curator_api.post(
+        LIST, {"title": "x", "security_areas": ["\x00bad slug"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "not a valid slug" in response.json()["security_areas"][0]
