@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.addresses import canonical_url
@@ -87,6 +88,65 @@ class SecurityArea(models.Model):
         return self.name
 
 
+class Feed(models.Model):
+    """An author's RSS/Atom feed, polled by the workers, with its health."""
+
+    url = models.URLField("feed address", max_length=2000, unique=True)
+    site_url = models.URLField("site address", max_length=2000, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="feeds"
+    )
+    active = models.BooleanField(default=True)
+    trusted = models.BooleanField(
+        default=False,
+        help_text="Entries from a trusted feed are approved at once; others wait for review.",
+    )
+    # Conditional GET validators from the last 200 response.
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    # Health, shown in the admin and the API.
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_warning = models.TextField(blank=True, help_text="Parser warning from the last poll.")
+    deactivated_reason = models.TextField(blank=True)
+    # Scheduling: the dispatcher claims a due feed by moving `claimed_until` forward in a
+    # conditional UPDATE, so two dispatchers never enqueue one feed twice at once.
+    next_poll_at = models.DateTimeField(default=timezone.now, db_index=True)
+    poll_interval = models.PositiveIntegerField(
+        default=3600, help_text="Seconds between polls while healthy (adaptive)."
+    )
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "url"]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+    def save(self, *args, **kwargs) -> None:
+        self.url = canonical_url(self.url)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_failing(self) -> bool:
+        return self.consecutive_failures > 0
+
+    @property
+    def health(self) -> str:
+        if not self.active:
+            return "inactive"
+        if self.consecutive_failures:
+            return "failing"
+        if self.last_success_at is None:
+            return "new"
+        return "ok"
+
+
 class Resource(models.Model):
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=120, unique=True)
@@ -111,6 +171,12 @@ class Resource(models.Model):
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.CURATED)
+    feed = models.ForeignKey(
+        Feed, null=True, blank=True, on_delete=models.SET_NULL, related_name="resources"
+    )
+    # The entry's id within its feed (guid/id, else link, else a hash): with `feed`, the
+    # natural key that makes polling idempotent.
+    entry_key = models.CharField(max_length=500, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -153,6 +219,44 @@ class Resource(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status == Status.APPROVED
+
+
+class FeedPoll(models.Model):
+    """One poll of one feed: what happened, for operators and curators."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "New content"
+        NOT_MODIFIED = "not_modified", "Not modified"
+        FAILED = "failed", "Failed"
+        GONE = "gone", "Gone (feed deactivated)"
+
+    feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="polls")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    warning = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["feed", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.feed} at {self.started_at:%Y-%m-%d %H:%M}: {self.outcome}"
+
+
+class PendingResource(Resource):
+    """The curators' review queue: the same rows, listed where review happens."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "resource awaiting review"
+        verbose_name_plural = "review queue"
 
 
 class LearningPath(models.Model):

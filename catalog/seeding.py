@@ -21,6 +21,7 @@ from django.utils import timezone
 from catalog.addresses import canonical_url
 from catalog.models import (
     Author,
+    Feed,
     LearningPath,
     Origin,
     PathStep,
@@ -138,6 +139,20 @@ def seed_catalog_load(*, path: Path = SEED_FILE) -> SeedReport:
         )
         resources[row["key"]] = resource
         report.count("resources", created, changed)
+
+    for row in document.get("feeds", []):
+        # Only identity and trust are seeded; health and schedule belong to the poller.
+        _, created, changed = _upsert(
+            Feed,
+            {"url": canonical_url(row["url"])},
+            {
+                "site_url": row.get("site_url") or "",
+                "title": row.get("title", ""),
+                "author": authors.get(row.get("author")),
+                "trusted": bool(row.get("trusted", False)),
+            },
+        )
+        report.count("feeds", created, changed)
 
     path_row = document["path"]
     learning_path, created, changed = _upsert(

@@ -5,7 +5,7 @@ import re
 from rest_framework import serializers
 
 from catalog.addresses import InvalidAddress
-from catalog.models import Author, LearningPath, PathStep, Resource, SecurityArea, Tag
+from catalog.models import Author, Feed, LearningPath, PathStep, Resource, SecurityArea, Tag
 from catalog.services import address_normalise, address_owner
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
@@ -170,3 +170,66 @@ class LearningPathSerializer(serializers.ModelSerializer):
 class CurationResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
+
+
+class FeedSerializer(serializers.ModelSerializer):
+    """A feed with its health; `url` may be a blog page, whose feed is then discovered."""
+
+    url = serializers.CharField(
+        max_length=2000,
+        help_text="The feed's address, or a page that links to its feed (it is discovered).",
+    )
+    author = SlugReferenceField(
+        slug_field="slug", queryset=Author.objects.all(), required=False, allow_null=True
+    )
+    health = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Feed
+        fields = [
+            "id",
+            "url",
+            "site_url",
+            "title",
+            "author",
+            "active",
+            "trusted",
+            "health",
+            "last_polled_at",
+            "last_success_at",
+            "last_status",
+            "consecutive_failures",
+            "last_error",
+            "last_warning",
+            "deactivated_reason",
+            "next_poll_at",
+            "poll_interval",
+            "created_at",
+        ]
+        read_only_fields = [
+            "site_url",
+            "health",
+            "last_polled_at",
+            "last_success_at",
+            "last_status",
+            "consecutive_failures",
+            "last_error",
+            "last_warning",
+            "deactivated_reason",
+            "next_poll_at",
+            "poll_interval",
+            "created_at",
+        ]
+
+    def validate_url(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.url:
+            raise serializers.ValidationError(
+                "A feed's address cannot be edited; add the new address as a feed."
+            )
+        return value
+
+
+class FeedPollQueuedSerializer(serializers.Serializer):
+    feed_id = serializers.IntegerField()
+    queued = serializers.BooleanField()
+    detail = serializers.CharField()

@@ -8,5 +8,6 @@ router.register("tags", views.TagViewSet, basename="tag")
 router.register("authors", views.AuthorViewSet, basename="author")
 router.register("security-areas", views.SecurityAreaViewSet, basename="securityarea")
 router.register("paths", views.LearningPathViewSet, basename="path")
+router.register("feeds", views.FeedViewSet, basename="feed")
 
 urlpatterns = router.urls

@@ -7,12 +7,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog import selectors, services
+from catalog import feed_services, polling, selectors, services
 from catalog.addresses import InvalidAddress
 from catalog.filters import ResourceFilter
-from catalog.models import Author, SecurityArea, Tag
+from catalog.models import Author, Feed, SecurityArea, Tag
 from catalog.serializers import (
     AuthorSerializer,
+    FeedPollQueuedSerializer,
+    FeedSerializer,
     LearningPathSerializer,
     ResourceSerializer,
     ResourceWriteSerializer,
@@ -159,3 +161,70 @@ class LearningPathViewSet(
 
     def get_queryset(self):
         return selectors.path_list(user=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List feeds with their health (curators)"),
+    retrieve=extend_schema(summary="One feed with its health (curators)"),
+    create=extend_schema(
+        summary="Add a feed by its address or a page that links to it (curators)",
+        responses={201: FeedSerializer, **_WRITE_ERRORS},
+    ),
+    update=extend_schema(summary="Edit a feed (curators)"),
+    partial_update=extend_schema(summary="Edit a feed: trust, activate, author (curators)"),
+    destroy=extend_schema(summary="Remove a feed; its resources stay (curators)"),
+)
+class FeedViewSet(viewsets.ModelViewSet):
+    serializer_class = FeedSerializer
+    permission_classes = [IsCurator]
+    queryset = Feed.objects.select_related("author")
+    search_fields = ["url", "title"]
+    ordering_fields = ["title", "last_polled_at", "consecutive_failures", "next_poll_at"]
+    ordering = ["title", "url"]
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        author = data.get("author")
+        try:
+            feed = polling.feed_add(
+                address=data["url"],
+                trusted=data.get("trusted", False),
+                author_id=author.pk if author else None,
+                title=data.get("title", ""),
+            )
+        except polling.FeedAddError as exc:
+            raise ValidationError({"url": [str(exc)]}) from exc
+        return Response(FeedSerializer(feed).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Poll a feed now (curators)",
+        request=None,
+        responses={
+            202: FeedPollQueuedSerializer,
+            404: None,
+            409: OpenApiResponse(description="A poll of this feed is already running."),
+            503: OpenApiResponse(description="The task queue is unavailable; retry later."),
+            **{k: v for k, v in _WRITE_ERRORS.items() if k != 400},
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def poll(self, request: Request, pk: str | None = None) -> Response:
+        feed = self.get_object()
+        try:
+            queued = feed_services.feed_poll_enqueue(feed_id=feed.pk)
+        except feed_services.QueueUnavailable as exc:
+            return Response(
+                {"feed_id": feed.pk, "queued": False, "detail": str(exc)},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        if not queued:
+            return Response(
+                {"feed_id": feed.pk, "queued": False, "detail": "A poll is already running."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            {"feed_id": feed.pk, "queued": True, "detail": "Poll queued."},
+            status=status.HTTP_202_ACCEPTED,
+        )

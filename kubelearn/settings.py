@@ -171,12 +171,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # default hour; tasks are idempotent so an early redelivery is harmless.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600),
+    # How often a worker sweeps for messages whose worker died (seconds, times every Nth sweep).
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 6),
     # Fail fast when Redis is gone so a web request never hangs on enqueueing.
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     "max_retries": 1,
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    # Cheap when nothing is due: one indexed query. Feeds carry their own adaptive schedule.
+    "feeds-dispatch": {"task": "catalog.tasks.feeds_dispatch", "schedule": 60.0},
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- REST framework --------------------------------------------------------------------------
@@ -236,7 +243,12 @@ X_FRAME_OPTIONS = "DENY"
 # --- Feed fetching (untrusted input) ---------------------------------------------------------
 # Private networks are refused by default; only local development and tests turn this on.
 FEEDS_ALLOW_PRIVATE_NETWORKS = env_bool("FEEDS_ALLOW_PRIVATE_NETWORKS", default=False)
+# Or allow just some networks (CIDRs), e.g. a local test server: "127.0.0.1/32".
+FEEDS_ALLOWED_NETWORKS = env_list("FEEDS_ALLOWED_NETWORKS", [])
 FEEDS_MAX_BYTES = env_int("FEEDS_MAX_BYTES", 10 * 1024 * 1024)
+FEEDS_CONNECT_TIMEOUT = float(env_int("FEEDS_CONNECT_TIMEOUT", 5))
+FEEDS_READ_TIMEOUT = float(env_int("FEEDS_READ_TIMEOUT", 10))
+FEEDS_TOTAL_DEADLINE = float(env_int("FEEDS_TOTAL_DEADLINE", 30))
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import socket
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -48,3 +50,24 @@ def curator_api(carol):
     client = APIClient()
     client.force_authenticate(carol)
     return client
+
+
+_LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_network(monkeypatch):
+    """Tests talk to 127.0.0.1 only: name lookups for anything else fail as if offline.
+
+    This keeps a stray real address (the seed's feeds, a generated URL) from leaving the
+    machine, and makes such a fetch fail fast and deterministically.
+    """
+    real_getaddrinfo = socket.getaddrinfo
+
+    def local_only(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name in _LOCAL_NAMES or name.startswith("127."):
+            return real_getaddrinfo(host, *args, **kwargs)
+        raise socket.gaierror(socket.EAI_NONAME, f"tests resolve only loopback names ({name})")
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)

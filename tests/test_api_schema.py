@@ -7,9 +7,9 @@ runs as a curator, so write operations are exercised too, against the seed catal
 from __future__ import annotations
 
 import pytest
+import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-import schemathesis
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import checks

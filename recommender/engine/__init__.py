@@ -10,9 +10,12 @@ Public API::
     fit(documents) -> Model
     profile_vector(model, learner) -> scipy.sparse.csr_matrix  # (1, F), unit
     recommend(model, learner, *, limit=10, minutes=None, exclude=(),
-              area_names=None, mmr_lambda=0.7) -> list[Recommendation]
+              area_names=None, mmr_lambda=0.7, focus_entry=True)
+        -> list[Recommendation]
     similar(model, doc_id, *, limit=5) -> list[tuple[int, float]]
     suggest_labels(model, text_doc, *, k=5) -> dict
+    path_entry(model, learner, *, exclude=()) -> int          # a path position
+    count_violations(model, learner, doc_ids, *, path=None, strict=False) -> int
     tokenize(text) -> list[str]
 
 Rules of :func:`recommend`
@@ -24,23 +27,35 @@ Eligibility (hard rules, never broken):
 * Difficulty: ``difficulty <= level + 1`` where ``level`` is the declared
   level, else the highest difficulty the learner completed, else 1.  The level
   is not raised by items earlier in the same queue.
-* Learning path — **strict global order**: a path step at position ``p`` may
-  be recommended only if every path step with a position ``< p`` is completed
-  or skipped (a skip satisfies a prerequisite; "in progress", "planned" and
-  ``exclude`` do not).  Equal positions are alternatives of one step.  The
-  queue is read in order, so after a path step is placed in the queue it
-  counts as completed for the following slots: a queue may hold steps 4, 5, 6
-  in that order, never 5 before 4.  Consequently a *prerequisite violation* is
-  "a recommended path step some earlier step of which is neither satisfied by
-  the learner nor placed earlier in the same queue"; the engine produces none
-  (:mod:`recommender.evaluation` counts them with this definition).
+* Learning path — prerequisites with an **entry point**
+  (:mod:`recommender.engine.rules`):
 
-  Why not relax the rule per stage so that a newcomer focused on RBAC can jump
-  to the RBAC step of the path?  Because the relaxed rule would make the
-  evaluation's violation count depend on a stage definition the learner never
-  sees.  A focused newcomer is served instead by off-path resources, which are
-  always eligible: the focus term ranks them first, and the first path step
-  stays in the queue, behind them unless it serves the focus itself.
+  - A learner without a focus enters the path at its first step.  A learner with a
+    focus enters at the earliest *suitable* step serving the focus
+    (difficulty <= level + 1, not excluded), unless they completed, started
+    or planned an earlier path step, which then is the entry point.
+  - A step at position ``p >= entry`` may be recommended only if every step
+    with ``entry <= position < p`` is completed or skipped (a skip satisfies
+    a prerequisite; in progress, planned and ``exclude`` do not) — or was
+    placed earlier in the same queue: the queue is read in order, so a queued
+    step counts as completed for the following slots (steps 4, 5, 6 in that
+    order, never 5 before 4).  Steps before the entry point are not
+    recommended.  Steps sharing a position do not wait for each other.
+  - A *prerequisite violation* is a queued path step breaking this rule;
+    the engine produces none.  :func:`count_violations` counts them for any
+    queue, with ``strict=True`` for the rule without focus entry (everyone
+    starts at step 1); ``recommend(..., focus_entry=False)`` follows that
+    strict rule.
+
+  Why the entry point: in the seed catalog 39 of 48 resources are path steps
+  and the off-path ones serve almost no security area, so under a strict
+  "everyone starts at step 1" rule a newcomer focused on RBAC could not be
+  shown a single RBAC resource (the first one a newcomer may take is step 30).
+  Relaxing the rule per stage would not help either: that is the sixth step
+  of the security stage.  The
+  entry point keeps the path order intact from where the learner starts, and
+  it is sticky: once they complete, start or plan a path step, that step
+  anchors the entry point.
 
 Scoring (all terms are on a cosine-like 0..1 scale)::
 
@@ -58,12 +73,13 @@ Scoring (all terms are on a cosine-like 0..1 scale)::
 * Path bonus: a *path follower* (anyone who touched a path step, or has no
   focus) gets +1.0 on the next step — more than any cosine + focus sum, so it
   comes first.  Steps unlocked only by the simulated queue get 0.5 ** depth of
-  that.  A focus learner who has not started the path gets
-  ``0.1 + 0.6 * focus_match`` instead: first if the step serves the focus.
+  that.  A focus learner who has not touched the path gets
+  ``0.1 + 0.6 * focus_match`` instead, so their entry step (which serves the
+  focus) comes first and later steps mix with off-path focus material.
 * Cold start: no history and no focus -> the first path step leads the queue
   (then the next steps and easy, popular material).  No history with a focus
-  -> the earliest eligible (easiest, earliest stage) resources serving the
-  focus lead the queue.
+  -> the earliest suitable step serving the focus leads, followed by other
+  eligible resources serving the focus (easy, early-stage ones first).
 * Diversity: maximal marginal relevance (lambda 0.7, cosine between rows)
   over the 200 best eligible off-path candidates plus the reachable path steps.
 * ``minutes`` (default ``learner.minutes_budget``): each pick is the best MMR
@@ -86,6 +102,7 @@ from .records import (
     Reason,
     Recommendation,
 )
+from .rules import count_violations, path_entry
 from .text import TOKEN_PATTERN, tokenize
 
 __all__ = [
@@ -99,10 +116,12 @@ __all__ = [
     "Model",
     "Reason",
     "Recommendation",
+    "count_violations",
     "fit",
     "focus_match",
     "infer_level",
     "learner_state",
+    "path_entry",
     "profile_vector",
     "recommend",
     "similar",

@@ -21,10 +21,9 @@ from typing import Final
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from .records import STAGES, Document
-from .text import TextVectorizer
+from .text import TextVectorizer, normalize_rows
 
 #: Weight of the (unit-norm) metadata block against the (unit-norm) text block.
 #: 0.7 gives labels about a third of the squared norm of a row.
@@ -70,7 +69,6 @@ class Model:
     stage_names: tuple[str, ...]
     difficulty: np.ndarray  # int8 (n,)
     minutes: np.ndarray  # float32 (n,), DEFAULT_MINUTES when unknown
-    minutes_known: np.ndarray  # bool (n,)
     path_position: np.ndarray  # int32 (n,), 0 = not on the path
     path_rows: np.ndarray  # int64 rows of path docs sorted by position
     popularity: np.ndarray  # float32 (n,) log-scaled to [0, 1]
@@ -185,7 +183,6 @@ def fit(documents: Sequence[Document]) -> Model:
         stage_names=stage_names,
         difficulty=np.array([d.difficulty for d in docs], dtype=np.int8),
         minutes=minutes,
-        minutes_known=np.array([d.minutes is not None for d in docs]),
         path_position=position,
         path_rows=path_rows.astype(np.int64),
         popularity=popularity,
@@ -251,13 +248,13 @@ def _meta_block(
         shape=(len(token_lists), len(vocabulary)),
     )
     block.sum_duplicates()  # sorts indices (tokens come in label order)
-    return normalize(block, copy=False) if normalise else block
+    return normalize_rows(block) if normalise else block
 
 
 def _combine(text: sp.csr_matrix, meta: sp.csr_matrix) -> sp.csr_matrix:
     """Weighted hstack of the unit-norm blocks, re-normalised to unit rows."""
     stacked = sp.hstack([text, meta * np.float32(META_WEIGHT)], format="csr")
-    combined = normalize(stacked, copy=False).astype(np.float32, copy=False)
+    combined = normalize_rows(stacked.astype(np.float32, copy=False))
     # Canonical form (sorted, unique indices) lets the ranking intersect rows.
     combined.sum_duplicates()
     combined.sort_indices()

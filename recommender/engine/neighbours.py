@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -36,8 +37,10 @@ def similar(model: Model, doc_id: int, *, limit: int = 5) -> list[tuple[int, flo
 def suggest_labels(model: Model, text_doc: Document, *, k: int = 5) -> dict[str, Any]:
     """Suggest tags, areas, stage and difficulty for a pending document.
 
-    ``text_doc`` is vectorised with the fitted vocabulary (labels it already
-    carries are used too) and the ``k`` most similar catalog documents vote,
+    ``text_doc`` is vectorised with the fitted vocabulary — its text plus any
+    tags/areas the curator already set; its kind and stage are ignored since
+    a pending row often carries defaults there — and the ``k`` most similar
+    catalog documents vote,
     each with its cosine as weight.  A suggestion's score is the share of the
     total vote carrying it (0..1, e.g. ``('rbac', 0.8)``).  Returns::
 
@@ -48,7 +51,7 @@ def suggest_labels(model: Model, text_doc: Document, *, k: int = 5) -> dict[str,
     Lists are sorted by score, then slug; everything is empty/``None`` when no
     catalog document shares a term with the text.
     """
-    query = model.vectorize([text_doc])
+    query = model.vectorize([replace(text_doc, kind="", stage="")])
     sims = np.asarray((query @ model.matrix_t).todense(), dtype=np.float32).ravel()
     own = model.index.get(text_doc.id)
     if own is not None:

@@ -7,7 +7,6 @@ constants below are the knobs, all on the same scale as a cosine (0..1).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -16,6 +15,7 @@ import scipy.sparse as sp
 from .model import Model, compact_rows
 from .profile import LearnerState, learner_state, liked_vector, profile_from_state
 from .records import Learner, Reason, Recommendation
+from .rules import PathGroup, entry_position, upcoming_path
 
 #: Weight of the explicit focus match (0..1) added to the cosine.
 W_FOCUS: Final = 0.5
@@ -91,45 +91,6 @@ def infer_level(model: Model, learner: Learner) -> int:
     return learner_state(model, learner).level
 
 
-@dataclass(frozen=True, slots=True)
-class _PathGroup:
-    """One path position still to do: recommendable rows and how many rows
-    of that position are unsatisfied (blocked ones included)."""
-
-    position: int
-    rows: tuple[int, ...]
-    pending: int
-
-
-def upcoming_path(
-    model: Model, state: LearnerState, blocked: frozenset[int], cap: int, limit: int
-) -> list[_PathGroup]:
-    """Path positions a queue of ``limit`` items could still reach, in order.
-
-    Starts at the first position with an unsatisfied step.  A position whose
-    unsatisfied steps cannot all be recommended (in progress, excluded, above
-    the difficulty cap) ends the list: nothing after it can be unlocked.
-    """
-    rows = model.path_rows
-    positions = model.path_position[rows]
-    groups: list[_PathGroup] = []
-    start = 0
-    while start < len(rows) and len(groups) < limit:
-        end = start
-        while end < len(rows) and positions[end] == positions[start]:
-            end += 1
-        pending = [int(r) for r in rows[start:end] if int(r) not in state.satisfied]
-        position = int(positions[start])
-        start = end
-        if not pending:
-            continue
-        usable = tuple(r for r in pending if r not in blocked and model.difficulty[r] <= cap)
-        groups.append(_PathGroup(position, usable, len(pending)))
-        if len(usable) < len(pending):
-            break
-    return groups
-
-
 def recommend(
     model: Model,
     learner: Learner,
@@ -139,6 +100,7 @@ def recommend(
     exclude: Iterable[int] = (),
     area_names: Mapping[str, str] | None = None,
     mmr_lambda: float = MMR_LAMBDA,
+    focus_entry: bool = True,
 ) -> list[Recommendation]:
     """Build a diversified queue of at most ``limit`` resources.
 
@@ -146,14 +108,17 @@ def recommend(
     the queue; unknown lengths count as 15 minutes.  ``exclude`` are document
     ids never to return (e.g. dismissed ones; they do *not* satisfy path
     prerequisites).  ``area_names`` maps area slugs to display names for the
-    reasons.  Returns recommendations in queue order; ``score`` is the
-    relevance before diversification.  Never raises for unknown ids.
+    reasons.  ``focus_entry=False`` makes every learner start the path at
+    step 1 (strict global prerequisites, see :mod:`~recommender.engine.rules`).
+    Returns recommendations in queue order; ``score`` is the relevance
+    before diversification.  Never raises for unknown ids.
     """
     if limit <= 0:
         return []
     budget = minutes if minutes is not None else learner.minutes_budget
     state = learner_state(model, learner)
-    blocked = state.excluded | frozenset(model.rows(exclude))
+    dismissed = frozenset(model.rows(exclude))
+    blocked = state.excluded | dismissed
     cap = state.level + 1
 
     profile = profile_from_state(model, state)
@@ -176,7 +141,9 @@ def recommend(
     eligible_rows = eligible_rows[np.argsort(-base[eligible_rows], kind="stable")]
 
     # Path candidates: every step a queue of ``limit`` items could unlock.
-    groups = upcoming_path(model, state, blocked, cap, limit)
+    first = int(model.path_position[model.path_rows[0]]) if len(model.path_rows) else 0
+    entry = entry_position(model, state, dismissed) if focus_entry else first
+    groups = upcoming_path(model, state, blocked, cap, limit, entry)
     follows_path = state.on_path or not state.focus
     path_rows: list[int] = []
     path_group: list[int] = []
@@ -214,6 +181,7 @@ def recommend(
                 int(group_of[i]),
                 groups,
                 follows_path,
+                entry > first,
                 liked,
                 similar_to.get(int(pool[i])),
                 area_names or {},
@@ -235,7 +203,7 @@ def _mmr_queue(
     pool: np.ndarray,
     relevance: np.ndarray,
     group_of: np.ndarray,
-    groups: list[_PathGroup],
+    groups: list[PathGroup],
     limit: int,
     budget: int | None,
     mmr_lambda: float,
@@ -253,9 +221,9 @@ def _mmr_queue(
     # sparse mat-vec over the pool per pick instead of a pool x pool product
     # (common terms make that product quadratic in the pool size).
     block = compact_rows(model.matrix, pool)
-    top = float(relevance.max())
-    # Relevance is rescaled to <= 1 so it is commensurable with cosine.
-    scaled = relevance / top if top > 0 else relevance
+    # Relevance is used as is (standard MMR): its main term is a cosine, so
+    # it is on the scale of the similarity penalty.  Rescaling it to a max of
+    # 1 would let a near-duplicate of a weakly relevant top item through.
     cost = model.minutes[pool].astype(np.float64)
     left = float(budget) if budget is not None else np.inf
     available = np.ones(len(pool), dtype=bool)
@@ -266,7 +234,7 @@ def _mmr_queue(
         ok = available & ((group_of < 0) | (group_of == frontier)) & (cost <= left)
         if not ok.any():
             break
-        value = mmr_lambda * scaled - (1.0 - mmr_lambda) * nearest
+        value = mmr_lambda * relevance - (1.0 - mmr_lambda) * nearest
         value[~ok] = -np.inf
         best = int(np.argmax(value))
         picked.append(best)
@@ -298,8 +266,9 @@ def _reasons(
     state: LearnerState,
     row: int,
     depth: int,
-    groups: list[_PathGroup],
+    groups: list[PathGroup],
     follows_path: bool,
+    jumped: bool,
     liked: sp.csr_matrix,
     similar: Reason | None,
     area_names: Mapping[str, str],
@@ -309,7 +278,12 @@ def _reasons(
     if depth >= 0:
         position = groups[depth].position
         # "your next step" only makes sense once the learner is on the path.
-        suffix = " — your next step" if depth == 0 and state.on_path else ""
+        if depth == 0 and jumped and not state.on_path:
+            suffix = " — the first step on your focus"
+        elif depth == 0 and state.on_path:
+            suffix = " — your next step"
+        else:
+            suffix = ""
         reasons.append(
             Reason(
                 "path_step",

@@ -14,13 +14,12 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Sequence
-from itertools import filterfalse
+from itertools import filterfalse, pairwise
 from typing import Final
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-from sklearn.preprocessing import normalize
 
 #: A token is a run of word characters, optionally joined by ``-`` or ``.``
 #: (``kube-proxy``, ``pod-security``, ``kubernetes.io``, ``v1.28``, ``x-ray``)
@@ -29,7 +28,7 @@ from sklearn.preprocessing import normalize
 #: at the end of a sentence is still ``etcd``.  Equivalent to
 #: ``\b(?:\w+(?:[.-]\w+)+|\w{2,})\b`` but written without backtracking-heavy
 #: alternation: it tokenises about twice as fast.
-TOKEN_PATTERN: Final = r"(?u)\w\w+(?:[.\-]\w+)*|\w(?:[.\-]\w+)+"
+TOKEN_PATTERN: Final = r"(?u)\w\w+(?:[.\-]\w+)*|\w(?:[.\-]\w+)+"  # noqa: S105 (a regex, not a secret)
 _TOKEN_RE: Final = re.compile(TOKEN_PATTERN)
 
 # sklearn's English list contains words that are kubectl verbs or Kubernetes
@@ -83,9 +82,7 @@ class TextVectorizer:
         first, second = divmod(int(self.bigram_codes[column - n_uni]), n_uni)
         return f"{self.unigrams[first]} {self.unigrams[second]}"
 
-    def fit_transform(
-        self, titles: Sequence[str], summaries: Sequence[str]
-    ) -> sp.csr_matrix:
+    def fit_transform(self, titles: Sequence[str], summaries: Sequence[str]) -> sp.csr_matrix:
         """Learn vocabulary and idf; return L2-normalised float32 rows."""
         vocabulary: dict[str, int] = {}
         ids = array("i")
@@ -115,11 +112,8 @@ class TextVectorizer:
         self.vocabulary = vocabulary
         self.unigrams = list(vocabulary)  # insertion order == id order
         tok = np.frombuffer(ids, dtype=np.int32) if ids else np.empty(0, np.int32)
-        seg_len = np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0)
-        weight = np.repeat(
-            np.tile(np.array([self.title_weight, 1.0], np.float32), n_docs), seg_len
-        )
-        unigrams = _csr(seg_len.reshape(n_docs, 2).sum(axis=1), tok, weight, n_uni)
+        seg_len = np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0, np.int64)
+        weight = np.repeat(np.tile(np.array([self.title_weight, 1.0], np.float32), n_docs), seg_len)
 
         # Bigrams: adjacent tokens of the same segment, as int64 pair codes.
         seg = np.repeat(np.arange(2 * n_docs, dtype=np.int32), seg_len)
@@ -137,6 +131,8 @@ class TextVectorizer:
             len(self.bigram_codes),
         )
         del local, bigram_weight
+        # Built last: ``_csr`` sorts ``tok`` and ``weight`` in place.
+        unigrams = _csr(seg_len.reshape(n_docs, 2).sum(axis=1), tok, weight, n_uni)
         counts = sp.hstack([unigrams, bigrams], format="csr")
         del unigrams, bigrams
         # Smooth idf exactly as sklearn: ln((1 + n) / (1 + df)) + 1.
@@ -157,9 +153,7 @@ class TextVectorizer:
                 known = [x for x in ids if x >= 0]
                 seg_uni += [2 * i + offset] * len(known)
                 col_uni += known
-                pairs = [
-                    a * n_uni + b for a, b in zip(ids, ids[1:], strict=False) if a >= 0 and b >= 0
-                ]
+                pairs = [a * n_uni + b for a, b in pairwise(ids) if a >= 0 and b >= 0]
                 if pairs and len(self.bigram_codes):
                     wanted = np.asarray(pairs, dtype=np.int64)
                     pos = np.searchsorted(self.bigram_codes, wanted)
@@ -198,13 +192,16 @@ class TextVectorizer:
     def _weight(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         """Sublinear tf times idf, L2-normalised rows (float32)."""
         counts.data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
-        return normalize(counts, norm="l2", copy=False).astype(np.float32)
+        return normalize_rows(counts.astype(np.float32, copy=False))
 
 
 def _csr(
     row_lengths: np.ndarray, cols: np.ndarray, values: np.ndarray, n_cols: int
 ) -> sp.csr_matrix:
-    """CSR from row-ordered entries; repeated (row, col) entries are summed."""
+    """CSR from row-ordered entries; repeated (row, col) entries are summed.
+
+    ``cols`` and ``values`` may be reordered in place (scipy keeps them).
+    """
     indptr = np.zeros(len(row_lengths) + 1, dtype=np.int64)
     np.cumsum(row_lengths, out=indptr[1:])
     matrix = sp.csr_matrix(
@@ -212,4 +209,24 @@ def _csr(
         shape=(len(row_lengths), n_cols),
     )
     matrix.sum_duplicates()  # in place: sorts each row and adds repeats
+    return matrix
+
+
+def normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Scale the rows of a CSR matrix to unit L2 norm, in place; returns it.
+
+    All-zero rows stay zero.  Works for matrices without columns, unlike
+    ``sklearn.preprocessing.normalize``.
+    """
+    lengths = np.diff(matrix.indptr)
+    norms = np.zeros(matrix.shape[0], dtype=np.float64)
+    nonempty = lengths > 0
+    if nonempty.any():
+        # Squares stay float32 (memory at 10 M entries); sums are float64.
+        squares = np.square(matrix.data)
+        starts = matrix.indptr[:-1][nonempty]
+        norms[nonempty] = np.sqrt(np.add.reduceat(squares, starts, dtype=np.float64))
+        del squares
+    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    matrix.data *= np.repeat(scale.astype(matrix.data.dtype), lengths)
     return matrix

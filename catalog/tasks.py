@@ -1,0 +1,51 @@
+"""Celery tasks for feed polling: thin wrappers that take ids and call a service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from catalog import polling
+from catalog.fetching import FetchError
+
+logger = logging.getLogger(__name__)
+
+
+class RetryableFetchError(Exception):
+    """A network-level failure (timeout, refused, DNS) worth retrying soon."""
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(RetryableFetchError,),
+    retry_backoff=60,
+    retry_backoff_max=900,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=90,
+    time_limit=120,
+)
+def feed_poll(feed_id: int) -> dict:
+    """Poll one feed. Idempotent: entries are upserted by natural key, so reruns are safe."""
+    try:
+        report = polling.feed_poll(feed_id=feed_id)
+    except polling.Feed.DoesNotExist:
+        logger.info("Feed %s no longer exists; nothing to poll", feed_id)
+        return {"feed_id": feed_id, "outcome": "missing"}
+    except FetchError as exc:
+        # Only network errors reach here (the service records and swallows the rest).
+        raise RetryableFetchError(str(exc)) from exc
+    return {"feed_id": feed_id, "outcome": report.outcome, "new": report.new}
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+def feeds_dispatch() -> int:
+    """Run every minute by beat: claim due feeds and queue one poll each."""
+    feed_ids = polling.feeds_claim_due()
+    for feed_id in feed_ids:
+        feed_poll.delay_on_commit(feed_id)
+    if feed_ids:
+        logger.info("Dispatched %s feed polls", len(feed_ids))
+    return len(feed_ids)

@@ -1,0 +1,214 @@
+"""Feeds through the API, the admin, OPML and the poll_feeds command."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from catalog import feed_services
+from catalog.models import Feed, Resource, Status
+from tests.feedbuilder import posts, rss
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def local_feeds_allowed(settings):
+    settings.FEEDS_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+
+
+@pytest.fixture
+def blog(httpserver):
+    """A blog page that links to its RSS feed."""
+    page = (
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml">'
+        b"</head></html>"
+    )
+    httpserver.expect_request("/").respond_with_data(page, content_type="text/html")
+    httpserver.expect_request("/rss.xml").respond_with_data(
+        rss(posts(3), title="Dana's Kubernetes notes"), content_type="application/rss+xml"
+    )
+    return httpserver
+
+
+@pytest.fixture
+def admin_client(client):
+    user = get_user_model().objects.create_superuser("root", password="x-admin-pass-123")
+    client.force_login(user)
+    return client
+
+
+def test_curator_adds_a_feed_by_a_blog_page_address(curator_api, blog):
+    response = curator_api.post("/api/feeds/", {"url": blog.url_for("/")}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["url"] == blog.url_for("/rss.xml")
+    assert body["title"] == "Dana's Kubernetes notes"
+    assert body["health"] == "new"
+
+
+def test_adding_an_unusable_address_is_a_400_with_the_reason(curator_api, httpserver, settings):
+    settings.FEEDS_ALLOWED_NETWORKS = []
+    response = curator_api.post("/api/feeds/", {"url": httpserver.url_for("/")}, format="json")
+    assert response.status_code == 400
+    assert response.json()["url"]
+    response = curator_api.post("/api/feeds/", {"url": "ftp://example.org/x"}, format="json")
+    assert response.status_code == 400
+
+
+def test_learners_cannot_see_or_add_feeds(api, alice_api):
+    assert api.get("/api/feeds/").status_code == 401
+    assert alice_api.get("/api/feeds/").status_code == 403
+    assert alice_api.post("/api/feeds/", {"url": "https://example.org/"}).status_code == 403
+
+
+def test_poll_endpoint_queues_a_poll_and_answers_202(curator_api, blog):
+    feed = Feed.objects.create(url=blog.url_for("/rss.xml"))
+    response = curator_api.post(f"/api/feeds/{feed.pk}/poll/")
+    assert response.status_code == 202
+    # No broker in the unit suite: the task ran in-process.
+    assert Resource.objects.filter(feed=feed).count() == 3
+
+
+def test_poll_endpoint_answers_503_when_the_queue_is_down(curator_api, blog, monkeypatch):
+    from catalog import tasks
+
+    def broker_gone(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.feed_poll, "delay", broker_gone)
+    feed = Feed.objects.create(url=blog.url_for("/rss.xml"))
+    response = curator_api.post(f"/api/feeds/{feed.pk}/poll/")
+    assert response.status_code == 503
+    feed.refresh_from_db()
+    assert feed.claimed_until is None  # still due for the scheduler: nothing is lost
+
+
+def test_feed_health_is_in_the_api(curator_api, httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data("", status=500)
+    feed = Feed.objects.create(url=httpserver.url_for("/feed.xml"))
+    curator_api.post(f"/api/feeds/{feed.pk}/poll/")
+    body = curator_api.get(f"/api/feeds/{feed.pk}/").json()
+    assert body["health"] == "failing"
+    assert body["consecutive_failures"] == 1
+    assert body["last_status"] == 500
+
+
+def test_approving_a_feed_entry_publishes_it(curator_api, api, blog):
+    feed = Feed.objects.create(url=blog.url_for("/rss.xml"))
+    curator_api.post(f"/api/feeds/{feed.pk}/poll/")
+    assert api.get("/api/resources/").json()["count"] == 0
+    pending = Resource.objects.filter(status=Status.PENDING).first()
+    curator_api.post(f"/api/resources/{pending.pk}/approve/")
+    assert [r["title"] for r in api.get("/api/resources/").json()["results"]] == [pending.title]
+
+
+def test_admin_feed_list_filters_by_health(admin_client, httpserver):
+    Feed.objects.create(url="https://a.example.org/feed", consecutive_failures=2)
+    Feed.objects.create(url="https://b.example.org/feed", active=False)
+    for query in ("", "?health=failing", "?health=inactive", "?health=ok"):
+        assert admin_client.get(f"/admin/catalog/feed/{query}").status_code == 200
+    content = admin_client.get("/admin/catalog/feed/?health=failing").content.decode()
+    assert "a.example.org" in content and "b.example.org" not in content
+
+
+def test_admin_actions_trust_deactivate_and_poll_now(admin_client, blog):
+    feed = Feed.objects.create(url=blog.url_for("/rss.xml"))
+    url = "/admin/catalog/feed/"
+    admin_client.post(url, {"action": "trust", "_selected_action": [feed.pk]})
+    admin_client.post(url, {"action": "poll_now", "_selected_action": [feed.pk]})
+    feed.refresh_from_db()
+    assert feed.trusted
+    assert Resource.objects.filter(feed=feed, status=Status.APPROVED).count() == 3
+    admin_client.post(url, {"action": "deactivate", "_selected_action": [feed.pk]})
+    feed.refresh_from_db()
+    assert not feed.active and "admin" in feed.deactivated_reason
+
+
+def test_review_queue_lists_pending_entries_with_a_sanitised_preview(admin_client):
+    Resource.objects.create(
+        title="Pending post",
+        url="https://blog.example.org/p/",
+        status=Status.PENDING,
+        content_html='<p>Safe text</p><script>alert(1)</script><img src=x onerror="alert(2)">',
+    )
+    Resource.objects.create(
+        title="Approved post", url="https://blog.example.org/a/", status=Status.APPROVED
+    )
+    content = admin_client.get("/admin/catalog/pendingresource/").content.decode()
+    assert "Pending post" in content and "Approved post" not in content
+    assert "Safe text" in content
+    assert "<script>alert(1)" not in content and "onerror" not in content
+
+
+def test_review_queue_bulk_approves(admin_client):
+    pending = Resource.objects.create(
+        title="P", url="https://blog.example.org/p/", status=Status.PENDING
+    )
+    admin_client.post(
+        "/admin/catalog/pendingresource/",
+        {"action": "approve_selected", "_selected_action": [pending.pk]},
+    )
+    pending.refresh_from_db()
+    assert pending.status == Status.APPROVED
+
+
+def test_opml_export_then_import_round_trips(admin_client, settings):
+    settings.FEEDS_ALLOW_PRIVATE_NETWORKS = True  # the exported addresses are on loopback
+    Feed.objects.create(url="http://127.0.0.1:9/one.xml", title="One")
+    Feed.objects.create(url="http://127.0.0.1:9/two.xml", title="Two")
+    response = admin_client.post(
+        "/admin/catalog/feed/",
+        {
+            "action": "export_opml",
+            "_selected_action": list(Feed.objects.values_list("pk", flat=True)),
+        },
+    )
+    assert response["Content-Type"] == "text/x-opml"
+    exported = response.content
+    Feed.objects.all().delete()
+    upload = SimpleUploadedFile("feeds.opml", exported, content_type="text/x-opml")
+    response = admin_client.post("/admin/catalog/feed/import-opml/", {"file": upload}, follow=True)
+    assert response.status_code == 200
+    assert sorted(Feed.objects.values_list("title", flat=True)) == ["One", "Two"]
+
+
+def test_opml_import_refuses_private_addresses_by_default(db, settings):
+    settings.FEEDS_ALLOWED_NETWORKS = []
+    from catalog.opml import OpmlOutline, opml_export
+    from catalog.opml_services import feeds_import_opml
+
+    content = opml_export([OpmlOutline(xml_url="http://169.254.169.254/latest/", title="meta")])
+    result = feeds_import_opml(content=content)
+    assert result.refused and not Feed.objects.exists()
+
+
+def test_opml_commands(tmp_path, settings):
+    settings.FEEDS_ALLOW_PRIVATE_NETWORKS = True
+    Feed.objects.create(url="http://127.0.0.1:9/one.xml", title="One")
+    target = tmp_path / "feeds.opml"
+    call_command("export_opml", "--output", str(target))
+    Feed.objects.all().delete()
+    out = StringIO()
+    call_command("import_opml", str(target), stdout=out)
+    assert "1 feed(s) added" in out.getvalue()
+
+
+def test_poll_feeds_command_prints_a_summary(blog):
+    Feed.objects.create(url=blog.url_for("/rss.xml"), title="Dana")
+    out = StringIO()
+    call_command("poll_feeds", stdout=out)
+    text = out.getvalue()
+    assert "1 feeds: 3 new, 0 updated, 0 unchanged, 0 skipped, 0 failed." in text
+
+
+def test_enqueue_refuses_a_feed_already_being_polled(blog):
+    feed = Feed.objects.create(url=blog.url_for("/rss.xml"))
+    from catalog import polling
+
+    assert polling.feed_claim(feed_id=feed.pk)
+    assert feed_services.feed_poll_enqueue(feed_id=feed.pk) is False

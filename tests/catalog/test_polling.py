@@ -1,0 +1,432 @@
+"""Feed polling end to end against a real local HTTP server (pytest-httpserver)."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from datetime import timedelta
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from werkzeug import Response
+
+from catalog import polling
+from catalog.fetching import FetchError
+from catalog.models import Feed, FeedPoll, Origin, Resource, Status
+from tests.factories import ResourceFactory
+from tests.feedbuilder import posts, rss
+
+pytestmark = pytest.mark.django_db
+
+FEEDS = Path(__file__).parent / "feeds"
+
+
+@pytest.fixture(autouse=True)
+def local_feeds_allowed(settings):
+    # The test server listens on 127.0.0.1: allow exactly that network, nothing else private.
+    settings.FEEDS_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.FEEDS_READ_TIMEOUT = 1.0
+    settings.FEEDS_TOTAL_DEADLINE = 3.0
+
+
+def make_feed(httpserver, path="/feed.xml", **fields) -> Feed:
+    return Feed.objects.create(url=httpserver.url_for(path), **fields)
+
+
+def serve(httpserver, body: bytes, path="/feed.xml", **kwargs):
+    httpserver.expect_request(path).respond_with_data(
+        body, content_type=kwargs.pop("content_type", "application/rss+xml"), **kwargs
+    )
+
+
+def test_poll_files_new_entries_as_pending_resources(httpserver):
+    serve(httpserver, rss(posts(3)))
+    feed = make_feed(httpserver)
+    report = polling.feed_poll(feed_id=feed.pk)
+    assert (report.new, report.updated, report.unchanged) == (3, 0, 0)
+    resources = Resource.objects.order_by("published_at")
+    assert [r.title for r in resources] == [f"Kubernetes post {n}" for n in range(3)]
+    assert {r.status for r in resources} == {Status.PENDING}
+    assert {r.origin for r in resources} == {Origin.FEED}
+    first = resources[0]
+    assert first.url == "https://blog.example.org/post-0/"
+    assert first.summary == "Notes on pods, RBAC and etcd, part 0."
+    assert timezone.is_aware(first.published_at)
+    assert first.estimated_minutes >= 1
+
+
+def test_polling_twice_stores_each_entry_once(httpserver):
+    serve(httpserver, rss(posts(5)))
+    feed = make_feed(httpserver)
+    polling.feed_poll(feed_id=feed.pk)
+    second = polling.feed_poll(feed_id=feed.pk)
+    assert (second.new, second.unchanged) == (0, 5)
+    assert Resource.objects.count() == 5
+
+
+def test_trusted_feed_entries_are_approved_at_once(httpserver):
+    serve(httpserver, rss(posts(2)))
+    feed = make_feed(httpserver, trusted=True)
+    polling.feed_poll(feed_id=feed.pk)
+    assert set(Resource.objects.values_list("status", flat=True)) == {Status.APPROVED}
+
+
+def test_one_post_carried_by_two_feeds_is_one_resource(httpserver):
+    shared = posts(1)
+    serve(httpserver, rss(shared), path="/a.xml")
+    serve(httpserver, rss([{**shared[0], "guid": "other-id"}]), path="/b.xml")
+    polling.feed_poll(feed_id=make_feed(httpserver, "/a.xml").pk)
+    report = polling.feed_poll(feed_id=make_feed(httpserver, "/b.xml").pk)
+    assert report.new == 0
+    assert Resource.objects.count() == 1
+
+
+def test_a_curated_resource_is_not_duplicated_by_a_feed_entry(httpserver):
+    curated = ResourceFactory(url="https://blog.example.org/post-0/", title="Curated title")
+    serve(httpserver, rss(posts(1)))
+    polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    assert Resource.objects.count() == 1
+    curated.refresh_from_db()
+    assert curated.title == "Curated title"
+
+
+def test_an_edited_pending_entry_is_updated_but_a_reviewed_one_is_kept(httpserver):
+    original = posts(2)
+    serve(httpserver, rss(original))
+    feed = make_feed(httpserver)
+    polling.feed_poll(feed_id=feed.pk)
+    Resource.objects.filter(entry_key="urn:post:1").update(status=Status.APPROVED)
+    httpserver.clear()
+    edited = [{**item, "title": item["title"] + " (edited)"} for item in original]
+    serve(httpserver, rss(edited))
+    report = polling.feed_poll(feed_id=feed.pk)
+    assert (report.updated, report.unchanged) == (1, 1)
+    assert Resource.objects.get(entry_key="urn:post:0").title.endswith("(edited)")
+    assert not Resource.objects.get(entry_key="urn:post:1").title.endswith("(edited)")
+
+
+def test_conditional_get_sends_validators_and_304_changes_nothing(httpserver):
+    serve(
+        httpserver,
+        rss(posts(2)),
+        headers={"ETag": '"v1"', "Last-Modified": "Tue, 01 Dec 2026 10:00:00 GMT"},
+    )
+    feed = make_feed(httpserver)
+    polling.feed_poll(feed_id=feed.pk)
+    httpserver.clear()
+    httpserver.expect_request("/feed.xml", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304
+    )
+    report = polling.feed_poll(feed_id=feed.pk)
+    assert report.outcome == FeedPoll.Outcome.NOT_MODIFIED
+    assert Resource.objects.count() == 2
+    feed.refresh_from_db()
+    assert feed.consecutive_failures == 0
+    assert feed.last_status == 304
+
+
+def test_a_permanent_redirect_updates_the_stored_address(httpserver):
+    httpserver.expect_request("/old.xml").respond_with_data(
+        "", status=301, headers={"Location": httpserver.url_for("/new.xml")}
+    )
+    serve(httpserver, rss(posts(1)), path="/new.xml")
+    feed = make_feed(httpserver, "/old.xml")
+    polling.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert feed.url == httpserver.url_for("/new.xml")
+
+
+def test_a_temporary_redirect_keeps_the_stored_address(httpserver):
+    httpserver.expect_request("/old.xml").respond_with_data(
+        "", status=302, headers={"Location": httpserver.url_for("/new.xml")}
+    )
+    serve(httpserver, rss(posts(1)), path="/new.xml")
+    feed = make_feed(httpserver, "/old.xml")
+    polling.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert feed.url == httpserver.url_for("/old.xml")
+
+
+def test_gone_deactivates_the_feed_with_the_reason(httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data("", status=410)
+    feed = make_feed(httpserver)
+    polling.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert not feed.active
+    assert "410" in feed.deactivated_reason
+    assert polling.feeds_claim_due(now=timezone.now() + timedelta(days=30)) == []
+
+
+def test_too_many_requests_honours_retry_after(httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        "", status=429, headers={"Retry-After": "7200"}
+    )
+    feed = make_feed(httpserver)
+    before = timezone.now()
+    polling.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert feed.next_poll_at >= before + timedelta(seconds=7200)
+    assert feed.consecutive_failures == 1
+    assert feed.active
+
+
+def test_failures_back_off_exponentially_but_the_feed_is_kept(httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data("oops", status=500)
+    feed = make_feed(httpserver)
+    delays = []
+    for _ in range(4):
+        start = timezone.now()
+        polling.feed_poll(feed_id=feed.pk)
+        feed.refresh_from_db()
+        delays.append((feed.next_poll_at - start).total_seconds())
+    assert feed.active and feed.consecutive_failures == 4
+    assert feed.health == "failing"
+    assert "HTTP 500" in feed.last_error
+    assert all(later > earlier for earlier, later in pairwise(delays))
+    assert delays[-1] <= 24 * 3600 * 1.1
+
+
+def test_backoff_is_capped_at_a_day():
+    assert polling.failure_backoff(40) <= timedelta(hours=24) * 1.1
+
+
+def test_an_html_page_is_a_failure_with_a_clear_message(httpserver):
+    serve(
+        httpserver,
+        b"<html><head><title>Blog</title></head><body>Hi</body></html>",
+        content_type="text/html",
+    )
+    feed = make_feed(httpserver)
+    report = polling.feed_poll(feed_id=feed.pk)
+    assert report.outcome == FeedPoll.Outcome.FAILED
+    assert "not an RSS or Atom feed" in report.error or "HTML" in report.error
+
+
+def test_an_empty_body_is_a_failure(httpserver):
+    serve(httpserver, b"")
+    feed = make_feed(httpserver)
+    assert polling.feed_poll(feed_id=feed.pk).outcome == FeedPoll.Outcome.FAILED
+
+
+def test_a_huge_body_is_cut_off(httpserver, settings):
+    settings.FEEDS_MAX_BYTES = 64 * 1024
+    serve(httpserver, b"<rss>" + b" " * (256 * 1024) + b"</rss>")
+    feed = make_feed(httpserver)
+    report = polling.feed_poll(feed_id=feed.pk)
+    assert report.outcome == FeedPoll.Outcome.FAILED
+    assert Resource.objects.count() == 0
+
+
+def test_a_gzip_bomb_is_cut_off(httpserver, settings):
+    settings.FEEDS_MAX_BYTES = 1024 * 1024
+    bomb = gzip.compress(b"<rss>" + b"\0" * (20 * 1024 * 1024))
+    serve(httpserver, bomb, headers={"Content-Encoding": "gzip"})
+    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    assert report.outcome == FeedPoll.Outcome.FAILED
+
+
+def test_a_slow_server_times_out_and_the_task_may_retry(httpserver):
+    def slow(request):
+        time.sleep(2)
+        return Response(rss(posts(1)), content_type="application/rss+xml")
+
+    httpserver.expect_request("/feed.xml").respond_with_handler(slow)
+    feed = make_feed(httpserver)
+    with pytest.raises(FetchError) as caught:
+        polling.feed_poll(feed_id=feed.pk)
+    assert caught.value.retryable
+    feed.refresh_from_db()
+    assert feed.consecutive_failures == 1
+    assert feed.polls.get().outcome == FeedPoll.Outcome.FAILED
+
+
+def test_the_default_setting_refuses_private_addresses(httpserver, settings):
+    settings.FEEDS_ALLOWED_NETWORKS = []
+    assert settings.FEEDS_ALLOW_PRIVATE_NETWORKS is False
+    serve(httpserver, rss(posts(1)))
+    with pytest.raises(polling.FeedAddError, match=r"(?i)private|loopback|not allowed|refus"):
+        polling.feed_add(address=httpserver.url_for("/feed.xml"))
+    feed = make_feed(httpserver)
+    report = polling.feed_poll(feed_id=feed.pk)
+    assert report.outcome == FeedPoll.Outcome.FAILED
+    assert len(httpserver.log) == 0
+
+
+def test_a_redirect_to_a_private_address_is_refused(httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        "", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}
+    )
+    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    assert report.outcome == FeedPoll.Outcome.FAILED
+    assert "169.254.169.254" in report.error
+
+
+def test_entries_without_a_usable_link_are_counted_and_skipped(httpserver):
+    items = [
+        {"title": "No link", "guid": "a"},
+        {"title": "Script link", "link": "javascript:alert(1)", "guid": "b"},
+        {"title": "Fine", "link": "https://blog.example.org/fine/", "guid": "c"},
+    ]
+    serve(httpserver, rss(items))
+    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    assert (report.new, report.skipped) == (1, 2)
+    assert list(Resource.objects.values_list("title", flat=True)) == ["Fine"]
+
+
+def test_hostile_markup_never_survives(httpserver):
+    items = [
+        {
+            "title": "<script>alert(1)</script>Hello",
+            "link": "https://blog.example.org/x/",
+            "guid": "x",
+            "description": (
+                '<p onclick="steal()">Hi<img src="x" onerror="alert(1)">'
+                '<a href="javascript:alert(2)">click</a><script>alert(3)</script></p>'
+            ),
+        }
+    ]
+    serve(httpserver, rss(items))
+    polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    resource = Resource.objects.get()
+    stored = (resource.title + resource.summary + resource.content_html).lower()
+    for needle in ("<script", "onerror", "onclick", "javascript:", "alert(3)"):
+        assert needle not in stored, needle
+
+
+def test_duplicate_guids_in_one_document_store_one_resource(httpserver):
+    items = [*posts(1), {**posts(1)[0], "title": "Same guid, other title"}]
+    serve(httpserver, rss(items))
+    polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    assert Resource.objects.count() == 1
+
+
+@pytest.mark.parametrize("name", ["billion_laughs.xml", "xxe.xml"])
+def test_entity_attacks_are_harmless(httpserver, name):
+    serve(httpserver, (FEEDS / name).read_bytes())
+    started = time.monotonic()
+    polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    assert time.monotonic() - started < 5
+    for resource in Resource.objects.all():
+        assert "root:" not in resource.summary + resource.content_html
+        assert "lol" * 100 not in resource.summary + resource.content_html
+
+
+def test_a_malformed_feed_keeps_what_was_recovered_and_records_a_warning(httpserver):
+    serve(httpserver, (FEEDS / "malformed.xml").read_bytes())
+    feed = make_feed(httpserver)
+    report = polling.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    if report.outcome == FeedPoll.Outcome.OK:
+        assert report.warning and feed.last_warning
+    else:
+        assert feed.last_error
+
+
+@pytest.mark.parametrize(
+    "name", ["rss091.xml", "rss092.xml", "rss10.rdf", "rss20.xml", "atom10.xml"]
+)
+def test_every_feed_format_is_read(httpserver, name):
+    serve(httpserver, (FEEDS / name).read_bytes())
+    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    assert report.outcome == FeedPoll.Outcome.OK
+    assert report.new >= 1
+
+
+def test_a_poll_killed_midway_then_rerun_stores_every_entry_once(httpserver, monkeypatch):
+    serve(httpserver, rss(posts(6)))
+    feed = make_feed(httpserver)
+    real_upsert = polling._upsert_entry
+    calls = {"n": 0}
+
+    def dies_on_the_fourth(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise SystemExit("worker killed")
+        return real_upsert(*args, **kwargs)
+
+    monkeypatch.setattr(polling, "_upsert_entry", dies_on_the_fourth)
+    with pytest.raises(SystemExit):
+        polling.feed_poll(feed_id=feed.pk)
+    assert Resource.objects.count() == 3
+    monkeypatch.setattr(polling, "_upsert_entry", real_upsert)
+    report = polling.feed_poll(feed_id=feed.pk)
+    assert (report.new, report.unchanged) == (3, 3)
+    assert Resource.objects.count() == 6
+
+
+def test_dispatch_claims_each_due_feed_only_once(httpserver):
+    feeds = [make_feed(httpserver, f"/f{n}.xml") for n in range(3)]
+    Feed.objects.filter(pk=feeds[2].pk).update(next_poll_at=timezone.now() + timedelta(hours=1))
+    first = polling.feeds_claim_due()
+    second = polling.feeds_claim_due()
+    assert sorted(first) == sorted([feeds[0].pk, feeds[1].pk])
+    assert second == []
+
+
+def test_an_expired_claim_makes_the_feed_due_again(httpserver):
+    feed = make_feed(httpserver)
+    assert polling.feeds_claim_due() == [feed.pk]
+    later = timezone.now() + polling.CLAIM_LEASE + timedelta(seconds=1)
+    assert polling.feeds_claim_due(now=later) == [feed.pk]
+
+
+def test_busy_feeds_are_polled_more_often_than_quiet_ones(httpserver):
+    serve(httpserver, rss(posts(6, prefix="busy", hours_apart=1)), path="/busy.xml")
+    serve(httpserver, rss(posts(6, prefix="quiet", hours_apart=24 * 14)), path="/quiet.xml")
+    busy, quiet = make_feed(httpserver, "/busy.xml"), make_feed(httpserver, "/quiet.xml")
+    polling.feed_poll(feed_id=busy.pk)
+    polling.feed_poll(feed_id=quiet.pk)
+    busy.refresh_from_db()
+    quiet.refresh_from_db()
+    assert 15 * 60 <= busy.poll_interval < quiet.poll_interval <= 24 * 3600
+
+
+def test_cache_control_max_age_is_honoured(httpserver):
+    serve(httpserver, rss(posts(6, hours_apart=1)), headers={"Cache-Control": "max-age=7200"})
+    feed = make_feed(httpserver)
+    polling.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert feed.poll_interval >= 7200
+
+
+def test_feed_add_discovers_the_feed_from_a_page_link(httpserver):
+    page = (
+        b'<html><head><link rel="alternate" type="application/atom+xml" href="/atom.xml">'
+        b"</head></html>"
+    )
+    serve(httpserver, page, path="/blog/", content_type="text/html")
+    serve(
+        httpserver,
+        (FEEDS / "atom10.xml").read_bytes(),
+        path="/atom.xml",
+        content_type="application/atom+xml",
+    )
+    feed = polling.feed_add(address=httpserver.url_for("/blog/"))
+    assert feed.url == httpserver.url_for("/atom.xml")
+    assert feed.title
+
+
+def test_feed_add_tries_the_usual_feed_paths(httpserver):
+    serve(
+        httpserver, b"<html><body>No links here</body></html>", path="/", content_type="text/html"
+    )
+    serve(httpserver, rss(posts(1)), path="/index.xml")
+    httpserver.expect_request("/feed").respond_with_data("", status=404)
+    feed = polling.feed_add(address=httpserver.url_for("/"))
+    assert feed.url == httpserver.url_for("/index.xml")
+
+
+def test_feed_add_explains_when_no_feed_is_found(httpserver):
+    httpserver.expect_request("/").respond_with_data("<html></html>", content_type="text/html")
+    with pytest.raises(polling.FeedAddError, match="No RSS or Atom feed found"):
+        polling.feed_add(address=httpserver.url_for("/"))
+
+
+def test_poll_history_is_recorded(httpserver):
+    serve(httpserver, rss(posts(2)))
+    feed = make_feed(httpserver)
+    polling.feed_poll(feed_id=feed.pk)
+    poll = feed.polls.get()
+    assert (poll.outcome, poll.http_status, poll.new) == (FeedPoll.Outcome.OK, 200, 2)
