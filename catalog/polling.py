@@ -7,6 +7,7 @@ killed mid-poll never create a duplicate.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import statistics
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
 
 from catalog import fetching
 from catalog.addresses import InvalidAddress, canonical_url
@@ -256,9 +258,23 @@ def _move_feed(feed: Feed, new_url: str) -> None:
 
 
 def _store_entries(feed: Feed, parsed: ParsedFeed, report: PollReport) -> None:
+    """Store a document's entries in one transaction: one read, one bulk insert.
+
+    All or nothing per document: a worker killed halfway leaves nothing half-stored, and
+    the redelivered poll stores everything once. If a concurrent writer got in first (a
+    unique constraint fires), the entries are stored one by one instead, each idempotent.
+    """
     status = Status.APPROVED if feed.trusted else Status.PENDING
-    for entry in parsed.entries:
-        outcome, resource_id = _upsert_entry(feed, entry, status)
+    entries = parsed.entries
+    if not entries:
+        return
+    try:
+        with transaction.atomic():
+            outcomes = _store_batch(feed, entries, status)
+    except IntegrityError:
+        logger.info("Feed %s: concurrent write detected; storing entries one by one", feed.pk)
+        outcomes = [_upsert_entry(feed, entry, status) for entry in entries]
+    for outcome, resource_id in outcomes:
         if outcome == "new":
             report.new += 1
             report.new_resource_ids.append(resource_id)
@@ -270,12 +286,96 @@ def _store_entries(feed: Feed, parsed: ParsedFeed, report: PollReport) -> None:
         catalog_changed_notify()
 
 
-def _upsert_entry(feed: Feed, entry: ParsedEntry, status: str) -> tuple[str, int]:
-    """Store one entry once. Returns ("new" | "updated" | "unchanged", resource id).
+def _store_batch(
+    feed: Feed, entries: tuple[ParsedEntry, ...], status: str
+) -> list[tuple[str, int]]:
+    keys = [entry.key for entry in entries]
+    urls = [entry.url for entry in entries]
+    known = list(
+        Resource.objects.filter(Q(feed=feed, entry_key__in=keys) | Q(url__in=urls)).only(
+            "pk",
+            "feed_id",
+            "entry_key",
+            "url",
+            "status",
+            "title",
+            "summary",
+            "content_html",
+            "published_at",
+            "estimated_minutes",
+        )
+    )
+    by_key = {r.entry_key: r for r in known if r.feed_id == feed.pk and r.entry_key}
+    by_url = {r.url: r for r in known}
+    now = timezone.now()
+    outcomes: list[tuple[str, int] | None] = []
+    fresh: list[tuple[int, Resource, ParsedEntry]] = []
+    for entry in entries:
+        existing = by_key.get(entry.key) or by_url.get(entry.url)
+        if existing is not None:
+            outcomes.append((_refresh(existing, feed, entry), existing.pk))
+            continue
+        resource = Resource(
+            title=entry.title[:300],
+            slug=_entry_slug(entry),
+            url=entry.url,
+            kind="article",
+            summary=entry.summary,
+            content_html=entry.content_html,
+            published_at=entry.published_at,
+            estimated_minutes=entry.estimated_minutes,
+            stage=Stage.GETTING_STARTED,
+            status=status,
+            origin=Origin.FEED,
+            feed=feed,
+            entry_key=entry.key,
+            reviewed_at=now if status == Status.APPROVED else None,
+        )
+        # Remember it so a second entry with the same address in this document is a repeat.
+        by_url[entry.url] = resource
+        fresh.append((len(outcomes), resource, entry))
+        outcomes.append(None)
+    created = Resource.objects.bulk_create([resource for _, resource, _ in fresh])
+    _link_taxonomy(
+        feed, [(resource, entry) for (_, _, entry), resource in zip(fresh, created, strict=True)]
+    )
+    for (index, _, _), resource in zip(fresh, created, strict=True):
+        outcomes[index] = ("new", resource.pk)
+    return [outcome for outcome in outcomes if outcome is not None]
 
-    Each entry commits on its own, so a worker killed halfway keeps what it stored and
-    the next poll stores only the rest.
-    """
+
+def _entry_slug(entry: ParsedEntry) -> str:
+    """A slug unique without a query: the title plus a short hash of the (unique) address."""
+    digest = hashlib.sha1(entry.url.encode(), usedforsecurity=False).hexdigest()[:10]
+    return f"{slugify(entry.title)[:100] or 'entry'}-{digest}"
+
+
+def _link_taxonomy(feed: Feed, pairs: list[tuple[Resource, ParsedEntry]]) -> None:
+    if not pairs:
+        return
+    if feed.author_id:
+        Resource.authors.through.objects.bulk_create(
+            [
+                Resource.authors.through(resource_id=resource.pk, author_id=feed.author_id)
+                for resource, _ in pairs
+            ]
+        )
+    wanted = {tag for _, entry in pairs for tag in entry.tags}
+    if not wanted:
+        return
+    tag_ids = dict(Tag.objects.filter(slug__in=wanted).values_list("slug", "pk"))
+    Resource.tags.through.objects.bulk_create(
+        [
+            Resource.tags.through(resource_id=resource.pk, tag_id=tag_ids[slug])
+            for resource, entry in pairs
+            for slug in set(entry.tags)
+            if slug in tag_ids
+        ]
+    )
+
+
+def _upsert_entry(feed: Feed, entry: ParsedEntry, status: str) -> tuple[str, int]:
+    """Store one entry once (the slow, always-correct path). Returns (outcome, resource id)."""
     with transaction.atomic():
         existing = (
             Resource.objects.select_for_update()
@@ -305,11 +405,7 @@ def _upsert_entry(feed: Feed, entry: ParsedEntry, status: str) -> tuple[str, int
         except IntegrityError:
             # Another poll stored it between our read and our insert: it is there once.
             return "unchanged", _find(feed, entry)
-        if feed.author_id:
-            resource.authors.add(feed.author_id)
-        tags = [t for t in Tag.objects.filter(slug__in=entry.tags)]
-        if tags:
-            resource.tags.add(*tags)
+        _link_taxonomy(feed, [(resource, entry)])
     return "new", resource.pk
 
 
@@ -348,6 +444,7 @@ def _refresh(resource: Resource, feed: Feed, entry: ParsedEntry) -> str:
 # --- Scheduling --------------------------------------------------------------------------------
 
 
+@transaction.atomic  # one commit for the feed's health, its history row and the pruning
 def _record(
     feed: Feed,
     report: PollReport,

@@ -334,26 +334,67 @@ def test_every_feed_format_is_read(httpserver, name):
     assert report.new >= 1
 
 
-def test_a_poll_killed_midway_then_rerun_stores_every_entry_once(httpserver, monkeypatch):
+def test_a_poll_killed_midway_stores_nothing_and_the_rerun_stores_everything_once(
+    httpserver, monkeypatch
+):
     serve(httpserver, rss(posts(6)))
     feed = make_feed(httpserver)
-    real_upsert = polling._upsert_entry
-    calls = {"n": 0}
+    real_link = polling._link_taxonomy
 
-    def dies_on_the_fourth(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise SystemExit("worker killed")
-        return real_upsert(*args, **kwargs)
+    def dies_while_storing(*args, **kwargs):
+        raise SystemExit("worker killed")
 
-    monkeypatch.setattr(polling, "_upsert_entry", dies_on_the_fourth)
+    monkeypatch.setattr(polling, "_link_taxonomy", dies_while_storing)
     with pytest.raises(SystemExit):
         polling.feed_poll(feed_id=feed.pk)
-    assert Resource.objects.count() == 3
-    monkeypatch.setattr(polling, "_upsert_entry", real_upsert)
+    assert Resource.objects.count() == 0  # the document's transaction rolled back whole
+    monkeypatch.setattr(polling, "_link_taxonomy", real_link)
     report = polling.feed_poll(feed_id=feed.pk)
-    assert (report.new, report.unchanged) == (3, 3)
+    assert report.new == 6
+    assert polling.feed_poll(feed_id=feed.pk).unchanged == 6
     assert Resource.objects.count() == 6
+
+
+def test_a_concurrent_writer_falls_back_to_one_by_one_storage(httpserver, monkeypatch):
+    from django.db import IntegrityError
+
+    from catalog.parsing import parse_feed
+
+    document = rss(posts(3))
+    serve(httpserver, document)
+    feed = make_feed(httpserver)
+    # Another poll committed the first entry after our read: our bulk insert then conflicts.
+    first = parse_feed(document, url=feed.url).entries[0]
+    polling._upsert_entry(feed, first, Status.PENDING)
+
+    def conflicting_bulk_insert(*args, **kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(polling, "_store_batch", conflicting_bulk_insert)
+    report = polling.feed_poll(feed_id=feed.pk)
+    assert (report.new, report.unchanged) == (2, 1)
+    assert Resource.objects.count() == 3
+
+
+def test_two_entries_with_one_address_in_one_document_are_one_resource(httpserver):
+    items = [*posts(1), {**posts(1)[0], "guid": "another-guid"}]
+    serve(httpserver, rss(items))
+    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    assert Resource.objects.count() == 1
+    assert (report.new, report.unchanged) == (1, 1)
+
+
+def test_feed_entries_get_the_feed_author_and_known_tags(httpserver):
+    from tests.factories import AuthorFactory, TagFactory
+
+    author = AuthorFactory(slug="dana")
+    TagFactory(slug="rbac")
+    items = [{**posts(1)[0], "categories": ["RBAC", "unknown-tag"]}]
+    serve(httpserver, rss(items))
+    polling.feed_poll(feed_id=make_feed(httpserver, author=author).pk)
+    resource = Resource.objects.get()
+    assert list(resource.authors.values_list("slug", flat=True)) == ["dana"]
+    assert list(resource.tags.values_list("slug", flat=True)) == ["rbac"]
 
 
 def test_dispatch_claims_each_due_feed_only_once(httpserver):
