@@ -20,7 +20,12 @@ setup: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_seed_catalog
 	DEBUG=$${DEBUG:-1} $(PY) manage.py ensure_local_curator
 
+# Without REDIS_URL there is no broker and no beat: a background `poll_feeds --watch` polls due
+# feeds every minute instead, and stops with the server. With REDIS_URL, run `make worker` and
+# `make beat` beside it.
 run: setup
+	@trap 'kill 0' EXIT INT TERM; \
+	if [ -z "$$REDIS_URL" ]; then DEBUG=$${DEBUG:-1} $(PY) manage.py poll_feeds --watch 60 & fi; \
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)

@@ -162,6 +162,8 @@ else:
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 # Without a broker, tasks run in-process so `make run` works on a bare machine.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    CELERY_BROKER_URL = "memory://"  # never contacted; keeps kombu from guessing a host
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -229,6 +231,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ResourceKindEnum": "catalog.models.Kind.choices",
+        "ReasonKindEnum": "recommender.engine.records.REASON_KINDS",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kubelearn.api.document_error_responses",
@@ -255,6 +261,9 @@ FEEDS_MAX_BYTES = env_int("FEEDS_MAX_BYTES", 10 * 1024 * 1024)
 FEEDS_CONNECT_TIMEOUT = float(env_int("FEEDS_CONNECT_TIMEOUT", 5))
 FEEDS_READ_TIMEOUT = float(env_int("FEEDS_READ_TIMEOUT", 10))
 FEEDS_TOTAL_DEADLINE = float(env_int("FEEDS_TOTAL_DEADLINE", 30))
+
+# --- Recommender ----------------------------------------------------------------------------
+RECOMMENDER_PATH_SLUG = env_str("RECOMMENDER_PATH_SLUG", "kubernetes-from-zero-to-secure")
 
 LOGGING = {
     "version": 1,

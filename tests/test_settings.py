@@ -68,7 +68,7 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path):
 SHOW_WIRING = (
     "from django.conf import settings as s; "
     "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
-    "s.CELERY_BROKER_URL or '-', s.CELERY_TASK_ALWAYS_EAGER)"
+    "s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER)"
 )
 
 
@@ -101,5 +101,5 @@ def test_embedded_default_is_sqlite_with_in_process_tasks(tmp_path):
     engine, cache, broker, eager = result.stdout.split()
     assert engine == "django.db.backends.sqlite3"
     assert cache == "django.core.cache.backends.db.DatabaseCache"
-    assert broker == "-"
+    assert broker == "memory://"
     assert eager == "True"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -27,7 +26,7 @@ from recommender.engine import (
     tokenize,
 )
 from recommender.engine.rules import count_violations, order_violations
-from recommender.engine.text import STOP_WORDS, TextVectorizer
+from recommender.engine.text import STOP_WORDS, TITLE_WEIGHT, TextVectorizer
 from recommender.evaluation import evaluate, format_table
 
 # ---------------------------------------------------------------- catalog
@@ -287,23 +286,54 @@ def test_fitted_vocabulary_contains_kubernetes_terms_and_bigrams(model: Model) -
     assert "kube-proxy programs" in terms  # bigram after stop-word removal
 
 
-def test_text_vectorizer_matches_sklearn_tfidf_weighting() -> None:
-    summaries = [d.summary for d in CATALOG]
-    ours = TextVectorizer().fit_transform([""] * len(summaries), summaries)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # stop-word consistency notice
-        reference = TfidfVectorizer(
-            token_pattern=TOKEN_PATTERN,
-            ngram_range=(1, 2),
-            stop_words=sorted(STOP_WORDS),
-            sublinear_tf=True,
-            dtype=np.float32,
-        ).fit_transform(summaries)
-    # Column order differs, so compare the document-by-document cosines.
-    assert ours.shape == reference.shape
-    np.testing.assert_allclose(
-        (ours @ ours.T).toarray(), (reference @ reference.T).toarray(), atol=1e-5
+def test_text_block_is_sklearn_tfidf_configured_per_spec(model: Model) -> None:
+    tfidf = model.text.tfidf
+    assert isinstance(tfidf, TfidfVectorizer)
+    assert tfidf.sublinear_tf and tfidf.smooth_idf and tfidf.norm == "l2"
+    assert tfidf.ngram_range == (1, 2)
+    assert tfidf.dtype == np.float32 and model.matrix.dtype == np.float32
+    assert tfidf.token_pattern == TOKEN_PATTERN
+    assert set(tfidf.get_stop_words()) == STOP_WORDS
+    assert model.n_text_features == len(tfidf.vocabulary_) == len(model.text.vocabulary)
+
+
+def test_vectorizer_keeps_kubernetes_tokens_and_bigrams_within_title_or_summary() -> None:
+    vectorizer = TextVectorizer()
+    vectorizer.fit_transform(
+        ["Running etcd", "k8s networking: the kube-proxy", "Pod-Security admission"],
+        ["Operate kube-proxy and etcd.", "How kube-proxy programs iptables.", "Use v1.28 pods"],
     )
+    vocabulary = set(vectorizer.vocabulary)
+    assert {"kube-proxy", "k8s", "etcd", "pod-security", "v1.28", "iptables"} <= vocabulary
+    # Bigrams are formed after stop-word removal ("the", "and", "how" are gone)...
+    assert {"running etcd", "networking kube-proxy", "kube-proxy etcd"} <= vocabulary
+    assert "kube-proxy programs" in vocabulary
+    # ...but never across the title/summary boundary.
+    assert "etcd operate" not in vocabulary and "kube-proxy kube-proxy" not in vocabulary
+    assert not {"the", "and", "how", "etcd.", "s"} & vocabulary
+
+
+def test_a_title_term_counts_title_weight_times_a_summary_term() -> None:
+    vectorizer = TextVectorizer()
+    row = vectorizer.fit_transform(["etcd backup"], ["quorum restore"])
+    weight = dict(zip(row.indices, row.data, strict=True))
+    etcd, quorum = (weight[vectorizer.vocabulary[t]] for t in ("etcd", "quorum"))
+    # One document, so every idf is 1; the sublinear tf of 3 title counts is 1 + ln 3.
+    assert etcd / quorum == pytest.approx(1 + np.log(TITLE_WEIGHT), rel=1e-6)
+    assert TITLE_WEIGHT > 1
+
+
+def test_model_terms_name_the_text_columns(model: Model) -> None:
+    vocabulary = model.text.vocabulary
+    assert all(model.term(column) == term for term, column in vocabulary.items())
+    assert model.term(vocabulary["etcd snapshot"]) == "etcd snapshot"  # a bigram
+    assert model.term(model.area_columns["rbac"]) == "area:rbac"  # past the text block
+
+
+def test_vectorizer_without_any_token_has_no_text_columns() -> None:
+    vectorizer = TextVectorizer()
+    assert vectorizer.fit_transform(["", "The"], ["and of", ""]).shape == (2, 0)
+    assert vectorizer.transform(["etcd"], ["kube-proxy"]).shape == (1, 0)
 
 
 def test_title_terms_weigh_more_than_summary_terms(model: Model) -> None:
@@ -561,6 +591,8 @@ def test_pickled_model_gives_identical_recommendations(model: Model) -> None:
     for learner in learners:
         assert recommend(restored, learner) == recommend(model, learner)
     assert similar(restored, 13) == similar(model, 13)
+    pending = replace(CATALOG[4], id=500, path_position=None)  # new text: uses the vocabulary
+    assert suggest_labels(restored, pending) == suggest_labels(model, pending)
 
 
 def test_similar_returns_the_nearest_resources_without_itself(model: Model) -> None:

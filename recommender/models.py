@@ -1,0 +1,117 @@
+"""Learner data (progress, profile) and the fitted recommender model shared by processes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from catalog.models import Resource, SecurityArea
+
+
+class ProgressState(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Progress(models.Model):
+    """Where one learner stands with one resource."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="progress"
+    )
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="progress")
+    state = models.CharField(max_length=12, choices=ProgressState.choices)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name_plural = "progress"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "resource"], name="progress_one_per_resource"),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | (Q(rating__gte=1) & Q(rating__lte=5)),
+                name="progress_rating_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.resource} · {self.state}"
+
+
+class LearnerProfile(models.Model):
+    """What a learner wants: security focus, level, time budget."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner_profile"
+    )
+    level = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="1 beginner, 2 intermediate, 3 advanced; empty: inferred."
+    )
+    minutes_budget = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Default time budget for a reading session."
+    )
+    focus_areas = models.ManyToManyField(SecurityArea, through="FocusArea", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__isnull=True) | (Q(level__gte=1) & Q(level__lte=3)),
+                name="profile_level_1_3",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+
+class FocusArea(models.Model):
+    profile = models.ForeignKey(LearnerProfile, on_delete=models.CASCADE, related_name="focus")
+    area = models.ForeignKey(SecurityArea, on_delete=models.CASCADE, related_name="+")
+    weight = models.FloatField(default=1.0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "area"], name="focus_one_per_area"),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0) & Q(weight__lte=1), name="focus_weight_0_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area} ({self.weight:g})"
+
+
+class CatalogVersion(models.Model):
+    """A counter bumped whenever approved content may have changed (one row, pk=1)."""
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"catalog v{self.version}"
+
+
+class FittedModel(models.Model):
+    """A fitted engine model, pickled, tagged with the catalog version it was built from.
+
+    Kept in the database so every web and worker process (on any host) loads the same one.
+    """
+
+    catalog_version = models.PositiveBigIntegerField(db_index=True)
+    payload = models.BinaryField()
+    documents = models.PositiveIntegerField()
+    fit_seconds = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"model #{self.pk} for catalog v{self.catalog_version} ({self.documents} docs)"

@@ -1,0 +1,106 @@
+"""The reading queue: engine recommendations turned into resources with reasons.
+
+Reads only; everything here is safe to call on any request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from catalog.models import Resource
+from recommender import selectors, store
+from recommender.engine import Document, Recommendation, recommend, similar, suggest_labels
+
+
+@dataclass
+class QueueItem:
+    resource: Resource
+    score: float
+    reasons: list[dict[str, Any]]
+
+
+@dataclass
+class Queue:
+    items: list[QueueItem] = field(default_factory=list)
+    minutes_budget: int | None = None
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(item.resource.estimated_minutes or 0 for item in self.items)
+
+
+def _items(recommendations: list[Recommendation]) -> list[QueueItem]:
+    resources = selectors.resources_by_id([r.doc_id for r in recommendations])
+    return [
+        QueueItem(
+            resource=resources[r.doc_id],
+            score=round(float(r.score), 4),
+            reasons=[{"kind": reason.kind, "text": reason.text} for reason in r.reasons],
+        )
+        for r in recommendations
+        if r.doc_id in resources  # approved a moment ago, maybe rejected since
+    ]
+
+
+def queue_build(*, user: AbstractBaseUser, limit: int = 10, minutes: int | None = None) -> Queue:
+    """The learner's ordered reading queue; `minutes` packs the best items that fit."""
+    model = store.current_model()
+    learner = selectors.engine_learner(user=user)
+    if model is None:
+        return Queue(minutes_budget=minutes)
+    budget = minutes if minutes is not None else learner.minutes_budget
+    recommendations = recommend(
+        model, learner, limit=limit, minutes=budget, area_names=selectors.area_names()
+    )
+    return Queue(items=_items(recommendations), minutes_budget=budget)
+
+
+def queue_next(*, user: AbstractBaseUser) -> QueueItem | None:
+    """The single next resource, or None when the learner has done everything in reach."""
+    model = store.current_model()
+    if model is None:
+        return None
+    learner = selectors.engine_learner(user=user)
+    recommendations = recommend(model, learner, limit=1, area_names=selectors.area_names())
+    items = _items(recommendations)
+    return items[0] if items else None
+
+
+def resource_similar(*, resource_id: int, limit: int = 5) -> list[tuple[Resource, float]] | None:
+    """Nearest approved resources; None when the resource is not in the model (yet)."""
+    model = store.current_model()
+    if model is None:
+        return None
+    try:
+        pairs = similar(model, resource_id, limit=limit)
+    except KeyError:
+        return None
+    resources = selectors.resources_by_id([doc_id for doc_id, _ in pairs])
+    return [
+        (resources[doc_id], round(float(score), 4))
+        for doc_id, score in pairs
+        if doc_id in resources
+    ]
+
+
+def resource_suggestions(*, resource: Resource, k: int = 5) -> dict[str, Any] | None:
+    """Labels for a pending resource from its nearest approved neighbours (for curators)."""
+    model = store.current_model()
+    if model is None:
+        return None
+    document = Document(
+        id=-resource.pk,
+        title=resource.title,
+        summary=resource.summary,
+        tags=tuple(resource.tags.values_list("slug", flat=True)),
+        areas=tuple(resource.security_areas.values_list("slug", flat=True)),
+        kind=resource.kind,
+        stage=resource.stage,
+        difficulty=resource.difficulty,
+        minutes=resource.estimated_minutes,
+        path_position=None,
+    )
+    return suggest_labels(model, document, k=k)

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from catalog.models import SecurityArea
+from catalog.serializers import ResourceSerializer, SlugReferenceField
+from recommender.engine.records import REASON_KINDS
+from recommender.models import Progress, ProgressState
+
+
+class ProgressSerializer(serializers.ModelSerializer):
+    resource = ResourceSerializer(read_only=True)
+
+    class Meta:
+        model = Progress
+        fields = ["resource", "state", "rating", "created_at", "updated_at", "completed_at"]
+
+
+class ProgressWriteSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=ProgressState.choices)
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+
+
+class FocusItemSerializer(serializers.Serializer):
+    area = SlugReferenceField(slug_field="slug", queryset=SecurityArea.objects.all())
+    weight = serializers.FloatField(min_value=0.05, max_value=1.0, default=1.0)
+
+
+class FocusItemOutSerializer(serializers.Serializer):
+    area = serializers.CharField()
+    name = serializers.CharField()
+    weight = serializers.FloatField()
+
+
+class ProfileSerializer(serializers.Serializer):
+    focus = FocusItemSerializer(
+        many=True,
+        required=False,
+        help_text="Security areas to focus on, each with an optional weight in (0, 1].",
+    )
+    level = serializers.IntegerField(
+        min_value=1,
+        max_value=3,
+        required=False,
+        allow_null=True,
+        help_text="1 beginner, 2 intermediate, 3 advanced; null: inferred from your progress.",
+    )
+    minutes_budget = serializers.IntegerField(
+        min_value=5,
+        max_value=24 * 60,
+        required=False,
+        allow_null=True,
+        help_text="Default time budget for /api/me/queue/.",
+    )
+
+    def validate_focus(self, value: list[dict]) -> list[dict]:
+        slugs = [item["area"].slug for item in value]
+        if len(slugs) != len(set(slugs)):
+            raise serializers.ValidationError("Each area may appear once.")
+        return value
+
+
+class ProfileOutSerializer(serializers.Serializer):
+    focus = FocusItemOutSerializer(many=True)
+    level = serializers.IntegerField(allow_null=True)
+    minutes_budget = serializers.IntegerField(allow_null=True)
+
+
+class ReasonSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=list(REASON_KINDS))
+    text = serializers.CharField()
+
+
+class RecommendationSerializer(serializers.Serializer):
+    resource = ResourceSerializer()
+    score = serializers.FloatField()
+    reasons = ReasonSerializer(many=True)
+
+
+class NextSerializer(serializers.Serializer):
+    finished = serializers.BooleanField()
+    detail = serializers.CharField()
+    recommendation = RecommendationSerializer(allow_null=True)
+
+
+class QueueSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    total_minutes = serializers.IntegerField()
+    minutes_budget = serializers.IntegerField(allow_null=True)
+    results = RecommendationSerializer(many=True)
+
+
+class SimilarItemSerializer(serializers.Serializer):
+    resource = ResourceSerializer()
+    similarity = serializers.FloatField()
+
+
+class SimilarSerializer(serializers.Serializer):
+    results = SimilarItemSerializer(many=True)
+
+
+class QueueParamsSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
+    minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
+
+
+class SimilarParamsSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=5)

@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import selectors as catalog_selectors
+from recommender import queue, selectors, services
+from recommender.models import Progress
+from recommender.serializers import (
+    NextSerializer,
+    ProfileOutSerializer,
+    ProfileSerializer,
+    ProgressSerializer,
+    ProgressWriteSerializer,
+    QueueParamsSerializer,
+    QueueSerializer,
+    SimilarParamsSerializer,
+    SimilarSerializer,
+)
+
+_AUTH = {401: OpenApiResponse(description="Sign in first (Authorization: Token <key>).")}
+
+
+def _recommendation(item: queue.QueueItem) -> dict:
+    from catalog.serializers import ResourceSerializer
+
+    return {
+        "resource": ResourceSerializer(item.resource).data,
+        "score": item.score,
+        "reasons": item.reasons,
+    }
+
+
+class ProgressListView(generics.ListAPIView):
+    """Your progress, newest first."""
+
+    serializer_class = ProgressSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.progress_list(user=self.request.user).prefetch_related(
+            "resource__tags",
+            "resource__authors",
+            "resource__security_areas",
+            "resource__path_steps__path",
+        )
+
+
+class ProgressDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def _resource(self, request: Request, resource_id: int):
+        return get_object_or_404(catalog_selectors.resource_list(user=request.user), pk=resource_id)
+
+    @extend_schema(
+        summary="Your progress on one resource",
+        responses={200: ProgressSerializer, 404: None, **_AUTH},
+    )
+    def get(self, request: Request, resource_id: int) -> Response:
+        progress = get_object_or_404(
+            selectors.progress_list(user=request.user), resource_id=resource_id
+        )
+        return Response(ProgressSerializer(progress).data)
+
+    @extend_schema(
+        summary="Set your progress on a resource (idempotent)",
+        request=ProgressWriteSerializer,
+        responses={200: ProgressSerializer, 201: ProgressSerializer, 400: None, 404: None, **_AUTH},
+    )
+    def put(self, request: Request, resource_id: int) -> Response:
+        resource = self._resource(request, resource_id)
+        serializer = ProgressWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        progress, created = services.progress_set(
+            user=request.user,
+            resource=resource,
+            state=serializer.validated_data["state"],
+            rating=serializer.validated_data.get("rating"),
+        )
+        progress = Progress.objects.select_related("resource").get(pk=progress.pk)
+        return Response(
+            ProgressSerializer(progress).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        summary="Forget your progress on a resource", responses={204: None, 404: None, **_AUTH}
+    )
+    def delete(self, request: Request, resource_id: int) -> Response:
+        if not services.progress_forget(user=request.user, resource_id=resource_id):
+            return Response({"detail": "No progress recorded for this resource."}, status=404)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _profile_out(user) -> dict:
+    profile = selectors.learner_profile(user=user)
+    if profile is None:
+        return {"focus": [], "level": None, "minutes_budget": None}
+    return {
+        "focus": [
+            {"area": item.area.slug, "name": item.area.name, "weight": item.weight}
+            for item in profile.focus.all()
+        ],
+        "level": profile.level,
+        "minutes_budget": profile.minutes_budget,
+    }
+
+
+class ProfileView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Your learner profile", responses={200: ProfileOutSerializer, **_AUTH})
+    def get(self, request: Request) -> Response:
+        return Response(_profile_out(request.user))
+
+    @extend_schema(
+        summary="Change your focus, level or time budget",
+        request=ProfileSerializer,
+        responses={200: ProfileOutSerializer, 400: None, **_AUTH},
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = ProfileSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.profile_update(
+            user=request.user,
+            focus=(
+                {item["area"].slug: item.get("weight", 1.0) for item in data["focus"]}
+                if "focus" in data
+                else None
+            ),
+            level=data.get("level", ...),
+            minutes_budget=data.get("minutes_budget", ...),
+        )
+        return Response(_profile_out(request.user))
+
+
+class NextView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="What to read next, and why",
+        responses={200: NextSerializer, **_AUTH},
+    )
+    def get(self, request: Request) -> Response:
+        item = queue.queue_next(user=request.user)
+        if item is None:
+            return Response(
+                {
+                    "finished": True,
+                    "detail": (
+                        "You have completed or skipped everything we can recommend right now. "
+                        "New resources arrive as curators approve them."
+                    ),
+                    "recommendation": None,
+                }
+            )
+        return Response(
+            {
+                "finished": False,
+                "detail": item.reasons[0]["text"] if item.reasons else "",
+                "recommendation": _recommendation(item),
+            }
+        )
+
+
+class QueueView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Your reading queue, in order, with reasons",
+        parameters=[
+            OpenApiParameter("limit", int, description="How many items (1-50, default 10)."),
+            OpenApiParameter(
+                "minutes", int, description="Pack the best items that fit this many minutes."
+            ),
+        ],
+        responses={200: QueueSerializer, 400: None, **_AUTH},
+    )
+    def get(self, request: Request) -> Response:
+        params = QueueParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        result = queue.queue_build(
+            user=request.user,
+            limit=params.validated_data["limit"],
+            minutes=params.validated_data.get("minutes"),
+        )
+        return Response(
+            {
+                "count": len(result.items),
+                "total_minutes": result.total_minutes,
+                "minutes_budget": result.minutes_budget,
+                "results": [_recommendation(item) for item in result.items],
+            }
+        )
+
+
+class SimilarView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Approved resources most like this one",
+        parameters=[OpenApiParameter("limit", int, description="1-50, default 5.")],
+        responses={200: SimilarSerializer, 400: None, 404: None},
+    )
+    def get(self, request: Request, resource_id: int) -> Response:
+        get_object_or_404(catalog_selectors.resource_list(user=request.user), pk=resource_id)
+        params = SimilarParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        pairs = queue.resource_similar(
+            resource_id=resource_id, limit=params.validated_data["limit"]
+        )
+        from catalog.serializers import ResourceSerializer
+
+        return Response(
+            {
+                "results": [
+                    {"resource": ResourceSerializer(resource).data, "similarity": score}
+                    for resource, score in (pairs or [])
+                ]
+            }
+        )

@@ -1,0 +1,200 @@
+"""The learner's API: progress, profile, next, queue, similar — on the seed catalog."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import LearningPath, Resource, Status
+from catalog.seeding import seed_catalog_load
+from recommender.models import Progress
+from tests.factories import ResourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seed(db):
+    seed_catalog_load()
+    return LearningPath.objects.get()
+
+
+def path_ids(path) -> list[int]:
+    return list(path.steps.order_by("position").values_list("resource_id", flat=True))
+
+
+def queue_ids(client, **params) -> list[int]:
+    response = client.get("/api/me/queue/", params)
+    assert response.status_code == 200, response.json()
+    return [item["resource"]["id"] for item in response.json()["results"]]
+
+
+def test_learner_endpoints_need_a_signed_in_user(api):
+    for url in ("/api/me/progress/", "/api/me/profile/", "/api/me/next/", "/api/me/queue/"):
+        assert api.get(url).status_code == 401, url
+
+
+def test_put_progress_is_idempotent(alice_api, seed):
+    resource_id = path_ids(seed)[0]
+    url = f"/api/me/progress/{resource_id}/"
+    first = alice_api.put(url, {"state": "completed", "rating": 5}, format="json")
+    again = alice_api.put(url, {"state": "completed", "rating": 5}, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert Progress.objects.count() == 1
+    assert again.json()["state"] == "completed"
+    assert again.json()["completed_at"]
+
+
+def test_learners_see_and_change_only_their_own_progress(alice_api, bob_api, seed):
+    resource_id = path_ids(seed)[0]
+    alice_api.put(f"/api/me/progress/{resource_id}/", {"state": "completed"}, format="json")
+    assert bob_api.get("/api/me/progress/").json()["count"] == 0
+    assert bob_api.get(f"/api/me/progress/{resource_id}/").status_code == 404
+    assert bob_api.delete(f"/api/me/progress/{resource_id}/").status_code == 404
+    assert alice_api.get("/api/me/progress/").json()["count"] == 1
+    assert alice_api.delete(f"/api/me/progress/{resource_id}/").status_code == 204
+    assert Progress.objects.count() == 0
+
+
+def test_progress_on_a_hidden_resource_is_a_404(alice_api):
+    pending = ResourceFactory(status=Status.PENDING)
+    response = alice_api.put(f"/api/me/progress/{pending.pk}/", {"state": "completed"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("payload", [{"state": "done"}, {"state": "completed", "rating": 6}, {}])
+def test_bad_progress_payloads_are_400s(alice_api, seed, payload):
+    resource_id = path_ids(seed)[0]
+    response = alice_api.put(f"/api/me/progress/{resource_id}/", payload, format="json")
+    assert response.status_code == 400
+
+
+def test_profile_sets_focus_level_and_budget(alice_api, seed):
+    response = alice_api.patch(
+        "/api/me/profile/",
+        {"focus": [{"area": "rbac"}, {"area": "network-policy", "weight": 0.5}], "level": 2},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = alice_api.get("/api/me/profile/").json()
+    assert {item["area"]: item["weight"] for item in body["focus"]} == {
+        "rbac": 1.0,
+        "network-policy": 0.5,
+    }
+    assert body["level"] == 2
+    assert body["minutes_budget"] is None
+
+
+def test_profile_rejects_unknown_areas(alice_api, seed):
+    response = alice_api.patch("/api/me/profile/", {"focus": [{"area": "nope"}]}, format="json")
+    assert response.status_code == 400
+
+
+def test_a_new_learner_without_focus_starts_at_the_first_path_step(alice_api, seed):
+    body = alice_api.get("/api/me/next/").json()
+    assert body["finished"] is False
+    recommendation = body["recommendation"]
+    assert recommendation["resource"]["id"] == path_ids(seed)[0]
+    assert recommendation["reasons"]
+
+
+def test_next_follows_the_path_as_steps_are_completed_or_skipped(alice_api, seed):
+    steps = path_ids(seed)
+    alice_api.put(f"/api/me/progress/{steps[0]}/", {"state": "completed"}, format="json")
+    alice_api.put(f"/api/me/progress/{steps[1]}/", {"state": "skipped"}, format="json")
+    assert alice_api.get("/api/me/next/").json()["recommendation"]["resource"]["id"] == steps[2]
+
+
+def test_the_queue_never_repeats_what_was_completed_skipped_or_started(alice_api, seed):
+    steps = path_ids(seed)
+    for resource_id, state in zip(steps[:3], ["completed", "skipped", "in_progress"], strict=True):
+        alice_api.put(f"/api/me/progress/{resource_id}/", {"state": state}, format="json")
+    assert not set(queue_ids(alice_api, limit=20)) & set(steps[:3])
+
+
+def test_an_rbac_focus_brings_rbac_resources_to_the_front(alice_api, seed):
+    alice_api.patch("/api/me/profile/", {"focus": [{"area": "rbac"}]}, format="json")
+    first_three = queue_ids(alice_api, limit=3)
+    rbac = set(Resource.objects.filter(security_areas__slug="rbac").values_list("pk", flat=True))
+    assert set(first_three) & rbac
+    reasons = alice_api.get("/api/me/queue/", {"limit": 3}).json()["results"]
+    texts = " ".join(r["text"] for item in reasons for r in item["reasons"])
+    assert "RBAC" in texts
+
+
+def test_queue_items_carry_reasons_in_words(alice_api, seed):
+    steps = path_ids(seed)
+    alice_api.put(
+        f"/api/me/progress/{steps[0]}/", {"state": "completed", "rating": 5}, format="json"
+    )
+    for item in alice_api.get("/api/me/queue/", {"limit": 5}).json()["results"]:
+        assert item["reasons"], item["resource"]["title"]
+        assert all(reason["text"] for reason in item["reasons"])
+
+
+def test_queue_with_minutes_fits_the_budget(alice_api, seed):
+    body = alice_api.get("/api/me/queue/", {"minutes": 30, "limit": 10}).json()
+    assert body["count"] >= 1
+    assert body["total_minutes"] <= 30
+    assert body["minutes_budget"] == 30
+
+
+def test_queue_rejects_bad_parameters(alice_api, seed):
+    assert alice_api.get("/api/me/queue/", {"limit": 0}).status_code == 400
+    assert alice_api.get("/api/me/queue/", {"minutes": "soon"}).status_code == 400
+
+
+def test_a_learner_who_has_done_everything_gets_a_clear_message(alice_api):
+    resource = ResourceFactory()
+    alice_api.put(f"/api/me/progress/{resource.pk}/", {"state": "completed"}, format="json")
+    body = alice_api.get("/api/me/next/").json()
+    assert body["finished"] is True
+    assert body["recommendation"] is None
+    assert "completed or skipped everything" in body["detail"]
+
+
+def test_similar_returns_nearest_approved_resources(api, seed):
+    rbac_docs = Resource.objects.get(slug="kubernetes-rbac-docs")
+    body = api.get(f"/api/resources/{rbac_docs.pk}/similar/", {"limit": 3}).json()
+    assert len(body["results"]) == 3
+    assert rbac_docs.pk not in [item["resource"]["id"] for item in body["results"]]
+    assert body["results"][0]["similarity"] > 0
+
+
+def test_similar_of_a_hidden_resource_is_a_404(api, seed):
+    pending = ResourceFactory(status=Status.PENDING)
+    assert api.get(f"/api/resources/{pending.pk}/similar/").status_code == 404
+
+
+def test_approving_a_resource_refits_the_model(
+    alice_api, curator_api, seed, django_capture_on_commit_callbacks
+):
+    alice_api.get("/api/me/next/")  # fits and stores a model for the seed catalog
+    fresh = ResourceFactory(
+        title="Kubernetes RBAC deep dive: roles, bindings and least privilege",
+        summary="RBAC roles and cluster roles explained.",
+        status=Status.PENDING,
+        stage="security",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        curator_api.post(f"/api/resources/{fresh.pk}/approve/")
+    similar_ids = [
+        item["resource"]["id"]
+        for item in alice_api.get(
+            f"/api/resources/{Resource.objects.get(slug='kubernetes-rbac-docs').pk}/similar/",
+            {"limit": 10},
+        ).json()["results"]
+    ]
+    assert fresh.pk in similar_ids
+
+
+def test_queue_query_count_does_not_grow_with_the_queue(alice_api, seed):
+    alice_api.get("/api/me/queue/", {"limit": 1})  # load the model outside the measurement
+
+    def count(limit: int) -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert alice_api.get("/api/me/queue/", {"limit": limit}).status_code == 200
+        return len(context.captured_queries)
+
+    assert count(2) == count(20)
