@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
+from catalog.serializers import ResourceSerializer
 from recommender import queue, selectors, services
 from recommender.models import Progress
 from recommender.serializers import (
@@ -26,14 +27,14 @@ from recommender.serializers import (
 _AUTH = {401: OpenApiResponse(description="Sign in first (Authorization: Token <key>).")}
 
 
-def _recommendation(item: queue.QueueItem) -> dict:
-    from catalog.serializers import ResourceSerializer
-
-    return {
-        "resource": ResourceSerializer(item.resource).data,
-        "score": item.score,
-        "reasons": item.reasons,
-    }
+def _recommendations(items: list[queue.QueueItem]) -> list[dict]:
+    # One list serializer for all items: DRF builds a ModelSerializer's fields per instance
+    # of the serializer, which would otherwise dominate the cost of a queue.
+    resources = ResourceSerializer([item.resource for item in items], many=True).data
+    return [
+        {"resource": resource, "score": item.score, "reasons": item.reasons}
+        for resource, item in zip(resources, items, strict=True)
+    ]
 
 
 class ProgressListView(generics.ListAPIView):
@@ -165,7 +166,7 @@ class NextView(APIView):
             {
                 "finished": False,
                 "detail": item.reasons[0]["text"] if item.reasons else "",
-                "recommendation": _recommendation(item),
+                "recommendation": _recommendations([item])[0],
             }
         )
 
@@ -196,7 +197,7 @@ class QueueView(APIView):
                 "count": len(result.items),
                 "total_minutes": result.total_minutes,
                 "minutes_budget": result.minutes_budget,
-                "results": [_recommendation(item) for item in result.items],
+                "results": _recommendations(result.items),
             }
         )
 
@@ -213,16 +214,16 @@ class SimilarView(APIView):
         get_object_or_404(catalog_selectors.resource_list(user=request.user), pk=resource_id)
         params = SimilarParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        pairs = queue.resource_similar(
-            resource_id=resource_id, limit=params.validated_data["limit"]
+        pairs = (
+            queue.resource_similar(resource_id=resource_id, limit=params.validated_data["limit"])
+            or []
         )
-        from catalog.serializers import ResourceSerializer
-
+        resources = ResourceSerializer([resource for resource, _ in pairs], many=True).data
         return Response(
             {
                 "results": [
-                    {"resource": ResourceSerializer(resource).data, "similarity": score}
-                    for resource, score in (pairs or [])
+                    {"resource": resource, "similarity": score}
+                    for resource, (_, score) in zip(resources, pairs, strict=True)
                 ]
             }
         )
