@@ -1,28 +1,44 @@
-"""Recommender benchmark: fit time, peak memory and ``recommend`` latency.
+"""Recommender benchmark: fit time, peak memory and ``recommend`` latency at scale.
 
-Builds a deterministic synthetic catalog that looks like fixtures/seed_catalog.yaml
-scaled up (short entries: a 5-12 word title and a 1-3 sentence, 30-80 word
-summary; Zipf-distributed words from a few thousand Kubernetes, security and
-general terms plus a long tail of project names, versions and CVE ids; topic
-structure, tags, security areas, kinds, stages and a ~40-step learning path),
-then, each in a fresh child process so that peak RSS is not shared:
+Builds a deterministic (seeded) synthetic catalog that looks like
+fixtures/seed_catalog.yaml scaled up: short entries (a 5-12 word title, a 1-3
+sentence summary of 30-80 words) of Zipf-distributed words drawn from ~540 real
+Kubernetes, security and general words plus a long tail of 5,000 pseudo
+project names and CVE ids, with function words mixed in, one of 60 topics per
+entry, 1-4 tags, security areas, kinds and stages in the seed's proportions
+and a 40-step learning path.  Words are independent draws, so bigrams are more
+varied than in real prose: a pessimistic case for the bigram vocabulary.
 
-  handwritten  the previous hand-written numpy TF-IDF vectoriser (text only),
-  sklearn      sklearn's TfidfVectorizer as the engine configures it (text only),
-  engine       the whole ``recommender.engine.fit`` plus ``recommend`` p50/p99
-               over a few hundred synthetic learners (after one warm-up call).
+Each variant runs in a fresh child process, so peak RSS (``VmHWM``: the whole
+process, catalog and imports included) is not shared between them:
 
-Peak RSS is the ru_maxrss high-water mark of the child, i.e. the whole process
-including the catalog itself.  Targets at 100k resources: fit < 60 s, RSS < 1 GiB,
-recommend p50 < 30 ms.
+  handwritten         text block only: the hand-written numpy vectoriser that
+                      the engine used until commit LEGACY_COMMIT (read from git)
+  sklearn             text block only: sklearn's TfidfVectorizer as the engine
+                      configures it now (recommender.engine.text.TextVectorizer)
+  engine[-handwritten]  what the refit task does: ``recommender.engine.fit`` on
+                      the catalog, then pickle + zlib of the model (as
+                      recommender.store does); ``-handwritten`` swaps the old
+                      vectoriser into the engine for comparison
+  serve[-handwritten]   a web process: unpickle that model, then ``recommend``
+                      p50/p99 over a few hundred synthetic learners (cold start,
+                      focus, path followers, 1-30 interactions) after a warm-up
+                      call, and ``similar`` p50
+
+Targets at 100k resources: fit < 60 s, whole-process RSS < 1 GiB, recommend
+p50 < 30 ms.
 
 Usage:  .venv/bin/python bench/recommender_fit.py [--docs 100000] [--learners 300]
-        [--seed 7] [--only handwritten,sklearn,engine]
+        [--seed 7] [--only handwritten,sklearn,engine,serve] [--min-df 2] [--stream]
+
+``--min-df`` tries another ``min_df`` for the engine's vectoriser, ``--stream``
+compresses the model while pickling it (instead of ``zlib.compress(pickle.dumps())``).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import pickle
@@ -371,12 +387,36 @@ def time_recommend(model, n_learners: int, seed: int) -> dict:
     }
 
 
-def run_child(variant: str, scratch: Path, n_learners: int, seed: int) -> dict:
+def store_payload(model, *, stream: bool) -> bytes:
+    """The model as recommender.store keeps it: zlib (level 1) of its pickle.
+
+    ``stream`` compresses while pickling instead of holding the whole
+    uncompressed pickle in memory first.
+    """
+    if not stream:
+        return zlib.compress(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    compressor, out = zlib.compressobj(1), io.BytesIO()
+
+    class Sink:
+        def write(self, data: bytes) -> None:
+            out.write(compressor.compress(data))
+
+    pickle.dump(model, Sink(), protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(compressor.flush())
+    return out.getvalue()
+
+
+def run_child(variant: str, scratch: Path, args: argparse.Namespace) -> dict:
     """One measurement in a fresh process; returns a JSON-able dict."""
     import recommender.engine  # noqa: F401 (imports count towards the baseline RSS)
+    import recommender.engine.text as text
     from recommender.engine import fit
     from recommender.engine.text import TextVectorizer
 
+    n_learners, seed = args.learners, args.seed
+    if args.min_df != 1:  # an alternative setting of the engine's TfidfVectorizer
+        configured = text.make_tfidf
+        text.make_tfidf = lambda: configured().set_params(min_df=args.min_df)
     result: dict = {"variant": variant}
     legacy = variant.endswith("handwritten")
     if legacy:
@@ -425,7 +465,7 @@ def run_child(variant: str, scratch: Path, n_learners: int, seed: int) -> dict:
     result["nnz"] = int(model.matrix.nnz)
     result["fit_peak_rss_mib"] = round(peak_rss_mib(), 1)
     start = time.perf_counter()
-    payload = zlib.compress(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    payload = store_payload(model, stream=args.stream)
     result["pickle_s"] = round(time.perf_counter() - start, 2)
     result["payload_mib"] = round(len(payload) / 2**20, 1)
     model_file.write_bytes(payload)
@@ -475,11 +515,17 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", default=",".join(VARIANTS), help="comma-separated variants")
+    parser.add_argument(
+        "--min-df", type=int, default=1, help="min_df of the engine's TfidfVectorizer (try 2)"
+    )
+    parser.add_argument(
+        "--stream", action="store_true", help="compress the model while pickling it"
+    )
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_child(args.child, args.scratch, args.learners, args.seed)))
+        print(json.dumps(run_child(args.child, args.scratch, args)))
         return
 
     variants = args.only.split(",")
@@ -490,6 +536,7 @@ def main() -> None:
     docs = build_catalog(args.docs, args.seed)
     print(f"catalog: {len(docs):,} documents built in {time.perf_counter() - start:.1f} s")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs", flush=True)
+    print(f"sklearn min_df={args.min_df}, stream pickle: {args.stream}", flush=True)
     results = {}
     with tempfile.TemporaryDirectory(prefix="kubelearn-bench-") as scratch:
         with (Path(scratch) / "catalog.pickle").open("wb") as fh:
@@ -498,6 +545,7 @@ def main() -> None:
         for variant in variants:
             command = [sys.executable, __file__, "--child", variant, "--scratch", scratch]
             command += ["--learners", str(args.learners), "--seed", str(args.seed)]
+            command += ["--min-df", str(args.min_df)] + (["--stream"] if args.stream else [])
             out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
             results[variant] = json.loads(out.strip().splitlines()[-1])
             print(json.dumps(results[variant]), flush=True)

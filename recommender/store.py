@@ -9,6 +9,7 @@ an empty store waits for a fit.
 
 from __future__ import annotations
 
+import io
 import logging
 import pickle
 import threading
@@ -58,7 +59,8 @@ def model_refit() -> FittedModel:
     started = time.perf_counter()
     documents = selectors.engine_documents()
     model = fit(documents) if documents else None
-    payload = zlib.compress(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    payload = _dumps(model)
+    del model  # the stored copy is what every process (this one included) will load
     elapsed = time.perf_counter() - started
     row = FittedModel.objects.create(
         catalog_version=version,
@@ -95,7 +97,7 @@ def current_model() -> Model | None:
         with _lock:
             if _loaded is None or _loaded.row_id != row_id:
                 payload = FittedModel.objects.values_list("payload", flat=True).get(pk=row_id)
-                model = pickle.loads(zlib.decompress(payload))  # noqa: S301 - our own payload
+                model = _loads(bytes(payload))
                 _loaded = LoadedModel(row_id=row_id, catalog_version=version, model=model)
             loaded = _loaded
     if catalog_version() > loaded.catalog_version:
@@ -104,6 +106,60 @@ def current_model() -> Model | None:
 
         refit_schedule()
     return loaded.model
+
+
+class _CompressingWriter:
+    """A file-like sink that compresses as pickle writes, so the uncompressed pickle of a
+    large model never exists in memory whole (it is several times the compressed size)."""
+
+    def __init__(self) -> None:
+        self._compressor = zlib.compressobj(1)
+        self._chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._chunks.append(self._compressor.compress(data))
+        return len(data)
+
+    def getvalue(self) -> bytes:
+        self._chunks.append(self._compressor.flush())
+        return b"".join(self._chunks)
+
+
+class _DecompressingReader(io.RawIOBase):
+    """The reverse: pickle reads from the compressed payload, a chunk at a time."""
+
+    def __init__(self, payload: bytes) -> None:
+        self._payload = memoryview(payload)
+        self._offset = 0
+        self._decompressor = zlib.decompressobj()
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending and not self._decompressor.eof:
+            chunk = self._payload[self._offset : self._offset + (1 << 20)]
+            self._offset += len(chunk)
+            self._pending = self._decompressor.decompress(chunk) if chunk else b""
+            if not chunk:
+                self._pending += self._decompressor.flush()
+                break
+        count = min(len(buffer), len(self._pending))
+        buffer[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
+def _dumps(model: Model | None) -> bytes:
+    sink = _CompressingWriter()
+    pickle.dump(model, sink, protocol=pickle.HIGHEST_PROTOCOL)
+    return sink.getvalue()
+
+
+def _loads(payload: bytes) -> Model | None:
+    reader = io.BufferedReader(_DecompressingReader(payload), buffer_size=1 << 20)
+    return pickle.load(reader)  # noqa: S301 - our own payload, written by _dumps
 
 
 def forget_loaded_model() -> None:

@@ -2,7 +2,8 @@
 
 Each document becomes one L2-normalised float32 row made of two blocks:
 
-* a text block (:class:`~recommender.engine.text.TextVectorizer`, weight 1),
+* a text block (scikit-learn's ``TfidfVectorizer`` over title and summary,
+  :class:`~recommender.engine.text.TextVectorizer`; weight 1),
 * a metadata block of special tokens ``tag:<slug>``, ``area:<slug>``,
   ``kind:<kind>`` and ``stage:<stage>`` (idf-weighted, block weight
   :data:`META_WEIGHT`), so curated labels pull related resources together even

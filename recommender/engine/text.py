@@ -8,18 +8,35 @@ of :class:`CatalogTfidfVectorizer`: it reads ``(title, summary)`` pairs, runs
 sklearn's own word analyzer on each part (so no bigram straddles the two) and
 counts every title term :data:`TITLE_WEIGHT` times.
 
-A previous version used a hand-written numpy vectoriser because sklearn was
-thought too slow at 100k resources.  Measured on a realistic synthetic catalog
-(short entries like fixtures/seed_catalog.yaml: 5-12 word titles, 30-80 word
-summaries, Zipf vocabulary; 1.69 M uni+bigram features, 7.2 M non-zeros) with
-``.venv/bin/python bench/recommender_fit.py --docs 100000`` on the 2-core dev
-machine, both producing the same features and weights:
+Until commit 6c19477 the engine used a hand-written numpy vectoriser instead,
+because sklearn was thought too slow at 100k resources.  Measured with
+``.venv/bin/python bench/recommender_fit.py --docs 100000`` (2 runs on the
+shared 2-core dev machine, Python 3.11, scikit-learn 1.9.1) on a seeded
+synthetic catalog of short entries like fixtures/seed_catalog.yaml (5-12 word
+titles, 30-80 word summaries, Zipf words; 1,692,457 uni+bigram features and
+7.2 M non-zeros, the same for both vectorisers), peak RSS being the whole
+process including imports and the catalog (219 MiB before fitting)::
 
-FIGURES
+                                       hand-written        sklearn
+    text block only      fit          6.3-8.1 s          23.7-28.8 s  (x3.6-3.8)
+                         peak RSS     466-468 MiB        777-782 MiB  (x1.67)
+    engine.fit           fit         10.3-10.6 s         32.2-36.3 s
+                         peak RSS     515 MiB            793-798 MiB
+    + pickle & zlib as   peak RSS     775 MiB          1,064-1,069 MiB
+      recommender.store  payload       94 MiB              115 MiB
+    web process          RSS loaded   324 MiB              570 MiB
+                         recommend    p50 15-17 ms,       p50 14-17 ms,
+                                      p99 25-26 ms        p99 25-35 ms
 
-so sklearn is slower than the hand-written code but well within the targets
-(fit < 60 s, RSS < 1 GiB, ``recommend`` p50 < 30 ms), and the team rule is to
-write by hand only what no maintained library does well.
+sklearn is ~3.5x slower and holds its 1.7 M feature names as Python strings,
+but ``fit`` stays within the targets (< 60 s, < 1 GiB, ``recommend`` p50
+< 30 ms), and the team rule is to write by hand only what no maintained library
+does well.  Caveat: a refit process that also pickles the model in memory, as
+``recommender.store.model_refit`` does (``zlib.compress(pickle.dumps(...))``),
+peaks just above 1 GiB at 100k.  Compressing while pickling (bench ``--stream``)
+brings it to 908 MiB; ``min_df=2`` (bench ``--min-df 2``: drops the 71% of
+features found in a single resource, which never match another resource but
+do change small catalogs) to 892 MiB, with a 21 s fit and a 357 MiB web process.
 """
 
 from __future__ import annotations
@@ -92,13 +109,14 @@ def make_tfidf() -> CatalogTfidfVectorizer:
 
 
 class TextVectorizer:
-    """The fitted text block: :func:`make_tfidf` plus its feature names.
+    """The text block of the model: a fitted :func:`make_tfidf` plus feature names.
 
-    ``feature_names`` (column -> term, computed once at fit time) makes
-    :meth:`term` O(1) for explanations; ``get_feature_names_out()`` rebuilds
-    and sorts the whole list on every call.  A catalog without a single token
-    (only empty or stop-word text) gets zero text columns instead of sklearn's
-    "empty vocabulary" error.  Instances pickle with the model.
+    ``feature_names`` (column -> term, an object array sharing the strings of
+    the vocabulary) is built once at fit time, so :meth:`term` is O(1) for the
+    "shared terms" explanations; ``get_feature_names_out()`` sorts the whole
+    vocabulary on every call (~3 s at 1.7 M features).  A catalog without a
+    single token (only empty or stop-word text) gets zero text columns instead
+    of sklearn's "empty vocabulary" error.  Instances pickle with the model.
     """
 
     def __init__(self) -> None:
@@ -130,7 +148,11 @@ class TextVectorizer:
                 raise  # not the "empty vocabulary" case
             self.feature_names = np.empty(0, dtype=object)
             return _empty(len(docs))
-        self.feature_names = self.tfidf.get_feature_names_out()
+        vocabulary = self.tfidf.vocabulary_
+        names = np.empty(len(vocabulary), dtype=object)
+        columns = np.fromiter(vocabulary.values(), dtype=np.intp, count=len(vocabulary))
+        names[columns] = np.fromiter(vocabulary, dtype=object, count=len(vocabulary))
+        self.feature_names = names
         return sp.csr_matrix(matrix, dtype=np.float32)
 
     def transform(self, titles: Sequence[str], summaries: Sequence[str]) -> sp.csr_matrix:

@@ -30,6 +30,6 @@ class Command(BaseCommand):
             self.style.WARNING(
                 f"\n{bar}\n Local curator account created (shown only this once):\n"
                 f"   username: {user.username}\n   password: {password}\n"
-                f" Sign in at http://127.0.0.1:8000/admin/\n{bar}\n"
+                f" Sign in at /admin/ on the address the server prints below.\n{bar}\n"
             )
         )

@@ -81,6 +81,7 @@ class Command(BaseCommand):
 
     def _watch(self, seconds: int) -> None:
         self.stdout.write(f"Polling due feeds every {seconds} s (Ctrl+C to stop).")
+        self.stdout.flush()
         while True:
             for feed_id in polling.feeds_claim_due():
                 report = self._poll(feed_id)
@@ -88,4 +89,5 @@ class Command(BaseCommand):
                     f"feed {feed_id}: {report.outcome}, {report.new} new"
                     + (f" ({report.error})" if report.error else "")
                 )
+            self.stdout.flush()  # a background process writes to a pipe or file, not a tty
             time.sleep(seconds)
