@@ -315,22 +315,8 @@ def _store_batch(
         if existing is not None:
             outcomes.append((_refresh(existing, feed, entry), existing.pk))
             continue
-        resource = Resource(
-            title=entry.title[:300],
-            slug=_entry_slug(entry),
-            url=entry.url,
-            kind="article",
-            summary=entry.summary,
-            content_html=entry.content_html,
-            published_at=entry.published_at,
-            estimated_minutes=entry.estimated_minutes,
-            stage=Stage.GETTING_STARTED,
-            status=status,
-            origin=Origin.FEED,
-            feed=feed,
-            entry_key=entry.key,
-            reviewed_at=now if status == Status.APPROVED else None,
-        )
+        resource = _entry_resource(feed, entry, status, now)
+        resource.slug = _entry_slug(entry)
         # Remember it so a second entry with the same address in this document is a repeat.
         by_url[entry.url] = resource
         fresh.append((len(outcomes), resource, entry))
@@ -342,6 +328,25 @@ def _store_batch(
     for (index, _, _), resource in zip(fresh, created, strict=True):
         outcomes[index] = ("new", resource.pk)
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _entry_resource(feed: Feed, entry: ParsedEntry, status: str, now: datetime) -> Resource:
+    """An unsaved resource for a feed entry (stage and labels come from curators later)."""
+    return Resource(
+        title=entry.title[:300],
+        url=entry.url,
+        kind="article",
+        summary=entry.summary,
+        content_html=entry.content_html,
+        published_at=entry.published_at,
+        estimated_minutes=entry.estimated_minutes,
+        stage=Stage.GETTING_STARTED,
+        status=status,
+        origin=Origin.FEED,
+        feed=feed,
+        entry_key=entry.key,
+        reviewed_at=now if status == Status.APPROVED else None,
+    )
 
 
 def _entry_slug(entry: ParsedEntry) -> str:
@@ -387,21 +392,8 @@ def _upsert_entry(feed: Feed, entry: ParsedEntry, status: str) -> tuple[str, int
             return _refresh(existing, feed, entry), existing.pk
         try:
             with transaction.atomic():
-                resource = Resource.objects.create(
-                    title=entry.title[:300],
-                    url=entry.url,
-                    kind="article",
-                    summary=entry.summary,
-                    content_html=entry.content_html,
-                    published_at=entry.published_at,
-                    estimated_minutes=entry.estimated_minutes,
-                    stage=Stage.GETTING_STARTED,
-                    status=status,
-                    origin=Origin.FEED,
-                    feed=feed,
-                    entry_key=entry.key,
-                    reviewed_at=timezone.now() if status == Status.APPROVED else None,
-                )
+                resource = _entry_resource(feed, entry, status, timezone.now())
+                resource.save()
         except IntegrityError:
             # Another poll stored it between our read and our insert: it is there once.
             return "unchanged", _find(feed, entry)
