@@ -116,9 +116,11 @@ class _CompressingWriter:
         self._compressor = zlib.compressobj(1)
         self._chunks: list[bytes] = []
 
-    def write(self, data: bytes) -> int:
-        self._chunks.append(self._compressor.compress(data))
-        return len(data)
+    def write(self, data) -> int:
+        # Protocol 5 hands large buffers (numpy arrays) over as PickleBuffer objects.
+        view = memoryview(data)
+        self._chunks.append(self._compressor.compress(view))
+        return view.nbytes
 
     def getvalue(self) -> bytes:
         self._chunks.append(self._compressor.flush())
