@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def _setup_django(scratch: str) -> None:
+    """Configure Django on the scratch database (a SQLite file in `scratch`)."""
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "kubelearn.settings",
@@ -159,40 +160,86 @@ def _latency(client, tokens: list[str], path: str, requests: int, seed: int) -> 
     }
 
 
-def run_one(n_docs: int, n_learners: int, requests: int, seed: int) -> dict:
-    scratch = tempfile.mkdtemp(prefix="kubelearn-bench-rec-")
-    _setup_django(scratch)
-    from django.core.management import call_command
-    from django.test import Client
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    from recommender import store
+
+def phase_populate(n_docs: int, n_learners: int, seed: int) -> dict:
+    from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
     started = time.perf_counter()
     tokens = _populate(n_docs, n_learners, seed)
-    populate_s = time.perf_counter() - started
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"populate_s": time.perf_counter() - started, "learners": len(tokens)}
+
+
+def phase_refit() -> dict:
+    """What the Celery refit task does, alone in its process (as in a worker)."""
+    from recommender import selectors, store
+    from recommender.engine import fit
+
     started = time.perf_counter()
-    row = store.model_refit()
-    refit_s = time.perf_counter() - started
-    client = Client()
-    # Warm-up: the first request loads the stored model into this process.
-    client.get("/api/me/next/", HTTP_AUTHORIZATION=f"Token {tokens[0]}")
-    result = {
-        "docs": n_docs,
-        "learners": n_learners,
-        "populate_s": populate_s,
-        "refit_s": refit_s,
-        "engine_fit_s": row.fit_seconds,
+    documents = selectors.engine_documents()
+    read_s = time.perf_counter() - started
+    started = time.perf_counter()
+    fit(documents)
+    fit_s = time.perf_counter() - started
+    del documents
+    started = time.perf_counter()
+    row = store.model_refit()  # read + fit + pickle + store, end to end
+    return {
+        "read_s": read_s,
+        "fit_s": fit_s,
+        "refit_s": time.perf_counter() - started,
         "model_kib": len(bytes(row.payload)) // 1024,
-        "rss_before_fit_mib": rss_before,
+        "refit_peak_mib": _peak_mib(),
+    }
+
+
+def phase_serve(requests: int, seed: int) -> dict:
+    """A web process: load the stored model on first request, then serve."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    tokens = [f"{pk:040d}" for pk in get_user_model().objects.values_list("pk", flat=True)]
+    client = Client()
+    started = time.perf_counter()
+    client.get("/api/me/next/", HTTP_AUTHORIZATION=f"Token {tokens[0]}")
+    load_s = time.perf_counter() - started
+    return {
+        "load_s": load_s,
         "trivial": _latency(client, tokens, "/api/me/profile/", requests, seed),
         "next": _latency(client, tokens, "/api/me/next/", requests, seed + 1),
         "queue": _latency(client, tokens, "/api/me/queue/?limit=10", requests, seed + 2),
+        "web_peak_mib": _peak_mib(),
     }
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return result
+
+
+def _child(phase: str, scratch: str, args: argparse.Namespace, size: int) -> dict:
+    output = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--phase",
+            phase,
+            "--scratch",
+            scratch,
+            "--sizes",
+            str(size),
+            "--learners",
+            str(args.learners),
+            "--requests",
+            str(args.requests),
+            "--seed",
+            str(args.seed),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if output.returncode:
+        raise SystemExit(f"{phase} failed:\n{output.stderr[-3000:]}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -201,51 +248,44 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=["populate", "refit", "serve"], help=argparse.SUPPRESS)
+    parser.add_argument("--scratch", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(run_one(args.one, args.learners, args.requests, args.seed)))
+    if args.phase:
+        _setup_django(args.scratch)
+        if args.phase == "populate":
+            result = phase_populate(args.sizes[0], args.learners, args.seed)
+        elif args.phase == "refit":
+            result = phase_refit()
+        else:
+            result = phase_serve(args.requests, args.seed)
+        print(json.dumps(result))
         return
+    print(f"learners: {args.learners}, requests per endpoint: {args.requests}")
     print(
-        f"{'docs':>7} {'refit s':>8} {'fit s':>6} {'peak MiB':>9}   "
-        f"{'next p50/p99 ms':>16} {'queue p50/p99 ms':>17} {'trivial p50':>11}   "
-        f"{'next/trivial':>12} {'queue/trivial':>13}"
+        f"{'docs':>7} {'read s':>7} {'fit s':>6} {'refit s':>8} {'refit MiB':>10} "
+        f"{'web MiB':>8} {'next p50/p99 ms':>16} {'queue p50/p99 ms':>17} {'trivial p50':>12} "
+        f"{'next/trivial':>13} {'queue/trivial':>14}"
     )
     for size in args.sizes:
-        output = (
-            subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--one",
-                    str(size),
-                    "--learners",
-                    str(args.learners),
-                    "--requests",
-                    str(args.requests),
-                    "--seed",
-                    str(args.seed),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        r = json.loads(output)
+        scratch = tempfile.mkdtemp(prefix="kubelearn-bench-rec-")
+        _child("populate", scratch, args, size)
+        refit = _child("refit", scratch, args, size)
+        serve = _child("serve", scratch, args, size)
         print(
-            f"{r['docs']:>7} {r['refit_s']:>8.1f} {r['engine_fit_s']:>6.1f} "
-            f"{r['peak_rss_mib']:>9.0f}   "
-            f"{r['next']['p50_ms']:>7.1f} / {r['next']['p99_ms']:>6.1f} "
-            f"{r['queue']['p50_ms']:>8.1f} / {r['queue']['p99_ms']:>6.1f} "
-            f"{r['trivial']['p50_ms']:>11.1f}   "
-            f"{r['next']['per_s'] / r['trivial']['per_s']:>12.2f} "
-            f"{r['queue']['per_s'] / r['trivial']['per_s']:>13.2f}"
+            f"{size:>7} {refit['read_s']:>7.1f} {refit['fit_s']:>6.1f} {refit['refit_s']:>8.1f} "
+            f"{refit['refit_peak_mib']:>10.0f} {serve['web_peak_mib']:>8.0f} "
+            f"{serve['next']['p50_ms']:>7.1f} / {serve['next']['p99_ms']:>6.1f} "
+            f"{serve['queue']['p50_ms']:>8.1f} / {serve['queue']['p99_ms']:>6.1f} "
+            f"{serve['trivial']['p50_ms']:>9.1f} ms "
+            f"{serve['next']['per_s'] / serve['trivial']['per_s']:>13.2f} "
+            f"{serve['queue']['per_s'] / serve['trivial']['per_s']:>14.2f}"
         )
     print(
-        "(ratios: throughput of the endpoint / throughput of the trivial DRF endpoint, "
-        "same process, same run; 1.00 = as fast as a trivial endpoint)"
+        "refit = read + fit + pickle + store, in its own process (as a worker does); "
+        "MiB = peak RSS of that process.\n"
+        "ratios = throughput of the endpoint / throughput of the trivial DRF endpoint "
+        "(GET /api/me/profile/), same process, same run."
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import CuratorFactory, UserFactory
@@ -50,6 +51,14 @@ def curator_api(carol):
     client = APIClient()
     client.force_authenticate(carol)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The cache outlives a test's database; start each test with an empty one."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 _LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
