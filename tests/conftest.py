@@ -61,6 +61,18 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_model_store(monkeypatch):
+    """Each test has its own database, so no process may keep a model from another test."""
+    from recommender import store
+
+    store.forget_loaded_model()
+    # Tests change the catalog between requests faster than a process re-checks it.
+    monkeypatch.setattr(store, "FRESHNESS_SECONDS", 0.0)
+    yield
+    store.forget_loaded_model()
+
+
 _LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
 
 
