@@ -79,7 +79,8 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kubelearn.settings")
     os.environ.update(
         {
-            "DEBUG": "1",
+            "DEBUG": "0",  # production settings: DEBUG keeps every query in memory
+            "SECRET_KEY": "benchmark-only-not-secret",
             "KUBELEARN_VAR_DIR": scratch,
             "FEEDS_ALLOWED_NETWORKS": "127.0.0.1/32",
             "LOG_LEVEL": "WARNING",

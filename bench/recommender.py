@@ -41,7 +41,11 @@ def _setup_django(scratch: str) -> None:
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "kubelearn.settings",
-            "DEBUG": "1",
+            # Production settings: DEBUG would keep every query (and its parameters, such as
+            # the stored model's bytes) in memory and slow every request.
+            "DEBUG": "0",
+            "SECRET_KEY": "benchmark-only-not-secret",
+            "SECURE_SSL_REDIRECT": "0",
             "KUBELEARN_VAR_DIR": scratch,
             "ALLOWED_HOSTS": "testserver",
             "THROTTLE_USER": "1000000/min",
