@@ -15,7 +15,8 @@ Targets at 100k: next p50 < 30 ms in-process, fit < 60 s, memory < 1 GiB.
 
 Usage: .venv/bin/python bench/recommender.py [--sizes 10000 100000] [--learners 2000]
        [--requests 300]
-The database is a scratch SQLite file unless BENCH_DATABASE_URL names a scratch database.
+The database is a scratch SQLite file unless BENCH_DATABASE_URL names a scratch database;
+BENCH_REDIS_URL (a scratch Redis database) puts the cache on Redis, as in production.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def _setup_django(scratch: str) -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
+    if os.environ.get("BENCH_REDIS_URL"):
+        # Production shape: Redis as cache (throttling) and broker.
+        os.environ["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
     if os.environ.get("BENCH_DATABASE_URL"):
         os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
     import django

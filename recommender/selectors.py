@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -108,15 +108,21 @@ def progress_list(*, user: AbstractBaseUser) -> QuerySet[Progress]:
 
 
 def area_names() -> dict[str, str]:
-    """Security area names by slug; cached briefly, they change about never."""
-    names = cache.get(_AREA_NAMES_KEY)
-    if names is None:
-        names = dict(SecurityArea.objects.values_list("slug", "name"))
-        cache.set(_AREA_NAMES_KEY, names, timeout=300)
-    return names
+    """Security area names by slug, kept a minute per process: they change about never."""
+    global _area_names, _area_names_at
+    if _area_names is None or time.monotonic() - _area_names_at > 60:
+        _area_names = dict(SecurityArea.objects.values_list("slug", "name"))
+        _area_names_at = time.monotonic()
+    return _area_names
 
 
-_AREA_NAMES_KEY = "recommender:area-names"
+_area_names: dict[str, str] | None = None
+_area_names_at = 0.0
+
+
+def forget_area_names() -> None:
+    global _area_names
+    _area_names = None
 
 
 def resources_by_id(ids: list[int]) -> dict[int, Resource]:

@@ -64,9 +64,10 @@ def _fresh_cache():
 @pytest.fixture(autouse=True)
 def _fresh_model_store(monkeypatch):
     """Each test has its own database, so no process may keep a model from another test."""
-    from recommender import store
+    from recommender import selectors, store
 
     store.forget_loaded_model()
+    selectors.forget_area_names()
     # Tests change the catalog between requests faster than a process re-checks it.
     monkeypatch.setattr(store, "FRESHNESS_SECONDS", 0.0)
     yield

@@ -198,3 +198,11 @@ def test_queue_query_count_does_not_grow_with_the_queue(alice_api, seed):
         return len(context.captured_queries)
 
     assert count(2) == count(20)
+
+
+def test_the_browsable_api_renders_the_queue_for_a_signed_in_learner(client, alice, seed):
+    client.force_login(alice)
+    response = client.get("/api/me/queue/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert "So I Heard You Want to Learn Kubernetes" in response.content.decode()
