@@ -143,11 +143,20 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "kubelearn"),
+            "OPTIONS": {
+                # Redis gone must not take the API down: throttling and debouncing degrade
+                # to "no cache" (logged) instead of raising, and give up within a second.
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "kubelearn.cache"
 else:
     # No Redis: the database cache is shared by every process on this machine
     # (web and in-process tasks), which locmem would not be.

@@ -88,7 +88,7 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
-        "django.core.cache.backends.redis.RedisCache",
+        "django_redis.cache.RedisCache",
         "redis://127.0.0.1:6379/3",
         "False",
     ]
