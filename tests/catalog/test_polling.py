@@ -318,10 +318,10 @@ def test_a_malformed_feed_keeps_what_was_recovered_and_records_a_warning(httpser
     feed = make_feed(httpserver)
     report = polling.feed_poll(feed_id=feed.pk)
     feed.refresh_from_db()
-    if report.outcome == FeedPoll.Outcome.OK:
-        assert report.warning and feed.last_warning
-    else:
-        assert feed.last_error
+    assert report.outcome == FeedPoll.Outcome.OK
+    assert report.new >= 1
+    assert report.warning and feed.last_warning == report.warning
+    assert feed.polls.get().warning == report.warning
 
 
 @pytest.mark.parametrize(
@@ -471,3 +471,34 @@ def test_poll_history_is_recorded(httpserver):
     polling.feed_poll(feed_id=feed.pk)
     poll = feed.polls.get()
     assert (poll.outcome, poll.http_status, poll.new) == (FeedPoll.Outcome.OK, 200, 2)
+
+
+def test_the_hostile_sample_feed_leaves_no_active_content(httpserver):
+    serve(httpserver, (FEEDS / "hostile.xml").read_bytes())
+    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    assert report.new >= 1
+    for resource in Resource.objects.all():
+        stored = (resource.title + resource.summary + resource.content_html + resource.url).lower()
+        for needle in ("<script", "onerror", "javascript:", "<iframe", "<style", "data:"):
+            assert needle not in stored, (needle, resource.title)
+
+
+def test_the_missing_guids_sample_feed_stores_linked_entries_once(httpserver):
+    serve(httpserver, (FEEDS / "missing_guids.xml").read_bytes())
+    feed = make_feed(httpserver)
+    first = polling.feed_poll(feed_id=feed.pk)
+    assert first.new >= 1 and first.skipped >= 1
+    second = polling.feed_poll(feed_id=feed.pk)
+    assert second.new == 0
+    assert Resource.objects.count() == first.new
+
+
+def test_the_duplicate_guids_sample_feed_stores_one_resource_per_guid(httpserver):
+    serve(httpserver, (FEEDS / "duplicate_guids.xml").read_bytes())
+    feed = make_feed(httpserver)
+    polling.feed_poll(feed_id=feed.pk)
+    polling.feed_poll(feed_id=feed.pk)
+    keys = list(Resource.objects.values_list("entry_key", flat=True))
+    assert len(keys) == len(set(keys))
+    # Three items, two sharing a guid: two resources, whatever the order of polls.
+    assert len(keys) == 2
