@@ -126,6 +126,6 @@ def forget_area_names() -> None:
 
 
 def resources_by_id(ids: list[int]) -> dict[int, Resource]:
-    """Approved resources for a recommendation list, with what the list shows, in 4 queries."""
-    queryset = catalog_selectors.resource_list(user=None).filter(pk__in=ids)
+    """The approved resources among `ids` (one query; relations are fetched by the cards)."""
+    queryset = catalog_selectors.approved_resources().filter(pk__in=ids)
     return {resource.pk: resource for resource in queryset}

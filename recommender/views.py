@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
-from catalog.serializers import ResourceSerializer
 from recommender import queue, selectors, services
+from recommender.cards import resource_cards
 from recommender.models import Progress
 from recommender.serializers import (
     NextSerializer,
@@ -30,7 +30,7 @@ _AUTH = {401: OpenApiResponse(description="Sign in first (Authorization: Token <
 def _recommendations(items: list[queue.QueueItem]) -> list[dict]:
     # One list serializer for all items: DRF builds a ModelSerializer's fields per instance
     # of the serializer, which would otherwise dominate the cost of a queue.
-    resources = ResourceSerializer([item.resource for item in items], many=True).data
+    resources = resource_cards([item.resource for item in items])
     return [
         {"resource": resource, "score": item.score, "reasons": item.reasons}
         for resource, item in zip(resources, items, strict=True)
@@ -218,7 +218,7 @@ class SimilarView(APIView):
             queue.resource_similar(resource_id=resource_id, limit=params.validated_data["limit"])
             or []
         )
-        resources = ResourceSerializer([resource for resource, _ in pairs], many=True).data
+        resources = resource_cards([resource for resource, _ in pairs])
         return Response(
             {
                 "results": [

@@ -64,10 +64,11 @@ def _fresh_cache():
 @pytest.fixture(autouse=True)
 def _fresh_model_store(monkeypatch):
     """Each test has its own database, so no process may keep a model from another test."""
-    from recommender import selectors, store
+    from recommender import cards, selectors, store
 
     store.forget_loaded_model()
     selectors.forget_area_names()
+    cards.forget_cards()
     # Tests change the catalog between requests faster than a process re-checks it.
     monkeypatch.setattr(store, "FRESHNESS_SECONDS", 0.0)
     yield

@@ -206,3 +206,26 @@ def test_the_browsable_api_renders_the_queue_for_a_signed_in_learner(client, ali
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert "So I Heard You Want to Learn Kubernetes" in response.content.decode()
+
+
+def test_an_edited_resource_shows_its_new_title_in_the_queue(alice_api, curator_api, seed):
+    first = path_ids(seed)[0]
+    assert alice_api.get("/api/me/next/").json()["recommendation"]["resource"]["id"] == first
+    curator_api.patch(f"/api/resources/{first}/", {"title": "A renamed first step"}, format="json")
+    body = alice_api.get("/api/me/next/").json()
+    assert body["recommendation"]["resource"]["title"] == "A renamed first step"
+
+
+def test_similar_query_count_does_not_grow_with_the_limit(api, seed):
+    rbac_docs = Resource.objects.get(slug="kubernetes-rbac-docs")
+    api.get(f"/api/resources/{rbac_docs.pk}/similar/", {"limit": 1})
+
+    def count(limit: int) -> int:
+        from recommender import cards
+
+        cards.forget_cards()
+        with CaptureQueriesContext(connection) as context:
+            api.get(f"/api/resources/{rbac_docs.pk}/similar/", {"limit": limit})
+        return len(context.captured_queries)
+
+    assert count(2) == count(10)
