@@ -45,16 +45,3 @@ def path_list(*, user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Lear
     if not user_is_curator(user):
         steps = steps.filter(resource__status=Status.APPROVED)
     return LearningPath.objects.prefetch_related(Prefetch("steps", queryset=steps))
-
-
-def path_next_step(*, path: LearningPath, resource: Resource) -> PathStep | None:
-    """The step that comes after `resource` on `path`, or None at the end (or off the path)."""
-    current = PathStep.objects.filter(path=path, resource=resource).first()
-    if current is None:
-        return None
-    return (
-        PathStep.objects.filter(path=path, position__gt=current.position)
-        .select_related("resource")
-        .order_by("position")
-        .first()
-    )

@@ -1,0 +1,50 @@
+"""Every list endpoint answers in a constant number of queries, whatever the number of rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Feed
+from recommender.models import Progress
+from tests.factories import (
+    AuthorFactory,
+    LearningPathFactory,
+    PathStepFactory,
+    ResourceFactory,
+    SecurityAreaFactory,
+    TagFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(url).status_code == 200
+    return len(context.captured_queries)
+
+
+def add_rows(n: int, alice, path) -> None:
+    tag, area, author = TagFactory(), SecurityAreaFactory(), AuthorFactory()
+    for _ in range(n):
+        resource = ResourceFactory(tags=[tag], security_areas=[area], authors=[author])
+        PathStepFactory(path=path, resource=resource)
+        Progress.objects.create(user=alice, resource=resource, state="completed")
+        Feed.objects.create(url=f"https://example.org/{resource.pk}/feed.xml", author=author)
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/feeds/", "/api/paths/", "/api/me/progress/", "/api/tags/", "/api/authors/"]
+)
+def test_list_endpoints_do_not_query_per_row(url, alice, carol):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(carol if url == "/api/feeds/" else alice)
+    path = LearningPathFactory()
+    add_rows(2, alice, path)
+    few = queries(client, url)
+    add_rows(12, alice, path)
+    assert queries(client, url) == few
