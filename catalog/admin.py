@@ -222,15 +222,7 @@ class FeedAdmin(admin.ModelAdmin):
     actions = ["poll_now", "trust", "distrust", "deactivate", "export_opml"]
     inlines = [FeedPollInline]
     readonly_fields = [
-        "last_polled_at",
-        "last_success_at",
-        "last_status",
-        "consecutive_failures",
-        "last_error",
-        "last_warning",
-        "deactivated_reason",
-        "next_poll_at",
-        "poll_interval",
+        *Feed.HEALTH_FIELDS,
         "claimed_until",
         "etag",
         "last_modified",

@@ -122,6 +122,19 @@ class Feed(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Written by the poller only: read-only in the API and the admin.
+    HEALTH_FIELDS = (
+        "last_polled_at",
+        "last_success_at",
+        "last_status",
+        "consecutive_failures",
+        "last_error",
+        "last_warning",
+        "deactivated_reason",
+        "next_poll_at",
+        "poll_interval",
+    )
+
     class Meta:
         ordering = ["title", "url"]
 

@@ -195,31 +195,10 @@ class FeedSerializer(serializers.ModelSerializer):
             "active",
             "trusted",
             "health",
-            "last_polled_at",
-            "last_success_at",
-            "last_status",
-            "consecutive_failures",
-            "last_error",
-            "last_warning",
-            "deactivated_reason",
-            "next_poll_at",
-            "poll_interval",
+            *Feed.HEALTH_FIELDS,
             "created_at",
         ]
-        read_only_fields = [
-            "site_url",
-            "health",
-            "last_polled_at",
-            "last_success_at",
-            "last_status",
-            "consecutive_failures",
-            "last_error",
-            "last_warning",
-            "deactivated_reason",
-            "next_poll_at",
-            "poll_interval",
-            "created_at",
-        ]
+        read_only_fields = ["site_url", "health", *Feed.HEALTH_FIELDS, "created_at"]
 
     def validate_url(self, value: str) -> str:
         if self.instance is not None and value != self.instance.url:

@@ -19,6 +19,10 @@ class SuggestingReviewQueueAdmin(ReviewQueueAdmin):
     """The review queue, plus labels suggested from each entry's nearest approved neighbours."""
 
     list_display = [*ReviewQueueAdmin.list_display, "suggested"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("tags", "security_areas")
+
     actions = ["apply_suggestions_and_approve", *ReviewQueueAdmin.actions]
 
     @admin.display(description="suggested labels")

@@ -47,3 +47,28 @@ def test_one_click_applies_suggestions_and_approves(admin_client, pending_rbac_p
 def test_learner_admin_pages_load(admin_client):
     for page in ("progress", "learnerprofile", "fittedmodel"):
         assert admin_client.get(f"/admin/recommender/{page}/").status_code == 200
+
+
+def test_review_queue_queries_do_not_grow_with_pending_entries(
+    admin_client, pending_rbac_post, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from recommender import store
+
+    # As in production: a process re-checks the stored model at most once a second.
+    monkeypatch.setattr(store, "FRESHNESS_SECONDS", 60.0)
+    admin_client.get("/admin/catalog/pendingresource/")  # load the model first
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert admin_client.get("/admin/catalog/pendingresource/").status_code == 200
+        return len(context.captured_queries)
+
+    few = count()
+    for n in range(8):
+        Resource.objects.create(
+            title=f"Pending post {n}", url=f"https://blog.example.org/{n}/", status=Status.PENDING
+        )
+    assert count() == few
