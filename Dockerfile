@@ -1,4 +1,5 @@
 # One image for web, worker and beat (docker-compose.yml picks the command).
+# Runtime requirements only: the test and lint tools (requirements-dev.txt) stay out of it.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,8 +11,10 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
+# Static files are built with the production storage (DEBUG=0), which writes the manifest that
+# the DEBUG=0 containers look names up in; tests/test_deployment.py runs this same line.
 RUN useradd --system --uid 10001 kubelearn \
-    && DEBUG=1 SECRET_KEY=collectstatic-only KUBELEARN_VAR_DIR=/tmp/var python manage.py collectstatic --noinput \
+    && DEBUG=0 SECRET_KEY=collectstatic-only KUBELEARN_VAR_DIR=/tmp/var python manage.py collectstatic --noinput \
     && mkdir -p /app/var && chown -R kubelearn /app/var
 USER kubelearn
 

@@ -5,28 +5,35 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Local commands default to development mode (SQLite, generated SECRET_KEY); set DEBUG=0 and
+# SECRET_KEY in the environment to run them against a production configuration.
+DEV := DEBUG=$${DEBUG:-1}
+MANAGE := $(DEV) $(PY) manage.py
 
-.PHONY: run test lint format setup worker beat bench clean
+.PHONY: run test lint format setup worker beat poll evaluate manage clean
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@echo "==> Creating the virtualenv in $(VENV)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@echo "==> Installing pinned requirements (a minute or two the first time)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
 setup: $(STAMP)
-	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(PY) manage.py createcachetable
-	DEBUG=$${DEBUG:-1} $(PY) manage.py load_seed_catalog
-	DEBUG=$${DEBUG:-1} $(PY) manage.py ensure_local_curator
+	@echo "==> Migrating the database"
+	@$(MANAGE) migrate --noinput
+	@$(MANAGE) createcachetable
+	@echo "==> Loading the seed catalog"
+	@$(MANAGE) load_seed_catalog
+	@$(MANAGE) ensure_local_curator
 
-# Without REDIS_URL there is no broker and no beat: a background `poll_feeds --watch` polls due
-# feeds every minute instead, and stops with the server. With REDIS_URL, run `make worker` and
-# `make beat` beside it.
+# Without REDIS_URL there is no broker and no beat: the launcher polls due feeds every minute in
+# a background process that stops with the server. With REDIS_URL, run `make worker` and
+# `make beat` beside it. Ctrl+C stops everything and exits 0 (see kubelearn/devserver.py).
 run: setup
-	@trap 'kill 0' EXIT INT TERM; \
-	if [ -z "$$REDIS_URL" ]; then DEBUG=$${DEBUG:-1} $(PY) manage.py poll_feeds --watch 60 & fi; \
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "==> Serving http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	@$(DEV) $(PY) -m kubelearn.devserver $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -42,10 +49,22 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 worker: $(STAMP)
-	$(VENV)/bin/celery -A kubelearn worker --loglevel=INFO
+	$(DEV) $(VENV)/bin/celery -A kubelearn worker --loglevel=INFO
 
 beat: $(STAMP)
-	$(VENV)/bin/celery -A kubelearn beat --loglevel=INFO
+	$(DEV) $(VENV)/bin/celery -A kubelearn beat --loglevel=INFO
+
+# Poll every active feed now and print a summary (`make poll ARGS="--feed 3"` for one).
+poll: $(STAMP)
+	$(MANAGE) poll_feeds $(ARGS)
+
+# Compare the recommender with its baselines on the seed catalog.
+evaluate: $(STAMP)
+	$(MANAGE) evaluate_recommender $(ARGS)
+
+# Any other management command: `make manage ARGS="createsuperuser"`.
+manage: $(STAMP)
+	$(MANAGE) $(ARGS)
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache

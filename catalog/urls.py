@@ -2,7 +2,9 @@ from rest_framework.routers import DefaultRouter
 
 from catalog import views
 
+# The API root lists every app's endpoints, so it lives in kubelearn.api, not in this router.
 router = DefaultRouter()
+router.include_root_view = False
 router.register("resources", views.ResourceViewSet, basename="resource")
 router.register("tags", views.TagViewSet, basename="tag")
 router.register("authors", views.AuthorViewSet, basename="author")

@@ -10,7 +10,10 @@ from django.views.defaults import page_not_found
 from rest_framework import permissions
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalog.selectors import user_is_curator
@@ -104,3 +107,38 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
                         "content": {"application/json": {"schema": ref}},
                     }
     return result
+
+
+class ApiRootView(APIView):
+    """The API's front door: every endpoint family, so the browsable API can be explored."""
+
+    permission_classes = [permissions.AllowAny]
+    # Listed here and not in the schema: it is a table of contents, not an operation.
+    schema = None
+
+    # (label, URL name): catalog, learner, account and documentation.
+    ENTRIES: tuple[tuple[str, str], ...] = (
+        ("resources", "resource-list"),
+        ("tags", "tag-list"),
+        ("authors", "author-list"),
+        ("security-areas", "securityarea-list"),
+        ("paths", "path-list"),
+        ("feeds", "feed-list"),
+        ("me/next", "me-next"),
+        ("me/queue", "me-queue"),
+        ("me/progress", "me-progress"),
+        ("me/profile", "me-profile"),
+        ("auth/register", "auth-register"),
+        ("auth/token", "auth-token"),
+        ("schema", "schema"),
+        ("docs", "api-docs"),
+        ("redoc", "api-redoc"),
+    )
+
+    def get_view_name(self) -> str:
+        return "kubelearn API"
+
+    def get(self, request: Request, format: str | None = None) -> Response:
+        return Response(
+            {label: reverse(name, request=request, format=format) for label, name in self.ENTRIES}
+        )

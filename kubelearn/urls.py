@@ -1,9 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from kubelearn.accounts import RegisterView, TokenView
+from kubelearn.api import ApiRootView
 from kubelearn.health import healthz
 
 admin.site.site_header = "kubelearn curation"
@@ -17,7 +22,9 @@ urlpatterns = [
     path("api/auth/token/", TokenView.as_view(), name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api-auth/", include("rest_framework.urls")),
+    path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/", include("recommender.urls")),
     path("api/", include("catalog.urls")),
 ]

@@ -1,3 +1,4 @@
+import os
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -9,12 +10,12 @@ from catalog.selectors import CURATORS_GROUP
 
 class Command(BaseCommand):
     help = (
-        "Create a local curator account with a generated password, printed once, "
-        "unless a superuser already exists."
+        "Create a curator account unless a superuser already exists. The password is "
+        "CURATOR_PASSWORD from the environment, or generated and printed once."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--username", default="curator")
+        parser.add_argument("--username", default=os.environ.get("CURATOR_USERNAME") or "curator")
 
     def handle(self, *args, **options):
         Group.objects.get_or_create(name=CURATORS_GROUP)
@@ -22,9 +23,13 @@ class Command(BaseCommand):
         if User.objects.filter(is_superuser=True).exists():
             self.stdout.write("A superuser already exists; no curator account created.")
             return
-        password = secrets.token_urlsafe(16)
+        given = os.environ.get("CURATOR_PASSWORD")
+        password = given or secrets.token_urlsafe(16)
         user = User.objects.create_superuser(options["username"], email="", password=password)
         user.groups.add(Group.objects.get(name=CURATORS_GROUP))
+        if given:
+            self.stdout.write(f"Curator account {user.username!r} created with CURATOR_PASSWORD.")
+            return
         bar = "=" * 64
         self.stdout.write(
             self.style.WARNING(
