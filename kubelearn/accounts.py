@@ -12,6 +12,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -91,6 +92,8 @@ class TokenView(ObtainAuthToken):
     throttle_scope = "auth"
     # ObtainAuthToken ships with no throttling at all; sign-in is the brute-force target.
     throttle_classes = [ScopedRateThrottle, AnonRateThrottle]
+    # ObtainAuthToken pins DRF's plain parsers; use the project's, which refuse hostile JSON.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema(
         summary="Exchange username and password for an API token",

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse, JsonResponse
-from django.views.defaults import page_not_found
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from rest_framework import permissions
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -44,11 +50,43 @@ class IsCurator(permissions.BasePermission):
         return user_is_curator(request.user)
 
 
-def json_not_found(request, exception=None) -> HttpResponse:
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: API clients get JSON, people browsing get Django's page."""
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: errors Django raises before DRF runs (an oversized body) are JSON for the API."""
+    if not _is_api(request):
+        return bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return JsonResponse(
+            {"detail": f"Request body too large (the limit is {limit // 1024} KiB)."}, status=413
+        )
+    return JsonResponse({"detail": "Bad request."}, status=400)
+
+
+def json_permission_denied(
+    request: HttpRequest, exception: Exception | None = None
+) -> HttpResponse:
+    """handler403: JSON for the API."""
+    if _is_api(request):
+        return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
+    return permission_denied(request, exception)
+
+
+def json_server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a bug is still a bug, but an API client gets JSON it can parse."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Internal server error; it has been logged."}, status=500)
+    return server_error(request)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

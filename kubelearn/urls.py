@@ -29,4 +29,7 @@ urlpatterns = [
     path("api/", include("catalog.urls")),
 ]
 
+handler400 = "kubelearn.api.json_bad_request"
+handler403 = "kubelearn.api.json_permission_denied"
 handler404 = "kubelearn.api.json_not_found"
+handler500 = "kubelearn.api.json_server_error"

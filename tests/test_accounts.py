@@ -99,3 +99,36 @@ def test_anonymous_reads_are_throttled(api, tight_rates):
     tight_rates(anon="2/min")
     codes = [api.get("/api/tags/").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+def test_spoofed_forwarded_for_does_not_escape_the_login_throttle(api, alice, tight_rates):
+    tight_rates(auth="3/min")
+    codes = [
+        api.post(
+            "/api/auth/token/",
+            {"username": "alice", "password": "guess"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(5)
+    ]
+    assert codes == [400, 400, 400, 429, 429]
+
+
+def test_spoofed_forwarded_for_does_not_escape_the_anonymous_read_throttle(api, tight_rates):
+    tight_rates(anon="2/min")
+    codes = [
+        api.get("/api/tags/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(3)
+    ]
+    assert codes == [200, 200, 429]
+
+
+def test_behind_one_trusted_proxy_each_client_address_has_its_own_budget(
+    api, tight_rates, settings
+):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    tight_rates(anon="1/min")
+    # The proxy appends the address it saw; anything before it is the client's own claim.
+    first = api.get("/api/tags/", HTTP_X_FORWARDED_FOR="1.1.1.1, 192.0.2.10")
+    again = api.get("/api/tags/", HTTP_X_FORWARDED_FOR="9.9.9.9, 192.0.2.10")
+    other = api.get("/api/tags/", HTTP_X_FORWARDED_FOR="192.0.2.11")
+    assert [first.status_code, again.status_code, other.status_code] == [200, 429, 200]
