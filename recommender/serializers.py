@@ -54,6 +54,10 @@ class ProfileSerializer(serializers.Serializer):
     )
 
     def validate_focus(self, value: list[dict]) -> list[dict]:
+        # PATCH makes nested fields optional too (DRF's partial reaches into lists), so an item
+        # without its area gets here: it is still an error, not a focus on nothing.
+        if any("area" not in item for item in value):
+            raise serializers.ValidationError("Each focus item needs an `area` (a slug).")
         slugs = [item["area"].slug for item in value]
         if len(slugs) != len(set(slugs)):
             raise serializers.ValidationError("Each area may appear once.")

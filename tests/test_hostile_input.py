@@ -83,3 +83,9 @@ def test_unknown_api_addresses_are_json_404s(api, path):
     response = api.get(path)
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+def test_patch_focus_item_without_an_area_is_a_400(alice_api):
+    response = alice_api.patch("/api/me/profile/", {"focus": [{"weight": 1.0}]}, format="json")
+    assert response.status_code == 400
+    assert "area" in str(response.json()["focus"])
