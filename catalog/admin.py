@@ -9,8 +9,10 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from catalog import feed_services, opml_services, services
+from catalog import services
 from catalog.addresses import InvalidAddress
+from catalog.feeds import services as feed_services
+from catalog.feeds.sanitise import sanitize_html
 from catalog.models import (
     Author,
     Feed,
@@ -23,7 +25,6 @@ from catalog.models import (
     Status,
     Tag,
 )
-from catalog.parsing import sanitize_html
 
 
 class ResourceAdminForm(forms.ModelForm):
@@ -287,7 +288,7 @@ class FeedAdmin(admin.ModelAdmin):
     @admin.action(description="Export as OPML")
     def export_opml(self, request: HttpRequest, queryset: QuerySet[Feed]) -> HttpResponse:
         response = HttpResponse(
-            opml_services.feeds_export_opml(feeds=queryset), content_type="text/x-opml"
+            feed_services.feeds_export_opml(feeds=queryset), content_type="text/x-opml"
         )
         response["Content-Disposition"] = 'attachment; filename="kubelearn-feeds.opml"'
         return response
@@ -296,10 +297,10 @@ class FeedAdmin(admin.ModelAdmin):
         form = OpmlImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                result = opml_services.feeds_import_opml(
+                result = feed_services.feeds_import_opml(
                     content=form.cleaned_data["file"].read(), trusted=form.cleaned_data["trusted"]
                 )
-            except opml_services.OpmlError as exc:
+            except feed_services.OpmlError as exc:
                 form.add_error("file", str(exc))
             else:
                 self.message_user(request, result.summary(), messages.SUCCESS)

@@ -7,8 +7,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog import feed_services, polling, selectors, services
+from catalog import selectors, services
 from catalog.addresses import InvalidAddress
+from catalog.feeds import services as feed_services
 from catalog.filters import ResourceFilter
 from catalog.models import Author, Feed, SecurityArea, Tag
 from catalog.serializers import (
@@ -188,13 +189,13 @@ class FeedViewSet(viewsets.ModelViewSet):
         data = serializer.validated_data
         author = data.get("author")
         try:
-            feed = polling.feed_add(
+            feed = feed_services.feed_add(
                 address=data["url"],
                 trusted=data.get("trusted", False),
                 author_id=author.pk if author else None,
                 title=data.get("title", ""),
             )
-        except polling.FeedAddError as exc:
+        except feed_services.FeedAddError as exc:
             raise ValidationError({"url": [str(exc)]}) from exc
         return Response(FeedSerializer(feed).data, status=status.HTTP_201_CREATED)
 
