@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from catalog.feeds.entries import ParsedEntry
 from catalog.feeds.parse import ParsedFeed
 from catalog.models import Feed, FeedPoll, Origin, Resource, Stage, Status, Tag
-from catalog.services import catalog_changed_notify
+from catalog.services import feed_entries_stored
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,7 @@ def entries_store(feed: Feed, parsed: ParsedFeed, report: PollReport) -> None:
             report.updated += 1
         else:
             report.unchanged += 1
-    if feed.trusted and (report.new or report.updated):
-        # Only approved content matters to learners; pending entries change nothing yet.
-        catalog_changed_notify()
+    feed_entries_stored(trusted=feed.trusted, new=report.new, updated=report.updated)
 
 
 def _store_batch(
