@@ -92,7 +92,7 @@ def main() -> None:
     import feedparser
     from django.core.management import call_command
 
-    from catalog import polling
+    from catalog.feeds import poll
     from catalog.models import Feed, Resource
 
     call_command("migrate", verbosity=0)
@@ -109,14 +109,14 @@ def main() -> None:
 
     started = time.perf_counter()
     for feed in feeds:
-        polling.feed_poll(feed_id=feed.pk)
+        poll.feed_poll(feed_id=feed.pk)
     first = time.perf_counter() - started
     stored = Resource.objects.count()
     assert stored == args.feeds * args.entries, stored
 
     started = time.perf_counter()
     for feed in feeds:
-        report = polling.feed_poll(feed_id=feed.pk)
+        report = poll.feed_poll(feed_id=feed.pk)
         assert report.outcome == "not_modified", report
     conditional = time.perf_counter() - started
 

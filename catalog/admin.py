@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -9,8 +13,10 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from catalog import feed_services, opml_services, services
+from catalog import services
 from catalog.addresses import InvalidAddress
+from catalog.feeds import services as feed_services
+from catalog.feeds.sanitise import sanitize_html
 from catalog.models import (
     Author,
     Feed,
@@ -23,7 +29,6 @@ from catalog.models import (
     Status,
     Tag,
 )
-from catalog.parsing import sanitize_html
 
 
 class ResourceAdminForm(forms.ModelForm):
@@ -33,13 +38,38 @@ class ResourceAdminForm(forms.ModelForm):
         # Compare canonical forms, so a second spelling of a stored address is caught here
         # with a message instead of failing on the unique index.
         try:
-            canonical = services.address_normalise(self.cleaned_data.get("url"))
+            return services.address_check(
+                self.cleaned_data.get("url"), resource_pk=self.instance.pk
+            )
         except InvalidAddress as exc:
             raise forms.ValidationError(str(exc)) from exc
-        owner = services.address_owner(canonical, exclude_pk=self.instance.pk)
-        if owner is not None:
-            raise forms.ValidationError(f"“{owner.title}” (#{owner.pk}) already has this address.")
-        return canonical
+        except services.DuplicateAddress as exc:
+            owner = exc.existing
+            raise forms.ValidationError(
+                f"“{owner.title}” (#{owner.pk}) already has this address."
+            ) from exc
+
+
+class CatalogWritesAdmin(admin.ModelAdmin):
+    """Saves and deletes (one row, or the bulk delete action) go through catalog.services,
+    which tell the recommender the catalog changed. Forms' many-to-many fields and inlines are
+    saved afterwards in the same transaction, so the notification (sent on commit) covers them.
+    """
+
+    def service_save(self, obj: Any, by: Any) -> None:
+        raise NotImplementedError
+
+    def service_delete(self, queryset: QuerySet[Any], by: Any) -> None:
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        self.service_save(obj, request.user)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        self.service_delete(self.model._default_manager.filter(pk=obj.pk), request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        self.service_delete(queryset, request.user)
 
 
 class NeedsLinkFilter(admin.SimpleListFilter):
@@ -74,7 +104,7 @@ class ResourcePathStepInline(admin.TabularInline):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(CatalogWritesAdmin):
     form = ResourceAdminForm
     list_display = [
         "title",
@@ -130,42 +160,64 @@ class ResourceAdmin(admin.ModelAdmin):
         changed = services.resources_reject(resources=queryset, by=request.user)
         self.message_user(request, f"{changed} resource(s) rejected.", messages.SUCCESS)
 
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        services.catalog_changed_notify()
+    def service_save(self, obj: Resource, by: Any) -> None:
+        services.resource_save(resource=obj, by=by)
+
+    def service_delete(self, queryset: QuerySet[Resource], by: Any) -> None:
+        services.resources_delete(resources=queryset, by=by)
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(CatalogWritesAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def service_save(self, obj: Tag, by: Any) -> None:
+        services.tag_save(tag=obj, by=by)
+
+    def service_delete(self, queryset: QuerySet[Tag], by: Any) -> None:
+        services.tags_delete(tags=queryset, by=by)
+
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(CatalogWritesAdmin):
     list_display = ["name", "slug", "homepage"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def service_save(self, obj: Author, by: Any) -> None:
+        services.author_save(author=obj, by=by)
+
+    def service_delete(self, queryset: QuerySet[Author], by: Any) -> None:
+        services.authors_delete(authors=queryset, by=by)
+
 
 @admin.register(SecurityArea)
-class SecurityAreaAdmin(admin.ModelAdmin):
+class SecurityAreaAdmin(CatalogWritesAdmin):
     list_display = ["name", "slug", "description"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def service_save(self, obj: SecurityArea, by: Any) -> None:
+        services.area_save(area=obj, by=by)
+
+    def service_delete(self, queryset: QuerySet[SecurityArea], by: Any) -> None:
+        services.areas_delete(areas=queryset, by=by)
+
 
 @admin.register(LearningPath)
-class LearningPathAdmin(admin.ModelAdmin):
+class LearningPathAdmin(CatalogWritesAdmin):
     list_display = ["title", "slug"]
     search_fields = ["title"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [PathStepInline]
 
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        services.catalog_changed_notify()
+    def service_save(self, obj: LearningPath, by: Any) -> None:
+        services.path_save(path=obj, by=by)
+
+    def service_delete(self, queryset: QuerySet[LearningPath], by: Any) -> None:
+        services.paths_delete(paths=queryset, by=by)
 
 
 class FeedHealthFilter(admin.SimpleListFilter):
@@ -287,7 +339,7 @@ class FeedAdmin(admin.ModelAdmin):
     @admin.action(description="Export as OPML")
     def export_opml(self, request: HttpRequest, queryset: QuerySet[Feed]) -> HttpResponse:
         response = HttpResponse(
-            opml_services.feeds_export_opml(feeds=queryset), content_type="text/x-opml"
+            feed_services.feeds_export_opml(feeds=queryset), content_type="text/x-opml"
         )
         response["Content-Disposition"] = 'attachment; filename="kubelearn-feeds.opml"'
         return response
@@ -296,10 +348,10 @@ class FeedAdmin(admin.ModelAdmin):
         form = OpmlImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
-                result = opml_services.feeds_import_opml(
+                result = feed_services.feeds_import_opml(
                     content=form.cleaned_data["file"].read(), trusted=form.cleaned_data["trusted"]
                 )
-            except opml_services.OpmlError as exc:
+            except feed_services.OpmlError as exc:
                 form.add_error("file", str(exc))
             else:
                 self.message_user(request, result.summary(), messages.SUCCESS)
@@ -318,9 +370,34 @@ class OpmlImportForm(forms.Form):
     trusted = forms.BooleanField(required=False, help_text="Approve these feeds' entries at once.")
 
 
+@dataclass(frozen=True)
+class ReviewQueueExtension:
+    """What another app adds to the review queue: columns, bulk actions, and the relations
+    its columns read (prefetched once for the page, so a column costs no query per row)."""
+
+    columns: tuple[Callable[[Resource], str], ...] = ()
+    actions: tuple[Callable[..., Any], ...] = ()
+    prefetch: tuple[str, ...] = ()
+
+
+_review_queue_extensions: list[ReviewQueueExtension] = []
+
+
+def review_queue_extend(extension: ReviewQueueExtension) -> None:
+    """Add columns and actions to the curators' review queue.
+
+    The catalog does not import the apps that contribute here: the recommender calls this
+    from its admin module to show the labels it suggests and a one-click "apply and approve".
+    """
+    _review_queue_extensions.append(extension)
+
+
 @admin.register(PendingResource)
 class ReviewQueueAdmin(admin.ModelAdmin):
-    """Pending resources with a sanitised preview; approve or reject in bulk."""
+    """Pending resources with a sanitised preview; approve or reject in bulk.
+
+    Other apps add columns and actions through `review_queue_extend`.
+    """
 
     list_display = ["title", "feed", "published_at", "preview"]
     list_filter = [("feed", admin.RelatedOnlyFieldListFilter), "origin"]
@@ -331,8 +408,21 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     fields = ["title", "url", "summary", "preview", "feed", "published_at"]
     readonly_fields = ["preview"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(status=Status.PENDING).select_related("feed")
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Resource]:
+        prefetch = [name for ext in _review_queue_extensions for name in ext.prefetch]
+        queryset = super().get_queryset(request).filter(status=Status.PENDING)
+        return queryset.select_related("feed").prefetch_related(*prefetch)
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        columns = [column for ext in _review_queue_extensions for column in ext.columns]
+        return [*self.list_display, *columns]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        extra = [self.get_action(a) for ext in _review_queue_extensions for a in ext.actions]
+        # Contributed actions come first: they are what a curator reaches for.
+        contributed = {name: (func, name, text) for func, name, text in filter(None, extra)}
+        return {**contributed, **actions}
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -205,6 +205,12 @@ class Resource(models.Model):
                 condition=Q(difficulty__gte=1) & Q(difficulty__lte=3),
                 name="resource_difficulty_1_3",
             ),
+            # The natural key polling upserts by. Curated resources have no feed and no key.
+            models.UniqueConstraint(
+                fields=["feed", "entry_key"],
+                condition=~Q(entry_key=""),
+                name="resource_unique_feed_entry_key",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -30,7 +30,7 @@ from catalog.models import (
     Status,
     Tag,
 )
-from catalog.services import catalog_changed_notify
+from catalog.services import seed_loaded
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +178,6 @@ def seed_catalog_load(*, path: Path = SEED_FILE) -> SeedReport:
         )
         report.count("path_steps", False, True)
 
-    if report.changes:
-        catalog_changed_notify()
+    seed_loaded(changes=report.changes)
     logger.info("Seed catalog loaded: created %s, updated %s", report.created, report.updated)
     return report

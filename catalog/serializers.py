@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from catalog.addresses import InvalidAddress
 from catalog.models import Author, Feed, LearningPath, PathStep, Resource, SecurityArea, Tag
-from catalog.services import address_normalise, address_owner
+from catalog.services import DuplicateAddress, address_check
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
 
@@ -132,17 +132,14 @@ class ResourceWriteSerializer(serializers.ModelSerializer):
 
     def validate_url(self, value: str | None) -> str | None:
         try:
-            canonical = address_normalise(value)
+            return address_check(value, resource_pk=getattr(self.instance, "pk", None))
         except InvalidAddress as exc:
             raise serializers.ValidationError(str(exc)) from exc
-        if canonical and len(canonical) > 2000:
-            raise serializers.ValidationError("The address is longer than 2000 characters.")
-        owner = address_owner(canonical, exclude_pk=getattr(self.instance, "pk", None))
-        if owner is not None:
+        except DuplicateAddress as exc:
+            owner = exc.existing
             raise serializers.ValidationError(
                 f"Resource {owner.pk} (“{owner.title}”) already has this address."
-            )
-        return canonical
+            ) from exc
 
 
 class PathStepResourceSerializer(serializers.ModelSerializer):

@@ -1,21 +1,50 @@
-"""Write-side business logic for the catalog: curation decisions and resource edits."""
+"""Write-side business logic for the catalog: the one door every catalog writer goes through.
+
+Every change to what learners can see — resources, their tags, authors and security areas,
+learning paths — goes through a service here, whoever the writer is (the API, the admin's
+save, delete and bulk actions, the feed poller, the seed loader, the recommender's label
+suggestions). Each service tells listeners that the catalog changed, once the transaction
+commits, by itself: callers never notify by hand. The recommender listens
+(`catalog.signals.catalog_changed`) to bump the catalog version and refit; the catalog never
+imports it.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from catalog.addresses import canonical_url
-from catalog.models import Resource, Status
+from catalog.addresses import InvalidAddress, canonical_url
+from catalog.models import Author, LearningPath, Resource, SecurityArea, Status, Tag
 from catalog.signals import catalog_changed
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    # Views pass request.user, which may be anonymous by type (permissions rule that out).
+    User = AbstractBaseUser | AnonymousUser
+
 logger = logging.getLogger(__name__)
+
+
+# --- Change notification -----------------------------------------------------------------------
+
+
+def _catalog_changed() -> None:
+    """Tell listeners (the recommender) that approved content may have changed, once committed.
+
+    Private on purpose: a writer outside this module cannot forget to call it, because it
+    cannot call it at all — it calls a service, which does.
+    """
+    transaction.on_commit(lambda: catalog_changed.send(sender=Resource))
+
+
+# --- Addresses ---------------------------------------------------------------------------------
 
 
 class DuplicateAddress(Exception):
@@ -26,15 +55,27 @@ class DuplicateAddress(Exception):
         self.existing = existing
 
 
-def address_normalise(address: str | None) -> str | None:
-    """The canonical form of an optional address; raises InvalidAddress on garbage."""
+MAX_ADDRESS_LENGTH = 2000  # Resource.url's column
+
+
+def address_check(address: str | None, *, resource_pk: int | None = None) -> str | None:
+    """The canonical form of an optional address, if no other resource holds it.
+
+    The one address check shared by the admin form, the API serializer and `resource_save`.
+    Raises InvalidAddress on garbage and DuplicateAddress when another resource has it.
+    """
     if not address:
         return None
-    return canonical_url(address)
+    canonical = canonical_url(address)
+    if len(canonical) > MAX_ADDRESS_LENGTH:
+        raise InvalidAddress(f"The address is longer than {MAX_ADDRESS_LENGTH} characters.")
+    owner = _address_owner(canonical, exclude_pk=resource_pk)
+    if owner is not None:
+        raise DuplicateAddress(owner)
+    return canonical
 
 
-def address_owner(address: str | None, *, exclude_pk: int | None = None) -> Resource | None:
-    """The resource that already holds this (canonical) address, if any."""
+def _address_owner(address: str | None, *, exclude_pk: int | None = None) -> Resource | None:
     if not address:
         return None
     queryset = Resource.objects.filter(url=address)
@@ -43,92 +84,205 @@ def address_owner(address: str | None, *, exclude_pk: int | None = None) -> Reso
     return queryset.first()
 
 
+# --- Resources ---------------------------------------------------------------------------------
+
 _M2M_FIELDS = ("authors", "tags", "security_areas")
 
 
 @transaction.atomic
 def resource_save(
-    *, resource: Resource | None, fields: dict[str, Any], by: AbstractBaseUser | None
+    *, resource: Resource | None, fields: dict[str, Any] | None = None, by: User | None
 ) -> Resource:
     """Create (resource=None) or update a resource from validated fields.
 
-    Many-to-many values are replaced when present. A canonical-address clash —
-    including one that appears between validation and commit — raises
-    DuplicateAddress rather than a database error.
+    With no fields, the given (already modified) instance is saved as it is: the admin's
+    form has filled it in. Many-to-many values are replaced when present. A
+    canonical-address clash — including one that appears between validation and commit —
+    raises DuplicateAddress rather than a database error.
     """
     instance = resource or Resource()
+    fields = dict(fields or {})
     m2m = {name: fields.pop(name) for name in _M2M_FIELDS if name in fields}
     if "url" in fields:
-        fields["url"] = address_normalise(fields["url"])  # InvalidAddress propagates
-        owner = address_owner(fields["url"], exclude_pk=instance.pk)
-        if owner is not None:
-            raise DuplicateAddress(owner)
+        fields["url"] = address_check(fields["url"], resource_pk=instance.pk)
     for name, value in fields.items():
         setattr(instance, name, value)
     try:
         with transaction.atomic():
             instance.save()
     except IntegrityError:
-        owner = address_owner(instance.url, exclude_pk=instance.pk)
+        owner = _address_owner(instance.url, exclude_pk=instance.pk)
         if owner is not None:
             raise DuplicateAddress(owner) from None
         raise
     for name, values in m2m.items():
         getattr(instance, name).set(values)
     logger.info("Resource %s saved by %s", instance.pk, getattr(by, "pk", None))
-    catalog_changed_notify()
+    _catalog_changed()
     return instance
 
 
 @transaction.atomic
-def resource_delete(*, resource: Resource, by: AbstractBaseUser | None) -> None:
+def resource_delete(*, resource: Resource, by: User | None) -> None:
     logger.info(
         "Resource %s (%s) deleted by %s", resource.pk, resource.url, getattr(by, "pk", None)
     )
     resource.delete()
-    catalog_changed_notify()
+    _catalog_changed()
 
 
-def catalog_changed_notify() -> None:
-    """Tell listeners (the recommender) that approved content may have changed, once committed."""
-    transaction.on_commit(lambda: catalog_changed.send(sender=Resource))
+@transaction.atomic
+def resources_delete(*, resources: QuerySet[Resource], by: User | None) -> int:
+    """Bulk delete (the admin's action); returns how many resources were deleted."""
+    ids = list(resources.values_list("pk", flat=True))
+    Resource.objects.filter(pk__in=ids).delete()
+    logger.info("%s resources deleted by %s", len(ids), getattr(by, "pk", None))
+    if ids:
+        _catalog_changed()
+    return len(ids)
 
 
 def _set_status(
-    resources: Iterable[Resource] | QuerySet[Resource], status: str, by: AbstractBaseUser | None
+    resources: Iterable[Resource] | QuerySet[Resource], status: str, by: User | None
 ) -> int:
     ids = [resource.pk for resource in resources]
     now = timezone.now()
+    reviewer = by if by is not None and by.is_authenticated else None
     changed = (
         Resource.objects.filter(pk__in=ids)
         .exclude(status=status)
-        .update(status=status, reviewed_at=now, reviewed_by=by, updated_at=now)
+        .update(status=status, reviewed_at=now, reviewed_by=reviewer, updated_at=now)
     )
     logger.info("%s resources marked %s by %s", changed, status, getattr(by, "pk", None))
     if changed:
-        catalog_changed_notify()
+        _catalog_changed()
     return changed
 
 
-def resource_approve(*, resource: Resource, by: AbstractBaseUser | None) -> Resource:
+def resource_approve(*, resource: Resource, by: User | None) -> Resource:
     """Publish one resource. Approving an approved resource changes nothing."""
     _set_status([resource], Status.APPROVED, by)
     resource.refresh_from_db()
     return resource
 
 
-def resource_reject(*, resource: Resource, by: AbstractBaseUser | None) -> Resource:
+def resource_reject(*, resource: Resource, by: User | None) -> Resource:
     """Hide one resource from learners; it stays stored so a re-poll cannot bring it back."""
     _set_status([resource], Status.REJECTED, by)
     resource.refresh_from_db()
     return resource
 
 
-def resources_approve(*, resources: QuerySet[Resource], by: AbstractBaseUser | None) -> int:
+def resources_approve(*, resources: QuerySet[Resource], by: User | None) -> int:
     """Bulk approve; returns how many changed status."""
     return _set_status(resources, Status.APPROVED, by)
 
 
-def resources_reject(*, resources: QuerySet[Resource], by: AbstractBaseUser | None) -> int:
+def resources_reject(*, resources: QuerySet[Resource], by: User | None) -> int:
     """Bulk reject; returns how many changed status."""
     return _set_status(resources, Status.REJECTED, by)
+
+
+@transaction.atomic
+def resource_labels_add(
+    *, resource: Resource, tags: Sequence[str] = (), areas: Sequence[str] = (), stage: str = ""
+) -> bool:
+    """Add tags and areas (by slug) and set the stage; labels are only added, never removed.
+
+    The recommender's one-click suggestions write through here. Returns whether anything
+    was asked for.
+    """
+    if tags:
+        resource.tags.add(*Tag.objects.filter(slug__in=tags))
+    if areas:
+        resource.security_areas.add(*SecurityArea.objects.filter(slug__in=areas))
+    if stage and resource.stage != stage:
+        Resource.objects.filter(pk=resource.pk).update(stage=stage, updated_at=timezone.now())
+        resource.stage = stage
+    touched = bool(tags or areas or stage)
+    if touched:
+        _catalog_changed()
+    return touched
+
+
+def feed_entries_stored(*, trusted: bool, new: int, updated: int) -> None:
+    """The poller stored entries of one feed (see catalog.feeds.store).
+
+    Only approved content matters to learners: entries of an untrusted feed wait for
+    review as pending resources and change nothing yet.
+    """
+    if trusted and (new or updated):
+        _catalog_changed()
+
+
+# --- Tags, authors, security areas (their names feed the recommender's text) and paths ---------
+
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+@transaction.atomic
+def _row_save(row: _Row, fields: dict[str, Any] | None, by: User | None) -> _Row:
+    for name, value in (fields or {}).items():
+        setattr(row, name, value)
+    row.save()
+    logger.info("%s %s saved by %s", type(row).__name__, row.pk, getattr(by, "pk", None))
+    _catalog_changed()
+    return row
+
+
+@transaction.atomic
+def _rows_delete(rows: QuerySet[Any], by: User | None) -> int:
+    ids = list(rows.values_list("pk", flat=True))
+    rows.model.objects.filter(pk__in=ids).delete()
+    logger.info("%s %s deleted by %s", len(ids), rows.model.__name__, getattr(by, "pk", None))
+    if ids:
+        _catalog_changed()
+    return len(ids)
+
+
+def tag_save(*, tag: Tag | None, fields: dict[str, Any] | None = None, by: User | None) -> Tag:
+    return _row_save(tag or Tag(), fields, by)
+
+
+def tags_delete(*, tags: QuerySet[Tag], by: User | None) -> int:
+    return _rows_delete(tags, by)
+
+
+def author_save(
+    *, author: Author | None, fields: dict[str, Any] | None = None, by: User | None
+) -> Author:
+    return _row_save(author or Author(), fields, by)
+
+
+def authors_delete(*, authors: QuerySet[Author], by: User | None) -> int:
+    return _rows_delete(authors, by)
+
+
+def area_save(
+    *, area: SecurityArea | None, fields: dict[str, Any] | None = None, by: User | None
+) -> SecurityArea:
+    return _row_save(area or SecurityArea(), fields, by)
+
+
+def areas_delete(*, areas: QuerySet[SecurityArea], by: User | None) -> int:
+    return _rows_delete(areas, by)
+
+
+def path_save(
+    *, path: LearningPath | None, fields: dict[str, Any] | None = None, by: User | None
+) -> LearningPath:
+    """Save a learning path; its steps are saved in the same transaction (admin inlines)."""
+    return _row_save(path or LearningPath(), fields, by)
+
+
+def paths_delete(*, paths: QuerySet[LearningPath], by: User | None) -> int:
+    return _rows_delete(paths, by)
+
+
+# --- Bulk loads --------------------------------------------------------------------------------
+
+
+def seed_loaded(*, changes: int) -> None:
+    """The seed loader (catalog.seeding) wrote `changes` rows in its own transaction."""
+    if changes:
+        _catalog_changed()

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
-from catalog import feed_services, polling, selectors, services
+from catalog import selectors, services
 from catalog.addresses import InvalidAddress
+from catalog.feeds import services as feed_services
 from catalog.filters import ResourceFilter
 from catalog.models import Author, Feed, SecurityArea, Tag
 from catalog.serializers import (
@@ -123,11 +128,30 @@ class ResourceViewSet(viewsets.ModelViewSet):
 
 
 class _TaxonomyViewSet(viewsets.ModelViewSet):
+    """Tags, authors and areas: the serializer validates, a catalog service writes."""
+
     permission_classes = [IsCuratorOrReadOnly]
     lookup_field = "slug"
     search_fields = ["name", "slug"]
     ordering_fields = ["name", "slug"]
     ordering = ["name"]
+
+    def service_save(self, row: Any, fields: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def service_delete(self, rows: QuerySet[Any]) -> None:
+        raise NotImplementedError
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        serializer.instance = self.service_save(None, dict(serializer.validated_data))
+
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        serializer.instance = self.service_save(
+            serializer.instance, dict(serializer.validated_data)
+        )
+
+    def perform_destroy(self, instance: Any) -> None:
+        self.service_delete(type(instance).objects.filter(pk=instance.pk))
 
 
 @extend_schema_view(list=extend_schema(summary="List tags"))
@@ -135,17 +159,35 @@ class TagViewSet(_TaxonomyViewSet):
     queryset = Tag.objects.all()
     serializer_class = TagSerializer
 
+    def service_save(self, row: Tag | None, fields: dict[str, Any]) -> Tag:
+        return services.tag_save(tag=row, fields=fields, by=self.request.user)
+
+    def service_delete(self, rows: QuerySet[Tag]) -> None:
+        services.tags_delete(tags=rows, by=self.request.user)
+
 
 @extend_schema_view(list=extend_schema(summary="List authors"))
 class AuthorViewSet(_TaxonomyViewSet):
     queryset = Author.objects.all()
     serializer_class = AuthorSerializer
 
+    def service_save(self, row: Author | None, fields: dict[str, Any]) -> Author:
+        return services.author_save(author=row, fields=fields, by=self.request.user)
+
+    def service_delete(self, rows: QuerySet[Author]) -> None:
+        services.authors_delete(authors=rows, by=self.request.user)
+
 
 @extend_schema_view(list=extend_schema(summary="List security areas"))
 class SecurityAreaViewSet(_TaxonomyViewSet):
     queryset = SecurityArea.objects.all()
     serializer_class = SecurityAreaSerializer
+
+    def service_save(self, row: SecurityArea | None, fields: dict[str, Any]) -> SecurityArea:
+        return services.area_save(area=row, fields=fields, by=self.request.user)
+
+    def service_delete(self, rows: QuerySet[SecurityArea]) -> None:
+        services.areas_delete(areas=rows, by=self.request.user)
 
 
 @extend_schema_view(
@@ -188,13 +230,13 @@ class FeedViewSet(viewsets.ModelViewSet):
         data = serializer.validated_data
         author = data.get("author")
         try:
-            feed = polling.feed_add(
+            feed = feed_services.feed_add(
                 address=data["url"],
                 trusted=data.get("trusted", False),
                 author_id=author.pk if author else None,
                 title=data.get("title", ""),
             )
-        except polling.FeedAddError as exc:
+        except feed_services.FeedAddError as exc:
             raise ValidationError({"url": [str(exc)]}) from exc
         return Response(FeedSerializer(feed).data, status=status.HTTP_201_CREATED)
 

@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kubelearn.settings")
 app = Celery("kubelearn")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Feed tasks live in the catalog's feeds package, not in catalog/tasks.py.
+app.autodiscover_tasks(["catalog.feeds"])

@@ -8,52 +8,50 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 
 from catalog import services as catalog_services
-from catalog.admin import ReviewQueueAdmin
-from catalog.models import PendingResource, Resource
+from catalog.admin import ReviewQueueExtension, review_queue_extend
+from catalog.models import Resource
 from recommender import queue
 from recommender.models import FittedModel, FocusArea, LearnerProfile, Progress
 from recommender.suggestions import suggestions_apply
 
 
-class SuggestingReviewQueueAdmin(ReviewQueueAdmin):
-    """The review queue, plus labels suggested from each entry's nearest approved neighbours."""
-
-    list_display = [*ReviewQueueAdmin.list_display, "suggested"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("tags", "security_areas")
-
-    actions = ["apply_suggestions_and_approve", *ReviewQueueAdmin.actions]
-
-    @admin.display(description="suggested labels")
-    def suggested(self, obj: Resource) -> str:
-        suggestion = queue.resource_suggestions(resource=obj)
-        if not suggestion:
-            return "-"
-        rows = []
-        if suggestion.get("stage"):
-            rows.append(("stage", suggestion["stage"][0]))
-        if suggestion.get("areas"):
-            rows.append(("areas", ", ".join(slug for slug, _ in suggestion["areas"][:3])))
-        if suggestion.get("tags"):
-            rows.append(("tags", ", ".join(slug for slug, _ in suggestion["tags"][:4])))
-        return format_html_join("", "<div><b>{}</b>: {}</div>", rows) if rows else "-"
-
-    @admin.action(description="Apply suggested labels and approve selected", permissions=["change"])
-    def apply_suggestions_and_approve(
-        self, request: HttpRequest, queryset: QuerySet[Resource]
-    ) -> None:
-        labelled = suggestions_apply(resources=list(queryset))
-        approved = catalog_services.resources_approve(resources=queryset, by=request.user)
-        self.message_user(
-            request,
-            f"Labels applied to {labelled} and {approved} resource(s) approved.",
-            messages.SUCCESS,
-        )
+@admin.display(description="suggested labels")
+def suggested_labels(obj: Resource) -> str:
+    """Labels suggested from the entry's nearest approved neighbours."""
+    suggestion = queue.resource_suggestions(resource=obj)
+    if not suggestion:
+        return "-"
+    rows = []
+    if suggestion.get("stage"):
+        rows.append(("stage", suggestion["stage"][0]))
+    if suggestion.get("areas"):
+        rows.append(("areas", ", ".join(slug for slug, _ in suggestion["areas"][:3])))
+    if suggestion.get("tags"):
+        rows.append(("tags", ", ".join(slug for slug, _ in suggestion["tags"][:4])))
+    return format_html_join("", "<div><b>{}</b>: {}</div>", rows) if rows else "-"
 
 
-admin.site.unregister(PendingResource)
-admin.site.register(PendingResource, SuggestingReviewQueueAdmin)
+@admin.action(description="Apply suggested labels and approve selected", permissions=["change"])
+def apply_suggestions_and_approve(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Resource]
+) -> None:
+    labelled = suggestions_apply(resources=list(queryset))
+    approved = catalog_services.resources_approve(resources=queryset, by=request.user)
+    modeladmin.message_user(
+        request,
+        f"Labels applied to {labelled} and {approved} resource(s) approved.",
+        messages.SUCCESS,
+    )
+
+
+review_queue_extend(
+    ReviewQueueExtension(
+        columns=(suggested_labels,),
+        actions=(apply_suggestions_and_approve,),
+        # suggested_labels reads each entry's tags and areas.
+        prefetch=("tags", "security_areas"),
+    )
+)
 
 
 class FocusInline(admin.TabularInline):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from catalog.models import Resource, SecurityArea, Tag
+from catalog import services as catalog_services
+from catalog.models import Resource
 from recommender import queue
 
 # A label is applied when at least this share of the neighbours' weighted vote carries it.
@@ -24,13 +25,13 @@ def suggestions_apply(*, resources: list[Resource]) -> int:
             continue
         tags = [slug for slug, share in suggestion.get("tags", []) if share >= MIN_SHARE]
         areas = [slug for slug, share in suggestion.get("areas", []) if share >= MIN_SHARE]
-        if tags:
-            resource.tags.add(*Tag.objects.filter(slug__in=tags))
-        if areas:
-            resource.security_areas.add(*SecurityArea.objects.filter(slug__in=areas))
         stage = suggestion.get("stage")
-        if stage and stage[1] >= MIN_SHARE and resource.stage != stage[0]:
-            Resource.objects.filter(pk=resource.pk).update(stage=stage[0])
+        catalog_services.resource_labels_add(
+            resource=resource,
+            tags=tags,
+            areas=areas,
+            stage=stage[0] if stage and stage[1] >= MIN_SHARE else "",
+        )
         if tags or areas or stage:
             changed += 1
     return changed

@@ -75,6 +75,21 @@ def _fresh_model_store(monkeypatch):
     store.forget_loaded_model()
 
 
+@pytest.fixture(autouse=True)
+def catalog_door(monkeypatch):
+    """Fail any test in which project code changed the catalog without the services' notice."""
+    from tests.catalog_door import watch
+
+    door = watch(monkeypatch)
+    yield door
+    door.disconnect()
+    missing = door.unnotified()
+    assert not missing, (
+        "Catalog rows changed without going through catalog.services (no change notification "
+        f"followed): {missing}"
+    )
+
+
 _LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
 
 

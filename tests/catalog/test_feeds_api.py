@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from catalog import feed_services
+from catalog.feeds import services as feed_services
 from catalog.models import Feed, Resource, Status
 from tests.feedbuilder import posts, rss
 
@@ -75,7 +75,7 @@ def test_poll_endpoint_queues_a_poll_and_answers_202(curator_api, blog):
 
 
 def test_poll_endpoint_answers_503_when_the_queue_is_down(curator_api, blog, monkeypatch):
-    from catalog import tasks
+    from catalog.feeds import tasks
 
     def broker_gone(*args, **kwargs):
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
@@ -179,8 +179,8 @@ def test_opml_export_then_import_round_trips(admin_client, settings):
 
 def test_opml_import_refuses_private_addresses_by_default(db, settings):
     settings.FEEDS_ALLOWED_NETWORKS = []
-    from catalog.opml import OpmlOutline, opml_export
-    from catalog.opml_services import feeds_import_opml
+    from catalog.feeds.opml import OpmlOutline, opml_export
+    from catalog.feeds.services import feeds_import_opml
 
     content = opml_export([OpmlOutline(xml_url="http://169.254.169.254/latest/", title="meta")])
     result = feeds_import_opml(content=content)
@@ -208,7 +208,7 @@ def test_poll_feeds_command_prints_a_summary(blog):
 
 def test_enqueue_refuses_a_feed_already_being_polled(blog):
     feed = Feed.objects.create(url=blog.url_for("/rss.xml"))
-    from catalog import polling
+    from catalog.feeds import schedule
 
-    assert polling.feed_claim(feed_id=feed.pk)
+    assert schedule.feed_claim(feed_id=feed.pk)
     assert feed_services.feed_poll_enqueue(feed_id=feed.pk) is False

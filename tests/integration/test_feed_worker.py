@@ -8,8 +8,8 @@ import time
 import pytest
 from werkzeug import Response
 
+from catalog.feeds.tasks import feed_poll, feeds_dispatch
 from catalog.models import Feed, Resource, Status
-from catalog.tasks import feed_poll, feeds_dispatch
 from tests.feedbuilder import posts, rss
 
 pytestmark = pytest.mark.integration

@@ -2,8 +2,8 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from catalog.feeds.services import feeds_export_opml
 from catalog.models import Feed
-from catalog.opml_services import feeds_export_opml
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.opml_services import OpmlError, feeds_import_opml
+from catalog.feeds.services import OpmlError, feeds_import_opml
 
 
 class Command(BaseCommand):

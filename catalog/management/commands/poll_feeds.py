@@ -3,8 +3,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from catalog import polling
-from catalog.fetching import FetchError
+from catalog.feeds import poll, schedule
+from catalog.feeds.address import FetchError
+from catalog.feeds.store import PollReport
 from catalog.models import Feed
 
 
@@ -42,11 +43,11 @@ class Command(BaseCommand):
             rows.append((feed, self._poll(feed.pk)))
         self._summary(rows)
 
-    def _poll(self, feed_id: int) -> polling.PollReport:
+    def _poll(self, feed_id: int) -> PollReport:
         try:
-            return polling.feed_poll(feed_id=feed_id)
+            return poll.feed_poll(feed_id=feed_id)
         except FetchError as exc:  # recorded on the feed already; retried on schedule
-            return polling.PollReport(feed_id=feed_id, outcome="failed", error=str(exc))
+            return PollReport(feed_id=feed_id, outcome="failed", error=str(exc))
 
     def _summary(self, rows) -> None:
         if not rows:
@@ -83,7 +84,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Polling due feeds every {seconds} s (Ctrl+C to stop).")
         self.stdout.flush()
         while True:
-            for feed_id in polling.feeds_claim_due():
+            for feed_id in schedule.feeds_claim_due():
                 report = self._poll(feed_id)
                 self.stdout.write(
                     f"feed {feed_id}: {report.outcome}, {report.new} new"

@@ -1,4 +1,4 @@
-"""Tests for catalog.fetching against real local HTTP(S) servers.
+"""Tests for catalog.feeds (address, transport, decoding, fetch, discovery) on real servers.
 
 No httpx mocking: every fetch goes through real sockets to a pytest-httpserver
 instance on 127.0.0.1. Because that is a loopback address, tests allow exactly
@@ -31,9 +31,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from catalog import fetching
-from catalog.fetching import (
-    COMMON_FEED_PATHS,
+from catalog.feeds.address import (
+    ContentDecodingError,
     FetchError,
     FetchPolicy,
     FetchTimeout,
@@ -41,14 +40,11 @@ from catalog.fetching import (
     ResponseTooLarge,
     TooManyRedirects,
     UnsafeURLError,
-    candidate_feed_urls,
     check_url,
-    discover_feed_urls,
-    fetch,
-    parse_cache_max_age,
-    parse_retry_after,
     resolve_public_addresses,
 )
+from catalog.feeds.discovery import COMMON_FEED_PATHS, candidate_feed_urls, discover_feed_urls
+from catalog.feeds.fetch import fetch, parse_cache_max_age, parse_retry_after
 
 LOOPBACK_ONLY = ("127.0.0.1/32",)
 # Loopback allowed, every other limit at its default.
@@ -381,7 +377,7 @@ def test_raw_deflate_body_is_decoded(httpserver: HTTPServer) -> None:
 def test_unrequested_content_encoding_is_an_error(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/br").respond_with_data(b"???", headers={"Content-Encoding": "br"})
 
-    with pytest.raises(fetching.ContentDecodingError, match="br"):
+    with pytest.raises(ContentDecodingError, match="br"):
         fetch(httpserver.url_for("/br"), policy=POLICY)
 
 

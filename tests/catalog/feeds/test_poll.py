@@ -12,15 +12,15 @@ import pytest
 from django.utils import timezone
 from werkzeug import Response
 
-from catalog import polling
-from catalog.fetching import FetchError
+from catalog.feeds import poll, schedule, services, store
+from catalog.feeds.address import FetchError
 from catalog.models import Feed, FeedPoll, Origin, Resource, Status
 from tests.factories import ResourceFactory
 from tests.feedbuilder import posts, rss
 
 pytestmark = pytest.mark.django_db
 
-FEEDS = Path(__file__).parent / "feeds"
+FEEDS = Path(__file__).parent / "samples"
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +44,7 @@ def serve(httpserver, body: bytes, path="/feed.xml", **kwargs):
 def test_poll_files_new_entries_as_pending_resources(httpserver):
     serve(httpserver, rss(posts(3)))
     feed = make_feed(httpserver)
-    report = polling.feed_poll(feed_id=feed.pk)
+    report = poll.feed_poll(feed_id=feed.pk)
     assert (report.new, report.updated, report.unchanged) == (3, 0, 0)
     resources = Resource.objects.order_by("published_at")
     assert [r.title for r in resources] == [f"Kubernetes post {n}" for n in range(3)]
@@ -60,8 +60,8 @@ def test_poll_files_new_entries_as_pending_resources(httpserver):
 def test_polling_twice_stores_each_entry_once(httpserver):
     serve(httpserver, rss(posts(5)))
     feed = make_feed(httpserver)
-    polling.feed_poll(feed_id=feed.pk)
-    second = polling.feed_poll(feed_id=feed.pk)
+    poll.feed_poll(feed_id=feed.pk)
+    second = poll.feed_poll(feed_id=feed.pk)
     assert (second.new, second.unchanged) == (0, 5)
     assert Resource.objects.count() == 5
 
@@ -69,7 +69,7 @@ def test_polling_twice_stores_each_entry_once(httpserver):
 def test_trusted_feed_entries_are_approved_at_once(httpserver):
     serve(httpserver, rss(posts(2)))
     feed = make_feed(httpserver, trusted=True)
-    polling.feed_poll(feed_id=feed.pk)
+    poll.feed_poll(feed_id=feed.pk)
     assert set(Resource.objects.values_list("status", flat=True)) == {Status.APPROVED}
 
 
@@ -77,8 +77,8 @@ def test_one_post_carried_by_two_feeds_is_one_resource(httpserver):
     shared = posts(1)
     serve(httpserver, rss(shared), path="/a.xml")
     serve(httpserver, rss([{**shared[0], "guid": "other-id"}]), path="/b.xml")
-    polling.feed_poll(feed_id=make_feed(httpserver, "/a.xml").pk)
-    report = polling.feed_poll(feed_id=make_feed(httpserver, "/b.xml").pk)
+    poll.feed_poll(feed_id=make_feed(httpserver, "/a.xml").pk)
+    report = poll.feed_poll(feed_id=make_feed(httpserver, "/b.xml").pk)
     assert report.new == 0
     assert Resource.objects.count() == 1
 
@@ -86,7 +86,7 @@ def test_one_post_carried_by_two_feeds_is_one_resource(httpserver):
 def test_a_curated_resource_is_not_duplicated_by_a_feed_entry(httpserver):
     curated = ResourceFactory(url="https://blog.example.org/post-0/", title="Curated title")
     serve(httpserver, rss(posts(1)))
-    polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    poll.feed_poll(feed_id=make_feed(httpserver).pk)
     assert Resource.objects.count() == 1
     curated.refresh_from_db()
     assert curated.title == "Curated title"
@@ -96,12 +96,12 @@ def test_an_edited_pending_entry_is_updated_but_a_reviewed_one_is_kept(httpserve
     original = posts(2)
     serve(httpserver, rss(original))
     feed = make_feed(httpserver)
-    polling.feed_poll(feed_id=feed.pk)
+    poll.feed_poll(feed_id=feed.pk)
     Resource.objects.filter(entry_key="urn:post:1").update(status=Status.APPROVED)
     httpserver.clear()
     edited = [{**item, "title": item["title"] + " (edited)"} for item in original]
     serve(httpserver, rss(edited))
-    report = polling.feed_poll(feed_id=feed.pk)
+    report = poll.feed_poll(feed_id=feed.pk)
     assert (report.updated, report.unchanged) == (1, 1)
     assert Resource.objects.get(entry_key="urn:post:0").title.endswith("(edited)")
     assert not Resource.objects.get(entry_key="urn:post:1").title.endswith("(edited)")
@@ -114,12 +114,12 @@ def test_conditional_get_sends_validators_and_304_changes_nothing(httpserver):
         headers={"ETag": '"v1"', "Last-Modified": "Tue, 01 Dec 2026 10:00:00 GMT"},
     )
     feed = make_feed(httpserver)
-    polling.feed_poll(feed_id=feed.pk)
+    poll.feed_poll(feed_id=feed.pk)
     httpserver.clear()
     httpserver.expect_request("/feed.xml", headers={"If-None-Match": '"v1"'}).respond_with_data(
         "", status=304
     )
-    report = polling.feed_poll(feed_id=feed.pk)
+    report = poll.feed_poll(feed_id=feed.pk)
     assert report.outcome == FeedPoll.Outcome.NOT_MODIFIED
     assert Resource.objects.count() == 2
     feed.refresh_from_db()
@@ -133,7 +133,7 @@ def test_a_permanent_redirect_updates_the_stored_address(httpserver):
     )
     serve(httpserver, rss(posts(1)), path="/new.xml")
     feed = make_feed(httpserver, "/old.xml")
-    polling.feed_poll(feed_id=feed.pk)
+    poll.feed_poll(feed_id=feed.pk)
     feed.refresh_from_db()
     assert feed.url == httpserver.url_for("/new.xml")
 
@@ -144,7 +144,7 @@ def test_a_temporary_redirect_keeps_the_stored_address(httpserver):
     )
     serve(httpserver, rss(posts(1)), path="/new.xml")
     feed = make_feed(httpserver, "/old.xml")
-    polling.feed_poll(feed_id=feed.pk)
+    poll.feed_poll(feed_id=feed.pk)
     feed.refresh_from_db()
     assert feed.url == httpserver.url_for("/old.xml")
 
@@ -152,11 +152,11 @@ def test_a_temporary_redirect_keeps_the_stored_address(httpserver):
 def test_gone_deactivates_the_feed_with_the_reason(httpserver):
     httpserver.expect_request("/feed.xml").respond_with_data("", status=410)
     feed = make_feed(httpserver)
-    polling.feed_poll(feed_id=feed.pk)
+    poll.feed_poll(feed_id=feed.pk)
     feed.refresh_from_db()
     assert not feed.active
     assert "410" in feed.deactivated_reason
-    assert polling.feeds_claim_due(now=timezone.now() + timedelta(days=30)) == []
+    assert schedule.feeds_claim_due(now=timezone.now() + timedelta(days=30)) == []
 
 
 def test_too_many_requests_honours_retry_after(httpserver):
@@ -165,7 +165,7 @@ def test_too_many_requests_honours_retry_after(httpserver):
     )
     feed = make_feed(httpserver)
     before = timezone.now()
-    polling.feed_poll(feed_id=feed.pk)
+    poll.feed_poll(feed_id=feed.pk)
     feed.refresh_from_db()
     assert feed.next_poll_at >= before + timedelta(seconds=7200)
     assert feed.consecutive_failures == 1
@@ -178,7 +178,7 @@ def test_failures_back_off_exponentially_but_the_feed_is_kept(httpserver):
     delays = []
     for _ in range(4):
         start = timezone.now()
-        polling.feed_poll(feed_id=feed.pk)
+        poll.feed_poll(feed_id=feed.pk)
         feed.refresh_from_db()
         delays.append((feed.next_poll_at - start).total_seconds())
     assert feed.active and feed.consecutive_failures == 4
@@ -189,7 +189,7 @@ def test_failures_back_off_exponentially_but_the_feed_is_kept(httpserver):
 
 
 def test_backoff_is_capped_at_a_day():
-    assert polling.failure_backoff(40) <= timedelta(hours=24) * 1.1
+    assert schedule.failure_backoff(40) <= timedelta(hours=24) * 1.1
 
 
 def test_an_html_page_is_a_failure_with_a_clear_message(httpserver):
@@ -199,7 +199,7 @@ def test_an_html_page_is_a_failure_with_a_clear_message(httpserver):
         content_type="text/html",
     )
     feed = make_feed(httpserver)
-    report = polling.feed_poll(feed_id=feed.pk)
+    report = poll.feed_poll(feed_id=feed.pk)
     assert report.outcome == FeedPoll.Outcome.FAILED
     assert "not an RSS or Atom feed" in report.error or "HTML" in report.error
 
@@ -207,14 +207,14 @@ def test_an_html_page_is_a_failure_with_a_clear_message(httpserver):
 def test_an_empty_body_is_a_failure(httpserver):
     serve(httpserver, b"")
     feed = make_feed(httpserver)
-    assert polling.feed_poll(feed_id=feed.pk).outcome == FeedPoll.Outcome.FAILED
+    assert poll.feed_poll(feed_id=feed.pk).outcome == FeedPoll.Outcome.FAILED
 
 
 def test_a_huge_body_is_cut_off(httpserver, settings):
     settings.FEEDS_MAX_BYTES = 64 * 1024
     serve(httpserver, b"<rss>" + b" " * (256 * 1024) + b"</rss>")
     feed = make_feed(httpserver)
-    report = polling.feed_poll(feed_id=feed.pk)
+    report = poll.feed_poll(feed_id=feed.pk)
     assert report.outcome == FeedPoll.Outcome.FAILED
     assert Resource.objects.count() == 0
 
@@ -223,7 +223,7 @@ def test_a_gzip_bomb_is_cut_off(httpserver, settings):
     settings.FEEDS_MAX_BYTES = 1024 * 1024
     bomb = gzip.compress(b"<rss>" + b"\0" * (20 * 1024 * 1024))
     serve(httpserver, bomb, headers={"Content-Encoding": "gzip"})
-    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    report = poll.feed_poll(feed_id=make_feed(httpserver).pk)
     assert report.outcome == FeedPoll.Outcome.FAILED
 
 
@@ -235,7 +235,7 @@ def test_a_slow_server_times_out_and_the_task_may_retry(httpserver):
     httpserver.expect_request("/feed.xml").respond_with_handler(slow)
     feed = make_feed(httpserver)
     with pytest.raises(FetchError) as caught:
-        polling.feed_poll(feed_id=feed.pk)
+        poll.feed_poll(feed_id=feed.pk)
     assert caught.value.retryable
     feed.refresh_from_db()
     assert feed.consecutive_failures == 1
@@ -246,10 +246,10 @@ def test_the_default_setting_refuses_private_addresses(httpserver, settings):
     settings.FEEDS_ALLOWED_NETWORKS = []
     assert settings.FEEDS_ALLOW_PRIVATE_NETWORKS is False
     serve(httpserver, rss(posts(1)))
-    with pytest.raises(polling.FeedAddError, match=r"(?i)private|loopback|not allowed|refus"):
-        polling.feed_add(address=httpserver.url_for("/feed.xml"))
+    with pytest.raises(services.FeedAddError, match=r"(?i)private|loopback|not allowed|refus"):
+        services.feed_add(address=httpserver.url_for("/feed.xml"))
     feed = make_feed(httpserver)
-    report = polling.feed_poll(feed_id=feed.pk)
+    report = poll.feed_poll(feed_id=feed.pk)
     assert report.outcome == FeedPoll.Outcome.FAILED
     assert len(httpserver.log) == 0
 
@@ -258,7 +258,7 @@ def test_a_redirect_to_a_private_address_is_refused(httpserver):
     httpserver.expect_request("/feed.xml").respond_with_data(
         "", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}
     )
-    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    report = poll.feed_poll(feed_id=make_feed(httpserver).pk)
     assert report.outcome == FeedPoll.Outcome.FAILED
     assert "169.254.169.254" in report.error
 
@@ -270,7 +270,7 @@ def test_entries_without_a_usable_link_are_counted_and_skipped(httpserver):
         {"title": "Fine", "link": "https://blog.example.org/fine/", "guid": "c"},
     ]
     serve(httpserver, rss(items))
-    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    report = poll.feed_poll(feed_id=make_feed(httpserver).pk)
     assert (report.new, report.skipped) == (1, 2)
     assert list(Resource.objects.values_list("title", flat=True)) == ["Fine"]
 
@@ -288,7 +288,7 @@ def test_hostile_markup_never_survives(httpserver):
         }
     ]
     serve(httpserver, rss(items))
-    polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    poll.feed_poll(feed_id=make_feed(httpserver).pk)
     resource = Resource.objects.get()
     stored = (resource.title + resource.summary + resource.content_html).lower()
     for needle in ("<script", "onerror", "onclick", "javascript:", "alert(3)"):
@@ -298,7 +298,7 @@ def test_hostile_markup_never_survives(httpserver):
 def test_duplicate_guids_in_one_document_store_one_resource(httpserver):
     items = [*posts(1), {**posts(1)[0], "title": "Same guid, other title"}]
     serve(httpserver, rss(items))
-    polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    poll.feed_poll(feed_id=make_feed(httpserver).pk)
     assert Resource.objects.count() == 1
 
 
@@ -306,7 +306,7 @@ def test_duplicate_guids_in_one_document_store_one_resource(httpserver):
 def test_entity_attacks_are_harmless(httpserver, name):
     serve(httpserver, (FEEDS / name).read_bytes())
     started = time.monotonic()
-    polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    poll.feed_poll(feed_id=make_feed(httpserver).pk)
     assert time.monotonic() - started < 5
     for resource in Resource.objects.all():
         assert "root:" not in resource.summary + resource.content_html
@@ -316,7 +316,7 @@ def test_entity_attacks_are_harmless(httpserver, name):
 def test_a_malformed_feed_keeps_what_was_recovered_and_records_a_warning(httpserver):
     serve(httpserver, (FEEDS / "malformed.xml").read_bytes())
     feed = make_feed(httpserver)
-    report = polling.feed_poll(feed_id=feed.pk)
+    report = poll.feed_poll(feed_id=feed.pk)
     feed.refresh_from_db()
     assert report.outcome == FeedPoll.Outcome.OK
     assert report.new >= 1
@@ -329,7 +329,7 @@ def test_a_malformed_feed_keeps_what_was_recovered_and_records_a_warning(httpser
 )
 def test_every_feed_format_is_read(httpserver, name):
     serve(httpserver, (FEEDS / name).read_bytes())
-    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    report = poll.feed_poll(feed_id=make_feed(httpserver).pk)
     assert report.outcome == FeedPoll.Outcome.OK
     assert report.new >= 1
 
@@ -339,39 +339,39 @@ def test_a_poll_killed_midway_stores_nothing_and_the_rerun_stores_everything_onc
 ):
     serve(httpserver, rss(posts(6)))
     feed = make_feed(httpserver)
-    real_link = polling._link_taxonomy
+    real_link = store._link_taxonomy
 
     def dies_while_storing(*args, **kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(polling, "_link_taxonomy", dies_while_storing)
+    monkeypatch.setattr(store, "_link_taxonomy", dies_while_storing)
     with pytest.raises(SystemExit):
-        polling.feed_poll(feed_id=feed.pk)
+        poll.feed_poll(feed_id=feed.pk)
     assert Resource.objects.count() == 0  # the document's transaction rolled back whole
-    monkeypatch.setattr(polling, "_link_taxonomy", real_link)
-    report = polling.feed_poll(feed_id=feed.pk)
+    monkeypatch.setattr(store, "_link_taxonomy", real_link)
+    report = poll.feed_poll(feed_id=feed.pk)
     assert report.new == 6
-    assert polling.feed_poll(feed_id=feed.pk).unchanged == 6
+    assert poll.feed_poll(feed_id=feed.pk).unchanged == 6
     assert Resource.objects.count() == 6
 
 
 def test_a_concurrent_writer_falls_back_to_one_by_one_storage(httpserver, monkeypatch):
     from django.db import IntegrityError
 
-    from catalog.parsing import parse_feed
+    from catalog.feeds.parse import parse_feed
 
     document = rss(posts(3))
     serve(httpserver, document)
     feed = make_feed(httpserver)
     # Another poll committed the first entry after our read: our bulk insert then conflicts.
     first = parse_feed(document, url=feed.url).entries[0]
-    polling._upsert_entry(feed, first, Status.PENDING)
+    store._upsert_entry(feed, first, Status.PENDING)
 
     def conflicting_bulk_insert(*args, **kwargs):
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(polling, "_store_batch", conflicting_bulk_insert)
-    report = polling.feed_poll(feed_id=feed.pk)
+    monkeypatch.setattr(store, "_store_batch", conflicting_bulk_insert)
+    report = poll.feed_poll(feed_id=feed.pk)
     assert (report.new, report.unchanged) == (2, 1)
     assert Resource.objects.count() == 3
 
@@ -379,7 +379,7 @@ def test_a_concurrent_writer_falls_back_to_one_by_one_storage(httpserver, monkey
 def test_two_entries_with_one_address_in_one_document_are_one_resource(httpserver):
     items = [*posts(1), {**posts(1)[0], "guid": "another-guid"}]
     serve(httpserver, rss(items))
-    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    report = poll.feed_poll(feed_id=make_feed(httpserver).pk)
     assert Resource.objects.count() == 1
     assert (report.new, report.unchanged) == (1, 1)
 
@@ -391,7 +391,7 @@ def test_feed_entries_get_the_feed_author_and_known_tags(httpserver):
     TagFactory(slug="rbac")
     items = [{**posts(1)[0], "categories": ["RBAC", "unknown-tag"]}]
     serve(httpserver, rss(items))
-    polling.feed_poll(feed_id=make_feed(httpserver, author=author).pk)
+    poll.feed_poll(feed_id=make_feed(httpserver, author=author).pk)
     resource = Resource.objects.get()
     assert list(resource.authors.values_list("slug", flat=True)) == ["dana"]
     assert list(resource.tags.values_list("slug", flat=True)) == ["rbac"]
@@ -400,25 +400,25 @@ def test_feed_entries_get_the_feed_author_and_known_tags(httpserver):
 def test_dispatch_claims_each_due_feed_only_once(httpserver):
     feeds = [make_feed(httpserver, f"/f{n}.xml") for n in range(3)]
     Feed.objects.filter(pk=feeds[2].pk).update(next_poll_at=timezone.now() + timedelta(hours=1))
-    first = polling.feeds_claim_due()
-    second = polling.feeds_claim_due()
+    first = schedule.feeds_claim_due()
+    second = schedule.feeds_claim_due()
     assert sorted(first) == sorted([feeds[0].pk, feeds[1].pk])
     assert second == []
 
 
 def test_an_expired_claim_makes_the_feed_due_again(httpserver):
     feed = make_feed(httpserver)
-    assert polling.feeds_claim_due() == [feed.pk]
-    later = timezone.now() + polling.CLAIM_LEASE + timedelta(seconds=1)
-    assert polling.feeds_claim_due(now=later) == [feed.pk]
+    assert schedule.feeds_claim_due() == [feed.pk]
+    later = timezone.now() + schedule.CLAIM_LEASE + timedelta(seconds=1)
+    assert schedule.feeds_claim_due(now=later) == [feed.pk]
 
 
 def test_busy_feeds_are_polled_more_often_than_quiet_ones(httpserver):
     serve(httpserver, rss(posts(6, prefix="busy", hours_apart=1)), path="/busy.xml")
     serve(httpserver, rss(posts(6, prefix="quiet", hours_apart=24 * 14)), path="/quiet.xml")
     busy, quiet = make_feed(httpserver, "/busy.xml"), make_feed(httpserver, "/quiet.xml")
-    polling.feed_poll(feed_id=busy.pk)
-    polling.feed_poll(feed_id=quiet.pk)
+    poll.feed_poll(feed_id=busy.pk)
+    poll.feed_poll(feed_id=quiet.pk)
     busy.refresh_from_db()
     quiet.refresh_from_db()
     assert 15 * 60 <= busy.poll_interval < quiet.poll_interval <= 24 * 3600
@@ -427,7 +427,7 @@ def test_busy_feeds_are_polled_more_often_than_quiet_ones(httpserver):
 def test_cache_control_max_age_is_honoured(httpserver):
     serve(httpserver, rss(posts(6, hours_apart=1)), headers={"Cache-Control": "max-age=7200"})
     feed = make_feed(httpserver)
-    polling.feed_poll(feed_id=feed.pk)
+    poll.feed_poll(feed_id=feed.pk)
     feed.refresh_from_db()
     assert feed.poll_interval >= 7200
 
@@ -444,7 +444,7 @@ def test_feed_add_discovers_the_feed_from_a_page_link(httpserver):
         path="/atom.xml",
         content_type="application/atom+xml",
     )
-    feed = polling.feed_add(address=httpserver.url_for("/blog/"))
+    feed = services.feed_add(address=httpserver.url_for("/blog/"))
     assert feed.url == httpserver.url_for("/atom.xml")
     assert feed.title
 
@@ -455,27 +455,27 @@ def test_feed_add_tries_the_usual_feed_paths(httpserver):
     )
     serve(httpserver, rss(posts(1)), path="/index.xml")
     httpserver.expect_request("/feed").respond_with_data("", status=404)
-    feed = polling.feed_add(address=httpserver.url_for("/"))
+    feed = services.feed_add(address=httpserver.url_for("/"))
     assert feed.url == httpserver.url_for("/index.xml")
 
 
 def test_feed_add_explains_when_no_feed_is_found(httpserver):
     httpserver.expect_request("/").respond_with_data("<html></html>", content_type="text/html")
-    with pytest.raises(polling.FeedAddError, match="No RSS or Atom feed found"):
-        polling.feed_add(address=httpserver.url_for("/"))
+    with pytest.raises(services.FeedAddError, match="No RSS or Atom feed found"):
+        services.feed_add(address=httpserver.url_for("/"))
 
 
 def test_poll_history_is_recorded(httpserver):
     serve(httpserver, rss(posts(2)))
     feed = make_feed(httpserver)
-    polling.feed_poll(feed_id=feed.pk)
-    poll = feed.polls.get()
-    assert (poll.outcome, poll.http_status, poll.new) == (FeedPoll.Outcome.OK, 200, 2)
+    poll.feed_poll(feed_id=feed.pk)
+    record = feed.polls.get()
+    assert (record.outcome, record.http_status, record.new) == (FeedPoll.Outcome.OK, 200, 2)
 
 
 def test_the_hostile_sample_feed_leaves_no_active_content(httpserver):
     serve(httpserver, (FEEDS / "hostile.xml").read_bytes())
-    report = polling.feed_poll(feed_id=make_feed(httpserver).pk)
+    report = poll.feed_poll(feed_id=make_feed(httpserver).pk)
     assert report.new >= 1
     for resource in Resource.objects.all():
         stored = (resource.title + resource.summary + resource.content_html + resource.url).lower()
@@ -486,9 +486,9 @@ def test_the_hostile_sample_feed_leaves_no_active_content(httpserver):
 def test_the_missing_guids_sample_feed_stores_linked_entries_once(httpserver):
     serve(httpserver, (FEEDS / "missing_guids.xml").read_bytes())
     feed = make_feed(httpserver)
-    first = polling.feed_poll(feed_id=feed.pk)
+    first = poll.feed_poll(feed_id=feed.pk)
     assert first.new >= 1 and first.skipped >= 1
-    second = polling.feed_poll(feed_id=feed.pk)
+    second = poll.feed_poll(feed_id=feed.pk)
     assert second.new == 0
     assert Resource.objects.count() == first.new
 
@@ -496,8 +496,8 @@ def test_the_missing_guids_sample_feed_stores_linked_entries_once(httpserver):
 def test_the_duplicate_guids_sample_feed_stores_one_resource_per_guid(httpserver):
     serve(httpserver, (FEEDS / "duplicate_guids.xml").read_bytes())
     feed = make_feed(httpserver)
-    polling.feed_poll(feed_id=feed.pk)
-    polling.feed_poll(feed_id=feed.pk)
+    poll.feed_poll(feed_id=feed.pk)
+    poll.feed_poll(feed_id=feed.pk)
     keys = list(Resource.objects.values_list("entry_key", flat=True))
     assert len(keys) == len(set(keys))
     # Three items, two sharing a guid: two resources, whatever the order of polls.

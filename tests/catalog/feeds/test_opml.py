@@ -1,4 +1,4 @@
-"""Tests for catalog.opml: subscription lists in and out.
+"""Tests for catalog.feeds.opml: subscription lists in and out.
 
 No mocks and no database. Documents are built inline: OPML files are uploads,
 not something the poller fetches, so they do not need to be served.
@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import defusedxml.ElementTree as SafeET
 import pytest
 
-from catalog.opml import MAX_OPML_FEEDS, OpmlError, OpmlOutline, opml_export, opml_parse
+from catalog.feeds.opml import MAX_OPML_FEEDS, OpmlError, OpmlOutline, opml_export, opml_parse
 
 OPML_20 = b"""<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">

@@ -1,4 +1,8 @@
-"""Celery tasks for feed polling: thin wrappers that take ids and call a service."""
+"""Celery tasks for feed polling: thin wrappers that take ids and call a service.
+
+The task names stay `catalog.tasks.*` (where these lived before the feeds package) because
+beat schedules stored in the database and messages already queued refer to them by name.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import logging
 
 from celery import shared_task
 
-from catalog import polling
-from catalog.fetching import FetchError
+from catalog.feeds.address import FetchError
+from catalog.feeds.poll import feed_poll as feed_poll_now
+from catalog.feeds.schedule import feeds_claim_due
+from catalog.models import Feed
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +23,7 @@ class RetryableFetchError(Exception):
 
 
 @shared_task(
+    name="catalog.tasks.feed_poll",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(RetryableFetchError,),
@@ -30,8 +37,8 @@ class RetryableFetchError(Exception):
 def feed_poll(feed_id: int) -> dict:
     """Poll one feed. Idempotent: entries are upserted by natural key, so reruns are safe."""
     try:
-        report = polling.feed_poll(feed_id=feed_id)
-    except polling.Feed.DoesNotExist:
+        report = feed_poll_now(feed_id=feed_id)
+    except Feed.DoesNotExist:
         logger.info("Feed %s no longer exists; nothing to poll", feed_id)
         return {"feed_id": feed_id, "outcome": "missing"}
     except FetchError as exc:
@@ -40,10 +47,10 @@ def feed_poll(feed_id: int) -> dict:
     return {"feed_id": feed_id, "outcome": report.outcome, "new": report.new}
 
 
-@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(name="catalog.tasks.feeds_dispatch", acks_late=True, soft_time_limit=50, time_limit=60)
 def feeds_dispatch() -> int:
     """Run every minute by beat: claim due feeds and queue one poll each."""
-    feed_ids = polling.feeds_claim_due()
+    feed_ids = feeds_claim_due()
     for feed_id in feed_ids:
         feed_poll.delay_on_commit(feed_id)
     if feed_ids:

@@ -35,7 +35,7 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from catalog.addresses import InvalidAddress, canonical_url
-from catalog.parsing import html_to_text
+from catalog.feeds.sanitise import html_to_text
 
 logger = logging.getLogger(__name__)
 

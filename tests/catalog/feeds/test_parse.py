@@ -1,6 +1,6 @@
-"""Tests for catalog.parsing: feed documents in, safe entry data out.
+"""Tests for catalog.feeds.parse, entries and sanitise: documents in, safe entry data out.
 
-The sample documents live in tests/catalog/feeds/ as real files (the poller's
+The sample documents live in tests/catalog/feeds/samples/ as real files (the poller's
 tests serve the same files over HTTP). Small edge cases are built inline.
 No mocks and no database: parse_feed is a pure function of its input.
 """
@@ -19,20 +19,17 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from catalog.parsing import (
+from catalog.feeds.entries import (
     MAX_CONTENT_HTML_CHARS,
     MAX_KEY_LENGTH,
     MAX_SUMMARY_CHARS,
     MAX_TITLE_CHARS,
-    NotAFeed,
     ParsedEntry,
-    ParsedFeed,
-    html_to_text,
-    parse_feed,
-    sanitize_html,
 )
+from catalog.feeds.parse import NotAFeed, ParsedFeed, parse_feed
+from catalog.feeds.sanitise import html_to_text, sanitize_html
 
-FEEDS = Path(__file__).parent / "feeds"
+FEEDS = Path(__file__).parent / "samples"
 BASE = "https://feeds.example.com/"
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 

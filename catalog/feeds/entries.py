@@ -1,0 +1,241 @@
+"""Step 4b: one feedparser entry reduced to safe plain values (ParsedEntry).
+
+Limits match the columns the catalog stores these values in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as html_lib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin
+
+from catalog.addresses import InvalidAddress, canonical_url
+from catalog.feeds.sanitise import (
+    CONTROL_CHARS,
+    MAX_HTML_INPUT_CHARS,
+    WHITESPACE,
+    clean_html,
+    count_words,
+    estimated_minutes,
+    html_to_text,
+    limit_html,
+    plain_text,
+    truncate,
+)
+
+logger = logging.getLogger(__name__)
+
+# Limits match the columns the catalog stores these values in (Resource.title
+# 300, entry_key 500, url 2000, Tag.name 80, Author.name 120).
+MAX_TITLE_CHARS = 300
+MAX_SUMMARY_CHARS = 1000
+MAX_KEY_LENGTH = 500
+MAX_URL_LENGTH = 2000
+MAX_TAG_CHARS = 80
+MAX_AUTHOR_CHARS = 120
+MAX_CONTENT_HTML_CHARS = 100_000
+
+
+# Publishers' clocks and time zones are often wrong by hours; days means a
+# scheduled post leaking out early or a broken date we should not sort by.
+MAX_FUTURE_SKEW = timedelta(days=2)
+UNTITLED = "(untitled)"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One feed entry, reduced to safe plain values."""
+
+    key: str
+    url: str
+    title: str
+    summary: str
+    content_html: str
+    published_at: datetime | None
+    authors: tuple[str, ...]
+    tags: tuple[str, ...]
+    word_count: int
+    estimated_minutes: int
+
+
+# --------------------------------------------------------------------------
+# Entries
+# --------------------------------------------------------------------------
+
+
+def http_url(candidate: Any, base: str | None) -> str | None:
+    """Canonical absolute http(s) URL for a link value, or None if unusable."""
+    if not isinstance(candidate, str) or not candidate.strip():
+        return None
+    text = candidate.strip()
+    if CONTROL_CHARS.search(text):
+        return None
+    try:
+        absolute = urljoin(base, text) if base else text
+        url = canonical_url(absolute)
+    except (InvalidAddress, ValueError):
+        return None
+    return url if len(url) <= MAX_URL_LENGTH else None
+
+
+def _entry_url(entry: Mapping[str, Any], base: str | None) -> tuple[str, bool] | None:
+    """The page an entry points at, and whether it came from a link (not an enclosure).
+
+    Candidates in order: ``link``, other alternate links, enclosures (a podcast
+    or video episode is a resource too). feedparser already resolves links
+    against xml:base and the document URL; resolving again against the feed
+    URL only matters when it could not.
+    """
+    links = [link for link in entry.get("links") or [] if isinstance(link, Mapping)]
+    alternates = [entry.get("link")] + [
+        link.get("href") for link in links if link.get("rel", "alternate") == "alternate"
+    ]
+    enclosures = [link.get("href") for link in links if link.get("rel") == "enclosure"]
+    for candidates, is_link in ((alternates, True), (enclosures, False)):
+        for candidate in candidates:
+            url = http_url(candidate, base)
+            if url:
+                return url, is_link
+    return None
+
+
+def _bounded_key(key: str) -> str:
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    return "sha1:" + hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def _entry_key(entry: Mapping[str, Any], title: str, url: str, *, url_is_link: bool) -> str:
+    """Stable identity of an entry within its feed: id, else link, else a hash.
+
+    The hash covers the title and the *raw* date string, so the same entry
+    gets the same key on every poll. When both are empty the URL joins in, so
+    distinct untitled, undated entries do not collapse into one.
+    """
+    raw_id = entry.get("id")
+    if isinstance(raw_id, str):
+        entry_id = WHITESPACE.sub(" ", CONTROL_CHARS.sub("", raw_id)).strip()
+        if entry_id:
+            return _bounded_key(entry_id)
+    if url_is_link:
+        return _bounded_key(url)
+    date = str(entry.get("published") or entry.get("updated") or "")
+    material = title + "\n" + date
+    if not title and not date:
+        material += "\n" + url
+    return "sha1:" + hashlib.sha1(material.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def _entry_date(entry: Mapping[str, Any], now: datetime) -> datetime | None:
+    """Publication time as aware UTC; None when missing or implausibly in the future.
+
+    feedparser's ``*_parsed`` values are struct_time already normalised to UTC.
+    """
+    for field_name in ("published_parsed", "updated_parsed"):
+        parsed = entry.get(field_name)
+        if not parsed:
+            continue
+        try:
+            moment = datetime(*parsed[:6], tzinfo=UTC)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if moment - now > MAX_FUTURE_SKEW:
+            logger.debug("Ignoring entry date %s: too far in the future", moment.isoformat())
+            return None
+        return moment
+    return None
+
+
+def detail_html(detail: Mapping[str, Any] | None, fallback: Any = "") -> str:
+    """Source text of a feedparser text construct (title, feed title).
+
+    Even a text/plain construct is treated as HTML by the caller (tags
+    stripped): a "plain" title must not smuggle "<script>" into our text, and
+    feeds mislabel their titles' type all the time anyway.
+    """
+    value = detail.get("value") if detail else fallback
+    return value if isinstance(value, str) else ""
+
+
+def _entry_body(entry: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The richest HTML body of an entry and the base its relative URLs use."""
+    contents = [c for c in entry.get("content") or [] if isinstance(c.get("value"), str)]
+    html_contents = [c for c in contents if c.get("type") != "text/plain"]
+    for detail in html_contents or contents:
+        if detail.get("value", "").strip():
+            if detail.get("type") == "text/plain":
+                return f"<p>{html_lib.escape(detail['value'])}</p>", detail.get("base")
+            return detail["value"], detail.get("base")
+    summary = entry.get("summary_detail") or {}
+    value = summary.get("value") or entry.get("summary") or ""
+    if not isinstance(value, str):
+        value = ""
+    if summary.get("type") == "text/plain":
+        return f"<p>{html_lib.escape(value)}</p>", summary.get("base")
+    return value, summary.get("base")
+
+
+def _authors(entry: Mapping[str, Any], feed_authors: list[Any]) -> tuple[str, ...]:
+    raw: list[Any] = []
+    for author in entry.get("authors") or feed_authors:
+        if isinstance(author, Mapping):
+            raw.append(author.get("name") or author.get("email"))
+    if not raw and entry.get("author"):
+        raw.append(entry.get("author"))
+    names: list[str] = []
+    for value in raw:
+        if isinstance(value, str):
+            name = html_to_text(value, limit=MAX_AUTHOR_CHARS)
+            if name and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def _tags(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    tags: list[str] = []
+    for tag in entry.get("tags") or []:
+        if not isinstance(tag, Mapping):
+            continue
+        value = tag.get("term") or tag.get("label")
+        if not isinstance(value, str):
+            continue
+        term = html_to_text(value, limit=MAX_TAG_CHARS).lower()
+        if term and term not in tags:
+            tags.append(term)
+    return tuple(tags)
+
+
+def parse_entry(
+    entry: Mapping[str, Any], *, feed_url: str, feed_authors: list[Any], now: datetime
+) -> ParsedEntry | None:
+    found = _entry_url(entry, feed_url)
+    if found is None:
+        return None
+    url, url_is_link = found
+    title = html_to_text(
+        detail_html(entry.get("title_detail"), entry.get("title")), limit=MAX_TITLE_CHARS
+    )
+    body, body_base = _entry_body(entry)
+    body = body[:MAX_HTML_INPUT_CHARS]
+    clean = clean_html(CONTROL_CHARS.sub("", body), body_base or feed_url, url)
+    full_text = plain_text(clean)
+    summary_source = entry.get("summary") if isinstance(entry.get("summary"), str) else ""
+    summary = truncate(plain_text(summary_source) or full_text, MAX_SUMMARY_CHARS)
+    word_count = count_words(full_text)
+    return ParsedEntry(
+        key=_entry_key(entry, title, url, url_is_link=url_is_link),
+        url=url,
+        title=title or UNTITLED,
+        summary=summary,
+        content_html=limit_html(clean, MAX_CONTENT_HTML_CHARS, body_base or feed_url),
+        published_at=_entry_date(entry, now),
+        authors=_authors(entry, feed_authors),
+        tags=_tags(entry),
+        word_count=word_count,
+        estimated_minutes=estimated_minutes(word_count),
+    )

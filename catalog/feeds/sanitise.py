@@ -1,0 +1,392 @@
+"""Step 5: entry HTML made safe (nh3) and HTML turned into plain text.
+
+feedparser's own sanitiser is switched off; nh3 (ammonia) is stricter, faster and one parser
+instead of two. Relative URLs in entry HTML are resolved by us, before the URL-scheme check,
+so they are kept when they can be made absolute and dropped when they cannot. Titles,
+summaries, authors and tags are plain text: tags stripped (with the content of
+script/style-like elements dropped), entities decoded, whitespace collapsed, length-capped.
+
+Pure: no Django, no I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import nh3
+
+logger = logging.getLogger(__name__)
+
+# Raw HTML beyond this is not even handed to the sanitiser: the stored copy is
+# capped at 100 KB anyway, and this bounds the work per entry.
+MAX_HTML_INPUT_CHARS = 1_000_000
+WORDS_PER_MINUTE = 230
+ELLIPSIS = "…"
+
+
+_WEB_SCHEMES = frozenset({"http", "https"})
+
+
+# --------------------------------------------------------------------------
+# HTML sanitising
+# --------------------------------------------------------------------------
+
+_ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "cite",
+        "code",
+        "dd",
+        "del",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+        "var",
+    }
+)
+# Deliberately minimal: no class/style/id (layout and CSS injection), no
+# width/height (a 1x1 tracking pixel or a 99999px image are both abuse). The
+# empty "*" entry matters: without it ammonia keeps lang/title on every tag.
+_ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "*": set(),
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "abbr": {"title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+_URL_ATTRIBUTES = frozenset({"href", "src"})
+# Elements whose *content* is code, styling or embedded documents rather than
+# prose: dropped with everything inside, in HTML and in plain text alike.
+_DROP_WITH_CONTENT = frozenset(
+    {
+        "applet",
+        "embed",
+        "form",
+        "frameset",
+        "head",
+        "iframe",
+        "math",
+        "noembed",
+        "noframes",
+        "noscript",
+        "object",
+        "script",
+        "select",
+        "style",
+        "svg",
+        "template",
+        "textarea",
+        "title",
+        "xmp",
+    }
+)
+_LINK_REL = "noopener noreferrer nofollow"
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _safe_url(value: str, base_url: str | None, fragment_base: str | None) -> str | None:
+    """Resolve an href/src value to an absolute http(s) URL, or None to drop it.
+
+    nh3 checks URL schemes *before* calling the attribute filter and passes
+    relative URLs through untouched, so this is where relative URLs become
+    absolute and where the scheme is checked (again) on the final value.
+    """
+    text = value.strip()
+    if not text or CONTROL_CHARS.search(text):
+        return None
+    try:
+        if text.startswith("#"):
+            # An in-page anchor refers to the article page, not the feed document.
+            if not fragment_base:
+                return None
+            resolved = urldefrag(fragment_base)[0] + text
+        elif base_url:
+            resolved = urljoin(base_url, text)
+        else:
+            resolved = text
+        parts = urlsplit(resolved)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _WEB_SCHEMES or not host:
+        return None
+    return resolved
+
+
+def clean_html(html: str, base_url: str | None, fragment_base: str | None) -> str:
+    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        if attribute in _URL_ATTRIBUTES:
+            return _safe_url(value, base_url, fragment_base)
+        return value
+
+    return nh3.clean(
+        html,
+        tags=set(_ALLOWED_TAGS),
+        clean_content_tags=set(_DROP_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in _ALLOWED_ATTRIBUTES.items()},
+        attribute_filter=attribute_filter,
+        strip_comments=True,
+        link_rel=_LINK_REL,
+        url_schemes=set(_WEB_SCHEMES),
+        # No set_tag_attribute_values (e.g. img loading="lazy"): ammonia adds
+        # those in hash-map order, so the same entry would sanitise to
+        # different strings on different polls and look "changed" every time.
+    )
+
+
+def sanitize_html(html: str, *, base_url: str | None = None) -> str:
+    """Return HTML that is safe to render inside our pages.
+
+    Only an allowlist of prose tags survives, with a handful of attributes;
+    script/style/iframe/svg and similar elements go *with* their content; links
+    and images must end up as absolute http(s) URLs (relative ones are resolved
+    against ``base_url``, or dropped when there is none); links get
+    ``rel="noopener noreferrer nofollow"``.
+    """
+    return clean_html(CONTROL_CHARS.sub("", html or ""), base_url, base_url)
+
+
+def limit_html(html: str, limit: int, base_url: str | None) -> str:
+    """Cap sanitised HTML near ``limit`` characters without leaving broken markup.
+
+    The cut backs off to before any tag or entity it would split, then the
+    result is sanitised again so unclosed elements get closed.
+    """
+    if len(html) <= limit:
+        return html
+    cut = html[:limit]
+    last_open = cut.rfind("<")
+    if last_open > cut.rfind(">"):
+        cut = cut[:last_open]
+    last_amp = cut.rfind("&")
+    if last_amp > cut.rfind(";"):
+        cut = cut[:last_amp]
+    return clean_html(cut + f"<p>{ELLIPSIS}</p>", base_url, base_url)
+
+
+# --------------------------------------------------------------------------
+# Plain text
+# --------------------------------------------------------------------------
+
+# Block-level elements become word breaks in plain text ("<p>a</p><p>b</p>"
+# is "a b", not "ab"); everything else is stripped, keeping its text.
+_BREAK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "caption",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    }
+)
+
+# Every name an HTML parser treats as an element (plus svg/math). A "<name>"
+# whose name is *not* in here is kept as literal text: tutorials write
+# "kubectl logs <pod-name>" and "List<String>", and stripping those as unknown
+# tags would eat the most important word of the title.
+_HTML_ELEMENT_NAMES_TEXT = """
+    a abbr acronym address applet area article aside audio b base basefont bdi bdo
+    bgsound big blink blockquote body br button canvas caption center cite code col
+    colgroup data datalist dd del details dfn dialog dir div dl dt em embed fieldset
+    figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header
+    hgroup hr html i iframe image img input ins isindex kbd keygen label legend li
+    link listing main map mark marquee math menu menuitem meta meter multicol nav
+    nextid nobr noembed noframes noscript object ol optgroup option output p param
+    picture plaintext portal pre progress q rb rp rt rtc ruby s samp script search
+    section select slot small source spacer span strike strong style sub summary sup
+    svg table tbody td template textarea tfoot th thead time title tr track tt u ul
+    var video wbr xmp
+"""
+_HTML_ELEMENT_NAMES = frozenset(_HTML_ELEMENT_NAMES_TEXT.split())
+# "<pod-name>", "<K, V>": a bare name (or comma list of names), no attributes.
+_LITERAL_ANGLE = re.compile(r"<(?=([A-Za-z][\w.:-]*)(?:\s*,\s*[A-Za-z][\w.:-]*)*>)")
+_MARKUP_START = re.compile(r"<[A-Za-z!/?]")
+_TAG_LIKE = re.compile(r"<[A-Za-z!/?][^<>]*>?")
+# Fallback only (see plain_text): a script-like element with its content, up
+# to its end tag or the end of the text.
+_DROPPED_ELEMENT = re.compile(
+    r"<(" + "|".join(sorted(_DROP_WITH_CONTENT)) + r")\b.*?(?:</\1\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+WHITESPACE = re.compile(r"\s+")
+_WORD = re.compile("\\w[\\w'\u2019-]*")  # apostrophes and hyphens stay inside a word
+_MAX_TEXT_PASSES = 4
+
+
+def _protect_literal_angles(text: str) -> str:
+    def escape(match: re.Match[str]) -> str:
+        return match.group(0) if match.group(1).lower() in _HTML_ELEMENT_NAMES else "&lt;"
+
+    return _LITERAL_ANGLE.sub(escape, text)
+
+
+def _keep_literal_angle(match: re.Match[str]) -> str:
+    """Last resort for pathologically nested escaping: drop anything tag-like
+    except the literal "<pod-name>" placeholders."""
+    literal = _LITERAL_ANGLE.match(match.group(0))
+    if literal and literal.group(1).lower() not in _HTML_ELEMENT_NAMES:
+        return match.group(0)
+    return ""
+
+
+class _TextCollector(HTMLParser):
+    """Collect character data from (already sanitised, well-formed) HTML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BREAK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BREAK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _strip_once(html: str) -> str:
+    stripped = nh3.clean(
+        _protect_literal_angles(html),
+        tags=set(_BREAK_TAGS),
+        clean_content_tags=set(_DROP_WITH_CONTENT),
+        attributes={"*": set()},
+        strip_comments=True,
+        link_rel=None,
+    )
+    collector = _TextCollector()
+    collector.feed(stripped)
+    collector.close()
+    return "".join(collector.parts)
+
+
+def plain_text(html: str) -> str:
+    """All the text of an HTML fragment, whitespace-collapsed, no markup.
+
+    Feeds often escape HTML twice ("&amp;lt;p&amp;gt;"), so one pass can turn
+    escaped markup into real markup. We strip again while tag-like markup
+    remains, a bounded number of times, then remove whatever still looks like a
+    tag: a title must never carry "<script>" or "onerror=" even as text.
+    """
+    text = CONTROL_CHARS.sub("", html or "")
+    if len(text) > MAX_HTML_INPUT_CHARS:
+        text = text[:MAX_HTML_INPUT_CHARS]
+    if "<" not in text and "&" not in text:  # no markup, no entities: already plain
+        return WHITESPACE.sub(" ", text).strip()
+    for _ in range(_MAX_TEXT_PASSES):
+        text = _strip_once(text)
+        if not _MARKUP_START.search(_protect_literal_angles(text)):
+            break
+    else:
+        text = _DROPPED_ELEMENT.sub("", text)
+        text = _TAG_LIKE.sub(_keep_literal_angle, text)
+    return WHITESPACE.sub(" ", text).strip()
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` characters, on a word boundary, with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - len(ELLIPSIS), 0)]
+    boundary = cut.rfind(" ")
+    # Back off to a word boundary unless that would throw most of the text away
+    # (one enormous token, or a language written without spaces).
+    if boundary >= limit // 2:
+        cut = cut[:boundary]
+    return cut.rstrip(" ,;:-\u2013\u2014") + ELLIPSIS
+
+
+def html_to_text(html: str, *, limit: int) -> str:
+    """Plain text of an HTML fragment, at most ``limit`` characters.
+
+    Tags are stripped (script, style and similar elements with their content),
+    entities decoded, whitespace collapsed. Text cut short ends with "…" on a
+    word boundary. The result may contain "<" as a character (e.g.
+    "kubectl logs <pod>"): it is text, to be escaped by whoever renders it.
+    """
+    return truncate(plain_text(html), limit)
+
+
+def count_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def estimated_minutes(word_count: int) -> int:
+    return max(1, math.ceil(word_count / WORDS_PER_MINUTE))

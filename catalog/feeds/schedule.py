@@ -1,0 +1,144 @@
+"""Step 7: when each feed is polled next — claiming due feeds, backoff, adaptive intervals."""
+
+from __future__ import annotations
+
+import logging
+import random
+import statistics
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.feeds.store import PollReport
+from catalog.models import Feed, FeedPoll, Resource
+
+logger = logging.getLogger(__name__)
+
+MIN_INTERVAL = timedelta(minutes=15)
+MAX_INTERVAL = timedelta(hours=24)
+# How long a dispatcher's claim on a feed lasts; past it, a feed whose poll died is due again.
+CLAIM_LEASE = timedelta(minutes=10)
+POLLS_KEPT_PER_FEED = 50
+
+
+# --- Dispatching -------------------------------------------------------------------------------
+
+
+def feeds_claim_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Claim feeds that are due, each with a conditional UPDATE, and return their ids.
+
+    A feed is due when it is active, its next poll time has passed, and no unexpired claim
+    is on it. Only the caller whose UPDATE changed the row polls it, so two dispatchers
+    (or a redelivered dispatch) never enqueue one feed twice at once.
+    """
+    now = now or timezone.now()
+    due = Q(active=True, next_poll_at__lte=now) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+    candidates = list(
+        Feed.objects.filter(due).order_by("next_poll_at").values_list("pk", flat=True)[:limit]
+    )
+    claimed = []
+    for feed_id in candidates:
+        if Feed.objects.filter(due, pk=feed_id).update(claimed_until=now + CLAIM_LEASE):
+            claimed.append(feed_id)
+    return claimed
+
+
+def feed_claim(*, feed_id: int, now: datetime | None = None) -> bool:
+    """Claim one feed for an on-demand poll ("poll now"), unless a poll already holds it."""
+    now = now or timezone.now()
+    return bool(
+        Feed.objects.filter(pk=feed_id)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + CLAIM_LEASE)
+    )
+
+
+# --- Scheduling --------------------------------------------------------------------------------
+
+
+def poll_record(
+    feed: Feed,
+    report: PollReport,
+    *,
+    started: datetime,
+    retry_after: int | None,
+    max_age: int | None,
+) -> None:
+    now = timezone.now()
+    feed.last_polled_at = now
+    feed.last_status = report.http_status
+    feed.last_warning = report.warning
+    if report.outcome in (FeedPoll.Outcome.OK, FeedPoll.Outcome.NOT_MODIFIED):
+        feed.consecutive_failures = 0
+        feed.last_error = ""
+        feed.last_success_at = now
+        feed.poll_interval = int(_healthy_interval(feed, max_age).total_seconds())
+        feed.next_poll_at = now + timedelta(seconds=feed.poll_interval)
+    elif report.outcome == FeedPoll.Outcome.GONE:
+        feed.active = False
+        feed.deactivated_reason = report.error
+        feed.last_error = report.error
+        logger.warning("Feed %s deactivated: %s", feed.pk, report.error)
+    else:
+        feed.consecutive_failures += 1
+        feed.last_error = report.error[:2000]
+        feed.next_poll_at = now + failure_backoff(feed.consecutive_failures, retry_after)
+        logger.warning(
+            "Feed %s failed (%s in a row): %s", feed.pk, feed.consecutive_failures, report.error
+        )
+    feed.claimed_until = None
+    feed.save()
+    FeedPoll.objects.create(
+        feed=feed,
+        started_at=started,
+        finished_at=now,
+        outcome=report.outcome,
+        http_status=report.http_status,
+        new=report.new,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        skipped=report.skipped,
+        error=report.error[:2000],
+        warning=report.warning[:2000],
+    )
+    stale = feed.polls.order_by("-started_at").values_list("pk", flat=True)[POLLS_KEPT_PER_FEED:]
+    FeedPoll.objects.filter(pk__in=list(stale)).delete()
+
+
+def failure_backoff(failures: int, retry_after: int | None = None) -> timedelta:
+    """Exponential backoff from 15 minutes, capped at 24 hours, with ±10% jitter.
+
+    A failing feed is never dropped: it keeps being retried, slowly. A server's Retry-After
+    is honoured when it asks for more patience than the backoff.
+    """
+    base = MIN_INTERVAL * (2 ** min(failures - 1, 10))
+    delay = min(base, MAX_INTERVAL)
+    delay *= random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not cryptography
+    if retry_after:
+        delay = max(delay, timedelta(seconds=min(retry_after, 7 * 24 * 3600)))
+    return delay
+
+
+def _healthy_interval(feed: Feed, max_age: int | None) -> timedelta:
+    """Poll busy feeds often and quiet ones rarely: half the median gap between recent entries.
+
+    Bounded to [15 min, 24 h]; never more often than the server's Cache-Control max-age.
+    """
+    dates = list(
+        Resource.objects.filter(feed=feed, published_at__isnull=False)
+        .order_by("-published_at")
+        .values_list("published_at", flat=True)[:10]
+    )
+    if len(dates) >= 2:
+        gaps = [(a - b).total_seconds() for a, b in pairwise(dates)]
+        interval = timedelta(seconds=max(statistics.median(gaps), 0) / 2)
+    else:
+        interval = timedelta(hours=6)
+    interval = max(MIN_INTERVAL, min(interval, MAX_INTERVAL))
+    if max_age:
+        interval = max(interval, min(timedelta(seconds=max_age), MAX_INTERVAL))
+    return interval

@@ -1,0 +1,213 @@
+"""Step 6: entries upserted as resources, by (feed, entry key) and by canonical address.
+
+Safe to run twice: a redelivered task, two feeds carrying one post, or a worker killed mid-poll
+never create a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog.feeds.entries import ParsedEntry
+from catalog.feeds.parse import ParsedFeed
+from catalog.models import Feed, FeedPoll, Origin, Resource, Stage, Status, Tag
+from catalog.services import feed_entries_stored
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PollReport:
+    feed_id: int
+    outcome: str = FeedPoll.Outcome.OK
+    http_status: int | None = None
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    error: str = ""
+    warning: str = ""
+    new_resource_ids: list[int] = field(default_factory=list)
+
+
+def entries_store(feed: Feed, parsed: ParsedFeed, report: PollReport) -> None:
+    """Store a document's entries in one transaction: one read, one bulk insert.
+
+    All or nothing per document: a worker killed halfway leaves nothing half-stored, and
+    the redelivered poll stores everything once. If a concurrent writer got in first (a
+    unique constraint fires), the entries are stored one by one instead, each idempotent.
+    """
+    status = Status.APPROVED if feed.trusted else Status.PENDING
+    entries = parsed.entries
+    if not entries:
+        return
+    try:
+        with transaction.atomic():
+            outcomes = _store_batch(feed, entries, status)
+    except IntegrityError:
+        logger.info("Feed %s: concurrent write detected; storing entries one by one", feed.pk)
+        outcomes = [_upsert_entry(feed, entry, status) for entry in entries]
+    for outcome, resource_id in outcomes:
+        if outcome == "new":
+            report.new += 1
+            report.new_resource_ids.append(resource_id)
+        elif outcome == "updated":
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    feed_entries_stored(trusted=feed.trusted, new=report.new, updated=report.updated)
+
+
+def _store_batch(
+    feed: Feed, entries: tuple[ParsedEntry, ...], status: str
+) -> list[tuple[str, int]]:
+    keys = [entry.key for entry in entries]
+    urls = [entry.url for entry in entries]
+    known = list(
+        Resource.objects.filter(Q(feed=feed, entry_key__in=keys) | Q(url__in=urls)).only(
+            "pk",
+            "feed_id",
+            "entry_key",
+            "url",
+            "status",
+            "title",
+            "summary",
+            "content_html",
+            "published_at",
+            "estimated_minutes",
+        )
+    )
+    by_key = {r.entry_key: r for r in known if r.feed_id == feed.pk and r.entry_key}
+    by_url = {r.url: r for r in known}
+    now = timezone.now()
+    outcomes: list[tuple[str, int] | None] = []
+    fresh: list[tuple[int, Resource, ParsedEntry]] = []
+    for entry in entries:
+        existing = by_key.get(entry.key) or by_url.get(entry.url)
+        if existing is not None:
+            outcomes.append((_refresh(existing, feed, entry), existing.pk))
+            continue
+        resource = _entry_resource(feed, entry, status, now)
+        resource.slug = _entry_slug(entry)
+        # Remember it so a second entry with the same address in this document is a repeat.
+        by_url[entry.url] = resource
+        fresh.append((len(outcomes), resource, entry))
+        outcomes.append(None)
+    created = Resource.objects.bulk_create([resource for _, resource, _ in fresh])
+    _link_taxonomy(
+        feed, [(resource, entry) for (_, _, entry), resource in zip(fresh, created, strict=True)]
+    )
+    for (index, _, _), resource in zip(fresh, created, strict=True):
+        outcomes[index] = ("new", resource.pk)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _entry_resource(feed: Feed, entry: ParsedEntry, status: str, now: datetime) -> Resource:
+    """An unsaved resource for a feed entry (stage and labels come from curators later)."""
+    return Resource(
+        title=entry.title[:300],
+        url=entry.url,
+        kind="article",
+        summary=entry.summary,
+        content_html=entry.content_html,
+        published_at=entry.published_at,
+        estimated_minutes=entry.estimated_minutes,
+        stage=Stage.GETTING_STARTED,
+        status=status,
+        origin=Origin.FEED,
+        feed=feed,
+        entry_key=entry.key,
+        reviewed_at=now if status == Status.APPROVED else None,
+    )
+
+
+def _entry_slug(entry: ParsedEntry) -> str:
+    """A slug unique without a query: the title plus a short hash of the (unique) address."""
+    digest = hashlib.sha1(entry.url.encode(), usedforsecurity=False).hexdigest()[:10]
+    return f"{slugify(entry.title)[:100] or 'entry'}-{digest}"
+
+
+def _link_taxonomy(feed: Feed, pairs: list[tuple[Resource, ParsedEntry]]) -> None:
+    if not pairs:
+        return
+    if feed.author_id:
+        Resource.authors.through.objects.bulk_create(
+            [
+                Resource.authors.through(resource_id=resource.pk, author_id=feed.author_id)
+                for resource, _ in pairs
+            ]
+        )
+    wanted = {tag for _, entry in pairs for tag in entry.tags}
+    if not wanted:
+        return
+    tag_ids = dict(Tag.objects.filter(slug__in=wanted).values_list("slug", "pk"))
+    Resource.tags.through.objects.bulk_create(
+        [
+            Resource.tags.through(resource_id=resource.pk, tag_id=tag_ids[slug])
+            for resource, entry in pairs
+            for slug in set(entry.tags)
+            if slug in tag_ids
+        ]
+    )
+
+
+def _upsert_entry(feed: Feed, entry: ParsedEntry, status: str) -> tuple[str, int]:
+    """Store one entry once (the slow, always-correct path). Returns (outcome, resource id)."""
+    with transaction.atomic():
+        existing = (
+            Resource.objects.select_for_update()
+            .filter(Q(feed=feed, entry_key=entry.key) | Q(url=entry.url))
+            .order_by("pk")
+            .first()
+        )
+        if existing is not None:
+            return _refresh(existing, feed, entry), existing.pk
+        try:
+            with transaction.atomic():
+                resource = _entry_resource(feed, entry, status, timezone.now())
+                resource.save()
+        except IntegrityError:
+            # Another poll stored it between our read and our insert: it is there once.
+            return "unchanged", _find(feed, entry)
+        _link_taxonomy(feed, [(resource, entry)])
+    return "new", resource.pk
+
+
+def _find(feed: Feed, entry: ParsedEntry) -> int:
+    return (
+        Resource.objects.filter(Q(feed=feed, entry_key=entry.key) | Q(url=entry.url))
+        .values_list("pk", flat=True)
+        .first()
+        or 0
+    )
+
+
+def _refresh(resource: Resource, feed: Feed, entry: ParsedEntry) -> str:
+    """Update a stored entry the author edited, while it still awaits review.
+
+    Once a curator has approved or rejected a resource, their version wins: later feed
+    edits do not overwrite it. A resource found by address from another source (a curated
+    one, or another feed) is left as it is.
+    """
+    if resource.feed_id != feed.pk or resource.status != Status.PENDING:
+        return "unchanged"
+    changes = {
+        "title": entry.title[:300],
+        "summary": entry.summary,
+        "content_html": entry.content_html,
+        "published_at": entry.published_at,
+        "estimated_minutes": entry.estimated_minutes,
+    }
+    changed = {k: v for k, v in changes.items() if getattr(resource, k) != v}
+    if not changed:
+        return "unchanged"
+    Resource.objects.filter(pk=resource.pk).update(**changed, updated_at=timezone.now())
+    return "updated"
