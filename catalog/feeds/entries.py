@@ -20,6 +20,7 @@ from catalog.feeds.sanitise import (
     MAX_HTML_INPUT_CHARS,
     WHITESPACE,
     clean_html,
+    construct_text,
     count_words,
     estimated_minutes,
     html_to_text,
@@ -151,15 +152,13 @@ def _entry_date(entry: Mapping[str, Any], now: datetime) -> datetime | None:
     return None
 
 
-def detail_html(detail: Mapping[str, Any] | None, fallback: Any = "") -> str:
-    """Source text of a feedparser text construct (title, feed title).
-
-    Even a text/plain construct is treated as HTML by the caller (tags
-    stripped): a "plain" title must not smuggle "<script>" into our text, and
-    feeds mislabel their titles' type all the time anyway.
-    """
+def construct_title(detail: Mapping[str, Any] | None, fallback: Any = "") -> str:
+    """Plain text of a feedparser text construct (an entry's or a feed's title)."""
     value = detail.get("value") if detail else fallback
-    return value if isinstance(value, str) else ""
+    content_type = detail.get("type") if detail else None
+    return construct_text(
+        value if isinstance(value, str) else "", content_type, limit=MAX_TITLE_CHARS
+    )
 
 
 def _entry_body(entry: Mapping[str, Any]) -> tuple[str, str | None]:
@@ -217,9 +216,7 @@ def parse_entry(
     if found is None:
         return None
     url, url_is_link = found
-    title = html_to_text(
-        detail_html(entry.get("title_detail"), entry.get("title")), limit=MAX_TITLE_CHARS
-    )
+    title = construct_title(entry.get("title_detail"), entry.get("title"))
     body, body_base = _entry_body(entry)
     body = body[:MAX_HTML_INPUT_CHARS]
     clean = clean_html(CONTROL_CHARS.sub("", body), body_base or feed_url, url)

@@ -41,8 +41,8 @@ import feedparser
 from feedparser.encodings import convert_to_utf8  # feedparser's own charset sniffing
 
 from catalog.feeds.discovery import discover_feed_urls
-from catalog.feeds.entries import MAX_TITLE_CHARS, ParsedEntry, detail_html, http_url, parse_entry
-from catalog.feeds.sanitise import WHITESPACE, html_to_text, truncate
+from catalog.feeds.entries import ParsedEntry, construct_title, http_url, parse_entry
+from catalog.feeds.sanitise import WHITESPACE, truncate
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +91,49 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
 
 
+_FIRST_ELEMENT = re.compile(rb"<\w")
+_SPACE = re.compile(rb"[\s\x00]*")  # NULs: a UTF-16 document scanned as raw bytes
+
+
+def _prolog_end(document: bytes) -> int:
+    """Where the prolog ends: the offset of the root element's "<".
+
+    The prolog is the only place an XML parser acts on a DOCTYPE and its entity
+    declarations. Comments, processing instructions and the DOCTYPE (with its internal
+    subset in brackets) are skipped as a parser would, so a "<" inside them does not end
+    the scan early.
+    """
+    position = 0
+    if document.startswith(b"\xef\xbb\xbf"):
+        position = 3
+    while True:
+        match = _SPACE.match(document, position)
+        position = match.end() if match else position
+        rest = document[position : position + 9].upper()
+        if rest.startswith(b"<?"):
+            end = document.find(b"?>", position + 2)
+            closing = 2
+        elif rest.startswith(b"<!--"):
+            end = document.find(b"-->", position + 4)
+            closing = 3
+        elif rest.startswith(b"<!DOCTYPE"):
+            bracket = document.find(b"[", position)
+            angle = document.find(b">", position)
+            if bracket != -1 and (angle == -1 or bracket < angle):
+                end = document.find(b"]", bracket)
+                end = document.find(b">", end) if end != -1 else -1
+            else:
+                end = angle
+            closing = 1
+        else:
+            return position
+        if end == -1:  # unterminated: the whole document is prolog
+            return len(document)
+        position = end + closing
+
+
 def _declares_entities(utf8: bytes) -> bool:
-    """Whether the document declares XML entities. Such documents are refused.
+    """Whether the document's prolog declares XML entities. Such documents are refused.
 
     Why refuse rather than rely on the parsers:
 
@@ -102,16 +143,21 @@ def _declares_entities(utf8: bytes) -> bool:
       entity whose value has no "&" and expands it itself, with no limit: the
       quadratic blow-up (a big entity referenced many times) goes straight
       through.
-    * feedparser collects entity declarations from the whole prolog, before or
-      after the DOCTYPE, so we do not try to be clever about where they are:
-      a document that has both a DOCTYPE and an ENTITY declaration anywhere is
-      refused. Without a DOCTYPE no parser honours an entity declaration, so a
-      post quoting "<!ENTITY" inside CDATA is still accepted.
+    * Only the prolog counts: it is where parsers act on declarations. feedparser
+      takes "the prolog" to be everything before the first "<" + letter, even inside
+      a comment; a real parser skips comments. We look at whichever reaches further,
+      and refuse a DOCTYPE plus an ENTITY declaration anywhere in it. Text after the
+      root element starts is character data, never a declaration: a security post
+      explaining XXE with "<!DOCTYPE x [<!ENTITY e SYSTEM ...>]>" in its CDATA is
+      accepted (and its entity is never expanded).
 
     The check runs on feedparser's own UTF-8 conversion of the document, so a
     UTF-16 (or UTF-32, EBCDIC...) document cannot hide its declarations.
     """
-    return bool(_DOCTYPE.search(utf8) and _ENTITY.search(utf8))
+    first_element = _FIRST_ELEMENT.search(utf8)
+    feedparser_head = first_element.start() if first_element else len(utf8)
+    prolog = utf8[: max(_prolog_end(utf8), feedparser_head)]
+    return bool(_DOCTYPE.search(prolog) and _ENTITY.search(prolog))
 
 
 def _to_utf8(content: bytes, headers: Mapping[str, str]) -> bytes:
@@ -304,9 +350,7 @@ def parse_feed(
 
     site_url = http_url(feed.get("link"), url)
     return ParsedFeed(
-        title=html_to_text(
-            detail_html(feed.get("title_detail"), feed.get("title")), limit=MAX_TITLE_CHARS
-        ),
+        title=construct_title(feed.get("title_detail"), feed.get("title")),
         site_url=site_url,
         version=version,
         entries=tuple(entries),

@@ -498,20 +498,74 @@ def test_hostile_content_html_has_no_scripts_handlers_frames_or_dangerous_urls()
         assert leaked not in content
 
 
-def test_hostile_title_summary_authors_and_tags_are_plain_text_without_markup():
+def test_hostile_summary_authors_and_tags_are_plain_text_without_markup():
     feed = parse("hostile.xml")
     entry = feed.entries[0]
-    texts = [feed.title, entry.title, entry.summary, *entry.authors, *entry.tags]
+    texts = [entry.summary, *entry.authors, *entry.tags]
 
-    assert entry.title == "Ten kubectl tricks"
     assert entry.summary == "Trick one: use kubectl explain."
     assert entry.authors == ("Mallory",)
     assert entry.tags == ("tips",)
-    assert feed.title == "Free Kubernetes Tips"
     for text in texts:
         assert "<" not in text
         assert "alert" not in text
         assert "summary-script" not in text
+
+
+def test_hostile_plain_text_titles_are_kept_as_the_text_their_author_wrote():
+    # RSS titles are text: the "markup" in them is characters, escaped by whoever renders
+    # them (templates autoescape, JSON is JSON), never markup of ours.
+    feed = parse("hostile.xml")
+
+    assert feed.entries[0].title == (
+        'Ten kubectl tricks <script>alert("title")</script><img src=x onerror=alert("title-img")>'
+    )
+    assert feed.title == 'Free Kubernetes Tips <script>alert("channel")</script>'
+
+
+@pytest.mark.parametrize(
+    "escaped_title, text",
+    [
+        (
+            "Avoid &lt;script&gt; injection in Helm charts",
+            "Avoid <script> injection in Helm charts",
+        ),
+        ("Styling the &lt;select&gt; element", "Styling the <select> element"),
+        ("History of the &lt;blink&gt; tag", "History of the <blink> tag"),
+        ("kubectl &amp;&amp; helm: &lt;K, V&gt; maps", "kubectl && helm: <K, V> maps"),
+    ],
+)
+def test_escaped_markup_in_an_rss_title_is_words_to_keep(escaped_title, text):
+    document = rss(
+        f"<item><title>{escaped_title}</title><link>https://inline.example.com/t</link></item>"
+    )
+
+    assert parse_feed(document, url=BASE + "titles.xml").entries[0].title == text
+
+
+def test_escaped_markup_in_an_atom_xhtml_title_is_words_to_keep():
+    # feedparser's own corpus: atom10/feed_title_inline_markup_2.xml, entry form.
+    document = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        b"<entry><id>urn:x:1</id><link href='https://inline.example.com/blink'/>"
+        b'<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">History of the '
+        b"&lt;blink&gt; tag</div></title></entry></feed>"
+    )
+
+    assert parse_feed(document, url=BASE + "x.xml").entries[0].title == (
+        "History of the <blink> tag"
+    )
+
+
+def test_a_real_script_element_in_an_html_title_is_dropped_with_its_content():
+    document = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        b"<entry><id>urn:x:2</id><link href='https://inline.example.com/s'/>"
+        b'<title type="html">&lt;b&gt;Bold&lt;/b&gt; move &lt;script&gt;alert(1)&lt;/script&gt;'
+        b"</title></entry></feed>"
+    )
+
+    assert parse_feed(document, url=BASE + "x.xml").entries[0].title == "Bold move"
 
 
 def test_a_javascript_channel_link_is_not_used_as_the_site_url():
@@ -754,6 +808,32 @@ def test_a_post_quoting_entity_syntax_in_cdata_is_accepted():
     feed = parse_feed(document, url=BASE + "xxe-explained.xml")
 
     assert feed.entries[0].title == "What is XXE?"
+
+
+def test_a_post_explaining_xxe_with_a_doctype_in_its_cdata_is_accepted():
+    # A security blog quoting the attack in full: character data, not a declaration.
+    document = rss(
+        "<item><title>XXE, explained</title><link>https://inline.example.com/xxe2</link>"
+        '<description><![CDATA[<pre><!DOCTYPE x [ <!ENTITY e SYSTEM "file:///etc/passwd"> ]>'
+        "<x>&e;</x></pre><p>Disable external entities.</p>]]></description></item>"
+    )
+
+    feed = parse_feed(document, url=BASE + "xxe-doctype.xml")
+
+    assert feed.entries[0].title == "XXE, explained"
+    assert "Disable external entities." in feed.entries[0].summary
+
+
+def test_entities_declared_after_a_comment_that_looks_like_an_element_are_refused():
+    # feedparser's own idea of the prolog stops at "<a" inside the comment; a real XML
+    # parser does not, and acts on the DOCTYPE after it.
+    document = (
+        b'<?xml version="1.0"?><!-- see <a href> --><!DOCTYPE rss [<!ENTITY a "aaaa">]>'
+        b'<rss version="2.0"><channel><title>&a;</title></channel></rss>'
+    )
+
+    with pytest.raises(NotAFeed, match="declares XML entities"):
+        parse_feed(document, url=BASE + "comment-first.xml")
 
 
 # --------------------------------------------------------------------------
