@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
 from recommender import queue, selectors, services
-from recommender.cards import resource_cards
 from recommender.models import Progress
+from recommender.runtime import runtime
 from recommender.serializers import (
     NextSerializer,
     ProfileOutSerializer,
@@ -30,7 +30,7 @@ _AUTH = {401: OpenApiResponse(description="Sign in first (Authorization: Token <
 def _recommendations(items: list[queue.QueueItem]) -> list[dict]:
     # One list serializer for all items: DRF builds a ModelSerializer's fields per instance
     # of the serializer, which would otherwise dominate the cost of a queue.
-    resources = resource_cards([item.resource for item in items])
+    resources = runtime.cards([item.resource for item in items])
     return [
         {"resource": resource, "score": item.score, "reasons": item.reasons}
         for resource, item in zip(resources, items, strict=True)
@@ -197,6 +197,7 @@ class QueueView(APIView):
                 "count": len(result.items),
                 "total_minutes": result.total_minutes,
                 "minutes_budget": result.minutes_budget,
+                "note": result.note,
                 "results": _recommendations(result.items),
             }
         )
@@ -218,7 +219,7 @@ class SimilarView(APIView):
             queue.resource_similar(resource_id=resource_id, limit=params.validated_data["limit"])
             or []
         )
-        resources = resource_cards([resource for resource, _ in pairs])
+        resources = runtime.cards([resource for resource, _ in pairs])
         return Response(
             {
                 "results": [
