@@ -1,4 +1,4 @@
-# Two commands: `make run` serves the catalog, `make test` runs the whole suite.
+# Two commands: `make run` serves the catalog, `make test` runs the whole suite (ruff, mypy, pytest).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -31,11 +31,13 @@ run: setup
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
@@ -48,4 +50,4 @@ beat: $(STAMP)
 	$(VENV)/bin/celery -A kubelearn beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -48,7 +49,9 @@ class TokenResponseSerializer(serializers.Serializer):
     username = serializers.CharField()
 
 
-def account_register(*, username: str, password: str, email: str = "") -> tuple[object, Token]:
+def account_register(
+    *, username: str, password: str, email: str = ""
+) -> tuple[AbstractUser, Token]:
     """Create a learner account and its API token in one transaction."""
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, email=email)

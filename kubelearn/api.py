@@ -4,16 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import permissions
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalog.selectors import user_is_curator
+
+
+def learner(request: Request) -> User:
+    """The signed-in user of a request to a view behind IsAuthenticated.
+
+    Typed as a real account (never anonymous), so services need not accept AnonymousUser;
+    raises NotAuthenticated (401) should a view forget its permission class.
+    """
+    user = request.user
+    if isinstance(user, AnonymousUser):
+        raise NotAuthenticated
+    return user
 
 
 class StandardPagination(PageNumberPagination):

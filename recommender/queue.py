@@ -6,14 +6,15 @@ Reads only; everything here is safe to call on any request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from django.contrib.auth.models import AbstractBaseUser
+from typing import TYPE_CHECKING, Any
 
 from catalog.models import Resource
 from recommender import selectors
 from recommender.engine import Recommendation, recommend, similar, suggest_labels
 from recommender.runtime import WarmingUp, runtime
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 WARMING_UP = (
     "Recommendations are warming up: until they are ready, here is the learning path in order."
@@ -51,14 +52,14 @@ def _items(recommendations: list[Recommendation]) -> list[QueueItem]:
     ]
 
 
-def _warming_up(user: AbstractBaseUser, limit: int) -> list[QueueItem]:
+def _warming_up(user: User, limit: int) -> list[QueueItem]:
     return [
         QueueItem(resource=resource, score=0.0, reasons=[{"kind": "path_step", "text": WARMING_UP}])
         for resource in selectors.path_order(user=user, limit=limit)
     ]
 
 
-def queue_build(*, user: AbstractBaseUser, limit: int = 10, minutes: int | None = None) -> Queue:
+def queue_build(*, user: User, limit: int = 10, minutes: int | None = None) -> Queue:
     """The learner's ordered reading queue; `minutes` packs the best items that fit."""
     try:
         model = runtime.model()
@@ -74,7 +75,7 @@ def queue_build(*, user: AbstractBaseUser, limit: int = 10, minutes: int | None 
     return Queue(items=_items(recommendations), minutes_budget=budget)
 
 
-def queue_next(*, user: AbstractBaseUser) -> QueueItem | None:
+def queue_next(*, user: User) -> QueueItem | None:
     """The single next resource, or None when the learner has done everything in reach."""
     try:
         model = runtime.model()

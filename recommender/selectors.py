@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -14,6 +14,9 @@ from catalog import selectors as catalog_selectors
 from catalog.models import LearningPath, PathStep, Resource, SecurityArea
 from recommender.engine import Document, Interaction, Learner
 from recommender.models import LearnerProfile, Progress, ProgressState
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def primary_path() -> LearningPath | None:
@@ -125,11 +128,11 @@ def _document(
     )
 
 
-def learner_profile(*, user: AbstractBaseUser) -> LearnerProfile | None:
+def learner_profile(*, user: User) -> LearnerProfile | None:
     return LearnerProfile.objects.filter(user=user).prefetch_related("focus__area").first()
 
 
-def engine_learner(*, user: AbstractBaseUser) -> Learner:
+def engine_learner(*, user: User) -> Learner:
     """The learner's progress and profile as the engine sees them."""
     now = timezone.now()
     interactions = tuple(
@@ -153,7 +156,7 @@ def engine_learner(*, user: AbstractBaseUser) -> Learner:
     )
 
 
-def progress_list(*, user: AbstractBaseUser) -> QuerySet[Progress]:
+def progress_list(*, user: User) -> QuerySet[Progress]:
     return Progress.objects.filter(user=user).select_related("resource")
 
 
@@ -162,7 +165,7 @@ def area_names() -> dict[str, str]:
     return dict(SecurityArea.objects.values_list("slug", "name"))
 
 
-def path_order(*, user: AbstractBaseUser, limit: int) -> list[Resource]:
+def path_order(*, user: User, limit: int) -> list[Resource]:
     """The learning path's approved steps in order, minus what the learner finished or started.
 
     What the queue shows while no fitted model exists yet (recommendations warming up).

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from types import EllipsisType
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,11 +24,14 @@ from recommender.models import (
     ProgressState,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 logger = logging.getLogger(__name__)
 
 
 def progress_set(
-    *, user: AbstractBaseUser, resource: Resource, state: str, rating: int | None
+    *, user: User, resource: Resource, state: str, rating: int | None
 ) -> tuple[Progress, bool]:
     """Create or replace the learner's progress on a resource. Returns (row, created).
 
@@ -48,17 +52,17 @@ def progress_set(
     return progress, created
 
 
-def progress_forget(*, user: AbstractBaseUser, resource_id: int) -> bool:
+def progress_forget(*, user: User, resource_id: int) -> bool:
     deleted, _ = Progress.objects.filter(user=user, resource_id=resource_id).delete()
     return bool(deleted)
 
 
 def profile_update(
     *,
-    user: AbstractBaseUser,
+    user: User,
     focus: Mapping[str, float] | None = None,
-    level: int | type[...] | None = ...,
-    minutes_budget: int | type[...] | None = ...,
+    level: int | EllipsisType | None = ...,
+    minutes_budget: int | EllipsisType | None = ...,
 ) -> LearnerProfile:
     """Update the parts of a profile that were given (`...` means "leave as it is").
 
@@ -66,9 +70,9 @@ def profile_update(
     """
     with transaction.atomic():
         profile, _ = LearnerProfile.objects.select_for_update().get_or_create(user=user)
-        if level is not ...:
+        if not isinstance(level, EllipsisType):
             profile.level = level
-        if minutes_budget is not ...:
+        if not isinstance(minutes_budget, EllipsisType):
             profile.minutes_budget = minutes_budget
         profile.save()
         if focus is not None:

@@ -76,7 +76,7 @@ def tokenize(text: str) -> list[str]:
     return list(filterfalse(STOP_WORDS.__contains__, _TOKEN_RE.findall(text.lower())))
 
 
-class CatalogTfidfVectorizer(TfidfVectorizer):
+class CatalogTfidfVectorizer(TfidfVectorizer):  # type: ignore[misc]  # sklearn is untyped
     """``TfidfVectorizer`` whose documents are ``(title, summary)`` pairs.
 
     sklearn's word analyzer (token pattern, stop words, n-grams) runs on the
@@ -88,7 +88,7 @@ class CatalogTfidfVectorizer(TfidfVectorizer):
 
     def build_analyzer(self) -> Callable[[tuple[str, str]], list[str]]:
         """Analyzer of a ``(title, summary)`` pair."""
-        words = super().build_analyzer()
+        words: Callable[[str], list[str]] = super().build_analyzer()
 
         def analyze(doc: tuple[str, str]) -> list[str]:
             title, summary = doc
