@@ -1,4 +1,4 @@
-# Two commands: `make run` serves the catalog, `make test` runs the whole suite.
+# Two commands: `make run` serves the catalog, `make test` runs the whole suite (ruff, mypy, pytest).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -38,11 +38,13 @@ run: setup
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

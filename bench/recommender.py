@@ -184,10 +184,10 @@ def phase_populate(n_docs: int, n_learners: int, seed: int) -> dict:
 
 def phase_refit() -> dict:
     """What the Celery refit task does, alone in its process (as in a worker)."""
-    from recommender import store
+    from recommender import services
 
     started = time.perf_counter()
-    row = store.model_refit()  # read + fit + pickle + store, end to end
+    row = services.model_refit()  # read + fit + pickle + store, end to end
     return {
         "read_s": row.timings["read"],
         "fit_s": row.timings["fit"],

@@ -242,7 +242,7 @@ class FeedPollInline(admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "started_at",
         "outcome",
         "http_status",
@@ -252,7 +252,7 @@ class FeedPollInline(admin.TabularInline):
         "skipped",
         "error",
         "warning",
-    ]
+    )
     ordering = ["-started_at"]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from catalog.addresses import canonical_url
@@ -53,11 +53,13 @@ class SeedReport:
         return sum(self.created.values()) + sum(self.updated.values())
 
 
-def _upsert(model: type, lookup: dict[str, Any], values: dict[str, Any]) -> tuple[Any, bool, bool]:
+def _upsert(
+    model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]
+) -> tuple[Any, bool, bool]:
     """update_or_create that only writes when a value actually differs."""
-    instance = model.objects.filter(**lookup).first()
+    instance = model._default_manager.filter(**lookup).first()
     if instance is None:
-        return model.objects.create(**lookup, **values), True, False
+        return model._default_manager.create(**lookup, **values), True, False
     changed = [name for name, value in values.items() if getattr(instance, name) != value]
     if changed:
         for name in changed:

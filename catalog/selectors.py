@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from typing import TYPE_CHECKING
+
 from django.db.models import Prefetch, QuerySet
 
 from catalog.models import LearningPath, PathStep, Resource, Status
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
 CURATORS_GROUP = "curators"
 
 
-def user_is_curator(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+def user_is_curator(user: User | AnonymousUser | None) -> bool:
     """Curators are staff or members of the `curators` group."""
     if user is None or not user.is_authenticated:
         return False
     if user.is_staff:
         return True
-    return user.groups.filter(name=CURATORS_GROUP).exists()  # type: ignore[attr-defined]
+    return user.groups.filter(name=CURATORS_GROUP).exists()
 
 
-def resource_list(*, user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Resource]:
+def resource_list(*, user: User | AnonymousUser | None) -> QuerySet[Resource]:
     """Resources this user may see, with everything a list page shows prefetched.
 
     Everyone sees approved resources; curators also see pending and rejected ones.
@@ -39,7 +43,7 @@ def approved_resources() -> QuerySet[Resource]:
     return Resource.objects.filter(status=Status.APPROVED)
 
 
-def path_list(*, user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[LearningPath]:
+def path_list(*, user: User | AnonymousUser | None) -> QuerySet[LearningPath]:
     """Learning paths with their ordered steps; non-curators only see approved steps."""
     steps = PathStep.objects.select_related("resource").order_by("position")
     if not user_is_curator(user):

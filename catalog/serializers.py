@@ -44,7 +44,9 @@ class SecurityAreaSerializer(serializers.ModelSerializer):
 
 
 class PathPlacementSerializer(serializers.ModelSerializer):
-    path = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    path: serializers.SlugRelatedField[LearningPath] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = PathStep

@@ -24,10 +24,11 @@ from catalog.models import Author, LearningPath, Resource, SecurityArea, Status,
 from catalog.signals import catalog_changed
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import User as Account
 
     # Views pass request.user, which may be anonymous by type (permissions rule that out).
-    User = AbstractBaseUser | AnonymousUser
+    User = Account | AnonymousUser
 
 logger = logging.getLogger(__name__)
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
+
+from kubelearn.parsers import SafeJSONParser
 
 User = get_user_model()
 
@@ -49,7 +52,9 @@ class TokenResponseSerializer(serializers.Serializer):
     username = serializers.CharField()
 
 
-def account_register(*, username: str, password: str, email: str = "") -> tuple[object, Token]:
+def account_register(
+    *, username: str, password: str, email: str = ""
+) -> tuple[AbstractUser, Token]:
     """Create a learner account and its API token in one transaction."""
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, email=email)
@@ -93,7 +98,7 @@ class TokenView(ObtainAuthToken):
     # ObtainAuthToken ships with no throttling at all; sign-in is the brute-force target.
     throttle_classes = [ScopedRateThrottle, AnonRateThrottle]
     # ObtainAuthToken pins DRF's plain parsers; use the project's, which refuse hostile JSON.
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         summary="Exchange username and password for an API token",

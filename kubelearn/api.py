@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import (
     RequestDataTooBig,
     TooManyFieldsSent,
@@ -14,7 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from rest_framework import permissions
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +24,18 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalog.selectors import user_is_curator
+
+
+def learner(request: Request) -> User:
+    """The signed-in user of a request to a view behind IsAuthenticated.
+
+    Typed as a real account (never anonymous), so services need not accept AnonymousUser;
+    raises NotAuthenticated (401) should a view forget its permission class.
+    """
+    user = request.user
+    if isinstance(user, AnonymousUser):
+        raise NotAuthenticated
+    return user
 
 
 class StandardPagination(PageNumberPagination):
@@ -61,7 +74,7 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return page_not_found(request, exception)
 
 
-def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def json_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler400: errors Django raises before DRF runs (an oversized body) are JSON for the API."""
     if not _is_api(request):
         return bad_request(request, exception)
@@ -73,9 +86,7 @@ def json_bad_request(request: HttpRequest, exception: Exception | None = None) -
     return JsonResponse({"detail": "Bad request."}, status=400)
 
 
-def json_permission_denied(
-    request: HttpRequest, exception: Exception | None = None
-) -> HttpResponse:
+def json_permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler403: JSON for the API."""
     if _is_api(request):
         return JsonResponse({"detail": "You do not have permission to do this."}, status=403)

@@ -1,4 +1,4 @@
-"""Serialised resources ("cards") for queues, cached per process.
+"""Serialised resources ("cards") for queues, cached per process (by recommender.runtime).
 
 A queue shows the same few hundred resources to every learner. Serialising one with its tags,
 authors, areas and path places costs four prefetch queries and DRF field building on every
@@ -21,30 +21,33 @@ from catalog.serializers import ResourceSerializer
 MAX_CARDS = 50_000
 BUCKET_SECONDS = 300
 
-_cards: dict[tuple[int, float, int], dict[str, Any]] = {}
 
+class CardCache:
+    """The cards of recently shown resources; owned by the runtime, one per process."""
 
-def resource_cards(resources: Sequence[Resource]) -> list[dict[str, Any]]:
-    """The serialised form of each resource, in order (fetching relations only for misses)."""
-    bucket = int(time.time() // BUCKET_SECONDS)
-    keys = [(r.pk, r.updated_at.timestamp(), bucket) for r in resources]
-    missing = [r for r, key in zip(resources, keys, strict=True) if key not in _cards]
-    if missing:
-        prefetch_related_objects(
-            missing,
-            "tags",
-            "authors",
-            "security_areas",
-            Prefetch("path_steps", queryset=PathStep.objects.select_related("path")),
-        )
-        if len(_cards) + len(missing) > MAX_CARDS:
-            _cards.clear()
-        for resource, card in zip(
-            missing, ResourceSerializer(missing, many=True).data, strict=True
-        ):
-            _cards[(resource.pk, resource.updated_at.timestamp(), bucket)] = card
-    return [_cards[key] for key in keys]
+    def __init__(self) -> None:
+        self._cards: dict[tuple[int, float, int], dict[str, Any]] = {}
 
+    def cards(self, resources: Sequence[Resource]) -> list[dict[str, Any]]:
+        """The serialised form of each resource, in order (fetching relations only for misses)."""
+        bucket = int(time.time() // BUCKET_SECONDS)
+        keys = [(r.pk, r.updated_at.timestamp(), bucket) for r in resources]
+        missing = [r for r, key in zip(resources, keys, strict=True) if key not in self._cards]
+        if missing:
+            prefetch_related_objects(
+                missing,
+                "tags",
+                "authors",
+                "security_areas",
+                Prefetch("path_steps", queryset=PathStep.objects.select_related("path")),
+            )
+            if len(self._cards) + len(missing) > MAX_CARDS:
+                self._cards.clear()
+            for resource, card in zip(
+                missing, ResourceSerializer(missing, many=True).data, strict=True
+            ):
+                self._cards[(resource.pk, resource.updated_at.timestamp(), bucket)] = card
+        return [self._cards[key] for key in keys]
 
-def forget_cards() -> None:
-    _cards.clear()
+    def clear(self) -> None:
+        self._cards.clear()

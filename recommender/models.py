@@ -110,6 +110,9 @@ class FittedModel(models.Model):
     fit_seconds = models.FloatField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not stored: seconds per refit phase, set on the row a refit returns (operators, benchmarks).
+    timings: dict[str, float]
+
     class Meta:
         ordering = ["-id"]
 

@@ -6,13 +6,19 @@ Reads only; everything here is safe to call on any request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from django.contrib.auth.models import AbstractBaseUser
+from typing import TYPE_CHECKING, Any
 
 from catalog.models import Resource
-from recommender import selectors, store
-from recommender.engine import Document, Recommendation, recommend, similar, suggest_labels
+from recommender import selectors
+from recommender.engine import Recommendation, recommend, similar, suggest_labels
+from recommender.runtime import WarmingUp, runtime
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+WARMING_UP = (
+    "Recommendations are warming up: until they are ready, here is the learning path in order."
+)
 
 
 @dataclass
@@ -26,6 +32,7 @@ class QueueItem:
 class Queue:
     items: list[QueueItem] = field(default_factory=list)
     minutes_budget: int | None = None
+    note: str = ""
 
     @property
     def total_minutes(self) -> int:
@@ -45,33 +52,50 @@ def _items(recommendations: list[Recommendation]) -> list[QueueItem]:
     ]
 
 
-def queue_build(*, user: AbstractBaseUser, limit: int = 10, minutes: int | None = None) -> Queue:
+def _warming_up(user: User, limit: int) -> list[QueueItem]:
+    return [
+        QueueItem(resource=resource, score=0.0, reasons=[{"kind": "path_step", "text": WARMING_UP}])
+        for resource in selectors.path_order(user=user, limit=limit)
+    ]
+
+
+def queue_build(*, user: User, limit: int = 10, minutes: int | None = None) -> Queue:
     """The learner's ordered reading queue; `minutes` packs the best items that fit."""
-    model = store.current_model()
+    try:
+        model = runtime.model()
+    except WarmingUp:
+        return Queue(items=_warming_up(user, limit), minutes_budget=minutes, note=WARMING_UP)
     learner = selectors.engine_learner(user=user)
     if model is None:
         return Queue(minutes_budget=minutes)
     budget = minutes if minutes is not None else learner.minutes_budget
     recommendations = recommend(
-        model, learner, limit=limit, minutes=budget, area_names=selectors.area_names()
+        model, learner, limit=limit, minutes=budget, area_names=runtime.area_names()
     )
     return Queue(items=_items(recommendations), minutes_budget=budget)
 
 
-def queue_next(*, user: AbstractBaseUser) -> QueueItem | None:
+def queue_next(*, user: User) -> QueueItem | None:
     """The single next resource, or None when the learner has done everything in reach."""
-    model = store.current_model()
+    try:
+        model = runtime.model()
+    except WarmingUp:
+        items = _warming_up(user, 1)
+        return items[0] if items else None
     if model is None:
         return None
     learner = selectors.engine_learner(user=user)
-    recommendations = recommend(model, learner, limit=1, area_names=selectors.area_names())
+    recommendations = recommend(model, learner, limit=1, area_names=runtime.area_names())
     items = _items(recommendations)
     return items[0] if items else None
 
 
 def resource_similar(*, resource_id: int, limit: int = 5) -> list[tuple[Resource, float]] | None:
     """Nearest approved resources; None when the resource is not in the model (yet)."""
-    model = store.current_model()
+    try:
+        model = runtime.model()
+    except WarmingUp:
+        return None
     if model is None:
         return None
     try:
@@ -88,20 +112,10 @@ def resource_similar(*, resource_id: int, limit: int = 5) -> list[tuple[Resource
 
 def resource_suggestions(*, resource: Resource, k: int = 5) -> dict[str, Any] | None:
     """Labels for a pending resource from its nearest approved neighbours (for curators)."""
-    model = store.current_model()
+    try:
+        model = runtime.model()
+    except WarmingUp:
+        return None
     if model is None:
         return None
-    document = Document(
-        id=-resource.pk,
-        title=resource.title,
-        summary=resource.summary,
-        # .all() so a prefetched list page (the admin review queue) costs no query per row.
-        tags=tuple(tag.slug for tag in resource.tags.all()),
-        areas=tuple(area.slug for area in resource.security_areas.all()),
-        kind=resource.kind,
-        stage=resource.stage,
-        difficulty=resource.difficulty,
-        minutes=resource.estimated_minutes,
-        path_position=None,
-    )
-    return suggest_labels(model, document, k=k)
+    return suggest_labels(model, selectors.resource_document(resource), k=k)

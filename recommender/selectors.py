@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -14,6 +14,9 @@ from catalog import selectors as catalog_selectors
 from catalog.models import LearningPath, PathStep, Resource, SecurityArea
 from recommender.engine import Document, Interaction, Learner
 from recommender.models import LearnerProfile, Progress, ProgressState
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def primary_path() -> LearningPath | None:
@@ -58,12 +61,12 @@ def engine_documents() -> list[Document]:
         "pk", "title", "summary", "kind", "stage", "difficulty", "estimated_minutes"
     )
     return [
-        Document(
-            id=pk,
+        _document(
+            doc_id=pk,
             title=title,
             summary=summary,
-            tags=tuple(sorted(tags.get(pk, ()))),
-            areas=tuple(sorted(areas.get(pk, ()))),
+            tags=tags.get(pk, ()),
+            areas=areas.get(pk, ()),
             kind=kind,
             stage=stage,
             difficulty=difficulty,
@@ -75,11 +78,61 @@ def engine_documents() -> list[Document]:
     ]
 
 
-def learner_profile(*, user: AbstractBaseUser) -> LearnerProfile | None:
+def resource_document(resource: Resource) -> Document:
+    """One (usually pending) resource as the engine sees it, to suggest labels for it.
+
+    Its id is negative so it can never collide with an approved resource in the model.
+    `.all()` so a prefetched list page (the admin review queue) costs no query per row.
+    """
+    return _document(
+        doc_id=-resource.pk,
+        title=resource.title,
+        summary=resource.summary,
+        tags=[tag.slug for tag in resource.tags.all()],
+        areas=[area.slug for area in resource.security_areas.all()],
+        kind=resource.kind,
+        stage=resource.stage,
+        difficulty=resource.difficulty,
+        minutes=resource.estimated_minutes,
+        path_position=None,
+    )
+
+
+def _document(
+    *,
+    doc_id: int,
+    title: str,
+    summary: str,
+    tags: Iterable[str],
+    areas: Iterable[str],
+    kind: str,
+    stage: str,
+    difficulty: int,
+    minutes: int | None,
+    path_position: int | None,
+    popularity: float = 0.0,
+) -> Document:
+    """The one place a catalog resource becomes an engine Document."""
+    return Document(
+        id=doc_id,
+        title=title,
+        summary=summary,
+        tags=tuple(sorted(tags)),
+        areas=tuple(sorted(areas)),
+        kind=kind,
+        stage=stage,
+        difficulty=difficulty,
+        minutes=minutes,
+        path_position=path_position,
+        popularity=popularity,
+    )
+
+
+def learner_profile(*, user: User) -> LearnerProfile | None:
     return LearnerProfile.objects.filter(user=user).prefetch_related("focus__area").first()
 
 
-def engine_learner(*, user: AbstractBaseUser) -> Learner:
+def engine_learner(*, user: User) -> Learner:
     """The learner's progress and profile as the engine sees them."""
     now = timezone.now()
     interactions = tuple(
@@ -103,26 +156,34 @@ def engine_learner(*, user: AbstractBaseUser) -> Learner:
     )
 
 
-def progress_list(*, user: AbstractBaseUser) -> QuerySet[Progress]:
+def progress_list(*, user: User) -> QuerySet[Progress]:
     return Progress.objects.filter(user=user).select_related("resource")
 
 
 def area_names() -> dict[str, str]:
-    """Security area names by slug, kept a minute per process: they change about never."""
-    global _area_names, _area_names_at
-    if _area_names is None or time.monotonic() - _area_names_at > 60:
-        _area_names = dict(SecurityArea.objects.values_list("slug", "name"))
-        _area_names_at = time.monotonic()
-    return _area_names
+    """Security area names by slug (the runtime keeps them a minute per process)."""
+    return dict(SecurityArea.objects.values_list("slug", "name"))
 
 
-_area_names: dict[str, str] | None = None
-_area_names_at = 0.0
+def path_order(*, user: User, limit: int) -> list[Resource]:
+    """The learning path's approved steps in order, minus what the learner finished or started.
 
-
-def forget_area_names() -> None:
-    global _area_names
-    _area_names = None
+    What the queue shows while no fitted model exists yet (recommendations warming up).
+    """
+    path = primary_path()
+    if path is None:
+        return []
+    done = Progress.objects.filter(
+        user=user,
+        state__in=[ProgressState.COMPLETED, ProgressState.SKIPPED, ProgressState.IN_PROGRESS],
+    ).values("resource_id")
+    steps = (
+        PathStep.objects.filter(path=path, resource__status="approved")
+        .exclude(resource_id__in=done)
+        .select_related("resource")
+        .order_by("position")[:limit]
+    )
+    return [step.resource for step in steps]
 
 
 def resources_by_id(ids: list[int]) -> dict[int, Resource]:

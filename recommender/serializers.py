@@ -91,6 +91,9 @@ class QueueSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     total_minutes = serializers.IntegerField()
     minutes_budget = serializers.IntegerField(allow_null=True)
+    note = serializers.CharField(
+        allow_blank=True, help_text="Set while recommendations are warming up (path order)."
+    )
     results = RecommendationSerializer(many=True)
 
 

@@ -1,26 +1,37 @@
-"""Write-side logic for learners (progress, profile) and for keeping the model fresh."""
+"""Write-side logic for learners (progress, profile) and for the model: version bumps, refits."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
+from types import EllipsisType
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Resource, SecurityArea
-from recommender.models import FocusArea, LearnerProfile, Progress, ProgressState
+from recommender import selectors, store
+from recommender.engine import fit
+from recommender.models import (
+    CatalogVersion,
+    FittedModel,
+    FocusArea,
+    LearnerProfile,
+    Progress,
+    ProgressState,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
-REFIT_DEBOUNCE_SECONDS = 5
-_REFIT_KEY = "recommender:refit-scheduled"
-
 
 def progress_set(
-    *, user: AbstractBaseUser, resource: Resource, state: str, rating: int | None
+    *, user: User, resource: Resource, state: str, rating: int | None
 ) -> tuple[Progress, bool]:
     """Create or replace the learner's progress on a resource. Returns (row, created).
 
@@ -41,17 +52,17 @@ def progress_set(
     return progress, created
 
 
-def progress_forget(*, user: AbstractBaseUser, resource_id: int) -> bool:
+def progress_forget(*, user: User, resource_id: int) -> bool:
     deleted, _ = Progress.objects.filter(user=user, resource_id=resource_id).delete()
     return bool(deleted)
 
 
 def profile_update(
     *,
-    user: AbstractBaseUser,
+    user: User,
     focus: Mapping[str, float] | None = None,
-    level: int | type[...] | None = ...,
-    minutes_budget: int | type[...] | None = ...,
+    level: int | EllipsisType | None = ...,
+    minutes_budget: int | EllipsisType | None = ...,
 ) -> LearnerProfile:
     """Update the parts of a profile that were given (`...` means "leave as it is").
 
@@ -59,9 +70,9 @@ def profile_update(
     """
     with transaction.atomic():
         profile, _ = LearnerProfile.objects.select_for_update().get_or_create(user=user)
-        if level is not ...:
+        if not isinstance(level, EllipsisType):
             profile.level = level
-        if minutes_budget is not ...:
+        if not isinstance(minutes_budget, EllipsisType):
             profile.minutes_budget = minutes_budget
         profile.save()
         if focus is not None:
@@ -74,21 +85,53 @@ def profile_update(
     return profile
 
 
-def refit_schedule() -> None:
-    """Queue one refit; changes within the debounce window share it.
+# --- The fitted model --------------------------------------------------------------------------
 
-    With no broker (CELERY_TASK_ALWAYS_EAGER) the refit runs here, in-process.
+
+def catalog_version_bump() -> int:
+    """Record that approved content may have changed. Returns the new version."""
+    with transaction.atomic():
+        updated = CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
+        if not updated:
+            CatalogVersion.objects.get_or_create(pk=1, defaults={"version": 1})
+    return store.catalog_version()
+
+
+def model_refit() -> FittedModel:
+    """Fit on the approved catalog as it is now and store the result (the refit task's body).
+
+    The returned row carries `timings` (seconds for read, fit, dump and store) for operators
+    and benchmarks; they are also logged.
     """
-    if not cache.add(_REFIT_KEY, 1, timeout=REFIT_DEBOUNCE_SECONDS * 6):
-        return
-    from recommender.tasks import recommender_refit
-
-    try:
-        recommender_refit.apply_async(countdown=REFIT_DEBOUNCE_SECONDS)
-    except Exception as exc:  # broker unreachable: keep serving the stored model
-        cache.delete(_REFIT_KEY)
-        logger.error("Could not queue a recommender refit: %s", exc)
-
-
-def refit_done() -> None:
-    cache.delete(_REFIT_KEY)
+    version = store.catalog_version()
+    clock = time.perf_counter()
+    documents = selectors.engine_documents()
+    count = len(documents)
+    timings = {"read": time.perf_counter() - clock}
+    clock = time.perf_counter()
+    model = fit(documents) if documents else None
+    del documents  # free the catalog copy before pickling: peak memory is the limit here
+    timings["fit"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    payload = store.dumps(model)
+    del model  # the stored copy is what every process (this one included) will load
+    timings["dump"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    row = FittedModel.objects.create(
+        catalog_version=version,
+        payload=payload,
+        documents=count,
+        fit_seconds=timings["read"] + timings["fit"] + timings["dump"],
+    )
+    stale = FittedModel.objects.order_by("-id").values_list("pk", flat=True)[store.MODELS_KEPT :]
+    FittedModel.objects.filter(pk__in=list(stale)).delete()
+    timings["store"] = time.perf_counter() - clock
+    row.timings = timings
+    logger.info(
+        "Recommender refit: %s documents, catalog v%s, %s KiB stored; seconds: %s",
+        count,
+        version,
+        len(payload) // 1024,
+        ", ".join(f"{name} {seconds:.2f}" for name, seconds in timings.items()),
+    )
+    return row

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.dispatch import receiver
 
 from catalog.signals import catalog_changed
-from recommender import services, store
+from recommender import services, tasks
 
 
 @receiver(catalog_changed, dispatch_uid="recommender.catalog_changed")
-def on_catalog_changed(sender, **kwargs) -> None:
-    store.catalog_version_bump()
-    services.refit_schedule()
+def on_catalog_changed(sender: Any, **kwargs: Any) -> None:
+    services.catalog_version_bump()
+    tasks.refit_schedule()

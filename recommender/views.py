@@ -9,9 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
+from kubelearn.api import learner
 from recommender import queue, selectors, services
-from recommender.cards import resource_cards
 from recommender.models import Progress
+from recommender.runtime import runtime
 from recommender.serializers import (
     NextSerializer,
     ProfileOutSerializer,
@@ -30,7 +31,7 @@ _AUTH = {401: OpenApiResponse(description="Sign in first (Authorization: Token <
 def _recommendations(items: list[queue.QueueItem]) -> list[dict]:
     # One list serializer for all items: DRF builds a ModelSerializer's fields per instance
     # of the serializer, which would otherwise dominate the cost of a queue.
-    resources = resource_cards([item.resource for item in items])
+    resources = runtime.cards([item.resource for item in items])
     return [
         {"resource": resource, "score": item.score, "reasons": item.reasons}
         for resource, item in zip(resources, items, strict=True)
@@ -45,7 +46,7 @@ class ProgressListView(generics.ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        return selectors.progress_list(user=self.request.user).prefetch_related(
+        return selectors.progress_list(user=learner(self.request)).prefetch_related(
             "resource__tags",
             "resource__authors",
             "resource__security_areas",
@@ -65,7 +66,7 @@ class ProgressDetailView(APIView):
     )
     def get(self, request: Request, resource_id: int) -> Response:
         progress = get_object_or_404(
-            selectors.progress_list(user=request.user), resource_id=resource_id
+            selectors.progress_list(user=learner(request)), resource_id=resource_id
         )
         return Response(ProgressSerializer(progress).data)
 
@@ -79,7 +80,7 @@ class ProgressDetailView(APIView):
         serializer = ProgressWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         progress, created = services.progress_set(
-            user=request.user,
+            user=learner(request),
             resource=resource,
             state=serializer.validated_data["state"],
             rating=serializer.validated_data.get("rating"),
@@ -94,7 +95,7 @@ class ProgressDetailView(APIView):
         summary="Forget your progress on a resource", responses={204: None, 404: None, **_AUTH}
     )
     def delete(self, request: Request, resource_id: int) -> Response:
-        if not services.progress_forget(user=request.user, resource_id=resource_id):
+        if not services.progress_forget(user=learner(request), resource_id=resource_id):
             return Response({"detail": "No progress recorded for this resource."}, status=404)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -130,7 +131,7 @@ class ProfileView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.profile_update(
-            user=request.user,
+            user=learner(request),
             focus=(
                 {item["area"].slug: item.get("weight", 1.0) for item in data["focus"]}
                 if "focus" in data
@@ -150,7 +151,7 @@ class NextView(APIView):
         responses={200: NextSerializer, **_AUTH},
     )
     def get(self, request: Request) -> Response:
-        item = queue.queue_next(user=request.user)
+        item = queue.queue_next(user=learner(request))
         if item is None:
             return Response(
                 {
@@ -188,7 +189,7 @@ class QueueView(APIView):
         params = QueueParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         result = queue.queue_build(
-            user=request.user,
+            user=learner(request),
             limit=params.validated_data["limit"],
             minutes=params.validated_data.get("minutes"),
         )
@@ -197,6 +198,7 @@ class QueueView(APIView):
                 "count": len(result.items),
                 "total_minutes": result.total_minutes,
                 "minutes_budget": result.minutes_budget,
+                "note": result.note,
                 "results": _recommendations(result.items),
             }
         )
@@ -218,7 +220,7 @@ class SimilarView(APIView):
             queue.resource_similar(resource_id=resource_id, limit=params.validated_data["limit"])
             or []
         )
-        resources = resource_cards([resource for resource, _ in pairs])
+        resources = runtime.cards([resource for resource, _ in pairs])
         return Response(
             {
                 "results": [

@@ -64,15 +64,13 @@ def _fresh_cache():
 @pytest.fixture(autouse=True)
 def _fresh_model_store(monkeypatch):
     """Each test has its own database, so no process may keep a model from another test."""
-    from recommender import cards, selectors, store
+    from recommender.runtime import runtime
 
-    store.forget_loaded_model()
-    selectors.forget_area_names()
-    cards.forget_cards()
+    runtime.reset()
     # Tests change the catalog between requests faster than a process re-checks it.
-    monkeypatch.setattr(store, "FRESHNESS_SECONDS", 0.0)
+    monkeypatch.setattr(runtime, "freshness_seconds", 0.0)
     yield
-    store.forget_loaded_model()
+    runtime.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -62,7 +62,7 @@ class _BoundedDecoder:
         self.limit = limit
         self.total = 0
         self._pending = b""
-        self._z: zlib._Decompress | None = None  # type: ignore[name-defined]
+        self._z: zlib._Decompress | None = None
         if self.kind == "gzip":
             self._z = zlib.decompressobj(zlib.MAX_WBITS | 16)
 

@@ -142,7 +142,8 @@ def _entry_date(entry: Mapping[str, Any], now: datetime) -> datetime | None:
         if not parsed:
             continue
         try:
-            moment = datetime(*parsed[:6], tzinfo=UTC)
+            year, month, day, hour, minute, second = parsed[:6]
+            moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         except (TypeError, ValueError, OverflowError):
             continue
         if moment - now > MAX_FUTURE_SKEW:
@@ -221,7 +222,8 @@ def parse_entry(
     body = body[:MAX_HTML_INPUT_CHARS]
     clean = clean_html(CONTROL_CHARS.sub("", body), body_base or feed_url, url)
     full_text = plain_text(clean)
-    summary_source = entry.get("summary") if isinstance(entry.get("summary"), str) else ""
+    summary_value = entry.get("summary")
+    summary_source = summary_value if isinstance(summary_value, str) else ""
     summary = truncate(plain_text(summary_source) or full_text, MAX_SUMMARY_CHARS)
     word_count = count_words(full_text)
     return ParsedEntry(

@@ -1,7 +1,8 @@
-"""Fetch feed documents from addresses that users typed in, without trusting them.
+"""Step 4: fetch feed documents from addresses that users typed in, without trusting them.
 
-Every feed address points at a server we do not control, so this module treats
-each fetch as hostile input:
+Every feed address points at a server we do not control, so each fetch is treated as
+hostile input (the defences live in the steps before this one; ``fetch()`` ties them
+together and follows redirects by hand):
 
 * Server-side request forgery: a user must not be able to make us talk to
   loopback, the cloud metadata service (169.254.169.254), the cluster network
@@ -22,8 +23,8 @@ each fetch as hostile input:
 Non-2xx responses are results, not exceptions: callers need the status of a
 410, 429 or 503 (and its Retry-After) to schedule the next poll.
 
-This module is deliberately free of Django imports so it can be used and tested
-on its own (Celery workers, management commands, plain pytest).
+This module, like every step up to parsing, is deliberately free of Django imports so it
+can be used and tested on its own (Celery workers, management commands, plain pytest).
 """
 
 from __future__ import annotations

@@ -240,10 +240,11 @@ def opml_export(
         parent = body
         if outline.category:
             category = _xml_text(outline.category)
-            parent = folders.get(category)
-            if parent is None:
-                parent = SubElement(body, "outline", {"text": category, "title": category})
-                folders[category] = parent
+            folder = folders.get(category)
+            if folder is None:
+                folder = SubElement(body, "outline", {"text": category, "title": category})
+                folders[category] = folder
+            parent = folder
         _feed_element(parent, outline)
 
     indent(root, space="  ")

@@ -128,11 +128,13 @@ def _healthy_interval(feed: Feed, max_age: int | None) -> timedelta:
 
     Bounded to [15 min, 24 h]; never more often than the server's Cache-Control max-age.
     """
-    dates = list(
-        Resource.objects.filter(feed=feed, published_at__isnull=False)
+    dates = [
+        moment
+        for moment in Resource.objects.filter(feed=feed, published_at__isnull=False)
         .order_by("-published_at")
         .values_list("published_at", flat=True)[:10]
-    )
+        if moment is not None
+    ]
     if len(dates) >= 2:
         gaps = [(a - b).total_seconds() for a, b in pairwise(dates)]
         interval = timedelta(seconds=max(statistics.median(gaps), 0) / 2)

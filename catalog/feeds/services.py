@@ -241,7 +241,7 @@ def feeds_export_opml(*, feeds: Iterable[Feed]) -> bytes:
             xml_url=feed.url,
             title=feed.title,
             html_url=feed.site_url or None,
-            category=feed.author.name if feed.author_id else None,
+            category=feed.author.name if feed.author else None,
         )
         for feed in feeds
     ]

@@ -66,7 +66,7 @@ def interaction_weight(state: str, rating: int | None, age_days: float) -> float
     weight = STATE_WEIGHTS[state]
     if rating is not None and weight > 0:
         weight *= RATING_FACTORS[rating]
-    return weight * 0.5 ** (max(age_days, 0.0) / HALF_LIFE_DAYS)
+    return float(weight * 0.5 ** (max(age_days, 0.0) / HALF_LIFE_DAYS))
 
 
 def learner_state(model: Model, learner: Learner) -> LearnerState:

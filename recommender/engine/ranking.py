@@ -83,7 +83,8 @@ def focus_match(model: Model, focus: Mapping[str, float]) -> np.ndarray:
             continue
         best[rows] = np.maximum(best[rows], weight)
         total[rows] += weight
-    return 0.5 * best + 0.5 * total / np.maximum(model.n_areas, 1)
+    served: np.ndarray = 0.5 * best + 0.5 * total / np.maximum(model.n_areas, 1)
+    return served
 
 
 def infer_level(model: Model, learner: Learner) -> int:
@@ -195,7 +196,8 @@ def _earliness(model: Model) -> np.ndarray:
     """1 for easy getting-started material, 0 for hard security material."""
     easy = (3.0 - model.difficulty) / 2.0
     early = 1.0 - np.minimum(model.stage, 2) / 2.0
-    return (0.5 * easy + 0.5 * early).astype(np.float32)
+    earliness: np.ndarray = (0.5 * easy + 0.5 * early).astype(np.float32)
+    return earliness
 
 
 def _mmr_queue(

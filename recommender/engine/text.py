@@ -32,7 +32,7 @@ sklearn is ~3.5x slower and holds its 1.7 M feature names as Python strings,
 but ``fit`` stays within the targets (< 60 s, < 1 GiB, ``recommend`` p50
 < 30 ms), and the team rule is to write by hand only what no maintained library
 does well.  Caveat: a refit process that also pickles the model in memory, as
-``recommender.store.model_refit`` does (``zlib.compress(pickle.dumps(...))``),
+``recommender.services.model_refit`` does (``zlib.compress(pickle.dumps(...))``),
 peaks just above 1 GiB at 100k.  Compressing while pickling (bench ``--stream``)
 brings it to 908 MiB; ``min_df=2`` (bench ``--min-df 2``: drops the 71% of
 features found in a single resource, which never match another resource but
@@ -76,7 +76,7 @@ def tokenize(text: str) -> list[str]:
     return list(filterfalse(STOP_WORDS.__contains__, _TOKEN_RE.findall(text.lower())))
 
 
-class CatalogTfidfVectorizer(TfidfVectorizer):
+class CatalogTfidfVectorizer(TfidfVectorizer):  # type: ignore[misc]  # sklearn is untyped
     """``TfidfVectorizer`` whose documents are ``(title, summary)`` pairs.
 
     sklearn's word analyzer (token pattern, stop words, n-grams) runs on the
@@ -88,7 +88,7 @@ class CatalogTfidfVectorizer(TfidfVectorizer):
 
     def build_analyzer(self) -> Callable[[tuple[str, str]], list[str]]:
         """Analyzer of a ``(title, summary)`` pair."""
-        words = super().build_analyzer()
+        words: Callable[[str], list[str]] = super().build_analyzer()
 
         def analyze(doc: tuple[str, str]) -> list[str]:
             title, summary = doc

@@ -15,6 +15,7 @@ from catalog import services
 from catalog.models import Author, LearningPath, Resource, SecurityArea, Status, Tag
 from catalog.seeding import seed_catalog_load
 from recommender import store
+from recommender.runtime import runtime
 from recommender.suggestions import suggestions_apply
 from tests.factories import (
     AuthorFactory,
@@ -170,7 +171,7 @@ def test_loading_the_seed_moves_the_version_once_and_reloading_not_at_all(moves)
 
 def test_applying_suggested_labels_moves_the_version(moves):
     seed_catalog_load()
-    store.current_model()  # nothing to suggest from without a fitted model
+    runtime.model()  # nothing to suggest from without a fitted model
     pending = ResourceFactory(
         title="RBAC roles and role bindings explained",
         summary="Least privilege with Kubernetes RBAC: roles, cluster roles, bindings.",

@@ -55,10 +55,10 @@ def test_review_queue_queries_do_not_grow_with_pending_entries(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from recommender import store
+    from recommender.runtime import runtime
 
     # As in production: a process re-checks the stored model at most once a second.
-    monkeypatch.setattr(store, "FRESHNESS_SECONDS", 60.0)
+    monkeypatch.setattr(runtime, "freshness_seconds", 60.0)
     admin_client.get("/admin/catalog/pendingresource/")  # load the model first
 
     def count() -> int:

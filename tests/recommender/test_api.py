@@ -221,9 +221,9 @@ def test_similar_query_count_does_not_grow_with_the_limit(api, seed):
     api.get(f"/api/resources/{rbac_docs.pk}/similar/", {"limit": 1})
 
     def count(limit: int) -> int:
-        from recommender import cards
+        from recommender.runtime import runtime
 
-        cards.forget_cards()
+        runtime.reset()
         with CaptureQueriesContext(connection) as context:
             api.get(f"/api/resources/{rbac_docs.pk}/similar/", {"limit": limit})
         return len(context.captured_queries)

@@ -4,54 +4,89 @@ import numpy as np
 import pytest
 
 from catalog.models import Status
-from recommender import store
+from recommender import services, store
 from recommender.models import FittedModel
-from tests.factories import ResourceFactory
+from recommender.runtime import WarmingUp, runtime
+from tests.factories import LearningPathFactory, PathStepFactory, ResourceFactory
 
 
 def test_stored_payload_round_trips_large_arrays():
     """Large numpy buffers reach the writer as PickleBuffers under protocol 5."""
     payload = {"matrix": np.arange(3_000_000, dtype=np.float32), "names": ["etcd", "rbac"]}
-    restored = store._loads(store._dumps(payload))
+    restored = store.loads(store.dumps(payload))
     assert np.array_equal(restored["matrix"], payload["matrix"])
     assert restored["names"] == ["etcd", "rbac"]
 
 
 @pytest.mark.django_db
-def test_the_first_request_on_an_empty_store_fits_and_later_ones_reuse_it():
+def test_without_a_broker_the_first_read_on_an_empty_store_runs_the_queued_refit():
     ResourceFactory.create_batch(3)
-    first = store.current_model()
+    first = runtime.model()
     assert first is not None and first.n_docs == 3
     assert FittedModel.objects.count() == 1
-    assert store.current_model() is first
+    assert runtime.model() is first
     assert FittedModel.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_with_a_broker_a_read_on_an_empty_store_never_fits_and_queues_one_refit(monkeypatch):
+    from recommender import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.recommender_refit, "apply_async", lambda **kw: queued.append(kw))
+    ResourceFactory.create_batch(3)
+    with pytest.raises(WarmingUp):
+        runtime.model()
+    with pytest.raises(WarmingUp):
+        runtime.model()
+    assert FittedModel.objects.count() == 0
+    assert len(queued) == 1  # debounced: the second read does not queue another
+
+
+@pytest.mark.django_db
+def test_a_warming_up_queue_answers_with_the_path_order_and_a_note(alice_api, monkeypatch):
+    from recommender import tasks
+
+    monkeypatch.setattr(tasks.recommender_refit, "apply_async", lambda **kw: None)
+    path = LearningPathFactory(slug="kubernetes-from-zero-to-secure")
+    steps = [PathStepFactory(path=path, position=n).resource for n in (1, 2, 3)]
+    body = alice_api.get("/api/me/queue/", {"limit": 2}).json()
+    assert "warming up" in body["note"]
+    assert [item["resource"]["id"] for item in body["results"]] == [steps[0].pk, steps[1].pk]
+    first = alice_api.get("/api/me/next/").json()
+    assert first["recommendation"]["resource"]["id"] == steps[0].pk
+    assert "warming up" in first["detail"]
+    assert FittedModel.objects.count() == 0
 
 
 @pytest.mark.django_db
 def test_a_newer_stored_model_is_loaded_by_a_process_holding_an_older_one():
     ResourceFactory.create_batch(2)
-    old = store.current_model()
+    old = runtime.model()
     ResourceFactory(status=Status.APPROVED)
-    store.catalog_version_bump()
-    store.model_refit()  # what the refit task does, in another process
-    new = store.current_model()
+    services.catalog_version_bump()
+    services.model_refit()  # what the refit task does, in another process
+    new = runtime.model()
     assert new is not old and new.n_docs == 3
 
 
 @pytest.mark.django_db
-def test_a_stale_model_is_served_while_a_refit_is_scheduled(monkeypatch):
+def test_a_stale_model_is_served_while_one_refit_is_scheduled(monkeypatch):
+    from recommender import tasks
+
     ResourceFactory.create_batch(2)
-    model = store.current_model()
+    model = runtime.model()
     scheduled = []
-    monkeypatch.setattr("recommender.services.refit_schedule", lambda: scheduled.append(1))
-    store.catalog_version_bump()
-    assert store.current_model() is model  # no request waits for the refit
-    assert scheduled == [1]
+    monkeypatch.setattr(tasks, "refit_schedule", lambda: scheduled.append(1))
+    services.catalog_version_bump()
+    assert runtime.model() is model  # no request waits for the refit
+    assert runtime.model() is model
+    assert scheduled == [1]  # once per catalog version, however many reads ask
 
 
 @pytest.mark.django_db
 def test_only_the_latest_models_are_kept():
     ResourceFactory()
     for _ in range(4):
-        store.model_refit()
+        services.model_refit()
     assert FittedModel.objects.count() == store.MODELS_KEPT

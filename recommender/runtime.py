@@ -1,0 +1,107 @@
+"""The recommender's per-process runtime state, in one object: what a web process holds.
+
+`runtime` owns the fitted model this process loaded, the check of whether a newer one is
+stored, and the caches derived from it (security area names, serialised resource cards).
+Reads never fit: when no model is stored yet, `model()` queues a refit and answers "warming
+up", and the queue falls back to the learning path's order. Writes (version bumps, refits)
+are services (recommender.services), run by the refit task (recommender.tasks).
+
+Tests call `runtime.reset()`; nothing else keeps recommender state at module level.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.models import Resource
+from recommender import selectors, store, tasks
+from recommender.cards import CardCache
+from recommender.engine import Model
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    row_id: int
+    catalog_version: int
+    model: Model | None  # None: the catalog has no approved resources
+
+
+class WarmingUp(Exception):
+    """No fitted model is stored yet; a refit has been queued."""
+
+
+class Runtime:
+    # How long a process trusts its view of "latest stored model / catalog version" before
+    # checking the database again: a second of staleness saves two queries per request.
+    freshness_seconds = 1.0
+    area_names_seconds = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything this process holds (tests; after deleting stored models)."""
+        self._loaded: LoadedModel | None = None
+        self._checked_at = 0.0
+        self._refit_requested_for: int | None = None
+        self._area_names: dict[str, str] | None = None
+        self._area_names_at = 0.0
+        self._cards = CardCache()
+
+    # --- The model ------------------------------------------------------------------------------
+
+    def model(self) -> Model | None:
+        """The model for this request: the newest stored one, loaded once per process.
+
+        Returns None when the catalog has no approved resources. Raises WarmingUp when no
+        model is stored at all (a refit is queued; without a broker it has run already, and
+        its model is returned instead).
+        """
+        loaded = self._loaded
+        if loaded is not None and time.monotonic() - self._checked_at < self.freshness_seconds:
+            return loaded.model
+        latest = store.latest_model()
+        if latest is None:
+            tasks.refit_schedule()
+            latest = store.latest_model()  # an in-process (eager) refit has stored one
+            if latest is None:
+                raise WarmingUp
+        row_id, version = latest
+        if loaded is None or loaded.row_id != row_id:
+            with self._lock:
+                if self._loaded is None or self._loaded.row_id != row_id:
+                    self._loaded = LoadedModel(
+                        row_id=row_id, catalog_version=version, model=store.model_load(row_id)
+                    )
+                loaded = self._loaded
+        current = store.catalog_version()
+        if current > loaded.catalog_version and self._refit_requested_for != current:
+            # Serve the stored model now; a refit brings the new content within seconds.
+            # Once per catalog version per process: a list page asking per row costs nothing.
+            self._refit_requested_for = current
+            tasks.refit_schedule()
+        self._checked_at = time.monotonic()
+        return loaded.model
+
+    # --- Derived caches ---------------------------------------------------------------------------
+
+    def area_names(self) -> dict[str, str]:
+        """Security area names by slug, kept a minute: they change about never."""
+        if self._area_names is None or (
+            time.monotonic() - self._area_names_at > self.area_names_seconds
+        ):
+            self._area_names = selectors.area_names()
+            self._area_names_at = time.monotonic()
+        return self._area_names
+
+    def cards(self, resources: Sequence[Resource]) -> list[dict[str, Any]]:
+        """Serialised resources, cached per resource version (see recommender.cards)."""
+        return self._cards.cards(resources)
+
+
+runtime = Runtime()

@@ -1,0 +1,173 @@
+"""The import rules of docs/architecture.md, enforced by reading every module's AST."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("catalog", "recommender", "kubelearn")
+
+# The feed pipeline in data-flow order: a module may import only modules before it.
+FEED_FLOW = [
+    "address",
+    "transport",
+    "decoding",
+    "fetch",
+    "discovery",
+    "sanitise",
+    "entries",
+    "parse",
+    "opml",
+    "store",
+    "schedule",
+    "poll",
+    "tasks",
+    "services",
+]
+# The fetch-and-parse half of the pipeline handles hostile bytes and needs no database.
+FEED_PURE = set(FEED_FLOW[: FEED_FLOW.index("opml") + 1])
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _project_modules() -> dict[str, Path]:
+    return {
+        _module_name(path): path
+        for app in APPS
+        for path in sorted((ROOT / app).rglob("*.py"))
+        if "migrations" not in path.parts
+    }
+
+
+MODULES = _project_modules()
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(module: str, *, top_level_only: bool) -> set[str]:
+    """Absolute names a module imports (each `from a.b import c` counts as a.b and a.b.c)."""
+    tree = ast.parse(MODULES[module].read_text())
+    package = module if MODULES[module].name == "__init__.py" else module.rpartition(".")[0]
+    names: set[str] = set()
+
+    def visit(nodes: list[ast.stmt], *, nested: bool) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and _is_type_checking(node):
+                continue  # annotations only: no runtime edge
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                    base = f"{parent}.{base}" if base else parent
+                names.add(base)
+                names.update(f"{base}.{alias.name}" for alias in node.names)
+            if top_level_only and isinstance(
+                node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+            ):
+                continue
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                children = getattr(node, field, None)
+                if isinstance(children, list) and children and isinstance(children[0], ast.AST):
+                    visit(
+                        [c for c in children if isinstance(c, ast.stmt | ast.ExceptHandler)],
+                        nested=nested or isinstance(node, ast.FunctionDef),
+                    )
+
+    visit(tree.body, nested=False)
+    return names
+
+
+def _project_edges(module: str, *, top_level_only: bool = True) -> set[str]:
+    return {name for name in _imports(module, top_level_only=top_level_only) if name in MODULES}
+
+
+def _all_imports(module: str) -> set[str]:
+    return _imports(module, top_level_only=False)
+
+
+def test_the_rules_see_every_app():
+    assert "catalog.feeds.fetch" in MODULES and "recommender.engine.model" in MODULES
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("catalog")))
+def test_catalog_never_imports_the_recommender(module):
+    assert not {n for n in _all_imports(module) if n.split(".")[0] == "recommender"}
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("recommender.engine")))
+def test_the_engine_is_plain_python(module):
+    """No Django, no ORM, nothing of the project outside the engine itself."""
+    for name in _all_imports(module):
+        top = name.split(".")[0]
+        assert top not in {"django", "rest_framework", "celery", "catalog", "kubelearn"}, name
+        if top == "recommender":
+            assert name.startswith("recommender.engine"), name
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("recommender")))
+def test_the_recommender_does_not_reach_into_feed_ingestion(module):
+    assert not {n for n in _all_imports(module) if n.startswith("catalog.feeds")}
+
+
+@pytest.mark.parametrize("step", FEED_FLOW)
+def test_feed_modules_import_only_earlier_steps_of_the_flow(step):
+    earlier = set(FEED_FLOW[: FEED_FLOW.index(step)])
+    for name in _all_imports(f"catalog.feeds.{step}"):
+        if name.startswith("catalog.feeds."):
+            assert name.split(".")[2] in earlier, f"{step} imports {name}"
+
+
+@pytest.mark.parametrize("step", sorted(FEED_PURE))
+def test_the_fetch_and_parse_steps_need_no_django(step):
+    for name in _all_imports(f"catalog.feeds.{step}"):
+        top = name.split(".")[0]
+        assert top != "django", f"{step} imports {name}"
+        if top == "catalog":
+            assert name.startswith(("catalog.feeds", "catalog.addresses")), f"{step}: {name}"
+
+
+def test_there_are_no_import_cycles():
+    graph = {module: _project_edges(module) for module in MODULES}
+    for module, edges in graph.items():
+        # `from catalog.feeds import poll` is an edge to the package and to poll; the
+        # package's own __init__ imports nothing, so only the submodule edge matters.
+        graph[module] = {e for e in edges if e != module}
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(module: str) -> None:
+        if module in done:
+            return
+        assert module not in visiting, " -> ".join([*visiting, module])
+        visiting.append(module)
+        for target in sorted(graph[module]):
+            visit(target)
+        visiting.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
+
+
+def test_no_project_imports_hide_inside_functions():
+    """Imports inside functions are how cycles hide; only AppConfig.ready may do it."""
+    for module in MODULES:
+        if module.endswith(".apps"):
+            continue
+        hidden = _project_edges(module, top_level_only=False) - _project_edges(module)
+        assert not hidden, f"{module} imports {sorted(hidden)} inside a function"
