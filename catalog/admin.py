@@ -50,6 +50,16 @@ class ResourceAdminForm(forms.ModelForm):
             ) from exc
 
 
+class FeedAdminForm(forms.ModelForm):
+    def clean_url(self) -> str:
+        # The same syntax rules as the API's feed add (http(s), no credentials, a valid host),
+        # so the admin never stores an address no poll could fetch.
+        try:
+            return feed_services.feed_address_check(self.cleaned_data.get("url") or "")
+        except feed_services.FeedAddError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
 class CatalogWritesAdmin(admin.ModelAdmin):
     """Saves and deletes (one row, or the bulk delete action) go through catalog.services,
     which tell the recommender the catalog changed. Forms' many-to-many fields and inlines are
@@ -258,6 +268,7 @@ class FeedPollInline(admin.TabularInline):
 
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
+    form = FeedAdminForm
     list_display = [
         "__str__",
         "author",

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.addresses import InvalidAddress, canonical_url
-from catalog.feeds.address import FetchError, FetchPolicy, UnsafeURLError, check_url
+from catalog.feeds.address import FetchError, FetchPolicy, UnsafeURLError, check_url, split_url
 from catalog.feeds.discovery import candidate_feed_urls, discover_feed_urls
 from catalog.feeds.fetch import FetchResult, fetch
 from catalog.feeds.opml import OpmlError, OpmlOutline, opml_export, opml_parse
@@ -33,6 +33,7 @@ __all__ = [
     "OpmlImportResult",
     "QueueUnavailable",
     "feed_add",
+    "feed_address_check",
     "feed_deactivate",
     "feed_poll_enqueue",
     "feed_set_trusted",
@@ -49,6 +50,20 @@ class FeedAddError(ValueError):
     """The address could not be turned into a feed; the message says why, for a person."""
 
 
+def feed_address_check(address: str) -> str:
+    """The canonical form of a feed address, or FeedAddError saying why it can never be one.
+
+    Syntax only (scheme, credentials, host, port): no network. Forms use it to answer at once;
+    feed_add and every fetch still check where the host resolves to.
+    """
+    try:
+        address = canonical_url(address)
+        split_url(address)
+    except (InvalidAddress, UnsafeURLError) as exc:
+        raise FeedAddError(str(exc)) from exc
+    return address
+
+
 def feed_add(
     *, address: str, trusted: bool = False, author_id: int | None = None, title: str = ""
 ) -> Feed:
@@ -58,10 +73,7 @@ def feed_add(
     and time caps). An HTML page is searched for `<link rel="alternate">` feeds, then the
     usual paths (/feed, /atom.xml, /index.xml…). Adding a feed that exists returns it.
     """
-    try:
-        address = canonical_url(address)
-    except InvalidAddress as exc:
-        raise FeedAddError(str(exc)) from exc
+    address = feed_address_check(address)
     policy = fetch_policy()
     try:
         check_url(
@@ -69,7 +81,7 @@ def feed_add(
             allow_private_networks=policy.allow_private_networks,
             allowed_networks=policy.allowed_networks,
         )
-    except UnsafeURLError as exc:
+    except FetchError as exc:  # unsafe, or a host name that does not resolve
         raise FeedAddError(str(exc)) from exc
     existing = Feed.objects.filter(url=address).first()
     if existing:

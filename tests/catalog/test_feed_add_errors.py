@@ -1,0 +1,68 @@
+"""Adding or polling a feed at a hostile or broken address is a clear error, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from werkzeug import Response
+
+from catalog.feeds import poll
+from catalog.models import Feed, FeedPoll
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def local_feeds_allowed(settings):
+    settings.FEEDS_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+
+
+@pytest.fixture
+def admin_client(client):
+    user = get_user_model().objects.create_superuser("root", password="x-admin-pass-123")
+    client.force_login(user)
+    return client
+
+
+def test_adding_a_host_name_that_cannot_be_resolved_is_a_400(curator_api):
+    # A 64-character label is not a valid host name: refused before any DNS lookup.
+    address = "http://" + "a" * 64 + ".example.com/feed.xml"
+    response = curator_api.post("/api/feeds/", {"url": address}, format="json")
+    assert response.status_code == 400
+    assert "resolve" in str(response.json()).lower() or "host" in str(response.json()).lower()
+    assert not Feed.objects.exists()
+
+
+def _redirect_to_malformed_target(httpserver) -> str:
+    httpserver.expect_request("/feed.xml").respond_with_response(
+        Response(status=302, headers={"Location": "http:127.0.0.2:8311/feed.xml"})
+    )
+    return httpserver.url_for("/feed.xml")
+
+
+def test_adding_a_feed_that_redirects_to_a_malformed_address_is_a_400(curator_api, httpserver):
+    address = _redirect_to_malformed_target(httpserver)
+    response = curator_api.post("/api/feeds/", {"url": address}, format="json")
+    assert response.status_code == 400
+    assert not Feed.objects.exists()
+
+
+def test_polling_a_feed_that_redirects_to_a_malformed_address_records_the_error(httpserver):
+    feed = Feed.objects.create(url=_redirect_to_malformed_target(httpserver))
+    report = poll.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert report.outcome == "failed"
+    assert feed.claimed_until is None
+    assert feed.consecutive_failures == 1 and feed.last_error
+    assert FeedPoll.objects.filter(feed=feed, outcome="failed").count() == 1
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["ftp://example.com/feed.xml", "http://user:pass@127.0.0.1:9/feed.xml", "http://[::1"],
+)
+def test_admin_feed_form_refuses_unusable_addresses_with_a_message(admin_client, address):
+    response = admin_client.post("/admin/catalog/feed/add/", {"url": address, "active": "on"})
+    assert response.status_code == 200  # the form again, with its errors
+    assert response.context["adminform"].form.errors
+    assert not Feed.objects.exists()
