@@ -269,6 +269,14 @@ class FeedPollInline(admin.TabularInline):
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
     form = FeedAdminForm
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        feed_services.feed_delete(feed_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
+        for feed_id in queryset.values_list("pk", flat=True):
+            feed_services.feed_delete(feed_id=feed_id)
+
     list_display = [
         "__str__",
         "author",

@@ -224,6 +224,9 @@ class FeedViewSet(viewsets.ModelViewSet):
     ordering_fields = ["title", "last_polled_at", "consecutive_failures", "next_poll_at"]
     ordering = ["title", "url"]
 
+    def perform_destroy(self, instance: Feed) -> None:
+        feed_services.feed_delete(feed_id=instance.pk)
+
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -23,6 +23,9 @@ from catalog.models import Feed, FeedPoll
 
 logger = logging.getLogger(__name__)
 
+# A poll's outcome when its feed was deleted while it ran (never stored: there is no feed).
+DELETED = "deleted"
+
 
 def fetch_policy() -> FetchPolicy:
     return FetchPolicy(
@@ -82,6 +85,17 @@ def feed_poll(*, feed_id: int) -> PollReport:
         report.error = str(exc)
     with transaction.atomic():
         _relax_commit_durability()
+        # Lock the feed row before writing anything for it. A curator may have deleted the
+        # feed while we were fetching: then there is nothing to write (saving would bring the
+        # row back). And feed_delete takes the same lock, so a delete never races our insert
+        # of poll history and entries.
+        current = Feed.objects.select_for_update().filter(pk=feed.pk).first()
+        if current is None:
+            logger.info("Feed %s was deleted during its poll; nothing stored", feed.pk)
+            report.outcome = DELETED
+            report.new = report.updated = report.unchanged = 0
+            return report
+        feed = current
         if result is not None and parsed is not None:
             _update_validators(feed, result)
             entries_store(feed, parsed, report)

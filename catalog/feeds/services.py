@@ -35,6 +35,7 @@ __all__ = [
     "feed_add",
     "feed_address_check",
     "feed_deactivate",
+    "feed_delete",
     "feed_poll_enqueue",
     "feed_set_trusted",
     "feeds_export_opml",
@@ -48,6 +49,23 @@ __all__ = [
 
 class FeedAddError(ValueError):
     """The address could not be turned into a feed; the message says why, for a person."""
+
+
+def feed_delete(*, feed_id: int) -> bool:
+    """Delete a feed with its poll history; its entries stay in the catalog, unlinked.
+
+    Deletion wins over a poll in flight, whatever the order: we lock the row first (the
+    poller takes the same lock before it writes), so the delete sees every history row the
+    poll committed, and a poll that finishes after us finds no feed and writes nothing.
+    Returns whether there was a feed to delete.
+    """
+    with transaction.atomic():
+        feed = Feed.objects.select_for_update().filter(pk=feed_id).first()
+        if feed is None:
+            return False
+        feed.delete()
+    logger.info("Feed %s deleted", feed_id)
+    return True
 
 
 def feed_address_check(address: str) -> str:

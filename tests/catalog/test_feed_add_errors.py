@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from werkzeug import Response
 
 from catalog.feeds import poll
-from catalog.models import Feed, FeedPoll
+from catalog.feeds import services as feed_services
+from catalog.models import Feed, FeedPoll, Resource
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +67,45 @@ def test_admin_feed_form_refuses_unusable_addresses_with_a_message(admin_client,
     assert response.status_code == 200  # the form again, with its errors
     assert response.context["adminform"].form.errors
     assert not Feed.objects.exists()
+
+
+def test_a_feed_deleted_while_its_poll_fetches_stays_deleted(httpserver, monkeypatch):
+    from tests.feedbuilder import posts, rss
+
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss(posts(3)), content_type="application/rss+xml"
+    )
+    feed = Feed.objects.create(url=httpserver.url_for("/feed.xml"))
+    real_fetch = poll.fetch
+
+    def fetch_then_curator_deletes(*args, **kwargs):
+        result = real_fetch(*args, **kwargs)  # the real request to the local server
+        feed_services.feed_delete(feed_id=feed.pk)
+        return result
+
+    monkeypatch.setattr(poll, "fetch", fetch_then_curator_deletes)
+    report = poll.feed_poll(feed_id=feed.pk)
+
+    assert report.outcome == poll.DELETED
+    assert not Feed.objects.filter(pk=feed.pk).exists()
+    assert not FeedPoll.objects.exists()
+    assert not Resource.objects.exists()
+
+
+def test_deleting_a_feed_after_polls_removes_its_history_and_keeps_its_entries(
+    curator_api, httpserver
+):
+    from tests.feedbuilder import posts, rss
+
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss(posts(2)), content_type="application/rss+xml"
+    )
+    feed = Feed.objects.create(url=httpserver.url_for("/feed.xml"))
+    poll.feed_poll(feed_id=feed.pk)
+
+    response = curator_api.delete(f"/api/feeds/{feed.pk}/")
+
+    assert response.status_code == 204
+    assert not FeedPoll.objects.exists()
+    assert Resource.objects.count() == 2
+    assert set(Resource.objects.values_list("feed", flat=True)) == {None}
