@@ -166,14 +166,22 @@ def _safe_header_value(value: str | None) -> str | None:
 # --------------------------------------------------------------------------
 
 
+# A timeout this close to the deadline's end was the deadline's doing.
+_DEADLINE_SLACK = 0.05
+
+
 def fetch(
     url: str,
     *,
     etag: str | None = None,
     last_modified: str | None = None,
     policy: FetchPolicy = DEFAULT_POLICY,
+    deadline: Deadline | None = None,
 ) -> FetchResult:
     """GET a feed address safely, following redirects by hand.
+
+    ``deadline`` lets several fetches share one budget (feed discovery tries many
+    addresses within one); by default each fetch gets ``policy.total_deadline``.
 
     Every redirect hop is re-checked and pinned (by the transport). Conditional
     headers are sent when validators are given, and kept across redirects:
@@ -182,7 +190,8 @@ def fetch(
     Returns a FetchResult for any final status (including 4xx/5xx). Raises a
     FetchError subclass when there is no usable response at all.
     """
-    deadline = Deadline(policy.total_deadline)
+    deadline = deadline or Deadline(policy.total_deadline)
+    deadline.check("before starting")
     split_url(url)  # refuse obviously bad addresses before doing anything
 
     headers = {
@@ -256,6 +265,13 @@ def fetch(
             exc.url = current
         raise
     except httpx.TimeoutException as exc:
+        if deadline.remaining() <= _DEADLINE_SLACK:
+            # A socket wait cut short by the deadline (not by the per-read timeout): say so.
+            raise FetchTimeout(
+                f"Gave up fetching {current}: it took longer than the {deadline.seconds:g}s "
+                "total deadline.",
+                url=current,
+            ) from exc
         raise FetchTimeout(f"Timed out fetching {current}: {_describe(exc)}.", url=current) from exc
     except httpx.TransportError as exc:
         raise NetworkError(f"Could not fetch {current}: {_describe(exc)}.", url=current) from exc

@@ -23,6 +23,7 @@ from catalog.feeds.parse import NotAFeed, ParsedFeed, parse_feed
 from catalog.feeds.poll import fetch_policy
 from catalog.feeds.schedule import feed_claim
 from catalog.feeds.tasks import feed_poll
+from catalog.feeds.transport import Deadline
 from catalog.models import Feed
 
 logger = logging.getLogger(__name__)
@@ -120,8 +121,8 @@ def feed_add(
     return feed
 
 
-def _try_feed(url: str, policy: FetchPolicy) -> tuple[FetchResult, ParsedFeed]:
-    result = fetch(url, policy=policy)
+def _try_feed(url: str, policy: FetchPolicy, deadline: Deadline) -> tuple[FetchResult, ParsedFeed]:
+    result = fetch(url, policy=policy, deadline=deadline)
     if result.status != 200:
         raise FeedAddError(f"{url} answered HTTP {result.status}.")
     return result, parse_feed(
@@ -130,8 +131,14 @@ def _try_feed(url: str, policy: FetchPolicy) -> tuple[FetchResult, ParsedFeed]:
 
 
 def feed_discover(address: str, policy: FetchPolicy) -> tuple[str, ParsedFeed]:
+    """The feed at an address, or at one the page there points to.
+
+    One deadline (the policy's total) covers the page and every candidate together, so a
+    page advertising a dozen slow links cannot make one add take a dozen deadlines.
+    """
+    deadline = Deadline(policy.total_deadline)
     try:
-        result = fetch(address, policy=policy)
+        result = fetch(address, policy=policy, deadline=deadline)
     except FetchError as exc:
         raise FeedAddError(f"Could not fetch {address}: {exc}") from exc
     if result.status != 200:
@@ -139,16 +146,25 @@ def feed_discover(address: str, policy: FetchPolicy) -> tuple[str, ParsedFeed]:
     try:
         parsed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
         return canonical_url(result.final_url), parsed
-    except NotAFeed:
-        pass
+    except NotAFeed as exc:
+        page_error = exc
     candidates = discover_feed_urls(result.final_url, result.content)
     candidates += [url for url in candidate_feed_urls(result.final_url) if url not in candidates]
     for candidate in candidates[:12]:
         try:
-            found, parsed = _try_feed(candidate, policy)
+            found, parsed = _try_feed(candidate, policy, deadline)
         except (FetchError, NotAFeed, FeedAddError):
+            if deadline.remaining() <= 0:
+                raise FeedAddError(
+                    f"Gave up looking for a feed at {address}: the page and the addresses it "
+                    f"points to took longer than {policy.total_deadline:g} s together."
+                ) from None
             continue
         return canonical_url(found.final_url), parsed
+    if page_error.kind != "html":
+        # Not a page that could link to a feed, and none of the usual paths had one: the
+        # document's own problem is the reason (a JSON Feed, refused entity declarations...).
+        raise FeedAddError(str(page_error))
     raise FeedAddError(
         f"No RSS or Atom feed found at {address}: the page links to none and none of the "
         "usual feed paths answered with a feed."

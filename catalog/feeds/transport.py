@@ -13,8 +13,10 @@ import functools
 import logging
 import ssl
 import time
+from collections.abc import Iterable
 
 import certifi
+import httpcore
 import httpx
 
 from catalog.feeds.address import (
@@ -63,10 +65,10 @@ class Deadline:
     def timeouts(self, policy: FetchPolicy) -> dict[str, float]:
         """httpcore timeouts for the next request, never beyond the deadline.
 
-        httpcore applies ``read`` per socket read, so a server that drips a
-        byte every few seconds never trips it; the body loop checks the
-        deadline between chunks for that. Capping ``read`` by the remaining
-        budget here bounds how far a single blocked read can overrun it.
+        httpcore applies ``read`` per socket read, so a server that drips a byte every
+        second never trips it: DeadlineNetworkBackend caps every socket operation by what
+        is left of the deadline, so the deadline holds while the status line, the headers
+        and the body trickle in alike.
         """
         remaining = self.check("before sending the request")
         return {
@@ -75,6 +77,86 @@ class Deadline:
             "write": min(policy.read_timeout, remaining),
             "pool": min(policy.connect_timeout, remaining),
         }
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every operation waits at most what is left of the deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def _budget(self, timeout: float | None, doing: str) -> float:
+        remaining = self._deadline.remaining()
+        if remaining <= 0:
+            raise httpcore.ReadTimeout(
+                f"the fetch took longer than its {self._deadline.seconds:g}s total deadline "
+                f"({doing})"
+            )
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._budget(timeout, "reading the response"))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._budget(timeout, "sending the request"))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(
+            ssl_context, server_hostname, self._budget(timeout, "during the TLS handshake")
+        )
+        return _DeadlineStream(inner, self._deadline)
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+class DeadlineNetworkBackend(httpcore.NetworkBackend):
+    """httpcore's own sockets, with every connect, TLS handshake, read and write capped by
+    one fetch's deadline (redirect hops included, since they share it)."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        remaining = self._deadline.remaining()
+        if remaining <= 0:
+            raise httpcore.ConnectTimeout("the fetch's total deadline passed before connecting")
+        stream = self._inner.connect_tcp(
+            host,
+            port,
+            remaining if timeout is None else min(timeout, remaining),
+            local_address,
+            socket_options,
+        )
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:  # pragma: no cover - feeds are fetched over TCP only
+        raise httpcore.ConnectError("Unix sockets are not used for fetching feeds.")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(min(seconds, max(self._deadline.remaining(), 0)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -114,6 +196,9 @@ class PinnedTransport(httpx.BaseTransport):
             retries=0,
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=0),
         )
+        # httpx has no public hook for httpcore's network backend; its pool keeps it in this
+        # attribute (httpcore 1.0, pinned) and hands it to every new connection.
+        self._inner._pool._network_backend = DeadlineNetworkBackend(deadline)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         # Re-check syntax too: this transport must be safe even if a caller

@@ -109,3 +109,57 @@ def test_deleting_a_feed_after_polls_removes_its_history_and_keeps_its_entries(
     assert not FeedPoll.objects.exists()
     assert Resource.objects.count() == 2
     assert set(Resource.objects.values_list("feed", flat=True)) == {None}
+
+
+@pytest.mark.parametrize(
+    "body, content_type, reason",
+    [
+        (
+            b'{"version": "https://jsonfeed.org/version/1.1", "items": []}',
+            "application/json",
+            "is JSON",
+        ),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "x">]><rss version="2.0">'
+            b"<channel><title>&a;</title></channel></rss>",
+            "application/rss+xml",
+            "declares XML entities",
+        ),
+    ],
+)
+def test_adding_a_document_that_is_not_a_usable_feed_says_the_real_reason(
+    curator_api, httpserver, body, content_type, reason
+):
+    httpserver.expect_request("/feed").respond_with_data(body, content_type=content_type)
+    response = curator_api.post("/api/feeds/", {"url": httpserver.url_for("/feed")}, format="json")
+    assert response.status_code == 400
+    message = str(response.json())
+    assert reason in message
+    assert "links to none" not in message
+
+
+def test_discovery_shares_one_deadline_across_every_candidate(curator_api, httpserver, settings):
+    import time as time_module
+
+    settings.FEEDS_TOTAL_DEADLINE = 2.0
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="/slow{n}.xml">' for n in range(6)
+    )
+    httpserver.expect_request("/").respond_with_data(
+        f"<html><head>{links}</head></html>", content_type="text/html"
+    )
+
+    def slow_candidate(request):
+        time_module.sleep(0.8)  # inside the read timeout, so only a shared deadline stops it
+        return Response("not found", status=404)
+
+    for n in range(6):
+        httpserver.expect_request(f"/slow{n}.xml").respond_with_handler(slow_candidate)
+
+    started = time_module.monotonic()
+    response = curator_api.post("/api/feeds/", {"url": httpserver.url_for("/")}, format="json")
+    elapsed = time_module.monotonic() - started
+
+    assert response.status_code == 400
+    assert "Gave up" in str(response.json())
+    assert elapsed < 3.5  # six candidates at 0.8 s each would take 4.8 s

@@ -19,6 +19,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 import zlib
@@ -504,6 +505,54 @@ def test_total_deadline_spans_redirect_hops(httpserver: HTTPServer) -> None:
     with pytest.raises(FetchTimeout):
         fetch(httpserver.url_for("/hop"), policy=policy)
     assert len(_seen(httpserver, "/hop")) <= 3
+
+
+@pytest.fixture
+def header_dripping_server() -> Iterator[str]:
+    """A raw socket server that sends its status line and headers one byte every 0.1 s, for
+    up to 8 s: every read is far inside the read timeout, only a deadline can stop it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+    stop = threading.Event()
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            head = (
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                + b"X-Pad: "
+                + (b"a" * 200)
+            )
+            for byte in head:
+                if stop.wait(0.1):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=5)
+
+
+def test_headers_dripping_a_byte_at_a_time_hit_the_total_deadline(
+    header_dripping_server: str,
+) -> None:
+    policy = FetchPolicy(allowed_networks=LOOPBACK_ONLY, read_timeout=1.0, total_deadline=1.0)
+
+    started = time.monotonic()
+    with pytest.raises(FetchTimeout, match="total deadline"):
+        fetch(header_dripping_server, policy=policy)
+    assert time.monotonic() - started < 2.5
 
 
 # --------------------------------------------------------------------------
