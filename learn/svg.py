@@ -27,18 +27,18 @@ STAGE_COLOURS = {
     "security": "#7e22ce",
 }
 
-_WIDTH = 640
-_ROW = 50
-_BAR = 14
+_WIDTH = 320  # drawn for a phone's column; the stylesheet caps its width on a laptop
+_ROW = 40
+_BAR = 12
 
 
 def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage") -> SafeString:
-    """One row per security area: a pale bar for what the catalog offers, a solid bar over it
-    for what the learner completed, both on one scale (the area with most resources is full
-    width), and the two numbers at the right."""
+    """One row per security area: its name and "done of offered" on one line, and below them a
+    pale bar for what the catalog offers with a solid bar over it for what the learner
+    completed, both on one scale (the area with most resources is full width). Areas in the
+    learner's focus are starred."""
     scale = max((area.available for area in areas), default=0) or 1
-    label_width = _WIDTH - 120
-    height = _ROW * len(areas) + 8
+    height = _ROW * len(areas) + 4
     done_total = sum(area.completed for area in areas)
     offered_total = sum(area.available for area in areas)
     parts = [
@@ -50,18 +50,16 @@ def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage")
         "across the security areas; the table beside the chart lists each area.</desc>",
     ]
     for row, area in enumerate(areas):
-        top = row * _ROW + 4
-        bar_y = top + 24
-        offered = round(label_width * area.available / scale)
-        done = round(label_width * area.completed / scale)
-        name = escape(area.name)
-        focus = ""
-        if area.focus_weight:
-            focus = f'<tspan fill="{FOCUS}" font-weight="600"> · in your focus</tspan>'
+        top = row * _ROW + 2
+        bar_y = top + 19
+        offered = round(_WIDTH * area.available / scale)
+        done = round(_WIDTH * area.completed / scale)
+        star = f'<tspan fill="{FOCUS}">★ </tspan>' if area.focus_weight else ""
         parts.append(
-            f'<text x="0" y="{top + 15}" font-size="15" fill="{INK}">{name}{focus}</text>'
-            f'<rect x="0" y="{bar_y}" width="{label_width}" height="{_BAR}" rx="4" '
-            f'fill="{TRACK}"/>'
+            f'<text x="0" y="{top + 13}" font-size="13" fill="{INK}">{star}{escape(area.name)}'
+            f'</text><text x="{_WIDTH}" y="{top + 13}" font-size="13" fill="{MUTED}" '
+            f'text-anchor="end">{area.completed} of {area.available}</text>'
+            f'<rect x="0" y="{bar_y}" width="{_WIDTH}" height="{_BAR}" rx="4" fill="{TRACK}"/>'
             f'<rect x="0" y="{bar_y}" width="{offered}" height="{_BAR}" rx="4" '
             f'fill="{OFFERED}"/>'
         )
@@ -69,10 +67,6 @@ def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage")
             parts.append(
                 f'<rect x="0" y="{bar_y}" width="{done}" height="{_BAR}" rx="4" fill="{DONE}"/>'
             )
-        parts.append(
-            f'<text x="{_WIDTH}" y="{bar_y + 12}" font-size="15" fill="{MUTED}" '
-            f'text-anchor="end">{area.completed} of {area.available}</text>'
-        )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 — every interpolated text is escaped above
 

@@ -95,6 +95,9 @@ def test_page_is_accessible_and_fits_phone_and_laptop(
         if overflow > 0:
             problems.append(f"{width}px: scrolls sideways by {overflow}px")
         screenshot(page, f"{page_spec.name}-{width}")
+        if width != WIDTHS[0]:
+            context.close()
+            continue  # axe once per page (at the phone's width, where the layout is tightest)
         results = Axe().run(page)
         for violation in results.response["violations"]:
             if violation["impact"] in {"serious", "critical"}:

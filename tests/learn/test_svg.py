@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xml.etree import ElementTree
+from defusedxml import ElementTree
 
 from learn.selectors import AreaCoverage
 from learn.svg import coverage_chart, progress_bar
@@ -31,7 +31,7 @@ def test_coverage_chart_draws_offered_and_done_bars_on_one_scale():
     # RBAC: track, offered (full scale), done (a quarter); etcd: track, offered (half), no done.
     assert widths == [track, track, round(track / 4), track, round(track / 2)]
     texts = "".join(svg.itertext())
-    assert "1 of 4" in texts and "0 of 2" in texts and "in your focus" in texts
+    assert "1 of 4" in texts and "0 of 2" in texts and "★" in texts
 
 
 def test_coverage_chart_escapes_area_names():
