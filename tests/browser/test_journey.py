@@ -73,3 +73,22 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
     assert page.get_by_role("heading", name="Learn Kubernetes, from zero to secure.").is_visible()
     assert csp_errors == []
     context.close()
+
+
+def test_swagger_ui_and_the_admin_work_under_the_csp(browser, live_server, http_settings, db):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10000)
+    page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    page.goto(live_server.url + "/api/docs/")
+    # Swagger UI renders the operations from our schema with its own (vendored) script.
+    page.locator(".swagger-ui .opblock").first.wait_for()
+    assert page.locator(".swagger-ui .opblock").count() > 10
+    page.goto(live_server.url + "/admin/login/")
+    assert page.get_by_role("button", name="Log in").is_visible()
+    assert violations == []
+    context.close()
