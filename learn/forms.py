@@ -37,7 +37,7 @@ class ProgressForm(forms.Form):
     next = forms.CharField(required=False, max_length=500)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("rating") is not None and cleaned.get("state") != ProgressState.COMPLETED:
             # A rating only means something for a finished resource (as in the API, it is
             # stored with the state; here we refuse the odd combination outright).
@@ -88,7 +88,7 @@ class FocusForm(forms.Form):
         return [self[self.field_name(area.slug)] for area in self.areas]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         payload = {
             "focus": [
                 {"area": area.slug, "weight": cleaned[self.field_name(area.slug)]}

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Count
 
 from catalog import selectors as catalog_selectors
@@ -140,27 +140,26 @@ class AreaCoverage:
         return round(100 * self.completed / self.available) if self.available else 0
 
 
-def coverage(*, user: AbstractBaseUser) -> list[AreaCoverage]:
+def coverage(*, user: User) -> list[AreaCoverage]:
     """For each security area of the threat model: approved resources the learner completed
     against all approved resources in it. Three queries, whatever the catalog's size."""
     approved = catalog_selectors.approved_resources()
     through = Resource.security_areas.through.objects.filter(resource__in=approved)
-    available = dict(
-        through.values("securityarea_id")
-        .annotate(n=Count("resource_id"))
-        .values_list("securityarea_id", "n")
-    )
+    available = {
+        row["securityarea_id"]: row["n"]
+        for row in through.values("securityarea_id").annotate(n=Count("resource_id"))
+    }
     completed_ids = (
         recommender_selectors.progress_list(user=user)
         .filter(state=ProgressState.COMPLETED)
         .values("resource_id")
     )
-    completed = dict(
-        through.filter(resource_id__in=completed_ids)
+    completed = {
+        row["securityarea_id"]: row["n"]
+        for row in through.filter(resource_id__in=completed_ids)
         .values("securityarea_id")
         .annotate(n=Count("resource_id"))
-        .values_list("securityarea_id", "n")
-    )
+    }
     profile = recommender_selectors.learner_profile(user=user)
     focus = {item.area_id: item.weight for item in profile.focus.all()} if profile else {}
     return [
@@ -202,7 +201,7 @@ def browse_choices() -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def queue_feed(*, user: AbstractBaseUser) -> QueueFeed | None:
+def queue_feed(*, user: User) -> QueueFeed | None:
     return QueueFeed.objects.filter(user=user).first()
 
 

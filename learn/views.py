@@ -5,11 +5,12 @@ Every action is a plain form (POST, then redirect), so nothing here needs JavaSc
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -90,6 +91,11 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _learner(request: HttpRequest) -> User:
+    """The signed-in learner (for views behind login_required)."""
+    return cast(User, request.user)
+
+
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -102,13 +108,15 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
 @require_POST
 def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     """Mark a resource started, done (with an optional rating) or skipped; then go back."""
-    resource = get_object_or_404(catalog_selectors.resource_list(user=request.user), pk=resource_id)
+    resource = get_object_or_404(
+        catalog_selectors.resource_list(user=_learner(request)), pk=resource_id
+    )
     form = ProgressForm(request.POST)
     if not form.is_valid():
         return render(request, "learn/bad_request.html", {"form": form}, status=400)
     state = form.cleaned_data["state"]
     recommender_services.progress_set(
-        user=request.user, resource=resource, state=state, rating=form.cleaned_data["rating"]
+        user=_learner(request), resource=resource, state=state, rating=form.cleaned_data["rating"]
     )
     messages.success(request, DONE_MESSAGES[ProgressState(state)].format(title=resource.title))
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
@@ -119,7 +127,7 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
 def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
     """Undo: forget the learner's progress on a resource (it may come back to the queue)."""
     next_url = _safe_next(request, request.POST.get("next"))
-    if recommender_services.progress_forget(user=request.user, resource_id=resource_id):
+    if recommender_services.progress_forget(user=_learner(request), resource_id=resource_id):
         messages.success(request, "Progress cleared.")
     return HttpResponseRedirect(next_url)
 
@@ -164,12 +172,12 @@ def resource(request: HttpRequest, resource_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def focus(request: HttpRequest) -> HttpResponse:
     areas = list(SecurityArea.objects.order_by("pk"))
-    profile = recommender_selectors.learner_profile(user=request.user)
+    profile = recommender_selectors.learner_profile(user=_learner(request))
     if request.method == "POST":
         form = FocusForm(request.POST, areas=areas)
         if form.is_valid():
             recommender_services.profile_update(
-                user=request.user,
+                user=_learner(request),
                 focus=form.cleaned_data["focus"],
                 level=form.cleaned_data["level"],
             )
@@ -184,7 +192,7 @@ def focus(request: HttpRequest) -> HttpResponse:
                 initial[FocusForm.field_name(slugs[item.area_id])] = f"{item.weight:g}"
         form = FocusForm(initial=initial, areas=areas)
         status = 200
-    coverage = selectors.coverage(user=request.user)
+    coverage = selectors.coverage(user=_learner(request))
     return render(
         request,
         "learn/focus.html",
@@ -212,7 +220,7 @@ def browse(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("search", "")
     results = filterset.qs
     if search:
-        results = SearchFilter().filter_queryset(Request(request), results, ResourceViewSet)
+        results = SearchFilter().filter_queryset(Request(request), results, ResourceViewSet())
     results = results.order_by(*ResourceViewSet.ordering)
     paginator = Paginator(results, PAGE_SIZE)
     try:
@@ -253,7 +261,11 @@ def signup(request: HttpRequest) -> HttpResponse:
             except IntegrityError:
                 form.add_error("username", "This username is taken.")
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(
+                    request,
+                    cast(User, user),
+                    backend="django.contrib.auth.backends.ModelBackend",
+                )
                 messages.success(
                     request,
                     "Welcome to kubelearn! Pick a focus, or start with the first step below.",
@@ -273,13 +285,13 @@ def account(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             return render(request, "learn/bad_request.html", {"form": form}, status=400)
         if form.cleaned_data["action"] == "renew":
-            services.queue_feed_renew(user=request.user)
+            services.queue_feed_renew(user=_learner(request))
             messages.success(request, "Your feed has a new address; the old one no longer works.")
         else:
-            services.queue_feed_revoke(user=request.user)
+            services.queue_feed_revoke(user=_learner(request))
             messages.success(request, "Your feed is turned off.")
         return redirect("learn:account")
-    feed = selectors.queue_feed(user=request.user)
+    feed = selectors.queue_feed(user=_learner(request))
     feed_url = (
         request.build_absolute_uri(reverse("learn:queue-feed", args=[feed.key])) if feed else None
     )
