@@ -1,6 +1,6 @@
 """Browser tests: Playwright driving Debian's Chromium against pytest-django's live_server.
 
-One browser for the whole session. Locally the tests skip when /usr/bin/chromium is absent;
+One browser per test module. Locally the tests skip when /usr/bin/chromium is absent;
 in CI (CI set) a missing browser is a failure, never a skip.
 """
 
@@ -13,17 +13,21 @@ from typing import Any
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse the
-# test's own database calls as "async-unsafe". Nothing here is concurrent with them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 PASSWORD = "a-long-passphrase-42"
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module.
+
+    Playwright's sync API keeps an event loop running in this thread while it is started, so
+    Django would refuse every database call as "async-unsafe" until it stops. Nothing runs
+    concurrently with those calls, so the browser's lifetime allows them, and only it: the
+    variable must not leak into later tests (`check --deploy` rejects it).
+    """
     if not CHROMIUM.exists():
         message = (
             f"Browser tests need Debian's chromium at {CHROMIUM} "
@@ -34,10 +38,18 @@ def browser() -> Iterator[Any]:
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        yield browser
-        browser.close()
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PASSWORD, screenshot
 
@@ -37,14 +38,14 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
     page.get_by_label("Password confirmation").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url(live_server.url + "/")
-    assert page.get_by_role("heading", name="Up next").is_visible()
+    expect(page.get_by_role("heading", name="Up next")).to_be_visible()
 
     # Choose a focus: RBAC, as the main one.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Focus").click()
     assert coverage_row(page, RBAC)[0] == "0"
     page.get_by_label(RBAC).select_option(label="Main focus")
     page.get_by_role("button", name="Save my focus").click()
-    assert page.get_by_text("Focus saved").is_visible()
+    expect(page.get_by_text("Focus saved")).to_be_visible()
     assert page.get_by_label(RBAC).input_value() == "1"
 
     # The queue now leads with RBAC reading, and says so.
@@ -55,22 +56,29 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
     title = first.locator(".card-title").inner_text().strip()
     screenshot(page, "journey-up-next-1280")
 
-    # Done, rated 5: the item leaves the queue.
+    # Done, rated 5: the item leaves the queue — in place, without reloading the page (htmx;
+    # the same form works without script, see tests/learn/test_pages.py).
+    page.evaluate("window.kubelearnNoReload = true")
     first.get_by_label("Rating").select_option("5")
     first.get_by_role("button", name=re.compile(r"^Done")).click()
-    assert page.get_by_text(f"Marked “{title}” done.").is_visible()
+    expect(page.get_by_text(f"Marked “{title}” done.")).to_be_visible()
+    assert page.evaluate("window.kubelearnNoReload === true")
+    assert page.url == live_server.url + "/"
     titles = [t.strip() for t in page.locator("ol.queue .card-title").all_inner_texts()]
     assert titles and title not in titles
 
     # The coverage picture moves: one RBAC resource done, in the table and in the chart.
     page.get_by_role("link", name="Focus").click()
+    expect(page.get_by_role("heading", name="My focus")).to_be_visible()
     assert coverage_row(page, RBAC)[0] == "1"
     assert "You completed 1 of" in page.locator("svg.chart desc").text_content()
     screenshot(page, "journey-focus-1280")
 
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_role("banner").get_by_role("link", name="Sign in").is_visible()
-    assert page.get_by_role("heading", name="Learn Kubernetes, from zero to secure.").is_visible()
+    expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Learn Kubernetes, from zero to secure.")
+    ).to_be_visible()
     assert csp_errors == []
     context.close()
 
@@ -89,6 +97,6 @@ def test_swagger_ui_and_the_admin_work_under_the_csp(browser, live_server, http_
     page.locator(".swagger-ui .opblock").first.wait_for()
     assert page.locator(".swagger-ui .opblock").count() > 10
     page.goto(live_server.url + "/admin/login/")
-    assert page.get_by_role("button", name="Log in").is_visible()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
     assert violations == []
     context.close()
