@@ -111,7 +111,15 @@ class TokenView(ObtainAuthToken):
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # django-axes refused the sign-in before checking the password; say so (its
+            # middleware only sees Django's request, not DRF's, so it cannot answer for us).
+            if getattr(request, "axes_locked_out", False):
+                return Response(
+                    {"detail": "Too many failed sign-ins for this account; retry later."},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                )
+            raise serializers.ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "username": user.username})

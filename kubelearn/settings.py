@@ -59,9 +59,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc from our own static files, not a CDN
     "django_celery_beat",
+    "axes",
+    "csp",
     "kubelearn",  # project-wide management commands (check_beat) and templates
     "catalog",
     "recommender",
+    "learn",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +77,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a sign-in for a locked-out account-and-client pair before the
+# password is even checked (web sign-in, the admin and the API token endpoint alike).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "kubelearn.urls"
@@ -252,11 +265,12 @@ SPECTACULAR_SETTINGS = {
         "and security — with learning paths and personalised reading queues."
     ),
     "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    # The docs pages work offline and under a strict CSP: pinned assets from our static files.
+    # Swagger UI and ReDoc served from our own static files: they work offline, load nothing
+    # from a CDN, and run without inline script under the CSP.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ResourceKindEnum": "catalog.models.Kind.choices",
@@ -268,6 +282,19 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- Learner pages and sign-in lockout ------------------------------------------------------
+LOGIN_URL = "learn:signin"
+LOGIN_REDIRECT_URL = "learn:home"
+LOGOUT_REDIRECT_URL = "learn:home"
+# Lock out one account from one client after this many failures in a row; a curator lifts a
+# lockout with `manage.py axes_reset` (or axes_reset_username NAME).
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "learn/locked_out.html"
+AXES_VERBOSE = False
+
 # --- Security (production defaults whenever DEBUG is off) -----------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -278,6 +305,23 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# No inline script anywhere (pages, admin, Swagger UI from drf-spectacular-sidecar); the only
+# relaxation is inline styles for Swagger UI, made on that view alone (kubelearn/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Feed fetching (untrusted input) ---------------------------------------------------------
 # Private networks are refused by default; only local development and tests turn this on.

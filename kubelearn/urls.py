@@ -1,10 +1,10 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
-    SpectacularSwaggerView,
+    SpectacularSwaggerSplitView,
 )
 
 from kubelearn.accounts import RegisterView, TokenView
@@ -15,18 +15,33 @@ admin.site.site_header = "kubelearn curation"
 admin.site.site_title = "kubelearn"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/", permanent=False)),
     path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/auth/register/", RegisterView.as_view(), name="auth-register"),
     path("api/auth/token/", TokenView.as_view(), name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # The split view serves Swagger UI's start-up code as a script file (no inline script);
+    # Swagger UI sets style attributes as it renders, so this one page allows inline styles.
+    path(
+        "api/docs/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="schema")
+        ),
+        name="api-docs",
+    ),
+    # ReDoc renders with styled-components, which inject <style> elements: same exception.
+    path(
+        "api/redoc/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularRedocView.as_view(url_name="schema")
+        ),
+        name="api-redoc",
+    ),
     path("api-auth/", include("rest_framework.urls")),
     path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/", include("recommender.urls")),
     path("api/", include("catalog.urls")),
+    path("", include("learn.urls")),
 ]
 
 handler400 = "kubelearn.api.json_bad_request"

@@ -1,0 +1,103 @@
+"""The learner's reading queue as a private Atom feed, for the feed reader they already use.
+
+The address carries a long random key (learn.models.QueueFeed); it is the only credential, so
+the feed shows exactly one learner's queue and nothing else, and it is never cached publicly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.syndication.views import Feed
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
+
+from learn import selectors
+from recommender import queue
+from recommender.cards import resource_cards
+
+FEED_LENGTH = 20
+
+
+class QueueAtomFeed(Feed):
+    feed_type = Atom1Feed
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().__call__(request, *args, **kwargs)
+        # One learner's data at a secret address: no shared cache may keep it, and no
+        # search engine should index it.
+        response["Cache-Control"] = "private, no-store"
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    def get_object(self, request: HttpRequest, key: str) -> dict[str, Any]:
+        feed = selectors.queue_feed_by_key(key=key)
+        if feed is None:
+            raise Http404("No such feed.")
+        result = queue.queue_build(user=feed.user, limit=FEED_LENGTH)
+        cards = resource_cards([item.resource for item in result.items])
+        return {
+            "feed": feed,
+            "entries": [
+                {"card": card, "reasons": item.reasons, "resource": item.resource}
+                for card, item in zip(cards, result.items, strict=True)
+            ],
+            "now": timezone.now(),
+        }
+
+    def title(self, obj: dict[str, Any]) -> str:
+        return f"kubelearn: up next for {obj['feed'].user.get_username()}"
+
+    def subtitle(self, obj: dict[str, Any]) -> str:
+        return "Your kubelearn reading queue, in order, with the reason for each item."
+
+    def link(self, obj: dict[str, Any]) -> str:
+        return reverse("learn:home")
+
+    def feed_url(self, obj: dict[str, Any]) -> str:
+        return reverse("learn:queue-feed", args=[obj["feed"].key])
+
+    def feed_guid(self, obj: dict[str, Any]) -> str:
+        # Stable per learner, not per key: renewing the address keeps the reader's history.
+        return f"tag:kubelearn,2026:queue:{obj['feed'].user_id}"
+
+    def author_name(self, obj: dict[str, Any]) -> str:
+        return "kubelearn"
+
+    def items(self, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        return obj["entries"]
+
+    def item_title(self, item: dict[str, Any]) -> str:
+        return item["card"]["title"]
+
+    def item_description(self, item: dict[str, Any]) -> str:
+        card = item["card"]
+        reasons = "".join(f"<li>{escape(reason['text'])}</li>" for reason in item["reasons"])
+        minutes = card["estimated_minutes"]
+        about = f"<p>{escape(card['summary'])}</p>" if card["summary"] else ""
+        length = f"<p>About {minutes} minutes.</p>" if minutes else ""
+        return f"{about}{length}<p>Why it is next:</p><ul>{reasons}</ul>"
+
+    def item_link(self, item: dict[str, Any]) -> str:
+        return reverse("learn:resource", args=[item["card"]["id"]])
+
+    def item_guid(self, item: dict[str, Any]) -> str:
+        return f"tag:kubelearn,2026:resource:{item['card']['id']}"
+
+    def item_guid_is_permalink(self, item: dict[str, Any]) -> bool:
+        return False
+
+    def item_updateddate(self, item: dict[str, Any]) -> Any:
+        return item["resource"].updated_at
+
+    def item_pubdate(self, item: dict[str, Any]) -> Any:
+        return item["resource"].published_at or item["resource"].created_at
+
+    def item_categories(self, item: dict[str, Any]) -> list[str]:
+        return [item["card"]["stage"], *(area["slug"] for area in item["card"]["security_areas"])]
+
+
+queue_feed = QueueAtomFeed()

@@ -1,0 +1,111 @@
+"""Forms for the learner pages. Validation rules are the API's, reused where they live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+
+from catalog.models import SecurityArea
+from recommender.models import ProgressState
+from recommender.serializers import ProfileSerializer
+
+RATING_CHOICES = [("", "No rating"), *((str(n), f"{n} of 5") for n in range(1, 6))]
+
+
+class SignUpForm(UserCreationForm):
+    """Username and password (Django's validators), optional e-mail."""
+
+    email = forms.EmailField(
+        required=False, help_text="Optional. Only used if you ask to reset your password."
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+
+class ProgressForm(forms.Form):
+    """One click on a queue item or a step: started, done (optionally rated) or skipped."""
+
+    state = forms.ChoiceField(choices=ProgressState.choices)
+    rating = forms.TypedChoiceField(
+        choices=RATING_CHOICES, coerce=int, empty_value=None, required=False
+    )
+    next = forms.CharField(required=False, max_length=500)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("rating") is not None and cleaned.get("state") != ProgressState.COMPLETED:
+            # A rating only means something for a finished resource (as in the API, it is
+            # stored with the state; here we refuse the odd combination outright).
+            raise forms.ValidationError("Only a resource marked done can be rated.")
+        return cleaned
+
+
+WEIGHT_CHOICES = [
+    ("", "Not a focus"),
+    ("0.25", "A little"),
+    ("0.5", "Some"),
+    ("0.75", "A lot"),
+    ("1", "Main focus"),
+]
+LEVEL_CHOICES = [
+    ("", "Work it out from what I read"),
+    ("1", "Beginner"),
+    ("2", "Intermediate"),
+    ("3", "Advanced"),
+]
+
+
+class FocusForm(forms.Form):
+    """A weight per security area, and a level; checked by the API's ProfileSerializer."""
+
+    level = forms.TypedChoiceField(
+        choices=LEVEL_CHOICES, coerce=int, empty_value=None, required=False
+    )
+
+    def __init__(self, *args: Any, areas: list[SecurityArea], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.areas = areas
+        for area in areas:
+            self.fields[self.field_name(area.slug)] = forms.TypedChoiceField(
+                label=area.name,
+                choices=WEIGHT_CHOICES,
+                coerce=float,
+                empty_value=None,
+                required=False,
+                help_text=area.description,
+            )
+
+    @staticmethod
+    def field_name(slug: str) -> str:
+        return f"area__{slug}"
+
+    def area_fields(self) -> list[forms.BoundField]:
+        return [self[self.field_name(area.slug)] for area in self.areas]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        payload = {
+            "focus": [
+                {"area": area.slug, "weight": cleaned[self.field_name(area.slug)]}
+                for area in self.areas
+                if cleaned.get(self.field_name(area.slug))
+            ],
+            "level": cleaned.get("level"),
+        }
+        serializer = ProfileSerializer(data=payload, partial=True)
+        if not serializer.is_valid():
+            raise forms.ValidationError(str(serializer.errors))
+        cleaned["focus"] = {
+            item["area"].slug: item.get("weight", 1.0)
+            for item in serializer.validated_data["focus"]
+        }
+        return cleaned
+
+
+class FeedActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[("renew", "New address"), ("revoke", "Turn off")])

@@ -1,0 +1,215 @@
+"""Reads for the learner pages, built on the catalog's and the recommender's own selectors.
+
+Everything the API also answers (queue, similar, path steps, filters) comes from the same
+functions the API views call; what is here only arranges it for a page (states beside steps,
+counts per stage and per security area), in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.db.models import Count
+
+from catalog import selectors as catalog_selectors
+from catalog.models import Author, PathStep, Resource, SecurityArea, Stage, Tag
+from learn.models import QueueFeed
+from recommender import selectors as recommender_selectors
+from recommender.models import ProgressState
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+# States that count as "dealt with" on the path: the recommender treats a skip as satisfying
+# a prerequisite, so the path page does too, but shows it apart from a completion.
+FINISHED_STATES = frozenset({ProgressState.COMPLETED, ProgressState.SKIPPED})
+
+
+@dataclass(frozen=True)
+class LearnerState:
+    state: str
+    rating: int | None
+
+    @property
+    def label(self) -> str:
+        return ProgressState(self.state).label
+
+
+def learner_states(*, user: AnyUser | None, resource_ids: Iterable[int]) -> dict[int, LearnerState]:
+    """The learner's state on each of these resources (absent: not started). One query."""
+    if user is None or not user.is_authenticated:
+        return {}
+    rows = (
+        recommender_selectors.progress_list(user=user)
+        .filter(resource_id__in=list(resource_ids))
+        .values_list("resource_id", "state", "rating")
+    )
+    return {resource_id: LearnerState(state, rating) for resource_id, state, rating in rows}
+
+
+@dataclass
+class PathStepView:
+    step: PathStep
+    state: LearnerState | None
+
+    @property
+    def finished(self) -> bool:
+        return self.state is not None and self.state.state in FINISHED_STATES
+
+
+@dataclass
+class StageView:
+    stage: str
+    label: str
+    steps: list[PathStepView] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.steps)
+
+    @property
+    def completed(self) -> int:
+        return sum(1 for s in self.steps if s.state and s.state.state == ProgressState.COMPLETED)
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for s in self.steps if s.state and s.state.state == ProgressState.SKIPPED)
+
+    @property
+    def finished(self) -> int:
+        return self.completed + self.skipped
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.finished / self.total) if self.total else 0
+
+
+@dataclass
+class PathView:
+    slug: str
+    title: str
+    description: str
+    stages: list[StageView]
+
+    @property
+    def total(self) -> int:
+        return sum(stage.total for stage in self.stages)
+
+    @property
+    def finished(self) -> int:
+        return sum(stage.finished for stage in self.stages)
+
+
+def path_view(*, user: AnyUser | None) -> PathView | None:
+    """The recommender's path, its steps grouped by stage (in the seed's order of stages).
+
+    Uses the same path and the same visible steps as /api/paths/<slug>/. Four queries.
+    """
+    primary = recommender_selectors.primary_path()
+    if primary is None:
+        return None
+    path = catalog_selectors.path_list(user=user).get(pk=primary.pk)
+    steps = list(path.steps.all())
+    states = learner_states(user=user, resource_ids=[step.resource_id for step in steps])
+    stages = {value: StageView(stage=value, label=label) for value, label in Stage.choices}
+    for step in steps:
+        stages[step.resource.stage].steps.append(
+            PathStepView(step=step, state=states.get(step.resource_id))
+        )
+    return PathView(
+        slug=path.slug,
+        title=path.title,
+        description=path.description,
+        stages=[stage for stage in stages.values() if stage.steps],
+    )
+
+
+@dataclass(frozen=True)
+class AreaCoverage:
+    slug: str
+    name: str
+    description: str
+    completed: int
+    available: int
+    focus_weight: float | None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.completed / self.available) if self.available else 0
+
+
+def coverage(*, user: User) -> list[AreaCoverage]:
+    """For each security area of the threat model: approved resources the learner completed
+    against all approved resources in it. Three queries, whatever the catalog's size."""
+    approved = catalog_selectors.approved_resources()
+    through = Resource.security_areas.through.objects.filter(resource__in=approved)
+    available = {
+        row["securityarea_id"]: row["n"]
+        for row in through.values("securityarea_id").annotate(n=Count("resource_id"))
+    }
+    completed_ids = (
+        recommender_selectors.progress_list(user=user)
+        .filter(state=ProgressState.COMPLETED)
+        .values("resource_id")
+    )
+    completed = {
+        row["securityarea_id"]: row["n"]
+        for row in through.filter(resource_id__in=completed_ids)
+        .values("securityarea_id")
+        .annotate(n=Count("resource_id"))
+    }
+    profile = recommender_selectors.learner_profile(user=user)
+    focus = {item.area_id: item.weight for item in profile.focus.all()} if profile else {}
+    return [
+        AreaCoverage(
+            slug=area.slug,
+            name=area.name,
+            description=area.description,
+            completed=completed.get(area.pk, 0),
+            available=available.get(area.pk, 0),
+            focus_weight=focus.get(area.pk),
+        )
+        # In the seed's order: the threat model reads from containers outwards.
+        for area in SecurityArea.objects.order_by("pk")
+    ]
+
+
+def browse_choices() -> dict[str, list[tuple[str, str]]]:
+    """The values the browse page offers for its slug filters (tags, areas, authors)."""
+    approved = catalog_selectors.approved_resources()
+    return {
+        "area": list(
+            SecurityArea.objects.filter(resources__in=approved)
+            .distinct()
+            .order_by("name")
+            .values_list("slug", "name")
+        ),
+        "tag": list(
+            Tag.objects.filter(resources__in=approved)
+            .distinct()
+            .order_by("name")
+            .values_list("slug", "name")
+        ),
+        "author": list(
+            Author.objects.filter(resources__in=approved)
+            .distinct()
+            .order_by("name")
+            .values_list("slug", "name")
+        ),
+    }
+
+
+def queue_feed(*, user: User) -> QueueFeed | None:
+    return QueueFeed.objects.filter(user=user).first()
+
+
+def queue_feed_by_key(*, key: str) -> QueueFeed | None:
+    return QueueFeed.objects.select_related("user").filter(key=key, user__is_active=True).first()
+
+
+def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> list[dict[str, Any]]:
+    """Pair each card with the learner's state on it: {"card": …, "state": …}."""
+    states = learner_states(user=user, resource_ids=[card["id"] for card in cards])
+    return [{"card": card, "state": states.get(card["id"])} for card in cards]

@@ -1,0 +1,86 @@
+"""Charts drawn on the server as SVG: no chart library, no script, nothing from a CDN.
+
+Every chart is paired on its page with the same numbers as text (a table or a sentence), so
+the picture is a convenience, never the only way to read them. Text is escaped here because
+the markup is marked safe for the template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from learn.selectors import AreaCoverage
+
+# Colours meet 4.5:1 against white (text) and 3:1 against the track (graphics).
+INK = "#1f2937"
+MUTED = "#4b5563"
+TRACK = "#e5e7eb"
+OFFERED = "#b9c7e6"
+DONE = "#2457c5"
+FOCUS = "#92400e"
+STAGE_COLOURS = {
+    "getting-started": "#0f766e",
+    "production-ready": "#1d4ed8",
+    "security": "#7e22ce",
+}
+
+_WIDTH = 320  # drawn for a phone's column; the stylesheet caps its width on a laptop
+_ROW = 40
+_BAR = 12
+
+
+def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage") -> SafeString:
+    """One row per security area: its name and "done of offered" on one line, and below them a
+    pale bar for what the catalog offers with a solid bar over it for what the learner
+    completed, both on one scale (the area with most resources is full width). Areas in the
+    learner's focus are starred."""
+    scale = max((area.available for area in areas), default=0) or 1
+    height = _ROW * len(areas) + 4
+    done_total = sum(area.completed for area in areas)
+    offered_total = sum(area.available for area in areas)
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" height="{height}" '
+        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">',
+        f'<title id="{chart_id}-title">Coverage by security area</title>',
+        f'<desc id="{chart_id}-desc">You completed {done_total} of {offered_total} resources '
+        "across the security areas; the table beside the chart lists each area.</desc>",
+    ]
+    for row, area in enumerate(areas):
+        top = row * _ROW + 2
+        bar_y = top + 19
+        offered = round(_WIDTH * area.available / scale)
+        done = round(_WIDTH * area.completed / scale)
+        star = f'<tspan fill="{FOCUS}">★ </tspan>' if area.focus_weight else ""
+        parts.append(
+            f'<text x="0" y="{top + 13}" font-size="13" fill="{INK}">{star}{escape(area.name)}'
+            f'</text><text x="{_WIDTH}" y="{top + 13}" font-size="13" fill="{MUTED}" '
+            f'text-anchor="end">{area.completed} of {area.available}</text>'
+            f'<rect x="0" y="{bar_y}" width="{_WIDTH}" height="{_BAR}" rx="4" fill="{TRACK}"/>'
+            f'<rect x="0" y="{bar_y}" width="{offered}" height="{_BAR}" rx="4" '
+            f'fill="{OFFERED}"/>'
+        )
+        if done:
+            parts.append(
+                f'<rect x="0" y="{bar_y}" width="{done}" height="{_BAR}" rx="4" fill="{DONE}"/>'
+            )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 — every interpolated text is escaped above
+
+
+def progress_bar(*, done: int, total: int, stage: str | None = None) -> SafeString:
+    """A thin bar for a sentence that already says "done of total" (hidden from readers)."""
+    width = 300
+    filled = round(width * done / total) if total else 0
+    colour = STAGE_COLOURS.get(stage or "", DONE)
+    fill = (
+        f'<rect x="0" y="0" width="{filled}" height="10" rx="5" fill="{colour}"/>' if filled else ""
+    )
+    return mark_safe(  # noqa: S308 — numbers and fixed colours only
+        f'<svg class="bar" viewBox="0 0 {width} 10" preserveAspectRatio="none" '
+        f'aria-hidden="true" focusable="false" xmlns="http://www.w3.org/2000/svg">'
+        f'<rect x="0" y="0" width="{width}" height="10" rx="5" fill="{TRACK}"/>{fill}</svg>'
+    )

@@ -1,0 +1,40 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from learn import feeds, views
+
+app_name = "learn"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("path/", views.path, name="path"),
+    path("resources/<int:resource_id>/", views.resource, name="resource"),
+    path("browse/", views.browse, name="browse"),
+    path("focus/", views.focus, name="focus"),
+    path("progress/<int:resource_id>/", views.progress, name="progress"),
+    path("progress/<int:resource_id>/forget/", views.progress_forget, name="progress-forget"),
+    path("account/", views.account, name="account"),
+    path("feed/<str:key>/", feeds.queue_feed, name="queue-feed"),
+    path("signup/", views.signup, name="signup"),
+    path(
+        "signin/",
+        auth_views.LoginView.as_view(
+            template_name="learn/signin.html", redirect_authenticated_user=True
+        ),
+        name="signin",
+    ),
+    path("signout/", auth_views.LogoutView.as_view(), name="signout"),
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="learn/password_change.html",
+            success_url=reverse_lazy("learn:password-changed"),
+        ),
+        name="password-change",
+    ),
+    path(
+        "account/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="learn/password_changed.html"),
+        name="password-changed",
+    ),
+]

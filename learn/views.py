@@ -1,0 +1,298 @@
+"""The learner's pages. Thin: parse input, call the selectors and services the API calls, render.
+
+Every action is a plain form (POST, then redirect), so nothing here needs JavaScript.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+from rest_framework.filters import SearchFilter
+from rest_framework.request import Request
+
+from catalog import selectors as catalog_selectors
+from catalog.filters import ResourceFilter
+from catalog.models import Kind, SecurityArea, Stage
+from catalog.views import ResourceViewSet
+from kubelearn.accounts import account_register
+from learn import selectors, services, svg
+from learn.forms import FeedActionForm, FocusForm, ProgressForm, SignUpForm
+from recommender import queue
+from recommender import selectors as recommender_selectors
+from recommender import services as recommender_services
+from recommender.cards import resource_cards
+from recommender.models import ProgressState
+from recommender.serializers import QueueParamsSerializer
+
+PAGE_SIZE = 20
+QUEUE_LENGTH = 10
+TIME_PACKS = (15, 30, 60)
+DONE_MESSAGES = {
+    ProgressState.IN_PROGRESS: "Started “{title}”. It stays on your path until you finish it.",
+    ProgressState.COMPLETED: "Marked “{title}” done.",
+    ProgressState.SKIPPED: "Skipped “{title}”.",
+    ProgressState.PLANNED: "Planned “{title}”.",
+}
+
+
+def _queue_items(user: Any, *, limit: int, minutes: int | None) -> tuple[queue.Queue, list[dict]]:
+    """The queue as the API builds it, with the API's cards for its resources."""
+    result = queue.queue_build(user=user, limit=limit, minutes=minutes)
+    cards = resource_cards([item.resource for item in result.items])
+    return result, [
+        {"card": card, "reasons": item.reasons, "score": item.score}
+        for card, item in zip(cards, result.items, strict=True)
+    ]
+
+
+@never_cache
+def home(request: HttpRequest) -> HttpResponse:
+    """Up next for a signed-in learner; a short welcome (and the path's start) for visitors."""
+    if not request.user.is_authenticated:
+        return render(
+            request, "learn/welcome.html", {"path": selectors.path_view(user=request.user)}
+        )
+    params = QueueParamsSerializer(data=request.GET)
+    if not params.is_valid():
+        return render(
+            request,
+            "learn/up_next.html",
+            {"errors": params.errors, "packs": TIME_PACKS, "items": []},
+            status=400,
+        )
+    minutes = params.validated_data.get("minutes")
+    result, items = _queue_items(
+        request.user, limit=params.validated_data.get("limit", QUEUE_LENGTH), minutes=minutes
+    )
+    profile = recommender_selectors.learner_profile(user=request.user)
+    return render(
+        request,
+        "learn/up_next.html",
+        {
+            "items": items,
+            "total_minutes": result.total_minutes,
+            "minutes": minutes,
+            "packs": TIME_PACKS,
+            "has_focus": bool(profile and profile.focus.all()),
+            "rating_choices": range(1, 6),
+        },
+    )
+
+
+def _learner(request: HttpRequest) -> User:
+    """The signed-in learner (for views behind login_required)."""
+    return cast(User, request.user)
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("learn:home")
+
+
+@login_required
+@require_POST
+def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
+    """Mark a resource started, done (with an optional rating) or skipped; then go back."""
+    resource = get_object_or_404(
+        catalog_selectors.resource_list(user=_learner(request)), pk=resource_id
+    )
+    form = ProgressForm(request.POST)
+    if not form.is_valid():
+        return render(request, "learn/bad_request.html", {"form": form}, status=400)
+    state = form.cleaned_data["state"]
+    recommender_services.progress_set(
+        user=_learner(request), resource=resource, state=state, rating=form.cleaned_data["rating"]
+    )
+    messages.success(request, DONE_MESSAGES[ProgressState(state)].format(title=resource.title))
+    return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
+
+
+@login_required
+@require_POST
+def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
+    """Undo: forget the learner's progress on a resource (it may come back to the queue)."""
+    next_url = _safe_next(request, request.POST.get("next"))
+    if recommender_services.progress_forget(user=_learner(request), resource_id=resource_id):
+        messages.success(request, "Progress cleared.")
+    return HttpResponseRedirect(next_url)
+
+
+def path(request: HttpRequest) -> HttpResponse:
+    path_view = selectors.path_view(user=request.user)
+    if path_view is None:
+        raise Http404("No learning path yet.")
+    stages = [
+        (stage, svg.progress_bar(done=stage.finished, total=stage.total, stage=stage.stage))
+        for stage in path_view.stages
+    ]
+    return render(request, "learn/path.html", {"path": path_view, "stages": stages})
+
+
+def resource(request: HttpRequest, resource_id: int) -> HttpResponse:
+    """One resource: what it is, why it is on the path, the learner's state, similar ones."""
+    found = get_object_or_404(catalog_selectors.resource_list(user=request.user), pk=resource_id)
+    card = resource_cards([found])[0]
+    similar = queue.resource_similar(resource_id=found.pk, limit=5) or []
+    similar_cards = resource_cards([item for item, _ in similar])
+    states = selectors.learner_states(
+        user=request.user, resource_ids=[found.pk, *(c["id"] for c in similar_cards)]
+    )
+    steps = list(found.path_steps.all())
+    return render(
+        request,
+        "learn/resource.html",
+        {
+            "card": card,
+            "resource": found,
+            "steps": steps,
+            "state": states.get(found.pk),
+            "similar": [{"card": c, "state": states.get(c["id"])} for c in similar_cards],
+            "rating_choices": range(1, 6),
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def focus(request: HttpRequest) -> HttpResponse:
+    areas = list(SecurityArea.objects.order_by("pk"))
+    profile = recommender_selectors.learner_profile(user=_learner(request))
+    if request.method == "POST":
+        form = FocusForm(request.POST, areas=areas)
+        if form.is_valid():
+            recommender_services.profile_update(
+                user=_learner(request),
+                focus=form.cleaned_data["focus"],
+                level=form.cleaned_data["level"],
+            )
+            messages.success(request, "Focus saved. Your queue now leans towards it.")
+            return redirect("learn:focus")
+        status = 400
+    else:
+        initial: dict[str, Any] = {"level": profile.level if profile else None}
+        if profile:
+            slugs = {area.pk: area.slug for area in areas}
+            for item in profile.focus.all():
+                initial[FocusForm.field_name(slugs[item.area_id])] = f"{item.weight:g}"
+        form = FocusForm(initial=initial, areas=areas)
+        status = 200
+    coverage = selectors.coverage(user=_learner(request))
+    return render(
+        request,
+        "learn/focus.html",
+        {"form": form, "coverage": coverage, "chart": svg.coverage_chart(coverage)},
+        status=status,
+    )
+
+
+def browse(request: HttpRequest) -> HttpResponse:
+    """The approved catalog with the API's filters (same FilterSet, same search, same order)."""
+    queryset = catalog_selectors.resource_list(user=None)
+    filterset = ResourceFilter(request.GET, queryset=queryset)
+    choices = selectors.browse_choices()
+    context: dict[str, Any] = {
+        "filters": filterset.form,
+        "choices": choices,
+        "kinds": Kind.choices,
+        "stages": Stage.choices,
+        "query": request.GET,
+    }
+    if not filterset.is_valid():
+        return render(request, "learn/browse.html", {**context, "page": None}, status=400)
+    # DRF's SearchFilter with the resource API's search fields, so `q` matches what
+    # /api/resources/?search= matches.
+    search = request.GET.get("search", "")
+    results = filterset.qs
+    if search:
+        results = SearchFilter().filter_queryset(Request(request), results, ResourceViewSet())
+    results = results.order_by(*ResourceViewSet.ordering)
+    paginator = Paginator(results, PAGE_SIZE)
+    try:
+        page = paginator.page(request.GET.get("page", 1))
+    except (EmptyPage, PageNotAnInteger) as exc:
+        raise Http404("No such page.") from exc
+    cards = resource_cards(list(page.object_list))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "learn/browse.html",
+        {
+            **context,
+            "page": page,
+            "items": selectors.cards_with_states(cards, user=request.user),
+            "query_string": query.urlencode(),
+            "search": search,
+            "rating_choices": range(1, 6),
+        },
+    )
+
+
+@never_cache
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("learn:home")
+    if request.method == "POST":
+        form = SignUpForm(request.POST)
+        if form.is_valid():
+            try:
+                # The API's registration service: one account, one API token.
+                user, _ = account_register(
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                    email=form.cleaned_data.get("email") or "",
+                )
+            except IntegrityError:
+                form.add_error("username", "This username is taken.")
+            else:
+                login(
+                    request,
+                    cast(User, user),
+                    backend="django.contrib.auth.backends.ModelBackend",
+                )
+                messages.success(
+                    request,
+                    "Welcome to kubelearn! Pick a focus, or start with the first step below.",
+                )
+                return redirect("learn:home")
+        return render(request, "learn/signup.html", {"form": form}, status=400)
+    return render(request, "learn/signup.html", {"form": SignUpForm()})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """The account page: the private feed address (create, replace, turn off)."""
+    if request.method == "POST":
+        form = FeedActionForm(request.POST)
+        if not form.is_valid():
+            return render(request, "learn/bad_request.html", {"form": form}, status=400)
+        if form.cleaned_data["action"] == "renew":
+            services.queue_feed_renew(user=_learner(request))
+            messages.success(request, "Your feed has a new address; the old one no longer works.")
+        else:
+            services.queue_feed_revoke(user=_learner(request))
+            messages.success(request, "Your feed is turned off.")
+        return redirect("learn:account")
+    feed = selectors.queue_feed(user=_learner(request))
+    feed_url = (
+        request.build_absolute_uri(reverse("learn:queue-feed", args=[feed.key])) if feed else None
+    )
+    return render(request, "learn/account.html", {"feed_url": feed_url})

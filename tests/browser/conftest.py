@@ -1,0 +1,72 @@
+"""Browser tests: Playwright driving Debian's Chromium against pytest-django's live_server.
+
+One browser per test module. Locally the tests skip when /usr/bin/chromium is absent;
+in CI (CI set) a missing browser is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+PASSWORD = "a-long-passphrase-42"
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium per test module.
+
+    Playwright's sync API keeps an event loop running in this thread while it is started, so
+    Django would refuse every database call as "async-unsafe" until it stops. Nothing runs
+    concurrently with those calls, so the browser's lifetime allows them, and only it: the
+    variable must not leak into later tests (`check --deploy` rejects it).
+    """
+    if not CHROMIUM.exists():
+        message = (
+            f"Browser tests need Debian's chromium at {CHROMIUM} "
+            "(apt-get install chromium); .ci/run installs it."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: {message}")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
+
+
+@pytest.fixture
+def http_settings(settings):
+    """live_server speaks plain HTTP; production-style secure cookies would never be sent."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    return settings
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    from catalog.seeding import seed_catalog_load
+
+    seed_catalog_load()
+
+
+def screenshot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

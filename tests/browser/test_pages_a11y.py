@@ -1,0 +1,107 @@
+"""Every page, at a phone's and a laptop's width: no serious or critical axe-core violations,
+no sideways scrolling. Screenshots of each go to var/screenshots/ for a human to look at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
+
+from catalog.models import LearningPath
+from learn import services as learn_services
+from recommender import services as recommender_services
+from tests.browser.conftest import screenshot
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (375, 1280)
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    url: str
+    signed_in: bool
+
+
+PAGES = [
+    Page("welcome", "/", False),
+    Page("sign-up", "/signup/", False),
+    Page("sign-in", "/signin/", False),
+    Page("path-visitor", "/path/", False),
+    Page("browse", "/browse/", False),
+    Page("resource-visitor", "/resource/first/", False),
+    Page("not-found", "/no-such-page/", False),
+    Page("up-next", "/", True),
+    Page("up-next-15", "/?minutes=15", True),
+    Page("path", "/path/", True),
+    Page("resource", "/resource/first/", True),
+    Page("focus", "/focus/", True),
+    Page("browse-filtered", "/browse/?stage=security&search=kubernetes", True),
+    Page("account", "/account/", True),
+    Page("password", "/account/password/", True),
+]
+
+
+@pytest.fixture
+def learner_session(seeded, http_settings) -> tuple[str, int]:
+    """A learner part-way along: a focus, one step done, one started, a feed address."""
+    user = UserFactory(username="erin")
+    steps = list(
+        LearningPath.objects.get().steps.order_by("position").values_list("resource", flat=True)
+    )
+    recommender_services.profile_update(user=user, focus={"rbac": 1.0, "secrets": 0.5})
+    from catalog.models import Resource
+
+    resources = Resource.objects.in_bulk(steps[:2])
+    recommender_services.progress_set(
+        user=user, resource=resources[steps[0]], state="completed", rating=4
+    )
+    recommender_services.progress_set(
+        user=user, resource=resources[steps[1]], state="in_progress", rating=None
+    )
+    learn_services.queue_feed_renew(user=user)
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value, steps[0]
+
+
+@pytest.mark.parametrize("page_spec", PAGES, ids=[page.name for page in PAGES])
+def test_page_is_accessible_and_fits_phone_and_laptop(
+    browser, live_server, learner_session, page_spec
+):
+    session, first_step = learner_session
+    url = live_server.url + page_spec.url.replace("/resource/first/", f"/resources/{first_step}/")
+    problems: list[str] = []
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        context.set_default_timeout(5000)
+        if page_spec.signed_in:
+            context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+            )
+        page = context.new_page()
+        response = page.goto(url)
+        assert response is not None
+        expected = 404 if page_spec.name == "not-found" else 200
+        assert response.status == expected, f"{page_spec.name}: {response.status}"
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        if overflow > 0:
+            problems.append(f"{width}px: scrolls sideways by {overflow}px")
+        screenshot(page, f"{page_spec.name}-{width}")
+        if width != WIDTHS[0]:
+            context.close()
+            continue  # axe once per page (at the phone's width, where the layout is tightest)
+        results = Axe().run(page)
+        for violation in results.response["violations"]:
+            if violation["impact"] in {"serious", "critical"}:
+                targets = [node["target"] for node in violation["nodes"]][:3]
+                problems.append(f"{width}px: {violation['id']} ({violation['impact']}) {targets}")
+        context.close()
+    assert problems == []

@@ -1,0 +1,72 @@
+"""The private Atom feed of a learner's queue: valid Atom, one learner's data, revocable."""
+
+from __future__ import annotations
+
+import feedparser
+import pytest
+
+from learn.models import QueueFeed
+from tests.learn.conftest import path_ids
+
+pytestmark = pytest.mark.django_db
+
+
+def feed_address(web_client) -> str:
+    assert web_client.post("/account/", {"action": "renew"}).status_code == 302
+    return web_client.get("/account/").context["feed_url"]
+
+
+def test_the_queue_feed_is_atom_1_0_with_the_learners_queue(client, alice_web, alice_api, seed):
+    address = feed_address(alice_web)
+    response = client.get(address)  # a feed reader: no session, just the secret address
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    assert "private" in response["Cache-Control"]
+    parsed = feedparser.parse(response.content)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    api = alice_api.get("/api/me/queue/", {"limit": 20}).json()["results"]
+    assert [entry.title for entry in parsed.entries] == [item["resource"]["title"] for item in api]
+    first = parsed.entries[0]
+    assert first.link.endswith(f"/resources/{api[0]['resource']['id']}/")
+    assert api[0]["reasons"][0]["text"] in first.summary
+    assert first.id.startswith("tag:kubelearn")
+
+
+def test_the_feed_holds_no_other_learners_data(client, alice_web, bob_web, seed):
+    steps = path_ids(seed)
+    # bob has read the first two steps; alice has not: her feed must still start there.
+    bob_web.post(f"/progress/{steps[0]}/", {"state": "completed"})
+    bob_web.post(f"/progress/{steps[1]}/", {"state": "completed"})
+    alice_address = feed_address(alice_web)
+    bob_address = feed_address(bob_web)
+    assert alice_address != bob_address
+    alice_feed = client.get(alice_address).content.decode()
+    bob_feed = client.get(bob_address).content.decode()
+    assert "bob" not in alice_feed and "alice" not in bob_feed
+    alice_first = feedparser.parse(alice_feed).entries[0].link
+    assert alice_first.endswith(f"/resources/{steps[0]}/")
+    assert not feedparser.parse(bob_feed).entries[0].link.endswith(f"/resources/{steps[0]}/")
+
+
+def test_a_new_address_revokes_the_old_one_and_turning_off_revokes_all(client, alice_web, seed):
+    old = feed_address(alice_web)
+    new = feed_address(alice_web)
+    assert old != new
+    assert client.get(old).status_code == 404
+    assert client.get(new).status_code == 200
+    assert alice_web.post("/account/", {"action": "revoke"}).status_code == 302
+    assert client.get(new).status_code == 404
+    assert not QueueFeed.objects.exists()
+
+
+def test_unknown_feed_keys_and_bad_actions(client, alice_web):
+    assert client.get("/feed/not-a-real-key/").status_code == 404
+    assert alice_web.post("/account/", {"action": "delete-everything"}).status_code == 400
+
+
+def test_a_deactivated_learners_feed_stops(client, alice, alice_web, seed):
+    address = feed_address(alice_web)
+    alice.is_active = False
+    alice.save()
+    assert client.get(address).status_code == 404

@@ -1,0 +1,64 @@
+"""Repeated failed sign-ins lock one account from one client (django-axes), everywhere."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+RIGHT = "correct horse battery staple"
+
+
+def fail_enough(client: Client, url: str, **extra: str) -> None:
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"username": "alice", "password": "wrong guess"}, **extra)
+
+
+def test_web_sign_in_locks_after_repeated_failures(client, alice):
+    fail_enough(client, "/signin/")
+    response = client.post("/signin/", {"username": "alice", "password": RIGHT})
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_lockout_is_per_account_and_client(client, alice, bob):
+    fail_enough(client, "/signin/")
+    # Another client may still sign in as alice, and this client as bob.
+    other = Client(REMOTE_ADDR="10.1.2.3")
+    assert other.post("/signin/", {"username": "alice", "password": RIGHT}).status_code == 302
+    assert client.post("/signin/", {"username": "bob", "password": RIGHT}).status_code == 302
+
+
+def test_a_success_before_the_limit_resets_the_count(client, alice):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post("/signin/", {"username": "alice", "password": "wrong guess"})
+    assert client.post("/signin/", {"username": "alice", "password": RIGHT}).status_code == 302
+    client.post("/signout/")
+    client.post("/signin/", {"username": "alice", "password": "wrong guess"})
+    assert client.post("/signin/", {"username": "alice", "password": RIGHT}).status_code == 302
+
+
+def test_the_admin_sign_in_locks_too(client, admin_user):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/admin/login/", {"username": "admin", "password": "wrong guess"})
+    response = client.post("/admin/login/", {"username": "admin", "password": "password"})
+    assert response.status_code == 429
+
+
+def test_the_api_token_endpoint_locks_too(api, alice):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        api.post("/api/auth/token/", {"username": "alice", "password": "wrong guess"})
+    response = api.post("/api/auth/token/", {"username": "alice", "password": RIGHT})
+    assert response.status_code == 429
+    assert "token" not in response.json()
+
+
+def test_axes_reset_unlocks(client, alice):
+    fail_enough(client, "/signin/")
+    assert client.post("/signin/", {"username": "alice", "password": RIGHT}).status_code == 429
+    call_command("axes_reset")
+    assert client.post("/signin/", {"username": "alice", "password": RIGHT}).status_code == 302

@@ -1,0 +1,394 @@
+"""The learner pages: what each shows, who may see it, and that they agree with the API."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils.html import escape
+from rest_framework.authtoken.models import Token
+
+from catalog.models import Resource, Status
+from recommender.models import LearnerProfile, Progress
+from tests.factories import ResourceFactory
+from tests.learn.conftest import path_ids
+
+pytestmark = pytest.mark.django_db
+
+
+def queue_titles(response) -> list[str]:
+    return [item["card"]["title"] for item in response.context["items"]]
+
+
+def api_queue_titles(api_client, **params) -> list[str]:
+    body = api_client.get("/api/me/queue/", params).json()
+    return [item["resource"]["title"] for item in body["results"]]
+
+
+# --- home / Up next ---------------------------------------------------------------------------
+
+
+def test_home_welcomes_visitors_and_invites_them_to_sign_up(client, seed):
+    response = client.get("/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Sign up to get your queue" in body
+    assert "kubelearn" in body
+    assert "Django" not in body
+
+
+def test_up_next_is_the_same_queue_the_api_gives_with_reasons(alice_web, alice_api, seed):
+    response = alice_web.get("/")
+    assert response.status_code == 200
+    assert response.context["items"], "a new learner gets a queue"
+    assert queue_titles(response) == api_queue_titles(alice_api)
+    first = response.context["items"][0]
+    assert first["card"]["id"] == path_ids(seed)[0]
+    body = response.content.decode()
+    for reason in first["reasons"]:
+        assert reason["text"] in body
+
+
+@pytest.mark.parametrize("minutes", [15, 30, 60])
+def test_time_packs_fit_the_budget_and_match_the_api(alice_web, alice_api, seed, minutes):
+    response = alice_web.get("/", {"minutes": minutes})
+    assert response.status_code == 200
+    assert response.context["total_minutes"] <= minutes
+    assert queue_titles(response) == api_queue_titles(alice_api, minutes=minutes)
+
+
+@pytest.mark.parametrize("query", [{"minutes": "abc"}, {"minutes": "0"}, {"limit": "999"}])
+def test_a_bad_time_budget_is_a_400_page(alice_web, seed, query):
+    response = alice_web.get("/", query)
+    assert response.status_code == 400
+    assert "time budget" in response.content.decode()
+
+
+def test_marking_done_with_a_rating_moves_the_queue_on(alice_web, alice, seed):
+    first = path_ids(seed)[0]
+    response = alice_web.post(
+        f"/progress/{first}/", {"state": "completed", "rating": "4", "next": "/?minutes=30"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/?minutes=30"
+    progress = Progress.objects.get(user=alice, resource_id=first)
+    assert (progress.state, progress.rating) == ("completed", 4)
+    page = alice_web.get("/")
+    assert first not in [item["card"]["id"] for item in page.context["items"]]
+    assert "Marked “" in page.content.decode()
+
+
+@pytest.mark.parametrize("state", ["in_progress", "skipped"])
+def test_starting_or_skipping_takes_an_item_out_of_the_queue(alice_web, alice, seed, state):
+    first = path_ids(seed)[0]
+    assert alice_web.post(f"/progress/{first}/", {"state": state}).status_code == 302
+    assert Progress.objects.get(user=alice, resource_id=first).state == state
+    assert first not in [item["card"]["id"] for item in alice_web.get("/").context["items"]]
+
+
+def test_clearing_progress_forgets_it(alice_web, alice, seed):
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "skipped"})
+    assert alice_web.post(f"/progress/{first}/forget/", {"next": "/path/"})["Location"] == "/path/"
+    assert not Progress.objects.filter(user=alice).exists()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"state": "done"}, {"state": "completed", "rating": "6"}, {"state": "skipped", "rating": "3"}],
+)
+def test_bad_progress_posts_are_400s(alice_web, alice, seed, payload):
+    response = alice_web.post(f"/progress/{path_ids(seed)[0]}/", payload)
+    assert response.status_code == 400
+    assert not Progress.objects.filter(user=alice).exists()
+
+
+def test_progress_on_a_hidden_or_missing_resource_is_a_404(alice_web, seed):
+    pending = ResourceFactory(status=Status.PENDING)
+    assert alice_web.post(f"/progress/{pending.pk}/", {"state": "completed"}).status_code == 404
+    assert alice_web.post("/progress/999999/", {"state": "completed"}).status_code == 404
+
+
+def test_progress_needs_a_signed_in_learner_and_a_post(client, alice_web, seed):
+    first = path_ids(seed)[0]
+    response = client.post(f"/progress/{first}/", {"state": "completed"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/signin/")
+    assert not Progress.objects.exists()
+    assert alice_web.get(f"/progress/{first}/").status_code == 405
+
+
+def test_progress_never_redirects_off_site(alice_web, seed):
+    response = alice_web.post(
+        f"/progress/{path_ids(seed)[0]}/",
+        {"state": "completed", "next": "https://evil.example.org/"},
+    )
+    assert response["Location"] == "/"
+
+
+# --- path and resource pages ------------------------------------------------------------------
+
+
+def test_path_shows_every_step_by_stage_with_progress(alice_web, seed):
+    steps = path_ids(seed)
+    alice_web.post(f"/progress/{steps[0]}/", {"state": "completed"})
+    alice_web.post(f"/progress/{steps[1]}/", {"state": "skipped"})
+    response = alice_web.get("/path/")
+    assert response.status_code == 200
+    path = response.context["path"]
+    assert [stage.stage for stage in path.stages] == [
+        "getting-started",
+        "production-ready",
+        "security",
+    ]
+    assert path.total == len(steps)
+    assert path.finished == 2
+    first_stage = path.stages[0]
+    assert (first_stage.completed, first_stage.skipped) == (1, 1)
+    body = response.content.decode()
+    assert f"2 of {len(steps)}" in body
+    assert f"2 of {first_stage.total} done" in body
+    for resource in Resource.objects.filter(pk__in=steps):
+        assert escape(resource.title) in body
+
+
+def test_visitors_see_the_path_without_progress(client, seed):
+    response = client.get("/path/")
+    assert response.status_code == 200
+    assert "Sign up" in response.content.decode()
+    assert response.context["path"].finished == 0
+
+
+def test_learners_see_only_their_own_progress(alice_web, bob_web, seed):
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "5"})
+    assert bob_web.get("/path/").context["path"].finished == 0
+    assert bob_web.get(f"/resources/{first}/").context["state"] is None
+    assert alice_web.get(f"/resources/{first}/").context["state"].rating == 5
+    assert first in [item["card"]["id"] for item in bob_web.get("/").context["items"]]
+    # bob cannot clear alice's progress: forgetting only ever touches the signed-in learner.
+    bob_web.post(f"/progress/{first}/forget/")
+    assert Progress.objects.filter(resource_id=first).count() == 1
+
+
+def test_a_step_page_says_why_and_lists_similar_resources(client, alice_api, seed):
+    step = seed.steps.order_by("position").select_related("resource").first()
+    response = client.get(f"/resources/{step.resource_id}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Why it is here" in body
+    assert f"Step {step.position} of" in body
+    similar_api = alice_api.get(f"/api/resources/{step.resource_id}/similar/").json()["results"]
+    assert [item["card"]["id"] for item in response.context["similar"]] == [
+        item["resource"]["id"] for item in similar_api
+    ]
+    assert similar_api, "the seed has neighbours for its first step"
+
+
+def test_a_hidden_resource_page_is_a_404(client, seed):
+    pending = ResourceFactory(status=Status.PENDING)
+    assert client.get(f"/resources/{pending.pk}/").status_code == 404
+    response = client.get("/resources/999999/")
+    assert response.status_code == 404
+    assert "kubelearn" in response.content.decode()
+
+
+# --- focus ----------------------------------------------------------------------------------
+
+
+def test_focus_needs_sign_in(client, seed):
+    response = client.get("/focus/")
+    assert response.status_code == 302
+    assert response["Location"] == "/signin/?next=/focus/"
+
+
+def test_focus_saves_areas_weights_and_level(alice_web, alice, seed):
+    response = alice_web.post(
+        "/focus/", {"area__rbac": "1", "area__network-policy": "0.5", "level": "2"}
+    )
+    assert response.status_code == 302
+    profile = LearnerProfile.objects.get(user=alice)
+    assert {f.area.slug: f.weight for f in profile.focus.select_related("area")} == {
+        "rbac": 1.0,
+        "network-policy": 0.5,
+    }
+    assert profile.level == 2
+    page = alice_web.get("/focus/")
+    assert page.context["form"]["area__rbac"].value() == "1"
+
+
+@pytest.mark.parametrize("payload", [{"area__rbac": "7"}, {"level": "9"}])
+def test_bad_focus_input_is_a_400(alice_web, alice, seed, payload):
+    assert alice_web.post("/focus/", payload).status_code == 400
+    assert not LearnerProfile.objects.filter(user=alice).exists()
+
+
+def test_coverage_counts_completed_against_offered_per_area(alice_web, seed):
+    rbac = list(
+        Resource.objects.filter(security_areas__slug="rbac", status=Status.APPROVED).values_list(
+            "pk", flat=True
+        )
+    )
+    alice_web.post(f"/progress/{rbac[0]}/", {"state": "completed"})
+    alice_web.post(f"/progress/{rbac[1]}/", {"state": "skipped"})  # skipped is not covered
+    response = alice_web.get("/focus/")
+    rows = {area.slug: area for area in response.context["coverage"]}
+    assert (rows["rbac"].completed, rows["rbac"].available) == (1, len(rbac))
+    assert (
+        sum(area.completed for area in rows.values())
+        == Resource.objects.get(pk=rbac[0]).security_areas.count()
+    )
+    body = response.content.decode()
+    assert "<svg" in body
+    assert '<table class="coverage-table">' in body
+    assert f"You completed {sum(a.completed for a in rows.values())} of" in body
+
+
+# --- browse ---------------------------------------------------------------------------------
+
+
+def test_browse_is_open_and_filters_like_the_api(client, api, seed):
+    response = client.get("/browse/", {"stage": "security", "area": "rbac"})
+    assert response.status_code == 200
+    ids = [item["card"]["id"] for item in response.context["items"]]
+    api_ids = [
+        r["id"]
+        for r in api.get("/api/resources/", {"stage": "security", "area": "rbac"}).json()["results"]
+    ]
+    assert ids == api_ids and ids
+
+
+@pytest.mark.parametrize("search", ["rbac", "etcd", "network"])
+def test_browse_search_matches_the_api_search(client, api, seed, search):
+    ids = [
+        item["card"]["id"] for item in client.get("/browse/", {"search": search}).context["items"]
+    ]
+    api_ids = [r["id"] for r in api.get("/api/resources/", {"search": search}).json()["results"]]
+    assert ids == api_ids and ids
+
+
+def test_browse_shows_only_approved_resources(client, carol, seed):
+    pending = ResourceFactory(status=Status.PENDING, title="Pending thing")
+    client.force_login(carol)  # even a curator browses the approved catalog here
+    ids = [
+        item["card"]["id"] for item in client.get("/browse/", {"page_size": 100}).context["items"]
+    ]
+    assert pending.pk not in ids
+
+
+def test_browse_paginates(client, seed):
+    first = client.get("/browse/")
+    assert len(first.context["items"]) == 20
+    total = first.context["page"].paginator.count
+    assert total == Resource.objects.filter(status=Status.APPROVED).count()
+    last = client.get("/browse/", {"page": first.context["page"].paginator.num_pages})
+    assert last.status_code == 200
+    assert client.get("/browse/", {"page": 999}).status_code == 404
+    assert client.get("/browse/", {"page": "abc"}).status_code == 404
+
+
+@pytest.mark.parametrize("query", [{"stage": "bogus"}, {"kind": "nope"}, {"difficulty": "9"}])
+def test_browse_rejects_bad_filters_with_a_400(client, seed, query):
+    response = client.get("/browse/", query)
+    assert response.status_code == 400
+    assert "could not be used" in response.content.decode()
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def test_sign_up_creates_a_learner_with_an_api_token_and_signs_in(client, seed):
+    response = client.post(
+        "/signup/",
+        {
+            "username": "dana",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert Token.objects.filter(user__username="dana").exists()
+    assert client.get("/").context["user"].username == "dana"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {
+            "username": "ALICE",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+        },
+        {"username": "dana", "password1": "password", "password2": "password"},
+        {"username": "dana", "password1": "a-long-passphrase-42", "password2": "different-one-42"},
+        {
+            "username": "bad name!",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+        },
+    ],
+)
+def test_sign_up_refuses_bad_input(client, alice, payload):
+    response = client.post("/signup/", payload)
+    assert response.status_code == 400
+    assert not Token.objects.exists()
+
+
+def test_sign_in_and_sign_out(client, alice, seed):
+    response = client.post(
+        "/signin/", {"username": "alice", "password": "correct horse battery staple"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert client.get("/focus/").status_code == 200
+    assert client.get("/signout/").status_code == 405  # sign-out is a POST (CSRF-protected)
+    assert client.post("/signout/").status_code == 302
+    assert client.get("/focus/").status_code == 302
+
+
+def test_password_change(alice_web, alice):
+    assert alice_web.get("/account/password/").status_code == 200
+    response = alice_web.post(
+        "/account/password/",
+        {
+            "old_password": "correct horse battery staple",
+            "new_password1": "another-long-passphrase-7",
+            "new_password2": "another-long-passphrase-7",
+        },
+    )
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password("another-long-passphrase-7")
+
+
+@pytest.mark.parametrize("url", ["/account/", "/account/password/", "/focus/"])
+def test_account_pages_need_sign_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/signin/")
+
+
+def test_pages_carry_security_headers_and_a_strict_csp(client, seed):
+    response = client.get("/path/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    body = response.content.decode()
+    for tag in body.split("<script")[1:]:
+        assert "src=" in tag.split(">")[0], "every script is a file"
+    assert "/static/learn/vendor/htmx-2.0.11.min.js" in body
+
+
+def test_swagger_ui_is_served_from_our_static_files_without_inline_script(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in body
+    assert "cdn" not in body.lower()
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "script-src 'self' 'unsafe-inline'" not in csp
+    for tag in body.split("<script")[1:]:
+        assert "src=" in tag.split(">")[0], "every script is a file"

@@ -1,0 +1,76 @@
+"""Every learner page answers in a bounded number of queries, whatever the catalog's size."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from learn import services
+from recommender import store
+from recommender.models import Progress
+from tests.factories import (
+    AuthorFactory,
+    LearningPathFactory,
+    PathStepFactory,
+    ResourceFactory,
+    SecurityAreaFactory,
+    TagFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# The most queries each page may take: what it takes today (session, user, model freshness,
+# queue, cards, the learner's states) plus two of slack for the recommender's own evolution.
+MAX_QUERIES = {
+    "/": 8 + 2,
+    "/path/": 8 + 2,
+    "/browse/": 12 + 2,
+    "/browse/?stage=getting-started&search=kubernetes": 12 + 2,
+    "/focus/": 8 + 2,
+    "/account/": 3 + 2,
+    "resource": 12 + 2,
+    "feed": 6 + 2,
+}
+
+
+def add_catalog(n: int, *, alice, path) -> None:
+    tag, author = TagFactory(), AuthorFactory()
+    areas = [SecurityAreaFactory() for _ in range(2)]
+    start = path.steps.count()
+    for i in range(n):
+        resource = ResourceFactory(
+            tags=[tag], authors=[author], security_areas=areas, summary=f"kubernetes topic {i}"
+        )
+        PathStepFactory(path=path, resource=resource, position=start + i + 1)
+        if i % 2:
+            Progress.objects.create(user=alice, resource=resource, state="completed")
+    store.catalog_version_bump()
+    store.model_refit()
+
+
+def count(client, url: str) -> int:
+    client.get(url)  # warm: a new model is loaded once per process, not per request
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(context.captured_queries)
+
+
+def test_learner_pages_do_not_query_per_row(client, alice, django_assert_max_num_queries):
+    client.force_login(alice)
+    path = LearningPathFactory()
+    feed = services.queue_feed_renew(user=alice)
+    add_catalog(3, alice=alice, path=path)
+    urls = {
+        **{url: url for url in MAX_QUERIES if url.startswith("/")},
+        "resource": f"/resources/{path.steps.first().resource_id}/",
+        "feed": f"/feed/{feed.key}/",
+    }
+    small = {name: count(client, url) for name, url in urls.items()}
+    add_catalog(40, alice=alice, path=path)
+    large = {name: count(client, url) for name, url in urls.items()}
+    for name, url in urls.items():
+        with django_assert_max_num_queries(MAX_QUERIES[name]):
+            client.get(url)
+    assert large == small
