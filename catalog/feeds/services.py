@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from catalog.addresses import InvalidAddress, canonical_url
@@ -35,7 +37,9 @@ __all__ = [
     "feed_add",
     "feed_deactivate",
     "feed_poll_enqueue",
+    "feed_save",
     "feed_set_trusted",
+    "feeds_delete",
     "feeds_export_opml",
     "feeds_import_opml",
     "feeds_poll_enqueue",
@@ -162,7 +166,29 @@ def feeds_poll_enqueue(*, feed_ids: list[int]) -> tuple[int, int]:
     return queued, busy
 
 
-# --- Trust and deactivation --------------------------------------------------------------------
+# --- Edits, trust and deactivation -------------------------------------------------------------
+
+
+@transaction.atomic
+def feed_save(*, feed: Feed, fields: dict[str, Any] | None = None) -> Feed:
+    """Save a curator's edit of a feed (title, author, trust, active).
+
+    Feeds are not content learners see: their resources are, and those change only through
+    polls and curation, so no catalog change is announced here.
+    """
+    for name, value in (fields or {}).items():
+        setattr(feed, name, value)
+    feed.save()
+    return feed
+
+
+@transaction.atomic
+def feeds_delete(*, feeds: QuerySet[Feed]) -> int:
+    """Remove feeds; their resources stay (their `feed` becomes empty)."""
+    ids = list(feeds.values_list("pk", flat=True))
+    Feed.objects.filter(pk__in=ids).delete()
+    logger.info("Feeds deleted: %s", ids)
+    return len(ids)
 
 
 def feed_set_trusted(*, feed_ids: list[int], trusted: bool) -> int:
