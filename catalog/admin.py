@@ -61,8 +61,9 @@ class FeedAdminForm(forms.ModelForm):
 
 
 class CatalogWritesAdmin(admin.ModelAdmin):
-    """Saves and deletes (one row, or the bulk delete action) go through catalog.services,
-    which tell the recommender the catalog changed. Forms' many-to-many fields and inlines are
+    """Saves and deletes (one row, or the bulk delete action) go through the services
+    (catalog.services, catalog.feeds.services); catalog.services tell the recommender the
+    catalog changed. Forms' many-to-many fields and inlines are
     saved afterwards in the same transaction, so the notification (sent on commit) covers them.
     """
 
@@ -267,16 +268,8 @@ class FeedPollInline(admin.TabularInline):
 
 
 @admin.register(Feed)
-class FeedAdmin(admin.ModelAdmin):
+class FeedAdmin(CatalogWritesAdmin):
     form = FeedAdminForm
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        feed_services.feed_delete(feed_id=obj.pk)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
-        for feed_id in queryset.values_list("pk", flat=True):
-            feed_services.feed_delete(feed_id=feed_id)
-
     list_display = [
         "__str__",
         "author",
@@ -300,6 +293,12 @@ class FeedAdmin(admin.ModelAdmin):
         "created_at",
     ]
     change_list_template = "admin/catalog/feed/change_list.html"
+
+    def service_save(self, obj: Feed, by: Any) -> None:
+        feed_services.feed_save(feed=obj)
+
+    def service_delete(self, queryset: QuerySet[Feed], by: Any) -> None:
+        feed_services.feeds_delete(feeds=queryset)
 
     @admin.display(description="health")
     def health_badge(self, obj: Feed) -> str:
@@ -412,7 +411,7 @@ def review_queue_extend(extension: ReviewQueueExtension) -> None:
 
 
 @admin.register(PendingResource)
-class ReviewQueueAdmin(admin.ModelAdmin):
+class ReviewQueueAdmin(CatalogWritesAdmin):
     """Pending resources with a sanitised preview; approve or reject in bulk.
 
     Other apps add columns and actions through `review_queue_extend`.
@@ -443,8 +442,16 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         contributed = {name: (func, name, text) for func, name, text in filter(None, extra)}
         return {**contributed, **actions}
 
-    def has_add_permission(self, request) -> bool:
+    form = ResourceAdminForm
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def service_save(self, obj: Resource, by: Any) -> None:
+        services.resource_save(resource=obj, by=by)
+
+    def service_delete(self, queryset: QuerySet[Resource], by: Any) -> None:
+        services.resources_delete(resources=queryset, by=by)
 
     @admin.display(description="preview")
     def preview(self, obj: Resource) -> str:

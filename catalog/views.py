@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -224,8 +224,15 @@ class FeedViewSet(viewsets.ModelViewSet):
     ordering_fields = ["title", "last_polled_at", "consecutive_failures", "next_poll_at"]
     ordering = ["title", "url"]
 
+    def perform_update(self, serializer: BaseSerializer) -> None:
+        # An update always has the instance DRF looked up (get_object).
+        feed = cast(Feed, serializer.instance)
+        serializer.instance = feed_services.feed_save(
+            feed=feed, fields=dict(serializer.validated_data)
+        )
+
     def perform_destroy(self, instance: Feed) -> None:
-        feed_services.feed_delete(feed_id=instance.pk)
+        feed_services.feeds_delete(feeds=Feed.objects.filter(pk=instance.pk))
 
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)

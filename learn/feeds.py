@@ -17,7 +17,7 @@ from django.utils.html import escape
 
 from learn import selectors
 from recommender import queue
-from recommender.cards import resource_cards
+from recommender.runtime import runtime
 
 FEED_LENGTH = 20
 
@@ -38,7 +38,7 @@ class QueueAtomFeed(Feed):
         if feed is None:
             raise Http404("No such feed.")
         result = queue.queue_build(user=feed.user, limit=FEED_LENGTH)
-        cards = resource_cards([item.resource for item in result.items])
+        cards = runtime.cards([item.resource for item in result.items])
         return {
             "feed": feed,
             "entries": [

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count
 
 from catalog import selectors as catalog_selectors
@@ -20,7 +20,8 @@ from learn.models import QueueFeed
 from recommender import selectors as recommender_selectors
 from recommender.models import ProgressState
 
-AnyUser = AbstractBaseUser | AnonymousUser
+# request.user on a page: django-stubs types it as User | AnonymousUser.
+AnyUser = User | AnonymousUser
 
 # States that count as "dealt with" on the path: the recommender treats a skip as satisfying
 # a prerequisite, so the path page does too, but shows it apart from a completion.
@@ -39,7 +40,7 @@ class LearnerState:
 
 def learner_states(*, user: AnyUser | None, resource_ids: Iterable[int]) -> dict[int, LearnerState]:
     """The learner's state on each of these resources (absent: not started). One query."""
-    if user is None or not user.is_authenticated:
+    if user is None or isinstance(user, AnonymousUser):
         return {}
     rows = (
         recommender_selectors.progress_list(user=user)

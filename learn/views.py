@@ -32,8 +32,8 @@ from learn.forms import FeedActionForm, FocusForm, ProgressForm, SignUpForm
 from recommender import queue
 from recommender import selectors as recommender_selectors
 from recommender import services as recommender_services
-from recommender.cards import resource_cards
 from recommender.models import ProgressState
+from recommender.runtime import runtime
 from recommender.serializers import QueueParamsSerializer
 
 PAGE_SIZE = 20
@@ -50,7 +50,7 @@ DONE_MESSAGES = {
 def _queue_items(user: Any, *, limit: int, minutes: int | None) -> tuple[queue.Queue, list[dict]]:
     """The queue as the API builds it, with the API's cards for its resources."""
     result = queue.queue_build(user=user, limit=limit, minutes=minutes)
-    cards = resource_cards([item.resource for item in result.items])
+    cards = runtime.cards([item.resource for item in result.items])
     return result, [
         {"card": card, "reasons": item.reasons, "score": item.score}
         for card, item in zip(cards, result.items, strict=True)
@@ -146,9 +146,9 @@ def path(request: HttpRequest) -> HttpResponse:
 def resource(request: HttpRequest, resource_id: int) -> HttpResponse:
     """One resource: what it is, why it is on the path, the learner's state, similar ones."""
     found = get_object_or_404(catalog_selectors.resource_list(user=request.user), pk=resource_id)
-    card = resource_cards([found])[0]
+    card = runtime.cards([found])[0]
     similar = queue.resource_similar(resource_id=found.pk, limit=5) or []
-    similar_cards = resource_cards([item for item, _ in similar])
+    similar_cards = runtime.cards([item for item, _ in similar])
     states = selectors.learner_states(
         user=request.user, resource_ids=[found.pk, *(c["id"] for c in similar_cards)]
     )
@@ -227,7 +227,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         page = paginator.page(request.GET.get("page", 1))
     except (EmptyPage, PageNotAnInteger) as exc:
         raise Http404("No such page.") from exc
-    cards = resource_cards(list(page.object_list))
+    cards = runtime.cards(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -87,7 +87,7 @@ def feed_poll(*, feed_id: int) -> PollReport:
         _relax_commit_durability()
         # Lock the feed row before writing anything for it. A curator may have deleted the
         # feed while we were fetching: then there is nothing to write (saving would bring the
-        # row back). And feed_delete takes the same lock, so a delete never races our insert
+        # row back). And feeds_delete takes the same lock, so a delete never races our insert
         # of poll history and entries.
         current = Feed.objects.select_for_update().filter(pk=feed.pk).first()
         if current is None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from catalog.addresses import InvalidAddress, canonical_url
@@ -36,9 +38,10 @@ __all__ = [
     "feed_add",
     "feed_address_check",
     "feed_deactivate",
-    "feed_delete",
     "feed_poll_enqueue",
+    "feed_save",
     "feed_set_trusted",
+    "feeds_delete",
     "feeds_export_opml",
     "feeds_import_opml",
     "feeds_poll_enqueue",
@@ -50,23 +53,6 @@ __all__ = [
 
 class FeedAddError(ValueError):
     """The address could not be turned into a feed; the message says why, for a person."""
-
-
-def feed_delete(*, feed_id: int) -> bool:
-    """Delete a feed with its poll history; its entries stay in the catalog, unlinked.
-
-    Deletion wins over a poll in flight, whatever the order: we lock the row first (the
-    poller takes the same lock before it writes), so the delete sees every history row the
-    poll committed, and a poll that finishes after us finds no feed and writes nothing.
-    Returns whether there was a feed to delete.
-    """
-    with transaction.atomic():
-        feed = Feed.objects.select_for_update().filter(pk=feed_id).first()
-        if feed is None:
-            return False
-        feed.delete()
-    logger.info("Feed %s deleted", feed_id)
-    return True
 
 
 def feed_address_check(address: str) -> str:
@@ -208,7 +194,39 @@ def feeds_poll_enqueue(*, feed_ids: list[int]) -> tuple[int, int]:
     return queued, busy
 
 
-# --- Trust and deactivation --------------------------------------------------------------------
+# --- Edits, trust and deactivation -------------------------------------------------------------
+
+
+@transaction.atomic
+def feed_save(*, feed: Feed, fields: dict[str, Any] | None = None) -> Feed:
+    """Save a curator's edit of a feed (title, author, trust, active).
+
+    Feeds are not content learners see: their resources are, and those change only through
+    polls and curation, so no catalog change is announced here.
+    """
+    for name, value in (fields or {}).items():
+        setattr(feed, name, value)
+    feed.save()
+    return feed
+
+
+@transaction.atomic
+def feeds_delete(*, feeds: QuerySet[Feed]) -> int:
+    """Remove feeds with their poll history; their resources stay (their `feed` becomes empty).
+
+    Deletion wins over a poll in flight, whatever the order: we lock the rows first (the
+    poller takes the same lock before it writes), so the delete sees every history row a
+    poll committed, and a poll that finishes after us finds no feed and writes nothing.
+    """
+    ids = list(
+        Feed.objects.select_for_update()
+        .filter(pk__in=feeds.values("pk"))
+        .order_by("pk")  # one lock order for every deleter: no deadlock between two deletes
+        .values_list("pk", flat=True)
+    )
+    Feed.objects.filter(pk__in=ids).delete()
+    logger.info("Feeds deleted: %s", ids)
+    return len(ids)
 
 
 def feed_set_trusted(*, feed_ids: list[int], trusted: bool) -> int:

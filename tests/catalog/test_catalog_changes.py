@@ -197,3 +197,41 @@ def test_a_new_writer_that_skips_the_services_is_caught(catalog_door):
 def test_a_writer_through_the_services_satisfies_the_door(catalog_door):
     services.tag_save(tag=None, fields={"slug": "open", "name": "Open"}, by=None)
     assert catalog_door.unnotified() == []
+
+
+# --- Feeds: edited through their own services, no catalog change announced -----------------------
+
+
+def test_feed_edits_and_deletes_go_through_the_feed_services(curator_api, monkeypatch, moves):
+    from catalog.feeds import services as feed_services
+    from catalog.models import Feed
+
+    calls = []
+    real_save, real_delete = feed_services.feed_save, feed_services.feeds_delete
+    monkeypatch.setattr(
+        feed_services, "feed_save", lambda **kw: calls.append("save") or real_save(**kw)
+    )
+    monkeypatch.setattr(
+        feed_services, "feeds_delete", lambda **kw: calls.append("delete") or real_delete(**kw)
+    )
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml")
+    resource = ResourceFactory(feed=feed)
+    response = curator_api.patch(f"/api/feeds/{feed.pk}/", {"trusted": True}, format="json")
+    assert response.status_code == 200
+    assert Feed.objects.get(pk=feed.pk).trusted
+    assert moves(lambda: curator_api.delete(f"/api/feeds/{feed.pk}/")) == 0
+    assert calls == ["save", "delete"]
+    resource.refresh_from_db()
+    assert resource.feed is None  # the resource stays
+
+
+def test_the_review_queue_admin_saves_through_the_resource_service(admin_client, moves):
+    pending = ResourceFactory(status=Status.PENDING, url="https://blog.example.org/p")
+    ResourceFactory(url="https://example.org/taken")
+    change = f"/admin/catalog/pendingresource/{pending.pk}/change/"
+    form = {"title": "Edited", "url": "HTTPS://EXAMPLE.ORG/taken?utm_source=x", "summary": ""}
+    response = admin_client.post(change, form)
+    assert "already has this address" in response.content.decode()
+    form["url"] = "https://blog.example.org/p"
+    assert moves(lambda: admin_client.post(change, form)) >= 1
+    assert Resource.objects.get(pk=pending.pk).title == "Edited"

@@ -80,7 +80,7 @@ def test_a_feed_deleted_while_its_poll_fetches_stays_deleted(httpserver, monkeyp
 
     def fetch_then_curator_deletes(*args, **kwargs):
         result = real_fetch(*args, **kwargs)  # the real request to the local server
-        feed_services.feed_delete(feed_id=feed.pk)
+        feed_services.feeds_delete(feeds=Feed.objects.filter(pk=feed.pk))
         return result
 
     monkeypatch.setattr(poll, "fetch", fetch_then_curator_deletes)
