@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from learn import services
-from recommender import store
+from recommender import services as recommender_services
 from recommender.models import Progress
 from tests.factories import (
     AuthorFactory,
@@ -45,8 +45,8 @@ def add_catalog(n: int, *, alice, path) -> None:
         PathStepFactory(path=path, resource=resource, position=start + i + 1)
         if i % 2:
             Progress.objects.create(user=alice, resource=resource, state="completed")
-    store.catalog_version_bump()
-    store.model_refit()
+    recommender_services.catalog_version_bump()
+    recommender_services.model_refit()
 
 
 def count(client, url: str) -> int:
