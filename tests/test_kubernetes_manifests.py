@@ -530,3 +530,14 @@ def test_feed_fetchers_reach_public_addresses_on_http_and_https_only(component, 
     assert _egress_allows(component, address, 443)
     assert not _egress_allows(component, address, 22)
     assert not _egress_allows(component, address, 6379)
+
+
+def test_redis_evicts_only_expiring_cache_keys_and_stays_under_its_limit():
+    """The cache may lose keys, the Celery queues (which never expire) must not."""
+    (redis,) = _template_of("redis")["spec"]["containers"]
+    script = " ".join(redis["args"])
+    assert "--maxmemory-policy volatile-lru" in script
+    cap = int(re.search(r"--maxmemory (\d+)mb", script)[1])
+    limit = redis["resources"]["limits"]["memory"]
+    assert limit.endswith("Mi") and cap < int(limit.removesuffix("Mi"))
+    assert "$REDIS_PASSWORD" not in redis["command"]  # read from stdin, not the process list
