@@ -540,4 +540,5 @@ def test_redis_evicts_only_expiring_cache_keys_and_stays_under_its_limit():
     cap = int(re.search(r"--maxmemory (\d+)mb", script)[1])
     limit = redis["resources"]["limits"]["memory"]
     assert limit.endswith("Mi") and cap < int(limit.removesuffix("Mi"))
-    assert "$REDIS_PASSWORD" not in redis["command"]  # read from stdin, not the process list
+    # The password reaches redis-server on stdin (a here-document), never on its command line.
+    assert "redis-server - " in script and "<<EOF" in script and "--requirepass" not in script
