@@ -542,3 +542,26 @@ def test_redis_evicts_only_expiring_cache_keys_and_stays_under_its_limit():
     assert limit.endswith("Mi") and cap < int(limit.removesuffix("Mi"))
     # The password reaches redis-server on stdin (a here-document), never on its command line.
     assert "redis-server - " in script and "<<EOF" in script and "--requirepass" not in script
+
+
+# --- The walkthrough ------------------------------------------------------------------------
+
+
+def test_the_walkthrough_covers_every_manifest_file():
+    walkthrough = (ROOT / "docs" / "kubernetes.md").read_text()
+    for path in MANIFEST_FILES:
+        assert f"`{path.name}`" in walkthrough, path.name
+
+
+def test_the_walkthrough_is_a_security_resource_in_the_seed_catalog():
+    seed = yaml.safe_load((ROOT / "fixtures" / "seed_catalog.yaml").read_text())
+    (entry,) = [r for r in seed["resources"] if r["key"] == "kubelearn-on-kubernetes"]
+    assert entry["stage"] == "security"
+    areas = {a["slug"] for a in seed["security_areas"]}
+    assert {"rbac", "network-policy", "secrets", "admission-control"} <= set(
+        entry["security_areas"]
+    )
+    assert set(entry["security_areas"]) <= areas
+    walkthrough = (ROOT / "docs" / "kubernetes.md").read_text()
+    for area in entry["security_areas"]:
+        assert f"[{area}]" in walkthrough, area
