@@ -481,7 +481,7 @@ def test_only_the_feed_fetchers_reach_beyond_the_cluster(component):
     assert not _egress_allows(component, "93.184.215.14", 443)
 
 
-# Addresses a feed must never reach: every one is refused by catalog/fetching.py (checked
+# Addresses a feed must never reach: every one is refused by catalog/feeds/address.py (checked
 # below, so this list cannot drift from the code) and must be refused by the network too.
 FORBIDDEN_ADDRESSES = [
     "10.1.2.3",
@@ -514,7 +514,7 @@ PUBLIC_ADDRESSES = ["93.184.215.14", "1.1.1.1", "151.101.1.69", "2606:4700:4700:
 @pytest.mark.parametrize("component", ["worker", "web"])
 @pytest.mark.parametrize("address", FORBIDDEN_ADDRESSES)
 def test_feed_fetchers_cannot_reach_what_the_fetcher_refuses(component, address):
-    from catalog.fetching import UnsafeURLError, check_url
+    from catalog.feeds.address import UnsafeURLError, check_url
 
     host = f"[{address}]" if ":" in address else address
     with pytest.raises(UnsafeURLError):
