@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.addresses import InvalidAddress
@@ -182,6 +183,9 @@ class FeedSerializer(serializers.ModelSerializer):
         slug_field="slug", queryset=Author.objects.all(), required=False, allow_null=True
     )
     health = serializers.CharField(read_only=True)
+    site_url = serializers.SerializerMethodField(
+        help_text="The site the feed belongs to; null until the feed names one."
+    )
 
     class Meta:
         model = Feed
@@ -198,6 +202,11 @@ class FeedSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["site_url", "health", *Feed.HEALTH_FIELDS, "created_at"]
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_site_url(self, feed: Feed) -> str | None:
+        # Stored as "" when unknown; the schema promises a URI, so unknown is null.
+        return feed.site_url or None
 
     def validate_url(self, value: str) -> str:
         if self.instance is not None and value != self.instance.url:

@@ -86,3 +86,31 @@ def test_swagger_ui_is_served(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def _schema(client) -> dict:
+    return client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/resources/", "/api/tags/", "/api/authors/", "/api/security-areas/"]
+)
+def test_public_reads_are_documented_as_open_to_anonymous_clients(client, path):
+    operations = _schema(client)["paths"][path]
+    assert {} in operations["get"]["security"]
+    assert {} not in operations["post"]["security"]  # writes still need a curator
+
+
+def test_learner_and_feed_endpoints_are_documented_as_needing_credentials(client):
+    paths = _schema(client)["paths"]
+    for path in ("/api/me/queue/", "/api/feeds/"):
+        assert {} not in paths[path]["get"]["security"], path
+
+
+@pytest.mark.django_db
+def test_a_feed_without_a_known_site_answers_null_not_an_empty_uri(curator_api):
+    from catalog.models import Feed
+
+    Feed.objects.create(url="https://blog.example.org/feed.xml")
+    (feed,) = curator_api.get("/api/feeds/").json()["results"]
+    assert feed["site_url"] is None
