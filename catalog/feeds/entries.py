@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import html as html_lib
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -180,18 +181,23 @@ def _entry_body(entry: Mapping[str, Any]) -> tuple[str, str | None]:
     return value, summary.get("base")
 
 
+_BARE_EMAIL = re.compile(r"\S+@\S+")
+
+
 def _authors(entry: Mapping[str, Any], feed_authors: list[Any]) -> tuple[str, ...]:
     raw: list[Any] = []
     for author in entry.get("authors") or feed_authors:
         if isinstance(author, Mapping):
-            raw.append(author.get("name") or author.get("email"))
+            # A name only: an address alone ("dana@example.org") is not a name to credit,
+            # and would publish the author's e-mail in the catalog.
+            raw.append(author.get("name"))
     if not raw and entry.get("author"):
         raw.append(entry.get("author"))
     names: list[str] = []
     for value in raw:
         if isinstance(value, str):
             name = html_to_text(value, limit=MAX_AUTHOR_CHARS)
-            if name and name not in names:
+            if name and not _BARE_EMAIL.fullmatch(name) and name not in names:
                 names.append(name)
     return tuple(names)
 

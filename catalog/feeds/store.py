@@ -18,7 +18,7 @@ from django.utils.text import slugify
 
 from catalog.feeds.entries import ParsedEntry
 from catalog.feeds.parse import ParsedFeed
-from catalog.models import Feed, FeedPoll, Origin, Resource, Stage, Status, Tag
+from catalog.models import Author, Feed, FeedPoll, Origin, Resource, Stage, Status, Tag
 from catalog.services import feed_entries_stored
 
 logger = logging.getLogger(__name__)
@@ -139,10 +139,21 @@ def _link_taxonomy(feed: Feed, pairs: list[tuple[Resource, ParsedEntry]]) -> Non
     if not pairs:
         return
     if feed.author_id:
+        # A feed curated as one author's blog: that author wrote every entry.
         Resource.authors.through.objects.bulk_create(
             [
                 Resource.authors.through(resource_id=resource.pk, author_id=feed.author_id)
                 for resource, _ in pairs
+            ]
+        )
+    else:
+        author_ids = _authors_matched({name for _, entry in pairs for name in entry.authors})
+        Resource.authors.through.objects.bulk_create(
+            [
+                Resource.authors.through(resource_id=resource.pk, author_id=author_ids[slug])
+                for resource, entry in pairs
+                for slug in {slugify(name)[:80] for name in entry.authors}
+                if slug in author_ids
             ]
         )
     wanted = {tag for _, entry in pairs for tag in entry.tags}
@@ -157,6 +168,21 @@ def _link_taxonomy(feed: Feed, pairs: list[tuple[Resource, ParsedEntry]]) -> Non
             if slug in tag_ids
         ]
     )
+
+
+def _authors_matched(names: set[str]) -> dict[str, int]:
+    """Catalog authors for the names feed entries give, by slug: an author the catalog knows
+    ("Marco Lancini" is marco-lancini) is matched, never duplicated; a new name becomes a new
+    author, once, however many entries carry it. Returns {slug: author id}."""
+    by_slug = {slugify(name)[:80]: name[:120] for name in names}
+    by_slug.pop("", None)  # a name with no letters or digits has no slug to match on
+    if not by_slug:
+        return {}
+    Author.objects.bulk_create(
+        [Author(slug=slug, name=name) for slug, name in by_slug.items()],
+        ignore_conflicts=True,  # known slugs (and a concurrent poll's inserts) stay as they are
+    )
+    return dict(Author.objects.filter(slug__in=by_slug).values_list("slug", "pk"))
 
 
 def _upsert_entry(feed: Feed, entry: ParsedEntry, status: str) -> tuple[str, int]:

@@ -505,3 +505,42 @@ def test_the_duplicate_guids_sample_feed_stores_one_resource_per_guid(httpserver
     assert len(keys) == len(set(keys))
     # Three items, two sharing a guid: two resources, whatever the order of polls.
     assert len(keys) == 2
+
+
+def test_rss_authors_become_catalog_authors_matched_not_duplicated(httpserver):
+    from catalog.models import Author
+
+    known = Author.objects.create(slug="dana-lee", name="Dana Lee")
+    items = "".join(
+        f"<item><title>Post {n}</title><link>https://blog.example.org/{n}/</link>"
+        f"<guid>{n}</guid><author>{address}</author></item>"
+        for n, address in enumerate(
+            [
+                "dana@example.org (Dana Lee)",
+                "sam@example.org (Sam Rivera)",
+                "sam@example.org (Sam Rivera)",
+                "nobody@example.org",
+            ]
+        )
+    )
+    serve(
+        httpserver,
+        (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Team blog</title>'
+            f"<link>https://blog.example.org/</link>{items}</channel></rss>"
+        ).encode(),
+    )
+    poll.feed_poll(feed_id=make_feed(httpserver).pk)
+
+    authors = {
+        resource.title: [author.name for author in resource.authors.all()]
+        for resource in Resource.objects.prefetch_related("authors")
+    }
+    assert authors == {
+        "Post 0": ["Dana Lee"],
+        "Post 1": ["Sam Rivera"],
+        "Post 2": ["Sam Rivera"],
+        "Post 3": [],  # an e-mail address alone is not a name to credit
+    }
+    assert Author.objects.filter(name="Sam Rivera").count() == 1
+    assert Resource.objects.get(title="Post 0").authors.get() == known
