@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 from catalog import services
 from catalog.addresses import InvalidAddress
 from catalog.feeds import services as feed_services
-from catalog.feeds.sanitise import sanitize_html
+from catalog.feeds.sanitise import images_as_links, sanitize_html
 from catalog.models import (
     Author,
     Feed,
@@ -270,6 +270,9 @@ class FeedPollInline(admin.TabularInline):
 @admin.register(Feed)
 class FeedAdmin(CatalogWritesAdmin):
     form = FeedAdminForm
+
+    class Media:
+        css = {"all": ["catalog/admin.css"]}
     list_display = [
         "__str__",
         "author",
@@ -304,7 +307,7 @@ class FeedAdmin(CatalogWritesAdmin):
     def health_badge(self, obj: Feed) -> str:
         if obj.health == "failing":
             return format_html(
-                '<span style="color:#ba2121" title="{}">failing x{}</span>',
+                '<span class="kl-failing" title="{}">failing x{}</span>',
                 obj.last_error,
                 obj.consecutive_failures,
             )
@@ -423,6 +426,10 @@ class ReviewQueueAdmin(CatalogWritesAdmin):
     actions = ["approve_selected", "reject_selected"]
     list_per_page = 25
     ordering = ["-published_at", "-created_at"]
+
+    class Media:
+        css = {"all": ["catalog/admin.css"]}
+
     fields = ["title", "url", "summary", "preview", "feed", "published_at"]
     readonly_fields = ["preview"]
 
@@ -455,17 +462,19 @@ class ReviewQueueAdmin(CatalogWritesAdmin):
 
     @admin.display(description="preview")
     def preview(self, obj: Resource) -> str:
-        # Stored HTML was sanitised at fetch time; sanitise again at display (defence in depth).
-        html = sanitize_html(obj.content_html) if obj.content_html else ""
+        # Stored HTML was sanitised at fetch time; sanitise again at display (defence in depth),
+        # and turn images into links: loading them would tell the feed's host who reviews when.
+        body = images_as_links(sanitize_html(obj.content_html)) if obj.content_html else ""
         link = format_html(
             '<a href="{}" rel="noopener noreferrer nofollow">open</a>', obj.url or "#"
         )
-        return format_html(
-            '<div style="max-width:40em;max-height:12em;overflow:auto">{}<p>{}</p>{}</div>',
-            obj.summary[:400],
-            mark_safe(html[:4000]),  # noqa: S308 - sanitised by nh3 just above
-            link,
-        )
+        if body:  # the summary is the start of the body: showing both repeats it
+            return format_html(
+                '<div class="kl-preview">{}<p>{}</p></div>',
+                mark_safe(body[:4000]),  # noqa: S308 - sanitised by nh3 just above
+                link,
+            )
+        return format_html('<div class="kl-preview"><p>{}</p><p>{}</p></div>', obj.summary, link)
 
     approve_selected = ResourceAdmin.approve_selected
     reject_selected = ResourceAdmin.reject_selected

@@ -274,8 +274,9 @@ class PendingResource(Resource):
 
     class Meta:
         proxy = True
-        verbose_name = "resource awaiting review"
-        verbose_name_plural = "review queue"
+        # Read in the admin as "6 items to review" (the list is the review queue).
+        verbose_name = "item to review"
+        verbose_name_plural = "items to review"
 
 
 class LearningPath(models.Model):

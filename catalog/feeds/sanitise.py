@@ -384,6 +384,28 @@ def html_to_text(html: str, *, limit: int) -> str:
     return truncate(plain_text(html), limit)
 
 
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r'\b(src|alt)="([^"]*)"')
+
+
+def images_as_links(clean_html: str) -> str:
+    """Sanitised HTML with every image replaced by a link to it, for previews that must load
+    nothing from the feed's host. Works on sanitize_html's output, whose attributes are always
+    double-quoted and escaped."""
+
+    def as_link(match: re.Match[str]) -> str:
+        attributes = dict(_ATTRIBUTE.findall(match.group(0)))
+        label = attributes.get("alt") or "image"
+        if not attributes.get("src"):
+            return f"<span>[{label}]</span>"
+        return (
+            f'<a class="kl-image-link" href="{attributes["src"]}" '
+            f'rel="noopener noreferrer nofollow">{label}</a>'
+        )
+
+    return _IMG.sub(as_link, clean_html)
+
+
 def construct_text(value: str, content_type: str | None, *, limit: int) -> str:
     """Plain text of a feed's text construct (a title), at most ``limit`` characters.
 

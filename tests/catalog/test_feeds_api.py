@@ -145,6 +145,33 @@ def test_review_queue_lists_pending_entries_with_a_sanitised_preview(admin_clien
     assert "<script>alert(1)" not in content and "onerror" not in content
 
 
+def test_review_queue_preview_loads_nothing_from_the_feeds_host(admin_client):
+    Resource.objects.create(
+        title="Post with a diagram",
+        url="https://blog.example.org/d/",
+        status=Status.PENDING,
+        summary="Read this first.",
+        content_html=(
+            '<p>Read this first.</p><img src="https://tracker.example.net/pixel.png" '
+            'alt="cluster diagram">'
+        ),
+    )
+    content = admin_client.get("/admin/catalog/pendingresource/").content.decode()
+    assert "<img" not in content.split('id="result_list"')[1]
+    assert 'href="https://tracker.example.net/pixel.png"' in content
+    assert "cluster diagram" in content
+    assert content.count("Read this first.") == 1  # the summary is not shown twice
+
+
+def test_review_queue_counts_items_to_review(admin_client):
+    for n in range(2):
+        Resource.objects.create(
+            title=f"Pending {n}", url=f"https://blog.example.org/{n}/", status=Status.PENDING
+        )
+    content = admin_client.get("/admin/catalog/pendingresource/").content.decode()
+    assert "2 items to review" in content
+
+
 def test_review_queue_bulk_approves(admin_client):
     pending = Resource.objects.create(
         title="P", url="https://blog.example.org/p/", status=Status.PENDING
