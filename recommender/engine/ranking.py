@@ -7,6 +7,7 @@ constants below are the knobs, all on the same scale as a cosine (0..1).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -14,8 +15,9 @@ import scipy.sparse as sp
 
 from .model import Model, compact_rows
 from .profile import LearnerState, learner_state, liked_vector, profile_from_state
-from .records import Learner, Reason, Recommendation
-from .rules import PathGroup, entry_position, upcoming_path
+from .records import Learner, QueueResult, Reason, Recommendation
+from .rules import PathGroup, Readiness, ahead_rows, entry_position, upcoming_path
+from .text import is_reason_word
 
 #: Weight of the explicit focus match (0..1) added to the cosine.
 W_FOCUS: Final = 0.5
@@ -46,6 +48,24 @@ POOL_SIZE: Final = 200
 SIMILAR_REASON_MIN: Final = 0.15
 #: Number of terms quoted in a "Shares key terms" reason.
 SHARED_TERMS: Final = 3
+#: A term or label found in more than this share of the catalog explains
+#: nothing ("kubernetes" in a Kubernetes catalog) and is never quoted.
+MAX_TERM_SHARE: Final = 0.25
+#: With a focus of weight 1, at least this share of every queue prefix serves
+#: it (1 of the first 2, 2 of the first 4, ...), when enough items do; the
+#: share scales with the heaviest focus weight.
+FOCUS_SHARE: Final = 0.5
+#: The learner's next path step is placed within this many slots.
+NEXT_STEP_WITHIN: Final = 3
+#: Highest difficulty of the catalog; the cap is never relaxed above it.
+MAX_DIFFICULTY: Final = 3
+
+_READY_PHRASES: Final[dict[Readiness, str]] = {
+    "first": "it needs no earlier stage",
+    "basics": "you have the basics it needs",
+    "level": "your level says you have the basics it needs",
+    "path": "your path has reached its stage",
+}
 
 _STATE_PHRASES: Final = {
     "completed": "which you completed",
@@ -91,6 +111,31 @@ def infer_level(model: Model, learner: Learner) -> int:
     return learner_state(model, learner).level
 
 
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Switches of the ranking rules; the defaults are the product's rules.
+
+    ``focus_entry``: a focused newcomer enters the path at their focus step.
+    ``focus_ahead``: focus steps may be taken ahead of the path once the
+    learner is ready for their stage.  ``focus_share``: minimum share of the
+    queue serving the focus (scaled by the heaviest focus weight).
+    ``relax_level``: raise the difficulty cap by one when too few resources
+    are open at the learner's level.  ``next_step_within``: slots within which
+    the next path step is placed (0: no guarantee).  :data:`V1_POLICY` is the
+    engine as it was before these rules (kept as an evaluation baseline).
+    """
+
+    focus_entry: bool = True
+    focus_ahead: bool = True
+    focus_share: float = FOCUS_SHARE
+    relax_level: bool = True
+    next_step_within: int = NEXT_STEP_WITHIN
+
+
+DEFAULT_POLICY: Final = Policy()
+V1_POLICY: Final = Policy(focus_ahead=False, focus_share=0.0, relax_level=False, next_step_within=0)
+
+
 def recommend(
     model: Model,
     learner: Learner,
@@ -101,25 +146,67 @@ def recommend(
     area_names: Mapping[str, str] | None = None,
     mmr_lambda: float = MMR_LAMBDA,
     focus_entry: bool = True,
+    policy: Policy = DEFAULT_POLICY,
 ) -> list[Recommendation]:
-    """Build a diversified queue of at most ``limit`` resources.
+    """The items of :func:`recommend_queue` (same arguments)."""
+    return list(
+        recommend_queue(
+            model,
+            learner,
+            limit=limit,
+            minutes=minutes,
+            exclude=exclude,
+            area_names=area_names,
+            mmr_lambda=mmr_lambda,
+            focus_entry=focus_entry,
+            policy=policy,
+        ).items
+    )
+
+
+@dataclass(slots=True)
+class _Pool:
+    """Candidates of one queue, aligned arrays (see :func:`_build_pool`)."""
+
+    rows: np.ndarray  # model rows
+    relevance: np.ndarray  # float64
+    group_of: np.ndarray  # path group index, -1 off the progression
+    free: np.ndarray  # bool: may be taken ahead of the path
+    position: np.ndarray  # int path position, 0 off the path
+    groups: list[PathGroup] = field(default_factory=list)
+
+
+def recommend_queue(
+    model: Model,
+    learner: Learner,
+    *,
+    limit: int = 10,
+    minutes: int | None = None,
+    exclude: Iterable[int] = (),
+    area_names: Mapping[str, str] | None = None,
+    mmr_lambda: float = MMR_LAMBDA,
+    focus_entry: bool = True,
+    policy: Policy = DEFAULT_POLICY,
+) -> QueueResult:
+    """Build a diversified queue of at most ``limit`` resources, and say how full it is.
 
     ``minutes`` (default ``learner.minutes_budget``) caps the summed length of
     the queue; unknown lengths count as 15 minutes.  ``exclude`` are document
     ids never to return (e.g. dismissed ones; they do *not* satisfy path
     prerequisites).  ``area_names`` maps area slugs to display names for the
     reasons.  ``focus_entry=False`` makes every learner start the path at
-    step 1 (strict global prerequisites, see :mod:`~recommender.engine.rules`).
-    Returns recommendations in queue order; ``score`` is the relevance
-    before diversification.  Never raises for unknown ids.
+    step 1 (strict global prerequisites, see :mod:`~recommender.engine.rules`);
+    ``policy`` switches the other rules.  Items come in queue order; their
+    ``score`` is the relevance before diversification.  Never raises for
+    unknown ids.
     """
-    if limit <= 0:
-        return []
     budget = minutes if minutes is not None else learner.minutes_budget
+    if limit <= 0:
+        return QueueResult(items=(), limit=0, minutes_budget=budget)
     state = learner_state(model, learner)
     dismissed = frozenset(model.rows(exclude))
     blocked = state.excluded | dismissed
-    cap = state.level + 1
+    cap = min(state.level + 1, MAX_DIFFICULTY)
 
     profile = profile_from_state(model, state)
     match = focus_match(model, state.focus)
@@ -130,21 +217,125 @@ def recommend(
     if state.is_new:
         base += W_EARLY * _earliness(model)
 
-    # Off-path candidates: the POOL_SIZE best eligible ones.
+    first = int(model.path_position[model.path_rows[0]]) if len(model.path_rows) else 0
+    entry = entry_position(model, state, dismissed) if focus_entry and policy.focus_entry else first
+    ahead = ahead_rows(model, state, entry) if policy.focus_ahead else {}
+    follows_path = state.on_path or not state.focus
+
+    pool = _build_pool(model, state, base, match, blocked, cap, limit, entry, ahead, follows_path)
+    open_at_level = len(pool.rows)
+    relaxed: int | None = None
+    if policy.relax_level and open_at_level < limit and cap < MAX_DIFFICULTY:
+        relaxed = cap + 1
+        pool = _build_pool(
+            model, state, base, match, blocked, relaxed, limit, entry, ahead, follows_path
+        )
+        if len(pool.rows) == open_at_level:
+            relaxed = None  # nothing above the level to add
+    if len(pool.rows) == 0:
+        return _short_result(model, state, blocked, (), limit, budget, 0.0, 0, None)
+
+    weights = [state.focus[a] for a in state.focus]
+    share = policy.focus_share * (max(weights) if weights else 0.0)
+    picked, ahead_picked, stopped_by_budget = _mmr_queue(
+        model,
+        pool,
+        match,
+        state.focus,
+        cap,
+        limit,
+        budget,
+        mmr_lambda,
+        share,
+        policy.next_step_within,
+    )
+    liked = liked_vector(model, state)
+    similar_to = _similar_reasons(model, state, pool.rows[picked])
+    meta_names = model.label_names() if liked.nnz else []
+    context = _ReasonContext(
+        model=model,
+        state=state,
+        groups=pool.groups,
+        follows_path=follows_path,
+        jumped=entry > first,
+        liked=liked,
+        area_names=area_names or {},
+        meta_names=meta_names,
+        ahead=ahead,
+        cap=cap,
+        open_at_level=open_at_level,
+    )
+    items = tuple(
+        Recommendation(
+            doc_id=int(model.doc_ids[pool.rows[i]]),
+            score=float(pool.relevance[i]),
+            reasons=_reasons(
+                context,
+                int(pool.rows[i]),
+                int(pool.group_of[i]),
+                i in ahead_picked,
+                similar_to.get(int(pool.rows[i])),
+            ),
+        )
+        for i in picked
+    )
+    used = float(model.minutes[pool.rows[picked]].sum()) if picked else 0.0
+    if len(items) == limit:
+        return QueueResult(
+            items=items,
+            limit=limit,
+            minutes_budget=budget,
+            minutes_used=used,
+            open_count=len(pool.rows),
+            relaxed_level=relaxed,
+        )
+    if stopped_by_budget and budget is not None:
+        left = max(budget - used, 0.0)
+        return QueueResult(
+            items=items,
+            limit=limit,
+            minutes_budget=budget,
+            minutes_used=used,
+            open_count=len(pool.rows),
+            relaxed_level=relaxed,
+            shortfall="budget",
+            detail=(
+                f"Nothing else open to you fits in the {left:g} minutes left "
+                f"of your {budget}-minute budget."
+            ),
+        )
+    return _short_result(model, state, blocked, items, limit, budget, used, len(pool.rows), relaxed)
+
+
+def _build_pool(
+    model: Model,
+    state: LearnerState,
+    base: np.ndarray,
+    match: np.ndarray,
+    blocked: frozenset[int],
+    cap: int,
+    limit: int,
+    entry: int,
+    ahead: Mapping[int, Readiness],
+    follows_path: bool,
+) -> _Pool:
+    """Every resource open to the learner at difficulty ``cap``, with its relevance.
+
+    Off-path items: the :data:`POOL_SIZE` best eligible ones.  Path items:
+    every step a queue of ``limit`` could reach in path order (the
+    progression, with its bonus), plus the focus steps the learner may take
+    ahead of the path.
+    """
     eligible = (model.path_position == 0) & (model.difficulty <= cap)
     if blocked:
         eligible[list(blocked)] = False
-    eligible_rows = np.flatnonzero(eligible)
-    if len(eligible_rows) > POOL_SIZE:
-        part = np.argpartition(-base[eligible_rows], POOL_SIZE - 1)[:POOL_SIZE]
-        eligible_rows = eligible_rows[part]
-    eligible_rows = eligible_rows[np.argsort(-base[eligible_rows], kind="stable")]
+    off_rows = np.flatnonzero(eligible)
+    if len(off_rows) > POOL_SIZE:
+        part = np.argpartition(-base[off_rows], POOL_SIZE - 1)[:POOL_SIZE]
+        off_rows = off_rows[part]
+    off_rows = off_rows[np.argsort(-base[off_rows], kind="stable")]
 
-    # Path candidates: every step a queue of ``limit`` items could unlock.
-    first = int(model.path_position[model.path_rows[0]]) if len(model.path_rows) else 0
-    entry = entry_position(model, state, dismissed) if focus_entry else first
     groups = upcoming_path(model, state, blocked, cap, limit, entry)
-    follows_path = state.on_path or not state.focus
     path_rows: list[int] = []
     path_group: list[int] = []
     path_bonus: list[float] = []
@@ -157,38 +348,71 @@ def recommend(
             path_rows.append(row)
             path_group.append(depth)
             path_bonus.append(bonus * PATH_DECAY**depth)
+    in_groups = set(path_rows)
+    for row in ahead:
+        if row not in in_groups and row not in blocked and model.difficulty[row] <= cap:
+            path_rows.append(row)
+            path_group.append(-1)
+            path_bonus.append(0.0)
 
-    pool = np.concatenate([eligible_rows, np.asarray(path_rows, dtype=np.int64)])
-    if len(pool) == 0:
-        return []
-    n_off = len(eligible_rows)
-    group_of = np.full(len(pool), -1, dtype=np.int64)
+    rows = np.concatenate([off_rows, np.asarray(path_rows, dtype=np.int64)])
+    n_off = len(off_rows)
+    group_of = np.full(len(rows), -1, dtype=np.int64)
     group_of[n_off:] = path_group
-    relevance = base[pool].astype(np.float64)
+    relevance = base[rows].astype(np.float64)
     relevance[n_off:] += path_bonus
+    free = np.zeros(len(rows), dtype=bool)
+    free[n_off:] = [row in ahead for row in path_rows]
+    return _Pool(
+        rows=rows,
+        relevance=relevance,
+        group_of=group_of,
+        free=free,
+        position=model.path_position[rows].astype(np.int64),
+        groups=groups,
+    )
 
-    picked = _mmr_queue(model, pool, relevance, group_of, groups, limit, budget, mmr_lambda)
-    liked = liked_vector(model, state)
-    similar_to = _similar_reasons(model, state, pool[picked])
-    return [
-        Recommendation(
-            doc_id=int(model.doc_ids[pool[i]]),
-            score=float(relevance[i]),
-            reasons=_reasons(
-                model,
-                state,
-                int(pool[i]),
-                int(group_of[i]),
-                groups,
-                follows_path,
-                entry > first,
-                liked,
-                similar_to.get(int(pool[i])),
-                area_names or {},
-            ),
+
+def _short_result(
+    model: Model,
+    state: LearnerState,
+    blocked: frozenset[int],
+    items: tuple[Recommendation, ...],
+    limit: int,
+    budget: int | None,
+    used: float,
+    open_count: int,
+    relaxed: int | None,
+) -> QueueResult:
+    """A queue shorter than asked because nothing else is open: say why."""
+    unseen = model.n_docs - len(blocked)
+    if unseen <= len(items):
+        reading = sum(1 for s in state.state.values() if s == "in_progress")
+        detail = (
+            "You have completed, skipped or started everything we can recommend right now"
+            + (f" ({reading} still in progress)" if reading else "")
+            + ". New resources arrive as curators approve them."
         )
-        for i in picked
-    ]
+        shortfall = "finished"
+    else:
+        waiting = unseen - len(items)
+        detail = (
+            f"Only {open_count} of the {unseen} resources you have not seen are open to you "
+            f"now; the other {waiting} are learning-path steps that wait for earlier steps"
+            + ("" if relaxed or state.level + 1 >= MAX_DIFFICULTY else " or are above your level")
+            + ". Complete or skip steps to open them."
+        )
+        shortfall = "waiting"
+    return QueueResult(
+        items=items,
+        limit=limit,
+        minutes_budget=budget,
+        minutes_used=used,
+        open_count=open_count,
+        relaxed_level=relaxed,
+        shortfall=shortfall,
+        detail=detail,
+    )
 
 
 def _earliness(model: Model) -> np.ndarray:
@@ -200,56 +424,116 @@ def _earliness(model: Model) -> np.ndarray:
 
 def _mmr_queue(
     model: Model,
-    pool: np.ndarray,
-    relevance: np.ndarray,
-    group_of: np.ndarray,
-    groups: list[PathGroup],
+    pool: _Pool,
+    match: np.ndarray,
+    focus: Mapping[str, float],
+    cap: int,
     limit: int,
     budget: int | None,
     mmr_lambda: float,
-) -> list[int]:
-    """Greedy MMR over ``pool`` honouring path order and the time budget.
+    focus_share: float,
+    next_step_within: int,
+) -> tuple[list[int], set[int], bool]:
+    """Greedy MMR over the pool honouring path order, focus share and the time budget.
 
-    Returns indices into ``pool`` in queue order.  A path step is only
-    available while its position is the frontier; picking every pending step
-    of the frontier treats them as completed and moves the frontier on.  With
-    a budget, each pick is the best MMR item that still fits (ordered greedy
-    packing), so the queue never exceeds the budget and a skipped-for-length
-    path step cannot leave a later step orphaned.
+    Returns ``(picked, ahead, stopped_by_budget)``: indices into the pool in
+    queue order, the picked indices taken ahead of the path, and whether
+    the queue ended because nothing open fitted the budget.
+
+    Availability at each pick: off-path items always; progression steps only
+    at the frontier position (picking every pending step of it moves the
+    frontier on); focus steps that may be taken ahead of the path at any
+    time, but in path order among themselves.  Items above ``cap`` (present
+    only after a relaxation) are taken only when nothing at the level is
+    available.  Then, in this order of precedence: the next path step is
+    forced into slot ``next_step_within`` if still missing; the focus share
+    forces a focus item (of the most under-served area) when the queue falls
+    behind it; otherwise the best MMR value wins.  With a budget each pick is
+    the best item that still fits (ordered greedy packing).
     """
+    rows = pool.rows
     # Similarities to a picked item are computed when it is picked: one
     # sparse mat-vec over the pool per pick instead of a pool x pool product
     # (common terms make that product quadratic in the pool size).
-    block = compact_rows(model.matrix, pool)
+    block = compact_rows(model.matrix, rows)
     # Relevance is used as is (standard MMR): its main term is a cosine, so
     # it is on the scale of the similarity penalty.  Rescaling it to a max of
     # 1 would let a near-duplicate of a weakly relevant top item through.
-    cost = model.minutes[pool].astype(np.float64)
+    relevance = pool.relevance
+    cost = model.minutes[rows].astype(np.float64)
     left = float(budget) if budget is not None else np.inf
-    available = np.ones(len(pool), dtype=bool)
-    nearest = np.zeros(len(pool), dtype=np.float64)  # max sim to queue so far
-    frontier, remaining = 0, groups[0].pending if groups else 0
+    group_of, free, position = pool.group_of, pool.free, pool.position
+    groups = pool.groups
+    remaining = [g.pending for g in groups]
+    frontier = 0
+    off_progression = (group_of < 0) & ~free
+    within_cap = model.difficulty[rows] <= cap
+    serves = match[rows] > 0
+    area_sets = [model.areas[r] for r in rows]
+    total_weight = sum(focus.values())
+    area_count = dict.fromkeys(focus, 0)
+    first_group = group_of == 0
+    available = np.ones(len(rows), dtype=bool)
+    nearest = np.zeros(len(rows), dtype=np.float64)  # max sim to queue so far
     picked: list[int] = []
+    ahead: set[int] = set()
+    n_focus = 0
+    stopped_by_budget = False
     while len(picked) < limit:
-        ok = available & ((group_of < 0) | (group_of == frontier)) & (cost <= left)
+        free_left = available & free
+        lowest_free = position[free_left].min() if free_left.any() else 0
+        in_order = (
+            off_progression
+            | (group_of == frontier)
+            | (free_left & (position == lowest_free))
+        )
+        ok = available & in_order & (cost <= left)
         if not ok.any():
+            stopped_by_budget = bool((available & in_order).any())
             break
+        if (ok & within_cap).any():
+            ok &= within_cap
+        slot = len(picked)
+        required_focus = int((slot + 1) * focus_share + 1e-9)
+        if slot + 1 == next_step_within and (ok & first_group).any():
+            ok &= first_group
+        elif n_focus < required_focus and (ok & serves).any():
+            ok &= serves
+            # Respect the weights between areas: the area furthest below its
+            # share of the focus items so far is served first.
+            deficits = {
+                a: w / total_weight * (n_focus + 1) - area_count[a] for a, w in focus.items()
+            }
+            for area in sorted(deficits, key=lambda a: (-deficits[a], a)):
+                serving = ok & np.fromiter(
+                    (area in areas for areas in area_sets), dtype=bool, count=len(rows)
+                )
+                if serving.any():
+                    ok = serving
+                    break
         value = mmr_lambda * relevance - (1.0 - mmr_lambda) * nearest
         value[~ok] = -np.inf
         best = int(np.argmax(value))
         picked.append(best)
         available[best] = False
+        if free[best] and group_of[best] != frontier:
+            ahead.add(best)
+        if serves[best]:
+            n_focus += 1
+            for area in area_sets[best]:
+                if area in area_count:
+                    area_count[area] += 1
         picked_row = np.zeros(block.shape[1], dtype=np.float32)
         lo, hi = block.indptr[best], block.indptr[best + 1]
         picked_row[block.indices[lo:hi]] = block.data[lo:hi]
         nearest = np.maximum(nearest, block @ picked_row)
         left -= cost[best]
-        if group_of[best] >= 0:
-            remaining -= 1
-            if remaining == 0:
+        group = int(group_of[best])
+        if group >= 0:
+            remaining[group] -= 1
+            while frontier < len(groups) and remaining[frontier] <= 0:
                 frontier += 1
-                remaining = groups[frontier].pending if frontier < len(groups) else 0
-    return picked
+    return picked, ahead, stopped_by_budget
 
 
 def area_label(slug: str, area_names: Mapping[str, str]) -> str:
@@ -261,24 +545,53 @@ def area_label(slug: str, area_names: Mapping[str, str]) -> str:
     return slug.replace("-", " ").replace("_", " ").capitalize()
 
 
+@dataclass(frozen=True, slots=True)
+class _ReasonContext:
+    """What every reason of one queue needs to know."""
+
+    model: Model
+    state: LearnerState
+    groups: list[PathGroup]
+    follows_path: bool
+    jumped: bool
+    liked: sp.csr_matrix
+    area_names: Mapping[str, str]
+    meta_names: list[str]
+    ahead: Mapping[int, Readiness]
+    cap: int
+    open_at_level: int
+
+
 def _reasons(
-    model: Model,
-    state: LearnerState,
+    context: _ReasonContext,
     row: int,
     depth: int,
-    groups: list[PathGroup],
-    follows_path: bool,
-    jumped: bool,
-    liked: sp.csr_matrix,
+    taken_ahead: bool,
     similar: Reason | None,
-    area_names: Mapping[str, str],
 ) -> tuple[Reason, ...]:
     """Explain one recommended row, most important reason first."""
+    model, state = context.model, context.state
     reasons: list[Reason] = []
-    if depth >= 0:
-        position = groups[depth].position
+    served = sorted(
+        (a for a in model.areas[row] if a in state.focus),
+        key=lambda a: (-state.focus[a], a),
+    )
+    names = [area_label(a, context.area_names) for a in served]
+    if taken_ahead:
+        position = int(model.path_position[row])
+        why = context.ahead[row]
+        reasons.append(
+            Reason(
+                "focus",
+                f"Covers your focus: {', '.join(names)} — ahead of your path, "
+                f"step {position}; {_READY_PHRASES[why]}",
+                {"areas": served, "ahead": True, "position": position, "ready": why},
+            )
+        )
+    elif depth >= 0:
+        position = context.groups[depth].position
         # "your next step" only makes sense once the learner is on the path.
-        if depth == 0 and jumped and not state.on_path:
+        if depth == 0 and context.jumped and not state.on_path:
             suffix = " — the first step on your focus"
         elif depth == 0 and state.on_path:
             suffix = " — your next step"
@@ -291,16 +604,21 @@ def _reasons(
                 {"position": position, "next": depth == 0},
             )
         )
-    served = sorted(
-        (a for a in model.areas[row] if a in state.focus),
-        key=lambda a: (-state.focus[a], a),
-    )
-    if served:
-        names = [area_label(a, area_names) for a in served]
+    if served and not taken_ahead:
         reasons.append(Reason("focus", f"Covers your focus: {', '.join(names)}", {"areas": served}))
+    difficulty = int(model.difficulty[row])
+    if difficulty > context.cap:
+        reasons.append(
+            Reason(
+                "level",
+                f"One level above yours (difficulty {difficulty}): added because only "
+                f"{context.open_at_level} resources at your level are open to you",
+                {"difficulty": difficulty, "open_at_level": context.open_at_level},
+            )
+        )
     if similar is not None:
         reasons.append(similar)
-    terms = _shared_terms(model, liked, row)
+    terms = _shared_terms(context, row)
     if terms:
         reasons.append(
             Reason("shared_terms", f"Shares key terms: {', '.join(terms)}", {"terms": terms})
@@ -309,8 +627,8 @@ def _reasons(
         reasons.append(Reason("planned", "On your reading list", {}))
     if state.is_new or not reasons:
         stage = model.stage_names[int(model.stage[row])]
-        data = {"difficulty": int(model.difficulty[row]), "stage": stage}
-        if depth == 0 and not state.on_path and follows_path:
+        data = {"difficulty": difficulty, "stage": stage}
+        if depth == 0 and not state.on_path and context.follows_path:
             text = "Where the learning path starts — a good first step"
         elif state.is_new:
             text = "A good starting point — rate what you read to personalise this list"
@@ -356,12 +674,18 @@ def _similar_reasons(model: Model, state: LearnerState, rows: np.ndarray) -> dic
     return reasons
 
 
-def _shared_terms(model: Model, liked: sp.csr_matrix, row: int) -> list[str]:
-    """Text terms contributing most to the match with the liked history.
+def _shared_terms(context: _ReasonContext, row: int) -> list[str]:
+    """Words, phrases and labels contributing most to the match with the liked history.
 
-    A term is skipped when it repeats a word already quoted, so the reason
-    reads "etcd encryption, secrets" rather than "etcd encryption, etcd".
+    Only discriminative ones: a term or label found in more than
+    :data:`MAX_TERM_SHARE` of the catalog is skipped, and so is a word on
+    the explanation stop list (:func:`~recommender.engine.text.is_reason_word`).
+    Curated labels (tags, security areas) come first, in their display form,
+    then text terms.  A term is skipped when it repeats a word already
+    quoted, so the reason reads "etcd encryption, secrets" rather than
+    "etcd encryption, etcd".
     """
+    model, liked = context.model, context.liked
     if liked.nnz == 0:
         return []
     matrix = model.matrix
@@ -372,17 +696,34 @@ def _shared_terms(model: Model, liked: sp.csr_matrix, row: int) -> list[str]:
         cols, liked.indices, assume_unique=True, return_indices=True
     )
     contrib = vals[in_row] * liked.data[in_liked]
-    keep = (common < model.n_text_features) & (contrib > 0)
+    indptr = model.matrix_t.indptr
+    df = indptr[common + 1] - indptr[common]
+    keep = (contrib > 0) & (df <= max(MAX_TERM_SHARE * model.n_docs, 2.0))
     common, contrib = common[keep], contrib[keep]
-    words_seen: set[str] = set()
-    terms: list[str] = []
+    n_text = model.n_text_features
+    labels: list[str] = []
+    words: list[str] = []
     for col in common[np.argsort(-contrib, kind="stable")]:
-        term = model.term(int(col))
-        words = set(term.split())
-        if words & words_seen:
+        column = int(col)
+        if column >= n_text:
+            token = context.meta_names[column - n_text]
+            kind, _, slug = token.partition(":")
+            if kind == "tag":
+                labels.append(slug.replace("-", " "))
+            elif kind == "area":
+                labels.append(area_label(slug, context.area_names))
+        else:
+            term = model.text.term(column)
+            if all(is_reason_word(w) for w in term.split()):
+                words.append(term)
+    seen: set[str] = set()
+    terms: list[str] = []
+    for term in labels + words:
+        parts = set(term.lower().replace("-", " ").split())
+        if parts & seen:
             continue
         terms.append(term)
-        words_seen |= words
+        seen |= parts
         if len(terms) == SHARED_TERMS:
             break
     return terms
