@@ -121,7 +121,8 @@ class Policy:
     queue serving the focus (scaled by the heaviest focus weight).
     ``relax_level``: raise the difficulty cap by one when too few resources
     are open at the learner's level.  ``next_step_within``: slots within which
-    the next path step is placed (0: no guarantee).  :data:`V1_POLICY` is the
+    the next path step is placed (0: no guarantee).  ``fill_budget``: swap
+    off-path items for longer ones to use more of a minutes budget.  :data:`V1_POLICY` is the
     engine as it was before these rules (kept as an evaluation baseline).
     """
 
@@ -130,10 +131,13 @@ class Policy:
     focus_share: float = FOCUS_SHARE
     relax_level: bool = True
     next_step_within: int = NEXT_STEP_WITHIN
+    fill_budget: bool = True
 
 
 DEFAULT_POLICY: Final = Policy()
-V1_POLICY: Final = Policy(focus_ahead=False, focus_share=0.0, relax_level=False, next_step_within=0)
+V1_POLICY: Final = Policy(
+    focus_ahead=False, focus_share=0.0, relax_level=False, next_step_within=0, fill_budget=False
+)
 
 
 def recommend(
@@ -248,6 +252,7 @@ def recommend_queue(
         mmr_lambda,
         share,
         policy.next_step_within,
+        policy.fill_budget,
     )
     liked = liked_vector(model, state)
     similar_to = _similar_reasons(model, state, pool.rows[picked])
@@ -433,6 +438,7 @@ def _mmr_queue(
     mmr_lambda: float,
     focus_share: float,
     next_step_within: int,
+    fill_budget: bool,
 ) -> tuple[list[int], set[int], bool]:
     """Greedy MMR over the pool honouring path order, focus share and the time budget.
 
@@ -483,9 +489,7 @@ def _mmr_queue(
         free_left = available & free
         lowest_free = position[free_left].min() if free_left.any() else 0
         in_order = (
-            off_progression
-            | (group_of == frontier)
-            | (free_left & (position == lowest_free))
+            off_progression | (group_of == frontier) | (free_left & (position == lowest_free))
         )
         ok = available & in_order & (cost <= left)
         if not ok.any():
@@ -533,7 +537,47 @@ def _mmr_queue(
             remaining[group] -= 1
             while frontier < len(groups) and remaining[frontier] <= 0:
                 frontier += 1
+    if fill_budget and stopped_by_budget and left > 0:
+        _fill_budget(picked, available, off_progression, cost, left, within_cap, serves)
     return picked, ahead, stopped_by_budget
+
+
+def _fill_budget(
+    picked: list[int],
+    available: np.ndarray,
+    off_path: np.ndarray,
+    cost: np.ndarray,
+    left: float,
+    within_cap: np.ndarray,
+    serves: np.ndarray,
+) -> None:
+    """Use more of the budget by swapping picked off-path items for longer ones, in place.
+
+    Greedy packing can strand a gap ("20 minutes taken, nothing open lasts
+    10 or less").  From the last pick backwards, an off-path item is swapped
+    for the longest unpicked off-path item that still fits in its length plus
+    the gap; it must be at the learner's level if the item it replaces was,
+    and serve the focus if it did.  Path steps are never swapped, so path
+    order and the next step's slot are untouched.
+    """
+    for slot in range(len(picked) - 1, -1, -1):
+        if left <= 0:
+            break
+        old = picked[slot]
+        if not off_path[old]:
+            continue
+        fits = available & off_path & (cost > cost[old]) & (cost <= cost[old] + left)
+        if within_cap[old]:
+            fits &= within_cap
+        if serves[old]:
+            fits &= serves
+        if not fits.any():
+            continue
+        new = int(np.flatnonzero(fits)[np.argmax(cost[fits])])
+        left -= cost[new] - cost[old]
+        picked[slot] = new
+        available[new] = False
+        available[old] = True
 
 
 def area_label(slug: str, area_names: Mapping[str, str]) -> str:
@@ -697,9 +741,20 @@ def _shared_terms(context: _ReasonContext, row: int) -> list[str]:
     )
     contrib = vals[in_row] * liked.data[in_liked]
     indptr = model.matrix_t.indptr
+    most = max(MAX_TERM_SHARE * model.n_docs, 2.0)
     df = indptr[common + 1] - indptr[common]
-    keep = (contrib > 0) & (df <= max(MAX_TERM_SHARE * model.n_docs, 2.0))
+    keep = (contrib > 0) & (df <= most)
     common, contrib = common[keep], contrib[keep]
+    vocabulary = model.text.vocabulary
+    # Stage names ("production-ready") are a coarse label shared by a third
+    # of the catalog: their words explain nothing either.
+    stage_words = {w for name in model.stage_names for w in name.split("-")}
+
+    def discriminative(word: str) -> bool:
+        column = vocabulary.get(word)
+        frequent = column is not None and indptr[column + 1] - indptr[column] > most
+        return is_reason_word(word) and word not in stage_words and not frequent
+
     n_text = model.n_text_features
     labels: list[str] = []
     words: list[str] = []
@@ -714,7 +769,7 @@ def _shared_terms(context: _ReasonContext, row: int) -> list[str]:
                 labels.append(area_label(slug, context.area_names))
         else:
             term = model.text.term(column)
-            if all(is_reason_word(w) for w in term.split()):
+            if all(discriminative(w) for w in term.split()):
                 words.append(term)
     seen: set[str] = set()
     terms: list[str] = []

@@ -77,9 +77,7 @@ def basics_done(model: Model, state: LearnerState) -> bool:
     return all(int(r) in state.satisfied for r in first_stage)
 
 
-def stage_readiness(
-    model: Model, state: LearnerState, stage: int, entry: int
-) -> Readiness | None:
+def stage_readiness(model: Model, state: LearnerState, stage: int, entry: int) -> Readiness | None:
     """Why the learner is ready for ``stage`` (a code of ``model.stage_names``), or None.
 
     ``entry`` is the learner's entry point (:func:`entry_position`).  See the
@@ -215,6 +213,7 @@ def count_violations(
     *,
     path: Sequence[int] | None = None,
     strict: bool = False,
+    allow_ahead: bool = True,
 ) -> int:
     """Number of entries of the queue ``doc_ids`` that break the path rule.
 
@@ -239,7 +238,8 @@ def count_violations(
     ahead: set[int] = set()
     if not strict:
         start = entry_position(model, state)
-        ahead = {int(model.doc_ids[r]) for r in ahead_rows(model, state, start)}
+        if allow_ahead:
+            ahead = {int(model.doc_ids[r]) for r in ahead_rows(model, state, start)}
         entry_doc = next(
             (d for d, p in zip(model_path, model_positions, strict=True) if p >= start), None
         )

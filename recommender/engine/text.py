@@ -73,11 +73,11 @@ STOP_WORDS: Final = (frozenset(ENGLISH_STOP_WORDS) - _KEEP) | {"e.g", "i.e", "et
 #: anyway); they are only kept out of "Shares key terms" reasons.  Words
 #: found everywhere in the catalog ("kubernetes") are excluded by document
 #: frequency instead (``ranking.MAX_TERM_SHARE``), not listed here.
-REASON_STOP_WORDS: Final = frozenset(
-    """
+_REASON_STOP_TEXT: Final = """
     able about actually add added adds also always another anyone anything approach article
     articles author authors available away based basic basics become becomes begin begins
-    behind believe best better big blog book books bring brings build builds came can cannot
+    behind believe best better big blog book books bring brings build builds call calls called
+    came can cannot
     case cases chapter chapters come comes common complete completely concept concepts content
     course covers cover covered create creates day days deep describes detail detailed details
     different doc docs document documentation does doing done easy edition enough entire
@@ -94,15 +94,15 @@ REASON_STOP_WORDS: Final = frozenset(
     points possible post posts practical pretty previous probably provide provides question
     questions quick quickly quite rather read reader readers reading ready real really reason
     reasons recent recently recommend recommended recommends reference related resource
-    resources right road run same say says second section see seed seems series set sets
+    resources right road run running runs same say says second section see seed seems series set sets
     short show shows simple since small something start started starting starts step steps
     still story stuff sure take takes talk talks task tasks tell thing things think third
     three time times tip tips title today together told took tour tries true try trying turn
     two types understand understanding use used useful uses using usually various version
     video videos walk walks want wants way ways week well whole why wide without work works
     world write writes writing written year years yet
-    """.split()
-)
+"""
+REASON_STOP_WORDS: Final = frozenset(_REASON_STOP_TEXT.split())
 
 #: A title term counts as this many summary terms (before the sublinear tf),
 #: because titles are short, curated and say what the resource is about.
