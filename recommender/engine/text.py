@@ -94,7 +94,8 @@ _REASON_STOP_TEXT: Final = """
     points possible post posts practical pretty previous probably provide provides question
     questions quick quickly quite rather read reader readers reading ready real really reason
     reasons recent recently recommend recommended recommends reference related resource
-    resources right road run running runs same say says second section see seed seems series set sets
+    resources right road run running runs same say says second section see seed seems series
+    set sets
     short show shows simple since small something start started starting starts step steps
     still story stuff sure take takes talk talks task tasks tell thing things think third
     three time times tip tips title today together told took tour tries true try trying turn
