@@ -305,7 +305,9 @@ def recommend_queue(
             relaxed_level=relaxed,
             shortfall="budget",
             detail=(
-                f"Nothing else open to you fits in the {left:g} minutes left "
+                f"Your {budget}-minute budget is full."
+                if left < 1
+                else f"Nothing else open to you fits in the {left:g} minutes left "
                 f"of your {budget}-minute budget."
             ),
         )
