@@ -499,6 +499,10 @@ def _mmr_queue(
             break
         if (ok & within_cap).any():
             ok &= within_cap
+        elif (ok & (group_of == frontier)).any():
+            # Above the level, the next path step comes first: it opens the
+            # rest of the path, which may be back at the learner's level.
+            ok &= group_of == frontier
         slot = len(picked)
         required_focus = int((slot + 1) * focus_share + 1e-9)
         if slot + 1 == next_step_within and (ok & first_group).any():

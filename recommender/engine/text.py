@@ -82,13 +82,13 @@ _REASON_STOP_TEXT: Final = """
     course covers cover covered create creates day days deep describes detail detailed details
     different doc docs document documentation does doing done easy edition enough entire
     especially even every everything example examples explain explained explains explanation
-    fact far favourite favorite feel fine first focus focused follow following follows free
+    fact far favourite favorite feel fine first fit fits focus focused follow following follows free
     full fully future general get gets getting give gives go goes going good great guide guides
     hand handy hard help helps helped high highly however idea ideas important include
     includes including instead interesting introduction introduces item items just keep key
     kind kinds know known large last later learn learned learning learnt least less let lets
     like likely list lists little long look looks lot lots low made main make makes making
-    many matter may maybe mean means might mind minutes modern month months much must named
+    many matter may maybe mean means might mind minutes move moves moving modern month months much must named
     names need needed needs new next nice note notes now number official often old one ones
     open order original overview page pages paper part parts people perhaps piece point
     points possible post posts practical pretty previous probably provide provides question
