@@ -88,8 +88,9 @@ _REASON_STOP_TEXT: Final = """
     includes including instead interesting introduction introduces item items just keep key
     kind kinds know known large last later learn learned learning learnt least less let lets
     like likely list lists little long look looks lot lots low made main make makes making
-    many matter may maybe mean means might mind minutes move moves moving modern month months much must named
-    names need needed needs new next nice note notes now number official often old one ones
+    many matter may maybe mean means might mind minutes move moves moving modern month months
+    much must named names need needed needs new next nice note notes now number official often
+    old one ones
     open order original overview page pages paper part parts people perhaps piece point
     points possible post posts practical pretty previous probably provide provides question
     questions quick quickly quite rather read reader readers reading ready real really reason
