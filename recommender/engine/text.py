@@ -72,7 +72,7 @@ STOP_WORDS: Final = (frozenset(ENGLISH_STOP_WORDS) - _KEEP) | {"e.g", "i.e", "et
 #: ("seed", "named").  They stay in the TF-IDF vectors (they are weak there
 #: anyway); they are only kept out of "Shares key terms" reasons.  Words
 #: found everywhere in the catalog ("kubernetes") are excluded by document
-#: frequency instead (``ranking.MAX_TERM_SHARE``), not listed here.
+#: frequency instead (``reasons.MAX_TERM_SHARE``), not listed here.
 _REASON_STOP_TEXT: Final = """
     able about actually add added adds also always another anyone anything approach article
     articles author authors available away based basic basics become becomes begin begins
