@@ -375,11 +375,17 @@ def _short_result(
     unseen = model.n_docs - len(blocked)
     if unseen <= len(items):
         reading = sum(1 for s in state.state.values() if s == "in_progress")
-        detail = (
-            "You have completed, skipped or started everything we can recommend right now"
-            + (f" ({reading} still in progress)" if reading else "")
-            + ". New resources arrive as curators approve them."
-        )
+        if items:
+            detail = (
+                f"These are the last {len(items)} resources you have not completed, skipped "
+                "or started. New resources arrive as curators approve them."
+            )
+        else:
+            detail = (
+                "You have completed, skipped or started everything we can recommend right now"
+                + (f" ({reading} still in progress)" if reading else "")
+                + ". New resources arrive as curators approve them."
+            )
         shortfall = "finished"
     else:
         waiting = unseen - len(items)

@@ -117,6 +117,11 @@ def test_a_short_queue_says_why(model: Model) -> None:
     assert finished.items == () and finished.shortfall == "finished"
     assert "completed, skipped or started everything" in finished.detail
 
+    almost = Learner(interactions=done(*[d for d in BY_ID if d not in (20, 17)]), level=3)
+    last = recommend_queue(model, almost, limit=10)
+    assert sorted(r.doc_id for r in last.items) == [17, 20] and last.shortfall == "finished"
+    assert last.detail.startswith("These are the last 2 resources")
+
     tight = recommend_queue(model, Learner(), limit=10, minutes=5)
     assert tight.items == () and tight.shortfall == "budget"
     assert "5-minute budget" in tight.detail
