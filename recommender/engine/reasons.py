@@ -217,29 +217,28 @@ def _shared_terms(context: ReasonContext, row: int) -> list[str]:
         return is_reason_word(word) and word not in stage_words and not frequent
 
     n_text = model.n_text_features
-    labels: list[str] = []
-    words: list[str] = []
-    for col in common[np.argsort(-contrib, kind="stable")]:
-        column = int(col)
-        if column >= n_text:
-            token = context.meta_names[column - n_text]
-            kind, _, slug = token.partition(":")
-            if kind == "tag":
-                labels.append(slug.replace("-", " "))
-            elif kind == "area":
-                labels.append(area_label(slug, context.area_names))
-        else:
-            term = model.text.term(column)
-            if all(discriminative(w) for w in term.split()):
-                words.append(term)
+    order = common[np.argsort(-contrib, kind="stable")]
     seen: set[str] = set()
     terms: list[str] = []
-    for term in labels + words:
+
+    def quote(term: str) -> bool:
+        """Add ``term`` unless it repeats a quoted word; True when the list is full."""
         parts = set(term.lower().replace("-", " ").split())
-        if parts & seen:
-            continue
-        terms.append(term)
-        seen |= parts
-        if len(terms) == SHARED_TERMS:
+        if not parts & seen:
+            terms.append(term)
+            seen.update(parts)
+        return len(terms) == SHARED_TERMS
+
+    # Labels first (few per document), then words in order of contribution,
+    # stopping as soon as the reason is full: a row shares dozens of terms.
+    for col in order[order >= n_text]:
+        kind, _, slug = context.meta_names[int(col) - n_text].partition(":")
+        if kind == "tag" and quote(slug.replace("-", " ")):
+            return terms
+        if kind == "area" and quote(area_label(slug, context.area_names)):
+            return terms
+    for col in order[order < n_text]:
+        term = model.text.term(int(col))
+        if all(discriminative(w) for w in term.split()) and quote(term):
             break
     return terms
