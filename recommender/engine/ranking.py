@@ -463,7 +463,6 @@ def _mmr_queue(
     off_progression = (group_of < 0) & ~free
     within_cap = model.difficulty[rows] <= cap
     serves = match[rows] > 0
-    area_sets = [model.areas[r] for r in rows]
     total_weight = sum(focus.values())
     area_count = dict.fromkeys(focus, 0)
     first_group = group_of == 0
@@ -502,7 +501,7 @@ def _mmr_queue(
             }
             for area in sorted(deficits, key=lambda a: (-deficits[a], a)):
                 serving = ok & np.fromiter(
-                    (area in areas for areas in area_sets), dtype=bool, count=len(rows)
+                    (area in model.areas[r] for r in rows), dtype=bool, count=len(rows)
                 )
                 if serving.any():
                     ok = serving
@@ -516,7 +515,7 @@ def _mmr_queue(
             ahead.add(best)
         if serves[best]:
             n_focus += 1
-            for area in area_sets[best]:
+            for area in model.areas[rows[best]]:
                 if area in area_count:
                     area_count[area] += 1
         picked_row = np.zeros(block.shape[1], dtype=np.float32)
