@@ -273,6 +273,7 @@ class FeedAdmin(CatalogWritesAdmin):
 
     class Media:
         css = {"all": ["catalog/admin.css"]}
+
     list_display = [
         "__str__",
         "author",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from catalog.models import Resource
 from recommender import selectors
 from recommender.engine import Recommendation, recommend, similar, suggest_labels
+from recommender.engine.ranking import recommend_queue
 from recommender.runtime import WarmingUp, runtime
 
 if TYPE_CHECKING:
@@ -30,13 +31,31 @@ class QueueItem:
 
 @dataclass
 class Queue:
+    """A reading queue and how full it is (see recommender.engine.records.QueueResult)."""
+
     items: list[QueueItem] = field(default_factory=list)
     minutes_budget: int | None = None
     note: str = ""
+    limit: int = 10
+    # Minutes the packing counted (unknown lengths as 15), for the budget fill.
+    minutes_used: float = 0.0
+    shortfall: str | None = None
+    detail: str = ""
+    relaxed_level: int | None = None
 
     @property
     def total_minutes(self) -> int:
         return sum(item.resource.estimated_minutes or 0 for item in self.items)
+
+    @property
+    def fill_ratio(self) -> float:
+        return round(len(self.items) / self.limit, 4) if self.limit else 1.0
+
+    @property
+    def budget_fill(self) -> float | None:
+        if not self.minutes_budget:
+            return None
+        return round(min(self.minutes_used / self.minutes_budget, 1.0), 4)
 
 
 def _items(recommendations: list[Recommendation]) -> list[QueueItem]:
@@ -66,13 +85,31 @@ def queue_build(*, user: User, limit: int = 10, minutes: int | None = None) -> Q
     except WarmingUp:
         return Queue(items=_warming_up(user, limit), minutes_budget=minutes, note=WARMING_UP)
     learner = selectors.engine_learner(user=user)
-    if model is None:
-        return Queue(minutes_budget=minutes)
     budget = minutes if minutes is not None else learner.minutes_budget
-    recommendations = recommend(
+    if model is None:
+        return Queue(
+            minutes_budget=budget,
+            limit=limit,
+            shortfall="finished",
+            detail="There are no approved resources yet.",
+        )
+    result = recommend_queue(
         model, learner, limit=limit, minutes=budget, area_names=runtime.area_names()
     )
-    return Queue(items=_items(recommendations), minutes_budget=budget)
+    items = _items(list(result.items))
+    # A resource rejected since the model was fitted leaves a gap: say so rather than
+    # report a full queue.
+    gap = len(result.items) - len(items)
+    withdrawn = f"{gap} resources were withdrawn a moment ago; reload for a full queue."
+    return Queue(
+        items=items,
+        minutes_budget=budget,
+        limit=limit,
+        minutes_used=result.minutes_used,
+        shortfall=result.shortfall or ("waiting" if gap else None),
+        detail=result.detail or (withdrawn if gap else ""),
+        relaxed_level=result.relaxed_level,
+    )
 
 
 def queue_next(*, user: User) -> QueueItem | None:

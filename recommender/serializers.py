@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from catalog.models import SecurityArea
 from catalog.serializers import ResourceSerializer, SlugReferenceField
-from recommender.engine.records import REASON_KINDS
+from recommender.engine.records import REASON_KINDS, SHORTFALLS
 from recommender.models import Progress, ProgressState
 
 
@@ -89,10 +89,36 @@ class NextSerializer(serializers.Serializer):
 
 class QueueSerializer(serializers.Serializer):
     count = serializers.IntegerField()
+    limit = serializers.IntegerField(help_text="The number of items asked for.")
+    fill_ratio = serializers.FloatField(help_text="count / limit: 1.0 for a full queue.")
     total_minutes = serializers.IntegerField()
     minutes_budget = serializers.IntegerField(allow_null=True)
     note = serializers.CharField(
         allow_blank=True, help_text="Set while recommendations are warming up (path order)."
+    )
+    budget_fill = serializers.FloatField(
+        allow_null=True,
+        help_text=(
+            "Share of the minutes budget the queue uses (unknown lengths count as 15 minutes); "
+            "null without a budget."
+        ),
+    )
+    shortfall = serializers.ChoiceField(
+        choices=list(SHORTFALLS),
+        allow_null=True,
+        help_text=(
+            "Why the queue is shorter than the limit: finished (nothing left), budget (nothing "
+            "else fits in the minutes), waiting (the rest opens up as you progress); "
+            "null when full."
+        ),
+    )
+    detail = serializers.CharField(help_text="The shortfall in words; empty when full.")
+    relaxed_level = serializers.IntegerField(
+        allow_null=True,
+        help_text=(
+            "Difficulty the level cap was raised to because too few resources at your level "
+            "were open; null when not raised."
+        ),
     )
     results = RecommendationSerializer(many=True)
 

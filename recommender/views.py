@@ -196,9 +196,15 @@ class QueueView(APIView):
         return Response(
             {
                 "count": len(result.items),
+                "limit": result.limit,
+                "fill_ratio": result.fill_ratio,
                 "total_minutes": result.total_minutes,
                 "minutes_budget": result.minutes_budget,
                 "note": result.note,
+                "budget_fill": result.budget_fill,
+                "shortfall": result.shortfall,
+                "detail": result.detail,
+                "relaxed_level": result.relaxed_level,
                 "results": _recommendations(result.items),
             }
         )

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0005_resource_unique_feed_entry_key'),
+        ("catalog", "0005_resource_unique_feed_entry_key"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='pendingresource',
-            options={'verbose_name': 'item to review', 'verbose_name_plural': 'items to review'},
+            name="pendingresource",
+            options={"verbose_name": "item to review", "verbose_name_plural": "items to review"},
         ),
     ]

@@ -10,8 +10,9 @@ Public API::
     fit(documents) -> Model
     profile_vector(model, learner) -> scipy.sparse.csr_matrix  # (1, F), unit
     recommend(model, learner, *, limit=10, minutes=None, exclude=(),
-              area_names=None, mmr_lambda=0.7, focus_entry=True)
+              area_names=None, mmr_lambda=0.7, focus_entry=True, policy=Policy())
         -> list[Recommendation]
+    recommend_queue(... same arguments ...) -> QueueResult   # + fill, shortfall
     similar(model, doc_id, *, limit=5) -> list[tuple[int, float]]
     suggest_labels(model, text_doc, *, k=5) -> dict
     path_entry(model, learner, *, exclude=()) -> int          # a path position
@@ -26,7 +27,11 @@ Eligibility (hard rules, never broken):
   recommended; planned ones are (with a small bonus).  ``exclude`` ids neither.
 * Difficulty: ``difficulty <= level + 1`` where ``level`` is the declared
   level, else the highest difficulty the learner completed, else 1.  The level
-  is not raised by items earlier in the same queue.
+  is not raised by items earlier in the same queue.  When fewer than ``limit``
+  resources are open at that cap, it is raised by one for this queue: items
+  above the level are taken only when nothing at the level is available (the
+  next path step first) and carry a ``level`` reason; the result's
+  ``relaxed_level`` says so.
 * Learning path — prerequisites with an **entry point**
   (:mod:`recommender.engine.rules`):
 
@@ -46,6 +51,15 @@ Eligibility (hard rules, never broken):
     queue, with ``strict=True`` for the rule without focus entry (everyone
     starts at step 1); ``recommend(..., focus_entry=False)`` follows that
     strict rule.
+
+  - **Ahead of the path (v2).**  A path step serving the focus is also
+    recommendable as soon as the learner is ready for its *stage*
+    (:func:`~recommender.engine.rules.stage_readiness`: the basics — every
+    first-stage step — completed or skipped, a declared level >= 2, or the
+    learner's own path already at that stage), whatever the earlier steps.
+    Such steps keep path order among themselves, may stand before earlier
+    progression steps, and say why ("ahead of your path, step 30; you have
+    the basics it needs").  They are not violations.
 
   Why the entry point: in the seed catalog 39 of 48 resources are path steps
   and the off-path ones serve almost no security area, so under a strict
@@ -81,9 +95,16 @@ Scoring (all terms are on a cosine-like 0..1 scale)::
   -> the earliest suitable step serving the focus leads, followed by other
   eligible resources serving the focus (easy, early-stage ones first).
 * Diversity: maximal marginal relevance (lambda 0.7, cosine between rows)
-  over the 200 best eligible off-path candidates plus the reachable path steps.
+  over the 200 best eligible off-path candidates plus the reachable path steps
+  and the focus steps open ahead of the path.
+* Slots: the next path step is placed within the first 3; with a focus, at
+  least ``0.5 * max weight`` of every queue prefix serves it when open items
+  do (the area furthest below its weight share first).
 * ``minutes`` (default ``learner.minutes_budget``): each pick is the best MMR
   item that still fits the remaining budget; unknown lengths count as 15.
+  If a gap is left, picked off-path items are swapped for longer ones that
+  fit.  :class:`QueueResult` reports ``fill_ratio``, ``budget_fill`` and, for
+  a short queue, a ``shortfall`` (finished / budget / waiting) in words.
 """
 
 from __future__ import annotations
@@ -91,14 +112,16 @@ from __future__ import annotations
 from .model import Model, fit
 from .neighbours import similar, suggest_labels
 from .profile import learner_state, profile_vector
-from .ranking import focus_match, infer_level, recommend
+from .ranking import Policy, focus_match, infer_level, recommend, recommend_queue
 from .records import (
     REASON_KINDS,
+    SHORTFALLS,
     STAGES,
     STATES,
     Document,
     Interaction,
     Learner,
+    QueueResult,
     Reason,
     Recommendation,
 )
@@ -107,6 +130,7 @@ from .text import TOKEN_PATTERN, tokenize
 
 __all__ = [
     "REASON_KINDS",
+    "SHORTFALLS",
     "STAGES",
     "STATES",
     "TOKEN_PATTERN",
@@ -114,6 +138,8 @@ __all__ = [
     "Interaction",
     "Learner",
     "Model",
+    "Policy",
+    "QueueResult",
     "Reason",
     "Recommendation",
     "count_violations",
@@ -124,6 +150,7 @@ __all__ = [
     "path_entry",
     "profile_vector",
     "recommend",
+    "recommend_queue",
     "similar",
     "suggest_labels",
     "tokenize",

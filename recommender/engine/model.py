@@ -90,6 +90,10 @@ class Model:
             return self.text.term(column)
         return self._meta_names()[column - self.n_text_features]
 
+    def label_names(self) -> list[str]:
+        """Label tokens (``tag:<slug>``, ...) by column within the metadata block."""
+        return self._meta_names()
+
     def _meta_names(self) -> list[str]:
         names = [""] * len(self.meta_vocabulary)
         for token, col in self.meta_vocabulary.items():

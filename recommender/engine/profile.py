@@ -44,6 +44,8 @@ class LearnerState:
     ``weights`` holds the signed Rocchio weight per touched row; ``state``
     the interaction state per row.  ``excluded`` rows may never be
     recommended, ``satisfied`` rows count as done for path prerequisites.
+    ``level`` is the effective level (declared, else inferred);
+    ``declared_level`` the learner's own answer, if any.
     """
 
     state: dict[int, str]
@@ -54,6 +56,7 @@ class LearnerState:
     level: int
     focus: dict[str, float]
     on_path: bool
+    declared_level: int | None = None
 
     @property
     def is_new(self) -> bool:
@@ -104,6 +107,7 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
         level=level,
         focus=focus,
         on_path=any(model.path_position[r] > 0 for r in state),
+        declared_level=None if learner.level is None else int(learner.level),
     )
 
 

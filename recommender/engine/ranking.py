@@ -7,6 +7,7 @@ constants below are the knobs, all on the same scale as a cosine (0..1).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -14,8 +15,9 @@ import scipy.sparse as sp
 
 from .model import Model, compact_rows
 from .profile import LearnerState, learner_state, liked_vector, profile_from_state
-from .records import Learner, Reason, Recommendation
-from .rules import PathGroup, entry_position, upcoming_path
+from .reasons import ReasonContext, reasons_for, similar_reasons
+from .records import Learner, QueueResult, Recommendation
+from .rules import PathGroup, Readiness, ahead_rows, entry_position, upcoming_path
 
 #: Weight of the explicit focus match (0..1) added to the cosine.
 W_FOCUS: Final = 0.5
@@ -42,16 +44,14 @@ MMR_LAMBDA: Final = 0.7
 #: Only this many best off-path candidates enter MMR (plus upcoming path
 #: steps); keeps the similarity matrix at most ~200 x 200.
 POOL_SIZE: Final = 200
-#: Minimum cosine for a "Close to ..." reason.
-SIMILAR_REASON_MIN: Final = 0.15
-#: Number of terms quoted in a "Shares key terms" reason.
-SHARED_TERMS: Final = 3
-
-_STATE_PHRASES: Final = {
-    "completed": "which you completed",
-    "in_progress": "which you are reading",
-    "planned": "which is on your list",
-}
+#: With a focus of weight 1, at least this share of every queue prefix serves
+#: it (1 of the first 2, 2 of the first 4, ...), when enough items do; the
+#: share scales with the heaviest focus weight.
+FOCUS_SHARE: Final = 0.5
+#: The learner's next path step is placed within this many slots.
+NEXT_STEP_WITHIN: Final = 3
+#: Highest difficulty of the catalog; the cap is never relaxed above it.
+MAX_DIFFICULTY: Final = 3
 
 
 def scores_for(model: Model, profile: sp.csr_matrix) -> np.ndarray:
@@ -92,6 +92,35 @@ def infer_level(model: Model, learner: Learner) -> int:
     return learner_state(model, learner).level
 
 
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Switches of the ranking rules; the defaults are the product's rules.
+
+    ``focus_entry``: a focused newcomer enters the path at their focus step.
+    ``focus_ahead``: focus steps may be taken ahead of the path once the
+    learner is ready for their stage.  ``focus_share``: minimum share of the
+    queue serving the focus (scaled by the heaviest focus weight).
+    ``relax_level``: raise the difficulty cap by one when too few resources
+    are open at the learner's level.  ``next_step_within``: slots within which
+    the next path step is placed (0: no guarantee).  ``fill_budget``: swap
+    off-path items for longer ones to use more of a minutes budget.  :data:`V1_POLICY` is the
+    engine as it was before these rules (kept as an evaluation baseline).
+    """
+
+    focus_entry: bool = True
+    focus_ahead: bool = True
+    focus_share: float = FOCUS_SHARE
+    relax_level: bool = True
+    next_step_within: int = NEXT_STEP_WITHIN
+    fill_budget: bool = True
+
+
+DEFAULT_POLICY: Final = Policy()
+V1_POLICY: Final = Policy(
+    focus_ahead=False, focus_share=0.0, relax_level=False, next_step_within=0, fill_budget=False
+)
+
+
 def recommend(
     model: Model,
     learner: Learner,
@@ -102,25 +131,67 @@ def recommend(
     area_names: Mapping[str, str] | None = None,
     mmr_lambda: float = MMR_LAMBDA,
     focus_entry: bool = True,
+    policy: Policy = DEFAULT_POLICY,
 ) -> list[Recommendation]:
-    """Build a diversified queue of at most ``limit`` resources.
+    """The items of :func:`recommend_queue` (same arguments)."""
+    return list(
+        recommend_queue(
+            model,
+            learner,
+            limit=limit,
+            minutes=minutes,
+            exclude=exclude,
+            area_names=area_names,
+            mmr_lambda=mmr_lambda,
+            focus_entry=focus_entry,
+            policy=policy,
+        ).items
+    )
+
+
+@dataclass(slots=True)
+class _Pool:
+    """Candidates of one queue, aligned arrays (see :func:`_build_pool`)."""
+
+    rows: np.ndarray  # model rows
+    relevance: np.ndarray  # float64
+    group_of: np.ndarray  # path group index, -1 off the progression
+    free: np.ndarray  # bool: may be taken ahead of the path
+    position: np.ndarray  # int path position, 0 off the path
+    groups: list[PathGroup] = field(default_factory=list)
+
+
+def recommend_queue(
+    model: Model,
+    learner: Learner,
+    *,
+    limit: int = 10,
+    minutes: int | None = None,
+    exclude: Iterable[int] = (),
+    area_names: Mapping[str, str] | None = None,
+    mmr_lambda: float = MMR_LAMBDA,
+    focus_entry: bool = True,
+    policy: Policy = DEFAULT_POLICY,
+) -> QueueResult:
+    """Build a diversified queue of at most ``limit`` resources, and say how full it is.
 
     ``minutes`` (default ``learner.minutes_budget``) caps the summed length of
     the queue; unknown lengths count as 15 minutes.  ``exclude`` are document
     ids never to return (e.g. dismissed ones; they do *not* satisfy path
     prerequisites).  ``area_names`` maps area slugs to display names for the
     reasons.  ``focus_entry=False`` makes every learner start the path at
-    step 1 (strict global prerequisites, see :mod:`~recommender.engine.rules`).
-    Returns recommendations in queue order; ``score`` is the relevance
-    before diversification.  Never raises for unknown ids.
+    step 1 (strict global prerequisites, see :mod:`~recommender.engine.rules`);
+    ``policy`` switches the other rules.  Items come in queue order; their
+    ``score`` is the relevance before diversification.  Never raises for
+    unknown ids.
     """
-    if limit <= 0:
-        return []
     budget = minutes if minutes is not None else learner.minutes_budget
+    if limit <= 0:
+        return QueueResult(items=(), limit=0, minutes_budget=budget)
     state = learner_state(model, learner)
     dismissed = frozenset(model.rows(exclude))
     blocked = state.excluded | dismissed
-    cap = state.level + 1
+    cap = min(state.level + 1, MAX_DIFFICULTY)
 
     profile = profile_from_state(model, state)
     match = focus_match(model, state.focus)
@@ -131,21 +202,128 @@ def recommend(
     if state.is_new:
         base += W_EARLY * _earliness(model)
 
-    # Off-path candidates: the POOL_SIZE best eligible ones.
+    first = int(model.path_position[model.path_rows[0]]) if len(model.path_rows) else 0
+    entry = entry_position(model, state, dismissed) if focus_entry and policy.focus_entry else first
+    ahead = ahead_rows(model, state, entry) if policy.focus_ahead else {}
+    follows_path = state.on_path or not state.focus
+
+    pool = _build_pool(model, state, base, match, blocked, cap, limit, entry, ahead, follows_path)
+    open_at_level = len(pool.rows)
+    relaxed: int | None = None
+    if policy.relax_level and open_at_level < limit and cap < MAX_DIFFICULTY:
+        relaxed = cap + 1
+        pool = _build_pool(
+            model, state, base, match, blocked, relaxed, limit, entry, ahead, follows_path
+        )
+        if len(pool.rows) == open_at_level:
+            relaxed = None  # nothing above the level to add
+    if len(pool.rows) == 0:
+        return _short_result(model, state, blocked, (), limit, budget, 0.0, 0, None)
+
+    weights = [state.focus[a] for a in state.focus]
+    share = policy.focus_share * (max(weights) if weights else 0.0)
+    picked, ahead_picked, stopped_by_budget = _mmr_queue(
+        model,
+        pool,
+        match,
+        state.focus,
+        cap,
+        limit,
+        budget,
+        mmr_lambda,
+        share,
+        policy.next_step_within,
+        policy.fill_budget,
+    )
+    liked = liked_vector(model, state)
+    similar_to = similar_reasons(model, state, pool.rows[picked])
+    meta_names = model.label_names() if liked.nnz else []
+    context = ReasonContext(
+        model=model,
+        state=state,
+        groups=pool.groups,
+        follows_path=follows_path,
+        jumped=entry > first,
+        liked=liked,
+        area_names=area_names or {},
+        meta_names=meta_names,
+        ahead=ahead,
+        cap=cap,
+        open_at_level=open_at_level,
+    )
+    items = tuple(
+        Recommendation(
+            doc_id=int(model.doc_ids[pool.rows[i]]),
+            score=float(pool.relevance[i]),
+            reasons=reasons_for(
+                context,
+                int(pool.rows[i]),
+                int(pool.group_of[i]),
+                i in ahead_picked,
+                similar_to.get(int(pool.rows[i])),
+            ),
+        )
+        for i in picked
+    )
+    used = float(model.minutes[pool.rows[picked]].sum()) if picked else 0.0
+    if len(items) == limit:
+        return QueueResult(
+            items=items,
+            limit=limit,
+            minutes_budget=budget,
+            minutes_used=used,
+            open_count=len(pool.rows),
+            relaxed_level=relaxed,
+        )
+    if stopped_by_budget and budget is not None:
+        left = max(budget - used, 0.0)
+        return QueueResult(
+            items=items,
+            limit=limit,
+            minutes_budget=budget,
+            minutes_used=used,
+            open_count=len(pool.rows),
+            relaxed_level=relaxed,
+            shortfall="budget",
+            detail=(
+                f"Your {budget}-minute budget is full."
+                if left < 1
+                else f"Nothing else open to you fits in the {left:g} minutes left "
+                f"of your {budget}-minute budget."
+            ),
+        )
+    return _short_result(model, state, blocked, items, limit, budget, used, len(pool.rows), relaxed)
+
+
+def _build_pool(
+    model: Model,
+    state: LearnerState,
+    base: np.ndarray,
+    match: np.ndarray,
+    blocked: frozenset[int],
+    cap: int,
+    limit: int,
+    entry: int,
+    ahead: Mapping[int, Readiness],
+    follows_path: bool,
+) -> _Pool:
+    """Every resource open to the learner at difficulty ``cap``, with its relevance.
+
+    Off-path items: the :data:`POOL_SIZE` best eligible ones.  Path items:
+    every step a queue of ``limit`` could reach in path order (the
+    progression, with its bonus), plus the focus steps the learner may take
+    ahead of the path.
+    """
     eligible = (model.path_position == 0) & (model.difficulty <= cap)
     if blocked:
         eligible[list(blocked)] = False
-    eligible_rows = np.flatnonzero(eligible)
-    if len(eligible_rows) > POOL_SIZE:
-        part = np.argpartition(-base[eligible_rows], POOL_SIZE - 1)[:POOL_SIZE]
-        eligible_rows = eligible_rows[part]
-    eligible_rows = eligible_rows[np.argsort(-base[eligible_rows], kind="stable")]
+    off_rows = np.flatnonzero(eligible)
+    if len(off_rows) > POOL_SIZE:
+        part = np.argpartition(-base[off_rows], POOL_SIZE - 1)[:POOL_SIZE]
+        off_rows = off_rows[part]
+    off_rows = off_rows[np.argsort(-base[off_rows], kind="stable")]
 
-    # Path candidates: every step a queue of ``limit`` items could unlock.
-    first = int(model.path_position[model.path_rows[0]]) if len(model.path_rows) else 0
-    entry = entry_position(model, state, dismissed) if focus_entry else first
     groups = upcoming_path(model, state, blocked, cap, limit, entry)
-    follows_path = state.on_path or not state.focus
     path_rows: list[int] = []
     path_group: list[int] = []
     path_bonus: list[float] = []
@@ -158,38 +336,77 @@ def recommend(
             path_rows.append(row)
             path_group.append(depth)
             path_bonus.append(bonus * PATH_DECAY**depth)
+    in_groups = set(path_rows)
+    for row in ahead:
+        if row not in in_groups and row not in blocked and model.difficulty[row] <= cap:
+            path_rows.append(row)
+            path_group.append(-1)
+            path_bonus.append(0.0)
 
-    pool = np.concatenate([eligible_rows, np.asarray(path_rows, dtype=np.int64)])
-    if len(pool) == 0:
-        return []
-    n_off = len(eligible_rows)
-    group_of = np.full(len(pool), -1, dtype=np.int64)
+    rows = np.concatenate([off_rows, np.asarray(path_rows, dtype=np.int64)])
+    n_off = len(off_rows)
+    group_of = np.full(len(rows), -1, dtype=np.int64)
     group_of[n_off:] = path_group
-    relevance = base[pool].astype(np.float64)
+    relevance = base[rows].astype(np.float64)
     relevance[n_off:] += path_bonus
+    free = np.zeros(len(rows), dtype=bool)
+    free[n_off:] = [row in ahead for row in path_rows]
+    return _Pool(
+        rows=rows,
+        relevance=relevance,
+        group_of=group_of,
+        free=free,
+        position=model.path_position[rows].astype(np.int64),
+        groups=groups,
+    )
 
-    picked = _mmr_queue(model, pool, relevance, group_of, groups, limit, budget, mmr_lambda)
-    liked = liked_vector(model, state)
-    similar_to = _similar_reasons(model, state, pool[picked])
-    return [
-        Recommendation(
-            doc_id=int(model.doc_ids[pool[i]]),
-            score=float(relevance[i]),
-            reasons=_reasons(
-                model,
-                state,
-                int(pool[i]),
-                int(group_of[i]),
-                groups,
-                follows_path,
-                entry > first,
-                liked,
-                similar_to.get(int(pool[i])),
-                area_names or {},
-            ),
+
+def _short_result(
+    model: Model,
+    state: LearnerState,
+    blocked: frozenset[int],
+    items: tuple[Recommendation, ...],
+    limit: int,
+    budget: int | None,
+    used: float,
+    open_count: int,
+    relaxed: int | None,
+) -> QueueResult:
+    """A queue shorter than asked because nothing else is open: say why."""
+    unseen = model.n_docs - len(blocked)
+    if unseen <= len(items):
+        reading = sum(1 for s in state.state.values() if s == "in_progress")
+        if items:
+            detail = (
+                f"These are the last {len(items)} resources you have not completed, skipped "
+                "or started. New resources arrive as curators approve them."
+            )
+        else:
+            detail = (
+                "You have completed, skipped or started everything we can recommend right now"
+                + (f" ({reading} still in progress)" if reading else "")
+                + ". New resources arrive as curators approve them."
+            )
+        shortfall = "finished"
+    else:
+        waiting = unseen - len(items)
+        detail = (
+            f"Only {open_count} of the {unseen} resources you have not seen are open to you "
+            f"now; the other {waiting} are learning-path steps that wait for earlier steps"
+            + ("" if relaxed or state.level + 1 >= MAX_DIFFICULTY else " or are above your level")
+            + ". Complete or skip steps to open them."
         )
-        for i in picked
-    ]
+        shortfall = "waiting"
+    return QueueResult(
+        items=items,
+        limit=limit,
+        minutes_budget=budget,
+        minutes_used=used,
+        open_count=open_count,
+        relaxed_level=relaxed,
+        shortfall=shortfall,
+        detail=detail,
+    )
 
 
 def _earliness(model: Model) -> np.ndarray:
@@ -202,189 +419,155 @@ def _earliness(model: Model) -> np.ndarray:
 
 def _mmr_queue(
     model: Model,
-    pool: np.ndarray,
-    relevance: np.ndarray,
-    group_of: np.ndarray,
-    groups: list[PathGroup],
+    pool: _Pool,
+    match: np.ndarray,
+    focus: Mapping[str, float],
+    cap: int,
     limit: int,
     budget: int | None,
     mmr_lambda: float,
-) -> list[int]:
-    """Greedy MMR over ``pool`` honouring path order and the time budget.
+    focus_share: float,
+    next_step_within: int,
+    fill_budget: bool,
+) -> tuple[list[int], set[int], bool]:
+    """Greedy MMR over the pool honouring path order, focus share and the time budget.
 
-    Returns indices into ``pool`` in queue order.  A path step is only
-    available while its position is the frontier; picking every pending step
-    of the frontier treats them as completed and moves the frontier on.  With
-    a budget, each pick is the best MMR item that still fits (ordered greedy
-    packing), so the queue never exceeds the budget and a skipped-for-length
-    path step cannot leave a later step orphaned.
+    Returns ``(picked, ahead, stopped_by_budget)``: indices into the pool in
+    queue order, the picked indices taken ahead of the path, and whether
+    the queue ended because nothing open fitted the budget.
+
+    Availability at each pick: off-path items always; progression steps only
+    at the frontier position (picking every pending step of it moves the
+    frontier on); focus steps that may be taken ahead of the path at any
+    time, but in path order among themselves.  Items above ``cap`` (present
+    only after a relaxation) are taken only when nothing at the level is
+    available.  Then, in this order of precedence: the next path step is
+    forced into slot ``next_step_within`` if still missing; the focus share
+    forces a focus item (of the most under-served area) when the queue falls
+    behind it; otherwise the best MMR value wins.  With a budget each pick is
+    the best item that still fits (ordered greedy packing).
     """
+    rows = pool.rows
     # Similarities to a picked item are computed when it is picked: one
     # sparse mat-vec over the pool per pick instead of a pool x pool product
     # (common terms make that product quadratic in the pool size).
-    block = compact_rows(model.matrix, pool)
+    block = compact_rows(model.matrix, rows)
     # Relevance is used as is (standard MMR): its main term is a cosine, so
     # it is on the scale of the similarity penalty.  Rescaling it to a max of
     # 1 would let a near-duplicate of a weakly relevant top item through.
-    cost = model.minutes[pool].astype(np.float64)
+    relevance = pool.relevance
+    cost = model.minutes[rows].astype(np.float64)
     left = float(budget) if budget is not None else np.inf
-    available = np.ones(len(pool), dtype=bool)
-    nearest = np.zeros(len(pool), dtype=np.float64)  # max sim to queue so far
-    frontier, remaining = 0, groups[0].pending if groups else 0
+    group_of, free, position = pool.group_of, pool.free, pool.position
+    groups = pool.groups
+    remaining = [g.pending for g in groups]
+    frontier = 0
+    off_progression = (group_of < 0) & ~free
+    within_cap = model.difficulty[rows] <= cap
+    serves = match[rows] > 0
+    total_weight = sum(focus.values())
+    area_count = dict.fromkeys(focus, 0)
+    first_group = group_of == 0
+    available = np.ones(len(rows), dtype=bool)
+    nearest = np.zeros(len(rows), dtype=np.float64)  # max sim to queue so far
     picked: list[int] = []
+    ahead: set[int] = set()
+    n_focus = 0
+    stopped_by_budget = False
     while len(picked) < limit:
-        ok = available & ((group_of < 0) | (group_of == frontier)) & (cost <= left)
+        free_left = available & free
+        lowest_free = position[free_left].min() if free_left.any() else 0
+        in_order = (
+            off_progression | (group_of == frontier) | (free_left & (position == lowest_free))
+        )
+        ok = available & in_order & (cost <= left)
         if not ok.any():
+            stopped_by_budget = bool((available & in_order).any())
             break
+        if (ok & within_cap).any():
+            ok &= within_cap
+        elif (ok & (group_of == frontier)).any():
+            # Above the level, the next path step comes first: it opens the
+            # rest of the path, which may be back at the learner's level.
+            ok &= group_of == frontier
+        slot = len(picked)
+        required_focus = int((slot + 1) * focus_share + 1e-9)
+        if slot + 1 == next_step_within and (ok & first_group).any():
+            ok &= first_group
+        elif n_focus < required_focus and (ok & serves).any():
+            ok &= serves
+            # Respect the weights between areas: the area furthest below its
+            # share of the focus items so far is served first.
+            deficits = {
+                a: w / total_weight * (n_focus + 1) - area_count[a] for a, w in focus.items()
+            }
+            for area in sorted(deficits, key=lambda a: (-deficits[a], a)):
+                serving = ok & np.fromiter(
+                    (area in model.areas[r] for r in rows), dtype=bool, count=len(rows)
+                )
+                if serving.any():
+                    ok = serving
+                    break
         value = mmr_lambda * relevance - (1.0 - mmr_lambda) * nearest
         value[~ok] = -np.inf
         best = int(np.argmax(value))
         picked.append(best)
         available[best] = False
+        if free[best] and group_of[best] != frontier:
+            ahead.add(best)
+        if serves[best]:
+            n_focus += 1
+            for area in model.areas[rows[best]]:
+                if area in area_count:
+                    area_count[area] += 1
         picked_row = np.zeros(block.shape[1], dtype=np.float32)
         lo, hi = block.indptr[best], block.indptr[best + 1]
         picked_row[block.indices[lo:hi]] = block.data[lo:hi]
         nearest = np.maximum(nearest, block @ picked_row)
         left -= cost[best]
-        if group_of[best] >= 0:
-            remaining -= 1
-            if remaining == 0:
+        group = int(group_of[best])
+        if group >= 0:
+            remaining[group] -= 1
+            while frontier < len(groups) and remaining[frontier] <= 0:
                 frontier += 1
-                remaining = groups[frontier].pending if frontier < len(groups) else 0
-    return picked
+    if fill_budget and stopped_by_budget and left > 0:
+        _fill_budget(picked, available, off_progression, cost, left, within_cap, serves)
+    return picked, ahead, stopped_by_budget
 
 
-def area_label(slug: str, area_names: Mapping[str, str]) -> str:
-    """Display name of an area: ``area_names`` or a prettified slug."""
-    if slug in area_names:
-        return area_names[slug]
-    if len(slug) <= 4 and slug.isalpha():
-        return slug.upper()  # rbac -> RBAC, pss -> PSS
-    return slug.replace("-", " ").replace("_", " ").capitalize()
+def _fill_budget(
+    picked: list[int],
+    available: np.ndarray,
+    off_path: np.ndarray,
+    cost: np.ndarray,
+    left: float,
+    within_cap: np.ndarray,
+    serves: np.ndarray,
+) -> None:
+    """Use more of the budget by swapping picked off-path items for longer ones, in place.
 
-
-def _reasons(
-    model: Model,
-    state: LearnerState,
-    row: int,
-    depth: int,
-    groups: list[PathGroup],
-    follows_path: bool,
-    jumped: bool,
-    liked: sp.csr_matrix,
-    similar: Reason | None,
-    area_names: Mapping[str, str],
-) -> tuple[Reason, ...]:
-    """Explain one recommended row, most important reason first."""
-    reasons: list[Reason] = []
-    if depth >= 0:
-        position = groups[depth].position
-        # "your next step" only makes sense once the learner is on the path.
-        if depth == 0 and jumped and not state.on_path:
-            suffix = " — the first step on your focus"
-        elif depth == 0 and state.on_path:
-            suffix = " — your next step"
-        else:
-            suffix = ""
-        reasons.append(
-            Reason(
-                "path_step",
-                f"Step {position} of the learning path{suffix}",
-                {"position": position, "next": depth == 0},
-            )
-        )
-    served = sorted(
-        (a for a in model.areas[row] if a in state.focus),
-        key=lambda a: (-state.focus[a], a),
-    )
-    if served:
-        names = [area_label(a, area_names) for a in served]
-        reasons.append(Reason("focus", f"Covers your focus: {', '.join(names)}", {"areas": served}))
-    if similar is not None:
-        reasons.append(similar)
-    terms = _shared_terms(model, liked, row)
-    if terms:
-        reasons.append(
-            Reason("shared_terms", f"Shares key terms: {', '.join(terms)}", {"terms": terms})
-        )
-    if row in state.planned:
-        reasons.append(Reason("planned", "On your reading list", {}))
-    if state.is_new or not reasons:
-        stage = model.stage_names[int(model.stage[row])]
-        data = {"difficulty": int(model.difficulty[row]), "stage": stage}
-        if depth == 0 and not state.on_path and follows_path:
-            text = "Where the learning path starts — a good first step"
-        elif state.is_new:
-            text = "A good starting point — rate what you read to personalise this list"
-        else:
-            text = "Popular with learners at your level"
-        reasons.append(Reason("cold_start", text, data))
-    return tuple(reasons)
-
-
-def _similar_reasons(model: Model, state: LearnerState, rows: np.ndarray) -> dict[int, Reason]:
-    """ "Close to <title>, which you completed" for each of ``rows``.
-
-    Compares the recommended rows with the positively weighted completed and
-    in-progress items in one small product; a row gets a reason only when its
-    nearest such item reaches :data:`SIMILAR_REASON_MIN`.
+    Greedy packing can strand a gap ("20 minutes taken, nothing open lasts
+    10 or less").  From the last pick backwards, an off-path item is swapped
+    for the longest unpicked off-path item that still fits in its length plus
+    the gap; it must be at the learner's level if the item it replaces was,
+    and serve the focus if it did.  Path steps are never swapped, so path
+    order and the next step's slot are untouched.
     """
-    history = [
-        r
-        for r, w in state.weights.items()
-        if w > 0 and state.state[r] in ("completed", "in_progress")
-    ]
-    if not history or not len(rows):
-        return {}
-    block = compact_rows(model.matrix, np.concatenate([rows, history]))
-    picked = block[: len(rows)].toarray()  # few rows, dense over used columns
-    sims = (block[len(rows) :] @ picked.T).T  # (len(rows), len(history))
-    reasons: dict[int, Reason] = {}
-    for i, row in enumerate(rows):
-        best = int(np.argmax(sims[i]))
-        if sims[i, best] < SIMILAR_REASON_MIN:
-            continue
-        other = history[best]
-        title = model.titles[other]
-        reasons[int(row)] = Reason(
-            "similar_to",
-            f"Close to “{title}”, {_STATE_PHRASES[state.state[other]]}",
-            {
-                "doc_id": int(model.doc_ids[other]),
-                "title": title,
-                "similarity": round(float(sims[i, best]), 4),
-            },
-        )
-    return reasons
-
-
-def _shared_terms(model: Model, liked: sp.csr_matrix, row: int) -> list[str]:
-    """Text terms contributing most to the match with the liked history.
-
-    A term is skipped when it repeats a word already quoted, so the reason
-    reads "etcd encryption, secrets" rather than "etcd encryption, etcd".
-    """
-    if liked.nnz == 0:
-        return []
-    matrix = model.matrix
-    start, end = matrix.indptr[row], matrix.indptr[row + 1]
-    cols, vals = matrix.indices[start:end], matrix.data[start:end]
-    # Both index arrays are sorted and unique (canonical CSR).
-    common, in_row, in_liked = np.intersect1d(
-        cols, liked.indices, assume_unique=True, return_indices=True
-    )
-    contrib = vals[in_row] * liked.data[in_liked]
-    keep = (common < model.n_text_features) & (contrib > 0)
-    common, contrib = common[keep], contrib[keep]
-    words_seen: set[str] = set()
-    terms: list[str] = []
-    for col in common[np.argsort(-contrib, kind="stable")]:
-        term = model.term(int(col))
-        words = set(term.split())
-        if words & words_seen:
-            continue
-        terms.append(term)
-        words_seen |= words
-        if len(terms) == SHARED_TERMS:
+    for slot in range(len(picked) - 1, -1, -1):
+        if left <= 0:
             break
-    return terms
+        old = picked[slot]
+        if not off_path[old]:
+            continue
+        fits = available & off_path & (cost > cost[old]) & (cost <= cost[old] + left)
+        if within_cap[old]:
+            fits &= within_cap
+        if serves[old]:
+            fits &= serves
+        if not fits.any():
+            continue
+        new = int(np.flatnonzero(fits)[np.argmax(cost[fits])])
+        left -= cost[new] - cost[old]
+        picked[slot] = new
+        available[new] = False
+        available[old] = True

@@ -21,7 +21,10 @@ REASON_KINDS: Final = (
     "path_step",
     "cold_start",
     "planned",
+    "level",
 )
+#: Why a queue is shorter than asked (:attr:`QueueResult.shortfall`).
+SHORTFALLS: Final = ("finished", "budget", "waiting")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +114,39 @@ class Recommendation:
     doc_id: int
     score: float
     reasons: tuple[Reason, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QueueResult:
+    """A queue with what a learner needs to trust its length.
+
+    ``items`` are in queue order.  ``open_count`` is how many resources were
+    open to the learner (eligible and unseen) when the queue was built, after
+    any relaxation of the difficulty cap; ``relaxed_level`` is the difficulty
+    the cap was raised to when too few resources at the learner's level were
+    open (``None``: not relaxed).  ``minutes_used`` counts unknown lengths as
+    15 minutes, like the packing does.  ``shortfall`` says why the queue is
+    shorter than ``limit`` (one of :data:`SHORTFALLS`, ``None`` when it is
+    full) and ``detail`` says it in words.
+    """
+
+    items: tuple[Recommendation, ...]
+    limit: int
+    minutes_budget: int | None = None
+    minutes_used: float = 0.0
+    open_count: int = 0
+    relaxed_level: int | None = None
+    shortfall: str | None = None
+    detail: str = ""
+
+    @property
+    def fill_ratio(self) -> float:
+        """Share of the ``limit`` slots filled (1.0 for a full queue)."""
+        return len(self.items) / self.limit if self.limit > 0 else 1.0
+
+    @property
+    def budget_fill(self) -> float | None:
+        """Share of the minutes budget used (``None`` without a budget)."""
+        if self.minutes_budget is None or self.minutes_budget <= 0:
+            return None
+        return min(self.minutes_used / self.minutes_budget, 1.0)

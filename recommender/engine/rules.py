@@ -13,13 +13,27 @@ One definition is shared by the ranking (which must never break it) and by
   recommended only when every path step with ``entry <= position < p`` is
   completed or skipped, or was placed earlier in the same queue.  Steps
   before the entry point are neither prerequisites nor recommended.
-* Consequently path steps inside a queue always appear in path order.
+* **Stage readiness (v2).**  The path is guidance, not a wall: a path step
+  serving the learner's focus may be recommended *ahead* of the path as soon
+  as the learner is ready for its stage (:func:`stage_readiness`): the first
+  stage always; a later stage once every path step of the first stage (the
+  basics) is completed or skipped, or the declared level is 2 or more, or the
+  learner's own path (entry point or next step) is already at or past that
+  stage.  An inferred level does not count: one intermediate article read is
+  not the basics.
+* Path steps keep their order among themselves: steps taken in path order
+  (the "progression") are queued in path order, steps taken ahead of the path
+  are queued in path order among themselves, and only an ahead step may stand
+  before an earlier progression step (:func:`path_order_violations`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
 
 from .model import Model
 from .profile import LearnerState, learner_state
@@ -38,6 +52,80 @@ class PathGroup:
     position: int
     rows: tuple[int, ...]
     pending: int
+
+
+#: Declared level from which a learner counts as knowing the basics.
+READY_LEVEL: Final = 2
+
+#: Why a learner is ready for a stage (``None``: not ready).
+Readiness = Literal["first", "basics", "level", "path"]
+
+
+def next_position(model: Model, state: LearnerState, entry: int) -> int:
+    """Position of the learner's next path step (0 when none is left)."""
+    for row in model.path_rows:
+        position = int(model.path_position[row])
+        if position >= entry and int(row) not in state.satisfied:
+            return position
+    return 0
+
+
+def basics_done(model: Model, state: LearnerState) -> bool:
+    """Every path step of the first stage is completed or skipped (or there are none)."""
+    rows = model.path_rows
+    first_stage = rows[model.stage[rows] == 0] if len(rows) else rows
+    return all(int(r) in state.satisfied for r in first_stage)
+
+
+def stage_readiness(model: Model, state: LearnerState, stage: int, entry: int) -> Readiness | None:
+    """Why the learner is ready for ``stage`` (a code of ``model.stage_names``), or None.
+
+    ``entry`` is the learner's entry point (:func:`entry_position`).  See the
+    module docstring for the rule; the answer explains an "ahead of your path"
+    recommendation in words.
+    """
+    if stage <= 0:
+        return "first"
+    if basics_done(model, state):
+        return "basics"
+    if state.declared_level is not None and state.declared_level >= READY_LEVEL:
+        return "level"
+    position = next_position(model, state, entry)
+    if position == 0:
+        return "path"  # the path is done
+    row = int(model.path_rows[np.searchsorted(model.path_position[model.path_rows], position)])
+    if int(model.stage[row]) >= stage:
+        return "path"
+    return None
+
+
+def ahead_rows(model: Model, state: LearnerState, entry: int) -> dict[int, Readiness]:
+    """Path rows the learner may take ahead of the path, with the readiness behind each.
+
+    A row qualifies when it serves the focus, is at or after the entry point,
+    is not done, and the learner is ready for its stage.  (Difficulty and
+    dismissals are the caller's business.)
+    """
+    if not state.focus or not len(model.path_rows):
+        return {}
+    focus = state.focus.keys()
+    ready: dict[int, Readiness | None] = {}
+    allowed: dict[int, Readiness] = {}
+    for row in model.path_rows:
+        r = int(row)
+        if (
+            model.path_position[r] < entry
+            or r in state.satisfied
+            or model.areas[r].isdisjoint(focus)
+        ):
+            continue
+        stage = int(model.stage[r])
+        if stage not in ready:
+            ready[stage] = stage_readiness(model, state, stage, entry)
+        why = ready[stage]
+        if why is not None:
+            allowed[r] = why
+    return allowed
 
 
 def entry_position(
@@ -125,6 +213,7 @@ def count_violations(
     *,
     path: Sequence[int] | None = None,
     strict: bool = False,
+    allow_ahead: bool = True,
 ) -> int:
     """Number of entries of the queue ``doc_ids`` that break the path rule.
 
@@ -146,8 +235,11 @@ def count_violations(
         return 0
     state = learner_state(model, learner)
     entry = positions[0]
+    ahead: set[int] = set()
     if not strict:
         start = entry_position(model, state)
+        if allow_ahead:
+            ahead = {int(model.doc_ids[r]) for r in ahead_rows(model, state, start)}
         entry_doc = next(
             (d for d, p in zip(model_path, model_positions, strict=True) if p >= start), None
         )
@@ -158,7 +250,7 @@ def count_violations(
     violations = 0
     for doc_id in doc_ids:
         position = position_of.get(doc_id)
-        if position is not None:
+        if position is not None and doc_id not in ahead:
             low = entry if position >= entry else positions[0]
             if any(
                 low <= p < position and d not in done for d, p in zip(path, positions, strict=True)
@@ -179,4 +271,30 @@ def order_violations(learner: Learner, doc_ids: Sequence[int], path: Sequence[in
     queued = [index[d] for d in doc_ids if d in index and d not in done]
     return sum(
         1 for i, later in enumerate(queued) for earlier in queued[i + 1 :] if earlier < later
+    )
+
+
+def path_order_violations(model: Model, learner: Learner, doc_ids: Sequence[int]) -> int:
+    """Pairs of queued path steps out of path order, the v2 way.
+
+    A pair (earlier in the queue, later in the queue) with a higher position
+    first counts, unless the first one may be taken ahead of the path
+    (:func:`ahead_rows`) and the second one may not: a focus step ahead of
+    the path is meant to stand before earlier progression steps, but
+    progression steps keep their order, and so do ahead steps among
+    themselves.  Steps already completed or skipped are ignored.
+    """
+    state = learner_state(model, learner)
+    ahead = {int(model.doc_ids[r]) for r in ahead_rows(model, state, entry_position(model, state))}
+    done = {int(model.doc_ids[r]) for r in state.satisfied}
+    queued = [
+        (int(model.path_position[model.index[d]]), d in ahead)
+        for d in doc_ids
+        if d in model.index and model.path_position[model.index[d]] > 0 and d not in done
+    ]
+    return sum(
+        1
+        for i, (first, first_ahead) in enumerate(queued)
+        for second, second_ahead in queued[i + 1 :]
+        if first > second and not (first_ahead and not second_ahead)
     )

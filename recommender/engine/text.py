@@ -65,6 +65,47 @@ _TOKEN_RE: Final = re.compile(TOKEN_PATTERN)
 _KEEP: Final = frozenset({"system", "computer", "describe", "top", "empty", "show", "find", "call"})
 STOP_WORDS: Final = (frozenset(ENGLISH_STOP_WORDS) - _KEEP) | {"e.g", "i.e", "etc"}
 
+#: Words that never explain a recommendation, on top of :data:`STOP_WORDS`:
+#: generic verbs, adverbs and adjectives ("makes", "probably", "key"), words
+#: about resources rather than their subject ("post", "article", "guide",
+#: "recommends") and the vocabulary of the catalog's own curation notes
+#: ("seed", "named").  They stay in the TF-IDF vectors (they are weak there
+#: anyway); they are only kept out of "Shares key terms" reasons.  Words
+#: found everywhere in the catalog ("kubernetes") are excluded by document
+#: frequency instead (``reasons.MAX_TERM_SHARE``), not listed here.
+_REASON_STOP_TEXT: Final = """
+    able about actually add added adds also always another anyone anything approach article
+    articles author authors available away based basic basics become becomes begin begins
+    behind believe best better big blog book books bring brings build builds call calls called
+    came can cannot
+    case cases chapter chapters come comes common complete completely concept concepts content
+    course covers cover covered create creates day days deep describes detail detailed details
+    different doc docs document documentation does doing done easy edition enough entire
+    especially even every everything example examples explain explained explains explanation
+    fact far favourite favorite feel fine first fit fits focus focused follow following follows free
+    full fully future general get gets getting give gives go goes going good great guide guides
+    hand handy hard help helps helped high highly however idea ideas important include
+    includes including instead interesting introduction introduces item items just keep key
+    kind kinds know known large last later learn learned learning learnt least less let lets
+    like likely list lists little long look looks lot lots low made main make makes making
+    many matter may maybe mean means might mind minutes move moves moving modern month months
+    much must named names need needed needs new next nice note notes now number official often
+    old one ones
+    open order original overview page pages paper part parts people perhaps piece point
+    points possible post posts practical pretty previous probably provide provides question
+    questions quick quickly quite rather read reader readers reading ready real really reason
+    reasons recent recently recommend recommended recommends reference related resource
+    resources right road run running runs same say says second section see seed seems series
+    set sets
+    short show shows simple since small something start started starting starts step steps
+    still story stuff sure take takes talk talks task tasks tell thing things think third
+    three time times tip tips title today together told took tour tries true try trying turn
+    two types understand understanding use used useful uses using usually various version
+    video videos walk walks want wants way ways week well whole why wide without work works
+    world write writes writing written year years yet
+"""
+REASON_STOP_WORDS: Final = frozenset(_REASON_STOP_TEXT.split())
+
 #: A title term counts as this many summary terms (before the sublinear tf),
 #: because titles are short, curated and say what the resource is about.
 TITLE_WEIGHT: Final = 3
@@ -74,6 +115,21 @@ def tokenize(text: str) -> list[str]:
     """Lower-case ``text`` and return its tokens without stop words."""
     # filterfalse + a bound __contains__ keeps the per-token loop in C.
     return list(filterfalse(STOP_WORDS.__contains__, _TOKEN_RE.findall(text.lower())))
+
+
+def is_reason_word(word: str) -> bool:
+    """Whether ``word`` may be quoted to explain a match.
+
+    Not a stop word, not on :data:`REASON_STOP_WORDS`, not a number or
+    version, not an adverb in ``-ly`` ("probably", "really").
+    """
+    word = word.lower()
+    return (
+        word not in STOP_WORDS
+        and word not in REASON_STOP_WORDS
+        and not word.endswith("ly")
+        and any(c.isalpha() for c in word)
+    )
 
 
 class CatalogTfidfVectorizer(TfidfVectorizer):  # type: ignore[misc]  # sklearn is untyped

@@ -1,0 +1,244 @@
+"""Reasons in words: why each queued item was recommended.
+
+Built after the queue is chosen, so explaining costs nothing for the items
+that were not picked.  No ORM; the Django layer passes display names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import scipy.sparse as sp
+
+from .model import Model, compact_rows
+from .profile import LearnerState
+from .records import Reason
+from .rules import PathGroup, Readiness
+from .text import is_reason_word
+
+#: Minimum cosine for a "Close to ..." reason.
+SIMILAR_REASON_MIN: Final = 0.15
+#: Number of terms quoted in a "Shares key terms" reason.
+SHARED_TERMS: Final = 3
+#: A term or label found in more than this share of the catalog explains
+#: nothing ("kubernetes" in a Kubernetes catalog) and is never quoted.
+MAX_TERM_SHARE: Final = 0.25
+
+_READY_PHRASES: Final[dict[Readiness, str]] = {
+    "first": "it needs no earlier stage",
+    "basics": "you have the basics it needs",
+    "level": "your level says you have the basics it needs",
+    "path": "your path has reached its stage",
+}
+
+_STATE_PHRASES: Final = {
+    "completed": "which you completed",
+    "in_progress": "which you are reading",
+    "planned": "which is on your list",
+}
+
+
+def area_label(slug: str, area_names: Mapping[str, str]) -> str:
+    """Display name of an area: ``area_names`` or a prettified slug."""
+    if slug in area_names:
+        return area_names[slug]
+    if len(slug) <= 4 and slug.isalpha():
+        return slug.upper()  # rbac -> RBAC, pss -> PSS
+    return slug.replace("-", " ").replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonContext:
+    """What every reason of one queue needs to know."""
+
+    model: Model
+    state: LearnerState
+    groups: list[PathGroup]
+    follows_path: bool
+    jumped: bool
+    liked: sp.csr_matrix
+    area_names: Mapping[str, str]
+    meta_names: list[str]
+    ahead: Mapping[int, Readiness]
+    cap: int
+    open_at_level: int
+
+
+def reasons_for(
+    context: ReasonContext,
+    row: int,
+    depth: int,
+    taken_ahead: bool,
+    similar: Reason | None,
+) -> tuple[Reason, ...]:
+    """Explain one recommended row, most important reason first."""
+    model, state = context.model, context.state
+    reasons: list[Reason] = []
+    served = sorted(
+        (a for a in model.areas[row] if a in state.focus),
+        key=lambda a: (-state.focus[a], a),
+    )
+    names = [area_label(a, context.area_names) for a in served]
+    if taken_ahead:
+        position = int(model.path_position[row])
+        why = context.ahead[row]
+        reasons.append(
+            Reason(
+                "focus",
+                f"Covers your focus: {', '.join(names)} — ahead of your path, "
+                f"step {position}; {_READY_PHRASES[why]}",
+                {"areas": served, "ahead": True, "position": position, "ready": why},
+            )
+        )
+    elif depth >= 0:
+        position = context.groups[depth].position
+        # "your next step" only makes sense once the learner is on the path.
+        if depth == 0 and context.jumped and not state.on_path:
+            suffix = " — the first step on your focus"
+        elif depth == 0 and state.on_path:
+            suffix = " — your next step"
+        else:
+            suffix = ""
+        reasons.append(
+            Reason(
+                "path_step",
+                f"Step {position} of the learning path{suffix}",
+                {"position": position, "next": depth == 0},
+            )
+        )
+    if served and not taken_ahead:
+        reasons.append(Reason("focus", f"Covers your focus: {', '.join(names)}", {"areas": served}))
+    difficulty = int(model.difficulty[row])
+    if difficulty > context.cap:
+        reasons.append(
+            Reason(
+                "level",
+                f"One level above yours (difficulty {difficulty}): added because only "
+                f"{context.open_at_level} resources at your level are open to you",
+                {"difficulty": difficulty, "open_at_level": context.open_at_level},
+            )
+        )
+    if similar is not None:
+        reasons.append(similar)
+    terms = _shared_terms(context, row)
+    if terms:
+        reasons.append(
+            Reason("shared_terms", f"Shares key terms: {', '.join(terms)}", {"terms": terms})
+        )
+    if row in state.planned:
+        reasons.append(Reason("planned", "On your reading list", {}))
+    if state.is_new or not reasons:
+        stage = model.stage_names[int(model.stage[row])]
+        data = {"difficulty": difficulty, "stage": stage}
+        if depth == 0 and not state.on_path and context.follows_path:
+            text = "Where the learning path starts — a good first step"
+        elif state.is_new:
+            text = "A good starting point — rate what you read to personalise this list"
+        else:
+            text = "Popular with learners at your level"
+        reasons.append(Reason("cold_start", text, data))
+    return tuple(reasons)
+
+
+def similar_reasons(model: Model, state: LearnerState, rows: np.ndarray) -> dict[int, Reason]:
+    """ "Close to <title>, which you completed" for each of ``rows``.
+
+    Compares the recommended rows with the positively weighted completed and
+    in-progress items in one small product; a row gets a reason only when its
+    nearest such item reaches :data:`SIMILAR_REASON_MIN`.
+    """
+    history = [
+        r
+        for r, w in state.weights.items()
+        if w > 0 and state.state[r] in ("completed", "in_progress")
+    ]
+    if not history or not len(rows):
+        return {}
+    block = compact_rows(model.matrix, np.concatenate([rows, history]))
+    picked = block[: len(rows)].toarray()  # few rows, dense over used columns
+    sims = (block[len(rows) :] @ picked.T).T  # (len(rows), len(history))
+    reasons: dict[int, Reason] = {}
+    for i, row in enumerate(rows):
+        best = int(np.argmax(sims[i]))
+        if sims[i, best] < SIMILAR_REASON_MIN:
+            continue
+        other = history[best]
+        title = model.titles[other]
+        reasons[int(row)] = Reason(
+            "similar_to",
+            f"Close to “{title}”, {_STATE_PHRASES[state.state[other]]}",
+            {
+                "doc_id": int(model.doc_ids[other]),
+                "title": title,
+                "similarity": round(float(sims[i, best]), 4),
+            },
+        )
+    return reasons
+
+
+def _shared_terms(context: ReasonContext, row: int) -> list[str]:
+    """Words, phrases and labels contributing most to the match with the liked history.
+
+    Only discriminative ones: a term or label found in more than
+    :data:`MAX_TERM_SHARE` of the catalog is skipped, and so is a word on
+    the explanation stop list (:func:`~recommender.engine.text.is_reason_word`).
+    Curated labels (tags, security areas) come first, in their display form,
+    then text terms.  A term is skipped when it repeats a word already
+    quoted, so the reason reads "etcd encryption, secrets" rather than
+    "etcd encryption, etcd".
+    """
+    model, liked = context.model, context.liked
+    if liked.nnz == 0:
+        return []
+    matrix = model.matrix
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    cols, vals = matrix.indices[start:end], matrix.data[start:end]
+    # Both index arrays are sorted and unique (canonical CSR).
+    common, in_row, in_liked = np.intersect1d(
+        cols, liked.indices, assume_unique=True, return_indices=True
+    )
+    contrib = vals[in_row] * liked.data[in_liked]
+    indptr = model.matrix_t.indptr
+    most = max(MAX_TERM_SHARE * model.n_docs, 2.0)
+    df = indptr[common + 1] - indptr[common]
+    keep = (contrib > 0) & (df <= most)
+    common, contrib = common[keep], contrib[keep]
+    vocabulary = model.text.vocabulary
+    # Stage names ("production-ready") are a coarse label shared by a third
+    # of the catalog: their words explain nothing either.
+    stage_words = {w for name in model.stage_names for w in name.split("-")}
+
+    def discriminative(word: str) -> bool:
+        column = vocabulary.get(word)
+        frequent = column is not None and indptr[column + 1] - indptr[column] > most
+        return is_reason_word(word) and word not in stage_words and not frequent
+
+    n_text = model.n_text_features
+    order = common[np.argsort(-contrib, kind="stable")]
+    seen: set[str] = set()
+    terms: list[str] = []
+
+    def quote(term: str) -> bool:
+        """Add ``term`` unless it repeats a quoted word; True when the list is full."""
+        parts = set(term.lower().replace("-", " ").split())
+        if not parts & seen:
+            terms.append(term)
+            seen.update(parts)
+        return len(terms) == SHARED_TERMS
+
+    # Labels first (few per document), then words in order of contribution,
+    # stopping as soon as the reason is full: a row shares dozens of terms.
+    for col in order[order >= n_text]:
+        kind, _, slug = context.meta_names[int(col) - n_text].partition(":")
+        if kind == "tag" and quote(slug.replace("-", " ")):
+            return terms
+        if kind == "area" and quote(area_label(slug, context.area_names)):
+            return terms
+    for col in order[order < n_text]:
+        term = model.text.term(int(col))
+        if all(discriminative(w) for w in term.split()) and quote(term):
+            break
+    return terms

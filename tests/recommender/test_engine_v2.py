@@ -1,0 +1,176 @@
+"""Recommender v2 rules (issue #8) on the small engine catalog of test_engine.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from recommender.engine import Learner, Model, fit, recommend
+from recommender.engine.ranking import V1_POLICY, recommend_queue
+from recommender.engine.rules import count_violations, path_order_violations
+from tests.recommender.test_engine import BY_ID, CATALOG, PATH, doc, done, ids
+
+NAMES = {"rbac": "RBAC", "network-policy": "Network policy"}
+BASICS = (1, 2, 3)  # the getting-started steps of PATH
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    return fit(CATALOG)
+
+
+def path_steps(queue: list[int]) -> list[int]:
+    return [d for d in queue if d in PATH]
+
+
+def test_a_focus_step_comes_ahead_of_the_path_once_the_basics_are_done(model: Model) -> None:
+    learner = Learner(interactions=done(*BASICS), focus={"rbac": 1.0})
+    recs = recommend(model, learner, limit=5, area_names=NAMES)
+    queue = ids(recs)
+    assert 4 in queue[:3]  # the next path step keeps its place
+    assert 5 in queue and queue.index(5) < queue.index(4) + 3
+    reason = next(r for r in recs[queue.index(5)].reasons if r.kind == "focus")
+    assert reason.text == (
+        "Covers your focus: RBAC — ahead of your path, step 5; you have the basics it needs"
+    )
+    assert reason.data["ahead"] is True and reason.data["ready"] == "basics"
+    assert count_violations(model, learner, queue) == 0
+    assert path_order_violations(model, learner, queue) == 0
+
+
+def test_a_focus_step_waits_while_the_basics_are_not_done(model: Model) -> None:
+    learner = Learner(interactions=done(1), focus={"rbac": 1.0})
+    queue = ids(recommend(model, learner, limit=50))
+    assert path_steps(queue) == sorted(path_steps(queue))
+    assert count_violations(model, learner, queue, allow_ahead=False) == 0
+
+
+def test_a_declared_level_counts_as_having_the_basics(model: Model) -> None:
+    learner = Learner(interactions=done(1), focus={"rbac": 1.0}, level=2)
+    recs = recommend(model, learner, limit=5)
+    queue = ids(recs)
+    assert queue[0] == 2 and 5 in queue
+    reason = next(r for r in recs[queue.index(5)].reasons if r.kind == "focus")
+    assert reason.data["ready"] == "level"
+    assert "your level says you have the basics it needs" in reason.text
+
+
+def test_without_a_focus_the_path_learner_gets_the_same_queue_as_before(model: Model) -> None:
+    for k in range(len(PATH)):
+        learner = Learner(interactions=done(*PATH[:k]))
+        queue = ids(recommend(model, learner, limit=5))
+        assert queue == ids(recommend(model, learner, limit=5, policy=V1_POLICY))
+        assert path_steps(queue) == sorted(path_steps(queue))
+
+
+def test_a_focus_fills_a_good_share_of_the_queue(model: Model) -> None:
+    learner = Learner(interactions=done(*BASICS), focus={"rbac": 1.0})
+    top = ids(recommend(model, learner, limit=5))
+    assert sum("rbac" in BY_ID[d].areas for d in top) >= 2
+
+
+def test_weights_between_focus_areas_are_respected(model: Model) -> None:
+    def served(focus: dict[str, float]) -> tuple[int, int]:
+        learner = Learner(interactions=done(*BASICS), focus=focus, level=2)
+        top = ids(recommend(model, learner, limit=6))
+        return (
+            sum("rbac" in BY_ID[d].areas for d in top),
+            sum("network-policy" in BY_ID[d].areas for d in top),
+        )
+
+    rbac, network = served({"rbac": 1.0, "network-policy": 0.3})
+    assert rbac > network
+    rbac, network = served({"rbac": 0.3, "network-policy": 1.0})
+    assert network > rbac
+
+
+def test_ratings_still_shape_the_rest_of_a_focused_queue(model: Model) -> None:
+    history = (*done(*PATH), *done(18, rating=5))
+    liked = ids(recommend(model, Learner(interactions=history, focus={"rbac": 1.0}), limit=6))
+    disliked = (*done(*PATH), *done(18, rating=1))
+    other = ids(recommend(model, Learner(interactions=disliked, focus={"rbac": 1.0}), limit=6))
+    assert liked != other
+
+
+def test_the_level_cap_relaxes_with_a_reason_instead_of_shortening_the_queue(
+    model: Model,
+) -> None:
+    result = recommend_queue(model, Learner(), limit=50)
+    assert result.relaxed_level == 3
+    above = [r for r in result.items if BY_ID[r.doc_id].difficulty == 3]
+    assert above
+    for item in above:
+        level = [r for r in item.reasons if r.kind == "level"]
+        assert level and level[0].text.startswith("One level above yours (difficulty 3)")
+    at_level = [r.doc_id for r in recommend_queue(model, Learner(), limit=5).items]
+    assert all(BY_ID[d].difficulty <= 2 for d in at_level)
+
+
+def test_a_short_queue_says_why(model: Model) -> None:
+    reading = Learner(interactions=(*done(1), *done(2, state="in_progress")), level=3)
+    waiting = recommend_queue(model, reading, limit=50)
+    assert waiting.shortfall == "waiting"
+    assert len(waiting.items) == waiting.open_count < 50
+    assert "wait for earlier steps" in waiting.detail
+
+    everything = Learner(interactions=done(*BY_ID))
+    finished = recommend_queue(model, everything, limit=10)
+    assert finished.items == () and finished.shortfall == "finished"
+    assert "completed, skipped or started everything" in finished.detail
+
+    almost = Learner(interactions=done(*[d for d in BY_ID if d not in (20, 17)]), level=3)
+    last = recommend_queue(model, almost, limit=10)
+    assert sorted(r.doc_id for r in last.items) == [17, 20] and last.shortfall == "finished"
+    assert last.detail.startswith("These are the last 2 resources")
+
+    tight = recommend_queue(model, Learner(), limit=10, minutes=5)
+    assert tight.items == () and tight.shortfall == "budget"
+    assert "5-minute budget" in tight.detail
+
+    full = recommend_queue(model, Learner(), limit=3)
+    assert full.shortfall is None and full.detail == "" and full.fill_ratio == 1.0
+
+
+def test_the_budget_is_filled_by_swapping_for_a_longer_item() -> None:
+    catalog = [
+        doc(1, "Helm charts", "Package charts with helm templates.", tags=("helm",), minutes=20),
+        doc(2, "Helm hooks", "Run helm hooks before upgrades.", tags=("helm",), minutes=30),
+        doc(3, "Kustomize overlays", "Patch manifests.", minutes=45),
+    ]
+    small = fit(catalog)
+    result = recommend_queue(small, Learner(), limit=10, minutes=30)
+    assert result.minutes_used == 30 and result.budget_fill == 1.0
+    before = recommend_queue(small, Learner(), limit=10, minutes=30, policy=V1_POLICY)
+    assert before.minutes_used <= result.minutes_used
+
+
+def test_reason_terms_skip_ubiquitous_and_generic_words() -> None:
+    catalog = [
+        doc(
+            i,
+            f"Kubernetes probably makes topic{i} easy",
+            f"Kubernetes explains topic{i} with seed examples.",
+            tags=("kubernetes",),
+        )
+        for i in range(1, 7)
+    ] + [
+        doc(7, "Kubernetes quorum and etcd snapshots", "Kubernetes recommends etcd snapshots."),
+        doc(8, "Kubernetes etcd snapshots restore", "Kubernetes makes quorum restore easy."),
+    ]
+    small = fit(catalog)
+    recs = recommend(small, Learner(interactions=done(7, rating=5)), limit=10)
+    terms = next(r for r in recs if r.doc_id == 8).reasons
+    quoted = next(r for r in terms if r.kind == "shared_terms").data["terms"]
+    assert quoted and not {"kubernetes", "probably", "makes", "recommends", "seed"} & set(
+        " ".join(quoted).split()
+    )
+    assert {"etcd", "quorum", "snapshots"} & set(" ".join(quoted).split())
+
+
+def test_path_order_violations_allow_focus_steps_ahead_only(model: Model) -> None:
+    ready = Learner(interactions=done(*BASICS), focus={"rbac": 1.0})
+    assert path_order_violations(model, ready, [4, 5, 6]) == 0
+    assert path_order_violations(model, ready, [5, 4, 6]) == 0  # 5 is ahead of the path
+    assert path_order_violations(model, ready, [6, 4]) == 1  # 6 is not a focus step
+    not_ready = Learner(interactions=done(1), focus={"rbac": 1.0})
+    assert path_order_violations(model, not_ready, [5, 2]) == 1
+    assert count_violations(model, not_ready, [5]) == 1

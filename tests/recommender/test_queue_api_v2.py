@@ -1,0 +1,104 @@
+"""The queue API after issue #8: focus ahead of the path, full queues, fill and shortfall."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.models import LearningPath, Resource
+from catalog.seeding import seed_catalog_load
+from recommender import services
+from tests.factories import ResourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def path(db) -> list[Resource]:
+    seed_catalog_load()
+    steps = LearningPath.objects.get().steps.order_by("position").select_related("resource")
+    return [step.resource for step in steps]
+
+
+def complete(user, resources) -> None:
+    for resource in resources:
+        services.progress_set(user=user, resource=resource, state="completed", rating=None)
+
+
+def queue(client, **params) -> dict:
+    response = client.get("/api/me/queue/", params)
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def serves(item: dict, area: str) -> bool:
+    return area in {a["slug"] for a in item["resource"]["security_areas"]}
+
+
+def test_a_learner_past_the_basics_gets_rbac_ahead_of_the_path(alice, alice_api, path):
+    basics = [r for r in path if r.stage == "getting-started"]
+    assert len(basics) == 16
+    complete(alice, basics)
+    alice_api.patch("/api/me/profile/", {"focus": [{"area": "rbac", "weight": 1.0}]}, format="json")
+    body = queue(alice_api, limit=5)
+    items = body["results"]
+    assert body["count"] == 5 and body["fill_ratio"] == 1.0 and body["shortfall"] is None
+    next_step = path[16]
+    assert next_step.pk in [item["resource"]["id"] for item in items[:3]]
+    rbac = [item for item in items if serves(item, "rbac")]
+    assert len(rbac) >= 2
+    for item in rbac:
+        texts = [reason["text"] for reason in item["reasons"] if reason["kind"] == "focus"]
+        assert texts and texts[0].startswith("Covers your focus: RBAC and authorization")
+    assert any(
+        "ahead of your path" in reason["text"] and "you have the basics it needs" in reason["text"]
+        for item in rbac
+        for reason in item["reasons"]
+    )
+
+
+def test_a_focused_level_one_newcomer_gets_a_full_queue(alice_api, path):
+    alice_api.patch("/api/me/profile/", {"focus": [{"area": "rbac"}], "level": 1}, format="json")
+    body = queue(alice_api, limit=10)
+    assert body["count"] == 10 and body["limit"] == 10 and body["fill_ratio"] == 1.0
+    assert body["relaxed_level"] == 3
+    for item in body["results"]:
+        if item["resource"]["difficulty"] == 3:
+            assert any(reason["kind"] == "level" for reason in item["reasons"])
+    budget = queue(alice_api, limit=10, minutes=30)
+    assert budget["minutes_budget"] == 30 and budget["total_minutes"] <= 30
+    assert budget["budget_fill"] == 1.0
+    assert budget["shortfall"] == "budget" and "budget is full" in budget["detail"]
+    assert budget["fill_ratio"] == budget["count"] / 10
+
+
+def test_a_path_learner_without_focus_keeps_the_path(alice, alice_api, path):
+    complete(alice, path[:18])
+    body = queue(alice_api, limit=10)
+    ids = [item["resource"]["id"] for item in body["results"]]
+    assert ids[0] == path[18].pk
+    positions = {r.pk: i for i, r in enumerate(path)}
+    steps = [positions[i] for i in ids if i in positions]
+    assert steps == sorted(steps)
+    assert not any("ahead of your path" in r["text"] for i in body["results"] for r in i["reasons"])
+
+
+def test_a_queue_that_cannot_be_full_says_why(alice, alice_api, path):
+    tight = queue(alice_api, limit=10, minutes=3)
+    assert tight["count"] == 0 and tight["shortfall"] == "budget"
+    assert "3-minute budget" in tight["detail"] and tight["budget_fill"] == 0.0
+    complete(alice, Resource.objects.all())
+    done = queue(alice_api, limit=10)
+    assert done["count"] == 0 and done["fill_ratio"] == 0.0
+    assert done["shortfall"] == "finished"
+    assert "completed, skipped or started everything" in done["detail"]
+
+
+def test_a_queue_short_of_open_resources_says_they_are_waiting(alice, alice_api):
+    first, second, third = (ResourceFactory() for _ in range(3))
+    learning_path = LearningPath.objects.create(slug="p", title="P")
+    for position, resource in enumerate((first, second, third), 1):
+        learning_path.steps.create(resource=resource, position=position)
+    services.progress_set(user=alice, resource=first, state="in_progress", rating=None)
+    body = queue(alice_api, limit=10)
+    assert body["count"] == 0 and body["shortfall"] == "waiting"
+    assert "wait for earlier steps" in body["detail"]
