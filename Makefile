@@ -57,11 +57,11 @@ beat: $(STAMP)
 	$(DEV) $(VENV)/bin/celery -A kubelearn beat --loglevel=INFO
 
 # Poll every active feed now and print a summary (`make poll ARGS="--feed 3"` for one).
-poll: $(STAMP)
+poll: setup
 	$(MANAGE) poll_feeds $(ARGS)
 
 # Compare the recommender with its baselines on the seed catalog.
-evaluate: $(STAMP)
+evaluate: setup
 	$(MANAGE) evaluate_recommender $(ARGS)
 
 # Any other management command: `make manage ARGS="createsuperuser"`.

@@ -83,6 +83,11 @@ class RecommendationSerializer(serializers.Serializer):
 
 class NextSerializer(serializers.Serializer):
     finished = serializers.BooleanField()
+    shortfall = serializers.ChoiceField(
+        choices=["finished", "waiting", "budget"],
+        allow_null=True,
+        help_text="Why there is no recommendation (null when there is one).",
+    )
     detail = serializers.CharField()
     recommendation = RecommendationSerializer(allow_null=True)
 

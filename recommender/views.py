@@ -151,12 +151,18 @@ class NextView(APIView):
         responses={200: NextSerializer, **_AUTH},
     )
     def get(self, request: Request) -> Response:
-        item = queue.queue_next(user=learner(request))
+        user = learner(request)
+        item = queue.queue_next(user=user)
         if item is None:
+            # Rare: say why nothing is next (no catalog yet, everything done, or steps that
+            # wait for earlier ones) with the same words the queue uses.
+            empty = queue.queue_build(user=user, limit=1)
             return Response(
                 {
                     "finished": True,
-                    "detail": (
+                    "shortfall": empty.shortfall or "finished",
+                    "detail": empty.detail
+                    or (
                         "You have completed or skipped everything we can recommend right now. "
                         "New resources arrive as curators approve them."
                     ),
@@ -166,6 +172,7 @@ class NextView(APIView):
         return Response(
             {
                 "finished": False,
+                "shortfall": None,
                 "detail": item.reasons[0]["text"] if item.reasons else "",
                 "recommendation": _recommendations([item])[0],
             }

@@ -151,7 +151,8 @@ def test_a_learner_who_has_done_everything_gets_a_clear_message(alice_api):
     body = alice_api.get("/api/me/next/").json()
     assert body["finished"] is True
     assert body["recommendation"] is None
-    assert "completed or skipped everything" in body["detail"]
+    assert body["shortfall"] == "finished"
+    assert "everything we can recommend" in body["detail"]
 
 
 def test_similar_returns_nearest_approved_resources(api, seed):
@@ -229,3 +230,10 @@ def test_similar_query_count_does_not_grow_with_the_limit(api, seed):
         return len(context.captured_queries)
 
     assert count(2) == count(10)
+
+
+def test_next_on_an_empty_catalog_says_there_is_nothing_approved_yet(alice_api):
+    body = alice_api.get("/api/me/next/").json()
+    assert body["finished"] is True
+    assert body["shortfall"] == "finished"
+    assert body["detail"] == "There are no approved resources yet."
