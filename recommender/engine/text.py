@@ -105,7 +105,8 @@ _REASON_STOP_TEXT: Final = """
     three time times tip tips title today together told took tour tries true try trying turn
     two types understand understanding use used useful uses using usually various version
     video videos walk walks want wants way ways week well whole why wide without work works
-    world write writes writing written year years yet
+    world write writes writing written wrong year years yet
+    bad better best case cases map maps
 """
 REASON_STOP_WORDS: Final = frozenset(_REASON_STOP_TEXT.split())
 
