@@ -44,6 +44,32 @@ class StandardPagination(PageNumberPagination):
     # A cap, so nobody can ask for the whole catalog in one response.
     max_page_size = 100
 
+    def get_page_size(self, request: Request) -> int:
+        # DRF quietly falls back to the default (or the cap) on a bad page_size; a client
+        # asking for 1000 rows or "ten" should learn why it got 20 instead.
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
+            return self.page_size
+        value = values[0]
+        if len(values) > 1 or not (value.isascii() and value.isdigit()):
+            raise ValidationError({"page_size": [self._page_size_bounds()]})
+        size = int(value)
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError({"page_size": [self._page_size_bounds()]})
+        return size
+
+    def _page_size_bounds(self) -> str:
+        return f"A whole number from 1 to {self.max_page_size}, given once."
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=20)
+            elif parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
+
 
 class IsCuratorOrReadOnly(permissions.BasePermission):
     """Anyone may read; only curators (staff or the `curators` group) may write."""

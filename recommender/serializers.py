@@ -138,9 +138,18 @@ class SimilarSerializer(serializers.Serializer):
 
 
 class QueueParamsSerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=50, default=10)
-    minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, required=False)
+    limit = serializers.IntegerField(
+        min_value=1, max_value=50, default=10, help_text="How many items (1-50, default 10)."
+    )
+    minutes = serializers.IntegerField(
+        min_value=1,
+        max_value=24 * 60,
+        required=False,
+        help_text="Pack the best items that fit this many minutes (1-1440).",
+    )
 
 
 class SimilarParamsSerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=50, default=5)
+    limit = serializers.IntegerField(
+        min_value=1, max_value=50, default=5, help_text="How many (1-50, default 5)."
+    )

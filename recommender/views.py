@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -184,12 +184,8 @@ class QueueView(APIView):
 
     @extend_schema(
         summary="Your reading queue, in order, with reasons",
-        parameters=[
-            OpenApiParameter("limit", int, description="How many items (1-50, default 10)."),
-            OpenApiParameter(
-                "minutes", int, description="Pack the best items that fit this many minutes."
-            ),
-        ],
+        # The serializer that validates the query documents it, bounds included.
+        parameters=[QueueParamsSerializer],
         responses={200: QueueSerializer, 400: None, **_AUTH},
     )
     def get(self, request: Request) -> Response:
@@ -222,7 +218,7 @@ class SimilarView(APIView):
 
     @extend_schema(
         summary="Approved resources most like this one",
-        parameters=[OpenApiParameter("limit", int, description="1-50, default 5.")],
+        parameters=[SimilarParamsSerializer],
         responses={200: SimilarSerializer, 400: None, 404: None},
     )
     def get(self, request: Request, resource_id: int) -> Response:

@@ -59,9 +59,31 @@ CONTRACT_CHECKS = [
 )
 def test_every_operation_matches_its_schema_and_never_errors(case, curator_headers):
     # The contract under test: no 5xx, every status documented, every body as documented.
-    # (schemathesis' positive/negative-data heuristics are left out: a weak password or
-    # wrong credentials are schema-valid yet rightly refused.)
+    # (schemathesis' positive/negative-data heuristics are left out here: a weak password or
+    # wrong credentials are schema-valid yet rightly refused. Reads get them below.)
     case.call_and_validate(headers=curator_headers, checks=CONTRACT_CHECKS)
+
+
+# Query parameters have no business rules behind them (unlike a password or a feed address in a
+# body), so for reads the schema's bounds are the whole truth: what it allows must be served and
+# what it forbids must be refused.
+@schema.include(method="GET").parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_read_accepts_what_its_schema_allows_and_refuses_the_rest(case, curator_headers):
+    case.call_and_validate(
+        headers=curator_headers,
+        checks=[
+            *CONTRACT_CHECKS,
+            checks.positive_data_acceptance,
+            checks.negative_data_rejection,
+        ],
+    )
 
 
 def test_schema_documents_every_public_endpoint(client):

@@ -206,11 +206,23 @@ def test_bad_filter_values_get_a_400(api):
     assert "kind" in response.json()
 
 
-def test_page_size_is_capped(api):
+def test_page_size_of_one_hundred_is_served_whole(api):
     ResourceFactory.create_batch(105)
-    body = api.get(LIST, {"page_size": 1000}).json()
+    body = api.get(LIST, {"page_size": 100}).json()
     assert len(body["results"]) == 100
     assert body["count"] == 105
+
+
+@pytest.mark.parametrize("page_size", ["1000", "0", "-3", "ten", "null", "٣"])
+def test_page_size_outside_its_bounds_is_refused_with_the_bounds(api, page_size):
+    response = api.get(LIST, {"page_size": page_size})
+    assert response.status_code == 400
+    assert response.json() == {"page_size": ["A whole number from 1 to 100, given once."]}
+
+
+def test_page_size_given_twice_is_refused(api):
+    response = api.get(f"{LIST}?page_size=5&page_size=50")
+    assert response.status_code == 400
 
 
 def test_list_query_count_does_not_grow_with_rows(api):
@@ -287,3 +299,9 @@ def test_malformed_slug_references_are_a_400(curator_api):
     )
     assert response.status_code == 400
     assert "not a valid slug" in response.json()["security_areas"][0]
+
+
+def test_needs_link_filter_refuses_a_value_that_is_not_true_or_false(api):
+    response = api.get(LIST, {"needs_link": "null"})
+    assert response.status_code == 400
+    assert response.json() == {"needs_link": ["Use true or false."]}
