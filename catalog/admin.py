@@ -21,6 +21,7 @@ from catalog.models import (
     Author,
     Feed,
     FeedPoll,
+    FeedState,
     LearningPath,
     PathStep,
     PendingResource,
@@ -284,12 +285,14 @@ class FeedAdmin(CatalogWritesAdmin):
         "consecutive_failures",
         "next_poll_at",
     ]
-    list_filter = [FeedHealthFilter, "trusted", "active"]
+    list_filter = [FeedHealthFilter, "state", "trusted", "active"]
     search_fields = ["url", "title", "site_url"]
     autocomplete_fields = ["author"]
-    actions = ["poll_now", "trust", "distrust", "deactivate", "export_opml"]
+    actions = ["poll_now", "check_again", "trust", "distrust", "deactivate", "export_opml"]
     inlines = [FeedPollInline]
     readonly_fields = [
+        "state",
+        "added_address",
         *Feed.HEALTH_FIELDS,
         "claimed_until",
         "etag",
@@ -301,11 +304,33 @@ class FeedAdmin(CatalogWritesAdmin):
     def service_save(self, obj: Feed, by: Any) -> None:
         feed_services.feed_save(feed=obj)
 
+    def save_model(self, request: HttpRequest, obj: Feed, form: Any, change: bool) -> None:
+        if change:
+            return super().save_model(request, obj, form, change)
+        # A new address is checked by a worker, like the API's add: the admin never waits on
+        # the feed's server.
+        feed, queued = feed_services.feed_add_request(
+            address=obj.url, trusted=obj.trusted, author_id=obj.author_id, title=obj.title
+        )
+        obj.pk, obj.state = feed.pk, feed.state
+        obj._state.adding = False
+        if queued:
+            self.message_user(
+                request,
+                "A worker is checking the address now; the feed's health says “checking” "
+                "until it has found the feed (then its first poll runs) or says why not.",
+                messages.INFO,
+            )
+
     def service_delete(self, queryset: QuerySet[Feed], by: Any) -> None:
         feed_services.feeds_delete(feeds=queryset)
 
     @admin.display(description="health")
     def health_badge(self, obj: Feed) -> str:
+        if obj.health == "not a feed":
+            return format_html(
+                '<span class="kl-failing" title="{}">not a feed</span>', obj.last_error
+            )
         if obj.health == "failing":
             return format_html(
                 '<span class="kl-failing" title="{}">failing x{}</span>',
@@ -323,6 +348,14 @@ class FeedAdmin(CatalogWritesAdmin):
             )
         ]
         return extra + super().get_urls()
+
+    @admin.action(description="Check the address again (feeds that failed their check)")
+    def check_again(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
+        count = 0
+        for feed in queryset.filter(state=FeedState.FAILED):
+            _, queued = feed_services.feed_add_request(address=feed.added_address or feed.url)
+            count += queued
+        self.message_user(request, f"{count} feed check(s) queued.", messages.SUCCESS)
 
     @admin.action(description="Poll now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:

@@ -88,10 +88,26 @@ class SecurityArea(models.Model):
         return self.name
 
 
+class FeedState(models.TextChoices):
+    # A newly added address is checked (fetched, its feed discovered) by a worker, never by
+    # the request that added it: a stranger's slow server must not hold a web worker.
+    CHECKING = "checking", "Checking the address"
+    READY = "ready", "A feed, polled on schedule"
+    FAILED = "failed", "Not a usable feed (see the last error)"
+
+
 class Feed(models.Model):
     """An author's RSS/Atom feed, polled by the workers, with its health."""
 
     url = models.URLField("feed address", max_length=2000, unique=True)
+    state = models.CharField(
+        max_length=10, choices=FeedState.choices, default=FeedState.READY, db_index=True
+    )
+    added_address = models.URLField(
+        max_length=2000,
+        blank=True,
+        help_text="The address a curator gave (a feed, or a page that links to one).",
+    )
     site_url = models.URLField("site address", max_length=2000, blank=True)
     title = models.CharField(max_length=300, blank=True)
     author = models.ForeignKey(
@@ -151,6 +167,10 @@ class Feed(models.Model):
 
     @property
     def health(self) -> str:
+        if self.state == FeedState.CHECKING:
+            return "checking"
+        if self.state == FeedState.FAILED:
+            return "not a feed"
         if not self.active:
             return "inactive"
         if self.consecutive_failures:

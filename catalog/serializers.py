@@ -197,11 +197,20 @@ class FeedSerializer(serializers.ModelSerializer):
             "author",
             "active",
             "trusted",
+            "state",
+            "added_address",
             "health",
             *Feed.HEALTH_FIELDS,
             "created_at",
         ]
-        read_only_fields = ["site_url", "health", *Feed.HEALTH_FIELDS, "created_at"]
+        read_only_fields = [
+            "site_url",
+            "state",
+            "added_address",
+            "health",
+            *Feed.HEALTH_FIELDS,
+            "created_at",
+        ]
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_site_url(self, feed: Feed) -> str | None:

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
 
 from catalog import selectors, services
@@ -210,7 +211,18 @@ class LearningPathViewSet(
     retrieve=extend_schema(summary="One feed with its health (curators)"),
     create=extend_schema(
         summary="Add a feed by its address or a page that links to it (curators)",
-        responses={201: FeedSerializer, **_WRITE_ERRORS},
+        description=(
+            "Answers at once: 202 with the feed in the `checking` state while a worker fetches "
+            "the address and discovers its feed; follow `Location` (the feed) until `state` is "
+            "`ready` (then its first poll is queued) or `failed` (`last_error` says why). "
+            "An address already followed answers 200 with its feed; one whose check failed is "
+            "checked again."
+        ),
+        responses={
+            202: FeedSerializer,
+            200: OpenApiResponse(FeedSerializer, description="Already followed."),
+            **_WRITE_ERRORS,
+        },
     ),
     update=extend_schema(summary="Edit a feed (curators)"),
     partial_update=extend_schema(summary="Edit a feed: trust, activate, author (curators)"),
@@ -240,7 +252,7 @@ class FeedViewSet(viewsets.ModelViewSet):
         data = serializer.validated_data
         author = data.get("author")
         try:
-            feed = feed_services.feed_add(
+            feed, queued = feed_services.feed_add_request(
                 address=data["url"],
                 trusted=data.get("trusted", False),
                 author_id=author.pk if author else None,
@@ -248,7 +260,12 @@ class FeedViewSet(viewsets.ModelViewSet):
             )
         except feed_services.FeedAddError as exc:
             raise ValidationError({"url": [str(exc)]}) from exc
-        return Response(FeedSerializer(feed).data, status=status.HTTP_201_CREATED)
+        feed.refresh_from_db()  # an in-process worker (no broker) may have checked it already
+        return Response(
+            FeedSerializer(feed).data,
+            status=status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK,
+            headers={"Location": reverse("feed-detail", args=[feed.pk], request=request)},
+        )
 
     @extend_schema(
         summary="Poll a feed now (curators)",

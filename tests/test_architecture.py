@@ -24,6 +24,7 @@ FEED_FLOW = [
     "store",
     "schedule",
     "poll",
+    "check",
     "tasks",
     "services",
 ]

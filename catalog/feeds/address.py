@@ -351,6 +351,14 @@ def resolve_public_addresses(
     return addresses
 
 
+def is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def split_url(url: str) -> tuple[httpx.URL, str, int]:
     """Syntactic checks that need no DNS: scheme, host, credentials, port.
 
@@ -378,6 +386,14 @@ def split_url(url: str) -> tuple[httpx.URL, str, int]:
     host = parsed.raw_host.decode("ascii")
     if not host:
         raise UnsafeURLError(f"{url!r} has no host name.")
+    if not is_ip_literal(host):
+        labels = host.rstrip(".").split(".")
+        if len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
+            # DNS limits (RFC 1035): such a name can never resolve, so say so without asking.
+            raise UnsafeURLError(
+                f"{host[:80]!r} is not a valid host name: names are at most 253 characters, "
+                "in dot-separated parts of 1 to 63."
+            )
     port = parsed.port or (443 if scheme == "https" else 80)
     if not 0 < port < 65536:
         raise UnsafeURLError(f"Port {port} is out of range.")

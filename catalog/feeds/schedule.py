@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.feeds.store import PollReport
-from catalog.models import Feed, FeedPoll, Resource
+from catalog.models import Feed, FeedPoll, FeedState, Resource
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def feeds_claim_due(*, now: datetime | None = None, limit: int = 500) -> list[in
     (or a redelivered dispatch) never enqueue one feed twice at once.
     """
     now = now or timezone.now()
-    due = Q(active=True, next_poll_at__lte=now) & (
+    due = Q(active=True, state=FeedState.READY, next_poll_at__lte=now) & (
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     )
     candidates = list(
@@ -45,6 +45,23 @@ def feeds_claim_due(*, now: datetime | None = None, limit: int = 500) -> list[in
         if Feed.objects.filter(due, pk=feed_id).update(claimed_until=now + CLAIM_LEASE):
             claimed.append(feed_id)
     return claimed
+
+
+def feeds_claim_unchecked(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Claim added feeds whose check nobody holds (the broker was down when they were added,
+    or the worker died mid-check) so the dispatcher can queue their check again."""
+    now = now or timezone.now()
+    waiting = Q(state=FeedState.CHECKING) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+    candidates = list(
+        Feed.objects.filter(waiting).order_by("pk").values_list("pk", flat=True)[:limit]
+    )
+    return [
+        feed_id
+        for feed_id in candidates
+        if Feed.objects.filter(waiting, pk=feed_id).update(claimed_until=now + CLAIM_LEASE)
+    ]
 
 
 def feed_claim(*, feed_id: int, now: datetime | None = None) -> bool:

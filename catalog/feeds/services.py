@@ -13,20 +13,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from catalog.addresses import InvalidAddress, canonical_url
-from catalog.feeds.address import FetchError, FetchPolicy, UnsafeURLError, check_url, split_url
-from catalog.feeds.discovery import candidate_feed_urls, discover_feed_urls
-from catalog.feeds.fetch import FetchResult, fetch
+from catalog.feeds.address import FetchError, check_url
+from catalog.feeds.check import (
+    FeedAddError,
+    feed_address_check,
+    feed_address_policy_check,
+    feed_check,
+)
 from catalog.feeds.opml import OpmlError, OpmlOutline, opml_export, opml_parse
-from catalog.feeds.parse import NotAFeed, ParsedFeed, parse_feed
 from catalog.feeds.poll import fetch_policy
 from catalog.feeds.schedule import feed_claim
+from catalog.feeds.tasks import feed_check as feed_check_task
 from catalog.feeds.tasks import feed_poll
-from catalog.feeds.transport import Deadline
-from catalog.models import Feed
+from catalog.models import Feed, FeedState
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +39,9 @@ __all__ = [
     "OpmlImportResult",
     "QueueUnavailable",
     "feed_add",
+    "feed_add_request",
     "feed_address_check",
+    "feed_check",
     "feed_deactivate",
     "feed_poll_enqueue",
     "feed_save",
@@ -51,110 +56,84 @@ __all__ = [
 # --- Adding feeds ------------------------------------------------------------------------------
 
 
-class FeedAddError(ValueError):
-    """The address could not be turned into a feed; the message says why, for a person."""
+def feed_add_request(
+    *, address: str, trusted: bool = False, author_id: int | None = None, title: str = ""
+) -> tuple[Feed, bool]:
+    """Take an address to follow and have a worker check it; returns (feed, queued).
 
-
-def feed_address_check(address: str) -> str:
-    """The canonical form of a feed address, or FeedAddError saying why it can never be one.
-
-    Syntax only (scheme, credentials, host, port): no network. Forms use it to answer at once;
-    feed_add and every fetch still check where the host resolves to.
+    No network here: the address's syntax is checked at once (FeedAddError), then the feed
+    is stored in the CHECKING state and `feed_check` runs in a worker once this transaction
+    commits (discovery, then the first poll). Adding an address that is already followed
+    returns that feed, unqueued; adding one whose check failed checks it again.
     """
-    try:
-        address = canonical_url(address)
-        split_url(address)
-    except (InvalidAddress, UnsafeURLError) as exc:
-        raise FeedAddError(str(exc)) from exc
-    return address
+    address = feed_address_check(address)
+    feed_address_policy_check(address)
+    with transaction.atomic():
+        existing = (
+            Feed.objects.select_for_update()
+            .filter(Q(url=address) | Q(added_address=address))
+            .order_by("pk")
+            .first()
+        )
+        if existing and existing.state != FeedState.FAILED:
+            return existing, False
+        if existing:
+            feed = existing
+            feed.state = FeedState.CHECKING
+            feed.active = True
+            feed.last_error = ""
+            feed.save(update_fields=["state", "active", "last_error"])
+        else:
+            feed = Feed.objects.create(
+                url=address,
+                added_address=address,
+                state=FeedState.CHECKING,
+                title=title[:300],
+                trusted=trusted,
+                author_id=author_id,
+            )
+        _queue_check(feed.pk)
+    logger.info("Feed %s queued for its check: %s", feed.pk, address)
+    return feed, True
+
+
+def _queue_check(feed_id: int) -> None:
+    """Queue the check once the feed row is committed; a broker that is down only delays it
+    (the dispatcher re-queues checks nobody holds, see feeds_claim_unchecked)."""
+
+    def send() -> None:
+        if not feed_claim(feed_id=feed_id):
+            return
+        try:
+            feed_check_task.delay(feed_id)
+        except Exception as exc:  # kombu raises several types when Redis is gone
+            Feed.objects.filter(pk=feed_id).update(claimed_until=None)
+            logger.error("Could not queue the check of feed %s: %s", feed_id, exc)
+
+    transaction.on_commit(send)
 
 
 def feed_add(
     *, address: str, trusted: bool = False, author_id: int | None = None, title: str = ""
 ) -> Feed:
-    """Add a feed by its own address or by a page that links to it.
+    """Add a feed and check it now, in this process (management commands, tests).
 
-    The address is fetched under the same rules as every poll (no private networks, size
-    and time caps). An HTML page is searched for `<link rel="alternate">` feeds, then the
-    usual paths (/feed, /atom.xml, /index.xml…). Adding a feed that exists returns it.
+    The same steps a worker runs for `feed_add_request`; FeedAddError says why the address
+    is not a usable feed (the failed feed is then not kept).
     """
-    address = feed_address_check(address)
-    policy = fetch_policy()
-    try:
-        check_url(
-            address,
-            allow_private_networks=policy.allow_private_networks,
-            allowed_networks=policy.allowed_networks,
-        )
-    except FetchError as exc:  # unsafe, or a host name that does not resolve
-        raise FeedAddError(str(exc)) from exc
-    existing = Feed.objects.filter(url=address).first()
-    if existing:
-        return existing
-    feed_url, parsed = feed_discover(address, policy)
-    existing = Feed.objects.filter(url=feed_url).first()
-    if existing:
-        return existing
-    feed = Feed.objects.create(
-        url=feed_url,
-        site_url=parsed.site_url or "",
-        title=(title or parsed.title)[:300],
-        trusted=trusted,
-        author_id=author_id,
-        next_poll_at=timezone.now(),
+    feed, queued = feed_add_request(
+        address=address, trusted=trusted, author_id=author_id, title=title
     )
-    logger.info("Feed %s added: %s", feed.pk, feed.url)
-    return feed
-
-
-def _try_feed(url: str, policy: FetchPolicy, deadline: Deadline) -> tuple[FetchResult, ParsedFeed]:
-    result = fetch(url, policy=policy, deadline=deadline)
-    if result.status != 200:
-        raise FeedAddError(f"{url} answered HTTP {result.status}.")
-    return result, parse_feed(
-        result.content, url=result.final_url, content_type=result.content_type
-    )
-
-
-def feed_discover(address: str, policy: FetchPolicy) -> tuple[str, ParsedFeed]:
-    """The feed at an address, or at one the page there points to.
-
-    One deadline (the policy's total) covers the page and every candidate together, so a
-    page advertising a dozen slow links cannot make one add take a dozen deadlines.
-    """
-    deadline = Deadline(policy.total_deadline)
-    try:
-        result = fetch(address, policy=policy, deadline=deadline)
-    except FetchError as exc:
-        raise FeedAddError(f"Could not fetch {address}: {exc}") from exc
-    if result.status != 200:
-        raise FeedAddError(f"{address} answered HTTP {result.status}.")
-    try:
-        parsed = parse_feed(result.content, url=result.final_url, content_type=result.content_type)
-        return canonical_url(result.final_url), parsed
-    except NotAFeed as exc:
-        page_error = exc
-    candidates = discover_feed_urls(result.final_url, result.content)
-    candidates += [url for url in candidate_feed_urls(result.final_url) if url not in candidates]
-    for candidate in candidates[:12]:
-        try:
-            found, parsed = _try_feed(candidate, policy, deadline)
-        except (FetchError, NotAFeed, FeedAddError):
-            if deadline.remaining() <= 0:
-                raise FeedAddError(
-                    f"Gave up looking for a feed at {address}: the page and the addresses it "
-                    f"points to took longer than {policy.total_deadline:g} s together."
-                ) from None
-            continue
-        return canonical_url(found.final_url), parsed
-    if page_error.kind != "html":
-        # Not a page that could link to a feed, and none of the usual paths had one: the
-        # document's own problem is the reason (a JSON Feed, refused entity declarations...).
-        raise FeedAddError(str(page_error))
-    raise FeedAddError(
-        f"No RSS or Atom feed found at {address}: the page links to none and none of the "
-        "usual feed paths answered with a feed."
-    )
+    if queued:
+        feed_check(feed_id=feed.pk)  # no-op when an in-process worker has just done it
+    checked = Feed.objects.filter(pk=feed.pk).first()
+    if checked is None:
+        raise FeedAddError("The feed was deleted while it was checked.")
+    if checked.state == FeedState.FAILED:
+        if queued:  # a failed check of a new address leaves nothing behind
+            checked.delete()
+        raise FeedAddError(checked.last_error)
+    return checked
 
 
 # --- Queueing polls ----------------------------------------------------------------------------

@@ -11,9 +11,10 @@ import logging
 from celery import shared_task
 
 from catalog.feeds.address import FetchError
+from catalog.feeds.check import feed_check as feed_check_now
 from catalog.feeds.poll import feed_poll as feed_poll_now
-from catalog.feeds.schedule import feeds_claim_due
-from catalog.models import Feed
+from catalog.feeds.schedule import feed_claim, feeds_claim_due, feeds_claim_unchecked
+from catalog.models import Feed, FeedState
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +48,28 @@ def feed_poll(feed_id: int) -> dict:
     return {"feed_id": feed_id, "outcome": report.outcome, "new": report.new}
 
 
+@shared_task(
+    name="catalog.tasks.feed_check",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=90,
+    time_limit=120,
+)
+def feed_check(feed_id: int) -> dict:
+    """Check a newly added address (discovery), then queue its first poll. Idempotent."""
+    feed = feed_check_now(feed_id=feed_id)
+    if feed is not None and feed.state == FeedState.READY and feed_claim(feed_id=feed_id):
+        # The first poll right away, so the curator sees entries without waiting a cycle.
+        feed_poll.delay_on_commit(feed_id)
+    return {"feed_id": feed_id, "state": feed.state if feed else "missing"}
+
+
 @shared_task(name="catalog.tasks.feeds_dispatch", acks_late=True, soft_time_limit=50, time_limit=60)
 def feeds_dispatch() -> int:
-    """Run every minute by beat: claim due feeds and queue one poll each."""
+    """Run every minute by beat: claim due feeds and queue one poll each, and queue the
+    checks of added feeds that nobody holds."""
+    for feed_id in feeds_claim_unchecked():
+        feed_check.delay_on_commit(feed_id)
     feed_ids = feeds_claim_due()
     for feed_id in feed_ids:
         feed_poll.delay_on_commit(feed_id)

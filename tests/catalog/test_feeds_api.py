@@ -42,22 +42,118 @@ def admin_client(client):
     return client
 
 
-def test_curator_adds_a_feed_by_a_blog_page_address(curator_api, blog):
+def test_adding_a_feed_answers_at_once_without_contacting_its_server(curator_api, blog):
+    # The request's transaction is never committed here, so no worker runs: what the client
+    # gets is what the request itself did.
     response = curator_api.post("/api/feeds/", {"url": blog.url_for("/")}, format="json")
-    assert response.status_code == 201, response.json()
+    assert response.status_code == 202, response.json()
     body = response.json()
+    assert body["state"] == "checking" and body["health"] == "checking"
+    assert body["added_address"] == blog.url_for("/")
+    assert response["Location"].endswith(f"/api/feeds/{body['id']}/")
+    assert blog.log == []
+
+
+def test_a_worker_discovers_the_feed_behind_a_blog_page_and_polls_it(add_feed, curator_api, blog):
+    response, feed = add_feed(blog.url_for("/"))
+    assert response.status_code == 202
+    body = curator_api.get(response["Location"]).json()
+    assert body["state"] == "ready"
     assert body["url"] == blog.url_for("/rss.xml")
     assert body["title"] == "Dana's Kubernetes notes"
-    assert body["health"] == "new"
+    # The first poll ran right after the check.
+    assert Resource.objects.filter(feed=feed).count() == 3
+    assert body["health"] == "new" or curator_api.get(response["Location"]).json()["health"] == "ok"
 
 
-def test_adding_an_unusable_address_is_a_400_with_the_reason(curator_api, httpserver, settings):
+def test_adding_an_address_already_followed_returns_its_feed(add_feed, curator_api, blog):
+    _, feed = add_feed(blog.url_for("/"))
+    for address in (blog.url_for("/"), blog.url_for("/rss.xml")):
+        response = curator_api.post("/api/feeds/", {"url": address}, format="json")
+        assert response.status_code == 200
+        assert response.json()["id"] == feed.pk
+    assert Feed.objects.count() == 1
+
+
+def test_a_page_leading_to_a_feed_already_followed_fails_with_its_number(add_feed, blog):
+    feed = Feed.objects.create(url=blog.url_for("/rss.xml"))
+    _, added = add_feed(blog.url_for("/"))
+    assert added.state == "failed"
+    assert f"already followed as feed #{feed.pk}" in added.last_error
+
+
+def test_adding_again_an_address_that_failed_its_check_checks_it_again(add_feed, httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data("nope", status=500)
+    _, failed = add_feed(httpserver.url_for("/feed.xml"))
+    assert failed.state == "failed"
+    httpserver.clear()
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss(posts(1)), content_type="application/rss+xml"
+    )
+    response, feed = add_feed(httpserver.url_for("/feed.xml"))
+    assert response.status_code == 202
+    assert feed.pk == failed.pk and feed.state == "ready" and feed.active
+
+
+def test_adding_a_private_ip_address_is_refused_at_once(curator_api, httpserver, settings):
     settings.FEEDS_ALLOWED_NETWORKS = []
     response = curator_api.post("/api/feeds/", {"url": httpserver.url_for("/")}, format="json")
     assert response.status_code == 400
     assert response.json()["url"]
+    assert httpserver.log == []
     response = curator_api.post("/api/feeds/", {"url": "ftp://example.org/x"}, format="json")
     assert response.status_code == 400
+    assert not Feed.objects.exists()
+
+
+def test_a_feed_being_checked_is_never_dispatched_for_a_poll(curator_api, blog):
+    from catalog.feeds.schedule import feeds_claim_due
+
+    curator_api.post("/api/feeds/", {"url": blog.url_for("/")}, format="json")
+    assert feeds_claim_due() == []
+
+
+def test_the_dispatcher_queues_a_check_nobody_holds(curator_api, blog):
+    # As after a broker outage at add time: the feed waits in "checking" with no claim.
+    from catalog.feeds import tasks
+
+    body = curator_api.post("/api/feeds/", {"url": blog.url_for("/")}, format="json").json()
+    Feed.objects.filter(pk=body["id"]).update(claimed_until=None)
+    tasks.feeds_dispatch()  # queues the check on commit; run it as the worker would
+    tasks.feed_check(body["id"])
+    assert Feed.objects.get(pk=body["id"]).state == "ready"
+
+
+def test_a_feed_deleted_while_it_is_checked_stays_deleted(curator_api, blog, monkeypatch):
+    from catalog.feeds import check
+
+    body = curator_api.post("/api/feeds/", {"url": blog.url_for("/")}, format="json").json()
+    real_find = check._feed_find
+
+    def find_then_delete(address):
+        found = real_find(address)
+        Feed.objects.filter(pk=body["id"]).delete()
+        return found
+
+    monkeypatch.setattr(check, "_feed_find", find_then_delete)
+    assert check.feed_check(feed_id=body["id"]) is None
+    assert not Feed.objects.exists()
+
+
+def test_admin_adds_a_feed_for_a_worker_to_check(admin_client, blog):
+    response = admin_client.post(
+        "/admin/catalog/feed/add/",
+        {
+            "url": blog.url_for("/"),
+            "active": "on",
+            "polls-TOTAL_FORMS": "0",
+            "polls-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    feed = Feed.objects.get()
+    assert feed.state == "checking" and feed.added_address == blog.url_for("/")
+    assert blog.log == []
 
 
 def test_learners_cannot_see_or_add_feeds(api, alice_api):
