@@ -6,10 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import path
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -224,6 +225,44 @@ class LearningPathAdmin(CatalogWritesAdmin):
     search_fields = ["title"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [PathStepInline]
+    change_form_template = "admin/catalog/learningpath/change_form.html"
+
+    class Media:
+        css = {"all": ["catalog/admin.css"]}
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:path_id>/reorder/",
+                self.admin_site.admin_view(self.reorder_view),
+                name="catalog_learningpath_reorder",
+            ),
+            *super().get_urls(),
+        ]
+
+    def reorder_view(self, request: HttpRequest, path_id: int) -> HttpResponse:
+        """The path's steps in order, each with "move up" and "move down" buttons."""
+        learning_path = get_object_or_404(LearningPath, pk=path_id)
+        if not self.has_change_permission(request, learning_path):
+            raise PermissionDenied
+        if request.method == "POST":
+            step = get_object_or_404(PathStep, pk=request.POST.get("step"), path=learning_path)
+            offset = -1 if request.POST.get("move") == "up" else 1
+            if services.path_step_move(step=step, offset=offset, by=request.user):
+                self.message_user(
+                    request, f"Moved “{step.resource.title}” {request.POST.get('move')}."
+                )
+            return redirect(
+                reverse("admin:catalog_learningpath_reorder", args=[path_id]) + f"#step-{step.pk}"
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Reorder the steps of “{learning_path.title}”",
+            "opts": self.model._meta,
+            "original": learning_path,
+            "steps": learning_path.steps.select_related("resource").order_by("position"),
+        }
+        return render(request, "admin/catalog/learningpath/reorder.html", context)
 
     def service_save(self, obj: LearningPath, by: Any) -> None:
         services.path_save(path=obj, by=by)
@@ -433,6 +472,8 @@ class ReviewQueueExtension:
     columns: tuple[Callable[[Resource], str], ...] = ()
     actions: tuple[Callable[..., Any], ...] = ()
     prefetch: tuple[str, ...] = ()
+    # Form values to pre-fill on an item's own page (e.g. suggested tags as Tag ids).
+    initial: tuple[Callable[[Resource], dict[str, Any]], ...] = ()
 
 
 _review_queue_extensions: list[ReviewQueueExtension] = []
@@ -460,12 +501,12 @@ class ReviewQueueAdmin(CatalogWritesAdmin):
     actions = ["approve_selected", "reject_selected"]
     list_per_page = 25
     ordering = ["-published_at", "-created_at"]
+    autocomplete_fields = ["tags", "authors"]
+    readonly_fields = ["preview", "feed", "published_at"]
+    change_form_template = "admin/catalog/pendingresource/change_form.html"
 
     class Media:
         css = {"all": ["catalog/admin.css"]}
-
-    fields = ["title", "url", "summary", "preview", "feed", "published_at"]
-    readonly_fields = ["preview"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Resource]:
         prefetch = [name for ext in _review_queue_extensions for name in ext.prefetch]
@@ -473,8 +514,10 @@ class ReviewQueueAdmin(CatalogWritesAdmin):
         return queryset.select_related("feed").prefetch_related(*prefetch)
 
     def get_list_display(self, request: HttpRequest) -> list[Any]:
-        columns = [column for ext in _review_queue_extensions for column in ext.columns]
-        return [*self.list_display, *columns]
+        return [*self.list_display, *self._columns()]
+
+    def _columns(self) -> list[Callable[[Resource], str]]:
+        return [column for ext in _review_queue_extensions for column in ext.columns]
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -482,6 +525,70 @@ class ReviewQueueAdmin(CatalogWritesAdmin):
         # Contributed actions come first: they are what a curator reaches for.
         contributed = {name: (func, name, text) for func, name, text in filter(None, extra)}
         return {**contributed, **actions}
+
+    # --- One item's own page: preview, suggestions, labels, approve or reject -------------
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return [*self.readonly_fields, *self._columns()]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return [
+            (None, {"fields": ["title", "url", "kind", "preview"]}),
+            (
+                "Labels (pre-filled with the suggestions that apply; edit freely)",
+                {
+                    "fields": [
+                        *self._columns(),
+                        "stage",
+                        "difficulty",
+                        "tags",
+                        "security_areas",
+                        "authors",
+                        "estimated_minutes",
+                    ]
+                },
+            ),
+            ("Source", {"fields": ["feed", "published_at", "summary"]}),
+        ]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "security_areas":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None or request.method != "GET":
+            return form
+        initial: dict[str, Any] = {}
+        for ext in _review_queue_extensions:
+            for labels in ext.initial:
+                initial.update(labels(obj))
+        if not initial:
+            return form
+
+        class Prefilled(form):  # type: ignore[valid-type,misc]
+            def __init__(self, *args: Any, **form_kwargs: Any) -> None:
+                form_kwargs["initial"] = {**initial, **(form_kwargs.get("initial") or {})}
+                super().__init__(*args, **form_kwargs)
+
+        return Prefilled
+
+    def response_change(self, request: HttpRequest, obj: Resource) -> HttpResponse:
+        decision = "_approve" if "_approve" in request.POST else "_reject"
+        if decision not in request.POST:
+            return super().response_change(request, obj)
+        if decision == "_approve":
+            services.resource_approve(resource=obj, by=request.user)
+        else:
+            services.resource_reject(resource=obj, by=request.user)
+        verb = "approved" if decision == "_approve" else "rejected"
+        self.message_user(request, f"“{obj.title}” {verb}.", messages.SUCCESS)
+        # On to the next item, so a review session is one page after another.
+        following = self.get_queryset(request).exclude(pk=obj.pk).first()
+        if following is None:
+            return redirect("admin:catalog_pendingresource_changelist")
+        return redirect("admin:catalog_pendingresource_change", following.pk)
 
     form = ResourceAdminForm
 

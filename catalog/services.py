@@ -16,11 +16,11 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from catalog.addresses import InvalidAddress, canonical_url
-from catalog.models import Author, LearningPath, Resource, SecurityArea, Status, Tag
+from catalog.models import Author, LearningPath, PathStep, Resource, SecurityArea, Status, Tag
 from catalog.signals import catalog_changed
 
 if TYPE_CHECKING:
@@ -274,6 +274,35 @@ def path_save(
 ) -> LearningPath:
     """Save a learning path; its steps are saved in the same transaction (admin inlines)."""
     return _row_save(path or LearningPath(), fields, by)
+
+
+@transaction.atomic
+def path_step_move(*, step: PathStep, offset: int, by: User | None) -> bool:
+    """Move a step up (offset -1) or down (+1) by swapping places with its neighbour.
+
+    Returns False at either end of the path. Positions stay unique throughout: the step is
+    parked past the end while its neighbour takes its place.
+    """
+    steps = PathStep.objects.select_for_update().filter(path_id=step.path_id)
+    step = steps.get(pk=step.pk)
+    neighbour_query = (
+        steps.filter(position__lt=step.position).order_by("-position")
+        if offset < 0
+        else steps.filter(position__gt=step.position).order_by("position")
+    )
+    neighbour = neighbour_query.first()
+    if neighbour is None:
+        return False
+    parked = (steps.aggregate(end=Max("position"))["end"] or 0) + 1
+    mine, theirs = step.position, neighbour.position
+    PathStep.objects.filter(pk=step.pk).update(position=parked)
+    PathStep.objects.filter(pk=neighbour.pk).update(position=mine)
+    PathStep.objects.filter(pk=step.pk).update(position=theirs)
+    logger.info(
+        "Path %s: step %s moved from %s to %s by %s", step.path_id, step.pk, mine, theirs, by
+    )
+    _catalog_changed()
+    return True
 
 
 def paths_delete(*, paths: QuerySet[LearningPath], by: User | None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,26 +11,65 @@ from django.utils.html import format_html_join
 
 from catalog import services as catalog_services
 from catalog.admin import ReviewQueueExtension, review_queue_extend
-from catalog.models import Resource
+from catalog.models import Resource, SecurityArea, Tag
 from recommender import queue
 from recommender.models import FittedModel, FocusArea, LearnerProfile, Progress
-from recommender.suggestions import suggestions_apply
+from recommender.suggestions import MIN_SHARE, suggestions_applicable, suggestions_apply
 
 
-@admin.display(description="suggested labels")
+@admin.display(description="suggested labels (✓ applied by “Apply suggested labels and approve”)")
 def suggested_labels(obj: Resource) -> str:
-    """Labels suggested from the entry's nearest approved neighbours."""
+    """Labels suggested from the entry's nearest approved neighbours, each with its share of
+    the vote; the ones at or above MIN_SHARE (which the one-click action applies) are ticked."""
     suggestion = queue.resource_suggestions(resource=obj)
     if not suggestion:
         return "-"
     rows = []
-    if suggestion.get("stage"):
-        rows.append(("stage", suggestion["stage"][0]))
+    stage = suggestion.get("stage")
+    if stage:
+        rows.append(("stage", _labels([stage])))
     if suggestion.get("areas"):
-        rows.append(("areas", ", ".join(slug for slug, _ in suggestion["areas"][:3])))
+        rows.append(("areas", _labels(suggestion["areas"][:3])))
     if suggestion.get("tags"):
-        rows.append(("tags", ", ".join(slug for slug, _ in suggestion["tags"][:4])))
+        rows.append(("tags", _labels(suggestion["tags"][:4])))
     return format_html_join("", "<div><b>{}</b>: {}</div>", rows) if rows else "-"
+
+
+def _labels(pairs: list[tuple[str, float]]) -> str:
+    return format_html_join(
+        ", ",
+        '<span class="{}" title="{}">{} ({}%)</span>',
+        (
+            (
+                "kl-label-applied" if share >= MIN_SHARE else "kl-label-skipped",
+                "applied" if share >= MIN_SHARE else f"not applied: under {MIN_SHARE:.0%}",
+                slug,
+                round(share * 100),
+            )
+            for slug, share in pairs
+        ),
+    )
+
+
+def suggested_initial(obj: Resource) -> dict[str, Any]:
+    """The item page's form, pre-filled: its own labels plus the suggestions that apply."""
+    suggestion = queue.resource_suggestions(resource=obj)
+    if not suggestion:
+        return {}
+    labels = suggestions_applicable(suggestion)
+    initial: dict[str, Any] = {
+        "tags": sorted(
+            {t.pk for t in obj.tags.all()}
+            | set(Tag.objects.filter(slug__in=labels.tags).values_list("pk", flat=True))
+        ),
+        "security_areas": sorted(
+            {a.pk for a in obj.security_areas.all()}
+            | set(SecurityArea.objects.filter(slug__in=labels.areas).values_list("pk", flat=True))
+        ),
+    }
+    if labels.stage:
+        initial["stage"] = labels.stage
+    return initial
 
 
 @admin.action(description="Apply suggested labels and approve selected", permissions=["change"])
@@ -48,6 +89,7 @@ review_queue_extend(
     ReviewQueueExtension(
         columns=(suggested_labels,),
         actions=(apply_suggestions_and_approve,),
+        initial=(suggested_initial,),
         # suggested_labels reads each entry's tags and areas.
         prefetch=("tags", "security_areas"),
     )

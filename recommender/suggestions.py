@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 
 from catalog import services as catalog_services
@@ -10,6 +12,23 @@ from recommender import queue
 
 # A label is applied when at least this share of the neighbours' weighted vote carries it.
 MIN_SHARE = 0.4
+
+
+@dataclass(frozen=True)
+class ApplicableLabels:
+    tags: list[str]
+    areas: list[str]
+    stage: str
+
+
+def suggestions_applicable(suggestion: dict) -> ApplicableLabels:
+    """The labels of a suggestion that carry at least MIN_SHARE of the vote."""
+    stage = suggestion.get("stage")
+    return ApplicableLabels(
+        tags=[slug for slug, share in suggestion.get("tags", []) if share >= MIN_SHARE],
+        areas=[slug for slug, share in suggestion.get("areas", []) if share >= MIN_SHARE],
+        stage=stage[0] if stage and stage[1] >= MIN_SHARE else "",
+    )
 
 
 @transaction.atomic
@@ -23,15 +42,9 @@ def suggestions_apply(*, resources: list[Resource]) -> int:
         suggestion = queue.resource_suggestions(resource=resource)
         if not suggestion:
             continue
-        tags = [slug for slug, share in suggestion.get("tags", []) if share >= MIN_SHARE]
-        areas = [slug for slug, share in suggestion.get("areas", []) if share >= MIN_SHARE]
-        stage = suggestion.get("stage")
-        catalog_services.resource_labels_add(
-            resource=resource,
-            tags=tags,
-            areas=areas,
-            stage=stage[0] if stage and stage[1] >= MIN_SHARE else "",
-        )
-        if tags or areas or stage:
+        labels = suggestions_applicable(suggestion)
+        if catalog_services.resource_labels_add(
+            resource=resource, tags=labels.tags, areas=labels.areas, stage=labels.stage
+        ):
             changed += 1
     return changed

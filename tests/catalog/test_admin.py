@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils.html import escape
 
 from catalog.models import Resource, Status
 from catalog.seeding import seed_catalog_load
@@ -108,3 +109,59 @@ def test_taxonomy_admin_pages_load(admin_client):
     SecurityAreaFactory()
     for model in ("tag", "author", "securityarea", "learningpath"):
         assert admin_client.get(f"/admin/catalog/{model}/").status_code == 200
+
+
+@pytest.fixture
+def seed_path(db):
+    from catalog.models import LearningPath
+    from catalog.seeding import seed_catalog_load
+
+    seed_catalog_load()
+    return LearningPath.objects.get()
+
+
+def _titles(path) -> list[str]:
+    return list(path.steps.order_by("position").values_list("resource__title", flat=True))
+
+
+def test_path_page_links_to_reordering(admin_client, seed_path):
+    content = admin_client.get(f"/admin/catalog/learningpath/{seed_path.pk}/change/").content
+    assert f"/admin/catalog/learningpath/{seed_path.pk}/reorder/".encode() in content
+
+
+def test_moving_a_step_up_swaps_it_with_the_step_before(admin_client, seed_path):
+    before = _titles(seed_path)
+    third = seed_path.steps.get(position=3)
+    response = admin_client.post(
+        f"/admin/catalog/learningpath/{seed_path.pk}/reorder/", {"step": third.pk, "move": "up"}
+    )
+    assert response.status_code == 302
+    after = _titles(seed_path)
+    assert after[1] == before[2] and after[2] == before[1]
+    assert after[:1] + after[3:] == before[:1] + before[3:]
+
+
+def test_moving_the_first_step_up_changes_nothing(admin_client, seed_path):
+    before = _titles(seed_path)
+    first = seed_path.steps.get(position=1)
+    admin_client.post(
+        f"/admin/catalog/learningpath/{seed_path.pk}/reorder/", {"step": first.pk, "move": "up"}
+    )
+    assert _titles(seed_path) == before
+
+
+def test_a_step_of_another_path_cannot_be_moved_through_this_one(admin_client, seed_path):
+    from catalog.models import LearningPath
+
+    other = LearningPath.objects.create(title="Other", slug="other")
+    step = seed_path.steps.get(position=2)
+    response = admin_client.post(
+        f"/admin/catalog/learningpath/{other.pk}/reorder/", {"step": step.pk, "move": "up"}
+    )
+    assert response.status_code == 404
+
+
+def test_reorder_page_lists_every_step_with_readable_titles(admin_client, seed_path):
+    content = admin_client.get(f"/admin/catalog/learningpath/{seed_path.pk}/reorder/").content
+    for title in _titles(seed_path):
+        assert escape(title).encode() in content

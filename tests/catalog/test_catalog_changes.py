@@ -146,6 +146,18 @@ def test_admin_path_edit_and_bulk_delete_move_the_version(admin_client, moves):
     assert not LearningPath.objects.exists()
 
 
+def test_admin_path_step_reordering_moves_the_version(admin_client, moves):
+    from catalog.models import PathStep
+
+    path = LearningPathFactory()
+    for position in (1, 2):
+        PathStep.objects.create(path=path, resource=ResourceFactory(), position=position)
+    second = path.steps.get(position=2)
+    reorder = f"/admin/catalog/learningpath/{path.pk}/reorder/"
+    assert moves(lambda: admin_client.post(reorder, {"step": second.pk, "move": "up"})) >= 1
+    assert path.steps.get(position=1) == second
+
+
 # --- The poller, the seeder, the recommender's suggestions ---------------------------------------
 
 
@@ -229,7 +241,14 @@ def test_the_review_queue_admin_saves_through_the_resource_service(admin_client,
     pending = ResourceFactory(status=Status.PENDING, url="https://blog.example.org/p")
     ResourceFactory(url="https://example.org/taken")
     change = f"/admin/catalog/pendingresource/{pending.pk}/change/"
-    form = {"title": "Edited", "url": "HTTPS://EXAMPLE.ORG/taken?utm_source=x", "summary": ""}
+    form = {
+        "title": "Edited",
+        "url": "HTTPS://EXAMPLE.ORG/taken?utm_source=x",
+        "summary": "",
+        "kind": pending.kind,
+        "stage": pending.stage,
+        "difficulty": pending.difficulty,
+    }
     response = admin_client.post(change, form)
     assert "already has this address" in response.content.decode()
     form["url"] = "https://blog.example.org/p"

@@ -72,3 +72,85 @@ def test_review_queue_queries_do_not_grow_with_pending_entries(
             title=f"Pending post {n}", url=f"https://blog.example.org/{n}/", status=Status.PENDING
         )
     assert count() == few
+
+
+def _suggestion(resource: Resource) -> dict:
+    from recommender import queue
+
+    return queue.resource_suggestions(resource=resource)
+
+
+def test_review_queue_marks_which_suggested_labels_the_one_click_applies(
+    admin_client, pending_rbac_post
+):
+    from recommender.suggestions import MIN_SHARE
+
+    admin_client.get("/admin/catalog/pendingresource/")  # fits the model
+    suggestion = _suggestion(pending_rbac_post)
+    content = admin_client.get("/admin/catalog/pendingresource/").content.decode()
+    shown = suggestion["areas"][:3] + suggestion["tags"][:4]
+    assert any(share >= MIN_SHARE for _, share in shown)
+    assert any(share < MIN_SHARE for _, share in shown)  # so both marks are exercised
+    for slug, share in shown:
+        mark = "kl-label-applied" if share >= MIN_SHARE else "kl-label-skipped"
+        assert f'class="{mark}"' in content.split(f">{slug} (")[0].rsplit("<span", 1)[1]
+
+
+def test_item_page_prefills_the_suggested_labels_that_apply(admin_client, pending_rbac_post):
+    from catalog.models import SecurityArea
+    from recommender.suggestions import suggestions_applicable
+
+    admin_client.get("/admin/catalog/pendingresource/")  # fits the model
+    labels = suggestions_applicable(_suggestion(pending_rbac_post))
+    assert labels.areas
+    response = admin_client.get(f"/admin/catalog/pendingresource/{pending_rbac_post.pk}/change/")
+    form = response.context["adminform"].form
+    rbac = SecurityArea.objects.get(slug="rbac")
+    assert rbac.pk in form.initial["security_areas"]
+    assert form.initial["stage"] == labels.stage
+    content = response.content.decode()
+    assert 'name="_approve"' in content and 'name="_reject"' in content
+
+
+def _item_form(resource: Resource, **changes) -> dict:
+    data = {
+        "title": resource.title,
+        "url": resource.url,
+        "summary": resource.summary,
+        "kind": resource.kind,
+        "stage": resource.stage,
+        "difficulty": resource.difficulty,
+    }
+    return {**data, **changes}
+
+
+def test_approving_from_the_item_page_saves_the_edited_labels_and_moves_on(
+    admin_client, pending_rbac_post
+):
+    from catalog.models import SecurityArea
+
+    following = Resource.objects.create(
+        title="Another post", url="https://blog.example.org/other/", status=Status.PENDING
+    )
+    secrets = SecurityArea.objects.get(slug="secrets")
+    response = admin_client.post(
+        f"/admin/catalog/pendingresource/{pending_rbac_post.pk}/change/",
+        _item_form(pending_rbac_post, stage="security", security_areas=[secrets.pk], _approve="1"),
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/pendingresource/{following.pk}/change/")
+    pending_rbac_post.refresh_from_db()
+    assert pending_rbac_post.status == Status.APPROVED
+    assert list(pending_rbac_post.security_areas.values_list("slug", flat=True)) == ["secrets"]
+
+
+def test_rejecting_the_last_item_from_its_page_returns_to_the_empty_queue(
+    admin_client, pending_rbac_post
+):
+    response = admin_client.post(
+        f"/admin/catalog/pendingresource/{pending_rbac_post.pk}/change/",
+        _item_form(pending_rbac_post, _reject="1"),
+    )
+    assert response["Location"].endswith("/admin/catalog/pendingresource/")
+    pending_rbac_post.refresh_from_db()
+    assert pending_rbac_post.status == Status.REJECTED
