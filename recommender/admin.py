@@ -17,7 +17,7 @@ from recommender.models import FittedModel, FocusArea, LearnerProfile, Progress
 from recommender.suggestions import MIN_SHARE, suggestions_applicable, suggestions_apply
 
 
-@admin.display(description="suggested labels (✓ applied by “Apply suggested labels and approve”)")
+@admin.display(description="suggested labels (✓ = applied by one click)")
 def suggested_labels(obj: Resource) -> str:
     """Labels suggested from the entry's nearest approved neighbours, each with its share of
     the vote; the ones at or above MIN_SHARE (which the one-click action applies) are ticked."""
