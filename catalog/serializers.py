@@ -183,6 +183,10 @@ class FeedSerializer(serializers.ModelSerializer):
         slug_field="slug", queryset=Author.objects.all(), required=False, allow_null=True
     )
     health = serializers.CharField(read_only=True)
+    added_address = serializers.SerializerMethodField(
+        help_text="The address a curator added (a feed, or a page that links to one); null "
+        "for feeds that came from the seed or OPML."
+    )
     site_url = serializers.SerializerMethodField(
         help_text="The site the feed belongs to; null until the feed names one."
     )
@@ -216,6 +220,10 @@ class FeedSerializer(serializers.ModelSerializer):
     def get_site_url(self, feed: Feed) -> str | None:
         # Stored as "" when unknown; the schema promises a URI, so unknown is null.
         return feed.site_url or None
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_added_address(self, feed: Feed) -> str | None:
+        return feed.added_address or None
 
     def validate_url(self, value: str) -> str:
         if self.instance is not None and value != self.instance.url:

@@ -274,6 +274,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ResourceKindEnum": "catalog.models.Kind.choices",
+        "FeedStateEnum": "catalog.models.FeedState.choices",
+        "ProgressStateEnum": "recommender.models.ProgressState.choices",
         "ReasonKindEnum": "recommender.engine.records.REASON_KINDS",
     },
     "POSTPROCESSING_HOOKS": [

@@ -56,6 +56,13 @@ def test_the_migration_keeps_every_row_and_clears_duplicate_keys_but_the_oldest(
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(AFTER)
-
-    keys = dict(Resource.objects.values_list("pk", "entry_key"))
-    assert keys == {first.pk: "guid-1", second.pk: "", other.pk: "guid-2"}
+    try:
+        new_apps = executor.loader.project_state(AFTER).apps
+        NewResource = new_apps.get_model("catalog", "Resource")
+        keys = dict(NewResource.objects.values_list("pk", "entry_key"))
+        assert keys == {first.pk: "guid-1", second.pk: "", other.pk: "guid-2"}
+    finally:
+        # Back to the latest schema, or every later test would run on this old one.
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
