@@ -3,11 +3,18 @@
 Everything here is safe to run twice: entries are upserted by (feed, entry key) and, across
 feeds, by canonical address, so a redelivered task, two feeds carrying one post, or a worker
 killed mid-poll never create a duplicate.
+
+`feeds_poll` polls several feeds with a bounded number in flight: most of a poll's wall time
+on a real network is waiting for servers, and threads overlap those waits. Each thread has
+its own database connection; the feed row lock in `feed_poll` keeps two polls of one feed
+from writing at once, whoever runs them.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -15,7 +22,7 @@ from django.utils import timezone
 
 from catalog.addresses import canonical_url
 from catalog.feeds.address import FetchError, FetchPolicy
-from catalog.feeds.fetch import FetchResult, fetch
+from catalog.feeds.fetch import FetchResult, fetch, shared_session
 from catalog.feeds.parse import NotAFeed, ParsedFeed, parse_feed
 from catalog.feeds.schedule import poll_record
 from catalog.feeds.store import PollReport, entries_store
@@ -25,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # A poll's outcome when its feed was deleted while it ran (never stored: there is no feed).
 DELETED = "deleted"
+# ... and when it was gone before the poll started.
+MISSING = "missing"
 
 
 def fetch_policy() -> FetchPolicy:
@@ -58,7 +67,8 @@ def feed_poll(*, feed_id: int) -> PollReport:
             feed.url,
             etag=feed.etag or None,
             last_modified=feed.last_modified or None,
-            policy=fetch_policy(),
+            # Connections stay open between polls, per host name and checked address.
+            session=shared_session(fetch_policy()),
         )
         report.http_status = result.status
         if result.not_modified:
@@ -144,3 +154,81 @@ def _move_feed(feed: Feed, new_url: str) -> None:
         return
     logger.info("Feed %s moved permanently: %s -> %s", feed.pk, feed.url, new_url)
     feed.url = new_url
+
+
+def feeds_poll(
+    *,
+    feed_ids: Sequence[int],
+    concurrency: int = 1,
+    on_report: Callable[[PollReport], None] | None = None,
+) -> list[PollReport]:
+    """Poll several feeds, at most ``concurrency`` at a time; reports in ``feed_ids`` order.
+
+    A feed whose poll failed with a network error gets a report with ``retryable`` set (the
+    failure is recorded on the feed already); a feed that no longer exists gets outcome
+    ``missing``. Any other exception is raised once every other feed has been polled, so
+    one broken feed never costs the others their poll.
+
+    Inside a transaction (a caller's ``atomic`` block, a test) polls run one at a time on
+    this connection: other connections would not see the caller's uncommitted rows.
+    ``on_report`` is called (from the polling thread) as each poll finishes.
+    """
+    ids = list(feed_ids)
+    reports: list[PollReport | None] = [None] * len(ids)
+    errors: list[BaseException] = []
+    workers = max(1, min(concurrency, len(ids)))
+    if connection.in_atomic_block:
+        workers = 1
+    cursor = iter(range(len(ids)))
+    cursor_lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with cursor_lock:
+                index = next(cursor, None)
+            if index is None:
+                return
+            try:
+                report = _poll_one(ids[index])
+            except Exception as exc:
+                logger.exception("Polling feed %s failed unexpectedly", ids[index])
+                errors.append(exc)
+                report = PollReport(feed_id=ids[index], outcome=FeedPoll.Outcome.FAILED)
+                report.error = f"internal error: {type(exc).__name__}"
+            reports[index] = report
+            if on_report is not None:
+                on_report(report)
+
+    def work_then_disconnect() -> None:
+        try:
+            work()
+        finally:
+            # This thread's connection would otherwise stay open until the process exits.
+            connection.close()
+
+    if workers == 1:
+        work()
+    else:
+        threads = [
+            threading.Thread(target=work_then_disconnect, name=f"feed-poll-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
+    return [report for report in reports if report is not None]
+
+
+def _poll_one(feed_id: int) -> PollReport:
+    try:
+        return feed_poll(feed_id=feed_id)
+    except Feed.DoesNotExist:
+        logger.info("Feed %s no longer exists; nothing to poll", feed_id)
+        return PollReport(feed_id=feed_id, outcome=MISSING)
+    except FetchError as exc:  # recorded on the feed already
+        return PollReport(
+            feed_id=feed_id, outcome=FeedPoll.Outcome.FAILED, error=str(exc), retryable=True
+        )

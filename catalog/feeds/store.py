@@ -36,6 +36,8 @@ class PollReport:
     error: str = ""
     warning: str = ""
     new_resource_ids: list[int] = field(default_factory=list)
+    # A network error worth retrying soon (already recorded on the feed).
+    retryable: bool = False
 
 
 def entries_store(feed: Feed, parsed: ParsedFeed, report: PollReport) -> None:
