@@ -26,7 +26,7 @@ from catalog.feeds.fetch import FetchResult, fetch, shared_session
 from catalog.feeds.parse import NotAFeed, ParsedFeed, parse_feed
 from catalog.feeds.schedule import poll_record
 from catalog.feeds.store import PollReport, entries_store
-from catalog.models import Feed, FeedPoll
+from catalog.models import Feed, FeedPoll, Resource
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,10 @@ def feed_poll(*, feed_id: int) -> PollReport:
             report.error = f"HTTP {result.status}"
         else:
             parsed = parse_feed(
-                result.content, url=result.final_url, content_type=result.content_type
+                result.content,
+                url=result.final_url,
+                content_type=result.content_type,
+                known=lambda fingerprints: _known_fingerprints(feed.pk, fingerprints),
             )
             report.warning = parsed.warning or ""
             report.skipped = parsed.skipped_without_link
@@ -125,6 +128,15 @@ def feed_poll(*, feed_id: int) -> PollReport:
     if retry_error is not None:
         raise retry_error
     return report
+
+
+def _known_fingerprints(feed_id: int, fingerprints: Sequence[str]) -> dict[str, str]:
+    """Which of these entry fingerprints this feed's resources carry: {fingerprint: entry key}."""
+    return dict(
+        Resource.objects.filter(feed_id=feed_id, entry_fingerprint__in=set(fingerprints))
+        .exclude(entry_key="")
+        .values_list("entry_fingerprint", "entry_key")
+    )
 
 
 def _relax_commit_durability() -> None:
