@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from catalog.feeds.store import PollReport
@@ -127,8 +127,9 @@ def poll_record(
         error=report.error[:2000],
         warning=report.warning[:2000],
     )
-    stale = feed.polls.order_by("-started_at").values_list("pk", flat=True)[POLLS_KEPT_PER_FEED:]
-    FeedPoll.objects.filter(pk__in=list(stale)).delete()
+    # One statement, whether or not anything is stale.
+    stale = feed.polls.order_by("-started_at").values("pk")[POLLS_KEPT_PER_FEED:]
+    FeedPoll.objects.filter(pk__in=Subquery(stale)).delete()
 
 
 def failure_backoff(failures: int, retry_after: int | None = None) -> timedelta:

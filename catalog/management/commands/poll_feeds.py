@@ -84,9 +84,16 @@ class Command(BaseCommand):
         else:
             feeds = list(Feed.objects.filter(active=True))
         by_id = {feed.pk: feed for feed in feeds}
+        started = time.perf_counter()
         with tqdm(total=len(feeds), desc="Polling feeds", unit="feed", disable=not feeds) as bar:
             reports = {report.feed_id: report for report in self._poll(list(by_id), bar)}
+        elapsed = time.perf_counter() - started
         self._summary([(feed, reports[feed.pk]) for feed in feeds if feed.pk in reports])
+        if feeds:
+            self.stdout.write(
+                f"Polled in {elapsed:.2f} s ({self.used_processes} process(es), "
+                f"up to {self.concurrency} feeds in flight in each)."
+            )
 
     def _poll(self, feed_ids: list[int], bar: tqdm | None = None) -> Iterator[PollReport]:
         """Poll the feeds: in this process, or split between child processes.
@@ -95,7 +102,10 @@ class Command(BaseCommand):
         as failed reports.
         """
         processes = min(self.processes, max(1, len(feed_ids) // _FEEDS_PER_PROCESS))
-        if processes == 1 or connection.in_atomic_block:
+        if connection.in_atomic_block:
+            processes = 1
+        self.used_processes = processes
+        if processes == 1:
             # (Inside a transaction, as in tests, other connections would not see its rows.)
             yield from poll.feeds_poll(
                 feed_ids=feed_ids,
