@@ -218,15 +218,17 @@ def feeds_poll(
             # This thread's connection would otherwise stay open until the process exits.
             connection.close()
 
-    if workers == 1:
+    # The calling thread polls too, on the connection it already has: a worker process
+    # then opens workers - 1 connections per batch, not workers.
+    threads = [
+        threading.Thread(target=work_then_disconnect, name=f"feed-poll-{n}", daemon=True)
+        for n in range(1, workers)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
         work()
-    else:
-        threads = [
-            threading.Thread(target=work_then_disconnect, name=f"feed-poll-{n}", daemon=True)
-            for n in range(workers)
-        ]
-        for thread in threads:
-            thread.start()
+    finally:
         for thread in threads:
             thread.join()
     if errors:
