@@ -405,28 +405,33 @@ def measure(
         )
         _print_load("at start")
 
-        # Baseline, same bytes, same run: feedparser alone, with the options the pipeline uses
-        # (and, for reference, with feedparser's own sanitiser on, as a plain call does).
-        def bare(**options: object) -> float:
-            started = time.perf_counter()
-            for document in documents:
-                feedparser.parse(io.BytesIO(document), **options)
-            return (time.perf_counter() - started) / len(documents)
-
-        bare_same = bare(sanitize_html=False, resolve_relative_uris=False)
-        bare_default = bare()
-
-        started = time.perf_counter()
-        for feed in feeds:
+        # Baseline, same bytes, same run: feedparser alone, with the options the pipeline uses,
+        # timed feed by feed between the pipeline's polls so both see the same machine load.
+        # Wall time and this process's CPU time (the pipeline's own work, without the
+        # server's) are both kept.
+        bare_wall = bare_cpu = poll_wall = poll_cpu = 0.0
+        for feed, document in zip(feeds, documents, strict=True):
+            wall, cpu = time.perf_counter(), time.process_time()
+            feedparser.parse(io.BytesIO(document), sanitize_html=False, resolve_relative_uris=False)
+            bare_wall += time.perf_counter() - wall
+            bare_cpu += time.process_time() - cpu
+            wall, cpu = time.perf_counter(), time.process_time()
             poll.feed_poll(feed_id=feed.pk)
-        per_feed = (time.perf_counter() - started) / len(feeds)
+            poll_wall += time.perf_counter() - wall
+            poll_cpu += time.process_time() - cpu
         assert Resource.objects.count() == expected, Resource.objects.count()
         started = time.perf_counter()
         for feed in feeds:
             assert poll.feed_poll(feed_id=feed.pk).outcome == "not_modified"
         per_304 = (time.perf_counter() - started) / len(feeds)
+        started = time.perf_counter()
+        for document in documents[:50]:  # for reference: a plain call sanitises too
+            feedparser.parse(io.BytesIO(document))
+        bare_default = (time.perf_counter() - started) / len(documents[:50])
 
-        rate = expected / (per_feed * len(feeds))
+        count = len(feeds)
+        per_feed, bare_same = poll_wall / count, bare_wall / count
+        rate = expected / poll_wall
         print("\npipeline, one feed at a time in this process (fetch, parse, sanitise, store):")
         print(f"  first poll:   {per_feed * 1000:6.1f} ms per feed ({rate:.0f} entries/s)")
         print(f"  all 304:      {per_304 * 1000:6.1f} ms per feed ({1 / per_304:.0f} feeds/s)")
@@ -434,7 +439,11 @@ def measure(
             f"  bare feedparser.parse, same bytes and options: {bare_same * 1000:.1f} ms per feed"
         )
         print(f"  (feedparser.parse with its own sanitiser: {bare_default * 1000:.1f} ms per feed)")
-        print(f"  pipeline / bare feedparser: {per_feed / bare_same:.2f}x   (target <= 1.3x)")
+        print(
+            f"  pipeline / bare feedparser: {per_feed / bare_same:.2f}x wall, "
+            f"{poll_cpu / bare_cpu:.2f}x CPU ({poll_cpu / count * 1000:.1f} vs "
+            f"{bare_cpu / count * 1000:.1f} ms per feed)   (target <= 1.3x)"
+        )
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"  peak memory of this process: {peak:.0f} MiB")
 
