@@ -13,11 +13,14 @@ from writing at once, whoever runs them.
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from catalog.addresses import canonical_url
@@ -211,26 +214,14 @@ def feeds_poll(
             if on_report is not None:
                 on_report(report)
 
-    def work_then_disconnect() -> None:
-        try:
-            work()
-        finally:
-            # This thread's connection would otherwise stay open until the process exits.
-            connection.close()
-
-    # The calling thread polls too, on the connection it already has: a worker process
-    # then opens workers - 1 connections per batch, not workers.
-    threads = [
-        threading.Thread(target=work_then_disconnect, name=f"feed-poll-{n}", daemon=True)
-        for n in range(1, workers)
-    ]
-    for thread in threads:
-        thread.start()
+    # The calling thread polls too, on the connection it already has; the others come from
+    # this process's polling threads, which keep their connections from batch to batch.
+    helpers = _polling_threads().run([work] * (workers - 1))
     try:
         work()
     finally:
-        for thread in threads:
-            thread.join()
+        for helper in helpers:
+            helper.result()
     if errors:
         raise errors[0]
     return [report for report in reports if report is not None]
@@ -246,3 +237,102 @@ def _poll_one(feed_id: int) -> PollReport:
         return PollReport(
             feed_id=feed_id, outcome=FeedPoll.Outcome.FAILED, error=str(exc), retryable=True
         )
+
+
+# --- Polling threads ----------------------------------------------------------------------------
+
+# A polling thread that has had nothing to do for this long gives its database connection back.
+IDLE_CLOSE_SECONDS = 5.0
+
+
+class _PollingThreads:
+    """Threads that outlive one batch, so that their database connections do too.
+
+    Opening a PostgreSQL connection (a server process) for every thread of every batch costs
+    more than polling a few unchanged feeds. Each thread checks its connection before every
+    job as Django does before a request (``CONN_MAX_AGE``, health checks) and closes it after
+    ``IDLE_CLOSE_SECONDS`` without work, or when stopped.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], None], Future[None]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads: list[_PollingThread] = []
+        self._lock = threading.Lock()
+
+    def run(self, jobs: list[Callable[[], None]]) -> list[Future[None]]:
+        """Hand each job to a thread: as many threads are started as there are jobs beyond the
+        idle ones, so the jobs run side by side (unless another caller's jobs take an idle
+        thread first; then one waits, which costs parallelism, never correctness)."""
+        futures: list[Future[None]] = []
+        with self._lock:
+            self._threads = [thread for thread in self._threads if thread.is_alive()]
+            missing = len(jobs) - sum(1 for thread in self._threads if thread.idle)
+            for _ in range(max(0, missing)):
+                thread = _PollingThread(self._serve, f"feed-poll-{len(self._threads)}")
+                self._threads.append(thread)
+                thread.start()
+            for job in jobs:
+                future: Future[None] = Future()
+                futures.append(future)
+                self._jobs.put((job, future))
+        return futures
+
+    def _serve(self, me: _PollingThread) -> None:
+        try:
+            while True:
+                me.idle = True
+                try:
+                    item = self._jobs.get(timeout=IDLE_CLOSE_SECONDS)
+                except queue.Empty:
+                    connection.close()  # idle: give the connection back
+                    continue
+                me.idle = False
+                if item is None:
+                    return
+                job, future = item
+                if not future.set_running_or_notify_cancel():
+                    continue
+                close_old_connections()
+                try:
+                    job()
+                except BaseException as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(None)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        """End every thread, closing its connection (tests; a process about to exit)."""
+        with self._lock:
+            threads, self._threads = self._threads, []
+            for _ in threads:
+                self._jobs.put(None)
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+class _PollingThread(threading.Thread):
+    def __init__(self, serve: Callable[[_PollingThread], None], name: str) -> None:
+        super().__init__(target=serve, args=(self,), name=name, daemon=True)
+        self.idle = False
+
+
+_threads_by_process: dict[int, _PollingThreads] = {}
+_threads_lock = threading.Lock()
+
+
+def _polling_threads() -> _PollingThreads:
+    # Per process id: a forked child (a Celery prefork worker) starts threads of its own.
+    with _threads_lock:
+        return _threads_by_process.setdefault(os.getpid(), _PollingThreads())
+
+
+def polling_threads_stop() -> None:
+    """Stop this process's polling threads and close their database connections."""
+    with _threads_lock:
+        threads = _threads_by_process.pop(os.getpid(), None)
+    if threads is not None:
+        threads.stop()
