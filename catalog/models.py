@@ -210,6 +210,9 @@ class Resource(models.Model):
     # The entry's id within its feed (guid/id, else link, else a hash): with `feed`, the
     # natural key that makes polling idempotent.
     entry_key = models.CharField(max_length=500, blank=True)
+    # A hash of the raw entry this resource was last made from (see
+    # catalog.feeds.entries.entry_fingerprint): a poll skips entries whose hash is unchanged.
+    entry_fingerprint = models.CharField(max_length=64, blank=True, default="")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -334,6 +334,11 @@ FEEDS_MAX_BYTES = env_int("FEEDS_MAX_BYTES", 10 * 1024 * 1024)
 FEEDS_CONNECT_TIMEOUT = float(env_int("FEEDS_CONNECT_TIMEOUT", 5))
 FEEDS_READ_TIMEOUT = float(env_int("FEEDS_READ_TIMEOUT", 10))
 FEEDS_TOTAL_DEADLINE = float(env_int("FEEDS_TOTAL_DEADLINE", 30))
+# Feeds in flight per process (threads overlapping network waits), for worker batches and
+# `poll_feeds`; and feeds per worker task, so a worker's message and commit overheads are
+# shared and its threads have something to overlap.
+FEEDS_POLL_CONCURRENCY = env_int("FEEDS_POLL_CONCURRENCY", 4)
+FEEDS_POLL_BATCH = env_int("FEEDS_POLL_BATCH", 8)
 
 # --- Recommender ----------------------------------------------------------------------------
 RECOMMENDER_PATH_SLUG = env_str("RECOMMENDER_PATH_SLUG", "kubernetes-from-zero-to-secure")

@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from catalog.feeds.poll import polling_threads_stop
 from tests.factories import CuratorFactory, UserFactory
 
 
@@ -107,3 +108,12 @@ def _no_outside_network(monkeypatch):
         raise socket.gaierror(socket.EAI_NONAME, f"tests resolve only loopback names ({name})")
 
     monkeypatch.setattr(socket, "getaddrinfo", local_only)
+
+
+@pytest.fixture(autouse=True)
+def _polling_threads_stopped():
+    """Feed polling threads keep their database connections from one batch to the next; a
+    test's end is the end of its batches (and PostgreSQL cannot drop the test database while
+    a connection is open)."""
+    yield
+    polling_threads_stop()

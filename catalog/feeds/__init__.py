@@ -10,7 +10,7 @@
     sanitise.py   entry HTML made safe (nh3), HTML → plain text
     store.py      upsert entries as resources by (feed, entry key) and canonical address
     schedule.py   claim due feeds, back off failing ones, adapt the interval
-    poll.py       one poll end to end (fetch → parse → store → schedule)
+    poll.py       one poll end to end (fetch → parse → store → schedule); several at once
     opml.py       OPML subscription lists in and out (defusedxml)
     services.py   writes from outside the poller: add, queue a poll, trust, OPML import
     tasks.py      Celery tasks (thin: ids in, one service call)

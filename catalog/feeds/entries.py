@@ -27,6 +27,7 @@ from catalog.feeds.sanitise import (
     html_to_text,
     limit_html,
     plain_text,
+    sanitised_text,
     truncate,
 )
 
@@ -63,6 +64,9 @@ class ParsedEntry:
     tags: tuple[str, ...]
     word_count: int
     estimated_minutes: int
+    # What the entry was made from (see entry_fingerprint): the same fingerprint on a later
+    # poll means the same ParsedEntry, so it need not be made again.
+    fingerprint: str = ""
 
 
 # --------------------------------------------------------------------------
@@ -216,8 +220,36 @@ def _tags(entry: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def parse_entry(
+# Part of every fingerprint: change it whenever parse_entry or the sanitiser would turn the
+# same raw entry into something different, so every stored entry is made again once.
+PIPELINE_VERSION = "1"
+
+
+def entry_fingerprint(
     entry: Mapping[str, Any], *, feed_url: str, feed_authors: list[Any], now: datetime
+) -> str:
+    """A hash of everything parse_entry reads: the raw entry as feedparser gave it, the base
+    address, the feed's authors and whether its date is (still) too far in the future.
+    Cheap next to sanitising, which an unchanged fingerprint lets a poll skip."""
+    material = "\n".join(
+        (
+            PIPELINE_VERSION,
+            feed_url,
+            repr(feed_authors),
+            repr(_entry_date(entry, now) is None),
+            repr(entry),
+        )
+    )
+    return hashlib.blake2b(material.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def parse_entry(
+    entry: Mapping[str, Any],
+    *,
+    feed_url: str,
+    feed_authors: list[Any],
+    now: datetime,
+    fingerprint: str = "",
 ) -> ParsedEntry | None:
     found = _entry_url(entry, feed_url)
     if found is None:
@@ -227,7 +259,7 @@ def parse_entry(
     body, body_base = _entry_body(entry)
     body = body[:MAX_HTML_INPUT_CHARS]
     clean = clean_html(CONTROL_CHARS.sub("", body), body_base or feed_url, url)
-    full_text = plain_text(clean)
+    full_text = sanitised_text(clean)
     summary_value = entry.get("summary")
     summary_source = summary_value if isinstance(summary_value, str) else ""
     summary = truncate(plain_text(summary_source) or full_text, MAX_SUMMARY_CHARS)
@@ -243,4 +275,5 @@ def parse_entry(
         tags=_tags(entry),
         word_count=word_count,
         estimated_minutes=estimated_minutes(word_count),
+        fingerprint=fingerprint,
     )

@@ -32,7 +32,9 @@ from __future__ import annotations
 import email.utils
 import logging
 import math
+import os
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -50,7 +52,7 @@ from catalog.feeds.address import (
     split_url,
 )
 from catalog.feeds.decoding import read_body
-from catalog.feeds.transport import Deadline, PinnedTransport
+from catalog.feeds.transport import Deadline, PinnedTransport, deadline_active
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +164,57 @@ def _safe_header_value(value: str | None) -> str | None:
 
 
 # --------------------------------------------------------------------------
+# Sessions: connections kept alive between fetches
+# --------------------------------------------------------------------------
+
+
+class FetchSession:
+    """One policy and a pinned transport that keeps connections alive between fetches.
+
+    A poller fetching many feeds from one host (a blog platform, a planet) otherwise pays a
+    TCP (and TLS) handshake per feed. Safe to share between threads. Every request still
+    resolves and checks its address first (see `PinnedTransport`); only then is a kept-alive
+    connection to that same name and checked address picked. No cookies are kept: each fetch
+    gets a client of its own around the shared transport.
+    """
+
+    def __init__(self, policy: FetchPolicy = DEFAULT_POLICY) -> None:
+        self.policy = policy
+        self.transport = PinnedTransport(policy, keep_alive=True)
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+_sessions: dict[tuple[int, FetchPolicy, int], FetchSession] = {}
+_sessions_lock = threading.Lock()
+
+
+def shared_session(policy: FetchPolicy) -> FetchSession:
+    """This process's session for ``policy``.
+
+    Keyed by process id too: a forked worker (Celery prefork, `poll_feeds` processes) must
+    never write to sockets its parent opened. And by the SSL context's identity, which the
+    policy's equality ignores.
+    """
+    key = (os.getpid(), policy, id(policy.ssl_context))
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = _sessions[key] = FetchSession(policy)
+        return session
+
+
+def sessions_close() -> None:
+    """Close this process's shared sessions (their idle connections)."""
+    with _sessions_lock:
+        sessions = list(_sessions.values())
+        _sessions.clear()
+    for session in sessions:
+        session.close()
+
+
+# --------------------------------------------------------------------------
 # fetch()
 # --------------------------------------------------------------------------
 
@@ -177,11 +230,14 @@ def fetch(
     last_modified: str | None = None,
     policy: FetchPolicy = DEFAULT_POLICY,
     deadline: Deadline | None = None,
+    session: FetchSession | None = None,
 ) -> FetchResult:
     """GET a feed address safely, following redirects by hand.
 
     ``deadline`` lets several fetches share one budget (feed discovery tries many
     addresses within one); by default each fetch gets ``policy.total_deadline``.
+    ``session``: reuse its kept-alive connections, under its policy (``policy`` is then
+    ignored); without one the fetch opens and closes its own.
 
     Every redirect hop is re-checked and pinned (by the transport). Conditional
     headers are sent when validators are given, and kept across redirects:
@@ -190,6 +246,8 @@ def fetch(
     Returns a FetchResult for any final status (including 4xx/5xx). Raises a
     FetchError subclass when there is no usable response at all.
     """
+    if session is not None:
+        policy = session.policy
     deadline = deadline or Deadline(policy.total_deadline)
     deadline.check("before starting")
     split_url(url)  # refuse obviously bad addresses before doing anything
@@ -206,7 +264,7 @@ def fetch(
     if sent_last_modified:
         headers["If-Modified-Since"] = sent_last_modified
 
-    transport = PinnedTransport(policy, deadline)
+    transport = session.transport if session is not None else PinnedTransport(policy, deadline)
     client = httpx.Client(
         transport=transport,
         headers=headers,
@@ -220,7 +278,7 @@ def fetch(
     hops = 0
     all_permanent = True
     try:
-        with client:
+        with deadline_active(deadline), _closing(client, keep_transport=session is not None):
             while True:
                 logger.debug("Fetching %s (hop %d)", current, hops)
                 response = client.send(client.build_request("GET", current), stream=True)
@@ -277,6 +335,21 @@ def fetch(
         raise NetworkError(f"Could not fetch {current}: {_describe(exc)}.", url=current) from exc
     except httpx.HTTPError as exc:  # e.g. a header httpx cannot represent
         raise FetchError(f"Could not fetch {current}: {_describe(exc)}.", url=current) from exc
+
+
+class _closing:
+    """Close a one-fetch client (and so its transport); leave a session's transport open."""
+
+    def __init__(self, client: httpx.Client, *, keep_transport: bool) -> None:
+        self._client = client
+        self._keep_transport = keep_transport
+
+    def __enter__(self) -> httpx.Client:
+        return self._client
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self._keep_transport:
+            self._client.close()
 
 
 def _describe(exc: BaseException) -> str:

@@ -32,7 +32,7 @@ import io
 import logging
 import re
 import xml.sax
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +41,13 @@ import feedparser
 from feedparser.encodings import convert_to_utf8  # feedparser's own charset sniffing
 
 from catalog.feeds.discovery import discover_feed_urls
-from catalog.feeds.entries import ParsedEntry, construct_title, http_url, parse_entry
+from catalog.feeds.entries import (
+    ParsedEntry,
+    construct_title,
+    entry_fingerprint,
+    http_url,
+    parse_entry,
+)
 from catalog.feeds.sanitise import WHITESPACE, truncate
 
 logger = logging.getLogger(__name__)
@@ -81,6 +87,9 @@ class ParsedFeed:
     entries: tuple[ParsedEntry, ...]
     skipped_without_link: int
     warning: str | None
+    # Entries left out of ``entries`` because they are stored already, exactly as they are now
+    # (their fingerprint is known): nothing in them was sanitised again.
+    unchanged: int = 0
 
 
 # --------------------------------------------------------------------------
@@ -260,6 +269,7 @@ def parse_feed(
     content_type: str | None = None,
     response_headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    known: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
 ) -> ParsedFeed:
     """Parse a fetched RSS/Atom document into safe, deduplicated entries.
 
@@ -267,6 +277,9 @@ def parse_feed(
     the base for relative links and the name used in messages.
     ``content_type`` overrides the Content-Type in ``response_headers``; both
     only guide charset detection. ``now`` is for tests of the future-date rule.
+    ``known`` is given the entries' fingerprints and returns those already stored, each with
+    its entry key: such entries are counted in ``unchanged`` instead of being made again
+    (the key still takes part in the duplicate check).
 
     Raises NotAFeed for empty documents, documents that are not feeds (HTML,
     JSON, other XML, garbage), documents that declare XML entities, and
@@ -324,9 +337,27 @@ def parse_feed(
     feed_authors = (feed.get("authors") or []) if version.startswith("atom") else []
     entries: list[ParsedEntry] = []
     seen: set[str] = set()
-    skipped = 0
-    for raw_entry in raw_entries[:MAX_ENTRIES]:
-        parsed = parse_entry(raw_entry, feed_url=url, feed_authors=feed_authors, now=now)
+    skipped = unchanged = 0
+    kept = raw_entries[:MAX_ENTRIES]
+    fingerprints = [
+        entry_fingerprint(raw_entry, feed_url=url, feed_authors=feed_authors, now=now)
+        for raw_entry in kept
+    ]
+    known_keys = known(fingerprints) if known is not None and fingerprints else {}
+    for raw_entry, fingerprint in zip(kept, fingerprints, strict=True):
+        known_key = known_keys.get(fingerprint)
+        if known_key is not None:
+            if known_key not in seen:
+                seen.add(known_key)
+                unchanged += 1
+            continue
+        parsed = parse_entry(
+            raw_entry,
+            feed_url=url,
+            feed_authors=feed_authors,
+            now=now,
+            fingerprint=fingerprint,
+        )
         if parsed is None:
             skipped += 1
             continue
@@ -356,4 +387,5 @@ def parse_feed(
         entries=tuple(entries),
         skipped_without_link=skipped,
         warning=warning,
+        unchanged=unchanged,
     )

@@ -3,28 +3,40 @@
 Everything here is safe to run twice: entries are upserted by (feed, entry key) and, across
 feeds, by canonical address, so a redelivered task, two feeds carrying one post, or a worker
 killed mid-poll never create a duplicate.
+
+`feeds_poll` polls several feeds with a bounded number in flight: most of a poll's wall time
+on a real network is waiting for servers, and threads overlap those waits. Each thread has
+its own database connection; the feed row lock in `feed_poll` keeps two polls of one feed
+from writing at once, whoever runs them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from catalog.addresses import canonical_url
 from catalog.feeds.address import FetchError, FetchPolicy
-from catalog.feeds.fetch import FetchResult, fetch
+from catalog.feeds.fetch import FetchResult, fetch, shared_session
 from catalog.feeds.parse import NotAFeed, ParsedFeed, parse_feed
 from catalog.feeds.schedule import poll_record
 from catalog.feeds.store import PollReport, entries_store
-from catalog.models import Feed, FeedPoll
+from catalog.models import Feed, FeedPoll, Resource
 
 logger = logging.getLogger(__name__)
 
 # A poll's outcome when its feed was deleted while it ran (never stored: there is no feed).
 DELETED = "deleted"
+# ... and when it was gone before the poll started.
+MISSING = "missing"
 
 
 def fetch_policy() -> FetchPolicy:
@@ -58,7 +70,8 @@ def feed_poll(*, feed_id: int) -> PollReport:
             feed.url,
             etag=feed.etag or None,
             last_modified=feed.last_modified or None,
-            policy=fetch_policy(),
+            # Connections stay open between polls, per host name and checked address.
+            session=shared_session(fetch_policy()),
         )
         report.http_status = result.status
         if result.not_modified:
@@ -71,7 +84,10 @@ def feed_poll(*, feed_id: int) -> PollReport:
             report.error = f"HTTP {result.status}"
         else:
             parsed = parse_feed(
-                result.content, url=result.final_url, content_type=result.content_type
+                result.content,
+                url=result.final_url,
+                content_type=result.content_type,
+                known=lambda fingerprints: _known_fingerprints(feed.pk, fingerprints),
             )
             report.warning = parsed.warning or ""
             report.skipped = parsed.skipped_without_link
@@ -117,6 +133,15 @@ def feed_poll(*, feed_id: int) -> PollReport:
     return report
 
 
+def _known_fingerprints(feed_id: int, fingerprints: Sequence[str]) -> dict[str, str]:
+    """Which of these entry fingerprints this feed's resources carry: {fingerprint: entry key}."""
+    return dict(
+        Resource.objects.filter(feed_id=feed_id, entry_fingerprint__in=set(fingerprints))
+        .exclude(entry_key="")
+        .values_list("entry_fingerprint", "entry_key")
+    )
+
+
 def _relax_commit_durability() -> None:
     """PostgreSQL: don't wait for the WAL flush when committing a poll.
 
@@ -144,3 +169,170 @@ def _move_feed(feed: Feed, new_url: str) -> None:
         return
     logger.info("Feed %s moved permanently: %s -> %s", feed.pk, feed.url, new_url)
     feed.url = new_url
+
+
+def feeds_poll(
+    *,
+    feed_ids: Sequence[int],
+    concurrency: int = 1,
+    on_report: Callable[[PollReport], None] | None = None,
+) -> list[PollReport]:
+    """Poll several feeds, at most ``concurrency`` at a time; reports in ``feed_ids`` order.
+
+    A feed whose poll failed with a network error gets a report with ``retryable`` set (the
+    failure is recorded on the feed already); a feed that no longer exists gets outcome
+    ``missing``. Any other exception is raised once every other feed has been polled, so
+    one broken feed never costs the others their poll.
+
+    Inside a transaction (a caller's ``atomic`` block, a test) polls run one at a time on
+    this connection: other connections would not see the caller's uncommitted rows.
+    ``on_report`` is called (from the polling thread) as each poll finishes.
+    """
+    ids = list(feed_ids)
+    reports: list[PollReport | None] = [None] * len(ids)
+    errors: list[BaseException] = []
+    workers = max(1, min(concurrency, len(ids)))
+    if connection.in_atomic_block:
+        workers = 1
+    cursor = iter(range(len(ids)))
+    cursor_lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with cursor_lock:
+                index = next(cursor, None)
+            if index is None:
+                return
+            try:
+                report = _poll_one(ids[index])
+            except Exception as exc:
+                logger.exception("Polling feed %s failed unexpectedly", ids[index])
+                errors.append(exc)
+                report = PollReport(feed_id=ids[index], outcome=FeedPoll.Outcome.FAILED)
+                report.error = f"internal error: {type(exc).__name__}"
+            reports[index] = report
+            if on_report is not None:
+                on_report(report)
+
+    # The calling thread polls too, on the connection it already has; the others come from
+    # this process's polling threads, which keep their connections from batch to batch.
+    helpers = _polling_threads().run([work] * (workers - 1))
+    try:
+        work()
+    finally:
+        for helper in helpers:
+            helper.result()
+    if errors:
+        raise errors[0]
+    return [report for report in reports if report is not None]
+
+
+def _poll_one(feed_id: int) -> PollReport:
+    try:
+        return feed_poll(feed_id=feed_id)
+    except Feed.DoesNotExist:
+        logger.info("Feed %s no longer exists; nothing to poll", feed_id)
+        return PollReport(feed_id=feed_id, outcome=MISSING)
+    except FetchError as exc:  # recorded on the feed already
+        return PollReport(
+            feed_id=feed_id, outcome=FeedPoll.Outcome.FAILED, error=str(exc), retryable=True
+        )
+
+
+# --- Polling threads ----------------------------------------------------------------------------
+
+# A polling thread that has had nothing to do for this long gives its database connection back.
+IDLE_CLOSE_SECONDS = 5.0
+
+
+class _PollingThreads:
+    """Threads that outlive one batch, so that their database connections do too.
+
+    Opening a PostgreSQL connection (a server process) for every thread of every batch costs
+    more than polling a few unchanged feeds. Each thread checks its connection before every
+    job as Django does before a request (``CONN_MAX_AGE``, health checks) and closes it after
+    ``IDLE_CLOSE_SECONDS`` without work, or when stopped.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], None], Future[None]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads: list[_PollingThread] = []
+        self._lock = threading.Lock()
+
+    def run(self, jobs: list[Callable[[], None]]) -> list[Future[None]]:
+        """Hand each job to a thread: as many threads are started as there are jobs beyond the
+        idle ones, so the jobs run side by side (unless another caller's jobs take an idle
+        thread first; then one waits, which costs parallelism, never correctness)."""
+        futures: list[Future[None]] = []
+        with self._lock:
+            self._threads = [thread for thread in self._threads if thread.is_alive()]
+            missing = len(jobs) - sum(1 for thread in self._threads if thread.idle)
+            for _ in range(max(0, missing)):
+                thread = _PollingThread(self._serve, f"feed-poll-{len(self._threads)}")
+                self._threads.append(thread)
+                thread.start()
+            for job in jobs:
+                future: Future[None] = Future()
+                futures.append(future)
+                self._jobs.put((job, future))
+        return futures
+
+    def _serve(self, me: _PollingThread) -> None:
+        try:
+            while True:
+                me.idle = True
+                try:
+                    item = self._jobs.get(timeout=IDLE_CLOSE_SECONDS)
+                except queue.Empty:
+                    connection.close()  # idle: give the connection back
+                    continue
+                me.idle = False
+                if item is None:
+                    return
+                job, future = item
+                if not future.set_running_or_notify_cancel():
+                    continue
+                close_old_connections()
+                try:
+                    job()
+                except BaseException as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(None)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        """End every thread, closing its connection (tests; a process about to exit)."""
+        with self._lock:
+            threads, self._threads = self._threads, []
+            for _ in threads:
+                self._jobs.put(None)
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+class _PollingThread(threading.Thread):
+    def __init__(self, serve: Callable[[_PollingThread], None], name: str) -> None:
+        super().__init__(target=serve, args=(self,), name=name, daemon=True)
+        self.idle = False
+
+
+_threads_by_process: dict[int, _PollingThreads] = {}
+_threads_lock = threading.Lock()
+
+
+def _polling_threads() -> _PollingThreads:
+    # Per process id: a forked child (a Celery prefork worker) starts threads of its own.
+    with _threads_lock:
+        return _threads_by_process.setdefault(os.getpid(), _PollingThreads())
+
+
+def polling_threads_stop() -> None:
+    """Stop this process's polling threads and close their database connections."""
+    with _threads_lock:
+        threads = _threads_by_process.pop(os.getpid(), None)
+    if threads is not None:
+        threads.stop()

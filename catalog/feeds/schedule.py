@@ -8,7 +8,8 @@ import statistics
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from catalog.feeds.store import PollReport
@@ -27,24 +28,45 @@ POLLS_KEPT_PER_FEED = 50
 
 
 def feeds_claim_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Claim feeds that are due, each with a conditional UPDATE, and return their ids.
+    """Claim feeds that are due and return their ids.
 
     A feed is due when it is active, its next poll time has passed, and no unexpired claim
     is on it. Only the caller whose UPDATE changed the row polls it, so two dispatchers
     (or a redelivered dispatch) never enqueue one feed twice at once.
+
+    One statement for the lot: the candidates are locked first (PostgreSQL: rows another
+    dispatcher holds are skipped; SQLite: the write transaction locks the database), so the
+    UPDATE claims exactly them. Should it ever change fewer rows than were locked, each is
+    claimed again on its own with a conditional UPDATE, the row-by-row way.
     """
     now = now or timezone.now()
     due = Q(active=True, state=FeedState.READY, next_poll_at__lte=now) & (
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     )
-    candidates = list(
-        Feed.objects.filter(due).order_by("next_poll_at").values_list("pk", flat=True)[:limit]
-    )
-    claimed = []
-    for feed_id in candidates:
-        if Feed.objects.filter(due, pk=feed_id).update(claimed_until=now + CLAIM_LEASE):
-            claimed.append(feed_id)
-    return claimed
+    with transaction.atomic():
+        candidates = list(
+            Feed.objects.select_for_update(
+                skip_locked=connection.features.has_select_for_update_skip_locked
+            )
+            .filter(due)
+            .order_by("next_poll_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not candidates:
+            return []
+        changed = Feed.objects.filter(due, pk__in=candidates).update(
+            claimed_until=now + CLAIM_LEASE
+        )
+    if changed == len(candidates):
+        return candidates
+    logger.warning("Claimed %s of %s due feeds at once; checking each", changed, len(candidates))
+    lease = now + CLAIM_LEASE
+    return [
+        feed_id
+        for feed_id in candidates
+        if Feed.objects.filter(pk=feed_id, claimed_until=lease).exists()
+        or Feed.objects.filter(due, pk=feed_id).update(claimed_until=lease)
+    ]
 
 
 def feeds_claim_unchecked(*, now: datetime | None = None, limit: int = 100) -> list[int]:
@@ -122,8 +144,9 @@ def poll_record(
         error=report.error[:2000],
         warning=report.warning[:2000],
     )
-    stale = feed.polls.order_by("-started_at").values_list("pk", flat=True)[POLLS_KEPT_PER_FEED:]
-    FeedPoll.objects.filter(pk__in=list(stale)).delete()
+    # One statement, whether or not anything is stale.
+    stale = feed.polls.order_by("-started_at").values("pk")[POLLS_KEPT_PER_FEED:]
+    FeedPoll.objects.filter(pk__in=Subquery(stale)).delete()
 
 
 def failure_backoff(failures: int, retry_after: int | None = None) -> timedelta:

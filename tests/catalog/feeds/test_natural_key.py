@@ -41,7 +41,17 @@ def test_resources_without_an_entry_key_are_not_constrained():
     assert Resource.objects.count() == 4
 
 
+@pytest.fixture
+def latest_schema_after():
+    """Leave the database migrated to the newest migrations, whatever the test went back to:
+    later transactional tests share it."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("latest_schema_after")
 def test_the_migration_keeps_every_row_and_clears_duplicate_keys_but_the_oldest():
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)

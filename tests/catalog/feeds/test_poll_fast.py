@@ -1,0 +1,495 @@
+"""Polling many feeds fast without giving up a safety rule: kept-alive connections, several
+feeds in flight, fingerprints that skip unchanged entries, set-based storing and claiming."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
+from pathlib import Path
+
+import feedparser
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from catalog.feeds import entries, poll, sanitise, schedule, store, tasks
+from catalog.feeds.address import FetchPolicy, UnsafeURLError
+from catalog.feeds.fetch import FetchSession, fetch
+from catalog.feeds.parse import parse_feed
+from catalog.models import Feed, FeedPoll, Resource
+from tests.feedbuilder import posts, rss
+
+FEEDS = Path(__file__).parent / "samples"
+LOOPBACK = FetchPolicy(allowed_networks=("127.0.0.1/32",), total_deadline=5.0)
+
+
+# --- A keep-alive feed server (pytest-httpserver closes every connection) ---------------------
+
+
+class KeepAliveServer:
+    """HTTP/1.1 on 127.0.0.1 that keeps connections open; counts requests in flight."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.delay = 0.0
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                with server.lock:
+                    server.in_flight += 1
+                    server.most_in_flight = max(server.most_in_flight, server.in_flight)
+                try:
+                    time.sleep(server.delay)
+                    status, headers, body = server.routes.get(self.path, (404, {}, b"missing"))
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                finally:
+                    with server.lock:
+                        server.in_flight -= 1
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a client that gave up (the deadline test) is expected, not news
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def feed(self, path: str, body: bytes) -> str:
+        self.routes[path] = (200, {"Content-Type": "application/rss+xml"}, body)
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def redirect(self, path: str, location: str) -> str:
+        self.routes[path] = (301, {"Location": location}, b"")
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def keepalive() -> Iterator[KeepAliveServer]:
+    server = KeepAliveServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def connects(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Every outgoing TCP connect, recorded; anything but loopback is refused."""
+    attempts: list[tuple[str, int]] = []
+    real_connect = socket.socket.connect
+
+    def guarded(sock: socket.socket, address: object) -> None:
+        if isinstance(address, tuple) and sock.family in (socket.AF_INET, socket.AF_INET6):
+            attempts.append((str(address[0]), int(address[1])))
+            if not ipaddress.ip_address(str(address[0])).is_loopback:
+                raise ConnectionRefusedError(f"test guard: blocked connection to {address[0]}")
+        real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    return attempts
+
+
+def fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> None:
+    """Test-only names answer from ``answers`` (one address per lookup, the last repeats)."""
+    real = socket.getaddrinfo
+    calls: dict[str, int] = dict.fromkeys(answers, 0)
+
+    def lookup(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host not in answers:
+            return real(host, port, *args, **kwargs)
+        address = answers[host][min(calls[host], len(answers[host]) - 1)]
+        calls[host] += 1
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+
+
+# --- Kept-alive connections --------------------------------------------------------------------
+
+
+def test_a_session_reuses_one_connection_for_fetches_from_one_host(keepalive, connects):
+    urls = [keepalive.feed(f"/{n}.xml", rss(posts(1))) for n in range(3)]
+    session = FetchSession(LOOPBACK)
+    try:
+        assert [fetch(url, session=session).status for url in urls] == [200, 200, 200]
+    finally:
+        session.close()
+    assert connects == [("127.0.0.1", keepalive.port)]
+
+
+def test_a_fetch_without_a_session_keeps_nothing_alive(keepalive, connects):
+    urls = [keepalive.feed(f"/{n}.xml", rss(posts(1))) for n in range(2)]
+    for url in urls:
+        fetch(url, policy=LOOPBACK)
+    assert len(connects) == 2
+
+
+def test_a_kept_alive_connection_is_never_shared_between_host_names(
+    keepalive, connects, monkeypatch
+):
+    # Same address, two names: a TLS connection verified for one name must never carry the
+    # other's requests, so each name gets connections of its own.
+    fake_dns(monkeypatch, {"a.kubelearn.test": ["127.0.0.1"], "b.kubelearn.test": ["127.0.0.1"]})
+    keepalive.feed("/feed.xml", rss(posts(1)))
+    session = FetchSession(LOOPBACK)
+    try:
+        for name in ("a", "b", "a", "b"):
+            fetch(f"http://{name}.kubelearn.test:{keepalive.port}/feed.xml", session=session)
+    finally:
+        session.close()
+    assert len(connects) == 2
+
+
+def test_a_kept_alive_connection_does_not_skip_the_address_check_when_dns_changes(
+    keepalive, connects, monkeypatch
+):
+    # The first lookup is allowed and leaves a connection open; the name then rebinds to a
+    # private address. The next fetch must be refused, not sent down the open connection.
+    fake_dns(monkeypatch, {"rebind.kubelearn.test": ["127.0.0.1", "10.0.0.1"]})
+    keepalive.feed("/feed.xml", rss(posts(1)))
+    url = f"http://rebind.kubelearn.test:{keepalive.port}/feed.xml"
+    session = FetchSession(LOOPBACK)
+    try:
+        assert fetch(url, session=session).status == 200
+        with pytest.raises(UnsafeURLError, match=r"10\.0\.0\.1"):
+            fetch(url, session=session)
+    finally:
+        session.close()
+    assert connects == [("127.0.0.1", keepalive.port)]
+
+
+def test_a_redirect_to_a_private_address_is_refused_on_a_kept_alive_session(
+    keepalive, connects, monkeypatch
+):
+    fake_dns(monkeypatch, {"internal.kubelearn.test": ["10.20.30.40"]})
+    first = keepalive.feed("/feed.xml", rss(posts(1)))
+    moved = keepalive.redirect("/moved.xml", "http://internal.kubelearn.test/admin")
+    session = FetchSession(LOOPBACK)
+    try:
+        assert fetch(first, session=session).status == 200
+        with pytest.raises(UnsafeURLError, match="Refusing redirect"):
+            fetch(moved, session=session)
+    finally:
+        session.close()
+    assert {host for host, _port in connects} == {"127.0.0.1"}
+
+
+def test_the_deadline_holds_on_a_kept_alive_connection(keepalive):
+    url = keepalive.feed("/feed.xml", rss(posts(1)))
+    session = FetchSession(FetchPolicy(allowed_networks=("127.0.0.1/32",), total_deadline=0.5))
+    try:
+        fetch(url, session=session)  # leaves the connection open
+        keepalive.delay = 2.0
+        started = time.monotonic()
+        with pytest.raises(Exception, match=r"deadline|[Tt]imed out"):
+            fetch(url, session=session)
+        assert time.monotonic() - started < 1.5
+    finally:
+        keepalive.delay = 0
+        session.close()
+
+
+# --- Several feeds in flight ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def local_feeds(settings):
+    settings.FEEDS_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.FEEDS_TOTAL_DEADLINE = 5.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_feeds_poll_keeps_at_most_concurrency_feeds_in_flight(keepalive, local_feeds):
+    keepalive.delay = 0.2
+    feeds = [
+        Feed.objects.create(url=keepalive.feed(f"/{n}.xml", rss(posts(2, prefix=f"f{n}"))))
+        for n in range(8)
+    ]
+    reports = poll.feeds_poll(feed_ids=[feed.pk for feed in feeds], concurrency=3)
+    assert [report.feed_id for report in reports] == [feed.pk for feed in feeds]
+    assert {report.new for report in reports} == {2}
+    assert keepalive.most_in_flight == 3
+    assert Resource.objects.count() == 16
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_polls_of_one_feed_at_once_store_each_entry_once(keepalive, local_feeds):
+    keepalive.delay = 0.1
+    feed = Feed.objects.create(url=keepalive.feed("/feed.xml", rss(posts(6))))
+    reports = poll.feeds_poll(feed_ids=[feed.pk, feed.pk, feed.pk], concurrency=3)
+    assert sum(report.new for report in reports) == 6
+    assert Resource.objects.count() == 6
+    assert Resource.objects.values("entry_key").distinct().count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_feeds_poll_reports_a_deleted_feed_and_polls_the_others(keepalive, local_feeds):
+    feed = Feed.objects.create(url=keepalive.feed("/feed.xml", rss(posts(2))))
+    reports = poll.feeds_poll(feed_ids=[feed.pk, feed.pk + 1000], concurrency=2)
+    assert [report.outcome for report in reports] == ["ok", "missing"]
+
+
+@pytest.mark.django_db
+def test_feeds_poll_inside_a_transaction_polls_on_its_own_connection(keepalive, local_feeds):
+    # The test's transaction holds the feed row uncommitted: other threads could not see it.
+    feed = Feed.objects.create(url=keepalive.feed("/feed.xml", rss(posts(2))))
+    (report,) = poll.feeds_poll(feed_ids=[feed.pk], concurrency=4)
+    assert report.new == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_poll_feeds_command_polls_every_feed_with_processes_and_threads(keepalive, local_feeds):
+    for n in range(6):
+        Feed.objects.create(url=keepalive.feed(f"/{n}.xml", rss(posts(3, prefix=f"f{n}"))))
+    out = StringIO()
+    call_command("poll_feeds", "--concurrency", "2", "--processes", "2", stdout=out)
+    assert "6 feeds: 18 new, 0 updated, 0 unchanged, 0 skipped, 0 failed." in out.getvalue()
+    assert Resource.objects.count() == 18
+
+
+@pytest.mark.django_db
+def test_poll_feeds_command_refuses_a_concurrency_below_one():
+    with pytest.raises(Exception, match="at least 1"):
+        call_command("poll_feeds", "--concurrency", "-1", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_dispatch_queues_claimed_feeds_in_batches(settings, monkeypatch):
+    settings.FEEDS_POLL_BATCH = 3
+    feeds = [Feed.objects.create(url=f"https://blog{n}.example.org/feed.xml") for n in range(7)]
+    queued: list[list[int]] = []
+    monkeypatch.setattr(tasks.feeds_poll_batch, "delay_on_commit", queued.append)
+    assert tasks.feeds_dispatch() == 7
+    assert [len(batch) for batch in queued] == [3, 3, 1]
+    assert sorted(pk for batch in queued for pk in batch) == sorted(feed.pk for feed in feeds)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_task_polls_its_feeds_and_retries_network_failures_alone(
+    keepalive, local_feeds, monkeypatch
+):
+    good = Feed.objects.create(url=keepalive.feed("/feed.xml", rss(posts(2))))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    down = Feed.objects.create(url=f"http://127.0.0.1:{closed_port}/feed.xml")
+    retried: list[tuple] = []
+    monkeypatch.setattr(tasks.feed_poll, "apply_async", lambda args, **kwargs: retried.append(args))
+    result = tasks.feeds_poll_batch([good.pk, down.pk])
+    assert result == {"feeds": 2, "new": 2, "retrying": 1}
+    assert retried == [(down.pk,)]
+    down.refresh_from_db()
+    assert down.consecutive_failures == 1
+
+
+@pytest.mark.django_db
+def test_claiming_due_feeds_takes_one_statement_and_claims_each_once():
+    for n in range(5):
+        Feed.objects.create(url=f"https://blog{n}.example.org/feed.xml")
+    with CaptureQueriesContext(connection) as queries:
+        claimed = schedule.feeds_claim_due()
+    updates = [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(claimed) == 5 and len(updates) == 1
+    assert schedule.feeds_claim_due() == []
+
+
+# --- Fingerprints: unchanged entries are not sanitised again ----------------------------------
+
+
+@pytest.fixture
+def sanitised(monkeypatch) -> list[str]:
+    """Every entry body that goes through the sanitiser."""
+    calls: list[str] = []
+    real = entries.clean_html
+
+    def counting(body, base_url, fragment_base):  # type: ignore[no-untyped-def]
+        calls.append(body)
+        return real(body, base_url, fragment_base)
+
+    monkeypatch.setattr(entries, "clean_html", counting)
+    return calls
+
+
+@pytest.mark.django_db
+def test_entries_with_an_unchanged_fingerprint_are_not_sanitised_again(
+    keepalive, local_feeds, sanitised
+):
+    items = posts(4)
+    feed = Feed.objects.create(url=keepalive.feed("/feed.xml", rss(items)))
+    assert poll.feed_poll(feed_id=feed.pk).new == 4
+    assert len(sanitised) == 4
+
+    sanitised.clear()
+    again = poll.feed_poll(feed_id=feed.pk)  # no validators: a full 200 every time
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 4)
+    assert sanitised == []
+
+    items[1] = {**items[1], "description": "<p>Rewritten by its author.</p>"}
+    keepalive.feed("/feed.xml", rss(items))
+    edited = poll.feed_poll(feed_id=feed.pk)
+    assert (edited.new, edited.updated, edited.unchanged) == (0, 1, 3)
+    assert sanitised == ["<p>Rewritten by its author.</p>"]
+    assert Resource.objects.get(entry_key=items[1]["guid"]).summary == "Rewritten by its author."
+
+
+@pytest.mark.django_db
+def test_resources_stored_before_fingerprints_get_one_and_are_skipped_after(
+    keepalive, local_feeds, sanitised
+):
+    feed = Feed.objects.create(url=keepalive.feed("/feed.xml", rss(posts(3))))
+    poll.feed_poll(feed_id=feed.pk)
+    Resource.objects.update(entry_fingerprint="")  # as the migration leaves older rows
+    sanitised.clear()
+    report = poll.feed_poll(feed_id=feed.pk)
+    assert (report.new, report.unchanged, len(sanitised)) == (0, 3, 3)
+    assert not Resource.objects.filter(entry_fingerprint="").exists()
+    sanitised.clear()
+    poll.feed_poll(feed_id=feed.pk)
+    assert sanitised == []
+
+
+def test_a_fingerprint_changes_with_the_base_address_and_the_pipeline_version(monkeypatch):
+    document = feedparser.parse(rss(posts(1)))
+    entry = document.entries[0]
+    now = timezone.now()
+    one = entries.entry_fingerprint(entry, feed_url="https://a.example/", feed_authors=[], now=now)
+    same = entries.entry_fingerprint(entry, feed_url="https://a.example/", feed_authors=[], now=now)
+    other = entries.entry_fingerprint(
+        entry, feed_url="https://b.example/", feed_authors=[], now=now
+    )
+    monkeypatch.setattr(entries, "PIPELINE_VERSION", "next")
+    bumped = entries.entry_fingerprint(
+        entry, feed_url="https://a.example/", feed_authors=[], now=now
+    )
+    assert one == same and len({one, other, bumped}) == 3
+
+
+def test_a_known_fingerprint_still_counts_in_the_duplicate_check():
+    document = (FEEDS / "duplicate_guids.xml").read_bytes()
+    fresh = parse_feed(document, url="https://blog.example.org/feed.xml")
+    known = {entry.fingerprint: entry.key for entry in fresh.entries}
+    again = parse_feed(
+        document,
+        url="https://blog.example.org/feed.xml",
+        known=lambda fingerprints: {fp: known[fp] for fp in fingerprints if fp in known},
+    )
+    assert again.entries == () and again.unchanged == len(fresh.entries)
+
+
+# --- Storing: set-based and idempotent ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_storing_one_document_twice_creates_nothing_the_second_time():
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml")
+    parsed = parse_feed(rss(posts(10)), url=feed.url)
+    first, second = store.PollReport(feed_id=feed.pk), store.PollReport(feed_id=feed.pk)
+    store.entries_store(feed, parsed, first)
+    with CaptureQueriesContext(connection) as queries:
+        store.entries_store(feed, parsed, second)
+    assert (first.new, second.new, second.unchanged) == (10, 0, 10)
+    assert Resource.objects.count() == 10
+    # One read; no per-entry writes for entries that did not change.
+    assert len(queries.captured_queries) <= 3
+
+
+@pytest.mark.django_db
+def test_storing_a_document_takes_the_same_number_of_queries_for_5_or_50_entries():
+    def queries_for(count: int) -> int:
+        feed = Feed.objects.create(url=f"https://blog{count}.example.org/feed.xml")
+        parsed = parse_feed(rss(posts(count, prefix=f"p{count}")), url=feed.url)
+        with CaptureQueriesContext(connection) as queries:
+            store.entries_store(feed, parsed, store.PollReport(feed_id=feed.pk))
+        return len(queries.captured_queries)
+
+    assert queries_for(5) == queries_for(50)
+
+
+@pytest.mark.django_db
+def test_poll_history_keeps_the_newest_polls_only(keepalive, local_feeds, monkeypatch):
+    monkeypatch.setattr(schedule, "POLLS_KEPT_PER_FEED", 3)
+    feed = Feed.objects.create(url=keepalive.feed("/feed.xml", rss(posts(1))))
+    for _ in range(5):
+        poll.feed_poll(feed_id=feed.pk)
+    assert FeedPoll.objects.filter(feed=feed).count() == 3
+
+
+# --- Plain text of sanitised HTML without a second parse ---------------------------------------
+
+
+def _text_by_html_parser(clean: str) -> str:
+    """The reference: what sanitise read from nh3's output with html.parser before."""
+    from html.parser import HTMLParser
+
+    class Collector(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+
+        def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+            if tag in sanitise._BREAK_TAGS:
+                self.parts.append(" ")
+
+        def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+            if tag in sanitise._BREAK_TAGS:
+                self.parts.append(" ")
+
+        def handle_data(self, data):  # type: ignore[no-untyped-def]
+            self.parts.append(data)
+
+    collector = Collector()
+    collector.feed(clean)
+    collector.close()
+    return " ".join("".join(collector.parts).split())
+
+
+HOSTILE_BODIES = [
+    '<p title="a > b">x</p><br>y',
+    "<table><tr><td>a</td><td>b</td></tr></table>tail",
+    "&amp;lt;p&amp;gt;double&amp;lt;/p&amp;gt; escaped",
+    "<script>alert(1)</script><style>p{}</style>kept",
+    '<a href="/x" onclick="evil()">link &quot;q&quot; &nbsp; &#x27;</a><img src="x" alt="a>b">',
+    "kubectl logs <pod-name> and List<String>",
+    "<ul><li>one<li>two</ul><pre>\n  code &lt;tag&gt;</pre>",
+    "<p>unclosed <b>bold <i>both</p> after",
+]
+
+
+@pytest.mark.parametrize("sample", sorted(FEEDS.glob("*.xml")), ids=lambda path: path.name)
+def test_text_of_sanitised_html_matches_an_html_parser_on_sample_feeds(sample):
+    document = feedparser.parse(sample.read_bytes(), sanitize_html=False)
+    bodies = [entries._entry_body(entry)[0] for entry in document.entries] + HOSTILE_BODIES
+    for body in bodies:
+        clean = sanitise.clean_html(body, "https://blog.example.org/", None)
+        expected = _text_by_html_parser(clean)
+        if "<" not in expected:  # text that is markup again takes further passes either way
+            assert sanitise.sanitised_text(clean) == expected, body
+            assert sanitise.sanitised_text(clean) == sanitise.plain_text(clean), body
+        assert " ".join(sanitise._strip_once(body).split()) == _text_by_html_parser(
+            sanitise._TEXT_CLEANER.clean(sanitise._protect_literal_angles(body))
+        ), body
