@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, QuerySet
 
+from catalog import search
 from catalog.models import LearningPath, PathStep, Resource, Status
 
 if TYPE_CHECKING:
@@ -49,3 +50,15 @@ def path_list(*, user: User | AnonymousUser | None) -> QuerySet[LearningPath]:
     if not user_is_curator(user):
         steps = steps.filter(resource__status=Status.APPROVED)
     return LearningPath.objects.prefetch_related(Prefetch("steps", queryset=steps))
+
+
+def resource_search(*, resources: QuerySet[Resource], text: str) -> QuerySet[Resource]:
+    """`resources` matching a learner's search words, each annotated with `search_rank`.
+
+    The one search the API (`?search=`) and the browse page share; see catalog.search.
+    """
+    return search.resource_search(resources, text)
+
+
+# Ordering of a search's results unless the client asked for another one: best match first.
+SEARCH_ORDERING = ("-search_rank", "title", "id")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +15,7 @@ from rest_framework.serializers import BaseSerializer
 from catalog import selectors, services
 from catalog.addresses import InvalidAddress
 from catalog.feeds import services as feed_services
-from catalog.filters import ResourceFilter
+from catalog.filters import ResourceFilter, ResourceOrderingFilter, ResourceSearchFilter
 from catalog.models import Author, Feed, SecurityArea, Tag
 from catalog.serializers import (
     AuthorSerializer,
@@ -65,7 +66,7 @@ class ResourceViewSet(viewsets.ModelViewSet):
     serializer_class = ResourceSerializer
     permission_classes = [IsCuratorOrReadOnly]
     filterset_class = ResourceFilter
-    search_fields = ["title", "summary", "tags__name", "tags__slug"]
+    filter_backends = [DjangoFilterBackend, ResourceSearchFilter, ResourceOrderingFilter]
     ordering_fields = ["title", "published_at", "created_at", "difficulty", "estimated_minutes"]
     ordering = ["title", "id"]
 
