@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -87,6 +88,46 @@ class ResourceSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Resource) -> dict[str, Any]:
+        """The declared fields, built directly: a list page serialises up to 100 of these.
+
+        DRF's generic path costs a field lookup, a nested serializer and an ordered dict per
+        relation per row; this is the same output (tests compare the two) at a fraction of
+        the cost. Relations must be prefetched (selectors.resource_list does).
+        """
+        moment = self.fields["created_at"].to_representation
+        published = instance.published_at
+        return {
+            "id": instance.pk,
+            "slug": instance.slug,
+            "title": instance.title,
+            "url": instance.url,
+            "needs_link": instance.needs_link,
+            "kind": instance.kind,
+            "summary": instance.summary,
+            "authors": [
+                {"slug": a.slug, "name": a.name, "homepage": a.homepage}
+                for a in instance.authors.all()
+            ],
+            "tags": [{"slug": t.slug, "name": t.name} for t in instance.tags.all()],
+            "stage": instance.stage,
+            "difficulty": instance.difficulty,
+            "security_areas": [
+                {"slug": a.slug, "name": a.name, "description": a.description}
+                for a in instance.security_areas.all()
+            ],
+            "estimated_minutes": instance.estimated_minutes,
+            "published_at": moment(published) if published is not None else None,
+            "status": instance.status,
+            "origin": instance.origin,
+            "path_steps": [
+                {"path": step.path.slug, "position": step.position}
+                for step in instance.path_steps.all()
+            ],
+            "created_at": moment(instance.created_at),
+            "updated_at": moment(instance.updated_at),
+        }
 
 
 class ResourceWriteSerializer(serializers.ModelSerializer):

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from catalog import selectors, services
+from catalog import pages, selectors, services
 from catalog.addresses import InvalidAddress
 from catalog.feeds import services as feed_services
 from catalog.filters import ResourceFilter, ResourceOrderingFilter, ResourceSearchFilter
@@ -72,6 +72,22 @@ class ResourceViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.resource_list(user=self.request.user)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # Everyone but curators sees the same approved catalog: such a page is shared, and
+        # cached until the catalog changes (catalog.pages). Curators' pages are never cached.
+        if not pages.enabled() or selectors.user_is_curator(request.user):
+            return super().list(request, *args, **kwargs)
+        key = pages.page_key(
+            address=request.build_absolute_uri(request.path),
+            params=dict(request.query_params.lists()),
+        )
+        page = pages.page_get(key)
+        if page is None:
+            response = super().list(request, *args, **kwargs)
+            pages.page_set(key, response.data)
+            return response
+        return Response(page)
 
     def _save(self, request: Request, *, instance, partial: bool) -> Response:
         serializer = ResourceWriteSerializer(instance, data=request.data, partial=partial)

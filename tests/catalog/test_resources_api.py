@@ -213,7 +213,9 @@ def test_page_size_is_capped(api):
     assert body["count"] == 105
 
 
-def test_list_query_count_does_not_grow_with_rows(api):
+def test_list_query_count_does_not_grow_with_rows(api, settings):
+    settings.CATALOG_PAGE_CACHE_SECONDS = 0  # the uncached path (tests/catalog/test_pages.py)
+
     def count_queries() -> int:
         with CaptureQueriesContext(connection) as context:
             assert api.get(LIST).status_code == 200
