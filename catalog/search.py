@@ -2,7 +2,7 @@
 
 PostgreSQL: `catalog_resource.search_vector`, a generated (always current) tsvector column —
 the title weighted A above the summary's B, English stemming — with a GIN index, made by
-migration `resource_search_index` and deliberately not a model field: every Resource query
+migration `resource_read_indexes` and deliberately not a model field: every Resource query
 would otherwise fetch the vector, and the recommender reads whole catalogs.
 
 SQLite (development, tests): an FTS5 index, `catalog_resource_fts` (porter stemming), kept

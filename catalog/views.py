@@ -71,7 +71,8 @@ class ResourceViewSet(viewsets.ModelViewSet):
     ordering = ["title", "id"]
 
     def get_queryset(self):
-        return selectors.resource_list(user=self.request.user)
+        # A list page reads its relations flat (ResourceListSerializer), not by prefetching.
+        return selectors.resource_list(user=self.request.user, relations=self.action != "list")
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         # Everyone but curators sees the same approved catalog: such a page is shared, and

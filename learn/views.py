@@ -201,7 +201,8 @@ def focus(request: HttpRequest) -> HttpResponse:
 
 def browse(request: HttpRequest) -> HttpResponse:
     """The approved catalog with the API's filters (same FilterSet, same search, same order)."""
-    queryset = catalog_selectors.resource_list(user=None)
+    # Cards fetch the relations of the resources they have not serialised yet.
+    queryset = catalog_selectors.resource_list(user=None, relations=False)
     filterset = ResourceFilter(request.GET, queryset=queryset)
     choices = selectors.browse_choices()
     context: dict[str, Any] = {
