@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from django.db import connection, models
 from django.db.models import Prefetch, QuerySet
 
 from catalog import search
-from catalog.models import LearningPath, PathStep, Resource, Status
+from catalog.models import Author, LearningPath, PathStep, Resource, SecurityArea, Status, Tag
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -56,9 +57,11 @@ class ResourceRelations(TypedDict):
 
 
 def resource_relations(resource_ids: Sequence[int]) -> dict[int, ResourceRelations]:
-    """The relations of these resources in four flat queries, without model instances.
+    """The relations of these resources in one flat query, without model instances.
 
-    Ordered as the models order them (name; path title, then position).
+    Ordered as the models order them (tags, authors, areas by name; path places by the
+    path's title, then position). One UNION instead of four ORM queries: on a list page the
+    ORM's per-query overhead was most of the time this takes.
     """
     found: dict[int, ResourceRelations] = {
         pk: {"authors": [], "tags": [], "security_areas": [], "path_steps": []}
@@ -67,29 +70,51 @@ def resource_relations(resource_ids: Sequence[int]) -> dict[int, ResourceRelatio
     if not found:
         return found
     ids = list(found)
-    tags = Resource.tags.through.objects.filter(resource_id__in=ids)
-    for pk, slug, name in tags.order_by("tag__name", "tag_id").values_list(
-        "resource_id", "tag__slug", "tag__name"
-    ):
-        found[pk]["tags"].append({"slug": slug, "name": name})
-    authors = Resource.authors.through.objects.filter(resource_id__in=ids)
-    for pk, slug, name, homepage in authors.order_by("author__name", "author_id").values_list(
-        "resource_id", "author__slug", "author__name", "author__homepage"
-    ):
-        found[pk]["authors"].append({"slug": slug, "name": name, "homepage": homepage})
-    areas = Resource.security_areas.through.objects.filter(resource_id__in=ids)
-    for pk, slug, name, description in areas.order_by(
-        "securityarea__name", "securityarea_id"
-    ).values_list(
-        "resource_id", "securityarea__slug", "securityarea__name", "securityarea__description"
-    ):
-        found[pk]["security_areas"].append({"slug": slug, "name": name, "description": description})
-    steps = PathStep.objects.filter(resource_id__in=ids)
-    for pk, path, position in steps.order_by("path__title", "path_id", "position").values_list(
-        "resource_id", "path__slug", "position"
-    ):
-        found[pk]["path_steps"].append({"path": path, "position": position})
+    with connection.cursor() as cursor:
+        cursor.execute(_relations_sql(len(ids)), ids * 4)
+        rows = cursor.fetchall()
+    for kind, pk, slug, name, text, position, _, _ in rows:
+        if kind == 0:
+            found[pk]["tags"].append({"slug": slug, "name": name})
+        elif kind == 1:
+            found[pk]["authors"].append({"slug": slug, "name": name, "homepage": text})
+        elif kind == 2:
+            found[pk]["security_areas"].append({"slug": slug, "name": name, "description": text})
+        else:
+            found[pk]["path_steps"].append({"path": slug, "position": position})
     return found
+
+
+def _relations_sql(count: int) -> str:
+    # Columns: kind, resource id, slug, name, homepage/description, position, sort keys.
+    # Only table names (from the models) and placeholders are put into the text.
+    marks = ", ".join(["%s"] * count)
+
+    def labels(kind: int, field: str, model: type[models.Model], extra: str) -> str:
+        through = Resource._meta.get_field(field).remote_field.through  # type: ignore[union-attr]
+        column = through._meta.get_field(model._meta.model_name).column
+        return (
+            f"SELECT {kind}, x.resource_id, t.slug, t.name, {extra}, 0, t.name, t.id "  # noqa: S608
+            f"FROM {through._meta.db_table} x JOIN {model._meta.db_table} t "
+            f"ON t.id = x.{column} WHERE x.resource_id IN ({marks})"
+        )
+
+    steps = (
+        f"SELECT 3, x.resource_id, p.slug, '', '', x.position, p.title, p.id "  # noqa: S608
+        f"FROM {PathStep._meta.db_table} x JOIN {LearningPath._meta.db_table} p "
+        f"ON p.id = x.path_id WHERE x.resource_id IN ({marks})"
+    )
+    return (
+        " UNION ALL ".join(
+            [
+                labels(0, "tags", Tag, "''"),
+                labels(1, "authors", Author, "t.homepage"),
+                labels(2, "security_areas", SecurityArea, "t.description"),
+                steps,
+            ]
+        )
+        + " ORDER BY 1, 7, 8, 6"
+    )
 
 
 def approved_resources() -> QuerySet[Resource]:
