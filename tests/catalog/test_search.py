@@ -186,3 +186,30 @@ def test_sqlite_index_comes_back_after_a_table_rebuild_dropped_its_triggers(api)
     assert search.sqlite_index_ensure(connection) is True
     assert found(api, "unindexed") == ["Written while unindexed"]
     assert search.sqlite_index_ensure(connection) is False
+
+
+@pytest.mark.parametrize("text", ["'", "rbac & !etcd | (pods", "x" * 5000, "&|!:*"])
+def test_the_browse_page_takes_hostile_search_text_too(client, text):
+    ResourceFactory(title="RBAC basics")
+    assert client.get("/browse/", {"search": text}).status_code == 200
+
+
+def test_the_browse_page_orders_a_search_by_rank(client):
+    ResourceFactory(title="A tour of the API", summary="Touches on audit logging.")
+    ResourceFactory(title="Zero to audit logging", summary="Audit everything.")
+    items = client.get("/browse/", {"search": "audit"}).context["items"]
+    assert [item["card"]["title"] for item in items] == [
+        "Zero to audit logging",
+        "A tour of the API",
+    ]
+
+
+@postgres_only
+def test_the_stored_vector_has_a_gin_index():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'catalog_resource' "
+            "AND indexname = 'catalog_resource_search_vector'"
+        )
+        (definition,) = cursor.fetchone()
+    assert "USING gin (search_vector)" in definition
