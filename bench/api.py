@@ -14,8 +14,12 @@ package) against each endpoint in turn, rotating through the learners' tokens. R
 pages are cached per catalog version (catalog.pages); a second server with that cache off
 measures the uncached path too (skip with --no-uncached). Any 5xx response fails the run.
 
-Usage: .venv/bin/python bench/api.py [--docs 10000] [--learners 200] [--duration 10]
-       [--connections 16] [--threads 2] [--workers 2] [--redis-url redis://127.0.0.1:6379/5]
+Usage: .venv/bin/python bench/api.py [--docs 10000] [--learners 200] [--duration 5]
+       [--rounds 3] [--connections 16] [--threads 2] [--workers 2]
+       [--redis-url redis://127.0.0.1:6379/5]
+Endpoints take turns, `--rounds` times over (`--duration` seconds each time): req/s is over
+all rounds, p50 and p99 the median of the rounds', and the ratio the median of each round's
+ratio to the reference measured in that round.
 The PostgreSQL server is BENCH_DATABASE_URL's (any database on it; default
 postgres://postgres@127.0.0.1:5432/postgres); the scratch database is created beside it.
 With --redis-url (or BENCH_REDIS_URL) the cache — throttling, cached pages — is on Redis as
@@ -30,6 +34,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -273,16 +278,36 @@ def _wrk(server: Server, path: str, tokens: list[str], args: argparse.Namespace,
 
 
 def _measure(server: Server, paths: list[str], tokens: list[str], args, scratch) -> dict:
-    results = {}
+    """Each endpoint in turn, `args.rounds` times over: a slow spell on this shared machine
+    then hits every endpoint alike, and each ratio is taken within one round."""
+    rounds: list[dict] = []
+    for number in range(1, args.rounds + 1):
+        print(f" round {number}/{args.rounds}", flush=True)
+        results = {}
+        for path in paths:
+            results[path] = row = _wrk(server, path, tokens, args, scratch)
+            print(
+                f"  {path:<32} {row['per_s']:8.1f} req/s  p50 {row['p50_us'] / 1000:7.1f} ms"
+                f"  p99 {row['p99_us'] / 1000:7.1f} ms  non-2xx {row['non_2xx']}"
+                f"  5xx {row['5xx']}",
+                flush=True,
+            )
+        rounds.append(results)
+    combined = {}
     for path in paths:
-        results[path] = _wrk(server, path, tokens, args, scratch)
-        row = results[path]
-        print(
-            f"  {path:<32} {row['per_s']:8.1f} req/s  p50 {row['p50_us'] / 1000:7.1f} ms"
-            f"  p99 {row['p99_us'] / 1000:7.1f} ms  non-2xx {row['non_2xx']}  5xx {row['5xx']}",
-            flush=True,
-        )
-    return results
+        rows = [results[path] for results in rounds]
+        combined[path] = {
+            "per_s": sum(r["requests"] for r in rows) / sum(r["duration_us"] / 1e6 for r in rows),
+            "p50_us": statistics.median(r["p50_us"] for r in rows),
+            "p99_us": statistics.median(r["p99_us"] for r in rows),
+            "ratio": statistics.median(
+                r["per_s"] / results[REFERENCE]["per_s"]
+                for r, results in zip(rows, rounds, strict=True)
+            ),
+            "5xx": sum(r["5xx"] for r in rows),
+            "non_2xx": sum(r["non_2xx"] for r in rows),
+        }
+    return combined
 
 
 def _table(results: dict, uncached: dict) -> str:
@@ -292,18 +317,16 @@ def _table(results: dict, uncached: dict) -> str:
     ]
 
     def add(rows: dict, suffix: str, targets: dict) -> None:
-        reference = rows[REFERENCE]["per_s"]
         for path, row in rows.items():
             target = targets.get(path)
-            ratio = "reference" if path == REFERENCE else f"{row['per_s'] / reference:.2f}{TIMES}"
+            ratio = "reference" if path == REFERENCE else f"{row['ratio']:.2f}{TIMES}"
             lines.append(
                 f"| `{path}`{suffix} | {row['per_s']:.0f} | {row['p50_us'] / 1000:.1f} | "
                 f"{row['p99_us'] / 1000:.1f} | {ratio} | "
                 f"{f'≥ {target}{TIMES}' if target else '—'} |"
             )
 
-    targets = dict(ENDPOINTS)
-    add(results, "", targets)
+    add(results, "", dict(ENDPOINTS))
     if uncached:
         add(uncached, " (page cache off)", {})
     return "\n".join(lines)
@@ -339,7 +362,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--learners", type=int, default=200)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per endpoint and round")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over all endpoints")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -363,7 +387,7 @@ def main() -> None:
         tokens = _prepare(args, env)
         paths = [path for path, _ in ENDPOINTS]
         print(
-            f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+            f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.rounds} rounds, "
             f"gunicorn --workers {args.workers}, "
             f"cache: {'Redis' if args.redis_url else 'database'}",
             flush=True,
