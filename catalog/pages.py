@@ -24,13 +24,13 @@ VERSION_KEY = "catalog:read-version"
 PAGE_KEY = "catalog:page:{version}:{digest}"
 
 
-def version() -> str:
-    """The current read version (made on first use)."""
+def version() -> str | None:
+    """The current read version (made on first use); None while the cache is unreachable."""
     current = cache.get(VERSION_KEY)
     if current is None:
         cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        current = cache.get(VERSION_KEY) or "uncached"
-    return str(current)
+        current = cache.get(VERSION_KEY)
+    return None if current is None else str(current)
 
 
 def version_bump() -> None:
@@ -38,15 +38,22 @@ def version_bump() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def page_key(*, address: str, params: dict[str, list[str]]) -> str:
-    """The cache key of one page: the read version, the address and the sorted query."""
+def page_key(*, address: str, params: dict[str, list[str]]) -> str | None:
+    """The cache key of one page: the read version, the address and the sorted query.
+
+    None when no version can be read (Redis down): then nothing may be cached or served,
+    since a write's version move may have been lost as well.
+    """
+    current = version()
+    if current is None:
+        return None
     canonical = (
         address
         + "?"
         + "&".join(f"{name}={value}" for name in sorted(params) for value in params[name])
     )
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-    return PAGE_KEY.format(version=version(), digest=digest)
+    return PAGE_KEY.format(version=current, digest=digest)
 
 
 def enabled() -> bool:

@@ -83,6 +83,8 @@ class ResourceViewSet(viewsets.ModelViewSet):
             address=request.build_absolute_uri(request.path),
             params=dict(request.query_params.lists()),
         )
+        if key is None:
+            return super().list(request, *args, **kwargs)
         page = pages.page_get(key)
         if page is None:
             response = super().list(request, *args, **kwargs)

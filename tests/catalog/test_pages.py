@@ -98,6 +98,13 @@ def test_curators_pages_are_neither_cached_nor_shared(api, curator_api):
     assert titles(curator_api) == ["Pending", "Public"]
 
 
+def test_nothing_is_cached_or_served_while_the_version_cannot_be_read(api, monkeypatch):
+    ResourceFactory(title="Fresh")
+    monkeypatch.setattr(pages, "version", lambda: None)
+    assert titles(api) == ["Fresh"]
+    assert queries(api) > 0
+
+
 def test_the_cache_can_be_turned_off(api, settings):
     settings.CATALOG_PAGE_CACHE_SECONDS = 0
     ResourceFactory()
