@@ -5,10 +5,11 @@ the title weighted A above the summary's B, English stemming — with a GIN inde
 migration `resource_read_indexes` and deliberately not a model field: every Resource query
 would otherwise fetch the vector, and the recommender reads whole catalogs.
 
-SQLite (development, tests): an FTS5 index, `catalog_resource_fts` (porter stemming), kept
-current by triggers on catalog_resource. A later migration that rebuilds that table on
-SQLite drops its triggers, so `sqlite_index_ensure` runs after every `migrate` (see
-catalog.apps) to recreate them and rebuild the index.
+SQLite (development, tests; the only other database the project runs on): an FTS5 index,
+`catalog_resource_fts` (porter stemming), kept current by triggers on catalog_resource. A
+later migration that rebuilds that table on SQLite drops its triggers, so
+`sqlite_index_ensure` runs after every `migrate` (see catalog.apps) to recreate them and
+rebuild the index.
 
 Tags, security areas and authors are matched by name (and slug) at query time rather than
 copied into the vector: those tables are small, and a copy would go stale whenever any
@@ -79,18 +80,15 @@ def _tsquery(term_sql: str = "%s") -> str:
     return f"plainto_tsquery('{CONFIG}'::regconfig, {term_sql})"
 
 
+_LABELS = (("tags", Tag), ("security_areas", SecurityArea), ("authors", Author))
+
+
 def _labelled_sql(vendor: str) -> str:
-    """Resource ids labelled with a tag, area or author matching one search term (one %s)."""
+    """Resource ids labelled with a tag, area or author matching one search term."""
     parts = []
-    for model, through_column in (
-        (Tag, "tag_id"),
-        (SecurityArea, "securityarea_id"),
-        (Author, "author_id"),
-    ):
-        through = Resource._meta.get_field(
-            {Tag: "tags", SecurityArea: "security_areas", Author: "authors"}[model]
-        ).remote_field.through._meta.db_table  # type: ignore[union-attr]
-        table = model._meta.db_table
+    for field, model in _LABELS:
+        through = Resource._meta.get_field(field).remote_field.through  # type: ignore[union-attr]
+        column = through._meta.get_field(model._meta.model_name).column
         if vendor == "postgresql":
             match = (
                 f"to_tsvector('{CONFIG}'::regconfig, name || ' ' || replace(slug, '-', ' '))"
@@ -100,14 +98,15 @@ def _labelled_sql(vendor: str) -> str:
             # Small tables: a substring match on name and slug is cheap and good enough.
             match = "(instr(lower(name), %s) > 0 OR instr(slug, %s) > 0)"
         parts.append(
-            f"SELECT resource_id FROM {through} WHERE {through_column} IN "
-            f"(SELECT id FROM {table} WHERE {match})"
+            f"SELECT resource_id FROM {through._meta.db_table} WHERE {column} IN "
+            f"(SELECT id FROM {model._meta.db_table} WHERE {match})"
         )
     return " UNION ALL ".join(parts)
 
 
 def _label_params(vendor: str, term: str) -> list[str]:
-    return [term] * (3 if vendor == "postgresql" else 6)
+    # One placeholder per label table on PostgreSQL, two (name, slug) on SQLite.
+    return [term] * (len(_LABELS) * (1 if vendor == "postgresql" else 2))
 
 
 def _fts_phrase(terms: list[str], joiner: str) -> str:

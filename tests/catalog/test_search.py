@@ -139,6 +139,9 @@ def test_a_search_without_words_finds_nothing(api):
         "ünïcödé 日本語 🙂",
         "rbac " * 5000,
         "x" * 10_000,
+        "_",
+        "___ a_b _x_",
+        "½ ² ⅷ",
     ],
 )
 def test_hostile_search_text_is_a_plain_search(api, text):
