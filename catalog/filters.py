@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from rest_framework.filters import BaseFilterBackend, OrderingFilter
+from rest_framework.request import Request
 
+from catalog import selectors
 from catalog.models import Difficulty, Kind, Resource, Stage, Status
 
 
@@ -57,3 +63,46 @@ class ResourceFilter(django_filters.FilterSet):
     class Meta:
         model = Resource
         fields = ["kind", "stage", "difficulty", "status", "tag", "area", "author", "path"]
+
+
+class ResourceSearchFilter(BaseFilterBackend):
+    """`?search=words`: the database's full-text search (catalog.search), not column scans."""
+
+    search_param = "search"
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        text = request.query_params.get(self.search_param, "")
+        if not text.strip():
+            return queryset
+        return selectors.resource_search(resources=queryset, text=text)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.search_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    "Words to find in the title, summary, tags, security areas and authors "
+                    "(all must match; English stemming on PostgreSQL). Results come best "
+                    "match first unless `ordering` is given."
+                ),
+                "schema": {"type": "string"},
+            }
+        ]
+
+
+class ResourceOrderingFilter(OrderingFilter):
+    """`?ordering=`; without it a search is ordered by rank, anything else by the view's order."""
+
+    def get_default_ordering(self, view: Any) -> list[str] | None:
+        if self.get_search_text(view):
+            return list(selectors.SEARCH_ORDERING)
+        ordering = super().get_default_ordering(view)
+        return list(ordering) if ordering is not None else None
+
+    def get_search_text(self, view: Any) -> str:
+        request = getattr(view, "request", None)
+        if request is None:
+            return ""
+        return request.query_params.get(ResourceSearchFilter.search_param, "").strip()

@@ -222,7 +222,12 @@ class Resource(models.Model):
 
     class Meta:
         ordering = ["title", "id"]
-        indexes = [models.Index(fields=["status", "stage"])]
+        indexes = [
+            models.Index(fields=["status", "stage"]),
+            # Lists are ordered by title: a page is read from this index, not by sorting the
+            # catalog. (Full-text search has its own index: see catalog.search.)
+            models.Index(fields=["title", "id"], name="resource_title_id"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(difficulty__gte=1) & Q(difficulty__lte=3),

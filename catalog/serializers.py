@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import re
+from typing import Any, cast
 
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog import selectors
 from catalog.addresses import InvalidAddress
 from catalog.models import Author, Feed, LearningPath, PathStep, Resource, SecurityArea, Tag
+from catalog.selectors import ResourceRelations
 from catalog.services import DuplicateAddress, address_check
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
@@ -54,6 +58,28 @@ class PathPlacementSerializer(serializers.ModelSerializer):
         fields = ["path", "position"]
 
 
+# DRF's own datetime output (format and time zone from settings), without building this
+# serializer's fields on every request.
+_MOMENT = serializers.DateTimeField()
+
+
+class ResourceListSerializer(serializers.ListSerializer):
+    """A page of resources: their relations in four flat queries, not four prefetches."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        resources = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
+        child = cast(ResourceSerializer, self.child)
+        if all(_prefetched(resource) for resource in resources):
+            return [child.to_representation(resource) for resource in resources]
+        relations = selectors.resource_relations([resource.pk for resource in resources])
+        return [child.represent(resource, relations[resource.pk]) for resource in resources]
+
+
+def _prefetched(resource: Resource) -> bool:
+    cache = getattr(resource, "_prefetched_objects_cache", {})
+    return all(name in cache for name in ("tags", "authors", "security_areas", "path_steps"))
+
+
 class ResourceSerializer(serializers.ModelSerializer):
     """What readers get: taxonomy expanded to slug + name."""
 
@@ -87,6 +113,59 @@ class ResourceSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        list_serializer_class = ResourceListSerializer
+
+    def to_representation(self, instance: Resource) -> dict[str, Any]:
+        return self.represent(instance, _relations_of(instance))
+
+    def represent(self, instance: Resource, relations: ResourceRelations) -> dict[str, Any]:
+        """The declared fields, built directly: a list page serialises up to 100 of these.
+
+        DRF's generic path costs a field lookup, a nested serializer and an ordered dict per
+        relation per row; this is the same output (tests compare the two) at a fraction of
+        the cost. `relations` come from the instance's prefetched relations, or for a list
+        from selectors.resource_relations (no model instances at all).
+        """
+        moment = _MOMENT.to_representation
+        published = instance.published_at
+        return {
+            "id": instance.pk,
+            "slug": instance.slug,
+            "title": instance.title,
+            "url": instance.url,
+            "needs_link": instance.needs_link,
+            "kind": instance.kind,
+            "summary": instance.summary,
+            "authors": relations["authors"],
+            "tags": relations["tags"],
+            "stage": instance.stage,
+            "difficulty": instance.difficulty,
+            "security_areas": relations["security_areas"],
+            "estimated_minutes": instance.estimated_minutes,
+            "published_at": moment(published) if published is not None else None,
+            "status": instance.status,
+            "origin": instance.origin,
+            "path_steps": relations["path_steps"],
+            "created_at": moment(instance.created_at),
+            "updated_at": moment(instance.updated_at),
+        }
+
+
+def _relations_of(resource: Resource) -> ResourceRelations:
+    return {
+        "authors": [
+            {"slug": a.slug, "name": a.name, "homepage": a.homepage} for a in resource.authors.all()
+        ],
+        "tags": [{"slug": t.slug, "name": t.name} for t in resource.tags.all()],
+        "security_areas": [
+            {"slug": a.slug, "name": a.name, "description": a.description}
+            for a in resource.security_areas.all()
+        ],
+        "path_steps": [
+            {"path": step.path.slug, "position": step.position}
+            for step in resource.path_steps.all()
+        ],
+    }
 
 
 class ResourceWriteSerializer(serializers.ModelSerializer):

@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
+from catalog import pages
 from catalog.addresses import InvalidAddress, canonical_url
 from catalog.models import Author, LearningPath, PathStep, Resource, SecurityArea, Status, Tag
 from catalog.signals import catalog_changed
@@ -42,7 +43,14 @@ def _catalog_changed() -> None:
     Private on purpose: a writer outside this module cannot forget to call it, because it
     cannot call it at all — it calls a service, which does.
     """
-    transaction.on_commit(lambda: catalog_changed.send(sender=Resource))
+    # Cached public pages: unreachable at once, and again once committed (catalog.pages).
+    pages.version_bump()
+    transaction.on_commit(_catalog_committed)
+
+
+def _catalog_committed() -> None:
+    pages.version_bump()
+    catalog_changed.send(sender=Resource)
 
 
 # --- Addresses ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -12,10 +13,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
 
-from catalog import selectors, services
+from catalog import pages, selectors, services
 from catalog.addresses import InvalidAddress
 from catalog.feeds import services as feed_services
-from catalog.filters import ResourceFilter
+from catalog.filters import ResourceFilter, ResourceOrderingFilter, ResourceSearchFilter
 from catalog.models import Author, Feed, SecurityArea, Tag
 from catalog.serializers import (
     AuthorSerializer,
@@ -66,12 +67,31 @@ class ResourceViewSet(viewsets.ModelViewSet):
     serializer_class = ResourceSerializer
     permission_classes = [IsCuratorOrReadOnly]
     filterset_class = ResourceFilter
-    search_fields = ["title", "summary", "tags__name", "tags__slug"]
+    filter_backends = [DjangoFilterBackend, ResourceSearchFilter, ResourceOrderingFilter]
     ordering_fields = ["title", "published_at", "created_at", "difficulty", "estimated_minutes"]
     ordering = ["title", "id"]
 
     def get_queryset(self):
-        return selectors.resource_list(user=self.request.user)
+        # A list page reads its relations flat (ResourceListSerializer), not by prefetching.
+        return selectors.resource_list(user=self.request.user, relations=self.action != "list")
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # Everyone but curators sees the same approved catalog: such a page is shared, and
+        # cached until the catalog changes (catalog.pages). Curators' pages are never cached.
+        if not pages.enabled() or selectors.user_is_curator(request.user):
+            return super().list(request, *args, **kwargs)
+        key = pages.page_key(
+            address=request.build_absolute_uri(request.path),
+            params=dict(request.query_params.lists()),
+        )
+        if key is None:
+            return super().list(request, *args, **kwargs)
+        page = pages.page_get(key)
+        if page is None:
+            response = super().list(request, *args, **kwargs)
+            pages.page_set(key, response.data)
+            return response
+        return Response(page)
 
     def _save(self, request: Request, *, instance, partial: bool) -> Response:
         serializer = ResourceWriteSerializer(instance, data=request.data, partial=partial)

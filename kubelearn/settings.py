@@ -340,6 +340,12 @@ FEEDS_TOTAL_DEADLINE = float(env_int("FEEDS_TOTAL_DEADLINE", 30))
 FEEDS_POLL_CONCURRENCY = env_int("FEEDS_POLL_CONCURRENCY", 4)
 FEEDS_POLL_BATCH = env_int("FEEDS_POLL_BATCH", 8)
 
+# --- Catalog reads --------------------------------------------------------------------------
+# How long a public page of /api/resources/ stays cached. Pages are keyed by the catalog's
+# read version, which every catalog write moves, so this only bounds the memory of versions
+# nobody asks for any more; 0 turns the cache off.
+CATALOG_PAGE_CACHE_SECONDS = env_int("CATALOG_PAGE_CACHE_SECONDS", 300)
+
 # --- Recommender ----------------------------------------------------------------------------
 RECOMMENDER_PATH_SLUG = env_str("RECOMMENDER_PATH_SLUG", "kubernetes-from-zero-to-secure")
 

@@ -19,8 +19,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.filters import SearchFilter
-from rest_framework.request import Request
 
 from catalog import selectors as catalog_selectors
 from catalog.filters import ResourceFilter
@@ -203,7 +201,8 @@ def focus(request: HttpRequest) -> HttpResponse:
 
 def browse(request: HttpRequest) -> HttpResponse:
     """The approved catalog with the API's filters (same FilterSet, same search, same order)."""
-    queryset = catalog_selectors.resource_list(user=None)
+    # Cards fetch the relations of the resources they have not serialised yet.
+    queryset = catalog_selectors.resource_list(user=None, relations=False)
     filterset = ResourceFilter(request.GET, queryset=queryset)
     choices = selectors.browse_choices()
     context: dict[str, Any] = {
@@ -215,13 +214,15 @@ def browse(request: HttpRequest) -> HttpResponse:
     }
     if not filterset.is_valid():
         return render(request, "learn/browse.html", {**context, "page": None}, status=400)
-    # DRF's SearchFilter with the resource API's search fields, so `q` matches what
-    # /api/resources/?search= matches.
-    search = request.GET.get("search", "")
+    # The API's search and order: best match first when searching, else the catalog's order.
+    search = request.GET.get("search", "").strip()
     results = filterset.qs
     if search:
-        results = SearchFilter().filter_queryset(Request(request), results, ResourceViewSet())
-    results = results.order_by(*ResourceViewSet.ordering)
+        results = catalog_selectors.resource_search(resources=results, text=search).order_by(
+            *catalog_selectors.SEARCH_ORDERING
+        )
+    else:
+        results = results.order_by(*ResourceViewSet.ordering)
     paginator = Paginator(results, PAGE_SIZE)
     try:
         page = paginator.page(request.GET.get("page", 1))

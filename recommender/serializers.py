@@ -137,7 +137,21 @@ class SimilarSerializer(serializers.Serializer):
     results = SimilarItemSerializer(many=True)
 
 
-class QueueParamsSerializer(serializers.Serializer):
+class QueryParamsSerializer(serializers.Serializer):
+    """Query parameters, where `?limit=` (given but empty) is an error, not the default."""
+
+    def to_internal_value(self, data):
+        blank = {
+            name: ["Give a value, or leave the parameter out."]
+            for name in self.fields
+            if hasattr(data, "getlist") and name in data and "" in data.getlist(name)
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
+
+class QueueParamsSerializer(QueryParamsSerializer):
     limit = serializers.IntegerField(
         min_value=1, max_value=50, default=10, help_text="How many items (1-50, default 10)."
     )
@@ -149,7 +163,7 @@ class QueueParamsSerializer(serializers.Serializer):
     )
 
 
-class SimilarParamsSerializer(serializers.Serializer):
+class SimilarParamsSerializer(QueryParamsSerializer):
     limit = serializers.IntegerField(
         min_value=1, max_value=50, default=5, help_text="How many (1-50, default 5)."
     )

@@ -237,3 +237,9 @@ def test_next_on_an_empty_catalog_says_there_is_nothing_approved_yet(alice_api):
     assert body["finished"] is True
     assert body["shortfall"] == "finished"
     assert body["detail"] == "There are no approved resources yet."
+
+
+def test_an_empty_queue_parameter_is_refused_not_taken_as_the_default(alice_api, seed):
+    response = alice_api.get("/api/me/queue/?limit=&minutes=")
+    assert response.status_code == 400
+    assert set(response.json()) == {"limit", "minutes"}

@@ -1,0 +1,249 @@
+"""Full-text search over the catalog, in the database's own engine.
+
+PostgreSQL: `catalog_resource.search_vector`, a generated (always current) tsvector column —
+the title weighted A above the summary's B, English stemming — with a GIN index, made by
+migration `resource_read_indexes` and deliberately not a model field: every Resource query
+would otherwise fetch the vector, and the recommender reads whole catalogs.
+
+SQLite (development, tests; the only other database the project runs on): an FTS5 index,
+`catalog_resource_fts` (porter stemming), kept current by triggers on catalog_resource. A
+later migration that rebuilds that table on SQLite drops its triggers, so
+`sqlite_index_ensure` runs after every `migrate` (see catalog.apps) to recreate them and
+rebuild the index.
+
+Tags, security areas and authors are matched by name (and slug) at query time rather than
+copied into the vector: those tables are small, and a copy would go stale whenever any
+writer (the poller's bulk statements, the seed loader) relabels a resource.
+
+A query is split into words (at most MAX_TERMS, each at most MAX_TERM_LENGTH characters);
+a resource matches when every word is in its title, its summary or one of its labels.
+Operators and punctuation are never passed to the engine, so no input is a syntax error.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import connection, connections
+from django.db.models import Expression, FloatField, Q, QuerySet, Value
+from django.db.models.expressions import Case, When
+from django.db.models.fields import BooleanField
+
+from catalog.models import Author, Resource, SecurityArea, Tag
+
+CONFIG = "english"
+MAX_TERMS = 8
+MAX_TERM_LENGTH = 60
+FTS_TABLE = "catalog_resource_fts"
+# A label match (tag, area, author) adds this to a resource's rank: curated evidence counts
+# about as much as a word in the summary, less than one in the title.
+LABEL_BONUS = {"postgresql": 0.2, "sqlite": 1.0}
+# SQLite: what a match in each column adds to the rank, and bm25's weights per column.
+SQLITE_COLUMN_RANK = {"title": 3.0, "summary": 1.5}
+FTS_WEIGHTS = (4.0, 1.0)
+
+_WORD = re.compile(r"\w+")
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of a search, lower-cased and capped; [] when it has none."""
+    words = _WORD.findall(text.replace("\x00", " ")[: MAX_TERMS * (MAX_TERM_LENGTH + 1) * 2])
+    return list(dict.fromkeys(word.lower()[:MAX_TERM_LENGTH] for word in words))[:MAX_TERMS]
+
+
+class _Condition(Expression):
+    """A boolean SQL fragment over the outer query's catalog_resource row."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, template: str, params: list[Any]) -> None:
+        super().__init__()
+        self.template, self.params = template, params
+
+    def _row(self, compiler: Any) -> str:
+        # The outer query's alias for catalog_resource (it is the base table).
+        alias = compiler.query.get_initial_alias()
+        return compiler.quote_name_unless_alias(alias)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        return self.template.format(row=self._row(compiler)), tuple(self.params)
+
+
+class _Number(_Condition):
+    output_field = FloatField()  # type: ignore[assignment]
+    conditional = False
+
+
+def _tsquery(term_sql: str = "%s") -> str:
+    return f"plainto_tsquery('{CONFIG}'::regconfig, {term_sql})"
+
+
+_LABELS = (("tags", Tag), ("security_areas", SecurityArea), ("authors", Author))
+
+
+def _labelled_sql(vendor: str) -> str:
+    """Resource ids labelled with a tag, area or author matching one search term."""
+    parts = []
+    for field, model in _LABELS:
+        through = Resource._meta.get_field(field).remote_field.through  # type: ignore[union-attr]
+        column = through._meta.get_field(model._meta.model_name).column
+        if vendor == "postgresql":
+            match = (
+                f"to_tsvector('{CONFIG}'::regconfig, name || ' ' || replace(slug, '-', ' '))"
+                f" @@ {_tsquery()}"
+            )
+        else:
+            # Small tables: a substring match on name and slug is cheap and good enough.
+            match = "(instr(lower(name), %s) > 0 OR instr(slug, %s) > 0)"
+        parts.append(
+            f"SELECT resource_id FROM {through._meta.db_table} WHERE {column} IN "
+            f"(SELECT id FROM {model._meta.db_table} WHERE {match})"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def _label_params(vendor: str, term: str) -> list[str]:
+    # One placeholder per label table on PostgreSQL, two (name, slug) on SQLite.
+    return [term] * (len(_LABELS) * (1 if vendor == "postgresql" else 2))
+
+
+def _fts_phrase(terms: list[str], joiner: str) -> str:
+    # Each word quoted as an FTS5 string: the engine tokenises (and stems) it, and no
+    # character of it can act as an operator. Words are \w+, so they hold no quote.
+    return f" {joiner} ".join(f'"{term}"' for term in terms)
+
+
+def _term_condition(vendor: str, term: str) -> _Condition:
+    labelled = _labelled_sql(vendor)
+    if vendor == "postgresql":
+        # A stop word ("to", "the") has no lexeme: it neither matches nor excludes. The
+        # planner folds the CASE away for a constant, so the GIN index stays usable, and the
+        # labels' ids come as an array (an init plan) so both sides can be bitmap scans.
+        return _Condition(
+            f"(CASE WHEN numnode({_tsquery()}) = 0 THEN TRUE "
+            f"ELSE {{row}}.search_vector @@ {_tsquery()} END "
+            f"OR {{row}}.id = ANY(ARRAY({labelled})))",
+            [term, term, *_label_params(vendor, term)],
+        )
+    return _Condition(
+        f"({{row}}.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s) "
+        f"OR {{row}}.id IN ({labelled}))",
+        [_fts_phrase([term], "AND"), *_label_params(vendor, term)],
+    )
+
+
+def _text_rank(vendor: str, terms: list[str]) -> _Number:
+    if vendor == "postgresql":
+        # Any of the words counts towards the rank (a word only in a label still ranks).
+        query = " | ".join(["%s"] * len(terms))
+        return _Number(
+            f"ts_rank({{row}}.search_vector, to_tsquery('{CONFIG}'::regconfig, %s))",
+            [query % tuple(_pg_lexeme(term) for term in terms)],
+        )
+    # bm25's scale depends on the corpus (on a small one every score is near 0), so which
+    # column matched decides the rank and bm25 (negated: higher is better) only orders
+    # within that, squashed into [0, 1).
+    phrase = _fts_phrase(terms, "OR")
+    match = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+    weights = ", ".join(str(weight) for weight in FTS_WEIGHTS)
+    return _Number(
+        f"((CASE WHEN {{row}}.id IN ({match}) THEN {SQLITE_COLUMN_RANK['title']} ELSE 0 END)"
+        f" + (CASE WHEN {{row}}.id IN ({match}) THEN {SQLITE_COLUMN_RANK['summary']} ELSE 0 END)"
+        f" + COALESCE((SELECT -bm25({FTS_TABLE}, {weights}) / (1 - bm25({FTS_TABLE}, {weights}))"
+        f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = {{row}}.id), 0))",
+        [f"title : ({phrase})", f"summary : ({phrase})", phrase],
+    )
+
+
+def _pg_lexeme(term: str) -> str:
+    # to_tsquery syntax for one \w+ word: quoted, so it is always a single operand.
+    return "'" + term.replace("'", "''") + "'"
+
+
+def resource_search(queryset: QuerySet[Resource], text: str) -> QuerySet[Resource]:
+    """Resources of `queryset` matching the words of `text`, annotated with `search_rank`.
+
+    Higher `search_rank` is a better match (title above summary above label only). A text
+    with no words matches nothing. The queryset is not ordered here: callers order by
+    `-search_rank` unless the client asked for another order.
+    """
+    terms = search_terms(text)
+    if not terms:
+        return queryset.none().annotate(search_rank=Value(0.0, output_field=FloatField()))
+    vendor = connection.vendor
+    matches = Q()
+    for term in terms:
+        matches &= Q(_term_condition(vendor, term))
+    any_label = Q(
+        _Condition(
+            f"({{row}}.id IN ({' UNION ALL '.join([_labelled_sql(vendor)] * len(terms))}))",
+            [param for term in terms for param in _label_params(vendor, term)],
+        )
+    )
+    bonus = Case(
+        When(any_label, then=Value(LABEL_BONUS.get(vendor, 1.0))),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    return queryset.filter(matches).annotate(search_rank=_text_rank(vendor, terms) + bonus)
+
+
+# --- SQLite's FTS5 index -------------------------------------------------------------------------
+
+_SQLITE_TRIGGERS = {
+    f"{FTS_TABLE}_insert": f"""
+        CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_insert AFTER INSERT ON catalog_resource BEGIN
+            INSERT INTO {FTS_TABLE}(rowid, title, summary)
+            VALUES (new.id, new.title, new.summary);
+        END""",
+    f"{FTS_TABLE}_delete": f"""
+        CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_delete AFTER DELETE ON catalog_resource BEGIN
+            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, summary)
+            VALUES ('delete', old.id, old.title, old.summary);
+        END""",
+    f"{FTS_TABLE}_update": f"""
+        CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_update
+        AFTER UPDATE OF title, summary ON catalog_resource BEGIN
+            INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, summary)
+            VALUES ('delete', old.id, old.title, old.summary);
+            INSERT INTO {FTS_TABLE}(rowid, title, summary)
+            VALUES (new.id, new.title, new.summary);
+        END""",
+}
+
+
+def sqlite_index_ensure(schema_connection: Any) -> bool:
+    """Create the FTS5 index and its triggers where missing; rebuild it if any was missing.
+
+    Returns whether anything was (re)created. A no-op on other databases.
+    """
+    if schema_connection.vendor != "sqlite":
+        return False
+    with schema_connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name LIKE %s",
+            [f"{FTS_TABLE}%"],
+        )
+        present = {row[0] for row in cursor.fetchall()}
+        wanted = {FTS_TABLE, *_SQLITE_TRIGGERS}
+        if wanted <= present:
+            return False
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+            "title, summary, content='catalog_resource', content_rowid='id', "
+            "tokenize='porter unicode61 remove_diacritics 2')"
+        )
+        for statement in _SQLITE_TRIGGERS.values():
+            cursor.execute(statement)
+        # Rows written while a trigger was missing are indexed again from the table.
+        cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+    return True
+
+
+def index_ensure_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """post_migrate receiver (connected in catalog.apps): SQLite's index, after any migrate."""
+    schema_connection = connections[using]
+    if "catalog_resource" in schema_connection.introspection.table_names():
+        sqlite_index_ensure(schema_connection)

@@ -1,0 +1,218 @@
+"""Catalog search: the database's full-text engine (PostgreSQL tsvector, SQLite FTS5)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from catalog import search
+from catalog.models import Resource
+from tests.factories import AuthorFactory, ResourceFactory, SecurityAreaFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/resources/"
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's text search configuration"
+)
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 index")
+
+
+def found(client, text: str, **params) -> list[str]:
+    response = client.get(LIST, {"search": text, **params})
+    assert response.status_code == 200, response.content[:300]
+    return [row["title"] for row in response.json()["results"]]
+
+
+def test_search_ranks_a_title_match_above_a_summary_match(api):
+    ResourceFactory(title="Admission webhooks", summary="Mentions etcd once.")
+    ResourceFactory(title="Backing up etcd", summary="A guide.")
+    ResourceFactory(title="Unrelated", summary="Pods and services.")
+    assert found(api, "etcd") == ["Backing up etcd", "Admission webhooks"]
+
+
+def test_search_ranks_by_match_even_against_the_catalog_order(api):
+    # Title order would put "A…" first; the better match (in the title) wins.
+    ResourceFactory(title="A tour of the API", summary="Touches on audit logging.")
+    ResourceFactory(title="Zero to audit logging", summary="Audit everything.")
+    assert found(api, "audit") == ["Zero to audit logging", "A tour of the API"]
+
+
+def test_an_explicit_ordering_overrides_the_rank(api):
+    ResourceFactory(title="Zero to audit logging", summary="Audit everything.")
+    ResourceFactory(title="A tour of the API", summary="Touches on audit logging.")
+    assert found(api, "audit", ordering="title") == ["A tour of the API", "Zero to audit logging"]
+
+
+def test_search_finds_plurals_by_their_singular_and_back(api):
+    ResourceFactory(title="Writing a network policy", summary="One namespace.")
+    ResourceFactory(title="Pod security policies, retired", summary="History.")
+    assert sorted(found(api, "policies")) == [
+        "Pod security policies, retired",
+        "Writing a network policy",
+    ]
+    assert sorted(found(api, "policy")) == sorted(found(api, "policies"))
+
+
+def test_search_requires_every_word(api):
+    ResourceFactory(title="RBAC for humans", summary="Roles and bindings.")
+    ResourceFactory(title="RBAC audit", summary="Who can do what.")
+    assert found(api, "rbac roles") == ["RBAC for humans"]
+
+
+def test_search_finds_resources_by_tag_area_and_author_names(api):
+    ResourceFactory(title="Tagged", tags=[TagFactory(slug="falco", name="Falco")])
+    ResourceFactory(
+        title="In an area",
+        security_areas=[SecurityAreaFactory(slug="supply-chain", name="Supply chain")],
+    )
+    ResourceFactory(
+        title="Authored", authors=[AuthorFactory(slug="ian-coldwater", name="Ian Coldwater")]
+    )
+    ResourceFactory(title="Other")
+    assert found(api, "falco") == ["Tagged"]
+    assert found(api, "supply chain") == ["In an area"]
+    assert found(api, "coldwater") == ["Authored"]
+
+
+def test_a_word_in_the_title_ranks_above_the_same_word_only_in_a_tag(api):
+    ResourceFactory(title="Tagged only", tags=[TagFactory(slug="falco", name="Falco")])
+    ResourceFactory(title="Falco rules explained")
+    assert found(api, "falco") == ["Falco rules explained", "Tagged only"]
+
+
+def test_search_sees_a_title_edit_at_once(curator_api, api):
+    resource = ResourceFactory(title="Old words", summary="Nothing else.")
+    response = curator_api.patch(f"{LIST}{resource.pk}/", {"title": "Kyverno policies"})
+    assert response.status_code == 200
+    assert found(api, "kyverno") == ["Kyverno policies"]
+    assert found(api, "old") == []
+
+
+def test_search_sees_rows_written_in_bulk(api, settings):
+    # Bulk statements (the poller's, the seed loader's) skip model code: the index must
+    # still follow, because the database maintains it. (Test code writes here without the
+    # services' notice, so the page cache is off.)
+    settings.CATALOG_PAGE_CACHE_SECONDS = 0
+    resource = ResourceFactory(title="Before", summary="Nothing.")
+    Resource.objects.filter(pk=resource.pk).update(summary="Now about seccomp profiles.")
+    assert found(api, "seccomp") == ["Before"]
+    Resource.objects.filter(pk=resource.pk).delete()
+    assert found(api, "seccomp") == []
+
+
+def test_search_sees_a_tag_added_or_renamed_after_the_resource(curator_api, api):
+    resource = ResourceFactory(title="Untagged at first")
+    curator_api.post("/api/tags/", {"slug": "opa", "name": "Open Policy Agent"})
+    curator_api.patch(f"{LIST}{resource.pk}/", {"tags": ["opa"]}, format="json")
+    assert found(api, "agent") == ["Untagged at first"]
+    curator_api.patch("/api/tags/opa/", {"name": "Gatekeeper"})
+    assert found(api, "gatekeeper") == ["Untagged at first"]
+    assert found(api, "agent") == []
+
+
+def test_the_api_search_hides_unapproved_resources(api):
+    ResourceFactory(title="Pending etcd", status="pending")
+    assert found(api, "etcd") == []
+
+
+def test_a_search_without_words_finds_nothing(api):
+    ResourceFactory(title="Anything")
+    assert found(api, "&|!:*") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'",
+        '"',
+        "'; DROP TABLE catalog_resource; --",
+        '"unterminated',
+        "rbac & !etcd | (pods",
+        "rbac:* <-> etcd",
+        "a:b:c !!! ||| &&&",
+        "NEAR(rbac etcd, 2)",
+        "rbac OR etcd AND NOT pods",
+        "title:rbac",
+        "\\",
+        "%_%",
+        "ünïcödé 日本語 🙂",
+        "rbac " * 5000,
+        "x" * 10_000,
+        "_",
+        "___ a_b _x_",
+        "½ ² ⅷ",
+    ],
+)
+def test_hostile_search_text_is_a_plain_search(api, text):
+    ResourceFactory(title="RBAC basics")
+    response = api.get(LIST, {"search": text})
+    assert response.status_code == 200, response.content[:300]
+    assert Resource.objects.filter(title="RBAC basics").exists()
+
+
+def test_a_nul_character_in_a_search_is_a_400(api):
+    assert api.get(LIST, {"search": "rbac\x00"}).status_code == 400
+
+
+def test_search_words_are_capped():
+    assert len(search.search_terms("word " * 100)) == 1
+    terms = search.search_terms(" ".join(f"w{n}" for n in range(100)))
+    assert len(terms) == search.MAX_TERMS
+    assert search.search_terms("x" * 1000) == ["x" * search.MAX_TERM_LENGTH]
+
+
+@postgres_only
+def test_stop_words_neither_match_nor_exclude_on_postgresql(api):
+    ResourceFactory(title="RBAC basics", summary="Roles.")
+    assert found(api, "how to rbac") == ["RBAC basics"]
+
+
+@postgres_only
+def test_the_stored_vector_weights_title_above_summary():
+    resource = ResourceFactory(title="Falco", summary="Runtime security.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_vector::text FROM catalog_resource WHERE id = %s", [resource.pk]
+        )
+        vector = cursor.fetchone()[0]
+    assert "'falco':1A" in vector
+    assert "'secur':3B" in vector
+
+
+@sqlite_only
+def test_sqlite_index_comes_back_after_a_table_rebuild_dropped_its_triggers(api):
+    ResourceFactory(title="Indexed before")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER {search.FTS_TABLE}_insert")
+    ResourceFactory(title="Written while unindexed")
+    assert search.sqlite_index_ensure(connection) is True
+    assert found(api, "unindexed") == ["Written while unindexed"]
+    assert search.sqlite_index_ensure(connection) is False
+
+
+@pytest.mark.parametrize("text", ["'", "rbac & !etcd | (pods", "x" * 5000, "&|!:*"])
+def test_the_browse_page_takes_hostile_search_text_too(client, text):
+    ResourceFactory(title="RBAC basics")
+    assert client.get("/browse/", {"search": text}).status_code == 200
+
+
+def test_the_browse_page_orders_a_search_by_rank(client):
+    ResourceFactory(title="A tour of the API", summary="Touches on audit logging.")
+    ResourceFactory(title="Zero to audit logging", summary="Audit everything.")
+    items = client.get("/browse/", {"search": "audit"}).context["items"]
+    assert [item["card"]["title"] for item in items] == [
+        "Zero to audit logging",
+        "A tour of the API",
+    ]
+
+
+@postgres_only
+def test_the_stored_vector_has_a_gin_index():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'catalog_resource' "
+            "AND indexname = 'catalog_resource_search_vector'"
+        )
+        (definition,) = cursor.fetchone()
+    assert "USING gin (search_vector)" in definition
