@@ -141,8 +141,8 @@ class QueryParamsSerializer(serializers.Serializer):
     """Query parameters, where `?limit=` (given but empty) is an error, not the default."""
 
     def to_internal_value(self, data):
-        blank = {
-            name: ["Give a value, or leave the parameter out."]
+        blank: dict[str, list[str]] = {
+            str(name): ["Give a value, or leave the parameter out."]
             for name in self.fields
             if hasattr(data, "getlist") and name in data and "" in data.getlist(name)
         }
