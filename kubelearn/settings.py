@@ -278,6 +278,10 @@ SPECTACULAR_SETTINGS = {
         "ProgressStateEnum": "recommender.models.ProgressState.choices",
         "ReasonKindEnum": "recommender.engine.records.REASON_KINDS",
     },
+    # Ids in addresses are at most 18 digits (kubelearn/converters.py): say so in the schema.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kubelearn.api.document_error_responses",

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from kubelearn import converters  # noqa: F401  (registers the <id:…> converter)
 from learn import feeds, views
 
 app_name = "learn"
@@ -8,11 +9,11 @@ app_name = "learn"
 urlpatterns = [
     path("", views.home, name="home"),
     path("path/", views.path, name="path"),
-    path("resources/<int:resource_id>/", views.resource, name="resource"),
+    path("resources/<id:resource_id>/", views.resource, name="resource"),
     path("browse/", views.browse, name="browse"),
     path("focus/", views.focus, name="focus"),
-    path("progress/<int:resource_id>/", views.progress, name="progress"),
-    path("progress/<int:resource_id>/forget/", views.progress_forget, name="progress-forget"),
+    path("progress/<id:resource_id>/", views.progress, name="progress"),
+    path("progress/<id:resource_id>/forget/", views.progress_forget, name="progress-forget"),
     path("account/", views.account, name="account"),
     path("feed/<str:key>/", feeds.queue_feed, name="queue-feed"),
     path("signup/", views.signup, name="signup"),

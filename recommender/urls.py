@@ -1,16 +1,17 @@
 from django.urls import path
 
+from kubelearn import converters  # noqa: F401  (registers the <id:…> converter)
 from recommender import views
 
 urlpatterns = [
     path("me/progress/", views.ProgressListView.as_view(), name="me-progress"),
     path(
-        "me/progress/<int:resource_id>/",
+        "me/progress/<id:resource_id>/",
         views.ProgressDetailView.as_view(),
         name="me-progress-detail",
     ),
     path("me/profile/", views.ProfileView.as_view(), name="me-profile"),
     path("me/next/", views.NextView.as_view(), name="me-next"),
     path("me/queue/", views.QueueView.as_view(), name="me-queue"),
-    path("resources/<int:resource_id>/similar/", views.SimilarView.as_view(), name="similar"),
+    path("resources/<id:resource_id>/similar/", views.SimilarView.as_view(), name="similar"),
 ]

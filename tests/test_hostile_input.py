@@ -89,3 +89,31 @@ def test_patch_focus_item_without_an_area_is_a_400(alice_api):
     response = alice_api.patch("/api/me/profile/", {"focus": [{"weight": 1.0}]}, format="json")
     assert response.status_code == 400
     assert "area" in str(response.json()["focus"])
+
+
+# Beyond 64 bits: SQLite cannot even bind such a number (OverflowError), PostgreSQL's bigint
+# cannot hold it. Every address that takes an id answers 404, on either database.
+HUGE_ID = "9215266392968355687432192"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/me/progress/{HUGE_ID}/",
+        f"/api/resources/{HUGE_ID}/",
+        f"/api/resources/{HUGE_ID}/similar/",
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_ids_beyond_64_bits_are_404s_not_overflows(alice_api, path, method):
+    response = getattr(alice_api, method)(path, {"state": "done"}, format="json")
+    # 403: a learner may not edit resources at all; 405: no such method there.
+    assert response.status_code in (403, 404, 405)
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("path", [f"/resources/{HUGE_ID}/", f"/progress/{HUGE_ID}/"])
+def test_learner_pages_with_ids_beyond_64_bits_are_404s(client, alice, path):
+    client.force_login(alice)
+    assert client.get(path).status_code == 404
+    assert client.post(path, {"state": "done"}).status_code == 404
