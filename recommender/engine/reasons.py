@@ -27,6 +27,9 @@ SHARED_TERMS: Final = 3
 #: nothing ("kubernetes" in a Kubernetes catalog) and is never quoted.
 MAX_TERM_SHARE: Final = 0.25
 
+# How a learner reads a stage's name in a sentence.
+_STAGE_WORDS: Final = {"production-ready": "production", "security": "security"}
+
 _READY_PHRASES: Final[dict[Readiness, str]] = {
     "first": "it needs no earlier stage",
     "basics": "you have the basics it needs",
@@ -135,6 +138,12 @@ def reasons_for(
         data = {"difficulty": difficulty, "stage": stage}
         if depth == 0 and not state.on_path and context.follows_path:
             text = "Where the learning path starts — a good first step"
+        elif state.is_new and int(model.stage[row]) > 0:
+            # Off the path's first stage: picked for variety (MMR), not as a place to begin.
+            text = (
+                f"A look ahead at the {_STAGE_WORDS.get(stage, stage)} stage, for variety — "
+                "rate what you read to personalise this list"
+            )
         elif state.is_new:
             text = "A good starting point — rate what you read to personalise this list"
         else:

@@ -442,6 +442,16 @@ def test_cold_start_learner_gets_the_first_path_step_first(model: Model) -> None
     assert "cold_start" in {r.kind for r in recs[0].reasons}
 
 
+def test_cold_start_item_beyond_the_first_stage_says_it_is_a_look_ahead(model: Model) -> None:
+    recs = recommend(model, Learner(), limit=len(CATALOG))
+    later = [r for r in recs if BY_ID[r.doc_id].stage != "getting-started"]
+    assert later  # the diversified queue reaches past the basics
+    for rec in later:
+        texts = [r.text for r in rec.reasons if r.kind == "cold_start"]
+        assert texts and texts[0].startswith("A look ahead at the ")
+        assert "good starting point" not in texts[0]
+
+
 def test_path_follower_gets_the_next_step_first(model: Model) -> None:
     for k in range(1, len(PATH)):
         learner = Learner(interactions=done(*PATH[:k]))
