@@ -172,3 +172,30 @@ def test_no_project_imports_hide_inside_functions():
             continue
         hidden = _project_edges(module, top_level_only=False) - _project_edges(module)
         assert not hidden, f"{module} imports {sorted(hidden)} inside a function"
+
+
+def test_starting_django_and_the_poller_does_not_import_scikit_learn():
+    """Importing scikit-learn takes seconds; a process that never fits (poll_feeds, beat,
+    check commands) must not pay for it at start-up (see recommender/engine/text.py)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import django, sys; django.setup(); "
+        "from django.contrib import admin; admin.autodiscover(); "
+        "import catalog.feeds.poll, catalog.feeds.tasks, recommender.tasks, recommender.queue; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "kubelearn.settings_test", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_the_vectoriser_class_loads_scikit_learn_when_first_used():
+    from recommender.engine import text
+
+    vectoriser = text.make_tfidf()
+    assert type(vectoriser) is text.CatalogTfidfVectorizer
+    assert "the" in text.STOP_WORDS

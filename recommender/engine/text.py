@@ -43,12 +43,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import cache
 from itertools import filterfalse
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+# scikit-learn is imported on first use, not with this module: importing it takes one to two
+# seconds, and most processes that load the engine's modules never fit or tokenise (feed
+# polling, link checks, beat, every management command). See `__getattr__` at the end.
 
 #: A token is a run of word characters, optionally joined by ``-`` or ``.``
 #: (``kube-proxy``, ``pod-security``, ``kubernetes.io``, ``v1.28``, ``x-ray``)
@@ -63,7 +67,17 @@ _TOKEN_RE: Final = re.compile(TOKEN_PATTERN)
 # sklearn's English list contains words that are kubectl verbs or Kubernetes
 # vocabulary ("kubectl describe", "kubectl top", "emptyDir", "system:masters").
 _KEEP: Final = frozenset({"system", "computer", "describe", "top", "empty", "show", "find", "call"})
-STOP_WORDS: Final = (frozenset(ENGLISH_STOP_WORDS) - _KEEP) | {"e.g", "i.e", "etc"}
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words minus :data:`_KEEP`, plus a few abbreviations
+    (also importable as ``STOP_WORDS``)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words: frozenset[str] = (frozenset(ENGLISH_STOP_WORDS) - _KEEP) | {"e.g", "i.e", "etc"}
+    return words
+
 
 #: Words that never explain a recommendation, on top of :data:`STOP_WORDS`:
 #: generic verbs, adverbs and adjectives ("makes", "probably", "key"), words
@@ -118,7 +132,7 @@ TITLE_WEIGHT: Final = 3
 def tokenize(text: str) -> list[str]:
     """Lower-case ``text`` and return its tokens without stop words."""
     # filterfalse + a bound __contains__ keeps the per-token loop in C.
-    return list(filterfalse(STOP_WORDS.__contains__, _TOKEN_RE.findall(text.lower())))
+    return list(filterfalse(stop_words().__contains__, _TOKEN_RE.findall(text.lower())))
 
 
 def is_reason_word(word: str) -> bool:
@@ -129,39 +143,49 @@ def is_reason_word(word: str) -> bool:
     """
     word = word.lower()
     return (
-        word not in STOP_WORDS
+        word not in stop_words()
         and word not in REASON_STOP_WORDS
         and not word.endswith("ly")
         and any(c.isalpha() for c in word)
     )
 
 
-class CatalogTfidfVectorizer(TfidfVectorizer):  # type: ignore[misc]  # sklearn is untyped
-    """``TfidfVectorizer`` whose documents are ``(title, summary)`` pairs.
+@cache
+def _vectorizer_class() -> type[Any]:
+    """``CatalogTfidfVectorizer``, defined on first use (importing scikit-learn)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    sklearn's word analyzer (token pattern, stop words, n-grams) runs on the
-    title and on the summary separately; the title's terms are repeated
-    :data:`TITLE_WEIGHT` times, so a term's count is
-    ``TITLE_WEIGHT * title_count + summary_count``.  Everything else (counting,
-    vocabulary, idf, sublinear tf, normalisation) is sklearn's.
-    """
+    class CatalogTfidfVectorizer(TfidfVectorizer):  # type: ignore[misc]  # sklearn is untyped
+        """``TfidfVectorizer`` whose documents are ``(title, summary)`` pairs.
 
-    def build_analyzer(self) -> Callable[[tuple[str, str]], list[str]]:
-        """Analyzer of a ``(title, summary)`` pair."""
-        words: Callable[[str], list[str]] = super().build_analyzer()
+        sklearn's word analyzer (token pattern, stop words, n-grams) runs on the
+        title and on the summary separately; the title's terms are repeated
+        :data:`TITLE_WEIGHT` times, so a term's count is
+        ``TITLE_WEIGHT * title_count + summary_count``.  Everything else (counting,
+        vocabulary, idf, sublinear tf, normalisation) is sklearn's.
+        """
 
-        def analyze(doc: tuple[str, str]) -> list[str]:
-            title, summary = doc
-            return words(title) * TITLE_WEIGHT + words(summary)
+        def build_analyzer(self) -> Callable[[tuple[str, str]], list[str]]:
+            """Analyzer of a ``(title, summary)`` pair."""
+            words: Callable[[str], list[str]] = super().build_analyzer()
 
-        return analyze
+            def analyze(doc: tuple[str, str]) -> list[str]:
+                title, summary = doc
+                return words(title) * TITLE_WEIGHT + words(summary)
+
+            return analyze
+
+    # Pickled models name the class by this module's attribute (served by __getattr__).
+    CatalogTfidfVectorizer.__module__ = __name__
+    CatalogTfidfVectorizer.__qualname__ = "CatalogTfidfVectorizer"
+    return CatalogTfidfVectorizer
 
 
-def make_tfidf() -> CatalogTfidfVectorizer:
-    """An unfitted vectoriser configured as the product spec says."""
-    return CatalogTfidfVectorizer(
+def make_tfidf() -> Any:
+    """An unfitted ``CatalogTfidfVectorizer`` configured as the product spec says."""
+    return _vectorizer_class()(
         token_pattern=TOKEN_PATTERN,
-        stop_words=sorted(STOP_WORDS),
+        stop_words=sorted(stop_words()),
         ngram_range=(1, 2),
         sublinear_tf=True,
         dtype=np.float32,
@@ -245,3 +269,12 @@ def normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
     matrix.data *= np.repeat(scale.astype(matrix.data.dtype), lengths)
     return matrix
+
+
+def __getattr__(name: str) -> Any:
+    """The names that need scikit-learn, made on first use (PEP 562)."""
+    if name == "STOP_WORDS":
+        return stop_words()
+    if name == "CatalogTfidfVectorizer":
+        return _vectorizer_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
