@@ -338,3 +338,41 @@ class PathStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path.slug} #{self.position}: {self.resource.title}"
+
+
+# Catalog health (link checks, deprecations, staleness) lives in its own package; its models
+# belong to this app, so they are imported here for Django to find them.
+from catalog.health.models import (  # noqa: E402
+    Deprecation,
+    FlagState,
+    LinkCheck,
+    LinkHost,
+    LinkStatus,
+    ResourceLink,
+    StalenessFlag,
+)
+
+__all__ = [
+    "Author",
+    "Deprecation",
+    "Difficulty",
+    "Feed",
+    "FeedPoll",
+    "FeedState",
+    "FlagState",
+    "Kind",
+    "LearningPath",
+    "LinkCheck",
+    "LinkHost",
+    "LinkStatus",
+    "Origin",
+    "PathStep",
+    "PendingResource",
+    "Resource",
+    "ResourceLink",
+    "SecurityArea",
+    "Stage",
+    "StalenessFlag",
+    "Status",
+    "Tag",
+]
