@@ -157,7 +157,7 @@ def engine_learner(*, user: User) -> Learner:
 
 
 def progress_list(*, user: User) -> QuerySet[Progress]:
-    return Progress.objects.filter(user=user).select_related("resource")
+    return Progress.objects.filter(user=user).select_related("resource", "resource__link")
 
 
 def area_names() -> dict[str, str]:
@@ -180,7 +180,7 @@ def path_order(*, user: User, limit: int) -> list[Resource]:
     steps = (
         PathStep.objects.filter(path=path, resource__status="approved")
         .exclude(resource_id__in=done)
-        .select_related("resource")
+        .select_related("resource", "resource__link")
         .order_by("position")[:limit]
     )
     return [step.resource for step in steps]
@@ -188,5 +188,5 @@ def path_order(*, user: User, limit: int) -> list[Resource]:
 
 def resources_by_id(ids: list[int]) -> dict[int, Resource]:
     """The approved resources among `ids` (one query; relations are fetched by the cards)."""
-    queryset = catalog_selectors.approved_resources().filter(pk__in=ids)
+    queryset = catalog_selectors.approved_resources().filter(pk__in=ids).select_related("link")
     return {resource.pk: resource for resource in queryset}

@@ -115,9 +115,7 @@ def link_claim(*, link_id: int, now: datetime | None = None) -> bool:
     """Claim one link for an on-demand check, unless a check already holds it."""
     now = now or timezone.now()
     return bool(
-        ResourceLink.objects.filter(_free(now), pk=link_id).update(
-            claimed_until=now + CLAIM_LEASE
-        )
+        ResourceLink.objects.filter(_free(now), pk=link_id).update(claimed_until=now + CLAIM_LEASE)
     )
 
 

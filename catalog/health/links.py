@@ -114,7 +114,9 @@ def classify(url: str, result: FetchResult, *, method: str = "HEAD") -> LinkOutc
     if status in NOT_FOUND:
         return LinkOutcome(Outcome.NOT_FOUND, error=f"HTTP {status}", **common)
     if 300 <= status < 400:
-        return LinkOutcome(Outcome.FAILED, error=f"HTTP {status} without a usable address", **common)
+        return LinkOutcome(
+            Outcome.FAILED, error=f"HTTP {status} without a usable address", **common
+        )
     return LinkOutcome(Outcome.FAILED, error=f"HTTP {status}", **common)
 
 

@@ -99,9 +99,7 @@ def links_sync(*, now: datetime | None = None) -> int:
     for pk, url in moved:
         ResourceLink.objects.filter(pk=pk).update(**_fresh(url, now))
     if moved:
-        catalog_services.resource_health_changed(
-            resource_ids=[pk for pk, _ in moved], refit=True
-        )
+        catalog_services.resource_health_changed(resource_ids=[pk for pk, _ in moved], refit=True)
     return len(new) + len(moved)
 
 
@@ -237,9 +235,7 @@ def links_recheck(*, resource_ids: Sequence[int], now: datetime | None = None) -
     """Make these links due now (the next dispatch, or an on-demand check, takes them)."""
     now = now or timezone.now()
     links_sync(now=now)
-    return ResourceLink.objects.filter(resource_id__in=list(resource_ids)).update(
-        next_check_at=now
-    )
+    return ResourceLink.objects.filter(resource_id__in=list(resource_ids)).update(next_check_at=now)
 
 
 class NothingProposed(Exception):
@@ -261,7 +257,9 @@ def link_accept_proposed(*, link: ResourceLink, by: User | None) -> Resource:
     ResourceLink.objects.filter(pk=link.pk).update(
         **{**_fresh(resource.url or "", timezone.now()), "status": LinkStatus.OK}
     )
-    logger.info("Resource %s: proposed address accepted by %s", resource.pk, getattr(by, "pk", None))
+    logger.info(
+        "Resource %s: proposed address accepted by %s", resource.pk, getattr(by, "pk", None)
+    )
     return resource
 
 

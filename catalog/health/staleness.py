@@ -125,9 +125,7 @@ def resource_texts(*, title: str, summary: str, content_html: str, origin: str) 
     return texts
 
 
-def staleness_matches(
-    rules: Sequence[_Rule], row: tuple[Any, ...]
-) -> dict[int, tuple[str, str]]:
+def staleness_matches(rules: Sequence[_Rule], row: tuple[Any, ...]) -> dict[int, tuple[str, str]]:
     """{deprecation id: (sentence, matched phrase)} for one resource row."""
     pk, title, summary, content_html, origin, published = row
     texts = resource_texts(title=title, summary=summary, content_html=content_html, origin=origin)

@@ -6,97 +6,238 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0009_resource_read_indexes'),
+        ("catalog", "0009_resource_read_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LinkHost',
+            name="LinkHost",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=300, unique=True)),
-                ('next_request_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=300, unique=True)),
+                ("next_request_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ResourceLink',
+            name="ResourceLink",
             fields=[
-                ('resource', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='link', serialize=False, to='catalog.resource')),
-                ('status', models.CharField(choices=[('unchecked', 'Not checked yet'), ('ok', 'OK'), ('redirected', 'Redirected'), ('failing', 'Failing'), ('gone', 'Gone'), ('retired', 'Retired by a curator')], db_index=True, default='unchecked', max_length=10)),
-                ('host', models.CharField(blank=True, db_index=True, max_length=300)),
-                ('checked_url', models.URLField(blank=True, max_length=2000)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('final_url', models.URLField(blank=True, max_length=2000, verbose_name='final address')),
-                ('proposed_url', models.URLField(blank=True, help_text='Where a permanent redirect points: a curator may accept it as the address.', max_length=2000, verbose_name='proposed address')),
-                ('consecutive_failures', models.PositiveIntegerField(default=0)),
-                ('failing_since', models.DateTimeField(blank=True, null=True)),
-                ('consecutive_not_found', models.PositiveIntegerField(default=0)),
-                ('not_found_since', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('next_check_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
+                (
+                    "resource",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="link",
+                        serialize=False,
+                        to="catalog.resource",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("unchecked", "Not checked yet"),
+                            ("ok", "OK"),
+                            ("redirected", "Redirected"),
+                            ("failing", "Failing"),
+                            ("gone", "Gone"),
+                            ("retired", "Retired by a curator"),
+                        ],
+                        db_index=True,
+                        default="unchecked",
+                        max_length=10,
+                    ),
+                ),
+                ("host", models.CharField(blank=True, db_index=True, max_length=300)),
+                ("checked_url", models.URLField(blank=True, max_length=2000)),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "final_url",
+                    models.URLField(blank=True, max_length=2000, verbose_name="final address"),
+                ),
+                (
+                    "proposed_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Where a permanent redirect points: a curator may accept it as the address.",
+                        max_length=2000,
+                        verbose_name="proposed address",
+                    ),
+                ),
+                ("consecutive_failures", models.PositiveIntegerField(default=0)),
+                ("failing_since", models.DateTimeField(blank=True, null=True)),
+                ("consecutive_not_found", models.PositiveIntegerField(default=0)),
+                ("not_found_since", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "next_check_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'link health',
-                'verbose_name_plural': 'link health',
+                "verbose_name": "link health",
+                "verbose_name_plural": "link health",
             },
         ),
         migrations.CreateModel(
-            name='Deprecation',
+            name="Deprecation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('what', models.CharField(help_text='What a learner reads about, e.g. Tiller.', max_length=200)),
-                ('patterns', models.TextField(help_text='Phrases that mention it, one per line.')),
-                ('removal', models.CharField(help_text='What happened to it, as a sentence continues: "removed in Kubernetes 1.25".', max_length=200)),
-                ('removed_in', models.CharField(blank=True, help_text='The version that removed it, e.g. 1.25.', max_length=40)),
-                ('removed_on', models.DateField(help_text='When; a resource published before is flagged.')),
-                ('successor', models.CharField(help_text="Today's way, in a few words.", max_length=300)),
-                ('note', models.TextField(blank=True)),
-                ('successor_resource', models.ForeignKey(blank=True, help_text='A catalog resource about the successor, where we have one.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalog.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                (
+                    "what",
+                    models.CharField(
+                        help_text="What a learner reads about, e.g. Tiller.", max_length=200
+                    ),
+                ),
+                ("patterns", models.TextField(help_text="Phrases that mention it, one per line.")),
+                (
+                    "removal",
+                    models.CharField(
+                        help_text='What happened to it, as a sentence continues: "removed in Kubernetes 1.25".',
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "removed_in",
+                    models.CharField(
+                        blank=True,
+                        help_text="The version that removed it, e.g. 1.25.",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "removed_on",
+                    models.DateField(help_text="When; a resource published before is flagged."),
+                ),
+                (
+                    "successor",
+                    models.CharField(help_text="Today's way, in a few words.", max_length=300),
+                ),
+                ("note", models.TextField(blank=True)),
+                (
+                    "successor_resource",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="A catalog resource about the successor, where we have one.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="catalog.resource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['removed_on', 'slug'],
+                "ordering": ["removed_on", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='LinkCheck',
+            name="LinkCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('checked_at', models.DateTimeField()),
-                ('url', models.URLField(max_length=2000)),
-                ('outcome', models.CharField(max_length=20)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('final_url', models.URLField(blank=True, max_length=2000)),
-                ('error', models.TextField(blank=True)),
-                ('elapsed_ms', models.PositiveIntegerField(default=0)),
-                ('link', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='catalog.resourcelink')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("checked_at", models.DateTimeField()),
+                ("url", models.URLField(max_length=2000)),
+                ("outcome", models.CharField(max_length=20)),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("final_url", models.URLField(blank=True, max_length=2000)),
+                ("error", models.TextField(blank=True)),
+                ("elapsed_ms", models.PositiveIntegerField(default=0)),
+                (
+                    "link",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checks",
+                        to="catalog.resourcelink",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-checked_at', '-id'],
-                'indexes': [models.Index(fields=['link', '-checked_at'], name='catalog_lin_link_id_bc5b5f_idx')],
+                "ordering": ["-checked_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["link", "-checked_at"], name="catalog_lin_link_id_bc5b5f_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StalenessFlag',
+            name="StalenessFlag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('raised', 'Raised (not reviewed)'), ('confirmed', 'Confirmed by a curator'), ('dismissed', 'Dismissed by a curator')], db_index=True, default='raised', max_length=10)),
-                ('sentence', models.CharField(max_length=500)),
-                ('matched', models.CharField(blank=True, help_text='The phrase found.', max_length=200)),
-                ('raised_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('deprecation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='flags', to='catalog.deprecation')),
-                ('resource', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staleness_flags', to='catalog.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("raised", "Raised (not reviewed)"),
+                            ("confirmed", "Confirmed by a curator"),
+                            ("dismissed", "Dismissed by a curator"),
+                        ],
+                        db_index=True,
+                        default="raised",
+                        max_length=10,
+                    ),
+                ),
+                ("sentence", models.CharField(max_length=500)),
+                (
+                    "matched",
+                    models.CharField(blank=True, help_text="The phrase found.", max_length=200),
+                ),
+                ("raised_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "deprecation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="flags",
+                        to="catalog.deprecation",
+                    ),
+                ),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staleness_flags",
+                        to="catalog.resource",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['resource_id', 'deprecation_id'],
-                'indexes': [models.Index(condition=models.Q(('state', 'dismissed'), _negated=True), fields=['resource'], name='stalenessflag_shown')],
-                'constraints': [models.UniqueConstraint(fields=('resource', 'deprecation'), name='stalenessflag_unique_resource')],
+                "ordering": ["resource_id", "deprecation_id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", "dismissed"), _negated=True),
+                        fields=["resource"],
+                        name="stalenessflag_shown",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("resource", "deprecation"), name="stalenessflag_unique_resource"
+                    )
+                ],
             },
         ),
     ]
