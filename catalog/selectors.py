@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import connection, models
@@ -14,8 +16,10 @@ from catalog.models import (
     Deprecation,
     FlagState,
     LearningPath,
+    LinkStatus,
     PathStep,
     Resource,
+    ResourceLink,
     SecurityArea,
     StalenessFlag,
     Status,
@@ -148,6 +152,43 @@ def _relations_sql(count: int) -> str:
         )
         + " ORDER BY 1, 7, 8, 6"
     )
+
+
+def gone_resource_ids() -> QuerySet[ResourceLink, int]:
+    """Resources whose address is gone (a subquery; learners are not sent there)."""
+    return ResourceLink.objects.filter(status=LinkStatus.GONE).values_list("pk", flat=True)
+
+
+@dataclass(frozen=True)
+class ResourceHealth:
+    """What a learner should know before following a resource (queue reasons)."""
+
+    failing_since: datetime | None = None
+    # (sentence, successor resource id or None) per shown staleness flag.
+    stale: tuple[tuple[str, int | None], ...] = ()
+
+
+def resource_health(resource_ids: Sequence[int]) -> dict[int, ResourceHealth]:
+    """Failing links and shown staleness flags of these resources, in two queries."""
+    ids = list(resource_ids)
+    failing = dict(
+        ResourceLink.objects.filter(pk__in=ids, status=LinkStatus.FAILING).values_list(
+            "pk", "failing_since"
+        )
+    )
+    stale: dict[int, list[tuple[str, int | None]]] = {}
+    for resource_id, sentence, successor_id in (
+        StalenessFlag.objects.filter(resource_id__in=ids)
+        .exclude(state=FlagState.DISMISSED)
+        .order_by("resource_id", "deprecation__slug")
+        .values_list("resource_id", "sentence", "deprecation__successor_resource_id")
+    ):
+        stale.setdefault(resource_id, []).append((sentence, successor_id))
+    return {
+        pk: ResourceHealth(failing_since=failing.get(pk), stale=tuple(stale.get(pk, ())))
+        for pk in ids
+        if pk in failing or pk in stale
+    }
 
 
 def approved_resources() -> QuerySet[Resource]:
