@@ -276,7 +276,7 @@ class Resource(models.Model):
     @property
     def link_health(self) -> ResourceLink | None:
         try:
-            return self.link  # type: ignore[attr-defined]
+            return self.link
         except ObjectDoesNotExist:
             return None
 
@@ -298,7 +298,7 @@ class Resource(models.Model):
     @property
     def staleness(self) -> list[StalenessFlag]:
         """Flags a learner sees (not dismissed), by deprecation slug."""
-        flags = [flag for flag in self.staleness_flags.all() if flag.shown]  # type: ignore[attr-defined]
+        flags = [flag for flag in self.staleness_flags.all() if flag.shown]
         return sorted(flags, key=lambda flag: (flag.deprecation.slug, flag.deprecation_id))
 
 

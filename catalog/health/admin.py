@@ -70,7 +70,7 @@ class LinkCheckInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["checked_at", "outcome", "http_status", "final_url", "error", "elapsed_ms"]
-    readonly_fields = fields
+    readonly_fields = ["checked_at", "outcome", "http_status", "final_url", "error", "elapsed_ms"]
     ordering = ["-checked_at", "-id"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

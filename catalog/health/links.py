@@ -10,7 +10,7 @@ unread (``read_content=False``), so a check costs a status line and headers.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -95,29 +95,33 @@ def _fetch(url: str, method: str, session: FetchSession) -> FetchResult:
 def classify(url: str, result: FetchResult, *, method: str = "HEAD") -> LinkOutcome:
     """The outcome of a response (pure: tested without a server)."""
     status = result.status
-    common = {
-        "url": url,
-        "http_status": status,
-        "final_url": result.final_url,
-        "elapsed": result.elapsed,
-        "method": method,
-    }
+    base = LinkOutcome(
+        Outcome.OK,
+        url,
+        http_status=status,
+        final_url=result.final_url,
+        elapsed=result.elapsed,
+        method=method,
+    )
     if status == 429 or (status == 503 and result.retry_after is not None):
         wait = result.retry_after if result.retry_after is not None else DEFAULT_RATE_LIMIT_SECONDS
-        return LinkOutcome(
-            Outcome.RATE_LIMITED, retry_after=wait, error=f"HTTP {status}: asked to wait", **common
+        return replace(
+            base,
+            outcome=Outcome.RATE_LIMITED,
+            retry_after=wait,
+            error=f"HTTP {status}: asked to wait",
         )
     if 200 <= status < 300:
         if result.redirects:
-            return LinkOutcome(Outcome.REDIRECTED, permanent_url=result.permanent_url, **common)
-        return LinkOutcome(Outcome.OK, **common)
+            return replace(base, outcome=Outcome.REDIRECTED, permanent_url=result.permanent_url)
+        return base
     if status in NOT_FOUND:
-        return LinkOutcome(Outcome.NOT_FOUND, error=f"HTTP {status}", **common)
+        return replace(base, outcome=Outcome.NOT_FOUND, error=f"HTTP {status}")
     if 300 <= status < 400:
-        return LinkOutcome(
-            Outcome.FAILED, error=f"HTTP {status} without a usable address", **common
+        return replace(
+            base, outcome=Outcome.FAILED, error=f"HTTP {status} without a usable address"
         )
-    return LinkOutcome(Outcome.FAILED, error=f"HTTP {status}", **common)
+    return replace(base, outcome=Outcome.FAILED, error=f"HTTP {status}")
 
 
 def host_key(url: str) -> str:

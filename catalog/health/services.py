@@ -84,8 +84,8 @@ def links_sync(*, now: datetime | None = None) -> int:
     new = [
         ResourceLink(
             resource_id=pk,
-            host=host_key(url),
-            checked_url=url,
+            host=host_key(url or ""),
+            checked_url=url or "",
             next_check_at=now + timedelta(seconds=random.uniform(0, spread)),  # noqa: S311
         )
         for pk, url in missing.iterator(chunk_size=2000)
@@ -97,7 +97,7 @@ def links_sync(*, now: datetime | None = None) -> int:
         .values_list("pk", "resource__url")
     )
     for pk, url in moved:
-        ResourceLink.objects.filter(pk=pk).update(**_fresh(url, now))
+        ResourceLink.objects.filter(pk=pk).update(**_fresh(url or "", now))
     if moved:
         catalog_services.resource_health_changed(resource_ids=[pk for pk, _ in moved], refit=True)
     return len(new) + len(moved)
