@@ -18,6 +18,7 @@ from catalog import services
 from catalog.addresses import InvalidAddress
 from catalog.feeds import services as feed_services
 from catalog.feeds.sanitise import images_as_links, sanitize_html
+from catalog.health.admin import LinkStatusFilter, StaleFilter
 from catalog.models import (
     Author,
     Feed,
@@ -135,6 +136,8 @@ class ResourceAdmin(CatalogWritesAdmin):
         "kind",
         "origin",
         NeedsLinkFilter,
+        LinkStatusFilter,
+        StaleFilter,
         ("tags", admin.RelatedOnlyFieldListFilter),
         ("security_areas", admin.RelatedOnlyFieldListFilter),
     ]

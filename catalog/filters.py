@@ -5,12 +5,21 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
 from rest_framework.request import Request
 
 from catalog import selectors
-from catalog.models import Difficulty, Kind, Resource, Stage, Status
+from catalog.models import (
+    Difficulty,
+    FlagState,
+    Kind,
+    LinkStatus,
+    Resource,
+    Stage,
+    StalenessFlag,
+    Status,
+)
 
 
 class StrictBooleanField(forms.NullBooleanField):
@@ -60,9 +69,50 @@ class ResourceFilter(django_filters.FilterSet):
         field_name="url", lookup_expr="isnull", help_text="Only resources without an address."
     )
 
+    link_status = django_filters.ChoiceFilter(
+        choices=LinkStatus.choices,
+        method="filter_link_status",
+        help_text="The address's health (unchecked includes resources never checked).",
+    )
+    stale = StrictBooleanFilter(
+        method="filter_stale",
+        help_text="Only resources with (true) or without (false) a staleness flag.",
+    )
+
     class Meta:
         model = Resource
         fields = ["kind", "stage", "difficulty", "status", "tag", "area", "author", "path"]
+
+    def is_valid(self) -> bool:
+        # django-filter ignores `?kind=` (given but empty); an empty value is no choice and
+        # no boolean, so it is an error rather than "no filter" (slugs are free text).
+        valid = super().is_valid()
+        getlist = getattr(self.data, "getlist", None)
+        for name, declared in self.filters.items():
+            if isinstance(declared, django_filters.CharFilter) and not isinstance(
+                declared, django_filters.ChoiceFilter
+            ):
+                continue
+            if getlist is not None and name in self.data and "" in getlist(name):
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid
+
+    def filter_link_status(
+        self, queryset: QuerySet[Resource], name: str, value: str
+    ) -> QuerySet[Resource]:
+        if value == LinkStatus.UNCHECKED:
+            return queryset.filter(Q(link__isnull=True) | Q(link__status=value))
+        return queryset.filter(link__status=value)
+
+    def filter_stale(
+        self, queryset: QuerySet[Resource], name: str, value: bool
+    ) -> QuerySet[Resource]:
+        # The schema's type comes from `value`'s hint (drf-spectacular): a boolean.
+        flagged = Exists(
+            StalenessFlag.objects.filter(resource=OuterRef("pk")).exclude(state=FlagState.DISMISSED)
+        )
+        return queryset.filter(flagged if value else ~flagged)
 
 
 class ResourceSearchFilter(BaseFilterBackend):

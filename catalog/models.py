@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -267,6 +270,37 @@ class Resource(models.Model):
     def is_public(self) -> bool:
         return self.status == Status.APPROVED
 
+    # --- Health (catalog.health), as learners and the API see it. Lists select the link row
+    # with the resource (`select_related("link")`) and prefetch flags, or read them flat.
+
+    @property
+    def link_health(self) -> ResourceLink | None:
+        try:
+            return self.link
+        except ObjectDoesNotExist:
+            return None
+
+    @property
+    def link_status(self) -> str:
+        link = self.link_health
+        return link.status if link is not None else LinkStatus.UNCHECKED
+
+    @property
+    def link_checked_at(self) -> datetime | None:
+        link = self.link_health
+        return link.checked_at if link is not None else None
+
+    @property
+    def link_final_url(self) -> str | None:
+        link = self.link_health
+        return (link.final_url or None) if link is not None else None
+
+    @property
+    def staleness(self) -> list[StalenessFlag]:
+        """Flags a learner sees (not dismissed), by deprecation slug."""
+        flags = [flag for flag in self.staleness_flags.all() if flag.shown]
+        return sorted(flags, key=lambda flag: (flag.deprecation.slug, flag.deprecation_id))
+
 
 class FeedPoll(models.Model):
     """One poll of one feed: what happened, for operators and curators."""
@@ -338,3 +372,41 @@ class PathStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path.slug} #{self.position}: {self.resource.title}"
+
+
+# Catalog health (link checks, deprecations, staleness) lives in its own package; its models
+# belong to this app, so they are imported here for Django to find them.
+from catalog.health.models import (  # noqa: E402
+    Deprecation,
+    FlagState,
+    LinkCheck,
+    LinkHost,
+    LinkStatus,
+    ResourceLink,
+    StalenessFlag,
+)
+
+__all__ = [
+    "Author",
+    "Deprecation",
+    "Difficulty",
+    "Feed",
+    "FeedPoll",
+    "FeedState",
+    "FlagState",
+    "Kind",
+    "LearningPath",
+    "LinkCheck",
+    "LinkHost",
+    "LinkStatus",
+    "Origin",
+    "PathStep",
+    "PendingResource",
+    "Resource",
+    "ResourceLink",
+    "SecurityArea",
+    "Stage",
+    "StalenessFlag",
+    "Status",
+    "Tag",
+]

@@ -19,8 +19,10 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from catalog.addresses import canonical_url
+from catalog.health.staleness import staleness_scan
 from catalog.models import (
     Author,
+    Deprecation,
     Feed,
     LearningPath,
     Origin,
@@ -35,6 +37,7 @@ from catalog.services import seed_loaded
 logger = logging.getLogger(__name__)
 
 SEED_FILE = Path(settings.BASE_DIR) / "fixtures" / "seed_catalog.yaml"
+DEPRECATIONS_FILE = Path(settings.BASE_DIR) / "fixtures" / "deprecations.yaml"
 
 
 @dataclass
@@ -88,8 +91,11 @@ def _published(value: Any) -> dt.datetime | None:
 
 
 @transaction.atomic
-def seed_catalog_load(*, path: Path = SEED_FILE) -> SeedReport:
-    """Upsert the seed's areas, tags, authors, resources and path. Returns what changed."""
+def seed_catalog_load(
+    *, path: Path = SEED_FILE, deprecations_path: Path | None = DEPRECATIONS_FILE
+) -> SeedReport:
+    """Upsert the seed's areas, tags, authors, resources and path, and the deprecations
+    table (then match the catalog against it). Returns what changed."""
     document = yaml.safe_load(path.read_text())
     report = SeedReport()
 
@@ -180,6 +186,38 @@ def seed_catalog_load(*, path: Path = SEED_FILE) -> SeedReport:
         )
         report.count("path_steps", False, True)
 
+    if deprecations_path is not None and deprecations_path.exists():
+        _deprecations_load(deprecations_path, resources, report)
+
     seed_loaded(changes=report.changes)
+    staleness_scan()
     logger.info("Seed catalog loaded: created %s, updated %s", report.created, report.updated)
     return report
+
+
+def _deprecations_load(path: Path, resources: dict[str, Resource], report: SeedReport) -> None:
+    """The curated deprecations table (fixtures/deprecations.yaml), upserted by slug."""
+    for row in yaml.safe_load(path.read_text())["deprecations"]:
+        successor = row.get("successor_resource")
+        if successor and successor not in resources:
+            raise ValueError(f"Deprecation {row['slug']}: no seed resource {successor!r}")
+        removed_on = row["removed_on"]
+        _, created, changed = _upsert(
+            Deprecation,
+            {"slug": row["slug"]},
+            {
+                "what": row["what"],
+                "patterns": "\n".join(row["patterns"]),
+                "removal": row["removal"],
+                "removed_in": str(row.get("removed_in") or ""),
+                "removed_on": (
+                    removed_on
+                    if isinstance(removed_on, dt.date)
+                    else dt.date.fromisoformat(str(removed_on))
+                ),
+                "successor": row["successor"],
+                "successor_resource": resources[successor] if successor else None,
+                "note": (row.get("note") or "").strip(),
+            },
+        )
+        report.count("deprecations", created, changed)

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import connection, models
 from django.db.models import Prefetch, QuerySet
 
 from catalog import search
-from catalog.models import Author, LearningPath, PathStep, Resource, SecurityArea, Status, Tag
+from catalog.models import (
+    Author,
+    Deprecation,
+    FlagState,
+    LearningPath,
+    LinkStatus,
+    PathStep,
+    Resource,
+    ResourceLink,
+    SecurityArea,
+    StalenessFlag,
+    Status,
+    Tag,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -34,26 +49,38 @@ def resource_list(
     Everyone sees approved resources; curators also see pending and rejected ones. A list
     passes `relations=False` and reads a page's relations with `resource_relations`.
     """
-    queryset = Resource.objects.all()
+    # The link's health comes in the same query (a one-to-one join).
+    queryset = Resource.objects.select_related("link")
     if relations:
-        queryset = queryset.prefetch_related(
-            "tags",
-            "authors",
-            "security_areas",
-            Prefetch("path_steps", queryset=PathStep.objects.select_related("path")),
-        )
+        queryset = queryset.prefetch_related(*RESOURCE_PREFETCH)
     if not user_is_curator(user):
         queryset = queryset.filter(status=Status.APPROVED)
     return queryset
 
 
+def staleness_flags_shown() -> QuerySet[StalenessFlag]:
+    """Flags learners see (dismissed ones are a curator's "not stale"), with their row."""
+    return StalenessFlag.objects.exclude(state=FlagState.DISMISSED).select_related("deprecation")
+
+
+# What a resource's page (and a queue card) shows besides its own columns.
+RESOURCE_PREFETCH = (
+    "tags",
+    "authors",
+    "security_areas",
+    Prefetch("path_steps", queryset=PathStep.objects.select_related("path")),
+    Prefetch("staleness_flags", queryset=staleness_flags_shown()),
+)
+
+
 class ResourceRelations(TypedDict):
-    """A resource's taxonomy and path places, as the API shows them."""
+    """A resource's taxonomy, path places and staleness flags, as the API shows them."""
 
     authors: list[dict[str, Any]]
     tags: list[dict[str, Any]]
     security_areas: list[dict[str, Any]]
     path_steps: list[dict[str, Any]]
+    staleness: list[dict[str, Any]]
 
 
 def resource_relations(resource_ids: Sequence[int]) -> dict[int, ResourceRelations]:
@@ -64,14 +91,14 @@ def resource_relations(resource_ids: Sequence[int]) -> dict[int, ResourceRelatio
     ORM's per-query overhead was most of the time this takes.
     """
     found: dict[int, ResourceRelations] = {
-        pk: {"authors": [], "tags": [], "security_areas": [], "path_steps": []}
+        pk: {"authors": [], "tags": [], "security_areas": [], "path_steps": [], "staleness": []}
         for pk in resource_ids
     }
     if not found:
         return found
     ids = list(found)
     with connection.cursor() as cursor:
-        cursor.execute(_relations_sql(len(ids)), ids * 4)
+        cursor.execute(_relations_sql(len(ids)), ids * 5)
         rows = cursor.fetchall()
     for kind, pk, slug, name, text, position, _, _ in rows:
         if kind == 0:
@@ -80,8 +107,10 @@ def resource_relations(resource_ids: Sequence[int]) -> dict[int, ResourceRelatio
             found[pk]["authors"].append({"slug": slug, "name": name, "homepage": text})
         elif kind == 2:
             found[pk]["security_areas"].append({"slug": slug, "name": name, "description": text})
-        else:
+        elif kind == 3:
             found[pk]["path_steps"].append({"path": slug, "position": position})
+        else:
+            found[pk]["staleness"].append({"deprecation": slug, "sentence": name, "state": text})
     return found
 
 
@@ -104,6 +133,13 @@ def _relations_sql(count: int) -> str:
         f"FROM {PathStep._meta.db_table} x JOIN {LearningPath._meta.db_table} p "
         f"ON p.id = x.path_id WHERE x.resource_id IN ({marks})"
     )
+    # Staleness flags a learner sees: deprecation slug, sentence, state (a constant, not input).
+    flags = (
+        f"SELECT 4, x.resource_id, d.slug, x.sentence, x.state, 0, d.slug, d.id "  # noqa: S608
+        f"FROM {StalenessFlag._meta.db_table} x JOIN {Deprecation._meta.db_table} d "
+        f"ON d.id = x.deprecation_id WHERE x.resource_id IN ({marks}) "
+        f"AND x.state <> '{FlagState.DISMISSED.value}'"
+    )
     return (
         " UNION ALL ".join(
             [
@@ -111,10 +147,48 @@ def _relations_sql(count: int) -> str:
                 labels(1, "authors", Author, "t.homepage"),
                 labels(2, "security_areas", SecurityArea, "t.description"),
                 steps,
+                flags,
             ]
         )
         + " ORDER BY 1, 7, 8, 6"
     )
+
+
+def gone_resource_ids() -> QuerySet[ResourceLink, int]:
+    """Resources whose address is gone (a subquery; learners are not sent there)."""
+    return ResourceLink.objects.filter(status=LinkStatus.GONE).values_list("pk", flat=True)
+
+
+@dataclass(frozen=True)
+class ResourceHealth:
+    """What a learner should know before following a resource (queue reasons)."""
+
+    failing_since: datetime | None = None
+    # (sentence, successor resource id or None) per shown staleness flag.
+    stale: tuple[tuple[str, int | None], ...] = ()
+
+
+def resource_health(resource_ids: Sequence[int]) -> dict[int, ResourceHealth]:
+    """Failing links and shown staleness flags of these resources, in two queries."""
+    ids = list(resource_ids)
+    failing = dict(
+        ResourceLink.objects.filter(pk__in=ids, status=LinkStatus.FAILING).values_list(
+            "pk", "failing_since"
+        )
+    )
+    stale: dict[int, list[tuple[str, int | None]]] = {}
+    for resource_id, sentence, successor_id in (
+        StalenessFlag.objects.filter(resource_id__in=ids)
+        .exclude(state=FlagState.DISMISSED)
+        .order_by("resource_id", "deprecation__slug")
+        .values_list("resource_id", "sentence", "deprecation__successor_resource_id")
+    ):
+        stale.setdefault(resource_id, []).append((sentence, successor_id))
+    return {
+        pk: ResourceHealth(failing_since=failing.get(pk), stale=tuple(stale.get(pk, ())))
+        for pk in ids
+        if pk in failing or pk in stale
+    }
 
 
 def approved_resources() -> QuerySet[Resource]:

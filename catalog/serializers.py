@@ -9,7 +9,17 @@ from rest_framework import serializers
 
 from catalog import selectors
 from catalog.addresses import InvalidAddress
-from catalog.models import Author, Feed, LearningPath, PathStep, Resource, SecurityArea, Tag
+from catalog.models import (
+    Author,
+    Feed,
+    LearningPath,
+    LinkStatus,
+    PathStep,
+    Resource,
+    SecurityArea,
+    StalenessFlag,
+    Tag,
+)
 from catalog.selectors import ResourceRelations
 from catalog.services import DuplicateAddress, address_check
 
@@ -77,7 +87,20 @@ class ResourceListSerializer(serializers.ListSerializer):
 
 def _prefetched(resource: Resource) -> bool:
     cache = getattr(resource, "_prefetched_objects_cache", {})
-    return all(name in cache for name in ("tags", "authors", "security_areas", "path_steps"))
+    return all(
+        name in cache
+        for name in ("tags", "authors", "security_areas", "path_steps", "staleness_flags")
+    )
+
+
+class StalenessFlagSerializer(serializers.ModelSerializer):
+    deprecation: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="The deprecations table's row."
+    )
+
+    class Meta:
+        model = StalenessFlag
+        fields = ["deprecation", "sentence", "state"]
 
 
 class ResourceSerializer(serializers.ModelSerializer):
@@ -88,6 +111,21 @@ class ResourceSerializer(serializers.ModelSerializer):
     security_areas = SecurityAreaSerializer(many=True, read_only=True)
     path_steps = PathPlacementSerializer(many=True, read_only=True)
     needs_link = serializers.BooleanField(read_only=True)
+    link_status = serializers.ChoiceField(
+        choices=LinkStatus.choices,
+        read_only=True,
+        help_text="The address's health: ok, redirected, failing, gone (unchecked until the "
+        "first check).",
+    )
+    link_checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    link_final_url = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Where the address redirects to, if it does."
+    )
+    staleness = StalenessFlagSerializer(
+        many=True,
+        read_only=True,
+        help_text="Outdated advice: the resource mentions something Kubernetes has removed.",
+    )
 
     class Meta:
         model = Resource
@@ -109,6 +147,10 @@ class ResourceSerializer(serializers.ModelSerializer):
             "status",
             "origin",
             "path_steps",
+            "link_status",
+            "link_checked_at",
+            "link_final_url",
+            "staleness",
             "created_at",
             "updated_at",
         ]
@@ -128,6 +170,8 @@ class ResourceSerializer(serializers.ModelSerializer):
         """
         moment = _MOMENT.to_representation
         published = instance.published_at
+        link = instance.link_health
+        checked = link.checked_at if link is not None else None
         return {
             "id": instance.pk,
             "slug": instance.slug,
@@ -146,6 +190,10 @@ class ResourceSerializer(serializers.ModelSerializer):
             "status": instance.status,
             "origin": instance.origin,
             "path_steps": relations["path_steps"],
+            "link_status": link.status if link is not None else LinkStatus.UNCHECKED.value,
+            "link_checked_at": moment(checked) if checked is not None else None,
+            "link_final_url": (link.final_url or None) if link is not None else None,
+            "staleness": relations["staleness"],
             "created_at": moment(instance.created_at),
             "updated_at": moment(instance.updated_at),
         }
@@ -164,6 +212,10 @@ def _relations_of(resource: Resource) -> ResourceRelations:
         "path_steps": [
             {"path": step.path.slug, "position": step.position}
             for step in resource.path_steps.all()
+        ],
+        "staleness": [
+            {"deprecation": flag.deprecation.slug, "sentence": flag.sentence, "state": flag.state}
+            for flag in resource.staleness
         ],
     }
 

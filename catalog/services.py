@@ -224,6 +224,26 @@ def feed_entries_stored(*, trusted: bool, new: int, updated: int) -> None:
         _catalog_changed()
 
 
+def resource_health_changed(*, resource_ids: Sequence[int], refit: bool) -> None:
+    """What learners see of these resources' health changed (catalog.health): a link state,
+    or a staleness flag.
+
+    Their `updated_at` moves (queue cards are cached by it) and cached pages are dropped.
+    `refit`: the change alters what may be recommended (a link became gone, or came back),
+    so listeners are told the catalog changed; otherwise the recommender reads health per
+    request and needs no refit.
+    """
+    ids = list(resource_ids)
+    if not ids:
+        return
+    Resource.objects.filter(pk__in=ids).update(updated_at=timezone.now())
+    if refit:
+        _catalog_changed()
+    else:
+        pages.version_bump()
+        transaction.on_commit(pages.version_bump)
+
+
 # --- Tags, authors, security areas (their names feed the recommender's text) and paths ---------
 
 _Row = TypeVar("_Row", bound=models.Model)

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from rest_framework import permissions
-from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -57,6 +57,14 @@ class StandardPagination(PageNumberPagination):
         if not 1 <= size <= self.max_page_size:
             raise ValidationError({"page_size": [self._page_size_bounds()]})
         return size
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        # DRF takes `?page=` (given but empty) as page 1; like every other parameter, an
+        # empty value is refused (404 "Invalid page", as DRF answers for `?page=x`).
+        values = request.query_params.getlist(self.page_query_param)
+        if values and not values[0]:
+            raise NotFound(self.invalid_page_message.format(page_number="", message="empty"))
+        return super().get_page_number(request, paginator)
 
     def _page_size_bounds(self) -> str:
         return f"A whole number from 1 to {self.max_page_size}, given once."

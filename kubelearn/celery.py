@@ -11,3 +11,5 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Feed tasks live in the catalog's feeds package, not in catalog/tasks.py.
 app.autodiscover_tasks(["catalog.feeds"])
+# So do catalog health's (link checks, staleness).
+app.autodiscover_tasks(["catalog.health"])

@@ -57,6 +57,13 @@ def main(address: str) -> int:
                     start_new_session=True,
                 )
             )
+            # ... and check due links (a share of the catalog a minute, host by host).
+            children.append(
+                subprocess.Popen(  # noqa: S603 - as above
+                    [*manage, "check_links", "--watch", str(POLL_EVERY_SECONDS)],
+                    start_new_session=True,
+                )
+            )
         server = subprocess.Popen([*manage, "runserver", address])  # noqa: S603 - as above
         children.append(server)
         interrupted = False

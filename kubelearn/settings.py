@@ -216,6 +216,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # Cheap when nothing is due: one indexed query. Feeds carry their own adaptive schedule.
     "feeds-dispatch": {"task": "catalog.tasks.feeds_dispatch", "schedule": 60.0},
+    # Claims a slice of due links sized to cover the catalog every LINK_CHECK_INTERVAL_DAYS.
+    "links-dispatch": {"task": "catalog.health.tasks.links_dispatch", "schedule": 60.0},
+    # Matches the catalog against the deprecations table; writes only what changed.
+    "staleness-scan": {"task": "catalog.health.tasks.staleness_scan", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -343,6 +347,16 @@ FEEDS_TOTAL_DEADLINE = float(env_int("FEEDS_TOTAL_DEADLINE", 30))
 # shared and its threads have something to overlap.
 FEEDS_POLL_CONCURRENCY = env_int("FEEDS_POLL_CONCURRENCY", 4)
 FEEDS_POLL_BATCH = env_int("FEEDS_POLL_BATCH", 8)
+
+# --- Catalog health: link checks (same fetch rules as feeds) ------------------------------------
+# Every approved resource's address is checked at least this often, spread over the days.
+LINK_CHECK_INTERVAL_DAYS = env_int("LINK_CHECK_INTERVAL_DAYS", 7)
+# Seconds between two requests to one host (and never two at once), whoever sends them.
+LINK_CHECK_HOST_INTERVAL = env_int("LINK_CHECK_HOST_INTERVAL", 5)
+# Hosts checked side by side per process.
+LINK_CHECK_CONCURRENCY = env_int("LINK_CHECK_CONCURRENCY", 4)
+# Check history rows kept per resource.
+LINK_CHECK_HISTORY = env_int("LINK_CHECK_HISTORY", 20)
 
 # --- Catalog reads --------------------------------------------------------------------------
 # How long a public page of /api/resources/ stays cached. Pages are keyed by the catalog's

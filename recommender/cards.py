@@ -13,9 +13,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 
-from catalog.models import PathStep, Resource
+from catalog import selectors as catalog_selectors
+from catalog.models import Resource
 from catalog.serializers import ResourceSerializer
 
 MAX_CARDS = 50_000
@@ -34,13 +35,7 @@ class CardCache:
         keys = [(r.pk, r.updated_at.timestamp(), bucket) for r in resources]
         missing = [r for r, key in zip(resources, keys, strict=True) if key not in self._cards]
         if missing:
-            prefetch_related_objects(
-                missing,
-                "tags",
-                "authors",
-                "security_areas",
-                Prefetch("path_steps", queryset=PathStep.objects.select_related("path")),
-            )
+            prefetch_related_objects(missing, *catalog_selectors.RESOURCE_PREFETCH)
             if len(self._cards) + len(missing) > MAX_CARDS:
                 self._cards.clear()
             for resource, card in zip(

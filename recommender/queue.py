@@ -8,14 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from catalog import selectors as catalog_selectors
 from catalog.models import Resource
 from recommender import selectors
-from recommender.engine import Recommendation, recommend, similar, suggest_labels
+from recommender.engine import Model, Recommendation, recommend, similar, suggest_labels
 from recommender.engine.ranking import recommend_queue
 from recommender.runtime import WarmingUp, runtime
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+# Reasons the queue adds from the catalog's health: a failing link, outdated advice.
+HEALTH_KINDS = ("link_failing", "stale")
 
 WARMING_UP = (
     "Recommendations are warming up: until they are ready, here is the learning path in order."
@@ -58,24 +62,85 @@ class Queue:
         return round(min(self.minutes_used / self.minutes_budget, 1.0), 4)
 
 
-def _items(recommendations: list[Recommendation]) -> list[QueueItem]:
+def _items(recommendations: list[Recommendation], model: Model) -> list[QueueItem]:
     resources = selectors.resources_by_id([r.doc_id for r in recommendations])
-    return [
-        QueueItem(
-            resource=resources[r.doc_id],
-            score=round(float(r.score), 4),
-            reasons=[{"kind": reason.kind, "text": reason.text} for reason in r.reasons],
-        )
-        for r in recommendations
-        if r.doc_id in resources  # approved a moment ago, maybe rejected since
-    ]
+    return _with_health(
+        [
+            QueueItem(
+                resource=resources[r.doc_id],
+                score=round(float(r.score), 4),
+                reasons=[{"kind": reason.kind, "text": reason.text} for reason in r.reasons],
+            )
+            for r in recommendations
+            if r.doc_id in resources  # approved a moment ago, maybe rejected (or gone) since
+        ],
+        model,
+    )
 
 
 def _warming_up(user: User, limit: int) -> list[QueueItem]:
-    return [
-        QueueItem(resource=resource, score=0.0, reasons=[{"kind": "path_step", "text": WARMING_UP}])
-        for resource in selectors.path_order(user=user, limit=limit)
-    ]
+    return _with_health(
+        [
+            QueueItem(
+                resource=resource, score=0.0, reasons=[{"kind": "path_step", "text": WARMING_UP}]
+            )
+            for resource in selectors.path_order(user=user, limit=limit)
+        ],
+        None,
+    )
+
+
+def _with_health(items: list[QueueItem], model: Model | None) -> list[QueueItem]:
+    """Say so when an item's link is failing or its advice is outdated, and put a stale item
+    after the resource about its successor when both are queued.
+
+    The move never breaks the path: it is made only when no later path step than the stale
+    item's own would then stand before it.
+    """
+    health = catalog_selectors.resource_health([item.resource.pk for item in items])
+    if not health:
+        return items
+    for item in items:
+        notes = health.get(item.resource.pk)
+        if notes is None:
+            continue
+        if notes.failing_since is not None:
+            since = f"{notes.failing_since.day} {notes.failing_since:%B %Y}"
+            item.reasons.append(
+                {
+                    "kind": "link_failing",
+                    "text": f"The link has been failing since {since}; it may not open.",
+                }
+            )
+        item.reasons.extend({"kind": "stale", "text": sentence} for sentence, _ in notes.stale)
+    if model is None:
+        return items  # the path in order: nothing to move
+    positions = {
+        item.resource.pk: int(model.path_position[model.index[item.resource.pk]])
+        for item in items
+        if item.resource.pk in model.index and model.path_position[model.index[item.resource.pk]]
+    }
+    for pk, notes in health.items():
+        for _, successor_id in notes.stale:
+            _demote(items, pk, successor_id, positions)
+    return items
+
+
+def _demote(
+    items: list[QueueItem], stale_id: int, successor_id: int | None, positions: dict[int, int]
+) -> None:
+    order = [item.resource.pk for item in items]
+    if successor_id is None or stale_id not in order or successor_id not in order:
+        return
+    at, successor_at = order.index(stale_id), order.index(successor_id)
+    if successor_at < at:
+        return
+    own = positions.get(stale_id)
+    if own is not None and any(
+        positions.get(pk, 0) > own for pk in order[at + 1 : successor_at + 1]
+    ):
+        return
+    items.insert(successor_at, items.pop(at))
 
 
 def queue_build(*, user: User, limit: int = 10, minutes: int | None = None) -> Queue:
@@ -96,7 +161,7 @@ def queue_build(*, user: User, limit: int = 10, minutes: int | None = None) -> Q
     result = recommend_queue(
         model, learner, limit=limit, minutes=budget, area_names=runtime.area_names()
     )
-    items = _items(list(result.items))
+    items = _items(list(result.items), model)
     # A resource rejected since the model was fitted leaves a gap: say so rather than
     # report a full queue.
     gap = len(result.items) - len(items)
@@ -123,7 +188,7 @@ def queue_next(*, user: User) -> QueueItem | None:
         return None
     learner = selectors.engine_learner(user=user)
     recommendations = recommend(model, learner, limit=1, area_names=runtime.area_names())
-    items = _items(recommendations)
+    items = _items(recommendations, model)
     return items[0] if items else None
 
 

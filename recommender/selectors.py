@@ -35,12 +35,19 @@ def engine_documents() -> list[Document]:
     """
     path = primary_path()
     positions: dict[int, int] = {}
+    gone = catalog_selectors.gone_resource_ids()
     if path is not None:
-        steps = PathStep.objects.filter(path=path, resource__status="approved").order_by("position")
+        steps = (
+            PathStep.objects.filter(path=path, resource__status="approved")
+            .exclude(resource_id__in=gone)
+            .order_by("position")
+        )
         # Re-number over approved steps only, so a hidden step never blocks the path.
         for position, resource_id in enumerate(steps.values_list("resource_id", flat=True), 1):
             positions[resource_id] = position
-    approved = catalog_selectors.approved_resources()
+    # A resource whose address is gone is never recommended (a link check's change of "gone"
+    # notifies the catalog, so the model is refitted without it).
+    approved = catalog_selectors.approved_resources().exclude(pk__in=gone)
     tags: dict[int, list[str]] = defaultdict(list)
     for resource_id, slug in Resource.tags.through.objects.filter(
         resource__in=approved
@@ -157,7 +164,7 @@ def engine_learner(*, user: User) -> Learner:
 
 
 def progress_list(*, user: User) -> QuerySet[Progress]:
-    return Progress.objects.filter(user=user).select_related("resource")
+    return Progress.objects.filter(user=user).select_related("resource", "resource__link")
 
 
 def area_names() -> dict[str, str]:
@@ -180,7 +187,8 @@ def path_order(*, user: User, limit: int) -> list[Resource]:
     steps = (
         PathStep.objects.filter(path=path, resource__status="approved")
         .exclude(resource_id__in=done)
-        .select_related("resource")
+        .exclude(resource_id__in=catalog_selectors.gone_resource_ids())
+        .select_related("resource", "resource__link")
         .order_by("position")[:limit]
     )
     return [step.resource for step in steps]
@@ -188,5 +196,10 @@ def path_order(*, user: User, limit: int) -> list[Resource]:
 
 def resources_by_id(ids: list[int]) -> dict[int, Resource]:
     """The approved resources among `ids` (one query; relations are fetched by the cards)."""
-    queryset = catalog_selectors.approved_resources().filter(pk__in=ids)
+    queryset = (
+        catalog_selectors.approved_resources()
+        .filter(pk__in=ids)
+        .exclude(pk__in=catalog_selectors.gone_resource_ids())
+        .select_related("link")
+    )
     return {resource.pk: resource for resource in queryset}

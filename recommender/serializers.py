@@ -6,6 +6,7 @@ from catalog.models import SecurityArea
 from catalog.serializers import ResourceSerializer, SlugReferenceField
 from recommender.engine.records import REASON_KINDS, SHORTFALLS
 from recommender.models import Progress, ProgressState
+from recommender.queue import HEALTH_KINDS
 
 
 class ProgressSerializer(serializers.ModelSerializer):
@@ -71,7 +72,8 @@ class ProfileOutSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=list(REASON_KINDS))
+    # The engine's reasons, and the catalog's health notes the queue adds (queue.HEALTH_KINDS).
+    kind = serializers.ChoiceField(choices=[*REASON_KINDS, *HEALTH_KINDS])
     text = serializers.CharField()
 
 

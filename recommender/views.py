@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -51,6 +52,9 @@ class ProgressListView(generics.ListAPIView):
             "resource__authors",
             "resource__security_areas",
             "resource__path_steps__path",
+            Prefetch(
+                "resource__staleness_flags", queryset=catalog_selectors.staleness_flags_shown()
+            ),
         )
 
 
@@ -85,7 +89,7 @@ class ProgressDetailView(APIView):
             state=serializer.validated_data["state"],
             rating=serializer.validated_data.get("rating"),
         )
-        progress = Progress.objects.select_related("resource").get(pk=progress.pk)
+        progress = Progress.objects.select_related("resource", "resource__link").get(pk=progress.pk)
         return Response(
             ProgressSerializer(progress).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

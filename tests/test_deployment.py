@@ -178,15 +178,20 @@ def test_health_endpoint_reports_the_database(client):
 
 
 def _dispatch_ran(ago: timedelta) -> None:
+    """Beat ran its every-minute jobs (feed and link dispatch) `ago`."""
     every_minute, _ = IntervalSchedule.objects.get_or_create(every=60, period="seconds")
-    PeriodicTask.objects.update_or_create(
-        name="feeds-dispatch",
-        defaults={
-            "task": "catalog.tasks.feeds_dispatch",
-            "interval": every_minute,
-            "last_run_at": timezone.now() - ago,
-        },
-    )
+    for name, task in [
+        ("feeds-dispatch", "catalog.tasks.feeds_dispatch"),
+        ("links-dispatch", "catalog.health.tasks.links_dispatch"),
+    ]:
+        PeriodicTask.objects.update_or_create(
+            name=name,
+            defaults={
+                "task": task,
+                "interval": every_minute,
+                "last_run_at": timezone.now() - ago,
+            },
+        )
 
 
 @pytest.mark.django_db

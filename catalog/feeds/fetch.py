@@ -231,8 +231,17 @@ def fetch(
     policy: FetchPolicy = DEFAULT_POLICY,
     deadline: Deadline | None = None,
     session: FetchSession | None = None,
+    method: str = "GET",
+    accept: str = _ACCEPT,
+    read_content: bool = True,
 ) -> FetchResult:
     """GET a feed address safely, following redirects by hand.
+
+    ``method``, ``accept`` and ``read_content`` are for the link checker
+    (catalog.health.links): a HEAD, or a GET whose body is not wanted at all
+    (``read_content=False``: the response is closed unread and ``content`` is
+    empty). Every hop is the same method; the address rules, the deadline and
+    the caps are the same as for a feed.
 
     ``deadline`` lets several fetches share one budget (feed discovery tries many
     addresses within one); by default each fetch gets ``policy.total_deadline``.
@@ -254,7 +263,7 @@ def fetch(
 
     headers = {
         "User-Agent": policy.user_agent,
-        "Accept": _ACCEPT,
+        "Accept": accept,
         "Accept-Encoding": _ACCEPT_ENCODING,
     }
     sent_etag = _safe_header_value(etag)
@@ -281,7 +290,7 @@ def fetch(
         with deadline_active(deadline), _closing(client, keep_transport=session is not None):
             while True:
                 logger.debug("Fetching %s (hop %d)", current, hops)
-                response = client.send(client.build_request("GET", current), stream=True)
+                response = client.send(client.build_request(method, current), stream=True)
                 try:
                     status = response.status_code
                     location = response.headers.get("location")
@@ -307,6 +316,7 @@ def fetch(
                         deadline=deadline,
                         sent_etag=sent_etag,
                         sent_last_modified=sent_last_modified,
+                        read_content=read_content and method != "HEAD",
                     )
                 finally:
                     response.close()
@@ -381,9 +391,10 @@ def _build_result(
     deadline: Deadline,
     sent_etag: str | None,
     sent_last_modified: str | None,
+    read_content: bool = True,
 ) -> FetchResult:
     status = response.status_code
-    if status == 304:
+    if status == 304 or not read_content:
         content = b""
     else:
         success = 200 <= status < 300

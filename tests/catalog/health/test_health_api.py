@@ -1,0 +1,141 @@
+"""Learners and API clients see link state and staleness; the recommender acts on them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from catalog.health.links import LinkOutcome, Outcome
+from catalog.health.models import LinkStatus, ResourceLink
+from catalog.health.services import link_accept_proposed, link_record, links_sync
+from catalog.models import Resource
+from catalog.seeding import seed_catalog_load
+from catalog.services import DuplicateAddress
+from recommender.queue import QueueItem, _demote
+from recommender.services import model_refit
+from tests.factories import ResourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def record(resource: Resource, outcome: str, *, days: float = 0, **fields) -> ResourceLink:
+    links_sync()
+    link = ResourceLink.objects.get(pk=resource.pk)
+    result = LinkOutcome(outcome, resource.url or "", **fields)
+    return link_record(link=link, outcome=result, now=timezone.now() + timedelta(days=days))
+
+
+def make_gone(resource: Resource) -> None:
+    for day in (-4, -2, 0):
+        record(resource, Outcome.NOT_FOUND, days=day, http_status=404, error="HTTP 404")
+    assert ResourceLink.objects.get(pk=resource.pk).status == LinkStatus.GONE
+
+
+def test_a_resource_shows_its_link_state(api):
+    resource = ResourceFactory()
+    record(resource, Outcome.FAILED, http_status=500, error="HTTP 500")
+    body = api.get(f"/api/resources/{resource.pk}/").json()
+    assert body["link_status"] == "failing"
+    assert body["link_checked_at"] is not None
+    listed = api.get("/api/resources/").json()["results"][0]
+    assert listed["link_status"] == "failing"
+
+
+def test_an_unchecked_resource_says_so(api):
+    ResourceFactory()
+    row = api.get("/api/resources/").json()["results"][0]
+    assert (row["link_status"], row["link_checked_at"], row["staleness"]) == ("unchecked", None, [])
+
+
+def test_filters_by_link_status_and_staleness(api):
+    failing, fine = ResourceFactory(), ResourceFactory(summary="Practise on Katacoda")
+    record(failing, Outcome.FAILED, error="HTTP 500")
+    seed_catalog_load()  # the deprecations table, and a scan
+    ids = lambda query: {r["id"] for r in api.get(f"/api/resources/?{query}").json()["results"]}  # noqa: E731
+    assert ids("link_status=failing") == {failing.pk}
+    assert fine.pk in ids("stale=true")
+    assert failing.pk in ids("stale=false") and fine.pk not in ids("stale=false")
+    assert api.get("/api/resources/?stale=maybe").status_code == 400
+    assert api.get("/api/resources/?link_status=").status_code == 400
+
+
+def test_accepting_a_proposed_address_refuses_a_duplicate(carol):
+    ResourceFactory(url="https://new.example/post")
+    resource = ResourceFactory(url="https://old.example/post")
+    link = record(
+        resource,
+        Outcome.REDIRECTED,
+        http_status=200,
+        final_url="https://new.example/post",
+        permanent_url="https://new.example/post",
+    )
+    with pytest.raises(DuplicateAddress):
+        link_accept_proposed(link=link, by=carol)
+
+
+def test_accepting_a_proposed_address_moves_the_resource(carol):
+    resource = ResourceFactory(url="https://old.example/post")
+    link = record(
+        resource,
+        Outcome.REDIRECTED,
+        http_status=200,
+        final_url="https://new.example/post",
+        permanent_url="https://new.example/post",
+    )
+    link_accept_proposed(link=link, by=carol)
+    resource.refresh_from_db()
+    assert resource.url == "https://new.example/post"
+    assert ResourceLink.objects.get(pk=resource.pk).proposed_url == ""
+
+
+@pytest.fixture
+def seed(db):
+    seed_catalog_load()
+    model_refit()
+
+
+def path_first(seed) -> Resource:
+    return Resource.objects.get(slug="learn-kubernetes-seed")
+
+
+def test_a_gone_resource_is_never_recommended(alice_api, seed):
+    first = path_first(seed)
+    make_gone(first)
+    model_refit()
+    ids = [i["resource"]["id"] for i in alice_api.get("/api/me/queue/?limit=50").json()["results"]]
+    assert ids and first.pk not in ids
+
+
+def test_a_failing_link_is_a_reason(alice_api, seed):
+    first = path_first(seed)
+    record(first, Outcome.FAILED, error="HTTP 500")
+    item = alice_api.get("/api/me/next/").json()["recommendation"]
+    assert item["resource"]["id"] == first.pk
+    texts = [reason["text"] for reason in item["reasons"]]
+    assert any(text.startswith("The link has been failing since") for text in texts)
+
+
+def test_a_stale_resource_carries_its_sentence_and_follows_its_successor(alice_api, seed):
+    items = alice_api.get("/api/me/queue/?limit=50").json()["results"]
+    order = [item["resource"]["slug"] for item in items]
+    katacoda = items[order.index("katacoda")]
+    assert any(r["kind"] == "stale" and "Katacoda" in r["text"] for r in katacoda["reasons"])
+    assert order.index("minikube") < order.index("katacoda")
+
+
+def _items(*pks: int) -> list[QueueItem]:
+    return [QueueItem(resource=Resource(pk=pk), score=0.0, reasons=[]) for pk in pks]
+
+
+def test_a_stale_item_moves_after_its_successor():
+    items = _items(1, 2, 3, 4)
+    _demote(items, stale_id=1, successor_id=3, positions={})
+    assert [item.resource.pk for item in items] == [2, 3, 1, 4]
+
+
+def test_a_stale_path_step_never_moves_behind_a_later_step():
+    items = _items(1, 2, 3)
+    _demote(items, stale_id=1, successor_id=3, positions={1: 5, 2: 6})
+    assert [item.resource.pk for item in items] == [1, 2, 3]
