@@ -47,6 +47,7 @@ class Runtime:
     def reset(self) -> None:
         """Forget everything this process holds (tests; after deleting stored models)."""
         self._loaded: LoadedModel | None = None
+        self._catalog_version = 0
         self._checked_at = 0.0
         self._refit_requested_for: int | None = None
         self._area_names: dict[str, str] | None = None
@@ -75,11 +76,16 @@ class Runtime:
         if loaded is None or loaded.row_id != row_id:
             with self._lock:
                 if self._loaded is None or self._loaded.row_id != row_id:
+                    # Built completely before it replaces the old one: a request sees the
+                    # old model or the new one, never a mix.
                     self._loaded = LoadedModel(
-                        row_id=row_id, catalog_version=version, model=store.model_load(row_id)
+                        row_id=row_id,
+                        catalog_version=version,
+                        model=store.model_load_stored(row_id),
                     )
                 loaded = self._loaded
         current = store.catalog_version()
+        self._catalog_version = current
         if current > loaded.catalog_version and self._refit_requested_for != current:
             # Serve the stored model now; a refit brings the new content within seconds.
             # Once per catalog version per process: a list page asking per row costs nothing.
@@ -87,6 +93,12 @@ class Runtime:
             tasks.refit_schedule()
         self._checked_at = time.monotonic()
         return loaded.model
+
+    def stamp(self) -> tuple[int, int]:
+        """(stored model row, catalog version) as of the last `model()` call: what a cached
+        answer computed from this model must match to be served."""
+        loaded = self._loaded
+        return (loaded.row_id if loaded else 0, self._catalog_version)
 
     # --- Derived caches ---------------------------------------------------------------------------
 

@@ -100,8 +100,8 @@ def catalog_version_bump() -> int:
 def model_refit() -> FittedModel:
     """Fit on the approved catalog as it is now and store the result (the refit task's body).
 
-    The returned row carries `timings` (seconds for read, fit, dump and store) for operators
-    and benchmarks; they are also logged.
+    The returned row carries `timings` (seconds for read, fit and store) for operators and
+    benchmarks; they are also logged.
     """
     version = store.catalog_version()
     clock = time.perf_counter()
@@ -110,28 +110,22 @@ def model_refit() -> FittedModel:
     timings = {"read": time.perf_counter() - clock}
     clock = time.perf_counter()
     model = fit(documents) if documents else None
-    del documents  # free the catalog copy before pickling: peak memory is the limit here
+    del documents  # free the catalog copy before storing: peak memory is the limit here
     timings["fit"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    payload = store.dumps(model)
-    del model  # the stored copy is what every process (this one included) will load
-    timings["dump"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    row = FittedModel.objects.create(
+    row = store.model_store(
+        model,
         catalog_version=version,
-        payload=payload,
         documents=count,
-        fit_seconds=timings["read"] + timings["fit"] + timings["dump"],
+        fit_seconds=timings["read"] + timings["fit"],
     )
-    stale = FittedModel.objects.order_by("-id").values_list("pk", flat=True)[store.MODELS_KEPT :]
-    FittedModel.objects.filter(pk__in=list(stale)).delete()
     timings["store"] = time.perf_counter() - clock
     row.timings = timings
     logger.info(
         "Recommender refit: %s documents, catalog v%s, %s KiB stored; seconds: %s",
         count,
         version,
-        len(payload) // 1024,
+        row.stored_bytes // 1024,
         ", ".join(f"{name} {seconds:.2f}" for name, seconds in timings.items()),
     )
     return row
