@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Resource, SecurityArea
-from recommender import selectors, store
+from recommender import answers, selectors, store
 from recommender.engine import fit
 from recommender.models import (
     CatalogVersion,
@@ -49,11 +49,14 @@ def progress_set(
         elif state != ProgressState.COMPLETED:
             progress.completed_at = None
         progress.save()
+    _learner_changed(user)
     return progress, created
 
 
 def progress_forget(*, user: User, resource_id: int) -> bool:
     deleted, _ = Progress.objects.filter(user=user, resource_id=resource_id).delete()
+    if deleted:
+        _learner_changed(user)
     return bool(deleted)
 
 
@@ -82,7 +85,15 @@ def profile_update(
                 FocusArea(profile=profile, area_id=areas[slug], weight=weight)
                 for slug, weight in focus.items()
             )
+    _learner_changed(user)
     return profile
+
+
+def _learner_changed(user: User) -> None:
+    """Their cached `next` and queue are stale: now, and again once the write is committed
+    (a request between the two could cache an answer computed from the rows before it)."""
+    answers.learner_changed(user_id=user.pk)
+    transaction.on_commit(lambda: answers.learner_changed(user_id=user.pk))
 
 
 # --- The fitted model --------------------------------------------------------------------------
