@@ -126,13 +126,21 @@ def candidate_rows(
         lengths = (indptr[terms + 1] - indptr[terms]).astype(np.int64)
         within = np.cumsum(lengths) <= CANDIDATE_POSTINGS
         within[0] = True  # the heaviest term always counts, however common
-        slot, postings, values = gather(model.matrix_t, terms[within])
-        partial = np.bincount(
-            postings,
-            weights=values.astype(np.float64) * profile.data[heaviest[within]][slot],
-            minlength=n,
+        # Whole posting lists are contiguous slices of the transpose: copy them as slices.
+        spans = list(
+            zip(
+                indptr[terms[within]].tolist(),
+                indptr[terms[within] + 1].tolist(),
+                profile.data[heaviest[within]].astype(np.float32).tolist(),
+                strict=True,
+            )
         )
-        touched = np.flatnonzero(partial)
+        postings = np.concatenate([model.matrix_t.indices[a:b] for a, b, _ in spans])
+        values = np.concatenate([model.matrix_t.data[a:b] * w for a, b, w in spans])
+        partial = np.bincount(postings, weights=values, minlength=n)
+        seen = np.zeros(n, dtype=bool)  # a bool scan is ~8x cheaper than the float one
+        seen[postings] = True
+        touched = np.flatnonzero(seen)
         if len(touched) > CANDIDATES_BY_TEXT:
             approx = partial[touched] + prior[touched]
             touched = touched[np.argpartition(-approx, CANDIDATES_BY_TEXT - 1)]
@@ -150,6 +158,8 @@ def focus_match(model: Model, focus: Mapping[str, float]) -> np.ndarray:
     beat a document outside the focus (0).
     """
     best = np.zeros(model.n_docs, dtype=np.float32)
+    if not focus:
+        return best  # what the formula gives, without three passes over a large catalog
     total = np.zeros(model.n_docs, dtype=np.float32)
     for area, weight in focus.items():
         rows = model.area_rows.get(area)
