@@ -21,6 +21,7 @@ from catalog.models import Resource
 from recommender import selectors, store, tasks
 from recommender.cards import CardCache
 from recommender.engine import Model
+from recommender.models import FittedModel
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,14 @@ class Runtime:
                 if self._loaded is None or self._loaded.row_id != row_id:
                     # Built completely before it replaces the old one: a request sees the
                     # old model or the new one, never a mix.
-                    self._loaded = LoadedModel(
-                        row_id=row_id,
-                        catalog_version=version,
-                        model=store.model_load_stored(row_id),
-                    )
+                    try:
+                        model = store.model_load_stored(row_id)
+                    except FittedModel.DoesNotExist:
+                        # Pruned by a newer refit since we asked: the next request loads that.
+                        if loaded is None:
+                            raise WarmingUp from None
+                        return loaded.model
+                    self._loaded = LoadedModel(row_id=row_id, catalog_version=version, model=model)
                 loaded = self._loaded
         current = store.catalog_version()
         self._catalog_version = current
