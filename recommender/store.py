@@ -150,6 +150,11 @@ def models_prune() -> None:
                 (path.parent / f".lock-{path.name.removeprefix(_PREFIX)}").unlink(missing_ok=True)
 
 
+def model_is_local(row_id: int) -> bool:
+    """Whether this machine has the model's directory (complete) already."""
+    return (model_path(row_id) / META_FILE).exists()
+
+
 def model_materialise(row_id: int) -> Path:
     """This machine's directory of a stored model, written from its parts if missing.
 

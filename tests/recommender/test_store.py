@@ -162,3 +162,18 @@ def test_a_process_keeps_serving_its_model_after_newer_ones_prune_its_directory(
     assert len(recommend(old, Learner(interactions=(), focus={}))) == 3
     kept = sorted(p.name for p in store.model_dir().glob("model-*"))
     assert kept == sorted(f"model-{pk}" for pk in FittedModel.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_model_fitted_elsewhere_is_copied_in_the_background_while_the_loaded_one_serves():
+    import shutil
+
+    ResourceFactory.create_batch(2)
+    old = runtime.model()
+    ResourceFactory(status=Status.APPROVED)
+    row = services.model_refit()
+    shutil.rmtree(store.model_path(row.pk))  # as if another machine had fitted it
+    assert runtime.model() is old  # no request waits for the copy
+    runtime._fetcher.join()
+    assert store.model_is_local(row.pk)
+    assert runtime.model().n_docs == 3
