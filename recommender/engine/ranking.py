@@ -519,9 +519,16 @@ def _short_result(
 
 def _earliness(model: Model) -> np.ndarray:
     """1 for easy getting-started material, 0 for hard security material."""
-    easy = (3.0 - model.difficulty) / 2.0
-    early = 1.0 - np.minimum(model.stage, 2) / 2.0
-    earliness: np.ndarray = (0.5 * easy + 0.5 * early).astype(np.float32)
+    # The value depends on (difficulty, stage) only: computed once per possible pair (same
+    # float64 arithmetic, so the same float32 values), then looked up per document with
+    # small-integer passes instead of float64 ones (4x less memory traffic at 1M documents).
+    difficulty = np.arange(-128, 128, dtype=np.float64).repeat(3)
+    stage = np.tile(np.arange(3, dtype=np.float64), 256)
+    table = (0.5 * ((3.0 - difficulty) / 2.0) + 0.5 * (1.0 - stage / 2.0)).astype(np.float32)
+    code = model.difficulty.astype(np.int16) + 128
+    code *= 3
+    code += np.minimum(model.stage, 2)
+    earliness: np.ndarray = table[code]
     return earliness
 
 
