@@ -142,12 +142,16 @@ def models_prune() -> None:
     """
     stale = FittedModel.objects.order_by("-id").values_list("pk", flat=True)[MODELS_KEPT:]
     FittedModel.objects.filter(pk__in=list(stale)).delete()
-    kept = {f"{_PREFIX}{pk}" for pk in FittedModel.objects.values_list("pk", flat=True)}
+    kept = set(FittedModel.objects.values_list("pk", flat=True))
+    # Only directories older than every kept row: a newer one may belong to a refit that
+    # committed after the query above.
+    oldest = min(kept, default=0)
     with _locked():
         for path in model_dir().glob(f"{_PREFIX}*"):
-            if path.name not in kept:
+            suffix = path.name.removeprefix(_PREFIX)
+            if suffix.isdigit() and int(suffix) < oldest:
                 shutil.rmtree(path, ignore_errors=True)
-                (path.parent / f".lock-{path.name.removeprefix(_PREFIX)}").unlink(missing_ok=True)
+                (path.parent / f".lock-{suffix}").unlink(missing_ok=True)
 
 
 def model_is_local(row_id: int) -> bool:

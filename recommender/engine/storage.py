@@ -94,7 +94,9 @@ def model_save(model: Model, directory: Path) -> list[str]:
     terms_sorted = all(
         model.text.term(c) < model.text.term(c + 1) for c in range(max(n_text - 1, 0))
     )
-    idf = getattr(getattr(model.text, "tfidf", None), "idf_", np.empty(0, dtype=np.float64))
+    idf = getattr(model.text, "idf", None)  # a loaded model's
+    if idf is None:  # a fitted model's: sklearn's
+        idf = getattr(getattr(model.text, "tfidf", None), "idf_", np.empty(0, dtype=np.float64))
     save("text.idf", np.asarray(idf, dtype=np.float64))
     written += _strings_save(directory, "titles", model.titles)
 
@@ -416,6 +418,10 @@ class MappedText:
     @property
     def n_features(self) -> int:
         return len(self._names)
+
+    @property
+    def idf(self) -> np.ndarray:
+        return self._idf
 
     def term(self, column: int) -> str:
         return self._names[column]
