@@ -112,25 +112,40 @@ def model_store(
     it back. Older models beyond MODELS_KEPT are deleted (rows and local directories)."""
     with _scratch() as scratch:
         names = model_save(model, scratch) if model is not None else []
-        total = sum((scratch / name).stat().st_size for name in names)
-        with transaction.atomic():
-            row = FittedModel.objects.create(
-                catalog_version=catalog_version,
-                documents=documents,
-                fit_seconds=fit_seconds,
-                stored_bytes=total,
-            )
-            for name in names:
-                with (scratch / name).open("rb") as handle:
-                    index = 0
-                    while chunk := handle.read(PART_BYTES):
-                        ModelPart.objects.create(model=row, name=name, index=index, data=chunk)
-                        index += 1
-                    if index == 0:  # an empty file still exists
-                        ModelPart.objects.create(model=row, name=name, index=0, data=b"")
+        row = files_store(
+            scratch,
+            names,
+            catalog_version=catalog_version,
+            documents=documents,
+            fit_seconds=fit_seconds,
+        )
         if names:
             _publish(scratch, row.pk)
     models_prune()
+    return row
+
+
+def files_store(
+    directory: Path, names: list[str], *, catalog_version: int, documents: int, fit_seconds: float
+) -> FittedModel:
+    """A new FittedModel row with the files of a model directory as its parts, in one
+    transaction, reading PART_BYTES at a time."""
+    total = sum((directory / name).stat().st_size for name in names)
+    with transaction.atomic():
+        row = FittedModel.objects.create(
+            catalog_version=catalog_version,
+            documents=documents,
+            fit_seconds=fit_seconds,
+            stored_bytes=total,
+        )
+        for name in names:
+            with (directory / name).open("rb") as handle:
+                index = 0
+                while chunk := handle.read(PART_BYTES):
+                    ModelPart.objects.create(model=row, name=name, index=index, data=chunk)
+                    index += 1
+                if index == 0:  # an empty file still exists
+                    ModelPart.objects.create(model=row, name=name, index=0, data=b"")
     return row
 
 
