@@ -5,6 +5,7 @@ Reads only; everything here is safe to call on any request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -137,7 +138,7 @@ def recommendations_serialised(items: list[QueueItem]) -> list[dict[str, Any]]:
     ]
 
 
-def _cached(user: User, name: str, compute: Any) -> dict[str, Any]:
+def _cached(user: User, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """`compute()` through the learner's answer cache; uncached while warming up."""
     try:
         runtime.model()
