@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -26,6 +27,14 @@ from recommender.serializers import (
 )
 
 _AUTH = {401: OpenApiResponse(description="Sign in first (Authorization: Token <key>).")}
+_MAX_ID = 2**63 - 1
+
+
+def _in_id_range(resource_id: int) -> None:
+    """404 for an id no row can have. Django turns an out-of-range `pk=` lookup into an empty
+    result, but not a foreign key's (`resource_id=`): SQLite then raises OverflowError (500)."""
+    if resource_id > _MAX_ID:
+        raise Http404
 
 
 class ProgressListView(generics.ListAPIView):
@@ -55,6 +64,7 @@ class ProgressDetailView(APIView):
         responses={200: ProgressSerializer, 404: None, **_AUTH},
     )
     def get(self, request: Request, resource_id: int) -> Response:
+        _in_id_range(resource_id)
         progress = get_object_or_404(
             selectors.progress_list(user=learner(request)), resource_id=resource_id
         )
@@ -85,6 +95,7 @@ class ProgressDetailView(APIView):
         summary="Forget your progress on a resource", responses={204: None, 404: None, **_AUTH}
     )
     def delete(self, request: Request, resource_id: int) -> Response:
+        _in_id_range(resource_id)
         if not services.progress_forget(user=learner(request), resource_id=resource_id):
             return Response({"detail": "No progress recorded for this resource."}, status=404)
         return Response(status=status.HTTP_204_NO_CONTENT)
