@@ -11,8 +11,10 @@ Steps: a scratch PostgreSQL database (dropped afterwards), the synthetic catalog
 bench/recommender.py (shaped like the seed) with learners who have progress, focus and API
 tokens, one recommender fit, then `gunicorn --workers 2` on 127.0.0.1 and `wrk` (Debian's
 package) against each endpoint in turn, rotating through the learners' tokens. Resource
-pages are cached per catalog version (catalog.pages); a second server with that cache off
-measures the uncached path too (skip with --no-uncached). Any 5xx response fails the run.
+pages are cached per catalog version (catalog.pages) and a learner's `next` / queue answers
+until their progress or profile changes (recommender.answers); a second server with both
+caches off measures the uncached paths too (skip with --no-uncached). After the cached run
+the gunicorn workers' RSS and PSS are printed. Any 5xx response fails the run.
 
 Usage: .venv/bin/python bench/api.py [--docs 10000] [--learners 200] [--duration 5]
        [--rounds 3] [--connections 16] [--threads 2] [--workers 2]
@@ -57,7 +59,13 @@ ENDPOINTS: list[tuple[str, float | None]] = [
     ("/api/resources/?search=rbac", 0.4),
 ]
 TIMES = "\N{MULTIPLICATION SIGN}"
-UNCACHED = [REFERENCE, "/api/resources/?page_size=20", "/api/resources/?search=rbac"]
+UNCACHED = [
+    REFERENCE,
+    "/api/me/next/",
+    "/api/me/queue/?limit=10",
+    "/api/resources/?page_size=20",
+    "/api/resources/?search=rbac",
+]
 
 # wrk: rotate through the learners' tokens, count 5xx per thread, print one JSON line.
 WRK_SCRIPT = """
@@ -238,6 +246,20 @@ class Server:
                 if status != 200:
                     raise SystemExit(f"{path} answered {status} before the run")
 
+    def worker_memory(self) -> list[dict]:
+        """RSS and PSS (shared pages split between the processes mapping them) of each
+        gunicorn worker, in MiB: the fitted model's arrays are mapped, so they count once."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        rows = []
+        for child in children:
+            fields = {}
+            for line in Path(f"/proc/{child}/smaps_rollup").read_text().splitlines()[1:]:
+                key, _, rest = line.partition(":")
+                fields[key] = int(rest.split()[0]) / 1024
+            rows.append({"rss_mib": round(fields["Rss"], 1), "pss_mib": round(fields["Pss"], 1)})
+        return rows
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -328,7 +350,7 @@ def _table(results: dict, uncached: dict) -> str:
 
     add(results, "", dict(ENDPOINTS))
     if uncached:
-        add(uncached, " (page cache off)", {})
+        add(uncached, " (caches off)", {})
     return "\n".join(lines)
 
 
@@ -370,12 +392,13 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
     parser.add_argument("--no-uncached", action="store_true", help="skip the page-cache-off run")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db-prefix", default="kubelearn_bench_api_", help="scratch DB name")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
 
     base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = f"kubelearn_bench_api_{os.getpid()}"
+    name = f"{args.db_prefix}{os.getpid()}"
     prefix = f"kubelearn-bench-api-{os.getpid()}"
     scratch = tempfile.mkdtemp(prefix="kubelearn-bench-api-")
     env = _environment(_database_url(base, name), args.redis_url, prefix, scratch)
@@ -397,12 +420,17 @@ def main() -> None:
         server.wait_ready(tokens[0])
         server.warm(paths, tokens)
         results = _measure(server, paths, tokens, args, scratch)
+        memory = server.worker_memory()
         server.stop()
         uncached: dict = {}
         if not args.no_uncached:
-            print("page cache off:", flush=True)
+            print("page cache and learner answer cache off:", flush=True)
             server = Server(
-                env={**env, "CATALOG_PAGE_CACHE_SECONDS": "0"},
+                env={
+                    **env,
+                    "CATALOG_PAGE_CACHE_SECONDS": "0",
+                    "RECOMMENDER_RESPONSE_CACHE_SECONDS": "0",
+                },
                 workers=args.workers,
                 scratch=scratch,
                 label="uncached",
@@ -415,6 +443,10 @@ def main() -> None:
         failed_5xx = sum(row["5xx"] for rows in (results, uncached) for row in rows.values())
         print(f"\nload average after {_load()}\n")
         print(_table(results, uncached))
+        print(
+            "\ngunicorn workers after the run (MiB): "
+            + ", ".join(f"RSS {m['rss_mib']:.0f} / PSS {m['pss_mib']:.0f}" for m in memory)
+        )
         if failed_5xx:
             for server in servers:
                 print(f"--- {server.log.name}\n{server.log.read_text()[-3000:]}")

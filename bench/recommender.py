@@ -187,12 +187,12 @@ def phase_refit() -> dict:
     from recommender import services
 
     started = time.perf_counter()
-    row = services.model_refit()  # read + fit + pickle + store, end to end
+    row = services.model_refit()  # read + fit + store (parts + MODEL_DIR), end to end
     return {
         "read_s": row.timings["read"],
         "fit_s": row.timings["fit"],
         "refit_s": time.perf_counter() - started,
-        "model_kib": len(bytes(row.payload)) // 1024,
+        "model_kib": row.stored_bytes // 1024,
         "refit_peak_mib": _peak_mib(),
     }
 
@@ -282,7 +282,7 @@ def main() -> None:
             f"{serve['queue']['per_s'] / serve['trivial']['per_s']:>14.2f}"
         )
     print(
-        "refit = read + fit + pickle + store, in its own process (as a worker does); "
+        "refit = read + fit + store, in its own process (as a worker does); "
         "MiB = peak RSS of that process.\n"
         "ratios = throughput of the endpoint / throughput of the trivial DRF endpoint "
         "(GET /api/me/profile/), same process, same run."

@@ -17,13 +17,20 @@ process, catalog and imports included) is not shared between them:
   sklearn             text block only: sklearn's TfidfVectorizer as the engine
                       configures it now (recommender.engine.text.TextVectorizer)
   engine[-handwritten]  what the refit task does: ``recommender.engine.fit`` on
-                      the catalog, then pickle + zlib of the model (as
-                      recommender.store does); ``-handwritten`` swaps the old
+                      the catalog, then the model written as a directory of
+                      ``.npy`` arrays (recommender.engine.storage, as
+                      recommender.store does before splitting the files into
+                      database parts of 32 MiB); ``-handwritten`` swaps the old
                       vectoriser into the engine for comparison
-  serve[-handwritten]   a web process: unpickle that model, then ``recommend``
-                      p50/p99 over a few hundred synthetic learners (cold start,
-                      focus, path followers, 1-30 interactions) after a warm-up
-                      call, and ``similar`` p50
+  serve[-handwritten]   web processes: two at once map that model
+                      (``np.load(mmap_mode="r")``), each times ``recommend``
+                      (10 items) and ``next`` (1 item) p50/p99 over a few hundred
+                      synthetic learners (cold start, focus, path followers,
+                      1-30 interactions) after a warm-up call, and ``similar``
+                      p50; then, while both still hold the model, each reads its
+                      PSS (``/proc/self/smaps_rollup``: shared pages count half).
+                      From ``CANDIDATE_THRESHOLD`` resources on, the exact ranking
+                      is timed too (``exact_*``), for comparison.
 
 Targets at 100k resources: fit < 60 s, whole-process RSS < 1 GiB, recommend
 p50 < 30 ms.
@@ -32,7 +39,9 @@ Usage:  .venv/bin/python bench/recommender_fit.py [--docs 100000] [--learners 30
         [--seed 7] [--only handwritten,sklearn,engine,serve] [--min-df 2] [--stream]
 
 ``--min-df`` tries another ``min_df`` for the engine's vectoriser, ``--stream``
-compresses the model while pickling it (instead of ``zlib.compress(pickle.dumps())``).
+compresses the model while pickling it (instead of ``zlib.compress(pickle.dumps())``) for
+the ``--pickle`` comparison with the previous storage (a pickle unpickled by each process),
+``--model-dir DIR`` keeps the stored model in DIR (reused by a later ``--only serve`` run).
 """
 
 from __future__ import annotations
@@ -387,6 +396,47 @@ def time_recommend(model, n_learners: int, seed: int) -> dict:
     }
 
 
+def time_engine(model, n_learners: int, seed: int, *, candidates=None, limit: int = 10) -> dict:
+    from recommender.engine import recommend
+
+    learners = build_learners(model, n_learners, seed)
+    recommend(model, learners[1], limit=limit, candidates=candidates)  # warm-up
+    times = []
+    for learner in learners:
+        start = time.perf_counter()
+        recommend(model, learner, limit=limit, candidates=candidates)
+        times.append(time.perf_counter() - start)
+    return {
+        "p50_ms": round(float(np.percentile(times, 50)) * 1000, 2),
+        "p99_ms": round(float(np.percentile(times, 99)) * 1000, 2),
+    }
+
+
+def smaps_rollup_mib() -> dict:
+    """This process's RSS and PSS (shared pages split between the processes mapping them)."""
+    out = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("Rss", "Pss", "Shared_Clean", "Private_Clean", "Private_Dirty"):
+            out[key.lower() + "_mib"] = round(int(rest.split()[0]) / 1024, 1)
+    return out
+
+
+def _barrier(directory: Path, name: str, peers: int, timeout: float = 1800.0) -> None:
+    """Wait until ``peers`` processes have reached the barrier ``name`` (files in a dir)."""
+    (directory / f"{name}-{os.getpid()}").touch()
+    deadline = time.monotonic() + timeout
+    while len(list(directory.glob(f"{name}-*"))) < peers and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def dir_size(path: Path) -> tuple[int, int, int]:
+    """(total bytes, database parts of recommender.store.PART_BYTES, largest file bytes)."""
+    part = 32 * 1024 * 1024
+    sizes = [f.stat().st_size for f in path.iterdir()]
+    return sum(sizes), sum(max(1, -(-size // part)) for size in sizes), max(sizes)
+
+
 def store_payload(model, *, stream: bool) -> bytes:
     """The model as recommender.store keeps it: zlib (level 1) of its pickle.
 
@@ -423,18 +473,37 @@ def run_child(variant: str, scratch: Path, args: argparse.Namespace) -> dict:
         vectorizer_class = legacy_vectorizer()
         if vectorizer_class is None:
             return {**result, "skipped": f"no git checkout with {LEGACY_COMMIT[:7]}"}
-    model_file = scratch / f"model-{'handwritten' if legacy else 'sklearn'}.pickle.z"
+    flavour = "handwritten" if legacy else "sklearn"
+    model_file = scratch / f"model-{flavour}.pickle.z"
+    model_dir = (args.model_dir or scratch) / f"model-{flavour}"
 
-    if variant.startswith("serve"):  # a web process: load the stored model, answer requests
-        payload = model_file.read_bytes()
-        result["rss_before_mib"] = round(peak_rss_mib(), 1)
+    if variant.startswith("serve"):  # a web process: map the stored model, answer requests
+        from recommender.engine.ranking import CANDIDATE_THRESHOLD
+        from recommender.engine.storage import model_load
+
+        result["rss_before_mib"] = round(current_rss_mib(), 1)
         start = time.perf_counter()
-        model = pickle.loads(zlib.decompress(payload))  # noqa: S301 (our own bytes)
-        result["load_s"] = round(time.perf_counter() - start, 2)
-        del payload
+        if args.pickle:
+            model = pickle.loads(zlib.decompress(model_file.read_bytes()))  # noqa: S301 (ours)
+        else:
+            model = model_load(model_dir)
+        result["load_s"] = round(time.perf_counter() - start, 3)
         result["rss_loaded_mib"] = round(current_rss_mib(), 1)
         result.update(time_recommend(model, n_learners, seed))
+        result.update(
+            {f"next_{k}": v for k, v in time_engine(model, n_learners, seed, limit=1).items()}
+        )
+        if model.n_docs >= CANDIDATE_THRESHOLD:
+            exact = time_engine(model, n_learners, seed, candidates=False)
+            result.update({f"exact_recommend_{k}": v for k, v in exact.items()})
+            exact = time_engine(model, n_learners, seed, candidates=False, limit=1)
+            result.update({f"exact_next_{k}": v for k, v in exact.items()})
         result["peak_rss_mib"] = round(peak_rss_mib(), 1)
+        if args.peers > 1:
+            _barrier(args.barrier, "measured", args.peers)
+        result.update(smaps_rollup_mib())
+        if args.peers > 1:
+            _barrier(args.barrier, "read", args.peers)  # nobody unmaps before all have read
         return result
 
     with (scratch / "catalog.pickle").open("rb") as fh:
@@ -452,7 +521,7 @@ def run_child(variant: str, scratch: Path, args: argparse.Namespace) -> dict:
         result["peak_rss_mib"] = round(peak_rss_mib(), 1)
         return result
 
-    # engine: what the refit task does (fit, pickle, compress), stored for "serve".
+    # engine: what the refit task does (fit, then store), stored for "serve".
     if legacy:
         import recommender.engine.model as model_module
 
@@ -460,15 +529,32 @@ def run_child(variant: str, scratch: Path, args: argparse.Namespace) -> dict:
     result["rss_before_mib"] = round(peak_rss_mib(), 1)
     start = time.perf_counter()
     model = fit(docs)
+    del docs
     result["fit_s"] = round(time.perf_counter() - start, 2)
     result["features"] = model.matrix.shape[1]
     result["nnz"] = int(model.matrix.nnz)
     result["fit_peak_rss_mib"] = round(peak_rss_mib(), 1)
+    if args.pickle:
+        start = time.perf_counter()
+        payload = store_payload(model, stream=args.stream)
+        result["pickle_s"] = round(time.perf_counter() - start, 2)
+        result["payload_mib"] = round(len(payload) / 2**20, 1)
+        model_file.write_bytes(payload)
+        del payload
+    from recommender.engine.storage import model_save
+
+    if model_dir.exists():
+        import shutil
+
+        shutil.rmtree(model_dir)
+    model_dir.mkdir(parents=True)
     start = time.perf_counter()
-    payload = store_payload(model, stream=args.stream)
-    result["pickle_s"] = round(time.perf_counter() - start, 2)
-    result["payload_mib"] = round(len(payload) / 2**20, 1)
-    model_file.write_bytes(payload)
+    model_save(model, model_dir)
+    result["store_s"] = round(time.perf_counter() - start, 2)
+    total, parts, largest = dir_size(model_dir)
+    result["stored_mib"] = round(total / 2**20, 1)
+    result["parts"] = parts
+    result["largest_file_mib"] = round(largest / 2**20, 1)
     result["peak_rss_mib"] = round(peak_rss_mib(), 1)
     return result
 
@@ -493,19 +579,37 @@ def report(results: dict[str, dict]) -> None:
         engine, serve = results.get("engine" + suffix, {}), results.get("serve" + suffix, {})
         if "fit_s" in engine:
             ok = engine["fit_s"] < 60 and engine["peak_rss_mib"] < 1024
+            pickled = (
+                f"; pickle+zlib {engine['pickle_s']} s, {engine['payload_mib']} MiB"
+                if "pickle_s" in engine
+                else ""
+            )
             print(
                 f"  engine.fit, {flavour:<11}  fit {engine['fit_s']:5.1f} s  peak RSS "
                 f"{engine['fit_peak_rss_mib']:5.0f} MiB, {engine['peak_rss_mib']:5.0f} MiB with "
-                f"pickle+zlib ({engine['pickle_s']} s, {engine['payload_mib']} MiB)  "
-                f"{'met' if ok else 'MISSED'}"
+                f"storing ({engine['store_s']} s, {engine['stored_mib']} MiB in "
+                f"{engine['parts']} parts of <= 32 MiB, largest file "
+                f"{engine['largest_file_mib']} MiB{pickled})  {'met' if ok else 'MISSED'}"
             )
-        if "recommend_p50_ms" in serve:
+        for name in sorted(n for n in results if n.startswith("serve" + suffix + "#")):
+            serve = results[name]
+            if "recommend_p50_ms" not in serve:
+                continue
             ok = serve["recommend_p50_ms"] < 30
+            exact = (
+                f"; exact ranking: recommend p50 {serve['exact_recommend_p50_ms']} / p99 "
+                f"{serve['exact_recommend_p99_ms']} ms, next p50 {serve['exact_next_p50_ms']} / "
+                f"p99 {serve['exact_next_p99_ms']} ms"
+                if "exact_recommend_p50_ms" in serve
+                else ""
+            )
             print(
-                f"  serving,    {flavour:<11}  load {serve['load_s']} s, RSS "
-                f"{serve['rss_loaded_mib']:.0f} MiB (peak {serve['peak_rss_mib']:.0f});  "
-                f"recommend p50 {serve['recommend_p50_ms']} ms, p99 {serve['recommend_p99_ms']} ms"
-                f"; similar p50 {serve['similar_p50_ms']} ms  {'met' if ok else 'MISSED'}"
+                f"  serving {name[-1]},  {flavour:<11}  load {serve['load_s']} s, RSS "
+                f"{serve['rss_mib']:.0f} MiB, PSS {serve['pss_mib']:.0f} MiB (shared clean "
+                f"{serve['shared_clean_mib']:.0f}, peak RSS {serve['peak_rss_mib']:.0f});  "
+                f"recommend p50 {serve['recommend_p50_ms']} / p99 {serve['recommend_p99_ms']} ms,"
+                f" next p50 {serve['next_p50_ms']} / p99 {serve['next_p99_ms']} ms; similar p50 "
+                f"{serve['similar_p50_ms']} ms{exact}  {'met' if ok else 'MISSED'}"
             )
 
 
@@ -521,8 +625,17 @@ def main() -> None:
     parser.add_argument(
         "--stream", action="store_true", help="compress the model while pickling it"
     )
+    parser.add_argument(
+        "--pickle", action="store_true", help="also store (and serve) the previous pickle format"
+    )
+    parser.add_argument(
+        "--model-dir", type=Path, help="keep the stored model here (an --only serve run reuses it)"
+    )
+    parser.add_argument("--processes", type=int, default=2, help="serving processes at once")
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--peers", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--barrier", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_child(args.child, args.scratch, args)))
@@ -530,25 +643,45 @@ def main() -> None:
 
     variants = args.only.split(",")
     for variant in variants:
-        if variant.startswith("serve") and variant.replace("serve", "engine") not in variants:
+        engine = variant.replace("serve", "engine")
+        if variant.startswith("serve") and engine not in variants and not args.model_dir:
             parser.error(f"{variant} loads the model that the matching engine variant stores")
-    start = time.perf_counter()
-    docs = build_catalog(args.docs, args.seed)
-    print(f"catalog: {len(docs):,} documents built in {time.perf_counter() - start:.1f} s")
+    needs_catalog = any(not v.startswith("serve") for v in variants)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs", flush=True)
     print(f"sklearn min_df={args.min_df}, stream pickle: {args.stream}", flush=True)
     results = {}
     with tempfile.TemporaryDirectory(prefix="kubelearn-bench-") as scratch:
-        with (Path(scratch) / "catalog.pickle").open("wb") as fh:
-            pickle.dump(docs, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        del docs
+        if needs_catalog:
+            start = time.perf_counter()
+            docs = build_catalog(args.docs, args.seed)
+            print(f"catalog: {len(docs):,} documents built in {time.perf_counter() - start:.1f} s")
+            with (Path(scratch) / "catalog.pickle").open("wb") as fh:
+                pickle.dump(docs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            del docs
         for variant in variants:
             command = [sys.executable, __file__, "--child", variant, "--scratch", scratch]
             command += ["--learners", str(args.learners), "--seed", str(args.seed)]
             command += ["--min-df", str(args.min_df)] + (["--stream"] if args.stream else [])
-            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-            results[variant] = json.loads(out.strip().splitlines()[-1])
-            print(json.dumps(results[variant]), flush=True)
+            command += ["--pickle"] if args.pickle else []
+            command += ["--model-dir", str(args.model_dir)] if args.model_dir else []
+            if not variant.startswith("serve"):
+                out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+                results[variant] = json.loads(out.strip().splitlines()[-1])
+                print(json.dumps(results[variant]), flush=True)
+                continue
+            # Web processes side by side, mapping the same model files.
+            barrier = Path(tempfile.mkdtemp(dir=scratch, prefix="barrier-"))
+            peers = ["--peers", str(args.processes), "--barrier", str(barrier)]
+            children = [
+                subprocess.Popen([*command, *peers], stdout=subprocess.PIPE, text=True)
+                for _ in range(args.processes)
+            ]
+            for number, child in enumerate(children, 1):
+                out, _ = child.communicate()
+                if child.returncode:
+                    raise SystemExit(f"{variant} process {number} failed")
+                results[f"{variant}#{number}"] = json.loads(out.strip().splitlines()[-1])
+                print(json.dumps(results[f"{variant}#{number}"]), flush=True)
     report(results)
 
 

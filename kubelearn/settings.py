@@ -366,6 +366,13 @@ CATALOG_PAGE_CACHE_SECONDS = env_int("CATALOG_PAGE_CACHE_SECONDS", 300)
 
 # --- Recommender ----------------------------------------------------------------------------
 RECOMMENDER_PATH_SLUG = env_str("RECOMMENDER_PATH_SLUG", "kubernetes-from-zero-to-secure")
+# Where fitted models are materialised from the database and memory-mapped: one directory per
+# model, shared read-only by every process on the machine. Must be writable (in Kubernetes an
+# emptyDir: the pods' root filesystem is read-only); a fresh one is filled on first use.
+MODEL_DIR = Path(env_str("MODEL_DIR", str(VAR_DIR / "model")))
+# How long a learner's computed `next` / queue stays cached; any change to their progress or
+# profile, a new model or a catalog change invalidates it sooner. 0: off.
+RECOMMENDER_RESPONSE_CACHE_SECONDS = env_int("RECOMMENDER_RESPONSE_CACHE_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

@@ -119,8 +119,21 @@ class ProgressAdmin(admin.ModelAdmin):
 
 @admin.register(FittedModel)
 class FittedModelAdmin(admin.ModelAdmin):
-    list_display = ["id", "catalog_version", "documents", "fit_seconds", "created_at"]
-    fields = readonly_fields = ("catalog_version", "documents", "fit_seconds", "created_at")
+    list_display = [
+        "id",
+        "catalog_version",
+        "documents",
+        "fit_seconds",
+        "stored_bytes",
+        "created_at",
+    ]
+    fields = readonly_fields = (
+        "catalog_version",
+        "documents",
+        "fit_seconds",
+        "stored_bytes",
+        "created_at",
+    )
 
     def has_add_permission(self, request) -> bool:
         return False

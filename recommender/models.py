@@ -99,15 +99,18 @@ class CatalogVersion(models.Model):
 
 
 class FittedModel(models.Model):
-    """A fitted engine model, pickled, tagged with the catalog version it was built from.
+    """A fitted engine model, tagged with the catalog version it was built from.
 
-    Kept in the database so every web and worker process (on any host) loads the same one.
+    The model itself is a directory of arrays (recommender.engine.storage), kept here as
+    ModelPart rows so every web and worker process, on any host, can materialise the same
+    one into its MODEL_DIR and map it. A row and all its parts are written in one
+    transaction: a reader that sees the row sees the whole model.
     """
 
     catalog_version = models.PositiveBigIntegerField(db_index=True)
-    payload = models.BinaryField()
     documents = models.PositiveIntegerField()
     fit_seconds = models.FloatField()
+    stored_bytes = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     # Not stored: seconds per refit phase, set on the row a refit returns (operators, benchmarks).
@@ -118,3 +121,25 @@ class FittedModel(models.Model):
 
     def __str__(self) -> str:
         return f"model #{self.pk} for catalog v{self.catalog_version} ({self.documents} docs)"
+
+
+class ModelPart(models.Model):
+    """Up to recommender.store.PART_BYTES of one file of a fitted model's directory.
+
+    Files are split because one value cannot hold a large model (PostgreSQL refuses a bytea
+    over 1 GB; the 1M-resource model is ~1.5 GB) and so no process ever holds a whole file in
+    memory to store or read it.
+    """
+
+    model = models.ForeignKey(FittedModel, on_delete=models.CASCADE, related_name="parts")
+    name = models.CharField(max_length=100)
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "name", "index"], name="model_part_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.index}] of model #{self.model_id}"

@@ -5,12 +5,13 @@ Reads only; everything here is safe to call on any request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Resource
-from recommender import selectors
+from recommender import answers, selectors
 from recommender.engine import Model, Recommendation, recommend, similar, suggest_labels
 from recommender.engine.ranking import recommend_queue
 from recommender.runtime import WarmingUp, runtime
@@ -190,6 +191,76 @@ def queue_next(*, user: User) -> QueueItem | None:
     recommendations = recommend(model, learner, limit=1, area_names=runtime.area_names())
     items = _items(recommendations, model)
     return items[0] if items else None
+
+
+def recommendations_serialised(items: list[QueueItem]) -> list[dict[str, Any]]:
+    """Items as the API shows them, resources serialised from the rows already fetched
+    (through the runtime's per-process card cache)."""
+    resources = runtime.cards([item.resource for item in items])
+    return [
+        {"resource": resource, "score": item.score, "reasons": item.reasons}
+        for resource, item in zip(resources, items, strict=True)
+    ]
+
+
+def _cached(user: User, name: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`compute()` through the learner's answer cache; uncached while warming up."""
+    try:
+        runtime.model()
+    except WarmingUp:
+        return compute()
+    return answers.answer_cached(user_id=user.pk, name=name, stamp=runtime.stamp(), compute=compute)
+
+
+def next_answer(*, user: User) -> dict[str, Any]:
+    """The body of `GET /api/me/next/`: the next resource and why, or why there is none."""
+
+    def compute() -> dict[str, Any]:
+        item = queue_next(user=user)
+        if item is None:
+            # Rare: say why nothing is next (no catalog yet, everything done, or steps that
+            # wait for earlier ones) with the same words the queue uses.
+            empty = queue_build(user=user, limit=1)
+            return {
+                "finished": True,
+                "shortfall": empty.shortfall or "finished",
+                "detail": empty.detail
+                or (
+                    "You have completed or skipped everything we can recommend right now. "
+                    "New resources arrive as curators approve them."
+                ),
+                "recommendation": None,
+            }
+        return {
+            "finished": False,
+            "shortfall": None,
+            "detail": item.reasons[0]["text"] if item.reasons else "",
+            "recommendation": recommendations_serialised([item])[0],
+        }
+
+    return _cached(user, "next", compute)
+
+
+def queue_answer(*, user: User, limit: int, minutes: int | None) -> dict[str, Any]:
+    """The body of `GET /api/me/queue/`."""
+
+    def compute() -> dict[str, Any]:
+        result = queue_build(user=user, limit=limit, minutes=minutes)
+        return {
+            "count": len(result.items),
+            "limit": result.limit,
+            "fill_ratio": result.fill_ratio,
+            "total_minutes": result.total_minutes,
+            "minutes_budget": result.minutes_budget,
+            "note": result.note,
+            "budget_fill": result.budget_fill,
+            "shortfall": result.shortfall,
+            "detail": result.detail,
+            "relaxed_level": result.relaxed_level,
+            "results": recommendations_serialised(result.items),
+        }
+
+    return _cached(user, f"queue:{limit}:{'' if minutes is None else minutes}", compute)
 
 
 def resource_similar(*, resource_id: int, limit: int = 5) -> list[tuple[Resource, float]] | None:

@@ -11,16 +11,22 @@ Tests call `runtime.reset()`; nothing else keeps recommender state at module lev
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
+
 from catalog.models import Resource
 from recommender import selectors, store, tasks
 from recommender.cards import CardCache
 from recommender.engine import Model
+from recommender.models import FittedModel
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class Runtime:
     def reset(self) -> None:
         """Forget everything this process holds (tests; after deleting stored models)."""
         self._loaded: LoadedModel | None = None
+        self._fetcher: threading.Thread | None = None
+        self._catalog_version = 0
         self._checked_at = 0.0
         self._refit_requested_for: int | None = None
         self._area_names: dict[str, str] | None = None
@@ -72,14 +80,27 @@ class Runtime:
             if latest is None:
                 raise WarmingUp
         row_id, version = latest
-        if loaded is None or loaded.row_id != row_id:
+        if loaded is not None and loaded.row_id != row_id and not store.model_is_local(row_id):
+            # Fitted on another machine: copying it from the database can take a while for a
+            # large catalog (1.5 GiB at 1M resources), so it happens beside the requests,
+            # which keep the loaded model until the copy is complete.
+            self._fetch_in_background(row_id)
+        elif loaded is None or loaded.row_id != row_id:
             with self._lock:
                 if self._loaded is None or self._loaded.row_id != row_id:
-                    self._loaded = LoadedModel(
-                        row_id=row_id, catalog_version=version, model=store.model_load(row_id)
-                    )
+                    # Built completely before it replaces the old one: a request sees the
+                    # old model or the new one, never a mix.
+                    try:
+                        model = store.model_load_stored(row_id)
+                    except FittedModel.DoesNotExist:
+                        # Pruned by a newer refit since we asked: the next request loads that.
+                        if loaded is None:
+                            raise WarmingUp from None
+                        return loaded.model
+                    self._loaded = LoadedModel(row_id=row_id, catalog_version=version, model=model)
                 loaded = self._loaded
         current = store.catalog_version()
+        self._catalog_version = current
         if current > loaded.catalog_version and self._refit_requested_for != current:
             # Serve the stored model now; a refit brings the new content within seconds.
             # Once per catalog version per process: a list page asking per row costs nothing.
@@ -87,6 +108,30 @@ class Runtime:
             tasks.refit_schedule()
         self._checked_at = time.monotonic()
         return loaded.model
+
+    def _fetch_in_background(self, row_id: int) -> None:
+        with self._lock:
+            if self._fetcher is not None and self._fetcher.is_alive():
+                return
+            self._fetcher = threading.Thread(
+                target=self._fetch, args=(row_id,), name=f"model-{row_id}", daemon=True
+            )
+            self._fetcher.start()
+
+    @staticmethod
+    def _fetch(row_id: int) -> None:
+        try:
+            store.model_materialise(row_id)
+        except Exception:  # the next request tries again; the loaded model keeps serving
+            logger.exception("Could not copy recommender model #%s into MODEL_DIR", row_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def stamp(self) -> tuple[int, int]:
+        """(stored model row, catalog version) as of the last `model()` call: what a cached
+        answer computed from this model must match to be served."""
+        loaded = self._loaded
+        return (loaded.row_id if loaded else 0, self._catalog_version)
 
     # --- Derived caches ---------------------------------------------------------------------------
 

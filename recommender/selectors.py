@@ -153,13 +153,18 @@ def engine_learner(*, user: User) -> Learner:
             user=user
         ).values_list("resource_id", "state", "rating", "updated_at")
     )
-    profile = learner_profile(user=user)
-    focus = {item.area.slug: item.weight for item in profile.focus.all()} if profile else {}
+    # The profile and its focus in one query (a row per focus area, or one without).
+    rows = list(
+        LearnerProfile.objects.filter(user=user).values_list(
+            "level", "minutes_budget", "focus__area__slug", "focus__weight"
+        )
+    )
+    focus = {slug: weight for _, _, slug, weight in rows if slug is not None}
     return Learner(
         interactions=interactions,
         focus=focus,
-        level=profile.level if profile else None,
-        minutes_budget=profile.minutes_budget if profile else None,
+        level=rows[0][0] if rows else None,
+        minutes_budget=rows[0][1] if rows else None,
     )
 
 

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Resource, SecurityArea
-from recommender import selectors, store
+from recommender import answers, selectors, store
 from recommender.engine import fit
 from recommender.models import (
     CatalogVersion,
@@ -49,11 +49,14 @@ def progress_set(
         elif state != ProgressState.COMPLETED:
             progress.completed_at = None
         progress.save()
+    _learner_changed(user)
     return progress, created
 
 
 def progress_forget(*, user: User, resource_id: int) -> bool:
     deleted, _ = Progress.objects.filter(user=user, resource_id=resource_id).delete()
+    if deleted:
+        _learner_changed(user)
     return bool(deleted)
 
 
@@ -82,7 +85,15 @@ def profile_update(
                 FocusArea(profile=profile, area_id=areas[slug], weight=weight)
                 for slug, weight in focus.items()
             )
+    _learner_changed(user)
     return profile
+
+
+def _learner_changed(user: User) -> None:
+    """Their cached `next` and queue are stale: now, and again once the write is committed
+    (a request between the two could cache an answer computed from the rows before it)."""
+    answers.learner_changed(user_id=user.pk)
+    transaction.on_commit(lambda: answers.learner_changed(user_id=user.pk))
 
 
 # --- The fitted model --------------------------------------------------------------------------
@@ -100,8 +111,8 @@ def catalog_version_bump() -> int:
 def model_refit() -> FittedModel:
     """Fit on the approved catalog as it is now and store the result (the refit task's body).
 
-    The returned row carries `timings` (seconds for read, fit, dump and store) for operators
-    and benchmarks; they are also logged.
+    The returned row carries `timings` (seconds for read, fit and store) for operators and
+    benchmarks; they are also logged.
     """
     version = store.catalog_version()
     clock = time.perf_counter()
@@ -110,28 +121,22 @@ def model_refit() -> FittedModel:
     timings = {"read": time.perf_counter() - clock}
     clock = time.perf_counter()
     model = fit(documents) if documents else None
-    del documents  # free the catalog copy before pickling: peak memory is the limit here
+    del documents  # free the catalog copy before storing: peak memory is the limit here
     timings["fit"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    payload = store.dumps(model)
-    del model  # the stored copy is what every process (this one included) will load
-    timings["dump"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    row = FittedModel.objects.create(
+    row = store.model_store(
+        model,
         catalog_version=version,
-        payload=payload,
         documents=count,
-        fit_seconds=timings["read"] + timings["fit"] + timings["dump"],
+        fit_seconds=timings["read"] + timings["fit"],
     )
-    stale = FittedModel.objects.order_by("-id").values_list("pk", flat=True)[store.MODELS_KEPT :]
-    FittedModel.objects.filter(pk__in=list(stale)).delete()
     timings["store"] = time.perf_counter() - clock
     row.timings = timings
     logger.info(
         "Recommender refit: %s documents, catalog v%s, %s KiB stored; seconds: %s",
         count,
         version,
-        len(payload) // 1024,
+        row.stored_bytes // 1024,
         ", ".join(f"{name} {seconds:.2f}" for name, seconds in timings.items()),
     )
     return row

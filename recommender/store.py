@@ -1,23 +1,45 @@
-"""Fitted models and the catalog version as stored in the database, and their serialisation.
+"""Fitted models: stored in the database in parts, materialised into MODEL_DIR, mapped.
 
-A fitted model is pickled (compressed) into FittedModel, tagged with the catalog version it was
-built from. This module only reads rows and (de)serialises payloads: writing them is the
-refit service's job (recommender.services.model_refit), and keeping one loaded per process is
-the runtime's (recommender.runtime).
+The database is the source of truth, so every host serves the same model: a refit writes the
+model's directory (recommender.engine.storage) as ModelPart rows, at most PART_BYTES each,
+in the same transaction as its FittedModel row. A process that needs a model looks for
+`MODEL_DIR/model-<row id>/`; when it is missing, it materialises it from the parts once per
+machine (under a file lock, into a temporary directory renamed into place, so no process
+ever maps a half-written model), then maps its arrays read-only. Every process on a machine
+thus shares one copy of the model in the page cache instead of unpickling its own.
+
+This module reads rows and moves bytes between the database and MODEL_DIR; deciding when to
+refit is the services' job (recommender.services.model_refit), and keeping one model loaded
+per process is the runtime's (recommender.runtime).
 """
 
 from __future__ import annotations
 
-import io
-import pickle
-import zlib
-from typing import Any
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
 
 from recommender.engine import Model
-from recommender.models import CatalogVersion, FittedModel
+from recommender.engine.storage import META_FILE, model_load, model_save
+from recommender.models import CatalogVersion, FittedModel, ModelPart
 
-# How many fitted models are kept; older rows are deleted after each refit.
+logger = logging.getLogger(__name__)
+
+# How many fitted models are kept (rows and local directories); older ones are deleted after
+# each refit.
 MODELS_KEPT = 2
+# One ModelPart's bytes at most: far below PostgreSQL's 1 GB per value, and what a process
+# holds in memory at a time while storing or materialising a model.
+PART_BYTES = 32 * 1024 * 1024
+_PREFIX = "model-"
 
 
 def catalog_version() -> int:
@@ -29,63 +51,170 @@ def latest_model() -> tuple[int, int] | None:
     return FittedModel.objects.order_by("-id").values_list("pk", "catalog_version").first()
 
 
-def model_load(row_id: int) -> Model | None:
-    """The stored model of this row (None: it was fitted on a catalog with nothing approved)."""
-    payload = FittedModel.objects.values_list("payload", flat=True).get(pk=row_id)
-    return loads(bytes(payload))
+def model_dir() -> Path:
+    path = Path(settings.MODEL_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
-class _CompressingWriter:
-    """A file-like sink that compresses as pickle writes, so the uncompressed pickle of a
-    large model never exists in memory whole (it is several times the compressed size)."""
-
-    def __init__(self) -> None:
-        self._compressor = zlib.compressobj(1)
-        self._chunks: list[bytes] = []
-
-    def write(self, data: Any) -> int:
-        # Protocol 5 hands large buffers (numpy arrays) over as PickleBuffer objects.
-        view = memoryview(data)
-        self._chunks.append(self._compressor.compress(view))
-        return view.nbytes
-
-    def getvalue(self) -> bytes:
-        self._chunks.append(self._compressor.flush())
-        return b"".join(self._chunks)
+def model_path(row_id: int) -> Path:
+    return model_dir() / f"{_PREFIX}{row_id}"
 
 
-class _DecompressingReader(io.RawIOBase):
-    """The reverse: pickle reads from the compressed payload, a chunk at a time."""
-
-    def __init__(self, payload: bytes) -> None:
-        self._payload = memoryview(payload)
-        self._offset = 0
-        self._decompressor = zlib.decompressobj()
-        self._pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending and not self._decompressor.eof:
-            chunk = self._payload[self._offset : self._offset + (1 << 20)]
-            self._offset += len(chunk)
-            self._pending = self._decompressor.decompress(chunk) if chunk else b""
-            if not chunk:
-                self._pending += self._decompressor.flush()
-                break
-        count = min(len(buffer), len(self._pending))
-        buffer[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        return count
+@contextlib.contextmanager
+def _locked(name: str = ".lock") -> Iterator[None]:
+    """An exclusive lock shared by every process of this machine (a file in MODEL_DIR)."""
+    with (model_dir() / name).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def dumps(model: Model | None) -> bytes:
-    sink = _CompressingWriter()
-    pickle.dump(model, sink, protocol=pickle.HIGHEST_PROTOCOL)
-    return sink.getvalue()
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
-def loads(payload: bytes) -> Model | None:
-    reader = io.BufferedReader(_DecompressingReader(payload), buffer_size=1 << 20)
-    return pickle.load(reader)  # noqa: S301 - our own payload, written by dumps
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    """An empty directory inside MODEL_DIR (same filesystem, so a rename publishes it)."""
+    path = model_dir() / f".tmp-{os.getpid()}-{uuid.uuid4().hex}"
+    path.mkdir()
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)  # gone already when it was published
+
+
+def _publish(scratch: Path, row_id: int) -> Path:
+    """Rename a complete directory into place; if another process won the race, keep its copy."""
+    final = model_path(row_id)
+    _fsync_dir(scratch)
+    with _locked():
+        if not (final / META_FILE).exists():
+            if final.exists():
+                shutil.rmtree(final)  # left incomplete by a crash: never mapped
+            os.replace(scratch, final)
+            _fsync_dir(final.parent)
+    return final
+
+
+def model_store(
+    model: Model | None, *, catalog_version: int, documents: int, fit_seconds: float
+) -> FittedModel:
+    """Store a fitted model (None: nothing approved) as a new row with its parts; publish it
+    into this machine's MODEL_DIR too, so the refitting process's neighbours need not read
+    it back. Older models beyond MODELS_KEPT are deleted (rows and local directories)."""
+    with _scratch() as scratch:
+        names = model_save(model, scratch) if model is not None else []
+        row = files_store(
+            scratch,
+            names,
+            catalog_version=catalog_version,
+            documents=documents,
+            fit_seconds=fit_seconds,
+        )
+        if names:
+            _publish(scratch, row.pk)
+    models_prune()
+    return row
+
+
+def files_store(
+    directory: Path, names: list[str], *, catalog_version: int, documents: int, fit_seconds: float
+) -> FittedModel:
+    """A new FittedModel row with the files of a model directory as its parts, in one
+    transaction, reading PART_BYTES at a time."""
+    total = sum((directory / name).stat().st_size for name in names)
+    with transaction.atomic():
+        row = FittedModel.objects.create(
+            catalog_version=catalog_version,
+            documents=documents,
+            fit_seconds=fit_seconds,
+            stored_bytes=total,
+        )
+        for name in names:
+            with (directory / name).open("rb") as handle:
+                index = 0
+                while chunk := handle.read(PART_BYTES):
+                    ModelPart.objects.create(model=row, name=name, index=index, data=chunk)
+                    index += 1
+                if index == 0:  # an empty file still exists
+                    ModelPart.objects.create(model=row, name=name, index=0, data=b"")
+    return row
+
+
+def models_prune() -> None:
+    """Delete all but the newest MODELS_KEPT rows, and local directories of deleted rows.
+
+    A process still mapping a deleted directory keeps its pages (the files are unlinked, not
+    overwritten) until it loads the newer model.
+    """
+    stale = FittedModel.objects.order_by("-id").values_list("pk", flat=True)[MODELS_KEPT:]
+    FittedModel.objects.filter(pk__in=list(stale)).delete()
+    kept = set(FittedModel.objects.values_list("pk", flat=True))
+    # Only directories older than every kept row: a newer one may belong to a refit that
+    # committed after the query above.
+    oldest = min(kept, default=0)
+    with _locked():
+        for path in model_dir().glob(f"{_PREFIX}*"):
+            suffix = path.name.removeprefix(_PREFIX)
+            if suffix.isdigit() and int(suffix) < oldest:
+                shutil.rmtree(path, ignore_errors=True)
+                (path.parent / f".lock-{suffix}").unlink(missing_ok=True)
+
+
+def model_is_local(row_id: int) -> bool:
+    """Whether this machine has the model's directory (complete) already."""
+    return (model_path(row_id) / META_FILE).exists()
+
+
+def model_materialise(row_id: int) -> Path:
+    """This machine's directory of a stored model, written from its parts if missing.
+
+    Reads one part at a time, so memory stays at PART_BYTES whatever the model's size.
+    Raises FittedModel.DoesNotExist when the row has been deleted meanwhile.
+    """
+    final = model_path(row_id)
+    if (final / META_FILE).exists():
+        return final
+    parts = list(
+        ModelPart.objects.filter(model_id=row_id)
+        .order_by("name", "index")
+        .values_list("pk", "name")
+    )
+    if not parts and not FittedModel.objects.filter(pk=row_id).exists():
+        raise FittedModel.DoesNotExist(f"no stored model #{row_id}")
+    # One process per machine reads the parts; the others wait here, then map its copy.
+    with _locked(f".lock-{row_id}"):
+        if (final / META_FILE).exists():
+            return final
+        with _scratch() as scratch:
+            _parts_write(scratch, parts)
+            path = _publish(scratch, row_id)
+    logger.info("Recommender model #%s materialised into %s", row_id, path)
+    return path
+
+
+def _parts_write(directory: Path, parts: list[tuple[int, str]]) -> None:
+    """Write the files of a model from its parts (ordered by name, index), then fsync them."""
+    for name in dict.fromkeys(name for _, name in parts):
+        with (directory / name).open("wb") as handle:
+            for pk in (pk for pk, part_name in parts if part_name == name):
+                handle.write(ModelPart.objects.values_list("data", flat=True).get(pk=pk))
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def model_load_stored(row_id: int, documents: int | None = None) -> Model | None:
+    """The stored model of this row, memory-mapped (None: fitted on an empty catalog)."""
+    if documents is None:
+        documents = FittedModel.objects.values_list("documents", flat=True).get(pk=row_id)
+    if not documents:
+        return None
+    return model_load(model_materialise(row_id))

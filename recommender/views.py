@@ -29,16 +29,6 @@ from recommender.serializers import (
 _AUTH = {401: OpenApiResponse(description="Sign in first (Authorization: Token <key>).")}
 
 
-def _recommendations(items: list[queue.QueueItem]) -> list[dict]:
-    # One list serializer for all items: DRF builds a ModelSerializer's fields per instance
-    # of the serializer, which would otherwise dominate the cost of a queue.
-    resources = runtime.cards([item.resource for item in items])
-    return [
-        {"resource": resource, "score": item.score, "reasons": item.reasons}
-        for resource, item in zip(resources, items, strict=True)
-    ]
-
-
 class ProgressListView(generics.ListAPIView):
     """Your progress, newest first."""
 
@@ -155,32 +145,7 @@ class NextView(APIView):
         responses={200: NextSerializer, **_AUTH},
     )
     def get(self, request: Request) -> Response:
-        user = learner(request)
-        item = queue.queue_next(user=user)
-        if item is None:
-            # Rare: say why nothing is next (no catalog yet, everything done, or steps that
-            # wait for earlier ones) with the same words the queue uses.
-            empty = queue.queue_build(user=user, limit=1)
-            return Response(
-                {
-                    "finished": True,
-                    "shortfall": empty.shortfall or "finished",
-                    "detail": empty.detail
-                    or (
-                        "You have completed or skipped everything we can recommend right now. "
-                        "New resources arrive as curators approve them."
-                    ),
-                    "recommendation": None,
-                }
-            )
-        return Response(
-            {
-                "finished": False,
-                "shortfall": None,
-                "detail": item.reasons[0]["text"] if item.reasons else "",
-                "recommendation": _recommendations([item])[0],
-            }
-        )
+        return Response(queue.next_answer(user=learner(request)))
 
 
 class QueueView(APIView):
@@ -195,25 +160,12 @@ class QueueView(APIView):
     def get(self, request: Request) -> Response:
         params = QueueParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        result = queue.queue_build(
-            user=learner(request),
-            limit=params.validated_data["limit"],
-            minutes=params.validated_data.get("minutes"),
-        )
         return Response(
-            {
-                "count": len(result.items),
-                "limit": result.limit,
-                "fill_ratio": result.fill_ratio,
-                "total_minutes": result.total_minutes,
-                "minutes_budget": result.minutes_budget,
-                "note": result.note,
-                "budget_fill": result.budget_fill,
-                "shortfall": result.shortfall,
-                "detail": result.detail,
-                "relaxed_level": result.relaxed_level,
-                "results": _recommendations(result.items),
-            }
+            queue.queue_answer(
+                user=learner(request),
+                limit=params.validated_data["limit"],
+                minutes=params.validated_data.get("minutes"),
+            )
         )
 
 
@@ -233,7 +185,7 @@ class SimilarView(APIView):
             queue.resource_similar(resource_id=resource_id, limit=params.validated_data["limit"])
             or []
         )
-        resources = runtime.cards([resource for resource, _ in pairs])
+        resources = runtime.cards([resource for resource, _ in pairs])  # rows fetched already
         return Response(
             {
                 "results": [

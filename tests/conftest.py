@@ -63,10 +63,12 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_model_store(monkeypatch):
-    """Each test has its own database, so no process may keep a model from another test."""
+def _fresh_model_store(monkeypatch, settings, tmp_path):
+    """Each test has its own database, so no process may keep a model from another test
+    (row ids repeat between tests, hence a model directory per test too)."""
     from recommender.runtime import runtime
 
+    settings.MODEL_DIR = tmp_path / "model"
     runtime.reset()
     # Tests change the catalog between requests faster than a process re-checks it.
     monkeypatch.setattr(runtime, "freshness_seconds", 0.0)

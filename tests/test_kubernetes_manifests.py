@@ -237,6 +237,21 @@ def test_app_pods_run_as_the_dockerfile_user(label, obj, pod):
         assert {"/tmp", var_dir} <= mounts, container["name"]  # noqa: S108
 
 
+@pytest.mark.parametrize("component", ["web", "worker"])
+def test_pods_that_load_or_fit_models_mount_model_dir_on_a_disk_backed_emptydir(component):
+    """Web processes map the fitted model from MODEL_DIR and workers write it there: with a
+    read-only root it must be a mount of its own, on disk (its pages are shared page cache,
+    not memory the pod's limit counts twice)."""
+    pod = _template_of(component)
+    model_dir = _one("ConfigMap", "kubelearn-config")["data"]["MODEL_DIR"]
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    for container in pod["spec"]["containers"]:
+        (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == model_dir]
+        volume = volumes[mount["name"]]
+        assert "emptyDir" in volume and "medium" not in volume["emptyDir"], container["name"]
+        assert not mount.get("readOnly"), container["name"]
+
+
 @pytest.mark.parametrize(("label", "obj", "pod"), APP_TEMPLATES, ids=APP_TEMPLATE_IDS)
 def test_app_containers_take_their_secrets_by_reference(label, obj, pod):
     for container in _containers(pod):

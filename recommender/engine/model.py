@@ -16,7 +16,7 @@ plain dot product of their rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .records import STAGES, Document
-from .text import TextVectorizer, normalize_rows
+from .text import TextFeatures, TextVectorizer, normalize_rows
 
 #: Weight of the (unit-norm) metadata block against the (unit-norm) text block.
 #: 0.7 gives labels about a third of the squared norm of a row.
@@ -45,7 +45,12 @@ def meta_tokens(doc: Document) -> list[str]:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Model:
-    """Everything :func:`~recommender.engine.recommend` needs, picklable.
+    """Everything :func:`~recommender.engine.recommend` needs.
+
+    :func:`fit` builds one from Python objects (dicts, tuples, sklearn's
+    vectoriser); :func:`~recommender.engine.storage.model_load` builds the same
+    model over memory-mapped arrays, with array-backed sequences and mappings
+    in place of the Python containers (hence the abstract field types).
 
     Rows of ``matrix`` follow ``doc_ids``; ``index`` maps a document id to its
     row.  ``matrix_t`` is the transpose stored as CSR so that scoring all
@@ -54,17 +59,17 @@ class Model:
     """
 
     doc_ids: np.ndarray  # int64 (n,)
-    index: dict[int, int]
+    index: Mapping[int, int]
     matrix: sp.csr_matrix  # (n, F) float32, L2-normalised rows
     matrix_t: sp.csr_matrix  # (F, n) float32
-    text: TextVectorizer
+    text: TextFeatures
     meta_vocabulary: dict[str, int]  # token -> column *within* the meta block
     meta_idf: np.ndarray  # float32 (n_meta,)
     area_columns: dict[str, int]  # area slug -> column of ``area:<slug>``
-    area_rows: dict[str, np.ndarray]  # area slug -> rows serving it
-    titles: tuple[str, ...]
-    tags: tuple[tuple[str, ...], ...]
-    areas: tuple[frozenset[str], ...]
+    area_rows: Mapping[str, np.ndarray]  # area slug -> rows serving it
+    titles: Sequence[str]
+    tags: Sequence[tuple[str, ...]]
+    areas: Sequence[frozenset[str]]
     n_areas: np.ndarray  # int16 (n,) number of areas per doc
     stage: np.ndarray  # int8 (n,) index into ``stage_names``
     stage_names: tuple[str, ...]

@@ -171,7 +171,8 @@ def _prune_history(
     scoring reads one posting list per term, so this caps the cost for
     learners with long histories at the price of ignoring faint terms.
     """
-    df = np.diff(model.matrix_t.indptr)[cols]
+    indptr = model.matrix_t.indptr  # only the profile's entries: it has millions
+    df = indptr[cols + 1] - indptr[cols]
     keep = df > 1
     cols, vals = cols[keep], vals[keep]
     if len(cols) > PROFILE_MAX_TERMS:

@@ -13,7 +13,7 @@ from typing import Final
 import numpy as np
 import scipy.sparse as sp
 
-from .model import Model, compact_rows
+from .model import Model, compact_rows, gather
 from .profile import LearnerState, learner_state, liked_vector, profile_from_state
 from .reasons import ReasonContext, reasons_for, similar_reasons
 from .records import Learner, QueueResult, Recommendation
@@ -52,6 +52,18 @@ FOCUS_SHARE: Final = 0.5
 NEXT_STEP_WITHIN: Final = 3
 #: Highest difficulty of the catalog; the cap is never relaxed above it.
 MAX_DIFFICULTY: Final = 3
+#: From this many resources on, a queue ranks a bounded candidate set instead of the whole
+#: catalog (see :func:`candidate_rows`).  Below it ranking is exact, so the evaluation of the
+#: seed-sized catalogs is unchanged.
+CANDIDATE_THRESHOLD: Final = 200_000
+#: Candidate generation reads the posting lists of the profile's heaviest terms, this many
+#: at most, and stops adding terms once it has read this many postings.
+CANDIDATE_TERMS: Final = 64
+CANDIDATE_POSTINGS: Final = 400_000
+#: Candidates kept by their partial text score, and by the score without text (focus,
+#: popularity, earliness, planned): a document can rank high on either.
+CANDIDATES_BY_TEXT: Final = 2000
+CANDIDATES_BY_PRIOR: Final = 1000
 
 
 def scores_for(model: Model, profile: sp.csr_matrix) -> np.ndarray:
@@ -67,6 +79,76 @@ def scores_for(model: Model, profile: sp.csr_matrix) -> np.ndarray:
     return np.asarray(postings.T @ profile.data.astype(np.float32), dtype=np.float32)
 
 
+def scores_for_rows(model: Model, profile: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """Exact cosine of the given rows with a unit ``profile`` (float64, aligned with rows).
+
+    Reads only those rows' entries: the cost does not grow with the catalog.
+    """
+    if profile.nnz == 0 or not len(rows):
+        return np.zeros(len(rows), dtype=np.float64)
+    slot, cols, vals = gather(model.matrix, rows)
+    terms = profile.indices
+    at = np.minimum(np.searchsorted(terms, cols), len(terms) - 1)
+    hit = terms[at] == cols
+    return np.bincount(
+        slot[hit],
+        weights=vals[hit].astype(np.float64) * profile.data[at[hit]],
+        minlength=len(rows),
+    )
+
+
+def candidate_rows(
+    model: Model, profile: sp.csr_matrix, prior: np.ndarray, always: np.ndarray
+) -> np.ndarray:
+    """A bounded set of rows likely to hold the best ones of a queue (sorted, unique).
+
+    The inverted index is the stored transpose: the posting lists of the profile's
+    :data:`CANDIDATE_TERMS` heaviest positive terms (within :data:`CANDIDATE_POSTINGS`
+    postings, heaviest terms first) give each document a partial cosine; the
+    :data:`CANDIDATES_BY_TEXT` best by partial cosine plus ``prior`` join the
+    :data:`CANDIDATES_BY_PRIOR` best by ``prior`` alone (focus, popularity, earliness —
+    everything but the text) and the ``always`` rows (path steps, planned items).  The
+    caller scores the candidates exactly.  A document can be missed only when its cosine
+    comes from terms outside the heaviest ones, so the larger the catalog, the more of a
+    queue this leaves as exact ranking would make it.
+    """
+    n = model.n_docs
+    chosen = [np.asarray(always, dtype=np.int64)]
+    if len(prior) > CANDIDATES_BY_PRIOR:
+        chosen.append(np.argpartition(-prior, CANDIDATES_BY_PRIOR - 1)[:CANDIDATES_BY_PRIOR])
+    else:
+        chosen.append(np.arange(len(prior), dtype=np.int64))
+    positive = np.flatnonzero(profile.data > 0)
+    if len(positive):
+        heaviest = positive[np.argsort(-profile.data[positive], kind="stable")][:CANDIDATE_TERMS]
+        indptr = model.matrix_t.indptr
+        terms = profile.indices[heaviest]
+        lengths = (indptr[terms + 1] - indptr[terms]).astype(np.int64)
+        within = np.cumsum(lengths) <= CANDIDATE_POSTINGS
+        within[0] = True  # the heaviest term always counts, however common
+        # Whole posting lists are contiguous slices of the transpose: copy them as slices.
+        spans = list(
+            zip(
+                indptr[terms[within]].tolist(),
+                indptr[terms[within] + 1].tolist(),
+                profile.data[heaviest[within]].astype(np.float32).tolist(),
+                strict=True,
+            )
+        )
+        postings = np.concatenate([model.matrix_t.indices[a:b] for a, b, _ in spans])
+        values = np.concatenate([model.matrix_t.data[a:b] * w for a, b, w in spans])
+        partial = np.bincount(postings, weights=values, minlength=n)
+        seen = np.zeros(n, dtype=bool)  # a bool scan is ~8x cheaper than the float one
+        seen[postings] = True
+        touched = np.flatnonzero(seen)
+        if len(touched) > CANDIDATES_BY_TEXT:
+            approx = partial[touched] + prior[touched]
+            touched = touched[np.argpartition(-approx, CANDIDATES_BY_TEXT - 1)]
+            touched = touched[:CANDIDATES_BY_TEXT]
+        chosen.append(touched)
+    return np.unique(np.concatenate(chosen))
+
+
 def focus_match(model: Model, focus: Mapping[str, float]) -> np.ndarray:
     """How well each document serves ``focus``, 0..1 (float32, (n,)).
 
@@ -76,6 +158,8 @@ def focus_match(model: Model, focus: Mapping[str, float]) -> np.ndarray:
     beat a document outside the focus (0).
     """
     best = np.zeros(model.n_docs, dtype=np.float32)
+    if not focus:
+        return best  # what the formula gives, without three passes over a large catalog
     total = np.zeros(model.n_docs, dtype=np.float32)
     for area, weight in focus.items():
         rows = model.area_rows.get(area)
@@ -132,6 +216,7 @@ def recommend(
     mmr_lambda: float = MMR_LAMBDA,
     focus_entry: bool = True,
     policy: Policy = DEFAULT_POLICY,
+    candidates: bool | None = None,
 ) -> list[Recommendation]:
     """The items of :func:`recommend_queue` (same arguments)."""
     return list(
@@ -145,6 +230,7 @@ def recommend(
             mmr_lambda=mmr_lambda,
             focus_entry=focus_entry,
             policy=policy,
+            candidates=candidates,
         ).items
     )
 
@@ -172,6 +258,7 @@ def recommend_queue(
     mmr_lambda: float = MMR_LAMBDA,
     focus_entry: bool = True,
     policy: Policy = DEFAULT_POLICY,
+    candidates: bool | None = None,
 ) -> QueueResult:
     """Build a diversified queue of at most ``limit`` resources, and say how full it is.
 
@@ -181,7 +268,9 @@ def recommend_queue(
     prerequisites).  ``area_names`` maps area slugs to display names for the
     reasons.  ``focus_entry=False`` makes every learner start the path at
     step 1 (strict global prerequisites, see :mod:`~recommender.engine.rules`);
-    ``policy`` switches the other rules.  Items come in queue order; their
+    ``policy`` switches the other rules.  ``candidates`` ranks only
+    :func:`candidate_rows` (default: from :data:`CANDIDATE_THRESHOLD` resources
+    on).  Items come in queue order; their
     ``score`` is the relevance before diversification.  Never raises for
     unknown ids.
     """
@@ -195,25 +284,36 @@ def recommend_queue(
 
     profile = profile_from_state(model, state)
     match = focus_match(model, state.focus)
-    base = scores_for(model, profile)
+    use_candidates = candidates if candidates is not None else model.n_docs >= CANDIDATE_THRESHOLD
+    scope: np.ndarray | None = None
+    # Exact: the cosine of every document, then everything else added to it (in this order,
+    # so scores stay bit-identical to earlier versions). With candidates: everything but the
+    # cosine first (it chooses candidates too), then the cosine of the candidates only.
+    base = np.zeros(model.n_docs, np.float32) if use_candidates else scores_for(model, profile)
     base += W_FOCUS * match + W_POPULARITY * model.popularity
     if state.planned:
         base[list(state.planned)] += W_PLANNED
     if state.is_new:
         base += W_EARLY * _earliness(model)
+    if use_candidates:
+        planned = np.fromiter(state.planned, dtype=np.int64, count=len(state.planned))
+        scope = candidate_rows(model, profile, base, np.concatenate([model.path_rows, planned]))
+        base[scope] += scores_for_rows(model, profile, scope)
 
     first = int(model.path_position[model.path_rows[0]]) if len(model.path_rows) else 0
     entry = entry_position(model, state, dismissed) if focus_entry and policy.focus_entry else first
     ahead = ahead_rows(model, state, entry) if policy.focus_ahead else {}
     follows_path = state.on_path or not state.focus
 
-    pool = _build_pool(model, state, base, match, blocked, cap, limit, entry, ahead, follows_path)
+    pool = _build_pool(
+        model, state, base, match, blocked, cap, limit, entry, ahead, follows_path, scope
+    )
     open_at_level = len(pool.rows)
     relaxed: int | None = None
     if policy.relax_level and open_at_level < limit and cap < MAX_DIFFICULTY:
         relaxed = cap + 1
         pool = _build_pool(
-            model, state, base, match, blocked, relaxed, limit, entry, ahead, follows_path
+            model, state, base, match, blocked, relaxed, limit, entry, ahead, follows_path, scope
         )
         if len(pool.rows) == open_at_level:
             relaxed = None  # nothing above the level to add
@@ -306,18 +406,26 @@ def _build_pool(
     entry: int,
     ahead: Mapping[int, Readiness],
     follows_path: bool,
+    scope: np.ndarray | None = None,
 ) -> _Pool:
     """Every resource open to the learner at difficulty ``cap``, with its relevance.
 
-    Off-path items: the :data:`POOL_SIZE` best eligible ones.  Path items:
+    Off-path items: the :data:`POOL_SIZE` best eligible ones (among the ``scope``
+    rows when given: the candidates of a large catalog).  Path items:
     every step a queue of ``limit`` could reach in path order (the
     progression, with its bonus), plus the focus steps the learner may take
     ahead of the path.
     """
-    eligible = (model.path_position == 0) & (model.difficulty <= cap)
-    if blocked:
-        eligible[list(blocked)] = False
-    off_rows = np.flatnonzero(eligible)
+    if scope is None:
+        eligible = (model.path_position == 0) & (model.difficulty <= cap)
+        if blocked:
+            eligible[list(blocked)] = False
+        off_rows = np.flatnonzero(eligible)
+    else:
+        keep = (model.path_position[scope] == 0) & (model.difficulty[scope] <= cap)
+        if blocked:
+            keep &= ~np.isin(scope, np.fromiter(blocked, dtype=np.int64, count=len(blocked)))
+        off_rows = scope[keep]
     if len(off_rows) > POOL_SIZE:
         part = np.argpartition(-base[off_rows], POOL_SIZE - 1)[:POOL_SIZE]
         off_rows = off_rows[part]
@@ -411,9 +519,16 @@ def _short_result(
 
 def _earliness(model: Model) -> np.ndarray:
     """1 for easy getting-started material, 0 for hard security material."""
-    easy = (3.0 - model.difficulty) / 2.0
-    early = 1.0 - np.minimum(model.stage, 2) / 2.0
-    earliness: np.ndarray = (0.5 * easy + 0.5 * early).astype(np.float32)
+    # The value depends on (difficulty, stage) only: computed once per possible pair (same
+    # float64 arithmetic, so the same float32 values), then looked up per document with
+    # small-integer passes instead of float64 ones (4x less memory traffic at 1M documents).
+    difficulty = np.arange(-128, 128, dtype=np.float64).repeat(3)
+    stage = np.tile(np.arange(3, dtype=np.float64), 256)
+    table = (0.5 * ((3.0 - difficulty) / 2.0) + 0.5 * (1.0 - stage / 2.0)).astype(np.float32)
+    code = model.difficulty.astype(np.int16) + 128
+    code *= 3
+    code += np.minimum(model.stage, 2)
+    earliness: np.ndarray = table[code]
     return earliness
 
 

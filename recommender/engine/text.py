@@ -42,10 +42,10 @@ do change small catalogs) to 892 MiB, with a 21 s fit and a 357 MiB web process.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from itertools import filterfalse
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -190,6 +190,21 @@ def make_tfidf() -> Any:
         sublinear_tf=True,
         dtype=np.float32,
     )
+
+
+class TextFeatures(Protocol):
+    """What the engine reads of the text block: :class:`TextVectorizer` after fitting, or
+    :class:`~recommender.engine.storage.MappedText` over a stored model's arrays."""
+
+    @property
+    def vocabulary(self) -> Mapping[str, int]: ...
+
+    @property
+    def n_features(self) -> int: ...
+
+    def term(self, column: int) -> str: ...
+
+    def transform(self, titles: Sequence[str], summaries: Sequence[str]) -> sp.csr_matrix: ...
 
 
 class TextVectorizer:

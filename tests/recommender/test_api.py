@@ -243,3 +243,9 @@ def test_an_empty_queue_parameter_is_refused_not_taken_as_the_default(alice_api,
     response = alice_api.get("/api/me/queue/?limit=&minutes=")
     assert response.status_code == 400
     assert set(response.json()) == {"limit", "minutes"}
+
+
+def test_progress_on_an_id_beyond_any_row_is_a_404(alice_api):
+    huge = 2**64 + 5
+    assert alice_api.get(f"/api/me/progress/{huge}/").status_code == 404
+    assert alice_api.delete(f"/api/me/progress/{huge}/").status_code == 404

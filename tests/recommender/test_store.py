@@ -1,21 +1,13 @@
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from catalog.models import Status
 from recommender import services, store
-from recommender.models import FittedModel
+from recommender.engine import Learner, recommend
+from recommender.models import FittedModel, ModelPart
 from recommender.runtime import WarmingUp, runtime
 from tests.factories import LearningPathFactory, PathStepFactory, ResourceFactory
-
-
-def test_stored_payload_round_trips_large_arrays():
-    """Large numpy buffers reach the writer as PickleBuffers under protocol 5."""
-    payload = {"matrix": np.arange(3_000_000, dtype=np.float32), "names": ["etcd", "rbac"]}
-    restored = store.loads(store.dumps(payload))
-    assert np.array_equal(restored["matrix"], payload["matrix"])
-    assert restored["names"] == ["etcd", "rbac"]
 
 
 @pytest.mark.django_db
@@ -90,3 +82,98 @@ def test_only_the_latest_models_are_kept():
     for _ in range(4):
         services.model_refit()
     assert FittedModel.objects.count() == store.MODELS_KEPT
+
+
+def _files(directory) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
+
+
+@pytest.mark.django_db
+def test_a_model_bigger_than_one_part_is_stored_in_several_and_read_back_identical(
+    monkeypatch, settings, tmp_path
+):
+    monkeypatch.setattr(store, "PART_BYTES", 256)
+    ResourceFactory.create_batch(40)
+    row = services.model_refit()
+    written = _files(store.model_path(row.pk))
+    parts = ModelPart.objects.filter(model=row)
+    assert parts.filter(index__gt=0).exists()  # some file took several parts
+    assert max(len(bytes(data)) for data in parts.values_list("data", flat=True)) <= 256
+    assert row.stored_bytes == sum(len(data) for data in written.values())
+    # Another machine: an empty MODEL_DIR, filled from the database.
+    settings.MODEL_DIR = tmp_path / "elsewhere"
+    runtime.reset()
+    model = runtime.model()
+    assert model is not None and model.n_docs == 40
+    assert _files(store.model_path(row.pk)) == written
+
+
+@pytest.mark.django_db
+def test_a_refit_that_fails_while_writing_leaves_the_stored_model_in_use(monkeypatch):
+    ResourceFactory.create_batch(3)
+    served = runtime.model()
+    before = set(FittedModel.objects.values_list("pk", flat=True))
+
+    def broken(model, directory):
+        (directory / "matrix.data.npy").write_bytes(b"half a model")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "model_save", broken)
+    services.catalog_version_bump()
+    with pytest.raises(OSError, match="disk full"):
+        services.model_refit()
+    assert set(FittedModel.objects.values_list("pk", flat=True)) == before
+    assert [p.name for p in store.model_dir().iterdir() if not p.name.startswith(".lock")] == [
+        f"model-{pk}" for pk in before
+    ]
+    assert runtime.model() is served
+
+
+@pytest.mark.django_db
+def test_a_reader_never_maps_a_half_materialised_model(monkeypatch, settings, tmp_path):
+    ResourceFactory.create_batch(3)
+    row = services.model_refit()
+    settings.MODEL_DIR = tmp_path / "elsewhere"
+    runtime.reset()
+    real = store._parts_write
+
+    def interrupted(directory, parts):
+        real(directory, parts[:2])
+        raise ConnectionError("database went away")
+
+    monkeypatch.setattr(store, "_parts_write", interrupted)
+    with pytest.raises(ConnectionError):
+        runtime.model()
+    assert not store.model_path(row.pk).exists()
+    assert not [p for p in store.model_dir().iterdir() if p.name.startswith(".tmp")]
+    monkeypatch.setattr(store, "_parts_write", real)
+    assert runtime.model().n_docs == 3
+
+
+@pytest.mark.django_db
+def test_a_process_keeps_serving_its_model_after_newer_ones_prune_its_directory():
+    ResourceFactory.create_batch(3)
+    old = runtime.model()
+    old_dir = store.model_path(FittedModel.objects.get().pk)
+    for _ in range(store.MODELS_KEPT + 1):
+        services.model_refit()
+    assert not old_dir.exists()
+    # Its files are unlinked, not overwritten: the mapped arrays still read.
+    assert len(recommend(old, Learner(interactions=(), focus={}))) == 3
+    kept = sorted(p.name for p in store.model_dir().glob("model-*"))
+    assert kept == sorted(f"model-{pk}" for pk in FittedModel.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_model_fitted_elsewhere_is_copied_in_the_background_while_the_loaded_one_serves():
+    import shutil
+
+    ResourceFactory.create_batch(2)
+    old = runtime.model()
+    ResourceFactory(status=Status.APPROVED)
+    row = services.model_refit()
+    shutil.rmtree(store.model_path(row.pk))  # as if another machine had fitted it
+    assert runtime.model() is old  # no request waits for the copy
+    runtime._fetcher.join()
+    assert store.model_is_local(row.pk)
+    assert runtime.model().n_docs == 3
