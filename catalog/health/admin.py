@@ -197,18 +197,16 @@ class StalenessFlagAdmin(admin.ModelAdmin):
 
     @admin.action(description="Confirm: the advice is outdated", permissions=["change"])
     def confirm(self, request: HttpRequest, queryset: QuerySet[StalenessFlag]) -> None:
-        changed = staleness.flags_review(
-            flag_ids=list(queryset.values_list("pk", flat=True)),
-            state=FlagState.CONFIRMED,
-            by=request.user,
-        )
-        self.message_user(request, f"{changed} flag(s) confirmed.", messages.SUCCESS)
+        self._review(request, queryset, FlagState.CONFIRMED, "confirmed")
 
     @admin.action(description="Dismiss: not outdated (stays dismissed)", permissions=["change"])
     def dismiss(self, request: HttpRequest, queryset: QuerySet[StalenessFlag]) -> None:
+        self._review(request, queryset, FlagState.DISMISSED, "dismissed")
+
+    def _review(
+        self, request: HttpRequest, queryset: QuerySet[StalenessFlag], state: str, done: str
+    ) -> None:
         changed = staleness.flags_review(
-            flag_ids=list(queryset.values_list("pk", flat=True)),
-            state=FlagState.DISMISSED,
-            by=request.user,
+            flag_ids=list(queryset.values_list("pk", flat=True)), state=state, by=request.user
         )
-        self.message_user(request, f"{changed} flag(s) dismissed.", messages.SUCCESS)
+        self.message_user(request, f"{changed} flag(s) {done}.", messages.SUCCESS)

@@ -13,7 +13,6 @@ a regression can never send traffic to 10.x or 169.254.169.254 from a test.
 from __future__ import annotations
 
 import gzip
-import ipaddress
 import shutil
 import socket
 import ssl
@@ -46,6 +45,7 @@ from catalog.feeds.address import (
 )
 from catalog.feeds.discovery import COMMON_FEED_PATHS, candidate_feed_urls, discover_feed_urls
 from catalog.feeds.fetch import fetch, parse_cache_max_age, parse_retry_after
+from tests.netguard import loopback_only
 
 LOOPBACK_ONLY = ("127.0.0.1/32",)
 # Loopback allowed, every other limit at its default.
@@ -86,20 +86,7 @@ def _reset_server(httpserver: HTTPServer) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """Record every outgoing TCP connect; refuse any that leaves loopback."""
-    attempts: list[tuple[str, int]] = []
-    real_connect = socket.socket.connect
-
-    def guarded_connect(sock: socket.socket, address: object) -> None:
-        if isinstance(address, tuple) and sock.family in (socket.AF_INET, socket.AF_INET6):
-            host, port = str(address[0]), int(address[1])
-            attempts.append((host, port))
-            ip = ipaddress.ip_address(host.split("%", 1)[0])
-            if not ip.is_loopback:
-                raise ConnectionRefusedError(f"test guard: blocked connection to {host}")
-        real_connect(sock, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
-    return attempts
+    return loopback_only(monkeypatch)
 
 
 def _fake_dns(

@@ -3,7 +3,6 @@ feeds in flight, fingerprints that skip unchanged entries, set-based storing and
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 import time
@@ -25,6 +24,7 @@ from catalog.feeds.fetch import FetchSession, fetch
 from catalog.feeds.parse import parse_feed
 from catalog.models import Feed, FeedPoll, Resource
 from tests.feedbuilder import posts, rss
+from tests.netguard import loopback_only
 
 FEEDS = Path(__file__).parent / "samples"
 LOOPBACK = FetchPolicy(allowed_networks=("127.0.0.1/32",), total_deadline=5.0)
@@ -100,18 +100,7 @@ def keepalive() -> Iterator[KeepAliveServer]:
 @pytest.fixture
 def connects(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """Every outgoing TCP connect, recorded; anything but loopback is refused."""
-    attempts: list[tuple[str, int]] = []
-    real_connect = socket.socket.connect
-
-    def guarded(sock: socket.socket, address: object) -> None:
-        if isinstance(address, tuple) and sock.family in (socket.AF_INET, socket.AF_INET6):
-            attempts.append((str(address[0]), int(address[1])))
-            if not ipaddress.ip_address(str(address[0])).is_loopback:
-                raise ConnectionRefusedError(f"test guard: blocked connection to {address[0]}")
-        real_connect(sock, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
-    return attempts
+    return loopback_only(monkeypatch)
 
 
 def fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import ipaddress
 import socket
 import struct
 import threading
@@ -8,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
+
+from tests.netguard import loopback_only
 
 
 @pytest.fixture(autouse=True)
@@ -38,19 +39,7 @@ def _reset_server(linkserver: HTTPServer) -> Iterator[None]:
 @pytest.fixture
 def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """Record every outgoing TCP connect; refuse any that leaves loopback."""
-    attempts: list[tuple[str, int]] = []
-    real_connect = socket.socket.connect
-
-    def guarded_connect(sock: socket.socket, address: object) -> None:
-        if isinstance(address, tuple) and sock.family in (socket.AF_INET, socket.AF_INET6):
-            host, port = str(address[0]), int(address[1])
-            attempts.append((host, port))
-            if not ipaddress.ip_address(host.split("%", 1)[0]).is_loopback:
-                raise ConnectionRefusedError(f"test guard: blocked connection to {host}")
-        real_connect(sock, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
-    return attempts
+    return loopback_only(monkeypatch)
 
 
 @pytest.fixture
