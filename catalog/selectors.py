@@ -168,27 +168,22 @@ class ResourceHealth:
     stale: tuple[tuple[str, int | None], ...] = ()
 
 
-def resource_health(resource_ids: Sequence[int]) -> dict[int, ResourceHealth]:
-    """Failing links and shown staleness flags of these resources, in two queries."""
-    ids = list(resource_ids)
-    failing = dict(
-        ResourceLink.objects.filter(pk__in=ids, status=LinkStatus.FAILING).values_list(
-            "pk", "failing_since"
-        )
+def health_of(resource: Resource) -> ResourceHealth | None:
+    """A resource's failing link and shown staleness flags, or None when it has neither.
+
+    Reads the rows already loaded: `resource.link` (select_related) and its staleness flags
+    (RESOURCE_PREFETCH).
+    """
+    link = resource.link_health
+    failing_since = (
+        link.failing_since if link is not None and link.status == LinkStatus.FAILING else None
     )
-    stale: dict[int, list[tuple[str, int | None]]] = {}
-    for resource_id, sentence, successor_id in (
-        StalenessFlag.objects.filter(resource_id__in=ids)
-        .exclude(state=FlagState.DISMISSED)
-        .order_by("resource_id", "deprecation__slug")
-        .values_list("resource_id", "sentence", "deprecation__successor_resource_id")
-    ):
-        stale.setdefault(resource_id, []).append((sentence, successor_id))
-    return {
-        pk: ResourceHealth(failing_since=failing.get(pk), stale=tuple(stale.get(pk, ())))
-        for pk in ids
-        if pk in failing or pk in stale
-    }
+    stale = tuple(
+        (flag.sentence, flag.deprecation.successor_resource_id) for flag in resource.staleness
+    )
+    if failing_since is None and not stale:
+        return None
+    return ResourceHealth(failing_since=failing_since, stale=stale)
 
 
 def approved_resources() -> QuerySet[Resource]:

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from catalog import selectors as catalog_selectors
 from catalog.models import Resource
 from recommender import answers, selectors
 from recommender.engine import Model, Recommendation, recommend, similar, suggest_labels
@@ -98,7 +97,7 @@ def _with_health(items: list[QueueItem], model: Model | None) -> list[QueueItem]
     The move never breaks the path: it is made only when no later path step than the stale
     item's own would then stand before it.
     """
-    health = catalog_selectors.resource_health([item.resource.pk for item in items])
+    health = runtime.health([item.resource for item in items])
     if not health:
         return items
     for item in items:

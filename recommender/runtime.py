@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connection
 
 from catalog.models import Resource
+from catalog.selectors import ResourceHealth
 from recommender import selectors, store, tasks
 from recommender.cards import CardCache
 from recommender.engine import Model
@@ -147,6 +148,10 @@ class Runtime:
     def cards(self, resources: Sequence[Resource]) -> list[dict[str, Any]]:
         """Serialised resources, cached per resource version (see recommender.cards)."""
         return self._cards.cards(resources)
+
+    def health(self, resources: Sequence[Resource]) -> dict[int, ResourceHealth]:
+        """Health notes of these resources, cached beside their cards."""
+        return self._cards.health(resources)
 
 
 runtime = Runtime()

@@ -117,6 +117,20 @@ def test_a_failing_link_is_a_reason(alice_api, seed):
     assert any(text.startswith("The link has been failing since") for text in texts)
 
 
+def test_a_link_that_starts_failing_shows_in_the_next_computed_answer(alice_api, seed, settings):
+    # Health reasons come from the per-process card cache: a change of link state must
+    # reach the very next computed answer, not wait for the card to age out.
+    settings.RECOMMENDER_RESPONSE_CACHE_SECONDS = 0
+    first = path_first(seed)
+    before = alice_api.get("/api/me/next/").json()["recommendation"]
+    assert before["resource"]["id"] == first.pk
+    assert not any(r["kind"] == "link_failing" for r in before["reasons"])
+    record(first, Outcome.FAILED, error="HTTP 500")
+    after = alice_api.get("/api/me/next/").json()["recommendation"]
+    assert any(r["kind"] == "link_failing" for r in after["reasons"])
+    assert after["resource"]["link_status"] == "failing"
+
+
 def test_a_stale_resource_carries_its_sentence_and_follows_its_successor(alice_api, seed):
     items = alice_api.get("/api/me/queue/?limit=50").json()["results"]
     order = [item["resource"]["slug"] for item in items]
