@@ -27,6 +27,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from recommender import engine
 from recommender.engine import Model
 from recommender.engine.storage import META_FILE, model_load, model_save
 from recommender.models import CatalogVersion, FittedModel, ModelPart
@@ -217,4 +218,6 @@ def model_load_stored(row_id: int, documents: int | None = None) -> Model | None
         documents = FittedModel.objects.values_list("documents", flat=True).get(pk=row_id)
     if not documents:
         return None
-    return model_load(model_materialise(row_id))
+    model = model_load(model_materialise(row_id))
+    engine.prepare(model)  # before the first request needs it
+    return model

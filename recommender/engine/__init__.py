@@ -112,7 +112,7 @@ from __future__ import annotations
 from .model import Model, fit
 from .neighbours import similar, suggest_labels
 from .profile import learner_state, profile_vector
-from .ranking import Policy, focus_match, infer_level, recommend, recommend_queue
+from .ranking import Policy, focus_match, infer_level, prepare, recommend, recommend_queue
 from .records import (
     REASON_KINDS,
     SHORTFALLS,
@@ -148,6 +148,7 @@ __all__ = [
     "infer_level",
     "learner_state",
     "path_entry",
+    "prepare",
     "profile_vector",
     "recommend",
     "recommend_queue",

@@ -17,7 +17,7 @@ plain dot product of their rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -78,6 +78,9 @@ class Model:
     path_position: np.ndarray  # int32 (n,), 0 = not on the path
     path_rows: np.ndarray  # int64 rows of path docs sorted by position
     popularity: np.ndarray  # float32 (n,) log-scaled to [0, 1]
+    # Indexes a process derives from the arrays on first use and keeps with the model
+    # (e.g. prior.prior_index); never stored.
+    derived: dict[str, object] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def n_docs(self) -> int:

@@ -6,7 +6,7 @@ constants below are the knobs, all on the same scale as a cosine (0..1).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -14,19 +14,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from .model import Model, compact_rows, gather
+from .prior import W_EARLY, W_FOCUS, W_PLANNED, W_POPULARITY, PriorIndex, prior_at, prior_index
+from .prior import earliness as _earliness
 from .profile import LearnerState, learner_state, liked_vector, profile_from_state
 from .reasons import ReasonContext, reasons_for, similar_reasons
 from .records import Learner, QueueResult, Recommendation
 from .rules import PathGroup, Readiness, ahead_rows, entry_position, upcoming_path
 
-#: Weight of the explicit focus match (0..1) added to the cosine.
-W_FOCUS: Final = 0.5
-#: Bonus for items the learner planned ("on my list").
-W_PLANNED: Final = 0.1
-#: Weight of the log-scaled popularity prior (0..1): only breaks near-ties.
-W_POPULARITY: Final = 0.05
-#: New learners: prefer easy, early-stage material (earliness is 0..1).
-W_EARLY: Final = 0.1
 #: Bonus of the next path step for a path follower; larger than any cosine +
 #: focus sum so a follower always sees the next step first.
 PATH_BONUS: Final = 1.0
@@ -87,42 +81,44 @@ def scores_for_rows(model: Model, profile: sp.csr_matrix, rows: np.ndarray) -> n
     if profile.nnz == 0 or not len(rows):
         return np.zeros(len(rows), dtype=np.float64)
     slot, cols, vals = gather(model.matrix, rows)
-    terms = profile.indices
-    at = np.minimum(np.searchsorted(terms, cols), len(terms) - 1)
-    hit = terms[at] == cols
+    terms = profile.indices  # sorted, unique (canonical CSR)
+    # Most of the rows' terms are not the profile's: a lookup table over the profile's
+    # column range finds the few that are (~1.6x faster than binary-searching all of them).
+    hit = np.flatnonzero(np.isin(cols, terms, kind="table"))
+    at = np.searchsorted(terms, cols[hit])
     return np.bincount(
         slot[hit],
-        weights=vals[hit].astype(np.float64) * profile.data[at[hit]],
+        weights=vals[hit].astype(np.float64) * profile.data[at],
         minlength=len(rows),
     )
 
 
 def candidate_rows(
-    model: Model, profile: sp.csr_matrix, prior: np.ndarray, always: np.ndarray
+    model: Model,
+    profile: sp.csr_matrix,
+    by_prior: np.ndarray,
+    prior_of: Callable[[np.ndarray], np.ndarray],
+    always: np.ndarray,
 ) -> np.ndarray:
     """A bounded set of rows likely to hold the best ones of a queue (sorted, unique).
 
     The inverted index is the stored transpose: the posting lists of the profile's
     :data:`CANDIDATE_TERMS` heaviest positive terms (within :data:`CANDIDATE_POSTINGS`
     postings, heaviest terms first) give each document a partial cosine; the
-    :data:`CANDIDATES_BY_TEXT` best by partial cosine plus ``prior`` join the
-    :data:`CANDIDATES_BY_PRIOR` best by ``prior`` alone (focus, popularity, earliness —
-    everything but the text) and the ``always`` rows (path steps, planned items).  The
-    caller scores the candidates exactly.  A document can be missed only when its cosine
-    comes from terms outside the heaviest ones, so the larger the catalog, the more of a
-    queue this leaves as exact ranking would make it.
+    :data:`CANDIDATES_BY_TEXT` best by partial cosine plus prior (``prior_of(rows)``: focus,
+    popularity, earliness, planned — everything but the text) join ``by_prior``, the
+    :data:`CANDIDATES_BY_PRIOR` best by prior alone, and the ``always`` rows (path steps,
+    planned items).  The caller scores the candidates exactly.  A document can be missed
+    only when its cosine comes from terms outside the heaviest ones, so the larger the
+    catalog, the more of a queue this leaves as exact ranking would make it.
     """
     n = model.n_docs
-    chosen = [np.asarray(always, dtype=np.int64)]
-    if len(prior) > CANDIDATES_BY_PRIOR:
-        chosen.append(np.argpartition(-prior, CANDIDATES_BY_PRIOR - 1)[:CANDIDATES_BY_PRIOR])
-    else:
-        chosen.append(np.arange(len(prior), dtype=np.int64))
+    chosen = [np.asarray(always, dtype=np.int64), np.asarray(by_prior, dtype=np.int64)]
     positive = np.flatnonzero(profile.data > 0)
     if len(positive):
         heaviest = positive[np.argsort(-profile.data[positive], kind="stable")][:CANDIDATE_TERMS]
-        indptr = model.matrix_t.indptr
         terms = profile.indices[heaviest]
+        indptr = model.matrix_t.indptr
         lengths = (indptr[terms + 1] - indptr[terms]).astype(np.int64)
         within = np.cumsum(lengths) <= CANDIDATE_POSTINGS
         within[0] = True  # the heaviest term always counts, however common
@@ -142,11 +138,41 @@ def candidate_rows(
         seen[postings] = True
         touched = np.flatnonzero(seen)
         if len(touched) > CANDIDATES_BY_TEXT:
-            approx = partial[touched] + prior[touched]
+            approx = partial[touched] + prior_of(touched)
             touched = touched[np.argpartition(-approx, CANDIDATES_BY_TEXT - 1)]
             touched = touched[:CANDIDATES_BY_TEXT]
         chosen.append(touched)
     return np.unique(np.concatenate(chosen))
+
+
+def prepare(model: Model) -> None:
+    """Build now what a queue of this model would build on first use (a large catalog's
+    prior index: ~0.5 s at a million resources), so that no request waits for it."""
+    if model.n_docs >= CANDIDATE_THRESHOLD:
+        prior_index(model)
+
+
+def _candidate_scores(
+    model: Model, state: LearnerState, profile: sp.csr_matrix, index: PriorIndex
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(scope, base, match)`` of a large catalog: the candidate rows, and the queue score
+    and focus match as whole-catalog arrays that hold values at the candidates only (the
+    rest stays zero and is never read: every row a queue reads is a candidate)."""
+    table = index.focus_table(state.focus)
+
+    def prior_of(rows: np.ndarray) -> np.ndarray:
+        return prior_at(model, index, table, rows, planned=state.planned, new=state.is_new)
+
+    planned = np.fromiter(state.planned, dtype=np.int64, count=len(state.planned))
+    by_prior = index.best_rows(model, table, new=state.is_new, count=CANDIDATES_BY_PRIOR)
+    always = np.concatenate([model.path_rows, planned])
+    scope = candidate_rows(model, profile, by_prior, prior_of, always)
+    base = np.zeros(model.n_docs, np.float32)
+    match = np.zeros(model.n_docs, np.float32)
+    base[scope] = prior_of(scope)
+    match[scope] = table[index.group_of[scope]]
+    base[scope] += scores_for_rows(model, profile, scope)
+    return scope, base, match
 
 
 def focus_match(model: Model, focus: Mapping[str, float]) -> np.ndarray:
@@ -283,22 +309,36 @@ def recommend_queue(
     cap = min(state.level + 1, MAX_DIFFICULTY)
 
     profile = profile_from_state(model, state)
-    match = focus_match(model, state.focus)
     use_candidates = candidates if candidates is not None else model.n_docs >= CANDIDATE_THRESHOLD
+    index = prior_index(model) if use_candidates else None
     scope: np.ndarray | None = None
-    # Exact: the cosine of every document, then everything else added to it (in this order,
-    # so scores stay bit-identical to earlier versions). With candidates: everything but the
-    # cosine first (it chooses candidates too), then the cosine of the candidates only.
-    base = np.zeros(model.n_docs, np.float32) if use_candidates else scores_for(model, profile)
-    base += W_FOCUS * match + W_POPULARITY * model.popularity
-    if state.planned:
-        base[list(state.planned)] += W_PLANNED
-    if state.is_new:
-        base += W_EARLY * _earliness(model)
-    if use_candidates:
-        planned = np.fromiter(state.planned, dtype=np.int64, count=len(state.planned))
-        scope = candidate_rows(model, profile, base, np.concatenate([model.path_rows, planned]))
-        base[scope] += scores_for_rows(model, profile, scope)
+    if index is not None:
+        # A large catalog: the prior (everything but the cosine) of the candidates only,
+        # which the index finds without a pass over every document (see prior.py); the
+        # arrays are read at the candidates' rows only.
+        scope, base, match = _candidate_scores(model, state, profile, index)
+    else:
+        # Exact: the cosine of every document, then everything else added to it (in this
+        # order, so scores stay bit-identical to earlier versions). With candidates but no
+        # index: everything but the cosine first (it chooses candidates too), then the
+        # cosine of the candidates only.
+        match = focus_match(model, state.focus)
+        base = np.zeros(model.n_docs, np.float32) if use_candidates else scores_for(model, profile)
+        base += W_FOCUS * match + W_POPULARITY * model.popularity
+        if state.planned:
+            base[list(state.planned)] += W_PLANNED
+        if state.is_new:
+            base += W_EARLY * _earliness(model)
+        if use_candidates:
+            planned = np.fromiter(state.planned, dtype=np.int64, count=len(state.planned))
+            by_prior = (
+                np.argpartition(-base, CANDIDATES_BY_PRIOR - 1)[:CANDIDATES_BY_PRIOR]
+                if model.n_docs > CANDIDATES_BY_PRIOR
+                else np.arange(model.n_docs)
+            )
+            always = np.concatenate([model.path_rows, planned])
+            scope = candidate_rows(model, profile, by_prior, base.__getitem__, always)
+            base[scope] += scores_for_rows(model, profile, scope)
 
     first = int(model.path_position[model.path_rows[0]]) if len(model.path_rows) else 0
     entry = entry_position(model, state, dismissed) if focus_entry and policy.focus_entry else first
@@ -515,21 +555,6 @@ def _short_result(
         shortfall=shortfall,
         detail=detail,
     )
-
-
-def _earliness(model: Model) -> np.ndarray:
-    """1 for easy getting-started material, 0 for hard security material."""
-    # The value depends on (difficulty, stage) only: computed once per possible pair (same
-    # float64 arithmetic, so the same float32 values), then looked up per document with
-    # small-integer passes instead of float64 ones (4x less memory traffic at 1M documents).
-    difficulty = np.arange(-128, 128, dtype=np.float64).repeat(3)
-    stage = np.tile(np.arange(3, dtype=np.float64), 256)
-    table = (0.5 * ((3.0 - difficulty) / 2.0) + 0.5 * (1.0 - stage / 2.0)).astype(np.float32)
-    code = model.difficulty.astype(np.int16) + 128
-    code *= 3
-    code += np.minimum(model.stage, 2)
-    earliness: np.ndarray = table[code]
-    return earliness
 
 
 def _mmr_queue(
