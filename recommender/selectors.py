@@ -11,7 +11,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
-from catalog.models import LearningPath, PathStep, Resource, SecurityArea
+from catalog.models import LearningPath, LinkStatus, PathStep, Resource, SecurityArea
 from recommender.engine import Document, Interaction, Learner
 from recommender.models import LearnerProfile, Progress, ProgressState
 
@@ -200,11 +200,16 @@ def path_order(*, user: User, limit: int) -> list[Resource]:
 
 
 def resources_by_id(ids: list[int]) -> dict[int, Resource]:
-    """The approved resources among `ids` (one query; relations are fetched by the cards)."""
+    """The approved resources among `ids` whose address is not gone (one query; relations
+    are fetched by the cards).
+
+    A gone link is read from the joined link row rather than excluded by a subquery, and the
+    rows come unordered (the caller orders them): planning that query cost more than running
+    it, on every computed answer.
+    """
     queryset = (
-        catalog_selectors.approved_resources()
-        .filter(pk__in=ids)
-        .exclude(pk__in=catalog_selectors.gone_resource_ids())
-        .select_related("link")
+        catalog_selectors.approved_resources().filter(pk__in=ids).select_related("link").order_by()
     )
-    return {resource.pk: resource for resource in queryset}
+    return {
+        resource.pk: resource for resource in queryset if resource.link_status != LinkStatus.GONE
+    }

@@ -108,6 +108,15 @@ def test_a_gone_resource_is_never_recommended(alice_api, seed):
     assert ids and first.pk not in ids
 
 
+def test_a_gone_resource_is_dropped_from_answers_computed_before_the_refit(seed):
+    from recommender.selectors import resources_by_id
+
+    first, failing = path_first(seed), Resource.objects.get(slug="minikube")
+    make_gone(first)
+    record(failing, Outcome.FAILED, error="HTTP 500")
+    assert set(resources_by_id([first.pk, failing.pk])) == {failing.pk}
+
+
 def test_a_failing_link_is_a_reason(alice_api, seed):
     first = path_first(seed)
     record(first, Outcome.FAILED, error="HTTP 500")
