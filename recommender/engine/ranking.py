@@ -590,8 +590,9 @@ def _mmr_queue(
     rows = pool.rows
     # Similarities to a picked item are computed when it is picked: one
     # sparse mat-vec over the pool per pick instead of a pool x pool product
-    # (common terms make that product quadratic in the pool size).
-    block = compact_rows(model.matrix, rows)
+    # (common terms make that product quadratic in the pool size). The pool's rows
+    # are gathered only once a second pick needs them (`next` never does).
+    block: sp.csr_matrix | None = None
     # Relevance is used as is (standard MMR): its main term is a cosine, so
     # it is on the scale of the similarity penalty.  Rescaling it to a max of
     # 1 would let a near-duplicate of a weakly relevant top item through.
@@ -660,10 +661,13 @@ def _mmr_queue(
             for area in model.areas[rows[best]]:
                 if area in area_count:
                     area_count[area] += 1
-        picked_row = np.zeros(block.shape[1], dtype=np.float32)
-        lo, hi = block.indptr[best], block.indptr[best + 1]
-        picked_row[block.indices[lo:hi]] = block.data[lo:hi]
-        nearest = np.maximum(nearest, block @ picked_row)
+        if len(picked) < limit:
+            if block is None:
+                block = compact_rows(model.matrix, rows)
+            picked_row = np.zeros(block.shape[1], dtype=np.float32)
+            lo, hi = block.indptr[best], block.indptr[best + 1]
+            picked_row[block.indices[lo:hi]] = block.data[lo:hi]
+            nearest = np.maximum(nearest, block @ picked_row)
         left -= cost[best]
         group = int(group_of[best])
         if group >= 0:
