@@ -59,7 +59,8 @@ def feed_poll(*, feed_id: int) -> PollReport:
     Network errors that deserve a retry are re-raised as `FetchError` with
     `retryable=True` *after* the failure is recorded, so the task can retry with backoff.
     """
-    feed = Feed.objects.get(pk=feed_id)
+    # What the fetch needs; the rest of the row is read under the lock below.
+    feed = Feed.objects.only("url", "etag", "last_modified").get(pk=feed_id)
     started = timezone.now()
     report = PollReport(feed_id=feed.pk)
     retry_error: FetchError | None = None
@@ -105,28 +106,39 @@ def feed_poll(*, feed_id: int) -> PollReport:
         # feed while we were fetching: then there is nothing to write (saving would bring the
         # row back). And feeds_delete takes the same lock, so a delete never races our insert
         # of poll history and entries.
-        current = Feed.objects.select_for_update().filter(pk=feed.pk).first()
-        if current is None:
+        try:
+            feed = Feed.objects.select_for_update().get(pk=feed.pk)
+        except Feed.DoesNotExist:
             logger.info("Feed %s was deleted during its poll; nothing stored", feed.pk)
             report.outcome = DELETED
             report.new = report.updated = report.unchanged = 0
             return report
-        feed = current
+        # Fields of the feed this poll changed besides its health (poll_record adds those).
+        changed: list[str] = []
         if result is not None and parsed is not None:
             _update_validators(feed, result)
+            changed += ["etag", "last_modified"]
             entries_store(feed, parsed, report)
             if not feed.title and parsed.title:
                 feed.title = parsed.title[:300]
+                changed.append("title")
             if not feed.site_url and parsed.site_url:
                 feed.site_url = parsed.site_url
-        if result is not None and result.permanent_url and result.permanent_url != feed.url:
-            _move_feed(feed, result.permanent_url)
+                changed.append("site_url")
+        if (
+            result is not None
+            and result.permanent_url
+            and result.permanent_url != feed.url
+            and _move_feed(feed, result.permanent_url)
+        ):
+            changed.append("url")
         poll_record(
             feed,
             report,
             started=started,
             retry_after=result.retry_after if result else None,
             max_age=result.cache_max_age if result else None,
+            changed=changed,
         )
     if retry_error is not None:
         raise retry_error
@@ -159,16 +171,18 @@ def _update_validators(feed: Feed, result: FetchResult) -> None:
     feed.last_modified = (result.last_modified or "")[:100]
 
 
-def _move_feed(feed: Feed, new_url: str) -> None:
-    """Follow a permanent redirect (already checked hop by hop by the fetcher)."""
+def _move_feed(feed: Feed, new_url: str) -> bool:
+    """Follow a permanent redirect (already checked hop by hop by the fetcher). Returns
+    whether the feed's address changed."""
     new_url = canonical_url(new_url)
     if Feed.objects.filter(url=new_url).exclude(pk=feed.pk).exists():
         logger.warning(
             "Feed %s moved to %s, which is already a feed; keeping both", feed.pk, new_url
         )
-        return
+        return False
     logger.info("Feed %s moved permanently: %s -> %s", feed.pk, feed.url, new_url)
     feed.url = new_url
+    return True
 
 
 def feeds_poll(

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import random
 import statistics
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
 
 from django.db import connection, transaction
-from django.db.models import Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.feeds.store import PollReport
-from catalog.models import Feed, FeedPoll, FeedState, Resource
+from catalog.models import Feed, FeedPoll, FeedState
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +107,15 @@ def poll_record(
     started: datetime,
     retry_after: int | None,
     max_age: int | None,
+    changed: Sequence[str] = (),
 ) -> None:
+    """Record a poll on its feed (health, next poll) and in its history.
+
+    ``feed`` is the feed's row as locked for this poll; ``changed`` names the other fields
+    the poll changed on it, written in the same statement as its health.
+    """
     now = timezone.now()
+    fields = ["last_polled_at", "last_status", "last_warning", "claimed_until", *changed]
     feed.last_polled_at = now
     feed.last_status = report.http_status
     feed.last_warning = report.warning
@@ -117,20 +125,31 @@ def poll_record(
         feed.last_success_at = now
         feed.poll_interval = int(_healthy_interval(feed, max_age).total_seconds())
         feed.next_poll_at = now + timedelta(seconds=feed.poll_interval)
+        fields += [
+            "consecutive_failures",
+            "last_error",
+            "last_success_at",
+            "poll_interval",
+            "next_poll_at",
+        ]
     elif report.outcome == FeedPoll.Outcome.GONE:
         feed.active = False
         feed.deactivated_reason = report.error
         feed.last_error = report.error
+        fields += ["active", "deactivated_reason", "last_error"]
         logger.warning("Feed %s deactivated: %s", feed.pk, report.error)
     else:
         feed.consecutive_failures += 1
         feed.last_error = report.error[:2000]
         feed.next_poll_at = now + failure_backoff(feed.consecutive_failures, retry_after)
+        fields += ["consecutive_failures", "last_error", "next_poll_at"]
         logger.warning(
             "Feed %s failed (%s in a row): %s", feed.pk, feed.consecutive_failures, report.error
         )
     feed.claimed_until = None
-    feed.save()
+    # Only the fields this poll changed: the row is locked, so they are all that differs
+    # from the database (a moved feed's address is canonical already, as Feed.save makes it).
+    Feed.objects.filter(pk=feed.pk).update(**{name: getattr(feed, name) for name in fields})
     FeedPoll.objects.create(
         feed=feed,
         started_at=started,
@@ -144,9 +163,28 @@ def poll_record(
         error=report.error[:2000],
         warning=report.warning[:2000],
     )
-    # One statement, whether or not anything is stale.
-    stale = feed.polls.order_by("-started_at").values("pk")[POLLS_KEPT_PER_FEED:]
-    FeedPoll.objects.filter(pk__in=Subquery(stale)).delete()
+    _history_prune(feed.pk)
+
+
+# Two statements of every poll, written out: built by the ORM, each cost about five times
+# its run time in the database (~0.5 ms of CPU against ~0.1 ms), a fifth of an unchanged
+# feed's poll. Plain SQL, the same on PostgreSQL and SQLite but for the OFFSET clause.
+_STALE_POLLS_DELETE = """
+    DELETE FROM catalog_feedpoll WHERE id IN (
+        SELECT id FROM catalog_feedpoll WHERE feed_id = %s ORDER BY started_at DESC {offset}
+    )"""
+_RECENT_DATES = """
+    SELECT published_at FROM catalog_resource
+    WHERE feed_id = %s AND published_at IS NOT NULL
+    ORDER BY published_at DESC LIMIT 10"""
+
+
+def _history_prune(feed_id: int) -> None:
+    """Keep a feed's newest POLLS_KEPT_PER_FEED polls; one statement, whether or not any is
+    stale."""
+    offset = connection.ops.limit_offset_sql(POLLS_KEPT_PER_FEED, None)
+    with connection.cursor() as cursor:
+        cursor.execute(_STALE_POLLS_DELETE.format(offset=offset), [feed_id])
 
 
 def failure_backoff(failures: int, retry_after: int | None = None) -> timedelta:
@@ -168,13 +206,10 @@ def _healthy_interval(feed: Feed, max_age: int | None) -> timedelta:
 
     Bounded to [15 min, 24 h]; never more often than the server's Cache-Control max-age.
     """
-    dates = [
-        moment
-        for moment in Resource.objects.filter(feed=feed, published_at__isnull=False)
-        .order_by("-published_at")
-        .values_list("published_at", flat=True)[:10]
-        if moment is not None
-    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_RECENT_DATES, [feed.pk])
+        # Only their differences count: aware datetimes on PostgreSQL, naive UTC on SQLite.
+        dates = [moment for (moment,) in cursor.fetchall()]
     if len(dates) >= 2:
         gaps = [(a - b).total_seconds() for a, b in pairwise(dates)]
         interval = timedelta(seconds=max(statistics.median(gaps), 0) / 2)

@@ -9,13 +9,15 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from werkzeug import Response
 
 from catalog.feeds import poll, schedule, services, store
 from catalog.feeds.address import FetchError
 from catalog.models import Feed, FeedPoll, Origin, Resource, Status
-from tests.factories import ResourceFactory
+from tests.factories import ResourceFactory, TagFactory
 from tests.feedbuilder import posts, rss
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +127,44 @@ def test_conditional_get_sends_validators_and_304_changes_nothing(httpserver):
     feed.refresh_from_db()
     assert feed.consecutive_failures == 0
     assert feed.last_status == 304
+
+
+def test_a_poll_takes_a_bounded_number_of_queries_first_and_when_unchanged(httpserver):
+    # The feed, the entries already stored, the lock, the entries (one read, one insert,
+    # their tags), the schedule, the feed's health, its history: never one per entry.
+    TagFactory(slug="rbac")
+    items = [{**item, "categories": ["RBAC", "etcd"]} for item in posts(25)]
+    serve(httpserver, rss(items), headers={"ETag": '"v1"'})
+    feed = make_feed(httpserver)
+    with CaptureQueriesContext(connection) as first:
+        assert poll.feed_poll(feed_id=feed.pk).new == 25
+    assert Resource.objects.filter(tags__slug="rbac").count() == 25
+    httpserver.clear()
+    httpserver.expect_request("/feed.xml", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304
+    )
+    with CaptureQueriesContext(connection) as unchanged:
+        assert poll.feed_poll(feed_id=feed.pk).outcome == FeedPoll.Outcome.NOT_MODIFIED
+    assert len(first.captured_queries) <= 16, [q["sql"][:80] for q in first.captured_queries]
+    assert len(unchanged.captured_queries) <= 9, [q["sql"][:80] for q in unchanged.captured_queries]
+
+
+def test_a_poll_writes_only_the_feed_fields_it_changed(httpserver, monkeypatch):
+    # A change to the feed's row made after the poll read it (here from inside the poll,
+    # standing in for a curator's edit) is not overwritten by the poll's copy of the row.
+    serve(httpserver, rss(posts(1)))
+    feed = make_feed(httpserver)
+    real_store = poll.entries_store
+
+    def store_while_trust_changes(locked, parsed, report):  # type: ignore[no-untyped-def]
+        Feed.objects.filter(pk=locked.pk).update(trusted=True, deactivated_reason="note")
+        real_store(locked, parsed, report)
+
+    monkeypatch.setattr(poll, "entries_store", store_while_trust_changes)
+    poll.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert feed.trusted and feed.deactivated_reason == "note"
+    assert feed.last_status == 200 and feed.title == "A Kubernetes blog"
 
 
 def test_a_permanent_redirect_updates_the_stored_address(httpserver):
