@@ -20,6 +20,7 @@ import fcntl
 import logging
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +42,9 @@ MODELS_KEPT = 2
 # holds in memory at a time while storing or materialising a model.
 PART_BYTES = 32 * 1024 * 1024
 _PREFIX = "model-"
+# A scratch directory this old was left by a process that died while writing a model
+# (writing a million-resource model takes minutes, not hours): pruning removes it.
+SCRATCH_ABANDONED_SECONDS = 6 * 3600
 
 
 def catalog_version() -> int:
@@ -151,7 +155,8 @@ def files_store(
 
 
 def models_prune() -> None:
-    """Delete all but the newest MODELS_KEPT rows, and local directories of deleted rows.
+    """Delete all but the newest MODELS_KEPT rows, local directories of deleted rows, and
+    scratch directories abandoned by crashed writers.
 
     A process still mapping a deleted directory keeps its pages (the files are unlinked, not
     overwritten) until it loads the newer model.
@@ -168,6 +173,13 @@ def models_prune() -> None:
             if suffix.isdigit() and int(suffix) < oldest:
                 shutil.rmtree(path, ignore_errors=True)
                 (path.parent / f".lock-{suffix}").unlink(missing_ok=True)
+        # Scratch directories of writers that crashed (a live one is renamed or removed
+        # within minutes); by age, as the writer may be a process of another container.
+        abandoned = time.time() - SCRATCH_ABANDONED_SECONDS
+        for path in model_dir().glob(".tmp-*"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < abandoned:
+                    shutil.rmtree(path, ignore_errors=True)
 
 
 def model_is_local(row_id: int) -> bool:

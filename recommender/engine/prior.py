@@ -160,9 +160,9 @@ def prior_at(
     The operations and their order are those of the whole-catalog computation in
     :func:`~recommender.engine.ranking.recommend_queue`, so the values are bit-identical.
     """
-    values: np.ndarray = (
-        W_FOCUS * table[index.group_of[rows]] + W_POPULARITY * np.asarray(model.popularity)[rows]
-    )
+    values: np.ndarray = W_POPULARITY * np.asarray(model.popularity)[rows]
+    if table.any():  # without a focus the match is 0 everywhere, and 0 + x is exactly x
+        values = W_FOCUS * table[index.group_of[rows]] + values
     if planned:
         marked = np.isin(rows, np.fromiter(planned, dtype=np.int64, count=len(planned)))
         values[marked] += W_PLANNED

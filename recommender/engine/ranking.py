@@ -106,7 +106,7 @@ def candidate_rows(
     :data:`CANDIDATE_TERMS` heaviest positive terms (within :data:`CANDIDATE_POSTINGS`
     postings, heaviest terms first) give each document a partial cosine; the
     :data:`CANDIDATES_BY_TEXT` best by partial cosine plus prior (``prior_of(rows)``: focus,
-    popularity, earliness, planned — everything but the text) join ``by_prior``, the
+    popularity, earliness — everything but the text) join ``by_prior``, the
     :data:`CANDIDATES_BY_PRIOR` best by prior alone, and the ``always`` rows (path steps,
     planned items).  The caller scores the candidates exactly.  A document can be missed
     only when its cosine comes from terms outside the heaviest ones, so the larger the
@@ -161,7 +161,8 @@ def _candidate_scores(
     table = index.focus_table(state.focus)
 
     def prior_of(rows: np.ndarray) -> np.ndarray:
-        return prior_at(model, index, table, rows, planned=state.planned, new=state.is_new)
+        # Without the planned bonus: planned rows are candidates whatever their score.
+        return prior_at(model, index, table, rows, planned=(), new=state.is_new)
 
     planned = np.fromiter(state.planned, dtype=np.int64, count=len(state.planned))
     by_prior = index.best_rows(model, table, new=state.is_new, count=CANDIDATES_BY_PRIOR)
@@ -169,7 +170,7 @@ def _candidate_scores(
     scope = candidate_rows(model, profile, by_prior, prior_of, always)
     base = np.zeros(model.n_docs, np.float32)
     match = np.zeros(model.n_docs, np.float32)
-    base[scope] = prior_of(scope)
+    base[scope] = prior_at(model, index, table, scope, planned=state.planned, new=state.is_new)
     match[scope] = table[index.group_of[scope]]
     base[scope] += scores_for_rows(model, profile, scope)
     return scope, base, match

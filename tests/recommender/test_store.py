@@ -164,6 +164,24 @@ def test_a_process_keeps_serving_its_model_after_newer_ones_prune_its_directory(
     assert kept == sorted(f"model-{pk}" for pk in FittedModel.objects.values_list("pk", flat=True))
 
 
+@pytest.mark.django_db
+def test_pruning_removes_scratch_left_by_a_crashed_writer_but_not_a_live_one():
+    import os
+    import time
+
+    ResourceFactory.create_batch(2)
+    crashed = store.model_dir() / ".tmp-4242-crashed"
+    writing = store.model_dir() / ".tmp-4343-writing"
+    for path in (crashed, writing):
+        path.mkdir()
+        (path / "matrix.data.npy").write_bytes(b"half a model")
+    hours_ago = time.time() - store.SCRATCH_ABANDONED_SECONDS - 60
+    os.utime(crashed, (hours_ago, hours_ago))
+    services.model_refit()  # prunes after storing
+    assert not crashed.exists()
+    assert (writing / "matrix.data.npy").exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_model_fitted_elsewhere_is_copied_in_the_background_while_the_loaded_one_serves():
     import shutil
