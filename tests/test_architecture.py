@@ -19,6 +19,7 @@ FEED_FLOW = [
     "discovery",
     "sanitise",
     "entries",
+    "expat",
     "parse",
     "opml",
     "store",

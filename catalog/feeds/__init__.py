@@ -5,6 +5,7 @@
     decoding.py   read the body, capped after decompression (no gzip bombs)
     fetch.py      one safe GET with redirects, conditional headers, Retry-After → FetchResult
     discovery.py  find the feed behind a page a curator pasted
+    expat.py      feedparser's XML reader, with expat's text buffering on (same result, faster)
     parse.py      bytes → ParsedFeed (feedparser on bytes only; entity declarations refused)
     entries.py    one entry → ParsedEntry (key, address, dates, text)
     sanitise.py   entry HTML made safe (nh3), HTML → plain text
