@@ -203,7 +203,12 @@ def browse(request: HttpRequest) -> HttpResponse:
     """The approved catalog with the API's filters (same FilterSet, same search, same order)."""
     # Cards fetch the relations of the resources they have not serialised yet.
     queryset = catalog_selectors.resource_list(user=None, relations=False)
-    filterset = ResourceFilter(request.GET, queryset=queryset)
+    # The form's "Any …" options send an empty value: on this page that means no filter
+    # (the API refuses `?kind=`, which no client sends on purpose).
+    given = request.GET.copy()
+    for name in [name for name, values in given.lists() if not any(values)]:
+        del given[name]
+    filterset = ResourceFilter(given, queryset=queryset)
     choices = selectors.browse_choices()
     context: dict[str, Any] = {
         "filters": filterset.form,
@@ -213,6 +218,11 @@ def browse(request: HttpRequest) -> HttpResponse:
         "query": request.GET,
     }
     if not filterset.is_valid():
+        fields = filterset.form.fields
+        context["filter_errors"] = [
+            (fields[name].label if name in fields else name, " ".join(problems))
+            for name, problems in filterset.form.errors.items()
+        ]
         return render(request, "learn/browse.html", {**context, "page": None}, status=400)
     # The API's search and order: best match first when searching, else the catalog's order.
     search = request.GET.get("search", "").strip()

@@ -100,3 +100,22 @@ def test_swagger_ui_and_the_admin_work_under_the_csp(browser, live_server, http_
     expect(page.get_by_role("button", name="Log in")).to_be_visible()
     assert violations == []
     context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_searching_the_catalog_with_the_filter_form(browser, live_server, seeded, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    page.goto(live_server.url + "/browse/")
+    page.get_by_label("Search").fill("rbac")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r".*search=rbac.*"))
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_role("status")).to_contain_text("resource")
+    assert page.locator(".results-count").inner_text().split()[0] != "0"
+    page.get_by_label("Search").fill("zzzzqqqq")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("Nothing matches these filters.")).to_be_visible()
+    screenshot(page, f"browse-nothing-matches-{width}")
+    context.close()

@@ -292,6 +292,31 @@ def test_browse_rejects_bad_filters_with_a_400(client, seed, query):
     assert "could not be used" in response.content.decode()
 
 
+def test_browse_names_a_refused_filter_by_its_label(client, seed):
+    response = client.get("/browse/", {"stage": "bogus"})
+    assert response.context["filter_errors"][0][0] == "Stage"
+
+
+def test_browse_form_left_at_any_filters_nothing_out(client, seed):
+    # What the form sends when only the search box is filled: every select, empty.
+    form = {"search": "rbac", "stage": "", "kind": "", "area": "", "tag": "", "author": ""}
+    response = client.get("/browse/", form)
+    assert response.status_code == 200
+    ids = [item["card"]["id"] for item in response.context["items"]]
+    expected = [
+        item["card"]["id"] for item in client.get("/browse/", {"search": "rbac"}).context["items"]
+    ]
+    assert ids and ids == expected
+
+
+def test_browse_says_when_nothing_matches(client, seed):
+    response = client.get("/browse/", {"search": "zzzzqqqq"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "0 resources" in page
+    assert "Nothing matches these filters." in page
+
+
 # --- accounts -------------------------------------------------------------------------------
 
 
