@@ -88,11 +88,15 @@ def reasons_for(
     if taken_ahead:
         position = int(model.path_position[row])
         why = context.ahead[row]
+        ready = _READY_PHRASES[why]
+        if why == "path" and context.jumped and not state.on_path:
+            # A focused newcomer entered the path at their focus: nothing was read to get here.
+            ready = "you start the path at its stage, on your focus"
         reasons.append(
             Reason(
                 "focus",
                 f"Covers your focus: {', '.join(names)} — ahead of your path, "
-                f"step {position}; {_READY_PHRASES[why]}",
+                f"step {position}; {ready}",
                 {"areas": served, "ahead": True, "position": position, "ready": why},
             )
         )
@@ -133,11 +137,16 @@ def reasons_for(
         )
     if row in state.planned:
         reasons.append(Reason("planned", "On your reading list", {}))
-    if state.is_new or not reasons:
+    # Picked for the learner's focus or as a path step: that is the reason, and a newcomer's
+    # "for variety" or "a good starting point" would contradict it.
+    explained = any(reason.kind in ("path_step", "focus") for reason in reasons)
+    if (state.is_new or not reasons) and not (explained and depth != 0):
         stage = model.stage_names[int(model.stage[row])]
         data = {"difficulty": difficulty, "stage": stage}
         if depth == 0 and not state.on_path and context.follows_path:
             text = "Where the learning path starts — a good first step"
+        elif explained:
+            text = ""
         elif state.is_new and int(model.stage[row]) > 0:
             # Off the path's first stage: picked for variety (MMR), not as a place to begin.
             text = (
@@ -148,7 +157,8 @@ def reasons_for(
             text = "A good starting point — rate what you read to personalise this list"
         else:
             text = "Popular with learners at your level"
-        reasons.append(Reason("cold_start", text, data))
+        if text:
+            reasons.append(Reason("cold_start", text, data))
     return tuple(reasons)
 
 

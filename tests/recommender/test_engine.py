@@ -446,10 +446,23 @@ def test_cold_start_item_beyond_the_first_stage_says_it_is_a_look_ahead(model: M
     recs = recommend(model, Learner(), limit=len(CATALOG))
     later = [r for r in recs if BY_ID[r.doc_id].stage != "getting-started"]
     assert later  # the diversified queue reaches past the basics
-    for rec in later:
+    off_path = [r for r in later if not any(x.kind == "path_step" for x in r.reasons)]
+    assert off_path
+    for rec in off_path:
         texts = [r.text for r in rec.reasons if r.kind == "cold_start"]
         assert texts and texts[0].startswith("A look ahead at the ")
         assert "good starting point" not in texts[0]
+
+
+def test_an_item_picked_for_the_path_or_the_focus_is_not_called_variety(model: Model) -> None:
+    for learner in (Learner(), Learner(focus={"rbac": 1.0}), Learner(focus={"secrets": 0.5})):
+        for rec in recommend(model, learner, limit=len(CATALOG)):
+            kinds = {r.kind for r in rec.reasons}
+            if kinds & {"path_step", "focus"}:
+                texts = [r.text for r in rec.reasons if r.kind == "cold_start"]
+                assert all("variety" not in t and "starting point" not in t for t in texts), (
+                    rec.reasons
+                )
 
 
 def test_path_follower_gets_the_next_step_first(model: Model) -> None:

@@ -102,3 +102,17 @@ def test_a_queue_short_of_open_resources_says_they_are_waiting(alice, alice_api)
     body = queue(alice_api, limit=10)
     assert body["count"] == 0 and body["shortfall"] == "waiting"
     assert "wait for earlier steps" in body["detail"]
+
+
+def test_a_focused_beginner_who_read_nothing_gets_reasons_that_fit(alice_api, path):
+    # The walk-through's learner: RBAC main focus, network policy some, beginner, no progress.
+    focus = [{"area": "rbac", "weight": 1.0}, {"area": "network-policy", "weight": 0.5}]
+    alice_api.patch("/api/me/profile/", {"focus": focus, "level": 1}, format="json")
+    items = queue(alice_api)["results"]
+    texts = [reason["text"] for item in items for reason in item["reasons"]]
+    assert any("ahead of your path" in t for t in texts)  # the case the wording is about
+    assert not [t for t in texts if "your path has reached its stage" in t]
+    for item in items:
+        kinds = {reason["kind"] for reason in item["reasons"]}
+        if kinds & {"focus", "path_step"}:
+            assert not [r for r in item["reasons"] if "for variety" in r["text"]], item
