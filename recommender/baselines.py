@@ -100,8 +100,8 @@ def path_order(
 ) -> list[Recommendation]:
     """Unseen path steps in path order, then the most popular other documents.
 
-    Steps in progress are skipped (unseen only), so this baseline can queue a
-    step whose predecessor is still being read — a prerequisite violation.
+    Steps completed, skipped or in progress are left out; it knows no focus, level or
+    diversity, which is what the engine is measured against.
     """
     return _as_recommendations(model, _path_then_popular(model, learner), limit, minutes)
 

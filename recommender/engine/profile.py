@@ -43,7 +43,9 @@ class LearnerState:
 
     ``weights`` holds the signed Rocchio weight per touched row; ``state``
     the interaction state per row.  ``excluded`` rows may never be
-    recommended, ``satisfied`` rows count as done for path prerequisites.
+    recommended, ``satisfied`` rows count as done for path prerequisites and
+    stage readiness; ``reading`` rows (in progress) are not recommended again
+    but do not hold back the path steps after them.
     ``level`` is the effective level (declared, else inferred);
     ``declared_level`` the learner's own answer, if any.
     """
@@ -57,6 +59,7 @@ class LearnerState:
     focus: dict[str, float]
     on_path: bool
     declared_level: int | None = None
+    reading: frozenset[int] = frozenset()
 
     @property
     def is_new(self) -> bool:
@@ -104,6 +107,7 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
         ),
         satisfied=frozenset(r for r, s in state.items() if s in ("completed", "skipped")),
         planned=frozenset(r for r, s in state.items() if s == "planned"),
+        reading=frozenset(r for r, s in state.items() if s == "in_progress"),
         level=level,
         focus=focus,
         on_path=any(model.path_position[r] > 0 for r in state),

@@ -11,7 +11,8 @@ One definition is shared by the ranking (which must never break it) and by
   Skipping a step does not anchor the entry point (a skip is no commitment).
 * **Prerequisites.**  A path step at position ``p >= entry`` may be
   recommended only when every path step with ``entry <= position < p`` is
-  completed or skipped, or was placed earlier in the same queue.  Steps
+  completed, skipped or in progress (the learner is on it: the next step may be
+  read beside it), or was placed earlier in the same queue.  Steps
   before the entry point are neither prerequisites nor recommended.
 * **Stage readiness (v2).**  The path is guidance, not a wall: a path step
   serving the learner's focus may be recommended *ahead* of the path as soon
@@ -178,10 +179,10 @@ def upcoming_path(
 ) -> list[PathGroup]:
     """Positions a queue of ``limit`` items could still reach, in order.
 
-    Starts at the first position ``>= entry`` with an unsatisfied step.  A
-    position whose unsatisfied steps cannot all be recommended (in progress,
-    excluded, above the difficulty cap) ends the list: nothing after it can
-    be unlocked by this queue.
+    Starts at the first position ``>= entry`` with an unsatisfied step (a step
+    in progress counts as satisfied here).  A position whose unsatisfied steps
+    cannot all be recommended (excluded, above the difficulty cap) ends the
+    list: nothing after it can be unlocked by this queue.
     """
     rows = model.path_rows
     positions = model.path_position[rows]
@@ -196,7 +197,7 @@ def upcoming_path(
         start = end
         if position < entry:
             continue
-        pending = [r for r in group if r not in state.satisfied]
+        pending = [r for r in group if r not in state.satisfied and r not in state.reading]
         if not pending:
             continue
         usable = tuple(r for r in pending if r not in blocked and model.difficulty[r] <= cap)
@@ -245,7 +246,7 @@ def count_violations(
         )
         if entry_doc in path:
             entry = positions[path.index(entry_doc)]
-    done = {int(model.doc_ids[r]) for r in state.satisfied}
+    done = {int(model.doc_ids[r]) for r in state.satisfied | state.reading}
     position_of = dict(zip(path, positions, strict=True))
     violations = 0
     for doc_id in doc_ids:
@@ -286,7 +287,7 @@ def path_order_violations(model: Model, learner: Learner, doc_ids: Sequence[int]
     """
     state = learner_state(model, learner)
     ahead = {int(model.doc_ids[r]) for r in ahead_rows(model, state, entry_position(model, state))}
-    done = {int(model.doc_ids[r]) for r in state.satisfied}
+    done = {int(model.doc_ids[r]) for r in state.satisfied | state.reading}
     queued = [
         (int(model.path_position[model.index[d]]), d in ahead)
         for d in doc_ids

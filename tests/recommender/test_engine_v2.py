@@ -106,8 +106,8 @@ def test_the_level_cap_relaxes_with_a_reason_instead_of_shortening_the_queue(
 
 
 def test_a_short_queue_says_why(model: Model) -> None:
-    reading = Learner(interactions=(*done(1), *done(2, state="in_progress")), level=3)
-    waiting = recommend_queue(model, reading, limit=50)
+    reading = Learner(interactions=done(1), level=3)
+    waiting = recommend_queue(model, reading, limit=50, exclude=[2])  # step 2 dismissed
     assert waiting.shortfall == "waiting"
     assert len(waiting.items) == waiting.open_count < 50
     assert "wait for earlier steps" in waiting.detail

@@ -7,7 +7,6 @@ import pytest
 from catalog.models import LearningPath, Resource
 from catalog.seeding import seed_catalog_load
 from recommender import services
-from tests.factories import ResourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,15 +92,17 @@ def test_a_queue_that_cannot_be_full_says_why(alice, alice_api, path):
     assert "completed, skipped or started everything" in done["detail"]
 
 
-def test_a_queue_short_of_open_resources_says_they_are_waiting(alice, alice_api):
-    first, second, third = (ResourceFactory() for _ in range(3))
-    learning_path = LearningPath.objects.create(slug="p", title="P")
-    for position, resource in enumerate((first, second, third), 1):
-        learning_path.steps.create(resource=resource, position=position)
-    services.progress_set(user=alice, resource=first, state="in_progress", rating=None)
+def test_starting_a_step_keeps_the_path_going(alice, alice_api, path):
+    # The walk-through's newcomer clicked Start on step 1: the queue went on with advanced
+    # extras "one level above yours", as if the path had stopped. It goes on with step 2.
+    services.progress_set(user=alice, resource=path[0], state="in_progress", rating=None)
     body = queue(alice_api, limit=10)
-    assert body["count"] == 0 and body["shortfall"] == "waiting"
-    assert "wait for earlier steps" in body["detail"]
+    ids = [item["resource"]["id"] for item in body["results"]]
+    assert path[0].pk not in ids
+    assert ids[0] == path[1].pk
+    assert body["count"] == 10 and body["relaxed_level"] is None
+    texts = [r["text"] for item in body["results"] for r in item["reasons"]]
+    assert not [t for t in texts if "One level above yours" in t]
 
 
 def test_a_focused_beginner_who_read_nothing_gets_reasons_that_fit(alice_api, path):
