@@ -210,6 +210,20 @@ def queue_feed_by_key(*, key: str) -> QueueFeed | None:
     return QueueFeed.objects.select_related("user").filter(key=key, user__is_active=True).first()
 
 
+READING_NOW_SHOWN = 5
+
+
+def reading_now(*, user: User) -> list[Resource]:
+    """What the learner started and has not finished, most recently started first (the queue
+    does not recommend these again; Up next lists them apart). One query."""
+    rows = (
+        recommender_selectors.progress_list(user=user)
+        .filter(state=ProgressState.IN_PROGRESS, resource__status="approved")
+        .order_by("-updated_at")[:READING_NOW_SHOWN]
+    )
+    return [row.resource for row in rows]
+
+
 def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> list[dict[str, Any]]:
     """Pair each card with the learner's state on it: {"card": …, "state": …}."""
     states = learner_states(user=user, resource_ids=[card["id"] for card in cards])

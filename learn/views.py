@@ -75,10 +75,12 @@ def home(request: HttpRequest) -> HttpResponse:
         request.user, limit=params.validated_data.get("limit", QUEUE_LENGTH), minutes=minutes
     )
     profile = recommender_selectors.learner_profile(user=request.user)
+    reading = selectors.reading_now(user=_learner(request))
     return render(
         request,
         "learn/up_next.html",
         {
+            "reading": selectors.cards_with_states(runtime.cards(reading), user=request.user),
             "items": items,
             "total_minutes": result.total_minutes,
             "minutes": minutes,

@@ -84,6 +84,20 @@ def test_starting_or_skipping_takes_an_item_out_of_the_queue(alice_web, alice, s
     assert first not in [item["card"]["id"] for item in alice_web.get("/").context["items"]]
 
 
+def test_a_started_item_is_listed_under_reading_now_and_the_path_goes_on(alice_web, seed):
+    first, second = path_ids(seed)[:2]
+    alice_web.post(f"/progress/{first}/", {"state": "in_progress"})
+    page = alice_web.get("/")
+    assert [item["card"]["id"] for item in page.context["reading"]] == [first]
+    assert page.context["reading"][0]["state"].state == "in_progress"
+    assert page.context["items"][0]["card"]["id"] == second
+    body = page.content.decode()
+    assert "Reading now" in body
+    # Finishing it from there takes it off the list.
+    alice_web.post(f"/progress/{first}/", {"state": "completed"})
+    assert alice_web.get("/").context["reading"] == []
+
+
 def test_clearing_progress_forgets_it(alice_web, alice, seed):
     first = path_ids(seed)[0]
     alice_web.post(f"/progress/{first}/", {"state": "skipped"})
