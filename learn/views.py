@@ -5,12 +5,15 @@ Every action is a plain form (POST, then redirect), so nothing here needs JavaSc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -104,8 +107,31 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     return reverse("learn:home")
 
 
-@login_required
+def _signed_in_to_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """`login_required` for the progress forms, which only accept POST.
+
+    A learner whose session ended (signed out in another tab) is sent to sign in and then
+    back to the page the form was on: Django's own decorator would send them on to the
+    form's address, which answers a GET with 405, and the click would be lost anyway.
+    With htmx the whole page goes to the sign-in form, not just the part being swapped.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        signin = redirect_to_login(_safe_next(request, request.POST.get("next")))
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = signin["Location"]
+            return response
+        return signin
+
+    return wrapper
+
+
 @require_POST
+@_signed_in_to_post
 def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     """Mark a resource started, done (with an optional rating) or skipped; then go back."""
     resource = get_object_or_404(
@@ -122,8 +148,8 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
 
 
-@login_required
 @require_POST
+@_signed_in_to_post
 def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
     """Undo: forget the learner's progress on a resource (it may come back to the queue)."""
     next_url = _safe_next(request, request.POST.get("next"))
@@ -298,8 +324,14 @@ def account(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             return render(request, "learn/bad_request.html", {"form": form}, status=400)
         if form.cleaned_data["action"] == "renew":
+            had_one = selectors.queue_feed(user=_learner(request)) is not None
             services.queue_feed_renew(user=_learner(request))
-            messages.success(request, "Your feed has a new address; the old one no longer works.")
+            messages.success(
+                request,
+                "Your feed has a new address; the old one no longer works."
+                if had_one
+                else "Your feed is ready: add its address to your feed reader.",
+            )
         else:
             services.queue_feed_revoke(user=_learner(request))
             messages.success(request, "Your feed is turned off.")

@@ -130,6 +130,21 @@ def test_progress_needs_a_signed_in_learner_and_a_post(client, alice_web, seed):
     assert alice_web.get(f"/progress/{first}/").status_code == 405
 
 
+def test_a_click_after_the_session_ended_signs_in_back_to_the_page_not_the_form(client, seed):
+    # Signed out in another tab, then "Done" on the queue: Django's login_required would
+    # send the learner, once signed in, to a GET of the POST-only form address (a 405).
+    first = path_ids(seed)[0]
+    response = client.post(f"/progress/{first}/", {"state": "completed", "next": "/?minutes=30"})
+    assert response.status_code == 302
+    assert response["Location"] == "/signin/?next=/%3Fminutes%3D30"
+    htmx = client.post(
+        f"/progress/{first}/forget/", {"next": "/path/"}, headers={"HX-Request": "true"}
+    )
+    assert htmx.status_code == 204 and htmx["HX-Redirect"] == "/signin/?next=/path/"
+    off_site = client.post(f"/progress/{first}/", {"next": "https://evil.example.org/"})
+    assert off_site["Location"] == "/signin/?next=/"
+
+
 def test_progress_never_redirects_off_site(alice_web, seed):
     response = alice_web.post(
         f"/progress/{path_ids(seed)[0]}/",
@@ -159,7 +174,8 @@ def test_path_shows_every_step_by_stage_with_progress(alice_web, seed):
     assert (first_stage.completed, first_stage.skipped) == (1, 1)
     body = response.content.decode()
     assert f"2 of {len(steps)}" in body
-    assert f"2 of {first_stage.total} done" in body
+    assert f"2 of {first_stage.total} behind you" in body
+    assert "1 completed, 1 skipped" in body  # a skip is not called done
     for resource in Resource.objects.filter(pk__in=steps):
         assert escape(resource.title) in body
 
