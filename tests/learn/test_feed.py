@@ -74,6 +74,6 @@ def test_a_deactivated_learners_feed_stops(client, alice, alice_web, seed):
 
 def test_creating_the_first_feed_does_not_speak_of_an_old_one(alice_web, seed):
     first = alice_web.post("/account/", {"action": "renew"}, follow=True).content.decode()
-    assert "Your feed is ready" in first and "old one" not in first
+    assert "Your feed is ready" in first and "no longer works" not in first
     again = alice_web.post("/account/", {"action": "renew"}, follow=True).content.decode()
     assert "the old one no longer works" in again
