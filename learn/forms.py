@@ -66,6 +66,14 @@ class FocusForm(forms.Form):
     level = forms.TypedChoiceField(
         choices=LEVEL_CHOICES, coerce=int, empty_value=None, required=False
     )
+    # The API's bounds (ProfileSerializer); empty: no limit.
+    minutes_budget = forms.IntegerField(
+        label="Time budget per session (minutes)",
+        min_value=5,
+        max_value=24 * 60,
+        required=False,
+        help_text="Up next packs the best items that fit. Leave empty for no limit.",
+    )
 
     def __init__(self, *args: Any, areas: list[SecurityArea], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

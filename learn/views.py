@@ -86,7 +86,11 @@ def home(request: HttpRequest) -> HttpResponse:
             "reading": selectors.cards_with_states(runtime.cards(reading), user=request.user),
             "items": items,
             "total_minutes": result.total_minutes,
-            "minutes": minutes,
+            # The budget in force: the chip asked for, else the learner's saved one.
+            "minutes": minutes or result.minutes_budget,
+            "saved_budget": minutes is None and result.minutes_budget is not None,
+            # Why the queue is short (nothing else open, the budget is full...), as the API says.
+            "detail": result.detail if result.shortfall else "",
             "packs": TIME_PACKS,
             "has_focus": bool(profile and profile.focus.all()),
             "rating_choices": range(1, 6),
@@ -206,12 +210,16 @@ def focus(request: HttpRequest) -> HttpResponse:
                 user=_learner(request),
                 focus=form.cleaned_data["focus"],
                 level=form.cleaned_data["level"],
+                minutes_budget=form.cleaned_data["minutes_budget"],
             )
             messages.success(request, "Focus saved. Your queue now leans towards it.")
             return redirect("learn:focus")
         status = 400
     else:
-        initial: dict[str, Any] = {"level": profile.level if profile else None}
+        initial: dict[str, Any] = {
+            "level": profile.level if profile else None,
+            "minutes_budget": profile.minutes_budget if profile else None,
+        }
         if profile:
             slugs = {area.pk: area.slug for area in areas}
             for item in profile.focus.all():

@@ -245,7 +245,28 @@ def test_focus_saves_areas_weights_and_level(alice_web, alice, seed):
     assert page.context["form"]["area__rbac"].value() == "1"
 
 
-@pytest.mark.parametrize("payload", [{"area__rbac": "7"}, {"level": "9"}])
+def test_a_saved_time_budget_is_set_on_the_focus_page_and_shown_on_up_next(alice_web, alice, seed):
+    assert alice_web.post("/focus/", {"area__rbac": "1", "minutes_budget": "30"}).status_code == 302
+    assert LearnerProfile.objects.get(user=alice).minutes_budget == 30
+    assert alice_web.get("/focus/").context["form"]["minutes_budget"].value() == 30
+    page = alice_web.get("/")
+    assert page.context["minutes"] == 30 and page.context["total_minutes"] <= 30
+    body = page.content.decode()
+    assert 'href="?minutes=30" aria-current="true"' in body  # the chip in force
+    assert "30 minutes is your saved budget" in body and ">no limit<" not in body
+    # Emptied: no limit again.
+    alice_web.post("/focus/", {"area__rbac": "1", "minutes_budget": ""})
+    assert LearnerProfile.objects.get(user=alice).minutes_budget is None
+    assert alice_web.get("/").context["minutes"] is None
+
+
+def test_up_next_says_why_a_queue_is_short(alice_web, seed):
+    page = alice_web.get("/", {"minutes": 5})
+    assert page.context["detail"]
+    assert page.context["detail"] in page.content.decode()
+
+
+@pytest.mark.parametrize("payload", [{"area__rbac": "7"}, {"level": "9"}, {"minutes_budget": "2"}])
 def test_bad_focus_input_is_a_400(alice_web, alice, seed, payload):
     assert alice_web.post("/focus/", payload).status_code == 400
     assert not LearnerProfile.objects.filter(user=alice).exists()
