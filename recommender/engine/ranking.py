@@ -14,7 +14,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from .model import Model, compact_rows, gather
-from .prior import W_EARLY, W_FOCUS, W_PLANNED, W_POPULARITY, PriorIndex, prior_at, prior_index
+from .prior import (
+    W_EARLY,
+    W_FOCUS,
+    W_PLANNED,
+    W_POPULARITY,
+    PriorIndex,
+    focus_served,
+    prior_at,
+    prior_index,
+)
 from .prior import earliness as _earliness
 from .profile import LearnerState, learner_state, liked_vector, profile_from_state
 from .reasons import ReasonContext, reasons_for, similar_reasons
@@ -177,25 +186,9 @@ def _candidate_scores(
 
 
 def focus_match(model: Model, focus: Mapping[str, float]) -> np.ndarray:
-    """How well each document serves ``focus``, 0..1 (float32, (n,)).
-
-    Half the best focus weight among the document's areas plus half the
-    weighted share of its areas that are in focus: a dedicated RBAC guide
-    (1.0) beats a survey touching RBAC among four areas (0.625), and both
-    beat a document outside the focus (0).
-    """
-    best = np.zeros(model.n_docs, dtype=np.float32)
-    if not focus:
-        return best  # what the formula gives, without three passes over a large catalog
-    total = np.zeros(model.n_docs, dtype=np.float32)
-    for area, weight in focus.items():
-        rows = model.area_rows.get(area)
-        if rows is None:
-            continue
-        best[rows] = np.maximum(best[rows], weight)
-        total[rows] += weight
-    served: np.ndarray = 0.5 * best + 0.5 * total / np.maximum(model.n_areas, 1)
-    return served
+    """How well each document serves ``focus``, 0..1 (float32, (n,)); see
+    :func:`~recommender.engine.prior.focus_served`."""
+    return focus_served(focus, model.area_rows, np.asarray(model.n_areas))
 
 
 def infer_level(model: Model, learner: Learner) -> int:
