@@ -161,3 +161,22 @@ def read_body(
         parts.append(over.kept)
         return b"".join(parts)
     return b"".join(parts)
+
+
+def drain(response: httpx.Response, *, limit: int, deadline: Deadline) -> None:
+    """Read and drop a body nobody needs (a 304's, a redirect's), at most ``limit`` bytes.
+
+    Closing a response whose body was not read drops its connection, so on a kept-alive
+    session every unchanged feed or redirect hop would cost a new connection (and a TLS
+    handshake) to the same host. A body larger than ``limit`` is left unread: the
+    connection is dropped, as before, rather than spend more than a small read on it.
+    """
+    declared = response.headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > limit:
+        return
+    received = 0
+    for chunk in response.iter_raw():
+        deadline.check("while reading the response body")
+        received += len(chunk)
+        if received > limit:
+            return

@@ -51,7 +51,7 @@ from catalog.feeds.address import (
     UnsafeURLError,
     split_url,
 )
-from catalog.feeds.decoding import read_body
+from catalog.feeds.decoding import drain, read_body
 from catalog.feeds.transport import Deadline, PinnedTransport, deadline_active
 
 logger = logging.getLogger(__name__)
@@ -304,6 +304,8 @@ def fetch(
                         target = _redirect_target(current, location)
                         all_permanent = all_permanent and status in _PERMANENT_REDIRECT_STATUSES
                         logger.debug("Redirect %d from %s to %s", status, current, target)
+                        # Read its (small) body so the next hop can reuse the connection.
+                        drain(response, limit=policy.max_error_body_bytes, deadline=deadline)
                         hops += 1
                         current = target
                         continue
@@ -394,7 +396,11 @@ def _build_result(
     read_content: bool = True,
 ) -> FetchResult:
     status = response.status_code
-    if status == 304 or not read_content:
+    if status == 304:
+        content = b""
+        # Nothing to read, but reading it marks the connection reusable for the next feed.
+        drain(response, limit=policy.max_error_body_bytes, deadline=deadline)
+    elif not read_content:
         content = b""
     else:
         success = 200 <= status < 300

@@ -54,6 +54,9 @@ class KeepAliveServer:
                 try:
                     time.sleep(server.delay)
                     status, headers, body = server.routes.get(self.path, (404, {}, b"missing"))
+                    etag = headers.get("ETag")
+                    if status == 200 and etag and self.headers.get("If-None-Match") == etag:
+                        status, body = 304, b""
                     self.send_response(status)
                     for name, value in headers.items():
                         self.send_header(name, value)
@@ -77,12 +80,16 @@ class KeepAliveServer:
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def feed(self, path: str, body: bytes) -> str:
-        self.routes[path] = (200, {"Content-Type": "application/rss+xml"}, body)
+    def feed(self, path: str, body: bytes, etag: str | None = None) -> str:
+        """Serve ``body`` at ``path``; with ``etag``, a matching If-None-Match gets a 304."""
+        headers = {"Content-Type": "application/rss+xml"}
+        if etag:
+            headers["ETag"] = etag
+        self.routes[path] = (200, headers, body)
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def redirect(self, path: str, location: str) -> str:
-        self.routes[path] = (301, {"Location": location}, b"")
+    def redirect(self, path: str, location: str, body: bytes = b"") -> str:
+        self.routes[path] = (301, {"Location": location}, body)
         return f"http://127.0.0.1:{self.port}{path}"
 
     def close(self) -> None:
@@ -129,6 +136,48 @@ def test_a_session_reuses_one_connection_for_fetches_from_one_host(keepalive, co
     finally:
         session.close()
     assert connects == [("127.0.0.1", keepalive.port)]
+
+
+def test_unchanged_feeds_304_reuse_the_kept_alive_connection(keepalive, connects):
+    # A 304 has no body, but closing it unread used to drop the connection: every unchanged
+    # feed of a host then paid a new connection (and a TLS handshake).
+    urls = [keepalive.feed(f"/{n}.xml", rss(posts(1)), etag=f'"v{n}"') for n in range(3)]
+    session = FetchSession(LOOPBACK)
+    try:
+        etags = [fetch(url, session=session).etag for url in urls]
+        statuses = [
+            fetch(url, etag=etag, session=session).status
+            for url, etag in zip(urls, etags, strict=True)
+        ]
+    finally:
+        session.close()
+    assert statuses == [304, 304, 304]
+    assert connects == [("127.0.0.1", keepalive.port)]
+
+
+def test_a_redirect_hop_reuses_the_kept_alive_connection(keepalive, connects):
+    target = keepalive.feed("/new.xml", rss(posts(1)))
+    moved = keepalive.redirect("/old.xml", target, body=b"<p>Moved</p>")
+    session = FetchSession(LOOPBACK)
+    try:
+        results = [fetch(moved, session=session) for _ in range(2)]
+    finally:
+        session.close()
+    assert [(r.status, r.redirects) for r in results] == [(200, 1), (200, 1)]
+    assert connects == [("127.0.0.1", keepalive.port)]
+
+
+def test_a_large_redirect_body_is_not_read_to_keep_a_connection(keepalive, connects):
+    # Draining is for small bodies: a redirect carrying megabytes costs a connection, not the
+    # time to read it.
+    target = keepalive.feed("/new.xml", rss(posts(1)))
+    moved = keepalive.redirect("/old.xml", target, body=b"x" * (LOOPBACK.max_error_body_bytes + 1))
+    session = FetchSession(LOOPBACK)
+    try:
+        assert fetch(moved, session=session).status == 200
+    finally:
+        session.close()
+    assert len(connects) == 2
 
 
 def test_a_fetch_without_a_session_keeps_nothing_alive(keepalive, connects):
