@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from catalog.health import checking, hosts
@@ -30,6 +32,45 @@ def test_two_claims_never_share_a_resource_or_a_host():
     second = hosts.links_claim_due(limit=100)
     assert sum(len(b.link_ids) for b in first) == 9
     assert second == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_checkers_claiming_at_the_same_moment_never_share_a_link_or_a_host(monkeypatch):
+    # The interleaving a sequential test never reaches: checker A reads the due links, then
+    # checker B reads the same ones (A holds no lock any more), and only then do both claim.
+    due_resources(*(f"https://h{n % 3}.example/{n}" for n in range(9)))
+    a_has_read = threading.Event()
+    both_have_read = threading.Barrier(2, timeout=10)
+    real_host_claim = hosts.host_claim
+    waited = threading.local()
+
+    def host_claim_when_both_have_read(**kwargs):  # type: ignore[no-untyped-def]
+        if not getattr(waited, "done", False):
+            waited.done = True
+            a_has_read.set()
+            both_have_read.wait()
+        return real_host_claim(**kwargs)
+
+    monkeypatch.setattr(hosts, "host_claim", host_claim_when_both_have_read)
+    claimed: dict[str, list[hosts.HostBatch]] = {}
+
+    def checker(name: str) -> None:
+        try:
+            claimed[name] = hosts.links_claim_due(limit=100)
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=checker, args=("a",))
+    b = threading.Thread(target=checker, args=("b",))
+    a.start()
+    assert a_has_read.wait(timeout=10)
+    b.start()
+    for thread in (a, b):
+        thread.join(timeout=30)
+    batches = claimed["a"] + claimed["b"]
+    link_ids = [pk for batch in batches for pk in batch.link_ids]
+    assert sorted(link_ids) == sorted(set(link_ids)) and len(link_ids) == 9
+    assert sorted(batch.host for batch in batches) == [f"h{n}.example:443" for n in range(3)]
 
 
 def test_a_claim_takes_at_most_per_host_links_of_one_host():
