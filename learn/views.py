@@ -46,6 +46,8 @@ DONE_MESSAGES = {
     ProgressState.SKIPPED: "Skipped “{title}”.",
     ProgressState.PLANNED: "Planned “{title}”.",
 }
+# A completion is kept when a later click asks for less (see progress_set).
+KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked done."
 
 
 def _queue_items(user: Any, *, limit: int, minutes: int | None) -> tuple[queue.Queue, list[dict]]:
@@ -145,10 +147,11 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "learn/bad_request.html", {"form": form}, status=400)
     state = form.cleaned_data["state"]
-    recommender_services.progress_set(
+    progress, _ = recommender_services.progress_set(
         user=_learner(request), resource=resource, state=state, rating=form.cleaned_data["rating"]
     )
-    messages.success(request, DONE_MESSAGES[ProgressState(state)].format(title=resource.title))
+    message = DONE_MESSAGES[ProgressState(state)] if progress.state == state else KEPT_DONE_MESSAGE
+    messages.success(request, message.format(title=resource.title))
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
 
 

@@ -98,6 +98,19 @@ def test_a_started_item_is_listed_under_reading_now_and_the_path_goes_on(alice_w
     assert alice_web.get("/").context["reading"] == []
 
 
+def test_a_start_posted_after_done_keeps_the_item_done(alice_web, alice, seed):
+    # A double click: Done, then the Start that was still on the page.
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "5"})
+    response = alice_web.post(f"/progress/{first}/", {"state": "in_progress", "next": "/"})
+    assert response.status_code == 302
+    progress = Progress.objects.get(user=alice, resource_id=first)
+    assert (progress.state, progress.rating) == ("completed", 5)
+    page = alice_web.get("/")
+    assert page.context["reading"] == []
+    assert "so it stays marked done" in page.content.decode()
+
+
 def test_clearing_progress_forgets_it(alice_web, alice, seed):
     first = path_ids(seed)[0]
     alice_web.post(f"/progress/{first}/", {"state": "skipped"})
