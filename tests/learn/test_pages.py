@@ -226,6 +226,28 @@ def test_a_step_page_says_why_and_lists_similar_resources(client, alice_api, see
     assert similar_api, "the seed has neighbours for its first step"
 
 
+def test_a_completed_resource_offers_a_new_rating_and_clear_but_not_start(alice_web, seed):
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "4"})
+    body = alice_web.get(f"/resources/{first}/").content.decode()
+    assert "You marked this <strong>completed</strong> and rated it 4 of 5." in body
+    assert '<option value="4" selected>' in body
+    assert "Save rating<" in body
+    assert "Clear<" in body
+    assert 'value="in_progress"' not in body
+    assert 'value="skipped"' not in body
+    assert "Start<" not in body and "Skip<" not in body
+
+
+def test_a_started_resource_offers_done_skip_and_clear(alice_web, seed):
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "in_progress"})
+    body = alice_web.get(f"/resources/{first}/").content.decode()
+    for button in ("Done<", "Skip<", "Clear<"):
+        assert button in body
+    assert "Start<" not in body
+
+
 def test_a_hidden_resource_page_is_a_404(client, seed):
     pending = ResourceFactory(status=Status.PENDING)
     assert client.get(f"/resources/{pending.pk}/").status_code == 404
