@@ -19,7 +19,10 @@ class SignUpForm(UserCreationForm):
     """Username and password (Django's validators), optional e-mail."""
 
     email = forms.EmailField(
-        required=False, help_text="Optional. Only used if you ask to reset your password."
+        required=False,
+        help_text="Optional. Only used if you ask to reset your password.",
+        # Django's own fields say username / new-password; browsers fill this one too.
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
     class Meta(UserCreationForm.Meta):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from django.utils.html import escape
 from rest_framework.authtoken.models import Token
@@ -442,6 +444,45 @@ def test_sign_up_refuses_bad_input(client, alice, payload):
     response = client.post("/signup/", payload)
     assert response.status_code == 400
     assert not Token.objects.exists()
+
+
+class _InputAttributes(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: dict[str, dict[str, str | None]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if tag == "input" and named.get("type") != "hidden" and named.get("name"):
+            self.inputs[named["name"] or ""] = named
+
+
+def autocomplete_hints(response) -> dict[str, str | None]:
+    parser = _InputAttributes()
+    parser.feed(response.content.decode())
+    return {name: attrs.get("autocomplete") for name, attrs in parser.inputs.items()}
+
+
+def test_sign_up_fields_tell_the_browser_what_to_fill_in(client, db):
+    assert autocomplete_hints(client.get("/signup/")) == {
+        "username": "username",
+        "email": "email",
+        "password1": "new-password",
+        "password2": "new-password",
+    }
+
+
+def test_sign_in_and_password_change_fields_tell_the_browser_what_to_fill_in(client, alice):
+    assert autocomplete_hints(client.get("/signin/")) == {
+        "username": "username",
+        "password": "current-password",
+    }
+    client.force_login(alice)
+    assert autocomplete_hints(client.get("/account/password/")) == {
+        "old_password": "current-password",
+        "new_password1": "new-password",
+        "new_password2": "new-password",
+    }
 
 
 def test_sign_in_and_sign_out(client, alice, seed):
