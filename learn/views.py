@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
@@ -323,6 +324,23 @@ def signup(request: HttpRequest) -> HttpResponse:
                 return redirect("learn:home")
         return render(request, "learn/signup.html", {"form": form}, status=400)
     return render(request, "learn/signup.html", {"form": SignUpForm()})
+
+
+class SignOutView(auth_views.LogoutView):
+    """Signing out is a POST with a CSRF token (the header's button).
+
+    A GET (a typed or bookmarked /signout/, a link from elsewhere) shows the same button on a
+    page of its own, where Django's view answers a bare 405; a visitor who is not signed in is
+    sent on, to `next` if it is safe, else home.
+    """
+
+    http_method_names = ["get", "post", "options"]
+    template_name = "learn/signout.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(self.get_success_url())
+        return self.render_to_response({"next": self.get_redirect_url()})
 
 
 @never_cache

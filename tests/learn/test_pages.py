@@ -492,9 +492,33 @@ def test_sign_in_and_sign_out(client, alice, seed):
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert client.get("/focus/").status_code == 200
-    assert client.get("/signout/").status_code == 405  # sign-out is a POST (CSRF-protected)
     assert client.post("/signout/").status_code == 302
     assert client.get("/focus/").status_code == 302
+
+
+def test_sign_out_by_get_shows_a_sign_out_button_and_keeps_the_session(alice_web, alice):
+    response = alice_web.get("/signout/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<h1>Sign out?</h1>" in body
+    assert "signed in as <strong>alice</strong>" in body
+    form = body.split("<main", 1)[1].split('<form method="post" action="/signout/">', 1)[1]
+    assert 'name="csrfmiddlewaretoken"' in form.split("</form>", 1)[0]
+    assert alice_web.get("/focus/").status_code == 200, "a GET does not sign out"
+
+
+def test_sign_out_by_get_keeps_a_safe_next_for_the_button(alice_web):
+    assert 'name="next" value="/path/"' in alice_web.get("/signout/?next=/path/").content.decode()
+    off_site = alice_web.get("/signout/?next=https://evil.example.org/").content.decode()
+    assert 'name="next"' not in off_site.split("<main", 1)[1]
+    response = alice_web.post("/signout/", {"next": "/path/"})
+    assert response["Location"] == "/path/"
+
+
+def test_sign_out_by_get_sends_a_visitor_home(client, db):
+    response = client.get("/signout/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
 
 
 def test_password_change(alice_web, alice):
