@@ -30,7 +30,7 @@ from catalog.models import Kind, SecurityArea, Stage
 from catalog.views import ResourceViewSet
 from kubelearn.accounts import account_register
 from learn import selectors, services, svg
-from learn.forms import FeedActionForm, FocusForm, ProgressForm, SignUpForm
+from learn.forms import FeedActionForm, FocusForm, ProgressForm, SignUpForm, focus_level
 from recommender import queue
 from recommender import selectors as recommender_selectors
 from recommender import services as recommender_services
@@ -227,7 +227,7 @@ def focus(request: HttpRequest) -> HttpResponse:
         if profile:
             slugs = {area.pk: area.slug for area in areas}
             for item in profile.focus.all():
-                initial[FocusForm.field_name(slugs[item.area_id])] = f"{item.weight:g}"
+                initial[FocusForm.field_name(slugs[item.area_id])] = focus_level(item.weight)
         form = FocusForm(initial=initial, areas=areas)
         status = 200
     coverage = selectors.coverage(user=_learner(request))

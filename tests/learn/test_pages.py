@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -280,6 +282,36 @@ def test_focus_saves_areas_weights_and_level(alice_web, alice, seed):
     assert profile.level == 2
     page = alice_web.get("/focus/")
     assert page.context["form"]["area__rbac"].value() == "1"
+
+
+def focus_cells(response) -> dict[str, str]:
+    """The coverage table's "Your focus" cell per area, as a reader hears it."""
+    rows = re.findall(
+        r'<th scope="row">([^<]+)</th>.*?<td class="focus-level">(.*?)</td>',
+        response.content.decode(),
+    )
+    return {
+        unescape(name): re.sub(r'<span[^>]*aria-hidden="true">.*?</span>|<[^>]+>', "", cell)
+        for name, cell in rows
+    }
+
+
+def test_the_coverage_table_names_the_focus_in_words_not_weights(alice_web, seed):
+    alice_web.post("/focus/", {"area__rbac": "1", "area__network-policy": "0.5"})
+    cells = focus_cells(alice_web.get("/focus/"))
+    assert cells["RBAC and authorization"] == "Main focus"
+    assert cells["Network policy"] == "Some"
+    assert cells["Audit logging"] == "Not a focus"
+    assert not any(re.search(r"\d", cell) for cell in cells.values()), cells
+
+
+def test_a_weight_set_through_the_api_shows_at_its_nearest_level(alice_web, alice_api, seed):
+    alice_api.patch("/api/me/profile/", {"focus": [{"area": "rbac", "weight": 0.3}]}, format="json")
+    page = alice_web.get("/focus/")
+    # The select shows "A little", so saving the form keeps the focus (it used to show none,
+    # and saving dropped it).
+    assert page.context["form"]["area__rbac"].value() == "0.25"
+    assert focus_cells(page)["RBAC and authorization"] == "A little"
 
 
 def test_a_saved_time_budget_is_set_on_the_focus_page_and_shown_on_up_next(alice_web, alice, seed):
