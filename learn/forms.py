@@ -19,7 +19,10 @@ class SignUpForm(UserCreationForm):
     """Username and password (Django's validators), optional e-mail."""
 
     email = forms.EmailField(
-        required=False, help_text="Optional. Only used if you ask to reset your password."
+        required=False,
+        help_text="Optional. Only used if you ask to reset your password.",
+        # Django's own fields say username / new-password; browsers fill this one too.
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
     class Meta(UserCreationForm.Meta):
@@ -52,6 +55,25 @@ WEIGHT_CHOICES = [
     ("0.75", "A lot"),
     ("1", "Main focus"),
 ]
+_WEIGHT_LEVELS = [(float(value), value) for value, _ in WEIGHT_CHOICES if value]
+
+
+def focus_level(weight: float | None) -> str:
+    """The focus form's level nearest to a weight ("" when it is no focus at all).
+
+    The API takes any weight in (0, 1]; the page speaks in the form's five levels, and its
+    select has to show one of them, or saving the form would drop a focus set elsewhere.
+    """
+    if not weight:
+        return ""
+    return min(_WEIGHT_LEVELS, key=lambda level: abs(level[0] - weight))[1]
+
+
+def focus_label(weight: float | None) -> str:
+    """A weight in the learner's words: "Main focus", "A lot"… "Not a focus"."""
+    return dict(WEIGHT_CHOICES)[focus_level(weight)]
+
+
 LEVEL_CHOICES = [
     ("", "Work it out from what I read"),
     ("1", "Beginner"),

@@ -24,7 +24,7 @@ urlpatterns = [
         ),
         name="signin",
     ),
-    path("signout/", auth_views.LogoutView.as_view(), name="signout"),
+    path("signout/", views.SignOutView.as_view(), name="signout"),
     path(
         "account/password/",
         auth_views.PasswordChangeView.as_view(

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
@@ -29,7 +30,7 @@ from catalog.models import Kind, SecurityArea, Stage
 from catalog.views import ResourceViewSet
 from kubelearn.accounts import account_register
 from learn import selectors, services, svg
-from learn.forms import FeedActionForm, FocusForm, ProgressForm, SignUpForm
+from learn.forms import FeedActionForm, FocusForm, ProgressForm, SignUpForm, focus_level
 from recommender import queue
 from recommender import selectors as recommender_selectors
 from recommender import services as recommender_services
@@ -46,6 +47,8 @@ DONE_MESSAGES = {
     ProgressState.SKIPPED: "Skipped “{title}”.",
     ProgressState.PLANNED: "Planned “{title}”.",
 }
+# A completion is kept when a later click asks for less (see progress_set).
+KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked done."
 
 
 def _queue_items(user: Any, *, limit: int, minutes: int | None) -> tuple[queue.Queue, list[dict]]:
@@ -145,10 +148,11 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "learn/bad_request.html", {"form": form}, status=400)
     state = form.cleaned_data["state"]
-    recommender_services.progress_set(
+    progress, _ = recommender_services.progress_set(
         user=_learner(request), resource=resource, state=state, rating=form.cleaned_data["rating"]
     )
-    messages.success(request, DONE_MESSAGES[ProgressState(state)].format(title=resource.title))
+    message = DONE_MESSAGES[ProgressState(state)] if progress.state == state else KEPT_DONE_MESSAGE
+    messages.success(request, message.format(title=resource.title))
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
 
 
@@ -223,7 +227,7 @@ def focus(request: HttpRequest) -> HttpResponse:
         if profile:
             slugs = {area.pk: area.slug for area in areas}
             for item in profile.focus.all():
-                initial[FocusForm.field_name(slugs[item.area_id])] = f"{item.weight:g}"
+                initial[FocusForm.field_name(slugs[item.area_id])] = focus_level(item.weight)
         form = FocusForm(initial=initial, areas=areas)
         status = 200
     coverage = selectors.coverage(user=_learner(request))
@@ -320,6 +324,23 @@ def signup(request: HttpRequest) -> HttpResponse:
                 return redirect("learn:home")
         return render(request, "learn/signup.html", {"form": form}, status=400)
     return render(request, "learn/signup.html", {"form": SignUpForm()})
+
+
+class SignOutView(auth_views.LogoutView):
+    """Signing out is a POST with a CSRF token (the header's button).
+
+    A GET (a typed or bookmarked /signout/, a link from elsewhere) shows the same button on a
+    page of its own, where Django's view answers a bare 405; a visitor who is not signed in is
+    sent on, to `next` if it is safe, else home.
+    """
+
+    http_method_names = ["get", "post", "options"]
+    template_name = "learn/signout.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(self.get_success_url())
+        return self.render_to_response({"next": self.get_redirect_url()})
 
 
 @never_cache

@@ -33,14 +33,24 @@ logger = logging.getLogger(__name__)
 def progress_set(
     *, user: User, resource: Resource, state: str, rating: int | None
 ) -> tuple[Progress, bool]:
-    """Create or replace the learner's progress on a resource. Returns (row, created).
+    """Create or replace the learner's progress on a resource. Returns (row, created); the
+    row is the state kept, which is not the one asked for when a completion was kept.
 
     Idempotent: the same call twice leaves one row in the same state.
+
+    A completion is only undone by forgetting it (`progress_forget`): asked for "started",
+    "planned" or "skipped" on a completed resource, this changes nothing. Two clicks in a row
+    (Done, then a Start that was still on the page) arrive as two requests, and the later one
+    must not turn finished reading back into unfinished reading. Marking it completed again
+    (a new rating) still applies. The row lock orders concurrent calls, so whichever comes
+    second sees the completion.
     """
     with transaction.atomic():
         progress, created = Progress.objects.select_for_update().get_or_create(
             user=user, resource=resource, defaults={"state": state, "rating": rating}
         )
+        if progress.state == ProgressState.COMPLETED and state != ProgressState.COMPLETED:
+            return progress, False  # an existing completion (a new row has the state asked)
         if not created:
             progress.state = state
             progress.rating = rating

@@ -66,6 +66,12 @@ class ProgressDetailView(APIView):
 
     @extend_schema(
         summary="Set your progress on a resource (idempotent)",
+        description=(
+            "A completed resource stays completed: asking for `in_progress`, `planned` or "
+            "`skipped` leaves it as it is (the answer shows the state kept), so a late or "
+            "repeated request cannot undo a completion. Setting `completed` again changes the "
+            "rating; DELETE the progress first to start over."
+        ),
         request=ProgressWriteSerializer,
         responses={200: ProgressSerializer, 201: ProgressSerializer, 400: None, 404: None, **_AUTH},
     )

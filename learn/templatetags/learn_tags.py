@@ -1,10 +1,12 @@
-"""Labels for the raw values in API cards (kind, stage, difficulty), as the models name them."""
+"""Labels for raw values: in API cards (kind, stage, difficulty), as the models name them, and
+focus weights, as the focus form names them."""
 
 from __future__ import annotations
 
 from django import template
 
 from catalog.models import Difficulty, Kind, Stage
+from learn import forms
 
 register = template.Library()
 
@@ -26,6 +28,11 @@ def stage_label(value: str) -> str:
 @register.filter
 def difficulty_label(value: int) -> str:
     return _DIFFICULTIES.get(value, str(value))
+
+
+@register.filter
+def focus_label(weight: float | None) -> str:
+    return forms.focus_label(weight)
 
 
 @register.filter

@@ -44,6 +44,7 @@ PAGES = [
     Page("browse-filtered", "/browse/?stage=security&search=kubernetes", True),
     Page("account", "/account/", True),
     Page("password", "/account/password/", True),
+    Page("sign-out", "/signout/", True),
 ]
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+from html.parser import HTMLParser
+
 import pytest
 from django.utils.html import escape
 from rest_framework.authtoken.models import Token
@@ -96,6 +100,19 @@ def test_a_started_item_is_listed_under_reading_now_and_the_path_goes_on(alice_w
     # Finishing it from there takes it off the list.
     alice_web.post(f"/progress/{first}/", {"state": "completed"})
     assert alice_web.get("/").context["reading"] == []
+
+
+def test_a_start_posted_after_done_keeps_the_item_done(alice_web, alice, seed):
+    # A double click: Done, then the Start that was still on the page.
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "5"})
+    response = alice_web.post(f"/progress/{first}/", {"state": "in_progress", "next": "/"})
+    assert response.status_code == 302
+    progress = Progress.objects.get(user=alice, resource_id=first)
+    assert (progress.state, progress.rating) == ("completed", 5)
+    page = alice_web.get("/")
+    assert page.context["reading"] == []
+    assert "so it stays marked done" in page.content.decode()
 
 
 def test_clearing_progress_forgets_it(alice_web, alice, seed):
@@ -213,6 +230,28 @@ def test_a_step_page_says_why_and_lists_similar_resources(client, alice_api, see
     assert similar_api, "the seed has neighbours for its first step"
 
 
+def test_a_completed_resource_offers_a_new_rating_and_clear_but_not_start(alice_web, seed):
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "4"})
+    body = alice_web.get(f"/resources/{first}/").content.decode()
+    assert "You marked this <strong>completed</strong> and rated it 4 of 5." in body
+    assert '<option value="4" selected>' in body
+    assert "Save rating<" in body
+    assert "Clear<" in body
+    assert 'value="in_progress"' not in body
+    assert 'value="skipped"' not in body
+    assert "Start<" not in body and "Skip<" not in body
+
+
+def test_a_started_resource_offers_done_skip_and_clear(alice_web, seed):
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "in_progress"})
+    body = alice_web.get(f"/resources/{first}/").content.decode()
+    for button in ("Done<", "Skip<", "Clear<"):
+        assert button in body
+    assert "Start<" not in body
+
+
 def test_a_hidden_resource_page_is_a_404(client, seed):
     pending = ResourceFactory(status=Status.PENDING)
     assert client.get(f"/resources/{pending.pk}/").status_code == 404
@@ -243,6 +282,36 @@ def test_focus_saves_areas_weights_and_level(alice_web, alice, seed):
     assert profile.level == 2
     page = alice_web.get("/focus/")
     assert page.context["form"]["area__rbac"].value() == "1"
+
+
+def focus_cells(response) -> dict[str, str]:
+    """The coverage table's "Your focus" cell per area, as a reader hears it."""
+    rows = re.findall(
+        r'<th scope="row">([^<]+)</th>.*?<td class="focus-level">(.*?)</td>',
+        response.content.decode(),
+    )
+    return {
+        unescape(name): re.sub(r'<span[^>]*aria-hidden="true">.*?</span>|<[^>]+>', "", cell)
+        for name, cell in rows
+    }
+
+
+def test_the_coverage_table_names_the_focus_in_words_not_weights(alice_web, seed):
+    alice_web.post("/focus/", {"area__rbac": "1", "area__network-policy": "0.5"})
+    cells = focus_cells(alice_web.get("/focus/"))
+    assert cells["RBAC and authorization"] == "Main focus"
+    assert cells["Network policy"] == "Some"
+    assert cells["Audit logging"] == "Not a focus"
+    assert not any(re.search(r"\d", cell) for cell in cells.values()), cells
+
+
+def test_a_weight_set_through_the_api_shows_at_its_nearest_level(alice_web, alice_api, seed):
+    alice_api.patch("/api/me/profile/", {"focus": [{"area": "rbac", "weight": 0.3}]}, format="json")
+    page = alice_web.get("/focus/")
+    # The select shows "A little", so saving the form keeps the focus (it used to show none,
+    # and saving dropped it).
+    assert page.context["form"]["area__rbac"].value() == "0.25"
+    assert focus_cells(page)["RBAC and authorization"] == "A little"
 
 
 def test_a_saved_time_budget_is_set_on_the_focus_page_and_shown_on_up_next(alice_web, alice, seed):
@@ -409,6 +478,45 @@ def test_sign_up_refuses_bad_input(client, alice, payload):
     assert not Token.objects.exists()
 
 
+class _InputAttributes(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: dict[str, dict[str, str | None]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if tag == "input" and named.get("type") != "hidden" and named.get("name"):
+            self.inputs[named["name"] or ""] = named
+
+
+def autocomplete_hints(response) -> dict[str, str | None]:
+    parser = _InputAttributes()
+    parser.feed(response.content.decode())
+    return {name: attrs.get("autocomplete") for name, attrs in parser.inputs.items()}
+
+
+def test_sign_up_fields_tell_the_browser_what_to_fill_in(client, db):
+    assert autocomplete_hints(client.get("/signup/")) == {
+        "username": "username",
+        "email": "email",
+        "password1": "new-password",
+        "password2": "new-password",
+    }
+
+
+def test_sign_in_and_password_change_fields_tell_the_browser_what_to_fill_in(client, alice):
+    assert autocomplete_hints(client.get("/signin/")) == {
+        "username": "username",
+        "password": "current-password",
+    }
+    client.force_login(alice)
+    assert autocomplete_hints(client.get("/account/password/")) == {
+        "old_password": "current-password",
+        "new_password1": "new-password",
+        "new_password2": "new-password",
+    }
+
+
 def test_sign_in_and_sign_out(client, alice, seed):
     response = client.post(
         "/signin/", {"username": "alice", "password": "correct horse battery staple"}
@@ -416,9 +524,33 @@ def test_sign_in_and_sign_out(client, alice, seed):
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert client.get("/focus/").status_code == 200
-    assert client.get("/signout/").status_code == 405  # sign-out is a POST (CSRF-protected)
     assert client.post("/signout/").status_code == 302
     assert client.get("/focus/").status_code == 302
+
+
+def test_sign_out_by_get_shows_a_sign_out_button_and_keeps_the_session(alice_web, alice):
+    response = alice_web.get("/signout/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<h1>Sign out?</h1>" in body
+    assert "signed in as <strong>alice</strong>" in body
+    form = body.split("<main", 1)[1].split('<form method="post" action="/signout/">', 1)[1]
+    assert 'name="csrfmiddlewaretoken"' in form.split("</form>", 1)[0]
+    assert alice_web.get("/focus/").status_code == 200, "a GET does not sign out"
+
+
+def test_sign_out_by_get_keeps_a_safe_next_for_the_button(alice_web):
+    assert 'name="next" value="/path/"' in alice_web.get("/signout/?next=/path/").content.decode()
+    off_site = alice_web.get("/signout/?next=https://evil.example.org/").content.decode()
+    assert 'name="next"' not in off_site.split("<main", 1)[1]
+    response = alice_web.post("/signout/", {"next": "/path/"})
+    assert response["Location"] == "/path/"
+
+
+def test_sign_out_by_get_sends_a_visitor_home(client, db):
+    response = client.get("/signout/")
+    assert response.status_code == 302
+    assert response["Location"] == "/"
 
 
 def test_password_change(alice_web, alice):

@@ -46,6 +46,15 @@ def test_put_progress_is_idempotent(alice_api, seed):
     assert again.json()["completed_at"]
 
 
+def test_put_progress_never_undoes_a_completion(alice_api, seed):
+    url = f"/api/me/progress/{path_ids(seed)[0]}/"
+    alice_api.put(url, {"state": "completed", "rating": 5}, format="json")
+    late = alice_api.put(url, {"state": "in_progress"}, format="json")
+    assert late.status_code == 200
+    assert (late.json()["state"], late.json()["rating"]) == ("completed", 5)
+    assert alice_api.get(url).json()["state"] == "completed"
+
+
 def test_learners_see_and_change_only_their_own_progress(alice_api, bob_api, seed):
     resource_id = path_ids(seed)[0]
     alice_api.put(f"/api/me/progress/{resource_id}/", {"state": "completed"}, format="json")

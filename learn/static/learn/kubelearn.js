@@ -1,0 +1,94 @@
+/* kubelearn — the learner pages' own script: progressive enhancement only, no inline script
+   (the CSP allows none) and nothing htmx would have to evaluate (allowEval is off).
+
+   The progress actions (learn/templates/learn/_actions.html) post in the background with
+   htmx, which then replaces <main>. While one posts, htmx disables the action group
+   (hx-disabled-elt); here the group also says it is busy, for assistive technology. Replacing
+   <main> drops keyboard focus to <body>, so afterwards focus goes back where the learner can
+   carry on:
+   - the same item, if it is still on the page: the same action (Done stays Done, as
+     "Save rating"), else its first button (after Start, that is Done);
+   - else the item that took its place in the same list (its title link, so a screen reader
+     reads what is there now);
+   - else <main> itself, which begins with the message saying what happened.
+   Without script the forms post and the page reloads, as every form does. */
+(function () {
+  "use strict";
+
+  var pending = null;
+
+  function actionGroup(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt instanceof Element ? elt.closest(".actions[data-resource]") : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var group = actionGroup(event);
+    if (!group) {
+      return;
+    }
+    var form = event.detail.elt.closest("form");
+    var item = group.closest("li");
+    var list = item ? item.parentElement : null;
+    group.setAttribute("aria-busy", "true");
+    pending = {
+      resource: group.getAttribute("data-resource"),
+      action: form ? form.getAttribute("data-action") : null,
+      button: form ? form.querySelector("button") : null,
+      list: list && list.id ? list.id : null,
+      index: list ? Array.prototype.indexOf.call(list.children, item) : -1,
+    };
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var group = actionGroup(event);
+    if (!group) {
+      return;
+    }
+    group.removeAttribute("aria-busy");
+    if (!event.detail.successful && pending) {
+      // Nothing was swapped: the same controls are usable again (htmx re-enables them).
+      var button = pending.button;
+      pending = null;
+      if (button && button.isConnected) {
+        button.focus();
+      }
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!pending) {
+      return;
+    }
+    var target = focusTarget(pending);
+    pending = null;
+    if (target) {
+      target.focus();
+    }
+  });
+
+  function focusTarget(done) {
+    var main = document.getElementById("main");
+    if (!main) {
+      return null;
+    }
+    var groups = main.querySelectorAll(".actions[data-resource]");
+    for (var i = 0; i < groups.length; i++) {
+      if (groups[i].getAttribute("data-resource") === done.resource) {
+        return (
+          groups[i].querySelector('form[data-action="' + done.action + '"] button') ||
+          groups[i].querySelector("button")
+        );
+      }
+    }
+    var list = done.list ? document.getElementById(done.list) : null;
+    if (list && list.children.length && done.index >= 0) {
+      var item = list.children[Math.min(done.index, list.children.length - 1)];
+      var link = item.querySelector(".card-title a");
+      if (link) {
+        return link;
+      }
+    }
+    return main;
+  }
+})();

@@ -1,0 +1,128 @@
+"""The progress actions (Done, Start, Skip, Clear) in a real browser, with htmx posting them:
+busy while they post, and keyboard focus put back after <main> is replaced."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import expect
+
+from catalog.models import LearningPath
+from recommender.models import Progress
+from tests.browser.conftest import screenshot
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.browser
+
+FOCUSED = "document.activeElement"
+
+
+@pytest.fixture
+def learner(seeded, http_settings) -> Any:
+    return UserFactory(username="erin")
+
+
+@pytest.fixture
+def first_step(seeded) -> int:
+    return LearningPath.objects.get().steps.order_by("position")[0].resource_id
+
+
+def signed_in_page(browser, live_server, user, *, width: int = 1280) -> Any:
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.set_default_timeout(5000)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return context.new_page()
+
+
+def press(page: Any, button: Any) -> None:
+    """A keyboard user's click: focus the button, press Enter, wait for the new <main> (the
+    old one is marked) and for focus to settle somewhere in it."""
+    page.evaluate("document.getElementById('main').dataset.replaced = 'no'")
+    button.focus()
+    page.keyboard.press("Enter")
+    page.locator("#main:not([data-replaced])").wait_for()
+    # A locator, not wait_for_function: the CSP (no eval) refuses Playwright's polling script.
+    page.locator("#main:focus, #main :focus").wait_for()
+
+
+def focused_text(page: Any) -> str:
+    return page.evaluate(f"{FOCUSED}.textContent").strip()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_an_action_disables_its_group_and_says_busy_while_it_posts(
+    browser, live_server, learner, width
+):
+    page = signed_in_page(browser, live_server, learner, width=width)
+    page.goto(live_server.url + "/")
+    held: list[Any] = []
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else 0)
+    page.route("**/progress/**", lambda route: held.append(route))
+    item = page.locator("#queue-list > li").first
+    title = item.locator(".card-title").inner_text().strip()
+    group = item.locator(".actions")
+    item.get_by_role("button", name=re.compile(r"^Done")).click()
+
+    expect(group).to_have_attribute("aria-busy", "true")
+    for control in [*group.get_by_role("button").all(), group.get_by_label("Rating")]:
+        expect(control).to_be_disabled()
+    screenshot(page, f"progress-busy-{width}")
+    # A second click meanwhile (the Start beside Done) sends nothing.
+    item.get_by_role("button", name=re.compile(r"^Start")).click(force=True)
+
+    held[0].continue_()
+    page.unroute("**/progress/**")
+    expect(page.get_by_text(f"Marked “{title}” done.")).to_be_visible()
+    assert len(posts) == 1, posts
+    assert Progress.objects.get(user=learner).state == "completed"
+    page.context.close()
+
+
+def test_after_start_focus_follows_the_item_to_reading_now(browser, live_server, learner):
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(live_server.url + "/")
+    item = page.locator("#queue-list > li").first
+    title = item.locator(".card-title").inner_text().strip()
+    press(page, item.get_by_role("button", name=re.compile(r"^Start")))
+    assert focused_text(page) == f"Done: {title}"
+    assert page.evaluate(f"{FOCUSED}.closest('ul, ol').id") == "reading-list"
+    page.context.close()
+
+
+def test_after_done_focus_goes_to_the_item_that_took_its_place(browser, live_server, learner):
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(live_server.url + "/")
+    titles = [t.strip() for t in page.locator("#queue-list .card-title").all_inner_texts()]
+    item = page.locator("#queue-list > li").first
+    press(page, item.get_by_role("button", name=re.compile(r"^Done")))
+    now_first = page.locator("#queue-list > li").first.locator(".card-title").inner_text().strip()
+    assert now_first != titles[0]
+    assert page.evaluate(f"{FOCUSED}.tagName") == "A"
+    assert focused_text(page) == now_first
+    page.context.close()
+
+
+def test_on_a_resource_page_focus_stays_with_its_actions(browser, live_server, learner, first_step):
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    title = page.get_by_role("heading", level=1).inner_text().strip()
+    press(page, page.get_by_role("button", name=re.compile(r"^Start")))
+    assert focused_text(page) == f"Done: {title}"
+    press(page, page.get_by_role("button", name=re.compile(r"^Done")))
+    assert focused_text(page) == f"Save rating: {title}"
+    page.context.close()
