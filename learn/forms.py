@@ -139,3 +139,11 @@ class FocusForm(forms.Form):
 
 class FeedActionForm(forms.Form):
     action = forms.ChoiceField(choices=[("renew", "New address"), ("revoke", "Turn off")])
+
+
+class HistoryForm(forms.Form):
+    show = forms.ChoiceField(
+        label="Show",
+        required=False,
+        choices=[("all", "All"), ("completed", "Completed"), ("skipped", "Skipped")],
+    )

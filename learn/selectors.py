@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet, Sum
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Author, PathStep, Resource, SecurityArea, Stage, Tag
 from learn.models import QueueFeed
 from recommender import selectors as recommender_selectors
-from recommender.models import ProgressState
+from recommender.models import Progress, ProgressState
 
 # request.user on a page: django-stubs types it as User | AnonymousUser.
 AnyUser = User | AnonymousUser
@@ -228,3 +228,54 @@ def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> l
     """Pair each card with the learner's state on it: {"card": …, "state": …}."""
     states = learner_states(user=user, resource_ids=[card["id"] for card in cards])
     return [{"card": card, "state": states.get(card["id"])} for card in cards]
+
+
+# What the history page can show: everything behind the learner, or one kind of it.
+HISTORY_SHOWS = {
+    "all": (ProgressState.COMPLETED, ProgressState.SKIPPED),
+    "completed": (ProgressState.COMPLETED,),
+    "skipped": (ProgressState.SKIPPED,),
+}
+
+
+@dataclass(frozen=True)
+class HistoryTotals:
+    completed: int
+    skipped: int
+    rated: int
+    minutes_read: int
+
+    @property
+    def reading_time(self) -> str:
+        """The completions' estimated reading time, as a person would say it."""
+        hours, minutes = divmod(self.minutes_read, 60)
+        if not hours:
+            return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def history(*, user: User, show: str = "all") -> QuerySet[Progress]:
+    """What the learner completed or skipped, most recent first (resources still in the
+    catalog: a withdrawn one has no page to go back to)."""
+    return (
+        recommender_selectors.progress_list(user=user)
+        .filter(state__in=HISTORY_SHOWS[show], resource__status="approved")
+        .order_by("-updated_at", "-pk")
+    )
+
+
+def history_totals(*, user: User) -> HistoryTotals:
+    """Counts for the history page's summary line. One query."""
+    done = Q(state=ProgressState.COMPLETED)
+    totals = history(user=user).aggregate(
+        completed=Count("pk", filter=done),
+        skipped=Count("pk", filter=Q(state=ProgressState.SKIPPED)),
+        rated=Count("pk", filter=done & Q(rating__isnull=False)),
+        minutes_read=Sum("resource__estimated_minutes", filter=done),
+    )
+    return HistoryTotals(
+        completed=totals["completed"],
+        skipped=totals["skipped"],
+        rated=totals["rated"],
+        minutes_read=totals["minutes_read"] or 0,
+    )

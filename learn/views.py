@@ -29,8 +29,15 @@ from catalog.filters import ResourceFilter
 from catalog.models import Kind, SecurityArea, Stage
 from catalog.views import ResourceViewSet
 from kubelearn.accounts import account_register
-from learn import selectors, services, svg
-from learn.forms import FeedActionForm, FocusForm, ProgressForm, SignUpForm, focus_level
+from learn import export, selectors, services, svg
+from learn.forms import (
+    FeedActionForm,
+    FocusForm,
+    HistoryForm,
+    ProgressForm,
+    SignUpForm,
+    focus_level,
+)
 from recommender import queue
 from recommender import selectors as recommender_selectors
 from recommender import services as recommender_services
@@ -293,6 +300,52 @@ def browse(request: HttpRequest) -> HttpResponse:
             "rating_choices": range(1, 6),
         },
     )
+
+
+@never_cache
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    """What the learner completed or skipped, newest first, with the same actions as elsewhere
+    (rate again, clear) and a CSV download of all their progress."""
+    form = HistoryForm(request.GET)
+    if not form.is_valid():
+        return render(request, "learn/bad_request.html", {"form": form}, status=400)
+    show = form.cleaned_data["show"] or "all"
+    learner = _learner(request)
+    paginator = Paginator(selectors.history(user=learner, show=show), PAGE_SIZE)
+    try:
+        page = paginator.page(request.GET.get("page", 1))
+    except (EmptyPage, PageNotAnInteger) as exc:
+        raise Http404("No such page.") from exc
+    rows = list(page.object_list)
+    cards = runtime.cards([row.resource for row in rows])
+    return render(
+        request,
+        "learn/history.html",
+        {
+            "page": page,
+            "items": [
+                {
+                    "card": card,
+                    "state": selectors.LearnerState(row.state, row.rating),
+                    "when": row.updated_at,
+                }
+                for card, row in zip(cards, rows, strict=True)
+            ],
+            "show": show,
+            "shows": HistoryForm.base_fields["show"].choices,  # type: ignore[attr-defined]
+            "totals": selectors.history_totals(user=learner),
+            "rating_choices": range(1, 6),
+        },
+    )
+
+
+@never_cache
+@login_required
+def history_download(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(export.progress_csv(user=_learner(request)), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="kubelearn-progress.csv"'
+    return response
 
 
 @never_cache

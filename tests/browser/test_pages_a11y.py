@@ -42,6 +42,7 @@ PAGES = [
     Page("resource", "/resource/first/", True),
     Page("focus", "/focus/", True),
     Page("browse-filtered", "/browse/?stage=security&search=kubernetes", True),
+    Page("history", "/history/", True),
     Page("account", "/account/", True),
     Page("password", "/account/password/", True),
     Page("sign-out", "/signout/", True),

@@ -29,6 +29,8 @@ MAX_QUERIES = {
     "/browse/?stage=getting-started&search=kubernetes": 12 + 2,
     "/focus/": 8 + 2,
     "/account/": 3 + 2,
+    "/history/": 5 + 2,
+    "/history/progress.csv": 3 + 2,
     "resource": 12 + 2,
     "feed": 6 + 2,
 }

