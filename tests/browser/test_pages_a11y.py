@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 WIDTHS = (375, 1280)
 # (width, colour scheme) each page is looked at in; axe runs at the phone's width, in both.
-VIEWS = ((375, "light"), (1280, "light"), (375, "dark"))
+VIEWS = ((375, "light"), (1280, "light"), (375, "dark"), (1280, "dark"))
 
 
 @dataclass(frozen=True)
