@@ -54,18 +54,21 @@ def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage")
         bar_y = top + 19
         offered = round(_WIDTH * area.available / scale)
         done = round(_WIDTH * area.completed / scale)
-        star = f'<tspan fill="{FOCUS}">★ </tspan>' if area.focus_weight else ""
+        star = f'<tspan class="c-focus" fill="{FOCUS}">★ </tspan>' if area.focus_weight else ""
         parts.append(
-            f'<text x="0" y="{top + 13}" font-size="13" fill="{INK}">{star}{escape(area.name)}'
-            f'</text><text x="{_WIDTH}" y="{top + 13}" font-size="13" fill="{MUTED}" '
+            f'<text x="0" y="{top + 13}" font-size="13" class="c-ink" fill="{INK}">'
+            f"{star}{escape(area.name)}</text>"
+            f'<text x="{_WIDTH}" y="{top + 13}" font-size="13" class="c-muted" fill="{MUTED}" '
             f'text-anchor="end">{area.completed} of {area.available}</text>'
-            f'<rect x="0" y="{bar_y}" width="{_WIDTH}" height="{_BAR}" rx="4" fill="{TRACK}"/>'
+            f'<rect x="0" y="{bar_y}" width="{_WIDTH}" height="{_BAR}" rx="4" '
+            f'class="c-track" fill="{TRACK}"/>'
             f'<rect x="0" y="{bar_y}" width="{offered}" height="{_BAR}" rx="4" '
-            f'fill="{OFFERED}"/>'
+            f'class="c-offered" fill="{OFFERED}"/>'
         )
         if done:
             parts.append(
-                f'<rect x="0" y="{bar_y}" width="{done}" height="{_BAR}" rx="4" fill="{DONE}"/>'
+                f'<rect x="0" y="{bar_y}" width="{done}" height="{_BAR}" rx="4" '
+                f'class="c-done" fill="{DONE}"/>'
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 — every interpolated text is escaped above
@@ -76,11 +79,15 @@ def progress_bar(*, done: int, total: int, stage: str | None = None) -> SafeStri
     width = 300
     filled = round(width * done / total) if total else 0
     colour = STAGE_COLOURS.get(stage or "", DONE)
+    role = f"c-stage-{stage}" if stage in STAGE_COLOURS else "c-done"
     fill = (
-        f'<rect x="0" y="0" width="{filled}" height="10" rx="5" fill="{colour}"/>' if filled else ""
+        f'<rect x="0" y="0" width="{filled}" height="10" rx="5" class="{role}" fill="{colour}"/>'
+        if filled
+        else ""
     )
     return mark_safe(  # noqa: S308 — numbers and fixed colours only
         f'<svg class="bar" viewBox="0 0 {width} 10" preserveAspectRatio="none" '
         f'aria-hidden="true" focusable="false" xmlns="http://www.w3.org/2000/svg">'
-        f'<rect x="0" y="0" width="{width}" height="10" rx="5" fill="{TRACK}"/>{fill}</svg>'
+        f'<rect x="0" y="0" width="{width}" height="10" rx="5" class="c-track" fill="{TRACK}"/>'
+        f"{fill}</svg>"
     )

@@ -112,7 +112,7 @@ def test_searching_the_catalog_with_the_filter_form(browser, live_server, seeded
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url(re.compile(r".*search=rbac.*"))
     expect(page.get_by_role("alert")).to_have_count(0)
-    expect(page.get_by_role("status")).to_contain_text("resource")
+    expect(page.locator("#main").get_by_role("status")).to_contain_text("resource")
     assert page.locator(".results-count").inner_text().split()[0] != "0"
     page.get_by_label("Search").fill("zzzzqqqq")
     page.get_by_role("button", name="Filter").click()

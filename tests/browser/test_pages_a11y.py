@@ -19,6 +19,8 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.browser
 
 WIDTHS = (375, 1280)
+# (width, colour scheme) each page is looked at in; axe runs at the phone's width, in both.
+VIEWS = ((375, "light"), (1280, "light"), (375, "dark"), (1280, "dark"))
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,8 @@ def test_page_is_accessible_and_fits_phone_and_laptop(
     session, first_step = learner_session
     url = live_server.url + page_spec.url.replace("/resource/first/", f"/resources/{first_step}/")
     problems: list[str] = []
-    for width in WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 800})
+    for width, scheme in VIEWS:
+        context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
         context.set_default_timeout(5000)
         if page_spec.signed_in:
             context.add_cookies(
@@ -96,14 +98,16 @@ def test_page_is_accessible_and_fits_phone_and_laptop(
         )
         if overflow > 0:
             problems.append(f"{width}px: scrolls sideways by {overflow}px")
-        screenshot(page, f"{page_spec.name}-{width}")
+        screenshot(page, f"{page_spec.name}-{width}" + ("-dark" if scheme == "dark" else ""))
         if width != WIDTHS[0]:
             context.close()
-            continue  # axe once per page (at the phone's width, where the layout is tightest)
+            continue  # axe at the phone's width only, where the layout is tightest
         results = Axe().run(page)
         for violation in results.response["violations"]:
             if violation["impact"] in {"serious", "critical"}:
                 targets = [node["target"] for node in violation["nodes"]][:3]
-                problems.append(f"{width}px: {violation['id']} ({violation['impact']}) {targets}")
+                problems.append(
+                    f"{width}px {scheme}: {violation['id']} ({violation['impact']}) {targets}"
+                )
         context.close()
     assert problems == []

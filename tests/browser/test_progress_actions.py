@@ -87,7 +87,7 @@ def test_an_action_disables_its_group_and_says_busy_while_it_posts(
 
     held[0].continue_()
     page.unroute("**/progress/**")
-    expect(page.get_by_text(f"Marked “{title}” done.")).to_be_visible()
+    expect(page.locator("#main").get_by_text(f"Marked “{title}” done.")).to_be_visible()
     assert len(posts) == 1, posts
     assert Progress.objects.get(user=learner).state == "completed"
     page.context.close()
@@ -125,4 +125,23 @@ def test_on_a_resource_page_focus_stays_with_its_actions(browser, live_server, l
     assert focused_text(page) == f"Done: {title}"
     press(page, page.get_by_role("button", name=re.compile(r"^Done")))
     assert focused_text(page) == f"Save rating: {title}"
+    page.context.close()
+
+
+def test_the_message_of_a_background_action_reaches_the_live_region(browser, live_server, learner):
+    # The "Marked … done" message arrives inside the new <main>, which screen readers do not
+    # announce; the page's lasting live region must say it.
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(live_server.url + "/")
+    announcer = page.locator("#announcer")
+    assert announcer.get_attribute("aria-live") == "polite"
+    expect(announcer).to_have_text("")
+    title = page.locator("#queue-list > li").first.locator(".card-title").inner_text().strip()
+    press(
+        page,
+        page.locator("#queue-list > li").first.get_by_role("button", name=re.compile(r"^Done")),
+    )
+    message = page.locator("#main .messages").inner_text().strip()
+    assert title in message
+    expect(announcer).to_have_text(message)
     page.context.close()

@@ -11,6 +11,9 @@
    - else the item that took its place in the same list (its title link, so a screen reader
      reads what is there now);
    - else <main> itself, which begins with the message saying what happened.
+   That message ("Marked … done") is inside the new <main>; a live region that arrives with
+   new content is not announced by screen readers, so its text is also put in #announcer, a
+   polite live region that stays on the page (learn/templates/learn/base.html).
    Without script the forms post and the page reloads, as every form does. */
 (function () {
   "use strict";
@@ -57,6 +60,7 @@
   });
 
   document.addEventListener("htmx:afterSettle", function () {
+    announce();
     if (!pending) {
       return;
     }
@@ -66,6 +70,20 @@
       target.focus();
     }
   });
+
+  function announce() {
+    var announcer = document.getElementById("announcer");
+    var messages = document.querySelector("#main .messages");
+    if (!announcer || !messages) {
+      return;
+    }
+    var text = messages.textContent.replace(/\s+/g, " ").trim();
+    // Emptied first, so the same message twice in a row (two items marked done) is read twice.
+    announcer.textContent = "";
+    window.setTimeout(function () {
+      announcer.textContent = text;
+    }, 50);
+  }
 
   function focusTarget(done) {
     var main = document.getElementById("main");
