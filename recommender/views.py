@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 from catalog import selectors as catalog_selectors
 from kubelearn.api import learner
 from recommender import queue, selectors, services
+from recommender.filters import ProgressFilter
 from recommender.models import Progress
 from recommender.runtime import runtime
 from recommender.serializers import (
@@ -30,11 +32,13 @@ _AUTH = {401: OpenApiResponse(description="Sign in first (Authorization: Token <
 
 
 class ProgressListView(generics.ListAPIView):
-    """Your progress, newest first."""
+    """Your progress, newest first; `?state=` (repeatable) keeps only those states, e.g. a
+    history of `completed` and `skipped`."""
 
     serializer_class = ProgressSerializer
     permission_classes = [IsAuthenticated]
-    filter_backends: list = []
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProgressFilter
 
     def get_queryset(self):
         return selectors.progress_list(user=learner(self.request)).prefetch_related(

@@ -55,6 +55,21 @@ def test_put_progress_never_undoes_a_completion(alice_api, seed):
     assert alice_api.get(url).json()["state"] == "completed"
 
 
+def test_progress_list_keeps_only_the_states_asked_for(alice_api, seed):
+    first, second, third = path_ids(seed)[:3]
+    for resource_id, state in ((first, "completed"), (second, "skipped"), (third, "in_progress")):
+        alice_api.put(f"/api/me/progress/{resource_id}/", {"state": state}, format="json")
+    history = alice_api.get("/api/me/progress/?state=completed&state=skipped").json()
+    assert sorted(row["state"] for row in history["results"]) == ["completed", "skipped"]
+    assert alice_api.get("/api/me/progress/").json()["count"] == 3
+
+
+def test_progress_list_refuses_an_unknown_state_by_name(alice_api):
+    response = alice_api.get("/api/me/progress/", {"state": "finished"})
+    assert response.status_code == 400
+    assert "finished" in str(response.json()["state"])
+
+
 def test_learners_see_and_change_only_their_own_progress(alice_api, bob_api, seed):
     resource_id = path_ids(seed)[0]
     alice_api.put(f"/api/me/progress/{resource_id}/", {"state": "completed"}, format="json")
