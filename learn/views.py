@@ -20,7 +20,7 @@ from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -333,6 +333,7 @@ def history(request: HttpRequest) -> HttpResponse:
                 for card, row in zip(cards, rows, strict=True)
             ],
             "show": show,
+            "query_string": urlencode({"show": show}),
             "shows": HistoryForm.base_fields["show"].choices,  # type: ignore[attr-defined]
             "totals": selectors.history_totals(user=learner),
             "rating_choices": range(1, 6),

@@ -84,6 +84,8 @@ def test_history_pages_twenty_at_a_time_and_a_page_past_the_end_is_404(alice, al
     assert len(listed_titles(alice_web.get("/history/"))) == 20
     assert len(listed_titles(alice_web.get("/history/", {"page": 2}))) == 5
     assert alice_web.get("/history/", {"page": 3}).status_code == 404
+    first_completed = alice_web.get("/history/", {"show": "completed"}).content.decode()
+    assert 'href="?show=completed&amp;page=2"' in first_completed
     assert alice_web.get("/history/", {"page": "x"}).status_code == 404
 
 
