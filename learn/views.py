@@ -52,7 +52,7 @@ DONE_MESSAGES = {
     ProgressState.IN_PROGRESS: "Started “{title}”. It stays on your path until you finish it.",
     ProgressState.COMPLETED: "Marked “{title}” done.",
     ProgressState.SKIPPED: "Skipped “{title}”.",
-    ProgressState.PLANNED: "Planned “{title}”.",
+    ProgressState.PLANNED: "Saved “{title}” for later: find it under History.",
 }
 # A completion is kept when a later click asks for less (see progress_set).
 KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked done."
@@ -94,6 +94,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "learn/up_next.html",
         {
             "reading": selectors.cards_with_states(runtime.cards(reading), user=request.user),
+            "saved": selectors.saved_count(user=_learner(request)),
             "items": items,
             "total_minutes": result.total_minutes,
             # The budget in force: the chip asked for, else the learner's saved one.
