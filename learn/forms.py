@@ -145,5 +145,10 @@ class HistoryForm(forms.Form):
     show = forms.ChoiceField(
         label="Show",
         required=False,
-        choices=[("all", "All"), ("completed", "Completed"), ("skipped", "Skipped")],
+        choices=[
+            ("all", "All"),
+            ("completed", "Completed"),
+            ("skipped", "Skipped"),
+            ("saved", "Saved for later"),
+        ],
     )

@@ -35,6 +35,9 @@ class LearnerState:
 
     @property
     def label(self) -> str:
+        # "Planned" is the API's word; on the pages a learner saves an item for later.
+        if self.state == ProgressState.PLANNED:
+            return "Saved for later"
         return ProgressState(self.state).label
 
 
@@ -224,6 +227,15 @@ def reading_now(*, user: User) -> list[Resource]:
     return [row.resource for row in rows]
 
 
+def saved_count(*, user: User) -> int:
+    """How many catalog resources the learner saved for later. One query."""
+    return (
+        recommender_selectors.progress_list(user=user)
+        .filter(state=ProgressState.PLANNED, resource__status="approved")
+        .count()
+    )
+
+
 def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> list[dict[str, Any]]:
     """Pair each card with the learner's state on it: {"card": …, "state": …}."""
     states = learner_states(user=user, resource_ids=[card["id"] for card in cards])
@@ -235,6 +247,7 @@ HISTORY_SHOWS = {
     "all": (ProgressState.COMPLETED, ProgressState.SKIPPED),
     "completed": (ProgressState.COMPLETED,),
     "skipped": (ProgressState.SKIPPED,),
+    "saved": (ProgressState.PLANNED,),
 }
 
 
@@ -242,6 +255,7 @@ HISTORY_SHOWS = {
 class HistoryTotals:
     completed: int
     skipped: int
+    saved: int
     rated: int
     minutes_read: int
 
@@ -267,15 +281,21 @@ def history(*, user: User, show: str = "all") -> QuerySet[Progress]:
 def history_totals(*, user: User) -> HistoryTotals:
     """Counts for the history page's summary line. One query."""
     done = Q(state=ProgressState.COMPLETED)
-    totals = history(user=user).aggregate(
-        completed=Count("pk", filter=done),
-        skipped=Count("pk", filter=Q(state=ProgressState.SKIPPED)),
-        rated=Count("pk", filter=done & Q(rating__isnull=False)),
-        minutes_read=Sum("resource__estimated_minutes", filter=done),
+    totals = (
+        recommender_selectors.progress_list(user=user)
+        .filter(resource__status="approved")
+        .aggregate(
+            completed=Count("pk", filter=done),
+            skipped=Count("pk", filter=Q(state=ProgressState.SKIPPED)),
+            rated=Count("pk", filter=done & Q(rating__isnull=False)),
+            minutes_read=Sum("resource__estimated_minutes", filter=done),
+            saved=Count("pk", filter=Q(state=ProgressState.PLANNED)),
+        )
     )
     return HistoryTotals(
         completed=totals["completed"],
         skipped=totals["skipped"],
+        saved=totals["saved"],
         rated=totals["rated"],
         minutes_read=totals["minutes_read"] or 0,
     )

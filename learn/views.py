@@ -20,7 +20,7 @@ from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -52,7 +52,7 @@ DONE_MESSAGES = {
     ProgressState.IN_PROGRESS: "Started “{title}”. It stays on your path until you finish it.",
     ProgressState.COMPLETED: "Marked “{title}” done.",
     ProgressState.SKIPPED: "Skipped “{title}”.",
-    ProgressState.PLANNED: "Planned “{title}”.",
+    ProgressState.PLANNED: "Saved “{title}” for later: find it under History.",
 }
 # A completion is kept when a later click asks for less (see progress_set).
 KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked done."
@@ -94,6 +94,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "learn/up_next.html",
         {
             "reading": selectors.cards_with_states(runtime.cards(reading), user=request.user),
+            "saved": selectors.saved_count(user=_learner(request)),
             "items": items,
             "total_minutes": result.total_minutes,
             # The budget in force: the chip asked for, else the learner's saved one.
@@ -333,6 +334,7 @@ def history(request: HttpRequest) -> HttpResponse:
                 for card, row in zip(cards, rows, strict=True)
             ],
             "show": show,
+            "query_string": urlencode({"show": show}),
             "shows": HistoryForm.base_fields["show"].choices,  # type: ignore[attr-defined]
             "totals": selectors.history_totals(user=learner),
             "rating_choices": range(1, 6),

@@ -145,3 +145,19 @@ def test_the_message_of_a_background_action_reaches_the_live_region(browser, liv
     assert title in message
     expect(announcer).to_have_text(message)
     page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_saving_from_browse_keeps_the_place_and_offers_to_take_it_back(
+    browser, live_server, learner, width
+):
+    page = signed_in_page(browser, live_server, learner, width=width)
+    page.goto(live_server.url + "/browse/")
+    card = page.locator(".card-list > li").first
+    title = card.locator(".card-title").inner_text().strip()
+    press(page, card.get_by_role("button", name=re.compile(r"^Save for later")))
+    assert focused_text(page) == f"Remove from saved: {title}"
+    expect(page.locator("#announcer")).to_contain_text(f"Saved “{title}” for later")
+    screenshot(page, f"browse-saved-{width}")
+    assert Progress.objects.get(user=learner).state == "planned"
+    page.context.close()

@@ -84,6 +84,8 @@ def test_history_pages_twenty_at_a_time_and_a_page_past_the_end_is_404(alice, al
     assert len(listed_titles(alice_web.get("/history/"))) == 20
     assert len(listed_titles(alice_web.get("/history/", {"page": 2}))) == 5
     assert alice_web.get("/history/", {"page": 3}).status_code == 404
+    first_completed = alice_web.get("/history/", {"show": "completed"}).content.decode()
+    assert 'href="?show=completed&amp;page=2"' in first_completed
     assert alice_web.get("/history/", {"page": "x"}).status_code == 404
 
 
@@ -142,3 +144,65 @@ def test_formula_like_cells_get_an_apostrophe(value):
 @pytest.mark.parametrize("value", ["Kubernetes RBAC", "", "1 = 1", "https://example.org/"])
 def test_ordinary_cells_stay_as_they_are(value):
     assert spreadsheet_safe(value) == value
+
+
+# --- Saved for later ----------------------------------------------------------------------------
+
+
+def test_saving_a_resource_for_later_marks_it_planned_and_says_where_it_is(alice, alice_web):
+    resource = ResourceFactory(title="Later")
+    response = alice_web.post(
+        f"/progress/{resource.pk}/",
+        {"state": "planned", "next": f"/resources/{resource.pk}/"},
+        follow=True,
+    )
+    assert Progress.objects.get(user=alice, resource=resource).state == "planned"
+    body = response.content.decode()
+    assert "Saved “Later” for later" in body
+    assert "Saved for later</span>" in body  # the state pill, in the page's words
+
+
+def test_a_resource_not_started_offers_save_for_later_and_a_saved_one_does_not(alice, alice_web):
+    resource = ResourceFactory()
+    assert "Save for later" in alice_web.get(f"/resources/{resource.pk}/").content.decode()
+    mark(alice, resource, "planned")
+    assert "Save for later<" not in alice_web.get(f"/resources/{resource.pk}/").content.decode()
+
+
+def test_browse_cards_let_a_learner_save_and_unsave_but_not_a_visitor(alice, alice_web, client):
+    resource = ResourceFactory(title="Browse me")
+    assert "Save for later" not in client.get("/browse/").content.decode()
+    assert "Save for later" in alice_web.get("/browse/").content.decode()
+    mark(alice, resource, "planned")
+    assert "Remove from saved" in alice_web.get("/browse/").content.decode()
+    mark_done = ResourceFactory(title="Finished")
+    mark(alice, mark_done, "completed")
+    items = {i["card"]["title"]: i["state"] for i in alice_web.get("/browse/").context["items"]}
+    assert items["Finished"].state == "completed"
+
+
+def test_history_lists_saved_items_apart_and_counts_them(alice, alice_web):
+    mark(alice, ResourceFactory(title="Saved one"), "planned")
+    mark(alice, ResourceFactory(title="Read one"), "completed")
+    assert listed_titles(alice_web.get("/history/", {"show": "saved"})) == ["Saved one"]
+    assert listed_titles(alice_web.get("/history/")) == ["Read one"]
+    body = " ".join(alice_web.get("/history/").content.decode().split())
+    assert "<strong>1</strong> saved for later." in body
+
+
+def test_up_next_links_the_saved_items_only_when_there_are_some(alice, alice_web, seed):
+    assert "saved-hint" not in alice_web.get("/").content.decode()
+    mark(alice, ResourceFactory(), "planned")
+    body = alice_web.get("/").content.decode()
+    assert 'href="/history/?show=saved">1 item for later</a>' in body
+
+
+def test_a_saved_resource_in_the_queue_says_it_is_on_the_reading_list(alice, alice_web, seed):
+    # Saving does not jump the path's order (a later step waits for the ones before it); when
+    # the queue offers a saved item, it says so.
+    from tests.learn.conftest import path_ids
+
+    saved = path_ids(seed)[2]
+    alice_web.post(f"/progress/{saved}/", {"state": "planned"})
+    items = {item["card"]["id"]: item for item in alice_web.get("/").context["items"]}
+    assert "On your reading list" in [reason["text"] for reason in items[saved]["reasons"]]
