@@ -9,8 +9,8 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 
+from learn.selectors import LearnerState
 from recommender import selectors as recommender_selectors
-from recommender.models import ProgressState
 
 COLUMNS = ["title", "address", "state", "rating", "completed_at", "updated_at"]
 
@@ -40,7 +40,7 @@ def progress_csv(*, user: User) -> str:
             [
                 spreadsheet_safe(row.resource.title),
                 spreadsheet_safe(row.resource.url or ""),
-                ProgressState(row.state).label,
+                LearnerState(row.state, row.rating).label,  # the pages' words
                 row.rating or "",
                 _when(row.completed_at),
                 _when(row.updated_at),

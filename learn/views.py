@@ -15,7 +15,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -56,6 +56,9 @@ DONE_MESSAGES = {
 }
 # A completion is kept when a later click asks for less (see progress_set).
 KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked done."
+# "Save rating" on an item already done.
+RATING_MESSAGE = "Rating of “{title}” saved."
+RATING_REMOVED_MESSAGE = "Rating of “{title}” removed."
 
 
 def _queue_items(user: Any, *, limit: int, minutes: int | None) -> tuple[queue.Queue, list[dict]]:
@@ -156,10 +159,18 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "learn/bad_request.html", {"form": form}, status=400)
     state = form.cleaned_data["state"]
+    was = selectors.learner_states(user=_learner(request), resource_ids=[resource.pk]).get(
+        resource.pk
+    )
     progress, _ = recommender_services.progress_set(
         user=_learner(request), resource=resource, state=state, rating=form.cleaned_data["rating"]
     )
-    message = DONE_MESSAGES[ProgressState(state)] if progress.state == state else KEPT_DONE_MESSAGE
+    if progress.state != state:
+        message = KEPT_DONE_MESSAGE
+    elif was is not None and was.state == ProgressState.COMPLETED == state:
+        message = RATING_MESSAGE if progress.rating else RATING_REMOVED_MESSAGE
+    else:
+        message = DONE_MESSAGES[ProgressState(state)]
     messages.success(request, message.format(title=resource.title))
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
 
@@ -281,11 +292,9 @@ def browse(request: HttpRequest) -> HttpResponse:
         )
     else:
         results = results.order_by(*ResourceViewSet.ordering)
-    paginator = Paginator(results, PAGE_SIZE)
-    try:
-        page = paginator.page(request.GET.get("page", 1))
-    except (EmptyPage, PageNotAnInteger) as exc:
-        raise Http404("No such page.") from exc
+    # An odd or stale page number (the last item of the last page was just cleared) shows the
+    # nearest page that exists, not a 404.
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     cards = runtime.cards(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
@@ -313,11 +322,11 @@ def history(request: HttpRequest) -> HttpResponse:
         return render(request, "learn/bad_request.html", {"form": form}, status=400)
     show = form.cleaned_data["show"] or "all"
     learner = _learner(request)
-    paginator = Paginator(selectors.history(user=learner, show=show), PAGE_SIZE)
-    try:
-        page = paginator.page(request.GET.get("page", 1))
-    except (EmptyPage, PageNotAnInteger) as exc:
-        raise Http404("No such page.") from exc
+    # Clearing the last item of the last page comes back to a page that no longer exists: the
+    # nearest one that does is shown (as for any odd page number).
+    page = Paginator(selectors.history(user=learner, show=show), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     rows = list(page.object_list)
     cards = runtime.cards([row.resource for row in rows])
     return render(

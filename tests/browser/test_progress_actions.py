@@ -153,10 +153,13 @@ def test_saving_from_browse_keeps_the_place_and_offers_to_take_it_back(
 ):
     page = signed_in_page(browser, live_server, learner, width=width)
     page.goto(live_server.url + "/browse/")
-    card = page.locator(".card-list > li").first
+    # A card far down the page: the page must not jump to the top, away from where focus is.
+    card = page.locator(".card-list > li").nth(8)
+    card.scroll_into_view_if_needed()
     title = card.locator(".card-title").inner_text().strip()
     press(page, card.get_by_role("button", name=re.compile(r"^Save for later")))
     assert focused_text(page) == f"Remove from saved: {title}"
+    expect(page.locator("#main :focus")).to_be_in_viewport()
     expect(page.locator("#announcer")).to_contain_text(f"Saved “{title}” for later")
     screenshot(page, f"browse-saved-{width}")
     assert Progress.objects.get(user=learner).state == "planned"

@@ -78,15 +78,16 @@ def test_a_withdrawn_resource_leaves_the_page_but_not_the_download(alice, alice_
     assert [row["title"] for row in csv.DictReader(io.StringIO(download))] == ["Withdrawn"]
 
 
-def test_history_pages_twenty_at_a_time_and_a_page_past_the_end_is_404(alice, alice_web):
+def test_history_pages_twenty_at_a_time_and_an_odd_page_shows_the_nearest(alice, alice_web):
     for n in range(25):
         mark(alice, ResourceFactory(), "completed", minutes_ago=n)
     assert len(listed_titles(alice_web.get("/history/"))) == 20
     assert len(listed_titles(alice_web.get("/history/", {"page": 2}))) == 5
-    assert alice_web.get("/history/", {"page": 3}).status_code == 404
+    # The last item of the last page cleared comes back to ?page=2 when only one is left.
+    assert alice_web.get("/history/", {"page": 3}).context["page"].number == 2
     first_completed = alice_web.get("/history/", {"show": "completed"}).content.decode()
     assert 'href="?show=completed&amp;page=2"' in first_completed
-    assert alice_web.get("/history/", {"page": "x"}).status_code == 404
+    assert alice_web.get("/history/", {"page": "x"}).context["page"].number == 1
 
 
 def test_clearing_an_item_from_history_takes_it_off_and_comes_back_to_history(alice, alice_web):
@@ -206,3 +207,34 @@ def test_a_saved_resource_in_the_queue_says_it_is_on_the_reading_list(alice, ali
     alice_web.post(f"/progress/{saved}/", {"state": "planned"})
     items = {item["card"]["id"]: item for item in alice_web.get("/").context["items"]}
     assert "On your reading list" in [reason["text"] for reason in items[saved]["reasons"]]
+
+
+def test_clearing_the_last_item_of_the_last_page_comes_back_to_a_page(alice, alice_web):
+    items = [ResourceFactory() for _ in range(21)]
+    for n, resource in enumerate(items):
+        mark(alice, resource, "completed", minutes_ago=n)
+    response = alice_web.post(
+        f"/progress/{items[-1].pk}/forget/", {"next": "/history/?show=all&page=2"}, follow=True
+    )
+    assert response.status_code == 200
+    assert response.context["page"].number == 1
+    assert "Progress cleared." in response.content.decode()
+
+
+def test_save_rating_on_a_finished_item_says_the_rating_was_saved(alice, alice_web):
+    resource = ResourceFactory(title="Rated")
+    mark(alice, resource, "completed", rating=3)
+    response = alice_web.post(
+        f"/progress/{resource.pk}/", {"state": "completed", "rating": "5"}, follow=True
+    )
+    assert "Rating of “Rated” saved." in response.content.decode()
+    response = alice_web.post(f"/progress/{resource.pk}/", {"state": "completed"}, follow=True)
+    assert "Rating of “Rated” removed." in response.content.decode()
+
+
+def test_the_resource_page_says_saved_and_started_in_plain_words(alice, alice_web):
+    saved, started = ResourceFactory(), ResourceFactory()
+    mark(alice, saved, "planned")
+    mark(alice, started, "in_progress")
+    assert "You saved this for later." in alice_web.get(f"/resources/{saved.pk}/").content.decode()
+    assert "You started this." in alice_web.get(f"/resources/{started.pk}/").content.decode()
