@@ -15,7 +15,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q, QuerySet, Sum
 
 from catalog import selectors as catalog_selectors
-from catalog.models import Author, PathStep, Resource, SecurityArea, Stage, Tag
+from catalog.models import Author, PathStep, Resource, SecurityArea, Stage, Status, Tag
 from learn.models import QueueFeed
 from recommender import selectors as recommender_selectors
 from recommender.models import Progress, ProgressState
@@ -216,12 +216,18 @@ def queue_feed_by_key(*, key: str) -> QueueFeed | None:
 READING_NOW_SHOWN = 5
 
 
+def _listed_progress(*, user: User) -> QuerySet[Progress]:
+    """The learner's progress on resources still in the catalog: what the pages list (a
+    withdrawn resource has no page to go back to; the CSV download keeps it)."""
+    return recommender_selectors.progress_list(user=user).filter(resource__status=Status.APPROVED)
+
+
 def reading_now(*, user: User) -> list[Resource]:
     """What the learner started and has not finished, most recently started first (the queue
     does not recommend these again; Up next lists them apart). One query."""
     rows = (
-        recommender_selectors.progress_list(user=user)
-        .filter(state=ProgressState.IN_PROGRESS, resource__status="approved")
+        _listed_progress(user=user)
+        .filter(state=ProgressState.IN_PROGRESS)
         .order_by("-updated_at")[:READING_NOW_SHOWN]
     )
     return [row.resource for row in rows]
@@ -229,11 +235,7 @@ def reading_now(*, user: User) -> list[Resource]:
 
 def saved_count(*, user: User) -> int:
     """How many catalog resources the learner saved for later. One query."""
-    return (
-        recommender_selectors.progress_list(user=user)
-        .filter(state=ProgressState.PLANNED, resource__status="approved")
-        .count()
-    )
+    return _listed_progress(user=user).filter(state=ProgressState.PLANNED).count()
 
 
 def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> list[dict[str, Any]]:
@@ -272,8 +274,8 @@ def history(*, user: User, show: str = "all") -> QuerySet[Progress]:
     """What the learner completed or skipped, most recent first (resources still in the
     catalog: a withdrawn one has no page to go back to)."""
     return (
-        recommender_selectors.progress_list(user=user)
-        .filter(state__in=HISTORY_SHOWS[show], resource__status="approved")
+        _listed_progress(user=user)
+        .filter(state__in=HISTORY_SHOWS[show])
         .order_by("-updated_at", "-pk")
     )
 
@@ -281,16 +283,12 @@ def history(*, user: User, show: str = "all") -> QuerySet[Progress]:
 def history_totals(*, user: User) -> HistoryTotals:
     """Counts for the history page's summary line. One query."""
     done = Q(state=ProgressState.COMPLETED)
-    totals = (
-        recommender_selectors.progress_list(user=user)
-        .filter(resource__status="approved")
-        .aggregate(
-            completed=Count("pk", filter=done),
-            skipped=Count("pk", filter=Q(state=ProgressState.SKIPPED)),
-            rated=Count("pk", filter=done & Q(rating__isnull=False)),
-            minutes_read=Sum("resource__estimated_minutes", filter=done),
-            saved=Count("pk", filter=Q(state=ProgressState.PLANNED)),
-        )
+    totals = _listed_progress(user=user).aggregate(
+        completed=Count("pk", filter=done),
+        skipped=Count("pk", filter=Q(state=ProgressState.SKIPPED)),
+        rated=Count("pk", filter=done & Q(rating__isnull=False)),
+        minutes_read=Sum("resource__estimated_minutes", filter=done),
+        saved=Count("pk", filter=Q(state=ProgressState.PLANNED)),
     )
     return HistoryTotals(
         completed=totals["completed"],
