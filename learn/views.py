@@ -105,6 +105,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "saved_budget": minutes is None and result.minutes_budget is not None,
             # Why the queue is short (nothing else open, the budget is full...), as the API says.
             "detail": result.detail if result.shortfall else "",
+            # Path steps that wait for a longer session, or the warming-up note.
+            "note": result.note,
             "packs": TIME_PACKS,
             "has_focus": bool(profile and profile.focus.all()),
             "rating_choices": range(1, 6),

@@ -46,6 +46,8 @@ class Queue:
     shortfall: str | None = None
     detail: str = ""
     relaxed_level: int | None = None
+    # Path steps passed over because they need more than the minutes budget (resource ids).
+    deferred: list[int] = field(default_factory=list)
 
     @property
     def total_minutes(self) -> int:
@@ -174,6 +176,8 @@ def queue_build(*, user: User, limit: int = 10, minutes: int | None = None) -> Q
         shortfall=result.shortfall or ("waiting" if gap else None),
         detail=result.detail or (withdrawn if gap else ""),
         relaxed_level=result.relaxed_level,
+        note=result.note,
+        deferred=list(result.deferred),
     )
 
 
@@ -256,6 +260,7 @@ def queue_answer(*, user: User, limit: int, minutes: int | None) -> dict[str, An
             "shortfall": result.shortfall,
             "detail": result.detail,
             "relaxed_level": result.relaxed_level,
+            "deferred": result.deferred,
             "results": recommendations_serialised(result.items),
         }
 

@@ -101,7 +101,11 @@ class QueueSerializer(serializers.Serializer):
     total_minutes = serializers.IntegerField()
     minutes_budget = serializers.IntegerField(allow_null=True)
     note = serializers.CharField(
-        allow_blank=True, help_text="Set while recommendations are warming up (path order)."
+        allow_blank=True,
+        help_text=(
+            "Set while recommendations are warming up (path order), or when path steps wait "
+            "for a longer session (see deferred)."
+        ),
     )
     budget_fill = serializers.FloatField(
         allow_null=True,
@@ -125,6 +129,14 @@ class QueueSerializer(serializers.Serializer):
         help_text=(
             "Difficulty the level cap was raised to because too few resources at your level "
             "were open; null when not raised."
+        ),
+    )
+    deferred = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text=(
+            "Ids of path steps the queue passed over because they need more than the minutes "
+            "budget (or than was left of it); later steps of the same stage come first. "
+            "Empty without a budget."
         ),
     )
     results = RecommendationSerializer(many=True)

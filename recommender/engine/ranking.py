@@ -6,9 +6,10 @@ constants below are the knobs, all on the same scale as a cosine (0..1).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -207,8 +208,11 @@ class Policy:
     ``relax_level``: raise the difficulty cap by one when too few resources
     are open at the learner's level.  ``next_step_within``: slots within which
     the next path step is placed (0: no guarantee).  ``fill_budget``: swap
-    off-path items for longer ones to use more of a minutes budget.  :data:`V1_POLICY` is the
-    engine as it was before these rules (kept as an evaluation baseline).
+    off-path items for longer ones to use more of a minutes budget.  ``defer_long_steps``:
+    with a minutes budget, a path step longer than what is left waits for a longer session
+    and the steps after it open (in path order), so "I have 15 minutes" still moves the
+    learner along the path.  :data:`V1_POLICY` is the engine as it was before these rules
+    (kept as an evaluation baseline).
     """
 
     focus_entry: bool = True
@@ -217,11 +221,17 @@ class Policy:
     relax_level: bool = True
     next_step_within: int = NEXT_STEP_WITHIN
     fill_budget: bool = True
+    defer_long_steps: bool = True
 
 
 DEFAULT_POLICY: Final = Policy()
 V1_POLICY: Final = Policy(
-    focus_ahead=False, focus_share=0.0, relax_level=False, next_step_within=0, fill_budget=False
+    focus_ahead=False,
+    focus_share=0.0,
+    relax_level=False,
+    next_step_within=0,
+    fill_budget=False,
+    defer_long_steps=False,
 )
 
 
@@ -356,7 +366,7 @@ def recommend_queue(
 
     weights = [state.focus[a] for a in state.focus]
     share = policy.focus_share * (max(weights) if weights else 0.0)
-    picked, ahead_picked, stopped_by_budget = _mmr_queue(
+    packed = _mmr_queue(
         model,
         pool,
         match,
@@ -368,7 +378,11 @@ def recommend_queue(
         share,
         policy.next_step_within,
         policy.fill_budget,
+        policy.defer_long_steps,
     )
+    picked, ahead_picked = packed.picked, packed.ahead
+    deferred = tuple(int(model.doc_ids[pool.rows[i]]) for i, _ in packed.deferred)
+    note = _deferred_note(model, pool, packed.deferred, budget) if picked else ""
     liked = liked_vector(model, state)
     similar_to = similar_reasons(model, state, pool.rows[picked])
     meta_names = model.label_names() if liked.nnz else []
@@ -408,8 +422,10 @@ def recommend_queue(
             minutes_used=used,
             open_count=len(pool.rows),
             relaxed_level=relaxed,
+            deferred=deferred,
+            note=note,
         )
-    if stopped_by_budget and budget is not None:
+    if packed.stopped_by_budget and budget is not None:
         left = max(budget - used, 0.0)
         return QueueResult(
             items=items,
@@ -418,6 +434,8 @@ def recommend_queue(
             minutes_used=used,
             open_count=len(pool.rows),
             relaxed_level=relaxed,
+            deferred=deferred,
+            note=note,
             shortfall="budget",
             detail=(
                 f"Your {budget}-minute budget is full."
@@ -426,7 +444,52 @@ def recommend_queue(
                 f"of your {budget}-minute budget."
             ),
         )
-    return _short_result(model, state, blocked, items, limit, budget, used, len(pool.rows), relaxed)
+    short = _short_result(
+        model, state, blocked, items, limit, budget, used, len(pool.rows), relaxed
+    )
+    return dataclasses.replace(short, deferred=deferred, note=note)
+
+
+def _deferred_note(
+    model: Model, pool: _Pool, deferred: Sequence[tuple[int, float]], budget: int | None
+) -> str:
+    """Why the queue passes over path steps: they need more time than was left."""
+    if not deferred or budget is None:
+        return ""
+    index, room = deferred[0]
+    row = int(pool.rows[index])
+    title = f"“{model.titles[row]}”"
+    minutes = f"about {float(model.minutes[row]):g} minutes"
+    later = sorted({int(model.path_position[pool.rows[i]]) for i, _ in deferred[1:]})
+    if not later:
+        also = ""
+    elif len(later) == 1:
+        also = f" So does step {later[0]}."
+    else:
+        also = f" So do steps {', '.join(map(str, later[:-1]))} and {later[-1]}."
+    if pool.group_of[index] == 0 and room >= budget:
+        return (
+            f"Your next step, {title} ({minutes}), needs more than {budget} minutes: "
+            f"it waits for a longer session.{also}"
+        )
+    step = int(model.path_position[row])
+    return (
+        f"Step {step}, {title} ({minutes}), did not fit in the {room:g} minutes left: "
+        f"it waits for a longer session.{also}"
+    )
+
+
+class _Packed(NamedTuple):
+    """What :func:`_mmr_queue` packed: pool indices in queue order and how it got there."""
+
+    picked: list[int]
+    #: Picked indices taken ahead of the path.
+    ahead: set[int]
+    #: The queue ended because nothing open fitted the budget.
+    stopped_by_budget: bool
+    #: Path steps passed over because they were longer than the budget left, in path order,
+    #: with the minutes that were left.
+    deferred: list[tuple[int, float]]
 
 
 def _build_pool(
@@ -563,12 +626,9 @@ def _mmr_queue(
     focus_share: float,
     next_step_within: int,
     fill_budget: bool,
-) -> tuple[list[int], set[int], bool]:
+    defer_long_steps: bool,
+) -> _Packed:
     """Greedy MMR over the pool honouring path order, focus share and the time budget.
-
-    Returns ``(picked, ahead, stopped_by_budget)``: indices into the pool in
-    queue order, the picked indices taken ahead of the path, and whether
-    the queue ended because nothing open fitted the budget.
 
     Availability at each pick: off-path items always; progression steps only
     at the frontier position (picking every pending step of it moves the
@@ -579,7 +639,9 @@ def _mmr_queue(
     forced into slot ``next_step_within`` if still missing; the focus share
     forces a focus item (of the most under-served area) when the queue falls
     behind it; otherwise the best MMR value wins.  With a budget each pick is
-    the best item that still fits (ordered greedy packing).
+    the best item that still fits (ordered greedy packing); with
+    ``defer_long_steps`` a path position none of whose steps fits what is left
+    is passed over (the frontier moves on), unless it is the last one reachable.
     """
     rows = pool.rows
     # Similarities to a picked item are computed when it is picked: one
@@ -609,7 +671,28 @@ def _mmr_queue(
     ahead: set[int] = set()
     n_focus = 0
     stopped_by_budget = False
+    deferred: list[tuple[int, float]] = []  # (pool index, minutes left when passed over)
+    stage_now = int(model.stage[list(groups[0].rows)].max()) if groups and groups[0].rows else 0
     while len(picked) < limit:
+        while defer_long_steps and frontier < len(groups) - 1:
+            front = available & (group_of == frontier)
+            # Only a position whose every pending step is in the pool may be passed over.
+            if int(front.sum()) != remaining[frontier] or (front & (cost <= left)).any():
+                break
+            if not (available & ~front & (cost <= left)).any():
+                break  # nothing else fits either: the budget is full, not this step too long
+            after = frontier + 1
+            while after < len(groups) and remaining[after] <= 0:
+                after += 1
+            # Never into a later stage: basics come before production, whatever the time.
+            if (
+                after == len(groups)
+                or not groups[after].rows
+                or model.stage[list(groups[after].rows)].min() > stage_now
+            ):
+                break
+            deferred.extend((int(i), left) for i in np.flatnonzero(front))
+            frontier = after
         free_left = available & free
         lowest_free = position[free_left].min() if free_left.any() else 0
         in_order = (
@@ -670,7 +753,11 @@ def _mmr_queue(
                 frontier += 1
     if fill_budget and stopped_by_budget and left > 0:
         _fill_budget(picked, available, off_progression, cost, left, within_cap, serves)
-    return picked, ahead, stopped_by_budget
+    # Report the steps actually passed over: the next one, and those before a later step
+    # the queue took (not the ones it merely looked past on the way to an off-path item).
+    reached = max((int(group_of[i]) for i in picked), default=-1)
+    kept = [(i, room) for i, room in deferred if group_of[i] == 0 or group_of[i] < reached]
+    return _Packed(picked, ahead, stopped_by_budget, kept)
 
 
 def _fill_budget(

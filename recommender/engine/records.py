@@ -127,7 +127,9 @@ class QueueResult:
     open (``None``: not relaxed).  ``minutes_used`` counts unknown lengths as
     15 minutes, like the packing does.  ``shortfall`` says why the queue is
     shorter than ``limit`` (one of :data:`SHORTFALLS`, ``None`` when it is
-    full) and ``detail`` says it in words.
+    full) and ``detail`` says it in words.  ``deferred`` are the ids of path
+    steps the queue passed over because they need more than the minutes budget
+    (in path order), and ``note`` says so in words.
     """
 
     items: tuple[Recommendation, ...]
@@ -138,6 +140,8 @@ class QueueResult:
     relaxed_level: int | None = None
     shortfall: str | None = None
     detail: str = ""
+    deferred: tuple[int, ...] = ()
+    note: str = ""
 
     @property
     def fill_ratio(self) -> float:

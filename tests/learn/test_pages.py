@@ -59,6 +59,18 @@ def test_time_packs_fit_the_budget_and_match_the_api(alice_web, alice_api, seed,
     assert queue_titles(response) == api_queue_titles(alice_api, minutes=minutes)
 
 
+def test_a_time_pack_says_which_path_step_waits_for_a_longer_session(alice_web, alice, seed):
+    steps = Resource.objects.filter(pk__in=path_ids(seed)).in_bulk()
+    path = [steps[pk] for pk in path_ids(seed)]
+    for resource in path[:4]:
+        Progress.objects.create(user=alice, resource=resource, state="completed")
+    response = alice_web.get("/", {"minutes": 15})
+    assert response.status_code == 200 and response.context["items"]
+    body = unescape(response.content.decode())
+    assert f"Your next step, “{path[4].title}”" in body
+    assert "waits for a longer session" in body
+
+
 @pytest.mark.parametrize("query", [{"minutes": "abc"}, {"minutes": "0"}, {"limit": "999"}])
 def test_a_bad_time_budget_is_a_400_page(alice_web, seed, query):
     response = alice_web.get("/", query)

@@ -143,6 +143,70 @@ def test_the_budget_is_filled_by_swapping_for_a_longer_item() -> None:
     assert before.minutes_used <= result.minutes_used
 
 
+def timed_path(*minutes: int, stages: tuple[str, ...] = ()) -> Model:
+    """A path of one step per length in ``minutes`` (getting started unless ``stages`` say),
+    and one long off-path book."""
+    steps = [
+        doc(
+            step,
+            f"Step {step} of the basics",
+            f"Basics part {step}: pods, services and deployments.",
+            minutes=length,
+            step=step,
+            stage=stages[step - 1] if stages else "getting-started",
+        )
+        for step, length in enumerate(minutes, start=1)
+    ]
+    book = doc(99, "A long book", "Everything about clusters.", minutes=600)
+    return fit([*steps, book])
+
+
+def test_a_next_step_longer_than_the_budget_waits_and_the_next_that_fits_comes() -> None:
+    model = timed_path(30, 10, 10)
+    result = recommend_queue(model, Learner(), limit=10, minutes=15)
+    assert ids(result.items) == [2]
+    assert result.deferred == (1,)
+    assert result.note == (
+        "Your next step, “Step 1 of the basics” (about 30 minutes), needs more than 15 "
+        "minutes: it waits for a longer session."
+    )
+    # The old packing offered nothing at all.
+    assert recommend_queue(model, Learner(), limit=10, minutes=15, policy=V1_POLICY).items == ()
+
+
+def test_a_step_that_does_not_fit_what_is_left_waits_and_the_rest_keep_path_order() -> None:
+    model = timed_path(30, 20, 10, 5)
+    result = recommend_queue(model, Learner(), limit=10, minutes=40)
+    assert ids(result.items) == [1, 3]
+    assert result.deferred == (2,)
+    assert result.note == (
+        "Step 2, “Step 2 of the basics” (about 20 minutes), did not fit in the 10 minutes "
+        "left: it waits for a longer session."
+    )
+
+
+def test_several_long_steps_wait_and_the_note_counts_them() -> None:
+    model = timed_path(30, 45, 60, 10)
+    result = recommend_queue(model, Learner(), limit=10, minutes=15)
+    assert ids(result.items) == [4]
+    assert result.deferred == (1, 2, 3)
+    assert result.note.endswith("it waits for a longer session. So do steps 2 and 3.")
+
+
+def test_a_long_step_never_lets_a_later_stage_through() -> None:
+    model = timed_path(30, 10, stages=("getting-started", "security"))
+    result = recommend_queue(model, Learner(), limit=10, minutes=15)
+    assert result.items == () and result.deferred == () and result.note == ""
+    assert result.shortfall == "budget"
+
+
+def test_without_a_budget_no_step_waits() -> None:
+    model = timed_path(30, 10, 10)
+    result = recommend_queue(model, Learner(), limit=10)
+    assert [d for d in ids(result.items) if d != 99] == [1, 2, 3]
+    assert result.deferred == () and result.note == ""
+
+
 def test_reason_terms_skip_ubiquitous_and_generic_words() -> None:
     catalog = [
         doc(

@@ -117,3 +117,25 @@ def test_a_focused_beginner_who_read_nothing_gets_reasons_that_fit(alice_api, pa
         kinds = {reason["kind"] for reason in item["reasons"]}
         if kinds & {"focus", "path_step"}:
             assert not [r for r in item["reasons"] if "for variety" in r["text"]], item
+
+
+def test_a_next_step_longer_than_the_time_packed_waits_and_the_queue_goes_on(
+    alice, alice_api, path
+):
+    # The walk-through: four steps done, "I have 15 minutes" showed nothing, though the whole
+    # queue held 15-minute steps: the next step (longer) blocked every step after it.
+    complete(alice, path[:4])
+    waiting = path[4]
+    assert waiting.estimated_minutes > 15  # the seed's step 5 is the long one
+    body = queue(alice_api, limit=10, minutes=15)
+    assert body["count"] >= 1 and body["total_minutes"] <= 15
+    assert body["deferred"][0] == waiting.pk
+    assert body["note"].startswith(f"Your next step, “{waiting.title}” (about ")
+    positions = {r.pk: i for i, r in enumerate(path)}
+    steps = [
+        positions[i["resource"]["id"]] for i in body["results"] if i["resource"]["id"] in positions
+    ]
+    assert steps and all(step > 4 for step in steps) and steps == sorted(steps)
+    unlimited = queue(alice_api, limit=10)
+    assert unlimited["deferred"] == [] and unlimited["note"] == ""
+    assert unlimited["results"][0]["resource"]["id"] == waiting.pk
