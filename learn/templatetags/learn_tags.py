@@ -3,6 +3,8 @@ focus weights, as the focus form names them."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import template
 
 from catalog.models import Difficulty, Kind, Stage
@@ -42,3 +44,15 @@ def path_position(card: dict, path_slug: str) -> int | None:
         if placement["path"] == path_slug:
             return placement["position"]
     return None
+
+
+#: Where a learner can look for a resource whose address the curators have not confirmed.
+WEB_SEARCH = "https://duckduckgo.com/"
+
+
+@register.filter
+def web_search_url(card: dict) -> str:
+    """A web search for the card's title and authors (quoted title: its exact words first)."""
+    authors = " ".join(author["name"] for author in card.get("authors") or ())
+    query = f"“{card['title']}” {authors}".strip().replace("“", '"').replace("”", '"')
+    return f"{WEB_SEARCH}?{urlencode({'q': query})}"

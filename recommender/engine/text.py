@@ -83,7 +83,8 @@ def stop_words() -> frozenset[str]:
 #: generic verbs, adverbs and adjectives ("makes", "probably", "key"), words
 #: about resources rather than their subject ("post", "article", "guide",
 #: "recommends") and the vocabulary of the catalog's own curation notes
-#: ("seed", "named").  They stay in the TF-IDF vectors (they are weak there
+#: ("seed", "named", and the guide the path follows: "Marco Lancini's guide").
+#: They stay in the TF-IDF vectors (they are weak there
 #: anyway); they are only kept out of "Shares key terms" reasons.  Words
 #: found everywhere in the catalog ("kubernetes") are excluded by document
 #: frequency (``reasons.MAX_TERM_SHARE``); the domain's own words are listed too,
@@ -121,6 +122,7 @@ _REASON_STOP_TEXT: Final = """
     video videos walk walks want wants way ways week well whole why wide without work works
     world write writes writing written wrong year years yet
     bad better best case cases map maps
+    marco lancini
 """
 REASON_STOP_WORDS: Final = frozenset(_REASON_STOP_TEXT.split())
 

@@ -35,6 +35,14 @@ def test_seed_addresses_are_already_canonical():
             assert canonical_url(row["url"]) == row["url"], row["key"]
 
 
+def test_what_learners_read_never_calls_the_guide_the_seed():
+    # "The seed" is our word for the post the catalog grew from; learners read summaries and
+    # the path's description, where it meant nothing to them.
+    texts = [row["summary"] for row in SEED["resources"]] + [SEED["path"]["description"]]
+    texts += [step.get("note") or "" for step in SEED["path"]["steps"]]
+    assert not [text for text in texts if "seed" in text.lower()]
+
+
 def test_path_follows_the_order_in_which_the_seed_names_resources():
     """Each step whose title the seed quotes must appear later in the seed than the one before."""
     by_key = {row["key"]: row for row in SEED["resources"]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.utils.html import escape
@@ -12,7 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from catalog.models import Resource, Status
 from recommender.models import LearnerProfile, Progress
-from tests.factories import ResourceFactory
+from tests.factories import AuthorFactory, ResourceFactory
 from tests.learn.conftest import path_ids
 
 pytestmark = pytest.mark.django_db
@@ -262,6 +263,27 @@ def test_a_started_resource_offers_done_skip_and_clear(alice_web, seed):
     for button in ("Done<", "Skip<", "Clear<"):
         assert button in body
     assert "Start<" not in body
+
+
+def test_a_resource_without_a_confirmed_address_offers_a_web_search_for_its_title(client, db):
+    author = AuthorFactory(name="Julia Evans")
+    drawing = ResourceFactory(
+        title="Julia Evans's drawing of the Kubernetes components", url=None, authors=[author]
+    )
+    body = client.get(f"/resources/{drawing.pk}/").content.decode()
+    assert "have not confirmed this resource" in body
+    search = re.search(r'href="(https://duckduckgo\.com/\?q=[^"]+)"', body)
+    assert search is not None
+    query = parse_qs(urlsplit(unescape(search.group(1))).query)["q"]
+    assert query == ['"Julia Evans\'s drawing of the Kubernetes components" Julia Evans']
+    assert "Open the resource" not in body
+
+
+def test_a_card_without_a_confirmed_address_says_so(client, db):
+    ResourceFactory(title="Linked", url="https://example.org/linked")
+    ResourceFactory(title="Unlinked", url=None)
+    body = client.get("/browse/").content.decode()
+    assert body.count("No confirmed link yet") == 1
 
 
 def test_a_hidden_resource_page_is_a_404(client, seed):
