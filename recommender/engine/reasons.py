@@ -21,7 +21,7 @@ from .text import is_reason_word
 
 #: Minimum cosine for a "Close to ..." reason.
 SIMILAR_REASON_MIN: Final = 0.15
-#: Number of terms quoted in a "Shares key terms" reason.
+#: Number of terms quoted in an "Also about …, like what you read" reason.
 SHARED_TERMS: Final = 3
 #: A term or label found in more than this share of the catalog explains
 #: nothing ("kubernetes" in a Kubernetes catalog) and is never quoted.
@@ -133,7 +133,11 @@ def reasons_for(
     terms = _shared_terms(context, row)
     if terms:
         reasons.append(
-            Reason("shared_terms", f"Shares key terms: {', '.join(terms)}", {"terms": terms})
+            Reason(
+                "shared_terms",
+                f"Also about {_and_list(terms)}, like what you read",
+                {"terms": terms},
+            )
         )
     if row in state.planned:
         reasons.append(Reason("planned", "On your reading list", {}))
@@ -196,6 +200,11 @@ def similar_reasons(model: Model, state: LearnerState, rows: np.ndarray) -> dict
             },
         )
     return reasons
+
+
+def _and_list(words: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _shared_terms(context: ReasonContext, row: int) -> list[str]:

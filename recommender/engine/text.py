@@ -85,7 +85,7 @@ def stop_words() -> frozenset[str]:
 #: "recommends") and the vocabulary of the catalog's own curation notes
 #: ("seed", "named", and the guide the path follows: "Marco Lancini's guide").
 #: They stay in the TF-IDF vectors (they are weak there
-#: anyway); they are only kept out of "Shares key terms" reasons.  Words
+#: anyway); they are only kept out of "Also about …" reasons.  Words
 #: found everywhere in the catalog ("kubernetes") are excluded by document
 #: frequency (``reasons.MAX_TERM_SHARE``); the domain's own words are listed too,
 #: since a small catalog can use "cluster" in fewer than a quarter of its resources

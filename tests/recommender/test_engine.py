@@ -565,6 +565,9 @@ def test_reasons_mention_the_completed_resource_title(model: Model) -> None:
     assert terms[0].data["terms"][0] == "operations"
     assert {"backup", "quorum"} & set(terms[0].data["terms"])
     assert "etcd" not in terms[0].data["terms"]
+    quoted = terms[0].data["terms"]
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    assert terms[0].text == f"Also about {listed}, like what you read"
 
 
 def test_every_recommendation_has_known_reasons(model: Model) -> None:
