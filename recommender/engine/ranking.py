@@ -437,17 +437,31 @@ def recommend_queue(
             deferred=deferred,
             note=note,
             shortfall="budget",
-            detail=(
-                f"Your {budget}-minute budget is full."
-                if left < 1
-                else f"Nothing else open to you fits in the {left:g} minutes left "
-                f"of your {budget}-minute budget."
-            ),
+            detail=_budget_detail(model, pool, budget, left, bool(items)),
         )
     short = _short_result(
         model, state, blocked, items, limit, budget, used, len(pool.rows), relaxed
     )
     return dataclasses.replace(short, deferred=deferred, note=note)
+
+
+def _budget_detail(model: Model, pool: _Pool, budget: int, left: float, any_items: bool) -> str:
+    """Why the queue stopped at the budget; for an empty queue, what the next step needs."""
+    if left < 1:
+        return f"Your {budget}-minute budget is full."
+    if any_items:
+        return (
+            f"Nothing else open to you fits in the {left:g} minutes left "
+            f"of your {budget}-minute budget."
+        )
+    nexts = pool.rows[pool.group_of == 0]
+    if len(nexts):
+        row = int(nexts[np.argmin(model.minutes[nexts])])
+        return (
+            f"Nothing open to you fits in {budget} minutes: your next step, "
+            f"“{model.titles[row]}”, takes about {float(model.minutes[row]):g} minutes."
+        )
+    return f"Nothing open to you fits in {budget} minutes."
 
 
 def _deferred_note(

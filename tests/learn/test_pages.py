@@ -369,6 +369,18 @@ def test_up_next_says_why_a_queue_is_short(alice_web, seed):
     assert page.context["detail"] in page.content.decode()
 
 
+def test_an_empty_time_pack_names_the_next_step_and_links_to_the_whole_queue(alice_web, seed):
+    first = Resource.objects.get(pk=path_ids(seed)[0])
+    page = alice_web.get("/", {"minutes": 3})
+    assert page.context["items"] == []
+    body = unescape(page.content.decode())
+    assert (
+        f"Nothing open to you fits in 3 minutes: your next step, “{first.title}”, takes about "
+        f"{first.estimated_minutes} minutes."
+    ) in body
+    assert '<a href="/">See the whole queue</a>' in body
+
+
 @pytest.mark.parametrize("payload", [{"area__rbac": "7"}, {"level": "9"}, {"minutes_budget": "2"}])
 def test_bad_focus_input_is_a_400(alice_web, alice, seed, payload):
     assert alice_web.post("/focus/", payload).status_code == 400

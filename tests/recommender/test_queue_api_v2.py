@@ -84,7 +84,12 @@ def test_a_path_learner_without_focus_keeps_the_path(alice, alice_api, path):
 def test_a_queue_that_cannot_be_full_says_why(alice, alice_api, path):
     tight = queue(alice_api, limit=10, minutes=3)
     assert tight["count"] == 0 and tight["shortfall"] == "budget"
-    assert "3-minute budget" in tight["detail"] and tight["budget_fill"] == 0.0
+    first = path[0]
+    assert tight["detail"] == (
+        f"Nothing open to you fits in 3 minutes: your next step, “{first.title}”, "
+        f"takes about {first.estimated_minutes} minutes."
+    )
+    assert tight["budget_fill"] == 0.0
     complete(alice, Resource.objects.all())
     done = queue(alice_api, limit=10)
     assert done["count"] == 0 and done["fill_ratio"] == 0.0
