@@ -258,6 +258,8 @@ REST_FRAMEWORK = {
         "user": env_str("THROTTLE_USER", "600/min"),
         # Login and registration are the brute-force targets: keep them tight.
         "auth": env_str("THROTTLE_AUTH", "10/min"),
+        # Each request may send an e-mail: a client cannot make us mail-bomb an address.
+        "password_reset": env_str("THROTTLE_PASSWORD_RESET", "5/hour"),
     },
     "EXCEPTION_HANDLER": "kubelearn.api.exception_handler",
 }
@@ -304,6 +306,27 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "learn/locked_out.html"
 AXES_VERBOSE = False
+
+# --- E-mail (password resets) ----------------------------------------------------------------
+# An SMTP relay when EMAIL_HOST is set; in local development (DEBUG) messages are printed to the
+# console instead. With neither (SMTP without a host), there is no way to send mail and the
+# password-reset page says so instead of pretending to send (learn/passwords.py).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+# Mail goes out from a worker task, never from a request, and this bounds how long one waits.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kubelearn <noreply@localhost>")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not DEBUG
+    else "django.core.mail.backends.console.EmailBackend",
+)
+# A reset link works once, for this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_HOURS", 2) * 3600
 
 # --- Security (production defaults whenever DEBUG is off) -----------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

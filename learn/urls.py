@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from kubelearn import converters  # noqa: F401  (registers the <id:…> converter)
-from learn import feeds, views
+from learn import feeds, passwords, views
 
 app_name = "learn"
 
@@ -34,6 +35,27 @@ urlpatterns = [
             success_url=reverse_lazy("learn:password-changed"),
         ),
         name="password-change",
+    ),
+    path("password-reset/", passwords.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="learn/password_reset_sent.html",
+            extra_context={"timeout_hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+        ),
+        name="password-reset-sent",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        passwords.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="learn/password_reset_complete.html"
+        ),
+        name="password-reset-done",
     ),
     path(
         "account/password/done/",

@@ -34,6 +34,7 @@ PAGES = [
     Page("welcome", "/", False),
     Page("sign-up", "/signup/", False),
     Page("sign-in", "/signin/", False),
+    Page("password-reset", "/password-reset/", False),
     Page("path-visitor", "/path/", False),
     Page("browse", "/browse/", False),
     Page("resource-visitor", "/resource/first/", False),

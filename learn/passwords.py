@@ -1,0 +1,116 @@
+"""Forgotten passwords: a reset link by e-mail, for accounts that gave an address.
+
+Django's own views and token generator do the work (one-time links, valid for
+PASSWORD_RESET_TIMEOUT). What is added here: the mail goes out from a worker task (a request
+never waits on the relay, and the page answers as fast for an unknown address as for a known
+one), requests are rate-limited per client address (each may send a mail), and a server with
+no way to send mail says so instead of pretending.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.template import loader
+from django.urls import reverse_lazy
+from rest_framework.throttling import SimpleRateThrottle
+
+from learn.tasks import mail_send
+
+logger = logging.getLogger(__name__)
+
+
+def mail_configured() -> bool:
+    """Whether this server can send mail: an SMTP relay is named, or another backend is set
+    (the console in development, memory in tests)."""
+    return bool(settings.EMAIL_HOST) or not settings.EMAIL_BACKEND.endswith(".smtp.EmailBackend")
+
+
+class MailUnavailable(Exception):
+    """The task queue could not take the message; nothing was sent."""
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's form, with the message handed to a worker instead of sent in the request."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        try:
+            mail_send.delay(subject, body, from_email or settings.DEFAULT_FROM_EMAIL, [to_email])
+        except Exception as exc:  # kombu raises several types when Redis is gone
+            logger.error("Could not queue a password-reset e-mail: %s", exc)
+            raise MailUnavailable from exc
+
+
+class PasswordResetThrottle(SimpleRateThrottle):
+    """Reset requests per client address (X-Forwarded-For trusted as for the API's limits)."""
+
+    scope = "password_reset"
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = QueuedPasswordResetForm
+    template_name = "learn/password_reset.html"
+    email_template_name = "learn/password_reset_email.txt"
+    subject_template_name = "learn/password_reset_subject.txt"
+    success_url = reverse_lazy("learn:password-reset-sent")
+    extra_email_context = {"timeout_hours": settings.PASSWORD_RESET_TIMEOUT // 3600}
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not mail_configured():
+            return render(request, "learn/password_reset.html", {"unavailable": True}, status=503)
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        throttle = PasswordResetThrottle()
+        # DRF's throttle reads only request.META (the client address), so a plain Django
+        # request does, and the limit keys on the address exactly as the API's limits do.
+        if not throttle.allow_request(cast(Any, request), cast(Any, self)):
+            wait = throttle.wait()
+            minutes = max(1, round((wait or 60) / 60))
+            context = self.get_context_data(form=self.get_form())
+            context["throttled_minutes"] = minutes
+            return self.render_to_response(context, status=429)
+        try:
+            return super().post(request, *args, **kwargs)
+        except MailUnavailable:
+            context = self.get_context_data(form=self.get_form())
+            context["mail_unavailable"] = True
+            return self.render_to_response(context, status=503)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "learn/password_reset_confirm.html"
+    success_url = reverse_lazy("learn:password-reset-done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # The owner proved they hold the mailbox: a lockout from the failed sign-ins that
+        # made them reset is lifted, or the new password would not work for an hour.
+        axes_reset(username=form.user.get_username())
+        return response
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -1,0 +1,117 @@
+"""Forgotten passwords: a one-time link by e-mail, sent from a task, rate-limited."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from axes.models import AccessAttempt
+from django.core import mail
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "a-brand-new-passphrase-77"
+
+
+def reset_link(message: mail.EmailMessage) -> str:
+    found = re.search(r"https?://[^/\s]+(/password-reset/[^\s]+/)", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def test_sign_in_links_to_the_password_reset(client):
+    body = client.get("/signin/").content.decode()
+    assert 'href="/password-reset/"' in body and "Forgot your password?" in body
+
+
+def test_a_reset_link_by_email_sets_a_new_password_that_signs_in(client, alice):
+    response = client.post("/password-reset/", {"email": "alice@example.org"})
+    assert response.status_code == 302 and response["Location"] == "/password-reset/sent/"
+    assert "Check your e-mail" in client.get(response["Location"]).content.decode()
+    (message,) = mail.outbox
+    assert message.to == ["alice@example.org"]
+    assert message.subject == "Reset your kubelearn password"
+    assert "Hello alice" in message.body and "within 2 hours" in message.body
+    form = client.get(reset_link(message), follow=True)
+    assert "Choose a new password" in form.content.decode()
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert done.status_code == 302 and done["Location"] == "/password-reset/done/"
+    signed_in = client.post("/signin/", {"username": "alice", "password": NEW_PASSWORD})
+    assert signed_in.status_code == 302
+
+
+def test_a_reset_link_works_only_once(client, alice):
+    client.post("/password-reset/", {"email": "alice@example.org"})
+    link = reset_link(mail.outbox[0])
+    form = client.get(link, follow=True)
+    set_url = form.redirect_chain[-1][0]
+    client.post(set_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    again = client.get(link, follow=True)
+    assert "This link no longer works" in again.content.decode()
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, alice):
+    response = client.post("/password-reset/", {"email": "nobody@example.org"})
+    assert response.status_code == 302 and response["Location"] == "/password-reset/sent/"
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("email", ["", "not-an-address", "a" * 300 + "@example.org"])
+def test_a_malformed_address_is_a_400_with_the_form(client, email):
+    response = client.post("/password-reset/", {"email": email})
+    assert response.status_code == 400
+    assert "Send me a reset link" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_reset_requests_are_limited_per_client_address(client, alice):
+    for _ in range(5):
+        assert client.post("/password-reset/", {"email": "alice@example.org"}).status_code == 302
+    response = client.post("/password-reset/", {"email": "alice@example.org"})
+    assert response.status_code == 429
+    assert "Too many reset requests from here" in response.content.decode()
+    assert len(mail.outbox) == 5
+
+
+def test_a_reset_lifts_the_sign_in_lockout_of_that_account(client, alice, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/signin/", {"username": "alice", "password": "wrong"})
+    assert AccessAttempt.objects.filter(username="alice").exists()
+    locked = client.post(
+        "/signin/", {"username": "alice", "password": "correct horse battery staple"}
+    )
+    assert "Too many failed sign-ins" in locked.content.decode()
+    client.post("/password-reset/", {"email": "alice@example.org"})
+    form = client.get(reset_link(mail.outbox[0]), follow=True)
+    client.post(
+        form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+    signed_in = client.post("/signin/", {"username": "alice", "password": NEW_PASSWORD})
+    assert signed_in.status_code == 302
+
+
+def test_a_server_that_cannot_send_mail_says_so_instead_of_pretending(client, alice, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = ""
+    for response in (
+        client.get("/password-reset/"),
+        client.post("/password-reset/", {"email": "alice@example.org"}),
+    ):
+        assert response.status_code == 503
+        assert "cannot send e-mail" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_a_broker_that_is_down_gives_a_clear_error_and_no_500(client, alice, monkeypatch):
+    from learn import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("Redis is gone")
+
+    monkeypatch.setattr(tasks.mail_send, "delay", broker_down)
+    response = client.post("/password-reset/", {"email": "alice@example.org"})
+    assert response.status_code == 503
+    assert "could not send the e-mail just now" in response.content.decode()
