@@ -20,6 +20,7 @@ class SignUpForm(UserCreationForm):
 
     email = forms.EmailField(
         required=False,
+        max_length=254,  # the user table's column
         help_text="Optional. Only used if you ask to reset your password.",
         # Django's own fields say username / new-password; browsers fill this one too.
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -28,6 +29,36 @@ class SignUpForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
+
+
+class AccountEmailForm(forms.Form):
+    email = forms.EmailField(
+        required=False,
+        max_length=254,  # the user table's column
+        label="E-mail address",
+        help_text="Only used to send you a password-reset link. Leave empty to remove it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting is confirmed with the password: a borrowed, signed-in browser is not enough."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password; nothing was deleted.")
+        return password
 
 
 class ProgressForm(forms.Form):

@@ -18,6 +18,8 @@ urlpatterns = [
     path("progress/<id:resource_id>/", views.progress, name="progress"),
     path("progress/<id:resource_id>/forget/", views.progress_forget, name="progress-forget"),
     path("account/", views.account, name="account"),
+    path("account/email/", views.account_email, name="account-email"),
+    path("account/delete/", views.account_delete, name="account-delete"),
     path("feed/<str:key>/", feeds.queue_feed, name="queue-feed"),
     path("signup/", views.signup, name="signup"),
     path(

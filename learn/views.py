@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Any, cast
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -31,6 +31,8 @@ from catalog.views import ResourceViewSet
 from kubelearn.accounts import account_register
 from learn import export, selectors, services, svg
 from learn.forms import (
+    AccountDeleteForm,
+    AccountEmailForm,
     FeedActionForm,
     FocusForm,
     HistoryForm,
@@ -431,8 +433,55 @@ def account(request: HttpRequest) -> HttpResponse:
             services.queue_feed_revoke(user=_learner(request))
             messages.success(request, "Your feed is turned off.")
         return redirect("learn:account")
+    return _account_page(request, AccountEmailForm(initial={"email": _learner(request).email}))
+
+
+def _account_page(request: HttpRequest, email_form: AccountEmailForm, status: int = 200):
     feed = selectors.queue_feed(user=_learner(request))
     feed_url = (
         request.build_absolute_uri(reverse("learn:queue-feed", args=[feed.key])) if feed else None
     )
-    return render(request, "learn/account.html", {"feed_url": feed_url})
+    return render(
+        request,
+        "learn/account.html",
+        {"feed_url": feed_url, "email_form": email_form},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def account_email(request: HttpRequest) -> HttpResponse:
+    """Set or remove the address password-reset links go to."""
+    form = AccountEmailForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, form, status=400)
+    email = form.cleaned_data["email"]
+    services.account_email_set(user=_learner(request), email=email)
+    messages.success(
+        request,
+        "E-mail address saved: password-reset links go there."
+        if email
+        else "E-mail address removed: a curator can reset your password if you forget it.",
+    )
+    return redirect("learn:account")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest) -> HttpResponse:
+    """Delete the account and everything in it, after the password is typed again."""
+    user = _learner(request)
+    form = AccountDeleteForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_delete(user=user)
+        except services.AccountNotDeletable as exc:
+            form.add_error(None, str(exc))
+        else:
+            logout(request)
+            messages.success(request, "Your account and everything in it are deleted. Goodbye!")
+            return redirect("learn:home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "learn/account_delete.html", {"form": form}, status=status)

@@ -48,6 +48,7 @@ PAGES = [
     Page("history", "/history/", True),
     Page("account", "/account/", True),
     Page("password", "/account/password/", True),
+    Page("account-delete", "/account/delete/", True),
     Page("sign-out", "/signout/", True),
 ]
 

@@ -518,6 +518,13 @@ def test_sign_up_creates_a_learner_with_an_api_token_and_signs_in(client, seed):
             "password1": "a-long-passphrase-42",
             "password2": "a-long-passphrase-42",
         },
+        {
+            # Longer than the user table's e-mail column.
+            "username": "dana",
+            "email": "a" * 300 + "@example.org",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+        },
     ],
 )
 def test_sign_up_refuses_bad_input(client, alice, payload):

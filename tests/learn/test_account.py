@@ -1,0 +1,86 @@
+"""The account page: the reset address, and deleting the account with everything in it."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+
+from learn.models import QueueFeed
+from recommender.models import LearnerProfile, Progress
+from tests.factories import CuratorFactory, ResourceFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
+
+
+def test_the_account_page_shows_and_sets_the_reset_address(alice, alice_web):
+    assert "alice@example.org" in alice_web.get("/account/").content.decode()
+    response = alice_web.post("/account/email/", {"email": " new@example.org "})
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.email == "new@example.org"
+    assert "E-mail address saved" in alice_web.get("/account/").content.decode()
+
+
+def test_an_empty_address_removes_it_and_says_what_that_means(alice, alice_web):
+    alice_web.post("/account/email/", {"email": ""})
+    alice.refresh_from_db()
+    assert alice.email == ""
+    body = alice_web.get("/account/").content.decode()
+    assert "a curator can reset your password" in body
+    assert "cannot reset a forgotten password yourself" in body
+
+
+@pytest.mark.parametrize("email", ["not-an-address", "a" * 300 + "@example.org"])
+def test_a_malformed_address_is_a_400_on_the_account_page_and_keeps_the_old_one(
+    alice, alice_web, email
+):
+    response = alice_web.post("/account/email/", {"email": email})
+    assert response.status_code == 400
+    assert "Your account" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.org"
+
+
+def test_deleting_the_account_takes_everything_of_it_and_signs_out(alice, alice_web, bob):
+    resource = ResourceFactory()
+    Progress.objects.create(user=alice, resource=resource, state="completed")
+    Progress.objects.create(user=bob, resource=resource, state="completed")
+    LearnerProfile.objects.create(user=alice, level=2)
+    QueueFeed.objects.create(user=alice)
+    Token.objects.create(user=alice)
+    page = alice_web.get("/account/delete/")
+    assert page.status_code == 200 and "It cannot be undone" in page.content.decode()
+    response = alice_web.post("/account/delete/", {"password": PASSWORD}, follow=True)
+    assert "Your account and everything in it are deleted" in response.content.decode()
+    assert not get_user_model().objects.filter(username="alice").exists()
+    assert not Progress.objects.filter(user_id=alice.pk).exists()
+    assert not LearnerProfile.objects.filter(user_id=alice.pk).exists()
+    assert not QueueFeed.objects.filter(user_id=alice.pk).exists()
+    assert not Token.objects.filter(user_id=alice.pk).exists()
+    assert Progress.objects.filter(user=bob).count() == 1  # nobody else's data
+    assert alice_web.get("/account/").status_code == 302  # signed out
+
+
+@pytest.mark.parametrize("password", ["", "wrong"])
+def test_a_wrong_password_deletes_nothing(alice, alice_web, password):
+    response = alice_web.post("/account/delete/", {"password": password})
+    assert response.status_code == 400
+    assert get_user_model().objects.filter(pk=alice.pk).exists()
+
+
+def test_a_curator_account_is_not_deleted_from_the_learner_page(client):
+    curator = CuratorFactory(username="cora")
+    client.force_login(curator)
+    response = client.post("/account/delete/", {"password": PASSWORD})
+    assert response.status_code == 400
+    assert "removed by another curator in the admin" in response.content.decode()
+    assert get_user_model().objects.filter(pk=curator.pk).exists()
+
+
+@pytest.mark.parametrize("url", ["/account/delete/"])
+def test_deleting_needs_sign_in(client, url):
+    response = client.post(url, {"password": PASSWORD})
+    assert response.status_code == 302 and "/signin/" in response["Location"]
