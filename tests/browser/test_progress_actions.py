@@ -7,13 +7,11 @@ import re
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from catalog.models import LearningPath
 from recommender.models import Progress
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, signed_in_page
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
@@ -29,23 +27,6 @@ def learner(seeded, http_settings) -> Any:
 @pytest.fixture
 def first_step(seeded) -> int:
     return LearningPath.objects.get().steps.order_by("position")[0].resource_id
-
-
-def signed_in_page(browser, live_server, user, *, width: int = 1280) -> Any:
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.set_default_timeout(5000)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return context.new_page()
 
 
 def press(page: Any, button: Any) -> None:
