@@ -46,6 +46,8 @@ from recommender.runtime import runtime
 from recommender.serializers import QueueParamsSerializer
 
 PAGE_SIZE = 20
+# Browse's filters that fold away under "Filters" on a phone (search stays in view).
+FOLDED_FILTERS = ("stage", "kind", "area", "tag", "author")
 QUEUE_LENGTH = 10
 TIME_PACKS = (15, 30, 60)
 DONE_MESSAGES = {
@@ -277,6 +279,8 @@ def browse(request: HttpRequest) -> HttpResponse:
         "kinds": Kind.choices,
         "stages": Stage.choices,
         "query": request.GET,
+        # The folded filters start open when one is in use, so what narrows the list shows.
+        "filters_in_use": sum(1 for name in FOLDED_FILTERS if name in given),
     }
     if not filterset.is_valid():
         fields = filterset.form.fields

@@ -443,6 +443,26 @@ def test_browse_form_left_at_any_filters_nothing_out(client, seed):
     assert ids and ids == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "in_use"),
+    [
+        ({}, 0),
+        ({"search": "rbac", "stage": "", "kind": ""}, 0),
+        ({"stage": "security"}, 1),
+        ({"search": "rbac", "kind": "article", "area": "rbac"}, 2),
+        ({"stage": "bogus"}, 1),
+    ],
+)
+def test_browse_opens_the_folded_filters_when_one_is_in_use(client, seed, query, in_use):
+    # Search stays in view, so only the folded selects count; a refused one too, so the
+    # learner sees the field the message names.
+    response = client.get("/browse/", query)
+    page = response.content.decode()
+    assert response.context["filters_in_use"] == in_use
+    assert ('<details class="filter-more" open>' in page) == bool(in_use)
+    assert (f"({in_use} in use)" in page) == bool(in_use)
+
+
 def test_browse_says_when_nothing_matches(client, seed):
     response = client.get("/browse/", {"search": "zzzzqqqq"})
     assert response.status_code == 200
