@@ -324,10 +324,23 @@ def history(request: HttpRequest) -> HttpResponse:
     """What the learner completed or skipped, newest first, with the same actions as elsewhere
     (rate again, clear) and a CSV download of all their progress."""
     form = HistoryForm(request.GET)
-    if not form.is_valid():
-        return render(request, "learn/bad_request.html", {"form": form}, status=400)
-    show = form.cleaned_data["show"] or "all"
     learner = _learner(request)
+    shows = HistoryForm.base_fields["show"].choices  # type: ignore[attr-defined]
+    if not form.is_valid():
+        # A mistyped or stale ?show= (the only field) gets History itself, saying what it can
+        # show, with the choices one click away: as Up next does for a bad time budget.
+        return render(
+            request,
+            "learn/history.html",
+            {
+                "unknown_show": request.GET.get("show", ""),
+                "shows": shows,
+                "totals": selectors.history_totals(user=learner),
+                "items": [],
+            },
+            status=400,
+        )
+    show = form.cleaned_data["show"] or "all"
     # Clearing the last item of the last page comes back to a page that no longer exists: the
     # nearest one that does is shown (as for any odd page number).
     page = Paginator(selectors.history(user=learner, show=show), PAGE_SIZE).get_page(
@@ -350,7 +363,7 @@ def history(request: HttpRequest) -> HttpResponse:
             ],
             "show": show,
             "query_string": urlencode({"show": show}),
-            "shows": HistoryForm.base_fields["show"].choices,  # type: ignore[attr-defined]
+            "shows": shows,
             "totals": selectors.history_totals(user=learner),
             "rating_choices": range(1, 6),
         },

@@ -55,6 +55,21 @@ def test_an_unknown_show_value_is_a_400_page_not_an_error(alice_web):
     assert "<script>" not in response.content.decode()
 
 
+def test_an_unknown_show_value_gets_history_saying_what_it_can_show(alice_web):
+    response = alice_web.get("/history/", {"show": "done"})
+    assert response.status_code == 400
+    assert "learn/history.html" in [template.name for template in response.templates]
+    page = response.content.decode()
+    assert "History cannot show “done”. It can show" in page
+    for value, label in [
+        ("all", "all"),
+        ("completed", "completed"),
+        ("skipped", "skipped"),
+        ("saved", "saved for later"),
+    ]:
+        assert f'<a href="?show={value}">{label}</a>' in page
+
+
 def test_history_totals_count_completions_skips_ratings_and_reading_time(alice, alice_web):
     mark(alice, ResourceFactory(estimated_minutes=30), "completed", rating=4)
     mark(alice, ResourceFactory(estimated_minutes=45), "completed")
