@@ -425,6 +425,13 @@ class SignOutView(auth_views.LogoutView):
             return HttpResponseRedirect(self.get_success_url())
         return self.render_to_response({"next": self.get_redirect_url()})
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # After the session is flushed: the message goes with the new, anonymous one, to the
+        # page signing out lands on.
+        messages.success(request, "You are signed out.")
+        return response
+
 
 @never_cache
 @login_required

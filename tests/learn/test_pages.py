@@ -562,6 +562,16 @@ def test_sign_in_and_sign_out(client, alice, seed):
     assert client.get("/focus/").status_code == 302
 
 
+@pytest.mark.parametrize(("data", "lands_on"), [({}, "/"), ({"next": "/path/"}, "/path/")])
+def test_sign_out_says_so_on_the_page_it_lands_on(alice_web, seed, data, lands_on):
+    response = alice_web.post("/signout/", data, follow=True)
+    assert response.redirect_chain == [(lands_on, 302)]
+    main = response.content.decode().split("<main", 1)[1]
+    assert '<p class="message message-success">You are signed out.</p>' in main
+    # Said once: the next page has no message.
+    assert "You are signed out." not in alice_web.get(lands_on).content.decode()
+
+
 def test_sign_out_by_get_shows_a_sign_out_button_and_keeps_the_session(alice_web, alice):
     response = alice_web.get("/signout/")
     assert response.status_code == 200
