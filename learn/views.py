@@ -184,8 +184,13 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
 def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
     """Undo: forget the learner's progress on a resource (it may come back to the queue)."""
     next_url = _safe_next(request, request.POST.get("next"))
+    was = selectors.learner_states(user=_learner(request), resource_ids=[resource_id]).get(
+        resource_id
+    )
     if recommender_services.progress_forget(user=_learner(request), resource_id=resource_id):
-        messages.success(request, "Progress cleared.")
+        # In the words of the button: a saved item is "removed from saved", the rest cleared.
+        saved = was is not None and was.state == ProgressState.PLANNED
+        messages.success(request, "Removed from saved." if saved else "Progress cleared.")
     return HttpResponseRedirect(next_url)
 
 
