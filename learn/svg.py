@@ -14,11 +14,14 @@ from django.utils.safestring import SafeString, mark_safe
 
 from learn.selectors import AreaCoverage
 
-# Colours meet 4.5:1 against white (text) and 3:1 against the track (graphics).
+# Fallbacks for the stylesheet's light colours (kubelearn.css, --chart-*): text 4.5:1 against
+# white, the offered bar 3:1 against its track; the done bar is parted from the offered one by
+# a line in the panel's colour (SURFACE), 3:1 against both (tests/learn/test_svg.py).
 INK = "#1f2937"
 MUTED = "#4b5563"
+SURFACE = "#ffffff"
 TRACK = "#e5e7eb"
-OFFERED = "#b9c7e6"
+OFFERED = "#6b7fa6"
 DONE = "#2457c5"
 FOCUS = "#92400e"
 STAGE_COLOURS = {
@@ -34,7 +37,7 @@ _BAR = 12
 
 def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage") -> SafeString:
     """One row per security area: its name and "done of offered" on one line, and below them a
-    pale bar for what the catalog offers with a solid bar over it for what the learner
+    bar for what the catalog offers with a stronger bar over it for what the learner
     completed, both on one scale (the area with most resources is full width). Areas in the
     learner's focus are starred."""
     scale = max((area.available for area in areas), default=0) or 1
@@ -68,7 +71,7 @@ def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage")
         if done:
             parts.append(
                 f'<rect x="0" y="{bar_y}" width="{done}" height="{_BAR}" rx="4" '
-                f'class="c-done" fill="{DONE}"/>'
+                f'class="c-done" fill="{DONE}" stroke="{SURFACE}" stroke-width="2"/>'
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 — every interpolated text is escaped above

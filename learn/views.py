@@ -48,6 +48,8 @@ from recommender.runtime import runtime
 from recommender.serializers import QueueParamsSerializer
 
 PAGE_SIZE = 20
+# Browse's filters that fold away under "Filters" on a phone (search stays in view).
+FOLDED_FILTERS = ("stage", "kind", "area", "tag", "author")
 QUEUE_LENGTH = 10
 TIME_PACKS = (15, 30, 60)
 DONE_MESSAGES = {
@@ -184,8 +186,13 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
 def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
     """Undo: forget the learner's progress on a resource (it may come back to the queue)."""
     next_url = _safe_next(request, request.POST.get("next"))
+    was = selectors.learner_states(user=_learner(request), resource_ids=[resource_id]).get(
+        resource_id
+    )
     if recommender_services.progress_forget(user=_learner(request), resource_id=resource_id):
-        messages.success(request, "Progress cleared.")
+        # In the words of the button: a saved item is "removed from saved", the rest cleared.
+        saved = was is not None and was.state == ProgressState.PLANNED
+        messages.success(request, "Removed from saved." if saved else "Progress cleared.")
     return HttpResponseRedirect(next_url)
 
 
@@ -279,6 +286,8 @@ def browse(request: HttpRequest) -> HttpResponse:
         "kinds": Kind.choices,
         "stages": Stage.choices,
         "query": request.GET,
+        # The folded filters start open when one is in use, so what narrows the list shows.
+        "filters_in_use": sum(1 for name in FOLDED_FILTERS if name in given),
     }
     if not filterset.is_valid():
         fields = filterset.form.fields
@@ -322,10 +331,23 @@ def history(request: HttpRequest) -> HttpResponse:
     """What the learner completed or skipped, newest first, with the same actions as elsewhere
     (rate again, clear) and a CSV download of all their progress."""
     form = HistoryForm(request.GET)
-    if not form.is_valid():
-        return render(request, "learn/bad_request.html", {"form": form}, status=400)
-    show = form.cleaned_data["show"] or "all"
     learner = _learner(request)
+    shows = HistoryForm.base_fields["show"].choices  # type: ignore[attr-defined]
+    if not form.is_valid():
+        # A mistyped or stale ?show= (the only field) gets History itself, saying what it can
+        # show, with the choices one click away: as Up next does for a bad time budget.
+        return render(
+            request,
+            "learn/history.html",
+            {
+                "unknown_show": request.GET.get("show", ""),
+                "shows": shows,
+                "totals": selectors.history_totals(user=learner),
+                "items": [],
+            },
+            status=400,
+        )
+    show = form.cleaned_data["show"] or "all"
     # Clearing the last item of the last page comes back to a page that no longer exists: the
     # nearest one that does is shown (as for any odd page number).
     page = Paginator(selectors.history(user=learner, show=show), PAGE_SIZE).get_page(
@@ -348,7 +370,7 @@ def history(request: HttpRequest) -> HttpResponse:
             ],
             "show": show,
             "query_string": urlencode({"show": show}),
-            "shows": HistoryForm.base_fields["show"].choices,  # type: ignore[attr-defined]
+            "shows": shows,
             "totals": selectors.history_totals(user=learner),
             "rating_choices": range(1, 6),
         },
@@ -409,6 +431,13 @@ class SignOutView(auth_views.LogoutView):
         if not request.user.is_authenticated:
             return HttpResponseRedirect(self.get_success_url())
         return self.render_to_response({"next": self.get_redirect_url()})
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # After the session is flushed: the message goes with the new, anonymous one, to the
+        # page signing out lands on.
+        messages.success(request, "You are signed out.")
+        return response
 
 
 @never_cache

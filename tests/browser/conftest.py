@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -70,3 +72,25 @@ def seeded(transactional_db):
 def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def signed_in_page(
+    browser: Any, live_server: Any, user: Any, *, width: int = 1280, color_scheme: str = "light"
+) -> Any:
+    """A new page in a new context, signed in as `user` (a session cookie, no sign-in form)."""
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, color_scheme=color_scheme
+    )
+    context.set_default_timeout(5000)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return context.new_page()

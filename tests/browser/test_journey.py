@@ -76,6 +76,7 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
+    expect(page.locator("#main .messages")).to_have_text("You are signed out.")
     expect(
         page.get_by_role("heading", name="Learn Kubernetes, from zero to secure.")
     ).to_be_visible()

@@ -55,6 +55,21 @@ def test_an_unknown_show_value_is_a_400_page_not_an_error(alice_web):
     assert "<script>" not in response.content.decode()
 
 
+def test_an_unknown_show_value_gets_history_saying_what_it_can_show(alice_web):
+    response = alice_web.get("/history/", {"show": "done"})
+    assert response.status_code == 400
+    assert "learn/history.html" in [template.name for template in response.templates]
+    page = response.content.decode()
+    assert "History cannot show “done”. It can show" in page
+    for value, label in [
+        ("all", "all"),
+        ("completed", "completed"),
+        ("skipped", "skipped"),
+        ("saved", "saved for later"),
+    ]:
+        assert f'<a href="?show={value}">{label}</a>' in page
+
+
 def test_history_totals_count_completions_skips_ratings_and_reading_time(alice, alice_web):
     mark(alice, ResourceFactory(estimated_minutes=30), "completed", rating=4)
     mark(alice, ResourceFactory(estimated_minutes=45), "completed")
@@ -180,6 +195,38 @@ def test_browse_cards_let_a_learner_save_and_unsave_but_not_a_visitor(alice, ali
     mark(alice, mark_done, "completed")
     items = {i["card"]["title"]: i["state"] for i in alice_web.get("/browse/").context["items"]}
     assert items["Finished"].state == "completed"
+
+
+@pytest.mark.parametrize("page", ["/history/?show=saved", "/resources/{pk}/"])
+def test_a_saved_item_is_removed_from_saved_wherever_it_shows(alice, alice_web, page):
+    # The Browse card's words (_save.html), not "Clear": the item is only saved.
+    resource = ResourceFactory(title="Saved one")
+    mark(alice, resource, "planned")
+    body = alice_web.get(page.format(pk=resource.pk)).content.decode()
+    assert 'Remove from saved<span class="visually-hidden">: Saved one</span>' in body
+    assert "Clear<" not in body
+
+
+@pytest.mark.parametrize("state", ["completed", "skipped", "in_progress"])
+def test_an_item_done_skipped_or_started_is_cleared(alice, alice_web, state):
+    resource = ResourceFactory(title="Worked on")
+    mark(alice, resource, state)
+    body = alice_web.get(f"/resources/{resource.pk}/").content.decode()
+    assert 'Clear<span class="visually-hidden"> progress on Worked on</span>' in body
+    assert "Remove from saved" not in body
+
+
+@pytest.mark.parametrize(
+    ("state", "message"), [("planned", "Removed from saved."), ("skipped", "Progress cleared.")]
+)
+def test_undoing_says_what_the_button_said(alice, alice_web, state, message):
+    resource = ResourceFactory()
+    mark(alice, resource, state)
+    response = alice_web.post(
+        f"/progress/{resource.pk}/forget/", {"next": "/history/?show=all"}, follow=True
+    )
+    assert message in response.content.decode()
+    assert not Progress.objects.filter(user=alice).exists()
 
 
 def test_history_lists_saved_items_apart_and_counts_them(alice, alice_web):

@@ -477,6 +477,26 @@ def test_browse_form_left_at_any_filters_nothing_out(client, seed):
     assert ids and ids == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "in_use"),
+    [
+        ({}, 0),
+        ({"search": "rbac", "stage": "", "kind": ""}, 0),
+        ({"stage": "security"}, 1),
+        ({"search": "rbac", "kind": "article", "area": "rbac"}, 2),
+        ({"stage": "bogus"}, 1),
+    ],
+)
+def test_browse_opens_the_folded_filters_when_one_is_in_use(client, seed, query, in_use):
+    # Search stays in view, so only the folded selects count; a refused one too, so the
+    # learner sees the field the message names.
+    response = client.get("/browse/", query)
+    page = response.content.decode()
+    assert response.context["filters_in_use"] == in_use
+    assert ('<details class="filter-more" open>' in page) == bool(in_use)
+    assert (f"({in_use} in use)" in page) == bool(in_use)
+
+
 def test_browse_says_when_nothing_matches(client, seed):
     response = client.get("/browse/", {"search": "zzzzqqqq"})
     assert response.status_code == 200
@@ -581,6 +601,16 @@ def test_sign_in_and_sign_out(client, alice, seed):
     assert client.get("/focus/").status_code == 200
     assert client.post("/signout/").status_code == 302
     assert client.get("/focus/").status_code == 302
+
+
+@pytest.mark.parametrize(("data", "lands_on"), [({}, "/"), ({"next": "/path/"}, "/path/")])
+def test_sign_out_says_so_on_the_page_it_lands_on(alice_web, seed, data, lands_on):
+    response = alice_web.post("/signout/", data, follow=True)
+    assert response.redirect_chain == [(lands_on, 302)]
+    main = response.content.decode().split("<main", 1)[1]
+    assert '<p class="message message-success">You are signed out.</p>' in main
+    # Said once: the next page has no message.
+    assert "You are signed out." not in alice_web.get(lands_on).content.decode()
 
 
 def test_sign_out_by_get_shows_a_sign_out_button_and_keeps_the_session(alice_web, alice):

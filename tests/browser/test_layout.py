@@ -1,0 +1,93 @@
+"""Layout problems only a browser shows: controls too narrow for their words, forms that push
+the results off a phone's first screen."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot, signed_in_page
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.browser
+
+# Each select's width beside the width it takes when free to fit its longest option (a clone,
+# absolutely placed so no grid or flex layout stretches or squeezes it). A select's scrollWidth
+# does not grow with its text, so it cannot tell a cut option.
+SELECT_WIDTHS = """() => [...document.querySelectorAll("#main select")].map((select) => {
+  const free = select.cloneNode(true);
+  free.removeAttribute("id");
+  free.style.position = "absolute";
+  free.style.width = "max-content";
+  free.style.maxWidth = "none";
+  document.body.appendChild(free);
+  const needed = free.offsetWidth;
+  free.remove();
+  return {name: select.name, width: select.offsetWidth, needed: needed};
+})"""
+
+
+@pytest.fixture
+def learner(seeded, http_settings) -> Any:
+    return UserFactory(username="erin")
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_focus_selects_are_wide_enough_for_their_options(browser, live_server, learner, width):
+    page = signed_in_page(browser, live_server, learner, width=width)
+    page.goto(live_server.url + "/focus/")
+    selects = page.evaluate(SELECT_WIDTHS)
+    assert {select["name"] for select in selects} >= {"level", "area__rbac"}
+    cut = [select for select in selects if select["width"] < select["needed"]]
+    assert cut == []
+    screenshot(page, f"focus-selects-{width}")
+    page.context.close()
+
+
+def visitor_page(browser: Any, *, width: int, height: int = 900) -> Any:
+    """A page with script off: the filters must fold and unfold without it."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, java_script_enabled=False
+    )
+    context.set_default_timeout(5000)
+    return context.new_page()
+
+
+def test_browse_filters_fold_away_on_a_phone_and_open_from_the_keyboard(
+    browser, live_server, seeded
+):
+    page = visitor_page(browser, width=375, height=812)
+    page.goto(live_server.url + "/browse/")
+    # The first result is on the first screen, below search and a closed "Filters".
+    expect(page.locator(".card-list > li").first.locator(".card-title")).to_be_in_viewport()
+    stage = page.get_by_label("Stage")
+    expect(stage).to_be_hidden()
+    screenshot(page, "browse-filters-folded-375")
+
+    page.get_by_label("Search").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    page.keyboard.press("Enter")
+    expect(stage).to_be_visible()
+    stage.select_option(label="Security")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r".*stage=security.*"))
+    # A filter in use keeps them open, and the summary says how many.
+    expect(page.get_by_label("Stage")).to_be_visible()
+    expect(page.locator(".filter-more > summary")).to_have_text("Filters (1 in use)")
+    page.context.close()
+
+
+def test_browse_filters_are_always_shown_on_a_wide_screen(browser, live_server, seeded):
+    page = visitor_page(browser, width=1280)
+    page.goto(live_server.url + "/browse/")
+    expect(page.locator(".filter-more > summary")).to_be_hidden()
+    for label in ("Stage", "Kind", "Security area", "Topic", "Author"):
+        expect(page.get_by_label(label, exact=True)).to_be_visible()
+    page.get_by_label("Stage").select_option(label="Security")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r".*stage=security.*"))
+    page.context.close()
