@@ -181,5 +181,6 @@ class HistoryForm(forms.Form):
             ("completed", "Completed"),
             ("skipped", "Skipped"),
             ("saved", "Saved for later"),
+            ("reading", "Reading now"),
         ],
     )

@@ -250,6 +250,8 @@ HISTORY_SHOWS = {
     "completed": (ProgressState.COMPLETED,),
     "skipped": (ProgressState.SKIPPED,),
     "saved": (ProgressState.PLANNED,),
+    # Up next lists only the latest few started items; History lists them all.
+    "reading": (ProgressState.IN_PROGRESS,),
 }
 
 
@@ -258,6 +260,7 @@ class HistoryTotals:
     completed: int
     skipped: int
     saved: int
+    reading: int
     rated: int
     minutes_read: int
 
@@ -289,11 +292,13 @@ def history_totals(*, user: User) -> HistoryTotals:
         rated=Count("pk", filter=done & Q(rating__isnull=False)),
         minutes_read=Sum("resource__estimated_minutes", filter=done),
         saved=Count("pk", filter=Q(state=ProgressState.PLANNED)),
+        reading=Count("pk", filter=Q(state=ProgressState.IN_PROGRESS)),
     )
     return HistoryTotals(
         completed=totals["completed"],
         skipped=totals["skipped"],
         saved=totals["saved"],
+        reading=totals["reading"],
         rated=totals["rated"],
         minutes_read=totals["minutes_read"] or 0,
     )

@@ -101,6 +101,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "learn/up_next.html",
         {
             "reading": selectors.cards_with_states(runtime.cards(reading), user=request.user),
+            "reading_shown": selectors.READING_NOW_SHOWN,
             "saved": selectors.saved_count(user=_learner(request)),
             "items": items,
             "total_minutes": result.total_minutes,

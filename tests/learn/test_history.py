@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from catalog.models import Status
 from learn.export import spreadsheet_safe
+from learn.selectors import READING_NOW_SHOWN
 from recommender.models import Progress
 from tests.factories import ResourceFactory
 
@@ -285,3 +286,20 @@ def test_the_resource_page_says_saved_and_started_in_plain_words(alice, alice_we
     mark(alice, started, "in_progress")
     assert "You saved this for later." in alice_web.get(f"/resources/{saved.pk}/").content.decode()
     assert "You started this." in alice_web.get(f"/resources/{started.pk}/").content.decode()
+
+
+def test_history_lists_everything_in_progress_and_up_next_links_there_when_full(alice, alice_web):
+    started = [ResourceFactory(title=f"Started {n}") for n in range(READING_NOW_SHOWN + 2)]
+    for resource in started:
+        mark(alice, resource, "in_progress")
+    page = alice_web.get("/history/", {"show": "reading"})
+    assert page.status_code == 200
+    assert len(page.context["items"]) == len(started)
+    assert f"<strong>{len(started)}</strong> in progress" in page.content.decode()
+    up_next = alice_web.get("/").content.decode()
+    assert 'href="/history/?show=reading"' in up_next
+
+
+def test_an_empty_reading_view_says_how_items_get_there(alice_web, db):
+    body = alice_web.get("/history/", {"show": "reading"}).content.decode()
+    assert "Nothing in progress" in body
