@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.models import Resource
 from recommender import answers, selectors
-from recommender.engine import Model, Recommendation, recommend, similar, suggest_labels
+from recommender.engine import Model, Recommendation, similar, suggest_labels
 from recommender.engine.ranking import recommend_queue
 from recommender.runtime import WarmingUp, runtime
 
@@ -181,21 +181,6 @@ def queue_build(*, user: User, limit: int = 10, minutes: int | None = None) -> Q
     )
 
 
-def queue_next(*, user: User) -> QueueItem | None:
-    """The single next resource, or None when the learner has done everything in reach."""
-    try:
-        model = runtime.model()
-    except WarmingUp:
-        items = _warming_up(user, 1)
-        return items[0] if items else None
-    if model is None:
-        return None
-    learner = selectors.engine_learner(user=user)
-    recommendations = recommend(model, learner, limit=1, area_names=runtime.area_names())
-    items = _items(recommendations, model)
-    return items[0] if items else None
-
-
 def recommendations_serialised(items: list[QueueItem]) -> list[dict[str, Any]]:
     """Items as the API shows them, resources serialised from the rows already fetched
     (through the runtime's per-process card cache)."""
@@ -219,25 +204,29 @@ def next_answer(*, user: User) -> dict[str, Any]:
     """The body of `GET /api/me/next/`: the next resource and why, or why there is none."""
 
     def compute() -> dict[str, Any]:
-        item = queue_next(user=user)
-        if item is None:
-            # Rare: say why nothing is next (no catalog yet, everything done, or steps that
-            # wait for earlier ones) with the same words the queue uses.
-            empty = queue_build(user=user, limit=1)
+        # The queue's first item, built as the queue is (same budget, same words), so `next`
+        # and the queue's head never disagree.
+        result = queue_build(user=user, limit=1)
+        if not result.items:
+            # Rare: say why nothing is next (no catalog yet, everything done, nothing fits the
+            # saved time budget, or steps that wait for earlier ones).
             return {
                 "finished": True,
-                "shortfall": empty.shortfall or "finished",
-                "detail": empty.detail
+                "shortfall": result.shortfall or "finished",
+                "detail": result.detail
                 or (
                     "You have completed or skipped everything we can recommend right now. "
                     "New resources arrive as curators approve them."
                 ),
+                "note": result.note,
                 "recommendation": None,
             }
+        item = result.items[0]
         return {
             "finished": False,
             "shortfall": None,
             "detail": item.reasons[0]["text"] if item.reasons else "",
+            "note": result.note,
             "recommendation": recommendations_serialised([item])[0],
         }
 

@@ -91,6 +91,13 @@ class NextSerializer(serializers.Serializer):
         help_text="Why there is no recommendation (null when there is one).",
     )
     detail = serializers.CharField()
+    note = serializers.CharField(
+        allow_blank=True,
+        help_text=(
+            "Set while recommendations are warming up, or when your next path step needs more "
+            "than your saved time budget and waits for a longer session (as on the queue)."
+        ),
+    )
     recommendation = RecommendationSerializer(allow_null=True)
 
 

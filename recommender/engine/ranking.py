@@ -54,6 +54,10 @@ POOL_SIZE: Final = 200
 FOCUS_SHARE: Final = 0.5
 #: The learner's next path step is placed within this many slots.
 NEXT_STEP_WITHIN: Final = 3
+#: With a minutes budget, path steps too long for it wait (``Policy.defer_long_steps``): the
+#: pool then holds this many path positions beyond what ``limit`` picks could reach, so even a
+#: one-item queue (`next`) finds the step after a long one.
+DEFER_LOOKAHEAD: Final = 10
 #: Highest difficulty of the catalog; the cap is never relaxed above it.
 MAX_DIFFICULTY: Final = 3
 #: From this many resources on, a queue ranks a bounded candidate set instead of the whole
@@ -349,15 +353,16 @@ def recommend_queue(
     ahead = ahead_rows(model, state, entry) if policy.focus_ahead else {}
     follows_path = state.on_path or not state.focus
 
+    reach = limit + (DEFER_LOOKAHEAD if budget is not None and policy.defer_long_steps else 0)
     pool = _build_pool(
-        model, state, base, match, blocked, cap, limit, entry, ahead, follows_path, scope
+        model, state, base, match, blocked, cap, reach, entry, ahead, follows_path, scope
     )
     open_at_level = len(pool.rows)
     relaxed: int | None = None
     if policy.relax_level and open_at_level < limit and cap < MAX_DIFFICULTY:
         relaxed = cap + 1
         pool = _build_pool(
-            model, state, base, match, blocked, relaxed, limit, entry, ahead, follows_path, scope
+            model, state, base, match, blocked, relaxed, reach, entry, ahead, follows_path, scope
         )
         if len(pool.rows) == open_at_level:
             relaxed = None  # nothing above the level to add

@@ -19,19 +19,14 @@ def seed(db):
 
 @pytest.fixture
 def rankings(monkeypatch):
-    """How many times the engine ranked a queue."""
+    """How many times the engine ranked a queue ("next": the one-item queue `next` builds)."""
     calls = []
-    real_recommend, real_queue = queue.recommend, queue.recommend_queue
-
-    def recommend(*args, **kwargs):
-        calls.append("next")
-        return real_recommend(*args, **kwargs)
+    real_queue = queue.recommend_queue
 
     def recommend_queue(*args, **kwargs):
-        calls.append("queue")
+        calls.append("next" if kwargs.get("limit") == 1 else "queue")
         return real_queue(*args, **kwargs)
 
-    monkeypatch.setattr(queue, "recommend", recommend)
     monkeypatch.setattr(queue, "recommend_queue", recommend_queue)
     return calls
 

@@ -174,6 +174,12 @@ def test_a_next_step_longer_than_the_budget_waits_and_the_next_that_fits_comes()
     assert recommend_queue(model, Learner(), limit=10, minutes=15, policy=V1_POLICY).items == ()
 
 
+def test_a_one_item_queue_also_finds_the_step_after_a_long_one() -> None:
+    model = timed_path(30, 10, 10)
+    result = recommend_queue(model, Learner(), limit=1, minutes=15)
+    assert ids(result.items) == [2] and result.deferred == (1,)
+
+
 def test_a_step_that_does_not_fit_what_is_left_waits_and_the_rest_keep_path_order() -> None:
     model = timed_path(30, 20, 10, 5)
     result = recommend_queue(model, Learner(), limit=10, minutes=40)

@@ -144,3 +144,19 @@ def test_a_next_step_longer_than_the_time_packed_waits_and_the_queue_goes_on(
     unlimited = queue(alice_api, limit=10)
     assert unlimited["deferred"] == [] and unlimited["note"] == ""
     assert unlimited["results"][0]["resource"]["id"] == waiting.pk
+
+
+def test_next_with_a_saved_budget_is_the_queue_head_and_says_which_step_waits(
+    alice, alice_api, path
+):
+    complete(alice, path[:4])
+    alice_api.patch("/api/me/profile/", {"minutes_budget": 15}, format="json")
+    body = alice_api.get("/api/me/next/").json()
+    head = queue(alice_api, limit=1)
+    assert body["recommendation"]["resource"]["id"] == head["results"][0]["resource"]["id"]
+    assert body["recommendation"]["resource"]["id"] != path[4].pk
+    assert body["note"] == head["note"] and f"“{path[4].title}”" in body["note"]
+    alice_api.patch("/api/me/profile/", {"minutes_budget": None}, format="json")
+    unlimited = alice_api.get("/api/me/next/").json()
+    assert unlimited["recommendation"]["resource"]["id"] == path[4].pk
+    assert unlimited["note"] == ""
