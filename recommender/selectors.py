@@ -186,6 +186,12 @@ def note_list(*, user: User) -> QuerySet[Note]:
     )
 
 
+def note_export(*, user: User) -> QuerySet[Note]:
+    """Every note of the learner, on withdrawn resources too (their download keeps them all),
+    the most recently written first."""
+    return Note.objects.filter(user=user).select_related("resource").order_by("-updated_at", "-pk")
+
+
 def note_of(*, user: User, resource_id: int) -> Note | None:
     """The learner's note on one resource, or None. One query."""
     return Note.objects.filter(user=user, resource_id=resource_id).first()

@@ -44,7 +44,7 @@ def test_note_set_stores_browser_line_breaks_as_one_character(alice, resource):
 
 def test_note_set_replaces_the_note_instead_of_adding_one(alice, resource):
     services.note_set(user=alice, resource=resource, text="first")
-    note, created = services.note_set(user=alice, resource=resource, text="second")
+    _, created = services.note_set(user=alice, resource=resource, text="second")
     assert not created
     assert list(Note.objects.values_list("text", flat=True)) == ["second"]
 
