@@ -192,7 +192,7 @@ class NoteForm(forms.Form):
     browser stop typing at the same place."""
 
     text = forms.CharField(
-        label="Your notes",
+        label="Note",
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 6, "maxlength": NOTE_MAX_CHARS}),

@@ -78,7 +78,9 @@
   var notePending = false;
 
   function noteForm(event) {
-    var elt = event.detail && event.detail.elt;
+    // beforeSwap is fired on the target (<main>): the form that posted is the request's elt.
+    var detail = event.detail || {};
+    var elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
     return elt instanceof Element ? elt.closest("form[data-note]") : null;
   }
 
