@@ -192,7 +192,7 @@ class NoteForm(forms.Form):
     browser stop typing at the same place."""
 
     text = forms.CharField(
-        label="Note",
+        label="Your notes",
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 6, "maxlength": NOTE_MAX_CHARS}),

@@ -22,11 +22,11 @@ def test_saving_a_note_keeps_focus_in_the_textarea(browser, live_server, learner
     page = signed_in_page(browser, live_server, learner, width=375)
     page.goto(f"{live_server.url}/resources/{first_step}/")
     page.evaluate("window.notReloaded = true")
-    box = page.get_by_role("textbox", name="Note")
+    box = page.get_by_role("textbox", name="Your notes")
     box.fill("kubectl auth can-i --list")
     press(page, page.get_by_role("button", name="Save your notes", exact=False))
     expect(page.locator("#main .messages")).to_have_text("Note saved.")
-    expect(page.get_by_role("textbox", name="Note")).to_be_focused()
+    expect(page.get_by_role("textbox", name="Your notes")).to_be_focused()
     expect(page.locator("#announcer")).to_have_text("Note saved.")
     assert page.evaluate("window.notReloaded") is True  # htmx swapped <main>, no reload
     assert Note.objects.get(user=learner).text == "kubectl auth can-i --list"
@@ -40,11 +40,11 @@ def test_a_refused_note_says_why_and_keeps_the_text(browser, live_server, learne
     page.goto(f"{live_server.url}/resources/{first_step}/")
     # The textarea's maxlength stops typing at the limit; a changed page can still send more.
     page.evaluate("document.getElementById('id_text').removeAttribute('maxlength')")
-    page.get_by_role("textbox", name="Note").fill("z" * (NOTE_MAX_CHARS + 1))
+    page.get_by_role("textbox", name="Your notes").fill("z" * (NOTE_MAX_CHARS + 1))
     press(page, page.get_by_role("button", name="Save your notes", exact=False))
     expect(page.locator("#main .errorlist")).to_contain_text("at most 10,000 characters")
-    expect(page.get_by_role("textbox", name="Note")).to_be_focused()
-    assert len(page.get_by_role("textbox", name="Note").input_value()) == NOTE_MAX_CHARS + 1
+    expect(page.get_by_role("textbox", name="Your notes")).to_be_focused()
+    assert len(page.get_by_role("textbox", name="Your notes").input_value()) == NOTE_MAX_CHARS + 1
     assert not Note.objects.exists()
     page.context.close()
 
@@ -64,7 +64,7 @@ def test_a_note_is_saved_without_javascript(browser, live_server, learner, first
     )
     page: Any = context.new_page()
     page.goto(f"{live_server.url}/resources/{first_step}/")
-    page.get_by_role("textbox", name="Note").fill("line one\nline two")
+    page.get_by_role("textbox", name="Your notes").fill("line one\nline two")
     page.get_by_role("button", name="Save your notes", exact=False).click()
     expect(page.locator("#main .messages")).to_have_text("Note saved.")
     assert Note.objects.get(user=learner).text == "line one\nline two"

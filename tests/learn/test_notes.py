@@ -52,7 +52,7 @@ def messages_of(response) -> list[str]:
 
 def test_the_resource_page_offers_a_labelled_note_box_to_learners_only(client, alice_web, resource):
     body = alice_web.get(page(resource)).content.decode()
-    assert '<label for="id_text">Note:</label>' in body
+    assert '<label for="id_text">Your notes</label>' in body
     assert f'maxlength="{NOTE_MAX_CHARS}"' in body
     assert f'action="/resources/{resource.pk}/note/"' in body
     assert "id_text" not in client.get(page(resource)).content.decode()
