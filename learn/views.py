@@ -210,6 +210,9 @@ def path(request: HttpRequest) -> HttpResponse:
     return render(request, "learn/path.html", {"path": path_view, "stages": stages})
 
 
+# Never cached: for a learner it shows their private note (the back button after signing out on
+# a shared computer must not show it again).
+@never_cache
 def resource(
     request: HttpRequest, resource_id: int, *, note_form: NoteForm | None = None, status: int = 200
 ) -> HttpResponse:

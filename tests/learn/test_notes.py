@@ -58,6 +58,11 @@ def test_the_resource_page_offers_a_labelled_note_box_to_learners_only(client, a
     assert "id_text" not in client.get(page(resource)).content.decode()
 
 
+def test_the_resource_page_with_a_note_is_never_cached(alice, alice_web, resource):
+    note_written(alice, resource, "private")
+    assert "no-store" in alice_web.get(page(resource))["Cache-Control"]
+
+
 def test_saving_a_note_stores_it_and_says_so(alice, alice_web, resource):
     response = save(alice_web, resource, "  kubectl auth can-i --list\r\n  ", follow=True)
     assert response.redirect_chain == [(page(resource), 302)]
