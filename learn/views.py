@@ -15,6 +15,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -36,6 +37,7 @@ from learn.forms import (
     FeedActionForm,
     FocusForm,
     HistoryForm,
+    NoteForm,
     ProgressForm,
     SignUpForm,
     focus_level,
@@ -208,9 +210,22 @@ def path(request: HttpRequest) -> HttpResponse:
     return render(request, "learn/path.html", {"path": path_view, "stages": stages})
 
 
-def resource(request: HttpRequest, resource_id: int) -> HttpResponse:
-    """One resource: what it is, why it is on the path, the learner's state, similar ones."""
+# Never cached: for a learner it shows their private note (the back button after signing out on
+# a shared computer must not show it again).
+@never_cache
+def resource(
+    request: HttpRequest, resource_id: int, *, note_form: NoteForm | None = None, status: int = 200
+) -> HttpResponse:
+    """One resource: what it is, why it is on the path, the learner's state and note, similar
+    ones. `note_form` is a refused note (note_save), shown with its error and its text."""
     found = get_object_or_404(catalog_selectors.resource_list(user=request.user), pk=resource_id)
+    note = (
+        recommender_selectors.note_of(user=_learner(request), resource_id=found.pk)
+        if request.user.is_authenticated
+        else None
+    )
+    if note_form is None:
+        note_form = NoteForm(initial={"text": note.text if note else ""})
     card = runtime.cards([found])[0]
     similar = queue.resource_similar(resource_id=found.pk, limit=5) or []
     similar_cards = runtime.cards([item for item, _ in similar])
@@ -228,8 +243,41 @@ def resource(request: HttpRequest, resource_id: int) -> HttpResponse:
             "state": states.get(found.pk),
             "similar": [{"card": c, "state": states.get(c["id"])} for c in similar_cards],
             "rating_choices": range(1, 6),
+            "note": note,
+            "note_form": note_form,
         },
+        status=status,
     )
+
+
+@require_POST
+@_signed_in_to_post
+def note_save(request: HttpRequest, resource_id: int) -> HttpResponse:
+    """Save (or, emptied, remove) the learner's note on a resource; then back to its page."""
+    found = get_object_or_404(
+        catalog_selectors.resource_list(user=_learner(request)), pk=resource_id
+    )
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        had_note = recommender_selectors.note_of(user=_learner(request), resource_id=found.pk)
+        try:
+            note, _ = recommender_services.note_set(
+                user=_learner(request), resource=found, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            form.add_error("text", error.message_dict["text"])
+        else:
+            if note is not None:
+                messages.success(request, "Note saved.")
+            elif had_note:
+                messages.success(request, "Note removed.")
+            else:
+                messages.info(request, "Nothing saved: the note was empty.")
+            # Back to the top of the page, where the message says what happened (as after the
+            # progress actions); the note and its time are below.
+            return HttpResponseRedirect(reverse("learn:resource", args=[found.pk]))
+    # The page again, with the message and the text as typed, so nothing is lost.
+    return resource(request, found.pk, note_form=form, status=400)
 
 
 @never_cache
@@ -373,9 +421,20 @@ def history(request: HttpRequest) -> HttpResponse:
             "query_string": urlencode({"show": show}),
             "shows": shows,
             "totals": selectors.history_totals(user=learner),
+            "notes_count": recommender_selectors.note_list(user=learner).count(),
             "rating_choices": range(1, 6),
         },
     )
+
+
+@never_cache
+@login_required
+def notes(request: HttpRequest) -> HttpResponse:
+    """All the learner's notes, the most recently written first, each under its resource."""
+    page = Paginator(recommender_selectors.note_list(user=_learner(request)), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "learn/notes.html", {"page": page, "notes": list(page.object_list)})
 
 
 @never_cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
 from catalog.models import Resource, SecurityArea
 
@@ -143,3 +145,40 @@ class ModelPart(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}[{self.index}] of model #{self.model_id}"
+
+
+# Long enough for a page of commands and thoughts; short enough that a page listing 20 notes
+# stays a page. services.note_set enforces it with a clear message; Note's constraint keeps any
+# other writer honest.
+NOTE_MAX_CHARS = 10_000
+
+
+class Note(models.Model):
+    """One learner's private note on one resource: plain text, as typed.
+
+    Kept apart from Progress on purpose: a note is not a reading state, so writing one changes
+    no recommendation, and forgetting progress (Clear) keeps what the learner wrote.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes"
+    )
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "resource"], name="note_one_per_resource"),
+            # An empty note is no note: note_set deletes the row instead.
+            models.CheckConstraint(condition=~Q(text=""), name="note_text_not_empty"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("text"), NOTE_MAX_CHARS),
+                name="note_text_max_chars",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"note of {self.user} on {self.resource}"

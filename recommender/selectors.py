@@ -13,7 +13,7 @@ from django.utils import timezone
 from catalog import selectors as catalog_selectors
 from catalog.models import LearningPath, LinkStatus, PathStep, Resource, SecurityArea
 from recommender.engine import Document, Interaction, Learner
-from recommender.models import LearnerProfile, Progress, ProgressState
+from recommender.models import LearnerProfile, Note, Progress, ProgressState
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -170,6 +170,31 @@ def engine_learner(*, user: User) -> Learner:
 
 def progress_list(*, user: User) -> QuerySet[Progress]:
     return Progress.objects.filter(user=user).select_related("resource", "resource__link")
+
+
+def note_list(*, user: User) -> QuerySet[Note]:
+    """The learner's notes on resources they may see now (the catalog's rule, as for a
+    resource's page: approved ones, and for curators pending and rejected ones too), the most
+    recently written first. A note on a withdrawn resource is kept but not listed: it has no
+    page to go back to, and the API answers 404 for that resource.
+    """
+    visible = catalog_selectors.resource_list(user=user, relations=False).values("pk")
+    return (
+        Note.objects.filter(user=user, resource__in=visible)
+        .select_related("resource", "resource__link")
+        .order_by("-updated_at", "-pk")
+    )
+
+
+def note_export(*, user: User) -> QuerySet[Note]:
+    """Every note of the learner, on withdrawn resources too (their download keeps them all),
+    the most recently written first."""
+    return Note.objects.filter(user=user).select_related("resource").order_by("-updated_at", "-pk")
+
+
+def note_of(*, user: User, resource_id: int) -> Note | None:
+    """The learner's note on one resource, or None. One query."""
+    return Note.objects.filter(user=user, resource_id=resource_id).first()
 
 
 def area_names() -> dict[str, str]:

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from catalog.models import SecurityArea
 from catalog.serializers import ResourceSerializer, SlugReferenceField
 from recommender.engine.records import REASON_KINDS, SHORTFALLS
-from recommender.models import Progress, ProgressState
+from recommender.models import NOTE_MAX_CHARS, Note, Progress, ProgressState
 from recommender.queue import HEALTH_KINDS
 
 
@@ -20,6 +20,27 @@ class ProgressSerializer(serializers.ModelSerializer):
 class ProgressWriteSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=ProgressState.choices)
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    resource = ResourceSerializer(read_only=True)
+
+    class Meta:
+        model = Note
+        fields = ["resource", "text", "created_at", "updated_at"]
+
+
+class NoteWriteSerializer(serializers.Serializer):
+    # Whitespace and the length are services.note_set's rules (it counts after trimming and
+    # after "\r\n" becomes "\n"); the field only takes the text to it, so there is one check.
+    text = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=(
+            f"Plain text, up to {NOTE_MAX_CHARS:,} characters (surrounding whitespace is "
+            "removed first). Empty: the note is deleted (204)."
+        ),
+    )
 
 
 class FocusItemSerializer(serializers.Serializer):

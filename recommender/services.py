@@ -1,4 +1,4 @@
-"""Write-side logic for learners (progress, profile) and for the model: version bumps, refits."""
+"""Write-side logic for learners (progress, profile, notes) and the model: versions, refits."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from types import EllipsisType
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -16,10 +17,12 @@ from catalog.models import Resource, SecurityArea
 from recommender import answers, selectors, store
 from recommender.engine import fit
 from recommender.models import (
+    NOTE_MAX_CHARS,
     CatalogVersion,
     FittedModel,
     FocusArea,
     LearnerProfile,
+    Note,
     Progress,
     ProgressState,
 )
@@ -67,6 +70,46 @@ def progress_forget(*, user: User, resource_id: int) -> bool:
     deleted, _ = Progress.objects.filter(user=user, resource_id=resource_id).delete()
     if deleted:
         _learner_changed(user)
+    return bool(deleted)
+
+
+NOTE_TOO_LONG = (
+    f"A note can be at most {NOTE_MAX_CHARS:,} characters long; this one has {{length:,}}. "
+    "Nothing was saved."
+)
+
+
+def note_set(*, user: User, resource: Resource, text: str) -> tuple[Note | None, bool]:
+    """Write the learner's note on a resource, replacing any earlier one. Returns (row,
+    created); (None, False) when the text was empty and any note was deleted.
+
+    The text is kept as typed (plain text, escaped wherever it is shown), minus surrounding
+    whitespace, with line breaks as "\\n": a browser sends a textarea's line breaks as
+    "\\r\\n", and its maxlength counts them as one character, so counting them as two here
+    would refuse a note the page allowed. Idempotent; progress is untouched (a note is not a
+    reading state, so no cached answer goes stale). The caller checks that the learner may see
+    the resource.
+
+    Raises ValidationError (on `text`) for a note over NOTE_MAX_CHARS or one containing a NUL
+    character (which PostgreSQL cannot store); nothing is written then.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if len(text) > NOTE_MAX_CHARS:
+        raise ValidationError({"text": [NOTE_TOO_LONG.format(length=len(text))]})
+    if "\x00" in text:
+        raise ValidationError({"text": ["A note cannot contain NUL characters."]})
+    if not text:
+        note_delete(user=user, resource_id=resource.pk)
+        return None, False
+    note, created = Note.objects.update_or_create(
+        user=user, resource=resource, defaults={"text": text}
+    )
+    return note, created
+
+
+def note_delete(*, user: User, resource_id: int) -> bool:
+    """Delete the learner's note on a resource. Returns whether there was one."""
+    deleted, _ = Note.objects.filter(user=user, resource_id=resource_id).delete()
     return bool(deleted)
 
 

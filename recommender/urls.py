@@ -10,6 +10,8 @@ urlpatterns = [
         views.ProgressDetailView.as_view(),
         name="me-progress-detail",
     ),
+    path("me/notes/", views.NoteListView.as_view(), name="me-notes"),
+    path("me/notes/<id:resource_id>/", views.NoteDetailView.as_view(), name="me-notes-detail"),
     path("me/profile/", views.ProfileView.as_view(), name="me-profile"),
     path("me/next/", views.NextView.as_view(), name="me-next"),
     path("me/queue/", views.QueueView.as_view(), name="me-queue"),

@@ -14,10 +14,12 @@ from catalog import selectors as catalog_selectors
 from kubelearn.api import learner
 from recommender import queue, selectors, services
 from recommender.filters import ProgressFilter
-from recommender.models import Progress
+from recommender.models import Note, Progress
 from recommender.runtime import runtime
 from recommender.serializers import (
     NextSerializer,
+    NoteSerializer,
+    NoteWriteSerializer,
     ProfileOutSerializer,
     ProfileSerializer,
     ProgressSerializer,
@@ -104,6 +106,89 @@ class ProgressDetailView(APIView):
     def delete(self, request: Request, resource_id: int) -> Response:
         if not services.progress_forget(user=learner(request), resource_id=resource_id):
             return Response({"detail": "No progress recorded for this resource."}, status=404)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NoteListView(generics.ListAPIView):
+    """Your notes, the most recently written first (only on resources you can see now)."""
+
+    serializer_class = NoteSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Note.objects.none()
+        # The progress list's cards, fetched the same way.
+        return selectors.note_list(user=learner(self.request)).prefetch_related(
+            "resource__tags",
+            "resource__authors",
+            "resource__security_areas",
+            "resource__path_steps__path",
+            Prefetch(
+                "resource__staleness_flags", queryset=catalog_selectors.staleness_flags_shown()
+            ),
+        )
+
+
+class NoteDetailView(APIView):
+    """Your private note on one resource (the id is the resource's)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _resource(self, request: Request, resource_id: int):
+        return get_object_or_404(
+            catalog_selectors.resource_list(user=learner(request)), pk=resource_id
+        )
+
+    @extend_schema(
+        summary="Your note on one resource",
+        responses={200: NoteSerializer, 404: None, **_AUTH},
+    )
+    def get(self, request: Request, resource_id: int) -> Response:
+        resource = self._resource(request, resource_id)
+        note = get_object_or_404(selectors.note_list(user=learner(request)), resource=resource)
+        note.resource = resource  # with its relations prefetched, for the card
+        return Response(NoteSerializer(note).data)
+
+    @extend_schema(
+        summary="Write your note on a resource (idempotent)",
+        description=(
+            "Replaces any earlier note. Plain text, kept as typed and shown escaped; surrounding "
+            "whitespace is removed. An empty text deletes the note (204). Your progress on the "
+            "resource is not changed."
+        ),
+        request=NoteWriteSerializer,
+        responses={
+            200: NoteSerializer,
+            201: NoteSerializer,
+            204: None,
+            400: None,
+            404: None,
+            **_AUTH,
+        },
+    )
+    def put(self, request: Request, resource_id: int) -> Response:
+        resource = self._resource(request, resource_id)
+        serializer = NoteWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note, created = services.note_set(
+            user=learner(request), resource=resource, text=serializer.validated_data["text"]
+        )
+        if note is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        note.resource = resource
+        return Response(
+            NoteSerializer(note).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        summary="Delete your note on a resource", responses={204: None, 404: None, **_AUTH}
+    )
+    def delete(self, request: Request, resource_id: int) -> Response:
+        resource = self._resource(request, resource_id)
+        if not services.note_delete(user=learner(request), resource_id=resource.pk):
+            return Response({"detail": "No note on this resource."}, status=404)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -125,7 +125,7 @@ def test_public_reads_are_documented_as_open_to_anonymous_clients(client, path):
 
 def test_learner_and_feed_endpoints_are_documented_as_needing_credentials(client):
     paths = _schema(client)["paths"]
-    for path in ("/api/me/queue/", "/api/feeds/"):
+    for path in ("/api/me/queue/", "/api/me/notes/", "/api/me/notes/{resource_id}/", "/api/feeds/"):
         assert {} not in paths[path]["get"]["security"], path
 
 

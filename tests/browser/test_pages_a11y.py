@@ -47,6 +47,7 @@ PAGES = [
     Page("browse-filtered", "/browse/?stage=security&search=kubernetes", True),
     Page("history", "/history/", True),
     Page("history-unknown-show", "/history/?show=done", True),
+    Page("notes", "/notes/", True),
     Page("account", "/account/", True),
     Page("password", "/account/password/", True),
     Page("account-delete", "/account/delete/", True),
@@ -56,7 +57,8 @@ PAGES = [
 
 @pytest.fixture
 def learner_session(seeded, http_settings) -> tuple[str, int]:
-    """A learner part-way along: a focus, one step done, one started, a feed address."""
+    """A learner part-way along: a focus, one step done, one started, two notes, a feed
+    address."""
     user = UserFactory(username="erin")
     steps = list(
         LearningPath.objects.get().steps.order_by("position").values_list("resource", flat=True)
@@ -70,6 +72,19 @@ def learner_session(seeded, http_settings) -> tuple[str, int]:
     )
     recommender_services.progress_set(
         user=user, resource=resources[steps[1]], state="in_progress", rating=None
+    )
+    # A note with markup, line breaks and an unbroken command (the page must not widen).
+    recommender_services.note_set(
+        user=user,
+        resource=resources[steps[0]],
+        text=(
+            "RBAC: <script>alert(1)</script> stays text.\n\n"
+            "kubectl auth can-i --list --as=system:serviceaccount:default:default\n"
+            "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#role-and-clusterrole"
+        ),
+    )
+    recommender_services.note_set(
+        user=user, resource=resources[steps[1]], text="Read the part on aggregated roles again."
     )
     learn_services.queue_feed_renew(user=user)
     client = Client()

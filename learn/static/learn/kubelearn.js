@@ -71,6 +71,52 @@
     }
   });
 
+  // The note form (learn/templates/learn/_note_form.html, data-note) posts the same way. After
+  // the swap, focus goes back to its textarea, so the learner can go on writing. A note the
+  // server refuses (400, too long) is swapped in as well: the page says why and keeps the text,
+  // where htmx would otherwise leave the old page and say nothing.
+  var notePending = false;
+
+  function noteForm(event) {
+    // beforeSwap is fired on the target (<main>): the form that posted is the request's elt.
+    var detail = event.detail || {};
+    var elt = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+    return elt instanceof Element ? elt.closest("form[data-note]") : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (noteForm(event)) {
+      notePending = true;
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (noteForm(event) && !event.detail.successful && !(xhr && xhr.status === 400)) {
+      notePending = false; // nothing comes to settle (offline, a server error)
+    }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (noteForm(event) && event.detail.xhr && event.detail.xhr.status === 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!notePending) {
+      return;
+    }
+    notePending = false;
+    var text = document.querySelector("#main form[data-note] textarea");
+    if (text) {
+      text.focus();
+      // Where the learner stopped typing: the end of the note, not its first line.
+      text.setSelectionRange(text.value.length, text.value.length);
+    }
+  });
+
   function announce() {
     var announcer = document.getElementById("announcer");
     var messages = document.querySelector("#main .messages");

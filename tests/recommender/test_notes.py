@@ -1,0 +1,191 @@
+"""Private notes on resources: the rules of note_set, and /api/me/notes/."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog import services as catalog_services
+from catalog.models import Status
+from recommender import services
+from recommender.models import NOTE_MAX_CHARS, Note, Progress
+from tests.factories import ResourceFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def resource(db):
+    return ResourceFactory(title="RBAC, good practices")
+
+
+def url(resource_id: int) -> str:
+    return f"/api/me/notes/{resource_id}/"
+
+
+# --- note_set ------------------------------------------------------------------------------
+
+
+def test_note_set_strips_surrounding_whitespace_and_keeps_the_text_as_typed(alice, resource):
+    note, created = services.note_set(user=alice, resource=resource, text=f"  \n{SCRIPT}\n ")
+    assert created
+    assert note is not None
+    assert Note.objects.get().text == SCRIPT
+
+
+def test_note_set_stores_browser_line_breaks_as_one_character(alice, resource):
+    services.note_set(user=alice, resource=resource, text="kubectl auth can-i\r\n--list\rdone")
+    assert Note.objects.get().text == "kubectl auth can-i\n--list\ndone"
+
+
+def test_note_set_replaces_the_note_instead_of_adding_one(alice, resource):
+    services.note_set(user=alice, resource=resource, text="first")
+    _, created = services.note_set(user=alice, resource=resource, text="second")
+    assert not created
+    assert list(Note.objects.values_list("text", flat=True)) == ["second"]
+
+
+def test_note_set_with_empty_text_deletes_the_note(alice, resource):
+    services.note_set(user=alice, resource=resource, text="something")
+    assert services.note_set(user=alice, resource=resource, text=" \r\n\t ") == (None, False)
+    assert not Note.objects.exists()
+
+
+def test_note_set_accepts_exactly_the_limit(alice, resource):
+    services.note_set(user=alice, resource=resource, text="x" * NOTE_MAX_CHARS)
+    assert len(Note.objects.get().text) == NOTE_MAX_CHARS
+
+
+def test_note_set_refuses_a_note_over_the_limit_and_keeps_the_earlier_one(alice, resource):
+    services.note_set(user=alice, resource=resource, text="kept")
+    with pytest.raises(ValidationError) as error:
+        services.note_set(user=alice, resource=resource, text="x" * (NOTE_MAX_CHARS + 1))
+    assert "10,000 characters" in str(error.value)
+    assert list(Note.objects.values_list("text", flat=True)) == ["kept"]
+
+
+def test_note_set_refuses_a_nul_character(alice, resource):
+    with pytest.raises(ValidationError):
+        services.note_set(user=alice, resource=resource, text="a\x00b")
+    assert not Note.objects.exists()
+
+
+def test_a_note_leaves_progress_alone_and_clearing_progress_keeps_the_note(alice, resource):
+    services.progress_set(user=alice, resource=resource, state="completed", rating=4)
+    services.note_set(user=alice, resource=resource, text="remember: verbs")
+    progress = Progress.objects.get()
+    assert (progress.state, progress.rating) == ("completed", 4)
+    services.progress_forget(user=alice, resource_id=resource.pk)
+    assert Note.objects.get().text == "remember: verbs"
+
+
+def test_notes_go_with_their_resource_and_their_learner(alice, bob, resource):
+    other = ResourceFactory()
+    services.note_set(user=alice, resource=resource, text="on the first")
+    services.note_set(user=bob, resource=other, text="bob's")
+    catalog_services.resource_delete(resource=resource, by=None)
+    assert list(Note.objects.values_list("text", flat=True)) == ["bob's"]
+    bob.delete()
+    assert not Note.objects.exists()
+
+
+# --- the API -------------------------------------------------------------------------------
+
+
+def test_notes_need_a_signed_in_user(api, resource):
+    assert api.get("/api/me/notes/").status_code == 401
+    assert api.get(url(resource.pk)).status_code == 401
+    assert api.put(url(resource.pk), {"text": "x"}, format="json").status_code == 401
+    assert api.delete(url(resource.pk)).status_code == 401
+    assert not Note.objects.exists()
+
+
+def test_put_note_creates_then_updates(alice_api, resource):
+    first = alice_api.put(url(resource.pk), {"text": "one"}, format="json")
+    again = alice_api.put(url(resource.pk), {"text": "two"}, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["text"] == "two"
+    assert again.json()["resource"]["title"] == "RBAC, good practices"
+    assert alice_api.get(url(resource.pk)).json()["text"] == "two"
+
+
+def test_put_empty_note_deletes_it_and_answers_204(alice_api, resource):
+    alice_api.put(url(resource.pk), {"text": "one"}, format="json")
+    response = alice_api.put(url(resource.pk), {"text": "   "}, format="json")
+    assert response.status_code == 204
+    assert alice_api.get(url(resource.pk)).status_code == 404
+
+
+def test_put_too_long_note_is_a_400_naming_the_limit(alice_api, resource):
+    response = alice_api.put(url(resource.pk), {"text": "x" * (NOTE_MAX_CHARS + 1)}, format="json")
+    assert response.status_code == 400
+    assert "10,000 characters" in response.json()["text"][0]
+    assert not Note.objects.exists()
+
+
+def test_put_note_without_text_is_a_400(alice_api, resource):
+    response = alice_api.put(url(resource.pk), {}, format="json")
+    assert response.status_code == 400
+    assert "text" in response.json()
+
+
+def test_notes_on_unknown_or_hidden_resources_are_404(alice_api, resource):
+    pending = ResourceFactory(status=Status.PENDING)
+    for resource_id in (pending.pk, 999_999):
+        assert alice_api.put(url(resource_id), {"text": "x"}, format="json").status_code == 404
+        assert alice_api.get(url(resource_id)).status_code == 404
+    assert not Note.objects.exists()
+
+
+def test_a_note_on_a_withdrawn_resource_is_neither_listed_nor_read(alice, alice_api, resource):
+    services.note_set(user=alice, resource=resource, text="x")
+    catalog_services.resource_reject(resource=resource, by=None)
+    assert alice_api.get("/api/me/notes/").json()["count"] == 0
+    assert alice_api.get(url(resource.pk)).status_code == 404
+
+
+def test_learners_never_read_list_or_change_each_others_notes(alice_api, bob_api, resource):
+    alice_api.put(url(resource.pk), {"text": "alice's secret"}, format="json")
+    assert bob_api.get("/api/me/notes/").json()["count"] == 0
+    assert bob_api.get(url(resource.pk)).status_code == 404
+    assert bob_api.delete(url(resource.pk)).status_code == 404
+    # Bob's PUT writes bob's own note, never alice's.
+    assert bob_api.put(url(resource.pk), {"text": "bob's"}, format="json").status_code == 201
+    assert bob_api.put(url(resource.pk), {"text": ""}, format="json").status_code == 204
+    assert alice_api.get(url(resource.pk)).json()["text"] == "alice's secret"
+
+
+def test_delete_note(alice_api, resource):
+    alice_api.put(url(resource.pk), {"text": "one"}, format="json")
+    assert alice_api.delete(url(resource.pk)).status_code == 204
+    assert alice_api.delete(url(resource.pk)).status_code == 404
+
+
+def test_note_list_is_newest_first_with_cards(alice, alice_api):
+    older, newer = ResourceFactory(title="Older"), ResourceFactory(title="Newer")
+    services.note_set(user=alice, resource=older, text="a")
+    services.note_set(user=alice, resource=newer, text="b")
+    body = alice_api.get("/api/me/notes/").json()
+    assert [(row["resource"]["title"], row["text"]) for row in body["results"]] == [
+        ("Newer", "b"),
+        ("Older", "a"),
+    ]
+    assert {"id", "url", "tags"} <= set(body["results"][0]["resource"])
+
+
+def test_note_list_query_count_does_not_grow_with_the_notes(alice, alice_api):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert alice_api.get("/api/me/notes/").status_code == 200
+        return len(context.captured_queries)
+
+    tags = [TagFactory(), TagFactory()]
+    services.note_set(user=alice, resource=ResourceFactory(tags=tags), text="a")
+    few = queries()
+    for _ in range(5):
+        services.note_set(user=alice, resource=ResourceFactory(tags=tags), text="b")
+    assert queries() == few
