@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from learn.models import QueueFeed
-from recommender.models import LearnerProfile, Progress
+from recommender.models import LearnerProfile, Note, Progress
 from tests.factories import CuratorFactory, ResourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,7 @@ def test_deleting_the_account_takes_everything_of_it_and_signs_out(alice, alice_
     LearnerProfile.objects.create(user=alice, level=2)
     QueueFeed.objects.create(user=alice)
     Token.objects.create(user=alice)
+    Note.objects.create(user=alice, resource=resource, text="kubectl auth can-i")
     page = alice_web.get("/account/delete/")
     assert page.status_code == 200 and "It cannot be undone" in page.content.decode()
     response = alice_web.post("/account/delete/", {"password": PASSWORD}, follow=True)
@@ -60,6 +61,7 @@ def test_deleting_the_account_takes_everything_of_it_and_signs_out(alice, alice_
     assert not LearnerProfile.objects.filter(user_id=alice.pk).exists()
     assert not QueueFeed.objects.filter(user_id=alice.pk).exists()
     assert not Token.objects.filter(user_id=alice.pk).exists()
+    assert not Note.objects.filter(user_id=alice.pk).exists()
     assert Progress.objects.filter(user=bob).count() == 1  # nobody else's data
     assert alice_web.get("/account/").status_code == 302  # signed out
 
