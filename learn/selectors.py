@@ -246,7 +246,12 @@ def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> l
 
 # What the history page can show: everything behind the learner, or one kind of it.
 HISTORY_SHOWS = {
-    "all": (ProgressState.COMPLETED, ProgressState.SKIPPED),
+    "all": (
+        ProgressState.COMPLETED,
+        ProgressState.SKIPPED,
+        ProgressState.PLANNED,
+        ProgressState.IN_PROGRESS,
+    ),
     "completed": (ProgressState.COMPLETED,),
     "skipped": (ProgressState.SKIPPED,),
     "saved": (ProgressState.PLANNED,),
@@ -274,8 +279,8 @@ class HistoryTotals:
 
 
 def history(*, user: User, show: str = "all") -> QuerySet[Progress]:
-    """What the learner completed or skipped, most recent first (resources still in the
-    catalog: a withdrawn one has no page to go back to)."""
+    """What the learner completed, skipped, saved or started (``show`` picks which), most
+    recent first (resources still in the catalog: a withdrawn one has no page to go back to)."""
     return (
         _listed_progress(user=user)
         .filter(state__in=HISTORY_SHOWS[show])

@@ -31,7 +31,7 @@ def listed_titles(response) -> list[str]:
     return [item["card"]["title"] for item in response.context["items"]]
 
 
-def test_history_lists_completed_and_skipped_newest_first_without_started_ones(alice, alice_web):
+def test_history_lists_everything_newest_first(alice, alice_web):
     old, new, skipped, started = (ResourceFactory(title=t) for t in ("Old", "New", "Skip", "Open"))
     mark(alice, old, "completed", minutes_ago=30)
     mark(alice, new, "completed", rating=5, minutes_ago=1)
@@ -39,7 +39,7 @@ def test_history_lists_completed_and_skipped_newest_first_without_started_ones(a
     mark(alice, started, "in_progress")
     response = alice_web.get("/history/")
     assert response.status_code == 200
-    assert listed_titles(response) == ["New", "Skip", "Old"]
+    assert listed_titles(response) == ["Open", "New", "Skip", "Old"]
     assert "rated 5/5" in response.content.decode()
 
 
@@ -230,11 +230,11 @@ def test_undoing_says_what_the_button_said(alice, alice_web, state, message):
     assert not Progress.objects.filter(user=alice).exists()
 
 
-def test_history_lists_saved_items_apart_and_counts_them(alice, alice_web):
-    mark(alice, ResourceFactory(title="Saved one"), "planned")
+def test_history_lists_saved_items_under_their_own_view_and_counts_them(alice, alice_web):
+    mark(alice, ResourceFactory(title="Saved one"), "planned", minutes_ago=5)
     mark(alice, ResourceFactory(title="Read one"), "completed")
     assert listed_titles(alice_web.get("/history/", {"show": "saved"})) == ["Saved one"]
-    assert listed_titles(alice_web.get("/history/")) == ["Read one"]
+    assert listed_titles(alice_web.get("/history/")) == ["Read one", "Saved one"]
     body = " ".join(alice_web.get("/history/").content.decode().split())
     assert "<strong>1</strong> saved for later." in body
 
@@ -303,3 +303,10 @@ def test_history_lists_everything_in_progress_and_up_next_links_there_when_full(
 def test_an_empty_reading_view_says_how_items_get_there(alice_web, db):
     body = alice_web.get("/history/", {"show": "reading"}).content.decode()
     assert "Nothing in progress" in body
+
+
+def test_all_means_every_state_history_counts(alice, alice_web):
+    for state in ("completed", "skipped", "planned", "in_progress"):
+        mark(alice, ResourceFactory(title=f"A {state} one"), state)
+    page = alice_web.get("/history/", {"show": "all"})
+    assert len(page.context["items"]) == 4
