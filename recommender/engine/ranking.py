@@ -450,23 +450,25 @@ def recommend_queue(
     return dataclasses.replace(short, deferred=deferred, note=note)
 
 
+def _minutes(count: float) -> str:
+    """'1 minute', '15 minutes', '2.5 minutes'."""
+    return f"{count:g} minute{'' if count == 1 else 's'}"
+
+
 def _budget_detail(model: Model, pool: _Pool, budget: int, left: float, any_items: bool) -> str:
     """Why the queue stopped at the budget; for an empty queue, what the next step needs."""
     if left < 1:
         return f"Your {budget}-minute budget is full."
     if any_items:
-        return (
-            f"Nothing else open to you fits in the {left:g} minutes left "
-            f"of your {budget}-minute budget."
-        )
+        return f"Nothing else fits in the {_minutes(left)} left of your {budget}-minute budget."
     nexts = pool.rows[pool.group_of == 0]
     if len(nexts):
         row = int(nexts[np.argmin(model.minutes[nexts])])
         return (
-            f"Nothing open to you fits in {budget} minutes: your next step, "
-            f"“{model.titles[row]}”, takes about {float(model.minutes[row]):g} minutes."
+            f"Nothing fits in {_minutes(budget)}: your next step, “{model.titles[row]}”, "
+            f"takes about {_minutes(float(model.minutes[row]))}."
         )
-    return f"Nothing open to you fits in {budget} minutes."
+    return f"Nothing fits in {_minutes(budget)}."
 
 
 def _deferred_note(
@@ -478,22 +480,22 @@ def _deferred_note(
     index, room = deferred[0]
     row = int(pool.rows[index])
     title = f"“{model.titles[row]}”"
-    minutes = f"about {float(model.minutes[row]):g} minutes"
+    length = f"about {_minutes(float(model.minutes[row]))}"
     later = sorted({int(model.path_position[pool.rows[i]]) for i, _ in deferred[1:]})
     if not later:
         also = ""
     elif len(later) == 1:
-        also = f" So does step {later[0]}."
+        also = f" Step {later[0]} waits too."
     else:
-        also = f" So do steps {', '.join(map(str, later[:-1]))} and {later[-1]}."
+        also = f" Steps {', '.join(map(str, later[:-1]))} and {later[-1]} wait too."
     if pool.group_of[index] == 0 and room >= budget:
         return (
-            f"Your next step, {title} ({minutes}), needs more than {budget} minutes: "
+            f"Your next step, {title} ({length}), needs more than {_minutes(budget)}: "
             f"it waits for a longer session.{also}"
         )
     step = int(model.path_position[row])
     return (
-        f"Step {step}, {title} ({minutes}), did not fit in the {room:g} minutes left: "
+        f"Step {step}, {title} ({length}), did not fit in the {_minutes(room)} left: "
         f"it waits for a longer session.{also}"
     )
 

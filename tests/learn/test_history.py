@@ -84,7 +84,9 @@ def test_history_shows_only_the_learners_own_progress(alice, bob, alice_web):
     mark(bob, ResourceFactory(title="Bob's read"), "completed")
     response = alice_web.get("/history/")
     assert listed_titles(response) == []
-    assert "Items you mark done or skip appear here." in response.content.decode()
+    assert "Items you mark done, skip, start or save for later appear here." in (
+        response.content.decode()
+    )
 
 
 def test_a_withdrawn_resource_leaves_the_page_but_not_the_download(alice, alice_web):

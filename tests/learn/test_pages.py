@@ -375,7 +375,7 @@ def test_an_empty_time_pack_names_the_next_step_and_links_to_the_whole_queue(ali
     assert page.context["items"] == []
     body = unescape(page.content.decode())
     assert (
-        f"Nothing open to you fits in 3 minutes: your next step, “{first.title}”, takes about "
+        f"Nothing fits in 3 minutes: your next step, “{first.title}”, takes about "
         f"{first.estimated_minutes} minutes."
     ) in body
     assert '<a href="/">See the whole queue</a>' in body

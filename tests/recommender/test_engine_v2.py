@@ -124,7 +124,7 @@ def test_a_short_queue_says_why(model: Model) -> None:
 
     tight = recommend_queue(model, Learner(), limit=10, minutes=5)
     assert tight.items == () and tight.shortfall == "budget"
-    assert tight.detail.startswith("Nothing open to you fits in 5 minutes: your next step, “")
+    assert tight.detail.startswith("Nothing fits in 5 minutes: your next step, “")
 
     full = recommend_queue(model, Learner(), limit=3)
     assert full.shortfall is None and full.detail == "" and full.fill_ratio == 1.0
@@ -196,7 +196,14 @@ def test_several_long_steps_wait_and_the_note_counts_them() -> None:
     result = recommend_queue(model, Learner(), limit=10, minutes=15)
     assert ids(result.items) == [4]
     assert result.deferred == (1, 2, 3)
-    assert result.note.endswith("it waits for a longer session. So do steps 2 and 3.")
+    assert result.note.endswith("it waits for a longer session. Steps 2 and 3 wait too.")
+
+
+def test_one_minute_is_singular_in_what_the_queue_says() -> None:
+    model = timed_path(30, 10)
+    assert recommend_queue(model, Learner(), minutes=1).detail.startswith(
+        "Nothing fits in 1 minute: your next step"
+    )
 
 
 def test_a_long_step_never_lets_a_later_stage_through() -> None:

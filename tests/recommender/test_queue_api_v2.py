@@ -86,7 +86,7 @@ def test_a_queue_that_cannot_be_full_says_why(alice, alice_api, path):
     assert tight["count"] == 0 and tight["shortfall"] == "budget"
     first = path[0]
     assert tight["detail"] == (
-        f"Nothing open to you fits in 3 minutes: your next step, “{first.title}”, "
+        f"Nothing fits in 3 minutes: your next step, “{first.title}”, "
         f"takes about {first.estimated_minutes} minutes."
     )
     assert tight["budget_fill"] == 0.0
