@@ -71,8 +71,15 @@ def _queue_items(user: Any, *, limit: int, minutes: int | None) -> tuple[queue.Q
     """The queue as the API builds it, with the API's cards for its resources."""
     result = queue.queue_build(user=user, limit=limit, minutes=minutes)
     cards = runtime.cards([item.resource for item in result.items])
+    # A queued item can be saved for later: its card says so and offers "Remove from saved".
+    states = selectors.learner_states(user=user, resource_ids=[card["id"] for card in cards])
     return result, [
-        {"card": card, "reasons": item.reasons, "score": item.score}
+        {
+            "card": card,
+            "reasons": item.reasons,
+            "score": item.score,
+            "state": states.get(card["id"]),
+        }
         for card, item in zip(cards, result.items, strict=True)
     ]
 

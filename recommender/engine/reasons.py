@@ -140,7 +140,7 @@ def reasons_for(
             )
         )
     if row in state.planned:
-        reasons.append(Reason("planned", "On your reading list", {}))
+        reasons.append(Reason("planned", "You saved it for later", {}))
     # Picked for the learner's focus or as a path step: that is the reason, and a newcomer's
     # "for variety" or "a good starting point" would contradict it.
     explained = any(reason.kind in ("path_step", "focus") for reason in reasons)

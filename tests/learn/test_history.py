@@ -248,15 +248,23 @@ def test_up_next_links_the_saved_items_only_when_there_are_some(alice, alice_web
     assert 'href="/history/?show=saved">1 item for later</a>' in body
 
 
-def test_a_saved_resource_in_the_queue_says_it_is_on_the_reading_list(alice, alice_web, seed):
+def test_a_saved_resource_in_the_queue_says_so_and_offers_remove_from_saved(alice, alice_web, seed):
     # Saving does not jump the path's order (a later step waits for the ones before it); when
     # the queue offers a saved item, it says so.
     from tests.learn.conftest import path_ids
 
     saved = path_ids(seed)[2]
     alice_web.post(f"/progress/{saved}/", {"state": "planned"})
-    items = {item["card"]["id"]: item for item in alice_web.get("/").context["items"]}
-    assert "On your reading list" in [reason["text"] for reason in items[saved]["reasons"]]
+    page = alice_web.get("/")
+    items = {item["card"]["id"]: item for item in page.context["items"]}
+    assert "You saved it for later" in [reason["text"] for reason in items[saved]["reasons"]]
+    # The card's own buttons follow: the walk-through saved an item and still saw "Save for
+    # later" on it, as if nothing had happened.
+    assert items[saved]["state"].state == "planned"
+    body = page.content.decode()
+    card = body[body.index(f'data-resource="{saved}"') :]
+    card = card[: card.index("</fieldset>")]
+    assert "Remove from saved" in card and "Save for later" not in card
 
 
 def test_clearing_the_last_item_of_the_last_page_comes_back_to_a_page(alice, alice_web):
