@@ -387,7 +387,14 @@ def recommend_queue(
     )
     picked, ahead_picked = packed.picked, packed.ahead
     deferred = tuple(int(model.doc_ids[pool.rows[i]]) for i, _ in packed.deferred)
-    note = _deferred_note(model, pool, packed.deferred, budget) if picked else ""
+    note = " ".join(
+        sentence
+        for sentence in (
+            _entry_note(model, state, entry, first),
+            _deferred_note(model, pool, packed.deferred, budget) if picked else "",
+        )
+        if sentence
+    )
     liked = liked_vector(model, state)
     similar_to = similar_reasons(model, state, pool.rows[picked])
     meta_names = model.label_names() if liked.nnz else []
@@ -448,6 +455,20 @@ def recommend_queue(
         model, state, blocked, items, limit, budget, used, len(pool.rows), relaxed
     )
     return dataclasses.replace(short, deferred=deferred, note=note)
+
+
+def _entry_note(model: Model, state: LearnerState, entry: int, first: int) -> str:
+    """A focused newcomer starts the path at their focus: say where, and how to go back."""
+    if entry <= first or state.on_path:
+        return ""
+    at = np.flatnonzero(model.path_position == entry)
+    stage = model.stage_names[int(model.stage[at[0]])] if len(at) else ""
+    words = {"getting-started": "getting started", "production-ready": "production-ready"}
+    return (
+        f"Your focus starts your path at step {entry}, in the {words.get(stage, stage)} stage. "
+        f"Steps {first} to {entry - 1} stay on the Path page: mark those you know, or clear "
+        "your focus to start at step 1."
+    )
 
 
 def _minutes(count: float) -> str:

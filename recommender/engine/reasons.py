@@ -88,15 +88,19 @@ def reasons_for(
     if taken_ahead:
         position = int(model.path_position[row])
         why = context.ahead[row]
-        ready = _READY_PHRASES[why]
         if why == "path" and context.jumped and not state.on_path:
-            # A focused newcomer entered the path at their focus: nothing was read to get here.
-            ready = "you start the path at its stage, on your focus"
+            # A focused newcomer entered the path at their focus: nothing was read to get
+            # here, and "ahead of your path" would contradict where their path starts.
+            text = f"Covers your focus: {', '.join(names)} — step {position} of the path"
+        else:
+            text = (
+                f"Covers your focus: {', '.join(names)} — ahead of your path, "
+                f"step {position}; {_READY_PHRASES[why]}"
+            )
         reasons.append(
             Reason(
                 "focus",
-                f"Covers your focus: {', '.join(names)} — ahead of your path, "
-                f"step {position}; {ready}",
+                text,
                 {"areas": served, "ahead": True, "position": position, "ready": why},
             )
         )

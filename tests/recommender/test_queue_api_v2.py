@@ -114,10 +114,18 @@ def test_a_focused_beginner_who_read_nothing_gets_reasons_that_fit(alice_api, pa
     # The walk-through's learner: RBAC main focus, network policy some, beginner, no progress.
     focus = [{"area": "rbac", "weight": 1.0}, {"area": "network-policy", "weight": 0.5}]
     alice_api.patch("/api/me/profile/", {"focus": focus, "level": 1}, format="json")
-    items = queue(alice_api)["results"]
+    body = queue(alice_api)
+    items = body["results"]
     texts = [reason["text"] for item in items for reason in item["reasons"]]
-    assert any("ahead of your path" in t for t in texts)  # the case the wording is about
-    assert not [t for t in texts if "your path has reached its stage" in t]
+    # Their path starts at the focus: not "ahead of your path", which a second walk-through
+    # read as a contradiction, and the queue's note says where it starts and how to go back.
+    assert body["note"].startswith("Your focus starts your path at step ")
+    position = int(body["note"].split("step ", 1)[1].split(",")[0])
+    steps = [t for t in texts if t.startswith("Covers your focus") and t.endswith(" of the path")]
+    assert steps  # the focus steps say where they stand on the path
+    assert all(int(t.rsplit("— step ", 1)[1].split()[0]) >= position for t in steps)
+    assert "clear your focus to start at step 1" in body["note"]
+    assert not [t for t in texts if "ahead of your path" in t or "has reached its stage" in t]
     for item in items:
         kinds = {reason["kind"] for reason in item["reasons"]}
         if kinds & {"focus", "path_step"}:
