@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -119,6 +119,22 @@ def home(request: HttpRequest) -> HttpResponse:
             "rating_choices": range(1, 6),
         },
     )
+
+
+def _page(request: HttpRequest, items: Any) -> Page:
+    """The page of `items` that ?page= asks for, PAGE_SIZE to a page.
+
+    An odd or stale number (the last item of the last page was just cleared) shows the nearest
+    page that exists, not a 404. `get_page` counts 0 and negative numbers as past the end and
+    shows the last page: here, below 1 means the first.
+    """
+    number = request.GET.get("page")
+    try:
+        if number is not None and int(number) < 1:
+            number = "1"
+    except ValueError:
+        pass  # not a number: get_page shows the first page
+    return Paginator(items, PAGE_SIZE).get_page(number)
 
 
 def _learner(request: HttpRequest) -> User:
@@ -354,9 +370,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         )
     else:
         results = results.order_by(*ResourceViewSet.ordering)
-    # An odd or stale page number (the last item of the last page was just cleared) shows the
-    # nearest page that exists, not a 404.
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page(request, results)
     cards = runtime.cards(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
@@ -397,11 +411,7 @@ def history(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     show = form.cleaned_data["show"] or "all"
-    # Clearing the last item of the last page comes back to a page that no longer exists: the
-    # nearest one that does is shown (as for any odd page number).
-    page = Paginator(selectors.history(user=learner, show=show), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = _page(request, selectors.history(user=learner, show=show))
     rows = list(page.object_list)
     cards = runtime.cards([row.resource for row in rows])
     return render(
@@ -431,9 +441,7 @@ def history(request: HttpRequest) -> HttpResponse:
 @login_required
 def notes(request: HttpRequest) -> HttpResponse:
     """All the learner's notes, the most recently written first, each under its resource."""
-    page = Paginator(recommender_selectors.note_list(user=_learner(request)), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = _page(request, recommender_selectors.note_list(user=_learner(request)))
     return render(request, "learn/notes.html", {"page": page, "notes": list(page.object_list)})
 
 
