@@ -582,3 +582,16 @@ def account_delete(request: HttpRequest) -> HttpResponse:
             return redirect("learn:home")
     status = 400 if request.method == "POST" else 200
     return render(request, "learn/account_delete.html", {"form": form}, status=status)
+
+
+@never_cache
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form posted with a token that no longer matches (the page was open
+    while the learner signed out and in again, or for very long), in plain words and in the
+    site's layout, with a link back to the page it came from to reload it. Still a 403.
+
+    `reason` is Django's wording for developers ("CSRF token incorrect."); it is not shown.
+    """
+    # The Referer is the page with the form; another site's address, or none, gives home.
+    back = _safe_next(request, request.headers.get("Referer"))
+    return render(request, "learn/csrf_failure.html", {"back": back}, status=403)
