@@ -44,6 +44,9 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A stale token (the page was open while the learner signed out and in again) gets a page in the
+# site's layout that says so, not Django's bare one.
+CSRF_FAILURE_VIEW = "learn.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -126,6 +126,22 @@ def home(request: HttpRequest) -> HttpResponse:
             "rating_choices": range(1, 6),
         },
     )
+
+
+def _page(request: HttpRequest, items: Any) -> Page:
+    """The page of `items` that ?page= asks for, PAGE_SIZE to a page.
+
+    An odd or stale number (the last item of the last page was just cleared) shows the nearest
+    page that exists, not a 404. `get_page` counts 0 and negative numbers as past the end and
+    shows the last page: here, below 1 means the first.
+    """
+    number = request.GET.get("page")
+    try:
+        if number is not None and int(number) < 1:
+            number = "1"
+    except ValueError:
+        pass  # not a number: get_page shows the first page
+    return Paginator(items, PAGE_SIZE).get_page(number)
 
 
 def _learner(request: HttpRequest) -> User:
@@ -361,9 +377,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         )
     else:
         results = results.order_by(*ResourceViewSet.ordering)
-    # An odd or stale page number (the last item of the last page was just cleared) shows the
-    # nearest page that exists, not a 404.
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page(request, results)
     cards = runtime.cards(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
@@ -404,11 +418,7 @@ def history(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     show = form.cleaned_data["show"] or "all"
-    # Clearing the last item of the last page comes back to a page that no longer exists: the
-    # nearest one that does is shown (as for any odd page number).
-    page = Paginator(selectors.history(user=learner, show=show), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = _page(request, selectors.history(user=learner, show=show))
     rows = list(page.object_list)
     cards = runtime.cards([row.resource for row in rows])
     return render(
@@ -438,9 +448,7 @@ def history(request: HttpRequest) -> HttpResponse:
 @login_required
 def notes(request: HttpRequest) -> HttpResponse:
     """All the learner's notes, the most recently written first, each under its resource."""
-    page = Paginator(recommender_selectors.note_list(user=_learner(request)), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = _page(request, recommender_selectors.note_list(user=_learner(request)))
     return render(request, "learn/notes.html", {"page": page, "notes": list(page.object_list)})
 
 
@@ -581,3 +589,16 @@ def account_delete(request: HttpRequest) -> HttpResponse:
             return redirect("learn:home")
     status = 400 if request.method == "POST" else 200
     return render(request, "learn/account_delete.html", {"form": form}, status=status)
+
+
+@never_cache
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form posted with a token that no longer matches (the page was open
+    while the learner signed out and in again, or for very long), in plain words and in the
+    site's layout, with a link back to the page it came from to reload it. Still a 403.
+
+    `reason` is Django's wording for developers ("CSRF token incorrect."); it is not shown.
+    """
+    # The Referer is the page with the form; another site's address, or none, gives home.
+    back = _safe_next(request, request.headers.get("Referer"))
+    return render(request, "learn/csrf_failure.html", {"back": back}, status=403)

@@ -91,3 +91,22 @@ def test_browse_filters_are_always_shown_on_a_wide_screen(browser, live_server, 
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url(re.compile(r".*stage=security.*"))
     page.context.close()
+
+
+LONG_NAME = ("kubernetes-operator-" * 8)[:150]  # valid: 150 characters, no space
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("path", ["/", "/account/", "/account/delete/", "/signout/"])
+def test_a_150_character_username_fits_without_sideways_scrolling(
+    browser, live_server, seeded, http_settings, path, width
+):
+    user = UserFactory(username=LONG_NAME)
+    page = signed_in_page(browser, live_server, user, width=width)
+    page.goto(live_server.url + path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_in_viewport()
+    # Cut on screen, whole for a screen reader and on hover.
+    name = page.get_by_role("link", name=f"Account: {LONG_NAME}")
+    expect(name).to_have_attribute("title", LONG_NAME)
+    page.context.close()

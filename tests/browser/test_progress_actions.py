@@ -166,3 +166,33 @@ def test_htmx_actions_log_no_console_errors(browser, live_server, learner):
     expect(page.locator("#main .messages")).to_contain_text("done.")
     assert errors == []
     page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_stale_csrf_token_says_the_action_did_not_go_through(
+    browser, live_server, learner, width
+):
+    # Signing out and in again in another tab rotates the CSRF token; this tab's forms still
+    # carry the old one, the server answers 403 and htmx swaps nothing.
+    page = signed_in_page(browser, live_server, learner, width=width)
+    page.goto(live_server.url + "/")
+    other = page.context.new_page()
+    other.goto(live_server.url + "/")
+    other.get_by_role("button", name="Sign out").click()
+    other.get_by_role("banner").get_by_role("link", name="Sign in").click()
+    other.get_by_label("Username").fill(learner.username)
+    other.get_by_label("Password").fill("correct horse battery staple")
+    other.get_by_role("button", name="Sign in").click()
+    expect(other.get_by_role("link", name=f"Account: {learner.username}")).to_be_visible()
+
+    done = page.locator("#queue-list > li").first.get_by_role("button", name=re.compile(r"^Done"))
+    done.click()
+    alert = page.locator("#main").get_by_role("alert")
+    expect(alert).to_have_text(
+        "That did not go through: the page is out of date. Reload the page and try again."
+    )
+    expect(alert).to_be_in_viewport()
+    expect(done).to_be_focused()
+    assert not Progress.objects.filter(user=learner).exists()
+    screenshot(page, f"progress-stale-csrf-{width}")
+    page.context.close()

@@ -108,6 +108,13 @@ def test_history_pages_twenty_at_a_time_and_an_odd_page_shows_the_nearest(alice,
     assert alice_web.get("/history/", {"page": "x"}).context["page"].number == 1
 
 
+@pytest.mark.parametrize("number", ["0", "-1"])
+def test_history_shows_the_first_page_for_a_page_number_below_one(alice, alice_web, number):
+    for n in range(25):
+        mark(alice, ResourceFactory(), "completed", minutes_ago=n)
+    assert alice_web.get("/history/", {"page": number}).context["page"].number == 1
+
+
 def test_clearing_an_item_from_history_takes_it_off_and_comes_back_to_history(alice, alice_web):
     resource = ResourceFactory(title="Cleared")
     mark(alice, resource, "completed")

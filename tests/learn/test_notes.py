@@ -188,6 +188,13 @@ def test_the_notes_page_shows_twenty_a_page_and_an_odd_page_shows_the_nearest(al
     assert alice_web.get("/notes/", {"page": 9}).context["page"].number == 2
 
 
+@pytest.mark.parametrize("number", ["0", "-1"])
+def test_the_notes_page_shows_the_first_page_for_a_page_number_below_one(alice, alice_web, number):
+    for n in range(23):
+        note_written(alice, ResourceFactory(), f"note {n}", minutes_ago=n)
+    assert alice_web.get("/notes/", {"page": number}).context["page"].number == 1
+
+
 def test_the_notes_page_leaves_out_withdrawn_resources(alice, alice_web):
     note_written(alice, ResourceFactory(title="Withdrawn", status=Status.REJECTED), "x")
     response = alice_web.get("/notes/")

@@ -453,6 +453,13 @@ def test_browse_paginates(client, seed):
     assert client.get("/browse/", {"page": "abc"}).context["page"].number == 1
 
 
+@pytest.mark.parametrize("number", ["0", "-1", "-999"])
+def test_browse_shows_the_first_page_for_a_page_number_below_one(client, seed, number):
+    # Paginator.get_page counts these as past the end and would show the last page.
+    assert client.get("/browse/").context["page"].paginator.num_pages > 1
+    assert client.get("/browse/", {"page": number}).context["page"].number == 1
+
+
 @pytest.mark.parametrize("query", [{"stage": "bogus"}, {"kind": "nope"}, {"difficulty": "9"}])
 def test_browse_rejects_bad_filters_with_a_400(client, seed, query):
     response = client.get("/browse/", query)

@@ -117,6 +117,50 @@
     }
   });
 
+  // An action htmx posted that the server refused (403: a stale CSRF token, after signing out
+  // and in again in another tab) or failed on: htmx swaps nothing and would say nothing. A
+  // message at the top of <main> says so; role="alert" has it announced. Without script the
+  // browser shows the server's own page (learn/templates/learn/csrf_failure.html).
+  function requestError(text) {
+    var main = document.getElementById("main");
+    if (!main) {
+      return;
+    }
+    var old = document.getElementById("request-error");
+    if (old) {
+      old.remove();
+    }
+    var box = document.createElement("div");
+    box.id = "request-error";
+    box.className = "callout callout-error";
+    box.setAttribute("role", "alert");
+    main.insertBefore(box, main.firstChild);
+    // Filled once it is on the page, so screen readers notice the change and read it.
+    window.setTimeout(function () {
+      var message = document.createElement("p");
+      message.textContent = text;
+      box.appendChild(message);
+      // In view even when the button was far down (on a phone): until the page is reloaded,
+      // its other actions would fail the same way. Scrolled after htmx:afterRequest has put
+      // focus back on the button (which would scroll back to it); focus stays there.
+      box.scrollIntoView({ block: "nearest" });
+    }, 50);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    requestError(
+      status === 403
+        ? "That did not go through: the page is out of date. Reload the page and try again."
+        : "That did not go through (error " + status + "). Try again."
+    );
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    requestError("That did not go through: kubelearn could not be reached. Try again.");
+  });
+
   function announce() {
     var announcer = document.getElementById("announcer");
     var messages = document.querySelector("#main .messages");
