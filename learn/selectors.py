@@ -272,10 +272,16 @@ class HistoryTotals:
     @property
     def reading_time(self) -> str:
         """The completions' estimated reading time, as a person would say it."""
-        hours, minutes = divmod(self.minutes_read, 60)
-        if not hours:
-            return f"{minutes} minute{'s' if minutes != 1 else ''}"
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        return spoken_duration(self.minutes_read)
+
+
+def spoken_duration(minutes: int) -> str:
+    """'45 min', '8 h', '1 h 15 min': how every page says a length, so the Up next total, the
+    cards and History's totals read alike."""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
 def history(*, user: User, show: str = "all") -> QuerySet[Progress]:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django import template
 
 from catalog.models import Difficulty, Kind, Stage
-from learn import forms
+from learn import forms, selectors
 
 register = template.Library()
 
@@ -56,3 +56,9 @@ def web_search_url(card: dict) -> str:
     authors = " ".join(author["name"] for author in card.get("authors") or ())
     query = f"“{card['title']}” {authors}".strip().replace("“", '"').replace("”", '"')
     return f"{WEB_SEARCH}?{urlencode({'q': query})}"
+
+
+@register.filter
+def duration(minutes: int | None) -> str:
+    """A length in minutes as the pages say it ('45 min', '1 h 15 min')."""
+    return "" if minutes is None else selectors.spoken_duration(minutes)

@@ -692,3 +692,14 @@ def test_swagger_ui_is_served_from_our_static_files_without_inline_script(client
     assert "script-src 'self'" in csp and "script-src 'self' 'unsafe-inline'" not in csp
     for tag in body.split("<script")[1:]:
         assert "src=" in tag.split(">")[0], "every script is a file"
+
+
+@pytest.mark.parametrize(
+    ("minutes", "said"), [(45, "45 min"), (60, "1 h"), (75, "1 h 15 min"), (900, "15 h")]
+)
+def test_every_page_says_a_length_the_same_way(client, db, minutes, said):
+    # The walk-through read "900 min" on a card, "about 1075 minutes" on Up next and
+    # "1 h 55 min" on History.
+    resource = ResourceFactory(estimated_minutes=minutes)
+    assert f"<span>{said}</span>" in client.get(f"/resources/{resource.pk}/").content.decode()
+    assert f"<span>{said}</span>" in client.get("/browse/").content.decode()
