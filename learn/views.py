@@ -67,9 +67,11 @@ RATING_MESSAGE = "Rating of “{title}” saved."
 RATING_REMOVED_MESSAGE = "Rating of “{title}” removed."
 
 
-def _queue_items(user: Any, *, limit: int, minutes: int | None) -> tuple[queue.Queue, list[dict]]:
+def _queue_items(
+    user: Any, *, limit: int, minutes: int | None, unlimited: bool = False
+) -> tuple[queue.Queue, list[dict]]:
     """The queue as the API builds it, with the API's cards for its resources."""
-    result = queue.queue_build(user=user, limit=limit, minutes=minutes)
+    result = queue.queue_build(user=user, limit=limit, minutes=minutes, unlimited=unlimited)
     cards = runtime.cards([item.resource for item in result.items])
     # A queued item can be saved for later: its card says so and offers "Remove from saved".
     states = selectors.learner_states(user=user, resource_ids=[card["id"] for card in cards])
@@ -91,7 +93,12 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(
             request, "learn/welcome.html", {"path": selectors.path_view(user=request.user)}
         )
-    params = QueueParamsSerializer(data=request.GET)
+    # "no limit" beside a saved budget: the whole queue this once (?minutes=any).
+    unlimited = request.GET.get("minutes") == "any"
+    query = request.GET.copy()
+    if unlimited:
+        del query["minutes"]
+    params = QueueParamsSerializer(data=query)
     if not params.is_valid():
         return render(
             request,
@@ -101,7 +108,10 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     minutes = params.validated_data.get("minutes")
     result, items = _queue_items(
-        request.user, limit=params.validated_data.get("limit", QUEUE_LENGTH), minutes=minutes
+        request.user,
+        limit=params.validated_data.get("limit", QUEUE_LENGTH),
+        minutes=minutes,
+        unlimited=unlimited,
     )
     profile = recommender_selectors.learner_profile(user=request.user)
     reading = selectors.reading_now(user=_learner(request))
@@ -117,6 +127,8 @@ def home(request: HttpRequest) -> HttpResponse:
             # The budget in force: the chip asked for, else the learner's saved one.
             "minutes": minutes or result.minutes_budget,
             "saved_budget": minutes is None and result.minutes_budget is not None,
+            "unlimited": unlimited,
+            "has_saved_budget": bool(profile and profile.minutes_budget),
             # Why the queue is short (nothing else open, the budget is full...), as the API says.
             "detail": result.detail if result.shortfall else "",
             # Path steps that wait for a longer session, or the warming-up note.

@@ -5,6 +5,7 @@ Reads only; everything here is safe to call on any request.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -145,14 +146,19 @@ def _demote(
     items.insert(successor_at, items.pop(at))
 
 
-def queue_build(*, user: User, limit: int = 10, minutes: int | None = None) -> Queue:
-    """The learner's ordered reading queue; `minutes` packs the best items that fit."""
+def queue_build(
+    *, user: User, limit: int = 10, minutes: int | None = None, unlimited: bool = False
+) -> Queue:
+    """The learner's ordered reading queue; `minutes` packs the best items that fit (default:
+    the learner's saved budget, unless `unlimited` asks for the whole queue)."""
     try:
         model = runtime.model()
     except WarmingUp:
         return Queue(items=_warming_up(user, limit), minutes_budget=minutes, note=WARMING_UP)
     learner = selectors.engine_learner(user=user)
-    budget = minutes if minutes is not None else learner.minutes_budget
+    budget = minutes if minutes is not None or unlimited else learner.minutes_budget
+    if unlimited and minutes is None:
+        learner = dataclasses.replace(learner, minutes_budget=None)
     if model is None:
         return Queue(
             minutes_budget=budget,

@@ -356,7 +356,14 @@ def test_a_saved_time_budget_is_set_on_the_focus_page_and_shown_on_up_next(alice
     assert page.context["minutes"] == 30 and page.context["total_minutes"] <= 30
     body = page.content.decode()
     assert 'href="?minutes=30" aria-current="true"' in body  # the chip in force
-    assert "30 minutes is your saved budget" in body and ">no limit<" not in body
+    assert "30 minutes is your saved budget" in body
+    # The whole queue stays one click away (the walk-through found no way back to it).
+    assert '<a class="chip" href="/?minutes=any">no limit</a>' in body
+    whole = alice_web.get("/", {"minutes": "any"})
+    assert whole.status_code == 200 and whole.context["minutes"] is None
+    assert whole.context["total_minutes"] > 30
+    assert 'href="/?minutes=any" aria-current="true">no limit' in whole.content.decode()
+    assert "The whole queue, this once" in whole.content.decode()
     # Emptied: no limit again.
     alice_web.post("/focus/", {"area__rbac": "1", "minutes_budget": ""})
     assert LearnerProfile.objects.get(user=alice).minutes_budget is None
