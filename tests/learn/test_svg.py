@@ -101,6 +101,19 @@ def test_coverage_bars_meet_3_to_1_against_what_they_touch(scheme):
     assert contrast(colours["chart-done"], colours["surface"]) >= 3
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_offered_bar_is_an_outline_so_it_never_reads_as_progress(scheme):
+    # A third walk-through saw a full, dark "offered" bar beside "0 of 7" and read it as done.
+    css = " ".join(STYLESHEET.read_text().split())
+    assert (
+        ".c-offered { fill: var(--chart-offered-fill); stroke: var(--chart-offered); "
+        "stroke-width: 1.5px; }"
+    ) in css
+    colours = scheme_colours(scheme)
+    assert contrast(colours["chart-offered"], colours["chart-offered-fill"]) >= 3
+    assert contrast(colours["chart-done"], colours["chart-offered-fill"]) >= 3
+
+
 def test_the_done_bar_is_parted_from_the_offered_bar_by_the_panel_colour():
     css = " ".join(STYLESHEET.read_text().split())
     assert ".chart .c-done { stroke: var(--surface); stroke-width: 2px; }" in css
