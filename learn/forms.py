@@ -21,6 +21,7 @@ class SignUpForm(UserCreationForm):
     email = forms.EmailField(
         required=False,
         max_length=254,  # the user table's column
+        label="E-mail address",
         help_text="Optional. Only used if you ask to reset your password.",
         # Django's own fields say username / new-password; browsers fill this one too.
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),

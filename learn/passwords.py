@@ -40,6 +40,10 @@ class MailUnavailable(Exception):
 class QueuedPasswordResetForm(PasswordResetForm):
     """Django's form, with the message handed to a worker instead of sent in the request."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "E-mail address"  # as on sign-up and the account page
+
     def send_mail(
         self,
         subject_template_name: str,

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from catalog.models import Resource, Status
 from recommender.models import LearnerProfile, Progress
-from tests.factories import AuthorFactory, ResourceFactory
+from tests.factories import AuthorFactory, ResourceFactory, TagFactory
 from tests.learn.conftest import path_ids
 
 pytestmark = pytest.mark.django_db
@@ -710,3 +710,10 @@ def test_every_page_says_a_length_the_same_way(client, db, minutes, said):
     resource = ResourceFactory(estimated_minutes=minutes)
     assert f"<span>{said}</span>" in client.get(f"/resources/{resource.pk}/").content.decode()
     assert f"<span>{said}</span>" in client.get("/browse/").content.decode()
+
+
+def test_browse_offers_topics_by_name_whatever_their_case(client, db):
+    for name in ("kubelet", "Docker", "etcd", "Networking"):
+        ResourceFactory(tags=[TagFactory(name=name, slug=name.lower())])
+    topics = [name for _, name in client.get("/browse/").context["choices"]["tag"]]
+    assert topics == ["Docker", "etcd", "kubelet", "Networking"]
