@@ -353,6 +353,10 @@ def focus(request: HttpRequest) -> HttpResponse:
     )
 
 
+#: Browse's filters by slug, with the names the page gives them.
+BROWSE_SLUG_FILTERS = (("area", "Security area"), ("tag", "Topic"), ("author", "Author"))
+
+
 def browse(request: HttpRequest) -> HttpResponse:
     """The approved catalog with the API's filters (same FilterSet, same search, same order)."""
     # Cards fetch the relations of the resources they have not serialised yet.
@@ -373,12 +377,19 @@ def browse(request: HttpRequest) -> HttpResponse:
         # The folded filters start open when one is in use, so what narrows the list shows.
         "filters_in_use": sum(1 for name in FOLDED_FILTERS if name in given),
     }
-    if not filterset.is_valid():
+    # A slug the catalog does not offer (mistyped, or an old link) says so, as a bad stage
+    # does, instead of a silent "0 results".
+    unknown = [
+        (label, f"There is no {label.lower()} “{given[name][:40]}” in the catalog.")
+        for name, label in BROWSE_SLUG_FILTERS
+        if name in given and given[name] not in {slug for slug, _ in choices[name]}
+    ]
+    if not filterset.is_valid() or unknown:
         fields = filterset.form.fields
         context["filter_errors"] = [
             (fields[name].label if name in fields else name, " ".join(problems))
             for name, problems in filterset.form.errors.items()
-        ]
+        ] + unknown
         return render(request, "learn/browse.html", {**context, "page": None}, status=400)
     # The API's search and order: best match first when searching, else the catalog's order.
     search = request.GET.get("search", "").strip()

@@ -717,3 +717,24 @@ def test_browse_offers_topics_by_name_whatever_their_case(client, db):
         ResourceFactory(tags=[TagFactory(name=name, slug=name.lower())])
     topics = [name for _, name in client.get("/browse/").context["choices"]["tag"]]
     assert topics == ["Docker", "etcd", "kubelet", "Networking"]
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ({"area": "zzz"}, "There is no security area “zzz” in the catalog."),
+        ({"author": "nobody"}, "There is no author “nobody” in the catalog."),
+        ({"tag": "<b>x</b>"}, "There is no topic “&lt;b&gt;x&lt;/b&gt;” in the catalog."),
+    ],
+)
+def test_browse_says_when_a_filter_names_nothing_in_the_catalog(client, db, query, said):
+    ResourceFactory()
+    response = client.get("/browse/", query)
+    assert response.status_code == 400
+    assert said in response.content.decode()
+
+
+def test_browse_takes_a_slug_the_catalog_offers(client, db):
+    ResourceFactory(title="Tagged", tags=[TagFactory(name="etcd", slug="etcd")])
+    response = client.get("/browse/", {"tag": "etcd"})
+    assert response.status_code == 200 and "Tagged" in response.content.decode()
