@@ -738,3 +738,10 @@ def test_browse_takes_a_slug_the_catalog_offers(client, db):
     ResourceFactory(title="Tagged", tags=[TagFactory(name="etcd", slug="etcd")])
     response = client.get("/browse/", {"tag": "etcd"})
     assert response.status_code == 200 and "Tagged" in response.content.decode()
+
+
+def test_the_focus_page_links_to_its_choices_and_back_to_the_queue(alice_web, seed):
+    body = alice_web.get("/focus/").content.decode()
+    assert '<a href="#focus-form-title">Go to the choices</a>' in body
+    assert 'id="focus-form-title"' in body
+    assert '<a href="/">See your queue</a>' in body
