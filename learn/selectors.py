@@ -38,6 +38,9 @@ class LearnerState:
         # "Planned" is the API's word; on the pages a learner saves an item for later.
         if self.state == ProgressState.PLANNED:
             return "Saved for later"
+        # Up next's section and History's view say "Reading now": so does the item's label.
+        if self.state == ProgressState.IN_PROGRESS:
+            return "Reading now"
         return ProgressState(self.state).label
 
 

@@ -146,7 +146,7 @@ def test_the_download_has_every_progress_row_newest_first(alice, alice_web):
     assert 'filename="kubelearn-progress.csv"' in response["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert [(r["title"], r["state"], r["rating"]) for r in rows] == [
-        ("Open", "In progress", ""),
+        ("Open", "Reading now", ""),
         ("Done", "Completed", "3"),
     ]
     assert rows[1]["address"] == "https://example.org/done"
@@ -302,7 +302,7 @@ def test_the_resource_page_says_saved_and_started_in_plain_words(alice, alice_we
     mark(alice, saved, "planned")
     mark(alice, started, "in_progress")
     assert "You saved this for later." in alice_web.get(f"/resources/{saved.pk}/").content.decode()
-    assert "You started this." in alice_web.get(f"/resources/{started.pk}/").content.decode()
+    assert "You are reading this." in alice_web.get(f"/resources/{started.pk}/").content.decode()
 
 
 def test_history_lists_everything_in_progress_and_up_next_links_there_when_full(alice, alice_web):
