@@ -312,7 +312,7 @@ def test_history_lists_everything_in_progress_and_up_next_links_there_when_full(
     page = alice_web.get("/history/", {"show": "reading"})
     assert page.status_code == 200
     assert len(page.context["items"]) == len(started)
-    assert f"<strong>{len(started)}</strong> in progress" in page.content.decode()
+    assert f"<strong>{len(started)}</strong> reading now" in page.content.decode()
     up_next = alice_web.get("/").content.decode()
     assert 'href="/history/?show=reading"' in up_next
 
