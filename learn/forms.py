@@ -15,17 +15,22 @@ from recommender.serializers import ProfileSerializer
 RATING_CHOICES = [("", "No rating"), *((str(n), f"{n} of 5") for n in range(1, 6))]
 
 
-class SignUpForm(UserCreationForm):
-    """Username and password (Django's validators), optional e-mail."""
-
-    email = forms.EmailField(
+def reset_address_field(help_text: str) -> forms.EmailField:
+    """The optional address password-reset links go to (sign-up and the account page)."""
+    return forms.EmailField(
         required=False,
         max_length=254,  # the user table's column
         label="E-mail address",
-        help_text="Optional. Only used if you ask to reset your password.",
+        help_text=help_text,
         # Django's own fields say username / new-password; browsers fill this one too.
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class SignUpForm(UserCreationForm):
+    """Username and password (Django's validators), optional e-mail."""
+
+    email = reset_address_field("Optional. Only used if you ask to reset your password.")
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -33,12 +38,8 @@ class SignUpForm(UserCreationForm):
 
 
 class AccountEmailForm(forms.Form):
-    email = forms.EmailField(
-        required=False,
-        max_length=254,  # the user table's column
-        label="E-mail address",
-        help_text="Only used to send you a password-reset link. Leave empty to remove it.",
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    email = reset_address_field(
+        "Only used to send you a password-reset link. Leave empty to remove it."
     )
 
 

@@ -237,12 +237,7 @@ def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> l
 
 # What the history page can show: everything behind the learner, or one kind of it.
 HISTORY_SHOWS = {
-    "all": (
-        ProgressState.COMPLETED,
-        ProgressState.SKIPPED,
-        ProgressState.PLANNED,
-        ProgressState.IN_PROGRESS,
-    ),
+    "all": tuple(ProgressState),
     "completed": (ProgressState.COMPLETED,),
     "skipped": (ProgressState.SKIPPED,),
     "saved": (ProgressState.PLANNED,),

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog import selectors as catalog_selectors
 from catalog.filters import ResourceFilter
-from catalog.models import Kind, SecurityArea, Stage
+from catalog.models import Kind, Resource, SecurityArea, Stage
 from catalog.views import ResourceViewSet
 from kubelearn.accounts import account_register
 from learn import export, selectors, services, svg
@@ -156,6 +156,11 @@ def _page(request: HttpRequest, items: Any) -> Page:
     return Paginator(items, PAGE_SIZE).get_page(number)
 
 
+def _visible_resource(request: HttpRequest, resource_id: int) -> Resource:
+    """The resource if this visitor may see it (approved; curators see every status), else 404."""
+    return get_object_or_404(catalog_selectors.resource_list(user=request.user), pk=resource_id)
+
+
 def _learner(request: HttpRequest) -> User:
     """The signed-in learner (for views behind login_required)."""
     return cast(User, request.user)
@@ -196,9 +201,7 @@ def _signed_in_to_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 @_signed_in_to_post
 def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     """Mark a resource started, done (with an optional rating) or skipped; then go back."""
-    resource = get_object_or_404(
-        catalog_selectors.resource_list(user=_learner(request)), pk=resource_id
-    )
+    resource = _visible_resource(request, resource_id)
     form = ProgressForm(request.POST)
     if not form.is_valid():
         return render(request, "learn/bad_request.html", {"form": form}, status=400)
@@ -253,7 +256,7 @@ def resource(
 ) -> HttpResponse:
     """One resource: what it is, why it is on the path, the learner's state and note, similar
     ones. `note_form` is a refused note (note_save), shown with its error and its text."""
-    found = get_object_or_404(catalog_selectors.resource_list(user=request.user), pk=resource_id)
+    found = _visible_resource(request, resource_id)
     note = (
         recommender_selectors.note_of(user=_learner(request), resource_id=found.pk)
         if request.user.is_authenticated
@@ -289,9 +292,7 @@ def resource(
 @_signed_in_to_post
 def note_save(request: HttpRequest, resource_id: int) -> HttpResponse:
     """Save (or, emptied, remove) the learner's note on a resource; then back to its page."""
-    found = get_object_or_404(
-        catalog_selectors.resource_list(user=_learner(request)), pk=resource_id
-    )
+    found = _visible_resource(request, resource_id)
     form = NoteForm(request.POST)
     if form.is_valid():
         had_note = recommender_selectors.note_of(user=_learner(request), resource_id=found.pk)

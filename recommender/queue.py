@@ -156,9 +156,9 @@ def queue_build(
     except WarmingUp:
         return Queue(items=_warming_up(user, limit), minutes_budget=minutes, note=WARMING_UP)
     learner = selectors.engine_learner(user=user)
-    budget = minutes if minutes is not None or unlimited else learner.minutes_budget
-    if unlimited and minutes is None:
+    if unlimited:
         learner = dataclasses.replace(learner, minutes_budget=None)
+    budget = minutes if minutes is not None else learner.minutes_budget
     if model is None:
         return Queue(
             minutes_budget=budget,

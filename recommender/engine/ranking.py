@@ -27,7 +27,7 @@ from .prior import (
 )
 from .prior import earliness as _earliness
 from .profile import LearnerState, learner_state, liked_vector, profile_from_state
-from .reasons import ReasonContext, reasons_for, similar_reasons
+from .reasons import STAGE_WORDS, ReasonContext, reasons_for, similar_reasons
 from .records import Learner, QueueResult, Recommendation
 from .rules import PathGroup, Readiness, ahead_rows, entry_position, upcoming_path
 
@@ -463,9 +463,9 @@ def _entry_note(model: Model, state: LearnerState, entry: int, first: int) -> st
         return ""
     at = np.flatnonzero(model.path_position == entry)
     stage = model.stage_names[int(model.stage[at[0]])] if len(at) else ""
-    words = {"getting-started": "getting started", "production-ready": "production-ready"}
     return (
-        f"Your focus starts your path at step {entry}, in the {words.get(stage, stage)} stage. "
+        f"Your focus starts your path at step {entry}, in the {STAGE_WORDS.get(stage, stage)} "
+        "stage. "
         f"Steps {first} to {entry - 1} stay on the Path page: mark those you know, or clear "
         "your focus to start at step 1."
     )

@@ -28,7 +28,11 @@ SHARED_TERMS: Final = 3
 MAX_TERM_SHARE: Final = 0.25
 
 # How a learner reads a stage's name in a sentence.
-_STAGE_WORDS: Final = {"production-ready": "production", "security": "security"}
+STAGE_WORDS: Final = {
+    "getting-started": "getting started",
+    "production-ready": "production",
+    "security": "security",
+}
 
 _READY_PHRASES: Final[dict[Readiness, str]] = {
     "first": "it needs no earlier stage",
@@ -158,7 +162,7 @@ def reasons_for(
         elif state.is_new and int(model.stage[row]) > 0:
             # Off the path's first stage: picked for variety (MMR), not as a place to begin.
             text = (
-                f"A look ahead at the {_STAGE_WORDS.get(stage, stage)} stage, for variety — "
+                f"A look ahead at the {STAGE_WORDS.get(stage, stage)} stage, for variety — "
                 "rate what you read to personalise this list"
             )
         elif state.is_new:
