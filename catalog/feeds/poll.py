@@ -18,6 +18,8 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -27,7 +29,7 @@ from catalog.addresses import canonical_url
 from catalog.feeds.address import FetchError, FetchPolicy
 from catalog.feeds.fetch import FetchResult, fetch, shared_session
 from catalog.feeds.parse import NotAFeed, ParsedFeed, parse_feed
-from catalog.feeds.schedule import poll_record
+from catalog.feeds.schedule import PollRecord, polls_record
 from catalog.feeds.store import PollReport, entries_store
 from catalog.models import Feed, FeedPoll, Resource
 
@@ -50,6 +52,21 @@ def fetch_policy() -> FetchPolicy:
     )
 
 
+@dataclass
+class _Fetched:
+    """A feed's fetch and parse, done outside any transaction: what writing its poll needs."""
+
+    feed_id: int
+    started: datetime
+    report: PollReport
+    result: FetchResult | None = None
+    parsed: ParsedFeed | None = None
+    # A network error worth a retry soon, re-raised by `feed_poll` once it is recorded.
+    retry_error: FetchError | None = None
+    # The fetch or parse raised (a bug): reported, not written (the claim's lease expires).
+    crashed: bool = False
+
+
 def feed_poll(*, feed_id: int) -> PollReport:
     """Poll one feed now and record the outcome on the feed and in its poll history.
 
@@ -59,15 +76,22 @@ def feed_poll(*, feed_id: int) -> PollReport:
     Network errors that deserve a retry are re-raised as `FetchError` with
     `retryable=True` *after* the failure is recorded, so the task can retry with backoff.
     """
-    # What the fetch needs; the rest of the row is read under the lock below.
+    # What the fetch needs; the rest of the row is read under the lock when writing.
     feed = Feed.objects.only("url", "etag", "last_modified").get(pk=feed_id)
-    started = timezone.now()
-    report = PollReport(feed_id=feed.pk)
-    retry_error: FetchError | None = None
-    result: FetchResult | None = None
-    parsed: ParsedFeed | None = None
+    fetched = _fetch_and_parse(feed)
+    _polls_write([fetched])
+    if fetched.retry_error is not None and fetched.report.outcome != DELETED:
+        raise fetched.retry_error
+    return fetched.report
+
+
+def _fetch_and_parse(feed: Feed) -> _Fetched:
+    """Fetch (safely) and parse one feed. Fetch errors and documents that are not feeds are
+    outcomes in the report; anything else (a bug) is raised."""
+    fetched = _Fetched(feed_id=feed.pk, started=timezone.now(), report=PollReport(feed.pk))
+    report = fetched.report
     try:
-        result = fetch(
+        fetched.result = result = fetch(
             feed.url,
             etag=feed.etag or None,
             last_modified=feed.last_modified or None,
@@ -84,7 +108,7 @@ def feed_poll(*, feed_id: int) -> PollReport:
             report.outcome = FeedPoll.Outcome.FAILED
             report.error = f"HTTP {result.status}"
         else:
-            parsed = parse_feed(
+            fetched.parsed = parsed = parse_feed(
                 result.content,
                 url=result.final_url,
                 content_type=result.content_type,
@@ -96,53 +120,94 @@ def feed_poll(*, feed_id: int) -> PollReport:
         report.outcome = FeedPoll.Outcome.FAILED
         report.error = str(exc)
         if exc.retryable:
-            retry_error = exc
+            fetched.retry_error = exc
     except NotAFeed as exc:
         report.outcome = FeedPoll.Outcome.FAILED
         report.error = str(exc)
+    return fetched
+
+
+def _polls_write(batch: Sequence[_Fetched]) -> list[BaseException]:
+    """Write fetched polls in one transaction: each feed's entries, then every poll's record
+    with a few set-based statements (`polls_record`). Returns the unexpected errors of feeds
+    whose entries could not be stored (their reports say so; the others are written).
+
+    The feed rows are locked first, in id order. A curator may have deleted a feed while it
+    was fetched: then there is nothing to write for it (saving would bring the row back), and
+    feeds_delete takes the same lock, so a delete never races our insert of entries and
+    history.
+    """
+    errors: list[BaseException] = []
     with transaction.atomic():
         _relax_commit_durability()
-        # Lock the feed row before writing anything for it. A curator may have deleted the
-        # feed while we were fetching: then there is nothing to write (saving would bring the
-        # row back). And feeds_delete takes the same lock, so a delete never races our insert
-        # of poll history and entries.
-        try:
-            feed = Feed.objects.select_for_update().get(pk=feed.pk)
-        except Feed.DoesNotExist:
-            logger.info("Feed %s was deleted during its poll; nothing stored", feed.pk)
-            report.outcome = DELETED
-            report.new = report.updated = report.unchanged = 0
-            return report
-        # Fields of the feed this poll changed besides its health (poll_record adds those).
-        changed: list[str] = []
-        if result is not None and parsed is not None:
-            _update_validators(feed, result)
-            changed += ["etag", "last_modified"]
-            entries_store(feed, parsed, report)
-            if not feed.title and parsed.title:
-                feed.title = parsed.title[:300]
-                changed.append("title")
-            if not feed.site_url and parsed.site_url:
-                feed.site_url = parsed.site_url
-                changed.append("site_url")
-        if (
-            result is not None
-            and result.permanent_url
-            and result.permanent_url != feed.url
-            and _move_feed(feed, result.permanent_url)
-        ):
-            changed.append("url")
-        poll_record(
-            feed,
-            report,
-            started=started,
-            retry_after=result.retry_after if result else None,
-            max_age=result.cache_max_age if result else None,
-            changed=changed,
-        )
-    if retry_error is not None:
-        raise retry_error
-    return report
+        locked = {
+            feed.pk: feed
+            for feed in Feed.objects.select_for_update()
+            .filter(pk__in=[fetched.feed_id for fetched in batch])
+            .order_by("pk")
+        }
+        records: list[PollRecord] = []
+        for fetched in batch:
+            report = fetched.report
+            feed = locked.get(fetched.feed_id)
+            if feed is None:
+                logger.info("Feed %s was deleted during its poll; nothing stored", report.feed_id)
+                report.outcome = DELETED
+                report.new = report.updated = report.unchanged = 0
+                continue
+            try:
+                if fetched.result is not None and (fetched.parsed or fetched.result.permanent_url):
+                    # All of a document or none of it; the batch's other polls still count.
+                    with transaction.atomic():
+                        changed = _feed_write(feed, fetched)
+                else:
+                    changed = []  # nothing to store (unchanged, failed): no savepoint to pay
+            except Exception as exc:
+                logger.exception("Storing feed %s's entries failed unexpectedly", feed.pk)
+                errors.append(exc)
+                report.outcome = FeedPoll.Outcome.FAILED
+                report.error = f"internal error: {type(exc).__name__}"
+                report.new = report.updated = 0
+                report.new_resource_ids.clear()
+                changed = []
+            result = fetched.result
+            records.append(
+                PollRecord(
+                    feed,
+                    report,
+                    started=fetched.started,
+                    retry_after=result.retry_after if result else None,
+                    max_age=result.cache_max_age if result else None,
+                    changed=changed,
+                )
+            )
+        polls_record(records)
+    return errors
+
+
+def _feed_write(feed: Feed, fetched: _Fetched) -> list[str]:
+    """Store a fetched document's entries and what it says about its feed (on the locked
+    row). Returns the names of the feed's fields this changed."""
+    changed: list[str] = []
+    result, parsed = fetched.result, fetched.parsed
+    if result is not None and parsed is not None:
+        _update_validators(feed, result)
+        changed += ["etag", "last_modified"]
+        entries_store(feed, parsed, fetched.report)
+        if not feed.title and parsed.title:
+            feed.title = parsed.title[:300]
+            changed.append("title")
+        if not feed.site_url and parsed.site_url:
+            feed.site_url = parsed.site_url
+            changed.append("site_url")
+    if (
+        result is not None
+        and result.permanent_url
+        and result.permanent_url != feed.url
+        and _move_feed(feed, result.permanent_url)
+    ):
+        changed.append("url")
+    return changed
 
 
 def _known_fingerprints(feed_id: int, fingerprints: Sequence[str]) -> dict[str, str]:
@@ -155,11 +220,11 @@ def _known_fingerprints(feed_id: int, fingerprints: Sequence[str]) -> dict[str, 
 
 
 def _relax_commit_durability() -> None:
-    """PostgreSQL: don't wait for the WAL flush when committing a poll.
+    """PostgreSQL: don't wait for the WAL flush when committing polls.
 
     A crash may lose the last moments of polls, never corrupt anything, and polling is
-    idempotent: the next poll stores what was lost. Waiting for the disk on every poll
-    would otherwise be most of the cost of an unchanged (304) feed.
+    idempotent: the next poll stores what was lost. Waiting for the disk on every commit
+    would otherwise be most of the cost of unchanged (304) feeds.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -185,72 +250,128 @@ def _move_feed(feed: Feed, new_url: str) -> bool:
     return True
 
 
+# At most this many fetched polls are written in one transaction.
+WRITE_GROUP_MAX = 50
+
+
 def feeds_poll(
     *,
     feed_ids: Sequence[int],
     concurrency: int = 1,
     on_report: Callable[[PollReport], None] | None = None,
 ) -> list[PollReport]:
-    """Poll several feeds, at most ``concurrency`` at a time; reports in ``feed_ids`` order.
+    """Poll several feeds, at most ``concurrency`` fetched at a time; reports in ``feed_ids``
+    order.
+
+    The feeds are read in one query; polling threads fetch and parse them (network waits
+    overlap), and this thread writes what they hand over, several polls per transaction
+    with set-based statements (`_polls_write`): an unchanged feed costs its share of a few
+    statements instead of a transaction of its own.
 
     A feed whose poll failed with a network error gets a report with ``retryable`` set (the
     failure is recorded on the feed already); a feed that no longer exists gets outcome
     ``missing``. Any other exception is raised once every other feed has been polled, so
     one broken feed never costs the others their poll.
 
-    Inside a transaction (a caller's ``atomic`` block, a test) polls run one at a time on
-    this connection: other connections would not see the caller's uncommitted rows.
-    ``on_report`` is called (from the polling thread) as each poll finishes.
+    Inside a transaction (a caller's ``atomic`` block, a test) feeds are fetched one at a
+    time on this thread: other connections would not see the caller's uncommitted rows.
+    ``on_report`` is called (from this thread) as each poll is written.
     """
     ids = list(feed_ids)
+    position = {feed_id: index for index, feed_id in enumerate(ids)}
     reports: list[PollReport | None] = [None] * len(ids)
     errors: list[BaseException] = []
-    workers = max(1, min(concurrency, len(ids)))
-    if connection.in_atomic_block:
-        workers = 1
-    cursor = iter(range(len(ids)))
-    cursor_lock = threading.Lock()
+    feeds = Feed.objects.only("url", "etag", "last_modified").in_bulk(ids)
+    for feed_id in ids:
+        if feed_id not in feeds:
+            logger.info("Feed %s no longer exists; nothing to poll", feed_id)
+            reports[position[feed_id]] = PollReport(feed_id=feed_id, outcome=MISSING)
+    todo = [feeds[feed_id] for feed_id in dict.fromkeys(ids) if feed_id in feeds]
 
-    def work() -> None:
-        while True:
-            with cursor_lock:
-                index = next(cursor, None)
-            if index is None:
-                return
-            try:
-                report = _poll_one(ids[index])
-            except Exception as exc:
-                logger.exception("Polling feed %s failed unexpectedly", ids[index])
-                errors.append(exc)
-                report = PollReport(feed_id=ids[index], outcome=FeedPoll.Outcome.FAILED)
-                report.error = f"internal error: {type(exc).__name__}"
-            reports[index] = report
+    def fetch_one(feed: Feed) -> _Fetched:
+        try:
+            return _fetch_and_parse(feed)
+        except Exception as exc:
+            logger.exception("Polling feed %s failed unexpectedly", feed.pk)
+            errors.append(exc)
+            report = PollReport(feed_id=feed.pk, outcome=FeedPoll.Outcome.FAILED)
+            report.error = f"internal error: {type(exc).__name__}"
+            return _Fetched(feed.pk, timezone.now(), report, crashed=True)
+
+    def write(group: list[_Fetched]) -> None:
+        fetched_ok = [fetched for fetched in group if not fetched.crashed]
+        try:
+            if fetched_ok:
+                errors.extend(_polls_write(fetched_ok))
+        except Exception as exc:  # the whole transaction is lost: say so for each of its feeds
+            logger.exception("Writing %s polls failed unexpectedly", len(fetched_ok))
+            errors.append(exc)
+            for fetched in fetched_ok:
+                fetched.report = PollReport(
+                    feed_id=fetched.feed_id,
+                    outcome=FeedPoll.Outcome.FAILED,
+                    error=f"internal error: {type(exc).__name__}",
+                )
+        for fetched in group:
+            report = fetched.report
+            if fetched.retry_error is not None and report.outcome != DELETED:
+                report.retryable = True
+            reports[position[report.feed_id]] = report
             if on_report is not None:
                 on_report(report)
 
-    # The calling thread polls too, on the connection it already has; the others come from
-    # this process's polling threads, which keep their connections from batch to batch.
-    helpers = _polling_threads().run([work] * (workers - 1))
-    try:
-        work()
-    finally:
-        for helper in helpers:
-            helper.result()
+    workers = max(1, min(concurrency, len(todo)))
+    if workers == 1 or connection.in_atomic_block:
+        group: list[_Fetched] = []
+        for feed in todo:
+            group.append(fetch_one(feed))
+            if len(group) >= WRITE_GROUP_MAX:
+                write(group)
+                group = []
+        write(group)
+    else:
+        _fetch_in_threads(todo, workers, fetch_one, write)
     if errors:
         raise errors[0]
     return [report for report in reports if report is not None]
 
 
-def _poll_one(feed_id: int) -> PollReport:
+def _fetch_in_threads(
+    feeds: list[Feed],
+    workers: int,
+    fetch_one: Callable[[Feed], _Fetched],
+    write: Callable[[list[_Fetched]], None],
+) -> None:
+    """Fetch and parse ``feeds`` on ``workers`` polling threads while this thread writes each
+    group of finished polls as soon as it is handed over (whatever has arrived meanwhile)."""
+    pending = iter(feeds)
+    pending_lock = threading.Lock()
+    done: queue.SimpleQueue[_Fetched] = queue.SimpleQueue()
+
+    def work() -> None:
+        while True:
+            with pending_lock:
+                feed = next(pending, None)
+            if feed is None:
+                return
+            done.put(fetch_one(feed))  # never raises: a crash is a report
+
+    helpers = _polling_threads().run([work] * workers)
     try:
-        return feed_poll(feed_id=feed_id)
-    except Feed.DoesNotExist:
-        logger.info("Feed %s no longer exists; nothing to poll", feed_id)
-        return PollReport(feed_id=feed_id, outcome=MISSING)
-    except FetchError as exc:  # recorded on the feed already
-        return PollReport(
-            feed_id=feed_id, outcome=FeedPoll.Outcome.FAILED, error=str(exc), retryable=True
-        )
+        received = 0
+        while received < len(feeds):
+            group = [done.get()]
+            received += 1
+            while received < len(feeds) and len(group) < WRITE_GROUP_MAX:
+                try:
+                    group.append(done.get_nowait())
+                except queue.Empty:
+                    break
+                received += 1
+            write(group)
+    finally:
+        for helper in helpers:
+            helper.result()
 
 
 # --- Polling threads ----------------------------------------------------------------------------

@@ -279,10 +279,109 @@ def test_feeds_poll_keeps_at_most_concurrency_feeds_in_flight(keepalive, local_f
 def test_two_polls_of_one_feed_at_once_store_each_entry_once(keepalive, local_feeds):
     keepalive.delay = 0.1
     feed = Feed.objects.create(url=keepalive.feed("/feed.xml", rss(posts(6))))
-    reports = poll.feeds_poll(feed_ids=[feed.pk, feed.pk, feed.pk], concurrency=3)
+    reports: list[store.PollReport] = []
+
+    def poll_in_a_thread() -> None:
+        try:
+            reports.extend(poll.feeds_poll(feed_ids=[feed.pk], concurrency=2))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poll_in_a_thread) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(reports) == 3
     assert sum(report.new for report in reports) == 6
     assert Resource.objects.count() == 6
     assert Resource.objects.values("entry_key").distinct().count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_feed_named_twice_in_a_batch_is_polled_once(keepalive, local_feeds):
+    feed = Feed.objects.create(url=keepalive.feed("/feed.xml", rss(posts(2))))
+    reports = poll.feeds_poll(feed_ids=[feed.pk, feed.pk], concurrency=2)
+    assert [(report.feed_id, report.new) for report in reports] == [(feed.pk, 2)]
+    assert FeedPoll.objects.filter(feed=feed).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_round_of_unchanged_feeds_takes_the_same_statements_for_2_or_8_feeds(
+    keepalive, local_feeds
+):
+    # Read the feeds, lock them, their recent dates, their health, their history, its
+    # pruning: a few statements for the whole round, none per feed.
+    def statements_for(count: int) -> int:
+        feeds = [
+            Feed.objects.create(
+                url=keepalive.feed(
+                    f"/{count}-{n}.xml", rss(posts(2, prefix=f"{count}-{n}")), '"v1"'
+                )
+            )
+            for n in range(count)
+        ]
+        ids = [feed.pk for feed in feeds]
+        poll.feeds_poll(feed_ids=ids)
+        with CaptureQueriesContext(connection) as queries:
+            reports = poll.feeds_poll(feed_ids=ids)
+        assert {report.outcome for report in reports} == {FeedPoll.Outcome.NOT_MODIFIED}
+        return len(queries.captured_queries)
+
+    assert statements_for(2) == statements_for(8)
+
+
+@pytest.mark.django_db
+def test_polls_written_together_keep_each_feeds_own_outcome(keepalive, local_feeds):
+    hourly = Feed.objects.create(
+        url=keepalive.feed("/hourly.xml", rss(posts(3, prefix="h", hours_apart=2)))
+    )
+    daily = Feed.objects.create(
+        url=keepalive.feed("/daily.xml", rss(posts(3, prefix="d", hours_apart=96)))
+    )
+    missing = Feed.objects.create(
+        url=f"http://127.0.0.1:{keepalive.port}/404.xml", consecutive_failures=2
+    )
+    keepalive.routes["/gone.xml"] = (410, {}, b"")
+    gone = Feed.objects.create(url=f"http://127.0.0.1:{keepalive.port}/gone.xml")
+    reports = poll.feeds_poll(feed_ids=[hourly.pk, daily.pk, missing.pk, gone.pk])
+    assert [report.outcome for report in reports] == ["ok", "ok", "failed", "gone"]
+    for feed in (hourly, daily, missing, gone):
+        feed.refresh_from_db()
+    # Half the median gap between entries, at least 15 minutes: each feed's own.
+    assert (hourly.poll_interval, daily.poll_interval) == (3600, 24 * 3600)
+    assert (hourly.title, daily.title) == ("A Kubernetes blog", "A Kubernetes blog")
+    assert missing.consecutive_failures == 3 and missing.last_error == "HTTP 404"
+    assert missing.next_poll_at > timezone.now() + timezone.timedelta(minutes=50)
+    assert not gone.active and "410" in gone.deactivated_reason
+    assert [feed.last_status for feed in (hourly, daily, missing, gone)] == [200, 200, 404, 410]
+    assert FeedPoll.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_an_error_storing_one_feed_keeps_the_other_polls_of_its_transaction(
+    keepalive, local_feeds, monkeypatch
+):
+    broken = Feed.objects.create(url=keepalive.feed("/broken.xml", rss(posts(2, prefix="b"))))
+    fine = Feed.objects.create(url=keepalive.feed("/fine.xml", rss(posts(2, prefix="f"))))
+    real_store = poll.entries_store
+
+    def store_or_fail(feed, parsed, report):  # type: ignore[no-untyped-def]
+        real_store(feed, parsed, report)
+        if feed.pk == broken.pk:
+            raise RuntimeError("a bug")
+
+    monkeypatch.setattr(poll, "entries_store", store_or_fail)
+    with pytest.raises(RuntimeError, match="a bug"):
+        poll.feeds_poll(feed_ids=[broken.pk, fine.pk])
+    assert set(Resource.objects.values_list("feed_id", flat=True)) == {fine.pk}
+    assert FeedPoll.objects.get(feed=fine).new == 2
+    failed = FeedPoll.objects.get(feed=broken)
+    assert (failed.outcome, failed.error, failed.new) == (
+        "failed",
+        "internal error: RuntimeError",
+        0,
+    )
 
 
 @pytest.mark.django_db(transaction=True)
