@@ -12,7 +12,6 @@ from django.utils.html import format_html_join
 from catalog import services as catalog_services
 from catalog.admin import ReviewQueueExtension, review_queue_extend
 from catalog.models import Resource, SecurityArea, Tag
-from recommender import queue
 from recommender.models import FittedModel, FocusArea, LearnerProfile, Progress
 from recommender.suggestions import MIN_SHARE, suggestions_applicable, suggestions_apply
 
@@ -21,6 +20,10 @@ from recommender.suggestions import MIN_SHARE, suggestions_applicable, suggestio
 def suggested_labels(obj: Resource) -> str:
     """Labels suggested from the entry's nearest approved neighbours, each with its share of
     the vote; the ones at or above MIN_SHARE (which the one-click action applies) are ticked."""
+    # Imported on first use: the queue brings the engine (numpy, scipy) and the API's
+    # serializers, which every process starting Django (the poller, commands) would pay for.
+    from recommender import queue
+
     suggestion = queue.resource_suggestions(resource=obj)
     if not suggestion:
         return "-"
@@ -53,6 +56,8 @@ def _labels(pairs: list[tuple[str, float]]) -> str:
 
 def suggested_initial(obj: Resource) -> dict[str, Any]:
     """The item page's form, pre-filled: its own labels plus the suggestions that apply."""
+    from recommender import queue
+
     suggestion = queue.resource_suggestions(resource=obj)
     if not suggestion:
         return {}

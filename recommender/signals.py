@@ -7,10 +7,13 @@ from typing import Any
 from django.dispatch import receiver
 
 from catalog.signals import catalog_changed
-from recommender import services, tasks
 
 
 @receiver(catalog_changed, dispatch_uid="recommender.catalog_changed")
 def on_catalog_changed(sender: Any, **kwargs: Any) -> None:
+    # Imported when the catalog changes, not when Django starts: services bring the engine
+    # (numpy, scipy), which processes that never fit a model (the poller) need not load.
+    from recommender import services, tasks
+
     services.catalog_version_bump()
     tasks.refit_schedule()

@@ -8,7 +8,6 @@ from django.db import transaction
 
 from catalog import services as catalog_services
 from catalog.models import Resource
-from recommender import queue
 
 # A label is applied when at least this share of the neighbours' weighted vote carries it.
 MIN_SHARE = 0.4
@@ -37,6 +36,10 @@ def suggestions_apply(*, resources: list[Resource]) -> int:
 
     Labels are only added, never removed: what a curator or the author set stays.
     """
+    # Imported on first use: the queue brings the engine (numpy, scipy) and the API's
+    # serializers, which every process starting Django (the poller, commands) would pay for.
+    from recommender import queue
+
     changed = 0
     for resource in resources:
         suggestion = queue.resource_suggestions(resource=resource)

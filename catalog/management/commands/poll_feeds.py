@@ -35,6 +35,10 @@ def _poll_chunk(job: tuple[list[int], int]) -> list[PollReport]:
 
 
 class Command(BaseCommand):
+    # A poller runs often and from cron, beat or a shell loop: Django's system checks (which
+    # import every template tag library) would cost it more than polling a round of
+    # unchanged feeds. `manage.py check` and the server still run them.
+    requires_system_checks: list[str] = []
     help = (
         "Poll feeds now, in this process, and print what each poll brought "
         "(new, updated, unchanged, skipped, failed). --watch keeps polling due feeds, "
