@@ -188,9 +188,7 @@ def test_no_project_imports_hide_inside_functions():
         hidden = _project_edges(module, top_level_only=False) - _project_edges(module)
         deferred = DEFERRED_IMPORTS.get(module, set())
         hidden -= {name.rpartition(".")[0] for name in deferred}  # `from package import x`
-        assert hidden == deferred, (
-            f"{module} imports {sorted(hidden)} inside a function"
-        )
+        assert hidden == deferred, f"{module} imports {sorted(hidden)} inside a function"
 
 
 def test_starting_django_loads_neither_the_engine_nor_the_api():
