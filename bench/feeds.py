@@ -239,7 +239,7 @@ def stage_timers() -> Iterator[Counter[str]]:
     timed(poll, "fetch", "fetch")
     timed(poll, "parse_feed", "parse_feed")
     timed(poll, "entries_store", "store entries")
-    timed(poll, "poll_record", "poll record")
+    timed(poll, "polls_record", "poll record")
     try:
         yield spent
     finally:
