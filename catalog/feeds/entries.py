@@ -185,6 +185,18 @@ def _entry_body(entry: Mapping[str, Any]) -> tuple[str, str | None]:
     return value, summary.get("base")
 
 
+def _document_base(xml_base: str | None, feed_url: str) -> str:
+    """The address an entry's relative links are relative to: its xml:base (as feedparser
+    gives it: relative to the document when the document has no absolute one) resolved
+    against the address the document was fetched from."""
+    if not xml_base:
+        return feed_url
+    try:
+        return urljoin(feed_url, xml_base)
+    except ValueError:  # e.g. a malformed IPv6 literal: fall back to the document's address
+        return feed_url
+
+
 _BARE_EMAIL = re.compile(r"\S+@\S+")
 
 
@@ -257,8 +269,9 @@ def parse_entry(
     url, url_is_link = found
     title = construct_title(entry.get("title_detail"), entry.get("title"))
     body, body_base = _entry_body(entry)
+    base = _document_base(body_base, feed_url)
     body = body[:MAX_HTML_INPUT_CHARS]
-    clean = clean_html(CONTROL_CHARS.sub("", body), body_base or feed_url, url)
+    clean = clean_html(CONTROL_CHARS.sub("", body), base, url)
     full_text = sanitised_text(clean)
     summary_value = entry.get("summary")
     summary_source = summary_value if isinstance(summary_value, str) else ""
@@ -269,7 +282,7 @@ def parse_entry(
         url=url,
         title=title or UNTITLED,
         summary=summary,
-        content_html=limit_html(clean, MAX_CONTENT_HTML_CHARS, body_base or feed_url),
+        content_html=limit_html(clean, MAX_CONTENT_HTML_CHARS, base),
         published_at=_entry_date(entry, now),
         authors=_authors(entry, feed_authors),
         tags=_tags(entry),
