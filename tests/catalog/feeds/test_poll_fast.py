@@ -331,6 +331,25 @@ def test_a_round_of_unchanged_feeds_takes_the_same_statements_for_2_or_8_feeds(
     assert statements_for(2) == statements_for(8)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_feeds_fetched_together_are_written_in_one_transaction(keepalive, local_feeds, monkeypatch):
+    # The writer (this thread) waits WRITE_LINGER for each next poll; a long linger here so
+    # that a loaded machine cannot split the group.
+    monkeypatch.setattr(poll, "WRITE_LINGER", 2.0)
+    keepalive.delay = 0.05
+    feeds = [
+        Feed.objects.create(url=keepalive.feed(f"/{n}.xml", rss(posts(1, prefix=f"t{n}")), '"v"'))
+        for n in range(6)
+    ]
+    ids = [feed.pk for feed in feeds]
+    poll.feeds_poll(feed_ids=ids, concurrency=3)
+    with CaptureQueriesContext(connection) as queries:
+        reports = poll.feeds_poll(feed_ids=ids, concurrency=3)
+    assert [report.outcome for report in reports] == ["not_modified"] * 6
+    locks = [q for q in queries.captured_queries if q["sql"].endswith("FOR UPDATE")]
+    assert len(locks) == 1, [q["sql"][:60] for q in queries.captured_queries]
+
+
 @pytest.mark.django_db
 def test_polls_written_together_keep_each_feeds_own_outcome(keepalive, local_feeds):
     hourly = Feed.objects.create(
