@@ -237,3 +237,18 @@ def test_the_vectoriser_class_loads_scikit_learn_when_first_used():
     vectoriser = text.make_tfidf()
     assert type(vectoriser) is text.CatalogTfidfVectorizer
     assert "the" in text.STOP_WORDS
+
+
+def test_a_web_process_loads_its_views_and_the_engine_before_the_first_request():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import kubelearn.wsgi; "
+        "print(all(m in sys.modules for m in ('learn.views', 'recommender.queue', 'numpy')))"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "kubelearn.settings_test", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "True", done.stdout + done.stderr[-2000:]
