@@ -124,6 +124,10 @@ class Feed(models.Model):
     # Conditional GET validators from the last 200 response.
     etag = models.CharField(max_length=500, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
+    # A hash of the last document whose entries were all stored (catalog.feeds.parse
+    # document_fingerprint): the same bytes again are not parsed again, for servers that
+    # answer every poll with a 200.
+    document_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
     # Health, shown in the admin and the API.
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)

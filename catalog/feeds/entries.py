@@ -158,6 +158,13 @@ def _entry_date(entry: Mapping[str, Any], now: datetime) -> datetime | None:
     return None
 
 
+def date_withheld(entry: Mapping[str, Any], now: datetime) -> bool:
+    """Whether the entry carries a date that ``parse_entry`` does not use now (too far in the
+    future, or unreadable): a later poll of the same bytes may read the entry differently."""
+    has_date = any(entry.get(name) for name in ("published_parsed", "updated_parsed"))
+    return has_date and _entry_date(entry, now) is None
+
+
 def construct_title(detail: Mapping[str, Any] | None, fallback: Any = "") -> str:
     """Plain text of a feedparser text construct (an entry's or a feed's title)."""
     value = detail.get("value") if detail else fallback

@@ -30,6 +30,7 @@ commands and tests can use it as is.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
@@ -45,8 +46,10 @@ from feedparser.encodings import convert_to_utf8  # feedparser's own charset sni
 from catalog.feeds import expat
 from catalog.feeds.discovery import discover_feed_urls
 from catalog.feeds.entries import (
+    PIPELINE_VERSION,
     ParsedEntry,
     construct_title,
+    date_withheld,
     entry_fingerprint,
     http_url,
     parse_entry,
@@ -94,6 +97,20 @@ class ParsedFeed:
     # Entries left out of ``entries`` because they are stored already, exactly as they are now
     # (their fingerprint is known): nothing in them was sanitised again.
     unchanged: int = 0
+    # Whether parsing the same bytes later may give other entries (an entry's date is withheld
+    # for now): such a document's fingerprint is not worth remembering.
+    time_dependent: bool = False
+
+
+def document_fingerprint(content: bytes, *, url: str) -> str:
+    """A hash of everything a document's parse depends on but the clock: its bytes, the
+    address it was fetched from (the base of its relative links) and the pipeline's version.
+    The same fingerprint means the same entries as last time (unless that parse was
+    ``time_dependent``), so a poll need not parse the document again."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{PIPELINE_VERSION}\n{url}\n".encode("utf-8", "surrogatepass"))
+    digest.update(content)
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------
@@ -404,4 +421,5 @@ def parse_feed(
         skipped_without_link=skipped,
         warning=warning,
         unchanged=unchanged,
+        time_dependent=any(date_withheld(raw_entry, now) for raw_entry in kept),
     )

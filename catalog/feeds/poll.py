@@ -28,7 +28,7 @@ from django.utils import timezone
 from catalog.addresses import canonical_url
 from catalog.feeds.address import FetchError, FetchPolicy
 from catalog.feeds.fetch import FetchResult, fetch, shared_session
-from catalog.feeds.parse import NotAFeed, ParsedFeed, parse_feed
+from catalog.feeds.parse import NotAFeed, ParsedFeed, document_fingerprint, parse_feed
 from catalog.feeds.schedule import PollRecord, polls_record
 from catalog.feeds.store import PollReport, entries_store
 from catalog.models import Feed, FeedPoll, Resource
@@ -65,6 +65,12 @@ class _Fetched:
     retry_error: FetchError | None = None
     # The fetch or parse raised (a bug): reported, not written (the claim's lease expires).
     crashed: bool = False
+    # The fetched document's fingerprint, remembered on the feed once its entries are stored.
+    document_fingerprint: str = ""
+
+
+# What fetching a feed needs to read of it; the rest of the row is read under the lock.
+_FETCH_FIELDS = ("url", "etag", "last_modified", "document_fingerprint")
 
 
 def feed_poll(*, feed_id: int) -> PollReport:
@@ -76,8 +82,7 @@ def feed_poll(*, feed_id: int) -> PollReport:
     Network errors that deserve a retry are re-raised as `FetchError` with
     `retryable=True` *after* the failure is recorded, so the task can retry with backoff.
     """
-    # What the fetch needs; the rest of the row is read under the lock when writing.
-    feed = Feed.objects.only("url", "etag", "last_modified").get(pk=feed_id)
+    feed = Feed.objects.only(*_FETCH_FIELDS).get(pk=feed_id)
     fetched = _fetch_and_parse(feed)
     _polls_write([fetched])
     if fetched.retry_error is not None and fetched.report.outcome != DELETED:
@@ -108,6 +113,11 @@ def _fetch_and_parse(feed: Feed) -> _Fetched:
             report.outcome = FeedPoll.Outcome.FAILED
             report.error = f"HTTP {result.status}"
         else:
+            fingerprint = document_fingerprint(result.content, url=result.final_url)
+            if fingerprint == feed.document_fingerprint:
+                # A 200 with the very bytes whose entries are stored: as good as a 304.
+                report.outcome = FeedPoll.Outcome.NOT_MODIFIED
+                return fetched
             fetched.parsed = parsed = parse_feed(
                 result.content,
                 url=result.final_url,
@@ -116,6 +126,8 @@ def _fetch_and_parse(feed: Feed) -> _Fetched:
             )
             report.warning = parsed.warning or ""
             report.skipped = parsed.skipped_without_link
+            if not parsed.time_dependent:
+                fetched.document_fingerprint = fingerprint
     except FetchError as exc:
         report.outcome = FeedPoll.Outcome.FAILED
         report.error = str(exc)
@@ -192,8 +204,10 @@ def _feed_write(feed: Feed, fetched: _Fetched) -> list[str]:
     result, parsed = fetched.result, fetched.parsed
     if result is not None and parsed is not None:
         _update_validators(feed, result)
-        changed += ["etag", "last_modified"]
         entries_store(feed, parsed, fetched.report)
+        # Only now: the document's entries are stored (in this savepoint, with it).
+        feed.document_fingerprint = fetched.document_fingerprint
+        changed += ["etag", "last_modified", "document_fingerprint"]
         if not feed.title and parsed.title:
             feed.title = parsed.title[:300]
             changed.append("title")
@@ -286,7 +300,7 @@ def feeds_poll(
     position = {feed_id: index for index, feed_id in enumerate(ids)}
     reports: list[PollReport | None] = [None] * len(ids)
     errors: list[BaseException] = []
-    feeds = Feed.objects.only("url", "etag", "last_modified").in_bulk(ids)
+    feeds = Feed.objects.only(*_FETCH_FIELDS).in_bulk(ids)
     for feed_id in ids:
         if feed_id not in feeds:
             logger.info("Feed %s no longer exists; nothing to poll", feed_id)

@@ -63,9 +63,43 @@ def test_polling_twice_stores_each_entry_once(httpserver):
     serve(httpserver, rss(posts(5)))
     feed = make_feed(httpserver)
     poll.feed_poll(feed_id=feed.pk)
+    httpserver.clear()
+    serve(httpserver, rss(posts(5), title="Renamed"))  # other bytes, the same entries
     second = poll.feed_poll(feed_id=feed.pk)
     assert (second.new, second.unchanged) == (0, 5)
     assert Resource.objects.count() == 5
+
+
+def test_the_same_document_again_is_not_parsed_again(httpserver, monkeypatch):
+    # A server without validators answers every poll with a 200 and the same bytes.
+    serve(httpserver, rss(posts(3)))
+    feed = make_feed(httpserver)
+    assert poll.feed_poll(feed_id=feed.pk).new == 3
+    parses: list[str] = []
+    real_parse = poll.parse_feed
+    monkeypatch.setattr(
+        poll, "parse_feed", lambda *a, **k: parses.append("x") or real_parse(*a, **k)
+    )
+    again = poll.feed_poll(feed_id=feed.pk)
+    assert (again.outcome, again.http_status, parses) == ("not_modified", 200, [])
+    feed.refresh_from_db()
+    assert feed.last_status == 200 and feed.consecutive_failures == 0
+    httpserver.clear()
+    serve(httpserver, rss(posts(4)))  # one more entry: other bytes, parsed again
+    assert poll.feed_poll(feed_id=feed.pk).new == 1
+    assert parses == ["x"]
+
+
+def test_a_document_with_a_withheld_future_date_is_parsed_at_every_poll(httpserver):
+    # Its entry's date is ignored while it is days ahead; a later poll of the same bytes must
+    # read it again, so the document's fingerprint is not kept.
+    future = timezone.now() + timedelta(days=30)
+    serve(httpserver, rss([{**posts(1)[0], "pubDate": future}]))
+    feed = make_feed(httpserver)
+    poll.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert feed.document_fingerprint == ""
+    assert poll.feed_poll(feed_id=feed.pk).outcome == "ok"
 
 
 def test_trusted_feed_entries_are_approved_at_once(httpserver):
@@ -394,7 +428,7 @@ def test_a_poll_killed_midway_stores_nothing_and_the_rerun_stores_everything_onc
     monkeypatch.setattr(store, "_link_taxonomy", real_link)
     report = poll.feed_poll(feed_id=feed.pk)
     assert report.new == 6
-    assert poll.feed_poll(feed_id=feed.pk).unchanged == 6
+    assert poll.feed_poll(feed_id=feed.pk).new == 0
     assert Resource.objects.count() == 6
 
 
