@@ -191,13 +191,24 @@ def test_no_project_imports_hide_inside_functions():
         assert hidden == deferred, f"{module} imports {sorted(hidden)} inside a function"
 
 
+def _fresh_python(code: str) -> str:
+    """Run ``code`` in a new interpreter with the test settings: what a process that starts
+    now would import. Returns what it printed."""
+    import subprocess
+    import sys
+
+    env = {"DJANGO_SETTINGS_MODULE": "kubelearn.settings_test", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip()
+
+
 def test_starting_django_loads_neither_the_engine_nor_the_api():
     """What a poller or a management command pays at start-up: Django, the models, the admin
     and the feed pipeline; not numpy, scipy or Django REST framework's serializers (loaded on
     first use)."""
-    import subprocess
-    import sys
-
     code = (
         "import django, sys; django.setup(); "
         "from django.contrib import admin; admin.autodiscover(); "
@@ -205,30 +216,19 @@ def test_starting_django_loads_neither_the_engine_nor_the_api():
         "print(sorted(set(sys.modules) & "
         "{'numpy', 'scipy', 'sklearn', 'rest_framework.serializers'}))"
     )
-    env = {"DJANGO_SETTINGS_MODULE": "kubelearn.settings_test", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "[]", done.stdout
+    assert _fresh_python(code) == "[]"
 
 
 def test_starting_django_and_the_poller_does_not_import_scikit_learn():
     """Importing scikit-learn takes seconds; a process that never fits (poll_feeds, beat,
     check commands) must not pay for it at start-up (see recommender/engine/text.py)."""
-    import subprocess
-    import sys
-
     code = (
         "import django, sys; django.setup(); "
         "from django.contrib import admin; admin.autodiscover(); "
         "import catalog.feeds.poll, catalog.feeds.tasks, recommender.tasks, recommender.queue; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))"
     )
-    env = {"DJANGO_SETTINGS_MODULE": "kubelearn.settings_test", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "[]", done.stdout
+    assert _fresh_python(code) == "[]"
 
 
 def test_the_vectoriser_class_loads_scikit_learn_when_first_used():
@@ -240,15 +240,8 @@ def test_the_vectoriser_class_loads_scikit_learn_when_first_used():
 
 
 def test_a_web_process_loads_its_views_and_the_engine_before_the_first_request():
-    import subprocess
-    import sys
-
     code = (
         "import sys; import kubelearn.wsgi; "
         "print(all(m in sys.modules for m in ('learn.views', 'recommender.queue', 'numpy')))"
     )
-    env = {"DJANGO_SETTINGS_MODULE": "kubelearn.settings_test", "PATH": "/usr/bin:/bin"}
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "True", done.stdout + done.stderr[-2000:]
+    assert _fresh_python(code) == "True"
