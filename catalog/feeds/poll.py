@@ -173,7 +173,8 @@ def _polls_write(batch: Sequence[_Fetched]) -> list[BaseException]:
                     with transaction.atomic():
                         changed = _feed_write(feed, fetched)
                 else:
-                    changed = []  # nothing to store (unchanged, failed): no savepoint to pay
+                    # Nothing to store (unchanged, failed): no savepoint to pay.
+                    changed = _validators_of_the_same_document(feed, fetched)
             except Exception as exc:
                 logger.exception("Storing feed %s's entries failed unexpectedly", feed.pk)
                 errors.append(exc)
@@ -222,6 +223,21 @@ def _feed_write(feed: Feed, fetched: _Fetched) -> list[str]:
     ):
         changed.append("url")
     return changed
+
+
+def _validators_of_the_same_document(feed: Feed, fetched: _Fetched) -> list[str]:
+    """A 200 with the bytes whose entries are stored (found by document fingerprint) still
+    brings its ETag and Last-Modified: keep them, so that the next poll can be a 304 instead
+    of the whole document again (a feed whose validators were lost gets them back)."""
+    result = fetched.result
+    if (
+        result is None
+        or result.status != 200
+        or fetched.report.outcome != FeedPoll.Outcome.NOT_MODIFIED
+    ):
+        return []
+    _update_validators(feed, result)
+    return ["etag", "last_modified"]
 
 
 def _known_fingerprints(feed_id: int, fingerprints: Sequence[str]) -> dict[str, str]:

@@ -90,6 +90,16 @@ def test_the_same_document_again_is_not_parsed_again(httpserver, monkeypatch):
     assert parses == ["x"]
 
 
+def test_the_same_document_again_brings_back_lost_validators(httpserver):
+    serve(httpserver, rss(posts(2)), headers={"ETag": '"v1"'})
+    feed = make_feed(httpserver)
+    poll.feed_poll(feed_id=feed.pk)
+    Feed.objects.filter(pk=feed.pk).update(etag="")  # lost (an older row, an admin edit)
+    assert poll.feed_poll(feed_id=feed.pk).outcome == "not_modified"  # by fingerprint
+    feed.refresh_from_db()
+    assert feed.etag == '"v1"'
+
+
 def test_a_document_with_a_withheld_future_date_is_parsed_at_every_poll(httpserver):
     # Its entry's date is ignored while it is days ahead; a later poll of the same bytes must
     # read it again, so the document's fingerprint is not kept.
