@@ -292,7 +292,7 @@ def feeds_reset(*, forget_entries: bool) -> None:
     if forget_entries:
         Resource.objects.filter(feed__isnull=False).delete()
         FeedPoll.objects.all().delete()
-        Feed.objects.update(etag="", last_modified="", title="")
+        Feed.objects.update(etag="", last_modified="", title="", document_fingerprint="")
     Feed.objects.update(next_poll_at=timezone.now(), claimed_until=None, last_polled_at=None)
 
 

@@ -37,4 +37,8 @@ def test_the_feed_benchmark_prints_its_figures_and_leaves_no_scratch_folder():
     assert "db: sqlite" in done.stdout
     for figure in ("first poll:", "all 304:", "pipeline / bare feedparser:", "poll record"):
         assert figure in done.stdout, done.stdout
+    # The breakdown's first poll really parses again (the stored document fingerprint is
+    # forgotten with the entries), so the parsing steps are shown.
+    first_poll_breakdown = done.stdout.split("where a first poll's time goes")[1].split("304")[0]
+    assert "feedparser.parse" in first_poll_breakdown, done.stdout
     assert _scratch_folders() == before
