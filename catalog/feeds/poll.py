@@ -5,9 +5,10 @@ feeds, by canonical address, so a redelivered task, two feeds carrying one post,
 killed mid-poll never create a duplicate.
 
 `feeds_poll` polls several feeds with a bounded number in flight: most of a poll's wall time
-on a real network is waiting for servers, and threads overlap those waits. Each thread has
-its own database connection; the feed row lock in `feed_poll` keeps two polls of one feed
-from writing at once, whoever runs them.
+on a real network is waiting for servers, and threads overlap those waits. They only wait:
+the calling thread reads the documents and writes the polls, because CPU-bound threads would
+take turns at the GIL at a cost above the work they share. The feed row lock in `feed_poll`
+keeps two polls of one feed from writing at once, whoever runs them.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class _Fetched:
     crashed: bool = False
     # The fetched document's fingerprint, remembered on the feed once its entries are stored.
     document_fingerprint: str = ""
+    # A fetched document not read yet (its fingerprint): `_parse` reads it.
+    unparsed: str = ""
 
 
 # What fetching a feed needs to read of it; the rest of the row is read under the lock.
@@ -93,6 +96,14 @@ def feed_poll(*, feed_id: int) -> PollReport:
 def _fetch_and_parse(feed: Feed) -> _Fetched:
     """Fetch (safely) and parse one feed. Fetch errors and documents that are not feeds are
     outcomes in the report; anything else (a bug) is raised."""
+    fetched = _fetch(feed)
+    _parse(fetched)
+    return fetched
+
+
+def _fetch(feed: Feed) -> _Fetched:
+    """The network half of a poll: fetch the feed and judge the response. A document to read
+    is left in ``fetched.unparsed`` for `_parse`."""
     fetched = _Fetched(feed_id=feed.pk, started=timezone.now(), report=PollReport(feed.pk))
     report = fetched.report
     try:
@@ -103,40 +114,53 @@ def _fetch_and_parse(feed: Feed) -> _Fetched:
             # Connections stay open between polls, per host name and checked address.
             session=shared_session(fetch_policy()),
         )
-        report.http_status = result.status
-        if result.not_modified:
-            report.outcome = FeedPoll.Outcome.NOT_MODIFIED
-        elif result.status == 410:
-            report.outcome = FeedPoll.Outcome.GONE
-            report.error = "The server says the feed is gone for good (HTTP 410)."
-        elif result.status != 200:
-            report.outcome = FeedPoll.Outcome.FAILED
-            report.error = f"HTTP {result.status}"
-        else:
-            fingerprint = document_fingerprint(result.content, url=result.final_url)
-            if fingerprint == feed.document_fingerprint:
-                # A 200 with the very bytes whose entries are stored: as good as a 304.
-                report.outcome = FeedPoll.Outcome.NOT_MODIFIED
-                return fetched
-            fetched.parsed = parsed = parse_feed(
-                result.content,
-                url=result.final_url,
-                content_type=result.content_type,
-                known=lambda fingerprints: _known_fingerprints(feed.pk, fingerprints),
-            )
-            report.warning = parsed.warning or ""
-            report.skipped = parsed.skipped_without_link
-            if not parsed.time_dependent:
-                fetched.document_fingerprint = fingerprint
     except FetchError as exc:
         report.outcome = FeedPoll.Outcome.FAILED
         report.error = str(exc)
         if exc.retryable:
             fetched.retry_error = exc
+        return fetched
+    report.http_status = result.status
+    if result.not_modified:
+        report.outcome = FeedPoll.Outcome.NOT_MODIFIED
+    elif result.status == 410:
+        report.outcome = FeedPoll.Outcome.GONE
+        report.error = "The server says the feed is gone for good (HTTP 410)."
+    elif result.status != 200:
+        report.outcome = FeedPoll.Outcome.FAILED
+        report.error = f"HTTP {result.status}"
+    else:
+        fingerprint = document_fingerprint(result.content, url=result.final_url)
+        if fingerprint == feed.document_fingerprint:
+            # A 200 with the very bytes whose entries are stored: as good as a 304.
+            report.outcome = FeedPoll.Outcome.NOT_MODIFIED
+        else:
+            fetched.unparsed = fingerprint
+    return fetched
+
+
+def _parse(fetched: _Fetched) -> None:
+    """The reading half of a poll: parse the fetched document, if there is one to read."""
+    result, fingerprint = fetched.result, fetched.unparsed
+    if result is None or not fingerprint:
+        return
+    fetched.unparsed = ""
+    report = fetched.report
+    try:
+        fetched.parsed = parsed = parse_feed(
+            result.content,
+            url=result.final_url,
+            content_type=result.content_type,
+            known=lambda fingerprints: _known_fingerprints(fetched.feed_id, fingerprints),
+        )
     except NotAFeed as exc:
         report.outcome = FeedPoll.Outcome.FAILED
         report.error = str(exc)
-    return fetched
+        return
+    report.warning = parsed.warning or ""
+    report.skipped = parsed.skipped_without_link
+    if not parsed.time_dependent:
+        fetched.document_fingerprint = fingerprint
 
 
 def _polls_write(batch: Sequence[_Fetched]) -> list[BaseException]:
@@ -298,8 +322,8 @@ def feeds_poll(
     """Poll several feeds, at most ``concurrency`` fetched at a time; reports in ``feed_ids``
     order.
 
-    The feeds are read in one query; polling threads fetch and parse them (network waits
-    overlap), and this thread writes what they hand over, several polls per transaction
+    The feeds are read in one query; polling threads fetch them (network waits overlap),
+    and this thread parses and writes what they hand over, several polls per transaction
     with set-based statements (`_polls_write`): an unchanged feed costs its share of a few
     statements instead of a transaction of its own.
 
@@ -323,17 +347,30 @@ def feeds_poll(
             reports[position[feed_id]] = PollReport(feed_id=feed_id, outcome=MISSING)
     todo = [feeds[feed_id] for feed_id in dict.fromkeys(ids) if feed_id in feeds]
 
-    def fetch_one(feed: Feed) -> _Fetched:
+    def guarded(feed_id: int, step: Callable[[], object]) -> _Fetched | None:
         try:
-            return _fetch_and_parse(feed)
+            step()
         except Exception as exc:
-            logger.exception("Polling feed %s failed unexpectedly", feed.pk)
+            logger.exception("Polling feed %s failed unexpectedly", feed_id)
             errors.append(exc)
-            report = PollReport(feed_id=feed.pk, outcome=FeedPoll.Outcome.FAILED)
+            report = PollReport(feed_id=feed_id, outcome=FeedPoll.Outcome.FAILED)
             report.error = f"internal error: {type(exc).__name__}"
-            return _Fetched(feed.pk, timezone.now(), report, crashed=True)
+            return _Fetched(feed_id, timezone.now(), report, crashed=True)
+        return None
+
+    def fetch_one(feed: Feed) -> _Fetched:
+        """The network half, on a polling thread (never raises: a crash is a report)."""
+        fetched: list[_Fetched] = []
+        return guarded(feed.pk, lambda: fetched.append(_fetch(feed))) or fetched[0]
+
+    def read(fetched: _Fetched) -> _Fetched:
+        return guarded(fetched.feed_id, lambda: _parse(fetched)) or fetched
 
     def write(group: list[_Fetched]) -> None:
+        # Documents are read here, on the one thread that also writes, not on the polling
+        # threads: CPU-bound threads would take turns holding the GIL, and those turns cost
+        # more CPU than the parsing they share (the polling threads only wait on the network).
+        group = [read(fetched) for fetched in group]
         fetched_ok = [fetched for fetched in group if not fetched.crashed]
         try:
             if fetched_ok:
@@ -377,8 +414,8 @@ def _fetch_in_threads(
     fetch_one: Callable[[Feed], _Fetched],
     write: Callable[[list[_Fetched]], None],
 ) -> None:
-    """Fetch and parse ``feeds`` on ``workers`` polling threads while this thread writes the
-    finished polls in groups: whatever has arrived, and what arrives within WRITE_LINGER of
+    """Fetch ``feeds`` on ``workers`` polling threads while this thread writes the fetched
+    polls in groups: whatever has arrived, and what arrives within WRITE_LINGER of
     the last one."""
     pending = iter(feeds)
     pending_lock = threading.Lock()
@@ -417,12 +454,13 @@ IDLE_CLOSE_SECONDS = 5.0
 
 
 class _PollingThreads:
-    """Threads that outlive one batch, so that their database connections do too.
+    """Threads that outlive one batch, so that a batch of unchanged feeds does not pay for
+    starting them.
 
-    Opening a PostgreSQL connection (a server process) for every thread of every batch costs
-    more than polling a few unchanged feeds. Each thread checks its connection before every
-    job as Django does before a request (``CONN_MAX_AGE``, health checks) and closes it after
-    ``IDLE_CLOSE_SECONDS`` without work, or when stopped.
+    They only fetch and do not touch the database (the calling thread reads and writes); any
+    connection one opened all the same is checked before every job as Django does before a
+    request (``CONN_MAX_AGE``, health checks) and closed after ``IDLE_CLOSE_SECONDS`` without
+    work, or when stopped: a PostgreSQL connection is a server process.
     """
 
     def __init__(self) -> None:

@@ -405,6 +405,58 @@ def test_an_error_storing_one_feed_keeps_the_other_polls_of_its_transaction(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_polling_threads_only_fetch_and_the_calling_thread_parses(
+    keepalive, local_feeds, monkeypatch
+):
+    # Parsing on the polling threads made them take turns holding the GIL, which cost more
+    # CPU than the parsing they shared: they wait on the network, the caller reads.
+    fetched_on: list[str] = []
+    parsed_on: list[str] = []
+    real_fetch, real_parse = poll.fetch, poll.parse_feed
+
+    def fetch_noting_thread(*args, **kwargs):  # type: ignore[no-untyped-def]
+        fetched_on.append(threading.current_thread().name)
+        return real_fetch(*args, **kwargs)
+
+    def parse_noting_thread(*args, **kwargs):  # type: ignore[no-untyped-def]
+        parsed_on.append(threading.current_thread().name)
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(poll, "fetch", fetch_noting_thread)
+    monkeypatch.setattr(poll, "parse_feed", parse_noting_thread)
+    feeds = [
+        Feed.objects.create(url=keepalive.feed(f"/{n}.xml", rss(posts(2, prefix=f"p{n}"))))
+        for n in range(4)
+    ]
+    reports = poll.feeds_poll(feed_ids=[feed.pk for feed in feeds], concurrency=3)
+    assert [report.new for report in reports] == [2, 2, 2, 2]
+    assert len(fetched_on) == 4 and threading.current_thread().name not in fetched_on
+    assert parsed_on == [threading.current_thread().name] * 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bug_parsing_one_feed_keeps_the_other_polls_of_the_batch(
+    keepalive, local_feeds, monkeypatch
+):
+    broken = Feed.objects.create(url=keepalive.feed("/broken.xml", rss(posts(2, prefix="b"))))
+    fine = Feed.objects.create(url=keepalive.feed("/fine.xml", rss(posts(2, prefix="f"))))
+    real_parse = poll.parse_feed
+
+    def parse_or_fail(content, **kwargs):  # type: ignore[no-untyped-def]
+        if kwargs["url"].endswith("/broken.xml"):
+            raise RuntimeError("a parser bug")
+        return real_parse(content, **kwargs)
+
+    monkeypatch.setattr(poll, "parse_feed", parse_or_fail)
+    with pytest.raises(RuntimeError, match="a parser bug"):
+        poll.feeds_poll(feed_ids=[broken.pk, fine.pk], concurrency=2)
+    assert set(Resource.objects.values_list("feed_id", flat=True)) == {fine.pk}
+    assert FeedPoll.objects.get(feed=fine).new == 2
+    # The broken feed's poll is not written: its claim runs out and it is polled again later.
+    assert not FeedPoll.objects.filter(feed=broken).exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_feeds_poll_reports_a_deleted_feed_and_polls_the_others(keepalive, local_feeds):
     feed = Feed.objects.create(url=keepalive.feed("/feed.xml", rss(posts(2))))
     reports = poll.feeds_poll(feed_ids=[feed.pk, feed.pk + 1000], concurrency=2)
