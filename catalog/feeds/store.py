@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from django.db import IntegrityError, transaction
+import psycopg
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -119,6 +122,43 @@ def _store_batch(
     for (index, _, _), resource in zip(fresh, created, strict=True):
         outcomes[index] = ("new", resource.pk)
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _resources_insert(resources: list[Resource]) -> list[Resource]:
+    """``bulk_create`` for new feed resources, setting their ids.
+
+    On PostgreSQL the rows go as one binary array per column (what Django's own bulk insert
+    sends, but without its client-side quoting of every element in Python, which cost half
+    the insert's CPU time); elsewhere this is ``bulk_create``. Fields are prepared as
+    Django prepares them (``pre_save``, ``get_db_prep_save``), so every field's rules hold.
+    """
+    if connection.vendor != "postgresql" or not resources:
+        return Resource.objects.bulk_create(resources)
+    fields = [f for f in Resource._meta.concrete_fields if not f.primary_key]
+    columns = [
+        [f.get_db_prep_save(f.pre_save(resource, True), connection) for resource in resources]
+        for f in fields
+    ]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(cast(str, f.column)) for f in fields)
+    arrays = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
+    # Identifiers and types come from the model; every value is a bound parameter.
+    sql = (
+        f"INSERT INTO {quote(Resource._meta.db_table)} ({names}) "  # noqa: S608
+        f"SELECT * FROM UNNEST({arrays}) RETURNING {quote(cast(str, Resource._meta.pk.column))}"
+    )
+    connection.ensure_connection()
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, columns)
+        ids = [row[0] for row in cursor.fetchall()]
+    if connection.queries_logged:  # as Django's cursors do: counted by query-count tests
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    for resource, pk in zip(resources, ids, strict=True):
+        resource.pk = pk
+        resource._state.adding = False
+        resource._state.db = connection.alias
+    return resources
 
 
 def _entry_resource(feed: Feed, entry: ParsedEntry, status: str, now: datetime) -> Resource:

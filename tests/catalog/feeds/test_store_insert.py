@@ -1,0 +1,84 @@
+"""New feed resources are inserted in one statement that stores exactly what the ORM would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from catalog.feeds import store
+from catalog.feeds.entries import ParsedEntry
+from catalog.models import Feed, Resource, Status
+
+pytestmark = pytest.mark.django_db
+
+# Fields that differ between two inserts of the same entries by construction.
+_PER_ROW = {"id", "slug", "url", "entry_key", "created_at", "updated_at"}
+
+
+def _entries(prefix: str) -> list[ParsedEntry]:
+    return [
+        ParsedEntry(
+            key=f"{prefix}-{n}",
+            url=f"https://blog.example.org/{prefix}/{n}/",
+            title=f"Pod security, part {n} — “quotes”, {{braces}} and \\ backslashes",
+            summary='A summary with "quotes", commas, {braces} and NULL as a word.',
+            content_html="<p>Body with <code>kubectl get pods -A</code></p>",
+            published_at=datetime(2026, 11, n + 1, 9, 30, tzinfo=UTC) if n else None,
+            authors=(),
+            tags=(),
+            word_count=5,
+            estimated_minutes=1 + n,
+            fingerprint=f"fp-{n}" if n else "",
+        )
+        for n in range(3)
+    ]
+
+
+def _unsaved(feed: Feed, prefix: str, status: str) -> list[Resource]:
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    resources = []
+    for entry in _entries(prefix):
+        resource = store._entry_resource(feed, entry, status, now)
+        resource.slug = store._entry_slug(entry)
+        resources.append(resource)
+    return resources
+
+
+def _stored(resources: list[Resource]) -> list[dict]:
+    rows = Resource.objects.filter(pk__in=[r.pk for r in resources]).order_by("pk").values()
+    return [{k: v for k, v in row.items() if k not in _PER_ROW} for row in rows]
+
+
+@pytest.mark.parametrize("status", [Status.PENDING, Status.APPROVED])
+def test_new_feed_resources_are_stored_field_for_field_as_bulk_create_stores_them(status):
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml")
+    by_orm = Resource.objects.bulk_create(_unsaved(feed, "orm", status))
+    inserted = store._resources_insert(_unsaved(feed, "fast", status))
+    assert [r.pk for r in inserted] == sorted(r.pk for r in inserted)
+    assert all(r.pk and not r._state.adding for r in inserted)
+    assert _stored(inserted) == _stored(by_orm)
+    for row in Resource.objects.filter(pk__in=[r.pk for r in inserted]).values():
+        assert row["created_at"] is not None and row["updated_at"] is not None
+    # Each object is the row it was stored as (the ids map in order).
+    for resource in inserted:
+        assert Resource.objects.get(pk=resource.pk).entry_key == resource.entry_key
+
+
+def test_an_insert_that_conflicts_raises_djangos_integrity_error():
+    # store.entries_store falls back to storing one by one on exactly this exception.
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml")
+    store._resources_insert(_unsaved(feed, "first", Status.PENDING))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        store._resources_insert(_unsaved(feed, "first", Status.PENDING))
+    assert Resource.objects.count() == 3
+
+
+def test_the_insert_is_one_statement_seen_by_query_counts():
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml")
+    with CaptureQueriesContext(connection) as queries:
+        store._resources_insert(_unsaved(feed, "counted", Status.PENDING))
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT INTO")]
+    assert len(inserts) == 1
