@@ -115,7 +115,7 @@ def _store_batch(
         outcomes.append(None)
     # One statement for all of them (no signals: nothing a learner sees changes).
     Resource.objects.bulk_update(refingerprinted, ["entry_fingerprint"])
-    created = Resource.objects.bulk_create([resource for _, resource, _ in fresh])
+    created = _resources_insert([resource for _, resource, _ in fresh])
     _link_taxonomy(
         feed, [(resource, entry) for (_, _, entry), resource in zip(fresh, created, strict=True)]
     )

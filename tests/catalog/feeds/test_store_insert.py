@@ -82,3 +82,20 @@ def test_the_insert_is_one_statement_seen_by_query_counts():
         store._resources_insert(_unsaved(feed, "counted", Status.PENDING))
     inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT INTO")]
     assert len(inserts) == 1
+
+
+def test_storing_a_document_inserts_its_new_resources_with_that_one_statement():
+    from catalog.feeds.parse import parse_feed
+    from catalog.feeds.store import PollReport
+    from tests.feedbuilder import posts, rss
+
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml")
+    parsed = parse_feed(rss(posts(4)), url=feed.url)
+    with CaptureQueriesContext(connection) as queries:
+        store.entries_store(feed, parsed, PollReport(feed.pk))
+    inserts = [q["sql"] for q in queries.captured_queries if "INSERT INTO" in q["sql"]]
+    resource_inserts = [sql for sql in inserts if '"catalog_resource" (' in sql]
+    assert len(resource_inserts) == 1
+    if connection.vendor == "postgresql":
+        assert "FROM UNNEST(%b::" in resource_inserts[0]
+    assert Resource.objects.count() == 4
