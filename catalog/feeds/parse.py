@@ -316,7 +316,41 @@ def parse_feed(
     JSON, other XML, garbage), documents that declare XML entities, and
     documents too large to parse. A feed that is broken but still yields
     entries is returned, with ``warning`` describing the damage.
+
+    In two steps for callers that look up many documents' fingerprints at once:
+    `document_read`, then `document_entries`.
     """
+    document = document_read(
+        content, url=url, content_type=content_type, response_headers=response_headers, now=now
+    )
+    fingerprints = document.fingerprints
+    known_keys = known(fingerprints) if known is not None and fingerprints else {}
+    return document_entries(document, known_keys)
+
+
+@dataclass(frozen=True)
+class ReadDocument:
+    """A feed document as feedparser read it, with its entries' fingerprints: what
+    `document_entries` makes the entries from."""
+
+    url: str
+    now: datetime
+    result: Any
+    version: str
+    feed_authors: list[Any]
+    kept: list[Any]
+    fingerprints: tuple[str, ...]
+
+
+def document_read(
+    content: bytes,
+    *,
+    url: str,
+    content_type: str | None = None,
+    response_headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> ReadDocument:
+    """The first step of `parse_feed`: check and read the document (raises NotAFeed)."""
     now = now or datetime.now(UTC)
     if not content or not content.strip():
         raise NotAFeed(f"The document at {url} is empty.", kind="empty")
@@ -368,16 +402,25 @@ def parse_feed(
 
     feed = result.get("feed") or {}
     feed_authors = (feed.get("authors") or []) if version.startswith("atom") else []
+    kept = raw_entries[:MAX_ENTRIES]
+    fingerprints = tuple(
+        entry_fingerprint(raw_entry, feed_url=url, feed_authors=feed_authors, now=now)
+        for raw_entry in kept
+    )
+    return ReadDocument(url, now, result, version, feed_authors, kept, fingerprints)
+
+
+def document_entries(document: ReadDocument, known_keys: Mapping[str, str]) -> ParsedFeed:
+    """The second step of `parse_feed`: the document's entries, but those whose fingerprint
+    is in ``known_keys`` ({fingerprint: entry key}, stored already as they are)."""
+    url, now, result, version = document.url, document.now, document.result, document.version
+    feed_authors, kept = document.feed_authors, document.kept
+    raw_entries = result.get("entries") or []
+    feed = result.get("feed") or {}
     entries: list[ParsedEntry] = []
     seen: set[str] = set()
     skipped = unchanged = 0
-    kept = raw_entries[:MAX_ENTRIES]
-    fingerprints = [
-        entry_fingerprint(raw_entry, feed_url=url, feed_authors=feed_authors, now=now)
-        for raw_entry in kept
-    ]
-    known_keys = known(fingerprints) if known is not None and fingerprints else {}
-    for raw_entry, fingerprint in zip(kept, fingerprints, strict=True):
+    for raw_entry, fingerprint in zip(kept, document.fingerprints, strict=True):
         known_key = known_keys.get(fingerprint)
         if known_key is not None:
             if known_key not in seen:

@@ -29,7 +29,14 @@ from django.utils import timezone
 from catalog.addresses import canonical_url
 from catalog.feeds.address import FetchError, FetchPolicy
 from catalog.feeds.fetch import FetchResult, fetch, shared_session
-from catalog.feeds.parse import NotAFeed, ParsedFeed, document_fingerprint, parse_feed
+from catalog.feeds.parse import (
+    NotAFeed,
+    ParsedFeed,
+    ReadDocument,
+    document_entries,
+    document_fingerprint,
+    document_read,
+)
 from catalog.feeds.schedule import PollRecord, polls_record
 from catalog.feeds.store import PollReport, entries_store
 from catalog.models import Feed, FeedPoll, Resource
@@ -141,26 +148,35 @@ def _fetch(feed: Feed) -> _Fetched:
 
 def _parse(fetched: _Fetched) -> None:
     """The reading half of a poll: parse the fetched document, if there is one to read."""
-    result, fingerprint = fetched.result, fetched.unparsed
-    if result is None or not fingerprint:
-        return
-    fetched.unparsed = ""
-    report = fetched.report
+    document = _read(fetched)
+    if document is not None:
+        known = _known_fingerprints({fetched.feed_id: document.fingerprints})
+        _entries_make(fetched, document, known.get(fetched.feed_id, {}))
+
+
+def _read(fetched: _Fetched) -> ReadDocument | None:
+    """Check and read the fetched document, if there is one (a document that is not a feed
+    fails the poll)."""
+    result = fetched.result
+    if result is None or not fetched.unparsed:
+        return None
     try:
-        fetched.parsed = parsed = parse_feed(
-            result.content,
-            url=result.final_url,
-            content_type=result.content_type,
-            known=lambda fingerprints: _known_fingerprints(fetched.feed_id, fingerprints),
-        )
+        return document_read(result.content, url=result.final_url, content_type=result.content_type)
     except NotAFeed as exc:
-        report.outcome = FeedPoll.Outcome.FAILED
-        report.error = str(exc)
-        return
-    report.warning = parsed.warning or ""
-    report.skipped = parsed.skipped_without_link
+        fetched.unparsed = ""
+        fetched.report.outcome = FeedPoll.Outcome.FAILED
+        fetched.report.error = str(exc)
+        return None
+
+
+def _entries_make(fetched: _Fetched, document: ReadDocument, known_keys: dict[str, str]) -> None:
+    """Make the read document's entries, but those stored already as they are."""
+    fetched.parsed = parsed = document_entries(document, known_keys)
+    fetched.report.warning = parsed.warning or ""
+    fetched.report.skipped = parsed.skipped_without_link
     if not parsed.time_dependent:
-        fetched.document_fingerprint = fingerprint
+        fetched.document_fingerprint = fetched.unparsed
+    fetched.unparsed = ""
 
 
 def _polls_write(batch: Sequence[_Fetched]) -> list[BaseException]:
@@ -264,13 +280,26 @@ def _validators_of_the_same_document(feed: Feed, fetched: _Fetched) -> list[str]
     return ["etag", "last_modified"]
 
 
-def _known_fingerprints(feed_id: int, fingerprints: Sequence[str]) -> dict[str, str]:
-    """Which of these entry fingerprints this feed's resources carry: {fingerprint: entry key}."""
-    return dict(
-        Resource.objects.filter(feed_id=feed_id, entry_fingerprint__in=set(fingerprints))
+def _known_fingerprints(
+    fingerprints_by_feed: dict[int, Sequence[str]],
+) -> dict[int, dict[str, str]]:
+    """Which of these entry fingerprints each feed's resources carry, in one query:
+    {feed id: {fingerprint: entry key}}."""
+    wanted = {fp for fingerprints in fingerprints_by_feed.values() for fp in fingerprints}
+    if not wanted:
+        return {}
+    rows = (
+        Resource.objects.filter(
+            feed_id__in=list(fingerprints_by_feed), entry_fingerprint__in=wanted
+        )
         .exclude(entry_key="")
-        .values_list("entry_fingerprint", "entry_key")
+        .values_list("feed_id", "entry_fingerprint", "entry_key")
     )
+    known: dict[int, dict[str, str]] = {}
+    for feed_id, fingerprint, entry_key in rows:
+        if fingerprint in fingerprints_by_feed[feed_id]:
+            known.setdefault(feed_id, {})[fingerprint] = entry_key
+    return known
 
 
 def _relax_commit_durability() -> None:
@@ -363,14 +392,34 @@ def feeds_poll(
         fetched: list[_Fetched] = []
         return guarded(feed.pk, lambda: fetched.append(_fetch(feed))) or fetched[0]
 
-    def read(fetched: _Fetched) -> _Fetched:
-        return guarded(fetched.feed_id, lambda: _parse(fetched)) or fetched
+    def read(fetched: _Fetched) -> tuple[_Fetched, ReadDocument | None]:
+        documents: list[ReadDocument | None] = []
+        crashed = guarded(fetched.feed_id, lambda: documents.append(_read(fetched)))
+        return (crashed, None) if crashed else (fetched, documents[0])
+
+    def make(fetched: _Fetched, document: ReadDocument, known: dict[str, str]) -> _Fetched:
+        return guarded(fetched.feed_id, lambda: _entries_make(fetched, document, known)) or fetched
+
+    def known_fingerprints(documents: dict[int, ReadDocument]) -> dict[int, dict[str, str]]:
+        try:
+            return _known_fingerprints({i: d.fingerprints for i, d in documents.items()})
+        except Exception as exc:  # a bug: every entry is made again (and stored once, by key)
+            logger.exception("Looking up %s feeds' entry fingerprints failed", len(documents))
+            errors.append(exc)
+            return {}
 
     def write(group: list[_Fetched]) -> None:
         # Documents are read here, on the one thread that also writes, not on the polling
         # threads: CPU-bound threads would take turns holding the GIL, and those turns cost
         # more CPU than the parsing they share (the polling threads only wait on the network).
-        group = [read(fetched) for fetched in group]
+        # The stored fingerprints of all the group's entries are looked up in one query.
+        read_group = [read(fetched) for fetched in group]
+        documents = {fetched.feed_id: doc for fetched, doc in read_group if doc is not None}
+        known = known_fingerprints(documents) if documents else {}
+        group = [
+            make(fetched, document, known.get(fetched.feed_id, {})) if document else fetched
+            for fetched, document in read_group
+        ]
         fetched_ok = [fetched for fetched in group if not fetched.crashed]
         try:
             if fetched_ok:

@@ -76,9 +76,9 @@ def test_the_same_document_again_is_not_parsed_again(httpserver, monkeypatch):
     feed = make_feed(httpserver)
     assert poll.feed_poll(feed_id=feed.pk).new == 3
     parses: list[str] = []
-    real_parse = poll.parse_feed
+    real_read = poll.document_read
     monkeypatch.setattr(
-        poll, "parse_feed", lambda *a, **k: parses.append("x") or real_parse(*a, **k)
+        poll, "document_read", lambda *a, **k: parses.append("x") or real_read(*a, **k)
     )
     again = poll.feed_poll(feed_id=feed.pk)
     assert (again.outcome, again.http_status, parses) == ("not_modified", 200, [])

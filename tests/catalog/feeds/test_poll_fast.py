@@ -412,7 +412,7 @@ def test_polling_threads_only_fetch_and_the_calling_thread_parses(
     # CPU than the parsing they shared: they wait on the network, the caller reads.
     fetched_on: list[str] = []
     parsed_on: list[str] = []
-    real_fetch, real_parse = poll.fetch, poll.parse_feed
+    real_fetch, real_read = poll.fetch, poll.document_read
 
     def fetch_noting_thread(*args, **kwargs):  # type: ignore[no-untyped-def]
         fetched_on.append(threading.current_thread().name)
@@ -420,10 +420,10 @@ def test_polling_threads_only_fetch_and_the_calling_thread_parses(
 
     def parse_noting_thread(*args, **kwargs):  # type: ignore[no-untyped-def]
         parsed_on.append(threading.current_thread().name)
-        return real_parse(*args, **kwargs)
+        return real_read(*args, **kwargs)
 
     monkeypatch.setattr(poll, "fetch", fetch_noting_thread)
-    monkeypatch.setattr(poll, "parse_feed", parse_noting_thread)
+    monkeypatch.setattr(poll, "document_read", parse_noting_thread)
     feeds = [
         Feed.objects.create(url=keepalive.feed(f"/{n}.xml", rss(posts(2, prefix=f"p{n}"))))
         for n in range(4)
@@ -440,14 +440,14 @@ def test_a_bug_parsing_one_feed_keeps_the_other_polls_of_the_batch(
 ):
     broken = Feed.objects.create(url=keepalive.feed("/broken.xml", rss(posts(2, prefix="b"))))
     fine = Feed.objects.create(url=keepalive.feed("/fine.xml", rss(posts(2, prefix="f"))))
-    real_parse = poll.parse_feed
+    real_read = poll.document_read
 
-    def parse_or_fail(content, **kwargs):  # type: ignore[no-untyped-def]
+    def read_or_fail(content, **kwargs):  # type: ignore[no-untyped-def]
         if kwargs["url"].endswith("/broken.xml"):
             raise RuntimeError("a parser bug")
-        return real_parse(content, **kwargs)
+        return real_read(content, **kwargs)
 
-    monkeypatch.setattr(poll, "parse_feed", parse_or_fail)
+    monkeypatch.setattr(poll, "document_read", read_or_fail)
     with pytest.raises(RuntimeError, match="a parser bug"):
         poll.feeds_poll(feed_ids=[broken.pk, fine.pk], concurrency=2)
     assert set(Resource.objects.values_list("feed_id", flat=True)) == {fine.pk}
@@ -568,6 +568,50 @@ def test_entries_with_an_unchanged_fingerprint_are_not_sanitised_again(
     assert (edited.new, edited.updated, edited.unchanged) == (0, 1, 3)
     assert sanitised == ["<p>Rewritten by its author.</p>"]
     assert Resource.objects.get(entry_key=items[1]["guid"]).summary == "Rewritten by its author."
+
+
+@pytest.mark.django_db
+def test_a_batch_looks_up_its_feeds_known_entries_in_one_query_and_skips_them(
+    keepalive, local_feeds, sanitised
+):
+    items = {n: posts(3, prefix=f"k{n}") for n in range(3)}
+    feeds = [Feed.objects.create(url=keepalive.feed(f"/{n}.xml", rss(items[n]))) for n in range(3)]
+    ids = [feed.pk for feed in feeds]
+    assert [report.new for report in poll.feeds_poll(feed_ids=ids)] == [3, 3, 3]
+    sanitised.clear()
+    for n in range(3):  # other bytes, the same entries
+        keepalive.feed(f"/{n}.xml", rss(items[n], title=f"Renamed {n}"))
+    with CaptureQueriesContext(connection) as queries:
+        reports = poll.feeds_poll(feed_ids=ids)
+    assert [(report.new, report.unchanged) for report in reports] == [(0, 3)] * 3
+    assert sanitised == []
+    lookups = [q for q in queries.captured_queries if "entry_fingerprint" in q["sql"]]
+    assert len(lookups) == 1, [q["sql"][:80] for q in lookups]
+
+
+@pytest.mark.django_db
+def test_a_failed_fingerprint_lookup_makes_the_entries_again_and_loses_no_poll(
+    keepalive, local_feeds, monkeypatch
+):
+    feeds = [
+        Feed.objects.create(url=keepalive.feed(f"/{n}.xml", rss(posts(2, prefix=f"l{n}"))))
+        for n in range(2)
+    ]
+    ids = [feed.pk for feed in feeds]
+    poll.feeds_poll(feed_ids=ids)
+    for n in range(2):
+        keepalive.feed(f"/{n}.xml", rss(posts(2, prefix=f"l{n}"), title="Renamed"))
+
+    def lookup_bug(fingerprints_by_feed):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a lookup bug")
+
+    monkeypatch.setattr(poll, "_known_fingerprints", lookup_bug)
+    with pytest.raises(RuntimeError, match="a lookup bug"):
+        poll.feeds_poll(feed_ids=ids)
+    # Both polls are written; the entries were made again and found stored, by key.
+    assert [FeedPoll.objects.filter(feed=feed).count() for feed in feeds] == [2, 2]
+    assert list(FeedPoll.objects.order_by("-pk").values_list("unchanged", flat=True)[:2]) == [2, 2]
+    assert Resource.objects.count() == 4
 
 
 @pytest.mark.django_db
