@@ -241,7 +241,7 @@ def _tags(entry: Mapping[str, Any]) -> tuple[str, ...]:
 
 # Part of every fingerprint: change it whenever parse_entry or the sanitiser would turn the
 # same raw entry into something different, so every stored entry is made again once.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 
 def entry_fingerprint(
@@ -277,12 +277,15 @@ def parse_entry(
     title = construct_title(entry.get("title_detail"), entry.get("title"))
     body, body_base = _entry_body(entry)
     base = _document_base(body_base, feed_url)
-    body = body[:MAX_HTML_INPUT_CHARS]
-    clean = clean_html(CONTROL_CHARS.sub("", body), base, url)
-    full_text = sanitised_text(clean)
+    clean = clean_html(CONTROL_CHARS.sub("", body[:MAX_HTML_INPUT_CHARS]), base, url)
     summary_value = entry.get("summary")
     summary_source = summary_value if isinstance(summary_value, str) else ""
-    summary = truncate(plain_text(summary_source) or full_text, MAX_SUMMARY_CHARS)
+    summary_text = plain_text(summary_source)
+    # An entry whose body is its summary (an RSS description alone, the common case) has one
+    # text, read once. (plain_text also keeps the "<pod-name>" placeholders that the HTML
+    # sanitiser drops as unknown tags, so its words are the better count.)
+    full_text = summary_text if body == summary_source else sanitised_text(clean)
+    summary = truncate(summary_text or full_text, MAX_SUMMARY_CHARS)
     word_count = count_words(full_text)
     return ParsedEntry(
         key=_entry_key(entry, title, url, url_is_link=url_is_link),

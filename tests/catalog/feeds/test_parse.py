@@ -293,6 +293,21 @@ def test_word_count_comes_from_the_full_article_not_the_short_summary():
     assert entry.estimated_minutes == 3
 
 
+def test_a_description_only_entry_counts_the_placeholders_its_summary_keeps():
+    # "<pod-name>" written bare in the HTML is a word to the reader (and stays in the
+    # summary); the HTML sanitiser drops it as an unknown element, so it is counted from text.
+    description = html.escape("<p>Run kubectl logs <pod-name> to see why</p>")
+    document = rss(
+        f"<item><title>t</title><link>https://inline.example.com/p</link>"
+        f"<description>{description}</description></item>"
+    )
+
+    entry = parse_feed(document, url=BASE + "placeholder.xml").entries[0]
+
+    assert entry.summary == "Run kubectl logs <pod-name> to see why"
+    assert entry.word_count == 7
+
+
 # --------------------------------------------------------------------------
 # Titles, summaries, authors, tags
 # --------------------------------------------------------------------------
