@@ -1,4 +1,5 @@
-"""Learner accounts: registration and token sign-in for API clients."""
+"""Learner accounts for API clients: registration, token sign-in, and the account itself (its
+reset address, its deletion), as the account page offers them in the browser."""
 
 from __future__ import annotations
 
@@ -10,14 +11,17 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
+from kubelearn.api import learner
 from kubelearn.parsers import SafeJSONParser
+from learn import services as learn_services
 
 User = get_user_model()
 
@@ -123,3 +127,86 @@ class TokenView(ObtainAuthToken):
         user = serializer.validated_data["user"]
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "username": user.username})
+
+
+class AccountSerializer(serializers.Serializer):
+    username = serializers.CharField(read_only=True)
+    email = serializers.EmailField(
+        read_only=True, help_text="Where password-reset links go; empty when there is none."
+    )
+    date_joined = serializers.DateTimeField(read_only=True)
+
+
+class PasswordConfirmedSerializer(serializers.Serializer):
+    """The account's password, asked again: a token alone (copied from a script, a laptop
+    left open) must not be enough to redirect password resets or to delete everything."""
+
+    password = serializers.CharField(
+        write_only=True, max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+    def validate_password(self, value: str) -> str:
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError("That is not your password; nothing was changed.")
+        return value
+
+
+class AccountEmailSerializer(PasswordConfirmedSerializer):
+    email = serializers.EmailField(
+        max_length=254, allow_blank=True, help_text="Empty removes the address."
+    )
+
+
+class AccountView(APIView):
+    """The signed-in learner's account: read it, change its reset address, delete it."""
+
+    permission_classes = [IsAuthenticated]
+    # The password is checked here: as rate-limited as signing in.
+    throttle_scope = "auth"
+    throttle_classes = [ScopedRateThrottle]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # Reading the account checks no password: only the writes share sign-in's limit.
+        return [] if self.request.method == "GET" else super().get_throttles()
+
+    @extend_schema(summary="Your account", responses={200: AccountSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(AccountSerializer(learner(request)).data)
+
+    @extend_schema(
+        summary="Change or remove the address password-reset links go to",
+        request=AccountEmailSerializer,
+        responses={
+            200: AccountSerializer,
+            400: OpenApiResponse(description="Wrong password or an invalid address, per field."),
+            429: OpenApiResponse(description="Too many attempts; retry later."),
+        },
+    )
+    def patch(self, request: Request) -> Response:
+        user = learner(request)
+        serializer = AccountEmailSerializer(data=request.data, context={"user": user})
+        serializer.is_valid(raise_exception=True)
+        learn_services.account_email_set(user=user, email=serializer.validated_data["email"])
+        return Response(AccountSerializer(user).data)
+
+    @extend_schema(
+        summary="Delete your account and everything in it",
+        description="Progress, notes, focus, the queue's feed address and the API token go "
+        "with it. Curator accounts are removed by another curator in the admin.",
+        request=PasswordConfirmedSerializer,
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            400: OpenApiResponse(description="Wrong or missing password; nothing was deleted."),
+            403: OpenApiResponse(description="A curator account; nothing was deleted."),
+            429: OpenApiResponse(description="Too many attempts; retry later."),
+        },
+    )
+    def delete(self, request: Request) -> Response:
+        user = learner(request)
+        serializer = PasswordConfirmedSerializer(data=request.data, context={"user": user})
+        serializer.is_valid(raise_exception=True)
+        try:
+            learn_services.account_delete(user=user)
+        except learn_services.AccountNotDeletable as exc:
+            raise PermissionDenied(str(exc)) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -215,6 +215,7 @@ class ApiRootView(APIView):
         ("me/progress", "me-progress"),
         ("me/profile", "me-profile"),
         ("me/notes", "me-notes"),
+        ("me/account", "me-account"),
         ("auth/register", "auth-register"),
         ("auth/token", "auth-token"),
         ("schema", "schema"),

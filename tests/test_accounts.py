@@ -132,3 +132,99 @@ def test_behind_one_trusted_proxy_each_client_address_has_its_own_budget(
     again = api.get("/api/tags/", HTTP_X_FORWARDED_FOR="9.9.9.9, 192.0.2.10")
     other = api.get("/api/tags/", HTTP_X_FORWARDED_FOR="192.0.2.11")
     assert [first.status_code, again.status_code, other.status_code] == [200, 429, 200]
+
+
+# --- The account itself: /api/me/account/ --------------------------------------------------
+
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
+
+
+def test_a_learner_reads_their_account(alice_api, alice):
+    response = alice_api.get("/api/me/account/")
+    assert response.status_code == 200
+    assert response.json()["username"] == "alice"
+    assert response.json()["email"] == "alice@example.org"
+    assert "password" not in response.json()
+
+
+def test_the_account_needs_a_signed_in_learner(api):
+    assert api.get("/api/me/account/").status_code == 401
+    assert api.delete("/api/me/account/", {"password": PASSWORD}, format="json").status_code == 401
+
+
+def test_the_reset_address_changes_with_the_password(alice_api, alice):
+    response = alice_api.patch(
+        "/api/me/account/", {"email": "dana@example.net", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["email"] == "dana@example.net"
+    alice.refresh_from_db()
+    assert alice.email == "dana@example.net"
+
+
+def test_an_empty_reset_address_removes_it(alice_api, alice):
+    response = alice_api.patch(
+        "/api/me/account/", {"email": "", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    alice.refresh_from_db()
+    assert alice.email == ""
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"email": "mallory@example.net"},  # no password: a token alone is not enough
+        {"email": "mallory@example.net", "password": "guess"},
+        {"email": "not an address", "password": PASSWORD},
+        {"email": ["a@example.net"], "password": PASSWORD},
+        {"password": PASSWORD},
+    ],
+)
+def test_the_reset_address_is_not_changed_by_a_bad_request(alice_api, alice, payload):
+    response = alice_api.patch("/api/me/account/", payload, format="json")
+    assert response.status_code == 400
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.org"
+
+
+def test_a_learner_deletes_their_account_and_their_token_stops_working(api, alice):
+    from rest_framework.authtoken.models import Token
+
+    from recommender.models import Progress
+
+    token = Token.objects.create(user=alice)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    resource = ResourceFactory()
+    progress = api.put(f"/api/me/progress/{resource.pk}/", {"state": "completed"}, format="json")
+    assert progress.status_code in (200, 201), progress.content
+    response = api.delete("/api/me/account/", {"password": PASSWORD}, format="json")
+    assert response.status_code == 204
+    assert not type(alice).objects.filter(username="alice").exists()
+    assert not Progress.objects.filter(resource=resource).exists()
+    assert api.get("/api/me/account/").status_code == 401
+
+
+@pytest.mark.parametrize("payload", [{}, {"password": "guess"}, ["password"], {"password": None}])
+def test_an_account_is_not_deleted_without_its_password(alice_api, alice, payload):
+    response = alice_api.delete("/api/me/account/", payload, format="json")
+    assert response.status_code == 400
+    assert type(alice).objects.filter(pk=alice.pk).exists()
+
+
+def test_a_curator_account_is_not_deleted_from_the_api(curator_api, carol):
+    response = curator_api.delete("/api/me/account/", {"password": PASSWORD}, format="json")
+    assert response.status_code == 403
+    assert "another curator" in response.json()["detail"]
+    assert type(carol).objects.filter(pk=carol.pk).exists()
+
+
+def test_password_checks_on_the_account_are_throttled_like_sign_in(alice_api, tight_rates):
+    tight_rates(auth="2/min")
+    codes = [
+        alice_api.delete("/api/me/account/", {"password": "guess"}, format="json").status_code
+        for _ in range(3)
+    ]
+    assert codes == [400, 400, 429]
+    # Reading the account checks no password and is not counted.
+    assert alice_api.get("/api/me/account/").status_code == 200
