@@ -38,7 +38,7 @@ from catalog.feeds.parse import (
     document_read,
 )
 from catalog.feeds.schedule import PollRecord, polls_record
-from catalog.feeds.store import PollReport, entries_store, resources_stored
+from catalog.feeds.store import PollReport, entries_store
 from catalog.models import Feed, FeedPoll, Resource
 
 logger = logging.getLogger(__name__)
@@ -198,14 +198,6 @@ def _polls_write(batch: Sequence[_Fetched]) -> list[BaseException]:
             .filter(pk__in=[fetched.feed_id for fetched in batch])
             .order_by("pk")
         }
-        # The resources the batch's entries may be, read once for all its documents.
-        stored = resources_stored(
-            [
-                (fetched.feed_id, fetched.parsed.entries)
-                for fetched in batch
-                if fetched.parsed is not None and fetched.feed_id in locked
-            ]
-        )
         records: list[PollRecord] = []
         for fetched in batch:
             report = fetched.report
@@ -219,7 +211,7 @@ def _polls_write(batch: Sequence[_Fetched]) -> list[BaseException]:
                 if fetched.result is not None and (fetched.parsed or fetched.result.permanent_url):
                     # All of a document or none of it; the batch's other polls still count.
                     with transaction.atomic():
-                        changed = _feed_write(feed, fetched, stored)
+                        changed = _feed_write(feed, fetched)
                 else:
                     # Nothing to store (unchanged, failed): no savepoint to pay.
                     changed = _validators_of_the_same_document(feed, fetched)
@@ -246,14 +238,14 @@ def _polls_write(batch: Sequence[_Fetched]) -> list[BaseException]:
     return errors
 
 
-def _feed_write(feed: Feed, fetched: _Fetched, stored: Sequence[Resource]) -> list[str]:
+def _feed_write(feed: Feed, fetched: _Fetched) -> list[str]:
     """Store a fetched document's entries and what it says about its feed (on the locked
     row). Returns the names of the feed's fields this changed."""
     changed: list[str] = []
     result, parsed = fetched.result, fetched.parsed
     if result is not None and parsed is not None:
         _update_validators(feed, result)
-        entries_store(feed, parsed, fetched.report, stored=stored)
+        entries_store(feed, parsed, fetched.report)
         # Only now: the document's entries are stored (in this savepoint, with it).
         feed.document_fingerprint = fetched.document_fingerprint
         changed += ["etag", "last_modified", "document_fingerprint"]

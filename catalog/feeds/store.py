@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
@@ -44,21 +43,12 @@ class PollReport:
     retryable: bool = False
 
 
-def entries_store(
-    feed: Feed,
-    parsed: ParsedFeed,
-    report: PollReport,
-    *,
-    stored: Sequence[Resource] | None = None,
-) -> None:
+def entries_store(feed: Feed, parsed: ParsedFeed, report: PollReport) -> None:
     """Store a document's entries in one transaction: one read, one bulk insert.
 
     All or nothing per document: a worker killed halfway leaves nothing half-stored, and
     the redelivered poll stores everything once. If a concurrent writer got in first (a
     unique constraint fires), the entries are stored one by one instead, each idempotent.
-
-    ``stored``: the resources these entries may be, read beforehand for several documents
-    at once (`resources_stored`), in place of this document's own read.
     """
     status = Status.APPROVED if feed.trusted else Status.PENDING
     entries = parsed.entries
@@ -67,7 +57,7 @@ def entries_store(
         return
     try:
         with transaction.atomic():
-            outcomes = _store_batch(feed, entries, status, stored)
+            outcomes = _store_batch(feed, entries, status)
     except IntegrityError:
         logger.info("Feed %s: concurrent write detected; storing entries one by one", feed.pk)
         outcomes = [_upsert_entry(feed, entry, status) for entry in entries]
@@ -82,44 +72,26 @@ def entries_store(
     feed_entries_stored(trusted=feed.trusted, new=report.new, updated=report.updated)
 
 
-# What storing an entry reads of the resource it may already be.
-_STORED_FIELDS = (
-    "pk",
-    "feed_id",
-    "entry_key",
-    "url",
-    "status",
-    "title",
-    "summary",
-    "content_html",
-    "published_at",
-    "estimated_minutes",
-    "entry_fingerprint",
-)
-
-
-def resources_stored(documents: Sequence[tuple[int, Sequence[ParsedEntry]]]) -> list[Resource]:
-    """The stored resources that these documents' entries may be, in one query: by (feed,
-    entry key) and by address. Documents ``(feed id, entries)``. (Read in the transaction that
-    stores them, under their feeds' row locks.)"""
-    keys_by_feed = {feed_id: [entry.key for entry in entries] for feed_id, entries in documents}
-    urls = [entry.url for _, entries in documents for entry in entries]
-    if not urls:
-        return []
-    by_key = Q()
-    for feed_id, keys in keys_by_feed.items():
-        if keys:
-            by_key |= Q(feed_id=feed_id, entry_key__in=keys)
-    return list(Resource.objects.filter(by_key | Q(url__in=urls)).only(*_STORED_FIELDS))
-
-
 def _store_batch(
-    feed: Feed,
-    entries: tuple[ParsedEntry, ...],
-    status: str,
-    stored: Sequence[Resource] | None = None,
+    feed: Feed, entries: tuple[ParsedEntry, ...], status: str
 ) -> list[tuple[str, int]]:
-    known = list(stored) if stored is not None else resources_stored([(feed.pk, entries)])
+    keys = [entry.key for entry in entries]
+    urls = [entry.url for entry in entries]
+    known = list(
+        Resource.objects.filter(Q(feed=feed, entry_key__in=keys) | Q(url__in=urls)).only(
+            "pk",
+            "feed_id",
+            "entry_key",
+            "url",
+            "status",
+            "title",
+            "summary",
+            "content_html",
+            "published_at",
+            "estimated_minutes",
+            "entry_fingerprint",
+        )
+    )
     by_key = {r.entry_key: r for r in known if r.feed_id == feed.pk and r.entry_key}
     by_url = {r.url: r for r in known}
     now = timezone.now()

@@ -201,9 +201,9 @@ def test_a_poll_writes_only_the_feed_fields_it_changed(httpserver, monkeypatch):
     feed = make_feed(httpserver)
     real_store = poll.entries_store
 
-    def store_while_trust_changes(locked, parsed, report, **kwargs):  # type: ignore[no-untyped-def]
+    def store_while_trust_changes(locked, parsed, report):  # type: ignore[no-untyped-def]
         Feed.objects.filter(pk=locked.pk).update(trusted=True, deactivated_reason="note")
-        real_store(locked, parsed, report, **kwargs)
+        real_store(locked, parsed, report)
 
     monkeypatch.setattr(poll, "entries_store", store_while_trust_changes)
     poll.feed_poll(feed_id=feed.pk)

@@ -386,8 +386,8 @@ def test_an_error_storing_one_feed_keeps_the_other_polls_of_its_transaction(
     fine = Feed.objects.create(url=keepalive.feed("/fine.xml", rss(posts(2, prefix="f"))))
     real_store = poll.entries_store
 
-    def store_or_fail(feed, parsed, report, **kwargs):  # type: ignore[no-untyped-def]
-        real_store(feed, parsed, report, **kwargs)
+    def store_or_fail(feed, parsed, report):  # type: ignore[no-untyped-def]
+        real_store(feed, parsed, report)
         if feed.pk == broken.pk:
             raise RuntimeError("a bug")
 
@@ -612,38 +612,6 @@ def test_a_failed_fingerprint_lookup_makes_the_entries_again_and_loses_no_poll(
     assert [FeedPoll.objects.filter(feed=feed).count() for feed in feeds] == [2, 2]
     assert list(FeedPoll.objects.order_by("-pk").values_list("unchanged", flat=True)[:2]) == [2, 2]
     assert Resource.objects.count() == 4
-
-
-@pytest.mark.django_db
-def test_a_batch_reads_the_resources_its_entries_may_be_once(keepalive, local_feeds):
-    feeds = [
-        Feed.objects.create(url=keepalive.feed(f"/{n}.xml", rss(posts(3, prefix=f"r{n}"))))
-        for n in range(3)
-    ]
-    with CaptureQueriesContext(connection) as queries:
-        reports = poll.feeds_poll(feed_ids=[feed.pk for feed in feeds])
-    assert [report.new for report in reports] == [3, 3, 3]
-    reads = [
-        q["sql"]
-        for q in queries.captured_queries
-        if q["sql"].startswith("SELECT") and '"catalog_resource"."entry_key" IN' in q["sql"]
-    ]
-    assert len(reads) == 1, reads
-
-
-@pytest.mark.django_db
-def test_one_post_carried_by_two_feeds_of_one_batch_is_one_resource(keepalive, local_feeds):
-    # The second feed's insert meets the first's row (read before either was stored): it is
-    # stored entry by entry instead, and the shared post is found, not duplicated.
-    shared = posts(2, prefix="shared")
-    first = Feed.objects.create(url=keepalive.feed("/a.xml", rss(shared)))
-    second = Feed.objects.create(
-        url=keepalive.feed("/b.xml", rss([{**shared[0], "guid": "other-id"}, *posts(1)]))
-    )
-    reports = poll.feeds_poll(feed_ids=[first.pk, second.pk])
-    assert [(report.new, report.unchanged) for report in reports] == [(2, 0), (1, 1)]
-    assert Resource.objects.count() == 3
-    assert Resource.objects.filter(url__contains="shared").count() == 2
 
 
 @pytest.mark.django_db
