@@ -615,6 +615,19 @@ def test_a_failed_fingerprint_lookup_makes_the_entries_again_and_loses_no_poll(
 
 
 @pytest.mark.django_db
+def test_one_post_carried_by_two_feeds_of_one_batch_is_one_resource(keepalive, local_feeds):
+    shared = posts(2, prefix="shared")
+    first = Feed.objects.create(url=keepalive.feed("/a.xml", rss(shared)))
+    second = Feed.objects.create(
+        url=keepalive.feed("/b.xml", rss([{**shared[0], "guid": "other-id"}, *posts(1)]))
+    )
+    reports = poll.feeds_poll(feed_ids=[first.pk, second.pk])
+    assert [(report.new, report.unchanged) for report in reports] == [(2, 0), (1, 1)]
+    assert Resource.objects.count() == 3
+    assert Resource.objects.filter(url__contains="shared").count() == 2
+
+
+@pytest.mark.django_db
 def test_resources_stored_before_fingerprints_get_one_and_are_skipped_after(
     keepalive, local_feeds, sanitised
 ):
