@@ -3,7 +3,10 @@ reset address, its deletion), as the account page offers them in the browser."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import models as auth_models
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -157,6 +160,17 @@ class AccountEmailSerializer(PasswordConfirmedSerializer):
     )
 
 
+def _confirmed(
+    request: Request, serializer_class: type[PasswordConfirmedSerializer]
+) -> tuple[auth_models.User, dict[str, Any]]:
+    """The signed-in learner and the request's fields, once their password is checked
+    (400 with a message per field otherwise)."""
+    user = learner(request)
+    serializer = serializer_class(data=request.data, context={"user": user})
+    serializer.is_valid(raise_exception=True)
+    return user, serializer.validated_data
+
+
 class AccountView(APIView):
     """The signed-in learner's account: read it, change its reset address, delete it."""
 
@@ -183,10 +197,8 @@ class AccountView(APIView):
         },
     )
     def patch(self, request: Request) -> Response:
-        user = learner(request)
-        serializer = AccountEmailSerializer(data=request.data, context={"user": user})
-        serializer.is_valid(raise_exception=True)
-        learn_services.account_email_set(user=user, email=serializer.validated_data["email"])
+        user, data = _confirmed(request, AccountEmailSerializer)
+        learn_services.account_email_set(user=user, email=data["email"])
         return Response(AccountSerializer(user).data)
 
     @extend_schema(
@@ -202,9 +214,7 @@ class AccountView(APIView):
         },
     )
     def delete(self, request: Request) -> Response:
-        user = learner(request)
-        serializer = PasswordConfirmedSerializer(data=request.data, context={"user": user})
-        serializer.is_valid(raise_exception=True)
+        user, _ = _confirmed(request, PasswordConfirmedSerializer)
         try:
             learn_services.account_delete(user=user)
         except learn_services.AccountNotDeletable as exc:

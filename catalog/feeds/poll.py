@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -42,6 +43,8 @@ from catalog.feeds.store import PollReport, entries_store
 from catalog.models import Feed, FeedPoll, Resource
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 # A poll's outcome when its feed was deleted while it ran (never stored: there is no feed).
 DELETED = "deleted"
@@ -376,26 +379,24 @@ def feeds_poll(
             reports[position[feed_id]] = PollReport(feed_id=feed_id, outcome=MISSING)
     todo = [feeds[feed_id] for feed_id in dict.fromkeys(ids) if feed_id in feeds]
 
-    def guarded(feed_id: int, step: Callable[[], object]) -> _Fetched | None:
+    def guarded(feed_id: int, step: Callable[[], _T]) -> _T | _Fetched:
+        """What ``step`` returns or, if it raised (a bug), the feed's crashed poll."""
         try:
-            step()
+            return step()
         except Exception as exc:
             logger.exception("Polling feed %s failed unexpectedly", feed_id)
             errors.append(exc)
             report = PollReport(feed_id=feed_id, outcome=FeedPoll.Outcome.FAILED)
             report.error = f"internal error: {type(exc).__name__}"
             return _Fetched(feed_id, timezone.now(), report, crashed=True)
-        return None
 
     def fetch_one(feed: Feed) -> _Fetched:
         """The network half, on a polling thread (never raises: a crash is a report)."""
-        fetched: list[_Fetched] = []
-        return guarded(feed.pk, lambda: fetched.append(_fetch(feed))) or fetched[0]
+        return guarded(feed.pk, lambda: _fetch(feed))
 
     def read(fetched: _Fetched) -> tuple[_Fetched, ReadDocument | None]:
-        documents: list[ReadDocument | None] = []
-        crashed = guarded(fetched.feed_id, lambda: documents.append(_read(fetched)))
-        return (crashed, None) if crashed else (fetched, documents[0])
+        document = guarded(fetched.feed_id, lambda: _read(fetched))
+        return (document, None) if isinstance(document, _Fetched) else (fetched, document)
 
     def make(fetched: _Fetched, document: ReadDocument, known: dict[str, str]) -> _Fetched:
         return guarded(fetched.feed_id, lambda: _entries_make(fetched, document, known)) or fetched

@@ -975,12 +975,7 @@ def test_entries_are_what_feedparser_made_when_it_resolved_links_itself(
         return (feed.title, feed.site_url, feed.warning, entries)
 
     ours = outcome()
-    unpatched = parse_module._headers_for_feedparser
-
-    def with_base(url, content_type, response_headers, xml_base):  # type: ignore[no-untyped-def]
-        return unpatched(url, content_type, response_headers, xml_base=True)
-
-    monkeypatch.setattr(parse_module, "_headers_for_feedparser", with_base)
+    monkeypatch.setattr(parse_module, "_uses_xml_base", lambda utf8: True)
     assert ours == outcome()
 
 
