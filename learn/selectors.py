@@ -89,6 +89,10 @@ class StageView:
         return self.completed + self.skipped
 
     @property
+    def remaining(self) -> int:
+        return self.total - self.finished
+
+    @property
     def percent(self) -> int:
         return round(100 * self.finished / self.total) if self.total else 0
 

@@ -15,13 +15,11 @@ from django.utils.safestring import SafeString, mark_safe
 from learn.selectors import AreaCoverage
 
 # Fallbacks for the stylesheet's light colours (kubelearn.css, --chart-*): text 4.5:1 against
-# white, the offered bar 3:1 against its track; the done bar is parted from the offered one by
-# a line in the panel's colour (SURFACE), 3:1 against both (tests/learn/test_svg.py).
+# white, the done bar 3:1 against its track and the panel (tests/learn/test_svg.py).
 INK = "#1f2937"
 MUTED = "#4b5563"
 SURFACE = "#ffffff"
 TRACK = "#e5e7eb"
-OFFERED = "#6b7fa6"
 DONE = "#2457c5"
 FOCUS = "#92400e"
 STAGE_COLOURS = {
@@ -37,10 +35,12 @@ _BAR = 12
 
 def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage") -> SafeString:
     """One row per security area: its name and "done of offered" on one line, and below them a
-    bar for what the catalog offers with a stronger bar over it for what the learner
-    completed, both on one scale (the area with most resources is full width). Areas in the
-    learner's focus are starred."""
-    scale = max((area.available for area in areas), default=0) or 1
+    progress bar: the share of the area's resources the learner completed, on a full-width
+    track. Areas in the learner's focus are starred.
+
+    Three walk-throughs read the earlier design (a bar for what the catalog offers, scaled to
+    the largest area, with the done bar over it) as progress: "0 of 7" beside a full bar. How
+    much an area offers is in its "of 7"; the bar only ever shows what the learner did."""
     height = _ROW * len(areas) + 4
     done_total = sum(area.completed for area in areas)
     offered_total = sum(area.available for area in areas)
@@ -55,8 +55,7 @@ def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage")
     for row, area in enumerate(areas):
         top = row * _ROW + 2
         bar_y = top + 19
-        offered = round(_WIDTH * area.available / scale)
-        done = round(_WIDTH * area.completed / scale)
+        done = round(_WIDTH * area.completed / area.available) if area.available else 0
         star = f'<tspan class="c-focus" fill="{FOCUS}">★ </tspan>' if area.focus_weight else ""
         parts.append(
             f'<text x="0" y="{top + 13}" font-size="13" class="c-ink" fill="{INK}">'
@@ -65,13 +64,11 @@ def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage")
             f'text-anchor="end">{area.completed} of {area.available}</text>'
             f'<rect x="0" y="{bar_y}" width="{_WIDTH}" height="{_BAR}" rx="4" '
             f'class="c-track" fill="{TRACK}"/>'
-            f'<rect x="0" y="{bar_y}" width="{offered}" height="{_BAR}" rx="4" '
-            f'class="c-offered" fill="{OFFERED}"/>'
         )
         if done:
             parts.append(
                 f'<rect x="0" y="{bar_y}" width="{done}" height="{_BAR}" rx="4" '
-                f'class="c-done" fill="{DONE}" stroke="{SURFACE}" stroke-width="2"/>'
+                f'class="c-done" fill="{DONE}"/>'
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 — every interpolated text is escaped above

@@ -10,6 +10,7 @@ app_name = "learn"
 urlpatterns = [
     path("", views.home, name="home"),
     path("path/", views.path, name="path"),
+    path("path/<slug:stage>/done/", views.path_stage_done, name="path-stage-done"),
     path("resources/<id:resource_id>/", views.resource, name="resource"),
     path("resources/<id:resource_id>/note/", views.note_save, name="note-save"),
     path("browse/", views.browse, name="browse"),

@@ -245,7 +245,28 @@ def path(request: HttpRequest) -> HttpResponse:
         (stage, svg.progress_bar(done=stage.finished, total=stage.total, stage=stage.stage))
         for stage in path_view.stages
     ]
-    return render(request, "learn/path.html", {"path": path_view, "stages": stages})
+    # "You are here": the queue's next step (a focused learner's starts at their focus).
+    here = (
+        queue.path_next_position(user=_learner(request)) if request.user.is_authenticated else None
+    )
+    return render(request, "learn/path.html", {"path": path_view, "stages": stages, "here": here})
+
+
+@require_POST
+@_signed_in_to_post
+def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
+    """ "I know these": mark a stage's remaining path steps done, then back to the stage."""
+    if stage not in Stage.values:
+        raise Http404("No such stage.")
+    changed = recommender_services.path_stage_complete(user=_learner(request), stage=stage)
+    label = Stage(stage).label
+    if changed:
+        messages.success(
+            request, f"Marked {changed} step{'' if changed == 1 else 's'} of “{label}” done."
+        )
+    else:
+        messages.success(request, f"Every step of “{label}” was already behind you.")
+    return HttpResponseRedirect(reverse("learn:path") + f"#stage-{stage}")
 
 
 # Never cached: for a learner it shows their private note (the back button after signing out on
@@ -271,6 +292,12 @@ def resource(
         user=request.user, resource_ids=[found.pk, *(c["id"] for c in similar_cards)]
     )
     steps = list(found.path_steps.all())
+    state = states.get(found.pk)
+    # Finished here: the reading goes on from this page, with the queue's next item.
+    up_next = None
+    if state is not None and state.state in (ProgressState.COMPLETED, ProgressState.SKIPPED):
+        head = queue.queue_build(user=_learner(request), limit=1).items
+        up_next = head[0] if head else None
     return render(
         request,
         "learn/resource.html",
@@ -278,7 +305,8 @@ def resource(
             "card": card,
             "resource": found,
             "steps": steps,
-            "state": states.get(found.pk),
+            "state": state,
+            "up_next": up_next,
             "similar": [{"card": c, "state": states.get(c["id"])} for c in similar_cards],
             "rating_choices": range(1, 6),
             "note": note,

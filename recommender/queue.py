@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.models import Resource
 from recommender import answers, selectors
-from recommender.engine import Model, Recommendation, similar, suggest_labels
+from recommender.engine import Model, Recommendation, path_next, similar, suggest_labels
 from recommender.engine.ranking import recommend_queue
 from recommender.runtime import WarmingUp, runtime
 
@@ -185,6 +185,19 @@ def queue_build(
         note=result.note,
         deferred=list(result.deferred),
     )
+
+
+def path_next_position(*, user: User) -> int | None:
+    """Where the learner is on the path: their next step's position, as the queue sees it
+    (from their entry point, so a focused learner's is at their focus). None while the
+    model warms up, when there is none, or when the path is done."""
+    try:
+        model = runtime.model()
+    except WarmingUp:
+        return None
+    if model is None:
+        return None
+    return path_next(model, selectors.engine_learner(user=user)) or None
 
 
 def recommendations_serialised(items: list[QueueItem]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ Public API::
     similar(model, doc_id, *, limit=5) -> list[tuple[int, float]]
     suggest_labels(model, text_doc, *, k=5) -> dict
     path_entry(model, learner, *, exclude=()) -> int          # a path position
+    path_next(model, learner) -> int       # the learner's next step's position, 0 if none
     count_violations(model, learner, doc_ids, *, path=None, strict=False) -> int
     tokenize(text) -> list[str]
 
@@ -37,8 +38,9 @@ Eligibility (hard rules, never broken):
 
   - A learner without a focus enters the path at its first step.  A learner with a
     focus enters at the earliest *suitable* step serving the focus
-    (difficulty <= level + 1, not excluded), unless they completed, started
-    or planned an earlier path step, which then is the entry point.
+    (difficulty <= level + 1, not excluded; a learner who declared level 1
+    only in the first stage until the basics are done), unless they completed,
+    started or planned an earlier path step, which then is the entry point.
   - A step at position ``p >= entry`` may be recommended only if every step
     with ``entry <= position < p`` is completed or skipped (a skip satisfies
     a prerequisite; in progress, planned and ``exclude`` do not) — or was
@@ -125,7 +127,7 @@ from .records import (
     Reason,
     Recommendation,
 )
-from .rules import count_violations, path_entry
+from .rules import count_violations, path_entry, path_next
 from .text import TOKEN_PATTERN, tokenize
 
 __all__ = [
@@ -148,6 +150,7 @@ __all__ = [
     "infer_level",
     "learner_state",
     "path_entry",
+    "path_next",
     "prepare",
     "profile_vector",
     "recommend",

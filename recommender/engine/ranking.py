@@ -27,9 +27,16 @@ from .prior import (
 )
 from .prior import earliness as _earliness
 from .profile import LearnerState, learner_state, liked_vector, profile_from_state
-from .reasons import STAGE_WORDS, ReasonContext, reasons_for, similar_reasons
+from .reasons import STAGE_WORDS, ReasonContext, area_label, reasons_for, similar_reasons
 from .records import Learner, QueueResult, Recommendation
-from .rules import PathGroup, Readiness, ahead_rows, entry_position, upcoming_path
+from .rules import (
+    READY_LEVEL,
+    PathGroup,
+    Readiness,
+    ahead_rows,
+    entry_position,
+    upcoming_path,
+)
 
 #: Bonus of the next path step for a path follower; larger than any cosine +
 #: focus sum so a follower always sees the next step first.
@@ -390,7 +397,7 @@ def recommend_queue(
     note = " ".join(
         sentence
         for sentence in (
-            _entry_note(model, state, entry, first),
+            _entry_note(model, state, entry, first, dismissed, area_names or {}),
             _deferred_note(model, pool, packed.deferred, budget) if picked else "",
         )
         if sentence
@@ -457,17 +464,47 @@ def recommend_queue(
     return dataclasses.replace(short, deferred=deferred, note=note)
 
 
-def _entry_note(model: Model, state: LearnerState, entry: int, first: int) -> str:
-    """A focused newcomer starts the path at their focus: say where, and how to go back."""
-    if entry <= first or state.on_path:
+def _entry_note(
+    model: Model,
+    state: LearnerState,
+    entry: int,
+    first: int,
+    excluded: frozenset[int],
+    area_names: Mapping[str, str],
+) -> str:
+    """Where a focused newcomer's path starts, and how to change it.
+
+    When the path starts at the focus, say where, and how to go back.  A declared beginner's
+    path starts at the basics even though the focus comes later (rules.may_enter_stage): say
+    where the focus comes in, and how to get there sooner.
+    """
+    if state.on_path or not state.focus:
         return ""
-    at = np.flatnonzero(model.path_position == entry)
-    stage = model.stage_names[int(model.stage[at[0]])] if len(at) else ""
+    if entry > first:
+        at = np.flatnonzero(model.path_position == entry)
+        stage = model.stage_names[int(model.stage[at[0]])] if len(at) else ""
+        return (
+            f"Your focus starts your path at step {entry}, in the "
+            f"{STAGE_WORDS.get(stage, stage)} stage. "
+            f"Steps {first} to {entry - 1} stay on the Path page: mark those you know, or set "
+            "your level to Beginner or clear your focus to start at step 1."
+        )
+    # Where the path would start with the basics declared: the sentence promises it.
+    ready = max(state.level, READY_LEVEL)
+    sooner = entry_position(
+        model, dataclasses.replace(state, level=ready, declared_level=ready), excluded
+    )
+    if sooner <= first:
+        return ""
+    row = int(np.flatnonzero(model.path_position == sooner)[0])
+    stage = model.stage_names[int(model.stage[row])]
+    served = sorted(model.areas[row] & state.focus.keys(), key=lambda a: (-state.focus[a], a))
+    names = ", ".join(area_label(a, area_names) for a in served)
     return (
-        f"Your focus starts your path at step {entry}, in the {STAGE_WORDS.get(stage, stage)} "
-        "stage. "
-        f"Steps {first} to {entry - 1} stay on the Path page: mark those you know, or clear "
-        "your focus to start at step 1."
+        f"Your focus ({names}) comes in at step {sooner}, in the "
+        f"{STAGE_WORDS.get(stage, stage)} stage, so your path starts with the basics. "
+        "Know them already? Set your level to Intermediate or above and your path starts "
+        f"at step {sooner}."
     )
 
 

@@ -34,6 +34,9 @@ STAGE_WORDS: Final = {
     "security": "security",
 }
 
+# The catalog's difficulty levels in words (catalog.models.Difficulty; the engine has no ORM).
+DIFFICULTY_WORDS: Final = {1: "Beginner", 2: "Intermediate", 3: "Advanced"}
+
 _READY_PHRASES: Final[dict[Readiness, str]] = {
     "first": "it needs no earlier stage",
     "basics": "you have the basics it needs",
@@ -131,8 +134,9 @@ def reasons_for(
         reasons.append(
             Reason(
                 "level",
-                f"One level above yours (difficulty {difficulty}): added because only "
-                f"{context.open_at_level} resources at your level are open to you",
+                f"{DIFFICULTY_WORDS.get(difficulty, f'Difficulty {difficulty}')}, above your "
+                f"level: added because only {context.open_at_level} resources at or near your "
+                "level are open to you",
                 {"difficulty": difficulty, "open_at_level": context.open_at_level},
             )
         )
@@ -167,8 +171,12 @@ def reasons_for(
             )
         elif state.is_new:
             text = "A good starting point — rate what you read to personalise this list"
+        elif model.popularity[row] > 0:
+            text = "Other learners completed it"
         else:
-            text = "Popular with learners at your level"
+            # Nothing above explains it: the text match with what was read decided, too
+            # weakly to quote. Claiming popularity here would be made up.
+            text = "Picked from what you have read and rated so far"
         if text:
             reasons.append(Reason("cold_start", text, data))
     return tuple(reasons)

@@ -5,9 +5,13 @@ One definition is shared by the ranking (which must never break it) and by
 
 * **Entry point.**  A learner without a focus enters the path at its first
   step.  A learner with a focus enters at the earliest *suitable* path step
-  serving the focus (difficulty <= level + 1, not excluded) — unless they
-  already completed, started or planned an earlier path step, which then is
-  the entry point.  No suitable step serving the focus -> first step.
+  serving the focus (difficulty <= level + 1, not excluded, and in a stage
+  they may enter: :func:`may_enter_stage`) — unless they already completed,
+  started or planned an earlier path step, which then is the entry point.
+  No suitable step serving the focus -> first step.  A learner who declared
+  level 1 therefore starts with the basics even when their focus is first
+  covered in the security stage (the seed's order: basics, production,
+  security); one who did not say is taken at their focus's word.
   Skipping a step does not anchor the entry point (a skip is no commitment).
 * **Prerequisites.**  A path step at position ``p >= entry`` may be
   recommended only when every path step with ``entry <= position < p`` is
@@ -76,6 +80,21 @@ def basics_done(model: Model, state: LearnerState) -> bool:
     rows = model.path_rows
     first_stage = rows[model.stage[rows] == 0] if len(rows) else rows
     return all(int(r) in state.satisfied for r in first_stage)
+
+
+def may_enter_stage(model: Model, state: LearnerState, stage: int) -> bool:
+    """Whether a focus may start the learner's path in ``stage`` (a later stage than the first).
+
+    Always, unless the learner declared a level below :data:`READY_LEVEL` and has not done
+    the basics: a self-declared beginner who picks a security focus is not sent past the
+    basics to the security stage, but told where the focus comes in (the queue's note).
+    """
+    return (
+        stage <= 0
+        or state.declared_level is None
+        or state.declared_level >= READY_LEVEL
+        or basics_done(model, state)
+    )
 
 
 def stage_readiness(model: Model, state: LearnerState, stage: int, entry: int) -> Readiness | None:
@@ -147,10 +166,11 @@ def entry_position(
     serving = next(
         (
             int(model.path_position[r])
-            for r in rows
+            for r in model.path_rows
             if model.difficulty[r] <= cap
             and int(r) not in excluded
             and not model.areas[r].isdisjoint(focus)
+            and may_enter_stage(model, state, int(model.stage[r]))
         ),
         None,
     )
@@ -167,6 +187,12 @@ def entry_position(
 def path_entry(model: Model, learner: Learner, *, exclude: Iterable[int] = ()) -> int:
     """Public form of :func:`entry_position` for a :class:`Learner`."""
     return entry_position(model, learner_state(model, learner), frozenset(model.rows(exclude)))
+
+
+def path_next(model: Model, learner: Learner) -> int:
+    """Position of the learner's next path step from their entry point (0 when none is left)."""
+    state = learner_state(model, learner)
+    return next_position(model, state, entry_position(model, state))
 
 
 def upcoming_path(

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 # queue, cards, the learner's states) plus two of slack for the recommender's own evolution.
 MAX_QUERIES = {
     "/": 9 + 2,  # with the queued items' states (a saved one offers "Remove from saved")
-    "/path/": 8 + 2,
+    "/path/": 12 + 2,  # with "your next step": model freshness, the learner's progress and focus
     "/browse/": 12 + 2,
     "/browse/?stage=getting-started&search=kubernetes": 12 + 2,
     "/focus/": 8 + 2,

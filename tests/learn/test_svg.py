@@ -28,15 +28,23 @@ def area(name: str, completed: int, available: int, weight: float | None = None)
     )
 
 
-def test_coverage_chart_draws_offered_and_done_bars_on_one_scale():
-    svg = ElementTree.fromstring(coverage_chart([area("RBAC", 1, 4, 1.0), area("etcd", 0, 2)]))
+def test_coverage_chart_draws_each_areas_share_done_on_its_own_track():
+    areas = [area("RBAC", 1, 4, 1.0), area("etcd", 0, 2), area("Audit", 1, 1)]
+    svg = ElementTree.fromstring(coverage_chart(areas))
     assert svg.get("role") == "img"
     assert svg.find(f"{SVG}title").text == "Coverage by security area"
-    assert "You completed 1 of 6" in svg.find(f"{SVG}desc").text
-    widths = [int(rect.get("width")) for rect in svg.findall(f"{SVG}rect")]
-    track = widths[0]
-    # RBAC: track, offered (full scale), done (a quarter); etcd: track, offered (half), no done.
-    assert widths == [track, track, round(track / 4), track, round(track / 2)]
+    assert "You completed 2 of 7" in svg.find(f"{SVG}desc").text
+    bars = [(rect.get("class"), int(rect.get("width"))) for rect in svg.findall(f"{SVG}rect")]
+    track = bars[0][1]
+    # RBAC: a quarter done; etcd: nothing done, so nothing but its empty track (the walk-
+    # throughs read a full "offered" bar beside "0 of 7" as done); Audit: all done.
+    assert bars == [
+        ("c-track", track),
+        ("c-done", round(track / 4)),
+        ("c-track", track),
+        ("c-track", track),
+        ("c-done", track),
+    ]
     texts = "".join(svg.itertext())
     assert "1 of 4" in texts and "0 of 2" in texts and "★" in texts
 
@@ -93,40 +101,16 @@ def test_contrast_matches_wcag_examples():
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_coverage_bars_meet_3_to_1_against_what_they_touch(scheme):
+def test_the_done_bar_meets_3_to_1_against_its_track_and_the_panel(scheme):
     colours = scheme_colours(scheme)
-    # Offered on its track; done is parted from offered by a line in the panel's colour.
-    assert contrast(colours["chart-offered"], colours["chart-track"]) >= 3
-    assert contrast(colours["chart-offered"], colours["surface"]) >= 3
+    assert contrast(colours["chart-done"], colours["chart-track"]) >= 3
     assert contrast(colours["chart-done"], colours["surface"]) >= 3
-
-
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_offered_bar_is_an_outline_so_it_never_reads_as_progress(scheme):
-    # A third walk-through saw a full, dark "offered" bar beside "0 of 7" and read it as done.
-    css = " ".join(STYLESHEET.read_text().split())
-    assert (
-        ".c-offered { fill: var(--chart-offered-fill); stroke: var(--chart-offered); "
-        "stroke-width: 1.5px; }"
-    ) in css
-    colours = scheme_colours(scheme)
-    assert contrast(colours["chart-offered"], colours["chart-offered-fill"]) >= 3
-    assert contrast(colours["chart-done"], colours["chart-offered-fill"]) >= 3
-
-
-def test_the_done_bar_is_parted_from_the_offered_bar_by_the_panel_colour():
-    css = " ".join(STYLESHEET.read_text().split())
-    assert ".chart .c-done { stroke: var(--surface); stroke-width: 2px; }" in css
-    svg = ElementTree.fromstring(coverage_chart([area("RBAC", 1, 4)]))
-    done = svg.find(f"{SVG}rect[@class='c-done']")
-    assert done.get("stroke") == charts.SURFACE
 
 
 def test_chart_fallback_colours_are_the_stylesheets_light_ones():
     colours = scheme_colours("light")
     assert (
         colours["chart-track"],
-        colours["chart-offered"],
         colours["chart-done"],
         colours["surface"],
-    ) == (charts.TRACK, charts.OFFERED, charts.DONE, charts.SURFACE)
+    ) == (charts.TRACK, charts.DONE, charts.SURFACE)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.engine import Learner, Model, fit, recommend
+from recommender.engine import Learner, Model, fit, path_entry, recommend
 from recommender.engine.ranking import V1_POLICY, recommend_queue
 from recommender.engine.rules import count_violations, path_order_violations
-from tests.recommender.test_engine import BY_ID, CATALOG, PATH, doc, done, ids
+from tests.recommender.test_engine import BY_ID, CATALOG, PATH, PROD, doc, done, ids
 
 NAMES = {"rbac": "RBAC", "network-policy": "Network policy"}
 BASICS = (1, 2, 3)  # the getting-started steps of PATH
@@ -100,7 +100,7 @@ def test_the_level_cap_relaxes_with_a_reason_instead_of_shortening_the_queue(
     assert above
     for item in above:
         level = [r for r in item.reasons if r.kind == "level"]
-        assert level and level[0].text.startswith("One level above yours (difficulty 3)")
+        assert level and level[0].text.startswith("Advanced, above your level: added because only ")
     at_level = [r.doc_id for r in recommend_queue(model, Learner(), limit=5).items]
     assert all(BY_ID[d].difficulty <= 2 for d in at_level)
 
@@ -251,3 +251,29 @@ def test_path_order_violations_allow_focus_steps_ahead_only(model: Model) -> Non
     not_ready = Learner(interactions=done(1), focus={"rbac": 1.0})
     assert path_order_violations(model, not_ready, [5, 2]) == 1
     assert count_violations(model, not_ready, [5]) == 1
+
+
+def test_a_declared_beginner_with_a_focus_starts_with_the_basics(model: Model) -> None:
+    # RBAC is first served by step 5, in the security stage: a learner who did not say their
+    # level enters there; one who said "beginner" starts at step 1 and is told where it is.
+    assert path_entry(model, Learner(focus={"rbac": 1.0})) == 5
+    beginner = Learner(focus={"rbac": 1.0}, level=1)
+    assert path_entry(model, beginner) == 1
+    result = recommend_queue(model, beginner, limit=10, area_names={"rbac": "RBAC"})
+    assert path_steps(ids(result.items))[0] == 1
+    assert result.note.startswith("Your focus (RBAC) comes in at step 5, in the security stage")
+    assert path_entry(model, Learner(focus={"rbac": 1.0}, level=2)) == 5
+
+
+def test_an_unexplained_pick_claims_no_popularity_it_does_not_have() -> None:
+    catalog = [
+        doc(1, "Pods and nodes", "Schedule pods on nodes."),
+        doc(2, "Helm chart packaging", "Releases as charts with values.", kind="tool", stage=PROD),
+        doc(3, "Backing up etcd", "Snapshot etcd.", kind="book", stage=PROD, popularity=3),
+    ]
+    reasons = {
+        r.doc_id: [reason.text for reason in r.reasons]
+        for r in recommend(fit(catalog), Learner(interactions=done(1)), limit=5)
+    }
+    assert reasons[2] == ["Picked from what you have read and rated so far"]
+    assert reasons[3] == ["Other learners completed it"]

@@ -59,10 +59,10 @@ def test_a_focused_level_one_newcomer_gets_a_full_queue(alice_api, path):
     alice_api.patch("/api/me/profile/", {"focus": [{"area": "rbac"}], "level": 1}, format="json")
     body = queue(alice_api, limit=10)
     assert body["count"] == 10 and body["limit"] == 10 and body["fill_ratio"] == 1.0
-    assert body["relaxed_level"] == 3
-    for item in body["results"]:
-        if item["resource"]["difficulty"] == 3:
-            assert any(reason["kind"] == "level" for reason in item["reasons"])
+    # A declared beginner starts with the basics, which are open at their level: full without
+    # raising the cap (it was raised to 3 while their focus sent them to the security stage).
+    assert body["relaxed_level"] is None
+    assert all(item["resource"]["difficulty"] <= 2 for item in body["results"])
     budget = queue(alice_api, limit=10, minutes=30)
     assert budget["minutes_budget"] == 30 and budget["total_minutes"] <= 30
     assert budget["budget_fill"] == 1.0
@@ -107,13 +107,42 @@ def test_starting_a_step_keeps_the_path_going(alice, alice_api, path):
     assert ids[0] == path[1].pk
     assert body["count"] == 10 and body["relaxed_level"] is None
     texts = [r["text"] for item in body["results"] for r in item["reasons"]]
-    assert not [t for t in texts if "One level above yours" in t]
+    assert not [t for t in texts if "above your level" in t]
 
 
-def test_a_focused_beginner_who_read_nothing_gets_reasons_that_fit(alice_api, path):
-    # The walk-through's learner: RBAC main focus, network policy some, beginner, no progress.
+def test_a_focused_declared_beginner_starts_with_the_basics_and_is_told_where_the_focus_is(
+    alice_api, path
+):
+    # The fourth walk-through's learner: RBAC main focus, network policy some, beginner, no
+    # progress. Their queue jumped to step 30 and was all intermediate and advanced material.
     focus = [{"area": "rbac", "weight": 1.0}, {"area": "network-policy", "weight": 0.5}]
     alice_api.patch("/api/me/profile/", {"focus": focus, "level": 1}, format="json")
+    body = queue(alice_api)
+    positions = {r.pk: n for n, r in enumerate(path, start=1)}
+    steps = [
+        positions[i["resource"]["id"]] for i in body["results"] if i["resource"]["id"] in positions
+    ]
+    assert steps[0] == 1 and steps == sorted(steps)
+    texts = [reason["text"] for item in body["results"] for reason in item["reasons"]]
+    assert not [t for t in texts if "ahead of your path" in t or "above your level" in t]
+    assert body["note"].startswith("Your focus (RBAC and authorization")
+    promised = int(body["note"].split("comes in at step ", 1)[1].split(",")[0])
+    assert path[promised - 1].stage == "security"
+    assert (
+        f"Set your level to Intermediate or above and your path starts at step {promised}."
+        in (body["note"])
+    )
+    # The note's promise holds.
+    alice_api.patch("/api/me/profile/", {"level": 2}, format="json")
+    body = queue(alice_api)
+    assert body["note"].startswith(f"Your focus starts your path at step {promised}, ")
+    first_step = next(i for i in body["results"] if i["resource"]["id"] in positions)
+    assert positions[first_step["resource"]["id"]] == promised
+
+
+def test_a_focused_newcomer_who_did_not_say_their_level_gets_reasons_that_fit(alice_api, path):
+    focus = [{"area": "rbac", "weight": 1.0}, {"area": "network-policy", "weight": 0.5}]
+    alice_api.patch("/api/me/profile/", {"focus": focus}, format="json")
     body = queue(alice_api)
     items = body["results"]
     texts = [reason["text"] for item in items for reason in item["reasons"]]
@@ -124,7 +153,7 @@ def test_a_focused_beginner_who_read_nothing_gets_reasons_that_fit(alice_api, pa
     steps = [t for t in texts if t.startswith("Covers your focus") and t.endswith(" of the path")]
     assert steps  # the focus steps say where they stand on the path
     assert all(int(t.rsplit("— step ", 1)[1].split()[0]) >= position for t in steps)
-    assert "clear your focus to start at step 1" in body["note"]
+    assert "set your level to Beginner or clear your focus to start at step 1" in body["note"]
     assert not [t for t in texts if "ahead of your path" in t or "has reached its stage" in t]
     for item in items:
         kinds = {reason["kind"] for reason in item["reasons"]}

@@ -1,0 +1,127 @@
+"""The Path page as a place to act: where the learner is, marking steps (or a stage) done,
+and the resource page leading on to the next item."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from catalog.models import LearningPath, Resource
+from recommender.models import Progress, ProgressState
+from tests.learn.conftest import path_ids
+
+pytestmark = pytest.mark.django_db
+
+
+def here(body: str) -> int:
+    """Position of the step the page marks "You are here"."""
+    marked = re.findall(r'id="step-(\d+)" aria-current="step"', body)
+    assert len(marked) == 1, marked
+    return int(marked[0])
+
+
+def test_the_path_marks_the_learners_next_step(alice_web, seed):
+    steps = path_ids(seed)
+    assert here(alice_web.get("/path/").content.decode()) == 1
+    alice_web.post(f"/progress/{steps[0]}/", {"state": "completed"})
+    alice_web.post(f"/progress/{steps[1]}/", {"state": "skipped"})
+    body = alice_web.get("/path/").content.decode()
+    assert here(body) == 3
+    assert '<p class="step-here-label">Your next step</p>' in body
+
+
+def test_a_focused_newcomers_marker_stands_at_their_focus_as_the_queue_does(alice_web, seed):
+    alice_web.post("/focus/", {"area__rbac": "1"})
+    note = alice_web.get("/").context["note"]
+    entry = int(note.split("starts your path at step ", 1)[1].split(",")[0])
+    assert entry > 1
+    assert here(alice_web.get("/path/").content.decode()) == entry
+
+
+def test_visitors_get_no_marker_and_no_buttons(client, seed):
+    body = client.get("/path/").content.decode()
+    assert 'aria-current="step"' not in body
+    assert "I know these" not in body and 'class="step-done"' not in body
+
+
+def test_a_step_is_marked_done_from_the_path_and_the_page_comes_back_to_it(alice_web, seed):
+    steps = path_ids(seed)
+    body = alice_web.get("/path/").content.decode()
+    assert body.count('class="step-done"') == len(steps)
+    response = alice_web.post(
+        f"/progress/{steps[4]}/", {"state": "completed", "next": "/path/#step-5"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/path/#step-5"
+    assert Progress.objects.get(resource_id=steps[4]).state == ProgressState.COMPLETED
+    body = alice_web.get("/path/").content.decode()
+    assert body.count('class="step-done"') == len(steps) - 1  # none on a finished step
+
+
+def test_i_know_these_marks_the_rest_of_a_stage_done_and_keeps_what_was_said(
+    alice_web, alice, seed
+):
+    basics = list(
+        Resource.objects.filter(path_steps__path=seed, stage="getting-started").order_by(
+            "path_steps__position"
+        )
+    )
+    alice_web.post(f"/progress/{basics[0].pk}/", {"state": "completed", "rating": "4"})
+    alice_web.post(f"/progress/{basics[1].pk}/", {"state": "skipped"})
+    alice_web.post(f"/progress/{basics[2].pk}/", {"state": "in_progress"})
+    later = Resource.objects.get(path_steps__path=seed, path_steps__position=len(path_ids(seed)))
+    body = alice_web.get("/path/").content.decode()
+    assert f"mark the {len(basics) - 2} steps left done" in body
+
+    response = alice_web.post("/path/getting-started/done/", follow=True)
+    assert response.redirect_chain[-1][0] == "/path/#stage-getting-started"
+    assert f"Marked {len(basics) - 2} steps of “Getting started” done." in (
+        response.content.decode()
+    )
+    states = dict(Progress.objects.filter(user=alice).values_list("resource_id", "state"))
+    assert states[basics[1].pk] == ProgressState.SKIPPED  # a skip stays a skip
+    assert all(states[r.pk] == ProgressState.COMPLETED for r in [basics[0], *basics[2:]])
+    assert Progress.objects.get(user=alice, resource=basics[0]).rating == 4
+    assert later.pk not in states  # other stages untouched
+    stage = response.context["path"].stages[0]
+    assert stage.finished == stage.total
+    assert 'action="/path/getting-started/done/"' not in response.content.decode()
+    # Twice is harmless, and says so.
+    again = alice_web.post("/path/getting-started/done/", follow=True)
+    assert "Every step of “Getting started” was already behind you." in again.content.decode()
+    assert Progress.objects.filter(user=alice).count() == len(basics)
+
+
+def test_marking_a_stage_done_moves_the_queue_and_the_marker_on(alice_web, seed):
+    alice_web.post("/path/getting-started/done/")
+    first_production = (
+        LearningPath.objects.get()
+        .steps.filter(resource__stage="production-ready")
+        .order_by("position")[0]
+    )
+    assert here(alice_web.get("/path/").content.decode()) == first_production.position
+    queue = alice_web.get("/").context["items"]
+    assert queue[0]["card"]["id"] == first_production.resource_id
+
+
+def test_marking_a_stage_done_needs_a_signed_in_learner_a_post_and_a_real_stage(
+    client, alice_web, seed
+):
+    response = client.post("/path/getting-started/done/")
+    assert response.status_code == 302 and "/signin/" in response["Location"]
+    assert not Progress.objects.exists()
+    assert alice_web.get("/path/getting-started/done/").status_code == 405
+    assert alice_web.post("/path/no-such-stage/done/").status_code == 404
+    assert not Progress.objects.exists()
+
+
+def test_a_finished_resource_page_leads_on_to_the_queues_next_item(alice_web, seed):
+    steps = path_ids(seed)
+    page = alice_web.get(f"/resources/{steps[0]}/")
+    assert page.context["up_next"] is None and "Up next for you" not in page.content.decode()
+    alice_web.post(f"/progress/{steps[0]}/", {"state": "completed"})
+    page = alice_web.get(f"/resources/{steps[0]}/")
+    body = page.content.decode()
+    assert page.context["up_next"].resource.pk == steps[1]
+    assert f'Up next for you: <a href="/resources/{steps[1]}/">' in body
+    assert alice_web.get("/").context["items"][0]["card"]["id"] == steps[1]
