@@ -18,6 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -384,6 +385,15 @@ def focus(request: HttpRequest) -> HttpResponse:
 
 #: Browse's filters by slug, with the names the page gives them.
 BROWSE_SLUG_FILTERS = (("area", "Security area"), ("tag", "Topic"), ("author", "Author"))
+# Browse's "Order" choices (?sort=); without one: best match when searching, else by title (the
+# API's order). Stage values sort in the path's order (getting-started, production-ready,
+# security: tests/learn/test_browse_order.py holds that).
+BROWSE_ORDERS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "stage": ("Basics first", ("stage", "difficulty", "title", "id")),
+    "newest": ("Newest first", (F("published_at").desc(nulls_last=True), "title", "id")),
+    "shortest": ("Shortest first", (F("estimated_minutes").asc(nulls_last=True), "title", "id")),
+    "easiest": ("Easiest first", ("difficulty", "title", "id")),
+}
 
 
 def browse(request: HttpRequest) -> HttpResponse:
@@ -404,7 +414,8 @@ def browse(request: HttpRequest) -> HttpResponse:
         "stages": Stage.choices,
         "query": request.GET,
         # The folded filters start open when one is in use, so what narrows the list shows.
-        "filters_in_use": sum(1 for name in FOLDED_FILTERS if name in given),
+        "filters_in_use": sum(1 for name in (*FOLDED_FILTERS, "sort") if name in given),
+        "orders": [(value, label) for value, (label, _) in BROWSE_ORDERS.items()],
     }
     # A slug the catalog does not offer (mistyped, or an old link) says so, as a bad stage
     # does, instead of a silent "0 results".
@@ -413,6 +424,10 @@ def browse(request: HttpRequest) -> HttpResponse:
         for name, label in BROWSE_SLUG_FILTERS
         if name in given and given[name] not in {slug for slug, _ in choices[name]}
     ]
+    sort = given.get("sort")
+    if sort is not None and sort not in BROWSE_ORDERS:
+        names = ", ".join(f"“{label}”" for label, _ in BROWSE_ORDERS.values())
+        unknown.append(("Order", f"There is no order “{sort[:40]}”; choose one of {names}."))
     if not filterset.is_valid() or unknown:
         fields = filterset.form.fields
         context["filter_errors"] = [
@@ -429,6 +444,8 @@ def browse(request: HttpRequest) -> HttpResponse:
         )
     else:
         results = results.order_by(*ResourceViewSet.ordering)
+    if sort is not None:
+        results = results.order_by(*BROWSE_ORDERS[sort][1])
     page = _page(request, results)
     cards = runtime.cards(list(page.object_list))
     query = request.GET.copy()
