@@ -1,5 +1,6 @@
 """Labels for raw values: in API cards (kind, stage, difficulty), as the models name them, and
-focus weights, as the focus form names them."""
+focus weights, as the focus form names them; and a queue item's reasons, parted from its
+health warnings."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django import template
 
 from catalog.models import Difficulty, Kind, Stage
 from learn import forms, selectors
+from recommender.queue import HEALTH_KINDS
 
 register = template.Library()
 
@@ -62,3 +64,15 @@ def web_search_url(card: dict) -> str:
 def duration(minutes: int | None) -> str:
     """A length in minutes as the pages say it ('45 min', '1 h 15 min')."""
     return "" if minutes is None else selectors.spoken_duration(minutes)
+
+
+# Reasons the queue adds from the catalog's health (recommender.queue.HEALTH_KINDS): a card
+# shows them as a warning of their own, not as a reason to read it ("Why this is next").
+@register.filter
+def why_reasons(reasons: list[dict]) -> list[dict]:
+    return [reason for reason in reasons if reason["kind"] not in HEALTH_KINDS]
+
+
+@register.filter
+def health_reasons(reasons: list[dict]) -> list[dict]:
+    return [reason for reason in reasons if reason["kind"] in HEALTH_KINDS]

@@ -1,0 +1,39 @@
+"""A queue card: why it is next, and apart from that, what is wrong with it."""
+
+from __future__ import annotations
+
+import pytest
+from django.template.loader import render_to_string
+
+from recommender.runtime import runtime
+from tests.factories import ResourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def card_html(reasons: list[dict]) -> str:
+    card = runtime.cards([ResourceFactory(title="Katacoda")])[0]
+    return render_to_string("learn/_card.html", {"card": card, "reasons": reasons})
+
+
+def test_health_warnings_stand_apart_from_the_reasons_to_read_it():
+    # The fourth walk-through read "shut down in 2022" as a bullet under "Why this is next".
+    html = card_html(
+        [
+            {"kind": "path_step", "text": "Step 15 of the learning path"},
+            {"kind": "stale", "text": "Katacoda shut down in 2022; read Minikube instead."},
+            {"kind": "link_failing", "text": "The link has been failing since 1 May 2026."},
+        ]
+    )
+    why = html[html.index('<div class="reasons">') : html.index("</div>", html.index("reasons"))]
+    assert "Step 15 of the learning path" in why
+    assert "Katacoda shut down" not in why and "failing" not in why
+    notice = html[html.index('<div class="health-notice" role="note">') :]
+    assert "Outdated advice: Katacoda shut down in 2022; read Minikube instead." in notice
+    assert "The link has been failing since 1 May 2026." in notice
+
+
+def test_a_card_with_only_warnings_has_no_empty_why_box():
+    html = card_html([{"kind": "stale", "text": "Removed in Kubernetes 1.25."}])
+    assert "Why this is next" not in html
+    assert "Outdated advice: Removed in Kubernetes 1.25." in html
