@@ -6,6 +6,7 @@ Every action is a plain form (POST, then redirect), so nothing here needs JavaSc
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, cast
 
@@ -61,6 +62,8 @@ DONE_MESSAGES = {
     ProgressState.SKIPPED: "Skipped “{title}”.",
     ProgressState.PLANNED: "Saved “{title}” for later: find it under History.",
 }
+# The session key holding what the learner's last progress click replaced (progress_undo).
+UNDO_SESSION_KEY = "learn_undo"
 # A completion is kept when a later click asks for less (see progress_set).
 KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked done."
 # "Save rating" on an item already done.
@@ -207,20 +210,62 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "learn/bad_request.html", {"form": form}, status=400)
     state = form.cleaned_data["state"]
-    was = selectors.learner_states(user=_learner(request), resource_ids=[resource.pk]).get(
-        resource.pk
+    was = (
+        recommender_selectors.progress_list(user=_learner(request))
+        .filter(resource_id=resource.pk)
+        .values("state", "rating", "completed_at")
+        .first()
     )
     progress, _ = recommender_services.progress_set(
         user=_learner(request), resource=resource, state=state, rating=form.cleaned_data["rating"]
     )
     if progress.state != state:
-        message = KEPT_DONE_MESSAGE
-    elif was is not None and was.state == ProgressState.COMPLETED == state:
-        message = RATING_MESSAGE if progress.rating else RATING_REMOVED_MESSAGE
+        messages.success(request, KEPT_DONE_MESSAGE.format(title=resource.title))
     else:
-        message = DONE_MESSAGES[ProgressState(state)]
-    messages.success(request, message.format(title=resource.title))
+        if was is not None and was["state"] == ProgressState.COMPLETED == state:
+            message = RATING_MESSAGE if progress.rating else RATING_REMOVED_MESSAGE
+        else:
+            message = DONE_MESSAGES[ProgressState(state)]
+        # The message offers Undo (base.html): what was there before this click, kept in the
+        # session so that only the learner's last click can be taken back.
+        request.session[UNDO_SESSION_KEY] = {
+            "resource": resource.pk,
+            "state": was["state"] if was else None,
+            "rating": was["rating"] if was else None,
+            "completed_at": was["completed_at"].isoformat()
+            if was and was["completed_at"]
+            else None,
+        }
+        messages.success(request, message.format(title=resource.title), extra_tags="undo")
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
+
+
+@require_POST
+@_signed_in_to_post
+def progress_undo(request: HttpRequest) -> HttpResponse:
+    """Take back the learner's last progress click: the resource is as it was before it."""
+    next_url = _safe_next(request, request.POST.get("next"))
+    last = request.session.pop(UNDO_SESSION_KEY, None)
+    resource = (
+        catalog_selectors.resource_list(user=request.user, relations=False)
+        .filter(pk=last["resource"])
+        .first()
+        if isinstance(last, dict)
+        else None
+    )
+    if resource is None:
+        messages.success(request, "There is nothing to undo.")
+        return HttpResponseRedirect(next_url)
+    completed_at = last.get("completed_at")
+    recommender_services.progress_restore(
+        user=_learner(request),
+        resource=resource,
+        state=last.get("state"),
+        rating=last.get("rating"),
+        completed_at=datetime.fromisoformat(completed_at) if completed_at else None,
+    )
+    messages.success(request, f"Undone: “{resource.title}” is back as it was.")
+    return HttpResponseRedirect(next_url)
 
 
 @require_POST
@@ -228,6 +273,7 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
 def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
     """Undo: forget the learner's progress on a resource (it may come back to the queue)."""
     next_url = _safe_next(request, request.POST.get("next"))
+    request.session.pop(UNDO_SESSION_KEY, None)  # an earlier click's Undo would undo this too
     was = selectors.learner_states(user=_learner(request), resource_ids=[resource_id]).get(
         resource_id
     )
@@ -259,6 +305,7 @@ def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
     """ "I know these": mark a stage's remaining path steps done, then back to the stage."""
     if stage not in Stage.values:
         raise Http404("No such stage.")
+    request.session.pop(UNDO_SESSION_KEY, None)  # see progress_forget
     changed = recommender_services.path_stage_complete(user=_learner(request), stage=stage)
     label = Stage(stage).label
     if changed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from types import EllipsisType
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,33 @@ def progress_set(
         progress.save()
     _learner_changed(user)
     return progress, created
+
+
+def progress_restore(
+    *,
+    user: User,
+    resource: Resource,
+    state: str | None,
+    rating: int | None = None,
+    completed_at: datetime | None = None,
+) -> None:
+    """Put the learner's progress on a resource back as it was (Undo): no row when ``state``
+    is None, else that state, rating and completion date.
+
+    Unlike `progress_set`, this may turn a completion back into less: the learner asked to
+    take back the click that completed it.
+    """
+    with transaction.atomic():
+        Progress.objects.filter(user=user, resource=resource).delete()
+        if state is not None:
+            Progress.objects.create(
+                user=user,
+                resource=resource,
+                state=state,
+                rating=rating,
+                completed_at=completed_at if state == ProgressState.COMPLETED else None,
+            )
+    _learner_changed(user)
 
 
 def path_stage_complete(*, user: User, stage: str) -> int:

@@ -1,0 +1,79 @@
+"""Undo on a progress click's message: the resource is back as it was, and only the last
+click can be taken back."""
+
+from __future__ import annotations
+
+import pytest
+
+from recommender.models import Progress, ProgressState
+from tests.learn.conftest import path_ids
+
+pytestmark = pytest.mark.django_db
+
+
+def undo(client, next_url: str = "/"):
+    return client.post("/progress/undo/", {"next": next_url}, follow=True)
+
+
+def test_the_message_of_a_click_offers_undo_and_undo_takes_it_back(alice_web, alice, seed):
+    first = path_ids(seed)[0]
+    page = alice_web.post(f"/progress/{first}/", {"state": "completed", "next": "/"}, follow=True)
+    body = page.content.decode()
+    assert "Marked “" in body and 'action="/progress/undo/"' in body
+    assert Progress.objects.filter(user=alice, resource_id=first).exists()
+
+    page = undo(alice_web)
+    assert page.redirect_chain[-1][0] == "/"
+    assert "is back as it was." in page.content.decode()
+    assert not Progress.objects.filter(user=alice, resource_id=first).exists()
+    assert first in [item["card"]["id"] for item in page.context["items"]]  # back in the queue
+
+
+def test_undoing_done_on_a_started_item_leaves_it_started_without_the_rating(
+    alice_web, alice, seed
+):
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "in_progress"})
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "4"})
+    undo(alice_web)
+    row = Progress.objects.get(user=alice, resource_id=first)
+    assert (row.state, row.rating, row.completed_at) == (ProgressState.IN_PROGRESS, None, None)
+
+
+def test_undoing_a_new_rating_brings_back_the_old_one_and_its_date(alice_web, alice, seed):
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "5"})
+    completed_at = Progress.objects.get(user=alice, resource_id=first).completed_at
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "2"})
+    undo(alice_web)
+    row = Progress.objects.get(user=alice, resource_id=first)
+    assert (row.state, row.rating, row.completed_at) == ("completed", 5, completed_at)
+
+
+def test_only_the_last_click_is_undone_and_only_once(alice_web, alice, seed):
+    first, second = path_ids(seed)[:2]
+    alice_web.post(f"/progress/{first}/", {"state": "completed"})
+    alice_web.post(f"/progress/{second}/", {"state": "skipped"})
+    undo(alice_web)
+    assert dict(Progress.objects.filter(user=alice).values_list("resource_id", "state")) == {
+        first: "completed"
+    }
+    again = undo(alice_web)
+    assert "There is nothing to undo." in again.content.decode()
+    assert Progress.objects.filter(user=alice).count() == 1
+
+
+def test_other_messages_offer_no_undo_and_clear_ends_the_last_clicks_undo(alice_web, seed):
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "completed"}, follow=True)
+    page = alice_web.post(f"/progress/{first}/forget/", {"next": "/"}, follow=True)
+    body = page.content.decode()
+    assert "Progress cleared." in body and 'action="/progress/undo/"' not in body
+    assert "There is nothing to undo." in undo(alice_web).content.decode()
+
+
+def test_undo_needs_a_signed_in_learner_and_a_post(client, alice_web, seed):
+    response = client.post("/progress/undo/", {"next": "/"})
+    assert response.status_code == 302 and "/signin/" in response["Location"]
+    assert alice_web.get("/progress/undo/").status_code == 405
+    assert "There is nothing to undo." in undo(alice_web).content.decode()
