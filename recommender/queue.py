@@ -167,7 +167,12 @@ def queue_build(
             detail="There are no approved resources yet.",
         )
     result = recommend_queue(
-        model, learner, limit=limit, minutes=budget, area_names=runtime.area_names()
+        model,
+        learner,
+        limit=limit,
+        minutes=budget,
+        area_names=runtime.area_names(),
+        exclude=runtime.unlinked_off_path(),
     )
     items = _items(list(result.items), model)
     # A resource rejected since the model was fitted leaves a gap: say so rather than

@@ -60,6 +60,7 @@ class Runtime:
         self._refit_requested_for: int | None = None
         self._area_names: dict[str, str] | None = None
         self._area_names_at = 0.0
+        self._unlinked: tuple[int, frozenset[int]] | None = None
         self._cards = CardCache()
 
     # --- The model ------------------------------------------------------------------------------
@@ -144,6 +145,17 @@ class Runtime:
             self._area_names = selectors.area_names()
             self._area_names_at = time.monotonic()
         return self._area_names
+
+    def unlinked_off_path(self) -> frozenset[int]:
+        """Approved resources with no address that are not path steps, per catalog version.
+
+        The queue leaves them out: a learner could not open them. (A path step without an
+        address stays: the path names it, and its page offers a web search.)
+        """
+        version = self._catalog_version
+        if self._unlinked is None or self._unlinked[0] != version:
+            self._unlinked = (version, frozenset(selectors.unlinked_off_path_ids()))
+        return self._unlinked[1]
 
     def cards(self, resources: Sequence[Resource]) -> list[dict[str, Any]]:
         """Serialised resources, cached per resource version (see recommender.cards)."""

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
-from catalog.models import LearningPath, LinkStatus, PathStep, Resource, SecurityArea
+from catalog.models import LearningPath, LinkStatus, PathStep, Resource, SecurityArea, Status
 from recommender.engine import Document, Interaction, Learner
 from recommender.models import LearnerProfile, Note, Progress, ProgressState
 
@@ -83,6 +83,15 @@ def engine_documents() -> list[Document]:
         )
         for pk, title, summary, kind, stage, difficulty, minutes in rows.iterator(chunk_size=5000)
     ]
+
+
+def unlinked_off_path_ids() -> list[int]:
+    """Approved resources with no address that are not learning-path steps."""
+    return list(
+        Resource.objects.filter(Q(url__isnull=True) | Q(url=""), status=Status.APPROVED)
+        .filter(path_steps__isnull=True)
+        .values_list("pk", flat=True)
+    )
 
 
 def resource_document(resource: Resource) -> Document:

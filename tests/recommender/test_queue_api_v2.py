@@ -197,3 +197,22 @@ def test_next_with_a_saved_budget_is_the_queue_head_and_says_which_step_waits(
     unlimited = alice_api.get("/api/me/next/").json()
     assert unlimited["recommendation"]["resource"]["id"] == path[4].pk
     assert unlimited["note"] == ""
+
+
+def test_a_resource_no_one_could_open_is_not_queued_until_it_has_an_address(alice_api, path):
+    # The fourth walk-through's beginner got kubelearn's own deployment guide (no public
+    # address yet, off the path) first in their queue, and could only search the web for it.
+    guide = Resource.objects.get(title__startswith="kubelearn on Kubernetes")
+    assert guide.url is None and not guide.path_steps.exists()
+    areas = [{"area": a.slug} for a in guide.security_areas.all()]
+    alice_api.patch("/api/me/profile/", {"focus": areas, "level": 3}, format="json")
+    ids = [item["resource"]["id"] for item in queue(alice_api, limit=50)["results"]]
+    assert guide.pk not in ids
+    unlinked_step = next(r for r in reversed(path) if r.url is None)
+    assert unlinked_step.pk in ids  # a path step stays: the path names it
+    guide.url = "https://kubelearn.example.org/docs/kubernetes/"
+    guide.save()
+    services.catalog_version_bump()
+    services.model_refit()
+    ids = [item["resource"]["id"] for item in queue(alice_api, limit=50)["results"]]
+    assert guide.pk in ids
