@@ -110,6 +110,10 @@ def test_a_started_item_is_listed_under_reading_now_and_the_path_goes_on(alice_w
     assert page.context["items"][0]["card"]["id"] == second
     body = page.content.decode()
     assert "Reading now" in body
+    assert "not counted in your" not in body  # no time pack asked for
+    # With one, the page says the pack is for what comes next, not for what is started.
+    packed = alice_web.get("/", {"minutes": 15}).content.decode()
+    assert "It is not counted in your 15 minutes: those are for what comes next." in packed
     # Finishing it from there takes it off the list.
     alice_web.post(f"/progress/{first}/", {"state": "completed"})
     assert alice_web.get("/").context["reading"] == []
