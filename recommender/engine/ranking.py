@@ -35,6 +35,7 @@ from .rules import (
     Readiness,
     ahead_rows,
     entry_position,
+    may_enter_stage,
     upcoming_path,
 )
 
@@ -378,17 +379,23 @@ def recommend_queue(
 
     weights = [state.focus[a] for a in state.focus]
     share = policy.focus_share * (max(weights) if weights else 0.0)
+    # A declared beginner without the basics starts with them (rules.may_enter_stage): the
+    # focus's share of the queue is filled from the first stage only and their next step comes
+    # first, so nothing from a later stage is put ahead of it (relevance still counts the focus).
+    held = not may_enter_stage(model, state, 1)
+    quota = np.where(model.stage == 0, match, 0) if held else match
+    within = min(policy.next_step_within, 1) if held else policy.next_step_within
     packed = _mmr_queue(
         model,
         pool,
-        match,
+        quota,
         state.focus,
         cap,
         limit,
         budget,
         mmr_lambda,
         share,
-        policy.next_step_within,
+        within,
         policy.fill_budget,
         policy.defer_long_steps,
     )
@@ -483,11 +490,13 @@ def _entry_note(
     if entry > first:
         at = np.flatnonzero(model.path_position == entry)
         stage = model.stage_names[int(model.stage[at[0]])] if len(at) else ""
+        # Progress on an earlier step becomes the entry point (rules.entry_position): say so,
+        # rather than invite the learner to mark steps "they know" and move their start.
         return (
             f"Your focus starts your path at step {entry}, in the "
-            f"{STAGE_WORDS.get(stage, stage)} stage. "
-            f"Steps {first} to {entry - 1} stay on the Path page: mark those you know, or set "
-            "your level to Beginner or clear your focus to start at step 1."
+            f"{STAGE_WORDS.get(stage, stage)} stage. Steps {first} to {entry - 1} stay on the "
+            "Path page; mark one of them done or start it and your path goes on from there. "
+            "To start at step 1, set your level to Beginner or clear your focus."
         )
     # Where the path would start with the basics declared: the sentence promises it.
     ready = max(state.level, READY_LEVEL)

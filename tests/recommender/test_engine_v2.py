@@ -277,3 +277,25 @@ def test_an_unexplained_pick_claims_no_popularity_it_does_not_have() -> None:
     }
     assert reasons[2] == ["Picked from what you have read and rated so far"]
     assert reasons[3] == ["Other learners completed it"]
+
+
+def test_a_declared_beginners_queue_opens_with_step_1_not_a_later_stages_focus_item(
+    model: Model,
+) -> None:
+    # Doc 10 serves RBAC off the path, in the security stage, at the beginner's level: the
+    # focus's share used to put it first, before the basics the note promised.
+    beginner = recommend_queue(model, Learner(focus={"rbac": 1.0}, level=1), limit=6)
+    assert ids(beginner.items)[0] == 1
+    # Someone who did not say their level keeps the focus's share at the top.
+    undeclared = recommend_queue(model, Learner(focus={"rbac": 1.0}), limit=6)
+    assert "rbac" in BY_ID[ids(undeclared.items)[0]].areas
+
+
+def test_a_focused_learners_note_says_what_marking_an_earlier_step_does(model: Model) -> None:
+    # A walk-through's Intermediate learner followed "mark those you know" and saw their path
+    # start move back to the step they marked: the note now says that is what happens.
+    jumped = recommend_queue(model, Learner(focus={"rbac": 1.0}, level=2), limit=5)
+    assert "mark one of them done or start it and your path goes on from there" in jumped.note
+    marked = Learner(focus={"rbac": 1.0}, level=2, interactions=done(2))
+    assert path_entry(model, marked) == 2
+    assert ids(recommend_queue(model, marked, limit=5).items)[0] == 3

@@ -153,7 +153,7 @@ def test_a_focused_newcomer_who_did_not_say_their_level_gets_reasons_that_fit(al
     steps = [t for t in texts if t.startswith("Covers your focus") and t.endswith(" of the path")]
     assert steps  # the focus steps say where they stand on the path
     assert all(int(t.rsplit("— step ", 1)[1].split()[0]) >= position for t in steps)
-    assert "set your level to Beginner or clear your focus to start at step 1" in body["note"]
+    assert "To start at step 1, set your level to Beginner or clear your focus." in body["note"]
     assert not [t for t in texts if "ahead of your path" in t or "has reached its stage" in t]
     for item in items:
         kinds = {reason["kind"] for reason in item["reasons"]}
