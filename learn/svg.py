@@ -42,15 +42,16 @@ def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage")
     the largest area, with the done bar over it) as progress: "0 of 7" beside a full bar. How
     much an area offers is in its "of 7"; the bar only ever shows what the learner did."""
     height = _ROW * len(areas) + 4
-    done_total = sum(area.completed for area in areas)
-    offered_total = sum(area.available for area in areas)
+    # Not "N of M resources": a resource in two areas would count twice.
+    started = sum(1 for area in areas if area.completed)
     parts = [
         f'<svg class="chart" viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" height="{height}" '
         f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">Coverage by security area</title>',
-        f'<desc id="{chart_id}-desc">You completed {done_total} of {offered_total} resources '
-        "across the security areas; the table beside the chart lists each area.</desc>",
+        f'<desc id="{chart_id}-desc">For each security area, the share of its resources you '
+        f"completed; you have completed resources in {started} of {len(areas)} areas. The "
+        "table beside the chart lists each area's numbers.</desc>",
     ]
     for row, area in enumerate(areas):
         top = row * _ROW + 2

@@ -50,6 +50,7 @@ from recommender import services as recommender_services
 from recommender.models import ProgressState
 from recommender.runtime import runtime
 from recommender.serializers import QueueParamsSerializer
+from recommender.services import ProgressSnapshot
 
 PAGE_SIZE = 20
 # Browse's filters that fold away under "Filters" on a phone (search stays in view).
@@ -226,45 +227,82 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             message = RATING_MESSAGE if progress.rating else RATING_REMOVED_MESSAGE
         else:
             message = DONE_MESSAGES[ProgressState(state)]
-        # The message offers Undo (base.html): what was there before this click, kept in the
-        # session so that only the learner's last click can be taken back.
-        request.session[UNDO_SESSION_KEY] = {
-            "resource": resource.pk,
-            "state": was["state"] if was else None,
-            "rating": was["rating"] if was else None,
-            "completed_at": was["completed_at"].isoformat()
-            if was and was["completed_at"]
-            else None,
-        }
+        snapshot = ProgressSnapshot(
+            resource.pk,
+            was["state"] if was else None,
+            was["rating"] if was else None,
+            was["completed_at"] if was else None,
+        )
+        _undo_offer(
+            request,
+            [snapshot],
+            undone=f"Undone: “{resource.title}” is back as it was.",
+            anchor=_path_anchor(resource.pk),
+        )
         messages.success(request, message.format(title=resource.title), extra_tags="undo")
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
+
+
+def _undo_offer(
+    request: HttpRequest, snapshots: list[ProgressSnapshot], *, undone: str, anchor: str
+) -> None:
+    """Let the next message's Undo (base.html) put these back: kept in the session, so only
+    the learner's last click can be taken back, and once. ``anchor`` is where on the Path
+    page the click was ("" if not a path step)."""
+    request.session[UNDO_SESSION_KEY] = {
+        "snapshots": [
+            [
+                snap.resource_id,
+                snap.state,
+                snap.rating,
+                snap.completed_at.isoformat() if snap.completed_at else None,
+            ]
+            for snap in snapshots
+        ],
+        "undone": undone,
+        "anchor": anchor,
+    }
+
+
+def _path_anchor(resource_id: int) -> str:
+    """The resource's step on the Path page ("step-N"), or "" when it is not a step."""
+    path = recommender_selectors.primary_path()
+    position = (
+        path.steps.filter(resource_id=resource_id).values_list("position", flat=True).first()
+        if path
+        else None
+    )
+    return f"step-{position}" if position else ""
 
 
 @require_POST
 @_signed_in_to_post
 def progress_undo(request: HttpRequest) -> HttpResponse:
-    """Take back the learner's last progress click: the resource is as it was before it."""
+    """Take back the learner's last progress click: what it changed is as it was before."""
     next_url = _safe_next(request, request.POST.get("next"))
     last = request.session.pop(UNDO_SESSION_KEY, None)
-    resource = (
+    try:
+        snapshots = [
+            ProgressSnapshot(int(pk), state, rating, datetime.fromisoformat(done) if done else None)
+            for pk, state, rating, done in last["snapshots"]
+        ]
+        undone, anchor = str(last["undone"]), str(last["anchor"])
+    except (TypeError, KeyError, ValueError):  # none, or one this version does not read
+        snapshots = []
+    visible = set(
         catalog_selectors.resource_list(user=request.user, relations=False)
-        .filter(pk=last["resource"])
-        .first()
-        if isinstance(last, dict)
-        else None
+        .filter(pk__in=[snap.resource_id for snap in snapshots])
+        .values_list("pk", flat=True)
     )
-    if resource is None:
+    snapshots = [snap for snap in snapshots if snap.resource_id in visible]
+    if not snapshots:
         messages.success(request, "There is nothing to undo.")
         return HttpResponseRedirect(next_url)
-    completed_at = last.get("completed_at")
-    recommender_services.progress_restore(
-        user=_learner(request),
-        resource=resource,
-        state=last.get("state"),
-        rating=last.get("rating"),
-        completed_at=datetime.fromisoformat(completed_at) if completed_at else None,
-    )
-    messages.success(request, f"Undone: “{resource.title}” is back as it was.")
+    recommender_services.progress_restore(user=_learner(request), snapshots=snapshots)
+    messages.success(request, undone)
+    # Back to the place on the Path page, which the form's address cannot carry.
+    if anchor and "#" not in next_url and next_url.split("?")[0] == reverse("learn:path"):
+        next_url += f"#{anchor}"
     return HttpResponseRedirect(next_url)
 
 
@@ -305,14 +343,19 @@ def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
     """ "I know these": mark a stage's remaining path steps done, then back to the stage."""
     if stage not in Stage.values:
         raise Http404("No such stage.")
-    request.session.pop(UNDO_SESSION_KEY, None)  # see progress_forget
     changed = recommender_services.path_stage_complete(user=_learner(request), stage=stage)
     label = Stage(stage).label
     if changed:
-        messages.success(
-            request, f"Marked {changed} step{'' if changed == 1 else 's'} of “{label}” done."
+        steps = f"{len(changed)} step{'' if len(changed) == 1 else 's'} of “{label}”"
+        _undo_offer(
+            request,
+            changed,
+            undone=f"Undone: the {steps} are back as they were.",
+            anchor=f"stage-{stage}",
         )
+        messages.success(request, f"Marked {steps} done.", extra_tags="undo")
     else:
+        request.session.pop(UNDO_SESSION_KEY, None)  # see progress_forget
         messages.success(request, f"Every step of “{label}” was already behind you.")
     return HttpResponseRedirect(reverse("learn:path") + f"#stage-{stage}")
 
@@ -437,7 +480,10 @@ BROWSE_SLUG_FILTERS = (("area", "Security area"), ("tag", "Topic"), ("author", "
 # security: tests/learn/test_browse_order.py holds that).
 BROWSE_ORDERS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "stage": ("Basics first", ("stage", "difficulty", "title", "id")),
-    "newest": ("Newest first", (F("published_at").desc(nulls_last=True), "title", "id")),
+    "newest": (
+        "Newest first, undated last",
+        (F("published_at").desc(nulls_last=True), "title", "id"),
+    ),
     "shortest": ("Shortest first", (F("estimated_minutes").asc(nulls_last=True), "title", "id")),
     "easiest": ("Easiest first", ("difficulty", "title", "id")),
 }
@@ -461,7 +507,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         "stages": Stage.choices,
         "query": request.GET,
         # The folded filters start open when one is in use, so what narrows the list shows.
-        "filters_in_use": sum(1 for name in (*FOLDED_FILTERS, "sort") if name in given),
+        "filters_in_use": sum(1 for name in FOLDED_FILTERS if name in given),
         "orders": [(value, label) for value, (label, _) in BROWSE_ORDERS.items()],
     }
     # A slug the catalog does not offer (mistyped, or an old link) says so, as a bad stage

@@ -192,14 +192,19 @@ def queue_build(
     )
 
 
+def _ready_model() -> Model | None:
+    """The fitted model, or None while it warms up or when there is none."""
+    try:
+        return runtime.model()
+    except WarmingUp:
+        return None
+
+
 def path_next_position(*, user: User) -> int | None:
     """Where the learner is on the path: their next step's position, as the queue sees it
     (from their entry point, so a focused learner's is at their focus). None while the
     model warms up, when there is none, or when the path is done."""
-    try:
-        model = runtime.model()
-    except WarmingUp:
-        return None
+    model = _ready_model()
     if model is None:
         return None
     return path_next(model, selectors.engine_learner(user=user)) or None
@@ -282,10 +287,7 @@ def queue_answer(*, user: User, limit: int, minutes: int | None) -> dict[str, An
 
 def resource_similar(*, resource_id: int, limit: int = 5) -> list[tuple[Resource, float]] | None:
     """Nearest approved resources; None when the resource is not in the model (yet)."""
-    try:
-        model = runtime.model()
-    except WarmingUp:
-        return None
+    model = _ready_model()
     if model is None:
         return None
     try:
@@ -302,10 +304,7 @@ def resource_similar(*, resource_id: int, limit: int = 5) -> list[tuple[Resource
 
 def resource_suggestions(*, resource: Resource, k: int = 5) -> dict[str, Any] | None:
     """Labels for a pending resource from its nearest approved neighbours (for curators)."""
-    try:
-        model = runtime.model()
-    except WarmingUp:
-        return None
+    model = _ready_model()
     if model is None:
         return None
     return suggest_labels(model, selectors.resource_document(resource), k=k)

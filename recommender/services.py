@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import EllipsisType
 from typing import TYPE_CHECKING
@@ -67,43 +68,57 @@ def progress_set(
     return progress, created
 
 
-def progress_restore(
-    *,
-    user: User,
-    resource: Resource,
-    state: str | None,
-    rating: int | None = None,
-    completed_at: datetime | None = None,
-) -> None:
-    """Put the learner's progress on a resource back as it was (Undo): no row when ``state``
-    is None, else that state, rating and completion date.
+@dataclass(frozen=True)
+class ProgressSnapshot:
+    """A learner's progress on one resource before a click changed it (None: no progress)."""
+
+    resource_id: int
+    state: str | None
+    rating: int | None = None
+    completed_at: datetime | None = None
+
+
+def progress_restore(*, user: User, snapshots: Sequence[ProgressSnapshot]) -> None:
+    """Put the learner's progress back as the snapshots say (Undo): no row where ``state`` is
+    None, else that state, rating and completion date. One transaction.
 
     Unlike `progress_set`, this may turn a completion back into less: the learner asked to
     take back the click that completed it.
     """
+    if not snapshots:
+        return
     with transaction.atomic():
-        Progress.objects.filter(user=user, resource=resource).delete()
-        if state is not None:
-            Progress.objects.create(
-                user=user,
-                resource=resource,
-                state=state,
-                rating=rating,
-                completed_at=completed_at if state == ProgressState.COMPLETED else None,
-            )
+        Progress.objects.filter(
+            user=user, resource_id__in=[snap.resource_id for snap in snapshots]
+        ).delete()
+        Progress.objects.bulk_create(
+            [
+                Progress(
+                    user=user,
+                    resource_id=snap.resource_id,
+                    state=snap.state,
+                    rating=snap.rating,
+                    completed_at=snap.completed_at
+                    if snap.state == ProgressState.COMPLETED
+                    else None,
+                )
+                for snap in snapshots
+                if snap.state is not None
+            ]
+        )
     _learner_changed(user)
 
 
-def path_stage_complete(*, user: User, stage: str) -> int:
+def path_stage_complete(*, user: User, stage: str) -> list[ProgressSnapshot]:
     """Mark the learning path's approved steps in ``stage`` done ("I know these"), in one go.
 
     For a learner who knows the basics: the alternative was a click per step. Completed
     steps keep their rating and date, skipped ones stay skipped; started and saved ones
-    become completed. Returns how many steps changed.
+    become completed. Returns what the changed steps were before (for Undo).
     """
     path = selectors.primary_path()
     if path is None:
-        return 0
+        return []
     step_ids = set(
         Resource.objects.filter(
             status=Status.APPROVED, stage=stage, path_steps__path=path
@@ -113,10 +128,13 @@ def path_stage_complete(*, user: User, stage: str) -> int:
     with transaction.atomic():
         rows = Progress.objects.select_for_update().filter(user=user, resource_id__in=step_ids)
         kept = {
-            resource_id: state for resource_id, state in rows.values_list("resource_id", "state")
+            resource_id: (state, rating, completed_at)
+            for resource_id, state, rating, completed_at in rows.values_list(
+                "resource_id", "state", "rating", "completed_at"
+            )
         }
         finished = {ProgressState.COMPLETED, ProgressState.SKIPPED}
-        unfinished = [pk for pk, state in kept.items() if state not in finished]
+        unfinished = [pk for pk, (state, _, _) in kept.items() if state not in finished]
         Progress.objects.filter(user=user, resource_id__in=unfinished).update(
             state=ProgressState.COMPLETED, rating=None, completed_at=now, updated_at=now
         )
@@ -128,7 +146,9 @@ def path_stage_complete(*, user: User, stage: str) -> int:
             ],
             ignore_conflicts=True,  # a click elsewhere made the row meanwhile: it stands
         )
-    changed = len(unfinished) + len(new)
+    changed = [ProgressSnapshot(pk, *kept[pk]) for pk in unfinished] + [
+        ProgressSnapshot(pk, None) for pk in sorted(new)
+    ]
     if changed:
         _learner_changed(user)
     return changed

@@ -68,6 +68,8 @@ def test_browse_filters_fold_away_on_a_phone_and_open_from_the_keyboard(
     screenshot(page, "browse-filters-folded-375")
 
     page.get_by_label("Search").focus()
+    page.keyboard.press("Tab")  # the order, which stays in sight
+    assert page.evaluate("document.activeElement.id") == "f-sort"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
     page.keyboard.press("Enter")

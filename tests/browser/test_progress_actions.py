@@ -122,9 +122,9 @@ def test_the_message_of_a_background_action_reaches_the_live_region(browser, liv
         page,
         page.locator("#queue-list > li").first.get_by_role("button", name=re.compile(r"^Done")),
     )
-    message = page.locator("#main .messages").inner_text().strip()
+    message = page.locator("#main .messages .message > span").inner_text().strip()
     assert title in message
-    expect(announcer).to_have_text(message)
+    expect(announcer).to_have_text(message)  # the message, without its Undo button
     page.context.close()
 
 
@@ -165,6 +165,44 @@ def test_htmx_actions_log_no_console_errors(browser, live_server, learner):
     )
     expect(page.locator("#main .messages")).to_contain_text("done.")
     assert errors == []
+    page.context.close()
+
+
+def test_an_action_after_resizing_the_note_box_logs_no_csp_error(
+    browser, live_server, learner, first_step
+):
+    # A resized textarea carries an inline style; htmx used to copy it while settling the new
+    # page, which the CSP (style-src-attr) refused with a console error.
+    page = signed_in_page(browser, live_server, learner)
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(live_server.url + f"/resources/{first_step}/")
+    box = page.locator("textarea").first
+    box.evaluate("node => { node.style.height = '300px'; }")  # what dragging its corner does
+    press(page, page.get_by_role("button", name=re.compile(r"^Done")))
+    expect(page.locator("#main .messages")).to_contain_text("done.")
+    assert errors == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_undo_stays_in_sight_after_an_action_far_down_the_queue(
+    browser, live_server, learner, width
+):
+    page = signed_in_page(browser, live_server, learner, width=width)
+    page.goto(live_server.url + "/")
+    card = page.locator("#queue-list > li").nth(5)
+    card.scroll_into_view_if_needed()
+    title = card.locator(".card-title").inner_text().strip()
+    press(page, card.get_by_role("button", name=re.compile(r"^Skip")))
+    undo = page.locator("#main .messages").get_by_role("button", name="Undo")
+    expect(undo).to_be_in_viewport()
+    # The announcement is the message, not the button's name.
+    expect(page.locator("#announcer")).to_have_text(f"Skipped “{title}”.")
+    screenshot(page, f"undo-in-sight-{width}")
+    undo.click()
+    expect(page.locator("#main .messages")).to_contain_text(f"Undone: “{title}” is back")
+    assert not Progress.objects.filter(user=learner).exists()
     page.context.close()
 
 

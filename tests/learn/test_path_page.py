@@ -125,3 +125,33 @@ def test_a_finished_resource_page_leads_on_to_the_queues_next_item(alice_web, se
     assert page.context["up_next"].resource.pk == steps[1]
     assert f'Up next for you: <a href="/resources/{steps[1]}/">' in body
     assert alice_web.get("/").context["items"][0]["card"]["id"] == steps[1]
+
+
+def test_i_know_these_can_be_undone_in_one_click(alice_web, alice, seed):
+    basics = list(
+        Resource.objects.filter(path_steps__path=seed, stage="getting-started").order_by(
+            "path_steps__position"
+        )
+    )
+    alice_web.post(f"/progress/{basics[0].pk}/", {"state": "completed", "rating": "4"})
+    alice_web.post(f"/progress/{basics[1].pk}/", {"state": "skipped"})
+    alice_web.post(f"/progress/{basics[2].pk}/", {"state": "in_progress"}, follow=True)
+    before = set(Progress.objects.filter(user=alice).values_list("resource_id", "state", "rating"))
+    page = alice_web.post("/path/getting-started/done/", follow=True)
+    assert 'action="/progress/undo/"' in page.content.decode()
+
+    page = alice_web.post("/progress/undo/", {"next": "/path/"}, follow=True)
+    assert page.redirect_chain[-1][0] == "/path/#stage-getting-started"
+    assert f"Undone: the {len(basics) - 2} steps of “Getting started” are back as they were." in (
+        page.content.decode()
+    )
+    after = set(Progress.objects.filter(user=alice).values_list("resource_id", "state", "rating"))
+    assert after == before
+
+
+def test_undo_of_a_step_marked_on_the_path_comes_back_to_the_step(alice_web, seed):
+    fifth = path_ids(seed)[4]
+    alice_web.post(f"/progress/{fifth}/", {"state": "completed", "next": "/path/#step-5"})
+    page = alice_web.post("/progress/undo/", {"next": "/path/"}, follow=True)
+    assert page.redirect_chain[-1][0] == "/path/#step-5"
+    assert not Progress.objects.filter(resource_id=fifth).exists()

@@ -33,7 +33,7 @@ def test_coverage_chart_draws_each_areas_share_done_on_its_own_track():
     svg = ElementTree.fromstring(coverage_chart(areas))
     assert svg.get("role") == "img"
     assert svg.find(f"{SVG}title").text == "Coverage by security area"
-    assert "You completed 2 of 7" in svg.find(f"{SVG}desc").text
+    assert "completed resources in 2 of 3 areas" in svg.find(f"{SVG}desc").text
     bars = [(rect.get("class"), int(rect.get("width"))) for rect in svg.findall(f"{SVG}rect")]
     track = bars[0][1]
     # RBAC: a quarter done; etcd: nothing done, so nothing but its empty track (the walk-

@@ -167,7 +167,12 @@
     if (!announcer || !messages) {
       return;
     }
-    var text = messages.textContent.replace(/\s+/g, " ").trim();
+    // The messages' words, without their Undo buttons (the button is there to be found).
+    var copy = messages.cloneNode(true);
+    Array.prototype.forEach.call(copy.querySelectorAll("form"), function (form) {
+      form.remove();
+    });
+    var text = copy.textContent.replace(/\s+/g, " ").trim();
     // Emptied first, so the same message twice in a row (two items marked done) is read twice.
     announcer.textContent = "";
     window.setTimeout(function () {
