@@ -237,7 +237,7 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             request,
             [snapshot],
             undone=f"Undone: “{resource.title}” is back as it was.",
-            anchor=_path_anchor(resource.pk),
+            anchor="",  # a step's place is looked up only if Undo is used (progress_undo)
         )
         messages.success(request, message.format(title=resource.title), extra_tags="undo")
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
@@ -248,7 +248,7 @@ def _undo_offer(
 ) -> None:
     """Let the next message's Undo (base.html) put these back: kept in the session, so only
     the learner's last click can be taken back, and once. ``anchor`` is where on the Path
-    page the click was ("" if not a path step)."""
+    page to come back to ("": the one resource's step, if it is one)."""
     request.session[UNDO_SESSION_KEY] = {
         "snapshots": [
             [
@@ -301,8 +301,10 @@ def progress_undo(request: HttpRequest) -> HttpResponse:
     recommender_services.progress_restore(user=_learner(request), snapshots=snapshots)
     messages.success(request, undone)
     # Back to the place on the Path page, which the form's address cannot carry.
-    if anchor and "#" not in next_url and next_url.split("?")[0] == reverse("learn:path"):
-        next_url += f"#{anchor}"
+    if "#" not in next_url and next_url.split("?")[0] == reverse("learn:path"):
+        anchor = anchor or (_path_anchor(snapshots[0].resource_id) if len(snapshots) == 1 else "")
+        if anchor:
+            next_url += f"#{anchor}"
     return HttpResponseRedirect(next_url)
 
 
