@@ -32,12 +32,16 @@ FINISHED_STATES = frozenset({ProgressState.COMPLETED, ProgressState.SKIPPED})
 class LearnerState:
     state: str
     rating: int | None
+    known: bool = False
 
     @property
     def label(self) -> str:
         # "Planned" is the API's word; on the pages a learner saves an item for later.
         if self.state == ProgressState.PLANNED:
             return "Saved for later"
+        # Marked with "I know these" on the Path page: done, but not read here.
+        if self.state == ProgressState.COMPLETED and self.known:
+            return "Already known"
         # Up next's section and History's view say "Reading now": so does the item's label.
         if self.state == ProgressState.IN_PROGRESS:
             return "Reading now"
@@ -51,9 +55,12 @@ def learner_states(*, user: AnyUser | None, resource_ids: Iterable[int]) -> dict
     rows = (
         recommender_selectors.progress_list(user=user)
         .filter(resource_id__in=list(resource_ids))
-        .values_list("resource_id", "state", "rating")
+        .values_list("resource_id", "state", "rating", "known")
     )
-    return {resource_id: LearnerState(state, rating) for resource_id, state, rating in rows}
+    return {
+        resource_id: LearnerState(state, rating, known)
+        for resource_id, state, rating, known in rows
+    }
 
 
 @dataclass
@@ -252,12 +259,13 @@ HISTORY_SHOWS = {
 
 @dataclass(frozen=True)
 class HistoryTotals:
-    completed: int
+    completed: int  # read here: the known ones ("I know these") are counted apart
     skipped: int
     saved: int
     reading: int
     rated: int
     minutes_read: int
+    known: int = 0
 
     @property
     def reading_time(self) -> str:
@@ -286,9 +294,11 @@ def history(*, user: User, show: str = "all") -> QuerySet[Progress]:
 
 def history_totals(*, user: User) -> HistoryTotals:
     """Counts for the history page's summary line. One query."""
-    done = Q(state=ProgressState.COMPLETED)
+    known = Q(state=ProgressState.COMPLETED, known=True)
+    done = Q(state=ProgressState.COMPLETED, known=False)
     totals = _listed_progress(user=user).aggregate(
         completed=Count("pk", filter=done),
+        known_count=Count("pk", filter=known),  # not "known": that is the field's name
         skipped=Count("pk", filter=Q(state=ProgressState.SKIPPED)),
         rated=Count("pk", filter=done & Q(rating__isnull=False)),
         minutes_read=Sum("resource__estimated_minutes", filter=done),
@@ -302,4 +312,5 @@ def history_totals(*, user: User) -> HistoryTotals:
         reading=totals["reading"],
         rated=totals["rated"],
         minutes_read=totals["minutes_read"] or 0,
+        known=totals["known_count"],
     )

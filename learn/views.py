@@ -214,7 +214,7 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     was = (
         recommender_selectors.progress_list(user=_learner(request))
         .filter(resource_id=resource.pk)
-        .values("state", "rating", "completed_at")
+        .values("state", "rating", "completed_at", "known")
         .first()
     )
     progress, _ = recommender_services.progress_set(
@@ -232,6 +232,7 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             was["state"] if was else None,
             was["rating"] if was else None,
             was["completed_at"] if was else None,
+            was["known"] if was else False,
         )
         _undo_offer(
             request,
@@ -256,6 +257,7 @@ def _undo_offer(
                 snap.state,
                 snap.rating,
                 snap.completed_at.isoformat() if snap.completed_at else None,
+                snap.known,
             ]
             for snap in snapshots
         ],
@@ -283,8 +285,14 @@ def progress_undo(request: HttpRequest) -> HttpResponse:
     last = request.session.pop(UNDO_SESSION_KEY, None)
     try:
         snapshots = [
-            ProgressSnapshot(int(pk), state, rating, datetime.fromisoformat(done) if done else None)
-            for pk, state, rating, done in last["snapshots"]
+            ProgressSnapshot(
+                int(pk),
+                state,
+                rating,
+                datetime.fromisoformat(done) if done else None,
+                bool(known and known[0]),  # absent in an offer made before "known" existed
+            )
+            for pk, state, rating, done, *known in last["snapshots"]
         ]
         undone, anchor = str(last["undone"]), str(last["anchor"])
     except (TypeError, KeyError, ValueError):  # none, or one this version does not read
@@ -593,7 +601,7 @@ def history(request: HttpRequest) -> HttpResponse:
             "items": [
                 {
                     "card": card,
-                    "state": selectors.LearnerState(row.state, row.rating),
+                    "state": selectors.LearnerState(row.state, row.rating, row.known),
                     "when": row.updated_at,
                 }
                 for card, row in zip(cards, rows, strict=True)

@@ -30,6 +30,10 @@ class Progress(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # "I know these" on the Path page: completed without being read here. It satisfies the
+    # path like any completion but is not reading time, not taste (the recommender's profile)
+    # and not where the learner took up the path. Any later click on the item clears it.
+    known = models.BooleanField(default=False, help_text="Marked as already known (not read here).")
 
     class Meta:
         ordering = ["-updated_at"]
@@ -39,6 +43,10 @@ class Progress(models.Model):
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | (Q(rating__gte=1) & Q(rating__lte=5)),
                 name="progress_rating_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(known=False) | Q(state=ProgressState.COMPLETED),
+                name="progress_known_is_completed",
             ),
         ]
 

@@ -59,7 +59,9 @@ def engine_documents() -> list[Document]:
     ).values_list("resource_id", "securityarea__slug"):
         areas[resource_id].append(slug)
     completions = dict(
-        Progress.objects.filter(state=ProgressState.COMPLETED, resource__in=approved)
+        Progress.objects.filter(  # "known" ones were not read: "Other learners completed it"
+            state=ProgressState.COMPLETED, known=False, resource__in=approved
+        )
         .values("resource_id")
         .annotate(n=Count("pk"))
         .values_list("resource_id", "n")
@@ -157,10 +159,11 @@ def engine_learner(*, user: User) -> Learner:
             state=state,
             rating=rating,
             age_days=max((now - updated_at).total_seconds() / 86400, 0.0),
+            known=known,
         )
-        for resource_id, state, rating, updated_at in Progress.objects.filter(
+        for resource_id, state, rating, updated_at, known in Progress.objects.filter(
             user=user
-        ).values_list("resource_id", "state", "rating", "updated_at")
+        ).values_list("resource_id", "state", "rating", "updated_at", "known")
     )
     # The profile and its focus in one query (a row per focus area, or one without).
     rows = list(

@@ -14,12 +14,37 @@ class ProgressSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Progress
-        fields = ["resource", "state", "rating", "created_at", "updated_at", "completed_at"]
+        fields = [
+            "resource",
+            "state",
+            "rating",
+            "known",
+            "created_at",
+            "updated_at",
+            "completed_at",
+        ]
 
 
 class ProgressWriteSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=ProgressState.choices)
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    known = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "With `completed`: the learner knew it already and did not read it here (the Path "
+            "page's 'I know these'). It counts as done on the path but not as reading, taste "
+            "or where the learner took up the path."
+        ),
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["known"] and attrs["state"] != ProgressState.COMPLETED:
+            raise serializers.ValidationError({"known": "Only a completed resource can be known."})
+        if attrs["known"] and attrs.get("rating") is not None:
+            raise serializers.ValidationError(
+                {"known": "A resource known without reading it here has no rating."}
+            )
+        return attrs
 
 
 class NoteSerializer(serializers.ModelSerializer):

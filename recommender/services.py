@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 
 def progress_set(
-    *, user: User, resource: Resource, state: str, rating: int | None
+    *, user: User, resource: Resource, state: str, rating: int | None, known: bool = False
 ) -> tuple[Progress, bool]:
     """Create or replace the learner's progress on a resource. Returns (row, created); the
     row is the state kept, which is not the one asked for when a completion was kept.
@@ -49,7 +49,12 @@ def progress_set(
     must not turn finished reading back into unfinished reading. Marking it completed again
     (a new rating) still applies. The row lock orders concurrent calls, so whichever comes
     second sees the completion.
+
+    ``known`` (with ``completed`` only): known already, not read here (`Progress.known`).
+    Any other call on the resource makes it read.
     """
+    if known and (state != ProgressState.COMPLETED or rating is not None):
+        raise ValueError("only a completion without a rating can be known")
     with transaction.atomic():
         progress, created = Progress.objects.select_for_update().get_or_create(
             user=user, resource=resource, defaults={"state": state, "rating": rating}
@@ -59,6 +64,7 @@ def progress_set(
         if not created:
             progress.state = state
             progress.rating = rating
+        progress.known = known  # any other click on the item: it is read, not just known
         if state == ProgressState.COMPLETED and progress.completed_at is None:
             progress.completed_at = timezone.now()
         elif state != ProgressState.COMPLETED:
@@ -76,6 +82,7 @@ class ProgressSnapshot:
     state: str | None
     rating: int | None = None
     completed_at: datetime | None = None
+    known: bool = False
 
 
 def progress_restore(*, user: User, snapshots: Sequence[ProgressSnapshot]) -> None:
@@ -101,6 +108,7 @@ def progress_restore(*, user: User, snapshots: Sequence[ProgressSnapshot]) -> No
                     completed_at=snap.completed_at
                     if snap.state == ProgressState.COMPLETED
                     else None,
+                    known=snap.known and snap.state == ProgressState.COMPLETED,
                 )
                 for snap in snapshots
                 if snap.state is not None
@@ -114,7 +122,8 @@ def path_stage_complete(*, user: User, stage: str) -> list[ProgressSnapshot]:
 
     For a learner who knows the basics: the alternative was a click per step. Completed
     steps keep their rating and date, skipped ones stay skipped; started and saved ones
-    become completed. Returns what the changed steps were before (for Undo).
+    become completed, as *known* (``Progress.known``: not counted as reading, not taste, not
+    where the learner took up the path). Returns what the changed steps were before (Undo).
     """
     path = selectors.primary_path()
     if path is None:
@@ -128,20 +137,27 @@ def path_stage_complete(*, user: User, stage: str) -> list[ProgressSnapshot]:
     with transaction.atomic():
         rows = Progress.objects.select_for_update().filter(user=user, resource_id__in=step_ids)
         kept = {
-            resource_id: (state, rating, completed_at)
-            for resource_id, state, rating, completed_at in rows.values_list(
-                "resource_id", "state", "rating", "completed_at"
+            resource_id: (state, rating, completed_at, known)
+            for resource_id, state, rating, completed_at, known in rows.values_list(
+                "resource_id", "state", "rating", "completed_at", "known"
             )
         }
         finished = {ProgressState.COMPLETED, ProgressState.SKIPPED}
-        unfinished = [pk for pk, (state, _, _) in kept.items() if state not in finished]
+        unfinished = [pk for pk, (state, *_) in kept.items() if state not in finished]
+        # Known, not read here: it is not reading time, taste or where the path was taken up.
         Progress.objects.filter(user=user, resource_id__in=unfinished).update(
-            state=ProgressState.COMPLETED, rating=None, completed_at=now, updated_at=now
+            state=ProgressState.COMPLETED, rating=None, completed_at=now, updated_at=now, known=True
         )
         new = [pk for pk in step_ids if pk not in kept]
         Progress.objects.bulk_create(
             [
-                Progress(user=user, resource_id=pk, state=ProgressState.COMPLETED, completed_at=now)
+                Progress(
+                    user=user,
+                    resource_id=pk,
+                    state=ProgressState.COMPLETED,
+                    completed_at=now,
+                    known=True,
+                )
                 for pk in sorted(new)
             ],
             ignore_conflicts=True,  # a click elsewhere made the row meanwhile: it stands

@@ -101,6 +101,7 @@ class ProgressDetailView(APIView):
             resource=resource,
             state=serializer.validated_data["state"],
             rating=serializer.validated_data.get("rating"),
+            known=serializer.validated_data["known"],
         )
         progress = Progress.objects.select_related("resource", "resource__link").get(pk=progress.pk)
         return Response(

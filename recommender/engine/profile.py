@@ -45,7 +45,8 @@ class LearnerState:
     the interaction state per row.  ``excluded`` rows may never be
     recommended, ``satisfied`` rows count as done for path prerequisites and
     stage readiness; ``reading`` rows (in progress) are not recommended again
-    but do not hold back the path steps after them.
+    but do not hold back the path steps after them; ``known`` rows are completions the
+    learner knew already (no weight: not read here, no taste).
     ``level`` is the effective level (declared, else inferred);
     ``declared_level`` the learner's own answer, if any.
     """
@@ -60,6 +61,7 @@ class LearnerState:
     on_path: bool
     declared_level: int | None = None
     reading: frozenset[int] = frozenset()
+    known: frozenset[int] = frozenset()
 
     @property
     def is_new(self) -> bool:
@@ -82,15 +84,21 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
     level is ``learner.level`` if given, else the highest difficulty the
     learner completed, else 1.
     """
-    latest: dict[int, tuple[float, str, int | None]] = {}
+    latest: dict[int, tuple[float, str, int | None, bool]] = {}
     for it in learner.interactions:
         row = model.index.get(it.doc_id)
         if row is None:
             continue
         if row not in latest or it.age_days < latest[row][0]:
-            latest[row] = (it.age_days, it.state, it.rating)
-    state = {row: s for row, (_, s, _) in latest.items()}
-    weights = {row: interaction_weight(s, rating, age) for row, (age, s, rating) in latest.items()}
+            latest[row] = (it.age_days, it.state, it.rating, it.known)
+    state = {row: s for row, (_, s, _, _) in latest.items()}
+    known = frozenset(row for row, (*_, is_known) in latest.items() if is_known)
+    # A known item was not read here: it tells nothing of the learner's taste.
+    weights = {
+        row: interaction_weight(s, rating, age)
+        for row, (age, s, rating, _) in latest.items()
+        if row not in known
+    }
     completed = [row for row, s in state.items() if s == "completed"]
     if learner.level is not None:
         level = int(learner.level)
@@ -112,6 +120,7 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
         focus=focus,
         on_path=any(model.path_position[r] > 0 for r in state),
         declared_level=None if learner.level is None else int(learner.level),
+        known=known,
     )
 
 
@@ -137,11 +146,17 @@ def history_vector(model: Model, state: LearnerState) -> sp.csr_matrix:
 
 
 def liked_vector(model: Model, state: LearnerState) -> sp.csr_matrix:
-    """Sum of the positively weighted rows only, shape (1, F).
+    """Sum of the positively weighted rows the learner read or is reading, shape (1, F).
 
-    Used to explain a match ("shared terms") without the disliked items.
+    Used to explain a match ("Also about …, like what you read"): without the disliked
+    items, and without saved ones, which were not read (a saved item would even match
+    itself) — nor known ones, which have no weight.
     """
-    liked = {r: w for r, w in state.weights.items() if w > 0}
+    liked = {
+        r: w
+        for r, w in state.weights.items()
+        if w > 0 and state.state[r] in ("completed", "in_progress")
+    }
     return _sparse_row(model, *_history_parts(model, liked))
 
 

@@ -36,6 +36,7 @@ from .rules import (
     ahead_rows,
     entry_position,
     may_enter_stage,
+    position_stage,
     upcoming_path,
 )
 
@@ -418,6 +419,7 @@ def recommend_queue(
         groups=pool.groups,
         follows_path=follows_path,
         jumped=entry > first,
+        entry_stage=position_stage(model, entry),
         liked=liked,
         area_names=area_names or {},
         meta_names=meta_names,
@@ -488,8 +490,7 @@ def _entry_note(
     if state.on_path or not state.focus:
         return ""
     if entry > first:
-        at = np.flatnonzero(model.path_position == entry)
-        stage = model.stage_names[int(model.stage[at[0]])] if len(at) else ""
+        stage = model.stage_names[position_stage(model, entry)]
         # Progress on an earlier step becomes the entry point (rules.entry_position): say so,
         # rather than invite the learner to mark steps "they know" and move their start.
         return (

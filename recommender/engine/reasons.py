@@ -69,6 +69,7 @@ class ReasonContext:
     groups: list[PathGroup]
     follows_path: bool
     jumped: bool
+    entry_stage: int  # the stage of the learner's entry point (rules.entry_position)
     liked: sp.csr_matrix
     area_names: Mapping[str, str]
     meta_names: list[str]
@@ -163,11 +164,17 @@ def reasons_for(
             text = "Where the learning path starts — a good first step"
         elif explained:
             text = ""
-        elif state.is_new and int(model.stage[row]) > 0:
-            # Off the path's first stage: picked for variety (MMR), not as a place to begin.
+        elif state.is_new and int(model.stage[row]) > context.entry_stage:
+            # After the stage the path starts in: picked for variety (MMR), not to begin with.
             text = (
                 f"A look ahead at the {STAGE_WORDS.get(stage, stage)} stage, for variety — "
                 "rate what you read to personalise this list"
+            )
+        elif state.is_new and int(model.stage[row]) < context.entry_stage:
+            # A focus started the path in a later stage: this one is behind it, not ahead.
+            text = (
+                f"From the {STAGE_WORDS.get(stage, stage)} stage, before where your focus "
+                "starts your path, for variety — rate what you read to personalise this list"
             )
         elif state.is_new:
             text = "A good starting point — rate what you read to personalise this list"

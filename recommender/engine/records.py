@@ -60,18 +60,26 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Interaction:
-    """What a learner did with one resource, ``age_days`` since last update."""
+    """What a learner did with one resource, ``age_days`` since last update.
+
+    ``known``: completed without being read here (the learner said they know it). It
+    satisfies the path like any completion, but says nothing of their taste and is not
+    where they took up the path.
+    """
 
     doc_id: int
     state: str
     rating: int | None = None
     age_days: float = 0.0
+    known: bool = False
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
             raise ValueError(f"unknown interaction state {self.state!r}")
         if self.rating is not None and not 1 <= self.rating <= 5:
             raise ValueError("rating must be 1-5")
+        if self.known and self.state != "completed":
+            raise ValueError("only a completion can be known")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ One definition is shared by the ranking (which must never break it) and by
   level 1 therefore starts with the basics even when their focus is first
   covered in the security stage (the seed's order: basics, production,
   security); one who did not say is taken at their focus's word.
-  Skipping a step does not anchor the entry point (a skip is no commitment).
+  Skipping a step does not anchor the entry point (a skip is no commitment),
+  nor does marking it known ("I know these": no reading was taken up there).
 * **Prerequisites.**  A path step at position ``p >= entry`` may be
   recommended only when every path step with ``entry <= position < p`` is
   completed, skipped or in progress (the learner is on it: the next step may be
@@ -73,6 +74,12 @@ def next_position(model: Model, state: LearnerState, entry: int) -> int:
         if position >= entry and int(row) not in state.satisfied:
             return position
     return 0
+
+
+def position_stage(model: Model, position: int) -> int:
+    """Stage index of the path step at ``position`` (0, the first stage, when there is none)."""
+    at = np.flatnonzero(model.path_position == position)
+    return int(model.stage[at[0]]) if len(at) and position > 0 else 0
 
 
 def basics_done(model: Model, state: LearnerState) -> bool:
@@ -179,7 +186,7 @@ def entry_position(
     anchors = [
         int(model.path_position[r])
         for r, s in state.state.items()
-        if model.path_position[r] > 0 and s != "skipped"
+        if model.path_position[r] > 0 and s != "skipped" and r not in state.known
     ]
     return min([serving, *anchors])
 

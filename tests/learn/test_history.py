@@ -80,6 +80,25 @@ def test_history_totals_count_completions_skips_ratings_and_reading_time(alice, 
     assert "<strong>1</strong> skipped; 1 of your completions rated." in body
 
 
+def test_steps_marked_known_are_counted_and_labelled_apart_from_reading(alice, alice_web):
+    # "I know these" on the Path page: 16 basics said 20 hours of reading in a walk-through.
+    mark(alice, ResourceFactory(estimated_minutes=30, title="Read one"), "completed")
+    knew = mark(alice, ResourceFactory(estimated_minutes=600, title="Knew it"), "completed")
+    Progress.objects.filter(pk=knew.pk).update(known=True)
+    response = alice_web.get("/history/")
+    body = " ".join(response.content.decode().split())
+    assert (
+        "<strong>1</strong> completed (about 30 min of reading), <strong>1</strong> already known"
+        in body
+    )
+    labels = {item["card"]["title"]: item["state"].label for item in response.context["items"]}
+    assert labels == {"Read one": "Completed", "Knew it": "Already known"}
+    rows = list(
+        csv.DictReader(io.StringIO(alice_web.get("/history/progress.csv").content.decode()))
+    )
+    assert {row["title"]: row["state"] for row in rows} == labels
+
+
 def test_history_shows_only_the_learners_own_progress(alice, bob, alice_web):
     mark(bob, ResourceFactory(title="Bob's read"), "completed")
     response = alice_web.get("/history/")

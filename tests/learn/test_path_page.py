@@ -155,3 +155,42 @@ def test_undo_of_a_step_marked_on_the_path_comes_back_to_the_step(alice_web, see
     page = alice_web.post("/progress/undo/", {"next": "/path/"}, follow=True)
     assert page.redirect_chain[-1][0] == "/path/#step-5"
     assert not Progress.objects.filter(resource_id=fifth).exists()
+
+
+def test_basics_marked_known_leave_a_focused_learner_at_their_next_focus_step(
+    alice_web, alice, seed
+):
+    # The walk-through: an intermediate learner whose focus started her path in the security
+    # stage read two steps there, then said "I know these" of the basics. Her queue and the
+    # marker went back to the first production step, 17 steps behind her.
+    alice_web.post("/focus/", {"area__secrets": "1", "level": "2"})
+    note = alice_web.get("/").context["note"]
+    entry = int(note.split("starts your path at step ", 1)[1].split(",")[0])
+    steps = path_ids(seed)
+    for position in (entry, entry + 1):
+        alice_web.post(f"/progress/{steps[position - 1]}/", {"state": "completed"})
+    assert here(alice_web.get("/path/").content.decode()) == entry + 2
+
+    alice_web.post("/path/getting-started/done/")
+    assert here(alice_web.get("/path/").content.decode()) == entry + 2
+    assert alice_web.get("/").context["items"][0]["card"]["id"] == steps[entry + 1]
+    known = Progress.objects.filter(user=alice, known=True)
+    assert (
+        known.count()
+        == Resource.objects.filter(path_steps__path=seed).filter(stage="getting-started").count()
+    )
+    assert not known.filter(resource_id__in=steps[entry - 1 : entry + 1]).exists()
+
+
+def test_a_click_on_a_known_step_makes_it_read_and_undo_makes_it_known_again(
+    alice_web, alice, seed
+):
+    first = path_ids(seed)[0]
+    alice_web.post("/path/getting-started/done/")
+    assert Progress.objects.get(user=alice, resource_id=first).known
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "5"})
+    row = Progress.objects.get(user=alice, resource_id=first)
+    assert (row.known, row.rating) == (False, 5)
+    alice_web.post("/progress/undo/", {"next": "/path/"})
+    row = Progress.objects.get(user=alice, resource_id=first)
+    assert (row.known, row.rating, row.state) == (True, None, ProgressState.COMPLETED)

@@ -273,3 +273,22 @@ def test_progress_on_an_id_beyond_any_row_is_a_404(alice_api):
     huge = 2**64 + 5
     assert alice_api.get(f"/api/me/progress/{huge}/").status_code == 404
     assert alice_api.delete(f"/api/me/progress/{huge}/").status_code == 404
+
+
+def test_a_completion_can_be_marked_known_and_a_later_put_makes_it_read(alice_api, seed):
+    url = f"/api/me/progress/{path_ids(seed)[0]}/"
+    marked = alice_api.put(url, {"state": "completed", "known": True}, format="json")
+    assert marked.status_code == 201 and marked.json()["known"] is True
+    read = alice_api.put(url, {"state": "completed", "rating": 4}, format="json")
+    assert (read.json()["known"], read.json()["rating"]) == (False, 4)
+    assert alice_api.get("/api/me/progress/").json()["results"][0]["known"] is False
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"state": "planned", "known": True}, {"state": "completed", "known": True, "rating": 5}],
+)
+def test_only_a_completion_without_a_rating_can_be_known(alice_api, seed, payload):
+    response = alice_api.put(f"/api/me/progress/{path_ids(seed)[0]}/", payload, format="json")
+    assert response.status_code == 400 and "known" in response.json()
+    assert not Progress.objects.exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.engine import Learner, Model, fit, path_entry, recommend
+from recommender.engine import Interaction, Learner, Model, fit, path_entry, recommend
 from recommender.engine.ranking import V1_POLICY, recommend_queue
 from recommender.engine.rules import count_violations, path_order_violations
 from tests.recommender.test_engine import BY_ID, CATALOG, PATH, PROD, doc, done, ids
@@ -299,3 +299,64 @@ def test_a_focused_learners_note_says_what_marking_an_earlier_step_does(model: M
     marked = Learner(focus={"rbac": 1.0}, level=2, interactions=done(2))
     assert path_entry(model, marked) == 2
     assert ids(recommend_queue(model, marked, limit=5).items)[0] == 3
+
+
+def known(*doc_ids: int) -> tuple[Interaction, ...]:
+    """Steps marked "I know these": completed, not read here."""
+    return tuple(Interaction(d, "completed", None, 1.0, known=True) for d in doc_ids)
+
+
+def shared_terms(recs: list) -> list[str]:
+    return [r.text for rec in recs for r in rec.reasons if r.kind == "shared_terms"]
+
+
+def test_basics_marked_known_leave_a_focused_learners_path_where_their_focus_starts_it(
+    model: Model,
+) -> None:
+    # A walk-through's learner, started at their focus, marked the basics "I know these" and
+    # their queue went back to the first unread step after the basics.
+    marked = Learner(focus={"rbac": 1.0}, level=2, interactions=known(*BASICS))
+    assert path_entry(model, marked) == 5
+    assert ids(recommend_queue(model, marked, limit=5).items)[0] == 5
+    # Steps read (a click each) still take up the path where they are (v2's rule).
+    assert path_entry(model, Learner(focus={"rbac": 1.0}, level=2, interactions=done(2))) == 2
+
+
+def test_known_steps_count_as_done_but_are_no_taste_and_not_what_you_read(model: Model) -> None:
+    recs = recommend(model, Learner(interactions=known(*BASICS)), limit=10)
+    assert not set(BASICS) & set(ids(recs))
+    assert ids(recs)[0] == 4  # the basics are satisfied: the path goes on
+    assert shared_terms(recs) == []
+    # Read, the same steps are taste and do explain picks: the check above can fail.
+    assert shared_terms(recommend(model, Learner(interactions=done(*BASICS)), limit=10))
+
+
+def test_a_saved_item_is_not_called_what_you_read(model: Model) -> None:
+    # A walk-through's learner who had read nothing saw "Also about docker, like what you
+    # read" under the items near one they had saved, and under the saved item itself.
+    saved = recommend(model, Learner(interactions=done(13, state="planned")), limit=12)
+    assert 13 in ids(saved)
+    assert shared_terms(saved) == []
+    reasons = [r.text for r in saved[ids(saved).index(13)].reasons]
+    assert "You saved it for later" in reasons
+    # Completed, the same item explains its neighbours: the check above can fail.
+    assert shared_terms(recommend(model, Learner(interactions=done(13)), limit=12))
+
+
+def test_a_stage_before_where_the_focus_starts_the_path_is_not_a_look_ahead(
+    model: Model,
+) -> None:
+    # RBAC starts an intermediate learner's path at step 5, in the security stage; a
+    # production item picked for variety was called "A look ahead at the production stage".
+    result = recommend_queue(model, Learner(focus={"rbac": 1.0}, level=2), limit=12)
+    texts = [r.text for item in result.items for r in item.reasons]
+    assert not [t for t in texts if t.startswith("A look ahead at the production stage")]
+    assert any(
+        t.startswith("From the production stage, before where your focus starts your path")
+        for t in texts
+    )
+    # A newcomer without a focus starts at step 1: later stages are a look ahead.
+    fresh = recommend_queue(model, Learner(), limit=12)
+    assert any(
+        r.text.startswith("A look ahead at the") for item in fresh.items for r in item.reasons
+    )
