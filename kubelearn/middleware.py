@@ -5,13 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+NUL_PROBLEM = "The address contains a NUL character, which is not allowed."
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
 
 
 class RejectNullBytesMiddleware:
     """Answer 400 when the path or query string carries a NUL character.
 
     PostgreSQL cannot store or compare NUL in text, so a `?search=%00` would otherwise
-    reach the database and fail as a 500. No legitimate client sends one.
+    reach the database and fail as a 500. No legitimate client sends one. API clients get
+    JSON; a person gets the site's page (so this sits after the session, user and CSP
+    middleware: the page has its header and its policy).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -20,8 +29,30 @@ class RejectNullBytesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "%00" in query or "\x00" in query:
-            return JsonResponse(
-                {"detail": "The address contains a NUL character, which is not allowed."},
-                status=400,
-            )
+            if _is_api(request):
+                return JsonResponse({"detail": NUL_PROBLEM}, status=400)
+            return render(request, "learn/bad_address.html", {"problem": NUL_PROBLEM}, status=400)
         return self.get_response(request)
+
+
+class MethodNotAllowedPageMiddleware:
+    """A person who opens the address of a button (``/progress/7/``, a link shared from the
+    address bar) gets a page that says what happened, not the browser's own error page:
+    Django's 405 has no body. API answers stay as they are."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code != 405
+            or _is_api(request)
+            or request.path.startswith("/admin/")
+            or response.streaming
+            or response.content
+        ):
+            return response
+        page = render(request, "learn/method_not_allowed.html", status=405)
+        page["Allow"] = response.get("Allow", "")
+        return page

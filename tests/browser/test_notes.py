@@ -49,6 +49,21 @@ def test_a_refused_note_says_why_and_keeps_the_text(browser, live_server, learne
     page.context.close()
 
 
+def test_a_refused_note_is_announced_not_the_last_saved_ones_message(
+    browser, live_server, learner, first_step
+):
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    page.get_by_role("textbox", name="Your notes").fill("Read the RBAC part again.")
+    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    expect(page.locator("#announcer")).to_have_text("Note saved.")
+    page.evaluate("document.getElementById('id_text').removeAttribute('maxlength')")
+    page.get_by_role("textbox", name="Your notes").fill("z" * (NOTE_MAX_CHARS + 1))
+    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    expect(page.locator("#announcer")).to_contain_text("at most 10,000 characters")
+    page.context.close()
+
+
 def test_a_note_is_saved_without_javascript(browser, live_server, learner, first_step):
     client = Client()
     client.force_login(learner)

@@ -120,6 +120,21 @@ def test_page_is_accessible_and_fits_phone_and_laptop(
         if width != WIDTHS[0]:
             context.close()
             continue  # axe at the phone's width only, where the layout is tightest
+        # axe reports neither as serious; a keyboard walk-through found both (an h1 followed by
+        # card h3s, the Focus page's two "coverage-title" ids).
+        duplicates = page.evaluate(
+            "(() => { const seen = {}; document.querySelectorAll('[id]').forEach(e => "
+            "{ seen[e.id] = (seen[e.id] || 0) + 1; }); "
+            "return Object.keys(seen).filter(id => seen[id] > 1); })()"
+        )
+        if duplicates:
+            problems.append(f"{width}px: ids used twice: {duplicates}")
+        levels = page.evaluate(
+            "Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6'), h => +h.tagName[1])"
+        )
+        skips = [(a, b) for a, b in zip([1, *levels], levels, strict=False) if b > a + 1]
+        if skips:
+            problems.append(f"{width}px: heading levels skip: {skips}")
         results = Axe().run(page)
         for violation in results.response["violations"]:
             if violation["impact"] in {"serious", "critical"}:

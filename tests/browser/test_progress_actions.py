@@ -234,3 +234,41 @@ def test_a_stale_csrf_token_says_the_action_did_not_go_through(
     assert not Progress.objects.filter(user=learner).exists()
     screenshot(page, f"progress-stale-csrf-{width}")
     page.context.close()
+
+
+def test_a_path_action_that_reloads_the_page_is_announced_and_focus_stays_at_its_step(
+    browser, live_server, learner
+):
+    # The Path page's Done is a plain form: the page reloads. A keyboard walk-through found
+    # focus back at <body> and nothing announced.
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(live_server.url + "/path/")
+    title = LearningPath.objects.get().steps.get(position=3).resource.title
+    page.locator("#step-3").get_by_role("button", name=re.compile(r"^Done")).focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#announcer")).to_have_text(f"Marked “{title}” done.")
+    expect(page.locator("#step-3")).to_be_focused()
+    page.keyboard.press("Tab")  # on from the step the learner was at, not from the page's top
+    assert page.evaluate(f"{FOCUSED}.closest('li')?.id") == "step-3"
+    page.context.close()
+
+
+def test_the_undo_message_takes_little_of_a_phone_and_can_be_put_away(
+    browser, live_server, learner
+):
+    # It stuck to the top of a 375 px screen, 158 px tall, with no way to close it.
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/")
+    card = page.locator("#queue-list > li").nth(3)
+    card.scroll_into_view_if_needed()
+    press(page, card.get_by_role("button", name=re.compile(r"^Start")))
+    messages = page.locator("#main .messages")
+    expect(messages.get_by_role("button", name="Undo")).to_be_in_viewport()
+    assert messages.bounding_box()["height"] <= 100
+    screenshot(page, "undo-message-375")
+    messages.get_by_role("button", name="Dismiss this message").click()
+    expect(page.locator("#main .messages")).to_have_count(0)
+    expect(page.locator("#main")).to_be_focused()
+    assert Progress.objects.filter(user=learner).count() == 1  # put away, not undone
+    page.context.close()

@@ -80,3 +80,25 @@ def test_a_permission_denied_page_is_in_the_site_layout(alice):
     assert "<h1>Not allowed</h1>" in body
     assert 'class="site-header"' in body
     assert "403 Forbidden" not in body
+
+
+def test_a_nul_character_in_a_page_address_gets_the_sites_page_and_the_api_json(client, db):
+    page = client.get("/browse/", {"stage": "\x00"})
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+    body = page.content.decode()
+    assert "That address does not work" in body and "NUL character" in body
+    assert "Content-Security-Policy" in page.headers
+    api = client.get("/api/resources/", {"search": "\x00"})
+    assert api.status_code == 400
+    assert api.json() == {"detail": "The address contains a NUL character, which is not allowed."}
+
+
+def test_opening_a_buttons_address_says_so_instead_of_an_empty_405(alice_web, db):
+    # A walk-through opened /progress/99999/ in the address bar: Chrome showed its own error.
+    response = alice_web.get("/progress/99999/")
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    body = response.content.decode()
+    assert "This address belongs to a button" in body and "Nothing was changed." in body
+    assert "Content-Security-Policy" in response.headers
+    api = alice_web.get("/api/me/next/", REQUEST_METHOD="DELETE")
+    assert api.status_code == 405 and api.json()["detail"]

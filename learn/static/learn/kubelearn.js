@@ -109,6 +109,11 @@
       return;
     }
     notePending = false;
+    // A refused note says why beside the field, not in a message: that is what to hear.
+    var problem = document.querySelector("#main form[data-note] .field-error .errorlist");
+    if (problem) {
+      say(problem.textContent.replace(/\s+/g, " ").trim());
+    }
     var text = document.querySelector("#main form[data-note] textarea");
     if (text) {
       text.focus();
@@ -161,23 +166,92 @@
     requestError("That did not go through: kubelearn could not be reached. Try again.");
   });
 
-  function announce() {
-    var announcer = document.getElementById("announcer");
+  function announce(delay) {
     var messages = document.querySelector("#main .messages");
-    if (!announcer || !messages) {
+    if (!messages) {
+      say("");  // an earlier message ("Note saved.") must not be read again as this one's
       return;
     }
-    // The messages' words, without their Undo buttons (the button is there to be found).
+    // The messages' words, without their Undo and dismiss buttons (those are there to be found).
     var copy = messages.cloneNode(true);
-    Array.prototype.forEach.call(copy.querySelectorAll("form"), function (form) {
-      form.remove();
+    Array.prototype.forEach.call(copy.querySelectorAll("form, button"), function (control) {
+      control.remove();
     });
-    var text = copy.textContent.replace(/\s+/g, " ").trim();
+    say(copy.textContent.replace(/\s+/g, " ").trim(), delay);
+  }
+
+  function say(text, delay) {
+    var announcer = document.getElementById("announcer");
+    if (!announcer) {
+      return;
+    }
     // Emptied first, so the same message twice in a row (two items marked done) is read twice.
     announcer.textContent = "";
-    window.setTimeout(function () {
-      announcer.textContent = text;
-    }, 50);
+    if (text) {
+      window.setTimeout(function () {
+        announcer.textContent = text;
+      }, delay || 50);
+    }
+  }
+
+  // A message that offers Undo sticks to the top of the page (kubelearn.css) so that Undo is
+  // in reach wherever the click was; on a phone it covers part of the screen, so it can be
+  // put away. Added here: without script there is nothing to put it away with.
+  function dismissible() {
+    Array.prototype.forEach.call(
+      document.querySelectorAll("#main .message-undo:not([data-dismissible])"),
+      function (message) {
+        message.setAttribute("data-dismissible", "");
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "message-dismiss";
+        button.setAttribute("aria-label", "Dismiss this message");
+        button.textContent = "\u00d7";
+        button.addEventListener("click", function () {
+          var messages = message.closest(".messages");
+          message.remove();
+          if (messages && !messages.querySelector(".message")) {
+            messages.remove();
+          }
+          var main = document.getElementById("main");
+          if (main) {
+            main.focus({ preventScroll: true });
+          }
+        });
+        message.appendChild(button);
+      }
+    );
+  }
+
+  document.addEventListener("htmx:afterSettle", dismissible);
+
+  // The forms htmx does not post (the Path page's Done and "I know these", Undo) reload the
+  // page, and focus starts at the top with nothing read out. After such a reload the message
+  // is announced, and focus goes where the page was asked to show (the step or the stage the
+  // form came back to), else to <main>, which begins with the message.
+  function loaded() {
+    dismissible();
+    var main = document.getElementById("main");
+    if (!main || !main.querySelector(".messages")) {
+      return;
+    }
+    announce(400);  // later than after a swap: the live region must be noticed first
+    var id = window.location.hash ? decodeURIComponent(window.location.hash.slice(1)) : "";
+    var target = id ? document.getElementById(id) : null;
+    if (target && main.contains(target)) {
+      if (!target.hasAttribute("tabindex")) {
+        target.setAttribute("tabindex", "-1");
+      }
+      target.focus({ preventScroll: true });
+    } else {
+      main.focus({ preventScroll: true });
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", loaded);
+  } else {
+    loaded();
   }
 
   function focusTarget(done) {
