@@ -1,6 +1,7 @@
 """`make run`'s server: runserver plus, without a broker, a background feed poller.
 
-Run as `python -m kubelearn.devserver HOST:PORT`. Ctrl+C stops both quietly and exits 0.
+Run as `python -m kubelearn.devserver HOST:PORT`. Ctrl+C stops both quietly and exits 0; so
+does SIGTERM (`kill`) or SIGHUP sent to the launcher alone: every child stops with it.
 
 Why a launcher instead of a shell line in the Makefile: Ctrl+C sends SIGINT to the terminal's
 foreground process group, and `make` is in it. Make answers SIGINT by sending SIGTERM to its
@@ -66,6 +67,18 @@ def main(address: str) -> int:
             )
         server = subprocess.Popen([*manage, "runserver", address])  # noqa: S603 - as above
         children.append(server)
+
+        def stop(signum: int, frame: object) -> None:
+            # `kill`, `pkill` or a closed terminal reach only us. Left to the default action,
+            # we would die at once and leave runserver's reloader child holding the port: give
+            # runserver the Ctrl+C it knows how to stop on (its reloader takes the child down
+            # with it), then stop like Ctrl+C.
+            if server.poll() is None:
+                server.send_signal(signal.SIGINT)
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGHUP, stop)
         interrupted = False
         try:
             server.wait()

@@ -33,7 +33,8 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
 
-def test_ctrl_c_stops_server_and_poller_quietly_with_exit_0(tmp_path):
+def _environment(tmp_path: Path) -> dict[str, str]:
+    """The launcher's environment on a migrated SQLite database of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO")}
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
         env.pop(name, None)
@@ -46,6 +47,74 @@ def test_ctrl_c_stops_server_and_poller_quietly_with_exit_0(tmp_path):
         capture_output=True,
         timeout=120,
     )
+    return env
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` now (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigterm_to_the_launcher_alone_stops_every_child_and_frees_the_port(tmp_path):
+    # `pkill -f kubelearn.devserver` reached the launcher only: it died, and runserver's
+    # reloader child went on serving the port, with the poller and the link checker.
+    env = _environment(tmp_path)
+    port = _free_port()
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "kubelearn.devserver", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    children: set[int] = set()
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz/", launcher)
+        time.sleep(1)
+        children = _descendants(launcher.pid)
+        assert len(children) >= 4  # poller, link checker, runserver and its reloader child
+        launcher.terminate()
+        output, _ = launcher.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+            time.sleep(0.2)
+        assert not [pid for pid in children if _alive(pid)], output
+    finally:
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGKILL)
+        for pid in children:  # what a failing launcher left behind must not outlive the test
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert launcher.returncode == 0, output
+    assert "Traceback" not in output, output
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))  # free again
+
+
+def test_ctrl_c_stops_server_and_poller_quietly_with_exit_0(tmp_path):
+    env = _environment(tmp_path)
     port = _free_port()
     launcher = subprocess.Popen(
         [sys.executable, "-m", "kubelearn.devserver", f"127.0.0.1:{port}"],
