@@ -61,7 +61,8 @@ DONE_MESSAGES = {
     ProgressState.IN_PROGRESS: "Started “{title}”. It stays on your path until you finish it.",
     ProgressState.COMPLETED: "Marked “{title}” done.",
     ProgressState.SKIPPED: "Skipped “{title}”.",
-    ProgressState.PLANNED: "Saved “{title}” for later: find it under History.",
+    ProgressState.PLANNED: "Saved “{title}” for later: it is under History, and in your queue "
+    "when its turn comes.",
 }
 # The session key holding what the learner's last progress click replaced (progress_undo).
 UNDO_SESSION_KEY = "learn_undo"

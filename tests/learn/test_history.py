@@ -346,3 +346,14 @@ def test_all_means_every_state_history_counts(alice, alice_web):
         mark(alice, ResourceFactory(title=f"A {state} one"), state)
     page = alice_web.get("/history/", {"show": "all"})
     assert len(page.context["items"]) == 4
+
+
+def test_a_queue_card_offers_no_save_for_later_but_the_resource_page_does(alice_web, seed):
+    # On Up next the item is in the queue already: a walk-through pressed "Save for later" to
+    # put it off, and it stayed where it was.
+    body = alice_web.get("/").content.decode()
+    first = alice_web.get("/").context["items"][0]["card"]["id"]
+    card = body[body.index(f'data-resource="{first}"') :]
+    card = card[: card.index("</fieldset>")]
+    assert "Save for later" not in card and ">Done<" in card
+    assert "Save for later" in alice_web.get(f"/resources/{first}/").content.decode()
