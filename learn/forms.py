@@ -9,7 +9,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
 from catalog.models import SecurityArea
-from recommender.models import NOTE_MAX_CHARS, ProgressState
+from recommender.models import MINUTES_MAX, MINUTES_MIN, NOTE_MAX_CHARS, ProgressState
 from recommender.serializers import ProfileSerializer
 
 RATING_CHOICES = [("", "No rating"), *((str(n), f"{n} of 5") for n in range(1, 6))]
@@ -124,8 +124,8 @@ class FocusForm(forms.Form):
     # The API's bounds (ProfileSerializer); empty: no limit.
     minutes_budget = forms.IntegerField(
         label="Time budget per session (minutes)",
-        min_value=5,
-        max_value=24 * 60,
+        min_value=MINUTES_MIN,
+        max_value=MINUTES_MAX,
         required=False,
         help_text="Up next packs the best items that fit. Leave empty for no limit.",
     )

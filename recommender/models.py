@@ -158,6 +158,10 @@ class ModelPart(models.Model):
 # Long enough for a page of commands and thoughts; short enough that a page listing 20 notes
 # stays a page. services.note_set enforces it with a clear message; Note's constraint keeps any
 # other writer honest.
+# A reading session's time budget, in minutes: the queue's `minutes` and the saved default alike
+# (a walk-through found Up next taking 1 and the Focus page refusing anything under 5).
+MINUTES_MIN, MINUTES_MAX = 1, 24 * 60
+
 NOTE_MAX_CHARS = 10_000
 
 

@@ -5,7 +5,14 @@ from rest_framework import serializers
 from catalog.models import SecurityArea
 from catalog.serializers import ResourceSerializer, SlugReferenceField
 from recommender.engine.records import REASON_KINDS, SHORTFALLS
-from recommender.models import NOTE_MAX_CHARS, Note, Progress, ProgressState
+from recommender.models import (
+    MINUTES_MAX,
+    MINUTES_MIN,
+    NOTE_MAX_CHARS,
+    Note,
+    Progress,
+    ProgressState,
+)
 from recommender.queue import HEALTH_KINDS
 
 
@@ -93,8 +100,8 @@ class ProfileSerializer(serializers.Serializer):
         help_text="1 beginner, 2 intermediate, 3 advanced; null: inferred from your progress.",
     )
     minutes_budget = serializers.IntegerField(
-        min_value=5,
-        max_value=24 * 60,
+        min_value=MINUTES_MIN,
+        max_value=MINUTES_MAX,
         required=False,
         allow_null=True,
         help_text="Default time budget for /api/me/queue/.",
@@ -223,8 +230,8 @@ class QueueParamsSerializer(QueryParamsSerializer):
         min_value=1, max_value=50, default=10, help_text="How many items (1-50, default 10)."
     )
     minutes = serializers.IntegerField(
-        min_value=1,
-        max_value=24 * 60,
+        min_value=MINUTES_MIN,
+        max_value=MINUTES_MAX,
         required=False,
         help_text="Pack the best items that fit this many minutes (1-1440).",
     )

@@ -392,7 +392,7 @@ def test_an_empty_time_pack_names_the_next_step_and_links_to_the_whole_queue(ali
     assert '<a href="/">See the whole queue</a>' in body
 
 
-@pytest.mark.parametrize("payload", [{"area__rbac": "7"}, {"level": "9"}, {"minutes_budget": "2"}])
+@pytest.mark.parametrize("payload", [{"area__rbac": "7"}, {"level": "9"}, {"minutes_budget": "0"}])
 def test_bad_focus_input_is_a_400(alice_web, alice, seed, payload):
     assert alice_web.post("/focus/", payload).status_code == 400
     assert not LearnerProfile.objects.filter(user=alice).exists()
@@ -750,3 +750,12 @@ def test_the_focus_page_links_to_its_choices_and_back_to_the_queue(alice_web, se
     assert '<a href="#focus-form-title">Go to the choices</a>' in body
     assert 'id="focus-form-title"' in body
     assert '<a href="/">See your queue</a>' in body
+
+
+def test_the_focus_page_takes_the_same_time_budgets_as_up_next(alice, alice_web, seed):
+    # Up next took 1 minute; the Focus page refused anything under 5.
+    assert alice_web.get("/", {"minutes": "1"}).status_code == 200
+    assert alice_web.post("/focus/", {"area__rbac": "1", "minutes_budget": "1"}).status_code == 302
+    assert LearnerProfile.objects.get(user=alice).minutes_budget == 1
+    assert alice_web.get("/", {"minutes": "1441"}).status_code == 400
+    assert alice_web.post("/focus/", {"minutes_budget": "1441"}).status_code == 400
