@@ -7,6 +7,7 @@ counts per stage and per security area), in a fixed number of queries.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,15 +195,22 @@ def coverage(*, user: User) -> list[AreaCoverage]:
     ]
 
 
+def reading_order(name: str) -> str:
+    """A name's sort key as people read it: without case and accents (é sorts as e). Python's
+    own order, not the database's collation, so SQLite and PostgreSQL agree."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def browse_choices() -> dict[str, list[tuple[str, str]]]:
     """The values the browse page offers for its slug filters (tags, areas, authors), in the
     order a reader looks for them: by name, whatever the case ("etcd" among the e's, not after
-    every capital)."""
+    every capital) and the accents ("Jérôme" before "Justin", as in a phone book)."""
     approved = catalog_selectors.approved_resources()
 
     def offered(model: type[SecurityArea] | type[Tag] | type[Author]) -> list[tuple[str, str]]:
         rows = model.objects.filter(resources__in=approved).distinct().values_list("slug", "name")
-        return sorted(rows, key=lambda row: (row[1].casefold(), row[1]))
+        return sorted(rows, key=lambda row: (reading_order(row[1]), row[1]))
 
     return {"area": offered(SecurityArea), "tag": offered(Tag), "author": offered(Author)}
 

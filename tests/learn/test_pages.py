@@ -759,3 +759,11 @@ def test_the_focus_page_takes_the_same_time_budgets_as_up_next(alice, alice_web,
     assert LearnerProfile.objects.get(user=alice).minutes_budget == 1
     assert alice_web.get("/", {"minutes": "1441"}).status_code == 400
     assert alice_web.post("/focus/", {"minutes_budget": "1441"}).status_code == 400
+
+
+def test_browse_offers_authors_in_reading_order_whatever_their_accents(client, db):
+    # "Jérôme Petazzoni" came after "Justin Domingus" (é sorted after every plain letter).
+    for name in ("Justin Domingus", "Jérôme Petazzoni", "jane Doe", "Zoë Z"):
+        ResourceFactory(authors=[AuthorFactory(name=name)])
+    names = [name for _, name in client.get("/browse/").context["choices"]["author"]]
+    assert names == ["jane Doe", "Jérôme Petazzoni", "Justin Domingus", "Zoë Z"]
