@@ -78,7 +78,8 @@ class QueueAtomFeed(Feed):
         reasons = "".join(f"<li>{escape(reason['text'])}</li>" for reason in item["reasons"])
         minutes = card["estimated_minutes"]
         about = f"<p>{escape(card['summary'])}</p>" if card["summary"] else ""
-        length = f"<p>About {minutes} minutes.</p>" if minutes else ""
+        # As the pages say it ("15 h", "1 h 15 min"), not "About 900 minutes".
+        length = f"<p>About {selectors.spoken_duration(minutes)}.</p>" if minutes else ""
         return f"{about}{length}<p>Why it is next:</p><ul>{reasons}</ul>"
 
     def item_link(self, item: dict[str, Any]) -> str:

@@ -27,14 +27,42 @@ def reset_address_field(help_text: str) -> forms.EmailField:
     )
 
 
+# Sign-up asks the level in a newcomer's words; the values are the Focus page's levels.
+SIGNUP_LEVEL_CHOICES = [
+    ("", "Not sure: work it out from what I read"),
+    ("1", "New to Kubernetes (Beginner)"),
+    ("2", "I use Kubernetes (Intermediate)"),
+    ("3", "I run it in production (Advanced)"),
+]
+
+
 class SignUpForm(UserCreationForm):
-    """Username and password (Django's validators), optional e-mail."""
+    """Username and password (Django's validators), optional e-mail and level."""
 
     email = reset_address_field("Optional. Only used if you ask to reset your password.")
+    # Optional, but it decides the first queue: a beginner starts with the basics, someone who
+    # runs Kubernetes is not sent through them (the Focus page changes it later).
+    level = forms.TypedChoiceField(
+        label="Your Kubernetes experience",
+        choices=SIGNUP_LEVEL_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="Optional. It decides where your path starts; change it any time under Focus.",
+    )
 
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
+
+    def validate_password_for_user(self, user: Any, **kwargs: Any) -> None:
+        # Under the password itself: Django puts "This password is too common" under the
+        # confirmation, where a walk-through looked for what was wrong with the confirmation.
+        # (Django 5.1's SetPasswordMixin; django-stubs does not know it yet.)
+        super().validate_password_for_user(  # type: ignore[misc]
+            user,
+            password_field_name="password1",  # noqa: S106 - a field's name, not a password
+        )
 
 
 class AccountEmailForm(forms.Form):

@@ -364,7 +364,11 @@ def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
             undone=f"Undone: the {steps} are back as they were.",
             anchor=f"stage-{stage}",
         )
-        messages.success(request, f"Marked {steps} done.", extra_tags="undo")
+        messages.success(
+            request,
+            f"Marked {steps} as known: they count as done on your path, not as reading.",
+            extra_tags="undo",
+        )
     else:
         request.session.pop(UNDO_SESSION_KEY, None)  # see progress_forget
         messages.success(request, f"Every step of “{label}” was already behind you.")
@@ -650,6 +654,10 @@ def signup(request: HttpRequest) -> HttpResponse:
             except IntegrityError:
                 form.add_error("username", "This username is taken.")
             else:
+                if form.cleaned_data.get("level") is not None:
+                    recommender_services.profile_update(
+                        user=cast(User, user), level=form.cleaned_data["level"]
+                    )
                 login(
                     request,
                     cast(User, user),

@@ -77,3 +77,12 @@ def test_creating_the_first_feed_does_not_speak_of_an_old_one(alice_web, seed):
     assert "Your feed is ready" in first and "no longer works" not in first
     again = alice_web.post("/account/", {"action": "renew"}, follow=True).content.decode()
     assert "the old one no longer works" in again
+
+
+def test_the_feed_says_a_length_as_the_pages_do(client, alice_web, seed):
+    # A walk-through's feed said "About 900 minutes" where the site said "15 h".
+    from catalog.models import Resource
+
+    Resource.objects.filter(pk=path_ids(seed)[0]).update(estimated_minutes=900)
+    parsed = feedparser.parse(client.get(feed_address(alice_web)).content)
+    assert "<p>About 15 h.</p>" in parsed.entries[0].summary

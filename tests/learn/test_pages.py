@@ -542,6 +542,29 @@ def test_sign_up_creates_a_learner_with_an_api_token_and_signs_in(client, seed):
     assert client.get("/").context["user"].username == "dana"
 
 
+def test_sign_up_takes_the_learners_level_for_their_profile(client, seed):
+    # A walk-through found the level only on the Focus page, below thirteen dropdowns.
+    form = {"password1": "a-long-passphrase-42", "password2": "a-long-passphrase-42"}
+    assert client.post("/signup/", {"username": "dana", "level": "1", **form}).status_code == 302
+    assert LearnerProfile.objects.get(user__username="dana").level == 1
+    assert client.get("/focus/").context["form"]["level"].value() == 1
+    client.post("/signout/")
+    assert client.post("/signup/", {"username": "erin", **form}).status_code == 302
+    assert not LearnerProfile.objects.filter(user__username="erin", level__isnull=False).exists()
+    client.post("/signout/")
+    refused = client.post("/signup/", {"username": "finn", "level": "7", **form})
+    assert refused.status_code == 400 and "level" in refused.context["form"].errors
+
+
+def test_a_too_common_password_is_said_under_the_password_not_its_confirmation(client, db):
+    response = client.post(
+        "/signup/", {"username": "dana", "password1": "password", "password2": "password"}
+    )
+    errors = response.context["form"].errors
+    assert "This password is too common." in errors["password1"]
+    assert "password2" not in errors
+
+
 @pytest.mark.parametrize(
     "payload",
     [

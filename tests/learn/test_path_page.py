@@ -29,6 +29,7 @@ def test_the_path_marks_the_learners_next_step(alice_web, seed):
     body = alice_web.get("/path/").content.decode()
     assert here(body) == 3
     assert '<p class="step-here-label">Your next step</p>' in body
+    assert '<a href="#step-3">Go to your next step, step 3</a>' in body
 
 
 def test_a_focused_newcomers_marker_stands_at_their_focus_as_the_queue_does(alice_web, seed):
@@ -71,11 +72,11 @@ def test_i_know_these_marks_the_rest_of_a_stage_done_and_keeps_what_was_said(
     alice_web.post(f"/progress/{basics[2].pk}/", {"state": "in_progress"})
     later = Resource.objects.get(path_steps__path=seed, path_steps__position=len(path_ids(seed)))
     body = alice_web.get("/path/").content.decode()
-    assert f"mark the {len(basics) - 2} steps left done" in body
+    assert f"mark the {len(basics) - 2} steps left as known" in body
 
     response = alice_web.post("/path/getting-started/done/", follow=True)
     assert response.redirect_chain[-1][0] == "/path/#stage-getting-started"
-    assert f"Marked {len(basics) - 2} steps of “Getting started” done." in (
+    assert f"Marked {len(basics) - 2} steps of “Getting started” as known:" in (
         response.content.decode()
     )
     states = dict(Progress.objects.filter(user=alice).values_list("resource_id", "state"))
