@@ -13,7 +13,12 @@ rebuild the index.
 
 Tags, security areas and authors are matched by name (and slug) at query time rather than
 copied into the vector: those tables are small, and a copy would go stale whenever any
-writer (the poller's bulk statements, the seed loader) relabels a resource.
+writer (the poller's bulk statements, the seed loader) relabels a resource. A security area
+also matches by its description, the curated definition of what it covers: "apparmor" finds
+what is labelled Container hardening, whose description names AppArmor.
+
+A few abbreviations learners type stand for words the catalog spells out (SYNONYMS): "k8s"
+matches as "k8s" or "kubernetes", "psp" as "psp" or "podsecuritypolicy".
 
 A query is split into words (at most MAX_TERMS, each at most MAX_TERM_LENGTH characters);
 a resource matches when every word is in its title, its summary or one of its labels.
@@ -44,6 +49,16 @@ SQLITE_COLUMN_RANK = {"title": 3.0, "summary": 1.5}
 FTS_WEIGHTS = (4.0, 1.0)
 
 _WORD = re.compile(r"\w+")
+
+# A search word and the words it also stands for (one word each: the engines match words).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "k8s": ("kubernetes",),
+    "psp": ("podsecuritypolicy", "podsecuritypolicies"),
+    "psps": ("podsecuritypolicy", "podsecuritypolicies"),
+    "netpol": ("networkpolicy", "networkpolicies"),
+    "netpols": ("networkpolicy", "networkpolicies"),
+    "sa": ("serviceaccount", "serviceaccounts"),
+}
 
 
 def search_terms(text: str) -> list[str]:
@@ -89,14 +104,17 @@ def _labelled_sql(vendor: str) -> str:
     for field, model in _LABELS:
         through = Resource._meta.get_field(field).remote_field.through  # type: ignore[union-attr]
         column = through._meta.get_field(model._meta.model_name).column
+        described = model is SecurityArea
         if vendor == "postgresql":
-            match = (
-                f"to_tsvector('{CONFIG}'::regconfig, name || ' ' || replace(slug, '-', ' '))"
-                f" @@ {_tsquery()}"
-            )
+            # "seccomp/AppArmor/SELinux" would be one file-path token: slashes become spaces.
+            text = "name || ' ' || replace(slug, '-', ' ')"
+            if described:
+                text += " || ' ' || translate(description, '/', ' ')"
+            match = f"to_tsvector('{CONFIG}'::regconfig, {text}) @@ {_tsquery()}"
         else:
             # Small tables: a substring match on name and slug is cheap and good enough.
-            match = "(instr(lower(name), %s) > 0 OR instr(slug, %s) > 0)"
+            match = "(instr(lower(name), %s) > 0 OR instr(slug, %s) > 0"
+            match += " OR instr(lower(description), %s) > 0)" if described else ")"
         parts.append(
             f"SELECT resource_id FROM {through._meta.db_table} WHERE {column} IN "
             f"(SELECT id FROM {model._meta.db_table} WHERE {match})"
@@ -105,14 +123,25 @@ def _labelled_sql(vendor: str) -> str:
 
 
 def _label_params(vendor: str, term: str) -> list[str]:
-    # One placeholder per label table on PostgreSQL, two (name, slug) on SQLite.
-    return [term] * (len(_LABELS) * (1 if vendor == "postgresql" else 2))
+    # One placeholder per label table on PostgreSQL; on SQLite two (name, slug), and a third
+    # for the areas' description.
+    if vendor == "postgresql":
+        return [term] * len(_LABELS)
+    return [term] * sum(3 if model is SecurityArea else 2 for _, model in _LABELS)
 
 
 def _fts_phrase(terms: list[str], joiner: str) -> str:
     # Each word quoted as an FTS5 string: the engine tokenises (and stems) it, and no
     # character of it can act as an operator. Words are \w+, so they hold no quote.
     return f" {joiner} ".join(f'"{term}"' for term in terms)
+
+
+def _word_condition(vendor: str, term: str) -> Q:
+    """A resource matches the search word or a word it stands for (SYNONYMS)."""
+    condition = Q(_term_condition(vendor, term))
+    for synonym in SYNONYMS.get(term, ()):
+        condition |= Q(_term_condition(vendor, synonym))
+    return condition
 
 
 def _term_condition(vendor: str, term: str) -> _Condition:
@@ -175,11 +204,13 @@ def resource_search(queryset: QuerySet[Resource], text: str) -> QuerySet[Resourc
     vendor = connection.vendor
     matches = Q()
     for term in terms:
-        matches &= Q(_term_condition(vendor, term))
+        matches &= _word_condition(vendor, term)
+    # The rank counts the words a term stands for as the term itself.
+    words = list(dict.fromkeys(w for term in terms for w in (term, *SYNONYMS.get(term, ()))))
     any_label = Q(
         _Condition(
-            f"({{row}}.id IN ({' UNION ALL '.join([_labelled_sql(vendor)] * len(terms))}))",
-            [param for term in terms for param in _label_params(vendor, term)],
+            f"({{row}}.id IN ({' UNION ALL '.join([_labelled_sql(vendor)] * len(words))}))",
+            [param for word in words for param in _label_params(vendor, word)],
         )
     )
     bonus = Case(
@@ -187,7 +218,7 @@ def resource_search(queryset: QuerySet[Resource], text: str) -> QuerySet[Resourc
         default=Value(0.0),
         output_field=FloatField(),
     )
-    return queryset.filter(matches).annotate(search_rank=_text_rank(vendor, terms) + bonus)
+    return queryset.filter(matches).annotate(search_rank=_text_rank(vendor, words) + bonus)
 
 
 # --- SQLite's FTS5 index -------------------------------------------------------------------------

@@ -75,6 +75,30 @@ def test_search_finds_resources_by_tag_area_and_author_names(api):
     assert found(api, "coldwater") == ["Authored"]
 
 
+def test_an_area_is_found_by_what_its_description_says_it_covers(api):
+    # A walk-through searched "apparmor" and found nothing: only the Container hardening
+    # area's description names it.
+    hardening = SecurityAreaFactory(
+        slug="container-hardening",
+        name="Container hardening",
+        description="Namespaces, capabilities, seccomp/AppArmor/SELinux, non-root users.",
+    )
+    ResourceFactory(title="Locking down pods", security_areas=[hardening])
+    ResourceFactory(title="Other", summary="Nothing about profiles.")
+    assert found(api, "apparmor") == ["Locking down pods"]
+    assert found(api, "selinux") == ["Locking down pods"]
+
+
+def test_an_abbreviation_finds_what_the_catalog_spells_out(api):
+    ResourceFactory(title="Kubernetes the hard way", summary="From scratch.")
+    ResourceFactory(title="PodSecurityPolicy is gone", summary="What replaced it.")
+    ResourceFactory(title="Other", summary="Docker only.")
+    assert found(api, "k8s") == ["Kubernetes the hard way"]
+    assert found(api, "psp") == ["PodSecurityPolicy is gone"]
+    assert found(api, "k8s hard") == ["Kubernetes the hard way"]  # every word still counts
+    assert found(api, "psp hard") == []
+
+
 def test_a_word_in_the_title_ranks_above_the_same_word_only_in_a_tag(api):
     ResourceFactory(title="Tagged only", tags=[TagFactory(slug="falco", name="Falco")])
     ResourceFactory(title="Falco rules explained")
