@@ -50,6 +50,19 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def _launch(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    """`make run`'s launcher on its own database, serving ``port``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "kubelearn.devserver", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground group is
+    )
+
+
 def _descendants(pid: int) -> set[int]:
     """Every process below ``pid`` now (from /proc)."""
     parents: dict[int, int] = {}
@@ -78,17 +91,8 @@ def _alive(pid: int) -> bool:
 def test_sigterm_to_the_launcher_alone_stops_every_child_and_frees_the_port(tmp_path):
     # `pkill -f kubelearn.devserver` reached the launcher only: it died, and runserver's
     # reloader child went on serving the port, with the poller and the link checker.
-    env = _environment(tmp_path)
     port = _free_port()
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "kubelearn.devserver", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    launcher = _launch(tmp_path, port)
     children: set[int] = set()
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz/", launcher)
@@ -114,17 +118,8 @@ def test_sigterm_to_the_launcher_alone_stops_every_child_and_frees_the_port(tmp_
 
 
 def test_ctrl_c_stops_server_and_poller_quietly_with_exit_0(tmp_path):
-    env = _environment(tmp_path)
     port = _free_port()
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "kubelearn.devserver", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group, as a terminal's foreground group is
-    )
+    launcher = _launch(tmp_path, port)
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz/", launcher)
         time.sleep(1)  # let the poller start too
