@@ -114,7 +114,10 @@ def test_sigterm_to_the_launcher_alone_stops_every_child_and_frees_the_port(tmp_
     assert launcher.returncode == 0, output
     assert "Traceback" not in output, output
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", port))  # free again
+        # Free again: nothing listens (SO_REUSEADDR only lets closed connections' TIME_WAIT be).
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
 
 
 def test_ctrl_c_stops_server_and_poller_quietly_with_exit_0(tmp_path):
