@@ -29,10 +29,10 @@ def reset_address_field(help_text: str) -> forms.EmailField:
 
 # Sign-up asks the level in a newcomer's words; the values are the Focus page's levels.
 SIGNUP_LEVEL_CHOICES = [
-    ("", "Not sure: work it out from what I read"),
-    ("1", "New to Kubernetes (Beginner)"),
-    ("2", "I use Kubernetes (Intermediate)"),
-    ("3", "I run it in production (Advanced)"),
+    ("", "Not sure yet"),
+    ("1", "New to Kubernetes"),
+    ("2", "I use Kubernetes"),
+    ("3", "I run it in production"),
 ]
 
 
@@ -48,7 +48,10 @@ class SignUpForm(UserCreationForm):
         coerce=int,
         empty_value=None,
         required=False,
-        help_text="Optional. It decides where your path starts; change it any time under Focus.",
+        help_text=(
+            "Optional. It decides where your path starts (Beginner, Intermediate or Advanced "
+            "on the Focus page, where you can change it)."
+        ),
     )
 
     class Meta(UserCreationForm.Meta):
