@@ -225,6 +225,13 @@ def similar_reasons(model: Model, state: LearnerState, rows: np.ndarray) -> dict
     return reasons
 
 
+def _in_sentence(label: str) -> str:
+    """An area's name inside a sentence, beside lower-case tags and words: "container
+    hardening", but "RBAC and authorization" (an acronym keeps its capitals)."""
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() or not label else label[0].lower() + label[1:]
+
+
 def _and_list(words: list[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
@@ -286,7 +293,7 @@ def _shared_terms(context: ReasonContext, row: int) -> list[str]:
         kind, _, slug = context.meta_names[int(col) - n_text].partition(":")
         if kind == "tag" and quote(slug.replace("-", " ")):
             return terms
-        if kind == "area" and quote(area_label(slug, context.area_names)):
+        if kind == "area" and quote(_in_sentence(area_label(slug, context.area_names))):
             return terms
     for col in order[order < n_text]:
         term = model.text.term(int(col))

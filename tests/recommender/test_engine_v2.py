@@ -360,3 +360,20 @@ def test_a_stage_before_where_the_focus_starts_the_path_is_not_a_look_ahead(
     assert any(
         r.text.startswith("A look ahead at the") for item in fresh.items for r in item.reasons
     )
+
+
+def test_an_area_quoted_beside_tags_reads_as_part_of_the_sentence() -> None:
+    # A walk-through read "Also about linux containers, Container hardening and docker".
+    catalog = [
+        doc(1, "Seccomp profiles", "Syscall filters for pods.", areas=("container-hardening",)),
+        doc(2, "AppArmor for pods", "Profiles confine pods.", areas=("container-hardening",)),
+        doc(3, "Role bindings", "Who may list secrets.", areas=("rbac",)),
+        doc(4, "Roles in practice", "Bindings for teams.", areas=("rbac",)),
+    ] + [doc(n, f"Topic {n}", f"Unrelated text {n}.") for n in range(5, 13)]
+    names = {"container-hardening": "Container hardening", "rbac": "RBAC and authorization"}
+    recs = recommend(fit(catalog), Learner(interactions=done(1, 3)), limit=12, area_names=names)
+    quoted = {
+        rec.doc_id: r.data["terms"] for rec in recs for r in rec.reasons if r.kind == "shared_terms"
+    }
+    assert "container hardening" in quoted[2]
+    assert "RBAC and authorization" in quoted[4]
