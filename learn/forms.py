@@ -101,10 +101,14 @@ class ProgressForm(forms.Form):
     rating = forms.TypedChoiceField(
         choices=RATING_CHOICES, coerce=int, empty_value=None, required=False
     )
+    # "Not now" (a queue card): saved, and out of the queue for a while.
+    later = forms.BooleanField(required=False)
     next = forms.CharField(required=False, max_length=500)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if cleaned.get("later") and cleaned.get("state") != ProgressState.PLANNED:
+            raise forms.ValidationError("Only a resource saved for later can be put off.")
         if cleaned.get("rating") is not None and cleaned.get("state") != ProgressState.COMPLETED:
             # A rating only means something for a finished resource (as in the API, it is
             # stored with the state; here we refuse the odd combination outright).

@@ -10,10 +10,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Author, PathStep, Resource, SecurityArea, Stage, Status, Tag
@@ -34,9 +36,24 @@ class LearnerState:
     state: str
     rating: int | None
     known: bool = False
+    later_until: datetime | None = None
+
+    @property
+    def put_off_until(self) -> datetime | None:
+        """When an item put off ("Not now") comes back to the queue; None: it is not put off."""
+        later = self.later_until
+        return (
+            later
+            if self.state == ProgressState.PLANNED and later and later > timezone.now()
+            else None
+        )
 
     @property
     def label(self) -> str:
+        # "Not now" on a queue card: saved, and back in the queue on a day it names.
+        if back := self.put_off_until:
+            back = timezone.localtime(back)
+            return f"Not now: back {back.day} {back:%b}"
         # "Planned" is the API's word; on the pages a learner saves an item for later.
         if self.state == ProgressState.PLANNED:
             return "Saved for later"
@@ -56,11 +73,11 @@ def learner_states(*, user: AnyUser | None, resource_ids: Iterable[int]) -> dict
     rows = (
         recommender_selectors.progress_list(user=user)
         .filter(resource_id__in=list(resource_ids))
-        .values_list("resource_id", "state", "rating", "known")
+        .values_list("resource_id", "state", "rating", "known", "later_until")
     )
     return {
-        resource_id: LearnerState(state, rating, known)
-        for resource_id, state, rating, known in rows
+        resource_id: LearnerState(state, rating, known, later_until)
+        for resource_id, state, rating, known, later_until in rows
     }
 
 

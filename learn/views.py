@@ -23,6 +23,7 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -64,6 +65,11 @@ DONE_MESSAGES = {
     ProgressState.PLANNED: "Saved “{title}” for later: it is under History, and in your queue "
     "when its turn comes.",
 }
+# "Not now" on a queue card ({back}: the day it comes back to the queue).
+LATER_MESSAGE = (
+    "“{title}” is out of your queue until {back}. It is saved meanwhile (History, Saved for "
+    "later); Done or Start on it any time."
+)
 # The session key holding what the learner's last progress click replaced (progress_undo).
 UNDO_SESSION_KEY = "learn_undo"
 # A completion is kept when a later click asks for less (see progress_set).
@@ -215,17 +221,24 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     was = (
         recommender_selectors.progress_list(user=_learner(request))
         .filter(resource_id=resource.pk)
-        .values("state", "rating", "completed_at", "known")
+        .values("state", "rating", "completed_at", "known", "later_until")
         .first()
     )
     progress, _ = recommender_services.progress_set(
-        user=_learner(request), resource=resource, state=state, rating=form.cleaned_data["rating"]
+        user=_learner(request),
+        resource=resource,
+        state=state,
+        rating=form.cleaned_data["rating"],
+        later=form.cleaned_data["later"],
     )
     if progress.state != state:
         messages.success(request, KEPT_DONE_MESSAGE.format(title=resource.title))
     else:
         if was is not None and was["state"] == ProgressState.COMPLETED == state:
             message = RATING_MESSAGE if progress.rating else RATING_REMOVED_MESSAGE
+        elif progress.later_until is not None:
+            back = timezone.localtime(progress.later_until)
+            message = LATER_MESSAGE.replace("{back}", f"{back:%A} {back.day} {back:%B}")
         else:
             message = DONE_MESSAGES[ProgressState(state)]
         snapshot = ProgressSnapshot(
@@ -234,6 +247,7 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             was["rating"] if was else None,
             was["completed_at"] if was else None,
             was["known"] if was else False,
+            was["later_until"] if was else None,
         )
         _undo_offer(
             request,
@@ -259,6 +273,7 @@ def _undo_offer(
                 snap.rating,
                 snap.completed_at.isoformat() if snap.completed_at else None,
                 snap.known,
+                snap.later_until.isoformat() if snap.later_until else None,
             ]
             for snap in snapshots
         ],
@@ -291,9 +306,11 @@ def progress_undo(request: HttpRequest) -> HttpResponse:
                 state,
                 rating,
                 datetime.fromisoformat(done) if done else None,
-                bool(known and known[0]),  # absent in an offer made before "known" existed
+                # Absent from an offer made before "known" and "later" existed.
+                bool(newer and newer[0]),
+                datetime.fromisoformat(newer[1]) if len(newer) > 1 and newer[1] else None,
             )
-            for pk, state, rating, done, *known in last["snapshots"]
+            for pk, state, rating, done, *newer in last["snapshots"]
         ]
         undone, anchor = str(last["undone"]), str(last["anchor"])
     except (TypeError, KeyError, ValueError):  # none, or one this version does not read
@@ -606,7 +623,9 @@ def history(request: HttpRequest) -> HttpResponse:
             "items": [
                 {
                     "card": card,
-                    "state": selectors.LearnerState(row.state, row.rating, row.known),
+                    "state": selectors.LearnerState(
+                        row.state, row.rating, row.known, row.later_until
+                    ),
                     "when": row.updated_at,
                 }
                 for card, row in zip(cards, rows, strict=True)

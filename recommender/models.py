@@ -34,6 +34,11 @@ class Progress(models.Model):
     # path like any completion but is not reading time, not taste (the recommender's profile)
     # and not where the learner took up the path. Any later click on the item clears it.
     known = models.BooleanField(default=False, help_text="Marked as already known (not read here).")
+    # "Not now" on a queue card: saved, and out of the learner's queue until then (a path step
+    # put off does not hold back the steps after it meanwhile). Any later click clears it.
+    later_until = models.DateTimeField(
+        null=True, blank=True, help_text="Put off: out of the queue until then (saved meanwhile)."
+    )
 
     class Meta:
         ordering = ["-updated_at"]
@@ -47,6 +52,10 @@ class Progress(models.Model):
             models.CheckConstraint(
                 condition=Q(known=False) | Q(state=ProgressState.COMPLETED),
                 name="progress_known_is_completed",
+            ),
+            models.CheckConstraint(
+                condition=Q(later_until__isnull=True) | Q(state=ProgressState.PLANNED),
+                name="progress_later_is_saved",
             ),
         ]
 

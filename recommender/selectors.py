@@ -160,10 +160,11 @@ def engine_learner(*, user: User) -> Learner:
             rating=rating,
             age_days=max((now - updated_at).total_seconds() / 86400, 0.0),
             known=known,
+            later=later_until is not None and later_until > now,
         )
-        for resource_id, state, rating, updated_at, known in Progress.objects.filter(
+        for resource_id, state, rating, updated_at, known, later_until in Progress.objects.filter(
             user=user
-        ).values_list("resource_id", "state", "rating", "updated_at", "known")
+        ).values_list("resource_id", "state", "rating", "updated_at", "known", "later_until")
     )
     # The profile and its focus in one query (a row per focus area, or one without).
     rows = list(

@@ -26,10 +26,13 @@ class ProgressSerializer(serializers.ModelSerializer):
             "state",
             "rating",
             "known",
+            "later_until",
             "created_at",
             "updated_at",
             "completed_at",
         ]
+        # Set by "Not now" on the pages; any PUT clears it.
+        read_only_fields = ["later_until"]
 
 
 class ProgressWriteSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import EllipsisType
 from typing import TYPE_CHECKING
 
@@ -34,9 +34,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# How long "Not now" keeps a resource out of the learner's queue.
+LATER = timedelta(days=7)
+
 
 def progress_set(
-    *, user: User, resource: Resource, state: str, rating: int | None, known: bool = False
+    *,
+    user: User,
+    resource: Resource,
+    state: str,
+    rating: int | None,
+    known: bool = False,
+    later: bool = False,
 ) -> tuple[Progress, bool]:
     """Create or replace the learner's progress on a resource. Returns (row, created); the
     row is the state kept, which is not the one asked for when a completion was kept.
@@ -52,9 +61,14 @@ def progress_set(
 
     ``known`` (with ``completed`` only): known already, not read here (`Progress.known`).
     Any other call on the resource makes it read.
+
+    ``later`` (with ``planned`` only): "Not now", saved and out of the queue for LATER
+    (`Progress.later_until`). Any other call brings it back.
     """
     if known and (state != ProgressState.COMPLETED or rating is not None):
         raise ValueError("only a completion without a rating can be known")
+    if later and state != ProgressState.PLANNED:
+        raise ValueError("only a saved resource can be put off")
     with transaction.atomic():
         progress, created = Progress.objects.select_for_update().get_or_create(
             user=user, resource=resource, defaults={"state": state, "rating": rating}
@@ -65,6 +79,7 @@ def progress_set(
             progress.state = state
             progress.rating = rating
         progress.known = known  # any other click on the item: it is read, not just known
+        progress.later_until = timezone.now() + LATER if later else None
         if state == ProgressState.COMPLETED and progress.completed_at is None:
             progress.completed_at = timezone.now()
         elif state != ProgressState.COMPLETED:
@@ -83,6 +98,7 @@ class ProgressSnapshot:
     rating: int | None = None
     completed_at: datetime | None = None
     known: bool = False
+    later_until: datetime | None = None
 
 
 def progress_restore(*, user: User, snapshots: Sequence[ProgressSnapshot]) -> None:
@@ -109,6 +125,7 @@ def progress_restore(*, user: User, snapshots: Sequence[ProgressSnapshot]) -> No
                     if snap.state == ProgressState.COMPLETED
                     else None,
                     known=snap.known and snap.state == ProgressState.COMPLETED,
+                    later_until=snap.later_until if snap.state == ProgressState.PLANNED else None,
                 )
                 for snap in snapshots
                 if snap.state is not None
@@ -137,16 +154,21 @@ def path_stage_complete(*, user: User, stage: str) -> list[ProgressSnapshot]:
     with transaction.atomic():
         rows = Progress.objects.select_for_update().filter(user=user, resource_id__in=step_ids)
         kept = {
-            resource_id: (state, rating, completed_at, known)
-            for resource_id, state, rating, completed_at, known in rows.values_list(
-                "resource_id", "state", "rating", "completed_at", "known"
+            resource_id: (state, rating, completed_at, known, later_until)
+            for resource_id, state, rating, completed_at, known, later_until in rows.values_list(
+                "resource_id", "state", "rating", "completed_at", "known", "later_until"
             )
         }
         finished = {ProgressState.COMPLETED, ProgressState.SKIPPED}
         unfinished = [pk for pk, (state, *_) in kept.items() if state not in finished]
         # Known, not read here: it is not reading time, taste or where the path was taken up.
         Progress.objects.filter(user=user, resource_id__in=unfinished).update(
-            state=ProgressState.COMPLETED, rating=None, completed_at=now, updated_at=now, known=True
+            state=ProgressState.COMPLETED,
+            rating=None,
+            completed_at=now,
+            updated_at=now,
+            known=True,
+            later_until=None,
         )
         new = [pk for pk in step_ids if pk not in kept]
         Progress.objects.bulk_create(

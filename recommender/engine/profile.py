@@ -45,8 +45,9 @@ class LearnerState:
     the interaction state per row.  ``excluded`` rows may never be
     recommended, ``satisfied`` rows count as done for path prerequisites and
     stage readiness; ``reading`` rows (in progress) are not recommended again
-    but do not hold back the path steps after them; ``known`` rows are completions the
-    learner knew already (no weight: not read here, no taste).
+    but do not hold back the path steps after them (nor do rows put off, "Not now",
+    which are among them); ``known`` rows are completions the learner knew already (no
+    weight: not read here, no taste).
     ``level`` is the effective level (declared, else inferred);
     ``declared_level`` the learner's own answer, if any.
     """
@@ -84,19 +85,20 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
     level is ``learner.level`` if given, else the highest difficulty the
     learner completed, else 1.
     """
-    latest: dict[int, tuple[float, str, int | None, bool]] = {}
+    latest: dict[int, tuple[float, str, int | None, bool, bool]] = {}
     for it in learner.interactions:
         row = model.index.get(it.doc_id)
         if row is None:
             continue
         if row not in latest or it.age_days < latest[row][0]:
-            latest[row] = (it.age_days, it.state, it.rating, it.known)
-    state = {row: s for row, (_, s, _, _) in latest.items()}
-    known = frozenset(row for row, (*_, is_known) in latest.items() if is_known)
+            latest[row] = (it.age_days, it.state, it.rating, it.known, it.later)
+    state = {row: s for row, (_, s, *_) in latest.items()}
+    known = frozenset(row for row, (_, _, _, is_known, _) in latest.items() if is_known)
+    later = frozenset(row for row, (*_, is_later) in latest.items() if is_later)
     # A known item was not read here: it tells nothing of the learner's taste.
     weights = {
         row: interaction_weight(s, rating, age)
-        for row, (age, s, rating, _) in latest.items()
+        for row, (age, s, rating, _, _) in latest.items()
         if row not in known
     }
     completed = [row for row, s in state.items() if s == "completed"]
@@ -112,10 +114,12 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
         weights=weights,
         excluded=frozenset(
             r for r, s in state.items() if s in ("completed", "skipped", "in_progress")
-        ),
+        )
+        | later,
         satisfied=frozenset(r for r, s in state.items() if s in ("completed", "skipped")),
         planned=frozenset(r for r, s in state.items() if s == "planned"),
-        reading=frozenset(r for r, s in state.items() if s == "in_progress"),
+        # Put off ("Not now") holds back no later step, as reading does not.
+        reading=frozenset(r for r, s in state.items() if s == "in_progress") | later,
         level=level,
         focus=focus,
         on_path=any(model.path_position[r] > 0 for r in state),

@@ -64,7 +64,8 @@ class Interaction:
 
     ``known``: completed without being read here (the learner said they know it). It
     satisfies the path like any completion, but says nothing of their taste and is not
-    where they took up the path.
+    where they took up the path.  ``later``: saved and put off for now ("Not now"): not
+    recommended, and a path step put off does not hold back the steps after it.
     """
 
     doc_id: int
@@ -72,6 +73,7 @@ class Interaction:
     rating: int | None = None
     age_days: float = 0.0
     known: bool = False
+    later: bool = False
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
@@ -80,6 +82,8 @@ class Interaction:
             raise ValueError("rating must be 1-5")
         if self.known and self.state != "completed":
             raise ValueError("only a completion can be known")
+        if self.later and self.state != "planned":
+            raise ValueError("only a saved resource can be put off")
 
 
 @dataclass(frozen=True, slots=True)

@@ -377,3 +377,12 @@ def test_an_area_quoted_beside_tags_reads_as_part_of_the_sentence() -> None:
     }
     assert "container hardening" in quoted[2]
     assert "RBAC and authorization" in quoted[4]
+
+
+def test_a_step_put_off_leaves_the_queue_and_does_not_hold_back_the_next(model: Model) -> None:
+    put_off = (*done(1), Interaction(2, "planned", None, 1.0, later=True))
+    queue = ids(recommend(model, Learner(interactions=put_off), limit=5))
+    assert 2 not in queue and queue[0] == 3
+    # Saved, not put off, it is the next step and comes first.
+    saved = (*done(1), Interaction(2, "planned", None, 1.0))
+    assert ids(recommend(model, Learner(interactions=saved), limit=5))[0] == 2

@@ -1,0 +1,73 @@
+"""'Not now' on a queue card: the item is saved and out of the queue for a week."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from recommender.models import Progress, ProgressState
+from tests.learn.conftest import path_ids
+
+pytestmark = pytest.mark.django_db
+
+
+def queue_ids(web) -> list[int]:
+    return [item["card"]["id"] for item in web.get("/").context["items"]]
+
+
+def test_not_now_takes_an_item_out_of_the_queue_for_a_week_and_keeps_it_saved(
+    alice_web, alice, seed
+):
+    first = queue_ids(alice_web)[0]
+    page = alice_web.post(
+        f"/progress/{first}/", {"state": "planned", "later": "1", "next": "/"}, follow=True
+    )
+    assert "is out of your queue until" in page.content.decode()
+    row = Progress.objects.get(user=alice, resource_id=first)
+    assert row.state == ProgressState.PLANNED
+    assert timedelta(days=6) < row.later_until - timezone.now() <= timedelta(days=7)
+    assert first not in queue_ids(alice_web)
+    history = alice_web.get("/history/", {"show": "saved"}).context["items"]
+    assert history[0]["state"].label.startswith("Not now: back ")
+    # A week later it is back, as a saved item.
+    Progress.objects.filter(pk=row.pk).update(later_until=timezone.now() - timedelta(minutes=1))
+    alice_web.post(f"/progress/{path_ids(seed)[-1]}/", {"state": "skipped"})  # a new answer
+    items = {item["card"]["id"]: item for item in alice_web.get("/").context["items"]}
+    assert "You saved it for later" in [reason["text"] for reason in items[first]["reasons"]]
+
+
+def test_a_click_on_an_item_put_off_brings_it_back_and_undo_puts_it_off_again(
+    alice_web, alice, seed
+):
+    first = queue_ids(alice_web)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "planned", "later": "1"})
+    alice_web.post(f"/progress/{first}/", {"state": "in_progress"})
+    assert Progress.objects.get(user=alice, resource_id=first).later_until is None
+    alice_web.post("/progress/undo/", {"next": "/"})
+    row = Progress.objects.get(user=alice, resource_id=first)
+    assert row.state == ProgressState.PLANNED and row.later_until is not None
+
+
+def test_only_a_saved_item_can_be_put_off(alice_web, alice, seed):
+    first = queue_ids(alice_web)[0]
+    response = alice_web.post(f"/progress/{first}/", {"state": "completed", "later": "1"})
+    assert response.status_code == 400
+    assert not Progress.objects.exists()
+
+
+def test_queue_cards_offer_not_now_and_other_pages_do_not(alice_web, seed):
+    first = queue_ids(alice_web)[0]
+    body = alice_web.get("/").content.decode()
+    card = body[body.index(f'data-resource="{first}"') :]
+    assert ">Not now<" in card[: card.index("</fieldset>")]
+    assert ">Not now<" not in alice_web.get(f"/resources/{first}/").content.decode()
+
+
+def test_the_resource_page_says_when_an_item_put_off_comes_back(alice_web, seed):
+    first = queue_ids(alice_web)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "planned", "later": "1"})
+    back = timezone.localtime(Progress.objects.get(resource_id=first).later_until)
+    body = alice_web.get(f"/resources/{first}/").content.decode()
+    assert f"it comes back to your queue on {back:%A} {back.day} {back:%B}" in body
