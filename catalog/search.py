@@ -18,7 +18,8 @@ also matches by its description, the curated definition of what it covers: "appa
 what is labelled Container hardening, whose description names AppArmor.
 
 A few abbreviations learners type stand for words the catalog spells out (SYNONYMS): "k8s"
-matches as "k8s" or "kubernetes", "psp" as "psp" or "podsecuritypolicy".
+matches as "k8s" or "kubernetes", "psp" as "psp" or "podsecuritypolicy", "psa" as "psa" or
+"pod security admission".
 
 A query is split into words (at most MAX_TERMS, each at most MAX_TERM_LENGTH characters);
 a resource matches when every word is in its title, its summary or one of its labels.
@@ -50,9 +51,13 @@ FTS_WEIGHTS = (4.0, 1.0)
 
 _WORD = re.compile(r"\w+")
 
-# A search word and the words it also stands for (one word each: the engines match words).
+# A search word and the words it also stands for. An alternative of several words matches as
+# a phrase (FTS5's quoted string; PostgreSQL's phraseto_tsquery).
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "k8s": ("kubernetes",),
+    "psa": ("pod security admission",),
+    "pss": ("pod security standards", "pod security standard"),
+    "mtls": ("mutual tls", "mutually authenticated tls"),
     "psp": ("podsecuritypolicy", "podsecuritypolicies"),
     "psps": ("podsecuritypolicy", "podsecuritypolicies"),
     "netpol": ("networkpolicy", "networkpolicies"),
@@ -92,7 +97,9 @@ class _Number(_Condition):
 
 
 def _tsquery(term_sql: str = "%s") -> str:
-    return f"plainto_tsquery('{CONFIG}'::regconfig, {term_sql})"
+    # A phrase query: for one word (every search term) the same as plainto_tsquery; for a
+    # synonym of several words ("pod security admission"), the words in that order.
+    return f"phraseto_tsquery('{CONFIG}'::regconfig, {term_sql})"
 
 
 _LABELS = (("tags", Tag), ("security_areas", SecurityArea), ("authors", Author))

@@ -49,14 +49,25 @@ class SignUpForm(UserCreationForm):
         empty_value=None,
         required=False,
         help_text=(
-            "Optional. It decides where your path starts (Beginner, Intermediate or Advanced "
-            "on the Focus page, where you can change it)."
+            "Optional. It keeps your queue at your level and, once you choose a security "
+            "focus, decides whether your path starts with the basics. Change it under Focus."
         ),
     )
 
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.errors:
+            # The page comes back at the first field that is wrong, not at the username
+            # (Django's autofocus) when only the password was.
+            for field in self.fields.values():
+                field.widget.attrs.pop("autofocus", None)
+            wrong = next((name for name in self.fields if name in self.errors), None)
+            if wrong:
+                self.fields[wrong].widget.attrs["autofocus"] = True
 
     def validate_password_for_user(self, user: Any, **kwargs: Any) -> None:
         # Under the password itself: Django puts "This password is too common" under the
@@ -216,6 +227,7 @@ class HistoryForm(forms.Form):
         choices=[
             ("all", "All"),
             ("completed", "Completed"),
+            ("known", "Already known"),
             ("skipped", "Skipped"),
             ("saved", "Saved for later"),
             ("reading", "Reading now"),

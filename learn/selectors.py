@@ -273,12 +273,14 @@ def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> l
 
 # What the history page can show: everything behind the learner, or one kind of it.
 HISTORY_SHOWS = {
-    "all": tuple(ProgressState),
-    "completed": (ProgressState.COMPLETED,),
-    "skipped": (ProgressState.SKIPPED,),
-    "saved": (ProgressState.PLANNED,),
+    "all": Q(),
+    # Read here: what "I know these" marked is listed apart (it would bury what was read).
+    "completed": Q(state=ProgressState.COMPLETED, known=False),
+    "known": Q(state=ProgressState.COMPLETED, known=True),
+    "skipped": Q(state=ProgressState.SKIPPED),
+    "saved": Q(state=ProgressState.PLANNED),
     # Up next lists only the latest few started items; History lists them all.
-    "reading": (ProgressState.IN_PROGRESS,),
+    "reading": Q(state=ProgressState.IN_PROGRESS),
 }
 
 
@@ -310,11 +312,7 @@ def spoken_duration(minutes: int) -> str:
 def history(*, user: User, show: str = "all") -> QuerySet[Progress]:
     """What the learner completed, skipped, saved or started (``show`` picks which), most
     recent first (resources still in the catalog: a withdrawn one has no page to go back to)."""
-    return (
-        _listed_progress(user=user)
-        .filter(state__in=HISTORY_SHOWS[show])
-        .order_by("-updated_at", "-pk")
-    )
+    return _listed_progress(user=user).filter(HISTORY_SHOWS[show]).order_by("-updated_at", "-pk")
 
 
 def history_totals(*, user: User) -> HistoryTotals:

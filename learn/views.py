@@ -325,10 +325,16 @@ def progress_undo(request: HttpRequest) -> HttpResponse:
         messages.success(request, "There is nothing to undo.")
         return HttpResponseRedirect(next_url)
     recommender_services.progress_restore(user=_learner(request), snapshots=snapshots)
-    messages.success(request, undone)
-    # Back to the place on the Path page, which the form's address cannot carry.
-    if "#" not in next_url and next_url.split("?")[0] == reverse("learn:path"):
-        anchor = anchor or (_path_anchor(snapshots[0].resource_id) if len(snapshots) == 1 else "")
+    # Sticky, as the message with Undo was: the page comes back at the step, stage or card.
+    messages.success(request, undone, extra_tags="sticky")
+    # Back to the place on the page, which the form's address cannot carry: on the Path page
+    # the step or the stage; elsewhere the item's card (its title), if the page shows it.
+    if "#" not in next_url:
+        if next_url.split("?")[0] == reverse("learn:path"):
+            single = len(snapshots) == 1
+            anchor = anchor or (_path_anchor(snapshots[0].resource_id) if single else "")
+        elif len(snapshots) == 1:
+            anchor = f"card-{snapshots[0].resource_id}-title"
         if anchor:
             next_url += f"#{anchor}"
     return HttpResponseRedirect(next_url)
@@ -612,6 +618,10 @@ def history(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     show = form.cleaned_data["show"] or "all"
+    totals = selectors.history_totals(user=learner)
+    if not totals.known and show != "known":
+        # "Already known" is there once the Path page's "I know these" has marked something.
+        shows = [(value, label) for value, label in shows if value != "known"]
     page = _page(request, selectors.history(user=learner, show=show))
     rows = list(page.object_list)
     cards = runtime.cards([row.resource for row in rows])
@@ -633,7 +643,7 @@ def history(request: HttpRequest) -> HttpResponse:
             "show": show,
             "query_string": urlencode({"show": show}),
             "shows": shows,
-            "totals": selectors.history_totals(user=learner),
+            "totals": totals,
             "notes_count": recommender_selectors.note_list(user=learner).count(),
             "rating_choices": range(1, 6),
         },

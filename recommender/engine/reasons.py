@@ -180,10 +180,14 @@ def reasons_for(
             text = "A good starting point — rate what you read to personalise this list"
         elif model.popularity[row] > 0:
             text = "Other learners completed it"
-        else:
+        elif _has_read(state):
             # Nothing above explains it: the text match with what was read decided, too
             # weakly to quote. Claiming popularity here would be made up.
             text = "Picked from what you have read and rated so far"
+        else:
+            # Nothing read yet: what the learner saved (or skipped) is all the text match had.
+            text = "Picked from what you saved and skipped so far — rate what you read to "
+            text += "personalise this list"
         if text:
             reasons.append(Reason("cold_start", text, data))
     return tuple(reasons)
@@ -223,6 +227,14 @@ def similar_reasons(model: Model, state: LearnerState, rows: np.ndarray) -> dict
             },
         )
     return reasons
+
+
+def _has_read(state: LearnerState) -> bool:
+    """Whether the learner finished or started reading anything (known items were not read)."""
+    return any(
+        s in ("completed", "in_progress") and row not in state.known
+        for row, s in state.state.items()
+    )
 
 
 def _in_sentence(label: str) -> str:

@@ -97,6 +97,11 @@ def test_an_abbreviation_finds_what_the_catalog_spells_out(api):
     assert found(api, "psp") == ["PodSecurityPolicy is gone"]
     assert found(api, "k8s hard") == ["Kubernetes the hard way"]  # every word still counts
     assert found(api, "psp hard") == []
+    ResourceFactory(title="Pod Security Admission in practice", summary="Namespace labels.")
+    ResourceFactory(title="Admission webhooks", summary="Pod mutation and security.")
+    ResourceFactory(title="Service meshes", summary="Mutually authenticated TLS between pods.")
+    assert found(api, "psa") == ["Pod Security Admission in practice"]
+    assert found(api, "mtls") == ["Service meshes"]
 
 
 def test_a_word_in_the_title_ranks_above_the_same_word_only_in_a_tag(api):

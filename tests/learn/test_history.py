@@ -93,6 +93,12 @@ def test_steps_marked_known_are_counted_and_labelled_apart_from_reading(alice, a
     )
     labels = {item["card"]["title"]: item["state"].label for item in response.context["items"]}
     assert labels == {"Read one": "Completed", "Knew it": "Already known"}
+    # Listed apart: 16 known steps buried two read ones in a walk-through's "Completed".
+    completed = alice_web.get("/history/", {"show": "completed"}).context["items"]
+    assert [item["card"]["title"] for item in completed] == ["Read one"]
+    known = alice_web.get("/history/", {"show": "known"}).context["items"]
+    assert [item["card"]["title"] for item in known] == ["Knew it"]
+    assert '<a class="chip" href="?show=known"' in response.content.decode()
     rows = list(
         csv.DictReader(io.StringIO(alice_web.get("/history/progress.csv").content.decode()))
     )
@@ -102,6 +108,7 @@ def test_steps_marked_known_are_counted_and_labelled_apart_from_reading(alice, a
 def test_history_shows_only_the_learners_own_progress(alice, bob, alice_web):
     mark(bob, ResourceFactory(title="Bob's read"), "completed")
     response = alice_web.get("/history/")
+    assert "?show=known" not in response.content.decode()  # nothing known: no such tab
     assert listed_titles(response) == []
     assert "Items you mark done, skip, start or save for later appear here." in (
         response.content.decode()

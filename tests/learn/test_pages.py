@@ -563,6 +563,9 @@ def test_a_too_common_password_is_said_under_the_password_not_its_confirmation(c
     errors = response.context["form"].errors
     assert "This password is too common." in errors["password1"]
     assert "password2" not in errors
+    body = response.content.decode()
+    assert body.count("autofocus") == 1
+    assert re.search(r'<input type="password" name="password1"[^>]*autofocus', body)
 
 
 @pytest.mark.parametrize(
@@ -780,6 +783,8 @@ def test_the_focus_page_takes_the_same_time_budgets_as_up_next(alice, alice_web,
     assert alice_web.get("/", {"minutes": "1"}).status_code == 200
     assert alice_web.post("/focus/", {"area__rbac": "1", "minutes_budget": "1"}).status_code == 302
     assert LearnerProfile.objects.get(user=alice).minutes_budget == 1
+    body = " ".join(alice_web.get("/").content.decode().split())
+    assert "1 minute is your saved budget" in body and "1 minutes" not in body
     assert alice_web.get("/", {"minutes": "1441"}).status_code == 400
     assert alice_web.post("/focus/", {"minutes_budget": "1441"}).status_code == 400
 

@@ -23,7 +23,10 @@ def test_the_message_of_a_click_offers_undo_and_undo_takes_it_back(alice_web, al
     assert Progress.objects.filter(user=alice, resource_id=first).exists()
 
     page = undo(alice_web)
-    assert page.redirect_chain[-1][0] == "/"
+    # Back at the item's card, where the click was (focus goes there: kubelearn.js).
+    assert page.redirect_chain[-1][0] == f"/#card-{first}-title"
+    assert f'id="card-{first}-title"' in page.content.decode()
+    assert "message-sticky" in page.content.decode()  # in sight wherever the page is
     assert "is back as it was." in page.content.decode()
     assert not Progress.objects.filter(user=alice, resource_id=first).exists()
     assert first in [item["card"]["id"] for item in page.context["items"]]  # back in the queue

@@ -386,3 +386,17 @@ def test_a_step_put_off_leaves_the_queue_and_does_not_hold_back_the_next(model: 
     # Saved, not put off, it is the next step and comes first.
     saved = (*done(1), Interaction(2, "planned", None, 1.0))
     assert ids(recommend(model, Learner(interactions=saved), limit=5))[0] == 2
+
+
+def test_an_unexplained_pick_for_a_learner_who_only_saved_claims_no_reading() -> None:
+    # A walk-through's account had saved one item and read nothing, and was told "Picked
+    # from what you have read and rated so far".
+    catalog = [
+        doc(1, "Pods and nodes", "Schedule pods on nodes."),
+        doc(2, "Helm chart packaging", "Releases as charts with values.", kind="tool", stage=PROD),
+        doc(3, "Pods on nodes, scheduled", "Nodes run pods.", stage=PROD),
+    ]
+    saved = Learner(interactions=done(3, state="planned"))
+    texts = [r.text for rec in recommend(fit(catalog), saved, limit=5) for r in rec.reasons]
+    assert "Picked from what you have read and rated so far" not in texts
+    assert any(t.startswith("Picked from what you saved and skipped so far") for t in texts)

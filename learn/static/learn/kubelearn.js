@@ -194,12 +194,12 @@
     }
   }
 
-  // A message that offers Undo sticks to the top of the page (kubelearn.css) so that Undo is
-  // in reach wherever the click was; on a phone it covers part of the screen, so it can be
-  // put away. Added here: without script there is nothing to put it away with.
+  // A message that offers Undo, or says what Undo did, sticks to the top of the page
+  // (kubelearn.css) so that it is in sight wherever the page was; on a phone it covers part of
+  // the screen, so it can be put away. Added here: without script there is nothing to put it away with.
   function dismissible() {
     Array.prototype.forEach.call(
-      document.querySelectorAll("#main .message-undo:not([data-dismissible])"),
+      document.querySelectorAll("#main .message-sticky:not([data-dismissible])"),
       function (message) {
         message.setAttribute("data-dismissible", "");
         var button = document.createElement("button");
