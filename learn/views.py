@@ -66,8 +66,9 @@ DONE_MESSAGES = {
     "when its turn comes.",
 }
 # "Not now" on a queue card ({back}: the day it comes back to the queue).
+# The day first: on a phone the sticky message shows two lines.
 LATER_MESSAGE = (
-    "“{title}” is out of your queue until {back}. It is saved meanwhile (History, Saved for "
+    "Back in your queue on {back}: “{title}”. It is saved meanwhile (History, Saved for "
     "later); Done or Start on it any time."
 )
 # The session key holding what the learner's last progress click replaced (progress_undo).

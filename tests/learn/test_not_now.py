@@ -24,13 +24,14 @@ def test_not_now_takes_an_item_out_of_the_queue_for_a_week_and_keeps_it_saved(
     page = alice_web.post(
         f"/progress/{first}/", {"state": "planned", "later": "1", "next": "/"}, follow=True
     )
-    assert "is out of your queue until" in page.content.decode()
+    assert "Back in your queue on " in page.content.decode()
     row = Progress.objects.get(user=alice, resource_id=first)
     assert row.state == ProgressState.PLANNED
     assert timedelta(days=6) < row.later_until - timezone.now() <= timedelta(days=7)
     assert first not in queue_ids(alice_web)
-    history = alice_web.get("/history/", {"show": "saved"}).context["items"]
-    assert history[0]["state"].label.startswith("Not now: back ")
+    history = alice_web.get("/history/", {"show": "saved"})
+    assert history.context["items"][0]["state"].label.startswith("Not now: back ")
+    assert '<p class="history-when">Put off <time' in history.content.decode()
     # A week later it is back, as a saved item.
     Progress.objects.filter(pk=row.pk).update(later_until=timezone.now() - timedelta(minutes=1))
     alice_web.post(f"/progress/{path_ids(seed)[-1]}/", {"state": "skipped"})  # a new answer
