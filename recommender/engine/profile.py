@@ -63,6 +63,7 @@ class LearnerState:
     declared_level: int | None = None
     reading: frozenset[int] = frozenset()
     known: frozenset[int] = frozenset()
+    later: frozenset[int] = frozenset()
 
     @property
     def is_new(self) -> bool:
@@ -125,6 +126,7 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
         on_path=any(model.path_position[r] > 0 for r in state),
         declared_level=None if learner.level is None else int(learner.level),
         known=known,
+        later=later,
     )
 
 

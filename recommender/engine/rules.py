@@ -68,10 +68,11 @@ Readiness = Literal["first", "basics", "level", "path"]
 
 
 def next_position(model: Model, state: LearnerState, entry: int) -> int:
-    """Position of the learner's next path step (0 when none is left)."""
+    """Position of the learner's next path step (0 when none is left). A step put off ("Not
+    now") is not it: the queue goes on past it meanwhile."""
     for row in model.path_rows:
         position = int(model.path_position[row])
-        if position >= entry and int(row) not in state.satisfied:
+        if position >= entry and int(row) not in state.satisfied and int(row) not in state.later:
             return position
     return 0
 

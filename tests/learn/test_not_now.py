@@ -72,3 +72,11 @@ def test_the_resource_page_says_when_an_item_put_off_comes_back(alice_web, seed)
     back = timezone.localtime(Progress.objects.get(resource_id=first).later_until)
     body = alice_web.get(f"/resources/{first}/").content.decode()
     assert f"it comes back to your queue on {back:%A} {back.day} {back:%B}" in body
+
+
+def test_the_path_marks_the_step_after_a_next_step_put_off(alice_web, seed):
+    steps = path_ids(seed)
+    alice_web.post(f"/progress/{steps[0]}/", {"state": "planned", "later": "1"})
+    body = alice_web.get("/path/").content.decode()
+    assert 'id="step-2" aria-current="step"' in body
+    assert queue_ids(alice_web)[0] == steps[1]
