@@ -27,12 +27,12 @@ def reset_address_field(help_text: str) -> forms.EmailField:
     )
 
 
-# Sign-up asks the level in a newcomer's words; the values are the Focus page's levels.
+# Sign-up asks the level in a newcomer's words, each beside the Focus page's name for it.
 SIGNUP_LEVEL_CHOICES = [
     ("", "Not sure yet"),
-    ("1", "New to Kubernetes"),
-    ("2", "I use Kubernetes"),
-    ("3", "I run it in production"),
+    ("1", "Beginner: new to it"),
+    ("2", "Intermediate: I use it"),
+    ("3", "Advanced: I run it in production"),
 ]
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
@@ -260,9 +260,27 @@ def reading_now(*, user: User) -> list[Resource]:
     return [row.resource for row in rows]
 
 
-def saved_count(*, user: User) -> int:
-    """How many catalog resources the learner saved for later. One query."""
-    return _listed_progress(user=user).filter(state=ProgressState.PLANNED).count()
+@dataclass(frozen=True)
+class SavedCounts:
+    saved: int  # saved for later, and in the queue when their turn comes
+    put_off: int  # "Not now": out of the queue until `back`
+    back: datetime | None  # when the first item put off comes back
+
+
+def saved_counts(*, user: User) -> SavedCounts:
+    """What the learner saved for later, and what of it is put off for now. One query."""
+    now = timezone.now()
+    put_off = Q(later_until__gt=now)
+    totals = (
+        _listed_progress(user=user)
+        .filter(state=ProgressState.PLANNED)
+        .aggregate(
+            saved=Count("pk", filter=~put_off | Q(later_until__isnull=True)),
+            put_off=Count("pk", filter=put_off),
+            back=Min("later_until", filter=put_off),
+        )
+    )
+    return SavedCounts(totals["saved"], totals["put_off"], totals["back"])
 
 
 def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> list[dict[str, Any]]:

@@ -134,7 +134,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "reading": selectors.cards_with_states(runtime.cards(reading), user=request.user),
             "reading_shown": selectors.READING_NOW_SHOWN,
-            "saved": selectors.saved_count(user=_learner(request)),
+            "saved": selectors.saved_counts(user=_learner(request)),
             "items": items,
             "total_minutes": result.total_minutes,
             # The budget in force: the chip asked for, else the learner's saved one.

@@ -519,7 +519,11 @@ def _entry_note(
 
 
 def _minutes(count: float) -> str:
-    """'1 minute', '15 minutes', '2.5 minutes'."""
+    """'1 minute', '15 minutes', '2.5 minutes'; from an hour on as the pages say a length
+    ('8 h', '1 h 15 min'), not '900 minutes'."""
+    if count >= 60 and count == int(count):
+        hours, rest = divmod(int(count), 60)
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
     return f"{count:g} minute{'' if count == 1 else 's'}"
 
 

@@ -158,36 +158,35 @@ def reasons_for(
     # "for variety" or "a good starting point" would contradict it.
     explained = any(reason.kind in ("path_step", "focus") for reason in reasons)
     if (state.is_new or not reasons) and not (explained and depth != 0):
+        read = _has_read(state)
         stage = model.stage_names[int(model.stage[row])]
         data = {"difficulty": difficulty, "stage": stage}
         if depth == 0 and not state.on_path and context.follows_path:
             text = "Where the learning path starts — a good first step"
         elif explained:
             text = ""
-        elif state.is_new and int(model.stage[row]) > context.entry_stage:
+        elif not read and int(model.stage[row]) > context.entry_stage:
             # After the stage the path starts in: picked for variety (MMR), not to begin with.
             text = (
                 f"A look ahead at the {STAGE_WORDS.get(stage, stage)} stage, for variety — "
                 "rate what you read to personalise this list"
             )
-        elif state.is_new and int(model.stage[row]) < context.entry_stage:
+        elif not read and int(model.stage[row]) < context.entry_stage:
             # A focus started the path in a later stage: this one is behind it, not ahead.
             text = (
                 f"From the {STAGE_WORDS.get(stage, stage)} stage, before where your focus "
                 "starts your path, for variety — rate what you read to personalise this list"
             )
-        elif state.is_new:
+        elif not read:
+            # Nothing read yet (saved, put off or known items are not reading): as for a
+            # newcomer, a place to begin, not a claim about what they read.
             text = "A good starting point — rate what you read to personalise this list"
         elif model.popularity[row] > 0:
             text = "Other learners completed it"
-        elif _has_read(state):
+        else:
             # Nothing above explains it: the text match with what was read decided, too
             # weakly to quote. Claiming popularity here would be made up.
-            text = "Picked from what you have read and rated so far"
-        else:
-            # Nothing read yet: what the learner saved (or skipped) is all the text match had.
-            text = "Picked from what you saved and skipped so far — rate what you read to "
-            text += "personalise this list"
+            text = "Picked from what you have read so far"
         if text:
             reasons.append(Reason("cold_start", text, data))
     return tuple(reasons)

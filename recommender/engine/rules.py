@@ -68,11 +68,12 @@ Readiness = Literal["first", "basics", "level", "path"]
 
 
 def next_position(model: Model, state: LearnerState, entry: int) -> int:
-    """Position of the learner's next path step (0 when none is left). A step put off ("Not
-    now") is not it: the queue goes on past it meanwhile."""
+    """Position of the learner's next path step (0 when none is left). A step being read, or
+    put off ("Not now"), is not it: the queue goes on past both, and so does the Path page's
+    marker (a walk-through saw the two name different steps)."""
     for row in model.path_rows:
         position = int(model.path_position[row])
-        if position >= entry and int(row) not in state.satisfied and int(row) not in state.later:
+        if position >= entry and int(row) not in state.satisfied | state.reading:
             return position
     return 0
 

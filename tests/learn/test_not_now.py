@@ -80,3 +80,14 @@ def test_the_path_marks_the_step_after_a_next_step_put_off(alice_web, seed):
     body = alice_web.get("/path/").content.decode()
     assert 'id="step-2" aria-current="step"' in body
     assert queue_ids(alice_web)[0] == steps[1]
+
+
+def test_up_next_says_what_is_put_off_and_when_it_comes_back(alice_web, seed):
+    # "You saved 1 item for later … marks a saved item when its turn comes" was said of an
+    # item put off, whose turn had come and gone.
+    first = queue_ids(alice_web)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "planned", "later": "1"})
+    back = timezone.localtime(Progress.objects.get(resource_id=first).later_until)
+    body = " ".join(alice_web.get("/").content.decode().split())
+    assert "1 item for later" not in body
+    assert f"off</a> for now: it comes back on {back:%A} {back.day} {back:%B}." in body

@@ -195,3 +195,13 @@ def test_a_click_on_a_known_step_makes_it_read_and_undo_makes_it_known_again(
     alice_web.post("/progress/undo/", {"next": "/path/"})
     row = Progress.objects.get(user=alice, resource_id=first)
     assert (row.known, row.rating, row.state) == (True, None, ProgressState.COMPLETED)
+
+
+def test_the_path_and_the_queue_name_the_same_next_step_while_one_is_being_read(alice_web, seed):
+    # A walk-through started step 1: the Path page said step 1 was next, Up next step 2.
+    steps = path_ids(seed)
+    alice_web.post(f"/progress/{steps[0]}/", {"state": "in_progress"})
+    assert here(alice_web.get("/path/").content.decode()) == 2
+    first = alice_web.get("/").context["items"][0]
+    assert first["card"]["id"] == steps[1]
+    assert "Step 2 of the learning path — your next step" in [r["text"] for r in first["reasons"]]

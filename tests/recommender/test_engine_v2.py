@@ -174,6 +174,14 @@ def test_a_next_step_longer_than_the_budget_waits_and_the_next_that_fits_comes()
     assert recommend_queue(model, Learner(), limit=10, minutes=15, policy=V1_POLICY).items == ()
 
 
+def test_a_long_step_that_waits_is_said_in_hours_as_the_pages_say_it() -> None:
+    # A walk-through read "(about 900 minutes)" where every page says "15 h".
+    result = recommend_queue(timed_path(900, 10), Learner(), limit=10, minutes=15)
+    assert result.note.startswith("Your next step, “Step 1 of the basics” (about 15 h), needs")
+    result = recommend_queue(timed_path(75, 10), Learner(), limit=10, minutes=15)
+    assert "(about 1 h 15 min)" in result.note
+
+
 def test_a_one_item_queue_also_finds_the_step_after_a_long_one() -> None:
     model = timed_path(30, 10, 10)
     result = recommend_queue(model, Learner(), limit=1, minutes=15)
@@ -275,7 +283,7 @@ def test_an_unexplained_pick_claims_no_popularity_it_does_not_have() -> None:
         r.doc_id: [reason.text for reason in r.reasons]
         for r in recommend(fit(catalog), Learner(interactions=done(1)), limit=5)
     }
-    assert reasons[2] == ["Picked from what you have read and rated so far"]
+    assert reasons[2] == ["Picked from what you have read so far"]
     assert reasons[3] == ["Other learners completed it"]
 
 
@@ -398,5 +406,11 @@ def test_an_unexplained_pick_for_a_learner_who_only_saved_claims_no_reading() ->
     ]
     saved = Learner(interactions=done(3, state="planned"))
     texts = [r.text for rec in recommend(fit(catalog), saved, limit=5) for r in rec.reasons]
-    assert "Picked from what you have read and rated so far" not in texts
-    assert any(t.startswith("Picked from what you saved and skipped so far") for t in texts)
+    assert not [t for t in texts if "what you have read" in t or "saved and skipped" in t]
+    # As for a newcomer: a place to begin, or a look ahead (the third walk-through saw a
+    # "Not now" turn a card's look ahead into a claim about what was saved and skipped).
+    assert "A good starting point — rate what you read to personalise this list" in texts
+    assert any(t.startswith("A look ahead at the production stage") for t in texts)
+    known = Learner(interactions=(Interaction(1, "completed", None, 1.0, known=True),))
+    texts = [r.text for rec in recommend(fit(catalog), known, limit=5) for r in rec.reasons]
+    assert not [t for t in texts if "what you have read" in t]
