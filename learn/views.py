@@ -353,7 +353,12 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
     if recommender_services.progress_forget(user=_learner(request), resource_id=resource_id):
         # In the words of the button: a saved item is "removed from saved", the rest cleared.
         saved = was is not None and was.state == ProgressState.PLANNED
-        messages.success(request, "Removed from saved." if saved else "Progress cleared.")
+        if saved and was is not None and was.put_off_until:
+            # It was out of the queue: say that it is back (a walk-through could not tell).
+            message = "Removed from saved: it is back in your queue when its turn comes."
+        else:
+            message = "Removed from saved." if saved else "Progress cleared."
+        messages.success(request, message)
     return HttpResponseRedirect(next_url)
 
 

@@ -31,7 +31,7 @@ class ProgressSerializer(serializers.ModelSerializer):
             "updated_at",
             "completed_at",
         ]
-        # Set by "Not now" on the pages; any PUT clears it.
+        # Set by "Not now" (a PUT with `later`); any other PUT clears it.
         read_only_fields = ["later_until"]
 
 
@@ -47,7 +47,19 @@ class ProgressWriteSerializer(serializers.Serializer):
         ),
     )
 
+    later = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "With `planned`: not now. The resource stays saved and is left out of `next` and "
+            "the queue for a week (`later_until`), as the pages' 'Not now' does."
+        ),
+    )
+
     def validate(self, attrs: dict) -> dict:
+        if attrs["later"] and attrs["state"] != ProgressState.PLANNED:
+            raise serializers.ValidationError(
+                {"later": "Only a saved (planned) resource can be put off."}
+            )
         if attrs["known"] and attrs["state"] != ProgressState.COMPLETED:
             raise serializers.ValidationError({"known": "Only a completed resource can be known."})
         if attrs["known"] and attrs.get("rating") is not None:

@@ -102,6 +102,7 @@ class ProgressDetailView(APIView):
             state=serializer.validated_data["state"],
             rating=serializer.validated_data.get("rating"),
             known=serializer.validated_data["known"],
+            later=serializer.validated_data["later"],
         )
         progress = Progress.objects.select_related("resource", "resource__link").get(pk=progress.pk)
         return Response(

@@ -91,3 +91,13 @@ def test_up_next_says_what_is_put_off_and_when_it_comes_back(alice_web, seed):
     body = " ".join(alice_web.get("/").content.decode().split())
     assert "1 item for later" not in body
     assert f"off</a> for now: it comes back on {back:%A} {back.day} {back:%B}." in body
+
+
+def test_removing_an_item_put_off_from_saved_says_it_is_back_in_the_queue(alice_web, seed):
+    first = queue_ids(alice_web)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "planned", "later": "1"})
+    page = alice_web.post(f"/progress/{first}/forget/", {"next": "/"}, follow=True)
+    assert "Removed from saved: it is back in your queue when its turn comes." in (
+        page.content.decode()
+    )
+    assert queue_ids(alice_web)[0] == first

@@ -292,3 +292,21 @@ def test_only_a_completion_without_a_rating_can_be_known(alice_api, seed, payloa
     response = alice_api.put(f"/api/me/progress/{path_ids(seed)[0]}/", payload, format="json")
     assert response.status_code == 400 and "known" in response.json()
     assert not Progress.objects.exists()
+
+
+def next_id(client) -> int:
+    return client.get("/api/me/next/").json()["recommendation"]["resource"]["id"]
+
+
+def test_a_saved_resource_can_be_put_off_and_leaves_next_until_a_later_put(alice_api, seed):
+    first = path_ids(seed)[0]
+    assert next_id(alice_api) == first
+    url = f"/api/me/progress/{first}/"
+    put_off = alice_api.put(url, {"state": "planned", "later": True}, format="json")
+    assert put_off.status_code == 201 and put_off.json()["later_until"]
+    assert next_id(alice_api) != first
+    back = alice_api.put(url, {"state": "planned"}, format="json")
+    assert back.json()["later_until"] is None
+    assert next_id(alice_api) == first
+    refused = alice_api.put(url, {"state": "completed", "later": True}, format="json")
+    assert refused.status_code == 400 and "later" in refused.json()
