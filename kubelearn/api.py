@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalog.selectors import user_is_curator
+from kubelearn.middleware import is_api_request
 
 
 def learner(request: Request) -> User:
@@ -100,20 +101,16 @@ class IsCurator(permissions.BasePermission):
         return user_is_curator(request.user)
 
 
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
-
-
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: API clients get JSON, people browsing get Django's page."""
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
 
 
 def json_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler400: errors Django raises before DRF runs (an oversized body) are JSON for the API."""
-    if not _is_api(request):
+    if not is_api_request(request):
         return bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -125,14 +122,14 @@ def json_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse
 
 def json_permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler403: JSON for the API."""
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
     return permission_denied(request, exception)
 
 
 def json_server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a bug is still a bug, but an API client gets JSON it can parse."""
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse({"detail": "Internal server error; it has been logged."}, status=500)
     return server_error(request)
 

@@ -10,7 +10,8 @@ from django.shortcuts import render
 NUL_PROBLEM = "The address contains a NUL character, which is not allowed."
 
 
-def _is_api(request: HttpRequest) -> bool:
+def is_api_request(request: HttpRequest) -> bool:
+    """Whether the request is the API's (JSON answers) rather than a page's."""
     return request.path.startswith("/api/")
 
 
@@ -29,7 +30,7 @@ class RejectNullBytesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "%00" in query or "\x00" in query:
-            if _is_api(request):
+            if is_api_request(request):
                 return JsonResponse({"detail": NUL_PROBLEM}, status=400)
             return render(request, "learn/bad_address.html", {"problem": NUL_PROBLEM}, status=400)
         return self.get_response(request)
@@ -47,7 +48,7 @@ class MethodNotAllowedPageMiddleware:
         response = self.get_response(request)
         if (
             response.status_code != 405
-            or _is_api(request)
+            or is_api_request(request)
             or request.path.startswith("/admin/")
             or response.streaming
             or response.content

@@ -44,9 +44,7 @@ def progress_csv(*, user: User) -> str:
             [
                 spreadsheet_safe(row.resource.title),
                 spreadsheet_safe(row.resource.url or ""),
-                LearnerState(
-                    row.state, row.rating, row.known, row.later_until
-                ).label,  # the pages' words
+                LearnerState.of(row).label,  # the pages' words
                 row.rating or "",
                 _when(row.completed_at),
                 _when(row.updated_at),

@@ -38,6 +38,10 @@ class LearnerState:
     known: bool = False
     later_until: datetime | None = None
 
+    @classmethod
+    def of(cls, row: Progress) -> LearnerState:
+        return cls(row.state, row.rating, row.known, row.later_until)
+
     @property
     def put_off_until(self) -> datetime | None:
         """When an item put off ("Not now") comes back to the queue; None: it is not put off."""

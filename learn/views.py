@@ -6,7 +6,6 @@ Every action is a plain form (POST, then redirect), so nothing here needs JavaSc
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import Any, cast
 
@@ -219,12 +218,10 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "learn/bad_request.html", {"form": form}, status=400)
     state = form.cleaned_data["state"]
-    was = (
-        recommender_selectors.progress_list(user=_learner(request))
-        .filter(resource_id=resource.pk)
-        .values("state", "rating", "completed_at", "known", "later_until")
-        .first()
-    )
+    # What this click replaces, for its Undo (no progress yet: a snapshot of none).
+    was = recommender_services.progress_snapshots(
+        recommender_selectors.progress_list(user=_learner(request)).filter(resource_id=resource.pk)
+    ).get(resource.pk, ProgressSnapshot(resource.pk, None))
     progress, _ = recommender_services.progress_set(
         user=_learner(request),
         resource=resource,
@@ -235,24 +232,16 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     if progress.state != state:
         messages.success(request, KEPT_DONE_MESSAGE.format(title=resource.title))
     else:
-        if was is not None and was["state"] == ProgressState.COMPLETED == state:
+        if was.state == ProgressState.COMPLETED == state:
             message = RATING_MESSAGE if progress.rating else RATING_REMOVED_MESSAGE
         elif progress.later_until is not None:
             back = timezone.localtime(progress.later_until)
             message = LATER_MESSAGE.replace("{back}", f"{back:%A} {back.day} {back:%B}")
         else:
             message = DONE_MESSAGES[ProgressState(state)]
-        snapshot = ProgressSnapshot(
-            resource.pk,
-            was["state"] if was else None,
-            was["rating"] if was else None,
-            was["completed_at"] if was else None,
-            was["known"] if was else False,
-            was["later_until"] if was else None,
-        )
         _undo_offer(
             request,
-            [snapshot],
+            [was],
             undone=f"Undone: “{resource.title}” is back as it was.",
             anchor="",  # a step's place is looked up only if Undo is used (progress_undo)
         )
@@ -267,17 +256,7 @@ def _undo_offer(
     the learner's last click can be taken back, and once. ``anchor`` is where on the Path
     page to come back to ("": the one resource's step, if it is one)."""
     request.session[UNDO_SESSION_KEY] = {
-        "snapshots": [
-            [
-                snap.resource_id,
-                snap.state,
-                snap.rating,
-                snap.completed_at.isoformat() if snap.completed_at else None,
-                snap.known,
-                snap.later_until.isoformat() if snap.later_until else None,
-            ]
-            for snap in snapshots
-        ],
+        "snapshots": [snap.to_session() for snap in snapshots],
         "undone": undone,
         "anchor": anchor,
     }
@@ -301,18 +280,7 @@ def progress_undo(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, request.POST.get("next"))
     last = request.session.pop(UNDO_SESSION_KEY, None)
     try:
-        snapshots = [
-            ProgressSnapshot(
-                int(pk),
-                state,
-                rating,
-                datetime.fromisoformat(done) if done else None,
-                # Absent from an offer made before "known" and "later" existed.
-                bool(newer and newer[0]),
-                datetime.fromisoformat(newer[1]) if len(newer) > 1 and newer[1] else None,
-            )
-            for pk, state, rating, done, *newer in last["snapshots"]
-        ]
+        snapshots = [ProgressSnapshot.from_session(kept) for kept in last["snapshots"]]
         undone, anchor = str(last["undone"]), str(last["anchor"])
     except (TypeError, KeyError, ValueError):  # none, or one this version does not read
         snapshots = []
@@ -639,9 +607,7 @@ def history(request: HttpRequest) -> HttpResponse:
             "items": [
                 {
                     "card": card,
-                    "state": selectors.LearnerState(
-                        row.state, row.rating, row.known, row.later_until
-                    ),
+                    "state": selectors.LearnerState.of(row),
                     "when": row.updated_at,
                 }
                 for card, row in zip(cards, rows, strict=True)

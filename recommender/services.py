@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import EllipsisType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from catalog.models import Resource, SecurityArea, Status
@@ -100,6 +100,42 @@ class ProgressSnapshot:
     known: bool = False
     later_until: datetime | None = None
 
+    # The Progress fields a snapshot keeps, in the order of the dataclass after resource_id.
+    FIELDS: ClassVar[tuple[str, ...]] = ("state", "rating", "completed_at", "known", "later_until")
+
+    def to_session(self) -> list[Any]:
+        """As JSON the session can keep (dates as ISO text)."""
+        return [
+            self.resource_id,
+            self.state,
+            self.rating,
+            self.completed_at.isoformat() if self.completed_at else None,
+            self.known,
+            self.later_until.isoformat() if self.later_until else None,
+        ]
+
+    @classmethod
+    def from_session(cls, kept: list[Any]) -> ProgressSnapshot:
+        """Back from `to_session` (an offer made before "known" and "later" has 4 values)."""
+        pk, state, rating, done, *newer = kept
+        known, later = (*newer, False, None)[:2]
+        return cls(
+            int(pk),
+            state,
+            rating,
+            datetime.fromisoformat(done) if done else None,
+            bool(known),
+            datetime.fromisoformat(later) if later else None,
+        )
+
+
+def progress_snapshots(rows: QuerySet[Progress]) -> dict[int, ProgressSnapshot]:
+    """The snapshots of these progress rows, by resource id. One query."""
+    return {
+        resource_id: ProgressSnapshot(resource_id, *kept)
+        for resource_id, *kept in rows.values_list("resource_id", *ProgressSnapshot.FIELDS)
+    }
+
 
 def progress_restore(*, user: User, snapshots: Sequence[ProgressSnapshot]) -> None:
     """Put the learner's progress back as the snapshots say (Undo): no row where ``state`` is
@@ -152,15 +188,11 @@ def path_stage_complete(*, user: User, stage: str) -> list[ProgressSnapshot]:
     )
     now = timezone.now()
     with transaction.atomic():
-        rows = Progress.objects.select_for_update().filter(user=user, resource_id__in=step_ids)
-        kept = {
-            resource_id: (state, rating, completed_at, known, later_until)
-            for resource_id, state, rating, completed_at, known, later_until in rows.values_list(
-                "resource_id", "state", "rating", "completed_at", "known", "later_until"
-            )
-        }
+        kept = progress_snapshots(
+            Progress.objects.select_for_update().filter(user=user, resource_id__in=step_ids)
+        )
         finished = {ProgressState.COMPLETED, ProgressState.SKIPPED}
-        unfinished = [pk for pk, (state, *_) in kept.items() if state not in finished]
+        unfinished = [pk for pk, snap in kept.items() if snap.state not in finished]
         # Known, not read here: it is not reading time, taste or where the path was taken up.
         Progress.objects.filter(user=user, resource_id__in=unfinished).update(
             state=ProgressState.COMPLETED,
@@ -184,9 +216,7 @@ def path_stage_complete(*, user: User, stage: str) -> list[ProgressSnapshot]:
             ],
             ignore_conflicts=True,  # a click elsewhere made the row meanwhile: it stands
         )
-    changed = [ProgressSnapshot(pk, *kept[pk]) for pk in unfinished] + [
-        ProgressSnapshot(pk, None) for pk in sorted(new)
-    ]
+    changed = [kept[pk] for pk in unfinished] + [ProgressSnapshot(pk, None) for pk in sorted(new)]
     if changed:
         _learner_changed(user)
     return changed
