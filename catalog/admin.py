@@ -55,12 +55,15 @@ class ResourceAdminForm(forms.ModelForm):
 
 class FeedAdminForm(forms.ModelForm):
     def clean_url(self) -> str:
-        # The same syntax rules as the API's feed add (http(s), no credentials, a valid host),
-        # so the admin never stores an address no poll could fetch.
+        # The same rules as the API's feed add (http(s), no credentials, a valid host; an IP
+        # literal or localhost the fetch policy forbids), so the admin never stores an
+        # address no poll could fetch, and a refused one is a message on the form, not a 500.
         try:
-            return feed_services.feed_address_check(self.cleaned_data.get("url") or "")
+            address = feed_services.feed_address_check(self.cleaned_data.get("url") or "")
+            feed_services.feed_address_policy_check(address)
         except feed_services.FeedAddError as exc:
             raise forms.ValidationError(str(exc)) from exc
+        return address
 
 
 class CatalogWritesAdmin(admin.ModelAdmin):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import get_urlconf, is_valid_path
 
 NUL_PROBLEM = "The address contains a NUL character, which is not allowed."
 
@@ -13,6 +14,32 @@ NUL_PROBLEM = "The address contains a NUL character, which is not allowed."
 def is_api_request(request: HttpRequest) -> bool:
     """Whether the request is the API's (JSON answers) rather than a page's."""
     return request.path.startswith("/api/")
+
+
+class ApiTrailingSlashMiddleware:
+    """An API address typed without its trailing slash (``/api/me/profile``) is served as
+    the address with it.
+
+    Django's answer is a redirect to the slash address, which an API client follows as a GET
+    (so a POST, PUT or PATCH loses its body and meets a 405), and with DEBUG on it is a 500.
+    Placed before CommonMiddleware, which then finds the path valid and leaves it be. Pages
+    keep the redirect: a browser's address bar should show the real address.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if (
+            is_api_request(request)
+            and not path.endswith("/")
+            and not is_valid_path(path, get_urlconf())
+            and is_valid_path(f"{path}/", get_urlconf())
+        ):
+            request.path_info = f"{path}/"
+            request.path = f"{request.path}/"
+        return self.get_response(request)
 
 
 class RejectNullBytesMiddleware:

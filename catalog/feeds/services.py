@@ -41,6 +41,7 @@ __all__ = [
     "feed_add",
     "feed_add_request",
     "feed_address_check",
+    "feed_address_policy_check",
     "feed_check",
     "feed_deactivate",
     "feed_poll_enqueue",

@@ -172,3 +172,35 @@ def test_discovery_shares_one_deadline_across_every_candidate(add_feed, httpserv
     assert feed.state == "failed"
     assert "Gave up" in feed.last_error
     assert elapsed < 3.5  # six candidates at 0.8 s each would take 4.8 s
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("http://10.0.0.1/feed.xml", "private network address"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+    ],
+)
+def test_admin_feed_form_refuses_an_address_the_fetch_policy_forbids_with_a_message(
+    admin_client, address, reason
+):
+    response = admin_client.post("/admin/catalog/feed/add/", {"url": address, "active": "on"})
+    assert response.status_code == 200  # the form again, not a 500
+    assert reason in str(response.context["adminform"].form.errors["url"])
+    assert not Feed.objects.exists()
+
+
+def test_admin_feed_form_refuses_moving_a_feed_to_a_private_address(admin_client):
+    feed = Feed.objects.create(url="http://127.0.0.1:9/feed.xml")
+    response = admin_client.post(
+        f"/admin/catalog/feed/{feed.pk}/change/",
+        {"url": "http://10.1.2.3/feed.xml", "active": "on", **_empty_inline("feedpoll_set")},
+    )
+    assert response.status_code == 200
+    assert "private network address" in str(response.context["adminform"].form.errors["url"])
+    feed.refresh_from_db()
+    assert feed.url == "http://127.0.0.1:9/feed.xml"
+
+
+def _empty_inline(prefix: str) -> dict[str, str]:
+    return {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}

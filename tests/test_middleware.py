@@ -1,0 +1,46 @@
+"""kubelearn.middleware: request hygiene before the views."""
+
+from __future__ import annotations
+
+import pytest
+
+from recommender.models import Progress
+from tests.factories import ResourceFactory
+
+pytestmark = pytest.mark.django_db
+
+STRONG = "a long unusual passphrase 2026"
+
+
+def test_an_api_post_without_the_trailing_slash_is_served_not_redirected(api, settings):
+    settings.DEBUG = True  # where Django's own answer is a 500 (it cannot redirect a POST)
+    response = api.post(
+        "/api/auth/register", {"username": "dana", "password": STRONG}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["token"]
+
+
+def test_an_api_put_without_the_trailing_slash_stores_the_progress(alice_api, alice):
+    resource = ResourceFactory()
+    response = alice_api.put(
+        f"/api/me/progress/{resource.pk}", {"state": "completed"}, format="json"
+    )
+    assert response.status_code in (200, 201)
+    assert Progress.objects.get(user=alice, resource=resource).state == "completed"
+
+
+def test_an_api_get_without_the_trailing_slash_answers_at_once(alice_api):
+    response = alice_api.get("/api/me/profile")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_an_unknown_api_address_without_a_slash_stays_a_404(alice_api):
+    assert alice_api.get("/api/no-such-thing").status_code == 404
+
+
+def test_a_page_without_the_trailing_slash_still_redirects_to_its_real_address(client):
+    response = client.get("/browse")
+    assert response.status_code == 301
+    assert response["Location"] == "/browse/"
