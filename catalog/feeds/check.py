@@ -144,7 +144,11 @@ def feed_discover(address: str, policy: FetchPolicy) -> tuple[str, ParsedFeed]:
     try:
         result = fetch(address, policy=policy, deadline=deadline)
     except FetchError as exc:
-        raise FeedAddError(f"Could not fetch {address}: {exc}") from exc
+        # Most fetch errors name the address already ("Could not fetch …: refused").
+        reason = str(exc)
+        raise FeedAddError(
+            reason if address in reason else f"Could not fetch {address}: {reason}"
+        ) from exc
     if result.status != 200:
         raise FeedAddError(f"{address} answered HTTP {result.status}.")
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from django.contrib.auth import get_user_model
 from werkzeug import Response
@@ -204,3 +206,13 @@ def test_admin_feed_form_refuses_moving_a_feed_to_a_private_address(admin_client
 
 def _empty_inline(prefix: str) -> dict[str, str]:
     return {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+
+
+def test_a_refused_connection_on_the_first_check_names_the_address_once(add_feed):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"http://127.0.0.1:{port}/feed.xml"
+    _, feed = add_feed(address)
+    assert feed.state == "failed"
+    assert feed.last_error.count(address) == 1, feed.last_error

@@ -516,6 +516,35 @@ def test_a_batch_task_polls_its_feeds_and_retries_network_failures_alone(
     assert down.consecutive_failures == 1
 
 
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_failed_poll_is_recorded_once_not_retried_at_once(
+    local_feeds,
+):
+    # No broker: tasks run in-process, where a retry would run at once, not after its backoff.
+    assert tasks.feed_poll.app.conf.task_always_eager  # as without a broker (test settings)
+    down = Feed.objects.create(url=f"http://127.0.0.1:{_closed_port()}/feed.xml")
+    tasks.feed_poll.delay(down.pk)
+    down.refresh_from_db()
+    assert down.consecutive_failures == 1
+    assert FeedPoll.objects.filter(feed=down, outcome="failed").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_batch_queues_no_retry_of_its_failed_feed(local_feeds):
+    assert tasks.feeds_poll_batch.app.conf.task_always_eager
+    down = Feed.objects.create(url=f"http://127.0.0.1:{_closed_port()}/feed.xml")
+    tasks.feeds_poll_batch.delay([down.pk])
+    down.refresh_from_db()
+    assert down.consecutive_failures == 1
+    assert FeedPoll.objects.filter(feed=down).count() == 1
+
+
 @pytest.mark.django_db
 def test_claiming_due_feeds_takes_one_statement_and_claims_each_once():
     for n in range(5):
