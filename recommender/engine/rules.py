@@ -171,18 +171,25 @@ def entry_position(
     if not state.focus:
         return first
     cap = state.level + 1
-    focus = state.focus.keys()
-    serving = next(
-        (
-            int(model.path_position[r])
-            for r in model.path_rows
-            if model.difficulty[r] <= cap
-            and int(r) not in excluded
-            and not model.areas[r].isdisjoint(focus)
-            and may_enter_stage(model, state, int(model.stage[r]))
-        ),
-        None,
-    )
+    # The path starts at the first step serving what matters most to the learner (their
+    # heaviest focus areas), else the first serving any of their focus: RBAC as "Main focus"
+    # and secrets as "A little" starts at the RBAC step, not at an earlier secrets one.
+    heaviest = max(state.focus.values())
+    serving = None
+    for focus in ({a for a, w in state.focus.items() if w == heaviest}, state.focus.keys()):
+        serving = next(
+            (
+                int(model.path_position[r])
+                for r in model.path_rows
+                if model.difficulty[r] <= cap
+                and int(r) not in excluded
+                and not model.areas[r].isdisjoint(focus)
+                and may_enter_stage(model, state, int(model.stage[r]))
+            ),
+            None,
+        )
+        if serving is not None:
+            break
     if serving is None:
         return first
     anchors = [

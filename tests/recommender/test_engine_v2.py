@@ -273,6 +273,22 @@ def test_a_declared_beginner_with_a_focus_starts_with_the_basics(model: Model) -
     assert path_entry(model, Learner(focus={"rbac": 1.0}, level=2)) == 5
 
 
+def test_a_focused_path_starts_at_the_step_of_the_heaviest_focus_area(model: Model) -> None:
+    rbac_first = Learner(focus={"rbac": 1.0, "network-policy": 0.25}, level=2)
+    policy_first = Learner(focus={"rbac": 0.25, "network-policy": 1.0}, level=2)
+    assert path_entry(model, rbac_first) == 5
+    assert path_entry(model, policy_first) == 6  # "Main focus" network policy, step 6
+    assert ids(recommend(model, policy_first, limit=1)) == [6]
+    assert ids(recommend(model, rbac_first, limit=1)) == [5]
+
+
+def test_a_focus_no_path_step_serves_at_its_heaviest_starts_where_another_focus_does(
+    model: Model,
+) -> None:
+    learner = Learner(focus={"threat-modelling": 1.0, "network-policy": 0.5}, level=2)
+    assert path_entry(model, learner) == 6
+
+
 def test_an_unexplained_pick_claims_no_popularity_it_does_not_have() -> None:
     catalog = [
         doc(1, "Pods and nodes", "Schedule pods on nodes."),
