@@ -272,3 +272,29 @@ def test_the_undo_message_takes_little_of_a_phone_and_can_be_put_away(
     expect(page.locator("#main")).to_be_focused()
     assert Progress.objects.filter(user=learner).count() == 1  # put away, not undone
     page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_after_done_far_down_the_queue_the_next_title_is_not_under_the_message(
+    browser, live_server, learner, width
+):
+    # On a phone the next card's title got focus at the very top, under the sticky message
+    # (a browser counts an element under it as in view, so focus() did not scroll).
+    page = signed_in_page(browser, live_server, learner, width=width)
+    page.goto(live_server.url + "/")
+    card = page.locator("#queue-list > li").nth(2)
+    done = card.get_by_role("button", name=re.compile(r"^Done"))
+    # Read down to the card's buttons: its title has scrolled off the top of the screen.
+    page.evaluate("top => window.scrollBy(0, top - 120)", done.bounding_box()["y"])
+    page.evaluate("document.getElementById('main').dataset.replaced = 'no'")
+    done.click()
+    page.locator("#main:not([data-replaced]) .messages").wait_for()
+    page.wait_for_timeout(300)  # the scroll that follows focus runs on the next frame
+    message = page.locator("#main .messages").bounding_box()
+    focused = page.evaluate(f"{FOCUSED}.getBoundingClientRect().top")
+    assert page.evaluate(f"{FOCUSED}.classList.contains('card-title')") or page.evaluate(
+        f"!!{FOCUSED}.closest('.card-title')"
+    )
+    assert focused >= message["y"] + message["height"], (focused, message)
+    screenshot(page, f"done-far-down-{width}")
+    page.context.close()

@@ -225,6 +225,33 @@
 
   document.addEventListener("htmx:afterSettle", dismissible);
 
+  // A sticky message (.message-sticky) covers the top of the screen, and a browser counts an
+  // element under it as in view: it neither scrolls to it when focus moves there by script
+  // (the card that took a done item's place) nor by Shift+Tab. Whatever gets focus under the
+  // message, or off-screen, is scrolled to just below it.
+  function clearOfMessage(element) {
+    if (!(element instanceof Element) || !element.closest("#main") || element.closest(".messages")) {
+      return;
+    }
+    var sticky = document.querySelector("#main .messages");
+    if (!sticky || !sticky.querySelector(".message-sticky")) {
+      return;
+    }
+    var room = sticky.getBoundingClientRect().bottom + 8;
+    var box = element.getBoundingClientRect();
+    if (box.top < room || box.top > window.innerHeight - 16) {
+      window.scrollBy(0, box.top - room);
+    }
+  }
+
+  document.addEventListener("focusin", function (event) {
+    var element = event.target;
+    // After the browser's own scrolling for this focus, if any.
+    window.requestAnimationFrame(function () {
+      clearOfMessage(element);
+    });
+  });
+
   // The forms htmx does not post (the Path page's Done and "I know these", Undo) reload the
   // page, and focus starts at the top with nothing read out. After such a reload the message
   // is announced, and focus goes where the page was asked to show (the step or the stage the
