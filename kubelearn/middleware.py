@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import get_urlconf, is_valid_path
 
@@ -84,3 +86,37 @@ class MethodNotAllowedPageMiddleware:
         page = render(request, "learn/method_not_allowed.html", status=405)
         page["Allow"] = response.get("Allow", "")
         return page
+
+
+class ProductErrorsWithDebugMiddleware:
+    """With DEBUG on (``make run``), a missing page or API address, and a body over the size
+    limit, get the answers they get in production (kubelearn.api's handlers: the site's 404
+    page, JSON for the API), not Django's technical pages: learners and API clients use the
+    development server too. Errors in the code keep Django's traceback page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and getattr(request, "resolver_match", None) is None
+        ):
+            from kubelearn.api import json_not_found  # the URLconf's handler (imports DRF)
+
+            return json_not_found(request, Http404())  # no URL matched the address
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not settings.DEBUG:
+            return None  # the URLconf's handlers answer
+        from kubelearn.api import json_bad_request, json_not_found
+
+        if isinstance(exception, Http404):
+            return json_not_found(request, exception)
+        if isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+            return json_bad_request(request, exception)
+        return None

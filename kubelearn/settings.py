@@ -86,6 +86,7 @@ MIDDLEWARE = [
     # Inside the CSP middleware: their pages get the policy like every other page.
     "kubelearn.middleware.RejectNullBytesMiddleware",
     "kubelearn.middleware.MethodNotAllowedPageMiddleware",
+    "kubelearn.middleware.ProductErrorsWithDebugMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -44,3 +44,29 @@ def test_a_page_without_the_trailing_slash_still_redirects_to_its_real_address(c
     response = client.get("/browse")
     assert response.status_code == 301
     assert response["Location"] == "/browse/"
+
+
+@pytest.mark.parametrize("address", ["/nothing-here/", "/resources/999999/", "/resources/abc/"])
+def test_with_debug_on_a_missing_page_gets_the_sites_404_page(client, settings, address):
+    settings.DEBUG = True  # `make run`: learners use the development server too
+    response = client.get(address)
+    assert response.status_code == 404
+    assert "404.html" in [t.name for t in response.templates]
+    assert b"URLconf" not in response.content  # not Django's technical page
+
+
+def test_with_debug_on_a_missing_api_address_is_json(api, settings):
+    settings.DEBUG = True
+    response = api.get("/api/nothing/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_with_debug_on_an_oversized_api_body_is_a_json_413(alice_api, settings):
+    settings.DEBUG = True
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = alice_api.generic(
+        "PATCH", "/api/me/profile/", "{" + '"x": 1,' * 400 + '"y": 1}', "application/json"
+    )
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
