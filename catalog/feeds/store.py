@@ -285,9 +285,14 @@ def _refresh(resource: Resource, feed: Feed, entry: ParsedEntry) -> str:
 
     Once a curator has approved or rejected a resource, their version wins: later feed
     edits do not overwrite it. A resource found by address from another source (a curated
-    one, or another feed) is left as it is.
+    one, another feed, or another entry of this feed that links to the same page) is left as
+    it is: two entries sharing a link would otherwise take turns rewriting it, poll after poll.
     """
-    if resource.feed_id != feed.pk or resource.status != Status.PENDING:
+    if (
+        resource.feed_id != feed.pk
+        or resource.status != Status.PENDING
+        or (resource.entry_key and resource.entry_key != entry.key)
+    ):
         return "unchanged"
     changes = {
         "title": entry.title[:300],

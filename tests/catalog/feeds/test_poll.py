@@ -153,6 +153,22 @@ def test_an_edited_pending_entry_is_updated_but_a_reviewed_one_is_kept(httpserve
     assert not Resource.objects.get(entry_key="urn:post:1").title.endswith("(edited)")
 
 
+def test_two_entries_linking_to_one_page_do_not_take_turns_rewriting_it(httpserver):
+    first, second = posts(2)
+    second["link"] = first["link"]  # another guid, the same page
+    second["title"] = "Kubernetes post 0, again"
+    serve(httpserver, rss([first, second]))
+    feed = make_feed(httpserver)
+    poll.feed_poll(feed_id=feed.pk)
+    for extra in (posts(3)[2:], posts(4)[2:]):  # the document changes: it is read again
+        httpserver.clear()
+        serve(httpserver, rss([first, second, *extra]))
+        report = poll.feed_poll(feed_id=feed.pk)
+        assert report.updated == 0
+        stored = Resource.objects.get(url=first["link"])
+        assert (stored.title, stored.entry_key) == ("Kubernetes post 0", "urn:post:0")
+
+
 def test_conditional_get_sends_validators_and_304_changes_nothing(httpserver):
     serve(
         httpserver,
