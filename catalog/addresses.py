@@ -8,6 +8,7 @@ kept keep their order: some sites care about it.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_")
@@ -35,6 +36,9 @@ _TRACKING_PARAMS = frozenset(
     }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+_HOST_NAME = re.compile(r"[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*")
 
 
 class InvalidAddress(ValueError):
@@ -67,9 +71,19 @@ def canonical_url(address: str) -> str:
     try:
         host = host.encode("idna").decode("ascii").lower() if not host.isascii() else host.lower()
     except UnicodeError as exc:
-        raise InvalidAddress(f"{text!r} has an invalid host name.") from exc
+        raise InvalidAddress(
+            f"The host of {text[:200]!r} is not a valid host name: names are letters, digits "
+            "and hyphens, at most 253 characters, in dot-separated parts of 1 to 63."
+        ) from exc
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
+    elif not _HOST_NAME.fullmatch(host) or len(host) > 253:
+        # Letters, digits, hyphens (and the underscores some real hosts use) in dot-separated
+        # parts of 1 to 63: "exa mple.com" or "exa%20mple.com" can never be reached.
+        raise InvalidAddress(
+            f"The host of {text[:200]!r} is not a valid host name: names are letters, digits "
+            "and hyphens, at most 253 characters, in dot-separated parts of 1 to 63."
+        )
     netloc = host
     if parts.username or parts.password:
         raise InvalidAddress(f"{text!r} carries credentials; remove the user name and password.")

@@ -40,8 +40,35 @@ def test_two_spellings_of_one_address_are_equal():
         "https://",
         "https://user:pass@example.org/",
         "https://example.org:99999/",
+        "https://exa mple.com/",
+        "https://exa%20mple.com/",
+        "https://example..com/",
+        "https://" + "a" * 64 + ".example.com/",
+        "https://" + "a." * 130 + "com/",
+        "https://exa<mple.com/",
     ],
 )
 def test_canonical_url_rejects_what_is_not_an_http_address(garbage):
     with pytest.raises(InvalidAddress):
         canonical_url(garbage)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://my_host.example.org/",
+        "http://127.0.0.1:8000/",
+        "https://[::1]/",
+        "https://bücher.de/",
+    ],
+)
+def test_canonical_url_keeps_hosts_that_can_be_reached(address):
+    assert canonical_url(address)
+
+
+def test_the_api_refuses_a_resource_address_whose_host_has_a_space(curator_api):
+    response = curator_api.post(
+        "/api/resources/", {"title": "t", "url": "https://exa mple.com/"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "not a valid host name" in str(response.json()["url"])
