@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 from catalog import services
 from catalog.addresses import InvalidAddress
 from catalog.feeds import services as feed_services
-from catalog.feeds.sanitise import images_as_links, sanitize_html
+from catalog.feeds.sanitise import images_as_links, limit_html, sanitize_html
 from catalog.health.admin import LinkStatusFilter, StaleFilter
 from catalog.models import (
     Author,
@@ -494,6 +494,10 @@ def review_queue_extend(extension: ReviewQueueExtension) -> None:
     _review_queue_extensions.append(extension)
 
 
+# How much of a pending item's body its preview shows.
+PREVIEW_CHARS = 4000
+
+
 @admin.register(PendingResource)
 class ReviewQueueAdmin(CatalogWritesAdmin):
     """Pending resources with a sanitised preview; approve or reject in bulk.
@@ -611,14 +615,18 @@ class ReviewQueueAdmin(CatalogWritesAdmin):
     def preview(self, obj: Resource) -> str:
         # Stored HTML was sanitised at fetch time; sanitise again at display (defence in depth),
         # and turn images into links: loading them would tell the feed's host who reviews when.
-        body = images_as_links(sanitize_html(obj.content_html)) if obj.content_html else ""
+        # A long body is cut near 4,000 characters without splitting a tag (limit_html): a
+        # cut inside one left a link without its address, or the rest of the page in bold.
+        body = obj.content_html and images_as_links(
+            limit_html(sanitize_html(obj.content_html), PREVIEW_CHARS, None)
+        )
         link = format_html(
             '<a href="{}" rel="noopener noreferrer nofollow">open</a>', obj.url or "#"
         )
         if body:  # the summary is the start of the body: showing both repeats it
             return format_html(
                 '<div class="kl-preview">{}<p>{}</p></div>',
-                mark_safe(body[:4000]),  # noqa: S308 - sanitised by nh3 just above
+                mark_safe(body),  # noqa: S308 - sanitised by nh3 just above
                 link,
             )
         return format_html('<div class="kl-preview"><p>{}</p><p>{}</p></div>', obj.summary, link)

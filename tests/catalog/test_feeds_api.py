@@ -259,6 +259,23 @@ def test_review_queue_preview_loads_nothing_from_the_feeds_host(admin_client):
     assert content.count("Read this first.") == 1  # the summary is not shown twice
 
 
+def test_review_queue_preview_of_a_long_body_is_cut_between_tags(admin_client):
+    from catalog.admin import PREVIEW_CHARS
+
+    filler = "x" * (PREVIEW_CHARS - len("<p>") - 4)  # the cut falls inside the <a> tag
+    Resource.objects.create(
+        title="Long post",
+        url="https://blog.example.org/long/",
+        status=Status.PENDING,
+        content_html=f'<p>{filler}<a href="https://blog.example.org/x">x</a><b>bold</b> tail</p>',
+    )
+    content = admin_client.get("/admin/catalog/pendingresource/").content.decode()
+    preview = content.split('class="kl-preview"')[1].split("</div>")[0]
+    assert preview.count("<a ") == preview.count("</a>")  # no tag cut open
+    assert "<b>" not in preview
+    assert 'href="https://blog.example.org/long/"' in preview  # the link to the post survives
+
+
 def test_review_queue_counts_items_to_review(admin_client):
     for n in range(2):
         Resource.objects.create(
