@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from typing import cast
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from catalog.health import checking, hosts, tasks
+from catalog.health import checking, hosts, staleness, tasks
 from catalog.health.models import LinkStatus, ResourceLink
 from catalog.health.services import links_recheck, links_sync
 from catalog.models import Status
@@ -33,7 +35,8 @@ class Command(BaseCommand):
             nargs="?",
             const=60,
             metavar="SECONDS",
-            help="Keep running: every SECONDS (default 60), check the share of due links.",
+            help="Keep running: every SECONDS (default 60), check the share of due links; "
+            "every hour, scan the catalog for outdated advice (what beat does otherwise).",
         )
         parser.add_argument("--concurrency", type=int, default=None, metavar="N")
 
@@ -90,9 +93,24 @@ class Command(BaseCommand):
         self.stdout.write(f"Checked {sum(statuses.values())} links: {summary or 'none due'}.")
 
     def _watch(self, seconds: int) -> None:
-        self.stdout.write(f"Checking due links every {seconds}s; Ctrl+C to stop.")
+        # Without beat nothing else runs the hourly staleness scan (beat's schedule says how
+        # often): this loop does, or outdated advice would never be flagged under `make run`.
+        scan_every = cast(float, settings.CELERY_BEAT_SCHEDULE["staleness-scan"]["schedule"])
+        self.stdout.write(
+            f"Checking due links every {seconds}s and outdated advice every "
+            f"{scan_every / 60:g} min; Ctrl+C to stop."
+        )
+        next_scan = time.monotonic()
         try:
             while True:
+                if time.monotonic() >= next_scan:
+                    report = staleness.staleness_scan()
+                    next_scan = time.monotonic() + scan_every
+                    if report.raised or report.cleared:
+                        self.stdout.write(
+                            f"Outdated advice: {report.raised} flags raised, "
+                            f"{report.cleared} cleared."
+                        )
                 batches = tasks.links_claim_slice()
                 if batches:
                     reports = checking.links_check(batches=batches, concurrency=self.concurrency)

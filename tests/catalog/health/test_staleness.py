@@ -133,3 +133,21 @@ def test_a_raised_flag_goes_when_the_text_no_longer_matches(seed):
 def test_the_seed_load_is_idempotent_for_the_table(seed):
     assert "deprecations" not in seed_catalog_load().updated
     assert "deprecations" not in seed_catalog_load().created
+
+
+def test_without_beat_the_link_watch_loop_flags_outdated_advice(seed, monkeypatch):
+    # `make run` without Redis has no beat: check_links --watch runs the staleness scan.
+    from django.core.management import call_command
+
+    from catalog.management.commands import check_links
+
+    resource = ResourceFactory(title="PodSecurityPolicy migration guide", published_at=None)
+
+    def stop(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(check_links.time, "sleep", stop)
+    call_command("check_links", watch=60)
+    assert StalenessFlag.objects.filter(
+        resource=resource, deprecation__slug="pod-security-policy"
+    ).exists()
