@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Min, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
@@ -333,8 +333,22 @@ def spoken_duration(minutes: int) -> str:
 
 def history(*, user: User, show: str = "all") -> QuerySet[Progress]:
     """What the learner completed, skipped, saved or started (``show`` picks which), most
-    recent first (resources still in the catalog: a withdrawn one has no page to go back to)."""
-    return _listed_progress(user=user).filter(HISTORY_SHOWS[show]).order_by("-updated_at", "-pk")
+    recent first (resources still in the catalog: a withdrawn one has no page to go back to).
+
+    Each row's ``listed_at`` is the date the page shows and orders by: when it was completed,
+    for a completed item (rating it again later neither moves it nor changes that date), else
+    its last change.
+    """
+    listed_at = Case(
+        When(state=ProgressState.COMPLETED, completed_at__isnull=False, then=F("completed_at")),
+        default=F("updated_at"),
+    )
+    return (
+        _listed_progress(user=user)
+        .filter(HISTORY_SHOWS[show])
+        .annotate(listed_at=listed_at)
+        .order_by("-listed_at", "-pk")
+    )
 
 
 def history_totals(*, user: User) -> HistoryTotals:

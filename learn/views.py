@@ -608,7 +608,7 @@ def history(request: HttpRequest) -> HttpResponse:
                 {
                     "card": card,
                     "state": selectors.LearnerState.of(row),
-                    "when": row.updated_at,
+                    "when": row.listed_at,
                 }
                 for card, row in zip(cards, rows, strict=True)
             ],

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 def mark(user, resource, state: str, *, rating: int | None = None, minutes_ago: int = 0):
     progress = Progress.objects.create(user=user, resource=resource, state=state, rating=rating)
     # updated_at is auto_now: set the order the test wants with an update.
+    when = timezone.now() - timedelta(minutes=minutes_ago)
     Progress.objects.filter(pk=progress.pk).update(
-        updated_at=timezone.now() - timedelta(minutes=minutes_ago)
+        updated_at=when, completed_at=when if state == "completed" else None
     )
     return progress
 
@@ -41,6 +42,18 @@ def test_history_lists_everything_newest_first(alice, alice_web):
     assert response.status_code == 200
     assert listed_titles(response) == ["Open", "New", "Skip", "Old"]
     assert "rated 5/5" in response.content.decode()
+
+
+def test_rating_an_item_again_keeps_its_place_and_its_completed_date(alice, alice_web):
+    earlier, later = ResourceFactory(title="Earlier"), ResourceFactory(title="Later")
+    mark(alice, earlier, "completed", rating=3, minutes_ago=3 * 24 * 60)
+    mark(alice, later, "completed", rating=4, minutes_ago=60)
+    alice_web.post(f"/progress/{earlier.pk}/", {"state": "completed", "rating": "5"})
+    assert Progress.objects.get(user=alice, resource=earlier).rating == 5
+    response = alice_web.get("/history/", {"show": "completed"})
+    assert listed_titles(response) == ["Later", "Earlier"]
+    shown = response.context["items"][1]["when"]
+    assert shown.date() == (timezone.now() - timedelta(days=3)).date()
 
 
 @pytest.mark.parametrize(("show", "titles"), [("completed", ["Done"]), ("skipped", ["Skip"])])
