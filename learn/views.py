@@ -312,21 +312,35 @@ def progress_undo(request: HttpRequest) -> HttpResponse:
 @require_POST
 @_signed_in_to_post
 def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
-    """Undo: forget the learner's progress on a resource (it may come back to the queue)."""
+    """Clear: forget the learner's progress on a resource (it may come back to the queue).
+    The message names it and offers Undo, which puts the row back as it was (state, rating,
+    completion date)."""
+    learner = _learner(request)
     next_url = _safe_next(request, request.POST.get("next"))
     request.session.pop(UNDO_SESSION_KEY, None)  # an earlier click's Undo would undo this too
-    was = selectors.learner_states(user=_learner(request), resource_ids=[resource_id]).get(
-        resource_id
-    )
-    if recommender_services.progress_forget(user=_learner(request), resource_id=resource_id):
+    was = selectors.learner_states(user=learner, resource_ids=[resource_id]).get(resource_id)
+    kept = recommender_services.progress_snapshots(
+        recommender_selectors.progress_list(user=learner).filter(resource_id=resource_id)
+    ).get(resource_id)
+    if recommender_services.progress_forget(user=learner, resource_id=resource_id):
+        title = (
+            catalog_selectors.resource_list(user=request.user, relations=False)
+            .filter(pk=resource_id)
+            .values_list("title", flat=True)
+            .first()
+        ) or "this item"
         # In the words of the button: a saved item is "removed from saved", the rest cleared.
         saved = was is not None and was.state == ProgressState.PLANNED
         if saved and was is not None and was.put_off_until:
             # It was out of the queue: say that it is back (a walk-through could not tell).
-            message = "Removed from saved: it is back in your queue when its turn comes."
+            message = f"Removed “{title}” from saved: it is back in your queue when its turn comes."
+        elif saved:
+            message = f"Removed “{title}” from saved."
         else:
-            message = "Removed from saved." if saved else "Progress cleared."
-        messages.success(request, message)
+            message = f"Cleared your progress on “{title}”."
+        if kept is not None:
+            _undo_offer(request, [kept], undone=f"Undone: “{title}” is back as it was.", anchor="")
+        messages.success(request, message, extra_tags="undo" if kept is not None else "")
     return HttpResponseRedirect(next_url)
 
 

@@ -266,10 +266,14 @@ def test_an_item_done_skipped_or_started_is_cleared(alice, alice_web, state):
 
 
 @pytest.mark.parametrize(
-    ("state", "message"), [("planned", "Removed from saved."), ("skipped", "Progress cleared.")]
+    ("state", "message"),
+    [
+        ("planned", "Removed “Worked on” from saved."),
+        ("skipped", "Cleared your progress on “Worked on”."),
+    ],
 )
 def test_undoing_says_what_the_button_said(alice, alice_web, state, message):
-    resource = ResourceFactory()
+    resource = ResourceFactory(title="Worked on")
     mark(alice, resource, state)
     response = alice_web.post(
         f"/progress/{resource.pk}/forget/", {"next": "/history/?show=all"}, follow=True
@@ -322,7 +326,7 @@ def test_clearing_the_last_item_of_the_last_page_comes_back_to_a_page(alice, ali
     )
     assert response.status_code == 200
     assert response.context["page"].number == 1
-    assert "Progress cleared." in response.content.decode()
+    assert "Cleared your progress on “" in response.content.decode()
 
 
 def test_save_rating_on_a_finished_item_says_the_rating_was_saved(alice, alice_web):

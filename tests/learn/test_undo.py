@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.models import Resource
 from recommender.models import Progress, ProgressState
 from tests.learn.conftest import path_ids
 
@@ -66,12 +67,25 @@ def test_only_the_last_click_is_undone_and_only_once(alice_web, alice, seed):
     assert Progress.objects.filter(user=alice).count() == 1
 
 
-def test_other_messages_offer_no_undo_and_clear_ends_the_last_clicks_undo(alice_web, seed):
+def test_clear_names_what_it_cleared_and_its_undo_puts_back_the_rating_and_date(
+    alice, alice_web, seed
+):
     first = path_ids(seed)[0]
-    alice_web.post(f"/progress/{first}/", {"state": "completed"}, follow=True)
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "4"}, follow=True)
+    before = Progress.objects.get(user=alice, resource_id=first)
     page = alice_web.post(f"/progress/{first}/forget/", {"next": "/"}, follow=True)
     body = page.content.decode()
-    assert "Progress cleared." in body and 'action="/progress/undo/"' not in body
+    title = Resource.objects.get(pk=first).title
+    assert f"Cleared your progress on “{title}”." in body
+    assert 'action="/progress/undo/"' in body
+    assert not Progress.objects.filter(user=alice).exists()
+    undo(alice_web)
+    after = Progress.objects.get(user=alice, resource_id=first)
+    assert (after.state, after.rating, after.completed_at) == (
+        "completed",
+        4,
+        before.completed_at,
+    )
     assert "There is nothing to undo." in undo(alice_web).content.decode()
 
 
