@@ -32,10 +32,22 @@ def suggested_labels(obj: Resource) -> str:
     if stage:
         rows.append(("stage", _labels([stage])))
     if suggestion.get("areas"):
-        rows.append(("areas", _labels(suggestion["areas"][:3])))
+        rows.append(("areas", _labels(_shown(suggestion["areas"], AREAS_SHOWN))))
     if suggestion.get("tags"):
-        rows.append(("tags", _labels(suggestion["tags"][:4])))
+        rows.append(("tags", _labels(_shown(suggestion["tags"], TAGS_SHOWN))))
     return format_html_join("", "<div><b>{}</b>: {}</div>", rows) if rows else "-"
+
+
+# The column shows at least this many suggestions of each kind (the strongest first).
+AREAS_SHOWN, TAGS_SHOWN = 3, 4
+
+
+def _shown(pairs: list[tuple[str, float]], at_least: int) -> list[tuple[str, float]]:
+    """Every label the one click applies (the column promises to show them all), then the
+    strongest of the others up to ``at_least`` in all."""
+    applied = [pair for pair in pairs if pair[1] >= MIN_SHARE]
+    others = [pair for pair in pairs if pair[1] < MIN_SHARE]
+    return applied + others[: max(0, at_least - len(applied))]
 
 
 def _labels(pairs: list[tuple[str, float]]) -> str:

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from catalog.models import Resource, Status
 from catalog.seeding import seed_catalog_load
+from recommender.admin import AREAS_SHOWN, TAGS_SHOWN, _shown
 
 pytestmark = pytest.mark.django_db
 
@@ -88,12 +89,27 @@ def test_review_queue_marks_which_suggested_labels_the_one_click_applies(
     admin_client.get("/admin/catalog/pendingresource/")  # fits the model
     suggestion = _suggestion(pending_rbac_post)
     content = admin_client.get("/admin/catalog/pendingresource/").content.decode()
-    shown = suggestion["areas"][:3] + suggestion["tags"][:4]
+    shown = _shown(suggestion["areas"], AREAS_SHOWN) + _shown(suggestion["tags"], TAGS_SHOWN)
     assert any(share >= MIN_SHARE for _, share in shown)
     assert any(share < MIN_SHARE for _, share in shown)  # so both marks are exercised
     for slug, share in shown:
         mark = "kl-label-applied" if share >= MIN_SHARE else "kl-label-skipped"
         assert f'class="{mark}"' in content.split(f">{slug} (")[0].rsplit("<span", 1)[1]
+
+
+def test_the_column_shows_every_label_the_one_click_applies(monkeypatch):
+    from recommender import admin as recommender_admin
+    from recommender import queue
+
+    areas = [(f"area-{n}", 0.9 - n * 0.05) for n in range(8)] + [("weak", 0.2)]
+    tags = [(f"tag-{n}", 0.5) for n in range(5)] + [("rare", 0.1)]
+    monkeypatch.setattr(
+        queue, "resource_suggestions", lambda resource: {"areas": areas, "tags": tags}
+    )
+    column = recommender_admin.suggested_labels(Resource(title="x"))
+    for slug, _ in areas[:8] + tags[:5]:
+        assert f">{slug} (" in column
+    assert ">weak (" not in column and ">rare (" not in column  # enough shown already
 
 
 def test_item_page_prefills_the_suggested_labels_that_apply(admin_client, pending_rbac_post):
