@@ -124,6 +124,9 @@ class NoteListView(generics.ListAPIView):
 
     serializer_class = NoteSerializer
     permission_classes = [IsAuthenticated]
+    # No search or ordering here: without this the schema offered the defaults' ?search= and
+    # ?ordering=, which did nothing.
+    filter_backends: list = []
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -136,3 +136,9 @@ def test_a_feed_without_a_known_site_answers_null_not_an_empty_uri(curator_api):
     Feed.objects.create(url="https://blog.example.org/feed.xml")
     (feed,) = curator_api.get("/api/feeds/").json()["results"]
     assert feed["site_url"] is None
+
+
+def test_the_notes_list_documents_no_search_or_ordering_it_would_ignore(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    parameters = schema["paths"]["/api/me/notes/"]["get"].get("parameters", [])
+    assert {p["name"] for p in parameters} & {"search", "ordering"} == set()
