@@ -282,15 +282,22 @@ class FeedHealthFilter(admin.SimpleListFilter):
     parameter_name = "health"
 
     def lookups(self, request, model_admin):
-        return [("failing", "Failing"), ("inactive", "Inactive"), ("ok", "Healthy")]
+        return [
+            ("failing", "Failing"),
+            ("warning", "Damaged document"),
+            ("inactive", "Inactive"),
+            ("ok", "Healthy"),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "failing":
             return queryset.filter(active=True, consecutive_failures__gt=0)
+        if self.value() == "warning":
+            return queryset.filter(active=True, consecutive_failures=0).exclude(last_warning="")
         if self.value() == "inactive":
             return queryset.filter(active=False)
         if self.value() == "ok":
-            return queryset.filter(active=True, consecutive_failures=0)
+            return queryset.filter(active=True, consecutive_failures=0, last_warning="")
         return queryset
 
 
@@ -381,6 +388,10 @@ class FeedAdmin(CatalogWritesAdmin):
                 '<span class="kl-failing" title="{}">failing x{}</span>',
                 obj.last_error,
                 obj.consecutive_failures,
+            )
+        if obj.health == "warning":
+            return format_html(
+                '<span class="kl-warning" title="{}">warning</span>', obj.last_warning
             )
         return obj.health
 

@@ -184,6 +184,10 @@ class Feed(models.Model):
             return "failing"
         if self.last_success_at is None:
             return "new"
+        if self.last_warning:
+            # Fetched, but the document was damaged (malformed XML, entries cut off): what
+            # was read is stored, yet the feed may be losing entries. Curators should look.
+            return "warning"
         return "ok"
 
 

@@ -313,7 +313,12 @@ class FeedSerializer(serializers.ModelSerializer):
     author = SlugReferenceField(
         slug_field="slug", queryset=Author.objects.all(), required=False, allow_null=True
     )
-    health = serializers.CharField(read_only=True)
+    health = serializers.CharField(
+        read_only=True,
+        help_text="checking (its address is being checked), not a feed, inactive, failing "
+        "(last_error says why), new (not polled yet), warning (the last document was damaged: "
+        "last_warning says how; what could be read was stored) or ok.",
+    )
     added_address = serializers.SerializerMethodField(
         help_text="The address a curator added (a feed, or a page that links to one); null "
         "for feeds that came from the seed or OPML."

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.utils import timezone
 
 from catalog.feeds import services as feed_services
 from catalog.models import Feed, Resource, Status
@@ -352,3 +353,20 @@ def test_enqueue_refuses_a_feed_already_being_polled(blog):
 
     assert schedule.feed_claim(feed_id=feed.pk)
     assert feed_services.feed_poll_enqueue(feed_id=feed.pk) is False
+
+
+def test_the_feed_list_marks_a_damaged_document_and_filters_by_it(admin_client):
+    damaged = Feed.objects.create(
+        url="https://blog.example.org/damaged.xml",
+        last_success_at=timezone.now(),
+        last_warning="not well-formed (invalid token) at line 3",
+    )
+    healthy = Feed.objects.create(
+        url="https://blog.example.org/fine.xml", last_success_at=timezone.now()
+    )
+    page = admin_client.get("/admin/catalog/feed/").content.decode()
+    assert 'class="kl-warning" title="not well-formed (invalid token) at line 3"' in page
+    listed = admin_client.get("/admin/catalog/feed/", {"health": "warning"}).context["cl"]
+    assert [feed.pk for feed in listed.result_list] == [damaged.pk]
+    listed = admin_client.get("/admin/catalog/feed/", {"health": "ok"}).context["cl"]
+    assert [feed.pk for feed in listed.result_list] == [healthy.pk]

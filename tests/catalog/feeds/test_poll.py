@@ -425,6 +425,18 @@ def test_a_malformed_feed_keeps_what_was_recovered_and_records_a_warning(httpser
     assert report.new >= 1
     assert report.warning and feed.last_warning == report.warning
     assert feed.polls.get().warning == report.warning
+    assert feed.health == "warning"  # not "ok": curators see it needs a look
+
+
+def test_a_clean_poll_after_a_damaged_one_makes_the_feed_healthy_again(httpserver):
+    serve(httpserver, (FEEDS / "malformed.xml").read_bytes())
+    feed = make_feed(httpserver)
+    poll.feed_poll(feed_id=feed.pk)
+    httpserver.clear()
+    serve(httpserver, rss(posts(2)))
+    poll.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert feed.health == "ok"
 
 
 @pytest.mark.parametrize(
