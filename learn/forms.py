@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 
 from catalog.models import SecurityArea
@@ -25,6 +25,30 @@ def reset_address_field(help_text: str) -> forms.EmailField:
         # Django's own fields say username / new-password; browsers fill this one too.
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+def focus_where_to_type(form: forms.BaseForm) -> None:
+    """After errors, the page comes back with focus where the learner types next: the first
+    wrong field; when that is a password, the first password field (every one of them comes
+    back empty, so the first must be typed again first); with only an error for the whole
+    form (a failed sign-in), the first password field too. Not Django's autofocus on the
+    first field, which is often one that was right and is still filled in."""
+    if not form.errors:
+        return
+    for field in form.fields.values():
+        field.widget.attrs.pop("autofocus", None)
+    passwords = [n for n, f in form.fields.items() if isinstance(f.widget, forms.PasswordInput)]
+    wrong = next((name for name in form.fields if name in form.errors), None)
+    if (wrong is None or wrong in passwords) and passwords:
+        wrong = passwords[0]
+    if wrong:
+        form.fields[wrong].widget.attrs["autofocus"] = True
+
+
+class SignInForm(AuthenticationForm):
+    def full_clean(self) -> None:
+        super().full_clean()
+        focus_where_to_type(self)
 
 
 # Sign-up asks the level in a newcomer's words, each beside the Focus page's name for it.
@@ -60,14 +84,7 @@ class SignUpForm(UserCreationForm):
 
     def full_clean(self) -> None:
         super().full_clean()
-        if self.errors:
-            # The page comes back at the first field that is wrong, not at the username
-            # (Django's autofocus) when only the password was.
-            for field in self.fields.values():
-                field.widget.attrs.pop("autofocus", None)
-            wrong = next((name for name in self.fields if name in self.errors), None)
-            if wrong:
-                self.fields[wrong].widget.attrs["autofocus"] = True
+        focus_where_to_type(self)
 
     def validate_password_for_user(self, user: Any, **kwargs: Any) -> None:
         # Under the password itself: Django puts "This password is too common" under the
@@ -97,6 +114,10 @@ class AccountDeleteForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        focus_where_to_type(self)
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]

@@ -4,6 +4,7 @@ from django.urls import path, reverse_lazy
 
 from kubelearn import converters  # noqa: F401  (registers the <id:…> converter)
 from learn import feeds, passwords, views
+from learn.forms import SignInForm
 
 app_name = "learn"
 
@@ -29,7 +30,9 @@ urlpatterns = [
     path(
         "signin/",
         auth_views.LoginView.as_view(
-            template_name="learn/signin.html", redirect_authenticated_user=True
+            template_name="learn/signin.html",
+            redirect_authenticated_user=True,
+            authentication_form=SignInForm,
         ),
         name="signin",
     ),

@@ -556,6 +556,33 @@ def test_sign_up_takes_the_learners_level_for_their_profile(client, seed):
     assert refused.status_code == 400 and "level" in refused.context["form"].errors
 
 
+def autofocused(body: str) -> list[str]:
+    """The names of the inputs the page puts focus in."""
+    return re.findall(r'<input [^>]*name="([^"]+)"[^>]*autofocus', body)
+
+
+def test_passwords_that_do_not_match_bring_focus_back_to_the_first_password(client, db):
+    # Both come back empty: the first is typed again first (focus was on the confirmation).
+    response = client.post(
+        "/signup/",
+        {"username": "dana", "password1": "a long unusual passphrase 1", "password2": "other"},
+    )
+    assert "password2" in response.context["form"].errors
+    assert autofocused(response.content.decode()) == ["password1"]
+
+
+def test_a_failed_sign_in_brings_focus_to_the_password_not_the_filled_username(client, alice):
+    response = client.post("/signin/", {"username": "alice", "password": "wrong password"})
+    assert response.status_code == 200
+    assert autofocused(response.content.decode()) == ["password"]
+
+
+def test_a_wrong_password_when_deleting_the_account_brings_focus_back_to_it(alice, alice_web):
+    response = alice_web.post("/account/delete/", {"password": "not it"})
+    assert "password" in response.context["form"].errors
+    assert autofocused(response.content.decode()) == ["password"]
+
+
 def test_a_too_common_password_is_said_under_the_password_not_its_confirmation(client, db):
     response = client.post(
         "/signup/", {"username": "dana", "password1": "password", "password2": "password"}
