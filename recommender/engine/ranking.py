@@ -36,6 +36,7 @@ from .rules import (
     ahead_rows,
     entry_position,
     may_enter_stage,
+    next_position,
     position_stage,
     upcoming_path,
 )
@@ -487,8 +488,10 @@ def _entry_note(
     path starts at the basics even though the focus comes later (rules.may_enter_stage): say
     where the focus comes in, and how to get there sooner.
     """
-    if state.on_path or not state.focus:
+    if state.on_path:
         return ""
+    if not state.focus:
+        return _level_note(model, state, first)
     if entry > first:
         stage = model.stage_names[position_stage(model, entry)]
         # Progress on an earlier step becomes the entry point (rules.entry_position): say so,
@@ -515,6 +518,24 @@ def _entry_note(
         f"{STAGE_WORDS.get(stage, stage)} stage, so your path starts with the basics. "
         "Know them already? Set your level to Intermediate or above and your path starts "
         f"at step {sooner}."
+    )
+
+
+def _level_note(model: Model, state: LearnerState, first: int) -> str:
+    """A learner who declared they know the basics, with no focus, starts the path at step 1
+    all the same (the level caps difficulty; only a focus moves the start): say so, and how to
+    move past what they know, instead of a queue of beginner steps with no word why."""
+    if state.declared_level is None or state.declared_level < READY_LEVEL:
+        return ""
+    basics = model.path_position[model.path_rows][model.stage[model.path_rows] == 0]
+    upcoming = next_position(model, state, first)
+    if not len(basics) or not upcoming or position_stage(model, upcoming) != 0:
+        return ""  # no basics, or the learner is past them (done, known, skipped)
+    last = int(basics.max())
+    return (
+        f"Your path starts with the basics, steps {first} to {last}. Know them already? "
+        "Mark them with “I know these” on the Path page, or choose a security focus and your "
+        "path starts where it comes in."
     )
 
 

@@ -289,6 +289,23 @@ def test_a_focus_no_path_step_serves_at_its_heaviest_starts_where_another_focus_
     assert path_entry(model, learner) == 6
 
 
+def test_a_declared_advanced_learner_without_focus_is_told_how_to_move_past_the_basics(
+    model: Model,
+) -> None:
+    result = recommend_queue(model, Learner(level=3), limit=5)
+    assert result.note == (
+        "Your path starts with the basics, steps 1 to 3. Know them already? Mark them with "
+        "“I know these” on the Path page, or choose a security focus and your path starts "
+        "where it comes in."
+    )
+    # Not for a beginner, nor once the basics are behind the learner.
+    assert "basics" not in recommend_queue(model, Learner(level=1), limit=5).note
+    known = [Interaction(d, "completed", known=True) for d in BASICS]
+    assert (
+        "basics" not in recommend_queue(model, Learner(level=3, interactions=known), limit=5).note
+    )
+
+
 def test_an_unexplained_pick_claims_no_popularity_it_does_not_have() -> None:
     catalog = [
         doc(1, "Pods and nodes", "Schedule pods on nodes."),
