@@ -24,7 +24,6 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalog.selectors import user_is_curator
-from kubelearn.middleware import is_api_request
 
 
 def learner(request: Request) -> User:
@@ -99,6 +98,11 @@ class IsCurator(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return user_is_curator(request.user)
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Whether the request is the API's (JSON answers) rather than a page's."""
+    return request.path.startswith("/api/")
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

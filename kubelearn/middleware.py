@@ -10,12 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import get_urlconf, is_valid_path
 
+from kubelearn.api import is_api_request, json_bad_request, json_not_found
+
 NUL_PROBLEM = "The address contains a NUL character, which is not allowed."
-
-
-def is_api_request(request: HttpRequest) -> bool:
-    """Whether the request is the API's (JSON answers) rather than a page's."""
-    return request.path.startswith("/api/")
 
 
 class ApiTrailingSlashMiddleware:
@@ -105,16 +102,12 @@ class ProductErrorsWithDebugMiddleware:
             and response.status_code == 404
             and getattr(request, "resolver_match", None) is None
         ):
-            from kubelearn.api import json_not_found  # the URLconf's handler (imports DRF)
-
             return json_not_found(request, Http404())  # no URL matched the address
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not settings.DEBUG:
             return None  # the URLconf's handlers answer
-        from kubelearn.api import json_bad_request, json_not_found
-
         if isinstance(exception, Http404):
             return json_not_found(request, exception)
         if isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
