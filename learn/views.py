@@ -65,10 +65,10 @@ DONE_MESSAGES = {
     "when its turn comes.",
 }
 # "Not now" on a queue card ({back}: the day it comes back to the queue).
-# The day first: on a phone the sticky message shows two lines.
+# The title first, then the day: on a phone the sticky message shows three lines.
 LATER_MESSAGE = (
-    "Back in your queue on {back}: “{title}”. It is saved meanwhile (History, Saved for "
-    "later); Done or Start on it any time."
+    "“{title}” comes back to your queue on {back}. It is saved meanwhile (History, Saved "
+    "for later); Done or Start on it any time."
 )
 # The session key holding what the learner's last progress click replaced (progress_undo).
 UNDO_SESSION_KEY = "learn_undo"
@@ -236,7 +236,9 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             message = RATING_MESSAGE if progress.rating else RATING_REMOVED_MESSAGE
         elif progress.later_until is not None:
             back = timezone.localtime(progress.later_until)
-            message = LATER_MESSAGE.replace("{back}", f"{back:%A} {back.day} {back:%B}")
+            # Title first, then the short date: a phone shows three lines of the message beside
+            # its Undo, and they must say which item it was (its card has left the queue).
+            message = LATER_MESSAGE.replace("{back}", f"{back:%a} {back.day} {back:%b}")
         else:
             message = DONE_MESSAGES[ProgressState(state)]
         _undo_offer(

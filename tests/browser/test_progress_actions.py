@@ -298,3 +298,31 @@ def test_after_done_far_down_the_queue_the_next_title_is_not_under_the_message(
     assert focused >= message["y"] + message["height"], (focused, message)
     screenshot(page, f"done-far-down-{width}")
     page.context.close()
+
+
+def test_on_a_phone_the_not_now_message_shows_the_whole_title(browser, live_server, learner):
+    # Cut to two lines, it read "Back in your queue on Friday 11 December: “So I Heard…",
+    # with no sign of which item was put off (its card has left the queue).
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/")
+    card = page.locator("#queue-list > li").first
+    title = card.locator(".card-title").inner_text().strip()
+    press(page, card.get_by_role("button", name=re.compile(r"^Not now")))
+    span = page.locator("#main .message-sticky > span")
+    expect(span).to_contain_text(title)
+    # The title's last character lies inside what the clamp shows.
+    hidden_below = page.evaluate(
+        """([title]) => {
+            const span = document.querySelector('#main .message-sticky > span');
+            const text = span.firstChild.nodeType === 3 ? span.firstChild : span.childNodes[0];
+            const end = text.textContent.indexOf(title) + title.length;
+            const range = document.createRange();
+            range.setStart(text, end - 1);
+            range.setEnd(text, end);
+            return range.getBoundingClientRect().bottom - span.getBoundingClientRect().bottom;
+        }""",
+        [title],
+    )
+    screenshot(page, "not-now-message-375")
+    assert hidden_below <= 0, (hidden_below, span.inner_text(), span.bounding_box())
+    page.context.close()

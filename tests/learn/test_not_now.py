@@ -24,7 +24,7 @@ def test_not_now_takes_an_item_out_of_the_queue_for_a_week_and_keeps_it_saved(
     page = alice_web.post(
         f"/progress/{first}/", {"state": "planned", "later": "1", "next": "/"}, follow=True
     )
-    assert "Back in your queue on " in page.content.decode()
+    assert "comes back to your queue on " in page.content.decode()
     row = Progress.objects.get(user=alice, resource_id=first)
     assert row.state == ProgressState.PLANNED
     assert timedelta(days=6) < row.later_until - timezone.now() <= timedelta(days=7)
