@@ -417,6 +417,15 @@ def resource(
     if state is not None and state.state in (ProgressState.COMPLETED, ProgressState.SKIPPED):
         head = queue.queue_build(user=_learner(request), limit=1).items
         up_next = head[0] if head else None
+    # The queue's next item says so, and offers what its queue card offers ("Not now", not
+    # "Save for later"): a walk-through met both for one item and could not tell which held.
+    is_next = False
+    if request.user.is_authenticated and (
+        state is None or (state.state == ProgressState.PLANNED and not state.put_off_until)
+    ):
+        # The API's `next`, cached per learner: a page view seldom pays for a queue.
+        upcoming = queue.next_answer(user=_learner(request))["recommendation"]
+        is_next = upcoming is not None and upcoming["resource"]["id"] == found.pk
     return render(
         request,
         "learn/resource.html",
@@ -426,6 +435,7 @@ def resource(
             "steps": steps,
             "state": state,
             "up_next": up_next,
+            "is_next": is_next,
             "similar": [{"card": c, "state": states.get(c["id"])} for c in similar_cards],
             "rating_choices": range(1, 6),
             "note": note,

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from catalog.models import Status
+from catalog.models import Resource, Status
 from learn.export import spreadsheet_safe
 from learn.selectors import READING_NOW_SHOWN
 from recommender.models import Progress
@@ -238,8 +238,11 @@ def test_saving_a_resource_for_later_marks_it_planned_and_says_where_it_is(alice
     assert "Saved for later</span>" in body  # the state pill, in the page's words
 
 
-def test_a_resource_not_started_offers_save_for_later_and_a_saved_one_does_not(alice, alice_web):
-    resource = ResourceFactory()
+def test_a_resource_not_started_offers_save_for_later_and_a_saved_one_does_not(
+    alice, alice_web, seed
+):
+    # Not the queue's next item: that one offers "Not now", as its queue card does.
+    resource = Resource.objects.get(pk=alice_web.get("/").context["items"][1]["card"]["id"])
     assert "Save for later" in alice_web.get(f"/resources/{resource.pk}/").content.decode()
     mark(alice, resource, "planned")
     assert "Save for later<" not in alice_web.get(f"/resources/{resource.pk}/").content.decode()
@@ -391,4 +394,5 @@ def test_a_queue_card_offers_no_save_for_later_but_the_resource_page_does(alice_
     card = body[body.index(f'data-resource="{first}"') :]
     card = card[: card.index("</fieldset>")]
     assert "Save for later" not in card and ">Done<" in card
-    assert "Save for later" in alice_web.get(f"/resources/{first}/").content.decode()
+    second = alice_web.get("/").context["items"][1]["card"]["id"]
+    assert "Save for later" in alice_web.get(f"/resources/{second}/").content.decode()

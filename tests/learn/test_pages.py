@@ -822,3 +822,15 @@ def test_browse_offers_authors_in_reading_order_whatever_their_accents(client, d
         ResourceFactory(authors=[AuthorFactory(name=name)])
     names = [name for _, name in client.get("/browse/").context["choices"]["author"]]
     assert names == ["jane Doe", "Jérôme Petazzoni", "Justin Domingus", "Zoë Z"]
+
+
+def test_the_resource_page_of_the_next_queue_item_says_so_and_offers_not_now(
+    alice, alice_web, seed
+):
+    first = alice_web.get("/").context["items"][0]["card"]["id"]
+    body = alice_web.get(f"/resources/{first}/").content.decode()
+    assert "next in your queue</a>" in body
+    assert ">Not now<" in body and "Save for later" not in body
+    other = alice_web.get("/").context["items"][1]["card"]["id"]
+    body = alice_web.get(f"/resources/{other}/").content.decode()
+    assert "next in your queue" not in body and "Save for later" in body
