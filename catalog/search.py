@@ -134,7 +134,29 @@ def _label_params(vendor: str, term: str) -> list[str]:
     # for the areas' description.
     if vendor == "postgresql":
         return [term] * len(_LABELS)
-    return [term] * sum(3 if model is SecurityArea else 2 for _, model in _LABELS)
+    stem = substring_stem(term)
+    return [stem] * sum(3 if model is SecurityArea else 2 for _, model in _LABELS)
+
+
+# Endings cut from a search word before SQLite's substring match on label names, longest
+# first: "policies" finds the area "Network policy" and "encryption" the one whose
+# description says "encrypted", as PostgreSQL's English stemming finds them.
+_ENDINGS = ("ations", "ation", "ions", "ion", "ies", "ing", "ed", "es", "s")
+_MIN_STEM = 4
+
+
+def substring_stem(term: str) -> str:
+    """The start of ``term`` that its other forms share, for a substring match (SQLite's
+    labels). Short words stay whole: "pods" is "pod", but "ssh" and "tls" are left as they
+    are, and a stem never shrinks under four letters."""
+    for ending in _ENDINGS:
+        if term.endswith(ending) and len(term) - len(ending) >= _MIN_STEM:
+            if ending == "s" and term.endswith("ss"):
+                return term  # "access", not "acces"
+            return term[: -len(ending)]
+    if term.endswith("s") and not term.endswith("ss") and len(term) - 1 >= 3:
+        return term[:-1]
+    return term
 
 
 def _fts_phrase(terms: list[str], joiner: str) -> str:

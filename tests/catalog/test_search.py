@@ -54,6 +54,36 @@ def test_search_finds_plurals_by_their_singular_and_back(api):
     assert sorted(found(api, "policy")) == sorted(found(api, "policies"))
 
 
+def test_a_plural_or_another_form_of_a_word_finds_the_labels_it_names(api):
+    # A walk-through found 5 resources for "network policy" and 1 for "network policies";
+    # "etcd encryption" missed the Secrets area, whose description says "encrypted".
+    netpol = SecurityAreaFactory(slug="network-policy", name="Network policy")
+    secrets = SecurityAreaFactory(
+        slug="secrets", name="Secrets", description="Secrets encrypted at rest in etcd."
+    )
+    ResourceFactory(title="Isolating tenants", summary="Firewalls.", security_areas=[netpol])
+    ResourceFactory(title="Keeping keys safe", summary="Vaults.", security_areas=[secrets])
+    assert found(api, "network policies") == found(api, "network policy") == ["Isolating tenants"]
+    assert found(api, "encryption") == ["Keeping keys safe"]
+
+
+@pytest.mark.parametrize(
+    ("word", "stem"),
+    [
+        ("policies", "polic"),
+        ("encryption", "encrypt"),
+        ("pods", "pod"),
+        ("access", "access"),
+        ("tls", "tls"),
+        ("rbac", "rbac"),
+        ("namespaces", "namespac"),
+        ("hardening", "harden"),
+    ],
+)
+def test_a_substring_stem_keeps_what_the_forms_of_a_word_share(word, stem):
+    assert search.substring_stem(word) == stem
+
+
 def test_search_requires_every_word(api):
     ResourceFactory(title="RBAC for humans", summary="Roles and bindings.")
     ResourceFactory(title="RBAC audit", summary="Who can do what.")
