@@ -590,6 +590,10 @@ def browse(request: HttpRequest) -> HttpResponse:
             "items": selectors.cards_with_states(cards, user=request.user),
             "query_string": query.urlencode(),
             "search": search,
+            # For an empty result: whether filters besides the words narrowed it, and the
+            # same words over the whole catalog.
+            "narrowed": any(name not in ("search", "sort", "page") for name in given),
+            "search_everywhere": urlencode({"search": search}) if search else "",
             "rating_choices": range(1, 6),
         },
     )

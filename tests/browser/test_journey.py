@@ -118,6 +118,6 @@ def test_searching_the_catalog_with_the_filter_form(browser, live_server, seeded
     assert page.locator(".results-count").inner_text().split()[0] != "0"
     page.get_by_label("Search").fill("zzzzqqqq")
     page.get_by_role("button", name="Filter").click()
-    expect(page.get_by_text("Nothing matches these filters.")).to_be_visible()
+    expect(page.get_by_text("Nothing matches “zzzzqqqq”.")).to_be_visible()
     screenshot(page, f"browse-nothing-matches-{width}")
     context.close()

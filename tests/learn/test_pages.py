@@ -521,7 +521,14 @@ def test_browse_says_when_nothing_matches(client, seed):
     assert response.status_code == 200
     page = response.content.decode()
     assert "0 resources" in page
-    assert "Nothing matches these filters." in page
+    assert "Nothing matches “zzzzqqqq”." in page
+    assert "try fewer or other words" in page
+
+
+def test_an_empty_search_with_filters_offers_the_same_words_over_the_whole_catalog(client, seed):
+    page = client.get("/browse/", {"search": "zzzzqqqq", "kind": "book"}).content.decode()
+    assert "Nothing matches “zzzzqqqq” with these filters." in page
+    assert '<a href="?search=zzzzqqqq">search the whole catalog</a>' in page
 
 
 # --- accounts -------------------------------------------------------------------------------
