@@ -77,6 +77,10 @@ KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked
 # "Save rating" on an item already done.
 RATING_MESSAGE = "Rating of “{title}” saved."
 RATING_REMOVED_MESSAGE = "Rating of “{title}” removed."
+# A rating given to an item marked known ("I know these"): a rating says the learner read it.
+RATING_OF_KNOWN_MESSAGE = (
+    "Rating of “{title}” saved. It now counts as read here, no longer as already known."
+)
 
 
 def _queue_items(
@@ -234,6 +238,8 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     else:
         if was.state == ProgressState.COMPLETED == state:
             message = RATING_MESSAGE if progress.rating else RATING_REMOVED_MESSAGE
+            if was.known and not progress.known:
+                message = RATING_OF_KNOWN_MESSAGE
         elif progress.later_until is not None:
             back = timezone.localtime(progress.later_until)
             # Title first, then the short date: a phone shows three lines of the message beside

@@ -189,9 +189,13 @@ def test_a_click_on_a_known_step_makes_it_read_and_undo_makes_it_known_again(
     first = path_ids(seed)[0]
     alice_web.post("/path/getting-started/done/")
     assert Progress.objects.get(user=alice, resource_id=first).known
-    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "5"})
+    page = alice_web.post(
+        f"/progress/{first}/", {"state": "completed", "rating": "5", "next": "/"}, follow=True
+    )
     row = Progress.objects.get(user=alice, resource_id=first)
     assert (row.known, row.rating) == (False, 5)
+    # The message says so: a walk-through saw only "Rating … saved" and History counting it.
+    assert "It now counts as read here, no longer as already known." in page.content.decode()
     alice_web.post("/progress/undo/", {"next": "/path/"})
     row = Progress.objects.get(user=alice, resource_id=first)
     assert (row.known, row.rating, row.state) == (True, None, ProgressState.COMPLETED)
