@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth import models as auth_models
 from django.contrib.auth.models import AbstractUser
@@ -122,9 +123,15 @@ class TokenView(ObtainAuthToken):
             # django-axes refused the sign-in before checking the password; say so (its
             # middleware only sees Django's request, not DRF's, so it cannot answer for us).
             if getattr(request, "axes_locked_out", False):
+                hours = settings.AXES_COOLOFF_TIME
                 return Response(
-                    {"detail": "Too many failed sign-ins for this account; retry later."},
+                    {
+                        "detail": "Too many failed sign-ins for this account; retry in "
+                        f"{hours} hour{'' if hours == 1 else 's'}."
+                    },
                     status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    # At most: the lock lifts that long after the last failed attempt.
+                    headers={"Retry-After": str(int(hours) * 3600)},
                 )
             raise serializers.ValidationError(serializer.errors)
         user = serializer.validated_data["user"]

@@ -4,6 +4,7 @@ health warnings."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import template
@@ -68,6 +69,14 @@ def duration(minutes: int | None) -> str:
 
 # Reasons the queue adds from the catalog's health (recommender.queue.HEALTH_KINDS): a card
 # shows them as a warning of their own, not as a reason to read it ("Why this is next").
+@register.filter
+def spoken_timedelta(value: timedelta | None) -> str:
+    """A waiting time as the pages say a length ('1 h', '30 min'); '' for none."""
+    if not value:
+        return ""
+    return selectors.spoken_duration(max(1, round(value.total_seconds() / 60)))
+
+
 @register.filter
 def why_reasons(reasons: list[dict]) -> list[dict]:
     return [reason for reason in reasons if reason["kind"] not in HEALTH_KINDS]

@@ -22,6 +22,7 @@ def test_web_sign_in_locks_after_repeated_failures(client, alice):
     response = client.post("/signin/", {"username": "alice", "password": RIGHT})
     assert response.status_code == 429
     assert "Too many failed sign-ins" in response.content.decode()
+    assert "Try again in 1 h," in response.content.decode()  # the configured cool-off
     assert "_auth_user_id" not in client.session
 
 
@@ -55,6 +56,8 @@ def test_the_api_token_endpoint_locks_too(api, alice):
     response = api.post("/api/auth/token/", {"username": "alice", "password": RIGHT})
     assert response.status_code == 429
     assert "token" not in response.json()
+    assert response.json()["detail"].endswith("retry in 1 hour.")
+    assert response["Retry-After"] == "3600"
 
 
 def test_axes_reset_unlocks(client, alice):
