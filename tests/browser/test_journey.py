@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import PASSWORD, screenshot, signed_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -121,3 +121,26 @@ def test_searching_the_catalog_with_the_filter_form(browser, live_server, seeded
     expect(page.get_by_text("Nothing matches “zzzzqqqq”.")).to_be_visible()
     screenshot(page, f"browse-nothing-matches-{width}")
     context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_feed_address_can_be_copied_with_one_tap(
+    browser, live_server, http_settings, db, width
+):
+    # On a phone the long read-only field was cut off and would not select its text.
+    from learn import services
+    from tests.factories import UserFactory
+
+    learner = UserFactory(username="finn")
+    feed = services.queue_feed_renew(user=learner)
+    page = signed_in_page(browser, live_server, learner, width=width)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.goto(live_server.url + "/account/")
+    copy = page.get_by_role("button", name="Copy your feed address")
+    expect(copy).to_be_visible()
+    copy.click()
+    expect(page.locator("button[data-copy]")).to_have_accessible_name("Copied your feed address")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.endswith(f"/feed/{feed.key}/")
+    screenshot(page, f"account-feed-copy-{width}")
+    page.context.close()

@@ -244,6 +244,44 @@
     }
   }
 
+  // Copy buttons (data-copy="<id of the field>"), shown only where the browser can copy. The
+  // result is said in the button and read out; a read-only field selects its whole text on
+  // focus, for copying by hand.
+  function copyButtons() {
+    if (!navigator.clipboard || !window.isSecureContext) {
+      return;
+    }
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("button[data-copy]") : null;
+    var field = button ? document.getElementById(button.getAttribute("data-copy")) : null;
+    if (!field) {
+      return;
+    }
+    navigator.clipboard.writeText(field.value).then(
+      function () {
+        say("Copied your feed address.");
+        button.firstChild.textContent = "Copied";
+      },
+      function () {
+        field.focus();
+        field.select();
+        say("Could not copy: the address is selected, copy it from there.");
+      }
+    );
+  });
+
+  document.addEventListener("focusin", function (event) {
+    var target = event.target;
+    if (target instanceof HTMLInputElement && target.hasAttribute("data-select-all")) {
+      target.select();
+    }
+  });
+
   document.addEventListener("focusin", function (event) {
     var element = event.target;
     // After the browser's own scrolling for this focus, if any.
@@ -257,6 +295,7 @@
   // is announced, and focus goes where the page was asked to show (the step or the stage the
   // form came back to), else to <main>, which begins with the message.
   function loaded() {
+    copyButtons();
     dismissible();
     var main = document.getElementById("main");
     if (!main || !main.querySelector(".messages")) {
