@@ -62,6 +62,12 @@ class ProgressWriteSerializer(serializers.Serializer):
             )
         if attrs["known"] and attrs["state"] != ProgressState.COMPLETED:
             raise serializers.ValidationError({"known": "Only a completed resource can be known."})
+        if attrs["state"] == ProgressState.SKIPPED and attrs.get("rating") is not None:
+            # A skip is not read: the recommender ignores such a rating, and the CSV showed
+            # "Skipped, 2" as if it meant something.
+            raise serializers.ValidationError(
+                {"rating": "A skipped resource has no rating; rate what you read."}
+            )
         if attrs["known"] and attrs.get("rating") is not None:
             raise serializers.ValidationError(
                 {"known": "A resource known without reading it here has no rating."}

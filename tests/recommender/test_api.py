@@ -310,3 +310,13 @@ def test_a_saved_resource_can_be_put_off_and_leaves_next_until_a_later_put(alice
     assert next_id(alice_api) == first
     refused = alice_api.put(url, {"state": "completed", "later": True}, format="json")
     assert refused.status_code == 400 and "later" in refused.json()
+
+
+def test_a_skip_with_a_rating_is_a_400_and_stores_nothing(alice_api, alice, seed):
+    resource = seed.steps.first().resource
+    response = alice_api.put(
+        f"/api/me/progress/{resource.pk}/", {"state": "skipped", "rating": 2}, format="json"
+    )
+    assert response.status_code == 400
+    assert "rating" in response.json()
+    assert not Progress.objects.filter(user=alice).exists()
