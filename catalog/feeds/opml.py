@@ -128,12 +128,13 @@ def _parse_root(content: bytes) -> Element:
         raise OpmlError(f"The file is not valid XML ({exc}).") from exc
 
 
-def opml_parse(content: bytes) -> list[OpmlOutline]:
+def opml_parse(content: bytes, *, unusable: list[str] | None = None) -> list[OpmlOutline]:
     """Feeds listed in an OPML 1.0/2.0 document, in document order, deduplicated.
 
     Raises OpmlError for empty, oversized, malformed or non-OPML documents and
     for documents that declare entities. Outlines without a usable http(s)
-    ``xmlUrl`` are skipped (and logged); a valid OPML file with no feeds gives
+    ``xmlUrl`` are skipped (logged, and their addresses appended to ``unusable`` when
+    given, so an import can say what it left out); a valid OPML file with no feeds gives
     an empty list.
     """
     root = _parse_root(content)
@@ -165,6 +166,8 @@ def opml_parse(content: bytes) -> list[OpmlOutline]:
             xml_url = _web_url(raw_xml_url)
             if xml_url is None:
                 skipped += 1
+                if unusable is not None:
+                    unusable.append(raw_xml_url[:MAX_TITLE_CHARS])
             elif xml_url not in seen:
                 if len(outlines) >= MAX_OPML_FEEDS:
                     raise OpmlError(f"The OPML file lists more than {MAX_OPML_FEEDS} feeds.")

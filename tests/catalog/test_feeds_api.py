@@ -328,6 +328,22 @@ def test_opml_import_refuses_private_addresses_by_default(db, settings):
     assert result.refused and not Feed.objects.exists()
 
 
+def test_opml_import_says_which_outlines_it_left_out(db, settings):
+    from catalog.feeds.services import feeds_import_opml
+
+    settings.FEEDS_ALLOWED_NETWORKS = ["127.0.0.1/32"]  # an IP literal: no DNS in tests
+    content = (
+        b'<opml version="2.0"><body>'
+        b'<outline text="Good" xmlUrl="http://127.0.0.1:9/feed.xml"/>'
+        b'<outline text="Old" xmlUrl="ftp://files.example.org/feed.xml"/>'
+        b"</body></opml>"
+    )
+    result = feeds_import_opml(content=content)
+    assert result.added == ["http://127.0.0.1:9/feed.xml"]
+    assert result.refused == [("ftp://files.example.org/feed.xml", "not an http(s) feed address")]
+    assert "1 refused (ftp://files.example.org/feed.xml: not an http(s)" in result.summary()
+
+
 def test_opml_commands(tmp_path, settings):
     settings.FEEDS_ALLOW_PRIVATE_NETWORKS = True
     Feed.objects.create(url="http://127.0.0.1:9/one.xml", title="One")
