@@ -379,9 +379,9 @@ class FeedAdmin(CatalogWritesAdmin):
 
     @admin.display(description="health")
     def health_badge(self, obj: Feed) -> str:
-        if obj.health == "not a feed":
+        if obj.health == "check failed":
             return format_html(
-                '<span class="kl-failing" title="{}">not a feed</span>', obj.last_error
+                '<span class="kl-failing" title="{}">check failed</span>', obj.last_error
             )
         if obj.health == "failing":
             return format_html(

@@ -177,7 +177,9 @@ class Feed(models.Model):
         if self.state == FeedState.CHECKING:
             return "checking"
         if self.state == FeedState.FAILED:
-            return "not a feed"
+            # Its first check found no feed there: not a feed, a 404, a refused connection...
+            # (last_error says which). "not a feed" was wrong for most of them.
+            return "check failed"
         if not self.active:
             return "inactive"
         if self.consecutive_failures:

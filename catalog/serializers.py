@@ -315,7 +315,8 @@ class FeedSerializer(serializers.ModelSerializer):
     )
     health = serializers.CharField(
         read_only=True,
-        help_text="checking (its address is being checked), not a feed, inactive, failing "
+        help_text="checking (its address is being checked), check failed (last_error says "
+        "why), inactive, failing "
         "(last_error says why), new (not polled yet), warning (the last document was damaged: "
         "last_warning says how; what could be read was stored) or ok.",
     )

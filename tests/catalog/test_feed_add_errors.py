@@ -40,7 +40,7 @@ def test_a_host_name_that_does_not_resolve_fails_its_check_with_the_reason(add_f
     # .invalid never resolves (RFC 6761); the stub resolver answers like real DNS would.
     response, feed = add_feed("http://no-such-blog.invalid/feed.xml")
     assert response.status_code == 202
-    assert feed.state == "failed" and feed.health == "not a feed"
+    assert feed.state == "failed" and feed.health == "check failed"
     assert "resolve" in feed.last_error.lower()
     assert not feed.active
 
