@@ -363,6 +363,20 @@ def test_poll_feeds_command_prints_a_summary(blog):
     assert "1 feeds: 3 new, 0 updated, 0 unchanged, 0 skipped, 0 failed." in text
 
 
+def test_poll_feeds_prints_a_failed_polls_whole_reason(db, settings):
+    import socket
+
+    settings.FEEDS_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    Feed.objects.create(url=f"http://127.0.0.1:{port}/a-long-address/feed.xml", title="Down")
+    out = StringIO()
+    call_command("poll_feeds", stdout=out)
+    reason = Feed.objects.get().last_error
+    assert len(reason) > 60 and f"    {reason}" in out.getvalue()  # not cut at 60 characters
+
+
 def test_enqueue_refuses_a_feed_already_being_polled(blog):
     feed = Feed.objects.create(url=blog.url_for("/rss.xml"))
     from catalog.feeds import schedule

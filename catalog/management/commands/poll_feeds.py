@@ -150,12 +150,13 @@ class Command(BaseCommand):
                 totals[3] + report.skipped,
                 totals[4] + int(failed),
             ]
-            outcome = report.outcome + (f": {report.error[:60]}" if report.error else "")
             line = (
                 f"{name:<48} {report.new:>5} {report.updated:>5} {report.unchanged:>5} "
-                f"{report.skipped:>5}  {outcome}"
+                f"{report.skipped:>5}  {report.outcome}"
             )
             self.stdout.write(self.style.ERROR(line) if failed else line)
+            if report.error:  # whole, on its own line: cut to fit the row, it lost the reason
+                self.stdout.write(f"    {report.error}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"{len(rows)} feeds: {totals[0]} new, {totals[1]} updated, {totals[2]} unchanged, "
