@@ -1,6 +1,8 @@
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -17,8 +19,21 @@ admin.site.site_header = "kubelearn curation"
 admin.site.enable_nav_sidebar = False
 admin.site.site_title = "kubelearn"
 
+
+class FaviconRedirect(RedirectView):
+    """The site's icon. Its address is read per request, not at import: in production it is
+    the hashed name from collectstatic's manifest. Temporary (302): a new deployment renames it."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args: object, **kwargs: object) -> str:
+        return static("learn/favicon.svg")
+
+
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin, the browsable API).
+    path("favicon.ico", FaviconRedirect.as_view()),
     path("admin/", admin.site.urls),
     path("api/auth/register/", RegisterView.as_view(), name="auth-register"),
     path("api/auth/token/", TokenView.as_view(), name="auth-token"),

@@ -30,3 +30,9 @@ def test_in_process_tasks_log_no_broker_warning(caplog):
     with caplog.at_level(logging.WARNING):
         recommender_refit.apply_async(countdown=1)
     assert not [record for record in caplog.records if record.name.startswith("kombu")]
+
+
+def test_the_favicon_address_browsers_ask_for_leads_to_the_sites_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith("learn/favicon.svg")
