@@ -148,14 +148,13 @@ _MIN_STEM = 4
 def substring_stem(term: str) -> str:
     """The start of ``term`` that its other forms share, for a substring match (SQLite's
     labels). Short words stay whole: "pods" is "pod", but "ssh" and "tls" are left as they
-    are, and a stem never shrinks under four letters."""
+    are: a stem keeps at least four letters, three when only a plural "s" is cut."""
+    if term.endswith("ss"):
+        return term  # "access", not "acces"
     for ending in _ENDINGS:
-        if term.endswith(ending) and len(term) - len(ending) >= _MIN_STEM:
-            if ending == "s" and term.endswith("ss"):
-                return term  # "access", not "acces"
+        shortest = 3 if ending == "s" else _MIN_STEM  # "pods" is "pod"
+        if term.endswith(ending) and len(term) - len(ending) >= shortest:
             return term[: -len(ending)]
-    if term.endswith("s") and not term.endswith("ss") and len(term) - 1 >= 3:
-        return term[:-1]
     return term
 
 

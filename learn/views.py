@@ -326,10 +326,15 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
     learner = _learner(request)
     next_url = _safe_next(request, request.POST.get("next"))
     request.session.pop(UNDO_SESSION_KEY, None)  # an earlier click's Undo would undo this too
-    was = selectors.learner_states(user=learner, resource_ids=[resource_id]).get(resource_id)
+    # One read: what Undo puts back, and what the message says it was.
     kept = recommender_services.progress_snapshots(
         recommender_selectors.progress_list(user=learner).filter(resource_id=resource_id)
     ).get(resource_id)
+    was = (
+        selectors.LearnerState(kept.state, kept.rating, kept.known, kept.later_until)
+        if kept is not None and kept.state is not None
+        else None
+    )
     if recommender_services.progress_forget(user=learner, resource_id=resource_id):
         title = (
             catalog_selectors.resource_list(user=request.user, relations=False)
