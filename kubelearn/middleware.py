@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import get_urlconf, is_valid_path
@@ -110,6 +110,7 @@ class ProductErrorsWithDebugMiddleware:
             return None  # the URLconf's handlers answer
         if isinstance(exception, Http404):
             return json_not_found(request, exception)
-        if isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        if isinstance(exception, SuspiciousOperation):  # a body over the limit, among others
+            # As Django answers it without DEBUG: handler400 (json_bad_request tells them apart).
             return json_bad_request(request, exception)
         return None
