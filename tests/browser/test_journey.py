@@ -45,7 +45,7 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
     assert coverage_row(page, RBAC)[0] == "0"
     page.get_by_label(RBAC).select_option(label="Main focus")
     page.get_by_role("button", name="Save my focus").click()
-    expect(page.get_by_text("Focus saved")).to_be_visible()
+    expect(page.locator("#main").get_by_text("Focus saved")).to_be_visible()
     assert page.get_by_label(RBAC).input_value() == "1"
 
     # The queue now leads with RBAC reading, and says so.
@@ -61,7 +61,8 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
     page.evaluate("window.kubelearnNoReload = true")
     first.get_by_label("Rating").select_option("5")
     first.get_by_role("button", name=re.compile(r"^Done")).click()
-    expect(page.get_by_text(f"Marked “{title}” done.")).to_be_visible()
+    # In #main: the same words reach the screen-reader announcer a moment later.
+    expect(page.locator("#main").get_by_text(f"Marked “{title}” done.")).to_be_visible()
     assert page.evaluate("window.kubelearnNoReload === true")
     assert page.url == live_server.url + "/"
     titles = [t.strip() for t in page.locator("ol.queue .card-title").all_inner_texts()]
