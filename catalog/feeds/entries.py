@@ -19,8 +19,8 @@ from catalog.addresses import InvalidAddress, canonical_url
 from catalog.feeds.sanitise import (
     CONTROL_CHARS,
     MAX_HTML_INPUT_CHARS,
-    WHITESPACE,
     clean_html,
+    collapse_whitespace,
     construct_text,
     count_words,
     estimated_minutes,
@@ -125,7 +125,7 @@ def _entry_key(entry: Mapping[str, Any], title: str, url: str, *, url_is_link: b
     """
     raw_id = entry.get("id")
     if isinstance(raw_id, str):
-        entry_id = WHITESPACE.sub(" ", CONTROL_CHARS.sub("", raw_id)).strip()
+        entry_id = collapse_whitespace(CONTROL_CHARS.sub("", raw_id))
         if entry_id:
             return _bounded_key(entry_id)
     if url_is_link:

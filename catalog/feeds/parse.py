@@ -54,7 +54,7 @@ from catalog.feeds.entries import (
     http_url,
     parse_entry,
 )
-from catalog.feeds.sanitise import WHITESPACE, truncate
+from catalog.feeds.sanitise import collapse_whitespace, truncate
 
 expat.install()
 logger = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ def _describe_bozo(exc: BaseException | None) -> str:
         text = f"line {exc.getLineNumber()}, column {exc.getColumnNumber()}: {exc.getMessage()}"
     else:
         text = str(exc) or type(exc).__name__
-    text = WHITESPACE.sub(" ", text).strip()
+    text = collapse_whitespace(text)
     return truncate(text, MAX_WARNING_CHARS)
 
 

@@ -11,6 +11,8 @@ import dataclasses
 import hashlib
 import html
 import io
+import re
+import sys
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
@@ -29,7 +31,7 @@ from catalog.feeds.entries import (
     ParsedEntry,
 )
 from catalog.feeds.parse import NotAFeed, ParsedFeed, parse_feed
-from catalog.feeds.sanitise import html_to_text, sanitize_html
+from catalog.feeds.sanitise import collapse_whitespace, html_to_text, sanitize_html
 
 FEEDS = Path(__file__).parent / "samples"
 BASE = "https://feeds.example.com/"
@@ -320,6 +322,15 @@ def test_title_is_plain_text_unescaped_and_whitespace_collapsed():
 
     assert "Debugging CrashLoopBackOff step by step" in titles  # <em> stripped, spaces collapsed
     assert "Reconcile loops <3 idempotence" in titles  # &lt;3 is text, not a tag
+
+
+def test_collapse_whitespace_treats_every_code_point_as_the_regex_whitespace_rule_does():
+    # str.split() stands in for re.sub(r"\s+", " ", text).strip() on the hot path: both must
+    # call the same characters whitespace, or a title would keep an odd separator.
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        text = f"{char}a{char}{char}b{char}"
+        assert collapse_whitespace(text) == re.sub(r"\s+", " ", text).strip(), hex(code)
 
 
 def test_title_is_capped_at_300_characters():

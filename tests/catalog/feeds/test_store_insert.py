@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils.safestring import SafeString as Markup
+from django.utils.translation import gettext_lazy
 
 from catalog.feeds import store
 from catalog.feeds.entries import ParsedEntry
@@ -65,6 +67,26 @@ def test_new_feed_resources_are_stored_field_for_field_as_bulk_create_stores_the
     # Each object is the row it was stored as (the ids map in order).
     for resource in inserted:
         assert Resource.objects.get(pk=resource.pk).entry_key == resource.entry_key
+
+
+def test_values_that_need_preparing_are_prepared_as_bulk_create_prepares_them():
+    # Values of the field's own type skip get_db_prep_save; anything else still goes through it.
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml")
+
+    def odd(prefix: str) -> list[Resource]:
+        resources = _unsaved(feed, prefix, Status.PENDING)
+        resources[0].title = gettext_lazy("A lazily translated title")
+        resources[1].estimated_minutes = "7"  # type: ignore[assignment]
+        resources[2].summary = Markup("A str subclass")
+        return resources
+
+    by_orm = Resource.objects.bulk_create(odd("orm"))
+    inserted = store._resources_insert(odd("fast"))
+
+    assert _stored(inserted) == _stored(by_orm)
+    stored = Resource.objects.filter(pk__in=[r.pk for r in inserted]).order_by("pk")
+    assert [r.title for r in stored][0] == "A lazily translated title"
+    assert [r.estimated_minutes for r in stored][1] == 7
 
 
 def test_an_insert_that_conflicts_raises_djangos_integrity_error():
