@@ -11,6 +11,10 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
+# Bytecode compiled into the image: PYTHONDONTWRITEBYTECODE keeps containers from writing it at
+# run time, so without this every process start (each gunicorn worker, the worker, beat,
+# poll_feeds) would compile the project's modules from source again.
+RUN python -m compileall -q catalog kubelearn learn recommender manage.py
 # Static files are built with the production storage (DEBUG=0), which writes the manifest that
 # the DEBUG=0 containers look names up in; tests/test_deployment.py runs this same line.
 RUN useradd --system --uid 10001 kubelearn \

@@ -24,6 +24,13 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text()
 APP_SERVICES = ("web", "worker", "beat")
 
 
+def test_the_image_compiles_every_project_package_ahead_of_time():
+    line = next(line for line in DOCKERFILE.splitlines() if "compileall" in line)
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert packages, "no project packages found"
+    assert packages <= set(shlex.split(line)), sorted(packages - set(shlex.split(line)))
+
+
 def test_compose_runs_the_full_stack():
     assert set(SERVICES) == {"migrate", "web", "worker", "beat", "db", "redis"}
 
