@@ -3,6 +3,7 @@ focus comes back to the textarea, a refused note says why, and without script it
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -84,3 +85,59 @@ def test_a_note_is_saved_without_javascript(browser, live_server, learner, first
     expect(page.locator("#main .messages")).to_have_text("Note saved.")
     assert Note.objects.get(user=learner).text == "line one\nline two"
     context.close()
+
+
+def test_unsaved_note_text_survives_a_progress_action_on_the_same_page(
+    browser, live_server, learner, first_step
+):
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    page.get_by_role("textbox", name="Your notes").fill("Half a thought about RoleBindings")
+    press(page, page.get_by_role("button", name=re.compile(r"^Done")))
+    expect(page.locator("#main .messages")).to_contain_text("done")
+    box = page.get_by_role("textbox", name="Your notes")
+    expect(box).to_have_value("Half a thought about RoleBindings")
+    expect(page.locator(".note-unsaved")).to_contain_text("not saved yet")
+    screenshot(page, "note-unsaved-kept-375")
+    assert not Note.objects.exists()  # kept in the page, not saved behind the learner's back
+    # Saving it clears the kept copy: the line goes, and a later visit shows the saved text.
+    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    expect(page.locator("#main .messages")).to_have_text("Note saved.")
+    expect(page.locator(".note-unsaved")).to_have_count(0)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    expect(page.locator(".note-unsaved")).to_have_count(0)
+    assert Note.objects.get(user=learner).text == "Half a thought about RoleBindings"
+    page.context.close()
+
+
+def test_note_typed_before_the_session_ended_is_back_on_its_page_after_signing_in(
+    browser, live_server, learner, first_step
+):
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    page.get_by_role("textbox", name="Your notes").fill("Typed while signed out elsewhere")
+    # The session ended (signed out in another tab); the CSRF cookie stays, as it does then.
+    page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)
+    page.get_by_role("button", name="Save your notes", exact=False).click()
+    page.wait_for_url(re.compile(r".*/signin/.*"))
+    page.get_by_label("Username").fill(learner.username)
+    page.get_by_label("Password").fill("correct horse battery staple")  # UserFactory's
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/resources/{first_step}/")
+    expect(page.get_by_role("textbox", name="Your notes")).to_have_value(
+        "Typed while signed out elsewhere"
+    )
+    expect(page.locator(".note-unsaved")).to_be_visible()
+    page.context.close()
+
+
+def test_signing_out_forgets_unsaved_note_text(browser, live_server, learner, first_step):
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    page.get_by_role("textbox", name="Your notes").fill("Private thought")
+    kept = "Object.keys(sessionStorage).filter((key) => key.startsWith('kubelearn-note:')).length"
+    assert page.evaluate(kept) == 1
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+    assert page.evaluate(kept) == 0
+    page.context.close()

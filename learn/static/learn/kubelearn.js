@@ -122,6 +122,90 @@
     }
   });
 
+  // Unsaved note text survives whatever replaces the page before Save: a progress action on
+  // the same page (htmx replaces <main>, textarea and all), following a link and coming back,
+  // a session that ended (Save goes to sign in, then back here). Each keystroke keeps the
+  // text in sessionStorage (this tab only, gone when it closes), keyed by learner and
+  // resource; when the page shows the note again and the kept text differs from what the
+  // server has, the text is put back with a line saying it is not saved yet. The text
+  // the server has saved clears it. Signing out clears every kept note: the next person at
+  // this browser must not find them.
+  var DRAFT_PREFIX = "kubelearn-note:";
+
+  function drafts() {
+    try {
+      return window.sessionStorage;
+    } catch (error) {
+      return null; // storage blocked: notes work as before, without this safety net
+    }
+  }
+
+  function draftKey(form) {
+    return DRAFT_PREFIX + form.getAttribute("data-note-key");
+  }
+
+  function noteDraftRestore() {
+    var store = drafts();
+    var form = document.querySelector("#main form[data-note][data-note-key]");
+    var text = form ? form.querySelector("textarea") : null;
+    if (!store || !text) {
+      return;
+    }
+    var kept = store.getItem(draftKey(form));
+    if (kept === null) {
+      return;
+    }
+    if (kept === text.defaultValue) {
+      store.removeItem(draftKey(form)); // saved as typed
+      return;
+    }
+    if (form.querySelector(".field-error")) {
+      return; // a refused note comes back with the text as typed: that is the newer one
+    }
+    text.value = kept;
+    if (!form.querySelector(".note-unsaved")) {
+      var line = document.createElement("p");
+      line.className = "note-unsaved";
+      line.textContent = "Your note has changes that are not saved yet: Save keeps them.";
+      text.insertAdjacentElement("afterend", line);
+    }
+  }
+
+  document.addEventListener("input", function (event) {
+    var text = event.target;
+    var form = text instanceof HTMLTextAreaElement ? text.closest("form[data-note-key]") : null;
+    var store = drafts();
+    if (!form || !store) {
+      return;
+    }
+    try {
+      if (text.value === text.defaultValue) {
+        store.removeItem(draftKey(form));
+      } else {
+        store.setItem(draftKey(form), text.value);
+      }
+    } catch (error) {
+      // storage full: the text is still in the field
+    }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var store = drafts();
+    if (!store || !(event.target instanceof HTMLFormElement)) {
+      return;
+    }
+    if (event.target.hasAttribute("data-signout")) {
+      for (var i = store.length - 1; i >= 0; i--) {
+        var key = store.key(i);
+        if (key && key.indexOf(DRAFT_PREFIX) === 0) {
+          store.removeItem(key);
+        }
+      }
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", noteDraftRestore);
+
   // An action htmx posted that the server refused (403: a stale CSRF token, after signing out
   // and in again in another tab) or failed on: htmx swaps nothing and would say nothing. A
   // message at the top of <main> says so; role="alert" has it announced. Without script the
@@ -297,6 +381,7 @@
   function loaded() {
     copyButtons();
     dismissible();
+    noteDraftRestore();
     var main = document.getElementById("main");
     if (!main || !main.querySelector(".messages")) {
       return;
