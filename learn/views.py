@@ -64,12 +64,28 @@ DONE_MESSAGES = {
     ProgressState.PLANNED: "Saved “{title}” for later: it is under History, and in your queue "
     "when its turn comes.",
 }
-# "Not now" on a queue card ({back}: the day it comes back to the queue).
-# The title first, then the day: on a phone the sticky message shows three lines.
+# "Not now" on a queue card ({back}: the day it comes back to the queue). The (shortened)
+# title, then the day: on a phone the sticky message shows three lines, which must say both.
 LATER_MESSAGE = (
-    "“{title}” comes back to your queue on {back}. It is saved meanwhile (History, Saved "
+    "“{title}” returns to your queue on {back}. It is saved meanwhile (History, Saved "
     "for later); Done or Start on it any time."
 )
+# Messages name an item by at most this much of its title: a phone shows three lines of a
+# sticky message beside its Undo, and what was done ("done", the day it comes back) must be
+# among them. The item's card or page carries the whole title.
+MESSAGE_TITLE_CHARS = 40
+
+
+def message_title(title: str) -> str:
+    """A title as a message names it: whole, or cut at a word before MESSAGE_TITLE_CHARS
+    with an ellipsis."""
+    if len(title) <= MESSAGE_TITLE_CHARS:
+        return title
+    cut = title[: MESSAGE_TITLE_CHARS - 1]
+    words = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return words.rstrip(" ,;:.-\u2013\u2014(") + "…"
+
+
 # The session key holding what the learner's last progress click replaced (progress_undo).
 UNDO_SESSION_KEY = "learn_undo"
 # A completion is kept when a later click asks for less (see progress_set).
@@ -234,7 +250,7 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
         later=form.cleaned_data["later"],
     )
     if progress.state != state:
-        messages.success(request, KEPT_DONE_MESSAGE.format(title=resource.title))
+        messages.success(request, KEPT_DONE_MESSAGE.format(title=message_title(resource.title)))
     else:
         if was.state == ProgressState.COMPLETED == state:
             message = RATING_MESSAGE if progress.rating else RATING_REMOVED_MESSAGE
@@ -250,10 +266,12 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
         _undo_offer(
             request,
             [was],
-            undone=f"Undone: “{resource.title}” is back as it was.",
+            undone=f"Undone: “{message_title(resource.title)}” is back as it was.",
             anchor="",  # a step's place is looked up only if Undo is used (progress_undo)
         )
-        messages.success(request, message.format(title=resource.title), extra_tags="undo")
+        messages.success(
+            request, message.format(title=message_title(resource.title)), extra_tags="undo"
+        )
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
 
 
@@ -341,7 +359,8 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
             .filter(pk=resource_id)
             .values_list("title", flat=True)
             .first()
-        ) or "this item"
+        )
+        title = message_title(title) if title else "this item"
         # In the words of the button: a saved item is "removed from saved", the rest cleared.
         saved = was is not None and was.state == ProgressState.PLANNED
         if saved and was is not None and was.put_off_until:

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from learn.views import message_title
 from tests.browser.conftest import PASSWORD, screenshot, signed_in_page
 
 pytestmark = pytest.mark.browser
@@ -62,7 +63,9 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
     first.get_by_label("Rating").select_option("5")
     first.get_by_role("button", name=re.compile(r"^Done")).click()
     # In #main: the same words reach the screen-reader announcer a moment later.
-    expect(page.locator("#main").get_by_text(f"Marked “{title}” done.")).to_be_visible()
+    expect(
+        page.locator("#main").get_by_text(f"Marked “{message_title(title)}” done.")
+    ).to_be_visible()
     assert page.evaluate("window.kubelearnNoReload === true")
     assert page.url == live_server.url + "/"
     titles = [t.strip() for t in page.locator("ol.queue .card-title").all_inner_texts()]

@@ -7,9 +7,11 @@ import re
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from catalog.models import LearningPath
+from catalog.models import LearningPath, Resource
+from learn.views import message_title
 from recommender.models import Progress
 from tests.browser.conftest import screenshot, signed_in_page
 from tests.factories import UserFactory
@@ -68,7 +70,9 @@ def test_an_action_disables_its_group_and_says_busy_while_it_posts(
 
     held[0].continue_()
     page.unroute("**/progress/**")
-    expect(page.locator("#main").get_by_text(f"Marked “{title}” done.")).to_be_visible()
+    expect(
+        page.locator("#main").get_by_text(f"Marked “{message_title(title)}” done.")
+    ).to_be_visible()
     assert len(posts) == 1, posts
     assert Progress.objects.get(user=learner).state == "completed"
     page.context.close()
@@ -141,7 +145,7 @@ def test_saving_from_browse_keeps_the_place_and_offers_to_take_it_back(
     press(page, card.get_by_role("button", name=re.compile(r"^Save for later")))
     assert focused_text(page) == f"Remove from saved: {title}"
     expect(page.locator("#main :focus")).to_be_in_viewport()
-    expect(page.locator("#announcer")).to_contain_text(f"Saved “{title}” for later")
+    expect(page.locator("#announcer")).to_contain_text(f"Saved “{message_title(title)}” for later")
     screenshot(page, f"browse-saved-{width}")
     assert Progress.objects.get(user=learner).state == "planned"
     page.context.close()
@@ -158,7 +162,7 @@ def test_htmx_actions_log_no_console_errors(browser, live_server, learner):
     card = page.locator(".card-list > li").first
     title = card.locator(".card-title").inner_text().strip()
     press(page, card.get_by_role("button", name=re.compile(r"^Save for later")))
-    expect(page.locator("#announcer")).to_contain_text(f"Saved “{title}” for later")
+    expect(page.locator("#announcer")).to_contain_text(f"Saved “{message_title(title)}” for later")
     page.goto(live_server.url + "/")
     press(
         page, page.locator("#queue-list > li").first.get_by_role("button", name=re.compile("^Done"))
@@ -198,10 +202,12 @@ def test_undo_stays_in_sight_after_an_action_far_down_the_queue(
     undo = page.locator("#main .messages").get_by_role("button", name="Undo")
     expect(undo).to_be_in_viewport()
     # The announcement is the message, not the button's name.
-    expect(page.locator("#announcer")).to_have_text(f"Skipped “{title}”.")
+    expect(page.locator("#announcer")).to_have_text(f"Skipped “{message_title(title)}”.")
     screenshot(page, f"undo-in-sight-{width}")
     undo.click()
-    expect(page.locator("#main .messages")).to_contain_text(f"Undone: “{title}” is back")
+    expect(page.locator("#main .messages")).to_contain_text(
+        f"Undone: “{message_title(title)}” is back"
+    )
     assert not Progress.objects.filter(user=learner).exists()
     page.context.close()
 
@@ -247,7 +253,7 @@ def test_a_path_action_that_reloads_the_page_is_announced_and_focus_stays_at_its
     page.locator("#step-3").get_by_role("button", name=re.compile(r"^Done")).focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect(page.locator("#announcer")).to_have_text(f"Marked “{title}” done.")
+    expect(page.locator("#announcer")).to_have_text(f"Marked “{message_title(title)}” done.")
     expect(page.locator("#step-3")).to_be_focused()
     page.keyboard.press("Tab")  # on from the step the learner was at, not from the page's top
     assert page.evaluate(f"{FOCUSED}.closest('li')?.id") == "step-3"
@@ -265,7 +271,7 @@ def test_the_undo_message_takes_little_of_a_phone_and_can_be_put_away(
     press(page, card.get_by_role("button", name=re.compile(r"^Start")))
     messages = page.locator("#main .messages")
     expect(messages.get_by_role("button", name="Undo")).to_be_in_viewport()
-    assert messages.bounding_box()["height"] <= 100
+    assert messages.bounding_box()["height"] <= 110  # four lines, a sixth of a 667 px screen
     screenshot(page, "undo-message-375")
     messages.get_by_role("button", name="Dismiss this message").click()
     expect(page.locator("#main .messages")).to_have_count(0)
@@ -300,29 +306,38 @@ def test_after_done_far_down_the_queue_the_next_title_is_not_under_the_message(
     page.context.close()
 
 
-def test_on_a_phone_the_not_now_message_shows_the_whole_title(browser, live_server, learner):
-    # Cut to two lines, it read "Back in your queue on Friday 11 December: “So I Heard…",
-    # with no sign of which item was put off (its card has left the queue).
+def test_on_a_phone_the_not_now_message_names_the_item_and_the_day_it_comes_back(
+    browser, live_server, learner, first_step
+):
+    # Cut to two lines, it read "Back in your queue on Friday 11 December: “So I Heard…", with
+    # no sign of which item was put off; then, title first, a long title hid the day. A long
+    # title is now shortened in the message (the card had it whole).
+    long_title = "Deploying and Scaling Microservices with Docker and Kubernetes, the long way"
+    Resource.objects.filter(pk=first_step).update(title=long_title, updated_at=timezone.now())
     page = signed_in_page(browser, live_server, learner, width=375)
     page.goto(live_server.url + "/")
     card = page.locator("#queue-list > li").first
-    title = card.locator(".card-title").inner_text().strip()
+    expect(card.locator(".card-title")).to_have_text(long_title)
     press(page, card.get_by_role("button", name=re.compile(r"^Not now")))
     span = page.locator("#main .message-sticky > span")
-    expect(span).to_contain_text(title)
-    # The title's last character lies inside what the clamp shows.
+    expect(span).to_contain_text("“Deploying and Scaling Microservices…” returns to your queue")
+    back = timezone.localtime(Progress.objects.get(user=learner).later_until)
+    day = f"{back:%a} {back.day} {back:%b}."
+    # The day's last character lies inside what the clamp shows.
     hidden_below = page.evaluate(
-        """([title]) => {
+        """([day]) => {
             const span = document.querySelector('#main .message-sticky > span');
             const text = span.firstChild.nodeType === 3 ? span.firstChild : span.childNodes[0];
-            const end = text.textContent.indexOf(title) + title.length;
+            const end = text.textContent.indexOf(day) + day.length;
+            if (end < day.length) return 'not found';
             const range = document.createRange();
             range.setStart(text, end - 1);
             range.setEnd(text, end);
             return range.getBoundingClientRect().bottom - span.getBoundingClientRect().bottom;
         }""",
-        [title],
+        [day],
     )
     screenshot(page, "not-now-message-375")
+    assert hidden_below != "not found", span.inner_text()
     assert hidden_below <= 0, (hidden_below, span.inner_text(), span.bounding_box())
     page.context.close()

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from learn.views import MESSAGE_TITLE_CHARS, message_title
 from recommender.models import Progress, ProgressState
 from tests.learn.conftest import path_ids
 
@@ -24,7 +25,7 @@ def test_not_now_takes_an_item_out_of_the_queue_for_a_week_and_keeps_it_saved(
     page = alice_web.post(
         f"/progress/{first}/", {"state": "planned", "later": "1", "next": "/"}, follow=True
     )
-    assert "comes back to your queue on " in page.content.decode()
+    assert "returns to your queue on " in page.content.decode()
     row = Progress.objects.get(user=alice, resource_id=first)
     assert row.state == ProgressState.PLANNED
     assert timedelta(days=6) < row.later_until - timezone.now() <= timedelta(days=7)
@@ -101,3 +102,10 @@ def test_removing_an_item_put_off_from_saved_says_it_is_back_in_the_queue(alice_
     page = alice_web.post(f"/progress/{first}/forget/", {"next": "/"}, follow=True)
     assert "from saved: it is back in your queue when its turn comes." in (page.content.decode())
     assert queue_ids(alice_web)[0] == first
+
+
+def test_messages_name_a_long_title_shortened_at_a_word_and_a_short_one_whole():
+    assert message_title("Minikube") == "Minikube"
+    long_title = "Deploying and Scaling Microservices with Docker and Kubernetes"
+    assert message_title(long_title) == "Deploying and Scaling Microservices…"
+    assert len(message_title("x" * 300)) == MESSAGE_TITLE_CHARS  # no space: cut in the word

@@ -698,7 +698,9 @@ def test_sign_out_by_get_shows_a_sign_out_button_and_keeps_the_session(alice_web
     body = response.content.decode()
     assert "<h1>Sign out?</h1>" in body
     assert "signed in as <strong>alice</strong>" in body
-    form = body.split("<main", 1)[1].split('<form method="post" action="/signout/">', 1)[1]
+    form = body.split("<main", 1)[1].split(
+        '<form method="post" action="/signout/" data-signout>', 1
+    )[1]
     assert 'name="csrfmiddlewaretoken"' in form.split("</form>", 1)[0]
     assert alice_web.get("/focus/").status_code == 200, "a GET does not sign out"
 

@@ -84,9 +84,9 @@ def test_values_that_need_preparing_are_prepared_as_bulk_create_prepares_them():
     inserted = store._resources_insert(odd("fast"))
 
     assert _stored(inserted) == _stored(by_orm)
-    stored = Resource.objects.filter(pk__in=[r.pk for r in inserted]).order_by("pk")
-    assert [r.title for r in stored][0] == "A lazily translated title"
-    assert [r.estimated_minutes for r in stored][1] == 7
+    stored = list(Resource.objects.filter(pk__in=[r.pk for r in inserted]).order_by("pk"))
+    assert stored[0].title == "A lazily translated title"
+    assert stored[1].estimated_minutes == 7
 
 
 def test_an_insert_that_conflicts_raises_djangos_integrity_error():
