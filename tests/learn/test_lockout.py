@@ -26,6 +26,13 @@ def test_web_sign_in_locks_after_repeated_failures(client, alice):
     assert "_auth_user_id" not in client.session
 
 
+def test_the_lockout_page_leads_to_a_password_reset_which_unlocks(client, alice):
+    fail_enough(client, "/signin/")
+    body = client.post("/signin/", {"username": "alice", "password": RIGHT}).content.decode()
+    assert 'href="/password-reset/"' in body
+    assert "a new password unlocks the account" in body
+
+
 def test_the_lockout_is_per_account_and_client(client, alice, bob):
     fail_enough(client, "/signin/")
     # Another client may still sign in as alice, and this client as bob.
