@@ -70,7 +70,7 @@ LATER_MESSAGE = (
     "“{title}” returns to your queue on {back}. It is saved meanwhile (History, Saved "
     "for later); Done or Start on it any time."
 )
-# Messages name an item by at most this much of its title: a phone shows three lines of a
+# Messages name an item by at most this much of its title: a phone shows four lines of a
 # sticky message beside its Undo, and what was done ("done", the day it comes back) must be
 # among them. The item's card or page carries the whole title.
 MESSAGE_TITLE_CHARS = 40
@@ -258,8 +258,9 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
                 message = RATING_OF_KNOWN_MESSAGE
         elif progress.later_until is not None:
             back = timezone.localtime(progress.later_until)
-            # Title first, then the short date: a phone shows three lines of the message beside
-            # its Undo, and they must say which item it was (its card has left the queue).
+            # Title first (shortened), then the short date: a phone shows four lines of the
+            # message beside its Undo, and they must say which item it was (its card has left
+            # the queue) and when it comes back.
             message = LATER_MESSAGE.replace("{back}", f"{back:%a} {back.day} {back:%b}")
         else:
             message = DONE_MESSAGES[ProgressState(state)]
@@ -637,6 +638,12 @@ def history(request: HttpRequest) -> HttpResponse:
     form = HistoryForm(request.GET)
     learner = _learner(request)
     shows = HistoryForm.base_fields["show"].choices  # type: ignore[attr-defined]
+    totals = selectors.history_totals(user=learner)
+    notes_count = recommender_selectors.note_list(user=learner).count()
+    show = (form.cleaned_data["show"] or "all") if form.is_valid() else ""
+    if not totals.known and show != "known":
+        # "Already known" is there once the Path page's "I know these" has marked something.
+        shows = [(value, label) for value, label in shows if value != "known"]
     if not form.is_valid():
         # A mistyped or stale ?show= (the only field) gets History itself, saying what it can
         # show, with the choices one click away: as Up next does for a bad time budget.
@@ -646,16 +653,12 @@ def history(request: HttpRequest) -> HttpResponse:
             {
                 "unknown_show": request.GET.get("show", ""),
                 "shows": shows,
-                "totals": selectors.history_totals(user=learner),
+                "totals": totals,
+                "notes_count": notes_count,
                 "items": [],
             },
             status=400,
         )
-    show = form.cleaned_data["show"] or "all"
-    totals = selectors.history_totals(user=learner)
-    if not totals.known and show != "known":
-        # "Already known" is there once the Path page's "I know these" has marked something.
-        shows = [(value, label) for value, label in shows if value != "known"]
     page = _page(request, selectors.history(user=learner, show=show))
     rows = list(page.object_list)
     cards = runtime.cards([row.resource for row in rows])
@@ -676,7 +679,7 @@ def history(request: HttpRequest) -> HttpResponse:
             "query_string": urlencode({"show": show}),
             "shows": shows,
             "totals": totals,
-            "notes_count": recommender_selectors.note_list(user=learner).count(),
+            "notes_count": notes_count,
             "rating_choices": range(1, 6),
         },
     )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from catalog.models import Resource, Status
 from learn.export import spreadsheet_safe
 from learn.selectors import READING_NOW_SHOWN
-from recommender.models import Progress
+from recommender.models import Note, Progress
 from tests.factories import ResourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -396,3 +396,12 @@ def test_a_queue_card_offers_no_save_for_later_but_the_resource_page_does(alice_
     assert "Save for later" not in card and ">Done<" in card
     second = alice_web.get("/").context["items"][1]["card"]["id"]
     assert "Save for later" in alice_web.get(f"/resources/{second}/").content.decode()
+
+
+def test_an_unknown_show_value_still_counts_the_notes_and_leaves_out_known(alice, alice_web):
+    # It read "Your notes ()" and offered "already known" to a learner with none.
+    Note.objects.create(user=alice, resource=ResourceFactory(), text="Read again")
+    page = alice_web.get("/history/", {"show": "reading-now"}).content.decode()
+    assert "()" not in page
+    assert "Your notes (1)" in page
+    assert "?show=known" not in page
