@@ -112,3 +112,17 @@ def test_a_150_character_username_fits_without_sideways_scrolling(
     name = page.get_by_role("link", name=f"Account: {LONG_NAME}")
     expect(name).to_have_attribute("title", LONG_NAME)
     page.context.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/path/", "/focus/", "/browse/", "/history/", "/notes/", "/account/"]
+)
+def test_learner_pages_reflow_at_320_px_without_sideways_scrolling(
+    browser, live_server, seeded, http_settings, path
+):
+    # WCAG 1.4.10 (reflow): 320 CSS pixels wide. The Focus page's coverage table was 332 px.
+    page = signed_in_page(browser, live_server, UserFactory(), width=320)
+    page.goto(live_server.url + path)
+    screenshot(page, f"reflow-320-{path.strip('/') or 'up-next'}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+    page.context.close()
