@@ -531,6 +531,16 @@ def test_an_empty_search_with_filters_offers_the_same_words_over_the_whole_catal
     assert '<a href="?search=zzzzqqqq">search the whole catalog</a>' in page
 
 
+def test_an_empty_result_repeats_a_very_long_search_shortened(client, seed):
+    # All 3,000 characters pushed the "search the whole catalog" link screens down.
+    words = "zzzzqqqq " * 333
+    page = client.get("/browse/", {"search": words, "kind": "book"}).content.decode()
+    said = page.split("Nothing matches “", 1)[1].split("”", 1)[0]
+    assert len(said) <= 80
+    assert said.startswith("zzzzqqqq zzzzqqqq")
+    assert "search the whole catalog" in page
+
+
 # --- accounts -------------------------------------------------------------------------------
 
 
