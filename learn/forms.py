@@ -101,6 +101,11 @@ class AccountEmailForm(forms.Form):
         "Only used to send you a password-reset link. Leave empty to remove it."
     )
 
+    def full_clean(self) -> None:
+        # The form is far down the Account page: a refused address must not look saved.
+        super().full_clean()
+        focus_where_to_type(self)
+
 
 class AccountDeleteForm(forms.Form):
     """Deleting is confirmed with the password: a borrowed, signed-in browser is not enough."""

@@ -126,3 +126,20 @@ def test_learner_pages_reflow_at_320_px_without_sideways_scrolling(
     screenshot(page, f"reflow-320-{path.strip('/') or 'up-next'}")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
     page.context.close()
+
+
+def test_a_refused_account_address_puts_focus_on_the_field_in_sight(
+    browser, live_server, seeded, http_settings
+):
+    # "me@mycompany" passes the browser's check and not the server's: the page came back at
+    # its top with focus on <body>, the error 980 px down, and looked as if it had saved.
+    page = signed_in_page(browser, live_server, UserFactory(), width=375)
+    page.goto(live_server.url + "/account/")
+    page.get_by_role("textbox", name="E-mail address").fill("me@mycompany")
+    page.get_by_role("button", name="Save address").click()
+    page.wait_for_load_state()
+    field = page.get_by_role("textbox", name="E-mail address")
+    expect(field).to_be_focused()
+    expect(field).to_be_in_viewport()
+    expect(page.locator(".field-error .errorlist")).to_be_visible()
+    page.context.close()
