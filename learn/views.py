@@ -5,6 +5,7 @@ Every action is a plain form (POST, then redirect), so nothing here needs JavaSc
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
@@ -88,6 +89,12 @@ def message_title(title: str) -> str:
 
 # The session key holding what the learner's last progress click replaced (progress_undo).
 UNDO_SESSION_KEY = "learn_undo"
+# The extra tag of an Undo message that carries its click's token (see _undo_offer).
+UNDO_TOKEN_TAG = "undo-token-"  # noqa: S105 - a tag name, not a secret
+UNDO_STALE_MESSAGE = (
+    "Nothing was undone: that Undo was for an earlier action, and something else has been "
+    "done since (in another tab?). Undo what you see now beside the latest message."
+)
 # A completion is kept when a later click asks for less (see progress_set).
 KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked done."
 # "Save rating" on an item already done.
@@ -264,29 +271,36 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             message = LATER_MESSAGE.replace("{back}", f"{back:%a} {back.day} {back:%b}")
         else:
             message = DONE_MESSAGES[ProgressState(state)]
-        _undo_offer(
+        tags = _undo_offer(
             request,
             [was],
             undone=f"Undone: “{message_title(resource.title)}” is back as it was.",
             anchor="",  # a step's place is looked up only if Undo is used (progress_undo)
         )
         messages.success(
-            request, message.format(title=message_title(resource.title)), extra_tags="undo"
+            request, message.format(title=message_title(resource.title)), extra_tags=tags
         )
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
 
 
 def _undo_offer(
     request: HttpRequest, snapshots: list[ProgressSnapshot], *, undone: str, anchor: str
-) -> None:
+) -> str:
     """Let the next message's Undo (base.html) put these back: kept in the session, so only
     the learner's last click can be taken back, and once. ``anchor`` is where on the Path
-    page to come back to ("": the one resource's step, if it is one)."""
+    page to come back to ("": the one resource's step, if it is one).
+
+    Returns the message's extra tags: "undo" and the click's token, which its Undo form
+    sends back, so that an Undo beside an older message (in another tab, after a later
+    click here) cannot undo the later click instead."""
+    token = secrets.token_urlsafe(8)
     request.session[UNDO_SESSION_KEY] = {
         "snapshots": [snap.to_session() for snap in snapshots],
         "undone": undone,
         "anchor": anchor,
+        "token": token,
     }
+    return f"undo {UNDO_TOKEN_TAG}{token}"
 
 
 def _path_anchor(resource_id: int) -> str:
@@ -305,6 +319,11 @@ def _path_anchor(resource_id: int) -> str:
 def progress_undo(request: HttpRequest) -> HttpResponse:
     """Take back the learner's last progress click: what it changed is as it was before."""
     next_url = _safe_next(request, request.POST.get("next"))
+    kept = request.session.get(UNDO_SESSION_KEY)
+    if isinstance(kept, dict) and request.POST.get("token") != kept.get("token"):
+        # An Undo beside an earlier message: the last click (kept) is not the one it means.
+        messages.info(request, UNDO_STALE_MESSAGE)
+        return HttpResponseRedirect(next_url)
     last = request.session.pop(UNDO_SESSION_KEY, None)
     try:
         snapshots = [ProgressSnapshot.from_session(kept) for kept in last["snapshots"]]
@@ -371,9 +390,11 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
             message = f"Removed “{title}” from saved."
         else:
             message = f"Cleared your progress on “{title}”."
+        tags = ""
         if kept is not None:
-            _undo_offer(request, [kept], undone=f"Undone: “{title}” is back as it was.", anchor="")
-        messages.success(request, message, extra_tags="undo" if kept is not None else "")
+            undone = f"Undone: “{title}” is back as it was."
+            tags = _undo_offer(request, [kept], undone=undone, anchor="")
+        messages.success(request, message, extra_tags=tags)
     return HttpResponseRedirect(next_url)
 
 
@@ -402,7 +423,7 @@ def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
     label = Stage(stage).label
     if changed:
         steps = f"{len(changed)} step{'' if len(changed) == 1 else 's'} of “{label}”"
-        _undo_offer(
+        tags = _undo_offer(
             request,
             changed,
             undone=f"Undone: the {steps} are back as they were.",
@@ -411,7 +432,7 @@ def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
         messages.success(
             request,
             f"Marked {steps} as known: they count as done on your path, not as reading.",
-            extra_tags="undo",
+            extra_tags=tags,
         )
     else:
         request.session.pop(UNDO_SESSION_KEY, None)  # see progress_forget

@@ -21,6 +21,15 @@ _DIFFICULTIES = dict(Difficulty.choices)
 
 
 @register.filter
+def undo_token(extra_tags: str) -> str:
+    """The click token an Undo message carries in its extra tags (learn.views._undo_offer)."""
+    for tag in extra_tags.split():
+        if tag.startswith("undo-token-"):
+            return tag.removeprefix("undo-token-")  # learn.views.UNDO_TOKEN_TAG
+    return ""
+
+
+@register.filter
 def kind_label(value: str) -> str:
     return _KINDS.get(value, value)
 

@@ -29,3 +29,9 @@ def bob_web(bob) -> Client:
 
 def path_ids(path: LearningPath) -> list[int]:
     return list(path.steps.order_by("position").values_list("resource_id", flat=True))
+
+
+def undo_token(client) -> str:
+    """The token the latest Undo message's form sends (learn.views._undo_offer)."""
+    kept = client.session.get("learn_undo")
+    return kept["token"] if kept else ""

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from learn.views import MESSAGE_TITLE_CHARS, message_title
 from recommender.models import Progress, ProgressState
-from tests.learn.conftest import path_ids
+from tests.learn.conftest import path_ids, undo_token
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_a_click_on_an_item_put_off_brings_it_back_and_undo_puts_it_off_again(
     alice_web.post(f"/progress/{first}/", {"state": "planned", "later": "1"})
     alice_web.post(f"/progress/{first}/", {"state": "in_progress"})
     assert Progress.objects.get(user=alice, resource_id=first).later_until is None
-    alice_web.post("/progress/undo/", {"next": "/"})
+    alice_web.post("/progress/undo/", {"next": "/", "token": undo_token(alice_web)})
     row = Progress.objects.get(user=alice, resource_id=first)
     assert row.state == ProgressState.PLANNED and row.later_until is not None
 

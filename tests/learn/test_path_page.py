@@ -9,7 +9,7 @@ import pytest
 
 from catalog.models import LearningPath, Resource
 from recommender.models import Progress, ProgressState
-from tests.learn.conftest import path_ids
+from tests.learn.conftest import path_ids, undo_token
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +141,9 @@ def test_i_know_these_can_be_undone_in_one_click(alice_web, alice, seed):
     page = alice_web.post("/path/getting-started/done/", follow=True)
     assert 'action="/progress/undo/"' in page.content.decode()
 
-    page = alice_web.post("/progress/undo/", {"next": "/path/"}, follow=True)
+    page = alice_web.post(
+        "/progress/undo/", {"next": "/path/", "token": undo_token(alice_web)}, follow=True
+    )
     assert page.redirect_chain[-1][0] == "/path/#stage-getting-started"
     assert f"Undone: the {len(basics) - 2} steps of “Getting started” are back as they were." in (
         page.content.decode()
@@ -153,7 +155,9 @@ def test_i_know_these_can_be_undone_in_one_click(alice_web, alice, seed):
 def test_undo_of_a_step_marked_on_the_path_comes_back_to_the_step(alice_web, seed):
     fifth = path_ids(seed)[4]
     alice_web.post(f"/progress/{fifth}/", {"state": "completed", "next": "/path/#step-5"})
-    page = alice_web.post("/progress/undo/", {"next": "/path/"}, follow=True)
+    page = alice_web.post(
+        "/progress/undo/", {"next": "/path/", "token": undo_token(alice_web)}, follow=True
+    )
     assert page.redirect_chain[-1][0] == "/path/#step-5"
     assert not Progress.objects.filter(resource_id=fifth).exists()
 
@@ -196,7 +200,7 @@ def test_a_click_on_a_known_step_makes_it_read_and_undo_makes_it_known_again(
     assert (row.known, row.rating) == (False, 5)
     # The message says so: a walk-through saw only "Rating … saved" and History counting it.
     assert "It now counts as read here, no longer as already known." in page.content.decode()
-    alice_web.post("/progress/undo/", {"next": "/path/"})
+    alice_web.post("/progress/undo/", {"next": "/path/", "token": undo_token(alice_web)})
     row = Progress.objects.get(user=alice, resource_id=first)
     assert (row.known, row.rating, row.state) == (True, None, ProgressState.COMPLETED)
 

@@ -7,13 +7,15 @@ import pytest
 
 from catalog.models import Resource
 from recommender.models import Progress, ProgressState
-from tests.learn.conftest import path_ids
+from tests.learn.conftest import path_ids, undo_token
 
 pytestmark = pytest.mark.django_db
 
 
 def undo(client, next_url: str = "/"):
-    return client.post("/progress/undo/", {"next": next_url}, follow=True)
+    return client.post(
+        "/progress/undo/", {"next": next_url, "token": undo_token(client)}, follow=True
+    )
 
 
 def test_the_message_of_a_click_offers_undo_and_undo_takes_it_back(alice_web, alice, seed):
@@ -94,3 +96,28 @@ def test_undo_needs_a_signed_in_learner_and_a_post(client, alice_web, seed):
     assert response.status_code == 302 and "/signin/" in response["Location"]
     assert alice_web.get("/progress/undo/").status_code == 405
     assert "There is nothing to undo." in undo(alice_web).content.decode()
+
+
+def test_an_undo_beside_an_earlier_message_does_not_undo_a_later_click(alice_web, alice, seed):
+    # Tab A: Done on the first item; tab B: Not now on the second; tab A's Undo then undid
+    # tab B's click ("Undone: “Minikube” is back as it was") and left the first item done.
+    first, second = path_ids(seed)[:2]
+    alice_web.post(f"/progress/{first}/", {"state": "completed"})
+    tab_a_token = undo_token(alice_web)
+    alice_web.post(f"/progress/{second}/", {"state": "planned", "later": "1"})
+    page = alice_web.post("/progress/undo/", {"next": "/", "token": tab_a_token}, follow=True)
+    assert "Nothing was undone: that Undo was for an earlier action" in page.content.decode()
+    states = dict(Progress.objects.filter(user=alice).values_list("resource_id", "state"))
+    assert states == {first: "completed", second: "planned"}
+    # The latest message's Undo still works.
+    undo(alice_web)
+    assert dict(Progress.objects.filter(user=alice).values_list("resource_id", "state")) == {
+        first: "completed"
+    }
+
+
+def test_the_undo_form_sends_its_clicks_token(alice_web, seed):
+    first = path_ids(seed)[0]
+    body = alice_web.post(f"/progress/{first}/", {"state": "completed"}, follow=True)
+    token = undo_token(alice_web)
+    assert token and f'name="token" value="{token}"' in body.content.decode()
