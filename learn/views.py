@@ -540,7 +540,10 @@ def focus(request: HttpRequest) -> HttpResponse:
                 level=form.cleaned_data["level"],
                 minutes_budget=form.cleaned_data["minutes_budget"],
             )
-            messages.success(request, "Focus saved. Your queue now leans towards it.")
+            # What the queue does with it, in its own words where it has some: a beginner's
+            # path still starts with the basics, and "now leans towards it" was not true.
+            note = queue.queue_build(user=_learner(request), limit=1).note
+            messages.success(request, f"Focus saved. {note or 'Your queue now leans towards it.'}")
             return redirect("learn:focus")
         status = 400
     else:

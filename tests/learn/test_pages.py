@@ -307,6 +307,22 @@ def test_focus_needs_sign_in(client, seed):
     assert response["Location"] == "/signin/?next=/focus/"
 
 
+def test_focus_saved_says_where_a_beginners_focus_comes_in(alice_web, seed):
+    # It said "Your queue now leans towards it." while a beginner's queue stayed the basics.
+    page = alice_web.post("/focus/", {"area__rbac": "1", "level": "1"}, follow=True)
+    said = [str(message) for message in page.context["messages"]]
+    assert len(said) == 1
+    assert said[0].startswith("Focus saved. Your focus (RBAC and authorization) comes in at step")
+    assert "so your path starts with the basics" in said[0]
+
+
+def test_focus_saved_says_the_queue_leans_towards_it_when_it_starts_there(alice_web, seed):
+    page = alice_web.post("/focus/", {"area__rbac": "1", "level": "3"}, follow=True)
+    said = " ".join(str(message) for message in page.context["messages"])
+    assert said.startswith("Focus saved. ")
+    assert "starts with the basics" not in said
+
+
 def test_focus_saves_areas_weights_and_level(alice_web, alice, seed):
     response = alice_web.post(
         "/focus/", {"area__rbac": "1", "area__network-policy": "0.5", "level": "2"}
