@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
 from django.db.models import F
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -599,7 +599,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         "kinds": Kind.choices,
         "stages": Stage.choices,
         "query": request.GET,
-        # The folded filters start open when one is in use, so what narrows the list shows.
+        # Counted on the folded filters' summary; what they are shows above the results.
         "filters_in_use": sum(1 for name in FOLDED_FILTERS if name in given),
         "orders": [(value, label) for value, (label, _) in BROWSE_ORDERS.items()],
     }
@@ -649,9 +649,38 @@ def browse(request: HttpRequest) -> HttpResponse:
             # same words over the whole catalog.
             "narrowed": any(name not in ("search", "sort", "page") for name in given),
             "search_everywhere": urlencode({"search": search}) if search else "",
+            "narrowed_by": _narrowed_by(given, choices),
             "rating_choices": range(1, 6),
         },
     )
+
+
+def _narrowed_by(given: QueryDict, choices: dict[str, list[tuple[str, str]]]) -> list[dict]:
+    """The folded filters in use, each with its label, its value's name and the address
+    without it: on a phone the filters stay folded (a topic link from a resource page opened
+    on a screen of selects), and these say what narrows the list, each removable."""
+    names = {
+        "stage": dict(Stage.choices),
+        "kind": dict(Kind.choices),
+        **{name: dict(choices[name]) for name, _ in BROWSE_SLUG_FILTERS},
+    }
+    labels = {"stage": "Stage", "kind": "Kind", **dict(BROWSE_SLUG_FILTERS)}
+    narrowed = []
+    for name in FOLDED_FILTERS:
+        if name not in given:
+            continue
+        value = str(given.get(name, ""))
+        rest = given.copy()
+        del rest[name]
+        rest.pop("page", None)
+        narrowed.append(
+            {
+                "label": labels[name],
+                "value": names[name].get(value, value),
+                "without": rest.urlencode(),
+            }
+        )
+    return narrowed
 
 
 @never_cache

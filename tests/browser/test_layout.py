@@ -77,9 +77,28 @@ def test_browse_filters_fold_away_on_a_phone_and_open_from_the_keyboard(
     stage.select_option(label="Security")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url(re.compile(r".*stage=security.*"))
-    # A filter in use keeps them open, and the summary says how many.
-    expect(page.get_by_label("Stage")).to_be_visible()
+    # The results come first again: the summary says how many filters are in use, and a
+    # line above the results says which, each removable.
     expect(page.locator(".filter-more > summary")).to_have_text("Filters (1 in use)")
+    expect(page.get_by_label("Stage")).to_be_hidden()
+    expect(page.locator(".narrowed-by")).to_contain_text("Stage: Security")
+    expect(page.locator(".card-list > li").first.locator(".card-title")).to_be_in_viewport()
+    page.context.close()
+
+
+def test_a_topic_link_on_a_phone_leads_to_results_saying_what_narrows_them(
+    browser, live_server, seeded
+):
+    # It opened on a screen of selects: the first result ~1,060 px down.
+    page = visitor_page(browser, width=375, height=812)
+    page.goto(live_server.url + "/browse/?area=rbac")
+    expect(page.locator(".card-list > li").first.locator(".card-title")).to_be_in_viewport()
+    narrowed = page.get_by_role("list", name="Narrowed by")
+    expect(narrowed).to_contain_text("Security area: RBAC and authorization")
+    screenshot(page, "browse-narrowed-375")
+    narrowed.get_by_role("link", name=re.compile("^Remove")).click()
+    page.wait_for_url(live_server.url + "/browse/?")
+    expect(page.locator(".narrowed-by")).to_have_count(0)
     page.context.close()
 
 

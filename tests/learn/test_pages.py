@@ -522,14 +522,27 @@ def test_browse_form_left_at_any_filters_nothing_out(client, seed):
         ({"stage": "bogus"}, 1),
     ],
 )
-def test_browse_opens_the_folded_filters_when_one_is_in_use(client, seed, query, in_use):
-    # Search stays in view, so only the folded selects count; a refused one too, so the
-    # learner sees the field the message names.
+def test_browse_counts_the_folded_filters_in_use_and_opens_them_only_for_a_refused_one(
+    client, seed, query, in_use
+):
+    # Search stays in view, so only the folded selects count; a refused one opens them, so
+    # the learner sees the field the message names.
     response = client.get("/browse/", query)
     page = response.content.decode()
     assert response.context["filters_in_use"] == in_use
-    assert ('<details class="filter-more" open>' in page) == bool(in_use)
+    assert ('<details class="filter-more" open>' in page) == (response.status_code == 400)
     assert (f"({in_use} in use)" in page) == bool(in_use)
+
+
+def test_browse_says_what_narrows_the_list_each_with_a_link_without_it(client, seed):
+    page = client.get("/browse/", {"search": "rbac", "area": "rbac", "kind": "article"})
+    body = page.content.decode()
+    narrowed = {(f["label"], f["value"]): f["without"] for f in page.context["narrowed_by"]}
+    assert narrowed == {
+        ("Kind", "Article"): "search=rbac&area=rbac",
+        ("Security area", "RBAC and authorization"): "search=rbac&kind=article",
+    }
+    assert '<a href="?search=rbac&amp;kind=article" class="narrowed-remove">Remove' in body
 
 
 def test_browse_says_when_nothing_matches(client, seed):
