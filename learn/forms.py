@@ -276,3 +276,5 @@ class NoteForm(forms.Form):
             "empty it and save to remove the note."
         ),
     )
+    # The note_version of the saved note this text was written over (see services.note_set).
+    based_on = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)

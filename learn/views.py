@@ -444,10 +444,17 @@ def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
 # a shared computer must not show it again).
 @never_cache
 def resource(
-    request: HttpRequest, resource_id: int, *, note_form: NoteForm | None = None, status: int = 200
+    request: HttpRequest,
+    resource_id: int,
+    *,
+    note_form: NoteForm | None = None,
+    note_changed: bool = False,
+    status: int = 200,
 ) -> HttpResponse:
     """One resource: what it is, why it is on the path, the learner's state and note, similar
-    ones. `note_form` is a refused note (note_save), shown with its error and its text."""
+    ones. `note_form` is a refused note (note_save), shown with its error and its text;
+    `note_changed` says it was refused because another tab changed the note, whose saved text
+    the page then shows beside it."""
     found = _visible_resource(request, resource_id)
     note = (
         recommender_selectors.note_of(user=_learner(request), resource_id=found.pk)
@@ -455,7 +462,10 @@ def resource(
         else None
     )
     if note_form is None:
-        note_form = NoteForm(initial={"text": note.text if note else ""})
+        saved = note.text if note else ""
+        note_form = NoteForm(
+            initial={"text": saved, "based_on": recommender_services.note_version(saved)}
+        )
     card = runtime.cards([found])[0]
     similar = queue.resource_similar(resource_id=found.pk, limit=5) or []
     similar_cards = runtime.cards([item for item, _ in similar])
@@ -492,9 +502,20 @@ def resource(
             "rating_choices": range(1, 6),
             "note": note,
             "note_form": note_form,
+            "note_changed": note_changed,
         },
         status=status,
     )
+
+
+NOTE_CHANGED_ELSEWHERE = (
+    "Not saved: this note was changed in another tab or on another device after this page "
+    "was opened. The saved note is shown below; Save again to replace it with your text."
+)
+NOTE_GONE = (
+    "Not saved: this note was removed in another tab or on another device after this page "
+    "was opened. Save again to keep your text as the note."
+)
 
 
 @require_POST
@@ -507,8 +528,23 @@ def note_save(request: HttpRequest, resource_id: int) -> HttpResponse:
         had_note = recommender_selectors.note_of(user=_learner(request), resource_id=found.pk)
         try:
             note, _ = recommender_services.note_set(
-                user=_learner(request), resource=found, text=form.cleaned_data["text"]
+                user=_learner(request),
+                resource=found,
+                text=form.cleaned_data["text"],
+                # A form from before this check sends none: it saves as it always did.
+                based_on=form.cleaned_data["based_on"] if "based_on" in request.POST else None,
             )
+        except recommender_services.NoteChanged as changed:
+            # The typed text comes back unsaved beside the note as it is now; the form is now
+            # based on that note, so Save again replaces it on purpose.
+            data = request.POST.copy()
+            data["based_on"] = recommender_services.note_version(
+                changed.current.text if changed.current is not None else ""
+            )
+            form = NoteForm(data)
+            form.is_valid()
+            form.add_error("text", NOTE_CHANGED_ELSEWHERE if changed.current else NOTE_GONE)
+            return resource(request, found.pk, note_form=form, note_changed=True, status=409)
         except ValidationError as error:
             form.add_error("text", error.message_dict["text"])
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -235,9 +236,34 @@ NOTE_TOO_LONG = (
 )
 
 
-def note_set(*, user: User, resource: Resource, text: str) -> tuple[Note | None, bool]:
+class NoteChanged(Exception):
+    """The note was saved or removed elsewhere (another tab, another device) after the copy the
+    learner edited was loaded. `current` is the note as it is now (None: removed)."""
+
+    def __init__(self, current: Note | None) -> None:
+        super().__init__("The note changed since it was loaded.")
+        self.current = current
+
+
+def note_version(text: str) -> str:
+    """A fingerprint of a note's saved text ("" for no note). The web form sends back the one
+    it was loaded with; a fingerprint rather than updated_at, so that two tabs saving the same
+    words are not told they disagree."""
+    if not text:
+        return ""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def note_set(
+    *, user: User, resource: Resource, text: str, based_on: str | None = None
+) -> tuple[Note | None, bool]:
     """Write the learner's note on a resource, replacing any earlier one. Returns (row,
     created); (None, False) when the text was empty and any note was deleted.
+
+    `based_on` is the note_version of the note the new text was written over. When given and
+    the note has changed since (another tab saved or removed it) to something other than this
+    very text, nothing is written and NoteChanged says what the note is now: the last save
+    must not silently throw away another one. None (the API) replaces whatever is there.
 
     The text is kept as typed (plain text, escaped wherever it is shown), minus surrounding
     whitespace, with line breaks as "\\n": a browser sends a textarea's line breaks as
@@ -254,12 +280,19 @@ def note_set(*, user: User, resource: Resource, text: str) -> tuple[Note | None,
         raise ValidationError({"text": [NOTE_TOO_LONG.format(length=len(text))]})
     if "\x00" in text:
         raise ValidationError({"text": ["A note cannot contain NUL characters."]})
-    if not text:
-        note_delete(user=user, resource_id=resource.pk)
-        return None, False
-    note, created = Note.objects.update_or_create(
-        user=user, resource=resource, defaults={"text": text}
-    )
+    with transaction.atomic():
+        # Locked, so that of two saves based on the same version only the first gets through.
+        current = Note.objects.select_for_update().filter(user=user, resource=resource).first()
+        if based_on is not None:
+            current_text = current.text if current is not None else ""
+            if based_on != note_version(current_text) and text != current_text:
+                raise NoteChanged(current)
+        if not text:
+            note_delete(user=user, resource_id=resource.pk)
+            return None, False
+        note, created = Note.objects.update_or_create(
+            user=user, resource=resource, defaults={"text": text}
+        )
     return note, created
 
 

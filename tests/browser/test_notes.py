@@ -141,3 +141,51 @@ def test_signing_out_forgets_unsaved_note_text(browser, live_server, learner, fi
     page.wait_for_load_state()
     assert page.evaluate(kept) == 0
     page.context.close()
+
+
+def test_a_note_saved_in_another_tab_is_not_overwritten_unseen(
+    browser, live_server, learner, first_step
+):
+    here = signed_in_page(browser, live_server, learner, width=375)
+    here.goto(f"{live_server.url}/resources/{first_step}/")
+    other = here.context.new_page()  # a second tab, same session
+    other.goto(f"{live_server.url}/resources/{first_step}/")
+    other.get_by_role("textbox", name="Your notes").fill("Written in the other tab")
+    press(other, other.get_by_role("button", name="Save your notes", exact=False))
+    expect(other.locator("#main .messages")).to_have_text("Note saved.")
+
+    here.get_by_role("textbox", name="Your notes").fill("Written here")
+    press(here, here.get_by_role("button", name="Save your notes", exact=False))
+    expect(here.locator("#main .errorlist")).to_contain_text("changed in another tab")
+    expect(here.locator(".note-elsewhere")).to_contain_text("Written in the other tab")
+    box = here.get_by_role("textbox", name="Your notes")
+    expect(box).to_be_focused()
+    expect(box).to_have_value("Written here")
+    expect(here.locator("#announcer")).to_contain_text("changed in another tab")
+    screenshot(here, "note-changed-elsewhere-375")
+    assert Note.objects.get(user=learner).text == "Written in the other tab"
+    # Having seen the other text, Save again replaces it.
+    press(here, here.get_by_role("button", name="Save your notes", exact=False))
+    expect(here.locator("#main .messages")).to_have_text("Note saved.")
+    assert Note.objects.get(user=learner).text == "Written here"
+    here.context.close()
+
+
+def test_unsaved_text_put_back_after_another_tab_saved_is_not_saved_over_it_unseen(
+    browser, live_server, learner, first_step
+):
+    here = signed_in_page(browser, live_server, learner)
+    here.goto(f"{live_server.url}/resources/{first_step}/")
+    here.get_by_role("textbox", name="Your notes").fill("Kept in this tab")
+    other = here.context.new_page()
+    other.goto(f"{live_server.url}/resources/{first_step}/")
+    other.get_by_role("textbox", name="Your notes").fill("Saved in the other tab")
+    press(other, other.get_by_role("button", name="Save your notes", exact=False))
+    expect(other.locator("#main .messages")).to_have_text("Note saved.")
+    # This tab comes back to the page: its unsaved text is put back, over the other tab's.
+    here.reload()
+    expect(here.get_by_role("textbox", name="Your notes")).to_have_value("Kept in this tab")
+    press(here, here.get_by_role("button", name="Save your notes", exact=False))
+    expect(here.locator(".note-elsewhere")).to_contain_text("Saved in the other tab")
+    assert Note.objects.get(user=learner).text == "Saved in the other tab"
+    here.context.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -29,8 +30,9 @@ def page(resource) -> str:
     return f"/resources/{resource.pk}/"
 
 
-def save(client, resource, text: str, **extra):
-    return client.post(f"/resources/{resource.pk}/note/", {"text": text}, **extra)
+def save(client, resource, text: str, *, based_on: str | None = None, **extra):
+    data = {"text": text} if based_on is None else {"text": text, "based_on": based_on}
+    return client.post(f"/resources/{resource.pk}/note/", data, **extra)
 
 
 def note_written(user, resource, text: str, *, minutes_ago: int = 0) -> Note:
@@ -103,6 +105,82 @@ def test_a_note_over_the_limit_is_refused_clearly_and_nothing_is_stored(alice, a
     assert "A note can be at most 10,000 characters long; this one has 10,001." in body
     assert f">\n{too_long}</textarea>" in body  # the text is not lost
     assert Note.objects.get().text == "kept"
+
+
+def loaded_version(user, resource) -> str:
+    """The based_on a page opened now carries: the note as saved at this moment."""
+    note = Note.objects.filter(user=user, resource=resource).first()
+    return services.note_version(note.text if note else "")
+
+
+def based_on_in(body: str) -> str:
+    match = re.search(r'<input type="hidden" name="based_on"(?: value="([0-9a-f]+)")?', body)
+    assert match, "the note form carries the version it was loaded with"
+    return match.group(1) or ""  # no note yet: an empty value
+
+
+def test_the_note_form_carries_the_version_of_the_note_it_shows(alice, alice_web, resource):
+    assert based_on_in(alice_web.get(page(resource)).content.decode()) == ""
+    note_written(alice, resource, "v1")
+    body = alice_web.get(page(resource)).content.decode()
+    assert based_on_in(body) == services.note_version("v1") != ""
+
+
+def test_saving_over_a_note_another_tab_changed_since_is_refused_with_both_texts(
+    alice, alice_web, resource
+):
+    note_written(alice, resource, "first words")
+    opened = loaded_version(alice, resource)
+    note_written(alice, resource, "saved in the other tab")
+    response = save(alice_web, resource, "typed here", based_on=opened)
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "changed in another tab or on another device" in body
+    assert ">\ntyped here</textarea>" in body  # the typed text is not lost
+    assert 'class="note-elsewhere"' in body and "saved in the other tab" in body
+    assert Note.objects.get().text == "saved in the other tab"
+    # The page is now based on the other tab's note: Save again replaces it, on purpose.
+    assert based_on_in(body) == services.note_version("saved in the other tab")
+    again = save(alice_web, resource, "typed here", based_on=based_on_in(body))
+    assert again.status_code == 302
+    assert Note.objects.get().text == "typed here"
+
+
+def test_saving_over_a_note_another_tab_removed_is_refused_then_kept_on_saving_again(
+    alice, alice_web, resource
+):
+    note_written(alice, resource, "soon gone")
+    opened = loaded_version(alice, resource)
+    services.note_delete(user=alice, resource_id=resource.pk)
+    response = save(alice_web, resource, "soon gone, and more", based_on=opened)
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "removed in another tab or on another device" in body
+    assert 'class="note-elsewhere"' not in body
+    assert not Note.objects.exists()
+    assert save(alice_web, resource, "soon gone, and more", based_on="").status_code == 302
+    assert Note.objects.get().text == "soon gone, and more"
+
+
+def test_a_first_note_saved_after_another_tab_wrote_one_is_refused(alice, alice_web, resource):
+    note_written(alice, resource, "the other tab's")
+    assert save(alice_web, resource, "this tab's", based_on="").status_code == 409
+    assert Note.objects.get().text == "the other tab's"
+
+
+def test_saving_the_words_another_tab_saved_meanwhile_is_no_conflict(alice, alice_web, resource):
+    opened = loaded_version(alice, resource)
+    note_written(alice, resource, "same words")
+    response = save(alice_web, resource, " same words\r\n", based_on=opened, follow=True)
+    assert messages_of(response) == ["Note saved."]
+
+
+def test_emptying_a_note_another_tab_changed_since_is_refused(alice, alice_web, resource):
+    note_written(alice, resource, "v1")
+    opened = loaded_version(alice, resource)
+    note_written(alice, resource, "v2")
+    assert save(alice_web, resource, "", based_on=opened).status_code == 409
+    assert Note.objects.get().text == "v2"
 
 
 def test_a_note_with_a_nul_character_is_a_400_not_a_server_error(alice_web, resource):

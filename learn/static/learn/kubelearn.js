@@ -73,9 +73,14 @@
 
   // The note form (learn/templates/learn/_note_form.html, data-note) posts the same way. After
   // the swap, focus goes back to its textarea, so the learner can go on writing. A note the
-  // server refuses (400, too long) is swapped in as well: the page says why and keeps the text,
-  // where htmx would otherwise leave the old page and say nothing.
+  // server refuses (400, too long; 409, changed in another tab since) is swapped in as well:
+  // the page says why and keeps the text, where htmx would otherwise leave the old page and
+  // say nothing.
   var notePending = false;
+
+  function noteRefused(xhr) {
+    return Boolean(xhr) && (xhr.status === 400 || xhr.status === 409);
+  }
 
   function noteForm(event) {
     // beforeSwap is fired on the target (<main>): the form that posted is the request's elt.
@@ -92,13 +97,13 @@
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var xhr = event.detail && event.detail.xhr;
-    if (noteForm(event) && !event.detail.successful && !(xhr && xhr.status === 400)) {
+    if (noteForm(event) && !event.detail.successful && !noteRefused(xhr)) {
       notePending = false; // nothing comes to settle (offline, a server error)
     }
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (noteForm(event) && event.detail.xhr && event.detail.xhr.status === 400) {
+    if (noteForm(event) && noteRefused(event.detail.xhr)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
@@ -129,8 +134,35 @@
   // resource; when the page shows the note again and the kept text differs from what the
   // server has, the text is put back with a line saying it is not saved yet. The text
   // the server has saved clears it. Signing out clears every kept note: the next person at
-  // this browser must not find them.
+  // this browser must not find them. The kept text goes with the version of the note it was
+  // written over (the form's based_on), so a Save after another tab saved meanwhile is
+  // refused with both texts shown, not written over the other one.
   var DRAFT_PREFIX = "kubelearn-note:";
+
+  function draftRead(store, form) {
+    var raw = store.getItem(draftKey(form));
+    if (raw === null) {
+      return null;
+    }
+    try {
+      var kept = JSON.parse(raw);
+      if (kept && typeof kept.text === "string") {
+        return kept;
+      }
+    } catch (error) {
+      // kept by an earlier version of this script: the text alone
+    }
+    return { text: raw, base: null };
+  }
+
+  function draftWrite(store, form, text) {
+    var base = form.querySelector("input[name=based_on]");
+    try {
+      store.setItem(draftKey(form), JSON.stringify({ text: text, base: base ? base.value : null }));
+    } catch (error) {
+      // storage full: the text is still in the field
+    }
+  }
 
   function drafts() {
     try {
@@ -151,18 +183,25 @@
     if (!store || !text) {
       return;
     }
-    var kept = store.getItem(draftKey(form));
+    if (form.querySelector(".field-error")) {
+      // A refused note comes back with the text as typed: that is the newest, and still
+      // unsaved; after a 409 it is now written over the version the page shows.
+      draftWrite(store, form, text.value);
+      return;
+    }
+    var kept = draftRead(store, form);
     if (kept === null) {
       return;
     }
-    if (kept === text.defaultValue) {
+    if (kept.text === text.defaultValue) {
       store.removeItem(draftKey(form)); // saved as typed
       return;
     }
-    if (form.querySelector(".field-error")) {
-      return; // a refused note comes back with the text as typed: that is the newer one
+    text.value = kept.text;
+    var base = form.querySelector("input[name=based_on]");
+    if (base && kept.base !== null && kept.base !== undefined) {
+      base.value = kept.base;
     }
-    text.value = kept;
     if (!form.querySelector(".note-unsaved")) {
       var line = document.createElement("p");
       line.className = "note-unsaved";
@@ -178,14 +217,10 @@
     if (!form || !store) {
       return;
     }
-    try {
-      if (text.value === text.defaultValue) {
-        store.removeItem(draftKey(form));
-      } else {
-        store.setItem(draftKey(form), text.value);
-      }
-    } catch (error) {
-      // storage full: the text is still in the field
+    if (text.value === text.defaultValue && !form.querySelector(".field-error")) {
+      store.removeItem(draftKey(form));
+    } else {
+      draftWrite(store, form, text.value);
     }
   });
 
