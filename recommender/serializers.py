@@ -68,6 +68,12 @@ class ProgressWriteSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"rating": "A skipped resource has no rating; rate what you read."}
             )
+        if attrs["state"] == ProgressState.PLANNED and attrs.get("rating") is not None:
+            # Saved is not read yet (the pages offer no rating there either); a rating would
+            # read as taste the learner never expressed.
+            raise serializers.ValidationError(
+                {"rating": "A saved resource is not read yet; rate it while or after reading."}
+            )
         if attrs["known"] and attrs.get("rating") is not None:
             raise serializers.ValidationError(
                 {"known": "A resource known without reading it here has no rating."}

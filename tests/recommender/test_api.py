@@ -312,10 +312,11 @@ def test_a_saved_resource_can_be_put_off_and_leaves_next_until_a_later_put(alice
     assert refused.status_code == 400 and "later" in refused.json()
 
 
-def test_a_skip_with_a_rating_is_a_400_and_stores_nothing(alice_api, alice, seed):
+@pytest.mark.parametrize("state", ["skipped", "planned"])
+def test_a_skip_or_save_with_a_rating_is_a_400_and_stores_nothing(alice_api, alice, seed, state):
     resource = seed.steps.first().resource
     response = alice_api.put(
-        f"/api/me/progress/{resource.pk}/", {"state": "skipped", "rating": 2}, format="json"
+        f"/api/me/progress/{resource.pk}/", {"state": state, "rating": 2}, format="json"
     )
     assert response.status_code == 400
     assert "rating" in response.json()
