@@ -10,6 +10,7 @@ app_name = "learn"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
     path("path/", views.path, name="path"),
     path("path/<slug:stage>/done/", views.path_stage_done, name="path-stage-done"),
     path("resources/<id:resource_id>/", views.resource, name="resource"),
