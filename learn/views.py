@@ -830,9 +830,29 @@ def history(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def notes(request: HttpRequest) -> HttpResponse:
-    """All the learner's notes, the most recently written first, each under its resource."""
-    page = _page(request, recommender_selectors.note_list(user=_learner(request)))
-    return render(request, "learn/notes.html", {"page": page, "notes": list(page.object_list)})
+    """All the learner's notes, the most recently written first, each under its resource;
+    ?q= keeps those whose text or resource title contains it (the words shown marked)."""
+    search = " ".join(request.GET.get("q", "").split())[:NOTES_SEARCH_MAX_CHARS]
+    found = recommender_selectors.note_list(user=_learner(request), search=search)
+    page = _page(request, found)
+    return render(
+        request,
+        "learn/notes.html",
+        {
+            "page": page,
+            "notes": list(page.object_list),
+            "search": search,
+            "query_string": urlencode({"q": search}) if search else "",
+            "search_catalog": urlencode({"search": search}),
+            # Whether to offer the search at all, and what "no match" is measured against.
+            "has_notes": bool(page.object_list)
+            or (bool(search) and recommender_selectors.note_list(user=_learner(request)).exists()),
+        },
+    )
+
+
+# A search longer than this finds nothing a shorter one would not; the page repeats it.
+NOTES_SEARCH_MAX_CHARS = 200
 
 
 @never_cache

@@ -185,18 +185,21 @@ def progress_list(*, user: User) -> QuerySet[Progress]:
     return Progress.objects.filter(user=user).select_related("resource", "resource__link")
 
 
-def note_list(*, user: User) -> QuerySet[Note]:
+def note_list(*, user: User, search: str = "") -> QuerySet[Note]:
     """The learner's notes on resources they may see now (the catalog's rule, as for a
     resource's page: approved ones, and for curators pending and rejected ones too), the most
     recently written first. A note on a withdrawn resource is kept but not listed: it has no
     page to go back to, and the API answers 404 for that resource.
+
+    `search` keeps the notes whose text or resource title contains it, in any case: a
+    learner's own notes are few enough that a scan of them is fine, and a note is searched
+    for the words as written (a command, a flag), not for stemmed terms.
     """
     visible = catalog_selectors.resource_list(user=user, relations=False).values("pk")
-    return (
-        Note.objects.filter(user=user, resource__in=visible)
-        .select_related("resource", "resource__link")
-        .order_by("-updated_at", "-pk")
-    )
+    notes = Note.objects.filter(user=user, resource__in=visible)
+    if search:
+        notes = notes.filter(Q(text__icontains=search) | Q(resource__title__icontains=search))
+    return notes.select_related("resource", "resource__link").order_by("-updated_at", "-pk")
 
 
 def note_export(*, user: User) -> QuerySet[Note]:

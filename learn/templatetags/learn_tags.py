@@ -4,10 +4,14 @@ health warnings."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import template
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from catalog.models import Difficulty, Kind, Stage
 from learn import forms, selectors
@@ -27,6 +31,36 @@ def undo_token(extra_tags: str) -> str:
         if tag.startswith("undo-token-"):
             return tag.removeprefix("undo-token-")  # learn.views.UNDO_TOKEN_TAG
     return ""
+
+
+@register.filter
+def marked(text: str, search: str) -> SafeString:
+    """Plain text as HTML (escaped, line breaks kept as linebreaksbr does) with every
+    case-insensitive occurrence of `search` in <mark>: where a note matched the learner's
+    search."""
+    text = text.replace("\r\n", "\n")
+    if not search:
+        return linebreaksbr(text, autoescape=True)
+    pattern = re.compile(f"({re.escape(search)})", re.IGNORECASE)
+
+    def line_html(line: str) -> SafeString:
+        # re.split with one group: the matches are the odd parts.
+        parts = pattern.split(line)
+        return format_html_join(
+            "",
+            "{}",
+            (
+                (format_html("<mark>{}</mark>", part) if index % 2 else part,)
+                for index, part in enumerate(parts)
+            ),
+        )
+
+    *lines, last = text.split("\n")
+    return format_html(
+        "{}{}",
+        format_html_join("", "{}<br>", ((line_html(line),) for line in lines)),
+        line_html(last),
+    )
 
 
 @register.filter

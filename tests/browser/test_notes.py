@@ -11,7 +11,9 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
+from catalog.models import Resource
 from recommender.models import NOTE_MAX_CHARS, Note
+from recommender.services import note_set
 from tests.browser.conftest import screenshot
 from tests.browser.test_progress_actions import first_step, learner, press, signed_in_page
 
@@ -189,3 +191,22 @@ def test_unsaved_text_put_back_after_another_tab_saved_is_not_saved_over_it_unse
     expect(here.locator(".note-elsewhere")).to_contain_text("Saved in the other tab")
     assert Note.objects.get(user=learner).text == "Saved in the other tab"
     here.context.close()
+
+
+def test_searching_the_notes_marks_what_matched(browser, live_server, learner, first_step):
+    for resource in Resource.objects.order_by("pk")[:3]:
+        note_set(user=learner, resource=resource, text=f"Notes on {resource.title}")
+    note_set(
+        user=learner,
+        resource=Resource.objects.get(pk=first_step),
+        text="Remember: kubectl auth can-i --list\nthen check the RoleBindings.",
+    )
+    for width in (375, 1280):
+        page = signed_in_page(browser, live_server, learner, width=width)
+        page.goto(f"{live_server.url}/notes/")
+        page.get_by_role("searchbox", name="Search your notes").fill("rolebindings")
+        page.keyboard.press("Enter")
+        expect(page.locator("#notes-found")).to_have_text(re.compile("1 note mentions"))
+        expect(page.locator(".note-text mark")).to_have_text("RoleBindings")
+        screenshot(page, f"notes-search-{width}")
+        page.context.close()

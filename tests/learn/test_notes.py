@@ -280,6 +280,65 @@ def test_the_notes_page_leaves_out_withdrawn_resources(alice, alice_web):
     assert "No notes yet." in response.content.decode()
 
 
+def test_searching_the_notes_keeps_those_whose_text_or_title_mentions_it(alice, alice_web):
+    note_written(alice, ResourceFactory(title="Pod security"), "Try KUBECTL auth can-i")
+    note_written(alice, ResourceFactory(title="kubectl tricks"), "aliases")
+    note_written(alice, ResourceFactory(title="Helm"), "charts")
+    response = alice_web.get("/notes/", {"q": "  kubectl  "})
+    assert [note.resource.title for note in response.context["notes"]] == [
+        "kubectl tricks",
+        "Pod security",
+    ]
+    body = response.content.decode()
+    assert "2 notes mention “kubectl”" in body
+    assert "Try <mark>KUBECTL</mark> auth can-i" in body
+    assert "<mark>kubectl</mark> tricks</a>" in body
+    assert 'value="kubectl"' in body  # the search box keeps it
+
+
+def test_a_search_of_the_notes_is_shown_escaped_and_matched_as_plain_text(alice, alice_web):
+    note_written(alice, ResourceFactory(), f"{SCRIPT} and a.*b")
+    body = alice_web.get("/notes/", {"q": "<script>"}).content.decode()
+    assert SCRIPT not in body
+    assert "<mark>&lt;script&gt;</mark>alert(1)" in body
+    # A regular expression's characters are text: "a.*b" matches itself, not "and a".
+    marked = alice_web.get("/notes/", {"q": "a.*b"}).content.decode()
+    assert "and <mark>a.*b</mark>" in marked
+
+
+def test_a_search_of_the_notes_with_no_match_says_so_and_leads_back(alice, alice_web, resource):
+    note_written(alice, resource, "something")
+    response = alice_web.get("/notes/", {"q": "nowhere"})
+    body = response.content.decode()
+    assert "None of your notes mentions “nowhere”." in body
+    assert '<a href="/notes/">See all your notes</a>' in body
+    assert 'href="/browse/?search=nowhere"' in body
+    assert "No notes yet." not in body
+
+
+def test_the_notes_search_pages_keep_the_search(alice, alice_web):
+    for n in range(23):
+        note_written(alice, ResourceFactory(), f"rbac note {n}", minutes_ago=n)
+    body = alice_web.get("/notes/", {"q": "rbac"}).content.decode()
+    assert 'href="?q=rbac&amp;page=2"' in body
+    second = alice_web.get("/notes/", {"q": "rbac", "page": 2})
+    assert len(second.context["notes"]) == 3
+
+
+def test_the_notes_search_is_offered_only_to_a_learner_with_notes(alice, alice_web, resource):
+    assert 'id="notes-q"' not in alice_web.get("/notes/").content.decode()
+    note_written(alice, resource, "x")
+    assert 'id="notes-q"' in alice_web.get("/notes/").content.decode()
+
+
+def test_a_very_long_search_of_the_notes_is_cut_not_refused(alice, alice_web, resource):
+    note_written(alice, resource, "y" * 300)
+    response = alice_web.get("/notes/", {"q": "y" * 5000})
+    assert response.status_code == 200
+    assert len(response.context["search"]) == 200
+    assert len(response.context["notes"]) == 1
+
+
 def test_the_notes_page_needs_sign_in(client):
     response = client.get("/notes/")
     assert response.status_code == 302
