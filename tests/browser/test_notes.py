@@ -201,12 +201,12 @@ def test_searching_the_notes_marks_what_matched(browser, live_server, learner, f
         resource=Resource.objects.get(pk=first_step),
         text="Remember: kubectl auth can-i --list\nthen check the RoleBindings.",
     )
-    for width in (375, 1280):
-        page = signed_in_page(browser, live_server, learner, width=width)
+    for width, scheme in ((375, "light"), (1280, "light"), (375, "dark")):
+        page = signed_in_page(browser, live_server, learner, width=width, color_scheme=scheme)
         page.goto(f"{live_server.url}/notes/")
         page.get_by_role("searchbox", name="Search your notes").fill("rolebindings")
         page.keyboard.press("Enter")
         expect(page.locator("#notes-found")).to_have_text(re.compile("1 note mentions"))
         expect(page.locator(".note-text mark")).to_have_text("RoleBindings")
-        screenshot(page, f"notes-search-{width}")
+        screenshot(page, f"notes-search-{width}-{scheme}")
         page.context.close()
