@@ -863,10 +863,20 @@ def history_download(request: HttpRequest) -> HttpResponse:
     return response
 
 
+SIGNED_UP_MESSAGE = "Welcome to kubelearn! Pick a focus, or start with the first step below."
+SIGNED_UP_BACK_MESSAGE = (
+    "Welcome to kubelearn! You are back where you were; Up next has your reading queue."
+)
+
+
 @never_cache
 def signup(request: HttpRequest) -> HttpResponse:
+    """Sign up; then back to the page the visitor came from (`next`), else Up next."""
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if next_url == reverse("learn:home"):
+        next_url = ""  # where signing up lands anyway (and where a refused `next` goes)
     if request.user.is_authenticated:
-        return redirect("learn:home")
+        return redirect(next_url or "learn:home")
     if request.method == "POST":
         form = SignUpForm(request.POST)
         if form.is_valid():
@@ -889,13 +899,10 @@ def signup(request: HttpRequest) -> HttpResponse:
                     cast(User, user),
                     backend="django.contrib.auth.backends.ModelBackend",
                 )
-                messages.success(
-                    request,
-                    "Welcome to kubelearn! Pick a focus, or start with the first step below.",
-                )
-                return redirect("learn:home")
-        return render(request, "learn/signup.html", {"form": form}, status=400)
-    return render(request, "learn/signup.html", {"form": SignUpForm()})
+                messages.success(request, SIGNED_UP_BACK_MESSAGE if next_url else SIGNED_UP_MESSAGE)
+                return redirect(next_url or "learn:home")
+        return render(request, "learn/signup.html", {"form": form, "next": next_url}, status=400)
+    return render(request, "learn/signup.html", {"form": SignUpForm(), "next": next_url})
 
 
 class SignOutView(auth_views.LogoutView):

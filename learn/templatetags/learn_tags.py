@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 
 from catalog.models import Difficulty, Kind, Stage
@@ -31,6 +32,42 @@ def undo_token(extra_tags: str) -> str:
         if tag.startswith("undo-token-"):
             return tag.removeprefix("undo-token-")  # learn.views.UNDO_TOKEN_TAG
     return ""
+
+
+# Pages not worth coming back to after signing in or up: the auth pages themselves (which pass
+# on the `next` they were given instead) and home, where signing in lands anyway.
+_NO_RETURN = {
+    "home",
+    "signout",
+    "password-change",
+    "password-changed",
+    "password-reset",
+    "password-reset-sent",
+    "password-reset-confirm",
+    "password-reset-done",
+}
+
+
+@register.simple_tag(takes_context=True)
+def return_here(context: template.Context) -> str:
+    """ "?next=…" for a Sign in / Sign up link: a newcomer who followed a shared link to a
+    resource comes back to it after signing up, not to Up next. On the sign-in and sign-up
+    pages, the `next` they were given goes on to the other one. Only the site's own safe
+    paths are passed (the views check them again)."""
+    request = context.get("request")
+    if request is None or request.method != "GET":
+        return ""
+    match = request.resolver_match
+    name = match.url_name if match else None
+    if name in ("signin", "signup"):
+        target = request.GET.get("next", "")
+    elif name in _NO_RETURN or match is None or match.namespace != "learn":
+        return ""
+    else:
+        target = request.get_full_path()
+    if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return ""
+    return "?" + urlencode({"next": target})
 
 
 @register.filter

@@ -12,6 +12,7 @@ from django.utils.html import escape
 from rest_framework.authtoken.models import Token
 
 from catalog.models import Resource, Status
+from learn import views
 from recommender.models import LearnerProfile, Progress
 from tests.factories import AuthorFactory, ResourceFactory, TagFactory
 from tests.learn.conftest import path_ids
@@ -586,6 +587,50 @@ def test_sign_up_creates_a_learner_with_an_api_token_and_signs_in(client, seed):
     assert response["Location"] == "/"
     assert Token.objects.filter(user__username="dana").exists()
     assert client.get("/").context["user"].username == "dana"
+
+
+SIGN_UP = {"password1": "a-long-passphrase-42", "password2": "a-long-passphrase-42"}
+
+
+def test_a_resource_page_links_sign_up_and_sign_in_with_the_way_back(client, seed):
+    resource = seed.steps.first().resource
+    body = client.get(f"/resources/{resource.pk}/").content.decode()
+    assert f'href="/signup/?next=%2Fresources%2F{resource.pk}%2F">Sign up</a>' in body  # header
+    assert f'href="/signin/?next=%2Fresources%2F{resource.pk}%2F"' in body
+    assert body.count(f"/signup/?next=%2Fresources%2F{resource.pk}%2F") == 2  # and the callout
+    # Home is where signing in lands anyway: no `next` there.
+    assert 'href="/signup/">Sign up</a>' in client.get("/").content.decode()
+
+
+def test_signing_up_from_a_resource_page_comes_back_to_it(client, seed):
+    resource = seed.steps.first().resource
+    here = f"/resources/{resource.pk}/"
+    form_page = client.get("/signup/", {"next": here}).content.decode()
+    assert f'<input type="hidden" name="next" value="{here}">' in form_page
+    assert f'href="/signin/?next=%2Fresources%2F{resource.pk}%2F">Sign in</a>' in form_page
+    response = client.post("/signup/", {"username": "dana", "next": here, **SIGN_UP}, follow=True)
+    assert response.redirect_chain == [(here, 302)]
+    assert [str(m) for m in response.context["messages"]] == [views.SIGNED_UP_BACK_MESSAGE]
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "/"]
+)
+def test_signing_up_with_a_foreign_or_home_next_lands_on_up_next(client, seed, target):
+    assert 'name="next" value=""' in client.get("/signup/", {"next": target}).content.decode()
+    response = client.post("/signup/", {"username": "dana", "next": target, **SIGN_UP})
+    assert response["Location"] == "/"
+
+
+def test_a_refused_sign_up_keeps_the_way_back(client, seed):
+    response = client.post("/signup/", {"username": "", "next": "/path/", **SIGN_UP})
+    assert response.status_code == 400
+    assert '<input type="hidden" name="next" value="/path/">' in response.content.decode()
+
+
+def test_the_sign_in_page_passes_its_way_back_on_to_sign_up(client, seed):
+    body = client.get("/signin/", {"next": "/browse/?stage=security"}).content.decode()
+    assert 'href="/signup/?next=%2Fbrowse%2F%3Fstage%3Dsecurity">Create an account</a>' in body
 
 
 def test_sign_up_takes_the_learners_level_for_their_profile(client, seed):
