@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from catalog.models import PathStep
+from recommender import services
 from tests.browser.conftest import screenshot, signed_in_page
 from tests.factories import UserFactory
 
@@ -144,6 +146,29 @@ def test_learner_pages_reflow_at_320_px_without_sideways_scrolling(
     page.goto(live_server.url + path)
     screenshot(page, f"reflow-320-{path.strip('/') or 'up-next'}")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+    page.context.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/path/", "/focus/", "/browse/", "/history/", "/notes/", "/account/"]
+)
+def test_learner_pages_reflow_with_text_at_200_percent_on_a_phone(
+    browser, live_server, seeded, http_settings, path
+):
+    # WCAG 1.4.4 (resize text): a reader who sets a 32 px default font. A walk-through found
+    # Up next 470 px wide at 375 (cards cut off mid-word), Focus 489, History 449, Path 407.
+    learner = UserFactory()
+    first, second, third = (step.resource for step in PathStep.objects.order_by("position")[:3])
+    services.progress_set(user=learner, resource=first, state="completed", rating=4)
+    services.progress_set(user=learner, resource=second, state="planned", rating=None)
+    services.progress_set(user=learner, resource=third, state="skipped", rating=None)
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + path)
+    # What a browser's font-size setting does to rem and % sizes (the page's :root is 100%);
+    # set through the CSSOM, which the page's CSP allows (a <style> it refuses).
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    screenshot(page, f"text-200-375-{path.strip('/') or 'up-next'}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
     page.context.close()
 
 
