@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -245,6 +246,17 @@ class NoteChanged(Exception):
         self.current = current
 
 
+def note_text_normalised(text: str) -> str:
+    """A note as it is kept: line breaks as "\\n", without trailing whitespace or leading blank
+    lines. The first line keeps its indentation (a pasted YAML list item lost its "  - ");
+    kubelearn.js normalises a kept draft the same way before comparing it with the saved one."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
+    return _LEADING_BLANK_LINES.sub("", text)
+
+
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[^\S\n]*\n)+")
+
+
 def note_version(text: str) -> str:
     """A fingerprint of a note's saved text ("" for no note). The web form sends back the one
     it was loaded with; a fingerprint rather than updated_at, so that two tabs saving the same
@@ -265,17 +277,17 @@ def note_set(
     very text, nothing is written and NoteChanged says what the note is now: the last save
     must not silently throw away another one. None (the API) replaces whatever is there.
 
-    The text is kept as typed (plain text, escaped wherever it is shown), minus surrounding
-    whitespace, with line breaks as "\\n": a browser sends a textarea's line breaks as
-    "\\r\\n", and its maxlength counts them as one character, so counting them as two here
-    would refuse a note the page allowed. Idempotent; progress is untouched (a note is not a
-    reading state, so no cached answer goes stale). The caller checks that the learner may see
-    the resource.
+    The text is kept as typed (plain text, escaped wherever it is shown), minus trailing
+    whitespace and leading blank lines (note_text_normalised), with line breaks as "\\n": a
+    browser sends a textarea's line breaks as "\\r\\n", and its maxlength counts them as one
+    character, so counting them as two here would refuse a note the page allowed.
+    Idempotent; progress is untouched (a note is not a reading state, so no cached answer
+    goes stale). The caller checks that the learner may see the resource.
 
     Raises ValidationError (on `text`) for a note over NOTE_MAX_CHARS or one containing a NUL
     character (which PostgreSQL cannot store); nothing is written then.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = note_text_normalised(text)
     if len(text) > NOTE_MAX_CHARS:
         raise ValidationError({"text": [NOTE_TOO_LONG.format(length=len(text))]})
     if "\x00" in text:

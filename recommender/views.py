@@ -157,9 +157,10 @@ class NoteDetailView(APIView):
     @extend_schema(
         summary="Write your note on a resource (idempotent)",
         description=(
-            "Replaces any earlier note. Plain text, kept as typed and shown escaped; surrounding "
-            "whitespace is removed. An empty text deletes the note (204). Your progress on the "
-            "resource is not changed."
+            "Replaces any earlier note. Plain text, kept as typed and shown escaped; trailing "
+            "whitespace and leading blank lines are removed (the first line keeps its "
+            "indentation). An empty text deletes the note (204). Your progress on the resource "
+            "is not changed."
         ),
         request=NoteWriteSerializer,
         responses={

@@ -9,8 +9,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import template
-from django.template.defaultfilters import linebreaksbr
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 
@@ -72,31 +71,20 @@ def return_here(context: template.Context) -> str:
 
 @register.filter
 def marked(text: str, search: str) -> SafeString:
-    """Plain text as HTML (escaped, line breaks kept as linebreaksbr does) with every
-    case-insensitive occurrence of `search` in <mark>: where a note matched the learner's
-    search."""
-    text = text.replace("\r\n", "\n")
+    """Plain text as HTML, escaped, with every case-insensitive occurrence of `search` in
+    <mark>: where a note matched the learner's search. Line breaks and indentation stay as
+    they are: .note-text shows them (white-space: pre-wrap), as a pasted manifest needs."""
     if not search:
-        return linebreaksbr(text, autoescape=True)
-    pattern = re.compile(f"({re.escape(search)})", re.IGNORECASE)
-
-    def line_html(line: str) -> SafeString:
-        # re.split with one group: the matches are the odd parts.
-        parts = pattern.split(line)
-        return format_html_join(
-            "",
-            "{}",
-            (
-                (format_html("<mark>{}</mark>", part) if index % 2 else part,)
-                for index, part in enumerate(parts)
-            ),
-        )
-
-    *lines, last = text.split("\n")
-    return format_html(
-        "{}{}",
-        format_html_join("", "{}<br>", ((line_html(line),) for line in lines)),
-        line_html(last),
+        return conditional_escape(text)
+    # re.split with one group: the matches are the odd parts.
+    parts = re.compile(f"({re.escape(search)})", re.IGNORECASE).split(text)
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html("<mark>{}</mark>", part) if index % 2 else part,)
+            for index, part in enumerate(parts)
+        ),
     )
 
 

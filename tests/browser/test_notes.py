@@ -210,3 +210,27 @@ def test_searching_the_notes_marks_what_matched(browser, live_server, learner, f
         expect(page.locator(".note-text mark")).to_have_text("RoleBindings")
         screenshot(page, f"notes-search-{width}-{scheme}")
         page.context.close()
+
+
+def test_a_note_ending_with_a_line_break_is_saved_not_unsaved_and_saves_again(
+    browser, live_server, learner, first_step
+):
+    # The server drops trailing whitespace; the kept draft still had the line break, so the
+    # page said "not saved yet" beside "Note saved." and the next Save was a false conflict.
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    box = page.get_by_role("textbox", name="Your notes")
+    box.click()
+    page.keyboard.type("  - Check audit policy levels")
+    page.keyboard.press("Enter")
+    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    expect(page.locator("#main .messages")).to_have_text("Note saved.")
+    expect(page.locator(".note-unsaved")).to_have_count(0)
+    page.get_by_role("textbox", name="Your notes").press("End")
+    page.keyboard.type("\nthen the webhook backend")
+    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    expect(page.locator("#main .messages")).to_have_text("Note saved.")
+    assert Note.objects.get(user=learner).text == (
+        "  - Check audit policy levels\nthen the webhook backend"
+    )
+    page.context.close()

@@ -69,9 +69,9 @@ def test_saving_a_note_stores_it_and_says_so(alice, alice_web, resource):
     response = save(alice_web, resource, "  kubectl auth can-i --list\r\n  ", follow=True)
     assert response.redirect_chain == [(page(resource), 302)]
     assert messages_of(response) == ["Note saved."]
-    assert Note.objects.get(user=alice).text == "kubectl auth can-i --list"
+    assert Note.objects.get(user=alice).text == "  kubectl auth can-i --list"  # indent kept
     body = response.content.decode()
-    assert "kubectl auth can-i --list</textarea>" in body
+    assert "  kubectl auth can-i --list</textarea>" in body
     assert "Last saved <time" in body
 
 
@@ -171,7 +171,7 @@ def test_a_first_note_saved_after_another_tab_wrote_one_is_refused(alice, alice_
 def test_saving_the_words_another_tab_saved_meanwhile_is_no_conflict(alice, alice_web, resource):
     opened = loaded_version(alice, resource)
     note_written(alice, resource, "same words")
-    response = save(alice_web, resource, " same words\r\n", based_on=opened, follow=True)
+    response = save(alice_web, resource, "same words\r\n ", based_on=opened, follow=True)
     assert messages_of(response) == ["Note saved."]
 
 
@@ -246,14 +246,14 @@ def test_the_notes_page_lists_the_learners_notes_newest_first_with_links(alice, 
     assert [note.resource.title for note in response.context["notes"]] == ["Newer", "Older"]
     body = response.content.decode()
     assert f'href="/resources/{older.pk}/">Older</a>' in body
-    assert "first line<br>second line" in body
+    assert '<div class="note-text">first line\nsecond line</div>' in body  # shown pre-wrap
 
 
 def test_a_script_in_a_note_is_shown_as_text_on_the_notes_page(alice, alice_web, resource):
     note_written(alice, resource, f"{SCRIPT}\nnext line")
     body = alice_web.get("/notes/").content.decode()
     assert SCRIPT not in body
-    assert f"{ESCAPED}<br>next line" in body
+    assert f"{ESCAPED}\nnext line" in body
 
 
 def test_the_notes_page_shows_twenty_a_page_and_an_odd_page_shows_the_nearest(alice, alice_web):
@@ -304,6 +304,13 @@ def test_a_search_of_the_notes_is_shown_escaped_and_matched_as_plain_text(alice,
     # A regular expression's characters are text: "a.*b" matches itself, not "and a".
     marked = alice_web.get("/notes/", {"q": "a.*b"}).content.decode()
     assert "and <mark>a.*b</mark>" in marked
+
+
+def test_the_notes_page_keeps_a_notes_indentation_with_or_without_a_search(alice, alice_web):
+    note_written(alice, ResourceFactory(), "rules:\n  - verbs: [get]\n    resources: [pods]")
+    for query in ({}, {"q": "verbs"}):
+        body = alice_web.get("/notes/", query).content.decode()
+        assert "\n  - " in body and "\n    resources: [pods]</div>" in body
 
 
 def test_a_search_of_the_notes_with_no_match_says_so_and_leads_back(alice, alice_web, resource):

@@ -30,11 +30,18 @@ def url(resource_id: int) -> str:
 # --- note_set ------------------------------------------------------------------------------
 
 
-def test_note_set_strips_surrounding_whitespace_and_keeps_the_text_as_typed(alice, resource):
+def test_note_set_drops_blank_lines_around_the_text_and_keeps_it_as_typed(alice, resource):
     note, created = services.note_set(user=alice, resource=resource, text=f"  \n{SCRIPT}\n ")
     assert created
     assert note is not None
     assert Note.objects.get().text == SCRIPT
+
+
+def test_note_set_keeps_the_first_lines_indentation(alice, resource):
+    # A pasted RBAC rule lost its "  - " (a walk-through read it back through the API).
+    rule = "  - apiGroups: [\"\"]\n    verbs: [get, list]"
+    services.note_set(user=alice, resource=resource, text=f"\r\n \r\n{rule}\r\n\t\r\n")
+    assert Note.objects.get().text == rule
 
 
 def test_note_set_stores_browser_line_breaks_as_one_character(alice, resource):

@@ -139,6 +139,13 @@
   // refused with both texts shown, not written over the other one.
   var DRAFT_PREFIX = "kubelearn-note:";
 
+  // A note as the server keeps it (services.note_text_normalised): "\n" line breaks, no
+  // trailing whitespace, no leading blank lines. Typed text that differs from the saved note
+  // only there is saved, not a change (a note ending with a line break read as unsaved).
+  function noteNormalised(value) {
+    return value.replace(/\r\n?/g, "\n").replace(/\s+$/, "").replace(/^(?:[^\S\n]*\n)+/, "");
+  }
+
   function draftRead(store, form) {
     var raw = store.getItem(draftKey(form));
     if (raw === null) {
@@ -193,7 +200,7 @@
     if (kept === null) {
       return;
     }
-    if (kept.text === text.defaultValue) {
+    if (noteNormalised(kept.text) === noteNormalised(text.defaultValue)) {
       store.removeItem(draftKey(form)); // saved as typed
       return;
     }
@@ -217,7 +224,8 @@
     if (!form || !store) {
       return;
     }
-    if (text.value === text.defaultValue && !form.querySelector(".field-error")) {
+    var unchanged = noteNormalised(text.value) === noteNormalised(text.defaultValue);
+    if (unchanged && !form.querySelector(".field-error")) {
       store.removeItem(draftKey(form));
     } else {
       draftWrite(store, form, text.value);
