@@ -927,3 +927,13 @@ def test_the_resource_page_of_the_next_queue_item_says_so_and_offers_not_now(
     other = alice_web.get("/").context["items"][1]["card"]["id"]
     body = alice_web.get(f"/resources/{other}/").content.decode()
     assert "next in your queue" not in body and "Save for later" in body
+
+
+def test_each_cards_rating_and_action_group_are_named_with_its_title(alice_web, seed):
+    # A screen reader's list of form controls read "Rating, combo box" ten times over.
+    body = alice_web.get("/").content.decode()
+    first = seed.steps.order_by("position").first().resource
+    title = escape(first.title)
+    assert f'<fieldset class="actions" aria-label="Your progress on {title}"' in body
+    assert f'Rating<span class="visually-hidden"> for {title}</span></label>' in body
+    assert body.count('<span class="visually-hidden"> for ') == body.count('name="rating"')
