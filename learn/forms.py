@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -43,6 +44,27 @@ def focus_where_to_type(form: forms.BaseForm) -> None:
         wrong = passwords[0]
     if wrong:
         form.fields[wrong].widget.attrs["autofocus"] = True
+
+
+class WholeNumberField(forms.IntegerField):
+    """An IntegerField that takes every whole number a browser's number field accepts as
+    valid: "1e3" and "60.0" too (Django's own refuses them with "Enter a whole number.",
+    which the learner was never told by the browser)."""
+
+    def to_python(self, value: Any) -> int | None:
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as refused:
+            try:
+                number = Decimal(str(value).strip())
+            except InvalidOperation:
+                raise refused from None
+            # Far past any bound here: refused before turning a "1e999999" into an int.
+            if not number.is_finite() or abs(number) > 10**9:
+                raise refused from None
+            if number != number.to_integral_value():
+                raise refused from None
+            return int(number)
 
 
 class SignInForm(AuthenticationForm):
@@ -194,7 +216,7 @@ class FocusForm(forms.Form):
         choices=LEVEL_CHOICES, coerce=int, empty_value=None, required=False
     )
     # The API's bounds (ProfileSerializer); empty: no limit.
-    minutes_budget = forms.IntegerField(
+    minutes_budget = WholeNumberField(
         label="Time budget per session (minutes)",
         min_value=MINUTES_MIN,
         max_value=MINUTES_MAX,
@@ -214,6 +236,11 @@ class FocusForm(forms.Form):
                 required=False,
                 help_text=area.description,
             )
+
+    def full_clean(self) -> None:
+        # The budget is below thirteen areas: a refused one came back at the page's top.
+        super().full_clean()
+        focus_where_to_type(self)
 
     @staticmethod
     def field_name(slug: str) -> str:

@@ -391,6 +391,28 @@ def test_a_saved_time_budget_is_set_on_the_focus_page_and_shown_on_up_next(alice
     assert alice_web.get("/").context["minutes"] is None
 
 
+@pytest.mark.parametrize("typed", ["1e2", "100.0", " 100 "])
+def test_a_time_budget_the_browser_accepts_as_a_whole_number_is_saved(
+    alice_web, alice, seed, typed
+):
+    # A number field takes "1e2" as valid; Django's IntegerField refused it, far below.
+    response = alice_web.post("/focus/", {"area__rbac": "1", "minutes_budget": typed})
+    assert response.status_code == 302
+    assert LearnerProfile.objects.get(user=alice).minutes_budget == 100
+
+
+@pytest.mark.parametrize("typed", ["1.5", "1e999999", "nan", "-inf", "12abc", "1e3000"])
+def test_a_time_budget_that_is_no_whole_number_is_refused_with_focus_on_it(
+    alice_web, alice, seed, typed
+):
+    response = alice_web.post("/focus/", {"area__rbac": "1", "minutes_budget": typed})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Enter a whole number." in body
+    field = re.search(r'<input[^>]*name="minutes_budget"[^>]*>', body)
+    assert field and "autofocus" in field.group(0)
+
+
 def test_up_next_says_why_a_queue_is_short(alice_web, seed):
     page = alice_web.get("/", {"minutes": 5})
     assert page.context["detail"]

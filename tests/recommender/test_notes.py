@@ -39,7 +39,7 @@ def test_note_set_drops_blank_lines_around_the_text_and_keeps_it_as_typed(alice,
 
 def test_note_set_keeps_the_first_lines_indentation(alice, resource):
     # A pasted RBAC rule lost its "  - " (a walk-through read it back through the API).
-    rule = "  - apiGroups: [\"\"]\n    verbs: [get, list]"
+    rule = '  - apiGroups: [""]\n    verbs: [get, list]'
     services.note_set(user=alice, resource=resource, text=f"\r\n \r\n{rule}\r\n\t\r\n")
     assert Note.objects.get().text == rule
 
