@@ -858,7 +858,12 @@ NOTES_SEARCH_MAX_CHARS = 200
 @never_cache
 @login_required
 def history_download(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(export.progress_csv(user=_learner(request)), content_type="text/csv")
+    # A byte-order mark: spreadsheet programs take a file without one for their legacy code
+    # page, and a note in Japanese or a title with "é" comes out garbled.
+    response = HttpResponse(
+        "\ufeff" + export.progress_csv(user=_learner(request)),
+        content_type="text/csv; charset=utf-8",
+    )
     response["Content-Disposition"] = 'attachment; filename="kubelearn-progress.csv"'
     return response
 

