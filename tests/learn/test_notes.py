@@ -367,7 +367,8 @@ def test_the_main_menu_does_not_link_the_notes(alice_web):
 
 
 def download(client) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(client.get("/history/progress.csv").content.decode("utf-8-sig"))))
+    body = client.get("/history/progress.csv").content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(body)))
 
 
 def test_the_download_has_each_note_beside_its_progress_and_notes_without_progress(
