@@ -105,17 +105,27 @@ class StageView:
     def total(self) -> int:
         return len(self.steps)
 
+    def _count(self, state: str, *, known: bool = False) -> int:
+        return sum(
+            1 for s in self.steps if s.state and s.state.state == state and s.state.known == known
+        )
+
     @property
     def completed(self) -> int:
-        return sum(1 for s in self.steps if s.state and s.state.state == ProgressState.COMPLETED)
+        """Read here: a step known already is not (History counts the two apart too)."""
+        return self._count(ProgressState.COMPLETED)
+
+    @property
+    def known(self) -> int:
+        return self._count(ProgressState.COMPLETED, known=True)
 
     @property
     def skipped(self) -> int:
-        return sum(1 for s in self.steps if s.state and s.state.state == ProgressState.SKIPPED)
+        return self._count(ProgressState.SKIPPED)
 
     @property
     def finished(self) -> int:
-        return self.completed + self.skipped
+        return self.completed + self.known + self.skipped
 
     @property
     def remaining(self) -> int:

@@ -113,7 +113,9 @@ def test_steps_marked_known_are_counted_and_labelled_apart_from_reading(alice, a
     assert [item["card"]["title"] for item in known] == ["Knew it"]
     assert '<a class="chip" href="?show=known"' in response.content.decode()
     rows = list(
-        csv.DictReader(io.StringIO(alice_web.get("/history/progress.csv").content.decode("utf-8-sig")))
+        csv.DictReader(
+            io.StringIO(alice_web.get("/history/progress.csv").content.decode("utf-8-sig"))
+        )
     )
     assert {row["title"]: row["state"] for row in rows} == labels
 
@@ -199,7 +201,9 @@ def test_the_download_gives_the_full_date_an_item_put_off_comes_back(alice, alic
     back = timezone.now() + timedelta(days=7)
     Progress.objects.create(user=alice, resource=resource, state="planned", later_until=back)
     rows = list(
-        csv.DictReader(io.StringIO(alice_web.get("/history/progress.csv").content.decode("utf-8-sig")))
+        csv.DictReader(
+            io.StringIO(alice_web.get("/history/progress.csv").content.decode("utf-8-sig"))
+        )
     )
     assert rows[0]["state"] == "Not now"  # not "Not now: back 11 Dec", which has no year
     assert rows[0]["back_in_queue_at"] == back.isoformat(timespec="seconds")

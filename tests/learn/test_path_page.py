@@ -86,6 +86,10 @@ def test_i_know_these_marks_the_rest_of_a_stage_done_and_keeps_what_was_said(
     assert later.pk not in states  # other stages untouched
     stage = response.context["path"].stages[0]
     assert stage.finished == stage.total
+    # The stage's line counts them as known, not as read (it said "15 completed").
+    known = len(basics) - 2
+    assert (stage.completed, stage.known, stage.skipped) == (1, known, 1)
+    assert f": 1 completed, {known} already known, 1 skipped</p>" in response.content.decode()
     assert 'action="/path/getting-started/done/"' not in response.content.decode()
     # Twice is harmless, and says so.
     again = alice_web.post("/path/getting-started/done/", follow=True)
