@@ -673,6 +673,12 @@ BROWSE_ORDERS: dict[str, tuple[str, tuple[Any, ...]]] = {
 
 def browse(request: HttpRequest) -> HttpResponse:
     """The approved catalog with the API's filters (same FilterSet, same search, same order)."""
+    if "q" in request.GET and "search" not in request.GET:
+        # ?q= is what most sites' search links say (and what the Notes page uses): a typed or
+        # shared /browse/?q=rbac listed the whole catalog without a word.
+        renamed = request.GET.copy()
+        renamed.setlist("search", renamed.pop("q"))
+        return HttpResponseRedirect(f"{reverse('learn:browse')}?{renamed.urlencode()}")
     # Cards fetch the relations of the resources they have not serialised yet.
     queryset = catalog_selectors.resource_list(user=None, relations=False)
     # The form's "Any …" options send an empty value: on this page that means no filter

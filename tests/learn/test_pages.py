@@ -959,3 +959,10 @@ def test_each_cards_rating_and_action_group_are_named_with_its_title(alice_web, 
     assert f'<fieldset class="actions" aria-label="Your progress on {title}"' in body
     assert f'Rating<span class="visually-hidden"> for {title}</span></label>' in body
     assert body.count('<span class="visually-hidden"> for ') == body.count('name="rating"')
+
+
+def test_browse_takes_q_as_the_search(client, seed):
+    response = client.get("/browse/", {"q": "rbac", "stage": "security"})
+    assert response.status_code == 302
+    assert response["Location"] == "/browse/?stage=security&search=rbac"
+    assert client.get("/browse/", {"q": "x", "search": "rbac"}).status_code == 200
