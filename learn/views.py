@@ -70,15 +70,12 @@ DONE_MESSAGES = {
     ProgressState.IN_PROGRESS: "Started “{title}”. It stays on your path until you finish it.",
     ProgressState.COMPLETED: "Marked “{title}” done.",
     ProgressState.SKIPPED: "Skipped “{title}”.",
-    ProgressState.PLANNED: "Saved “{title}” for later: it is under History, and in your queue "
-    "when its turn comes.",
+    ProgressState.PLANNED: "Saved “{title}” for later: in History, and in your queue in its turn.",
 }
 # "Not now" on a queue card ({back}: the day it comes back to the queue). The (shortened)
-# title, then the day: on a phone the sticky message shows three lines, which must say both.
-LATER_MESSAGE = (
-    "“{title}” returns to your queue on {back}. It is saved meanwhile (History, Saved "
-    "for later); Done or Start on it any time."
-)
+# title, the day, where it is meanwhile: all inside the four lines a phone's sticky message
+# shows (a longer one cut off where the item went).
+LATER_MESSAGE = "“{title}” returns to your queue on {back}. It waits in History."
 # Messages name an item by at most this much of its title: a phone shows four lines of a
 # sticky message beside its Undo, and what was done ("done", the day it comes back) must be
 # among them. The item's card or page carries the whole title.

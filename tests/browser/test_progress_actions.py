@@ -340,4 +340,22 @@ def test_on_a_phone_the_not_now_message_names_the_item_and_the_day_it_comes_back
     screenshot(page, "not-now-message-375")
     assert hidden_below != "not found", span.inner_text()
     assert hidden_below <= 0, (hidden_below, span.inner_text(), span.bounding_box())
+    # And where the item is meanwhile: the whole message fits (it was cut before "History").
+    expect(span).to_contain_text("It waits in History.")
+    assert span.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1"), span.bounding_box()
+    page.context.close()
+
+
+def test_on_a_phone_the_saved_for_later_message_is_shown_whole(
+    browser, live_server, learner, first_step
+):
+    long_title = "Deploying and Scaling Microservices with Docker and Kubernetes, the long way"
+    Resource.objects.filter(pk=first_step).update(title=long_title, updated_at=timezone.now())
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(f"{live_server.url}/browse/?search=Deploying")
+    card = page.locator("#main .card").filter(has_text=long_title).first
+    press(page, card.get_by_role("button", name=re.compile(r"^Save for later")))
+    span = page.locator("#main .message-sticky > span")
+    expect(span).to_contain_text("in your queue in its turn.")
+    assert span.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1"), span.inner_text()
     page.context.close()
