@@ -21,13 +21,27 @@ pytestmark = pytest.mark.browser
 __all__ = ["first_step", "learner"]  # fixtures, shared with the progress actions' tests
 
 
+def save_note(page: Any) -> None:
+    """Press the note form's Save as a learner does (htmx posts it)."""
+    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+
+
+def saved_in_another_tab(page: Any, url: str, text: str) -> None:
+    """A second tab of the same session opens `url` and saves `text` as the note."""
+    other = page.context.new_page()
+    other.goto(url)
+    other.get_by_role("textbox", name="Your notes").fill(text)
+    save_note(other)
+    expect(other.locator("#main .messages")).to_have_text("Note saved.")
+
+
 def test_saving_a_note_keeps_focus_in_the_textarea(browser, live_server, learner, first_step):
     page = signed_in_page(browser, live_server, learner, width=375)
     page.goto(f"{live_server.url}/resources/{first_step}/")
     page.evaluate("window.notReloaded = true")
     box = page.get_by_role("textbox", name="Your notes")
     box.fill("kubectl auth can-i --list")
-    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    save_note(page)
     expect(page.locator("#main .messages")).to_have_text("Note saved.")
     expect(page.get_by_role("textbox", name="Your notes")).to_be_focused()
     expect(page.locator("#announcer")).to_have_text("Note saved.")
@@ -44,7 +58,7 @@ def test_a_refused_note_says_why_and_keeps_the_text(browser, live_server, learne
     # The textarea's maxlength stops typing at the limit; a changed page can still send more.
     page.evaluate("document.getElementById('id_text').removeAttribute('maxlength')")
     page.get_by_role("textbox", name="Your notes").fill("z" * (NOTE_MAX_CHARS + 1))
-    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    save_note(page)
     expect(page.locator("#main .errorlist")).to_contain_text("at most 10,000 characters")
     expect(page.get_by_role("textbox", name="Your notes")).to_be_focused()
     assert len(page.get_by_role("textbox", name="Your notes").input_value()) == NOTE_MAX_CHARS + 1
@@ -58,11 +72,11 @@ def test_a_refused_note_is_announced_not_the_last_saved_ones_message(
     page = signed_in_page(browser, live_server, learner)
     page.goto(f"{live_server.url}/resources/{first_step}/")
     page.get_by_role("textbox", name="Your notes").fill("Read the RBAC part again.")
-    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    save_note(page)
     expect(page.locator("#announcer")).to_have_text("Note saved.")
     page.evaluate("document.getElementById('id_text').removeAttribute('maxlength')")
     page.get_by_role("textbox", name="Your notes").fill("z" * (NOTE_MAX_CHARS + 1))
-    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    save_note(page)
     expect(page.locator("#announcer")).to_contain_text("at most 10,000 characters")
     page.context.close()
 
@@ -103,7 +117,7 @@ def test_unsaved_note_text_survives_a_progress_action_on_the_same_page(
     screenshot(page, "note-unsaved-kept-375")
     assert not Note.objects.exists()  # kept in the page, not saved behind the learner's back
     # Saving it clears the kept copy: the line goes, and a later visit shows the saved text.
-    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    save_note(page)
     expect(page.locator("#main .messages")).to_have_text("Note saved.")
     expect(page.locator(".note-unsaved")).to_have_count(0)
     page.goto(f"{live_server.url}/resources/{first_step}/")
@@ -150,14 +164,10 @@ def test_a_note_saved_in_another_tab_is_not_overwritten_unseen(
 ):
     here = signed_in_page(browser, live_server, learner, width=375)
     here.goto(f"{live_server.url}/resources/{first_step}/")
-    other = here.context.new_page()  # a second tab, same session
-    other.goto(f"{live_server.url}/resources/{first_step}/")
-    other.get_by_role("textbox", name="Your notes").fill("Written in the other tab")
-    press(other, other.get_by_role("button", name="Save your notes", exact=False))
-    expect(other.locator("#main .messages")).to_have_text("Note saved.")
+    saved_in_another_tab(here, here.url, "Written in the other tab")
 
     here.get_by_role("textbox", name="Your notes").fill("Written here")
-    press(here, here.get_by_role("button", name="Save your notes", exact=False))
+    save_note(here)
     expect(here.locator("#main .errorlist")).to_contain_text("changed in another tab")
     expect(here.locator(".note-elsewhere")).to_contain_text("Written in the other tab")
     box = here.get_by_role("textbox", name="Your notes")
@@ -167,7 +177,7 @@ def test_a_note_saved_in_another_tab_is_not_overwritten_unseen(
     screenshot(here, "note-changed-elsewhere-375")
     assert Note.objects.get(user=learner).text == "Written in the other tab"
     # Having seen the other text, Save again replaces it.
-    press(here, here.get_by_role("button", name="Save your notes", exact=False))
+    save_note(here)
     expect(here.locator("#main .messages")).to_have_text("Note saved.")
     assert Note.objects.get(user=learner).text == "Written here"
     here.context.close()
@@ -179,15 +189,11 @@ def test_unsaved_text_put_back_after_another_tab_saved_is_not_saved_over_it_unse
     here = signed_in_page(browser, live_server, learner)
     here.goto(f"{live_server.url}/resources/{first_step}/")
     here.get_by_role("textbox", name="Your notes").fill("Kept in this tab")
-    other = here.context.new_page()
-    other.goto(f"{live_server.url}/resources/{first_step}/")
-    other.get_by_role("textbox", name="Your notes").fill("Saved in the other tab")
-    press(other, other.get_by_role("button", name="Save your notes", exact=False))
-    expect(other.locator("#main .messages")).to_have_text("Note saved.")
+    saved_in_another_tab(here, here.url, "Saved in the other tab")
     # This tab comes back to the page: its unsaved text is put back, over the other tab's.
     here.reload()
     expect(here.get_by_role("textbox", name="Your notes")).to_have_value("Kept in this tab")
-    press(here, here.get_by_role("button", name="Save your notes", exact=False))
+    save_note(here)
     expect(here.locator(".note-elsewhere")).to_contain_text("Saved in the other tab")
     assert Note.objects.get(user=learner).text == "Saved in the other tab"
     here.context.close()
@@ -223,12 +229,12 @@ def test_a_note_ending_with_a_line_break_is_saved_not_unsaved_and_saves_again(
     box.click()
     page.keyboard.type("  - Check audit policy levels")
     page.keyboard.press("Enter")
-    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    save_note(page)
     expect(page.locator("#main .messages")).to_have_text("Note saved.")
     expect(page.locator(".note-unsaved")).to_have_count(0)
     page.get_by_role("textbox", name="Your notes").press("End")
     page.keyboard.type("\nthen the webhook backend")
-    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    save_note(page)
     expect(page.locator("#main .messages")).to_have_text("Note saved.")
     assert Note.objects.get(user=learner).text == (
         "  - Check audit policy levels\nthen the webhook backend"

@@ -306,14 +306,20 @@ def test_after_done_far_down_the_queue_the_next_title_is_not_under_the_message(
     page.context.close()
 
 
+@pytest.fixture
+def long_title(first_step) -> str:
+    """The first step's title made long: messages name an item by a shortened title."""
+    title = "Deploying and Scaling Microservices with Docker and Kubernetes, the long way"
+    Resource.objects.filter(pk=first_step).update(title=title, updated_at=timezone.now())
+    return title
+
+
 def test_on_a_phone_the_not_now_message_names_the_item_and_the_day_it_comes_back(
-    browser, live_server, learner, first_step
+    browser, live_server, learner, long_title
 ):
     # Cut to two lines, it read "Back in your queue on Friday 11 December: “So I Heard…", with
     # no sign of which item was put off; then, title first, a long title hid the day. A long
     # title is now shortened in the message (the card had it whole).
-    long_title = "Deploying and Scaling Microservices with Docker and Kubernetes, the long way"
-    Resource.objects.filter(pk=first_step).update(title=long_title, updated_at=timezone.now())
     page = signed_in_page(browser, live_server, learner, width=375)
     page.goto(live_server.url + "/")
     card = page.locator("#queue-list > li").first
@@ -347,10 +353,8 @@ def test_on_a_phone_the_not_now_message_names_the_item_and_the_day_it_comes_back
 
 
 def test_on_a_phone_the_saved_for_later_message_is_shown_whole(
-    browser, live_server, learner, first_step
+    browser, live_server, learner, long_title
 ):
-    long_title = "Deploying and Scaling Microservices with Docker and Kubernetes, the long way"
-    Resource.objects.filter(pk=first_step).update(title=long_title, updated_at=timezone.now())
     page = signed_in_page(browser, live_server, learner, width=375)
     page.goto(f"{live_server.url}/browse/?search=Deploying")
     card = page.locator("#main .card").filter(has_text=long_title).first
