@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.http import parse_etags
 from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from rest_framework import permissions
 from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
@@ -24,6 +26,43 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalog.selectors import user_is_curator
+
+
+def etag(version: str) -> str:
+    """The strong entity tag of a representation whose version string is `version`."""
+    return f'"{version}"'
+
+
+def etag_precondition(request: Request) -> Callable[[str], bool] | None:
+    """The request's If-Match / If-None-Match as a test of the version the target has now
+    ("" when it does not exist), or None when the request sets neither (RFC 9110, 13.1).
+
+    The service applies the test under its row lock, so two clients that read the same
+    version cannot both write over it. If-Match compares strongly (a weak tag never matches);
+    If-None-Match weakly; "*" matches any existing target.
+    """
+    if_match = request.headers.get("If-Match")
+    if_none_match = request.headers.get("If-None-Match")
+    if if_match is None and if_none_match is None:
+        return None
+    match = parse_etags(if_match) if if_match is not None else None
+    none_match = (
+        [tag.removeprefix("W/") for tag in parse_etags(if_none_match)]
+        if if_none_match is not None
+        else None
+    )
+
+    def holds(version: str) -> bool:
+        current = etag(version) if version else None
+        if match is not None and (current is None or (match != ["*"] and current not in match)):
+            return False
+        return not (
+            none_match is not None
+            and current is not None
+            and (none_match == ["*"] or current in none_match)
+        )
+
+    return holds
 
 
 def learner(request: Request) -> User:

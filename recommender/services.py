@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import EllipsisType
@@ -267,7 +267,12 @@ def note_version(text: str) -> str:
 
 
 def note_set(
-    *, user: User, resource: Resource, text: str, based_on: str | None = None
+    *,
+    user: User,
+    resource: Resource,
+    text: str,
+    based_on: str | None = None,
+    only_if: Callable[[str], bool] | None = None,
 ) -> tuple[Note | None, bool]:
     """Write the learner's note on a resource, replacing any earlier one. Returns (row,
     created); (None, False) when the text was empty and any note was deleted.
@@ -276,6 +281,10 @@ def note_set(
     the note has changed since (another tab saved or removed it) to something other than this
     very text, nothing is written and NoteChanged says what the note is now: the last save
     must not silently throw away another one. None (the API) replaces whatever is there.
+
+    `only_if` is a stricter test (the API's If-Match / If-None-Match): it is given the
+    note_version of the note as it is now ("" for none), and when it says False nothing is
+    written and NoteChanged is raised, whatever the text.
 
     The text is kept as typed (plain text, escaped wherever it is shown), minus trailing
     whitespace and leading blank lines (note_text_normalised), with line breaks as "\\n": a
@@ -299,6 +308,7 @@ def note_set(
             current_text = current.text if current is not None else ""
             if based_on != note_version(current_text) and text != current_text:
                 raise NoteChanged(current)
+        _note_check(current, only_if)
         if not text:
             note_delete(user=user, resource_id=resource.pk)
             return None, False
@@ -308,10 +318,30 @@ def note_set(
     return note, created
 
 
-def note_delete(*, user: User, resource_id: int) -> bool:
-    """Delete the learner's note on a resource. Returns whether there was one."""
-    deleted, _ = Note.objects.filter(user=user, resource_id=resource_id).delete()
-    return bool(deleted)
+def note_delete(
+    *, user: User, resource_id: int, only_if: Callable[[str], bool] | None = None
+) -> bool:
+    """Delete the learner's note on a resource. Returns whether there was one.
+
+    `only_if` as for note_set: when it says False of the note as it is now, nothing is
+    deleted and NoteChanged is raised."""
+    notes = Note.objects.filter(user=user, resource_id=resource_id)
+    if only_if is None:
+        deleted, _ = notes.delete()
+        return bool(deleted)
+    with transaction.atomic():
+        current = notes.select_for_update().first()
+        _note_check(current, only_if)
+        if current is None:
+            return False
+        current.delete()
+    return True
+
+
+def _note_check(current: Note | None, only_if: Callable[[str], bool] | None) -> None:
+    """Raise NoteChanged when `only_if` refuses the note as it is now (locked by the caller)."""
+    if only_if is not None and not only_if(note_version(current.text if current else "")):
+        raise NoteChanged(current)
 
 
 def profile_update(

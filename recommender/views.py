@@ -3,17 +3,25 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.db.models import Model, Prefetch, QuerySet
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
+from django.utils.cache import get_conditional_response
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
-from kubelearn.api import learner
+from catalog.models import Resource
+from kubelearn.api import etag, etag_precondition, learner
 from recommender import queue, selectors, services
 from recommender.filters import ProgressFilter
 from recommender.models import Note, Progress
@@ -134,6 +142,41 @@ class NoteListView(generics.ListAPIView):
         return _with_cards(selectors.note_list(user=learner(self.request)))
 
 
+_IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description='Write only over this version of the note: its ETag, e.g. "3f2a…", or * for '
+    "any existing note.",
+)
+_IF_NONE_MATCH_WRITE = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="* to write only when there is no note yet.",
+)
+_IF_NONE_MATCH_READ = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description="The ETag you hold: 304 without a body while the note is still that one.",
+)
+_ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="The note's version, for If-Match on the next write.",
+)
+_PRECONDITION_FAILED = OpenApiResponse(
+    inline_serializer(
+        "NotePreconditionFailed",
+        {"detail": serializers.CharField(), "current": NoteSerializer(allow_null=True)},
+    ),
+    description="The note changed or was removed since it was read; nothing was written.",
+)
+
+
 class NoteDetailView(APIView):
     """Your private note on one resource (the id is the resource's)."""
 
@@ -146,13 +189,20 @@ class NoteDetailView(APIView):
 
     @extend_schema(
         summary="Your note on one resource",
-        responses={200: NoteSerializer, 404: None, **_AUTH},
+        description="Answers with the note's `ETag`; `If-None-Match` with it answers 304.",
+        parameters=[_IF_NONE_MATCH_READ, _ETAG],
+        responses={200: NoteSerializer, 304: None, 404: None, 412: None, **_AUTH},
     )
-    def get(self, request: Request, resource_id: int) -> Response:
+    def get(self, request: Request, resource_id: int) -> HttpResponseBase:
         resource = self._resource(request, resource_id)
         note = get_object_or_404(selectors.note_list(user=learner(request)), resource=resource)
         note.resource = resource  # with its relations prefetched, for the card
-        return Response(NoteSerializer(note).data)
+        response = _note_response(note)
+        # If-None-Match: a client holding this version gets a 304 without the body.
+        conditional = get_conditional_response(
+            request._request, etag=response["ETag"], response=response
+        )
+        return conditional or response
 
     @extend_schema(
         summary="Write your note on a resource (idempotent)",
@@ -160,15 +210,20 @@ class NoteDetailView(APIView):
             "Replaces any earlier note. Plain text, kept as typed and shown escaped; trailing "
             "whitespace and leading blank lines are removed (the first line keeps its "
             "indentation). An empty text deletes the note (204). Your progress on the resource "
-            "is not changed."
+            "is not changed. To never overwrite a note written elsewhere since you read it, "
+            "send `If-Match` with the `ETag` you read (or `If-None-Match: *` to only create): "
+            "when the note is not that one any more, nothing is written and the answer is 412 "
+            "with the note as it is now."
         ),
         request=NoteWriteSerializer,
+        parameters=[_IF_MATCH, _IF_NONE_MATCH_WRITE, _ETAG],
         responses={
             200: NoteSerializer,
             201: NoteSerializer,
             204: None,
             400: None,
             404: None,
+            412: _PRECONDITION_FAILED,
             **_AUTH,
         },
     )
@@ -176,25 +231,71 @@ class NoteDetailView(APIView):
         resource = self._resource(request, resource_id)
         serializer = NoteWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        note, created = services.note_set(
-            user=learner(request), resource=resource, text=serializer.validated_data["text"]
-        )
+        try:
+            note, created = services.note_set(
+                user=learner(request),
+                resource=resource,
+                text=serializer.validated_data["text"],
+                only_if=etag_precondition(request),
+            )
+        except services.NoteChanged as changed:
+            return _note_changed(changed, resource)
         if note is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         note.resource = resource
-        return Response(
-            NoteSerializer(note).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        return _note_response(note, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
-        summary="Delete your note on a resource", responses={204: None, 404: None, **_AUTH}
+        summary="Delete your note on a resource",
+        description="`If-Match` with the `ETag` you read deletes only that version (else 412).",
+        parameters=[_IF_MATCH],
+        responses={204: None, 404: None, 412: _PRECONDITION_FAILED, **_AUTH},
     )
     def delete(self, request: Request, resource_id: int) -> Response:
         resource = self._resource(request, resource_id)
-        if not services.note_delete(user=learner(request), resource_id=resource.pk):
+        try:
+            deleted = services.note_delete(
+                user=learner(request), resource_id=resource.pk, only_if=etag_precondition(request)
+            )
+        except services.NoteChanged as changed:
+            return _note_changed(changed, resource)
+        if not deleted:
             return Response({"detail": "No note on this resource."}, status=404)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _note_response(note: Note, code: int = status.HTTP_200_OK) -> Response:
+    """A note with its entity tag, for If-Match on the next write."""
+    return Response(
+        NoteSerializer(note).data,
+        status=code,
+        headers={"ETag": etag(services.note_version(note.text))},
+    )
+
+
+def _note_changed(changed: services.NoteChanged, resource: Resource) -> Response:
+    """412: the note is not the one the client's If-Match / If-None-Match named; nothing was
+    written. The body carries the note as it is now (null: there is none), so the client can
+    merge without another request."""
+    current = changed.current
+    headers = {}
+    if current is not None:
+        current.resource = resource
+        headers["ETag"] = etag(services.note_version(current.text))
+    return Response(
+        {
+            "detail": NOTE_PRECONDITION_FAILED,
+            "current": NoteSerializer(current).data if current is not None else None,
+        },
+        status=status.HTTP_412_PRECONDITION_FAILED,
+        headers=headers,
+    )
+
+
+NOTE_PRECONDITION_FAILED = (
+    "The note is not the one your If-Match or If-None-Match header names: it was changed or "
+    "removed since you read it. Nothing was written; 'current' is the note as it is now."
+)
 
 
 def _profile_out(user) -> dict:

@@ -196,3 +196,101 @@ def test_note_list_query_count_does_not_grow_with_the_notes(alice, alice_api):
     for _ in range(5):
         services.note_set(user=alice, resource=ResourceFactory(tags=tags), text="b")
     assert queries() == few
+
+
+# --- conditional writes: ETag, If-Match, If-None-Match ------------------------------------
+
+
+def _put(client, resource, text, **headers):
+    return client.put(url(resource.pk), {"text": text}, format="json", headers=headers)
+
+
+def test_get_note_answers_with_its_etag_and_a_write_answers_with_the_new_one(alice_api, resource):
+    created = _put(alice_api, resource, "one")
+    read = alice_api.get(url(resource.pk))
+    assert read["ETag"] == created["ETag"] == f'"{services.note_version("one")}"'
+    assert _put(alice_api, resource, "two")["ETag"] == f'"{services.note_version("two")}"'
+
+
+def test_put_with_the_etag_read_writes(alice_api, resource):
+    tag = _put(alice_api, resource, "one")["ETag"]
+    response = _put(alice_api, resource, "two", if_match=tag)
+    assert response.status_code == 200
+    assert Note.objects.get().text == "two"
+
+
+def test_put_over_a_note_changed_since_it_was_read_is_a_412_that_writes_nothing(
+    alice_api, resource
+):
+    tag = _put(alice_api, resource, "read by the phone")["ETag"]
+    _put(alice_api, resource, "written on the laptop")  # another client, after the read
+    response = _put(alice_api, resource, "the phone's edit", if_match=tag)
+    assert response.status_code == 412
+    assert response.json()["current"]["text"] == "written on the laptop"
+    assert response["ETag"] == f'"{services.note_version("written on the laptop")}"'
+    assert Note.objects.get().text == "written on the laptop"
+
+
+def test_put_over_a_note_removed_since_it_was_read_is_a_412_with_no_current_note(
+    alice_api, resource
+):
+    tag = _put(alice_api, resource, "one")["ETag"]
+    alice_api.delete(url(resource.pk))
+    response = _put(alice_api, resource, "two", if_match=tag)
+    assert response.status_code == 412
+    assert response.json()["current"] is None
+    assert not Note.objects.exists()
+
+
+def test_if_match_star_writes_only_over_an_existing_note(alice_api, resource):
+    assert _put(alice_api, resource, "one", if_match="*").status_code == 412
+    assert not Note.objects.exists()
+    _put(alice_api, resource, "one")
+    assert _put(alice_api, resource, "two", if_match="*").status_code == 200
+
+
+def test_if_none_match_star_only_creates(alice_api, resource):
+    assert _put(alice_api, resource, "first", if_none_match="*").status_code == 201
+    response = _put(alice_api, resource, "second", if_none_match="*")
+    assert response.status_code == 412
+    assert Note.objects.get().text == "first"
+
+
+def test_a_weak_etag_never_passes_if_match(alice_api, resource):
+    tag = _put(alice_api, resource, "one")["ETag"]
+    assert _put(alice_api, resource, "two", if_match=f"W/{tag}").status_code == 412
+    assert Note.objects.get().text == "one"
+
+
+def test_if_match_takes_a_list_of_etags(alice_api, resource):
+    tag = _put(alice_api, resource, "one")["ETag"]
+    assert _put(alice_api, resource, "two", if_match=f'"other", {tag}').status_code == 200
+
+
+def test_delete_with_a_stale_etag_is_a_412_and_keeps_the_note(alice_api, resource):
+    stale = _put(alice_api, resource, "one")["ETag"]
+    fresh = _put(alice_api, resource, "two")["ETag"]
+    response = alice_api.delete(url(resource.pk), headers={"if_match": stale})
+    assert response.status_code == 412
+    assert Note.objects.get().text == "two"
+    assert alice_api.delete(url(resource.pk), headers={"if_match": fresh}).status_code == 204
+    assert not Note.objects.exists()
+
+
+def test_get_with_the_etag_held_answers_304_until_the_note_changes(alice_api, resource):
+    tag = _put(alice_api, resource, "one")["ETag"]
+    unchanged = alice_api.get(url(resource.pk), headers={"if_none_match": tag})
+    assert unchanged.status_code == 304
+    assert unchanged["ETag"] == tag
+    assert not unchanged.content
+    _put(alice_api, resource, "two")
+    assert alice_api.get(url(resource.pk), headers={"if_none_match": tag}).status_code == 200
+
+
+def test_note_set_only_if_refuses_without_writing(alice, resource):
+    services.note_set(user=alice, resource=resource, text="kept")
+    with pytest.raises(services.NoteChanged) as changed:
+        services.note_set(user=alice, resource=resource, text="same", only_if=lambda v: False)
+    assert changed.value.current is not None
+    assert changed.value.current.text == "kept"
+    assert Note.objects.get().text == "kept"
