@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import datetime
 
 from django.contrib.auth.models import User
@@ -22,6 +23,10 @@ COLUMNS = [
     "updated_at",
     "back_in_queue_at",
     "note",
+    # Last, so that scripts reading columns by position keep working: a title or address can
+    # change (or be empty), these name the resource for good.
+    "resource_id",
+    "kubelearn_page",
 ]
 
 # A cell starting with one of these is a formula to spreadsheet programs: a feed entry titled
@@ -39,10 +44,11 @@ def _when(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else ""
 
 
-def progress_csv(*, user: User) -> str:
+def progress_csv(*, user: User, page_url: Callable[[int], str]) -> str:
     """Every progress row of the learner (any state, withdrawn resources too), newest first,
     each with the learner's note on it; then the notes on resources without progress (state
-    and dates empty), newest first, so the download holds everything they wrote."""
+    and dates empty), newest first, so the download holds everything they wrote.
+    `page_url(resource_id)` is the full address of a resource's page here."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
@@ -62,6 +68,8 @@ def progress_csv(*, user: User) -> str:
                 _when(row.updated_at),
                 _when(row.later_until),
                 spreadsheet_safe(note.text) if note else "",
+                row.resource_id,
+                page_url(row.resource_id),
             ]
         )
     for note in notes.values():  # still newest first: dicts keep the selector's order
@@ -75,6 +83,8 @@ def progress_csv(*, user: User) -> str:
                 "",
                 "",
                 spreadsheet_safe(note.text),
+                note.resource_id,
+                page_url(note.resource_id),
             ]
         )
     return out.getvalue()

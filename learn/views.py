@@ -864,7 +864,13 @@ def history_download(request: HttpRequest) -> HttpResponse:
     # A byte-order mark: spreadsheet programs take a file without one for their legacy code
     # page, and a note in Japanese or a title with "é" comes out garbled.
     response = HttpResponse(
-        "\ufeff" + export.progress_csv(user=_learner(request)),
+        "\ufeff"
+        + export.progress_csv(
+            user=_learner(request),
+            page_url=lambda resource_id: request.build_absolute_uri(
+                reverse("learn:resource", args=[resource_id])
+            ),
+        ),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="kubelearn-progress.csv"'

@@ -194,6 +194,9 @@ def test_the_download_has_every_progress_row_newest_first(alice, alice_web):
         ("Done", "Completed", "3"),
     ]
     assert rows[1]["address"] == "https://example.org/done"
+    # The resource named for good, and its page here (a title or address may change).
+    assert rows[1]["resource_id"] == str(done.pk)
+    assert rows[1]["kubelearn_page"] == f"http://testserver/resources/{done.pk}/"
 
 
 def test_the_download_gives_the_full_date_an_item_put_off_comes_back(alice, alice_web):

@@ -384,6 +384,8 @@ def test_the_download_has_each_note_beside_its_progress_and_notes_without_progre
         ("Read", "Completed", "line one\nline two"),
         ("Only noted", "", "just a note"),
     ]
+    assert [r["resource_id"] for r in rows] == [str(read.pk), str(noted.pk)]
+    assert rows[1]["kubelearn_page"] == f"http://testserver/resources/{noted.pk}/"
 
 
 def test_a_note_that_looks_like_a_formula_is_downloaded_as_text(alice, alice_web):
