@@ -21,7 +21,7 @@ from catalog import selectors as catalog_selectors
 from catalog.models import Author, PathStep, Resource, SecurityArea, Stage, Status, Tag
 from learn.models import QueueFeed
 from recommender import selectors as recommender_selectors
-from recommender.models import Progress, ProgressState
+from recommender.models import Progress, ProgressState, taken_up
 
 # request.user on a page: django-stubs types it as User | AnonymousUser.
 AnyUser = User | AnonymousUser
@@ -134,6 +134,21 @@ class StageView:
     @property
     def percent(self) -> int:
         return round(100 * self.finished / self.total) if self.total else 0
+
+    @property
+    def taken_up(self) -> int:
+        """Steps the learner is reading or saved for later: "I know these" leaves them be."""
+        now = timezone.now()
+        return sum(
+            1
+            for s in self.steps
+            if s.state and taken_up(s.state.state, s.state.later_until, now=now)
+        )
+
+    @property
+    def to_mark(self) -> int:
+        """The steps "I know these" would mark as known."""
+        return self.remaining - self.taken_up
 
 
 @dataclass

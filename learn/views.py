@@ -486,7 +486,11 @@ def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
         )
     else:
         request.session.pop(UNDO_SESSION_KEY, None)  # see progress_forget
-        messages.success(request, f"Every step of “{label}” was already behind you.")
+        messages.success(
+            request,
+            f"Nothing to mark in “{label}”: each step is behind you, being read or saved for "
+            "later.",
+        )
     return HttpResponseRedirect(reverse("learn:path") + f"#stage-{stage}")
 
 

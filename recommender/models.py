@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,15 @@ class ProgressState(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
     COMPLETED = "completed", "Completed"
     SKIPPED = "skipped", "Skipped"
+
+
+def taken_up(state: str | None, later_until: datetime | None, *, now: datetime) -> bool:
+    """Whether the learner chose to read this: started it, or saved it for later (an item put
+    off with "Not now" is not chosen; its day still to come says so). "I know these" leaves
+    such steps as they are: knowing a stage's basics is no reason to drop a chosen read."""
+    if state == ProgressState.IN_PROGRESS:
+        return True
+    return state == ProgressState.PLANNED and (later_until is None or later_until <= now)
 
 
 class Progress(models.Model):

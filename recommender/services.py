@@ -29,6 +29,7 @@ from recommender.models import (
     Note,
     Progress,
     ProgressState,
+    taken_up,
 )
 
 if TYPE_CHECKING:
@@ -175,10 +176,12 @@ def progress_restore(*, user: User, snapshots: Sequence[ProgressSnapshot]) -> No
 def path_stage_complete(*, user: User, stage: str) -> list[ProgressSnapshot]:
     """Mark the learning path's approved steps in ``stage`` done ("I know these"), in one go.
 
-    For a learner who knows the basics: the alternative was a click per step. Completed
-    steps keep their rating and date, skipped ones stay skipped; started and saved ones
-    become completed, as *known* (``Progress.known``: not counted as reading, not taste, not
-    where the learner took up the path). Returns what the changed steps were before (Undo).
+    For a learner who knows the basics: the alternative was a click per step. Steps become
+    completed as *known* (``Progress.known``: not counted as reading, not taste, not where
+    the learner took up the path). Completed steps keep their rating and date, skipped ones
+    stay skipped, and steps the learner is reading or saved for later stay as they are
+    (``taken_up``: a walk-through's "Reading now" item silently became "Already known"); one
+    put off with "Not now" becomes known. Returns what the changed steps were before (Undo).
     """
     path = selectors.primary_path()
     if path is None:
@@ -194,7 +197,11 @@ def path_stage_complete(*, user: User, stage: str) -> list[ProgressSnapshot]:
             Progress.objects.select_for_update().filter(user=user, resource_id__in=step_ids)
         )
         finished = {ProgressState.COMPLETED, ProgressState.SKIPPED}
-        unfinished = [pk for pk, snap in kept.items() if snap.state not in finished]
+        unfinished = [
+            pk
+            for pk, snap in kept.items()
+            if snap.state not in finished and not taken_up(snap.state, snap.later_until, now=now)
+        ]
         # Known, not read here: it is not reading time, taste or where the path was taken up.
         Progress.objects.filter(user=user, resource_id__in=unfinished).update(
             state=ProgressState.COMPLETED,

@@ -69,16 +69,15 @@ def test_i_know_these_marks_the_rest_of_a_stage_done_and_keeps_what_was_said(
     )
     alice_web.post(f"/progress/{basics[0].pk}/", {"state": "completed", "rating": "4"})
     alice_web.post(f"/progress/{basics[1].pk}/", {"state": "skipped"})
-    alice_web.post(f"/progress/{basics[2].pk}/", {"state": "in_progress"})
     later = Resource.objects.get(path_steps__path=seed, path_steps__position=len(path_ids(seed)))
+    known = len(basics) - 2
     body = alice_web.get("/path/").content.decode()
-    assert f"mark the {len(basics) - 2} steps left as known" in body
+    assert f"mark the {known} steps left as known" in body
+    assert "saved for later stay" not in body
 
     response = alice_web.post("/path/getting-started/done/", follow=True)
     assert response.redirect_chain[-1][0] == "/path/#stage-getting-started"
-    assert f"Marked {len(basics) - 2} steps of “Getting started” as known:" in (
-        response.content.decode()
-    )
+    assert f"Marked {known} steps of “Getting started” as known:" in response.content.decode()
     states = dict(Progress.objects.filter(user=alice).values_list("resource_id", "state"))
     assert states[basics[1].pk] == ProgressState.SKIPPED  # a skip stays a skip
     assert all(states[r.pk] == ProgressState.COMPLETED for r in [basics[0], *basics[2:]])
@@ -87,14 +86,42 @@ def test_i_know_these_marks_the_rest_of_a_stage_done_and_keeps_what_was_said(
     stage = response.context["path"].stages[0]
     assert stage.finished == stage.total
     # The stage's line counts them as known, not as read (it said "15 completed").
-    known = len(basics) - 2
     assert (stage.completed, stage.known, stage.skipped) == (1, known, 1)
     assert f": 1 completed, {known} already known, 1 skipped</p>" in response.content.decode()
     assert 'action="/path/getting-started/done/"' not in response.content.decode()
     # Twice is harmless, and says so.
     again = alice_web.post("/path/getting-started/done/", follow=True)
-    assert "Every step of “Getting started” was already behind you." in again.content.decode()
+    assert "Nothing to mark in “Getting started”" in again.content.decode()
     assert Progress.objects.filter(user=alice).count() == len(basics)
+
+
+def test_i_know_these_leaves_the_steps_being_read_or_saved_for_later_as_they_are(
+    alice_web, alice, seed
+):
+    # A walk-through's "Reading now" item silently became "Already known".
+    basics = list(
+        Resource.objects.filter(path_steps__path=seed, stage="getting-started").order_by(
+            "path_steps__position"
+        )
+    )
+    reading, saved, put_off = basics[0], basics[1], basics[2]
+    alice_web.post(f"/progress/{reading.pk}/", {"state": "in_progress"})
+    alice_web.post(f"/progress/{saved.pk}/", {"state": "planned"})
+    alice_web.post(f"/progress/{put_off.pk}/", {"state": "planned", "later": "1"})
+    body = alice_web.get("/path/").content.decode()
+    assert f"mark the {len(basics) - 2} steps left as known" in body
+    assert "The 2 steps you are reading or saved for later stay as they are." in body
+
+    alice_web.post("/path/getting-started/done/")
+    rows = {row.resource_id: row for row in Progress.objects.filter(user=alice)}
+    assert rows[reading.pk].state == ProgressState.IN_PROGRESS
+    assert rows[saved.pk].state == ProgressState.PLANNED
+    assert not rows[reading.pk].known and not rows[saved.pk].known
+    # "Not now" said not now, not "I want this": known like the rest.
+    assert rows[put_off.pk].state == ProgressState.COMPLETED and rows[put_off.pk].known
+    assert rows[put_off.pk].later_until is None
+    body = alice_web.get("/path/").content.decode()
+    assert 'action="/path/getting-started/done/"' not in body  # nothing left to mark
 
 
 def test_marking_a_stage_done_moves_the_queue_and_the_marker_on(alice_web, seed):
@@ -149,7 +176,7 @@ def test_i_know_these_can_be_undone_in_one_click(alice_web, alice, seed):
         "/progress/undo/", {"next": "/path/", "token": undo_token(alice_web)}, follow=True
     )
     assert page.redirect_chain[-1][0] == "/path/#stage-getting-started"
-    assert f"Undone: the {len(basics) - 2} steps of “Getting started” are back as they were." in (
+    assert f"Undone: the {len(basics) - 3} steps of “Getting started” are back as they were." in (
         page.content.decode()
     )
     after = set(Progress.objects.filter(user=alice).values_list("resource_id", "state", "rating"))
