@@ -15,12 +15,13 @@ from django.utils.safestring import SafeString, mark_safe
 from learn.selectors import AreaCoverage
 
 # Fallbacks for the stylesheet's light colours (kubelearn.css, --chart-*): text 4.5:1 against
-# white, the done bar 3:1 against its track and the panel (tests/learn/test_svg.py).
+# white, the done and known bars 3:1 against their track and the panel (tests/learn/test_svg.py).
 INK = "#1f2937"
 MUTED = "#4b5563"
 SURFACE = "#ffffff"
 TRACK = "#e5e7eb"
 DONE = "#2457c5"
+KNOWN = "#0e7490"
 FOCUS = "#92400e"
 STAGE_COLOURS = {
     "getting-started": "#0f766e",
@@ -34,41 +35,51 @@ _BAR = 12
 
 
 def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage") -> SafeString:
-    """One row per security area: its name and "done of offered" on one line, and below them a
-    progress bar: the share of the area's resources the learner completed, on a full-width
-    track. Areas in the learner's focus are starred.
+    """One row per security area: its name and "covered of offered" on one line, and below
+    them a progress bar on a full-width track: the share of the area's resources the learner
+    read here, then, in another colour, the share they marked as already known. Areas in the
+    learner's focus are starred.
 
     Three walk-throughs read the earlier design (a bar for what the catalog offers, scaled to
     the largest area, with the done bar over it) as progress: "0 of 7" beside a full bar. How
-    much an area offers is in its "of 7"; the bar only ever shows what the learner did."""
+    much an area offers is in its "of 7"; the bar only ever shows what the learner did. A
+    later one read "6 of 7 done" after "I know these", having read nothing: known is apart."""
     height = _ROW * len(areas) + 4
     # Not "N of M resources": a resource in two areas would count twice.
-    started = sum(1 for area in areas if area.completed)
+    started = sum(1 for area in areas if area.covered)
     parts = [
         f'<svg class="chart" viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" height="{height}" '
         f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">Coverage by security area</title>',
         f'<desc id="{chart_id}-desc">For each security area, the share of its resources you '
-        f"completed; you have completed resources in {started} of {len(areas)} areas. The "
-        "table beside the chart lists each area's numbers.</desc>",
+        "read here and, in another colour, those you marked as already known; you have covered "
+        f"resources in {started} of {len(areas)} areas. The table beside the chart lists each "
+        "area's numbers.</desc>",
     ]
     for row, area in enumerate(areas):
         top = row * _ROW + 2
         bar_y = top + 19
-        done = round(_WIDTH * area.completed / area.available) if area.available else 0
+        read = round(_WIDTH * area.completed / area.available) if area.available else 0
+        covered = round(_WIDTH * area.covered / area.available) if area.available else 0
         star = f'<tspan class="c-focus" fill="{FOCUS}">★ </tspan>' if area.focus_weight else ""
         parts.append(
             f'<text x="0" y="{top + 13}" font-size="13" class="c-ink" fill="{INK}">'
             f"{star}{escape(area.name)}</text>"
             f'<text x="{_WIDTH}" y="{top + 13}" font-size="13" class="c-muted" fill="{MUTED}" '
-            f'text-anchor="end">{area.completed} of {area.available}</text>'
+            f'text-anchor="end">{area.covered} of {area.available}</text>'
             f'<rect x="0" y="{bar_y}" width="{_WIDTH}" height="{_BAR}" rx="4" '
             f'class="c-track" fill="{TRACK}"/>'
         )
-        if done:
+        # Known first and under: the read bar, drawn over its start, keeps its rounded end.
+        if covered > read:
             parts.append(
-                f'<rect x="0" y="{bar_y}" width="{done}" height="{_BAR}" rx="4" '
+                f'<rect x="0" y="{bar_y}" width="{covered}" height="{_BAR}" rx="4" '
+                f'class="c-known" fill="{KNOWN}"/>'
+            )
+        if read:
+            parts.append(
+                f'<rect x="0" y="{bar_y}" width="{read}" height="{_BAR}" rx="4" '
                 f'class="c-done" fill="{DONE}"/>'
             )
     parts.append("</svg>")

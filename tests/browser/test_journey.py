@@ -76,7 +76,7 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
     expect(page.get_by_role("heading", name="My focus")).to_be_visible()
     assert coverage_row(page, RBAC)[0] == "1"
     desc = page.locator("svg.chart desc").text_content()
-    assert "you have completed resources in " in desc and " in 0 of " not in desc
+    assert "you have covered resources in " in desc and " in 0 of " not in desc
     screenshot(page, "journey-focus-1280")
 
     page.get_by_role("button", name="Sign out").click()

@@ -340,14 +340,13 @@ def test_focus_saves_areas_weights_and_level(alice_web, alice, seed):
 
 
 def focus_cells(response) -> dict[str, str]:
-    """The coverage table's "Your focus" cell per area, as a reader hears it."""
-    rows = re.findall(
-        r'<th scope="row">([^<]+)</th>.*?<td class="focus-level">(.*?)</td>',
-        response.content.decode(),
-    )
+    """The focus said after each area's name in the coverage table, as a reader hears it."""
+    rows = re.findall(r'<th scope="row">([^<]+)(.*?)</th>', response.content.decode())
     return {
-        unescape(name): re.sub(r'<span[^>]*aria-hidden="true">.*?</span>|<[^>]+>', "", cell)
-        for name, cell in rows
+        unescape(name).strip(): re.sub(
+            r'<span[^>]*aria-hidden="true">.*?</span>|<[^>]+>', "", focus
+        ).strip()
+        for name, focus in rows
     }
 
 
@@ -456,7 +455,23 @@ def test_coverage_counts_completed_against_offered_per_area(alice_web, seed):
     assert "<svg" in body
     assert '<table class="coverage-table">' in body
     started = sum(1 for area in rows.values() if area.completed)
-    assert f"you have completed resources in {started} of {len(rows)} areas" in body
+    assert f"you have covered resources in {started} of {len(rows)} areas" in body
+
+
+def test_coverage_counts_steps_marked_known_apart_from_those_read(alice_web, alice, seed):
+    # A walk-through learner who had read nothing saw "6 of 7" under "Done" after "I know these".
+    alice_web.post("/path/security/done/")
+    rows = {area.slug: area for area in alice_web.get("/focus/").context["coverage"]}
+    assert sum(area.completed for area in rows.values()) == 0
+    rbac = rows["rbac"]
+    known_rbac = Progress.objects.filter(
+        user=alice, known=True, resource__security_areas__slug="rbac"
+    ).count()
+    assert known_rbac and (rbac.known, rbac.covered) == (known_rbac, known_rbac)
+    body = alice_web.get("/focus/").content.decode()
+    assert '<th scope="col">Read</th><th scope="col">Known</th>' in body
+    assert f"{rbac.name}<span" in body
+    assert f"</th><td>0</td><td>{known_rbac}</td><td>{rbac.available}</td></tr>" in body
 
 
 # --- browse ---------------------------------------------------------------------------------

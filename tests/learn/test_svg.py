@@ -17,7 +17,9 @@ STYLESHEET = Path(charts.__file__).parent / "static" / "learn" / "kubelearn.css"
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def area(name: str, completed: int, available: int, weight: float | None = None) -> AreaCoverage:
+def area(
+    name: str, completed: int, available: int, weight: float | None = None, known: int = 0
+) -> AreaCoverage:
     return AreaCoverage(
         slug=name.lower(),
         name=name,
@@ -25,6 +27,7 @@ def area(name: str, completed: int, available: int, weight: float | None = None)
         completed=completed,
         available=available,
         focus_weight=weight,
+        known=known,
     )
 
 
@@ -33,7 +36,7 @@ def test_coverage_chart_draws_each_areas_share_done_on_its_own_track():
     svg = ElementTree.fromstring(coverage_chart(areas))
     assert svg.get("role") == "img"
     assert svg.find(f"{SVG}title").text == "Coverage by security area"
-    assert "completed resources in 2 of 3 areas" in svg.find(f"{SVG}desc").text
+    assert "covered resources in 2 of 3 areas" in svg.find(f"{SVG}desc").text
     bars = [(rect.get("class"), int(rect.get("width"))) for rect in svg.findall(f"{SVG}rect")]
     track = bars[0][1]
     # RBAC: a quarter done; etcd: nothing done, so nothing but its empty track (the walk-
@@ -47,6 +50,25 @@ def test_coverage_chart_draws_each_areas_share_done_on_its_own_track():
     ]
     texts = "".join(svg.itertext())
     assert "1 of 4" in texts and "0 of 2" in texts and "★" in texts
+
+
+def test_coverage_chart_draws_what_was_marked_known_apart_from_what_was_read():
+    svg = ElementTree.fromstring(
+        coverage_chart([area("RBAC", 1, 4, known=2), area("etcd", 0, 2, known=2)])
+    )
+    bars = [(rect.get("class"), int(rect.get("width"))) for rect in svg.findall(f"{SVG}rect")]
+    track = bars[0][1]
+    # Known under read, both from the start of the track: a quarter read, three quarters covered.
+    assert bars == [
+        ("c-track", track),
+        ("c-known", round(track * 3 / 4)),
+        ("c-done", round(track / 4)),
+        ("c-track", track),
+        ("c-known", track),
+    ]
+    texts = "".join(svg.itertext())
+    assert "3 of 4" in texts and "2 of 2" in texts
+    assert "covered resources in 2 of 2 areas" in svg.find(f"{SVG}desc").text
 
 
 def test_coverage_chart_escapes_area_names():
@@ -101,10 +123,11 @@ def test_contrast_matches_wcag_examples():
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_done_bar_meets_3_to_1_against_its_track_and_the_panel(scheme):
+@pytest.mark.parametrize("bar", ["chart-done", "chart-known"])
+def test_the_done_and_known_bars_meet_3_to_1_against_their_track_and_the_panel(scheme, bar):
     colours = scheme_colours(scheme)
-    assert contrast(colours["chart-done"], colours["chart-track"]) >= 3
-    assert contrast(colours["chart-done"], colours["surface"]) >= 3
+    assert contrast(colours[bar], colours["chart-track"]) >= 3
+    assert contrast(colours[bar], colours["surface"]) >= 3
 
 
 def test_chart_fallback_colours_are_the_stylesheets_light_ones():
@@ -112,5 +135,6 @@ def test_chart_fallback_colours_are_the_stylesheets_light_ones():
     assert (
         colours["chart-track"],
         colours["chart-done"],
+        colours["chart-known"],
         colours["surface"],
-    ) == (charts.TRACK, charts.DONE, charts.SURFACE)
+    ) == (charts.TRACK, charts.DONE, charts.KNOWN, charts.SURFACE)
