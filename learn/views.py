@@ -6,7 +6,7 @@ Every action is a plain form (POST, then redirect), so nothing here needs JavaSc
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, cast
 
@@ -630,10 +630,10 @@ def focus(request: HttpRequest) -> HttpResponse:
                 level=form.cleaned_data["level"],
                 minutes_budget=form.cleaned_data["minutes_budget"],
             )
-            # What the queue does with it, in its own words where it has some: a beginner's
-            # path still starts with the basics, and "now leans towards it" was not true.
-            note = queue.queue_build(user=_learner(request), limit=1).note
-            messages.success(request, f"Focus saved. {note or 'Your queue now leans towards it.'}")
+            messages.success(
+                request,
+                _focus_saved_message(user=_learner(request), focus=form.cleaned_data["focus"]),
+            )
             return redirect("learn:focus")
         status = 400
     else:
@@ -653,6 +653,34 @@ def focus(request: HttpRequest) -> HttpResponse:
         "learn/focus.html",
         {"form": form, "coverage": coverage, "chart": svg.coverage_chart(coverage)},
         status=status,
+    )
+
+
+def _focus_saved_message(*, user: User, focus: Mapping[str, float]) -> str:
+    """What the queue does with a saved focus, as it is: "now leans towards it" was said of
+    a queue that did not change (a walk-through: no area chosen, every area "Not a focus", or
+    a focus the learner's queue did not reach yet)."""
+    if not focus:
+        return "Focus saved. No security area is chosen, so your queue follows the path in order."
+    result = queue.queue_build(user=user, limit=QUEUE_LENGTH)
+    if result.note:  # the queue's own words: a beginner's path starts with the basics, …
+        return f"Focus saved. {result.note}"
+    serving = sum(
+        1 for item in result.items if any(reason["kind"] == "focus" for reason in item.reasons)
+    )
+    if serving:
+        return (
+            f"Focus saved. {serving} of the {len(result.items)} items in your queue "
+            f"{'is' if serving == 1 else 'are'} there for it."
+        )
+    if not recommender_selectors.open_in_areas(user=user, areas=focus.keys()):
+        return (
+            "Focus saved. You have read, skipped or marked as known everything the catalog "
+            "has in it, so your queue follows the path."
+        )
+    return (
+        "Focus saved. Nothing in your queue is there for it yet: its resources come later "
+        "on your path or above your level. The Path page shows where they are."
     )
 
 

@@ -185,6 +185,20 @@ def progress_list(*, user: User) -> QuerySet[Progress]:
     return Progress.objects.filter(user=user).select_related("resource", "resource__link")
 
 
+def open_in_areas(*, user: User, areas: Iterable[str]) -> bool:
+    """Whether any approved resource in these security areas (slugs) is still open to the
+    learner: not completed (read or known) and not skipped."""
+    finished = Progress.objects.filter(
+        user=user, state__in=[ProgressState.COMPLETED, ProgressState.SKIPPED]
+    ).values("resource_id")
+    return (
+        catalog_selectors.approved_resources()
+        .filter(security_areas__slug__in=list(areas))
+        .exclude(pk__in=finished)
+        .exists()
+    )
+
+
 def note_list(*, user: User, search: str = "") -> QuerySet[Note]:
     """The learner's notes on resources they may see now (the catalog's rule, as for a
     resource's page: approved ones, and for curators pending and rejected ones too), the most

@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from catalog.models import Resource, Status
 from learn import views
+from recommender import queue, services
 from recommender.models import LearnerProfile, Progress
 from tests.factories import AuthorFactory, ResourceFactory, TagFactory
 from tests.learn.conftest import path_ids
@@ -322,6 +323,57 @@ def test_focus_saved_says_the_queue_leans_towards_it_when_it_starts_there(alice_
     said = " ".join(str(message) for message in page.context["messages"])
     assert said.startswith("Focus saved. ")
     assert "starts with the basics" not in said
+
+
+def saved_message(page) -> str:
+    (said,) = [str(message) for message in page.context["messages"]]
+    return said
+
+
+def test_focus_saved_without_an_area_says_the_queue_follows_the_path(alice_web, seed):
+    # It said "Your queue now leans towards it." of no focus at all (a walk-through).
+    for payload in ({"level": "2"}, {"area__rbac": "", "area__network-policy": ""}):
+        page = alice_web.post("/focus/", payload, follow=True)
+        assert saved_message(page) == (
+            "Focus saved. No security area is chosen, so your queue follows the path in order."
+        )
+
+
+def test_focus_saved_counts_the_queue_items_there_for_it(alice_web, alice, seed):
+    services.progress_set(
+        user=alice,
+        resource=Resource.objects.get(pk=path_ids(seed)[0]),
+        state="completed",
+        rating=None,
+    )
+    page = alice_web.post("/focus/", {"area__rbac": "1", "level": "3"}, follow=True)
+    serving = sum(
+        1
+        for item in queue.queue_build(user=alice, limit=10).items
+        if any(reason["kind"] == "focus" for reason in item.reasons)
+    )
+    assert serving
+    assert saved_message(page).startswith(f"Focus saved. {serving} of the 10 items in your queue")
+
+
+def test_focus_saved_says_when_the_queue_has_nothing_for_it_yet(alice_web, alice, seed):
+    # A beginner on the path: the basics come first, the focus later (a walk-through was told
+    # "Your queue now leans towards it." of a queue that had not changed).
+    services.progress_set(
+        user=alice,
+        resource=Resource.objects.get(pk=path_ids(seed)[0]),
+        state="completed",
+        rating=None,
+    )
+    page = alice_web.post("/focus/", {"area__etcd-protection": "1", "level": "1"}, follow=True)
+    assert saved_message(page).startswith("Focus saved. Nothing in your queue is there for it yet")
+
+
+def test_focus_saved_says_when_everything_in_it_is_behind_the_learner(alice_web, alice, seed):
+    for resource in Resource.objects.filter(security_areas__slug="etcd-protection"):
+        services.progress_set(user=alice, resource=resource, state="skipped", rating=None)
+    page = alice_web.post("/focus/", {"area__etcd-protection": "1", "level": "3"}, follow=True)
+    assert "everything the catalog has in it" in saved_message(page)
 
 
 def test_focus_saves_areas_weights_and_level(alice_web, alice, seed):
