@@ -290,14 +290,16 @@ class HistoryForm(forms.Form):
 
 class NoteForm(forms.Form):
     """A learner's note on a resource. The length is services.note_set's rule (counted after
-    trimming, with "\\r\\n" as one character); the textarea's maxlength only helps the
-    browser stop typing at the same place."""
+    trimming, with "\\r\\n" as one character). No maxlength on the textarea: a browser cuts a
+    longer paste at the limit without a word, and "Note saved." then lost the rest (a
+    walk-through pasted 20,001 characters). kubelearn.js counts instead (data-max-chars), and
+    the server refuses a longer note and keeps the text in the box."""
 
     text = forms.CharField(
         label="Your notes",
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": NOTE_MAX_CHARS}),
+        widget=forms.Textarea(attrs={"rows": 6, "data-max-chars": NOTE_MAX_CHARS}),
         help_text=(
             f"Private: only you see them. Plain text, up to {NOTE_MAX_CHARS:,} characters; "
             "empty it and save to remove the note."

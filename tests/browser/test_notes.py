@@ -55,13 +55,39 @@ def test_saving_a_note_keeps_focus_in_the_textarea(browser, live_server, learner
 def test_a_refused_note_says_why_and_keeps_the_text(browser, live_server, learner, first_step):
     page = signed_in_page(browser, live_server, learner)
     page.goto(f"{live_server.url}/resources/{first_step}/")
-    # The textarea's maxlength stops typing at the limit; a changed page can still send more.
-    page.evaluate("document.getElementById('id_text').removeAttribute('maxlength')")
     page.get_by_role("textbox", name="Your notes").fill("z" * (NOTE_MAX_CHARS + 1))
     save_note(page)
     expect(page.locator("#main .errorlist")).to_contain_text("at most 10,000 characters")
     expect(page.get_by_role("textbox", name="Your notes")).to_be_focused()
     assert len(page.get_by_role("textbox", name="Your notes").input_value()) == NOTE_MAX_CHARS + 1
+    assert not Note.objects.exists()
+    page.context.close()
+
+
+def test_a_pasted_note_over_the_limit_is_kept_whole_and_said_to_be_too_long(
+    browser, live_server, learner, first_step
+):
+    # A walk-through pasted 20,001 characters: maxlength kept 10,000 and "Note saved." said
+    # nothing of the rest.
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    box = page.get_by_role("textbox", name="Your notes")
+    count = page.locator(".note-count")
+    box.fill("y" * 100)
+    expect(count).to_be_hidden()  # far from the limit: nothing to count
+    box.fill("y" * (NOTE_MAX_CHARS - 10))
+    expect(count).to_have_text("9,990 of 10,000 characters")
+    box.fill("ü" * (NOTE_MAX_CHARS + 50))  # pasted (fill inserts text as a paste does)
+    assert len(box.input_value()) == NOTE_MAX_CHARS + 50
+    expect(count).to_have_text(
+        "10,050 characters: 50 over the 10,000 a note can hold. Shorten it to save it."
+    )
+    expect(page.locator("#announcer")).to_contain_text("50 over the 10,000")
+    screenshot(page, "note-over-limit-375")
+    save_note(page)
+    expect(page.locator("#main .errorlist")).to_contain_text("at most 10,000 characters")
+    assert len(page.get_by_role("textbox", name="Your notes").input_value()) == NOTE_MAX_CHARS + 50
+    expect(page.locator(".note-count")).to_contain_text("50 over")  # counted again after the swap
     assert not Note.objects.exists()
     page.context.close()
 
@@ -74,7 +100,6 @@ def test_a_refused_note_is_announced_not_the_last_saved_ones_message(
     page.get_by_role("textbox", name="Your notes").fill("Read the RBAC part again.")
     save_note(page)
     expect(page.locator("#announcer")).to_have_text("Note saved.")
-    page.evaluate("document.getElementById('id_text').removeAttribute('maxlength')")
     page.get_by_role("textbox", name="Your notes").fill("z" * (NOTE_MAX_CHARS + 1))
     save_note(page)
     expect(page.locator("#announcer")).to_contain_text("at most 10,000 characters")

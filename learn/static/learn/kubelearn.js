@@ -205,6 +205,7 @@
       return;
     }
     text.value = kept.text;
+    noteCount(text, true);
     var base = form.querySelector("input[name=based_on]");
     if (base && kept.base !== null && kept.base !== undefined) {
       base.value = kept.base;
@@ -216,6 +217,43 @@
       text.insertAdjacentElement("afterend", line);
     }
   }
+
+  // How long the note is, near and over its limit (services.note_set counts the text as the
+  // server keeps it, in characters, so an emoji is one): a paste over the limit is kept
+  // whole and said to be too long, rather than cut by maxlength without a word.
+  function noteCount(text, quiet) {
+    var max = Number(text.getAttribute("data-max-chars"));
+    var line = text.form ? text.form.querySelector(".note-count") : null;
+    if (!max || !line) {
+      return;
+    }
+    var length = Array.from(noteNormalised(text.value)).length;
+    var wasOver = line.classList.contains("note-count-over");
+    var over = length > max;
+    line.hidden = length < max * 0.9;
+    line.classList.toggle("note-count-over", over);
+    line.textContent = over
+      ? length.toLocaleString("en") + " characters: " + (length - max).toLocaleString("en") +
+        " over the " + max.toLocaleString("en") + " a note can hold. Shorten it to save it."
+      : length.toLocaleString("en") + " of " + max.toLocaleString("en") + " characters";
+    if (over && !wasOver && !quiet) {
+      say(line.textContent);
+    }
+  }
+
+  // On a new or swapped page: the refusal's own message is what to hear then.
+  function noteCountAll() {
+    document.querySelectorAll("#main textarea[data-max-chars]").forEach(function (text) {
+      noteCount(text, true);
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target instanceof HTMLTextAreaElement && event.target.hasAttribute("data-max-chars")) {
+      noteCount(event.target);
+    }
+  });
+  document.addEventListener("htmx:afterSettle", noteCountAll);
 
   document.addEventListener("input", function (event) {
     var text = event.target;
@@ -425,6 +463,7 @@
     copyButtons();
     dismissible();
     noteDraftRestore();
+    noteCountAll();
     var main = document.getElementById("main");
     if (!main || !main.querySelector(".messages")) {
       return;
