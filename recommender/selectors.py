@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -207,12 +208,16 @@ def note_list(*, user: User, search: str = "") -> QuerySet[Note]:
 
     `search` keeps the notes whose text or resource title contains it, in any case: a
     learner's own notes are few enough that a scan of them is fine, and a note is searched
-    for the words as written (a command, a flag), not for stemmed terms.
+    for the words as written (a command, a flag), not for stemmed terms. An escaped regular
+    expression, not icontains: SQLite's LIKE folds the case of ASCII letters only, so "ünï"
+    did not find "Ünï" (a walk-through); its REGEXP is Python's, PostgreSQL's `~*` folds by
+    the database's locale, like its UPPER() that icontains uses.
     """
     visible = catalog_selectors.resource_list(user=user, relations=False).values("pk")
     notes = Note.objects.filter(user=user, resource__in=visible)
     if search:
-        notes = notes.filter(Q(text__icontains=search) | Q(resource__title__icontains=search))
+        literal = re.escape(search)
+        notes = notes.filter(Q(text__iregex=literal) | Q(resource__title__iregex=literal))
     return notes.select_related("resource", "resource__link").order_by("-updated_at", "-pk")
 
 
