@@ -95,6 +95,15 @@ class PathStepView:
         return self.state is not None and self.state.state in FINISHED_STATES
 
 
+def steps_behind(completed: int, known: int, skipped: int) -> str:
+    """ "3 completed, 14 already known": the kinds of steps behind a learner, those there are;
+    "" when all of them were completed (the count says it all then)."""
+    if not known and not skipped:
+        return ""
+    parts = [(completed, "completed"), (known, "already known"), (skipped, "skipped")]
+    return ", ".join(f"{count} {kind}" for count, kind in parts if count)
+
+
 @dataclass
 class StageView:
     stage: str
@@ -132,6 +141,10 @@ class StageView:
         return self.total - self.finished
 
     @property
+    def breakdown(self) -> str:
+        return steps_behind(self.completed, self.known, self.skipped)
+
+    @property
     def percent(self) -> int:
         return round(100 * self.finished / self.total) if self.total else 0
 
@@ -165,6 +178,27 @@ class PathView:
     @property
     def finished(self) -> int:
         return sum(stage.finished for stage in self.stages)
+
+    @property
+    def completed(self) -> int:
+        return sum(stage.completed for stage in self.stages)
+
+    @property
+    def known(self) -> int:
+        return sum(stage.known for stage in self.stages)
+
+    @property
+    def skipped(self) -> int:
+        return sum(stage.skipped for stage in self.stages)
+
+    @property
+    def breakdown(self) -> str:
+        return steps_behind(self.completed, self.known, self.skipped)
+
+    def step_at(self, position: int | None) -> PathStepView | None:
+        return next(
+            (s for stage in self.stages for s in stage.steps if s.step.position == position), None
+        )
 
 
 def path_view(*, user: AnyUser | None) -> PathView | None:

@@ -460,7 +460,11 @@ def path(request: HttpRequest) -> HttpResponse:
     here = (
         queue.path_next_position(user=_learner(request)) if request.user.is_authenticated else None
     )
-    return render(request, "learn/path.html", {"path": path_view, "stages": stages, "here": here})
+    return render(
+        request,
+        "learn/path.html",
+        {"path": path_view, "stages": stages, "here": here, "next": path_view.step_at(here)},
+    )
 
 
 @require_POST

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from catalog.models import LearningPath, Resource
+from learn.selectors import steps_behind
 from recommender.models import Progress, ProgressState
 from tests.learn.conftest import path_ids, undo_token
 
@@ -29,7 +30,9 @@ def test_the_path_marks_the_learners_next_step(alice_web, seed):
     body = alice_web.get("/path/").content.decode()
     assert here(body) == 3
     assert '<p class="step-here-label">Your next step</p>' in body
-    assert '<a href="#step-3">Go to your next step, step 3</a>' in body
+    third = Resource.objects.get(pk=steps[2]).title
+    assert f'Your next step: <a href="#step-3">step 3, “{third}”</a>' in body
+    assert "<strong>2 of " in body and "steps behind you: 1 completed, 1 skipped." in body
 
 
 def test_a_focused_newcomers_marker_stands_at_their_focus_as_the_queue_does(alice_web, seed):
@@ -88,6 +91,10 @@ def test_i_know_these_marks_the_rest_of_a_stage_done_and_keeps_what_was_said(
     # The stage's line counts them as known, not as read (it said "15 completed").
     assert (stage.completed, stage.known, stage.skipped) == (1, known, 1)
     assert f": 1 completed, {known} already known, 1 skipped</p>" in response.content.decode()
+    # And the path's line above the stages.
+    assert f"steps behind you: 1 completed, {known} already known, 1 skipped." in (
+        response.content.decode()
+    )
     assert 'action="/path/getting-started/done/"' not in response.content.decode()
     # Twice is harmless, and says so.
     again = alice_web.post("/path/getting-started/done/", follow=True)
@@ -244,3 +251,16 @@ def test_the_path_and_the_queue_name_the_same_next_step_while_one_is_being_read(
     first = alice_web.get("/").context["items"][0]
     assert first["card"]["id"] == steps[1]
     assert "Step 2 of the learning path — your next step" in [r["text"] for r in first["reasons"]]
+
+
+@pytest.mark.parametrize(
+    ("counts", "said"),
+    [
+        ((3, 0, 0), ""),  # all completed: the count says it all
+        ((0, 15, 0), "15 already known"),  # not "0 completed, 15 already known"
+        ((1, 14, 2), "1 completed, 14 already known, 2 skipped"),
+        ((2, 0, 1), "2 completed, 1 skipped"),
+    ],
+)
+def test_the_steps_behind_a_learner_are_named_by_kind_leaving_out_kinds_with_none(counts, said):
+    assert steps_behind(*counts) == said
