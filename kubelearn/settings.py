@@ -328,6 +328,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 # Mail goes out from a worker task, never from a request, and this bounds how long one waits.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kubelearn <noreply@localhost>")
+# Where learners write to a person (a curator resets a password without an e-mail address on
+# the account); the reset page names it. Empty: the page can only say "ask a curator".
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL")
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"

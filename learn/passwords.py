@@ -81,8 +81,17 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not mail_configured():
-            return render(request, "learn/password_reset.html", {"unavailable": True}, status=503)
+            return render(
+                request,
+                "learn/password_reset.html",
+                {"unavailable": True, "support_email": settings.SUPPORT_EMAIL},
+                status=503,
+            )
         return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # Without an address on the account, a person resets the password: say where to write.
+        return {**super().get_context_data(**kwargs), "support_email": settings.SUPPORT_EMAIL}
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         throttle = PasswordResetThrottle()

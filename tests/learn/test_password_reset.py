@@ -115,3 +115,18 @@ def test_a_broker_that_is_down_gives_a_clear_error_and_no_500(client, alice, mon
     response = client.post("/password-reset/", {"email": "alice@example.org"})
     assert response.status_code == 503
     assert "could not send the e-mail just now" in response.content.decode()
+
+
+def test_the_reset_page_says_where_to_write_when_the_server_names_an_address(client, settings):
+    # "Ask a curator to reset your password" named no way to reach one (walk-through).
+    assert (
+        "Ask the people who run this kubelearn" in client.get("/password-reset/").content.decode()
+    )
+    settings.SUPPORT_EMAIL = "help@kubelearn.example"
+    body = client.get("/password-reset/").content.decode()
+    assert 'Write to <a href="mailto:help@kubelearn.example">help@kubelearn.example</a>' in body
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = ""  # no mail at all: the page that says so names it too
+    response = client.get("/password-reset/")
+    assert response.status_code == 503
+    assert "mailto:help@kubelearn.example" in response.content.decode()
