@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import template
 from django.utils.html import conditional_escape, format_html, format_html_join
@@ -119,6 +119,14 @@ def path_position(card: dict, path_slug: str) -> int | None:
 
 #: Where a learner can look for a resource whose address the curators have not confirmed.
 WEB_SEARCH = "https://duckduckgo.com/"
+
+
+@register.filter
+def site_name(url: str) -> str:
+    """The site a link goes to, as a reader knows it: "kubernetes.io", not the whole address
+    (a punycode host stays punycode: a look-alike name is not dressed up as the real one)."""
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
 
 
 @register.filter

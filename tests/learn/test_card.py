@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.template.loader import render_to_string
 
+from learn.templatetags.learn_tags import site_name
 from recommender.runtime import runtime
 from tests.factories import ResourceFactory
 
@@ -37,3 +38,34 @@ def test_a_card_with_only_warnings_has_no_empty_why_box():
     html = card_html([{"kind": "stale", "text": "Removed in Kubernetes 1.25."}])
     assert "Why this is next" not in html
     assert "Outdated advice: Removed in Kubernetes 1.25." in html
+
+
+def test_a_card_links_straight_to_the_reading_in_a_new_tab_named_by_its_site():
+    # Reading took two clicks: the title leads to our page about it (walk-through).
+    card = runtime.cards(
+        [ResourceFactory(title="RBAC", url="https://www.kubernetes.io/docs/rbac/")]
+    )
+    html = render_to_string("learn/_card.html", {"card": card[0]})
+    assert (
+        '<a href="https://www.kubernetes.io/docs/rbac/" target="_blank" '
+        'rel="noopener noreferrer">Read it on kubernetes.io<span class="visually-hidden">: '
+        "“RBAC”, in a new tab</span>"
+    ) in html
+
+
+def test_a_card_without_a_confirmed_link_offers_no_reading_link():
+    card = runtime.cards([ResourceFactory(title="Lost", url="")])
+    html = render_to_string("learn/_card.html", {"card": card[0]})
+    assert "Read it on" not in html and "No confirmed link yet" in html
+
+
+@pytest.mark.parametrize(
+    ("url", "site"),
+    [
+        ("https://kubernetes.io/docs/", "kubernetes.io"),
+        ("https://WWW.Example.org:8443/a", "example.org"),
+        ("https://xn--kbernetes-q9a.io/", "xn--kbernetes-q9a.io"),  # a look-alike stays visible
+    ],
+)
+def test_site_name_is_the_host_a_reader_knows(url, site):
+    assert site_name(url) == site
