@@ -339,13 +339,14 @@ def test_focus_saved_without_an_area_says_the_queue_follows_the_path(alice_web, 
         )
 
 
-def test_focus_saved_counts_the_queue_items_there_for_it(alice_web, alice, seed):
-    services.progress_set(
-        user=alice,
-        resource=Resource.objects.get(pk=path_ids(seed)[0]),
-        state="completed",
-        rating=None,
-    )
+@pytest.fixture
+def on_the_path(alice, seed):
+    """Alice has read the path's first step."""
+    first = Resource.objects.get(pk=path_ids(seed)[0])
+    services.progress_set(user=alice, resource=first, state="completed", rating=None)
+
+
+def test_focus_saved_counts_the_queue_items_there_for_it(alice_web, alice, on_the_path):
     page = alice_web.post("/focus/", {"area__rbac": "1", "level": "3"}, follow=True)
     serving = sum(
         1
@@ -356,15 +357,9 @@ def test_focus_saved_counts_the_queue_items_there_for_it(alice_web, alice, seed)
     assert saved_message(page).startswith(f"Focus saved. {serving} of the 10 items in your queue")
 
 
-def test_focus_saved_says_when_the_queue_has_nothing_for_it_yet(alice_web, alice, seed):
+def test_focus_saved_says_when_the_queue_has_nothing_for_it_yet(alice_web, on_the_path):
     # A beginner on the path: the basics come first, the focus later (a walk-through was told
     # "Your queue now leans towards it." of a queue that had not changed).
-    services.progress_set(
-        user=alice,
-        resource=Resource.objects.get(pk=path_ids(seed)[0]),
-        state="completed",
-        rating=None,
-    )
     page = alice_web.post("/focus/", {"area__etcd-protection": "1", "level": "1"}, follow=True)
     assert saved_message(page).startswith("Focus saved. Nothing in your queue is there for it yet")
 
