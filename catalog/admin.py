@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -89,6 +90,19 @@ class CatalogWritesAdmin(admin.ModelAdmin):
         self.service_delete(queryset, request.user)
 
 
+class ResourceWritesAdmin(CatalogWritesAdmin):
+    """A resource's admin: the service hears which fields the curator changed (a feed's
+    resource they edited keeps their version; catalog.services.resource_save)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        services.resource_save(
+            resource=obj, by=request.user, edited=form.changed_data if change else ()
+        )
+
+    def service_delete(self, queryset: QuerySet[Resource], by: Any) -> None:
+        services.resources_delete(resources=queryset, by=by)
+
+
 class NeedsLinkFilter(admin.SimpleListFilter):
     title = "address"
     parameter_name = "needs_link"
@@ -121,7 +135,7 @@ class ResourcePathStepInline(admin.TabularInline):
 
 
 @admin.register(Resource)
-class ResourceAdmin(CatalogWritesAdmin):
+class ResourceAdmin(ResourceWritesAdmin):
     form = ResourceAdminForm
     list_display = [
         "title",
@@ -178,12 +192,6 @@ class ResourceAdmin(CatalogWritesAdmin):
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
         changed = services.resources_reject(resources=queryset, by=request.user)
         self.message_user(request, f"{changed} resource(s) rejected.", messages.SUCCESS)
-
-    def service_save(self, obj: Resource, by: Any) -> None:
-        services.resource_save(resource=obj, by=by)
-
-    def service_delete(self, queryset: QuerySet[Resource], by: Any) -> None:
-        services.resources_delete(resources=queryset, by=by)
 
 
 @admin.register(Tag)
@@ -510,7 +518,7 @@ PREVIEW_CHARS = 4000
 
 
 @admin.register(PendingResource)
-class ReviewQueueAdmin(CatalogWritesAdmin):
+class ReviewQueueAdmin(ResourceWritesAdmin):
     """Pending resources with a sanitised preview; approve or reject in bulk.
 
     Other apps add columns and actions through `review_queue_extend`.
@@ -523,7 +531,7 @@ class ReviewQueueAdmin(CatalogWritesAdmin):
     list_per_page = 25
     ordering = ["-published_at", "-created_at"]
     autocomplete_fields = ["tags", "authors"]
-    readonly_fields = ["preview", "feed", "published_at"]
+    readonly_fields = ["preview", "feed", "published_at", "feed_updates"]
     change_form_template = "admin/catalog/pendingresource/change_form.html"
 
     class Media:
@@ -569,8 +577,16 @@ class ReviewQueueAdmin(CatalogWritesAdmin):
                     ]
                 },
             ),
-            ("Source", {"fields": ["feed", "published_at", "summary"]}),
+            ("Source", {"fields": ["feed", "published_at", "summary", "feed_updates"]}),
         ]
+
+    @admin.display(description="author's edits")
+    def feed_updates(self, obj: Resource) -> str:
+        # Why the feed's later edits stop showing: the curator's own edit keeps them out.
+        if obj.curator_edited_at is None:
+            return "Applied while this waits for review (until a curator edits the text)."
+        when = timezone.localtime(obj.curator_edited_at)
+        return f"No longer applied: a curator edited it on {when:%d %b %Y, %H:%M}."
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "security_areas":
@@ -615,12 +631,6 @@ class ReviewQueueAdmin(CatalogWritesAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
-
-    def service_save(self, obj: Resource, by: Any) -> None:
-        services.resource_save(resource=obj, by=by)
-
-    def service_delete(self, queryset: QuerySet[Resource], by: Any) -> None:
-        services.resources_delete(resources=queryset, by=by)
 
     @admin.display(description="preview")
     def preview(self, obj: Resource) -> str:

@@ -193,6 +193,10 @@ class Feed(models.Model):
         return "ok"
 
 
+# What a poll writes over a pending resource when its author edits the entry.
+FEED_FIELDS = ("title", "summary", "content_html", "published_at", "estimated_minutes")
+
+
 class Resource(models.Model):
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=120, unique=True)
@@ -226,6 +230,10 @@ class Resource(models.Model):
     # A hash of the raw entry this resource was last made from (see
     # catalog.feeds.entries.entry_fingerprint): a poll skips entries whose hash is unchanged.
     entry_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    # When a curator last changed what a feed writes (FEED_FIELDS) while the resource awaited
+    # review: from then on the feed's later edits no longer replace theirs (a walk-through's
+    # "Save, decide later" was undone by the next poll).
+    curator_edited_at = models.DateTimeField(null=True, blank=True, editable=False)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -21,7 +21,16 @@ from django.utils import timezone
 
 from catalog import pages
 from catalog.addresses import InvalidAddress, canonical_url
-from catalog.models import Author, LearningPath, PathStep, Resource, SecurityArea, Status, Tag
+from catalog.models import (
+    FEED_FIELDS,
+    Author,
+    LearningPath,
+    PathStep,
+    Resource,
+    SecurityArea,
+    Status,
+    Tag,
+)
 from catalog.signals import catalog_changed
 
 if TYPE_CHECKING:
@@ -100,17 +109,31 @@ _M2M_FIELDS = ("authors", "tags", "security_areas")
 
 @transaction.atomic
 def resource_save(
-    *, resource: Resource | None, fields: dict[str, Any] | None = None, by: User | None
+    *,
+    resource: Resource | None,
+    fields: dict[str, Any] | None = None,
+    by: User | None,
+    edited: Iterable[str] | None = None,
 ) -> Resource:
     """Create (resource=None) or update a resource from validated fields.
 
     With no fields, the given (already modified) instance is saved as it is: the admin's
-    form has filled it in. Many-to-many values are replaced when present. A
-    canonical-address clash — including one that appears between validation and commit —
-    raises DuplicateAddress rather than a database error.
+    form has filled it in, and `edited` names the fields it changed (else those of `fields`
+    whose value differs are). A feed's resource whose FEED_FIELDS a curator edited keeps their
+    version: later polls no longer write over it (curator_edited_at). Many-to-many values
+    are replaced when present. A canonical-address clash — including one that appears
+    between validation and commit — raises DuplicateAddress rather than a database error.
     """
     instance = resource or Resource()
     fields = dict(fields or {})
+    if edited is None:  # the API: a PUT sends every field, changed or not
+        edited = [
+            name
+            for name in FEED_FIELDS
+            if name in fields and fields[name] != getattr(instance, name)
+        ]
+    if instance.pk and instance.feed_id and set(edited) & set(FEED_FIELDS):
+        instance.curator_edited_at = timezone.now()
     m2m = {name: fields.pop(name) for name in _M2M_FIELDS if name in fields}
     if "url" in fields:
         fields["url"] = address_check(fields["url"], resource_pk=instance.pk)

@@ -124,6 +124,7 @@ _KNOWN_FIELDS = (
     "published_at",
     "estimated_minutes",
     "entry_fingerprint",
+    "curator_edited_at",
 )
 
 
@@ -334,14 +335,15 @@ def _fingerprint_stale(resource: Resource, feed: Feed, entry: ParsedEntry) -> bo
 def _refresh(resource: Resource, feed: Feed, entry: ParsedEntry) -> str:
     """Update a stored entry the author edited, while it still awaits review.
 
-    Once a curator has approved or rejected a resource, their version wins: later feed
-    edits do not overwrite it. A resource found by address from another source (a curated
+    Once a curator has approved, rejected or edited a resource, their version wins: later
+    feed edits do not overwrite it. A resource found by address from another source (a curated
     one, another feed, or another entry of this feed that links to the same page) is left as
     it is: two entries sharing a link would otherwise take turns rewriting it, poll after poll.
     """
     if (
         resource.feed_id != feed.pk
         or resource.status != Status.PENDING
+        or resource.curator_edited_at is not None
         or (resource.entry_key and resource.entry_key != entry.key)
     ):
         return "unchanged"

@@ -153,6 +153,55 @@ def test_an_edited_pending_entry_is_updated_but_a_reviewed_one_is_kept(httpserve
     assert not Resource.objects.get(entry_key="urn:post:1").title.endswith("(edited)")
 
 
+def test_a_pending_entry_a_curator_edited_keeps_their_version_when_the_author_edits_it(
+    httpserver, admin_client
+):
+    # A walk-through curator rewrote a pending item's title and summary, pressed "Save,
+    # decide later", and the next poll put the author's text back without a word.
+    original = posts(2)
+    serve(httpserver, rss(original))
+    feed = make_feed(httpserver)
+    poll.feed_poll(feed_id=feed.pk)
+    mine = Resource.objects.get(entry_key="urn:post:0")
+    form = {
+        "title": "Audit logging policies (curator title)",
+        "url": mine.url,
+        "summary": "Rewritten by a curator.",
+        "kind": mine.kind,
+        "stage": mine.stage,
+        "difficulty": mine.difficulty,
+        "estimated_minutes": mine.estimated_minutes or "",
+    }
+    saved = admin_client.post(f"/admin/catalog/pendingresource/{mine.pk}/change/", form)
+    assert saved.status_code == 302
+    httpserver.clear()
+    new = "<p>The author's new summary.</p>"
+    serve(httpserver, rss([{**item, "description": new} for item in original]))
+    report = poll.feed_poll(feed_id=feed.pk)
+    assert (report.updated, report.unchanged) == (1, 1)  # the other one still follows the feed
+    mine.refresh_from_db()
+    assert (mine.title, mine.summary) == (form["title"], "Rewritten by a curator.")
+    assert mine.status == Status.PENDING and mine.curator_edited_at is not None
+    assert Resource.objects.get(entry_key="urn:post:1").summary == "The author's new summary."
+
+
+def test_a_curators_edit_through_the_api_also_keeps_their_version(httpserver, curator_api):
+    serve(httpserver, rss(posts(1)))
+    feed = make_feed(httpserver)
+    poll.feed_poll(feed_id=feed.pk)
+    mine = Resource.objects.get()
+    # Labels only: what a feed writes is untouched, so the feed may still update it.
+    curator_api.patch(f"/api/resources/{mine.pk}/", {"stage": "security"}, format="json")
+    mine.refresh_from_db()
+    assert mine.curator_edited_at is None
+    response = curator_api.patch(f"/api/resources/{mine.pk}/", {"title": "Mine"}, format="json")
+    assert response.status_code == 200
+    httpserver.clear()
+    serve(httpserver, rss([{**posts(1)[0], "title": "The author's"}]))
+    assert poll.feed_poll(feed_id=feed.pk).updated == 0
+    assert Resource.objects.get().title == "Mine"
+
+
 def test_two_entries_linking_to_one_page_do_not_take_turns_rewriting_it(httpserver):
     first, second = posts(2)
     second["link"] = first["link"]  # another guid, the same page

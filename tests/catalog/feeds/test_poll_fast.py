@@ -720,7 +720,9 @@ def test_storing_one_document_twice_creates_nothing_the_second_time():
 
 
 @pytest.mark.django_db
-def test_storing_a_document_takes_the_same_number_of_queries_for_5_or_50_entries():
+def test_storing_a_document_takes_the_same_number_of_queries_for_5_or_40_entries():
+    # Not 50: on SQLite a bulk insert is cut into statements of at most 999 parameters, about
+    # 47 resources of 21 columns (a real bound, not a query per entry).
     def queries_for(count: int) -> int:
         feed = Feed.objects.create(url=f"https://blog{count}.example.org/feed.xml")
         parsed = parse_feed(rss(posts(count, prefix=f"p{count}")), url=feed.url)
@@ -728,7 +730,7 @@ def test_storing_a_document_takes_the_same_number_of_queries_for_5_or_50_entries
             store.entries_store(feed, parsed, store.PollReport(feed_id=feed.pk))
         return len(queries.captured_queries)
 
-    assert queries_for(5) == queries_for(50)
+    assert queries_for(5) == queries_for(40)
 
 
 @pytest.mark.django_db
