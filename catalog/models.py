@@ -134,7 +134,9 @@ class Feed(models.Model):
     last_status = models.PositiveSmallIntegerField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    last_warning = models.TextField(blank=True, help_text="Parser warning from the last poll.")
+    last_warning = models.TextField(
+        blank=True, help_text="Parser warning about the document last read (a 304 keeps it)."
+    )
     deactivated_reason = models.TextField(blank=True)
     # Scheduling: the dispatcher claims a due feed by moving `claimed_until` forward in a
     # conditional UPDATE, so two dispatchers never enqueue one feed twice at once.

@@ -160,10 +160,14 @@ def polls_record(records: Sequence[PollRecord]) -> None:
 def _health_update(record: PollRecord, now: datetime, recent: list[datetime]) -> list[str]:
     """Set the poll's outcome on the feed object; returns the names of the fields it set."""
     feed, report = record.feed, record.report
-    fields = ["last_polled_at", "last_status", "last_warning", "claimed_until", *record.changed]
+    fields = ["last_polled_at", "last_status", "claimed_until", *record.changed]
     feed.last_polled_at = now
     feed.last_status = report.http_status
-    feed.last_warning = report.warning
+    if report.outcome == FeedPoll.Outcome.OK:
+        # The warning is about the document last read: a 304 (or the same bytes again) is that
+        # document still, damaged as it was (a walk-through's broken feed read "ok" after one).
+        feed.last_warning = report.warning
+        fields.append("last_warning")
     if report.outcome in (FeedPoll.Outcome.OK, FeedPoll.Outcome.NOT_MODIFIED):
         feed.consecutive_failures = 0
         feed.last_error = ""

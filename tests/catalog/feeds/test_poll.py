@@ -238,6 +238,31 @@ def test_conditional_get_sends_validators_and_304_changes_nothing(httpserver):
     assert feed.last_status == 304
 
 
+def test_a_broken_feeds_warning_stays_when_the_server_says_nothing_changed(httpserver):
+    # A walk-through's feed with a bare "&", cut off mid-item, read "ok" after one 304: the
+    # document is still the damaged one, and the entries after the break still missing.
+    good = rss(posts(2)).decode()
+    broken = good.replace("Kubernetes post 1", "Kubernetes & post 1")[: len(good) - 40]
+    serve(httpserver, broken.encode(), headers={"ETag": '"v1"'})
+    feed = make_feed(httpserver)
+    assert poll.feed_poll(feed_id=feed.pk).outcome == FeedPoll.Outcome.OK
+    feed.refresh_from_db()
+    warning = feed.last_warning
+    assert warning and feed.health == "warning"
+    httpserver.clear()
+    httpserver.expect_request("/feed.xml", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304
+    )
+    assert poll.feed_poll(feed_id=feed.pk).outcome == FeedPoll.Outcome.NOT_MODIFIED
+    feed.refresh_from_db()
+    assert (feed.last_warning, feed.health) == (warning, "warning")
+    httpserver.clear()
+    serve(httpserver, rss(posts(3)), headers={"ETag": '"v2"'})  # mended: the warning goes
+    assert poll.feed_poll(feed_id=feed.pk).outcome == FeedPoll.Outcome.OK
+    feed.refresh_from_db()
+    assert (feed.last_warning, feed.health) == ("", "ok")
+
+
 def test_a_poll_takes_a_bounded_number_of_queries_first_and_when_unchanged(httpserver):
     # The feed, the entries already stored, the lock, the document's savepoint, the entries
     # (one read, one insert, their tags), the schedule, the feed's health, its history: never
