@@ -632,6 +632,12 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Reject keeps an item out; a deleted one is filed again by the next poll of its feed
+        # while the entry is still there (a walk-through deleted one and met it again). The
+        # catalog's own Resources page still deletes, for what is truly to go.
+        return False
+
     @admin.display(description="preview")
     def preview(self, obj: Resource) -> str:
         # Stored HTML was sanitised at fetch time; sanitise again at display (defence in depth),

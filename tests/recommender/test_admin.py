@@ -170,3 +170,16 @@ def test_rejecting_the_last_item_from_its_page_returns_to_the_empty_queue(
     assert response["Location"].endswith("/admin/catalog/pendingresource/")
     pending_rbac_post.refresh_from_db()
     assert pending_rbac_post.status == Status.REJECTED
+
+
+def test_the_review_queue_offers_reject_not_delete(admin_client, pending_rbac_post):
+    # A deleted item came back with the next poll of its feed; a rejected one stays out.
+    queue = admin_client.get("/admin/catalog/pendingresource/").content.decode()
+    assert 'value="reject_selected"' in queue and 'value="delete_selected"' not in queue
+    page = admin_client.get(f"/admin/catalog/pendingresource/{pending_rbac_post.pk}/change/")
+    assert "/delete/" not in page.content.decode()
+    gone = admin_client.post(
+        f"/admin/catalog/pendingresource/{pending_rbac_post.pk}/delete/", {"post": "yes"}
+    )
+    assert gone.status_code == 403
+    assert Resource.objects.filter(pk=pending_rbac_post.pk).exists()
