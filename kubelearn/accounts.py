@@ -211,7 +211,10 @@ class AccountView(APIView):
     @extend_schema(
         summary="Delete your account and everything in it",
         description="Progress, notes, focus, the queue's feed address and the API token go "
-        "with it. Curator accounts are removed by another curator in the admin.",
+        "with it. Curator accounts are removed by another curator in the admin. **Send your "
+        'password as a JSON body**, `{"password": "…"}` with `Content-Type: application/json`: '
+        "OpenAPI 3.0 has no way to describe the body of a DELETE, so this page and clients "
+        "generated from it do not show it; without it the answer is 400.",
         request=PasswordConfirmedSerializer,
         responses={
             204: OpenApiResponse(description="Deleted."),
