@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -286,26 +286,33 @@ class LearningPathAdmin(CatalogWritesAdmin):
 
 
 class FeedHealthFilter(admin.SimpleListFilter):
+    """Feed.health's states, each exactly as the property decides it (first match wins): a
+    feed whose first check failed was in none of the old choices but "Inactive"
+    (walk-through)."""
+
     title = "health"
     parameter_name = "health"
+    STATES = (
+        ("check-failed", "Check failed", Q(state=FeedState.FAILED)),
+        ("checking", "Being checked", Q(state=FeedState.CHECKING)),
+        ("inactive", "Inactive", Q(active=False)),
+        ("failing", "Failing", Q(consecutive_failures__gt=0)),
+        ("new", "Not read yet", Q(last_success_at__isnull=True)),
+        ("warning", "Damaged document", ~Q(last_warning="")),
+        ("ok", "Healthy", Q()),
+    )
 
     def lookups(self, request, model_admin):
-        return [
-            ("failing", "Failing"),
-            ("warning", "Damaged document"),
-            ("inactive", "Inactive"),
-            ("ok", "Healthy"),
-        ]
+        return [(value, label) for value, label, _ in self.STATES]
 
     def queryset(self, request, queryset):
-        if self.value() == "failing":
-            return queryset.filter(active=True, consecutive_failures__gt=0)
-        if self.value() == "warning":
-            return queryset.filter(active=True, consecutive_failures=0).exclude(last_warning="")
-        if self.value() == "inactive":
-            return queryset.filter(active=False)
-        if self.value() == "ok":
-            return queryset.filter(active=True, consecutive_failures=0, last_warning="")
+        earlier: list[Q] = []
+        for value, _, condition in self.STATES:
+            if value == self.value():
+                for taken in earlier:
+                    queryset = queryset.exclude(taken)
+                return queryset.filter(condition)
+            earlier.append(condition)
         return queryset
 
 
@@ -387,21 +394,27 @@ class FeedAdmin(CatalogWritesAdmin):
 
     @admin.display(description="health")
     def health_badge(self, obj: Feed) -> str:
+        # The reason under the badge, not only in a tooltip a phone cannot show (walk-through).
         if obj.health == "check failed":
             return format_html(
-                '<span class="kl-failing" title="{}">check failed</span>', obj.last_error
+                '<span class="kl-failing">check failed</span>{}', self._reason(obj.last_error)
             )
         if obj.health == "failing":
             return format_html(
-                '<span class="kl-failing" title="{}">failing x{}</span>',
-                obj.last_error,
+                '<span class="kl-failing">failing x{}</span>{}',
                 obj.consecutive_failures,
+                self._reason(obj.last_error),
             )
         if obj.health == "warning":
             return format_html(
-                '<span class="kl-warning" title="{}">warning</span>', obj.last_warning
+                '<span class="kl-warning">warning</span>{}', self._reason(obj.last_warning)
             )
         return obj.health
+
+    @staticmethod
+    def _reason(text: str) -> str:
+        short = text if len(text) <= 120 else text[:119] + "…"
+        return format_html('<br><small class="kl-reason" title="{}">{}</small>', text, short)
 
     def get_urls(self):
         extra = [

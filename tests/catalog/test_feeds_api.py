@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.feeds import services as feed_services
-from catalog.models import Feed, Resource, Status
+from catalog.models import Feed, FeedState, Resource, Status
 from tests.feedbuilder import posts, rss
 
 pytestmark = pytest.mark.django_db
@@ -211,6 +211,31 @@ def test_admin_feed_list_filters_by_health(admin_client, httpserver):
         assert admin_client.get(f"/admin/catalog/feed/{query}").status_code == 200
     content = admin_client.get("/admin/catalog/feed/?health=failing").content.decode()
     assert "a.example.org" in content and "b.example.org" not in content
+
+
+def test_each_health_filter_lists_exactly_the_feeds_of_that_health(admin_client):
+    # A feed whose first check failed was in none of the choices but "Inactive" (walk-through).
+    read = {"last_success_at": timezone.now()}
+    feeds = {
+        "check-failed": Feed(state=FeedState.FAILED, active=False, last_error="HTTP 404"),
+        "checking": Feed(state=FeedState.CHECKING),
+        "inactive": Feed(active=False, **read),
+        "failing": Feed(consecutive_failures=2, last_error="timed out", **read),
+        "new": Feed(),
+        "warning": Feed(last_warning="line 1, column 9: not well-formed", **read),
+        "ok": Feed(**read),
+    }
+    for value, feed in feeds.items():
+        feed.url = f"https://{value}.example.org/feed"
+        feed.save()
+    for value, feed in feeds.items():
+        page = admin_client.get(f"/admin/catalog/feed/?health={value}").content.decode()
+        listed = {other for other in feeds if f"{other}.example.org" in page}
+        assert listed == {value}, value
+        assert feed.health == value.replace("-", " ")
+    # The reason shows under the badge, not only in a tooltip (phones have none).
+    page = admin_client.get("/admin/catalog/feed/?health=failing").content.decode()
+    assert '<small class="kl-reason" title="timed out">timed out</small>' in page
 
 
 def test_admin_actions_trust_deactivate_and_poll_now(admin_client, blog):
