@@ -6,7 +6,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from rest_framework.filters import BaseFilterBackend, OrderingFilter
+from rest_framework.filters import BaseFilterBackend
 from rest_framework.request import Request
 
 from catalog import selectors
@@ -20,6 +20,7 @@ from catalog.models import (
     StalenessFlag,
     Status,
 )
+from kubelearn.api import StrictFilterSet, StrictOrderingFilter
 
 
 class StrictBooleanField(forms.NullBooleanField):
@@ -48,7 +49,7 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
-class ResourceFilter(django_filters.FilterSet):
+class ResourceFilter(StrictFilterSet):
     kind = django_filters.ChoiceFilter(choices=Kind.choices)
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
     difficulty = django_filters.TypedChoiceFilter(choices=Difficulty.choices, coerce=int)
@@ -142,7 +143,7 @@ class ResourceSearchFilter(BaseFilterBackend):
         ]
 
 
-class ResourceOrderingFilter(OrderingFilter):
+class ResourceOrderingFilter(StrictOrderingFilter):
     """`?ordering=`; without it a search is ordered by rank, anything else by the view's order."""
 
     def get_default_ordering(self, view: Any) -> list[str] | None:

@@ -254,7 +254,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "kubelearn.api.StrictOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "kubelearn.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [

@@ -196,8 +196,23 @@ def test_ordering_is_whitelisted(api):
     ResourceFactory(title="A", difficulty=3)
     ResourceFactory(title="B", difficulty=1)
     assert titles(api.get(LIST, {"ordering": "difficulty"})) == ["B", "A"]
-    # Unknown fields are ignored rather than leaking arbitrary columns.
-    assert api.get(LIST, {"ordering": "reviewed_by__password"}).status_code == 200
+    assert titles(api.get(LIST, {"ordering": "-difficulty,title"})) == ["A", "B"]
+    assert titles(api.get(LIST, {"ordering": ""})) == ["A", "B"]  # the default order
+    # An unknown field is a 400 naming the allowed ones: it neither leaks a column nor answers
+    # in an order nobody asked for (a walk-through's "ordering=bogus" was a silent 200).
+    for ordering in ("reviewed_by__password", "bogus", "-title,password"):
+        response = api.get(LIST, {"ordering": ordering})
+        assert response.status_code == 400, ordering
+        assert "Order by one or more of title, published_at" in response.json()["ordering"][0]
+
+
+def test_a_one_value_filter_given_twice_is_a_400_not_the_last_one(api):
+    ResourceFactory(kind="article")
+    ResourceFactory(kind="book")
+    response = api.get(LIST + "?kind=article&kind=book")
+    assert response.status_code == 400
+    assert response.json() == {"kind": ["Give this parameter once."]}
+    assert api.get(LIST + "?kind=book").json()["count"] == 1
 
 
 def test_bad_filter_values_get_a_400(api):

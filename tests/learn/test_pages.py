@@ -1028,3 +1028,12 @@ def test_browse_takes_q_as_the_search(client, seed):
     assert response.status_code == 302
     assert response["Location"] == "/browse/?stage=security&search=rbac"
     assert client.get("/browse/", {"q": "x", "search": "rbac"}).status_code == 200
+
+
+def test_browse_names_a_refused_filter_by_its_label_after_the_api_docs_were_read(client, seed):
+    # Generating the API schema built the filters' form fields before a model named them, and
+    # the Browse page then said "None" where it says "Stage" (found by running the schema
+    # tests before this page's).
+    assert client.get("/api/schema/", HTTP_ACCEPT="application/json").status_code == 200
+    response = client.get("/browse/", {"stage": "bogus"})
+    assert response.context["filter_errors"][0][0] == "Stage"
