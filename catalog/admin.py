@@ -357,10 +357,13 @@ class FeedAdmin(CatalogWritesAdmin):
     autocomplete_fields = ["author"]
     actions = ["poll_now", "check_again", "trust", "distrust", "deactivate", "export_opml"]
     inlines = [FeedPollInline]
+    exclude = ["poll_interval"]
     readonly_fields = [
         "state",
         "added_address",
-        *Feed.HEALTH_FIELDS,
+        # The interval in hours or minutes, not "64800" seconds (walk-through); the poller
+        # alone sets it (excluded below, as a read-only field would be).
+        *("polled_every" if name == "poll_interval" else name for name in Feed.HEALTH_FIELDS),
         "claimed_until",
         "etag",
         "last_modified",
@@ -391,6 +394,12 @@ class FeedAdmin(CatalogWritesAdmin):
 
     def service_delete(self, queryset: QuerySet[Feed], by: Any) -> None:
         feed_services.feeds_delete(feeds=queryset)
+
+    @admin.display(description="poll interval")
+    def polled_every(self, obj: Feed) -> str:
+        minutes = round(obj.poll_interval / 60)
+        every = f"{minutes} min" if minutes < 120 else f"{minutes / 60:.3g} h"
+        return f"every {every} while healthy (adapts to how often the feed publishes)"
 
     @admin.display(description="health")
     def health_badge(self, obj: Feed) -> str:

@@ -348,7 +348,8 @@ class FeedPoll(models.Model):
         indexes = [models.Index(fields=["feed", "-started_at"])]
 
     def __str__(self) -> str:
-        return f"{self.feed} at {self.started_at:%Y-%m-%d %H:%M}: {self.outcome}"
+        # The outcome in words: the poll history's rows read "…: not_modified" (walk-through).
+        return f"{self.feed} at {self.started_at:%Y-%m-%d %H:%M}: {self.get_outcome_display()}"
 
 
 class PendingResource(Resource):

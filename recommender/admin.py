@@ -97,9 +97,20 @@ def apply_suggestions_and_approve(
     approved = catalog_services.resources_approve(resources=queryset, by=request.user)
     modeladmin.message_user(
         request,
-        f"Labels applied to {labelled} and {approved} resource(s) approved.",
+        _applied_message(labelled, approved),
         messages.SUCCESS,
     )
+
+
+def _applied_message(labelled: int, approved: int) -> str:
+    """What "Apply suggested labels and approve" did, in words ("Labels applied to 1 and 1
+    resource(s) approved." read as a sum, a walk-through found)."""
+    what = f"Approved {approved} resource{'' if approved == 1 else 's'}"
+    if labelled == 0:
+        return f"{what}; none had suggested labels to add."
+    if labelled == approved:
+        return f"{what}, {'with its' if approved == 1 else 'each with its'} suggested labels."
+    return f"{what}; suggested labels added to {labelled} of them."
 
 
 review_queue_extend(

@@ -195,7 +195,9 @@ class NoteDetailView(APIView):
     )
     def get(self, request: Request, resource_id: int) -> HttpResponseBase:
         resource = self._resource(request, resource_id)
-        note = get_object_or_404(selectors.note_list(user=learner(request)), resource=resource)
+        note = selectors.note_list(user=learner(request)).filter(resource=resource).first()
+        if note is None:  # the words DELETE uses, not "No Note matches the given query."
+            return Response({"detail": NO_NOTE}, status=status.HTTP_404_NOT_FOUND)
         note.resource = resource  # with its relations prefetched, for the card
         response = _note_response(note)
         # If-None-Match: a client holding this version gets a 304 without the body.
@@ -260,7 +262,7 @@ class NoteDetailView(APIView):
         except services.NoteChanged as changed:
             return _note_changed(changed, resource)
         if not deleted:
-            return Response({"detail": "No note on this resource."}, status=404)
+            return Response({"detail": NO_NOTE}, status=status.HTTP_404_NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -292,6 +294,7 @@ def _note_changed(changed: services.NoteChanged, resource: Resource) -> Response
     )
 
 
+NO_NOTE = "No note on this resource."
 NOTE_PRECONDITION_FAILED = (
     "The note is not the one your If-Match or If-None-Match header names: it was changed or "
     "removed since you read it. Nothing was written; 'current' is the note as it is now."

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.html import escape
 
-from catalog.models import Resource, Status
+from catalog.models import Feed, FeedPoll, Resource, Status
 from catalog.seeding import seed_catalog_load
 from tests.factories import ResourceFactory, SecurityAreaFactory, TagFactory
 
@@ -165,3 +166,15 @@ def test_reorder_page_lists_every_step_with_readable_titles(admin_client, seed_p
     content = admin_client.get(f"/admin/catalog/learningpath/{seed_path.pk}/reorder/").content
     for title in _titles(seed_path):
         assert escape(title).encode() in content
+
+
+def test_a_feeds_page_says_its_poll_interval_and_history_in_words(admin_client):
+    # "Poll interval: 64800" and history rows ending "…: not_modified" (walk-through).
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml", poll_interval=64800)
+    now = timezone.now()
+    FeedPoll.objects.create(
+        feed=feed, started_at=now, finished_at=now, outcome=FeedPoll.Outcome.NOT_MODIFIED
+    )
+    page = admin_client.get(f"/admin/catalog/feed/{feed.pk}/change/").content.decode()
+    assert "every 18 h while healthy" in page
+    assert str(FeedPoll.objects.get()).endswith(": Not modified")

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 
 from catalog.models import Resource, Status
 from catalog.seeding import seed_catalog_load
-from recommender.admin import AREAS_SHOWN, TAGS_SHOWN, _shown
+from recommender.admin import AREAS_SHOWN, TAGS_SHOWN, _applied_message, _shown
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +183,17 @@ def test_the_review_queue_offers_reject_not_delete(admin_client, pending_rbac_po
     )
     assert gone.status_code == 403
     assert Resource.objects.filter(pk=pending_rbac_post.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("labelled", "approved", "said"),
+    [
+        (1, 1, "Approved 1 resource, with its suggested labels."),
+        (3, 3, "Approved 3 resources, each with its suggested labels."),
+        (2, 3, "Approved 3 resources; suggested labels added to 2 of them."),
+        (0, 2, "Approved 2 resources; none had suggested labels to add."),
+    ],
+)
+def test_apply_and_approve_says_what_it_did_in_words(labelled, approved, said):
+    # "Labels applied to 1 and 1 resource(s) approved." read as a sum (walk-through).
+    assert _applied_message(labelled, approved) == said

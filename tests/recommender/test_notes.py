@@ -294,3 +294,10 @@ def test_note_set_only_if_refuses_without_writing(alice, resource):
     assert changed.value.current is not None
     assert changed.value.current.text == "kept"
     assert Note.objects.get().text == "kept"
+
+
+def test_reading_and_deleting_a_missing_note_say_the_same(alice_api, resource):
+    # GET said "No Note matches the given query." where DELETE said "No note on this resource."
+    for response in (alice_api.get(url(resource.pk)), alice_api.delete(url(resource.pk))):
+        assert response.status_code == 404
+        assert response.json() == {"detail": "No note on this resource."}
