@@ -239,16 +239,19 @@ class SimilarSerializer(serializers.Serializer):
 
 
 class QueryParamsSerializer(serializers.Serializer):
-    """Query parameters, where `?limit=` (given but empty) is an error, not the default."""
+    """Query parameters, where `?limit=` (given but empty) is an error, not the default, and
+    so is `?limit=2&limit=3` (it took the last one without a word, as the filters did)."""
 
     def to_internal_value(self, data):
-        blank: dict[str, list[str]] = {
-            str(name): ["Give a value, or leave the parameter out."]
-            for name in self.fields
-            if hasattr(data, "getlist") and name in data and "" in data.getlist(name)
-        }
-        if blank:
-            raise serializers.ValidationError(blank)
+        problems: dict[str, list[str]] = {}
+        for name in self.fields:
+            values = data.getlist(name) if hasattr(data, "getlist") and name in data else []
+            if "" in values:
+                problems[str(name)] = ["Give a value, or leave the parameter out."]
+            elif len(values) > 1:
+                problems[str(name)] = ["Give this parameter once."]
+        if problems:
+            raise serializers.ValidationError(problems)
         return super().to_internal_value(data)
 
 

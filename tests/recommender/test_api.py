@@ -269,6 +269,14 @@ def test_an_empty_queue_parameter_is_refused_not_taken_as_the_default(alice_api,
     assert set(response.json()) == {"limit", "minutes"}
 
 
+def test_a_queue_parameter_given_twice_is_refused_not_the_last_one_taken(alice_api, api, seed):
+    response = alice_api.get("/api/me/queue/?limit=2&limit=3")
+    assert response.status_code == 400
+    assert response.json() == {"limit": ["Give this parameter once."]}
+    first = seed.steps.first().resource_id
+    assert api.get(f"/api/resources/{first}/similar/?limit=1&limit=2").status_code == 400
+
+
 def test_progress_on_an_id_beyond_any_row_is_a_404(alice_api):
     huge = 2**64 + 5
     assert alice_api.get(f"/api/me/progress/{huge}/").status_code == 404
