@@ -336,10 +336,23 @@ class FeedPoll(models.Model):
     finished_at = models.DateTimeField()
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    new = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
+    # What each count covers, in the admin's words: "2 unchanged" on a feed's first poll read
+    # as a contradiction to a walk-through's curator (they were entries already stored).
+    new = models.PositiveIntegerField(default=0, help_text="Entries stored as new resources.")
+    updated = models.PositiveIntegerField(
+        default=0, help_text="Pending resources whose author edited the entry."
+    )
+    unchanged = models.PositiveIntegerField(
+        "already stored",
+        default=0,
+        help_text="Entries stored before, by this feed or (by address) from elsewhere in the "
+        "catalog; an entry repeated within the document counts once.",
+    )
+    skipped = models.PositiveIntegerField(
+        "skipped (no usable link)",
+        default=0,
+        help_text="Entries without a web address to point learners to.",
+    )
     error = models.TextField(blank=True)
     warning = models.TextField(blank=True)
 

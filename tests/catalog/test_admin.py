@@ -178,3 +178,14 @@ def test_a_feeds_page_says_its_poll_interval_and_history_in_words(admin_client):
     page = admin_client.get(f"/admin/catalog/feed/{feed.pk}/change/").content.decode()
     assert "every 18 h while healthy" in page
     assert str(FeedPoll.objects.get()).endswith(": Not modified")
+
+
+def test_a_feeds_poll_history_names_its_counts_in_words(admin_client):
+    # "2 unchanged" on a first poll read as a contradiction: they were entries already stored.
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml")
+    now = timezone.now()
+    FeedPoll.objects.create(
+        feed=feed, started_at=now, finished_at=now, outcome=FeedPoll.Outcome.OK, unchanged=2
+    )
+    page = admin_client.get(f"/admin/catalog/feed/{feed.pk}/change/").content.decode()
+    assert "Already stored" in page and "Skipped (no usable link)" in page
