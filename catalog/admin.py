@@ -680,5 +680,25 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
             )
         return format_html('<div class="kl-preview"><p>{}</p><p>{}</p></div>', obj.summary, link)
 
-    approve_selected = ResourceAdmin.approve_selected
+    @admin.action(
+        description="Approve selected as they are (labels unchanged)", permissions=["change"]
+    )
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        # A feed item's labels are the defaults until someone sets them: approved as they are,
+        # one with no security area serves no learner's focus (a walk-through's bulk-approved
+        # item then sat among the KMS page's similar resources). Say so, and what to do.
+        unlabelled = queryset.filter(security_areas__isnull=True).distinct().count()
+        changed = services.resources_approve(resources=queryset, by=request.user)
+        if not unlabelled:
+            self.message_user(request, f"{changed} resource(s) approved.", messages.SUCCESS)
+            return
+        self.message_user(
+            request,
+            f"{changed} resource(s) approved as they were; {unlabelled} of them "
+            f"{'has' if unlabelled == 1 else 'have'} no security area, so they serve no "
+            "learner's focus until labelled on the Resources page. “Apply suggested labels "
+            "and approve” labels them first.",
+            messages.WARNING,
+        )
+
     reject_selected = ResourceAdmin.reject_selected

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from catalog.feeds import services as feed_services
 from catalog.models import Feed, FeedState, Resource, Status
+from tests.factories import ResourceFactory, SecurityAreaFactory
 from tests.feedbuilder import posts, rss
 
 pytestmark = pytest.mark.django_db
@@ -321,6 +322,24 @@ def test_review_queue_bulk_approves(admin_client):
     )
     pending.refresh_from_db()
     assert pending.status == Status.APPROVED
+
+
+def test_bulk_approving_items_without_a_security_area_says_they_serve_no_focus(admin_client):
+    # A walk-through's bulk-approved feed item kept the default labels without a word.
+    labelled = ResourceFactory(status=Status.PENDING, security_areas=[SecurityAreaFactory()])
+    bare = ResourceFactory(status=Status.PENDING)
+    response = admin_client.post(
+        "/admin/catalog/pendingresource/",
+        {"action": "approve_selected", "_selected_action": [labelled.pk, bare.pk]},
+        follow=True,
+    )
+    said = [str(message) for message in response.context["messages"]]
+    assert said == [
+        "2 resource(s) approved as they were; 1 of them has no security area, so they serve "
+        "no learner's focus until labelled on the Resources page. “Apply suggested labels and "
+        "approve” labels them first."
+    ]
+    assert Resource.objects.filter(status=Status.APPROVED).count() == 2
 
 
 def test_opml_export_then_import_round_trips(admin_client, settings):
