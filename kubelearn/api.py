@@ -281,6 +281,8 @@ _ERROR_DESCRIPTIONS = {
     "403": "Signed in, but not allowed to do this.",
     "404": "No such object (or not visible to you).",
     "429": "Too many requests; retry after the `Retry-After` seconds.",
+    "413": "The body is over 2.5 MiB; nothing was read.",
+    "415": "The body is in a format the API does not read (send JSON, or a form).",
 }
 
 
@@ -288,7 +290,8 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
     """drf-spectacular hook: document the error responses DRF really returns.
 
     Every operation can meet throttling (429) and a bad token (401, 403); operations
-    on one object can answer 404; operations with a body or query filters can answer 400.
+    on one object can answer 404; operations with a body or query filters can answer 400;
+    a body can be too large (413) or not JSON (415).
     """
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault("Error", _ERROR_SCHEMA)
@@ -305,6 +308,8 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
                 codes.append("404")
             if method in {"post", "put", "patch"} or has_query:
                 codes.append("400")
+            if method in {"post", "put", "patch"}:
+                codes += ["413", "415"]  # kubelearn.parsers and the body size limit
             for parameter in parameters:
                 _no_nul_in_query_text(parameter)
             responses = operation.setdefault("responses", {})

@@ -158,3 +158,10 @@ def test_free_text_query_parameters_document_that_a_nul_is_refused(client):
     area = next(p for p in parameters if p["name"] == "area")
     assert area["schema"]["pattern"] == "^[^\\u0000]*$"
     assert client.get("/api/resources/", {"area": "rb\x00ac"}).status_code == 400
+
+
+def test_writes_document_a_body_too_large_or_in_a_format_the_api_does_not_read(client):
+    # The API answers both (413, 415); the schema did not say so (walk-through).
+    operation = _schema(client)["paths"]["/api/me/notes/{resource_id}/"]["put"]
+    assert {"413", "415"} <= set(operation["responses"])
+    assert "413" not in _schema(client)["paths"]["/api/resources/"]["get"]["responses"]
