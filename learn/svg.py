@@ -53,9 +53,9 @@ def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage")
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">Coverage by security area</title>',
         f'<desc id="{chart_id}-desc">For each security area, the share of its resources you '
-        "read here and, in another colour, those you marked as already known; you have covered "
-        f"resources in {started} of {len(areas)} areas. The table beside the chart lists each "
-        "area's numbers.</desc>",
+        "completed here and, in another colour, those you marked as already known; you have "
+        f"covered resources in {started} of {len(areas)} areas. The table beside the chart "
+        "lists each area's numbers.</desc>",
     ]
     for row, area in enumerate(areas):
         top = row * _ROW + 2

@@ -679,8 +679,8 @@ def _focus_saved_message(*, user: User, focus: Mapping[str, float]) -> str:
         )
     if not recommender_selectors.open_in_areas(user=user, areas=focus.keys()):
         return (
-            "Focus saved. You have read, skipped or marked as known everything the catalog "
-            "has in it, so your queue follows the path."
+            "Focus saved. Everything the catalog has in it is behind you (completed, known or "
+            "skipped), so your queue follows the path."
         )
     return (
         "Focus saved. Nothing in your queue is there for it yet: its resources come later "

@@ -368,7 +368,9 @@ def test_focus_saved_says_when_everything_in_it_is_behind_the_learner(alice_web,
     for resource in Resource.objects.filter(security_areas__slug="etcd-protection"):
         services.progress_set(user=alice, resource=resource, state="skipped", rating=None)
     page = alice_web.post("/focus/", {"area__etcd-protection": "1", "level": "3"}, follow=True)
-    assert "everything the catalog has in it" in saved_message(page)
+    assert "Everything the catalog has in it is behind you (completed, known or skipped)" in (
+        saved_message(page)
+    )
 
 
 def test_focus_saves_areas_weights_and_level(alice_web, alice, seed):
@@ -516,7 +518,7 @@ def test_coverage_counts_steps_marked_known_apart_from_those_read(alice_web, ali
     ).count()
     assert known_rbac and (rbac.known, rbac.covered) == (known_rbac, known_rbac)
     body = alice_web.get("/focus/").content.decode()
-    assert '<th scope="col">Read</th><th scope="col">Known</th>' in body
+    assert '<th scope="col">Completed</th><th scope="col">Known</th>' in body
     assert f"{rbac.name}<span" in body
     assert f"</th><td>0</td><td>{known_rbac}</td><td>{rbac.available}</td></tr>" in body
 

@@ -117,7 +117,10 @@ def test_i_know_these_leaves_the_steps_being_read_or_saved_for_later_as_they_are
     alice_web.post(f"/progress/{put_off.pk}/", {"state": "planned", "later": "1"})
     body = alice_web.get("/path/").content.decode()
     assert f"mark the {len(basics) - 2} steps left as known" in body
-    assert "The 2 steps you are reading or saved for later stay as they are." in body
+    assert (
+        "The 2 steps you are reading or saved for later stay as they are; one put off with “Not"
+        " now” is marked."
+    ) in body
 
     alice_web.post("/path/getting-started/done/")
     rows = {row.resource_id: row for row in Progress.objects.filter(user=alice)}
