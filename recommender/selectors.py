@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -216,7 +217,8 @@ def note_list(*, user: User, search: str = "") -> QuerySet[Note]:
     visible = catalog_selectors.resource_list(user=user, relations=False).values("pk")
     notes = Note.objects.filter(user=user, resource__in=visible)
     if search:
-        literal = re.escape(search)
+        # Composed, as notes are stored (services.note_text_normalised).
+        literal = re.escape(unicodedata.normalize("NFC", search))
         notes = notes.filter(Q(text__iregex=literal) | Q(resource__title__iregex=literal))
     return notes.select_related("resource", "resource__link").order_by("-updated_at", "-pk")
 

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -256,7 +257,10 @@ class NoteChanged(Exception):
 def note_text_normalised(text: str) -> str:
     """A note as it is kept: line breaks as "\\n", without trailing whitespace or leading blank
     lines. The first line keeps its indentation (a pasted YAML list item lost its "  - ");
-    kubelearn.js normalises a kept draft the same way before comparing it with the saved one."""
+    kubelearn.js normalises a kept draft the same way before comparing it with the saved one.
+    Letters are composed (NFC): an "é" pasted as "e" and an accent mark is then the "é" a
+    search types (a walk-through's pasted note was not found)."""
+    text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
     return _LEADING_BLANK_LINES.sub("", text)
 

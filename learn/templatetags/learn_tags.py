@@ -5,6 +5,7 @@ health warnings."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -76,7 +77,9 @@ def marked(text: str, search: str) -> SafeString:
     they are: .note-text shows them (white-space: pre-wrap), as a pasted manifest needs."""
     if not search:
         return conditional_escape(text)
-    # re.split with one group: the matches are the odd parts.
+    # re.split with one group: the matches are the odd parts. The search composed, as notes
+    # are (recommender.services.note_text_normalised).
+    search = unicodedata.normalize("NFC", search)
     parts = re.compile(f"({re.escape(search)})", re.IGNORECASE).split(text)
     return format_html_join(
         "",

@@ -308,6 +308,17 @@ def test_searching_the_notes_ignores_the_case_of_any_letter_not_only_ascii(alice
     assert len(response.context["notes"]) == 1, query
 
 
+def test_a_note_pasted_with_separate_accent_marks_is_found_by_the_letters_typed(alice, alice_web):
+    # "géré" pasted as "ge" + U+0301 + "re" + U+0301 (from a PDF) was not found by "géré", nor
+    # the other way round (walk-through).
+    services.note_set(user=alice, resource=ResourceFactory(), text="Chiffrement ge\u0301re\u0301")
+    assert Note.objects.get().text == "Chiffrement géré"
+    for query in ("géré", "GE\u0301RE\u0301"):
+        page = alice_web.get("/notes/", {"q": query})
+        assert len(page.context["notes"]) == 1, query
+        assert "<mark>géré</mark>" in page.content.decode()
+
+
 def test_a_search_of_the_notes_is_shown_escaped_and_matched_as_plain_text(alice, alice_web):
     note_written(alice, ResourceFactory(), f"{SCRIPT} and a.*b")
     body = alice_web.get("/notes/", {"q": "<script>"}).content.decode()

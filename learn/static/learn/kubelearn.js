@@ -143,7 +143,11 @@
   // trailing whitespace, no leading blank lines. Typed text that differs from the saved note
   // only there is saved, not a change (a note ending with a line break read as unsaved).
   function noteNormalised(value) {
-    return value.replace(/\r\n?/g, "\n").replace(/\s+$/, "").replace(/^(?:[^\S\n]*\n)+/, "");
+    return value
+      .normalize("NFC")
+      .replace(/\r\n?/g, "\n")
+      .replace(/\s+$/, "")
+      .replace(/^(?:[^\S\n]*\n)+/, "");
   }
 
   function draftRead(store, form) {
