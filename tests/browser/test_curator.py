@@ -110,3 +110,32 @@ def test_curator_reviews_an_entry_on_its_page_and_reorders_a_path_step(
     assert Resource.objects.filter(status=Status.PENDING).count() == 0
     assert outside == [], outside
     context.close()
+
+
+def test_review_queue_stacks_each_item_on_a_phone_with_its_preview_and_labels_in_sight(
+    browser, live_server, curator, pending_post, http_settings
+):
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    context.set_default_timeout(8000)
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/login/")
+    page.get_by_label("Username").fill("carol")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto(live_server.url + "/admin/catalog/pendingresource/")
+    expect(page.get_by_text("1 item to review")).to_be_visible()
+    screenshot(page, "admin-review-queue-375")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    # What a decision needs lies within the screen's width, not off to the right.
+    for cell in ("th.field-title", "td.field-preview", "td.field-suggested_labels"):
+        box = page.locator(f"#result_list tbody {cell}").first.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, (cell, box)
+    feed_label = page.locator("td.field-feed").evaluate(
+        "cell => getComputedStyle(cell, '::before').content"
+    )
+    assert feed_label == '"Feed: "'
+    # The item can still be selected for a bulk action.
+    page.locator("#result_list tbody input.action-select").check()
+    expect(page.get_by_text("1 of 1 selected")).to_be_visible()
+    context.close()
