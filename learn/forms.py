@@ -87,7 +87,7 @@ class SignUpForm(UserCreationForm):
 
     email = reset_address_field("Optional. Only used if you ask to reset your password.")
     # Optional, but it decides the first queue: a beginner starts with the basics, someone who
-    # runs Kubernetes is not sent through them (the Focus page changes it later).
+    # runs Kubernetes is not sent through them (rules.level_entry; the Focus page changes it).
     level = forms.TypedChoiceField(
         label="Your Kubernetes experience",
         choices=SIGNUP_LEVEL_CHOICES,
@@ -95,8 +95,9 @@ class SignUpForm(UserCreationForm):
         empty_value=None,
         required=False,
         help_text=(
-            "Optional. It keeps your queue at your level and, once you choose a security "
-            "focus, decides whether your path starts with the basics. Change it under Focus."
+            "Optional. It keeps your queue at your level and decides where your path "
+            "starts: Intermediate goes past the basics, Advanced on to security. Change it "
+            "under Focus."
         ),
     )
 
@@ -201,11 +202,11 @@ def focus_label(weight: float | None) -> str:
     return dict(WEIGHT_CHOICES)[focus_level(weight)]
 
 
+# Sign-up's words (a walk-through found "Advanced: I run it in production" there and a bare
+# "Advanced" here, and could not tell they were the same choice).
 LEVEL_CHOICES = [
-    ("", "Work it out from what I read"),
-    ("1", "Beginner"),
-    ("2", "Intermediate"),
-    ("3", "Advanced"),
+    ("", "Not sure: work it out from what I read"),
+    *SIGNUP_LEVEL_CHOICES[1:],
 ]
 
 
@@ -213,7 +214,12 @@ class FocusForm(forms.Form):
     """A weight per security area, and a level; checked by the API's ProfileSerializer."""
 
     level = forms.TypedChoiceField(
-        choices=LEVEL_CHOICES, coerce=int, empty_value=None, required=False
+        choices=LEVEL_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="It keeps your queue at your level. Without a focus it also decides where "
+        "your path starts: Intermediate goes past the basics, Advanced on to security.",
     )
     # The API's bounds (ProfileSerializer); empty: no limit.
     minutes_budget = WholeNumberField(

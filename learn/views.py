@@ -187,6 +187,10 @@ def home(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     if unlimited:
         del query["minutes"]
+    for name in ("minutes", "limit"):
+        # An empty value (a form sent with the box empty, a hand-edited address) means none.
+        if name in query and not query[name].strip():
+            del query[name]
     params = QueueParamsSerializer(data=query)
     if not params.is_valid():
         return render(

@@ -36,7 +36,9 @@ Eligibility (hard rules, never broken):
 * Learning path — prerequisites with an **entry point**
   (:mod:`recommender.engine.rules`):
 
-  - A learner without a focus enters the path at its first step.  A learner with a
+  - A learner without a focus enters the path at its first step, or, with a
+    declared level of 2 or more, at the first step of the stage after those the
+    level says they know (``rules.level_entry``).  A learner with a
     focus enters at the earliest *suitable* step serving the focus
     (difficulty <= level + 1, not excluded; a learner who declared level 1
     only in the first stage until the basics are done), unless they completed,

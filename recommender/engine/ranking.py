@@ -27,7 +27,14 @@ from .prior import (
 )
 from .prior import earliness as _earliness
 from .profile import LearnerState, learner_state, liked_vector, profile_from_state
-from .reasons import STAGE_WORDS, ReasonContext, area_label, reasons_for, similar_reasons
+from .reasons import (
+    DIFFICULTY_WORDS,
+    STAGE_WORDS,
+    ReasonContext,
+    area_label,
+    reasons_for,
+    similar_reasons,
+)
 from .records import Learner, QueueResult, Recommendation
 from .rules import (
     READY_LEVEL,
@@ -35,8 +42,8 @@ from .rules import (
     Readiness,
     ahead_rows,
     entry_position,
+    level_entry,
     may_enter_stage,
-    next_position,
     position_stage,
     upcoming_path,
 )
@@ -491,7 +498,7 @@ def _entry_note(
     if state.on_path:
         return ""
     if not state.focus:
-        return _level_note(model, state, first)
+        return _level_note(model, state, entry, first)
     if entry > first:
         stage = model.stage_names[position_stage(model, entry)]
         # Progress on an earlier step becomes the entry point (rules.entry_position): say so,
@@ -521,21 +528,19 @@ def _entry_note(
     )
 
 
-def _level_note(model: Model, state: LearnerState, first: int) -> str:
-    """A learner who declared they know the basics, with no focus, starts the path at step 1
-    all the same (the level caps difficulty; only a focus moves the start): say so, and how to
-    move past what they know, instead of a queue of beginner steps with no word why."""
-    if state.declared_level is None or state.declared_level < READY_LEVEL:
+def _level_note(model: Model, state: LearnerState, entry: int, first: int) -> str:
+    """A learner whose declared level starts their path past the basics, with no focus
+    (rules.level_entry): say where, and how to start at the beginning, instead of a queue
+    that opens in the middle of the path with no word why."""
+    if entry <= first or entry != level_entry(model, state):
         return ""
-    basics = model.path_position[model.path_rows][model.stage[model.path_rows] == 0]
-    upcoming = next_position(model, state, first)
-    if not len(basics) or not upcoming or position_stage(model, upcoming) != 0:
-        return ""  # no basics, or the learner is past them (done, known, skipped)
-    last = int(basics.max())
+    stage = model.stage_names[position_stage(model, entry)]
+    level = DIFFICULTY_WORDS.get(state.declared_level or 0, "declared")
     return (
-        f"Your path starts with the basics, steps {first} to {last}. Know them already? "
-        "Mark them with “I know these” on the Path page, or choose a security focus and your "
-        "path starts where it comes in."
+        f"Your level ({level}) starts your path at step {entry}, in the "
+        f"{STAGE_WORDS.get(stage, stage)} stage. Steps {first} to {entry - 1} stay on the Path "
+        "page; mark one of them done or start it and your path goes on from there. To start "
+        f"at step {first}, set your level to Beginner."
     )
 
 

@@ -116,7 +116,12 @@ def reasons_for(
         position = context.groups[depth].position
         # "your next step" only makes sense once the learner is on the path.
         if depth == 0 and context.jumped and not state.on_path:
-            suffix = " — the first step on your focus"
+            # Without a focus, the declared level moved the start (rules.level_entry).
+            suffix = (
+                " — the first step on your focus"
+                if state.focus
+                else " — where your level starts your path"
+            )
         elif depth == 0 and state.on_path:
             suffix = " — your next step"
         else:
@@ -161,7 +166,7 @@ def reasons_for(
         read = _has_read(state)
         stage = model.stage_names[int(model.stage[row])]
         data = {"difficulty": difficulty, "stage": stage}
-        if depth == 0 and not state.on_path and context.follows_path:
+        if depth == 0 and not state.on_path and context.follows_path and not context.jumped:
             text = "Where the learning path starts — a good first step"
         elif explained:
             text = ""
@@ -172,10 +177,12 @@ def reasons_for(
                 "rate what you read to personalise this list"
             )
         elif not read and int(model.stage[row]) < context.entry_stage:
-            # A focus started the path in a later stage: this one is behind it, not ahead.
+            # A focus (or, without one, the level) started the path in a later stage: this one
+            # is behind it, not ahead.
             text = (
-                f"From the {STAGE_WORDS.get(stage, stage)} stage, before where your focus "
-                "starts your path, for variety — rate what you read to personalise this list"
+                f"From the {STAGE_WORDS.get(stage, stage)} stage, before where your "
+                f"{'focus' if state.focus else 'level'} starts your path, for variety — rate "
+                "what you read to personalise this list"
             )
         elif not read:
             # Nothing read yet (saved, put off or known items are not reading): as for a

@@ -4,7 +4,10 @@ One definition is shared by the ranking (which must never break it) and by
 :mod:`recommender.evaluation` (which counts breaks by any recommender):
 
 * **Entry point.**  A learner without a focus enters the path at its first
-  step.  A learner with a focus enters at the earliest *suitable* path step
+  step, unless they declared a level of :data:`READY_LEVEL` or more: then at
+  the first step of the stage after those their level says they know
+  (:func:`level_entry`; Intermediate past the basics, Advanced past
+  production too).  A learner with a focus enters at the earliest *suitable* path step
   serving the focus (difficulty <= level + 1, not excluded, and in a stage
   they may enter: :func:`may_enter_stage`) — unless they already completed,
   started or planned an earlier path step, which then is the entry point.
@@ -169,7 +172,8 @@ def entry_position(
         return 0
     first = int(model.path_position[rows[0]])
     if not state.focus:
-        return first
+        start = level_entry(model, state)
+        return min([start, *_anchors(model, state)]) if start > first else first
     cap = state.level + 1
     # The path starts at the first step serving what matters most to the learner (their
     # heaviest focus areas), else the first serving any of their focus: RBAC as "Main focus"
@@ -192,12 +196,32 @@ def entry_position(
             break
     if serving is None:
         return first
-    anchors = [
+    return min([serving, *_anchors(model, state)])
+
+
+def level_entry(model: Model, state: LearnerState) -> int:
+    """Where a learner's declared level starts their path when no focus does: the first
+    step of the stage after those the level says they know (Intermediate, "I use it": past
+    the basics; Advanced, "I run it in production": past production too), or the last stage
+    with steps; the first step for a beginner, and for a learner who did not say (an
+    inferred level is not a declaration)."""
+    rows = model.path_rows
+    first = int(model.path_position[rows[0]])
+    if state.declared_level is None or state.declared_level < READY_LEVEL:
+        return first
+    stages = model.stage[rows]
+    known_stages = min(state.declared_level - 1, int(stages.max()))
+    return int(model.path_position[rows[np.flatnonzero(stages >= known_stages)[0]]])
+
+
+def _anchors(model: Model, state: LearnerState) -> list[int]:
+    """Path positions the learner took up (completed, started or saved: not skipped, not
+    marked known); the earliest of them is their entry point when it comes first."""
+    return [
         int(model.path_position[r])
         for r, s in state.state.items()
         if model.path_position[r] > 0 and s != "skipped" and r not in state.known
     ]
-    return min([serving, *anchors])
 
 
 def path_entry(model: Model, learner: Learner, *, exclude: Iterable[int] = ()) -> int:

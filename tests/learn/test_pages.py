@@ -1039,3 +1039,28 @@ def test_browse_names_a_refused_filter_by_its_label_after_the_api_docs_were_read
     assert client.get("/api/schema/", HTTP_ACCEPT="application/json").status_code == 200
     response = client.get("/browse/", {"stage": "bogus"})
     assert response.context["filter_errors"][0][0] == "Stage"
+
+
+def test_a_learner_who_runs_kubernetes_in_production_starts_at_the_security_stage(client, seed):
+    # A walk-through's learner declared "Advanced: I run it in production", chose no focus,
+    # and was served "So I Heard You Want to Learn Kubernetes" first.
+    client.post("/signup/", {"username": "priya", "level": "3", **SIGN_UP})
+    page = client.get("/")
+    steps = {step.resource_id: step for step in seed.steps.select_related("resource")}
+    first_security = min(
+        step.position for step in steps.values() if step.resource.stage == "security"
+    )
+    first = page.context["items"][0]
+    assert steps[first["card"]["id"]].position == first_security
+    assert page.context["note"].startswith(
+        f"Your level (Advanced) starts your path at step {first_security}, in the security stage."
+    )
+    assert "To start at step 1, set your level to Beginner." in page.context["note"]
+
+
+def test_an_empty_time_budget_in_the_address_means_no_budget(alice_web, seed):
+    # ?minutes= (a form sent with the box empty) answered 400.
+    page = alice_web.get("/", {"minutes": "", "limit": " "})
+    assert page.status_code == 200
+    assert page.context["items"]
+    assert alice_web.get("/", {"minutes": "abc"}).status_code == 400

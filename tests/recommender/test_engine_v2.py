@@ -289,21 +289,48 @@ def test_a_focus_no_path_step_serves_at_its_heaviest_starts_where_another_focus_
     assert path_entry(model, learner) == 6
 
 
-def test_a_declared_advanced_learner_without_focus_is_told_how_to_move_past_the_basics(
+def test_without_a_focus_a_declared_level_starts_the_path_past_the_stages_it_knows(
+    model: Model,
+) -> None:
+    # A walk-through's learner said "Advanced: I run it in production" and was served the
+    # basics first: the level only capped difficulty; a focus alone moved the start.
+    assert path_entry(model, Learner(level=3)) == 5  # past basics and production: security
+    assert path_entry(model, Learner(level=2)) == 4  # past the basics: production
+    assert path_entry(model, Learner(level=1)) == 1
+    assert path_entry(model, Learner()) == 1  # no declaration, no skipping
+    assert ids(recommend(model, Learner(level=3), limit=1)) == [5]
+    assert ids(recommend(model, Learner(level=2), limit=1)) == [4]
+    recs = recommend(model, Learner(level=3), limit=10)
+    assert not set(ids(recs)) & {1, 2, 3, 4}  # steps before the start are not recommended
+    assert [r.text for r in recs[0].reasons] == [
+        "Step 5 of the learning path — where your level starts your path"
+    ]
+    others = [r.text for rec in recs for r in rec.reasons]
+    assert not [text for text in others if "focus" in text or "path starts —" in text]
+
+
+def test_an_earlier_step_taken_up_starts_the_path_before_the_level_would(model: Model) -> None:
+    learner = Learner(level=3, interactions=done(2))
+    assert path_entry(model, learner) == 2
+    assert ids(recommend(model, learner, limit=1)) == [3]
+
+
+def test_a_level_that_starts_the_path_later_says_where_and_how_to_start_at_the_beginning(
     model: Model,
 ) -> None:
     result = recommend_queue(model, Learner(level=3), limit=5)
     assert result.note == (
-        "Your path starts with the basics, steps 1 to 3. Know them already? Mark them with "
-        "“I know these” on the Path page, or choose a security focus and your path starts "
-        "where it comes in."
+        "Your level (Advanced) starts your path at step 5, in the security stage. Steps 1 to 4 "
+        "stay on the Path page; mark one of them done or start it and your path goes on from "
+        "there. To start at step 1, set your level to Beginner."
     )
-    # Not for a beginner, nor once the basics are behind the learner.
-    assert "basics" not in recommend_queue(model, Learner(level=1), limit=5).note
+    assert recommend_queue(model, Learner(level=2), limit=5).note.startswith(
+        "Your level (Intermediate) starts your path at step 4, in the production stage."
+    )
+    # Not for a beginner, nor once the learner is on the path.
+    assert recommend_queue(model, Learner(level=1), limit=5).note == ""
     known = [Interaction(d, "completed", known=True) for d in BASICS]
-    assert (
-        "basics" not in recommend_queue(model, Learner(level=3, interactions=known), limit=5).note
-    )
+    assert recommend_queue(model, Learner(level=3, interactions=known), limit=5).note == ""
 
 
 def test_an_unexplained_pick_claims_no_popularity_it_does_not_have() -> None:
