@@ -205,7 +205,7 @@ def focus_label(weight: float | None) -> str:
 # Sign-up's words (a walk-through found "Advanced: I run it in production" there and a bare
 # "Advanced" here, and could not tell they were the same choice).
 LEVEL_CHOICES = [
-    ("", "Not sure: work it out from what I read"),
+    ("", "Not sure: from what I read"),
     *SIGNUP_LEVEL_CHOICES[1:],
 ]
 

@@ -668,9 +668,11 @@ def _focus_saved_message(*, user: User, focus: Mapping[str, float]) -> str:
     """What the queue does with a saved focus, as it is: "now leans towards it" was said of
     a queue that did not change (a walk-through: no area chosen, every area "Not a focus", or
     a focus the learner's queue did not reach yet)."""
-    if not focus:
-        return "Focus saved. No security area is chosen, so your queue follows the path in order."
     result = queue.queue_build(user=user, limit=QUEUE_LENGTH)
+    if not focus:
+        # The level may still start the path further on (rules.level_entry): the note says so.
+        said = result.note or "Your queue follows the path in order."
+        return f"Focus saved. No security area is chosen. {said}"
     if result.note:  # the queue's own words: a beginner's path starts with the basics, …
         return f"Focus saved. {result.note}"
     serving = sum(

@@ -187,3 +187,24 @@ def test_a_refused_account_address_puts_focus_on_the_field_in_sight(
     expect(field).to_be_in_viewport()
     expect(page.locator(".field-error .errorlist")).to_be_visible()
     page.context.close()
+
+
+def test_the_coverage_table_fits_a_phone_with_every_column_in_sight(
+    browser, live_server, seeded, http_settings
+):
+    # A walk-through's phone (375 px, a focus on five areas) scrolled the table sideways to see
+    # "Offered": "RBAC and authorization" beside "Completed", "Known" and "Offered" was 353 px.
+    learner = UserFactory()
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/focus/")
+    for area, choice in (("rbac", "Main focus"), ("network-policy", "A lot"), ("secrets", "Some")):
+        page.locator(f"select[name='area__{area}']").select_option(label=choice)
+    page.get_by_role("button", name="Save my focus").click()
+    expect(page.get_by_text("Focus saved.")).to_be_visible()
+    table = page.locator("table.coverage-table")
+    fits = table.evaluate("table => table.scrollWidth <= table.parentElement.clientWidth")
+    assert fits, table.evaluate("table => [table.scrollWidth, table.parentElement.clientWidth]")
+    headers = page.locator("table.coverage-table thead th").all_inner_texts()
+    assert [text.strip() for text in headers[1:]] == ["Done", "Known", "Offered"]
+    screenshot(page, "focus-coverage-375")
+    page.context.close()

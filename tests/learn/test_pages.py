@@ -332,11 +332,19 @@ def saved_message(page) -> str:
 
 def test_focus_saved_without_an_area_says_the_queue_follows_the_path(alice_web, seed):
     # It said "Your queue now leans towards it." of no focus at all (a walk-through).
-    for payload in ({"level": "2"}, {"area__rbac": "", "area__network-policy": ""}):
+    for payload in ({"level": "1"}, {"area__rbac": "", "area__network-policy": ""}):
         page = alice_web.post("/focus/", payload, follow=True)
         assert saved_message(page) == (
-            "Focus saved. No security area is chosen, so your queue follows the path in order."
+            "Focus saved. No security area is chosen. Your queue follows the path in order."
         )
+
+
+def test_focus_saved_without_an_area_says_where_the_level_starts_the_path(alice_web, seed):
+    page = alice_web.post("/focus/", {"level": "2"}, follow=True)
+    assert saved_message(page).startswith(
+        "Focus saved. No security area is chosen. Your level (Intermediate) starts your path at "
+        "step "
+    )
 
 
 @pytest.fixture
@@ -518,7 +526,8 @@ def test_coverage_counts_steps_marked_known_apart_from_those_read(alice_web, ali
     ).count()
     assert known_rbac and (rbac.known, rbac.covered) == (known_rbac, known_rbac)
     body = alice_web.get("/focus/").content.decode()
-    assert '<th scope="col">Completed</th><th scope="col">Known</th>' in body
+    completed = '<span class="wide-only">Completed</span><span class="narrow-only">Done</span>'
+    assert f'{completed}</th><th scope="col">Known</th>' in body
     assert f"{rbac.name}<span" in body
     assert f"</th><td>0</td><td>{known_rbac}</td><td>{rbac.available}</td></tr>" in body
 
