@@ -189,7 +189,7 @@ def home(request: HttpRequest) -> HttpResponse:
         del query["minutes"]
     for name in ("minutes", "limit"):
         # An empty value (a form sent with the box empty, a hand-edited address) means none.
-        if name in query and not query[name].strip():
+        if name in query and not str(query.get(name, "")).strip():
             del query[name]
     params = QueueParamsSerializer(data=query)
     if not params.is_valid():

@@ -173,6 +173,7 @@ def queue_build(
         minutes=budget,
         area_names=runtime.area_names(),
         exclude=runtime.unlinked_off_path(),
+        entry_avoid=runtime.outdated_path_steps(),
     )
     items = _items(list(result.items), model)
     # A resource rejected since the model was fitted leaves a gap: say so rather than
@@ -207,7 +208,8 @@ def path_next_position(*, user: User) -> int | None:
     model = _ready_model()
     if model is None:
         return None
-    return path_next(model, selectors.engine_learner(user=user)) or None
+    learner = selectors.engine_learner(user=user)
+    return path_next(model, learner, entry_avoid=runtime.outdated_path_steps()) or None
 
 
 def recommendations_serialised(items: list[QueueItem]) -> list[dict[str, Any]]:

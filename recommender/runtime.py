@@ -61,6 +61,7 @@ class Runtime:
         self._area_names: dict[str, str] | None = None
         self._area_names_at = 0.0
         self._unlinked: tuple[int, frozenset[int]] | None = None
+        self._outdated: tuple[float, frozenset[int]] | None = None
         self._cards = CardCache()
 
     # --- The model ------------------------------------------------------------------------------
@@ -156,6 +157,16 @@ class Runtime:
         if self._unlinked is None or self._unlinked[0] != version:
             self._unlinked = (version, frozenset(selectors.unlinked_off_path_ids()))
         return self._unlinked[1]
+
+    def outdated_path_steps(self) -> frozenset[int]:
+        """Path steps flagged as outdated, kept a minute: a focus starts the path past them
+        when another step serves it. Flags change with a nightly scan or a curator's
+        review, and do not move the catalog version (nothing is refitted for them)."""
+        kept = self._outdated
+        if kept is None or time.monotonic() - kept[0] > self.area_names_seconds:
+            outdated = frozenset(selectors.outdated_path_step_ids())
+            kept = self._outdated = (time.monotonic(), outdated)
+        return kept[1]
 
     def cards(self, resources: Sequence[Resource]) -> list[dict[str, Any]]:
         """Serialised resources, cached per resource version (see recommender.cards)."""

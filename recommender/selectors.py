@@ -98,6 +98,16 @@ def unlinked_off_path_ids() -> list[int]:
     )
 
 
+def outdated_path_step_ids() -> list[int]:
+    """Path steps whose advice learners are told is outdated (a staleness flag shown)."""
+    return list(
+        catalog_selectors.staleness_flags_shown()
+        .filter(resource__path_steps__isnull=False, resource__status=Status.APPROVED)
+        .values_list("resource_id", flat=True)
+        .distinct()
+    )
+
+
 def resource_document(resource: Resource) -> Document:
     """One (usually pending) resource as the engine sees it, to suggest labels for it.
 

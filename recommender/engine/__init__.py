@@ -10,13 +10,14 @@ Public API::
     fit(documents) -> Model
     profile_vector(model, learner) -> scipy.sparse.csr_matrix  # (1, F), unit
     recommend(model, learner, *, limit=10, minutes=None, exclude=(),
-              area_names=None, mmr_lambda=0.7, focus_entry=True, policy=Policy())
+              area_names=None, mmr_lambda=0.7, focus_entry=True, policy=Policy(),
+              entry_avoid=())  # entry_avoid: steps a focus should not start at (outdated)
         -> list[Recommendation]
     recommend_queue(... same arguments ...) -> QueueResult   # + fill, shortfall
     similar(model, doc_id, *, limit=5) -> list[tuple[int, float]]
     suggest_labels(model, text_doc, *, k=5) -> dict
     path_entry(model, learner, *, exclude=()) -> int          # a path position
-    path_next(model, learner) -> int       # the learner's next step's position, 0 if none
+    path_next(model, learner, *, entry_avoid=()) -> int  # the next step's position, 0 if none
     count_violations(model, learner, doc_ids, *, path=None, strict=False) -> int
     tokenize(text) -> list[str]
 

@@ -268,6 +268,7 @@ def recommend(
     focus_entry: bool = True,
     policy: Policy = DEFAULT_POLICY,
     candidates: bool | None = None,
+    entry_avoid: Iterable[int] = (),
 ) -> list[Recommendation]:
     """The items of :func:`recommend_queue` (same arguments)."""
     return list(
@@ -282,6 +283,7 @@ def recommend(
             focus_entry=focus_entry,
             policy=policy,
             candidates=candidates,
+            entry_avoid=entry_avoid,
         ).items
     )
 
@@ -310,6 +312,7 @@ def recommend_queue(
     focus_entry: bool = True,
     policy: Policy = DEFAULT_POLICY,
     candidates: bool | None = None,
+    entry_avoid: Iterable[int] = (),
 ) -> QueueResult:
     """Build a diversified queue of at most ``limit`` resources, and say how full it is.
 
@@ -321,7 +324,8 @@ def recommend_queue(
     step 1 (strict global prerequisites, see :mod:`~recommender.engine.rules`);
     ``policy`` switches the other rules.  ``candidates`` ranks only
     :func:`candidate_rows` (default: from :data:`CANDIDATE_THRESHOLD` resources
-    on).  Items come in queue order; their
+    on).  ``entry_avoid`` are document ids a focus should not start the path at
+    when another step serves it (outdated advice).  Items come in queue order; their
     ``score`` is the relevance before diversification.  Never raises for
     unknown ids.
     """
@@ -366,7 +370,12 @@ def recommend_queue(
             base[scope] += scores_for_rows(model, profile, scope)
 
     first = int(model.path_position[model.path_rows[0]]) if len(model.path_rows) else 0
-    entry = entry_position(model, state, dismissed) if focus_entry and policy.focus_entry else first
+    avoid = frozenset(model.rows(entry_avoid))
+    entry = (
+        entry_position(model, state, dismissed, avoid)
+        if focus_entry and policy.focus_entry
+        else first
+    )
     ahead = ahead_rows(model, state, entry) if policy.focus_ahead else {}
     follows_path = state.on_path or not state.focus
 
@@ -413,7 +422,7 @@ def recommend_queue(
     note = " ".join(
         sentence
         for sentence in (
-            _entry_note(model, state, entry, first, dismissed, area_names or {}),
+            _entry_note(model, state, entry, first, dismissed, avoid, area_names or {}),
             _deferred_note(model, pool, packed.deferred, budget) if picked else "",
         )
         if sentence
@@ -487,6 +496,7 @@ def _entry_note(
     entry: int,
     first: int,
     excluded: frozenset[int],
+    avoid: frozenset[int],
     area_names: Mapping[str, str],
 ) -> str:
     """Where a focused newcomer's path starts, and how to change it.
@@ -512,7 +522,7 @@ def _entry_note(
     # Where the path would start with the basics declared: the sentence promises it.
     ready = max(state.level, READY_LEVEL)
     sooner = entry_position(
-        model, dataclasses.replace(state, level=ready, declared_level=ready), excluded
+        model, dataclasses.replace(state, level=ready, declared_level=ready), excluded, avoid
     )
     if sooner <= first:
         return ""

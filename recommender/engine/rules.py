@@ -161,11 +161,16 @@ def ahead_rows(model: Model, state: LearnerState, entry: int) -> dict[int, Readi
 
 
 def entry_position(
-    model: Model, state: LearnerState, excluded: frozenset[int] = frozenset()
+    model: Model,
+    state: LearnerState,
+    excluded: frozenset[int] = frozenset(),
+    avoid: frozenset[int] = frozenset(),
 ) -> int:
     """Path position where this learner's path starts (0 if there is no path).
 
-    ``excluded`` rows (dismissed by the caller) cannot be an entry step.
+    ``excluded`` rows (dismissed by the caller) cannot be an entry step; ``avoid`` rows (a
+    step whose advice is outdated) are one only when no other step serves the focus: a
+    focused newcomer's first item was a 2017 talk on PodSecurityPolicy, removed since.
     """
     rows = model.path_rows
     if not len(rows):
@@ -180,13 +185,18 @@ def entry_position(
     # and secrets as "A little" starts at the RBAC step, not at an earlier secrets one.
     heaviest = max(state.focus.values())
     serving = None
-    for focus in ({a for a, w in state.focus.items() if w == heaviest}, state.focus.keys()):
+    tries = [
+        (focus, unwanted)
+        for unwanted in ((excluded | avoid, excluded) if avoid else (excluded,))
+        for focus in ({a for a, w in state.focus.items() if w == heaviest}, state.focus.keys())
+    ]
+    for focus, unwanted in tries:
         serving = next(
             (
                 int(model.path_position[r])
                 for r in model.path_rows
                 if model.difficulty[r] <= cap
-                and int(r) not in excluded
+                and int(r) not in unwanted
                 and not model.areas[r].isdisjoint(focus)
                 and may_enter_stage(model, state, int(model.stage[r]))
             ),
@@ -229,10 +239,12 @@ def path_entry(model: Model, learner: Learner, *, exclude: Iterable[int] = ()) -
     return entry_position(model, learner_state(model, learner), frozenset(model.rows(exclude)))
 
 
-def path_next(model: Model, learner: Learner) -> int:
-    """Position of the learner's next path step from their entry point (0 when none is left)."""
+def path_next(model: Model, learner: Learner, *, entry_avoid: Iterable[int] = ()) -> int:
+    """Position of the learner's next path step from their entry point (0 when none is left).
+    ``entry_avoid``: document ids as in :func:`recommend_queue`."""
     state = learner_state(model, learner)
-    return next_position(model, state, entry_position(model, state))
+    avoid = frozenset(model.rows(entry_avoid))
+    return next_position(model, state, entry_position(model, state, avoid=avoid))
 
 
 def upcoming_path(

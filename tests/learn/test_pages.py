@@ -1073,3 +1073,27 @@ def test_an_empty_time_budget_in_the_address_means_no_budget(alice_web, seed):
     assert page.status_code == 200
     assert page.context["items"]
     assert alice_web.get("/", {"minutes": "abc"}).status_code == 400
+
+
+def test_a_focus_does_not_start_the_path_at_a_step_flagged_as_outdated(alice_web, seed):
+    # A walk-through's first item was a 2017 talk on PodSecurityPolicy, flagged "Outdated
+    # advice", while current documentation on her focus came three steps later.
+    from catalog.health.models import StalenessFlag
+
+    flagged = set(
+        StalenessFlag.objects.filter(resource__path_steps__isnull=False).values_list(
+            "resource_id", flat=True
+        )
+    )
+    steps = dict(seed.steps.values_list("resource_id", "position"))
+    served_first = min(
+        (steps[r.pk], r.pk)
+        for r in Resource.objects.filter(pk__in=steps, security_areas__slug="admission-control")
+    )
+    assert served_first[1] in flagged  # the seed's own case: the first admission step is flagged
+    alice_web.post("/focus/", {"area__admission-control": "1", "level": "3"})
+    items = alice_web.get("/").context["items"]
+    on_path = [item["card"]["id"] for item in items if item["card"]["id"] in steps]
+    assert on_path[0] not in flagged
+    assert steps[on_path[0]] > served_first[0]
+    assert served_first[1] not in [item["card"]["id"] for item in items]

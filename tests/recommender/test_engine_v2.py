@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.engine import Interaction, Learner, Model, fit, path_entry, recommend
+from recommender.engine import Interaction, Learner, Model, fit, path_entry, path_next, recommend
 from recommender.engine.ranking import V1_POLICY, recommend_queue
 from recommender.engine.rules import count_violations, path_order_violations
 from tests.recommender.test_engine import BY_ID, CATALOG, PATH, PROD, doc, done, ids
@@ -474,3 +474,25 @@ def test_an_unexplained_pick_for_a_learner_who_only_saved_claims_no_reading() ->
     known = Learner(interactions=(Interaction(1, "completed", None, 1.0, known=True),))
     texts = [r.text for rec in recommend(fit(catalog), known, limit=5) for r in rec.reasons]
     assert not [t for t in texts if "what you have read" in t]
+
+
+def test_a_focus_starts_the_path_past_a_step_with_outdated_advice_when_another_serves_it(
+    model: Model,
+) -> None:
+    # A focused newcomer's first item was a 2017 talk on PodSecurityPolicy (removed since),
+    # flagged as outdated, while current documentation served the same focus further on.
+    learner = Learner(focus={"rbac": 1.0, "network-policy": 0.5}, level=2)
+    assert path_entry(model, learner) == 5
+    assert path_steps(ids(recommend(model, learner, limit=10)))[0] == 5
+    queue = ids(recommend(model, learner, limit=10, entry_avoid=[5]))
+    assert path_steps(queue)[0] == 6
+    assert 5 not in queue  # before the entry point: on the Path page, not in the queue
+    assert path_next(model, learner, entry_avoid=[5]) == 6
+
+
+def test_a_step_with_outdated_advice_still_starts_the_path_when_nothing_else_serves_the_focus(
+    model: Model,
+) -> None:
+    learner = Learner(focus={"rbac": 1.0}, level=2)
+    assert path_steps(ids(recommend(model, learner, limit=10, entry_avoid=[5])))[0] == 5
+    assert path_next(model, learner, entry_avoid=[5]) == 5
