@@ -6,6 +6,7 @@ the feed shows exactly one learner's queue and nothing else, and it is never cac
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.syndication.views import Feed
@@ -17,6 +18,7 @@ from django.utils.html import escape
 
 from learn import selectors
 from recommender import queue
+from recommender import selectors as recommender_selectors
 from recommender.runtime import runtime
 
 FEED_LENGTH = 20
@@ -39,13 +41,22 @@ class QueueAtomFeed(Feed):
             raise Http404("No such feed.")
         result = queue.queue_build(user=feed.user, limit=FEED_LENGTH)
         cards = runtime.cards([item.resource for item in result.items])
+        # Readers list entries newest first, whatever the feed's order: each entry is dated
+        # by its place in the queue, a second apart from when the queue last changed, so the
+        # reader shows the queue's order (dated by the resources, a 2017 article fell from 7th
+        # to 16th in newsboat) and an unchanged queue keeps its dates between fetches.
+        changed = recommender_selectors.queue_changed_at(user=feed.user) or timezone.now()
         return {
             "feed": feed,
             "entries": [
-                {"card": card, "reasons": item.reasons, "resource": item.resource}
-                for card, item in zip(cards, result.items, strict=True)
+                {
+                    "card": card,
+                    "reasons": item.reasons,
+                    "resource": item.resource,
+                    "at": changed - timedelta(seconds=place),
+                }
+                for place, (card, item) in enumerate(zip(cards, result.items, strict=True))
             ],
-            "now": timezone.now(),
         }
 
     def title(self, obj: dict[str, Any]) -> str:
@@ -80,7 +91,10 @@ class QueueAtomFeed(Feed):
         about = f"<p>{escape(card['summary'])}</p>" if card["summary"] else ""
         # As the pages say it ("15 h", "1 h 15 min"), not "About 900 minutes".
         length = f"<p>About {selectors.spoken_duration(minutes)}.</p>" if minutes else ""
-        return f"{about}{length}<p>Why it is next:</p><ul>{reasons}</ul>"
+        # The entry's own date is its place in the queue: the resource's date is said here.
+        published = item["resource"].published_at
+        when = f"<p>Published {published:%-d %B %Y}.</p>" if published else ""
+        return f"{about}{length}{when}<p>Why it is next:</p><ul>{reasons}</ul>"
 
     def item_link(self, item: dict[str, Any]) -> str:
         return reverse("learn:resource", args=[item["card"]["id"]])
@@ -92,10 +106,10 @@ class QueueAtomFeed(Feed):
         return False
 
     def item_updateddate(self, item: dict[str, Any]) -> Any:
-        return item["resource"].updated_at
+        return item["at"]
 
     def item_pubdate(self, item: dict[str, Any]) -> Any:
-        return item["resource"].published_at or item["resource"].created_at
+        return item["at"]
 
     def item_categories(self, item: dict[str, Any]) -> list[str]:
         return [item["card"]["stage"], *(area["slug"] for area in item["card"]["security_areas"])]

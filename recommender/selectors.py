@@ -9,15 +9,17 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import LearningPath, LinkStatus, PathStep, Resource, SecurityArea, Status
 from recommender.engine import Document, Interaction, Learner
-from recommender.models import LearnerProfile, Note, Progress, ProgressState
+from recommender.models import FittedModel, LearnerProfile, Note, Progress, ProgressState
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django.contrib.auth.models import User
 
 
@@ -96,6 +98,18 @@ def unlinked_off_path_ids() -> list[int]:
         .filter(path_steps__isnull=True)
         .values_list("pk", flat=True)
     )
+
+
+def queue_changed_at(*, user: User) -> datetime | None:
+    """When the learner's queue last changed as far as the database says: their latest
+    progress or profile write, or the latest model fit (a catalog change); None when none is
+    known. (A cleared progress row leaves no trace here.)"""
+    moments = [
+        Progress.objects.filter(user=user).aggregate(at=Max("updated_at"))["at"],
+        LearnerProfile.objects.filter(user=user).values_list("updated_at", flat=True).first(),
+        FittedModel.objects.order_by("-id").values_list("created_at", flat=True).first(),
+    ]
+    return max((moment for moment in moments if moment is not None), default=None)
 
 
 def outdated_path_step_ids() -> list[int]:

@@ -86,3 +86,34 @@ def test_the_feed_says_a_length_as_the_pages_do(client, alice_web, seed):
     Resource.objects.filter(pk=path_ids(seed)[0]).update(estimated_minutes=900)
     parsed = feedparser.parse(client.get(feed_address(alice_web)).content)
     assert "<p>About 15 h.</p>" in parsed.entries[0].summary
+
+
+def test_a_reader_sorting_by_date_shows_the_queue_in_its_order(client, alice, alice_web, seed):
+    # Entries were dated by their resources: in newsboat (newest first) a 2017 article fell from
+    # 7th to 16th. Each entry is now dated by its place in the queue.
+    from datetime import UTC, datetime
+
+    from catalog.models import Resource
+    from recommender.services import progress_set
+
+    address = feed_address(alice_web)
+    titles = [entry.title for entry in feedparser.parse(client.get(address).content).entries]
+    assert len(titles) > 5
+    third = Resource.objects.get(title=titles[2])
+    Resource.objects.filter(pk=third.pk).update(published_at=datetime(2017, 3, 12, tzinfo=UTC))
+    parsed = feedparser.parse(client.get(address).content)
+    assert [entry.title for entry in parsed.entries] == titles
+    for date in ("updated_parsed", "published_parsed"):  # readers sort by either
+        newest_first = sorted(parsed.entries, key=lambda entry: entry[date], reverse=True)
+        assert [entry.title for entry in newest_first] == titles, date
+    # The resource's own date is said in words; the entries keep their dates between fetches.
+    assert "<p>Published 12 March 2017.</p>" in parsed.entries[2].summary
+    again = feedparser.parse(client.get(address).content)
+    assert [entry.updated for entry in again.entries] == [e.updated for e in parsed.entries]
+    # A click moves the queue, and its dates with it.
+    first = Resource.objects.get(title=titles[0])
+    progress_set(user=alice, resource=first, state="completed", rating=None)
+    moved = feedparser.parse(client.get(address).content)
+    moment = datetime.fromisoformat
+    assert moment(moved.feed.updated) > moment(parsed.feed.updated)
+    assert titles[0] not in [entry.title for entry in moved.entries]
