@@ -415,3 +415,19 @@ def test_an_unknown_show_value_still_counts_the_notes_and_leaves_out_known(alice
     assert "()" not in page
     assert "Your notes (1)" in page
     assert "?show=known" not in page
+
+
+def test_all_lists_steps_marked_known_after_what_the_learner_did(alice, alice_web):
+    # One "I know these" marked 24 steps at once, newest of all: they filled the first page of
+    # "All", and the one article the walk-through's learner had read was on page 2.
+    mark(alice, ResourceFactory(title="Read it"), "completed", minutes_ago=60)
+    mark(alice, ResourceFactory(title="Skipped it"), "skipped", minutes_ago=90)
+    for n in range(25):
+        knew = mark(alice, ResourceFactory(title=f"Knew {n:02}"), "completed", minutes_ago=1)
+        Progress.objects.filter(pk=knew.pk).update(known=True)
+    first_page = listed_titles(alice_web.get("/history/"))
+    assert first_page[:2] == ["Read it", "Skipped it"]
+    assert len(first_page) == 20 and first_page[2].startswith("Knew")
+    # The known filter keeps its own order: newest first.
+    known = listed_titles(alice_web.get("/history/", {"show": "known"}))
+    assert all(title.startswith("Knew") for title in known)
