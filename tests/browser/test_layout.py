@@ -208,3 +208,19 @@ def test_the_coverage_table_fits_a_phone_with_every_column_in_sight(
     assert [text.strip() for text in headers[1:]] == ["Done", "Known", "Offered"]
     screenshot(page, "focus-coverage-375")
     page.context.close()
+
+
+def test_a_stage_behind_the_learner_folds_and_a_link_to_one_of_its_steps_opens_it(
+    browser, live_server, seeded, http_settings
+):
+    page = signed_in_page(browser, live_server, UserFactory(), width=375)
+    page.goto(live_server.url + "/path/")
+    page.get_by_role("button", name=re.compile(r"^I know these.*Getting started")).click()
+    fold = page.locator("details.stage-fold")
+    expect(fold).to_have_count(1)
+    expect(fold).not_to_have_attribute("open", "")
+    expect(page.locator("#step-3")).to_be_hidden()
+    screenshot(page, "path-stage-folded-375")
+    page.goto(live_server.url + "/path/#step-3")
+    expect(page.locator("#step-3")).to_be_visible()
+    page.context.close()

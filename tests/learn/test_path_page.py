@@ -267,3 +267,14 @@ def test_the_path_and_the_queue_name_the_same_next_step_while_one_is_being_read(
 )
 def test_the_steps_behind_a_learner_are_named_by_kind_leaving_out_kinds_with_none(counts, said):
     assert steps_behind(*counts) == said
+
+
+def test_a_stage_wholly_behind_the_learner_folds_away_and_the_others_stay_open(alice_web, seed):
+    # After two "I know these" a walk-through's Path page was 8,700 px tall at 375 px.
+    alice_web.post("/path/getting-started/done/")
+    body = alice_web.get("/path/").content.decode()
+    basics, production = body.split('id="stage-production-ready"')[0:2]
+    assert basics.count('<details class="stage-fold">') == 1
+    assert "Show its 16 steps" in basics
+    assert '<details class="stage-fold">' not in production
+    assert 'id="step-1"' in basics  # folded, not left out: a link to a step still finds it
