@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.db import connection, models
 from django.db.models import Prefetch, QuerySet
 
-from catalog import search
+from catalog import pages, search
 from catalog.models import (
     Author,
     Deprecation,
@@ -204,6 +206,51 @@ def resource_search(*, resources: QuerySet[Resource], text: str) -> QuerySet[Res
     The one search the API (`?search=`) and the browse page share; see catalog.search.
     """
     return search.resource_search(resources, text)
+
+
+_VOCABULARY_WORD = re.compile(r"[^\W\d_]{3,}")
+_vocabulary: tuple[str | None, tuple[str, ...]] = ("", ())
+
+
+def _search_vocabulary() -> tuple[str, ...]:
+    """The words of the approved catalog's titles and labels, lower-cased: what a misspelt
+    search word is compared with. Kept per catalog read version (every catalog write moves
+    it); without a reachable cache, made afresh."""
+    global _vocabulary
+    version = pages.version()
+    if version is not None and _vocabulary[0] == version:
+        return _vocabulary[1]
+    approved = approved_resources()
+    texts = [
+        *approved.values_list("title", flat=True),
+        *Tag.objects.filter(resources__in=approved).values_list("name", flat=True).distinct(),
+        *SecurityArea.objects.values_list("name", flat=True),
+        *Author.objects.filter(resources__in=approved).values_list("name", flat=True).distinct(),
+    ]
+    words = sorted({word.lower() for text in texts for word in _VOCABULARY_WORD.findall(text)})
+    _vocabulary = (version, tuple(words))
+    return _vocabulary[1]
+
+
+def search_suggestion(*, resources: QuerySet[Resource], text: str) -> str | None:
+    """For a search that found nothing: the same words with those the catalog never uses
+    replaced by the closest it does ("rbca" → "rbac", "netwrok" → "network"), when that
+    finds something in ``resources``; else None. Numbers, short words and the abbreviations
+    search knows stay as typed."""
+    vocabulary = _search_vocabulary()
+    known = set(vocabulary)
+    words, changed = [], False
+    for term in search.search_terms(text):
+        if len(term) < 3 or term in known or term in search.SYNONYMS or not term.isalpha():
+            words.append(term)
+            continue
+        close = difflib.get_close_matches(term, vocabulary, n=1, cutoff=0.75)
+        words.append(close[0] if close else term)
+        changed = changed or bool(close)
+    if not changed:
+        return None
+    suggestion = " ".join(words)
+    return suggestion if search.resource_search(resources, suggestion).exists() else None
 
 
 # Ordering of a search's results unless the client asked for another one: best match first.

@@ -770,6 +770,14 @@ def browse(request: HttpRequest) -> HttpResponse:
     cards = runtime.cards(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
+    # Nothing found: perhaps a typo ("rbca"); offer the spelling that finds something here.
+    suggestion = (
+        catalog_selectors.search_suggestion(resources=filterset.qs, text=search)
+        if search and not page.paginator.count
+        else None
+    )
+    suggested = query.copy()
+    suggested["search"] = suggestion or ""
     return render(
         request,
         "learn/browse.html",
@@ -783,6 +791,8 @@ def browse(request: HttpRequest) -> HttpResponse:
             # same words over the whole catalog.
             "narrowed": any(name not in ("search", "sort", "page") for name in given),
             "search_everywhere": urlencode({"search": search}) if search else "",
+            "suggestion": suggestion,
+            "suggestion_query": suggested.urlencode() if suggestion else "",
             "narrowed_by": _narrowed_by(given, choices),
             "rating_choices": range(1, 6),
         },

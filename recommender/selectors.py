@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
@@ -104,11 +104,20 @@ def queue_changed_at(*, user: User) -> datetime | None:
     """When the learner's queue last changed as far as the database says: their latest
     progress or profile write, or the latest model fit (a catalog change); None when none is
     known. (A cleared progress row leaves no trace here.)"""
-    moments = [
-        Progress.objects.filter(user=user).aggregate(at=Max("updated_at"))["at"],
-        LearnerProfile.objects.filter(user=user).values_list("updated_at", flat=True).first(),
-        FittedModel.objects.order_by("-id").values_list("created_at", flat=True).first(),
-    ]
+    latest = {
+        "progress": Progress.objects.filter(user=OuterRef("pk")).order_by("-updated_at"),
+        "profile": LearnerProfile.objects.filter(user=OuterRef("pk")),
+    }
+    moments = (
+        type(user)
+        .objects.filter(pk=user.pk)
+        .values_list(
+            Subquery(latest["progress"].values("updated_at")[:1]),
+            Subquery(latest["profile"].values("updated_at")[:1]),
+            Subquery(FittedModel.objects.order_by("-id").values("created_at")[:1]),
+        )
+        .first()
+    ) or ()
     return max((moment for moment in moments if moment is not None), default=None)
 
 

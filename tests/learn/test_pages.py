@@ -1097,3 +1097,26 @@ def test_a_focus_does_not_start_the_path_at_a_step_flagged_as_outdated(alice_web
     assert on_path[0] not in flagged
     assert steps[on_path[0]] > served_first[0]
     assert served_first[1] not in [item["card"]["id"] for item in items]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("rbca", "rbac"), ("netwrok policy", "network policy"), ("pod secrity", "pod security")],
+)
+def test_a_misspelt_search_that_finds_nothing_offers_the_spelling_that_does(
+    client, seed, typed, meant
+):
+    # A walk-through's "rbca" and "netwrok policy" found nothing, with no suggestion.
+    page = client.get("/browse/", {"search": typed, "stage": "security"})
+    body = page.content.decode()
+    suggestion = page.context["suggestion"]
+    assert suggestion is not None and suggestion.startswith(meant)
+    link = escape(page.context["suggestion_query"])
+    assert f'Did you mean <a href="?{link}">{suggestion}</a>?' in body
+    assert "stage=security" in page.context["suggestion_query"]  # the filters stay
+    assert client.get("/browse/", {"search": suggestion}).context["page"].paginator.count
+
+
+def test_no_suggestion_when_the_words_are_spelt_as_the_catalog_spells_them(client, seed):
+    assert client.get("/browse/", {"search": "zzzzqqqq"}).context["suggestion"] is None
+    assert client.get("/browse/", {"search": "rbac"}).context["suggestion"] is None
