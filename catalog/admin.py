@@ -559,6 +559,12 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
     class Media:
         css = {"all": ["catalog/admin.css"]}
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        # Not Django's "Select item to review to change" (a walk-through read it aloud).
+        return super().changelist_view(
+            request, {"title": "Items to review", **(extra_context or {})}
+        )
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Resource]:
         prefetch = [name for ext in _review_queue_extensions for name in ext.prefetch]
         queryset = super().get_queryset(request).filter(status=Status.PENDING)

@@ -511,10 +511,15 @@ def _entry_note(
         return _level_note(model, state, entry, first)
     if entry > first:
         stage = model.stage_names[position_stage(model, entry)]
+        # Named as the beginner's note names it (a walk-through read both messages): the
+        # focus areas the entry step serves, heaviest first.
+        at = int(np.flatnonzero(model.path_position == entry)[0])
+        served = sorted(model.areas[at] & state.focus.keys(), key=lambda a: (-state.focus[a], a))
+        named = f" ({', '.join(area_label(a, area_names) for a in served)})" if served else ""
         # Progress on an earlier step becomes the entry point (rules.entry_position): say so,
         # rather than invite the learner to mark steps "they know" and move their start.
         return (
-            f"Your focus starts your path at step {entry}, in the "
+            f"Your focus{named} starts your path at step {entry}, in the "
             f"{STAGE_WORDS.get(stage, stage)} stage. Steps {first} to {entry - 1} stay on the "
             "Path page; mark one of them done or start it and your path goes on from there. "
             "To start at step 1, set your level to Beginner or clear your focus."

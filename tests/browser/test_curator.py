@@ -123,9 +123,14 @@ def test_review_queue_stacks_each_item_on_a_phone_with_its_preview_and_labels_in
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
+    # A title with no spaces wraps inside the item instead of running off the screen.
+    type(pending_post).objects.filter(pk=pending_post.pk).update(title="kube-" * 30)
     page.goto(live_server.url + "/admin/catalog/pendingresource/")
     expect(page.get_by_text("1 item to review")).to_be_visible()
+    expect(page.get_by_role("heading", name="Items to review", level=1)).to_be_visible()
     screenshot(page, "admin-review-queue-375")
+    title = page.locator("#result_list tbody th.field-title")
+    assert title.evaluate("cell => cell.scrollWidth <= cell.clientWidth")
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     # What a decision needs lies within the screen's width, not off to the right.
     for cell in ("th.field-title", "td.field-preview", "td.field-suggested_labels"):

@@ -135,7 +135,10 @@ def test_a_focused_declared_beginner_starts_with_the_basics_and_is_told_where_th
     # The note's promise holds.
     alice_api.patch("/api/me/profile/", {"level": 2}, format="json")
     body = queue(alice_api)
-    assert body["note"].startswith(f"Your focus starts your path at step {promised}, ")
+    # Named as the beginner's note names it (a walk-through read both).
+    assert body["note"].startswith(
+        f"Your focus (RBAC and authorization) starts your path at step {promised}, "
+    )
     first_step = next(i for i in body["results"] if i["resource"]["id"] in positions)
     assert positions[first_step["resource"]["id"]] == promised
 
@@ -148,8 +151,9 @@ def test_a_focused_newcomer_who_did_not_say_their_level_gets_reasons_that_fit(al
     texts = [reason["text"] for item in items for reason in item["reasons"]]
     # Their path starts at the focus: not "ahead of your path", which a second walk-through
     # read as a contradiction, and the queue's note says where it starts and how to go back.
-    assert body["note"].startswith("Your focus starts your path at step ")
-    position = int(body["note"].split("step ", 1)[1].split(",")[0])
+    assert body["note"].startswith("Your focus (")
+    assert " starts your path at step " in body["note"]
+    position = int(body["note"].split("at step ", 1)[1].split(",")[0])
     steps = [t for t in texts if t.startswith("Covers your focus") and t.endswith(" of the path")]
     assert steps  # the focus steps say where they stand on the path
     assert all(int(t.rsplit("— step ", 1)[1].split()[0]) >= position for t in steps)
