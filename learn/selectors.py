@@ -89,6 +89,9 @@ def learner_states(*, user: AnyUser | None, resource_ids: Iterable[int]) -> dict
 class PathStepView:
     step: PathStep
     state: LearnerState | None
+    # Learners are told its advice is outdated (a staleness flag shown): the Path page says
+    # so as its cards do (a walk-through found the PodSecurityPolicy talk unmarked there).
+    outdated: bool = False
 
     @property
     def finished(self) -> bool:
@@ -204,18 +207,28 @@ class PathView:
 def path_view(*, user: AnyUser | None) -> PathView | None:
     """The recommender's path, its steps grouped by stage (in the seed's order of stages).
 
-    Uses the same path and the same visible steps as /api/paths/<slug>/. Four queries.
+    Uses the same path and the same visible steps as /api/paths/<slug>/. Five queries.
     """
     primary = recommender_selectors.primary_path()
     if primary is None:
         return None
     path = catalog_selectors.path_list(user=user).get(pk=primary.pk)
     steps = list(path.steps.all())
-    states = learner_states(user=user, resource_ids=[step.resource_id for step in steps])
+    ids = [step.resource_id for step in steps]
+    states = learner_states(user=user, resource_ids=ids)
+    outdated = set(
+        catalog_selectors.staleness_flags_shown()
+        .filter(resource_id__in=ids)
+        .values_list("resource_id", flat=True)
+    )
     stages = {value: StageView(stage=value, label=label) for value, label in Stage.choices}
     for step in steps:
         stages[step.resource.stage].steps.append(
-            PathStepView(step=step, state=states.get(step.resource_id))
+            PathStepView(
+                step=step,
+                state=states.get(step.resource_id),
+                outdated=step.resource_id in outdated,
+            )
         )
     return PathView(
         slug=path.slug,

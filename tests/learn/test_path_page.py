@@ -278,3 +278,24 @@ def test_a_stage_wholly_behind_the_learner_folds_away_and_the_others_stay_open(a
     assert "Show its 16 steps" in basics
     assert '<details class="stage-fold">' not in production
     assert 'id="step-1"' in basics  # folded, not left out: a link to a step still finds it
+
+
+def test_a_step_whose_advice_is_outdated_says_so_on_the_path(alice_web, seed):
+    # The cards said "Outdated advice" of the PodSecurityPolicy talk; the Path page did not.
+    from catalog.health.models import StalenessFlag
+
+    flagged = set(
+        StalenessFlag.objects.filter(resource__path_steps__isnull=False).values_list(
+            "resource_id", flat=True
+        )
+    )
+    assert flagged  # the seed's own deprecations flag some steps
+    page = alice_web.get("/path/")
+    marked = {
+        item.step.resource_id
+        for stage in page.context["path"].stages
+        for item in stage.steps
+        if item.outdated
+    }
+    assert marked == flagged
+    assert page.content.decode().count("Outdated advice: see its page") == len(flagged)
