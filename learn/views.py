@@ -489,7 +489,9 @@ def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
         )
         messages.success(
             request,
-            f"Marked {steps} as known: they count as done on your path, not as reading.",
+            # Short: a phone shows four lines of it beside Undo, and the longer sentence was
+            # cut off there (a walk-through).
+            f"Marked {steps} as known, not as reading.",
             extra_tags=tags,
         )
     else:
