@@ -29,6 +29,7 @@ Operators and punctuation are never passed to the engine, so no input is a synta
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from django.db import connection, connections
@@ -67,8 +68,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 
 def search_terms(text: str) -> list[str]:
-    """The words of a search, lower-cased and capped; [] when it has none."""
-    words = _WORD.findall(text.replace("\x00", " ")[: MAX_TERMS * (MAX_TERM_LENGTH + 1) * 2])
+    """The words of a search, lower-cased and capped; [] when it has none. Compatibility
+    forms are folded first (NFKC): "RBAC" in full-width letters (U+FF21 on), as a Japanese or
+    Chinese input method types it, is "rbac", and the ligature U+FB01 is "fi"."""
+    text = text.replace("\x00", " ")[: MAX_TERMS * (MAX_TERM_LENGTH + 1) * 2]
+    words = _WORD.findall(unicodedata.normalize("NFKC", text))
     return list(dict.fromkeys(word.lower()[:MAX_TERM_LENGTH] for word in words))[:MAX_TERMS]
 
 

@@ -275,3 +275,13 @@ def test_the_stored_vector_has_a_gin_index():
         )
         (definition,) = cursor.fetchone()
     assert "USING gin (search_vector)" in definition
+
+
+def test_full_width_letters_and_ligatures_search_as_the_letters_they_are(api):
+    # A walk-through's full-width "RBAC" (as an East Asian input method types it) found nothing.
+    ResourceFactory(title="RBAC good practices", summary="Roles and bindings.")
+    ResourceFactory(title="Unrelated", summary="Pods and services.")
+    full_width = "\uff32\uff22\uff21\uff23"
+    assert found(api, full_width) == ["RBAC good practices"]
+    assert found(api, "rbac") == ["RBAC good practices"]
+    assert search.search_terms(f"\ufb01rst {full_width}") == ["first", "rbac"]
