@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -14,6 +12,7 @@ from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import LearningPath, LinkStatus, PathStep, Resource, SecurityArea, Status
+from recommender import folding
 from recommender.engine import Document, Interaction, Learner
 from recommender.models import FittedModel, LearnerProfile, Note, Progress, ProgressState
 
@@ -240,19 +239,24 @@ def note_list(*, user: User, search: str = "") -> QuerySet[Note]:
     recently written first. A note on a withdrawn resource is kept but not listed: it has no
     page to go back to, and the API answers 404 for that resource.
 
-    `search` keeps the notes whose text or resource title contains it, in any case: a
-    learner's own notes are few enough that a scan of them is fine, and a note is searched
-    for the words as written (a command, a flag), not for stemmed terms. An escaped regular
-    expression, not icontains: SQLite's LIKE folds the case of ASCII letters only, so "ünï"
-    did not find "Ünï" (a walk-through); its REGEXP is Python's, PostgreSQL's `~*` folds by
-    the database's locale, like its UPPER() that icontains uses.
+    `search` keeps the notes whose text or resource title contains it, case and accents
+    ignored (recommender.folding: "cafe" finds "café", "STRASSE" finds "Straße"): a learner's
+    own notes are few enough to be read and compared here, and a note is searched for the
+    words as written (a command, a flag), not for stemmed terms. (SQLite's LIKE folded the
+    case of ASCII letters only; no database folds accents without an extension.)
     """
     visible = catalog_selectors.resource_list(user=user, relations=False).values("pk")
     notes = Note.objects.filter(user=user, resource__in=visible)
     if search:
-        # Composed, as notes are stored (services.note_text_normalised).
-        literal = re.escape(unicodedata.normalize("NFC", search))
-        notes = notes.filter(Q(text__iregex=literal) | Q(resource__title__iregex=literal))
+        wanted = folding.folded(search)
+        rows = notes.values_list("pk", "text", "resource__title")
+        notes = notes.filter(
+            pk__in=[
+                pk
+                for pk, text, title in rows
+                if wanted in folding.folded(text) or wanted in folding.folded(title)
+            ]
+        )
     return notes.select_related("resource", "resource__link").order_by("-updated_at", "-pk")
 
 

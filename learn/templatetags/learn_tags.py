@@ -4,8 +4,6 @@ health warnings."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -16,6 +14,7 @@ from django.utils.safestring import SafeString
 
 from catalog.models import Difficulty, Kind, Stage
 from learn import forms, selectors
+from recommender import folding
 from recommender.queue import HEALTH_KINDS
 
 register = template.Library()
@@ -77,18 +76,14 @@ def marked(text: str, search: str) -> SafeString:
     they are: .note-text shows them (white-space: pre-wrap), as a pasted manifest needs."""
     if not search:
         return conditional_escape(text)
-    # re.split with one group: the matches are the odd parts. The search composed, as notes
-    # are (recommender.services.note_text_normalised).
-    search = unicodedata.normalize("NFC", search)
-    parts = re.compile(f"({re.escape(search)})", re.IGNORECASE).split(text)
-    return format_html_join(
-        "",
-        "{}",
-        (
-            (format_html("<mark>{}</mark>", part) if index % 2 else part,)
-            for index, part in enumerate(parts)
-        ),
-    )
+    # Found as the notes search finds it: case and accents ignored (recommender.folding).
+    parts: list[SafeString | str] = []
+    end = 0
+    for start, stop in folding.found_spans(text, search):
+        parts += [text[end:start], format_html("<mark>{}</mark>", text[start:stop])]
+        end = stop
+    parts.append(text[end:])
+    return format_html_join("", "{}", ((part,) for part in parts))
 
 
 @register.filter

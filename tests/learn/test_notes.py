@@ -421,3 +421,24 @@ def test_a_note_that_looks_like_a_formula_is_downloaded_as_text(alice, alice_web
     note_written(alice, read, formula)
     note_written(alice, noted, "+" + formula)
     assert [row["note"] for row in download(alice_web)] == ["'" + formula, "'+" + formula]
+
+
+@pytest.mark.parametrize(
+    ("query", "mark"),
+    [("cafe", "café"), ("securite", "Sécurité"), ("STRASSE", "Straße"), ("naive", "naïve")],
+)
+def test_searching_the_notes_ignores_accents_and_marks_the_words_as_written(
+    alice, alice_web, query, mark
+):
+    # Two walk-throughs: "cafe" did not find "café", nor "STRASSE" "Straße".
+    note_written(alice, ResourceFactory(title="Notes"), "Sécurité: café, Straße, naïve ideas")
+    response = alice_web.get("/notes/", {"q": query})
+    assert len(response.context["notes"]) == 1, query
+    assert f"<mark>{mark}</mark>" in response.content.decode()
+
+
+def test_the_accent_blind_notes_search_still_leaves_out_other_words(alice, alice_web):
+    note_written(alice, ResourceFactory(title="One"), "café au lait")
+    note_written(alice, ResourceFactory(title="Two"), "caf e, cave, coffee")
+    found = alice_web.get("/notes/", {"q": "CAFÉ"}).context["notes"]
+    assert [note.resource.title for note in found] == ["One"]
