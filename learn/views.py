@@ -748,7 +748,9 @@ def browse(request: HttpRequest) -> HttpResponse:
     ]
     sort = given.get("sort")
     if sort is not None and sort not in BROWSE_ORDERS:
-        names = ", ".join(f"“{label}”" for label, _ in BROWSE_ORDERS.values())
+        # The default first, as the select offers it (a walk-through missed it in the list).
+        default = "“Best match”" if request.GET.get("search", "").strip() else "“Title, A to Z”"
+        names = ", ".join([default, *(f"“{label}”" for label, _ in BROWSE_ORDERS.values())])
         unknown.append(("Order", f"There is no order “{sort[:40]}”; choose one of {names}."))
     if not filterset.is_valid() or unknown:
         fields = filterset.form.fields

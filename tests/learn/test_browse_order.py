@@ -96,5 +96,13 @@ def test_an_unknown_order_is_a_clear_400(client, catalog):
     response = client.get("/browse/", {"sort": "popular<script>"})
     assert response.status_code == 400
     body = response.content.decode()
-    assert "There is no order “popular&lt;script&gt;”; choose one of “Basics first”" in body
+    assert (
+        "There is no order “popular&lt;script&gt;”; choose one of “Title, A to Z”, “Basics first”"
+        in body
+    )
     assert "<script>" not in body
+
+
+def test_an_unknown_order_while_searching_names_best_match_as_the_default(client, catalog):
+    body = client.get("/browse/", {"sort": "title", "search": "rbac"}).content.decode()
+    assert "There is no order “title”; choose one of “Best match”, “Basics first”" in body
