@@ -144,6 +144,11 @@ class StageView:
         return self.total - self.finished
 
     @property
+    def all_behind(self) -> bool:
+        """Every step of the stage is behind the learner: the Path page folds it away."""
+        return self.total > 0 and not self.remaining
+
+    @property
     def breakdown(self) -> str:
         return steps_behind(self.completed, self.known, self.skipped)
 

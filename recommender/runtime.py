@@ -46,6 +46,7 @@ class Runtime:
     # checking the database again: a second of staleness saves two queries per request.
     freshness_seconds = 1.0
     area_names_seconds = 60.0
+    outdated_seconds = 60.0
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -163,7 +164,7 @@ class Runtime:
         when another step serves it. Flags change with a nightly scan or a curator's
         review, and do not move the catalog version (nothing is refitted for them)."""
         kept = self._outdated
-        if kept is None or time.monotonic() - kept[0] > self.area_names_seconds:
+        if kept is None or time.monotonic() - kept[0] > self.outdated_seconds:
             outdated = frozenset(selectors.outdated_path_step_ids())
             kept = self._outdated = (time.monotonic(), outdated)
         return kept[1]
