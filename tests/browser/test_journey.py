@@ -19,6 +19,8 @@ def coverage_row(page, area: str) -> list[str]:
     row = page.locator(
         "table.coverage-table tbody tr", has=page.get_by_role("rowheader", name=area)
     )
+    # all_inner_texts() does not wait: right after a click it could read the page being left.
+    expect(row).to_have_count(1)
     return [cell.strip() for cell in row.locator("td").all_inner_texts()]
 
 
@@ -43,6 +45,7 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
 
     # Choose a focus: RBAC, as the main one.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Focus").click()
+    expect(page.get_by_role("heading", name="My focus")).to_be_visible()
     assert coverage_row(page, RBAC)[0] == "0"
     page.get_by_label(RBAC).select_option(label="Main focus")
     page.get_by_role("button", name="Save my focus").click()
