@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 # Reasons the queue adds from the catalog's health: a failing link, outdated advice.
 HEALTH_KINDS = ("link_failing", "stale")
+# How far `next` looks for the successor of an outdated head: the queue page's length.
+NEXT_LOOKAHEAD = 10
 
 WARMING_UP = (
     "Recommendations are warming up: until they are ready, here is the learning path in order."
@@ -98,7 +100,9 @@ def _with_health(items: list[QueueItem], model: Model | None) -> list[QueueItem]
     after the resource about its successor when both are queued.
 
     The move never breaks the path: it is made only when no later path step than the stale
-    item's own would then stand before it.
+    item's own would then stand before it. A stale step whose successor is a later step of
+    the path is read after that successor (the current advice first, the old for its history),
+    so it counts as standing at the successor's place.
     """
     health = runtime.health([item.resource for item in items])
     if not health:
@@ -139,6 +143,8 @@ def _demote(
     if successor_at < at:
         return
     own = positions.get(stale_id)
+    if own is not None:
+        own = max(own, positions.get(successor_id, 0))
     if own is not None and any(
         positions.get(pk, 0) > own for pk in order[at + 1 : successor_at + 1]
     ):
@@ -209,7 +215,21 @@ def path_next_position(*, user: User) -> int | None:
     if model is None:
         return None
     learner = selectors.engine_learner(user=user)
-    return path_next(model, learner, entry_avoid=runtime.outdated_path_steps()) or None
+    outdated = runtime.outdated_path_steps()
+    position = path_next(model, learner, entry_avoid=outdated)
+    if not position:
+        return None
+    steps = [
+        int(model.doc_ids[row]) for row in model.path_rows if model.path_position[row] == position
+    ]
+    if steps and outdated.issuperset(steps):
+        # The queue reads an outdated step after its successor further on (_with_health): the
+        # learner is where the queue's head is, as the Path page's "You are here" says.
+        head = next_answer(user=user)["recommendation"]
+        row = model.index.get(head["resource"]["id"]) if head is not None else None
+        if row is not None and int(model.path_position[row]) > position:
+            return int(model.path_position[row])
+    return position
 
 
 def recommendations_serialised(items: list[QueueItem]) -> list[dict[str, Any]]:
@@ -231,13 +251,21 @@ def _cached(user: User, name: str, compute: Callable[[], dict[str, Any]]) -> dic
     return answers.answer_cached(user_id=user.pk, name=name, stamp=runtime.stamp(), compute=compute)
 
 
+def _follows_a_successor(item: QueueItem) -> bool:
+    notes = runtime.health([item.resource]).get(item.resource.pk)
+    return notes is not None and any(successor for _, successor in notes.stale)
+
+
 def next_answer(*, user: User) -> dict[str, Any]:
     """The body of `GET /api/me/next/`: the next resource and why, or why there is none."""
 
     def compute() -> dict[str, Any]:
         # The queue's first item, built as the queue is (same budget, same words), so `next`
-        # and the queue's head never disagree.
+        # and the queue's head never disagree. A head with outdated advice whose successor is
+        # queued soon after gives way to it there, so look as far as the queue page does.
         result = queue_build(user=user, limit=1)
+        if result.items and _follows_a_successor(result.items[0]):
+            result = queue_build(user=user, limit=NEXT_LOOKAHEAD)
         if not result.items:
             # Rare: say why nothing is next (no catalog yet, everything done, nothing fits the
             # saved time budget, or steps that wait for earlier ones).

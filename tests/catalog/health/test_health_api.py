@@ -14,7 +14,7 @@ from catalog.models import Resource
 from catalog.seeding import seed_catalog_load
 from catalog.services import DuplicateAddress
 from recommender.queue import QueueItem, _demote
-from recommender.services import model_refit
+from recommender.services import model_refit, progress_set
 from tests.factories import ResourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +162,62 @@ def test_a_stale_path_step_never_moves_behind_a_later_step():
     items = _items(1, 2, 3)
     _demote(items, stale_id=1, successor_id=3, positions={1: 5, 2: 6})
     assert [item.resource.pk for item in items] == [1, 2, 3]
+
+
+def test_a_stale_path_step_moves_after_its_successor_later_on_the_path():
+    # PodSecurityPolicy's talk (step 29) and Pod Security Admission (step 31): the current
+    # advice first, with step 30 between them staying where it is.
+    items = _items(1, 2, 3, 4)
+    _demote(items, stale_id=1, successor_id=3, positions={1: 29, 2: 30, 3: 31, 4: 32})
+    assert [item.resource.pk for item in items] == [2, 3, 1, 4]
+
+
+def test_the_podsecuritypolicy_talk_follows_pod_security_admission_on_the_path(alice_api, seed):
+    # The walk-through's queue: the 2017 talk on PodSecurityPolicy (removed in 1.25) queued
+    # directly above the page about Pod Security Admission that its warning recommends.
+    focus = [{"area": "container-hardening"}, {"area": "admission-control"}]
+    alice_api.patch("/api/me/profile/", {"focus": focus}, format="json")
+    items = alice_api.get("/api/me/queue/?limit=50").json()["results"]
+    order = [item["resource"]["slug"] for item in items]
+    talk = items[order.index("datacenter-orchestration-security-insecurity")]
+    assert any(r["kind"] == "stale" for r in talk["reasons"])
+    assert order.index("pod-security-admission-docs") < order.index(
+        "datacenter-orchestration-security-insecurity"
+    )
+
+
+def _queued(api) -> list[dict]:
+    return api.get("/api/me/queue/").json()["results"]
+
+
+TALK, SUCCESSOR = "datacenter-orchestration-security-insecurity", "pod-security-admission-docs"
+
+
+@pytest.fixture
+def talk_ahead(alice, alice_api, seed):
+    """Alice, focused on container hardening and admission control, has read everything the
+    queue put before the outdated PodSecurityPolicy talk except its successor."""
+    focus = [{"area": "container-hardening"}, {"area": "admission-control"}]
+    alice_api.patch("/api/me/profile/", {"focus": focus}, format="json")
+    for _ in range(20):
+        ahead = [item for item in _queued(alice_api) if item["resource"]["slug"] != SUCCESSOR]
+        if ahead[0]["resource"]["slug"] == TALK:
+            return alice
+        resource = Resource.objects.get(pk=ahead[0]["resource"]["id"])
+        progress_set(user=alice, resource=resource, state="completed", rating=None)
+    raise AssertionError("the talk never came first")
+
+
+def test_next_is_the_successor_when_the_outdated_talk_would_head_the_queue(alice_api, talk_ahead):
+    # `next` is the queue's head: both are the page about Pod Security Admission, not the talk
+    # the queue puts after it.
+    assert [item["resource"]["slug"] for item in _queued(alice_api)][:2] == [SUCCESSOR, TALK]
+    answer = alice_api.get("/api/me/next/").json()
+    assert answer["recommendation"]["resource"]["slug"] == SUCCESSOR
+
+
+def test_the_path_page_puts_the_learner_at_the_successor_the_queue_leads_with(client, talk_ahead):
+    client.force_login(talk_ahead)
+    successor = Resource.objects.get(slug=SUCCESSOR)
+    page = client.get("/path/").content.decode()
+    assert f'Your next step: <a href="#step-{successor.path_steps.get().position}">' in page
