@@ -11,6 +11,11 @@ import numpy as np
 from .model import Model
 from .records import Document
 
+# Summed cosine of the voting neighbours under which a suggestion's shares are scaled down. A
+# text that clearly belongs with catalog documents reaches it (a specific title and summary:
+# 0.5 to 0.6 over five neighbours in the seed catalog); a few generic words do not.
+MIN_EVIDENCE = 0.3
+
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` largest positive scores, best first."""
@@ -42,7 +47,9 @@ def suggest_labels(model: Model, text_doc: Document, *, k: int = 5) -> dict[str,
     a pending row often carries defaults there — and the ``k`` most similar
     catalog documents vote,
     each with its cosine as weight.  A suggestion's score is the share of the
-    total vote carrying it (0..1, e.g. ``('rbac', 0.8)``).  Returns::
+    total vote carrying it (0..1, e.g. ``('rbac', 0.8)``), the total counted as at least
+    :data:`MIN_EVIDENCE`: a text sharing a word or two with one document is not labelled
+    with full confidence.  Returns::
 
         {"tags": [(slug, score), ...], "areas": [(slug, score), ...],
          "stage": (stage, score) | None, "difficulty": (1-3, score) | None,
@@ -57,7 +64,10 @@ def suggest_labels(model: Model, text_doc: Document, *, k: int = 5) -> dict[str,
     if own is not None:
         sims[own] = 0.0  # a re-submitted document must not vote for itself
     rows = _top(sims, k)
-    total = float(sims[rows].sum())
+    # Shares of a vote this weak are no evidence: "Weekly notes. A few links this week." has one
+    # neighbour at a cosine of 0.1, whose labels would each carry the whole vote (ingress,
+    # pods: 100%). Below MIN_EVIDENCE of summed cosine the shares shrink in proportion.
+    total = max(float(sims[rows].sum()), MIN_EVIDENCE)
     tags: dict[str, float] = defaultdict(float)
     areas: dict[str, float] = defaultdict(float)
     stages: dict[str, float] = defaultdict(float)

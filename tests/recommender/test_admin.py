@@ -197,3 +197,26 @@ def test_the_review_queue_offers_reject_not_delete(admin_client, pending_rbac_po
 def test_apply_and_approve_says_what_it_did_in_words(labelled, approved, said):
     # "Labels applied to 1 and 1 resource(s) approved." read as a sum (walk-through).
     assert _applied_message(labelled, approved) == said
+
+
+def test_one_click_applies_no_labels_from_a_vague_text(admin_client, pending_rbac_post):
+    # A walk-through's pending post with a five-word summary got labels it had nothing to do
+    # with: one neighbour sharing a word at a cosine of 0.1 carried 100% of the vote.
+    from recommender.engine.neighbours import MIN_EVIDENCE
+
+    vague = Resource.objects.create(
+        title="Weekly notes",
+        summary="A few links this week.",
+        url="https://blog.example.org/weekly/",
+        status=Status.PENDING,
+    )
+    admin_client.get("/admin/catalog/pendingresource/")  # fits the model
+    suggestion = _suggestion(vague)
+    assert suggestion["tags"] and sum(suggestion["similarities"]) < MIN_EVIDENCE
+    admin_client.post(
+        "/admin/catalog/pendingresource/",
+        {"action": "apply_suggestions_and_approve", "_selected_action": [vague.pk]},
+    )
+    vague.refresh_from_db()
+    assert vague.status == Status.APPROVED
+    assert not vague.tags.exists() and not vague.security_areas.exists()
