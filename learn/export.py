@@ -62,7 +62,7 @@ def progress_csv(*, user: User, page_url: Callable[[int], str]) -> str:
                 spreadsheet_safe(row.resource.url or ""),
                 # The pages' words; the day a put-off item comes back has its own column (the
                 # label's "back 11 Dec" has no year).
-                "Not now" if row.later_until else LearnerState.of(row).label,
+                "Not now" if LearnerState.of(row).put_off_until else LearnerState.of(row).label,
                 row.rating or "",
                 _when(row.completed_at),
                 _when(row.updated_at),

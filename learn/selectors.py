@@ -53,11 +53,21 @@ class LearnerState:
         )
 
     @property
+    def returned(self) -> bool:
+        """Put off with "Not now", and its day has come: back in the queue. Not saved by
+        choice, so not counted or labelled as saved (a returning learner read "You saved 2
+        items" having saved one)."""
+        later = self.later_until
+        return self.state == ProgressState.PLANNED and later is not None and later <= timezone.now()
+
+    @property
     def label(self) -> str:
         # "Not now" on a queue card: saved, and back in the queue on a day it names.
         if back := self.put_off_until:
             back = timezone.localtime(back)
             return f"Not now: back {back.day} {back:%b}"
+        if self.returned:
+            return "Back from “Not now”"
         # "Planned" is the API's word; on the pages a learner saves an item for later.
         if self.state == ProgressState.PLANNED:
             return "Saved for later"
@@ -354,22 +364,26 @@ class SavedCounts:
     saved: int  # saved for later, and in the queue when their turn comes
     put_off: int  # "Not now": out of the queue until `back`
     back: datetime | None  # when the first item put off comes back
+    returned: int = 0  # put off, and back in the queue: their day came
 
 
 def saved_counts(*, user: User) -> SavedCounts:
-    """What the learner saved for later, and what of it is put off for now. One query."""
+    """What the learner saved for later, what of it is put off for now, and what came back
+    from "Not now". One query."""
     now = timezone.now()
     put_off = Q(later_until__gt=now)
+    returned = Q(later_until__lte=now)
     totals = (
         _listed_progress(user=user)
         .filter(state=ProgressState.PLANNED)
         .aggregate(
-            saved=Count("pk", filter=~put_off | Q(later_until__isnull=True)),
+            saved=Count("pk", filter=Q(later_until__isnull=True)),
             put_off=Count("pk", filter=put_off),
             back=Min("later_until", filter=put_off),
+            returned=Count("pk", filter=returned),
         )
     )
-    return SavedCounts(totals["saved"], totals["put_off"], totals["back"])
+    return SavedCounts(totals["saved"], totals["put_off"], totals["back"], totals["returned"])
 
 
 def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> list[dict[str, Any]]:

@@ -436,7 +436,7 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
         )
         title = message_title(title) if title else "this item"
         # In the words of the button: a saved item is "removed from saved", the rest cleared.
-        saved = was is not None and was.state == ProgressState.PLANNED
+        saved = was is not None and was.state == ProgressState.PLANNED and not was.returned
         if saved and was is not None and was.put_off_until:
             # It was out of the queue: say that it is back (a walk-through could not tell).
             message = f"Removed “{title}” from saved: it is back in your queue when its turn comes."

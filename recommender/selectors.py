@@ -195,6 +195,7 @@ def engine_learner(*, user: User) -> Learner:
             age_days=max((now - updated_at).total_seconds() / 86400, 0.0),
             known=known,
             later=later_until is not None and later_until > now,
+            returned=later_until is not None and later_until <= now,
         )
         for resource_id, state, rating, updated_at, known, later_until in Progress.objects.filter(
             user=user

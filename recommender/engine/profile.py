@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .model import Model, weighted_row_sum
-from .records import Learner
+from .records import Interaction, Learner
 
 #: Base weight per state: finishing a resource is the strongest evidence,
 #: planning one is a mild signal, skipping is a mild negative (a skip often
@@ -64,6 +64,7 @@ class LearnerState:
     reading: frozenset[int] = frozenset()
     known: frozenset[int] = frozenset()
     later: frozenset[int] = frozenset()
+    returned: frozenset[int] = frozenset()  # put off with "Not now", and back: its day came
 
     @property
     def is_new(self) -> bool:
@@ -86,20 +87,20 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
     level is ``learner.level`` if given, else the highest difficulty the
     learner completed, else 1.
     """
-    latest: dict[int, tuple[float, str, int | None, bool, bool]] = {}
+    latest: dict[int, Interaction] = {}
     for it in learner.interactions:
         row = model.index.get(it.doc_id)
         if row is None:
             continue
-        if row not in latest or it.age_days < latest[row][0]:
-            latest[row] = (it.age_days, it.state, it.rating, it.known, it.later)
-    state = {row: s for row, (_, s, *_) in latest.items()}
-    known = frozenset(row for row, (_, _, _, is_known, _) in latest.items() if is_known)
-    later = frozenset(row for row, (*_, is_later) in latest.items() if is_later)
+        if row not in latest or it.age_days < latest[row].age_days:
+            latest[row] = it
+    state = {row: it.state for row, it in latest.items()}
+    known = frozenset(row for row, it in latest.items() if it.known)
+    later = frozenset(row for row, it in latest.items() if it.later)
     # A known item was not read here: it tells nothing of the learner's taste.
     weights = {
-        row: interaction_weight(s, rating, age)
-        for row, (age, s, rating, _, _) in latest.items()
+        row: interaction_weight(it.state, it.rating, it.age_days)
+        for row, it in latest.items()
         if row not in known
     }
     completed = [row for row, s in state.items() if s == "completed"]
@@ -127,6 +128,7 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
         declared_level=None if learner.level is None else int(learner.level),
         known=known,
         later=later,
+        returned=frozenset(row for row, it in latest.items() if it.returned),
     )
 
 

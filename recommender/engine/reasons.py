@@ -157,7 +157,10 @@ def reasons_for(
                 {"terms": terms},
             )
         )
-    if row in state.planned:
+    if row in state.returned:
+        # Put off with "Not now", not saved: the learner did not choose it, they postponed it.
+        reasons.append(Reason("planned", "Back from “Not now”: you put it off", {"back": True}))
+    elif row in state.planned:
         reasons.append(Reason("planned", "You saved it for later", {}))
     # Picked for the learner's focus or as a path step: that is the reason, and a newcomer's
     # "for variety" or "a good starting point" would contradict it.

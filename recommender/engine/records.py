@@ -66,6 +66,7 @@ class Interaction:
     satisfies the path like any completion, but says nothing of their taste and is not
     where they took up the path.  ``later``: saved and put off for now ("Not now"): not
     recommended, and a path step put off does not hold back the steps after it.
+    ``returned``: put off, and its day has come: saved again, and its reason says it is back.
     """
 
     doc_id: int
@@ -74,6 +75,7 @@ class Interaction:
     age_days: float = 0.0
     known: bool = False
     later: bool = False
+    returned: bool = False
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
@@ -82,8 +84,10 @@ class Interaction:
             raise ValueError("rating must be 1-5")
         if self.known and self.state != "completed":
             raise ValueError("only a completion can be known")
-        if self.later and self.state != "planned":
+        if (self.later or self.returned) and self.state != "planned":
             raise ValueError("only a saved resource can be put off")
+        if self.later and self.returned:
+            raise ValueError("a resource put off is back only once its day has come")
 
 
 @dataclass(frozen=True, slots=True)

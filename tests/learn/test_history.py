@@ -212,6 +212,19 @@ def test_the_download_gives_the_full_date_an_item_put_off_comes_back(alice, alic
     assert rows[0]["back_in_queue_at"] == back.isoformat(timespec="seconds")
 
 
+def test_the_download_says_an_item_put_off_is_back_once_its_day_came(alice, alice_web):
+    resource = ResourceFactory(title="Later")
+    back = timezone.now() - timedelta(days=1)
+    Progress.objects.create(user=alice, resource=resource, state="planned", later_until=back)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(alice_web.get("/history/progress.csv").content.decode("utf-8-sig"))
+        )
+    )
+    assert rows[0]["state"] == "Back from “Not now”"
+    assert rows[0]["back_in_queue_at"] == back.isoformat(timespec="seconds")
+
+
 def test_a_feed_title_that_is_a_spreadsheet_formula_is_downloaded_as_text(alice, alice_web):
     # A feed entry's title reaches the catalog from a stranger's server: in a spreadsheet,
     # '=HYPERLINK(...)' would be a live link that leaks the sheet's other cells.

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from catalog.models import Resource
 from learn.views import MESSAGE_TITLE_CHARS, message_title
 from recommender.models import Progress, ProgressState
 from tests.learn.conftest import path_ids, undo_token
@@ -33,11 +34,57 @@ def test_not_now_takes_an_item_out_of_the_queue_for_a_week_and_keeps_it_saved(
     history = alice_web.get("/history/", {"show": "saved"})
     assert history.context["items"][0]["state"].label.startswith("Not now: back ")
     assert '<p class="history-when">Put off <time' in history.content.decode()
-    # A week later it is back, as a saved item.
+    # A week later it is back, saying so.
     Progress.objects.filter(pk=row.pk).update(later_until=timezone.now() - timedelta(minutes=1))
     alice_web.post(f"/progress/{path_ids(seed)[-1]}/", {"state": "skipped"})  # a new answer
     items = {item["card"]["id"]: item for item in alice_web.get("/").context["items"]}
-    assert "You saved it for later" in [reason["text"] for reason in items[first]["reasons"]]
+    texts = [reason["text"] for reason in items[first]["reasons"]]
+    assert "Back from “Not now”: you put it off" in texts
+    assert "You saved it for later" not in texts
+
+
+def _back_from_not_now(web, seed) -> int:
+    """An item put off with "Not now" a week ago, whose day has come."""
+    first = queue_ids(web)[0]
+    web.post(f"/progress/{first}/", {"state": "planned", "later": "1"})
+    Progress.objects.filter(resource_id=first).update(
+        later_until=timezone.now() - timedelta(days=1)
+    )
+    web.post(f"/progress/{path_ids(seed)[-1]}/", {"state": "skipped"})  # a new answer
+    return first
+
+
+def test_up_next_counts_an_item_back_from_not_now_apart_from_the_saved(alice_web, seed):
+    # A returning learner who saved one item and put another off read "You saved 2 items".
+    back = _back_from_not_now(alice_web, seed)
+    saved = next(pk for pk in path_ids(seed)[5:] if pk != back)
+    alice_web.post(f"/progress/{saved}/", {"state": "planned"})
+    body = " ".join(alice_web.get("/").content.decode().split())
+    assert "1 item for later</a>" in body
+    assert "One item you put off with “Not now” is back in your queue." in body
+
+
+def test_an_item_back_from_not_now_is_labelled_so_and_offers_clear(alice_web, seed):
+    back = _back_from_not_now(alice_web, seed)
+    body = alice_web.get("/").content.decode()
+    card = body[body.index(f'data-resource="{back}"') - 2000 :]
+    card = card[: card.index("</fieldset>")]
+    assert "Back from “Not now”" in card
+    assert ">Clear<" in card and "Remove from saved" not in card
+    page = alice_web.get(f"/resources/{back}/").content.decode()
+    assert "You put this off with “Not now”; it has been back in your queue since " in page
+    history = alice_web.get("/history/", {"show": "saved"})
+    assert history.context["items"][0]["state"].label == "Back from “Not now”"
+    assert '<p class="history-when">Put off <time' in history.content.decode()
+
+
+def test_browse_offers_to_save_an_item_back_from_not_now(alice_web, seed):
+    back = _back_from_not_now(alice_web, seed)
+    title = Resource.objects.get(pk=back).title
+    body = alice_web.get("/browse/", {"search": title}).content.decode()
+    card = body[body.index(f'data-resource="{back}"') :]
+    card = card[: card.index("</fieldset>")]
+    assert "Save for later" in card and "Remove from saved" not in card
 
 
 def test_a_click_on_an_item_put_off_brings_it_back_and_undo_puts_it_off_again(

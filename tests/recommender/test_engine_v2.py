@@ -456,6 +456,20 @@ def test_a_step_put_off_leaves_the_queue_and_does_not_hold_back_the_next(model: 
     assert ids(recommend(model, Learner(interactions=saved), limit=5))[0] == 2
 
 
+def test_a_step_back_from_not_now_is_queued_and_says_so_not_saved(model: Model) -> None:
+    back = (*done(1), Interaction(2, "planned", None, 7.0, returned=True))
+    first = recommend(model, Learner(interactions=back), limit=5)[0]
+    assert first.doc_id == 2
+    texts = [reason.text for reason in first.reasons]
+    assert "Back from “Not now”: you put it off" in texts
+    assert "You saved it for later" not in texts
+
+
+def test_an_interaction_cannot_be_put_off_and_back_at_once() -> None:
+    with pytest.raises(ValueError, match="back only once its day has come"):
+        Interaction(2, "planned", None, 1.0, later=True, returned=True)
+
+
 def test_an_unexplained_pick_for_a_learner_who_only_saved_claims_no_reading() -> None:
     # A walk-through's account had saved one item and read nothing, and was told "Picked
     # from what you have read and rated so far".
