@@ -158,6 +158,18 @@ class StageView:
         """Every step of the stage is behind the learner: the Path page folds it away."""
         return self.total > 0 and not self.remaining
 
+    def before(self, position: int | None) -> bool:
+        """Every step of the stage comes before ``position`` (the learner's next step) and
+        none is being read or saved: a stage the learner's level or focus starts them past,
+        which the Path page folds away too (at 375 px the walk-through's Intermediate learner
+        scrolled through 16 basics to reach her next step)."""
+        return (
+            position is not None
+            and self.total > 0
+            and all(s.step.position < position for s in self.steps)
+            and not self.taken_up
+        )
+
     @property
     def breakdown(self) -> str:
         return steps_behind(self.completed, self.known, self.skipped)

@@ -456,14 +456,18 @@ def path(request: HttpRequest) -> HttpResponse:
     path_view = selectors.path_view(user=request.user)
     if path_view is None:
         raise Http404("No learning path yet.")
-    stages = [
-        (stage, svg.progress_bar(done=stage.finished, total=stage.total, stage=stage.stage))
-        for stage in path_view.stages
-    ]
     # "You are here": the queue's next step (a focused learner's starts at their focus).
     here = (
         queue.path_next_position(user=_learner(request)) if request.user.is_authenticated else None
     )
+    stages = [
+        (
+            stage,
+            svg.progress_bar(done=stage.finished, total=stage.total, stage=stage.stage),
+            stage.all_behind or stage.before(here),
+        )
+        for stage in path_view.stages
+    ]
     return render(
         request,
         "learn/path.html",

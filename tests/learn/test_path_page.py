@@ -283,6 +283,32 @@ def test_a_stage_wholly_behind_the_learner_folds_away_and_the_others_stay_open(a
     assert 'id="step-1"' in basics  # folded, not left out: a link to a step still finds it
 
 
+def test_a_stage_before_where_the_learners_level_starts_them_folds_away(alice_web, seed):
+    # A returning Intermediate learner's Path page opened, at 375 px, on 16 basics her level
+    # had started her past, with her next step (17) screens below.
+    alice_web.post("/focus/", {"level": "2"})
+    body = alice_web.get("/path/").content.decode()
+    assert here(body) == 17
+    basics, production = body.split('id="stage-production-ready"')[0:2]
+    assert "<summary>Your path starts after this stage. Show its 16 steps" in basics
+    assert '<details class="stage-fold">' not in production
+    assert 'id="step-1"' in basics
+
+
+def test_a_stage_before_the_next_step_stays_open_while_a_step_in_it_is_read(alice_web, seed):
+    alice_web.post("/focus/", {"level": "2"})
+    alice_web.post(f"/progress/{path_ids(seed)[15]}/", {"state": "in_progress"})  # step 16
+    body = alice_web.get("/path/").content.decode()
+    assert here(body) == 17
+    basics = body.split('id="stage-production-ready"')[0]
+    assert '<details class="stage-fold">' not in basics
+
+
+def test_a_beginners_path_folds_nothing(alice_web, seed):
+    alice_web.post("/focus/", {"level": "1"})
+    assert '<details class="stage-fold">' not in alice_web.get("/path/").content.decode()
+
+
 def test_a_step_whose_advice_is_outdated_says_so_on_the_path(alice_web, seed):
     # The cards said "Outdated advice" of the PodSecurityPolicy talk; the Path page did not.
     from catalog.health.models import StalenessFlag
