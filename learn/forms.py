@@ -228,6 +228,13 @@ class FocusForm(forms.Form):
         max_value=MINUTES_MAX,
         required=False,
         help_text="Up next packs the best items that fit. Leave empty for no limit.",
+        # One sentence for every way to get it wrong, in Up next's words (Django's own said
+        # "Ensure this value is greater than or equal to 1." to a learner who typed -5).
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value"),
+            f"Give a whole number of minutes from {MINUTES_MIN} to {MINUTES_MAX} (a day), "
+            "or leave it empty for no limit.",
+        ),
     )
 
     def __init__(self, *args: Any, areas: list[SecurityArea], **kwargs: Any) -> None:

@@ -457,14 +457,18 @@ def test_a_time_budget_the_browser_accepts_as_a_whole_number_is_saved(
     assert LearnerProfile.objects.get(user=alice).minutes_budget == 100
 
 
-@pytest.mark.parametrize("typed", ["1.5", "1e999999", "nan", "-inf", "12abc", "1e3000"])
-def test_a_time_budget_that_is_no_whole_number_is_refused_with_focus_on_it(
+@pytest.mark.parametrize(
+    "typed", ["1.5", "1e999999", "nan", "-inf", "12abc", "1e3000", "-5", "0", "1441"]
+)
+def test_a_time_budget_out_of_bounds_is_refused_in_up_nexts_words_with_focus_on_it(
     alice_web, alice, seed, typed
 ):
     response = alice_web.post("/focus/", {"area__rbac": "1", "minutes_budget": typed})
     assert response.status_code == 400
     body = response.content.decode()
-    assert "Enter a whole number." in body
+    assert (
+        "Give a whole number of minutes from 1 to 1440 (a day), or leave it empty for no limit."
+    ) in body
     field = re.search(r'<input[^>]*name="minutes_budget"[^>]*>', body)
     assert field and "autofocus" in field.group(0)
 
