@@ -10,11 +10,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Case, Count, F, Min, Q, QuerySet, Sum, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
@@ -396,6 +397,52 @@ def saved_counts(*, user: User) -> SavedCounts:
         )
     )
     return SavedCounts(totals["saved"], totals["put_off"], totals["back"], totals["returned"])
+
+
+# When a learner's last click is this old, Up next welcomes them back: what they did last, and
+# what joined the catalog since (a walk-through's learner, back after a month, was shown the
+# same page as the day before).
+WELCOME_BACK_AFTER = timedelta(days=7)
+
+# When a resource joined the catalog: its approval, or its creation when it needed none (the
+# seed, a trusted feed's entries). Browse's "Recently added" orders by it.
+ADDED_AT = Coalesce(F("reviewed_at"), F("created_at"))
+
+# What the learner did last, as "the last thing you did here was …".
+LAST_DONE = {
+    ProgressState.COMPLETED: "mark “{title}” done",
+    ProgressState.SKIPPED: "skip “{title}”",
+    ProgressState.IN_PROGRESS: "start “{title}”",
+    ProgressState.PLANNED: "save “{title}” for later",
+}
+
+
+@dataclass(frozen=True)
+class WelcomeBack:
+    last_at: datetime  # the learner's last click (progress)
+    last_done: str  # what it was, in words: "mark “Kubernetes at GitHub” done"
+    added: int  # resources that joined the catalog since
+
+
+def welcome_back(*, user: User) -> WelcomeBack | None:
+    """For a learner whose last click is over WELCOME_BACK_AFTER old: what it was, and how many
+    resources joined the catalog since. One query, two when they are away."""
+    last = _listed_progress(user=user).select_related("resource").order_by("-updated_at").first()
+    if last is None or timezone.now() - last.updated_at < WELCOME_BACK_AFTER:
+        return None
+    if last.known:
+        done = "mark “{title}” as known"
+    elif last.later_until is not None:
+        done = "put “{title}” off"
+    else:
+        done = LAST_DONE[ProgressState(last.state)]
+    added = (
+        catalog_selectors.approved_resources()
+        .annotate(added_at=ADDED_AT)
+        .filter(added_at__gt=last.updated_at)
+        .count()
+    )
+    return WelcomeBack(last.updated_at, done.format(title=last.resource.title), added)
 
 
 def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> list[dict[str, Any]]:

@@ -215,6 +215,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "reading": selectors.cards_with_states(runtime.cards(reading), user=request.user),
             "reading_shown": selectors.READING_NOW_SHOWN,
             "saved": selectors.saved_counts(user=_learner(request)),
+            "welcome_back": selectors.welcome_back(user=_learner(request)),
             "items": items,
             "total_minutes": result.total_minutes,
             # The budget in force: the chip asked for, else the learner's saved one.
@@ -711,6 +712,8 @@ BROWSE_ORDERS: dict[str, tuple[str, tuple[Any, ...]]] = {
         "Newest first, undated last",
         (F("published_at").desc(nulls_last=True), "title", "id"),
     ),
+    # What joined the catalog last first: Up next's "welcome back" links here.
+    "added": ("Recently added", (selectors.ADDED_AT.desc(), "title", "id")),
     "shortest": ("Shortest first", (F("estimated_minutes").asc(nulls_last=True), "title", "id")),
     "easiest": ("Easiest first", ("difficulty", "title", "id")),
 }
@@ -774,8 +777,11 @@ def browse(request: HttpRequest) -> HttpResponse:
         results = results.order_by(*ResourceViewSet.ordering)
     if sort is not None:
         results = results.order_by(*BROWSE_ORDERS[sort][1])
+    if sort == "added":
+        results = results.annotate(added_at=selectors.ADDED_AT)  # each card says when
     page = _page(request, results)
     cards = runtime.cards(list(page.object_list))
+    added = {row.pk: row.added_at for row in page.object_list} if sort == "added" else {}
     query = request.GET.copy()
     query.pop("page", None)
     # Nothing found: perhaps a typo ("rbca"); offer the spelling that finds something here.
@@ -792,7 +798,10 @@ def browse(request: HttpRequest) -> HttpResponse:
         {
             **context,
             "page": page,
-            "items": selectors.cards_with_states(cards, user=request.user),
+            "items": [
+                {**item, "added_at": added.get(item["card"]["id"])}
+                for item in selectors.cards_with_states(cards, user=request.user)
+            ],
             "query_string": query.urlencode(),
             "search": search,
             # For an empty result: whether filters besides the words narrowed it, and the

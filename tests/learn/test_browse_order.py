@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from catalog.models import Difficulty, Stage
+from catalog.models import Difficulty, Resource, Stage
 from tests.factories import ResourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +106,24 @@ def test_an_unknown_order_is_a_clear_400(client, catalog):
 def test_an_unknown_order_while_searching_names_best_match_as_the_default(client, catalog):
     body = client.get("/browse/", {"sort": "title", "search": "rbac"}).content.decode()
     assert "There is no order “title”; choose one of “Best match”, “Basics first”" in body
+
+
+def test_recently_added_lists_what_joined_the_catalog_last_first(client, catalog):
+    # Joined: "pods" a year ago, "etcd" approved by a curator yesterday (created before the
+    # others, as a pending entry waits), "admission" a week ago with no review (a trusted feed).
+    now = datetime.now(UTC)
+    Resource.objects.filter(pk=catalog["pods"].pk).update(created_at=now - timedelta(days=365))
+    Resource.objects.filter(pk=catalog["etcd"].pk).update(
+        created_at=now - timedelta(days=400), reviewed_at=now - timedelta(days=1)
+    )
+    Resource.objects.filter(pk=catalog["admission"].pk).update(created_at=now - timedelta(days=7))
+    assert titles(client, sort="added") == [
+        "Backing up etcd",
+        "Admission controllers",
+        "What is a pod",
+    ]
+    yesterday = (now - timedelta(days=1)).strftime("%-d %b %Y")
+    body = client.get("/browse/", {"sort": "added"}).content.decode()
+    assert '<p class="history-when">Added <time datetime="' in body
+    assert f">{yesterday}</time></p>" in body
+    assert "Added <time" not in client.get("/browse/").content.decode()

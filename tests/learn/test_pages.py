@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import timezone
 from django.utils.html import escape
 from rest_framework.authtoken.models import Token
 
@@ -1124,3 +1126,34 @@ def test_a_misspelt_search_that_finds_nothing_offers_the_spelling_that_does(
 def test_no_suggestion_when_the_words_are_spelt_as_the_catalog_spells_them(client, seed):
     assert client.get("/browse/", {"search": "zzzzqqqq"}).context["suggestion"] is None
     assert client.get("/browse/", {"search": "rbac"}).context["suggestion"] is None
+
+
+def _away(user, days: float) -> None:
+    Progress.objects.filter(user=user).update(updated_at=timezone.now() - timedelta(days=days))
+
+
+def test_up_next_welcomes_a_learner_back_after_a_week_with_what_they_did_last(
+    alice_web, alice, seed
+):
+    # A walk-through's learner, back after a month, was shown the page of the day before.
+    first = Resource.objects.get(pk=path_ids(seed)[0])
+    alice_web.post(f"/progress/{first.pk}/", {"state": "completed"})
+    _away(alice, 30)
+    Resource.objects.update(created_at=timezone.now() - timedelta(days=60))
+    newer = ResourceFactory(title="Kubernetes 1.35: what is new")  # joined since
+    body = " ".join(alice_web.get("/").content.decode().split())
+    assert "<strong>Welcome back.</strong> The last thing you did here, on " in body
+    assert f"was mark “{escape(first.title)}” done." in body
+    assert '<a href="/browse/?sort=added">1 resource joined the catalog</a>' in body
+    assert titles_recently_added(alice_web)[0] == newer.title
+
+
+def titles_recently_added(web) -> list[str]:
+    return [item["card"]["title"] for item in web.get("/browse/?sort=added").context["items"]]
+
+
+def test_up_next_says_no_welcome_back_within_a_week_or_to_a_newcomer(alice_web, alice, seed):
+    assert "Welcome back" not in alice_web.get("/").content.decode()
+    alice_web.post(f"/progress/{path_ids(seed)[0]}/", {"state": "skipped"})
+    _away(alice, 6)
+    assert "Welcome back" not in alice_web.get("/").content.decode()
