@@ -15,14 +15,14 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Case, Count, F, Min, Q, QuerySet, Sum, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Author, PathStep, Resource, SecurityArea, Stage, Status, Tag
 from learn.models import QueueFeed
 from recommender import selectors as recommender_selectors
-from recommender.models import Progress, ProgressState, taken_up
+from recommender.models import Note, Progress, ProgressState, taken_up
 
 # request.user on a page: django-stubs types it as User | AnonymousUser.
 AnyUser = User | AnonymousUser
@@ -443,6 +443,40 @@ def welcome_back(*, user: User) -> WelcomeBack | None:
         .count()
     )
     return WelcomeBack(last.updated_at, done.format(title=last.resource.title), added)
+
+
+# A card shows this much of the learner's note on it: enough to recall what it says.
+NOTE_SNIPPET_CHARS = 90
+
+
+def note_snippets(*, user: AnyUser | None, resource_ids: Iterable[int]) -> dict[int, str]:
+    """The start of the learner's note on each of these resources, on one line, for their
+    cards (a walk-through's learner did not see her notes where she reads). One query, which
+    reads no more of a long note than the card shows."""
+    if user is None or isinstance(user, AnonymousUser):
+        return {}
+    rows = (
+        Note.objects.filter(user=user, resource_id__in=list(resource_ids))
+        .annotate(start=Substr("text", 1, NOTE_SNIPPET_CHARS * 2))
+        .values_list("resource_id", "start")
+    )
+    snippets = {}
+    for resource_id, start in rows:
+        line = " ".join(start.split())
+        if len(line) > NOTE_SNIPPET_CHARS:
+            cut = line[: NOTE_SNIPPET_CHARS - 1]
+            # At a word's end where there is one in the second half ("then e…" read badly).
+            if " " in cut[NOTE_SNIPPET_CHARS // 2 :]:
+                cut = cut[: cut.rindex(" ")]
+            line = cut.rstrip() + "\u2026"
+        snippets[resource_id] = line
+    return snippets
+
+
+def with_notes(items: list[dict[str, Any]], *, user: AnyUser | None) -> list[dict[str, Any]]:
+    """Card items ({"card": …, …}) with the learner's note snippet as "note". One query."""
+    notes = note_snippets(user=user, resource_ids=[item["card"]["id"] for item in items])
+    return [{**item, "note": notes.get(item["card"]["id"])} for item in items]
 
 
 def cards_with_states(cards: list[dict[str, Any]], *, user: AnyUser | None) -> list[dict[str, Any]]:

@@ -207,12 +207,17 @@ def home(request: HttpRequest) -> HttpResponse:
         unlimited=unlimited,
     )
     profile = recommender_selectors.learner_profile(user=request.user)
-    reading = selectors.reading_now(user=_learner(request))
+    reading = selectors.cards_with_states(
+        runtime.cards(selectors.reading_now(user=_learner(request))), user=request.user
+    )
+    # The learner's notes on both lists, in one query.
+    noted = selectors.with_notes([*reading, *items], user=request.user)
+    reading, items = noted[: len(reading)], noted[len(reading) :]
     return render(
         request,
         "learn/up_next.html",
         {
-            "reading": selectors.cards_with_states(runtime.cards(reading), user=request.user),
+            "reading": reading,
             "reading_shown": selectors.READING_NOW_SHOWN,
             "saved": selectors.saved_counts(user=_learner(request)),
             "welcome_back": selectors.welcome_back(user=_learner(request)),
@@ -800,7 +805,9 @@ def browse(request: HttpRequest) -> HttpResponse:
             "page": page,
             "items": [
                 {**item, "added_at": added.get(item["card"]["id"])}
-                for item in selectors.cards_with_states(cards, user=request.user)
+                for item in selectors.with_notes(
+                    selectors.cards_with_states(cards, user=request.user), user=request.user
+                )
             ],
             "query_string": query.urlencode(),
             "search": search,
@@ -881,14 +888,17 @@ def history(request: HttpRequest) -> HttpResponse:
         "learn/history.html",
         {
             "page": page,
-            "items": [
-                {
-                    "card": card,
-                    "state": selectors.LearnerState.of(row),
-                    "when": row.listed_at,
-                }
-                for card, row in zip(cards, rows, strict=True)
-            ],
+            "items": selectors.with_notes(
+                [
+                    {
+                        "card": card,
+                        "state": selectors.LearnerState.of(row),
+                        "when": row.listed_at,
+                    }
+                    for card, row in zip(cards, rows, strict=True)
+                ],
+                user=learner,
+            ),
             "show": show,
             "query_string": urlencode({"show": show}),
             "shows": shows,

@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from catalog.models import Status
-from recommender import services
+from catalog.models import Resource, Status
+from recommender import queue, services
 from recommender.models import NOTE_MAX_CHARS, Note, Progress
 from tests.factories import ResourceFactory
+from tests.learn.conftest import path_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -386,6 +387,51 @@ def test_history_links_the_notes_with_their_count(alice, alice_web, resource):
 def test_the_main_menu_does_not_link_the_notes(alice_web):
     nav = alice_web.get("/").content.decode().split('class="main-nav"')[1].split("</nav>")[0]
     assert "/notes/" not in nav
+
+
+# --- Notes on the cards ----------------------------------------------------------------------
+
+
+def card_of(body: str, resource) -> str:
+    start = body.index(f'id="card-{resource.pk}-title"')
+    return body[start : body.index("</article>", start)]
+
+
+def test_a_queued_card_shows_the_start_of_the_learners_note_on_one_line(alice, alice_web):
+    # A walk-through's learner saw her note on The Hard Way only on its page and on Notes.
+    resource = ResourceFactory(title="Kubernetes The Hard Way")
+    note_written(alice, resource, "Need a spare weekend.\n\nStart with " + "the CA " * 30)
+    body = alice_web.get("/").content.decode()
+    card = card_of(body, resource)
+    assert (
+        f'<a href="/resources/{resource.pk}/#notes">Your note</a>: Need a spare weekend. ' in card
+    )
+    snippet = card.split("Your note</a>: ")[1].split("</p>")[0]
+    assert len(snippet) <= 90 and snippet.endswith(" the CA\u2026")  # cut at a word's end
+
+
+def test_history_and_browse_cards_show_the_note_escaped(alice, alice_web, resource):
+    note_written(alice, resource, SCRIPT)
+    alice_web.post(f"/progress/{resource.pk}/", {"state": "skipped"})
+    for url in ("/history/", "/browse/"):
+        card = card_of(alice_web.get(url).content.decode(), resource)
+        assert f"Your note</a>: {ESCAPED}</p>" in card, url
+
+
+def test_a_card_never_shows_another_learners_note(alice, bob_web, resource):
+    note_written(alice, resource, "alice's own words")
+    assert "alice's own words" not in bob_web.get("/browse/").content.decode()
+    assert "Your note</a>" not in bob_web.get("/browse/").content.decode()
+
+
+def test_similar_cards_on_a_resource_page_never_show_that_pages_note(alice, alice_web, seed):
+    # The page's own note is in the template's context as "note": the similar cards below it
+    # took it for theirs while the card's parameter had that name.
+    first = Resource.objects.get(pk=path_ids(seed)[0])
+    assert queue.resource_similar(resource_id=first.pk)
+    note_written(alice, first, "only about this one")
+    body = alice_web.get(page(first)).content.decode()
+    assert "Your note</a>" not in body
 
 
 # --- The CSV download ----------------------------------------------------------------------

@@ -23,15 +23,16 @@ pytestmark = pytest.mark.django_db
 # The most queries each page may take: what it takes today (session, user, model freshness,
 # queue, cards, the learner's states) plus two of slack for the recommender's own evolution.
 MAX_QUERIES = {
-    # With the queued items' states (a saved one offers "Remove from saved") and the learner's
-    # last click (welcome back; one more, the catalog's newcomers, when it is a week old).
-    "/": 12 + 2,
+    # With the queued items' states (a saved one offers "Remove from saved"), the learner's
+    # notes on them and their last click (welcome back; one more, the catalog's newcomers, when
+    # it is a week old).
+    "/": 13 + 2,
     "/path/": 12 + 2,  # with "your next step": model freshness, the learner's progress and focus
     "/browse/": 12 + 2,
     "/browse/?stage=getting-started&search=kubernetes": 12 + 2,
     "/focus/": 8 + 2,
     "/account/": 3 + 2,
-    "/history/": 7 + 2,  # with the count of notes it links to
+    "/history/": 8 + 2,  # with the count of notes it links to, and the notes on its cards
     "/history/progress.csv": 4 + 2,  # with the notes
     "/notes/": 5 + 2,
     "resource": 14 + 2,  # with the learner's note
