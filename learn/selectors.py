@@ -507,6 +507,7 @@ class HistoryTotals:
     rated: int
     minutes_read: int
     known: int = 0
+    returned: int = 0  # put off with "Not now" and back: not counted as saved (Up next neither)
 
     @property
     def reading_time(self) -> str:
@@ -550,13 +551,15 @@ def history_totals(*, user: User) -> HistoryTotals:
     """Counts for the history page's summary line. One query."""
     known = Q(state=ProgressState.COMPLETED, known=True)
     done = Q(state=ProgressState.COMPLETED, known=False)
+    returned = Q(later_until__lte=timezone.now())
     totals = _listed_progress(user=user).aggregate(
         completed=Count("pk", filter=done),
         known_count=Count("pk", filter=known),  # not "known": that is the field's name
         skipped=Count("pk", filter=Q(state=ProgressState.SKIPPED)),
         rated=Count("pk", filter=done & Q(rating__isnull=False)),
         minutes_read=Sum("resource__estimated_minutes", filter=done),
-        saved=Count("pk", filter=Q(state=ProgressState.PLANNED)),
+        saved=Count("pk", filter=Q(state=ProgressState.PLANNED) & ~returned),
+        returned=Count("pk", filter=Q(state=ProgressState.PLANNED) & returned),
         reading=Count("pk", filter=Q(state=ProgressState.IN_PROGRESS)),
     )
     return HistoryTotals(
@@ -567,4 +570,5 @@ def history_totals(*, user: User) -> HistoryTotals:
         rated=totals["rated"],
         minutes_read=totals["minutes_read"] or 0,
         known=totals["known_count"],
+        returned=totals["returned"],
     )

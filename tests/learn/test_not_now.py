@@ -75,6 +75,8 @@ def test_an_item_back_from_not_now_is_labelled_so_and_offers_clear(alice_web, se
     assert "You put this off with “Not now”; it has been back in your queue since " in page
     history = alice_web.get("/history/", {"show": "saved"})
     assert history.context["items"][0]["state"].label == "Back from “Not now”"
+    summary = " ".join(history.content.decode().split())
+    assert "<strong>1</strong> back from “Not now”" in summary and "saved for later." not in summary
     assert '<p class="history-when">Put off <time' in history.content.decode()
 
 
