@@ -797,6 +797,14 @@ def browse(request: HttpRequest) -> HttpResponse:
     )
     suggested = query.copy()
     suggested["search"] = suggestion or ""
+    narrowed = any(name not in ("search", "sort", "page") for name in given)
+    # The same words over the whole catalog, spelt as they find something there: the link
+    # kept "netwrok" and led to a second empty page (walk-through).
+    everywhere = search
+    if search and narrowed and not suggestion and not page.paginator.count:
+        whole = catalog_selectors.resource_list(user=None, relations=False)
+        if not catalog_selectors.resource_search(resources=whole, text=search).exists():
+            everywhere = catalog_selectors.search_suggestion(resources=whole, text=search) or search
     return render(
         request,
         "learn/browse.html",
@@ -813,8 +821,9 @@ def browse(request: HttpRequest) -> HttpResponse:
             "search": search,
             # For an empty result: whether filters besides the words narrowed it, and the
             # same words over the whole catalog.
-            "narrowed": any(name not in ("search", "sort", "page") for name in given),
-            "search_everywhere": urlencode({"search": search}) if search else "",
+            "narrowed": narrowed,
+            "search_everywhere": urlencode({"search": everywhere}) if search else "",
+            "everywhere_as": everywhere if everywhere != search else "",
             "suggestion": suggestion,
             "suggestion_query": suggested.urlencode() if suggestion else "",
             "narrowed_by": _narrowed_by(given, choices),

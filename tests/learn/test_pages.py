@@ -1128,6 +1128,22 @@ def test_no_suggestion_when_the_words_are_spelt_as_the_catalog_spells_them(clien
     assert client.get("/browse/", {"search": "rbac"}).context["suggestion"] is None
 
 
+def test_a_misspelt_search_narrowed_by_filters_offers_the_whole_catalog_spelt_right(client, seed):
+    # "Search the whole catalog" kept the typo and led to a second page of nothing.
+    page = client.get("/browse/", {"search": "minkube", "stage": "security"})
+    assert page.context["suggestion"] is None  # nothing in the security stage either way
+    body = page.content.decode()
+    assert '<a href="?search=minikube">search the whole catalog for “minikube”</a>' in body
+    assert client.get("/browse/", {"search": "minikube"}).context["page"].paginator.count
+
+
+def test_a_search_narrowed_to_nothing_keeps_its_words_when_they_find_something_elsewhere(
+    client, seed
+):
+    body = client.get("/browse/", {"search": "minikube", "stage": "security"}).content.decode()
+    assert '<a href="?search=minikube">search the whole catalog</a>' in body
+
+
 def _away(user, days: float) -> None:
     Progress.objects.filter(user=user).update(updated_at=timezone.now() - timedelta(days=days))
 
