@@ -187,10 +187,17 @@ def reasons_for(
                 f"{'focus' if state.focus else 'level'} starts your path, for variety — rate "
                 "what you read to personalise this list"
             )
-        elif not read:
+        elif not read and difficulty <= 1:
             # Nothing read yet (saved, put off or known items are not reading): as for a
             # newcomer, a place to begin, not a claim about what they read.
             text = "A good starting point — rate what you read to personalise this list"
+        elif not read:
+            # Not a beginner's item: "a good starting point" was said of GoScan, an advanced
+            # tool, in a walk-through. It is in the stage the path starts in, for variety.
+            text = (
+                f"From the {STAGE_WORDS.get(stage, stage)} stage, where your path starts, for "
+                "variety — rate what you read to personalise this list"
+            )
         elif model.popularity[row] > 0:
             text = "Other learners completed it"
         else:

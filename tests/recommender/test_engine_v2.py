@@ -490,6 +490,23 @@ def test_an_unexplained_pick_for_a_learner_who_only_saved_claims_no_reading() ->
     assert not [t for t in texts if "what you have read" in t]
 
 
+def test_an_unexplained_pick_above_beginner_is_not_called_a_good_starting_point() -> None:
+    # A walk-through's focused learner was offered GoScan, an advanced tool, as "A good
+    # starting point".
+    catalog = [
+        doc(1, "Pods and nodes", "Schedule pods on nodes."),
+        doc(2, "Scheduler internals", "How the scheduler scores nodes.", difficulty=2),
+    ]
+    saved = Learner(interactions=done(1, state="planned"))
+    recs = {rec.doc_id: rec for rec in recommend(fit(catalog), saved, limit=5)}
+    texts = [r.text for r in recs[2].reasons]
+    assert "A good starting point — rate what you read to personalise this list" not in texts
+    assert (
+        "From the getting started stage, where your path starts, for variety — rate what you "
+        "read to personalise this list"
+    ) in texts
+
+
 def test_a_focus_starts_the_path_past_a_step_with_outdated_advice_when_another_serves_it(
     model: Model,
 ) -> None:
