@@ -122,34 +122,88 @@ def _with_health(items: list[QueueItem], model: Model | None) -> list[QueueItem]
         item.reasons.extend({"kind": "stale", "text": sentence} for sentence, _ in notes.stale)
     if model is None:
         return items  # the path in order: nothing to move
-    positions = {
-        item.resource.pk: int(model.path_position[model.index[item.resource.pk]])
-        for item in items
-        if item.resource.pk in model.index and model.path_position[model.index[item.resource.pk]]
-    }
+
+    def position(pk: int | None) -> int:
+        row = model.index.get(pk) if pk is not None else None
+        return int(model.path_position[row]) if row is not None else 0
+
     for pk, notes in health.items():
         for _, successor_id in notes.stale:
-            _demote(items, pk, successor_id, positions)
+            _demote(items, pk, successor_id, position)
     return items
 
 
+# The path reason's ending for the queue's first path step ("Step 29 of the learning path —
+# your next step"): handed to the successor when an outdated step goes after it.
+NEXT_STEP_SUFFIX = " — your next step"
+AHEAD_SUFFIX = " — ahead of your path"
+
+
 def _demote(
-    items: list[QueueItem], stale_id: int, successor_id: int | None, positions: dict[int, int]
+    items: list[QueueItem],
+    stale_id: int,
+    successor_id: int | None,
+    position: Callable[[int | None], int],
 ) -> None:
+    """Put a stale item after the item about its successor, when the path allows it.
+
+    A stale path step whose successor is a later step counts as standing at the successor's
+    place: it goes right after the successor, or last when the successor is further on than
+    the queue reaches (a queue of 10 showed the 2017 PodSecurityPolicy talk 8th, and its
+    successor, 16th in a longer queue, not at all). A stale step that was "your next step"
+    says where it went, and a successor that takes its place is the next step."""
     order = [item.resource.pk for item in items]
-    if successor_id is None or stale_id not in order or successor_id not in order:
+    if successor_id is None or stale_id not in order:
         return
-    at, successor_at = order.index(stale_id), order.index(successor_id)
-    if successor_at < at:
+    at = order.index(stale_id)
+    own, successor_position = position(stale_id), position(successor_id)
+    if successor_id not in order:
+        # Further on than the queue reaches: only a later path step can be.
+        if not own or successor_position <= own:
+            return
+        successor_at = len(order) - 1
+    else:
+        successor_at = order.index(successor_id)
+        if successor_at < at:
+            return
+    standing = max(own, successor_position) if own else 0
+    if own and any(position(pk) > standing for pk in order[at + 1 : successor_at + 1]):
         return
-    own = positions.get(stale_id)
-    if own is not None:
-        own = max(own, positions.get(successor_id, 0))
-    if own is not None and any(
-        positions.get(pk, 0) > own for pk in order[at + 1 : successor_at + 1]
-    ):
+    if successor_at == at:
         return
-    items.insert(successor_at, items.pop(at))
+    stale = items.pop(at)
+    items.insert(successor_at, stale)
+    if own and successor_position > own:
+        _hand_over_next(stale, items, own, successor_id, successor_position)
+
+
+def _hand_over_next(
+    stale: QueueItem, items: list[QueueItem], own: int, successor_id: int, successor_position: int
+) -> None:
+    """The stale step no longer reads "your next step"; the successor, when queued, does."""
+    was_next = False
+    for reason in stale.reasons:
+        if reason["kind"] == "path_step" and reason["text"].endswith(NEXT_STEP_SUFFIX):
+            reason["text"] = (
+                f"Step {own} of the learning path — read after step {successor_position}, "
+                "which replaces its advice"
+            )
+            was_next = True
+    successor = next((item for item in items if item.resource.pk == successor_id), None)
+    if not was_next or successor is None:
+        return
+    successor.reasons = [reason for reason in successor.reasons if reason["kind"] != "path_step"]
+    for reason in successor.reasons:
+        if reason["kind"] == "focus" and AHEAD_SUFFIX in reason["text"]:
+            reason["text"] = reason["text"].split(AHEAD_SUFFIX)[0]
+    successor.reasons.insert(
+        0,
+        {
+            "kind": "path_step",
+            "text": f"Step {successor_position} of the learning path{NEXT_STEP_SUFFIX}, "
+            f"in place of step {own}, whose advice is outdated",
+        },
+    )
 
 
 def queue_build(

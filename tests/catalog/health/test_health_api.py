@@ -152,15 +152,20 @@ def _items(*pks: int) -> list[QueueItem]:
     return [QueueItem(resource=Resource(pk=pk), score=0.0, reasons=[]) for pk in pks]
 
 
+def at(positions: dict[int, int]):
+    """Path positions as _demote reads them: 0 off the path."""
+    return lambda pk: positions.get(pk, 0)
+
+
 def test_a_stale_item_moves_after_its_successor():
     items = _items(1, 2, 3, 4)
-    _demote(items, stale_id=1, successor_id=3, positions={})
+    _demote(items, stale_id=1, successor_id=3, position=at({}))
     assert [item.resource.pk for item in items] == [2, 3, 1, 4]
 
 
 def test_a_stale_path_step_never_moves_behind_a_later_step():
     items = _items(1, 2, 3)
-    _demote(items, stale_id=1, successor_id=3, positions={1: 5, 2: 6})
+    _demote(items, stale_id=1, successor_id=3, position=at({1: 5, 2: 6}))
     assert [item.resource.pk for item in items] == [1, 2, 3]
 
 
@@ -168,8 +173,48 @@ def test_a_stale_path_step_moves_after_its_successor_later_on_the_path():
     # PodSecurityPolicy's talk (step 29) and Pod Security Admission (step 31): the current
     # advice first, with step 30 between them staying where it is.
     items = _items(1, 2, 3, 4)
-    _demote(items, stale_id=1, successor_id=3, positions={1: 29, 2: 30, 3: 31, 4: 32})
+    _demote(items, stale_id=1, successor_id=3, position=at({1: 29, 2: 30, 3: 31, 4: 32}))
     assert [item.resource.pk for item in items] == [2, 3, 1, 4]
+
+
+def test_a_stale_path_step_whose_successor_is_beyond_the_queue_goes_last_and_says_why():
+    # A queue of 10 showed the 2017 talk 8th; its successor, 16th in a longer queue, not at all.
+    items = _items(1, 2, 3)
+    items[0].reasons = [
+        {"kind": "path_step", "text": "Step 29 of the learning path — your next step"}
+    ]
+    _demote(items, stale_id=1, successor_id=9, position=at({1: 29, 2: 30, 3: 0, 9: 31}))
+    assert [item.resource.pk for item in items] == [2, 3, 1]
+    assert items[2].reasons[0]["text"] == (
+        "Step 29 of the learning path — read after step 31, which replaces its advice"
+    )
+
+
+def test_a_stale_path_step_never_goes_last_behind_a_step_past_its_successor():
+    items = _items(1, 2, 3)
+    _demote(items, stale_id=1, successor_id=9, position=at({1: 29, 3: 35, 9: 31}))
+    assert [item.resource.pk for item in items] == [1, 2, 3]
+
+
+def test_the_successor_of_a_stale_next_step_becomes_the_next_step():
+    items = _items(1, 3)
+    items[0].reasons = [
+        {"kind": "path_step", "text": "Step 29 of the learning path — your next step"}
+    ]
+    items[1].reasons = [
+        {
+            "kind": "focus",
+            "text": "Covers your focus: Admission control — ahead of your path, step 31; "
+            "your path has reached its stage",
+        }
+    ]
+    _demote(items, stale_id=1, successor_id=3, position=at({1: 29, 3: 31}))
+    assert [item.resource.pk for item in items] == [3, 1]
+    assert [reason["text"] for reason in items[0].reasons] == [
+        "Step 31 of the learning path — your next step, in place of step 29, whose advice is "
+        "outdated",
+        "Covers your focus: Admission control",
+    ]
 
 
 def test_the_podsecuritypolicy_talk_follows_pod_security_admission_on_the_path(alice_api, seed):
@@ -221,3 +266,12 @@ def test_the_path_page_puts_the_learner_at_the_successor_the_queue_leads_with(cl
     successor = Resource.objects.get(slug=SUCCESSOR)
     page = client.get("/path/").content.decode()
     assert f'Your next step: <a href="#step-{successor.path_steps.get().position}">' in page
+
+
+def test_the_talk_ahead_of_its_successor_no_longer_says_it_is_the_next_step(alice_api, talk_ahead):
+    items = _queued(alice_api)
+    assert [item["resource"]["slug"] for item in items][:2] == [SUCCESSOR, TALK]
+    assert items[0]["reasons"][0]["text"].endswith(
+        "— your next step, in place of step 29, whose advice is outdated"
+    )
+    assert not any(r["text"].endswith("your next step") for r in items[1]["reasons"])
