@@ -22,11 +22,12 @@ class ProgressState(models.TextChoices):
 
 def taken_up(state: str | None, later_until: datetime | None, *, now: datetime) -> bool:
     """Whether the learner chose to read this: started it, or saved it for later (an item put
-    off with "Not now" is not chosen; its day still to come says so). "I know these" leaves
-    such steps as they are: knowing a stage's basics is no reason to drop a chosen read."""
+    off with "Not now" is not chosen, nor is it once its day has come and it is back: the Path
+    page counted it with the saved, as Up next no longer does). "I know these" leaves such
+    steps as they are: knowing a stage's basics is no reason to drop a chosen read."""
     if state == ProgressState.IN_PROGRESS:
         return True
-    return state == ProgressState.PLANNED and (later_until is None or later_until <= now)
+    return state == ProgressState.PLANNED and later_until is None
 
 
 class Progress(models.Model):

@@ -4,8 +4,10 @@ and the resource page leading on to the next item."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from catalog.models import LearningPath, Resource
 from learn.selectors import steps_behind
@@ -133,6 +135,25 @@ def test_i_know_these_leaves_the_steps_being_read_or_saved_for_later_as_they_are
     # "Not now" said not now, not "I want this": known like the rest.
     assert rows[put_off.pk].state == ProgressState.COMPLETED and rows[put_off.pk].known
     assert rows[put_off.pk].later_until is None
+
+
+def test_i_know_these_marks_a_step_back_from_not_now_as_known_too(alice_web, alice, seed):
+    # Its day came and it is back in the queue, but it was never chosen: the Path page counted
+    # it with the saved ("The 2 steps you are reading or saved for later") as Up next did not.
+    basics = list(
+        Resource.objects.filter(path_steps__path=seed, stage="getting-started").order_by(
+            "path_steps__position"
+        )
+    )
+    saved, back = basics[0], basics[1]
+    alice_web.post(f"/progress/{saved.pk}/", {"state": "planned"})
+    alice_web.post(f"/progress/{back.pk}/", {"state": "planned", "later": "1"})
+    Progress.objects.filter(resource=back).update(later_until=timezone.now() - timedelta(days=1))
+    body = alice_web.get("/path/").content.decode()
+    assert "The step you are reading or saved for later stays as it is" in body
+    alice_web.post("/path/getting-started/done/")
+    row = Progress.objects.get(user=alice, resource=back)
+    assert row.state == ProgressState.COMPLETED and row.known
     body = alice_web.get("/path/").content.decode()
     assert 'action="/path/getting-started/done/"' not in body  # nothing left to mark
 
