@@ -426,12 +426,20 @@ class WelcomeBack:
 
 def welcome_back(*, user: User) -> WelcomeBack | None:
     """For a learner whose last click is over WELCOME_BACK_AFTER old: what it was, and how many
-    resources joined the catalog since. One query, two when they are away."""
+    resources joined the catalog since. One query, two or three when they are away."""
     last = _listed_progress(user=user).select_related("resource").order_by("-updated_at").first()
     if last is None or timezone.now() - last.updated_at < WELCOME_BACK_AFTER:
         return None
     if last.known:
-        done = "mark “{title}” as known"
+        # "I know these" marks a stage's steps in one click, all completed at the same instant.
+        together = _listed_progress(user=user).filter(known=True, completed_at=last.completed_at)
+        count = together.count() if last.completed_at else 1
+        stage = Stage(last.resource.stage).label
+        done = (
+            f"mark the {count} steps of “{stage}” as known"
+            if count > 1
+            else "mark “{title}” as known"
+        )
     elif last.later_until is not None:
         done = "put “{title}” off"
     else:
@@ -462,7 +470,10 @@ def note_snippets(*, user: AnyUser | None, resource_ids: Iterable[int]) -> dict[
     )
     snippets = {}
     for resource_id, start in rows:
-        line = " ".join(start.split())
+        # Its lines kept apart: joined by spaces, "…the map\nLine two" read as one sentence.
+        line = " \u00b7 ".join(
+            " ".join(part.split()) for part in start.splitlines() if part.strip()
+        )
         if len(line) > NOTE_SNIPPET_CHARS:
             cut = line[: NOTE_SNIPPET_CHARS - 1]
             # At a word's end where there is one in the second half ("then e…" read badly).

@@ -403,11 +403,14 @@ def test_a_queued_card_shows_the_start_of_the_learners_note_on_one_line(alice, a
     note_written(alice, resource, "Need a spare weekend.\n\nStart with " + "the CA " * 30)
     body = alice_web.get("/").content.decode()
     card = card_of(body, resource)
+    # Its lines kept apart, not run together into one sentence.
     assert (
-        f'<a href="/resources/{resource.pk}/#notes">Your note</a>: Need a spare weekend. ' in card
-    )
+        f'<a href="/resources/{resource.pk}/#notes">Your note</a>: Need a spare weekend. \u00b7 '
+        "Start with the CA"
+    ) in card
     snippet = card.split("Your note</a>: ")[1].split("</p>")[0]
-    assert len(snippet) <= 90 and snippet.endswith(" the CA\u2026")  # cut at a word's end
+    assert len(snippet) <= 90 and snippet.endswith("\u2026")
+    assert snippet[:-1].split()[-1] in ("the", "CA")  # cut at a word's end
 
 
 def test_history_and_browse_cards_show_the_note_escaped(alice, alice_web, resource):

@@ -1173,3 +1173,10 @@ def test_up_next_says_no_welcome_back_within_a_week_or_to_a_newcomer(alice_web, 
     alice_web.post(f"/progress/{path_ids(seed)[0]}/", {"state": "skipped"})
     _away(alice, 6)
     assert "Welcome back" not in alice_web.get("/").content.decode()
+
+
+def test_welcome_back_after_i_know_these_names_the_stage_not_one_step(alice_web, alice, seed):
+    alice_web.post("/path/getting-started/done/")
+    _away(alice, 10)
+    body = " ".join(alice_web.get("/").content.decode().split())
+    assert "was mark the 16 steps of “Getting started” as known." in body
