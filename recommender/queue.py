@@ -14,6 +14,7 @@ from catalog.models import Resource
 from recommender import answers, selectors
 from recommender.engine import Model, Recommendation, path_next, similar, suggest_labels
 from recommender.engine.ranking import recommend_queue
+from recommender.engine.reasons import AHEAD_OF_PATH, NEXT_STEP_SUFFIX
 from recommender.runtime import WarmingUp, runtime
 
 if TYPE_CHECKING:
@@ -133,12 +134,6 @@ def _with_health(items: list[QueueItem], model: Model | None) -> list[QueueItem]
     return items
 
 
-# The path reason's ending for the queue's first path step ("Step 29 of the learning path —
-# your next step"): handed to the successor when an outdated step goes after it.
-NEXT_STEP_SUFFIX = " — your next step"
-AHEAD_SUFFIX = " — ahead of your path"
-
-
 def _demote(
     items: list[QueueItem],
     stale_id: int,
@@ -194,8 +189,8 @@ def _hand_over_next(
         return
     successor.reasons = [reason for reason in successor.reasons if reason["kind"] != "path_step"]
     for reason in successor.reasons:
-        if reason["kind"] == "focus" and AHEAD_SUFFIX in reason["text"]:
-            reason["text"] = reason["text"].split(AHEAD_SUFFIX)[0]
+        if reason["kind"] == "focus" and AHEAD_OF_PATH in reason["text"]:
+            reason["text"] = reason["text"].split(AHEAD_OF_PATH)[0]
     successor.reasons.insert(
         0,
         {

@@ -34,6 +34,11 @@ STAGE_WORDS: Final = {
     "security": "security",
 }
 
+# Endings of the path and focus reasons that recommender.queue rewrites when it reads an
+# outdated step after its successor: the successor becomes the next step, not "ahead".
+NEXT_STEP_SUFFIX: Final = " — your next step"
+AHEAD_OF_PATH: Final = " — ahead of your path"
+
 # The catalog's difficulty levels in words (catalog.models.Difficulty; the engine has no ORM).
 DIFFICULTY_WORDS: Final = {1: "Beginner", 2: "Intermediate", 3: "Advanced"}
 
@@ -102,7 +107,7 @@ def reasons_for(
             text = f"Covers your focus: {', '.join(names)} — step {position} of the path"
         else:
             text = (
-                f"Covers your focus: {', '.join(names)} — ahead of your path, "
+                f"Covers your focus: {', '.join(names)}{AHEAD_OF_PATH}, "
                 f"step {position}; {_READY_PHRASES[why]}"
             )
         reasons.append(
@@ -123,7 +128,7 @@ def reasons_for(
                 else " — where your level starts your path"
             )
         elif depth == 0 and state.on_path:
-            suffix = " — your next step"
+            suffix = NEXT_STEP_SUFFIX
         else:
             suffix = ""
         reasons.append(
