@@ -226,11 +226,14 @@ def level_entry(model: Model, state: LearnerState) -> int:
 
 def _anchors(model: Model, state: LearnerState) -> list[int]:
     """Path positions the learner took up (completed, started or saved: not skipped, not
-    marked known); the earliest of them is their entry point when it comes first."""
+    marked known, not put off with "Not now", before or after its day came back: the learner
+    never chose it, so it does not hold their path back at it when they later say they know
+    the stage it is in); the earliest of them is their entry point when it comes first."""
+    not_chosen = state.known | state.later | state.returned
     return [
         int(model.path_position[r])
         for r, s in state.state.items()
-        if model.path_position[r] > 0 and s != "skipped" and r not in state.known
+        if model.path_position[r] > 0 and s != "skipped" and r not in not_chosen
     ]
 
 

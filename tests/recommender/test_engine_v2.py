@@ -315,6 +315,21 @@ def test_an_earlier_step_taken_up_starts_the_path_before_the_level_would(model: 
     assert ids(recommend(model, learner, limit=1)) == [3]
 
 
+def test_a_step_put_off_with_not_now_does_not_start_the_path_before_the_level(
+    model: Model,
+) -> None:
+    # A beginner put step 2 off with "Not now", then said "Advanced": the step was never
+    # chosen, so it does not hold the path back at the basics (saving it would).
+    for put_off in (
+        Interaction(2, "planned", later=True),
+        Interaction(2, "planned", returned=True),
+    ):
+        learner = Learner(level=3, interactions=(put_off,))
+        assert path_entry(model, learner) == 5
+    saved = Learner(level=3, interactions=(Interaction(2, "planned"),))
+    assert path_entry(model, saved) == 2
+
+
 def test_a_level_that_starts_the_path_later_says_where_and_how_to_start_at_the_beginning(
     model: Model,
 ) -> None:
