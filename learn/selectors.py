@@ -457,6 +457,40 @@ def welcome_back(*, user: User) -> WelcomeBack | None:
 NOTE_SNIPPET_CHARS = 90
 
 
+_ZWJ = "\u200d"
+
+
+def _joins_previous(char: str) -> bool:
+    """Whether ``char`` belongs to the character before it on screen: an accent, a
+    variation selector, a zero-width joiner, a skin tone or an emoji tag."""
+    code = ord(char)
+    return (
+        unicodedata.category(char) in ("Mn", "Me", "Mc")
+        or char in (_ZWJ, "\ufe0e", "\ufe0f")
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+    )
+
+
+def _character_end(text: str, end: int) -> int:
+    """``end``, or the nearest index before it where a character seen on screen ends, so
+    that ``text[:end]`` never splits one: a note cut mid-emoji showed half a family or a
+    lone letter of a flag on its card. Plain text is cut where asked."""
+    while 0 < end < len(text):
+        if _joins_previous(text[end]) or text[end - 1] == _ZWJ:
+            end -= 1
+            continue
+        # A flag is a pair of regional indicators: an odd run before ``end`` splits one.
+        run = 0
+        while run < end and 0x1F1E6 <= ord(text[end - 1 - run]) <= 0x1F1FF:
+            run += 1
+        if run % 2 and 0x1F1E6 <= ord(text[end]) <= 0x1F1FF:
+            end -= 1
+            continue
+        break
+    return end
+
+
 def note_snippets(*, user: AnyUser | None, resource_ids: Iterable[int]) -> dict[int, str]:
     """The start of the learner's note on each of these resources, on one line, for their
     cards (a walk-through's learner did not see her notes where she reads). One query, which
@@ -475,7 +509,7 @@ def note_snippets(*, user: AnyUser | None, resource_ids: Iterable[int]) -> dict[
             " ".join(part.split()) for part in start.splitlines() if part.strip()
         )
         if len(line) > NOTE_SNIPPET_CHARS:
-            cut = line[: NOTE_SNIPPET_CHARS - 1]
+            cut = line[: _character_end(line, NOTE_SNIPPET_CHARS - 1)]
             # At a word's end where there is one in the second half ("then e…" read badly).
             if " " in cut[NOTE_SNIPPET_CHARS // 2 :]:
                 cut = cut[: cut.rindex(" ")]

@@ -413,6 +413,24 @@ def test_a_queued_card_shows_the_start_of_the_learners_note_on_one_line(alice, a
     assert snippet[:-1].split()[-1] in ("the", "CA")  # cut at a word's end
 
 
+@pytest.mark.parametrize(
+    "character",
+    [
+        "\U0001f469\u200d\U0001f4bb",  # woman technologist: two emoji and a joiner
+        "\U0001f1e9\U0001f1ea",  # a flag: two regional indicators
+        "\U0001f44d\U0001f3fd",  # thumbs up with a skin tone
+        "e\u0301\u0301",  # an e with two combining accents
+    ],
+)
+def test_a_card_note_is_never_cut_inside_a_character(alice, alice_web, character):
+    # One word with no space to cut at, whose 89th place falls inside the character.
+    resource = ResourceFactory(title="Kubernetes The Hard Way")
+    note_written(alice, resource, "x" * 88 + character + "y" * 20)
+    card = card_of(alice_web.get("/").content.decode(), resource)
+    snippet = card.split("Your note</a>: ")[1].split("</p>")[0]
+    assert snippet == "x" * 88 + "\u2026"
+
+
 def test_history_and_browse_cards_show_the_note_escaped(alice, alice_web, resource):
     note_written(alice, resource, SCRIPT)
     alice_web.post(f"/progress/{resource.pk}/", {"state": "skipped"})
