@@ -372,6 +372,23 @@ def reading_now(*, user: User) -> list[Resource]:
     return [row.resource for row in rows]
 
 
+def step_to_read_in_parts(*, deferred: list[int], budget: int | None) -> dict[str, Any] | None:
+    """The path step the queue passed over that is longer than the whole time budget, so
+    that at this budget it never fits (a learner with 20 minutes a day met a 4-hour step
+    that held their path back for good): Up next offers to start it and read it in parts.
+    {"id", "title"}, or None. One query, only when a step waits."""
+    if not deferred or not budget:
+        return None
+    step = (
+        Resource.objects.filter(
+            pk=deferred[0], status=Status.APPROVED, estimated_minutes__gt=budget
+        )
+        .values("id", "title")
+        .first()
+    )
+    return dict(step) if step else None
+
+
 @dataclass(frozen=True)
 class SavedCounts:
     saved: int  # saved for later, and in the queue when their turn comes

@@ -67,7 +67,8 @@ FOLDED_FILTERS = ("stage", "kind", "area", "tag", "author")
 QUEUE_LENGTH = 10
 TIME_PACKS = (15, 30, 60)
 DONE_MESSAGES = {
-    ProgressState.IN_PROGRESS: "Started “{title}”. It stays on your path until you finish it.",
+    # Not "it stays on your path": most of the catalog is on no path (walk-through).
+    ProgressState.IN_PROGRESS: "Started “{title}”. It waits under Reading now.",
     ProgressState.COMPLETED: "Marked “{title}” done.",
     ProgressState.SKIPPED: "Skipped “{title}”.",
     ProgressState.PLANNED: "Saved “{title}” for later: in History, and in your queue in its turn.",
@@ -232,7 +233,14 @@ def home(request: HttpRequest) -> HttpResponse:
             "detail": result.detail if result.shortfall else "",
             # Path steps that wait for a longer session, or the warming-up note.
             "note": result.note,
-            "packs": TIME_PACKS,
+            "read_in_parts": selectors.step_to_read_in_parts(
+                deferred=result.deferred, budget=result.minutes_budget
+            ),
+            # The learner's own budget is a chip among the others, in force unless another
+            # is asked for: a saved 20 minutes showed three chips and none of them chosen.
+            "packs": sorted({*TIME_PACKS, profile.minutes_budget})
+            if profile and profile.minutes_budget
+            else TIME_PACKS,
             "has_focus": bool(profile and profile.focus.all()),
             "rating_choices": range(1, 6),
         },

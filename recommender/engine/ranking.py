@@ -602,9 +602,13 @@ def _deferred_note(
     else:
         also = f" Steps {', '.join(map(str, later[:-1]))} and {later[-1]} wait too."
     if pool.group_of[index] == 0 and room >= budget:
+        # Longer than the whole budget: at this budget it never fits, and a learner with 20
+        # minutes a day met a 4-hour step that held their path back for good. A step started
+        # holds nothing back, so it can be read in parts.
         return (
             f"Your next step, {title} ({length}), needs more than {_minutes(budget)}: "
-            f"it waits for a longer session.{also}"
+            f"it waits for a longer session, or start it and read it in parts while the "
+            f"path goes on.{also}"
         )
     step = int(model.path_position[row])
     return (

@@ -270,8 +270,12 @@ def test_the_undo_message_takes_little_of_a_phone_and_can_be_put_away(
     card.scroll_into_view_if_needed()
     press(page, card.get_by_role("button", name=re.compile(r"^Start")))
     messages = page.locator("#main .messages")
-    expect(messages.get_by_role("button", name="Undo")).to_be_in_viewport()
+    undo = messages.get_by_role("button", name="Undo")
+    expect(undo).to_be_in_viewport()
     assert messages.bounding_box()["height"] <= 110  # four lines, a sixth of a 667 px screen
+    # A tap target, as the dismiss button beside it is (it measured 42 x 23 px).
+    box = undo.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44, box
     screenshot(page, "undo-message-375")
     messages.get_by_role("button", name="Dismiss this message").click()
     expect(page.locator("#main .messages")).to_have_count(0)

@@ -76,6 +76,42 @@ def test_a_time_pack_says_which_path_step_waits_for_a_longer_session(alice_web, 
     assert "waits for a longer session" in body
 
 
+def test_a_step_longer_than_the_whole_budget_can_be_started_to_read_in_parts(
+    alice_web, alice, seed
+):
+    # With 15 minutes a day, a 30-minute step would wait for good: the page offers to start
+    # it, and once started the path goes on past it.
+    path = [Resource.objects.get(pk=pk) for pk in path_ids(seed)]
+    for resource in path[:4]:
+        Progress.objects.create(user=alice, resource=resource, state="completed")
+    assert path[4].estimated_minutes > 15
+    body = alice_web.get("/", {"minutes": 15}).content.decode()
+    form = body.split('class="read-in-parts"')[1].split("</form>")[0]
+    assert f'action="/progress/{path[4].pk}/"' in form
+    assert 'name="state" value="in_progress"' in form
+    assert "Start it and read it in parts" in form
+    alice_web.post(f"/progress/{path[4].pk}/", {"state": "in_progress"})
+    response = alice_web.get("/", {"minutes": 15})
+    body = unescape(response.content.decode())
+    assert [item["card"]["id"] for item in response.context["reading"]] == [path[4].pk]
+    assert f"“{path[4].title}”" not in response.context["note"]
+    assert f'action="/progress/{path[4].pk}/"' not in body.split('id="reading-list"')[0]
+    later = {pk for pk in path_ids(seed)[5:]}
+    assert later & {item["card"]["id"] for item in response.context["items"]}
+
+
+def test_a_step_that_only_misses_what_is_left_is_not_offered_to_read_in_parts(
+    alice_web, alice, seed
+):
+    path = [Resource.objects.get(pk=pk) for pk in path_ids(seed)]
+    for resource in path[:4]:
+        Progress.objects.create(user=alice, resource=resource, state="completed")
+    budget = path[4].estimated_minutes
+    response = alice_web.get("/", {"minutes": budget})
+    assert path[4].pk in [item["card"]["id"] for item in response.context["items"]]
+    assert 'class="read-in-parts"' not in response.content.decode()
+
+
 @pytest.mark.parametrize("query", [{"minutes": "abc"}, {"minutes": "0"}, {"limit": "999"}])
 def test_a_bad_time_budget_is_a_400_page(alice_web, seed, query):
     response = alice_web.get("/", query)
@@ -103,6 +139,14 @@ def test_starting_or_skipping_takes_an_item_out_of_the_queue(alice_web, alice, s
     assert alice_web.post(f"/progress/{first}/", {"state": state}).status_code == 302
     assert Progress.objects.get(user=alice, resource_id=first).state == state
     assert first not in [item["card"]["id"] for item in alice_web.get("/").context["items"]]
+
+
+def test_starting_an_item_says_it_waits_under_reading_now(alice_web, seed):
+    off_path = ResourceFactory(title="Vault in practice")
+    response = alice_web.post(f"/progress/{off_path.pk}/", {"state": "in_progress"}, follow=True)
+    body = unescape(response.content.decode())
+    assert "Started “Vault in practice”. It waits under Reading now." in body
+    assert "path" not in body.split("Started “")[1].split("</")[0]
 
 
 def test_a_started_item_is_listed_under_reading_now_and_the_path_goes_on(alice_web, seed):
@@ -447,6 +491,16 @@ def test_a_saved_time_budget_is_set_on_the_focus_page_and_shown_on_up_next(alice
     alice_web.post("/focus/", {"area__rbac": "1", "minutes_budget": ""})
     assert LearnerProfile.objects.get(user=alice).minutes_budget is None
     assert alice_web.get("/").context["minutes"] is None
+
+
+def test_a_saved_budget_that_is_no_time_pack_gets_a_chip_of_its_own(alice_web, alice, seed):
+    services.profile_update(user=alice, minutes_budget=20)
+    body = alice_web.get("/").content.decode()
+    chips = re.findall(r'<a class="chip" href="\?minutes=(\d+)"( aria-current="true")?', body)
+    assert chips == [("15", ""), ("20", ' aria-current="true"'), ("30", ""), ("60", "")]
+    other = alice_web.get("/", {"minutes": 60}).content.decode()
+    assert 'href="?minutes=20">20 minutes</a>' in other  # one tap back to the saved budget
+    assert 'href="?minutes=60" aria-current="true"' in other
 
 
 @pytest.mark.parametrize("typed", ["1e2", "100.0", " 100 "])

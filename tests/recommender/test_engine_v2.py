@@ -168,7 +168,8 @@ def test_a_next_step_longer_than_the_budget_waits_and_the_next_that_fits_comes()
     assert result.deferred == (1,)
     assert result.note == (
         "Your next step, “Step 1 of the basics” (about 30 minutes), needs more than 15 "
-        "minutes: it waits for a longer session."
+        "minutes: it waits for a longer session, or start it and read it in parts while the "
+        "path goes on."
     )
     # The old packing offered nothing at all.
     assert recommend_queue(model, Learner(), limit=10, minutes=15, policy=V1_POLICY).items == ()
@@ -204,7 +205,7 @@ def test_several_long_steps_wait_and_the_note_counts_them() -> None:
     result = recommend_queue(model, Learner(), limit=10, minutes=15)
     assert ids(result.items) == [4]
     assert result.deferred == (1, 2, 3)
-    assert result.note.endswith("it waits for a longer session. Steps 2 and 3 wait too.")
+    assert result.note.endswith("read it in parts while the path goes on. Steps 2 and 3 wait too.")
 
 
 def test_one_minute_is_singular_in_what_the_queue_says() -> None:
