@@ -520,7 +520,9 @@ def _entry_note(
         # rather than invite the learner to mark steps "they know" and move their start.
         return (
             f"Your focus{named} starts your path at step {entry}, in the "
-            f"{STAGE_WORDS.get(stage, stage)} stage. Steps {first} to {entry - 1} stay on the "
+            f"{STAGE_WORDS.get(stage, stage)} stage"
+            f"{_other_areas_clause(model, state, entry, served, excluded, area_names)}. "
+            f"Steps {first} to {entry - 1} stay on the "
             "Path page; mark one of them done or start it and your path goes on from there. "
             "To start at step 1, set your level to Beginner or clear your focus."
         )
@@ -541,6 +543,35 @@ def _entry_note(
         "Know them already? Set your level to Intermediate or above and your path starts "
         f"at step {sooner}."
     )
+
+
+def _other_areas_clause(
+    model: Model,
+    state: LearnerState,
+    entry: int,
+    served: Sequence[str],
+    excluded: frozenset[int],
+    area_names: Mapping[str, str],
+) -> str:
+    """Where the focus areas the entry step does not serve come in on the path, as
+    "; RBAC and authorization comes in at step 29" (heaviest first): a learner who chose RBAC
+    and secrets read only of secrets and took RBAC for ignored. Areas on no later step are
+    not named."""
+    comes_in = []
+    for area in sorted(state.focus.keys() - set(served), key=lambda a: (-state.focus[a], a)):
+        step = next(
+            (
+                int(model.path_position[r])
+                for r in model.path_rows
+                if model.path_position[r] > entry
+                and int(r) not in excluded
+                and area in model.areas[r]
+            ),
+            None,
+        )
+        if step is not None:
+            comes_in.append(f"{area_label(area, area_names)} comes in at step {step}")
+    return f"; {' and '.join(comes_in)}" if comes_in else ""
 
 
 def _level_note(model: Model, state: LearnerState, entry: int, first: int) -> str:

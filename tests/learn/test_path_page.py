@@ -45,6 +45,27 @@ def test_a_focused_newcomers_marker_stands_at_their_focus_as_the_queue_does(alic
     assert here(alice_web.get("/path/").content.decode()) == entry
 
 
+def test_steps_before_where_a_focus_starts_the_path_say_so_and_later_ones_do_not(
+    alice_web, seed
+):
+    # A walk-through's learner saw step 25 above her next step, neither done nor known, and
+    # could not tell why the queue never brought it.
+    alice_web.post("/focus/", {"area__rbac": "1"})
+    body = alice_web.get("/path/").content.decode()
+    entry = here(body)
+    label = "Before where your path starts: read it if you like"
+
+    def step_html(position: int) -> str:
+        return body.split(f'id="step-{position}"')[1].split("</li>")[0]
+
+    before = [step_html(position) for position in range(1, entry)]
+    # A step with outdated advice says that instead (its page names what replaces it).
+    current = [html for html in before if "pill-outdated" not in html]
+    assert len(current) > 20 and all(label in html for html in current)
+    last = len(path_ids(seed))
+    assert not any(label in step_html(position) for position in range(entry, last + 1))
+
+
 def test_visitors_get_no_marker_and_no_buttons(client, seed):
     body = client.get("/path/").content.decode()
     assert 'aria-current="step"' not in body

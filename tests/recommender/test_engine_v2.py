@@ -283,6 +283,24 @@ def test_a_focused_path_starts_at_the_step_of_the_heaviest_focus_area(model: Mod
     assert ids(recommend(model, rbac_first, limit=1)) == [5]
 
 
+def test_the_entry_note_says_where_the_focus_areas_its_step_does_not_serve_come_in(
+    model: Model,
+) -> None:
+    # A learner who chose RBAC and secrets read only "Your focus (Secrets…) starts your
+    # path at step 26" and took RBAC for ignored.
+    both = Learner(focus={"rbac": 1.0, "network-policy": 1.0}, level=2)
+    assert path_entry(model, both) == 5
+    result = recommend_queue(model, both, limit=10, area_names=NAMES)
+    assert result.note.startswith(
+        "Your focus (RBAC) starts your path at step 5, in the security stage; Network policy "
+        "comes in at step 6. Steps 1 to 4 stay on the Path page"
+    )
+    # An area on no later step is not named.
+    elsewhere = Learner(focus={"rbac": 1.0, "threat-modelling": 1.0}, level=2)
+    note = recommend_queue(model, elsewhere, limit=10, area_names=NAMES).note
+    assert note.startswith("Your focus (RBAC) starts your path at step 5, in the security stage.")
+
+
 def test_a_focus_no_path_step_serves_at_its_heaviest_starts_where_another_focus_does(
     model: Model,
 ) -> None:
