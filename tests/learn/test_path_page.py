@@ -45,9 +45,7 @@ def test_a_focused_newcomers_marker_stands_at_their_focus_as_the_queue_does(alic
     assert here(alice_web.get("/path/").content.decode()) == entry
 
 
-def test_steps_before_where_a_focus_starts_the_path_say_so_and_later_ones_do_not(
-    alice_web, seed
-):
+def test_steps_before_where_a_focus_starts_the_path_say_so_and_later_ones_do_not(alice_web, seed):
     # A walk-through's learner saw step 25 above her next step, neither done nor known, and
     # could not tell why the queue never brought it.
     alice_web.post("/focus/", {"area__rbac": "1"})
