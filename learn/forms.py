@@ -295,7 +295,8 @@ class HistoryForm(forms.Form):
             ("completed", "Completed"),
             ("known", "Already known"),
             ("skipped", "Skipped"),
-            ("saved", "Saved for later"),
+            # Put off with "Not now" too: saved, out of the queue for a while (one view).
+            ("saved", "Saved and put off"),
             ("reading", "Reading now"),
         ],
     )

@@ -570,6 +570,9 @@ class HistoryTotals:
     minutes_read: int
     known: int = 0
     returned: int = 0  # put off with "Not now" and back: not counted as saved (Up next neither)
+    # Put off with "Not now" and not back yet: not saved by choice either. A walk-through
+    # read "2 saved for later" having saved one.
+    put_off: int = 0
 
     @property
     def reading_time(self) -> str:
@@ -613,14 +616,16 @@ def history_totals(*, user: User) -> HistoryTotals:
     """Counts for the history page's summary line. One query."""
     known = Q(state=ProgressState.COMPLETED, known=True)
     done = Q(state=ProgressState.COMPLETED, known=False)
-    returned = Q(later_until__lte=timezone.now())
+    now = timezone.now()
+    returned, put_off = Q(later_until__lte=now), Q(later_until__gt=now)
     totals = _listed_progress(user=user).aggregate(
         completed=Count("pk", filter=done),
         known_count=Count("pk", filter=known),  # not "known": that is the field's name
         skipped=Count("pk", filter=Q(state=ProgressState.SKIPPED)),
         rated=Count("pk", filter=done & Q(rating__isnull=False)),
         minutes_read=Sum("resource__estimated_minutes", filter=done),
-        saved=Count("pk", filter=Q(state=ProgressState.PLANNED) & ~returned),
+        saved=Count("pk", filter=Q(state=ProgressState.PLANNED, later_until__isnull=True)),
+        put_off=Count("pk", filter=Q(state=ProgressState.PLANNED) & put_off),
         returned=Count("pk", filter=Q(state=ProgressState.PLANNED) & returned),
         reading=Count("pk", filter=Q(state=ProgressState.IN_PROGRESS)),
     )
@@ -633,4 +638,5 @@ def history_totals(*, user: User) -> HistoryTotals:
         minutes_read=totals["minutes_read"] or 0,
         known=totals["known_count"],
         returned=totals["returned"],
+        put_off=totals["put_off"],
     )

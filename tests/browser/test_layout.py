@@ -77,7 +77,7 @@ def test_browse_filters_fold_away_on_a_phone_and_open_from_the_keyboard(
     page.keyboard.press("Enter")
     expect(stage).to_be_visible()
     stage.select_option(label="Security")
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Search", exact=True).click()
     page.wait_for_url(re.compile(r".*stage=security.*"))
     # The results come first again: the summary says how many filters are in use, and a
     # line above the results says which, each removable.
@@ -111,7 +111,7 @@ def test_browse_filters_are_always_shown_on_a_wide_screen(browser, live_server, 
     for label in ("Stage", "Kind", "Security area", "Topic", "Author"):
         expect(page.get_by_label(label, exact=True)).to_be_visible()
     page.get_by_label("Stage").select_option(label="Security")
-    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Search", exact=True).click()
     page.wait_for_url(re.compile(r".*stage=security.*"))
     page.context.close()
 

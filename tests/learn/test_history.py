@@ -79,7 +79,7 @@ def test_an_unknown_show_value_gets_history_saying_what_it_can_show(alice_web):
         ("all", "all"),
         ("completed", "completed"),
         ("skipped", "skipped"),
-        ("saved", "saved for later"),
+        ("saved", "saved and put off"),
     ]:
         assert f'<a href="?show={value}">{label}</a>' in page
 

@@ -80,6 +80,32 @@ def test_an_item_back_from_not_now_is_labelled_so_and_offers_clear(alice_web, se
     assert '<p class="history-when">Put off <time' in history.content.decode()
 
 
+def test_an_item_put_off_is_counted_and_cleared_apart_from_the_saved(alice, alice_web, seed):
+    # A walk-through's learner read "2 saved for later" having saved one and put one off,
+    # and was offered "Remove from saved" for the one she never saved.
+    first, second = queue_ids(alice_web)[:2]
+    alice_web.post(f"/progress/{first}/", {"state": "planned", "later": "1"})
+    alice_web.post(f"/progress/{second}/", {"state": "planned"})
+    history = alice_web.get("/history/", {"show": "saved"})
+    summary = " ".join(history.content.decode().split())
+    assert "<strong>1</strong> saved for later; <strong>1</strong> put off with “Not now”" in (
+        summary
+    )
+    assert 'aria-current="true">Saved and put off</a>' in summary
+    page = alice_web.get(f"/resources/{first}/").content.decode()
+    actions = page[page.index(f'data-resource="{first}"') :]
+    actions = actions[: actions.index("</fieldset>")]
+    assert ">Clear<" in actions and "Remove from saved" not in actions
+    title = Resource.objects.get(pk=first).title
+    browse = alice_web.get("/browse/", {"search": title}).content.decode()
+    card = browse[browse.index(f'data-resource="{first}"') :]
+    card = card[: card.index("</fieldset>")]
+    assert "Save for later" in card and "Remove from saved" not in card
+    # Saved from there, it is saved by choice: in the queue in its turn, not on its day.
+    alice_web.post(f"/progress/{first}/", {"state": "planned"})
+    assert Progress.objects.get(user=alice, resource_id=first).later_until is None
+
+
 def test_browse_offers_to_save_an_item_back_from_not_now(alice_web, seed):
     back = _back_from_not_now(alice_web, seed)
     title = Resource.objects.get(pk=back).title
