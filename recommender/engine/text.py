@@ -130,6 +130,22 @@ REASON_STOP_WORDS: Final = frozenset(_REASON_STOP_TEXT.split())
 #: because titles are short, curated and say what the resource is about.
 TITLE_WEIGHT: Final = 3
 
+#: A title's closing parenthesis: "(Kubernetes documentation)", "(1)", "(Maya Kaczorowski,
+#: Google Cloud Next '18)" names where a resource comes from or tells two apart, not what it
+#: is about. Counted as summary text, not title: at title weight "(Kubernetes documentation)"
+#: made every documentation page the others' closest match, above an RBAC article for the
+#: RBAC page.
+_TITLE_QUALIFIER_RE: Final = re.compile(r"\s*\(([^()]*)\)\s*$")
+
+
+def title_parts(title: str) -> tuple[str, str]:
+    """``(subject, qualifier)``: the title without its closing parenthesis, and what the
+    parenthesis says ("" when there is none, or when it is the whole title)."""
+    match = _TITLE_QUALIFIER_RE.search(title)
+    if match is None or not title[: match.start()].strip():
+        return title, ""
+    return title[: match.start()], match.group(1)
+
 
 def tokenize(text: str) -> list[str]:
     """Lower-case ``text`` and return its tokens without stop words."""
@@ -163,7 +179,8 @@ def _vectorizer_class() -> type[Any]:
         sklearn's word analyzer (token pattern, stop words, n-grams) runs on the
         title and on the summary separately; the title's terms are repeated
         :data:`TITLE_WEIGHT` times, so a term's count is
-        ``TITLE_WEIGHT * title_count + summary_count``.  Everything else (counting,
+        ``TITLE_WEIGHT * title_count + summary_count`` (a title's closing parenthesis counts
+        as summary: :func:`title_parts`).  Everything else (counting,
         vocabulary, idf, sublinear tf, normalisation) is sklearn's.
         """
 
@@ -173,7 +190,9 @@ def _vectorizer_class() -> type[Any]:
 
             def analyze(doc: tuple[str, str]) -> list[str]:
                 title, summary = doc
-                return words(title) * TITLE_WEIGHT + words(summary)
+                subject, qualifier = title_parts(title)
+                terms = words(subject) * TITLE_WEIGHT + words(summary)
+                return terms + words(qualifier) if qualifier else terms
 
             return analyze
 

@@ -211,7 +211,7 @@ def test_approving_a_resource_refits_the_model(
             {"limit": 10},
         ).json()["results"]
     ]
-    assert fresh.pk in similar_ids
+    assert fresh.pk in similar_ids, [(i, Resource.objects.get(pk=i).title) for i in similar_ids]
 
 
 def test_queue_query_count_does_not_grow_with_the_queue(alice_api, seed):

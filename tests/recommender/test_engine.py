@@ -26,7 +26,7 @@ from recommender.engine import (
     tokenize,
 )
 from recommender.engine.rules import count_violations, order_violations
-from recommender.engine.text import STOP_WORDS, TITLE_WEIGHT, TextVectorizer
+from recommender.engine.text import STOP_WORDS, TITLE_WEIGHT, TextVectorizer, title_parts
 from recommender.evaluation import evaluate, format_table
 
 # ---------------------------------------------------------------- catalog
@@ -342,6 +342,35 @@ def test_title_terms_weigh_more_than_summary_terms(model: Model) -> None:
     title_term = weight[model.text.vocabulary["running"]]
     summary_term = weight[model.text.vocabulary["quorum"]]
     assert title_term > summary_term
+
+
+def test_a_titles_closing_parenthesis_is_split_off_as_its_qualifier() -> None:
+    assert title_parts("Secrets (Kubernetes documentation)") == (
+        "Secrets",
+        "Kubernetes documentation",
+    )
+    assert title_parts("Kubernetes Security Best-Practices (2)") == (
+        "Kubernetes Security Best-Practices",
+        "2",
+    )
+    assert title_parts("Pods (and why) they matter") == ("Pods (and why) they matter", "")
+    assert title_parts("(Kubernetes documentation)") == ("(Kubernetes documentation)", "")
+
+
+def test_a_shared_source_in_parentheses_does_not_make_two_pages_the_closest_match() -> None:
+    # "(Kubernetes documentation)" at title weight made every documentation page the others'
+    # closest match, above an article on the same subject.
+    summary = "Roles, cluster roles and bindings decide what a service account may do."
+    model = fit(
+        [
+            doc(1, "Using RBAC Authorization (Kubernetes documentation)", summary),
+            doc(2, "Network Policies (Kubernetes documentation)", "Pod traffic rules."),
+            doc(3, "Ingress (Kubernetes documentation)", "Routing outside traffic."),
+            doc(4, "An RBAC deep dive", "RBAC roles explained."),
+            doc(5, "Helm charts", "Packaging applications."),
+        ]
+    )
+    assert similar(model, 1, limit=1)[0][0] == 4
 
 
 def test_fit_rejects_empty_catalogs_and_duplicate_ids() -> None:

@@ -53,7 +53,11 @@ def test_filters_by_link_status_and_staleness(api):
     failing, fine = ResourceFactory(), ResourceFactory(summary="Practise on Katacoda")
     record(failing, Outcome.FAILED, error="HTTP 500")
     seed_catalog_load()  # the deprecations table, and a scan
-    ids = lambda query: {r["id"] for r in api.get(f"/api/resources/?{query}").json()["results"]}  # noqa: E731
+
+    def ids(query: str) -> set[int]:
+        body = api.get(f"/api/resources/?page_size=100&{query}").json()
+        return {r["id"] for r in body["results"]}
+
     assert ids("link_status=failing") == {failing.pk}
     assert fine.pk in ids("stale=true")
     assert failing.pk in ids("stale=false") and fine.pk not in ids("stale=false")
