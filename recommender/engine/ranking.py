@@ -831,7 +831,6 @@ def _mmr_queue(
     off_progression = (group_of < 0) & ~free
     within_cap = model.difficulty[rows] <= cap
     serves = match[rows] > 0
-    total_weight = sum(focus.values())
     area_count = dict.fromkeys(focus, 0)
     first_group = group_of == 0
     available = np.ones(len(rows), dtype=bool)
@@ -882,22 +881,19 @@ def _mmr_queue(
         if slot + 1 == next_step_within and (ok & first_group).any():
             ok &= first_group
         elif n_focus < required_focus and (ok & serves).any():
-            ok &= serves
-            # Respect the weights between areas: the area furthest below its
-            # share of the focus items so far is served first.
-            deficits = {
-                a: w / total_weight * (n_focus + 1) - area_count[a] for a, w in focus.items()
-            }
-            for area in sorted(deficits, key=lambda a: (-deficits[a], a)):
-                serving = ok & np.fromiter(
-                    (area in model.areas[r] for r in rows), dtype=bool, count=len(rows)
-                )
-                if serving.any():
-                    ok = serving
-                    break
+            ok = _most_underserved(model, rows, ok & serves, focus, area_count, n_focus, True)
         value = mmr_lambda * relevance - (1.0 - mmr_lambda) * nearest
         value[~ok] = -np.inf
         best = int(np.argmax(value))
+        if serves[best] and len(focus) > 1:
+            # A focus pick of its own accord honours the weights between the areas too: with
+            # RBAC and secrets both "Main focus", five secrets items came before any on RBAC.
+            balanced = _most_underserved(
+                model, rows, ok & serves, focus, area_count, n_focus, False
+            )
+            if not balanced[best]:
+                value[~balanced] = -np.inf
+                best = int(np.argmax(value))
         picked.append(best)
         available[best] = False
         if free[best] and group_of[best] != frontier:
@@ -927,6 +923,32 @@ def _mmr_queue(
     reached = max((int(group_of[i]) for i in picked), default=-1)
     kept = [(i, room) for i, room in deferred if group_of[i] == 0 or group_of[i] < reached]
     return _Packed(picked, ahead, stopped_by_budget, kept)
+
+
+def _most_underserved(
+    model: Model,
+    rows: np.ndarray,
+    candidates: np.ndarray,
+    focus: Mapping[str, float],
+    area_count: Mapping[str, int],
+    n_focus: int,
+    forced: bool,
+) -> np.ndarray:
+    """The ``candidates`` serving the focus area furthest below its share of the focus items
+    so far (weights between areas respected; ties by name). When none serves such an area:
+    a ``forced`` focus pick takes the area nearest its share; another is left to relevance
+    (all the candidates)."""
+    total_weight = sum(focus.values())
+    deficits = {a: w / total_weight * (n_focus + 1) - area_count[a] for a, w in focus.items()}
+    for area in sorted(deficits, key=lambda a: (-deficits[a], a)):
+        if deficits[area] <= 0 and not forced:
+            break
+        serving: np.ndarray = candidates & np.fromiter(
+            (area in model.areas[r] for r in rows), dtype=bool, count=len(rows)
+        )
+        if serving.any():
+            return serving
+    return candidates
 
 
 def _fill_budget(

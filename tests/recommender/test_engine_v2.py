@@ -301,6 +301,33 @@ def test_the_entry_note_says_where_the_focus_areas_its_step_does_not_serve_come_
     assert note.startswith("Your focus (RBAC) starts your path at step 5, in the security stage.")
 
 
+def test_two_areas_of_equal_weight_take_turns_among_the_focus_picks(model: Model) -> None:
+    # A walk-through's learner with RBAC and secrets both "Main focus" got five secrets items
+    # before the first on RBAC: only a focus pick the share forced respected the weights.
+    focus = {"rbac": 1.0, "secrets": 1.0}
+    learner = Learner(interactions=done(*BASICS), focus=focus, level=2)
+    queue = ids(recommend(model, learner, limit=10))
+    counts = dict.fromkeys(focus, 0)
+    for doc_id in queue:
+        served = set(BY_ID[doc_id].areas) & focus.keys()
+        if not served:
+            continue
+        for area in served:
+            counts[area] += 1
+        assert abs(counts["rbac"] - counts["secrets"]) <= 1, (queue, counts)
+    assert min(counts.values()) >= 2
+    assert count_violations(model, learner, queue) == 0
+    assert path_order_violations(model, learner, queue) == 0
+
+
+def test_unequal_focus_weights_still_lean_to_the_heavier_area(model: Model) -> None:
+    learner = Learner(interactions=done(*BASICS), focus={"rbac": 1.0, "secrets": 0.25}, level=2)
+    queue = ids(recommend(model, learner, limit=6))
+    focus_items = [d for d in queue if {"rbac", "secrets"} & set(BY_ID[d].areas)]
+    rbac = sum("rbac" in BY_ID[d].areas for d in focus_items[:4])
+    assert rbac >= 3, queue
+
+
 def test_a_focus_no_path_step_serves_at_its_heaviest_starts_where_another_focus_does(
     model: Model,
 ) -> None:
