@@ -29,7 +29,6 @@ STAGE_COLOURS = {
     "security": "#7e22ce",
 }
 
-_WIDTH = 320  # drawn for a phone's column; the stylesheet caps its width on a laptop
 _ROW = 40
 _BAR = 12
 
@@ -47,10 +46,13 @@ def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage")
     height = _ROW * len(areas) + 4
     # Not "N of M resources": a resource in two areas would count twice.
     started = sum(1 for area in areas if area.covered)
+    # As wide as its column, with no viewBox: the bars are shares of the width and the text
+    # keeps its size. A 320-wide drawing scaled to fit stopped at 60% of a laptop's panel
+    # (its width was capped there, or its text would have grown with it).
     parts = [
-        f'<svg class="chart" viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" height="{height}" '
+        f'<svg class="chart" width="100%" height="{height}" '
         f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
-        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">',
+        f'xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-title">Coverage by security area</title>',
         f'<desc id="{chart_id}-desc">For each security area, the share of its resources you '
         "completed here and, in another colour, those you marked as already known; you have "
@@ -60,30 +62,35 @@ def coverage_chart(areas: Sequence[AreaCoverage], *, chart_id: str = "coverage")
     for row, area in enumerate(areas):
         top = row * _ROW + 2
         bar_y = top + 19
-        read = round(_WIDTH * area.completed / area.available) if area.available else 0
-        covered = round(_WIDTH * area.covered / area.available) if area.available else 0
+        read = _share(area.completed, area.available)
+        covered = _share(area.covered, area.available)
         star = f'<tspan class="c-focus" fill="{FOCUS}">★ </tspan>' if area.focus_weight else ""
         parts.append(
             f'<text x="0" y="{top + 13}" font-size="13" class="c-ink" fill="{INK}">'
             f"{star}{escape(area.name)}</text>"
-            f'<text x="{_WIDTH}" y="{top + 13}" font-size="13" class="c-muted" fill="{MUTED}" '
+            f'<text x="100%" y="{top + 13}" font-size="13" class="c-muted" fill="{MUTED}" '
             f'text-anchor="end">{area.covered} of {area.available}</text>'
-            f'<rect x="0" y="{bar_y}" width="{_WIDTH}" height="{_BAR}" rx="4" '
+            f'<rect x="0" y="{bar_y}" width="100%" height="{_BAR}" rx="4" '
             f'class="c-track" fill="{TRACK}"/>'
         )
         # Known first and under: the read bar, drawn over its start, keeps its rounded end.
         if covered > read:
             parts.append(
-                f'<rect x="0" y="{bar_y}" width="{covered}" height="{_BAR}" rx="4" '
+                f'<rect x="0" y="{bar_y}" width="{covered:g}%" height="{_BAR}" rx="4" '
                 f'class="c-known" fill="{KNOWN}"/>'
             )
         if read:
             parts.append(
-                f'<rect x="0" y="{bar_y}" width="{read}" height="{_BAR}" rx="4" '
+                f'<rect x="0" y="{bar_y}" width="{read:g}%" height="{_BAR}" rx="4" '
                 f'class="c-done" fill="{DONE}"/>'
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 — every interpolated text is escaped above
+
+
+def _share(part: int, whole: int) -> float:
+    """``part`` of ``whole`` as a percentage of the chart's width, to a tenth."""
+    return round(100 * part / whole, 1) if whole else 0.0
 
 
 def progress_bar(*, done: int, total: int, stage: str | None = None) -> SafeString:

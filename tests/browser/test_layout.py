@@ -49,6 +49,39 @@ def test_focus_selects_are_wide_enough_for_their_options(browser, live_server, l
     page.context.close()
 
 
+# Per row of the coverage chart: the room between the area's name and its "N of M".
+CHART_GAPS = """() => {
+  const texts = [...document.querySelectorAll("svg.chart text")];
+  const gaps = [];
+  for (let i = 0; i < texts.length; i += 2) {
+    const name = texts[i].getBoundingClientRect(), count = texts[i + 1].getBoundingClientRect();
+    gaps.push(count.left - name.right);
+  }
+  return gaps;
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 375, 1280])
+def test_the_coverage_chart_fills_its_panel_and_names_never_touch_their_counts(
+    browser, live_server, learner, width
+):
+    # On a laptop the chart stopped at 60% of its panel (a phone's drawing, capped in width).
+    services.profile_update(user=learner, focus={"multi-tenancy": 1.0})
+    page = signed_in_page(browser, live_server, learner, width=width)
+    page.goto(live_server.url + "/focus/")
+    chart = page.locator("svg.chart").bounding_box()
+    panel = page.locator("#main .panel").first
+    inner = panel.evaluate(
+        "(e) => e.clientWidth - parseFloat(getComputedStyle(e).paddingLeft)"
+        " - parseFloat(getComputedStyle(e).paddingRight)"
+    )
+    assert chart["width"] >= inner - 1, (chart, inner)
+    gaps = page.evaluate(CHART_GAPS)
+    assert gaps and min(gaps) >= 8, gaps
+    screenshot(page, f"focus-chart-{width}")
+    page.context.close()
+
+
 def visitor_page(browser: Any, *, width: int, height: int = 900) -> Any:
     """A page with script off: the filters must fold and unfold without it."""
     context = browser.new_context(

@@ -31,22 +31,28 @@ def area(
     )
 
 
+def share(rect) -> float:
+    """A bar's width as a share of the chart's (the chart is as wide as its column)."""
+    width = rect.get("width")
+    assert width.endswith("%"), width
+    return float(width[:-1])
+
+
 def test_coverage_chart_draws_each_areas_share_done_on_its_own_track():
     areas = [area("RBAC", 1, 4, 1.0), area("etcd", 0, 2), area("Audit", 1, 1)]
     svg = ElementTree.fromstring(coverage_chart(areas))
     assert svg.get("role") == "img"
     assert svg.find(f"{SVG}title").text == "Coverage by security area"
     assert "covered resources in 2 of 3 areas" in svg.find(f"{SVG}desc").text
-    bars = [(rect.get("class"), int(rect.get("width"))) for rect in svg.findall(f"{SVG}rect")]
-    track = bars[0][1]
+    bars = [(rect.get("class"), share(rect)) for rect in svg.findall(f"{SVG}rect")]
     # RBAC: a quarter done; etcd: nothing done, so nothing but its empty track (the walk-
     # throughs read a full "offered" bar beside "0 of 7" as done); Audit: all done.
     assert bars == [
-        ("c-track", track),
-        ("c-done", round(track / 4)),
-        ("c-track", track),
-        ("c-track", track),
-        ("c-done", track),
+        ("c-track", 100.0),
+        ("c-done", 25.0),
+        ("c-track", 100.0),
+        ("c-track", 100.0),
+        ("c-done", 100.0),
     ]
     texts = "".join(svg.itertext())
     assert "1 of 4" in texts and "0 of 2" in texts and "★" in texts
@@ -56,15 +62,14 @@ def test_coverage_chart_draws_what_was_marked_known_apart_from_what_was_read():
     svg = ElementTree.fromstring(
         coverage_chart([area("RBAC", 1, 4, known=2), area("etcd", 0, 2, known=2)])
     )
-    bars = [(rect.get("class"), int(rect.get("width"))) for rect in svg.findall(f"{SVG}rect")]
-    track = bars[0][1]
+    bars = [(rect.get("class"), share(rect)) for rect in svg.findall(f"{SVG}rect")]
     # Known under read, both from the start of the track: a quarter read, three quarters covered.
     assert bars == [
-        ("c-track", track),
-        ("c-known", round(track * 3 / 4)),
-        ("c-done", round(track / 4)),
-        ("c-track", track),
-        ("c-known", track),
+        ("c-track", 100.0),
+        ("c-known", 75.0),
+        ("c-done", 25.0),
+        ("c-track", 100.0),
+        ("c-known", 100.0),
     ]
     texts = "".join(svg.itertext())
     assert "3 of 4" in texts and "2 of 2" in texts
