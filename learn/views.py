@@ -71,7 +71,8 @@ DONE_MESSAGES = {
     ProgressState.IN_PROGRESS: "Started “{title}”. It waits under Reading now.",
     ProgressState.COMPLETED: "Marked “{title}” done.",
     ProgressState.SKIPPED: "Skipped “{title}”.",
-    ProgressState.PLANNED: "Saved “{title}” for later: in History, and in your queue in its turn.",
+    # Short: a phone shows four lines of it beside Undo, a long title included.
+    ProgressState.PLANNED: "Saved “{title}” for later. It waits in History.",
 }
 # "Not now" on a queue card ({back}: the day it comes back to the queue). The (shortened)
 # title, the day, where it is meanwhile: all inside the four lines a phone's sticky message
@@ -449,12 +450,12 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
             .first()
         )
         title = message_title(title) if title else "this item"
-        # In the words of the button: a saved item is "removed from saved", the rest cleared.
-        saved = was is not None and was.state == ProgressState.PLANNED and not was.returned
-        if saved and was is not None and was.put_off_until:
+        # In the words of the button: a saved item is "removed from saved", the rest cleared
+        # (one put off with "Not now" was never saved by choice: its button says Clear).
+        if was is not None and was.put_off_until:
             # It was out of the queue: say that it is back (a walk-through could not tell).
-            message = f"Removed “{title}” from saved: it is back in your queue when its turn comes."
-        elif saved:
+            message = f"Cleared “{title}”: it is back in your queue when its turn comes."
+        elif was is not None and was.state == ProgressState.PLANNED and not was.returned:
             message = f"Removed “{title}” from saved."
         else:
             message = f"Cleared your progress on “{title}”."

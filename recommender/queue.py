@@ -143,20 +143,24 @@ def _demote(
     """Put a stale item after the item about its successor, when the path allows it.
 
     A stale path step whose successor is a later step counts as standing at the successor's
-    place: it goes right after the successor, or last when the successor is further on than
-    the queue reaches (a queue of 10 showed the 2017 PodSecurityPolicy talk 8th, and its
-    successor, 16th in a longer queue, not at all). A stale step that was "your next step"
-    says where it went, and a successor that takes its place is the next step."""
+    place: it goes right after the successor, or, when the successor is not queued, where the
+    successor would stand (before the first later path step, else last). A stale step that
+    was "your next step" says where it went, and a successor that takes its place is the next
+    step."""
     order = [item.resource.pk for item in items]
     if successor_id is None or stale_id not in order:
         return
     at = order.index(stale_id)
     own, successor_position = position(stale_id), position(successor_id)
     if successor_id not in order:
-        # Further on than the queue reaches: only a later path step can be.
+        # Not queued: it goes where its successor would stand, before the first later step
+        # than that (a queue of 10 showed the 2017 PodSecurityPolicy talk 8th, and its
+        # successor, 16th in a longer queue, not at all; a focused learner's showed the talk
+        # above the RBAC page, as steps 29 and 30, with its successor, step 31, not queued).
         if not own or successor_position <= own:
             return
-        successor_at = len(order) - 1
+        after = [i for i in range(at + 1, len(order)) if position(order[i]) > successor_position]
+        successor_at = after[0] - 1 if after else len(order) - 1
     else:
         successor_at = order.index(successor_id)
         if successor_at < at:

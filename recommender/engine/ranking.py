@@ -472,6 +472,10 @@ def recommend_queue(
         )
     if packed.stopped_by_budget and budget is not None:
         left = max(budget - used, 0.0)
+        if not picked and not deferred and left >= 1:
+            # Nothing fits, not even the next step: it waits, as a step passed over does.
+            row = _shortest_next_step(model, pool)
+            deferred = () if row is None else (int(model.doc_ids[row]),)
         return QueueResult(
             items=items,
             limit=limit,
@@ -515,13 +519,24 @@ def _entry_note(
         # focus areas the entry step serves, heaviest first.
         at = int(np.flatnonzero(model.path_position == entry)[0])
         served = sorted(model.areas[at] & state.focus.keys(), key=lambda a: (-state.focus[a], a))
-        named = f" ({', '.join(area_label(a, area_names) for a in served)})" if served else ""
+        labels = [area_label(a, area_names) for a in served]
+        named = f" ({', '.join(labels)})" if served else ""
+        where = f"step {entry}, in the {STAGE_WORDS.get(stage, stage)} stage"
+        others = _other_areas_steps(model, state, entry, served, excluded | avoid, area_names)
+        if others and served:
+            # Two "Main focus" areas: a walk-through's learner read "Your focus (Secrets…)"
+            # and took RBAC for ignored. Each area, and where it comes in.
+            come = "comes" if len(labels) == 1 else "come"
+            later = ", ".join(f"{label} at step {step}" for label, step in others)
+            opening = (
+                f"Your focus starts your path at {where}: {_and(labels)} {come} in there, {later}."
+            )
+        else:
+            opening = f"Your focus{named} starts your path at {where}."
         # Progress on an earlier step becomes the entry point (rules.entry_position): say so,
         # rather than invite the learner to mark steps "they know" and move their start.
         return (
-            f"Your focus{named} starts your path at step {entry}, in the "
-            f"{STAGE_WORDS.get(stage, stage)} stage"
-            f"{_other_areas_clause(model, state, entry, served, excluded, area_names)}. "
+            f"{opening} "
             f"Steps {first} to {entry - 1} stay on the "
             "Path page; mark one of them done or start it and your path goes on from there. "
             "To start at step 1, set your level to Beginner or clear your focus."
@@ -545,33 +560,35 @@ def _entry_note(
     )
 
 
-def _other_areas_clause(
+def _other_areas_steps(
     model: Model,
     state: LearnerState,
     entry: int,
     served: Sequence[str],
-    excluded: frozenset[int],
+    unwanted: frozenset[int],
     area_names: Mapping[str, str],
-) -> str:
-    """Where the focus areas the entry step does not serve come in on the path, as
-    "; RBAC and authorization comes in at step 29" (heaviest first): a learner who chose RBAC
-    and secrets read only of secrets and took RBAC for ignored. Areas on no later step are
-    not named."""
-    comes_in = []
-    for area in sorted(state.focus.keys() - set(served), key=lambda a: (-state.focus[a], a)):
-        step = next(
-            (
-                int(model.path_position[r])
-                for r in model.path_rows
-                if model.path_position[r] > entry
-                and int(r) not in excluded
-                and area in model.areas[r]
-            ),
-            None,
-        )
-        if step is not None:
-            comes_in.append(f"{area_label(area, area_names)} comes in at step {step}")
-    return f"; {' and '.join(comes_in)}" if comes_in else ""
+) -> list[tuple[str, int]]:
+    """Where the learner's heaviest focus areas ("Main focus") that the entry step does not
+    serve come in on the path: (area name, path position) of the first later step serving
+    each, one whose advice is still current where there is one (``unwanted``: outdated or
+    dismissed rows). Areas on no later step are left out; lighter areas are not named."""
+    found = []
+    heaviest = max(state.focus.values())
+    main = {area for area, weight in state.focus.items() if weight == heaviest}
+    for area in sorted(main - set(served)):
+        serving = [
+            (int(r) in unwanted, int(model.path_position[r]))
+            for r in model.path_rows
+            if model.path_position[r] > entry and area in model.areas[r]
+        ]
+        if serving:
+            found.append((area_label(area, area_names), min(serving)[1]))
+    return found
+
+
+def _and(items: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _level_note(model: Model, state: LearnerState, entry: int, first: int) -> str:
@@ -605,14 +622,20 @@ def _budget_detail(model: Model, pool: _Pool, budget: int, left: float, any_item
         return f"Your {budget}-minute budget is full."
     if any_items:
         return f"Nothing else fits in the {_minutes(left)} left of your {budget}-minute budget."
-    nexts = pool.rows[pool.group_of == 0]
-    if len(nexts):
-        row = int(nexts[np.argmin(model.minutes[nexts])])
+    row = _shortest_next_step(model, pool)
+    if row is not None:
         return (
             f"Nothing fits in {_minutes(budget)}: your next step, “{model.titles[row]}”, "
-            f"takes about {_minutes(float(model.minutes[row]))}."
+            f"takes about {_minutes(float(model.minutes[row]))}: start it and read it in "
+            "parts, or it waits for a longer session."
         )
     return f"Nothing fits in {_minutes(budget)}."
+
+
+def _shortest_next_step(model: Model, pool: _Pool) -> int | None:
+    """The row of the shortest step at the learner's next path position, if it is open."""
+    nexts = pool.rows[pool.group_of == 0]
+    return int(nexts[np.argmin(model.minutes[nexts])]) if len(nexts) else None
 
 
 def _deferred_note(

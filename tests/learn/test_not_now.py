@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.utils import timezone
@@ -171,11 +172,14 @@ def test_up_next_says_what_is_put_off_and_when_it_comes_back(alice_web, seed):
     assert f"off</a> for now: it comes back on {back:%A} {back.day} {back:%B}." in body
 
 
-def test_removing_an_item_put_off_from_saved_says_it_is_back_in_the_queue(alice_web, seed):
+def test_clearing_an_item_put_off_says_it_is_back_in_the_queue(alice_web, seed):
     first = queue_ids(alice_web)[0]
     alice_web.post(f"/progress/{first}/", {"state": "planned", "later": "1"})
+    title = message_title(Resource.objects.get(pk=first).title)
     page = alice_web.post(f"/progress/{first}/forget/", {"next": "/"}, follow=True)
-    assert "from saved: it is back in your queue when its turn comes." in (page.content.decode())
+    body = unescape(page.content.decode())
+    # In the words of its button (Clear): it was never saved, so not "removed from saved".
+    assert f"Cleared “{title}”: it is back in your queue when its turn comes." in body
     assert queue_ids(alice_web)[0] == first
 
 

@@ -542,9 +542,13 @@ def test_an_empty_time_pack_names_the_next_step_and_links_to_the_whole_queue(ali
     body = unescape(page.content.decode())
     assert (
         f"Nothing fits in 3 minutes: your next step, “{first.title}”, takes about "
-        f"{first.estimated_minutes} minutes."
+        f"{first.estimated_minutes} minutes: start it and read it in parts, or it waits for a "
+        "longer session."
     ) in body
     assert '<a href="/">See the whole queue</a>' in body
+    # Nothing fits, not even the next step: it can be started and read in parts all the same.
+    form = body.split('class="read-in-parts"')[1].split("</form>")[0]
+    assert f'action="/progress/{first.pk}/"' in form and 'value="in_progress"' in form
 
 
 @pytest.mark.parametrize("payload", [{"area__rbac": "7"}, {"level": "9"}, {"minutes_budget": "0"}])

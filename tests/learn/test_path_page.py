@@ -51,7 +51,7 @@ def test_steps_before_where_a_focus_starts_the_path_say_so_and_later_ones_do_not
     alice_web.post("/focus/", {"area__rbac": "1"})
     body = alice_web.get("/path/").content.decode()
     entry = here(body)
-    label = "Before where your path starts: read it if you like"
+    label = "Optional: before your path starts"
 
     def step_html(position: int) -> str:
         return body.split(f'id="step-{position}"')[1].split("</li>")[0]

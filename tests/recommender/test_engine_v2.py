@@ -218,8 +218,11 @@ def test_one_minute_is_singular_in_what_the_queue_says() -> None:
 def test_a_long_step_never_lets_a_later_stage_through() -> None:
     model = timed_path(30, 10, stages=("getting-started", "security"))
     result = recommend_queue(model, Learner(), limit=10, minutes=15)
-    assert result.items == () and result.deferred == () and result.note == ""
+    assert result.items == () and result.note == ""
     assert result.shortfall == "budget"
+    # The step waits (and may be read in parts); the later stage does not come instead.
+    assert result.deferred == (1,)
+    assert "start it and read it in parts" in result.detail
 
 
 def test_without_a_budget_no_step_waits() -> None:
@@ -292,8 +295,8 @@ def test_the_entry_note_says_where_the_focus_areas_its_step_does_not_serve_come_
     assert path_entry(model, both) == 5
     result = recommend_queue(model, both, limit=10, area_names=NAMES)
     assert result.note.startswith(
-        "Your focus (RBAC) starts your path at step 5, in the security stage; Network policy "
-        "comes in at step 6. Steps 1 to 4 stay on the Path page"
+        "Your focus starts your path at step 5, in the security stage: RBAC comes in there, "
+        "Network policy at step 6. Steps 1 to 4 stay on the Path page"
     )
     # An area on no later step is not named.
     elsewhere = Learner(focus={"rbac": 1.0, "threat-modelling": 1.0}, level=2)

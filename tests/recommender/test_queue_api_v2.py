@@ -87,8 +87,10 @@ def test_a_queue_that_cannot_be_full_says_why(alice, alice_api, path):
     first = path[0]
     assert tight["detail"] == (
         f"Nothing fits in 3 minutes: your next step, “{first.title}”, "
-        f"takes about {first.estimated_minutes} minutes."
+        f"takes about {first.estimated_minutes} minutes: start it and read it in parts, or it "
+        "waits for a longer session."
     )
+    assert tight["deferred"] == [first.pk]  # it waits, as a step passed over does
     assert tight["budget_fill"] == 0.0
     complete(alice, Resource.objects.all())
     done = queue(alice_api, limit=10)

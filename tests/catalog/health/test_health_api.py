@@ -194,10 +194,18 @@ def test_a_stale_path_step_whose_successor_is_beyond_the_queue_goes_last_and_say
     )
 
 
-def test_a_stale_path_step_never_goes_last_behind_a_step_past_its_successor():
+def test_a_stale_path_step_goes_where_its_successor_would_stand_not_behind_a_later_step():
     items = _items(1, 2, 3)
     _demote(items, stale_id=1, successor_id=9, position=at({1: 29, 3: 35, 9: 31}))
-    assert [item.resource.pk for item in items] == [1, 2, 3]
+    assert [item.resource.pk for item in items] == [2, 1, 3]
+
+
+def test_a_stale_step_ahead_of_the_path_goes_after_the_step_before_its_successor():
+    # A focused learner's queue: the 2017 talk (step 29) above the RBAC page (step 30), its
+    # successor (step 31) not queued, "Securing a Cluster" (step 36) further on.
+    items = _items(1, 2, 3)
+    _demote(items, stale_id=1, successor_id=9, position=at({1: 29, 2: 30, 3: 36, 9: 31}))
+    assert [item.resource.pk for item in items] == [2, 1, 3]
 
 
 def test_the_successor_of_a_stale_next_step_becomes_the_next_step():
