@@ -82,6 +82,16 @@ def test_the_coverage_chart_fills_its_panel_and_names_never_touch_their_counts(
     page.context.close()
 
 
+def test_historys_links_start_at_the_pages_edge_on_a_phone(browser, live_server, learner):
+    # After the totals, each sat indented by its margin when the line wrapped before it.
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/history/")
+    edge = page.locator("#main h1").bounding_box()["x"]
+    for name in ("Download all your progress (CSV)", "Your notes (0)"):
+        assert page.get_by_role("link", name=name).bounding_box()["x"] == edge, name
+    page.context.close()
+
+
 def visitor_page(browser: Any, *, width: int, height: int = 900) -> Any:
     """A page with script off: the filters must fold and unfold without it."""
     context = browser.new_context(
