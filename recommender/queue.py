@@ -159,8 +159,8 @@ def _demote(
         # above the RBAC page, as steps 29 and 30, with its successor, step 31, not queued).
         if not own or successor_position <= own:
             return
-        after = [i for i in range(at + 1, len(order)) if position(order[i]) > successor_position]
-        successor_at = after[0] - 1 if after else len(order) - 1
+        later = (i for i in range(at + 1, len(order)) if position(order[i]) > successor_position)
+        successor_at = next(later, len(order)) - 1
     else:
         successor_at = order.index(successor_id)
         if successor_at < at:

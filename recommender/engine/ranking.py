@@ -855,6 +855,9 @@ def _mmr_queue(
     within_cap = model.difficulty[rows] <= cap
     serves = match[rows] > 0
     area_count = dict.fromkeys(focus, 0)
+    # Which pool rows serve each focus area: built once, on the first pick that weighs the
+    # areas against each other, and read at every such pick after it.
+    area_rows: dict[str, np.ndarray] = {}
     first_group = group_of == 0
     available = np.ones(len(rows), dtype=bool)
     nearest = np.zeros(len(rows), dtype=np.float64)  # max sim to queue so far
@@ -904,7 +907,9 @@ def _mmr_queue(
         if slot + 1 == next_step_within and (ok & first_group).any():
             ok &= first_group
         elif n_focus < required_focus and (ok & serves).any():
-            ok = _most_underserved(model, rows, ok & serves, focus, area_count, n_focus, True)
+            ok = _most_underserved(
+                model, rows, area_rows, ok & serves, focus, area_count, n_focus, True
+            )
         value = mmr_lambda * relevance - (1.0 - mmr_lambda) * nearest
         value[~ok] = -np.inf
         best = int(np.argmax(value))
@@ -912,7 +917,7 @@ def _mmr_queue(
             # A focus pick of its own accord honours the weights between the areas too: with
             # RBAC and secrets both "Main focus", five secrets items came before any on RBAC.
             balanced = _most_underserved(
-                model, rows, ok & serves, focus, area_count, n_focus, False
+                model, rows, area_rows, ok & serves, focus, area_count, n_focus, False
             )
             if not balanced[best]:
                 value[~balanced] = -np.inf
@@ -951,6 +956,7 @@ def _mmr_queue(
 def _most_underserved(
     model: Model,
     rows: np.ndarray,
+    area_rows: dict[str, np.ndarray],
     candidates: np.ndarray,
     focus: Mapping[str, float],
     area_count: Mapping[str, int],
@@ -960,15 +966,17 @@ def _most_underserved(
     """The ``candidates`` serving the focus area furthest below its share of the focus items
     so far (weights between areas respected; ties by name). When none serves such an area:
     a ``forced`` focus pick takes the area nearest its share; another is left to relevance
-    (all the candidates)."""
+    (all the candidates). ``area_rows`` caches each area's rows among ``rows``."""
     total_weight = sum(focus.values())
     deficits = {a: w / total_weight * (n_focus + 1) - area_count[a] for a, w in focus.items()}
     for area in sorted(deficits, key=lambda a: (-deficits[a], a)):
         if deficits[area] <= 0 and not forced:
             break
-        serving: np.ndarray = candidates & np.fromiter(
-            (area in model.areas[r] for r in rows), dtype=bool, count=len(rows)
-        )
+        if area not in area_rows:
+            area_rows[area] = np.fromiter(
+                (area in model.areas[r] for r in rows), dtype=bool, count=len(rows)
+            )
+        serving: np.ndarray = candidates & area_rows[area]
         if serving.any():
             return serving
     return candidates
