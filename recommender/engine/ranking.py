@@ -904,6 +904,16 @@ def _mmr_queue(
             ok &= group_of == frontier
         slot = len(picked)
         required_focus = int((slot + 1) * focus_share + 1e-9)
+        if slot + 1 < next_step_within and np.isfinite(left):
+            # Until the next step's slot, a pick leaves room for the next step: with 20
+            # minutes, a 20-minute focus article took the whole budget and the 10-minute step
+            # the queue's note calls the start of the path never came.
+            waiting = available & first_group & (cost <= left)
+            if waiting.any():
+                room = left - float(cost[waiting].min())
+                leaves_room = ok & (first_group | (cost <= room))
+                if leaves_room.any():
+                    ok = leaves_room
         if slot + 1 == next_step_within and (ok & first_group).any():
             ok &= first_group
         elif n_focus < required_focus and (ok & serves).any():

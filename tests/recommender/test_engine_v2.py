@@ -591,3 +591,18 @@ def test_a_step_with_outdated_advice_still_starts_the_path_when_nothing_else_ser
     learner = Learner(focus={"rbac": 1.0}, level=2)
     assert path_steps(ids(recommend(model, learner, limit=10, entry_avoid=[5])))[0] == 5
     assert path_next(model, learner, entry_avoid=[5]) == 5
+
+
+def test_a_pick_before_the_next_steps_slot_leaves_room_for_the_next_step() -> None:
+    # A walk-through: with 20 minutes, a 20-minute article on the learner's focus filled the
+    # queue, and the 10-minute step the queue's note says the path starts at never came.
+    steps = [
+        doc(1, "Pods first", "Basics: pods and services.", minutes=10, step=1),
+        doc(2, "Deployments next", "Basics: deployments.", minutes=10, step=2),
+    ]
+    article = doc(3, "RBAC roles", "Roles and bindings.", areas=("rbac",), minutes=20)
+    model = fit([*steps, article])
+    learner = Learner(focus={"rbac": 1.0})
+    assert 1 in ids(recommend_queue(model, learner, limit=10, minutes=20).items)
+    # Without a budget the focus article may still come first.
+    assert ids(recommend_queue(model, learner, limit=10).items)[:2] == [3, 1]
