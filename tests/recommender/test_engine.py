@@ -731,3 +731,40 @@ def test_engine_beats_baselines_on_the_evaluation_without_violations(model: Mode
         assert engine["combined"] > row["combined"], name
     assert engine["focus_p@5"] > table["path_order"]["focus_p@5"]
     assert "engine" in format_table(evaluate(model, PATH))
+
+
+def test_similar_resources_share_the_topic_not_the_format() -> None:
+    # A walk-through: the Secrets page's similar resources were four other documentation
+    # pages (on RBAC, network policies...), and the articles on secrets were not among them.
+    catalog = [
+        doc(
+            1,
+            "Secrets",
+            "Kubernetes documentation: Secret objects.",
+            kind="docs",
+            areas=("secrets",),
+            tags=("kubernetes",),
+        ),
+        doc(
+            2,
+            "RBAC authorization",
+            "Kubernetes documentation: roles.",
+            kind="docs",
+            areas=("rbac",),
+            tags=("kubernetes",),
+        ),
+        doc(
+            3,
+            "Network policies",
+            "Kubernetes documentation: traffic.",
+            kind="docs",
+            areas=("network-policy",),
+            tags=("kubernetes",),
+        ),
+        doc(4, "Vault in practice", "Keep credentials out of images.", areas=("secrets",)),
+        doc(5, "Helm charts", "Package applications.", tags=("helm",)),
+    ]
+    model = fit(catalog)
+    neighbours = [doc_id for doc_id, _ in similar(model, 1, limit=2)]
+    assert neighbours[0] == 4
+    assert all(0 < score <= 1 for _, score in similar(model, 1))
