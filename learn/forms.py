@@ -10,7 +10,14 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 
 from catalog.models import SecurityArea
-from recommender.models import MINUTES_MAX, MINUTES_MIN, NOTE_MAX_CHARS, ProgressState
+from recommender.models import (
+    LATER_DAYS,
+    LATER_DAYS_CHOICES,
+    MINUTES_MAX,
+    MINUTES_MIN,
+    NOTE_MAX_CHARS,
+    ProgressState,
+)
 from recommender.serializers import ProfileSerializer
 
 RATING_CHOICES = [("", "No rating"), *((str(n), f"{n} of 5") for n in range(1, 6))]
@@ -161,14 +168,23 @@ class ProgressForm(forms.Form):
     rating = forms.TypedChoiceField(
         choices=RATING_CHOICES, coerce=int, empty_value=None, required=False
     )
-    # "Not now" (a queue card): saved, and out of the queue for a while.
+    # "Not now" (a queue card): saved, and out of the queue for a while: tomorrow, a week (also
+    # what "later" alone means) or a month.
     later = forms.BooleanField(required=False)
+    later_days = forms.TypedChoiceField(
+        choices=[(days, days) for days in LATER_DAYS_CHOICES],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
     next = forms.CharField(required=False, max_length=500)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("later") and cleaned.get("state") != ProgressState.PLANNED:
             raise forms.ValidationError("Only a resource saved for later can be put off.")
+        if cleaned.get("later_days") is None:
+            cleaned["later_days"] = LATER_DAYS
         if cleaned.get("rating") is not None and cleaned.get("state") != ProgressState.COMPLETED:
             # A rating only means something for a finished resource (as in the API, it is
             # stored with the state; here we refuse the odd combination outright).

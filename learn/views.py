@@ -324,6 +324,7 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
         state=state,
         rating=form.cleaned_data["rating"],
         later=form.cleaned_data["later"],
+        later_days=form.cleaned_data["later_days"],
     )
     if progress.state != state:
         messages.success(request, KEPT_DONE_MESSAGE.format(title=message_title(resource.title)))

@@ -30,6 +30,12 @@ def taken_up(state: str | None, later_until: datetime | None, *, now: datetime) 
     return state == ProgressState.PLANNED and later_until is None
 
 
+# How many days "Not now" keeps a resource out of the learner's queue: the learner's choice of
+# tomorrow, a week (what "Not now" alone means) or a month.
+LATER_DAYS_CHOICES = (1, 7, 30)
+LATER_DAYS = 7
+
+
 class Progress(models.Model):
     """Where one learner stands with one resource."""
 

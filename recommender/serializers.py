@@ -6,6 +6,7 @@ from catalog.models import SecurityArea
 from catalog.serializers import ResourceSerializer, SlugReferenceField
 from recommender.engine.records import REASON_KINDS, SHORTFALLS
 from recommender.models import (
+    LATER_DAYS_CHOICES,
     MINUTES_MAX,
     MINUTES_MIN,
     NOTE_MAX_CHARS,
@@ -51,14 +52,23 @@ class ProgressWriteSerializer(serializers.Serializer):
         default=False,
         help_text=(
             "With `planned`: not now. The resource stays saved and is left out of `next` and "
-            "the queue for a week (`later_until`), as the pages' 'Not now' does."
+            "the queue for `later_days` days (`later_until`), as the pages' 'Not now' does."
         ),
+    )
+    later_days = serializers.ChoiceField(
+        choices=LATER_DAYS_CHOICES,
+        required=False,
+        help_text="With `later`: back in the queue after 1, 7 (the default) or 30 days.",
     )
 
     def validate(self, attrs: dict) -> dict:
         if attrs["later"] and attrs["state"] != ProgressState.PLANNED:
             raise serializers.ValidationError(
                 {"later": "Only a saved (planned) resource can be put off."}
+            )
+        if "later_days" in attrs and not attrs["later"]:
+            raise serializers.ValidationError(
+                {"later_days": "Only a resource put off (`later`) comes back after some days."}
             )
         if attrs["known"] and attrs["state"] != ProgressState.COMPLETED:
             raise serializers.ValidationError({"known": "Only a completed resource can be known."})

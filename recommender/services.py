@@ -22,6 +22,8 @@ from catalog.models import Resource, SecurityArea, Status
 from recommender import answers, selectors, store
 from recommender.engine import fit
 from recommender.models import (
+    LATER_DAYS,
+    LATER_DAYS_CHOICES,
     NOTE_MAX_CHARS,
     CatalogVersion,
     FittedModel,
@@ -38,8 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# How long "Not now" keeps a resource out of the learner's queue.
-LATER = timedelta(days=7)
 
 
 def progress_set(
@@ -50,6 +50,7 @@ def progress_set(
     rating: int | None,
     known: bool = False,
     later: bool = False,
+    later_days: int = LATER_DAYS,
 ) -> tuple[Progress, bool]:
     """Create or replace the learner's progress on a resource. Returns (row, created); the
     row is the state kept, which is not the one asked for when a completion was kept.
@@ -66,13 +67,16 @@ def progress_set(
     ``known`` (with ``completed`` only): known already, not read here (`Progress.known`).
     Any other call on the resource makes it read.
 
-    ``later`` (with ``planned`` only): "Not now", saved and out of the queue for LATER
-    (`Progress.later_until`). Any other call brings it back.
+    ``later`` (with ``planned`` only): "Not now", saved and out of the queue for
+    ``later_days`` days, one of LATER_DAYS_CHOICES (`Progress.later_until`). Any other call
+    brings it back.
     """
     if known and (state != ProgressState.COMPLETED or rating is not None):
         raise ValueError("only a completion without a rating can be known")
     if later and state != ProgressState.PLANNED:
         raise ValueError("only a saved resource can be put off")
+    if later_days not in LATER_DAYS_CHOICES:
+        raise ValueError(f"a resource is put off for one of {LATER_DAYS_CHOICES} days")
     with transaction.atomic():
         progress, created = Progress.objects.select_for_update().get_or_create(
             user=user, resource=resource, defaults={"state": state, "rating": rating}
@@ -83,7 +87,7 @@ def progress_set(
             progress.state = state
             progress.rating = rating
         progress.known = known  # any other click on the item: it is read, not just known
-        progress.later_until = timezone.now() + LATER if later else None
+        progress.later_until = timezone.now() + timedelta(days=later_days) if later else None
         if state == ProgressState.COMPLETED and progress.completed_at is None:
             progress.completed_at = timezone.now()
         elif state != ProgressState.COMPLETED:

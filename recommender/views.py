@@ -24,7 +24,7 @@ from catalog.models import Resource
 from kubelearn.api import etag, etag_precondition, learner
 from recommender import queue, selectors, services
 from recommender.filters import ProgressFilter
-from recommender.models import Note, Progress
+from recommender.models import LATER_DAYS, Note, Progress
 from recommender.runtime import runtime
 from recommender.serializers import (
     NextSerializer,
@@ -111,6 +111,7 @@ class ProgressDetailView(APIView):
             rating=serializer.validated_data.get("rating"),
             known=serializer.validated_data["known"],
             later=serializer.validated_data["later"],
+            later_days=serializer.validated_data.get("later_days", LATER_DAYS),
         )
         progress = Progress.objects.select_related("resource", "resource__link").get(pk=progress.pk)
         return Response(

@@ -42,6 +42,19 @@ def press(page: Any, button: Any) -> None:
     page.locator("#main:focus, #main :focus").wait_for()
 
 
+def not_now_open(page: Any, card: Any) -> None:
+    """Open a queue card's "Not now" by keyboard."""
+    card.locator(".not-now > summary").focus()
+    page.keyboard.press("Enter")
+    expect(card.locator(".not-now form button").first).to_be_visible()
+
+
+def not_now(page: Any, card: Any, when: str) -> None:
+    """Put a queue card off by keyboard: open its "Not now" and press the day's button."""
+    not_now_open(page, card)
+    press(page, card.get_by_role("button", name=re.compile(rf"^Back {when}\b")))
+
+
 def focused_text(page: Any) -> str:
     return page.evaluate(f"{FOCUSED}.textContent").strip()
 
@@ -328,7 +341,7 @@ def test_on_a_phone_the_not_now_message_names_the_item_and_the_day_it_comes_back
     page.goto(live_server.url + "/")
     card = page.locator("#queue-list > li").first
     expect(card.locator(".card-title")).to_have_text(long_title)
-    press(page, card.get_by_role("button", name=re.compile(r"^Not now")))
+    not_now(page, card, "in a week")
     span = page.locator("#main .message-sticky > span")
     expect(span).to_contain_text("“Deploying and Scaling Microservices…” returns to your queue")
     back = timezone.localtime(Progress.objects.get(user=learner).later_until)
@@ -376,4 +389,32 @@ def test_on_a_phone_the_saved_for_later_message_is_shown_whole(
     span = page.locator("#main .message-sticky > span")
     expect(span).to_contain_text("for later. It waits in History.")
     assert span.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1"), span.inner_text()
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_not_now_opens_three_days_side_by_side_and_puts_the_item_off_until_the_one_pressed(
+    browser, live_server, learner, first_step, width
+):
+    page = signed_in_page(browser, live_server, learner, width=width)
+    page.goto(live_server.url + "/")
+    card = page.locator("#queue-list > li").first
+    days = card.locator(".not-now form button")
+    expect(days.first).to_be_hidden()  # one quiet "Not now" until it is opened
+    not_now_open(page, card)
+    expect(days).to_have_count(3)
+    tops = {round(box["y"]) for box in (day.bounding_box() for day in days.all()) if box}
+    screenshot(page, f"not-now-open-{width}")
+    assert len(tops) == 1, tops  # one row, also on a phone
+    for day in days.all():
+        box = day.bounding_box()
+        assert box and box["height"] >= 40, box  # a finger's tap
+    press(page, card.get_by_role("button", name=re.compile(r"^Back tomorrow\b")))
+    later_until = Progress.objects.get(user=learner, resource_id=first_step).later_until
+    assert later_until is not None
+    assert 0 < (later_until - timezone.now()).total_seconds() <= 24 * 3600
+    back = timezone.localtime(later_until)
+    expect(page.locator("#main .message-sticky > span")).to_contain_text(
+        f"returns to your queue on {back:%a} {back.day} {back:%b}."
+    )
     page.context.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from html import unescape
 
@@ -126,6 +127,47 @@ def test_a_click_on_an_item_put_off_brings_it_back_and_undo_puts_it_off_again(
     alice_web.post("/progress/undo/", {"next": "/", "token": undo_token(alice_web)})
     row = Progress.objects.get(user=alice, resource_id=first)
     assert row.state == ProgressState.PLANNED and row.later_until is not None
+
+
+@pytest.mark.parametrize("days", [1, 30])
+def test_not_now_puts_an_item_off_until_the_day_the_learner_picks(alice_web, alice, seed, days):
+    # It was always a week; the card now offers tomorrow, a week and a month.
+    first = queue_ids(alice_web)[0]
+    page = alice_web.post(
+        f"/progress/{first}/",
+        {"state": "planned", "later": "1", "later_days": str(days), "next": "/"},
+        follow=True,
+    )
+    later_until = Progress.objects.get(user=alice, resource_id=first).later_until
+    assert timedelta(days=days) - timedelta(minutes=1) < later_until - timezone.now()
+    assert later_until - timezone.now() <= timedelta(days=days)
+    back = timezone.localtime(later_until)
+    assert f"returns to your queue on {back:%a} {back.day} {back:%b}." in unescape(
+        page.content.decode()
+    )
+    assert first not in queue_ids(alice_web)
+
+
+def test_a_queue_card_offers_tomorrow_a_week_and_a_month(alice_web, seed):
+    first = queue_ids(alice_web)[0]
+    body = alice_web.get("/").content.decode()
+    card = body[body.index(f'data-resource="{first}"') :]
+    card = card[: card.index("</fieldset>")]
+    assert [int(days) for days in re.findall(r'name="later_days" value="(\d+)"', card)] == [
+        1,
+        7,
+        30,
+    ]
+
+
+def test_an_odd_number_of_days_is_refused_and_nothing_is_put_off(alice_web, seed):
+    first = queue_ids(alice_web)[0]
+    for days in ("5", "-1", "1e9", "x"):
+        response = alice_web.post(
+            f"/progress/{first}/", {"state": "planned", "later": "1", "later_days": days}
+        )
+        assert response.status_code == 400
+    assert not Progress.objects.exists()
 
 
 def test_only_a_saved_item_can_be_put_off(alice_web, alice, seed):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from catalog.models import LearningPath, Resource, Status
 from catalog.seeding import seed_catalog_load
@@ -329,3 +332,15 @@ def test_a_skip_or_save_with_a_rating_is_a_400_and_stores_nothing(alice_api, ali
     assert response.status_code == 400
     assert "rating" in response.json()
     assert not Progress.objects.filter(user=alice).exists()
+
+
+def test_a_resource_put_off_comes_back_after_the_days_asked_for(alice_api, alice, seed):
+    url = f"/api/me/progress/{Resource.objects.get(slug='kubernetes-rbac-docs').pk}/"
+    month = alice_api.put(url, {"state": "planned", "later": True, "later_days": 30}, format="json")
+    assert month.status_code == 201
+    later_until = Progress.objects.get(user=alice).later_until
+    assert timedelta(days=29) < later_until - timezone.now() <= timedelta(days=30)
+    for odd in ({"later": True, "later_days": 5}, {"later_days": 1}):
+        refused = alice_api.put(url, {"state": "planned", **odd}, format="json")
+        assert refused.status_code == 400 and "later_days" in refused.json()
+    assert Progress.objects.get(user=alice).later_until == later_until
