@@ -22,7 +22,7 @@ from catalog import selectors as catalog_selectors
 from catalog.models import Author, PathStep, Resource, SecurityArea, Stage, Status, Tag
 from learn.models import QueueFeed
 from recommender import selectors as recommender_selectors
-from recommender.models import Note, Progress, ProgressState, taken_up
+from recommender.models import FocusArea, Note, Progress, ProgressState, taken_up
 
 # request.user on a page: django-stubs types it as User | AnonymousUser.
 AnyUser = User | AnonymousUser
@@ -103,6 +103,9 @@ class PathStepView:
     # Learners are told its advice is outdated (a staleness flag shown): the Path page says
     # so as its cards do (a walk-through found the PodSecurityPolicy talk unmarked there).
     outdated: bool = False
+    # The learner's focus areas it serves, by name: the Path page marks them (the Focus page
+    # said "The Path page shows where they are", and it showed nothing).
+    focus: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -235,7 +238,8 @@ class PathView:
 def path_view(*, user: AnyUser | None) -> PathView | None:
     """The recommender's path, its steps grouped by stage (in the seed's order of stages).
 
-    Uses the same path and the same visible steps as /api/paths/<slug>/. Five queries.
+    Uses the same path and the same visible steps as /api/paths/<slug>/. Five queries, and
+    one for a signed-in learner's focus.
     """
     primary = recommender_selectors.primary_path()
     if primary is None:
@@ -249,6 +253,7 @@ def path_view(*, user: AnyUser | None) -> PathView | None:
         .filter(resource_id__in=ids)
         .values_list("resource_id", flat=True)
     )
+    focus = _focus_served(user=user, resource_ids=ids)
     stages = {value: StageView(stage=value, label=label) for value, label in Stage.choices}
     for step in steps:
         stages[step.resource.stage].steps.append(
@@ -256,6 +261,7 @@ def path_view(*, user: AnyUser | None) -> PathView | None:
                 step=step,
                 state=states.get(step.resource_id),
                 outdated=step.resource_id in outdated,
+                focus=tuple(focus.get(step.resource_id, ())),
             )
         )
     return PathView(
@@ -264,6 +270,25 @@ def path_view(*, user: AnyUser | None) -> PathView | None:
         description=path.description,
         stages=[stage for stage in stages.values() if stage.steps],
     )
+
+
+def _focus_served(*, user: AnyUser | None, resource_ids: list[int]) -> dict[int, list[str]]:
+    """The names of the learner's focus areas each of these resources serves, by name. One
+    query; none for a visitor."""
+    if user is None or not user.is_authenticated:
+        return {}
+    focus = FocusArea.objects.filter(profile__user=user)
+    rows = (
+        Resource.security_areas.through.objects.filter(
+            resource_id__in=resource_ids, securityarea_id__in=focus.values("area_id")
+        )
+        .order_by("securityarea__name")
+        .values_list("resource_id", "securityarea__name")
+    )
+    served: dict[int, list[str]] = {}
+    for resource_id, name in rows:
+        served.setdefault(resource_id, []).append(name)
+    return served
 
 
 @dataclass(frozen=True)

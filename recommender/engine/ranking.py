@@ -71,6 +71,9 @@ POOL_SIZE: Final = 200
 FOCUS_SHARE: Final = 0.5
 #: The learner's next path step is placed within this many slots.
 NEXT_STEP_WITHIN: Final = 3
+#: When nothing fits the budget, a step that takes at most this many sessions of it is offered
+#: to read in parts before a shorter one further on (path order first).
+PARTS_MAX_SESSIONS: Final = 4
 #: With a minutes budget, path steps too long for it wait (``Policy.defer_long_steps``): the
 #: pool then holds this many path positions beyond what ``limit`` picks could reach, so even a
 #: one-item queue (`next`) finds the step after a long one.
@@ -419,10 +422,14 @@ def recommend_queue(
     )
     picked, ahead_picked = packed.picked, packed.ahead
     deferred = tuple(int(model.doc_ids[pool.rows[i]]) for i, _ in packed.deferred)
+    entry_note = _entry_note(model, state, entry, first, dismissed, avoid, area_names or {})
     note = " ".join(
         sentence
         for sentence in (
-            _entry_note(model, state, entry, first, dismissed, avoid, area_names or {}),
+            entry_note
+            or _focus_later_note(
+                model, state, pool.rows[picked], ahead, blocked | avoid, area_names or {}
+            ),
             _deferred_note(model, pool, packed.deferred, budget) if picked else "",
         )
         if sentence
@@ -472,9 +479,10 @@ def recommend_queue(
         )
     if packed.stopped_by_budget and budget is not None:
         left = max(budget - used, 0.0)
-        if not picked and not deferred and left >= 1:
-            # Nothing fits, not even the next step: it waits, as a step passed over does.
-            row = _shortest_next_step(model, pool)
+        if not picked and left >= 1:
+            # Nothing fits, not even the next step: the shortest step ahead waits, as a step
+            # passed over does, and is the one offered to read in parts (_budget_detail).
+            row = _shortest_next_step(model, pool, budget)
             deferred = () if row is None else (int(model.doc_ids[row]),)
         return QueueResult(
             items=items,
@@ -560,6 +568,53 @@ def _entry_note(
     )
 
 
+def _focus_later_note(
+    model: Model,
+    state: LearnerState,
+    queued: np.ndarray,
+    ahead: Mapping[int, Readiness],
+    unwanted: frozenset[int],
+    area_names: Mapping[str, str],
+) -> str:
+    """A learner part-way along the path whose "Main focus" nothing in the queue serves, and
+    whose focus steps do not open yet (a declared beginner without the basics): where each
+    such area comes in. A walk-through's learner set a focus after nine steps, saw the queue
+    unchanged and was told nothing (a newcomer is told, by the entry note).
+
+    Each area is named at its first path step not done, one whose advice is current where
+    there is one (``unwanted``: done, dismissed or outdated rows)."""
+    if not state.focus or not len(model.path_rows):
+        return ""
+    heaviest = max(state.focus.values())
+    served = {area for row in queued for area in model.areas[int(row)]}
+    later: list[tuple[str, int, int]] = []  # (area name, position, row)
+    for area in sorted(a for a, w in state.focus.items() if w == heaviest and a not in served):
+        steps = [
+            (int(r) in unwanted, int(model.path_position[r]), int(r))
+            for r in model.path_rows
+            if area in model.areas[r] and int(r) not in state.satisfied
+        ]
+        if not steps:
+            continue
+        _, position, row = min(steps)
+        if row in ahead:
+            return ""  # it may be taken ahead already: the queue is full, not closed to it
+        later.append((area_label(area, area_names), position, row))
+    if not later:
+        return ""
+    later.sort(key=lambda found: found[1])
+    stage = model.stage_names[int(model.stage[later[0][2]])]
+    until = "once you have the basics (the getting-started steps done), it joins your queue."
+    if len(later) == 1:
+        name, position, _ = later[0]
+        return (
+            f"Your focus ({name}) comes in at step {position}, in the "
+            f"{STAGE_WORDS.get(stage, stage)} stage: {until}"
+        )
+    where = _and([f"{name} at step {position}" for name, position, _ in later])
+    return f"Your focus comes in later on your path, {where}: {until}"
+
+
 def _other_areas_steps(
     model: Model,
     state: LearnerState,
@@ -622,20 +677,39 @@ def _budget_detail(model: Model, pool: _Pool, budget: int, left: float, any_item
         return f"Your {budget}-minute budget is full."
     if any_items:
         return f"Nothing else fits in the {_minutes(left)} left of your {budget}-minute budget."
-    row = _shortest_next_step(model, pool)
-    if row is not None:
+    row = _shortest_next_step(model, pool, budget)
+    if row is None:
+        return f"Nothing fits in {_minutes(budget)}."
+    length = _minutes(float(model.minutes[row]))
+    if pool.group_of[pool.rows == row][0] == 0:
         return (
             f"Nothing fits in {_minutes(budget)}: your next step, “{model.titles[row]}”, "
-            f"takes about {_minutes(float(model.minutes[row]))}: start it and read it in "
-            "parts, or it waits for a longer session."
+            f"takes about {length}: start it and read it in parts, or it waits for a longer "
+            "session."
         )
-    return f"Nothing fits in {_minutes(budget)}."
+    return (
+        f"Nothing fits in {_minutes(budget)}. Step {int(model.path_position[row])}, "
+        f"“{model.titles[row]}” (about {length}), is the nearest short step ahead: start it "
+        "and read it in parts, or it waits for a longer session."
+    )
 
 
-def _shortest_next_step(model: Model, pool: _Pool) -> int | None:
-    """The row of the shortest step at the learner's next path position, if it is open."""
-    nexts = pool.rows[pool.group_of == 0]
-    return int(nexts[np.argmin(model.minutes[nexts])]) if len(nexts) else None
+def _shortest_next_step(model: Model, pool: _Pool, budget: int) -> int | None:
+    """When nothing fits the budget, the path step to start and read in parts: the first open
+    in the learner's stage, in path order, that takes at most PARTS_MAX_SESSIONS sessions, else
+    the shortest (the earliest of equal length). With 10 minutes a day, an 8-hour next step
+    was offered while a 15-minute step came two later."""
+    steps = pool.group_of >= 0
+    if not steps.any():
+        return None
+    head = steps & (pool.group_of == pool.group_of[steps].min())
+    steps &= model.stage[pool.rows] <= model.stage[pool.rows[head]].max()  # not a later stage
+    rows, positions = pool.rows[steps], pool.position[steps]
+    in_order = np.argsort(positions, kind="stable")
+    short = model.minutes[rows[in_order]] <= PARTS_MAX_SESSIONS * budget
+    if short.any():
+        return int(rows[in_order][np.argmax(short)])
+    return int(rows[np.lexsort((positions, model.minutes[rows]))[0]])
 
 
 def _deferred_note(
@@ -655,19 +729,22 @@ def _deferred_note(
         also = f" Step {later[0]} waits too."
     else:
         also = f" Steps {', '.join(map(str, later[:-1]))} and {later[-1]} wait too."
-    if pool.group_of[index] == 0 and room >= budget:
+    step = int(model.path_position[row])
+    if float(model.minutes[row]) > budget:
         # Longer than the whole budget: at this budget it never fits, and a learner with 20
         # minutes a day met a 4-hour step that held their path back for good. A step started
         # holds nothing back, so it can be read in parts.
+        which = "Your next step" if pool.group_of[index] == 0 else f"Step {step}"
         return (
-            f"Your next step, {title} ({length}), needs more than {_minutes(budget)}: "
+            f"{which}, {title} ({length}), needs more than {_minutes(budget)}: "
             f"it waits for a longer session, or start it and read it in parts while the "
             f"path goes on.{also}"
         )
-    step = int(model.path_position[row])
+    # It fits the budget, not what was left of it: it comes first next time (a walk-through
+    # read "a longer session" with a fixed 30 minutes a day, and there is no longer one).
     return (
         f"Step {step}, {title} ({length}), did not fit in the {_minutes(room)} left: "
-        f"it waits for a longer session.{also}"
+        f"it waits for your next session.{also}"
     )
 
 
@@ -858,7 +935,9 @@ def _mmr_queue(
     # Which pool rows serve each focus area: built once, on the first pick that weighs the
     # areas against each other, and read at every such pick after it.
     area_rows: dict[str, np.ndarray] = {}
-    first_group = group_of == 0
+    # The learner's next step: the first path position, or the first after the positions
+    # passed over because they need more time than the budget (see below).
+    next_group = group_of == 0
     available = np.ones(len(rows), dtype=bool)
     nearest = np.zeros(len(rows), dtype=np.float64)  # max sim to queue so far
     picked: list[int] = []
@@ -886,6 +965,12 @@ def _mmr_queue(
             ):
                 break
             deferred.extend((int(i), left) for i in np.flatnonzero(front))
+            if (front & next_group).any():
+                # The step passed over was the next one: the next step is now the one after,
+                # and the slot and the room kept for the next step are kept for it (with 30
+                # minutes and an 8-hour next step, a 25-minute focus article took the queue
+                # and the 15-minute step after the long one did not come).
+                next_group = group_of == after
             frontier = after
         free_left = available & free
         lowest_free = position[free_left].min() if free_left.any() else 0
@@ -908,14 +993,14 @@ def _mmr_queue(
             # Until the next step's slot, a pick leaves room for the next step: with 20
             # minutes, a 20-minute focus article took the whole budget and the 10-minute step
             # the queue's note calls the start of the path never came.
-            waiting = available & first_group & (cost <= left)
+            waiting = available & next_group & (cost <= left)
             if waiting.any():
                 room = left - float(cost[waiting].min())
-                leaves_room = ok & (first_group | (cost <= room))
+                leaves_room = ok & (next_group | (cost <= room))
                 if leaves_room.any():
                     ok = leaves_room
-        if slot + 1 == next_step_within and (ok & first_group).any():
-            ok &= first_group
+        if slot + 1 == next_step_within and (ok & next_group).any():
+            ok &= next_group
         elif n_focus < required_focus and (ok & serves).any():
             ok = _most_underserved(
                 model, rows, area_rows, ok & serves, focus, area_count, n_focus, True

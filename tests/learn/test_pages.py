@@ -415,7 +415,10 @@ def test_focus_saved_says_when_the_queue_has_nothing_for_it_yet(alice_web, on_th
     # A beginner on the path: the basics come first, the focus later (a walk-through was told
     # "Your queue now leans towards it." of a queue that had not changed).
     page = alice_web.post("/focus/", {"area__etcd-protection": "1", "level": "1"}, follow=True)
-    assert saved_message(page).startswith("Focus saved. Nothing in your queue is there for it yet")
+    assert saved_message(page) == (
+        "Focus saved. Your focus (etcd protection) comes in at step 36, in the security stage: "
+        "once you have the basics (the getting-started steps done), it joins your queue."
+    )
 
 
 def test_focus_saved_says_when_everything_in_it_is_behind_the_learner(alice_web, alice, seed):

@@ -368,3 +368,21 @@ def test_a_step_whose_advice_is_outdated_says_so_on_the_path(alice_web, seed):
     }
     assert marked == flagged
     assert page.content.decode().count("Outdated advice: see its page") == len(flagged)
+
+
+def test_the_path_marks_the_steps_on_the_learners_focus(alice_web, seed):
+    # The Focus page said "The Path page shows where they are", and it marked nothing.
+    alice_web.post("/focus/", {"area__network-policy": "1", "level": "1"})
+    body = alice_web.get("/path/").content.decode()
+    path = LearningPath.objects.get()
+    serving = {
+        step.position
+        for step in path.steps.all()
+        if step.resource.security_areas.filter(slug="network-policy").exists()
+    }
+    marked = {
+        int(position)
+        for position, html in re.findall(r'id="step-(\d+)"(.*?)</li>', body, flags=re.S)
+        if "Your focus: Network policy" in html
+    }
+    assert serving and marked == serving

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from recommender.engine import Interaction, Learner, Model, fit, path_entry, path_next, recommend
 from recommender.engine.ranking import V1_POLICY, recommend_queue
 from recommender.engine.rules import count_violations, path_order_violations
-from tests.recommender.test_engine import BY_ID, CATALOG, PATH, PROD, doc, done, ids
+from tests.recommender.test_engine import BY_ID, CATALOG, PATH, PROD, SEC, doc, done, ids
 
 NAMES = {"rbac": "RBAC", "network-policy": "Network policy"}
 BASICS = (1, 2, 3)  # the getting-started steps of PATH
@@ -196,7 +198,7 @@ def test_a_step_that_does_not_fit_what_is_left_waits_and_the_rest_keep_path_orde
     assert result.deferred == (2,)
     assert result.note == (
         "Step 2, “Step 2 of the basics” (about 20 minutes), did not fit in the 10 minutes "
-        "left: it waits for a longer session."
+        "left: it waits for your next session."
     )
 
 
@@ -211,7 +213,8 @@ def test_several_long_steps_wait_and_the_note_counts_them() -> None:
 def test_one_minute_is_singular_in_what_the_queue_says() -> None:
     model = timed_path(30, 10)
     assert recommend_queue(model, Learner(), minutes=1).detail.startswith(
-        "Nothing fits in 1 minute: your next step"
+        "Nothing fits in 1 minute. Step 2, “Step 2 of the basics” (about 10 minutes), is the "
+        "nearest short step ahead"
     )
 
 
@@ -606,3 +609,60 @@ def test_a_pick_before_the_next_steps_slot_leaves_room_for_the_next_step() -> No
     assert 1 in ids(recommend_queue(model, learner, limit=10, minutes=20).items)
     # Without a budget the focus article may still come first.
     assert ids(recommend_queue(model, learner, limit=10).items)[:2] == [3, 1]
+
+
+def test_when_the_next_step_waits_the_step_after_it_keeps_its_room_in_the_budget() -> None:
+    # A walk-through: 30 minutes, an 8-hour next step, and a 25-minute article on a light
+    # focus filled the queue; the 15-minute step after the long one did not come.
+    steps = [
+        doc(1, "A long course", "Basics: everything.", minutes=480, step=1),
+        doc(2, "Pods first", "Basics: pods and services.", minutes=15, step=2),
+        doc(3, "Deployments next", "Basics: deployments.", minutes=15, step=3),
+    ]
+    article = doc(4, "Secrets docs", "Secret objects.", areas=("secrets",), minutes=25)
+    model = fit([*steps, article])
+    learner = Learner(focus={"secrets": 0.75})
+    result = recommend_queue(model, learner, limit=10, minutes=30)
+    assert 2 in ids(result.items) and result.deferred == (1,)
+
+
+def test_when_nothing_fits_a_short_step_ahead_is_offered_to_read_in_parts() -> None:
+    # A walk-through: with 10 minutes a day, an 8-hour next step was offered, while a
+    # 15-minute step came two later.
+    model = timed_path(480, 120, 15, 12, 5, stages=("getting-started",) * 4 + ("security",))
+    result = recommend_queue(model, Learner(), limit=10, minutes=10)
+    # The first within a few sessions, in path order (not step 4, shorter still, nor step 5:
+    # a later stage).
+    assert result.items == () and result.deferred == (3,)
+    assert result.detail == (
+        "Nothing fits in 10 minutes. Step 3, “Step 3 of the basics” (about 15 minutes), is the "
+        "nearest short step ahead: start it and read it in parts, or it waits for a longer "
+        "session."
+    )
+    # A next step of a few sessions is still the one offered.
+    result = recommend_queue(timed_path(30, 5), Learner(), limit=10, minutes=4)
+    assert result.deferred == (2,)
+    result = recommend_queue(timed_path(15, 5), Learner(), limit=10, minutes=4)
+    assert result.deferred == (1,) and "your next step, “Step 1 of the basics”" in result.detail
+
+
+def test_a_focus_set_part_way_along_the_path_says_where_it_comes_in() -> None:
+    # A walk-through: a beginner set a focus after nine steps; the queue did not change and
+    # nothing said why (a newcomer is told, by the entry note).
+    steps = [
+        doc(step, f"Basics {step}", f"Basics part {step}: pods.", step=step) for step in (1, 2, 3)
+    ]
+    rbac = doc(4, "RBAC roles", "Roles and bindings.", areas=("rbac",), stage=SEC, step=4)
+    model = fit([*steps, rbac])
+    beginner = Learner(interactions=done(1), focus={"rbac": 1.0}, level=1)
+    result = recommend_queue(model, beginner, limit=2, area_names=NAMES)
+    assert ids(result.items) == [2, 3]
+    assert result.note == (
+        "Your focus (RBAC) comes in at step 4, in the security stage: once you have the basics "
+        "(the getting-started steps done), it joins your queue."
+    )
+    # Ready for it (a declared Intermediate): it comes ahead of the path, and no note is needed.
+    ready = recommend_queue(
+        model, dataclasses.replace(beginner, level=2), limit=2, area_names=NAMES
+    )
+    assert 4 in ids(ready.items) and ready.note == ""
