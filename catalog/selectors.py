@@ -112,7 +112,14 @@ def resource_relations(resource_ids: Sequence[int]) -> dict[int, ResourceRelatio
         elif kind == 3:
             found[pk]["path_steps"].append({"path": slug, "position": position})
         else:
-            found[pk]["staleness"].append({"deprecation": slug, "sentence": name, "state": text})
+            found[pk]["staleness"].append(
+                {
+                    "deprecation": slug,
+                    "sentence": name,
+                    "state": text,
+                    "successor": position or None,
+                }
+            )
     return found
 
 
@@ -135,9 +142,11 @@ def _relations_sql(count: int) -> str:
         f"FROM {PathStep._meta.db_table} x JOIN {LearningPath._meta.db_table} p "
         f"ON p.id = x.path_id WHERE x.resource_id IN ({marks})"
     )
-    # Staleness flags a learner sees: deprecation slug, sentence, state (a constant, not input).
+    # Staleness flags a learner sees: deprecation slug, sentence, state (a constant, not input)
+    # and, in the position's column, the successor resource's id (0: none).
     flags = (
-        f"SELECT 4, x.resource_id, d.slug, x.sentence, x.state, 0, d.slug, d.id "  # noqa: S608
+        f"SELECT 4, x.resource_id, d.slug, x.sentence, x.state, "  # noqa: S608
+        f"COALESCE(d.successor_resource_id, 0), d.slug, d.id "
         f"FROM {StalenessFlag._meta.db_table} x JOIN {Deprecation._meta.db_table} d "
         f"ON d.id = x.deprecation_id WHERE x.resource_id IN ({marks}) "
         f"AND x.state <> '{FlagState.DISMISSED.value}'"

@@ -97,10 +97,16 @@ class StalenessFlagSerializer(serializers.ModelSerializer):
     deprecation: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, help_text="The deprecations table's row."
     )
+    successor = serializers.IntegerField(
+        source="deprecation.successor_resource_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The id of the catalog resource about today's way, where there is one.",
+    )
 
     class Meta:
         model = StalenessFlag
-        fields = ["deprecation", "sentence", "state"]
+        fields = ["deprecation", "sentence", "state", "successor"]
 
 
 class ResourceSerializer(serializers.ModelSerializer):
@@ -214,7 +220,12 @@ def _relations_of(resource: Resource) -> ResourceRelations:
             for step in resource.path_steps.all()
         ],
         "staleness": [
-            {"deprecation": flag.deprecation.slug, "sentence": flag.sentence, "state": flag.state}
+            {
+                "deprecation": flag.deprecation.slug,
+                "sentence": flag.sentence,
+                "state": flag.state,
+                "successor": flag.deprecation.successor_resource_id,
+            }
             for flag in resource.staleness
         ],
     }

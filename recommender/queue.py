@@ -12,9 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from catalog.models import Resource
 from recommender import answers, selectors
-from recommender.engine import Model, Recommendation, path_next, similar, suggest_labels
+from recommender.engine import (
+    Learner,
+    Model,
+    Recommendation,
+    path_next,
+    similar,
+    suggest_labels,
+)
 from recommender.engine.ranking import recommend_queue
 from recommender.engine.reasons import AHEAD_OF_PATH, NEXT_STEP_SUFFIX
+from recommender.models import ProgressState
 from recommender.runtime import WarmingUp, runtime
 
 if TYPE_CHECKING:
@@ -214,7 +222,7 @@ def queue_build(
         model = runtime.model()
     except WarmingUp:
         return Queue(items=_warming_up(user, limit), minutes_budget=minutes, note=WARMING_UP)
-    learner = selectors.engine_learner(user=user)
+    learner = _engine_learner(user)
     if unlimited:
         learner = dataclasses.replace(learner, minutes_budget=None)
     budget = minutes if minutes is not None else learner.minutes_budget
@@ -252,6 +260,20 @@ def queue_build(
     )
 
 
+def _engine_learner(user: User) -> Learner:
+    """The learner as the engine sees them, with the outdated path steps whose successor they
+    completed (a walk-through's beginner was offered Katacoda, shut down in 2022, after
+    completing Minikube, which its warning named instead)."""
+    learner = selectors.engine_learner(user=user)
+    completed = {it.doc_id for it in learner.interactions if it.state == ProgressState.COMPLETED}
+    replaced = frozenset(
+        stale
+        for stale, successors in runtime.outdated_successors().items()
+        if successors & completed
+    )
+    return dataclasses.replace(learner, replaced=replaced) if replaced else learner
+
+
 def _ready_model() -> Model | None:
     """The fitted model, or None while it warms up or when there is none."""
     try:
@@ -267,7 +289,7 @@ def path_next_position(*, user: User) -> int | None:
     model = _ready_model()
     if model is None:
         return None
-    learner = selectors.engine_learner(user=user)
+    learner = _engine_learner(user)
     outdated = runtime.outdated_path_steps()
     position = path_next(model, learner, entry_avoid=outdated)
     if not position:

@@ -62,7 +62,7 @@ class Runtime:
         self._area_names: dict[str, str] | None = None
         self._area_names_at = 0.0
         self._unlinked: tuple[int, frozenset[int]] | None = None
-        self._outdated: tuple[float, frozenset[int]] | None = None
+        self._outdated: tuple[float, dict[int, frozenset[int]]] | None = None
         self._cards = CardCache()
 
     # --- The model ------------------------------------------------------------------------------
@@ -163,10 +163,14 @@ class Runtime:
         """Path steps flagged as outdated, kept a minute: a focus starts the path past them
         when another step serves it. Flags change with a nightly scan or a curator's
         review, and do not move the catalog version (nothing is refitted for them)."""
+        return frozenset(self.outdated_successors())
+
+    def outdated_successors(self) -> dict[int, frozenset[int]]:
+        """The outdated path steps with the resources named as their successors, kept a
+        minute as `outdated_path_steps` says."""
         kept = self._outdated
         if kept is None or time.monotonic() - kept[0] > self.outdated_seconds:
-            outdated = frozenset(selectors.outdated_path_step_ids())
-            kept = self._outdated = (time.monotonic(), outdated)
+            kept = self._outdated = (time.monotonic(), selectors.outdated_path_steps())
         return kept[1]
 
     def cards(self, resources: Sequence[Resource]) -> list[dict[str, Any]]:

@@ -120,14 +120,24 @@ def queue_changed_at(*, user: User) -> datetime | None:
     return max((moment for moment in moments if moment is not None), default=None)
 
 
-def outdated_path_step_ids() -> list[int]:
-    """Path steps whose advice learners are told is outdated (a staleness flag shown)."""
-    return list(
+def outdated_path_steps() -> dict[int, frozenset[int]]:
+    """Path steps whose advice learners are told is outdated (a staleness flag shown), each
+    with the resources that replace it outright: the successor a flag names when the step is
+    the removed thing itself (Katacoda, the platform shut down, by Minikube), none when it
+    only mentions it among much else (a 2017 talk on cluster security that mentions
+    PodSecurityPolicy). One query."""
+    flags = (
         catalog_selectors.staleness_flags_shown()
         .filter(resource__path_steps__isnull=False, resource__status=Status.APPROVED)
-        .values_list("resource_id", flat=True)
-        .distinct()
+        .select_related("resource")
     )
+    successors: dict[int, set[int]] = {}
+    for flag in flags:
+        found = successors.setdefault(flag.resource_id, set())
+        successor_id = flag.deprecation.successor_resource_id
+        if successor_id is not None and flag.deprecation.is_named_by(flag.resource.title):
+            found.add(successor_id)
+    return {resource_id: frozenset(found) for resource_id, found in successors.items()}
 
 
 def resource_document(resource: Resource) -> Document:

@@ -7,6 +7,8 @@ catalog's models are by name so this module imports nothing of the catalog.
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -104,6 +106,10 @@ class LinkHost(models.Model):
         return self.name
 
 
+# "Minikube (Kubernetes documentation)": the part in parentheses names a source, not a subject.
+_CLOSING_PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
+
+
 class Deprecation(models.Model):
     """Something Kubernetes (or its ecosystem) removed, and what replaced it.
 
@@ -143,6 +149,13 @@ class Deprecation(models.Model):
     @property
     def pattern_list(self) -> list[str]:
         return [line.strip() for line in self.patterns.splitlines() if line.strip()]
+
+    def is_named_by(self, title: str) -> bool:
+        """Whether a resource titled ``title`` is the removed thing itself ("Katacoda", its
+        name), not one that mentions it among much else (a talk on cluster security that
+        mentions PodSecurityPolicy). A closing parenthesis of the title is left out."""
+        subject = _CLOSING_PARENTHESIS.sub("", title).strip().casefold()
+        return subject in {self.what.strip().casefold(), *map(str.casefold, self.pattern_list)}
 
 
 class FlagState(models.TextChoices):

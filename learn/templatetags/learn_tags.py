@@ -159,3 +159,13 @@ def why_reasons(reasons: list[dict]) -> list[dict]:
 @register.filter
 def health_reasons(reasons: list[dict]) -> list[dict]:
     return [reason for reason in reasons if reason["kind"] in HEALTH_KINDS]
+
+
+@register.filter
+def successor_of(card: dict, sentence: str) -> int | None:
+    """The resource about today's way that the card's staleness flag with this sentence names
+    (a queue card's warning is that sentence), unless it is the card's own."""
+    for flag in card.get("staleness", ()):
+        if flag["sentence"] == sentence and flag.get("successor") != card.get("id"):
+            return flag.get("successor")
+    return None

@@ -97,6 +97,13 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
     state = {row: it.state for row, it in latest.items()}
     known = frozenset(row for row, it in latest.items() if it.known)
     later = frozenset(row for row, it in latest.items() if it.later)
+    # Outdated and replaced by what the learner completed: out of the way, as one put off is
+    # (the learner's own progress on it comes first).
+    replaced = frozenset(
+        row
+        for row in (model.index.get(doc_id) for doc_id in learner.replaced)
+        if row is not None and row not in latest
+    )
     # A known item was not read here: it tells nothing of the learner's taste.
     weights = {
         row: interaction_weight(it.state, it.rating, it.age_days)
@@ -117,11 +124,12 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
         excluded=frozenset(
             r for r, s in state.items() if s in ("completed", "skipped", "in_progress")
         )
-        | later,
+        | later
+        | replaced,
         satisfied=frozenset(r for r, s in state.items() if s in ("completed", "skipped")),
         planned=frozenset(r for r, s in state.items() if s == "planned"),
         # Put off ("Not now") holds back no later step, as reading does not.
-        reading=frozenset(r for r, s in state.items() if s == "in_progress") | later,
+        reading=frozenset(r for r, s in state.items() if s == "in_progress") | later | replaced,
         level=level,
         focus=focus,
         on_path=any(model.path_position[r] > 0 for r in state),

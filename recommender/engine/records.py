@@ -96,13 +96,17 @@ class Learner:
 
     ``focus`` maps security-area slugs to a weight in ``(0, 1]``; ``level`` is
     the self-declared level 1-3 (``None`` means "infer it from history");
-    ``minutes_budget`` is the default time budget for a queue.
+    ``minutes_budget`` is the default time budget for a queue.  ``replaced`` are documents
+    whose advice is outdated and whose successor the learner has completed (Katacoda, shut
+    down, once Minikube is done): unless the learner did something with one themselves, it
+    is not recommended and holds back no path step after it, as one put off does not.
     """
 
     interactions: tuple[Interaction, ...] = ()
     focus: dict[str, float] = field(default_factory=dict)
     level: int | None = None
     minutes_budget: int | None = None
+    replaced: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

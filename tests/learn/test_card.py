@@ -69,3 +69,13 @@ def test_a_card_without_a_confirmed_link_offers_no_reading_link():
 )
 def test_site_name_is_the_host_a_reader_knows(url, site):
     assert site_name(url) == site
+
+
+def test_an_outdated_cards_warning_links_to_the_resource_about_todays_way():
+    card = runtime.cards([ResourceFactory(title="Katacoda")])[0]
+    sentence = "Mentions Katacoda, shut down; read 'Minikube' for today's way."
+    card = {**card, "staleness": [{"sentence": sentence, "successor": 4242}]}
+    reasons = [{"kind": "stale", "text": sentence}]
+    html = render_to_string("learn/_card.html", {"card": card, "reasons": reasons})
+    notice = html[html.index('<div class="health-notice" role="note">') :]
+    assert '<a href="/resources/4242/">Today\u2019s way' in notice

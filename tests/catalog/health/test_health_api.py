@@ -287,3 +287,45 @@ def test_the_talk_ahead_of_its_successor_no_longer_says_it_is_the_next_step(alic
         "— your next step, in place of step 29, whose advice is outdated"
     )
     assert not any(r["text"].endswith("your next step") for r in items[1]["reasons"])
+
+
+def test_katacoda_leaves_the_queue_of_a_learner_who_completed_minikube(alice, alice_api, seed):
+    # A walk-through: a beginner who had completed Minikube was offered Katacoda (shut down
+    # in 2022) four hours long, beside its own warning naming Minikube instead.
+    assert "katacoda" in _queued_all(alice_api)
+    minikube = Resource.objects.get(slug="minikube")
+    progress_set(user=alice, resource=minikube, state="completed", rating=None)
+    order = _queued_all(alice_api)
+    assert "katacoda" not in order
+    # It holds nothing back: the step after it is queued.
+    step = Resource.objects.get(slug="katacoda").path_steps.get()
+    after = step.path.steps.get(position=step.position + 1).resource.slug
+    assert after in order
+
+
+def test_a_resource_that_only_mentions_what_was_removed_stays_after_its_successor_is_read(
+    alice, alice_api, seed
+):
+    # The 2017 talk covers RBAC, network policy and more; it only mentions PodSecurityPolicy.
+    successor = Resource.objects.get(slug=SUCCESSOR)
+    progress_set(user=alice, resource=successor, state="completed", rating=None)
+    assert TALK in _queued_all(alice_api)
+
+
+def _queued_all(api) -> list[str]:
+    return [
+        item["resource"]["slug"] for item in api.get("/api/me/queue/?limit=50").json()["results"]
+    ]
+
+
+def test_an_outdated_resource_links_to_the_resource_about_todays_way(client, alice_api, seed):
+    # A walk-through: the warning named 'Minikube' as plain text.
+    katacoda, minikube = (
+        Resource.objects.get(slug="katacoda"),
+        Resource.objects.get(slug="minikube"),
+    )
+    flags = alice_api.get(f"/api/resources/{katacoda.pk}/").json()["staleness"]
+    assert [flag["successor"] for flag in flags] == [minikube.pk]
+    page = client.get(f"/resources/{katacoda.pk}/").content.decode()
+    notice = page.split('class="health-notice"')[1].split("</div>")[0]
+    assert f'<a href="/resources/{minikube.pk}/">Today\u2019s way' in notice
