@@ -344,3 +344,23 @@ def test_a_resource_put_off_comes_back_after_the_days_asked_for(alice_api, alice
         refused = alice_api.put(url, {"state": "planned", **odd}, format="json")
         assert refused.status_code == 400 and "later_days" in refused.json()
     assert Progress.objects.get(user=alice).later_until == later_until
+
+
+def test_similar_leaves_out_a_resource_without_an_address_as_the_queue_does(
+    alice_api, curator_api, seed, django_capture_on_commit_callbacks
+):
+    # A walk-through's Secrets page listed resources with "No confirmed link yet".
+    alice_api.get("/api/me/next/")
+    twin = ResourceFactory(
+        title="Kubernetes RBAC deep dive: roles, bindings and least privilege",
+        summary="RBAC roles and cluster roles explained.",
+        status=Status.PENDING,
+        stage="security",
+        url=None,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        curator_api.post(f"/api/resources/{twin.pk}/approve/")
+    rbac_docs = Resource.objects.get(slug="kubernetes-rbac-docs")
+    body = alice_api.get(f"/api/resources/{rbac_docs.pk}/similar/", {"limit": 10}).json()
+    listed = [item["resource"]["id"] for item in body["results"]]
+    assert len(listed) == 10 and twin.pk not in listed
