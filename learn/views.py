@@ -662,7 +662,11 @@ def focus(request: HttpRequest) -> HttpResponse:
             )
             messages.success(
                 request,
-                _focus_saved_message(user=_learner(request), focus=form.cleaned_data["focus"]),
+                _focus_saved_message(
+                    user=_learner(request),
+                    focus=form.cleaned_data["focus"],
+                    minutes_budget=form.cleaned_data["minutes_budget"],
+                ),
             )
             return redirect("learn:focus")
         status = 400
@@ -686,32 +690,40 @@ def focus(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _focus_saved_message(*, user: User, focus: Mapping[str, float]) -> str:
+def _focus_saved_message(
+    *, user: User, focus: Mapping[str, float], minutes_budget: int | None
+) -> str:
     """What the queue does with a saved focus, as it is: "now leans towards it" was said of
     a queue that did not change (a walk-through: no area chosen, every area "Not a focus", or
-    a focus the learner's queue did not reach yet)."""
+    a focus the learner's queue did not reach yet). It names the time budget saved with it (a
+    walk-through saved 30 minutes and was told only of a step that did not fit in 5)."""
     result = queue.queue_build(user=user, limit=QUEUE_LENGTH)
+    saved = (
+        f"Focus saved, with {minutes_budget} minute{'' if minutes_budget == 1 else 's'} a session."
+        if minutes_budget
+        else "Focus saved, with no time budget."
+    )
     if not focus:
         # The level may still start the path further on (rules.level_entry): the note says so.
         said = result.note or "Your queue follows the path in order."
-        return f"Focus saved. No security area is chosen. {said}"
+        return f"{saved} No security area is chosen. {said}"
     if result.note:  # the queue's own words: a beginner's path starts with the basics, …
-        return f"Focus saved. {result.note}"
+        return f"{saved} {result.note}"
     serving = sum(
         1 for item in result.items if any(reason["kind"] == "focus" for reason in item.reasons)
     )
     if serving:
         return (
-            f"Focus saved. {serving} of the {len(result.items)} items in your queue "
+            f"{saved} {serving} of the {len(result.items)} items in your queue "
             f"{'is' if serving == 1 else 'are'} there for it."
         )
     if not recommender_selectors.open_in_areas(user=user, areas=focus.keys()):
         return (
-            "Focus saved. Everything the catalog has in it is behind you (completed, known or "
+            f"{saved} Everything the catalog has in it is behind you (completed, known or "
             "skipped), so your queue follows the path."
         )
     return (
-        "Focus saved. Nothing in your queue is there for it yet: its resources come later "
+        f"{saved} Nothing in your queue is there for it yet: its resources come later "
         "on your path or above your level. The Path page shows where they are."
     )
 

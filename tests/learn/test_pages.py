@@ -360,14 +360,16 @@ def test_focus_saved_says_where_a_beginners_focus_comes_in(alice_web, seed):
     page = alice_web.post("/focus/", {"area__rbac": "1", "level": "1"}, follow=True)
     said = [str(message) for message in page.context["messages"]]
     assert len(said) == 1
-    assert said[0].startswith("Focus saved. Your focus (RBAC and authorization) comes in at step")
+    assert said[0].startswith(
+        "Focus saved, with no time budget. Your focus (RBAC and authorization) comes in at step"
+    )
     assert "so your path starts with the basics" in said[0]
 
 
 def test_focus_saved_says_the_queue_leans_towards_it_when_it_starts_there(alice_web, seed):
     page = alice_web.post("/focus/", {"area__rbac": "1", "level": "3"}, follow=True)
     said = " ".join(str(message) for message in page.context["messages"])
-    assert said.startswith("Focus saved. ")
+    assert said.startswith("Focus saved, with no time budget. ")
     assert "starts with the basics" not in said
 
 
@@ -381,15 +383,16 @@ def test_focus_saved_without_an_area_says_the_queue_follows_the_path(alice_web, 
     for payload in ({"level": "1"}, {"area__rbac": "", "area__network-policy": ""}):
         page = alice_web.post("/focus/", payload, follow=True)
         assert saved_message(page) == (
-            "Focus saved. No security area is chosen. Your queue follows the path in order."
+            "Focus saved, with no time budget. No security area is chosen. Your queue follows "
+            "the path in order."
         )
 
 
 def test_focus_saved_without_an_area_says_where_the_level_starts_the_path(alice_web, seed):
     page = alice_web.post("/focus/", {"level": "2"}, follow=True)
     assert saved_message(page).startswith(
-        "Focus saved. No security area is chosen. Your level (Intermediate) starts your path at "
-        "step "
+        "Focus saved, with no time budget. No security area is chosen. Your level "
+        "(Intermediate) starts your path at step "
     )
 
 
@@ -408,7 +411,9 @@ def test_focus_saved_counts_the_queue_items_there_for_it(alice_web, alice, on_th
         if any(reason["kind"] == "focus" for reason in item.reasons)
     )
     assert serving
-    assert saved_message(page).startswith(f"Focus saved. {serving} of the 10 items in your queue")
+    assert saved_message(page).startswith(
+        f"Focus saved, with no time budget. {serving} of the 10 items in your queue"
+    )
 
 
 def test_focus_saved_says_when_the_queue_has_nothing_for_it_yet(alice_web, on_the_path):
@@ -416,8 +421,9 @@ def test_focus_saved_says_when_the_queue_has_nothing_for_it_yet(alice_web, on_th
     # "Your queue now leans towards it." of a queue that had not changed).
     page = alice_web.post("/focus/", {"area__etcd-protection": "1", "level": "1"}, follow=True)
     assert saved_message(page) == (
-        "Focus saved. Your focus (etcd protection) comes in at step 36, in the security stage: "
-        "once you have the basics (the getting-started steps done), it joins your queue."
+        "Focus saved, with no time budget. Your focus (etcd protection) comes in at step 36, in "
+        "the security stage: once you have the basics (the getting-started steps done), it "
+        "joins your queue."
     )
 
 
@@ -1241,3 +1247,11 @@ def test_welcome_back_after_i_know_these_names_the_stage_not_one_step(alice_web,
     _away(alice, 10)
     body = " ".join(alice_web.get("/").content.decode().split())
     assert "was mark the 16 steps of “Getting started” as known." in body
+
+
+def test_focus_saved_names_the_time_budget_saved_with_it(alice_web, seed):
+    # A walk-through saved 30 minutes and was told only of a step that did not fit in 5.
+    page = alice_web.post("/focus/", {"level": "1", "minutes_budget": "30"}, follow=True)
+    assert saved_message(page).startswith("Focus saved, with 30 minutes a session. ")
+    page = alice_web.post("/focus/", {"level": "1", "minutes_budget": "1"}, follow=True)
+    assert saved_message(page).startswith("Focus saved, with 1 minute a session. ")
