@@ -736,30 +736,11 @@ def test_engine_beats_baselines_on_the_evaluation_without_violations(model: Mode
 def test_similar_resources_share_the_topic_not_the_format() -> None:
     # A walk-through: the Secrets page's similar resources were four other documentation
     # pages (on RBAC, network policies...), and the articles on secrets were not among them.
+    pages = [(1, "Secrets", "secrets"), (2, "RBAC", "rbac"), (3, "Policies", "network-policy")]
     catalog = [
-        doc(
-            1,
-            "Secrets",
-            "Kubernetes documentation: Secret objects.",
-            kind="docs",
-            areas=("secrets",),
-            tags=("kubernetes",),
-        ),
-        doc(
-            2,
-            "RBAC authorization",
-            "Kubernetes documentation: roles.",
-            kind="docs",
-            areas=("rbac",),
-            tags=("kubernetes",),
-        ),
-        doc(
-            3,
-            "Network policies",
-            "Kubernetes documentation: traffic.",
-            kind="docs",
-            areas=("network-policy",),
-            tags=("kubernetes",),
+        *(
+            doc(n, title, f"Kubernetes documentation: {title}.", kind="docs", areas=(area,))
+            for n, title, area in pages
         ),
         doc(4, "Vault in practice", "Keep credentials out of images.", areas=("secrets",)),
         doc(5, "Helm charts", "Package applications.", tags=("helm",)),
