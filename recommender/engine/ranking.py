@@ -45,6 +45,7 @@ from .rules import (
     level_entry,
     may_enter_stage,
     position_stage,
+    stage_readiness,
     upcoming_path,
 )
 
@@ -428,7 +429,7 @@ def recommend_queue(
         for sentence in (
             entry_note
             or _focus_later_note(
-                model, state, pool.rows[picked], ahead, blocked | avoid, area_names or {}
+                model, state, entry, pool.rows[picked], blocked | avoid, area_names or {}
             ),
             _deferred_note(model, pool, packed.deferred, budget) if picked else "",
         )
@@ -482,7 +483,7 @@ def recommend_queue(
         if not picked and left >= 1:
             # Nothing fits, not even the next step: the shortest step ahead waits, as a step
             # passed over does, and is the one offered to read in parts (_budget_detail).
-            row = _shortest_next_step(model, pool, budget)
+            row = _step_to_read_in_parts(model, pool, budget)
             deferred = () if row is None else (int(model.doc_ids[row]),)
         return QueueResult(
             items=items,
@@ -571,8 +572,8 @@ def _entry_note(
 def _focus_later_note(
     model: Model,
     state: LearnerState,
+    entry: int,
     queued: np.ndarray,
-    ahead: Mapping[int, Readiness],
     unwanted: frozenset[int],
     area_names: Mapping[str, str],
 ) -> str:
@@ -597,7 +598,7 @@ def _focus_later_note(
         if not steps:
             continue
         _, position, row = min(steps)
-        if row in ahead:
+        if stage_readiness(model, state, int(model.stage[row]), entry) is not None:
             return ""  # it may be taken ahead already: the queue is full, not closed to it
         later.append((area_label(area, area_names), position, row))
     if not later:
@@ -677,7 +678,7 @@ def _budget_detail(model: Model, pool: _Pool, budget: int, left: float, any_item
         return f"Your {budget}-minute budget is full."
     if any_items:
         return f"Nothing else fits in the {_minutes(left)} left of your {budget}-minute budget."
-    row = _shortest_next_step(model, pool, budget)
+    row = _step_to_read_in_parts(model, pool, budget)
     if row is None:
         return f"Nothing fits in {_minutes(budget)}."
     length = _minutes(float(model.minutes[row]))
@@ -694,7 +695,7 @@ def _budget_detail(model: Model, pool: _Pool, budget: int, left: float, any_item
     )
 
 
-def _shortest_next_step(model: Model, pool: _Pool, budget: int) -> int | None:
+def _step_to_read_in_parts(model: Model, pool: _Pool, budget: int) -> int | None:
     """When nothing fits the budget, the path step to start and read in parts: the first open
     in the learner's stage, in path order, that takes at most PARTS_MAX_SESSIONS sessions, else
     the shortest (the earliest of equal length). With 10 minutes a day, an 8-hour next step
