@@ -84,12 +84,17 @@ LATER_MESSAGE = "“{title}” returns to your queue on {back}. It waits in Hist
 MESSAGE_TITLE_CHARS = 40
 
 
-def message_title(title: str) -> str:
-    """A title as a message names it: whole, or cut at a word before MESSAGE_TITLE_CHARS
+# ... and "Not now"'s, the longest message beside an Undo: at 40 characters a walk-through's
+# "So I Heard You Want to Learn Kubernetes" lost "History." at 375 px.
+LATER_TITLE_CHARS = 28
+
+
+def message_title(title: str, limit: int = MESSAGE_TITLE_CHARS) -> str:
+    """A title as a message names it: whole, or cut at a word before ``limit`` characters
     with an ellipsis."""
-    if len(title) <= MESSAGE_TITLE_CHARS:
+    if len(title) <= limit:
         return title
-    cut = title[: MESSAGE_TITLE_CHARS - 1]
+    cut = title[: limit - 1]
     words = cut.rsplit(" ", 1)[0] if " " in cut else cut
     return words.rstrip(" ,;:.-\u2013\u2014(") + "…"
 
@@ -329,6 +334,7 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     if progress.state != state:
         messages.success(request, KEPT_DONE_MESSAGE.format(title=message_title(resource.title)))
     else:
+        title = message_title(resource.title)
         if was.state == ProgressState.COMPLETED == state:
             message = RATING_MESSAGE if progress.rating else RATING_REMOVED_MESSAGE
             if was.known and not progress.known:
@@ -339,6 +345,7 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             # message beside its Undo, and they must say which item it was (its card has left
             # the queue) and when it comes back.
             message = LATER_MESSAGE.replace("{back}", f"{back:%a} {back.day} {back:%b}")
+            title = message_title(resource.title, LATER_TITLE_CHARS)
         else:
             message = DONE_MESSAGES[ProgressState(state)]
         tags = _undo_offer(
@@ -347,9 +354,7 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             undone=f"Undone: “{message_title(resource.title)}” is back as it was.",
             anchor="",  # a step's place is looked up only if Undo is used (progress_undo)
         )
-        messages.success(
-            request, message.format(title=message_title(resource.title)), extra_tags=tags
-        )
+        messages.success(request, message.format(title=title), extra_tags=tags)
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
 
 

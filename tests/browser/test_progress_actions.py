@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from catalog.models import LearningPath, Resource
-from learn.views import message_title
+from learn.views import LATER_TITLE_CHARS, message_title
 from recommender.models import Progress
 from tests.browser.conftest import screenshot, signed_in_page
 from tests.factories import UserFactory
@@ -343,7 +343,9 @@ def test_on_a_phone_the_not_now_message_names_the_item_and_the_day_it_comes_back
     expect(card.locator(".card-title")).to_have_text(long_title)
     not_now(page, card, "in a week")
     span = page.locator("#main .message-sticky > span")
-    expect(span).to_contain_text("“Deploying and Scaling Microservices…” returns to your queue")
+    expect(span).to_contain_text(
+        f"\u201c{message_title(long_title, LATER_TITLE_CHARS)}\u201d returns to your queue"
+    )
     back = timezone.localtime(Progress.objects.get(user=learner).later_until)
     day = f"{back:%a} {back.day} {back:%b}."
     # The day's last character lies inside what the clamp shows.
@@ -414,7 +416,9 @@ def test_not_now_opens_three_days_side_by_side_and_puts_the_item_off_until_the_o
     assert later_until is not None
     assert 0 < (later_until - timezone.now()).total_seconds() <= 24 * 3600
     back = timezone.localtime(later_until)
-    expect(page.locator("#main .message-sticky > span")).to_contain_text(
-        f"returns to your queue on {back:%a} {back.day} {back:%b}."
-    )
+    span = page.locator("#main .message-sticky > span")
+    expect(span).to_contain_text(f"returns to your queue on {back:%a} {back.day} {back:%b}.")
+    # Whole, also on a phone: with the seed's first title (39 characters) it lost "History."
+    expect(span).to_contain_text("It waits in History.")
+    assert span.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1"), span.inner_text()
     page.context.close()
