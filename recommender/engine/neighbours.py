@@ -15,9 +15,11 @@ from .records import Document
 # text that clearly belongs with catalog documents reaches it (a specific title and summary:
 # 0.5 to 0.6 over five neighbours in the seed catalog); a few generic words do not.
 MIN_EVIDENCE = 0.3
-# Weight, in the similarity of two resources, of the share of their security areas they have
-# in common (the cosines of related resources are 0.1 to 0.4 in the seed catalog).
-SHARED_AREAS_WEIGHT = 0.1
+# Weight, in the similarity of two resources, of the overlap of their security areas (the
+# cosines of related resources are 0.1 to 0.4 in the seed catalog; at 0.1, and as a share of
+# all their areas, the Network Policies page's similar resources were still mostly pages on
+# other areas).
+SHARED_AREAS_WEIGHT = 0.2
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -35,8 +37,10 @@ def similar(model: Model, doc_id: int, *, limit: int = 5) -> list[tuple[int, flo
     The similarity is about what the resources teach, not their format: the cosine of the
     two rows without the ``kind:`` label (on its own it made the Secrets page's nearest
     resources four other documentation pages, on RBAC and network policies), plus
-    :data:`SHARED_AREAS_WEIGHT` times the overlap of their security areas (shared over all;
-    an article on secrets is like the Secrets page), scaled to at most 1. Only documents
+    :data:`SHARED_AREAS_WEIGHT` times the overlap of their security areas (the cosine of the
+    two sets: shared over the geometric mean of their sizes, so a broad guide covering nine
+    areas still counts for each; an article on secrets is like the Secrets page), scaled to
+    at most 1. Only documents
     with a positive score are returned (so the list can be shorter than ``limit``); the
     document itself is never included.  Raises ``KeyError`` if ``doc_id`` is not in the model.
     """
@@ -54,8 +58,8 @@ def similar(model: Model, doc_id: int, *, limit: int = 5) -> list[tuple[int, flo
         shared = np.zeros(model.n_docs, dtype=np.float32)
         for area in mine:
             shared[model.area_rows[area]] += 1.0
-        union = len(mine) + model.n_areas.astype(np.float32) - shared
-        sims += SHARED_AREAS_WEIGHT * shared / union  # union >= 1: this document has areas
+        sizes = np.sqrt(len(mine) * np.maximum(model.n_areas, 1).astype(np.float32))
+        sims += SHARED_AREAS_WEIGHT * shared / sizes
     sims /= 1.0 + SHARED_AREAS_WEIGHT  # a similarity of at most 1, as the cosine was
     sims[row] = 0.0
     return [(int(model.doc_ids[r]), float(sims[r])) for r in _top(sims, limit)]

@@ -744,8 +744,14 @@ def test_similar_resources_share_the_topic_not_the_format() -> None:
         ),
         doc(4, "Vault in practice", "Keep credentials out of images.", areas=("secrets",)),
         doc(5, "Helm charts", "Package applications.", tags=("helm",)),
+        doc(6, "Hardening guide", "A checklist.", areas=("network-policy", "rbac", "audit")),
     ]
     model = fit(catalog)
     neighbours = [doc_id for doc_id, _ in similar(model, 1, limit=2)]
     assert neighbours[0] == 4
     assert all(0 < score <= 1 for _, score in similar(model, 1))
+    # A broad guide that covers network policies among other areas is clearly more like the
+    # Network Policies page than pages on RBAC and secrets are (a walk-through's list there
+    # was those pages; the guide was a hair above them).
+    (guide, guide_score), (_, next_score) = similar(model, 3, limit=2)
+    assert guide == 6 and guide_score - next_score > 0.05
