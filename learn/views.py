@@ -577,6 +577,12 @@ def resource(
         # The API's `next`, cached per learner: a page view seldom pays for a queue.
         upcoming = queue.next_answer(user=_learner(request))["recommendation"]
         is_next = upcoming is not None and upcoming["resource"]["id"] == found.pk
+    # An outdated step the learner's reading replaced is out of their queue: say why.
+    replaced_by = (
+        queue.replaced_by(user=_learner(request), resource_id=found.pk)
+        if request.user.is_authenticated and state is None and card["staleness"]
+        else None
+    )
     return render(
         request,
         "learn/resource.html",
@@ -587,6 +593,7 @@ def resource(
             "state": state,
             "up_next": up_next,
             "is_next": is_next,
+            "replaced_by": replaced_by,
             "similar": [{"card": c, "state": states.get(c["id"])} for c in similar_cards],
             "rating_choices": range(1, 6),
             "note": note,

@@ -274,6 +274,21 @@ def _engine_learner(user: User) -> Learner:
     return dataclasses.replace(learner, replaced=replaced) if replaced else learner
 
 
+def replaced_by(*, user: User, resource_id: int) -> Resource | None:
+    """The resource about today's way, completed by the learner, that replaces this outdated
+    path step for them (Minikube for Katacoda: see `_engine_learner`), or None."""
+    successors = runtime.outdated_successors().get(resource_id)
+    if not successors:
+        return None
+    done = (
+        selectors.progress_list(user=user)
+        .filter(resource_id__in=successors, state=ProgressState.COMPLETED)
+        .order_by("resource_id")
+        .first()
+    )
+    return done.resource if done is not None else None
+
+
 def _ready_model() -> Model | None:
     """The fitted model, or None while it warms up or when there is none."""
     try:

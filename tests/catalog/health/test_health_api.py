@@ -303,6 +303,19 @@ def test_katacoda_leaves_the_queue_of_a_learner_who_completed_minikube(alice, al
     assert after in order
 
 
+def test_katacodas_page_says_why_it_left_the_queue(client, alice, seed):
+    katacoda = Resource.objects.get(slug="katacoda")
+    client.force_login(alice)
+    assert "Not started yet." in client.get(f"/resources/{katacoda.pk}/").content.decode()
+    minikube = Resource.objects.get(slug="minikube")
+    progress_set(user=alice, resource=minikube, state="completed", rating=None)
+    page = client.get(f"/resources/{katacoda.pk}/").content.decode()
+    assert (
+        f'You completed <a href="/resources/{minikube.pk}/">Minikube</a>, today\u2019s way: this '
+        "step stays out of your queue, and your path goes on past it."
+    ) in page
+
+
 def test_a_resource_that_only_mentions_what_was_removed_stays_after_its_successor_is_read(
     alice, alice_api, seed
 ):
