@@ -990,6 +990,10 @@ def _mmr_queue(
             ok &= group_of == frontier
         slot = len(picked)
         required_focus = int((slot + 1) * focus_share + 1e-9)
+        # Focus steps ahead of the path that wait behind the lowest one (they keep path order
+        # among themselves): an area served only by them is reached through that lowest one.
+        unlock = free_left & (position == lowest_free)
+        waiting = free_left & (position > lowest_free)
         if slot + 1 < next_step_within and np.isfinite(left):
             # Until the next step's slot, a pick leaves room for the next step: with 20
             # minutes, a 20-minute focus article took the whole budget and the 10-minute step
@@ -1004,7 +1008,16 @@ def _mmr_queue(
             ok &= next_group
         elif n_focus < required_focus and (ok & serves).any():
             ok = _most_underserved(
-                model, rows, area_rows, ok & serves, focus, area_count, n_focus, True
+                model,
+                rows,
+                area_rows,
+                ok & serves,
+                focus,
+                area_count,
+                n_focus,
+                True,
+                waiting,
+                unlock,
             )
         value = mmr_lambda * relevance - (1.0 - mmr_lambda) * nearest
         value[~ok] = -np.inf
@@ -1013,7 +1026,16 @@ def _mmr_queue(
             # A focus pick of its own accord honours the weights between the areas too: with
             # RBAC and secrets both "Main focus", five secrets items came before any on RBAC.
             balanced = _most_underserved(
-                model, rows, area_rows, ok & serves, focus, area_count, n_focus, False
+                model,
+                rows,
+                area_rows,
+                ok & serves,
+                focus,
+                area_count,
+                n_focus,
+                False,
+                waiting,
+                unlock,
             )
             if not balanced[best]:
                 value[~balanced] = -np.inf
@@ -1058,11 +1080,17 @@ def _most_underserved(
     area_count: Mapping[str, int],
     n_focus: int,
     forced: bool,
+    waiting: np.ndarray,
+    unlock: np.ndarray,
 ) -> np.ndarray:
     """The ``candidates`` serving the focus area furthest below its share of the focus items
-    so far (weights between areas respected; ties by name). When none serves such an area:
-    a ``forced`` focus pick takes the area nearest its share; another is left to relevance
-    (all the candidates). ``area_rows`` caches each area's rows among ``rows``."""
+    so far (weights between areas respected; ties by name). When none serves such an area
+    but focus steps ahead of the path that do are ``waiting`` behind the lowest one, that
+    lowest one, if it is a candidate, opens the way to them (with RBAC and secrets both
+    "Main focus", the RBAC steps waited behind step 28 while secrets pages came first). When
+    nothing leads to such an area: a ``forced`` focus pick takes the area nearest its share;
+    another is left to relevance (all the candidates). ``area_rows`` caches each area's rows
+    among ``rows``."""
     total_weight = sum(focus.values())
     deficits = {a: w / total_weight * (n_focus + 1) - area_count[a] for a, w in focus.items()}
     for area in sorted(deficits, key=lambda a: (-deficits[a], a)):
@@ -1075,6 +1103,10 @@ def _most_underserved(
         serving: np.ndarray = candidates & area_rows[area]
         if serving.any():
             return serving
+        if (waiting & area_rows[area]).any():
+            opening: np.ndarray = candidates & unlock
+            if opening.any():
+                return opening
     return candidates
 
 

@@ -222,3 +222,13 @@ def test_a_resource_no_one_could_open_is_not_queued_until_it_has_an_address(alic
     services.model_refit()
     ids = [item["resource"]["id"] for item in queue(alice_api, limit=50)["results"]]
     assert guide.pk in ids
+
+
+def test_a_second_main_area_is_reached_through_the_step_its_steps_wait_behind(alice_api, path):
+    # Priya (RBAC and secrets, both "Main focus", level 3): the RBAC steps, ahead of the path,
+    # waited behind step 28 (on secrets), which the queue put after two secrets pages, so the
+    # RBAC page came sixth, after the Secrets page.
+    focus = [{"area": "rbac", "weight": 1.0}, {"area": "secrets", "weight": 1.0}]
+    alice_api.patch("/api/me/profile/", {"focus": focus, "level": 3}, format="json")
+    order = [item["resource"]["slug"] for item in queue(alice_api, limit=10)["results"]]
+    assert order.index("kubernetes-rbac-docs") < order.index("kubernetes-secrets-docs"), order
