@@ -7,6 +7,7 @@ constants below are the knobs, all on the same scale as a cosine (0..1).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
@@ -994,49 +995,39 @@ def _mmr_queue(
         # among themselves): an area served only by them is reached through that lowest one.
         unlock = free_left & (position == lowest_free)
         waiting = free_left & (position > lowest_free)
+        underserved = functools.partial(
+            _most_underserved,
+            model,
+            rows,
+            area_rows,
+            focus=focus,
+            area_count=area_count,
+            n_focus=n_focus,
+            waiting=waiting,
+            unlock=unlock,
+        )
+
         if slot + 1 < next_step_within and np.isfinite(left):
             # Until the next step's slot, a pick leaves room for the next step: with 20
             # minutes, a 20-minute focus article took the whole budget and the 10-minute step
             # the queue's note calls the start of the path never came.
-            waiting = available & next_group & (cost <= left)
-            if waiting.any():
-                room = left - float(cost[waiting].min())
+            next_fits = available & next_group & (cost <= left)
+            if next_fits.any():
+                room = left - float(cost[next_fits].min())
                 leaves_room = ok & (next_group | (cost <= room))
                 if leaves_room.any():
                     ok = leaves_room
         if slot + 1 == next_step_within and (ok & next_group).any():
             ok &= next_group
         elif n_focus < required_focus and (ok & serves).any():
-            ok = _most_underserved(
-                model,
-                rows,
-                area_rows,
-                ok & serves,
-                focus,
-                area_count,
-                n_focus,
-                True,
-                waiting,
-                unlock,
-            )
+            ok = underserved(ok & serves, forced=True)
         value = mmr_lambda * relevance - (1.0 - mmr_lambda) * nearest
         value[~ok] = -np.inf
         best = int(np.argmax(value))
         if serves[best] and len(focus) > 1:
             # A focus pick of its own accord honours the weights between the areas too: with
             # RBAC and secrets both "Main focus", five secrets items came before any on RBAC.
-            balanced = _most_underserved(
-                model,
-                rows,
-                area_rows,
-                ok & serves,
-                focus,
-                area_count,
-                n_focus,
-                False,
-                waiting,
-                unlock,
-            )
+            balanced = underserved(ok & serves, forced=False)
             if not balanced[best]:
                 value[~balanced] = -np.inf
                 best = int(np.argmax(value))
