@@ -265,12 +265,11 @@ def _engine_learner(user: User) -> Learner:
     completed (a walk-through's beginner was offered Katacoda, shut down in 2022, after
     completing Minikube, which its warning named instead)."""
     learner = selectors.engine_learner(user=user)
+    outdated = {stale: found for stale, found in runtime.outdated_successors().items() if found}
+    if not outdated:
+        return learner
     completed = {it.doc_id for it in learner.interactions if it.state == ProgressState.COMPLETED}
-    replaced = frozenset(
-        stale
-        for stale, successors in runtime.outdated_successors().items()
-        if successors & completed
-    )
+    replaced = frozenset(stale for stale, found in outdated.items() if found & completed)
     return dataclasses.replace(learner, replaced=replaced) if replaced else learner
 
 

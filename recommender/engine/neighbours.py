@@ -46,11 +46,16 @@ def similar(model: Model, doc_id: int, *, limit: int = 5) -> list[tuple[int, flo
     """
     row = model.index[doc_id]
     query = model.matrix[row].copy()
-    kind_columns = [
-        model.n_text_features + column
-        for token, column in model.meta_vocabulary.items()
-        if token.startswith("kind:")
-    ]
+    kind_columns = model.derived.get("kind_columns")
+    if not isinstance(kind_columns, np.ndarray):  # found once per model, not at every call
+        kind_columns = model.derived["kind_columns"] = np.array(
+            [
+                model.n_text_features + column
+                for token, column in model.meta_vocabulary.items()
+                if token.startswith("kind:")
+            ],
+            dtype=np.int64,
+        )
     query.data[np.isin(query.indices, kind_columns)] = 0.0
     sims = np.asarray((query @ model.matrix_t).todense(), dtype=np.float32).ravel()
     mine = model.areas[row]

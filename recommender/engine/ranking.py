@@ -591,14 +591,10 @@ def _focus_later_note(
     served = {area for row in queued for area in model.areas[int(row)]}
     later: list[tuple[str, int, int]] = []  # (area name, position, row)
     for area in sorted(a for a, w in state.focus.items() if w == heaviest and a not in served):
-        steps = [
-            (int(r) in unwanted, int(model.path_position[r]), int(r))
-            for r in model.path_rows
-            if area in model.areas[r] and int(r) not in state.satisfied
-        ]
-        if not steps:
+        row = _first_step_serving(model, area, unwanted, lambda r: r not in state.satisfied)
+        if row is None:
             continue
-        _, position, row = min(steps)
+        position = int(model.path_position[row])
         if stage_readiness(model, state, int(model.stage[row]), entry) is not None:
             return ""  # it may be taken ahead already: the queue is full, not closed to it
         later.append((area_label(area, area_names), position, row))
@@ -633,14 +629,23 @@ def _other_areas_steps(
     heaviest = max(state.focus.values())
     main = {area for area, weight in state.focus.items() if weight == heaviest}
     for area in sorted(main - set(served)):
-        serving = [
-            (int(r) in unwanted, int(model.path_position[r]))
-            for r in model.path_rows
-            if model.path_position[r] > entry and area in model.areas[r]
-        ]
-        if serving:
-            found.append((area_label(area, area_names), min(serving)[1]))
+        row = _first_step_serving(model, area, unwanted, lambda r: model.path_position[r] > entry)
+        if row is not None:
+            found.append((area_label(area, area_names), int(model.path_position[row])))
     return found
+
+
+def _first_step_serving(
+    model: Model, area: str, unwanted: frozenset[int], keep: Callable[[int], bool]
+) -> int | None:
+    """The row of the first path step serving ``area`` among those ``keep`` accepts, one whose
+    advice is current where there is one (``unwanted``: outdated, dismissed or done rows)."""
+    steps = [
+        (r in unwanted, int(model.path_position[r]), r)
+        for r in map(int, model.path_rows)
+        if area in model.areas[r] and keep(r)
+    ]
+    return min(steps)[2] if steps else None
 
 
 def _and(items: Sequence[str]) -> str:
