@@ -122,14 +122,14 @@ class PathStepInline(admin.TabularInline):
     model = PathStep
     extra = 0
     autocomplete_fields = ["resource"]
-    fields = ["position", "resource", "note"]
+    fields = ["position", "resource", "note", "one_of"]
     ordering = ["position"]
 
 
 class ResourcePathStepInline(admin.TabularInline):
     model = PathStep
     extra = 0
-    fields = ["path", "position", "note"]
+    fields = ["path", "position", "note", "one_of"]
     verbose_name = "place in a learning path"
     verbose_name_plural = "places in learning paths"
 

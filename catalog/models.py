@@ -395,6 +395,17 @@ class PathStep(models.Model):
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="path_steps")
     position = models.PositiveIntegerField(help_text="1 is the first step.")
     note = models.CharField(max_length=300, blank=True, help_text="Why this step, in one line.")
+    # Alternatives: the seed's "if you run macOS ... Docker for Mac, otherwise ... Minikube"
+    # is two steps of which a learner needs one (a Linux learner had to Skip the macOS one).
+    one_of = models.SlugField(
+        max_length=50,
+        blank=True,
+        db_index=False,
+        help_text=(
+            "Steps of this path with the same word here are alternatives (on macOS / on other "
+            "systems): a learner needs only one of them. Leave empty for a step everyone takes."
+        ),
+    )
 
     class Meta:
         ordering = ["path", "position"]

@@ -170,19 +170,21 @@ def seed_catalog_load(
     )
     report.count("paths", created, changed)
     wanted = [
-        (position, resources[step["key"]], step.get("note", ""))
+        (position, resources[step["key"]].pk, step.get("note", ""), step.get("one_of", ""))
         for position, step in enumerate(path_row["steps"], start=1)
     ]
     current = list(
-        learning_path.steps.order_by("position").values_list("position", "resource_id", "note")
+        learning_path.steps.order_by("position").values_list(
+            "position", "resource_id", "note", "one_of"
+        )
     )
-    if current != [(pos, res.pk, note) for pos, res, note in wanted]:
+    if current != wanted:
         # Rewriting the whole ordered list is simpler and safer than shuffling positions
         # under the unique (path, position) constraint.
         learning_path.steps.all().delete()
         PathStep.objects.bulk_create(
-            PathStep(path=learning_path, resource=res, position=pos, note=note)
-            for pos, res, note in wanted
+            PathStep(path=learning_path, resource_id=res, position=pos, note=note, one_of=one_of)
+            for pos, res, note, one_of in wanted
         )
         report.count("path_steps", False, True)
 

@@ -298,7 +298,7 @@ class PathStepSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PathStep
-        fields = ["position", "note", "resource"]
+        fields = ["position", "note", "one_of", "resource"]
 
 
 class LearningPathSerializer(serializers.ModelSerializer):

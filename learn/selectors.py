@@ -21,6 +21,7 @@ from django.utils import timezone
 from catalog import selectors as catalog_selectors
 from catalog.models import Author, PathStep, Resource, SecurityArea, Stage, Status, Tag
 from learn.models import QueueFeed
+from recommender import queue
 from recommender import selectors as recommender_selectors
 from recommender.models import FocusArea, Note, Progress, ProgressState, taken_up
 
@@ -106,18 +107,33 @@ class PathStepView:
     # The learner's focus areas it serves, by name: the Path page marks them (the Focus page
     # said "The Path page shows where they are", and it showed nothing).
     focus: tuple[str, ...] = ()
+    # What the learner completed that makes this step needless for them (the other way to
+    # it, or today's way for an outdated step): it is behind them, though not read.
+    covered_by: Resource | None = None
 
     @property
     def finished(self) -> bool:
-        return self.state is not None and self.state.state in FINISHED_STATES
+        return self.covered or (self.state is not None and self.state.state in FINISHED_STATES)
+
+    @property
+    def covered(self) -> bool:
+        """Needless for this learner, and not marked themselves."""
+        return self.covered_by is not None and (
+            self.state is None or self.state.state not in FINISHED_STATES
+        )
 
 
-def steps_behind(completed: int, known: int, skipped: int) -> str:
+def steps_behind(completed: int, known: int, skipped: int, covered: int = 0) -> str:
     """ "3 completed, 14 already known": the kinds of steps behind a learner, those there are;
     "" when all of them were completed (the count says it all then)."""
-    if not known and not skipped:
+    if not known and not skipped and not covered:
         return ""
-    parts = [(completed, "completed"), (known, "already known"), (skipped, "skipped")]
+    parts = [
+        (completed, "completed"),
+        (known, "already known"),
+        (skipped, "skipped"),
+        (covered, "not needed"),
+    ]
     return ", ".join(f"{count} {kind}" for count, kind in parts if count)
 
 
@@ -150,8 +166,13 @@ class StageView:
         return self._count(ProgressState.SKIPPED)
 
     @property
+    def covered(self) -> int:
+        """Made needless by what the learner completed (see `PathStepView.covered_by`)."""
+        return sum(1 for s in self.steps if s.covered)
+
+    @property
     def finished(self) -> int:
-        return self.completed + self.known + self.skipped
+        return self.completed + self.known + self.skipped + self.covered
 
     @property
     def remaining(self) -> int:
@@ -176,7 +197,7 @@ class StageView:
 
     @property
     def breakdown(self) -> str:
-        return steps_behind(self.completed, self.known, self.skipped)
+        return steps_behind(self.completed, self.known, self.skipped, self.covered)
 
     @property
     def percent(self) -> int:
@@ -189,7 +210,7 @@ class StageView:
         return sum(
             1
             for s in self.steps
-            if s.state and taken_up(s.state.state, s.state.later_until, now=now)
+            if not s.covered and s.state and taken_up(s.state.state, s.state.later_until, now=now)
         )
 
     @property
@@ -226,8 +247,12 @@ class PathView:
         return sum(stage.skipped for stage in self.stages)
 
     @property
+    def covered(self) -> int:
+        return sum(stage.covered for stage in self.stages)
+
+    @property
     def breakdown(self) -> str:
-        return steps_behind(self.completed, self.known, self.skipped)
+        return steps_behind(self.completed, self.known, self.skipped, self.covered)
 
     def step_at(self, position: int | None) -> PathStepView | None:
         return next(
@@ -247,7 +272,11 @@ def path_view(*, user: AnyUser | None) -> PathView | None:
     path = catalog_selectors.path_list(user=user).get(pk=primary.pk)
     steps = list(path.steps.all())
     ids = [step.resource_id for step in steps]
-    states = learner_states(user=user, resource_ids=ids)
+    standing_in = queue.standing_in() if user is not None and user.is_authenticated else {}
+    states = learner_states(
+        user=user, resource_ids={*ids, *(o for i in ids for o in standing_in.get(i, ()))}
+    )
+    titles = {step.resource_id: step.resource for step in steps}
     outdated = set(
         catalog_selectors.staleness_flags_shown()
         .filter(resource_id__in=ids)
@@ -262,6 +291,7 @@ def path_view(*, user: AnyUser | None) -> PathView | None:
                 state=states.get(step.resource_id),
                 outdated=step.resource_id in outdated,
                 focus=tuple(focus.get(step.resource_id, ())),
+                covered_by=_covered_by(step.resource_id, standing_in, states, titles),
             )
         )
     return PathView(
@@ -270,6 +300,62 @@ def path_view(*, user: AnyUser | None) -> PathView | None:
         description=path.description,
         stages=[stage for stage in stages.values() if stage.steps],
     )
+
+
+def covered_steps(*, user: AnyUser) -> list[int]:
+    """The path steps the learner's reading made needless, as the Path page shows them."""
+    view = path_view(user=user)
+    if view is None:
+        return []
+    return [s.step.resource_id for stage in view.stages for s in stage.steps if s.covered]
+
+
+def _covered_by(
+    resource_id: int,
+    standing_in: dict[int, frozenset[int]],
+    states: dict[int, LearnerState],
+    steps: dict[int, Resource],
+) -> Resource | None:
+    """The path step the learner completed that stands in for this one, if any (a standing-in
+    resource off the path is not named here: the resource page names it)."""
+    for other in sorted(standing_in.get(resource_id, ())):
+        state = states.get(other)
+        if other in steps and state is not None and state.state == ProgressState.COMPLETED:
+            return steps[other]
+    return None
+
+
+@dataclass(frozen=True)
+class OtherWays:
+    """A path step with another way to it: its own step (whose note says for whom it is)
+    and the other steps of which the learner needs only one, in path order."""
+
+    step: PathStep
+    others: list[PathStep]
+
+
+def step_alternatives(*, resource_ids: Iterable[int]) -> dict[int, OtherWays]:
+    """The other ways to these path steps (the same ``one_of``: Minikube for Docker
+    Desktop), with the path steps' notes and resources. No query when none of them has an
+    alternative; else one."""
+    alternatives = queue.path_alternatives()
+    wanted = {i: alternatives[i] for i in resource_ids if i in alternatives}
+    if not wanted:
+        return {}
+    steps = {
+        step.resource_id: step
+        for step in PathStep.objects.filter(
+            resource_id__in={*wanted, *(i for found in wanted.values() for i in found)}
+        ).select_related("resource")
+    }
+    return {
+        resource_id: OtherWays(
+            step=steps[resource_id],
+            others=sorted((steps[i] for i in found if i in steps), key=lambda step: step.position),
+        )
+        for resource_id, found in wanted.items()
+        if resource_id in steps
+    }
 
 
 def _focus_served(*, user: AnyUser | None, resource_ids: list[int]) -> dict[int, list[str]]:

@@ -126,12 +126,16 @@ def _queue_items(
     cards = runtime.cards([item.resource for item in result.items])
     # A queued item can be saved for later: its card says so and offers "Remove from saved".
     states = selectors.learner_states(user=user, resource_ids=[card["id"] for card in cards])
+    # A step with another way to it says so (a Linux learner had to find out that the macOS
+    # step before Minikube could be skipped).
+    alternatives = selectors.step_alternatives(resource_ids=[card["id"] for card in cards])
     return result, [
         {
             "card": card,
             "reasons": item.reasons,
             "score": item.score,
             "state": states.get(card["id"]),
+            "other_ways": alternatives.get(card["id"]),
         }
         for card, item in zip(cards, result.items, strict=True)
     ]
@@ -502,7 +506,9 @@ def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
     """ "I know these": mark a stage's remaining path steps done, then back to the stage."""
     if stage not in Stage.values:
         raise Http404("No such stage.")
-    changed = recommender_services.path_stage_complete(user=_learner(request), stage=stage)
+    changed = recommender_services.path_stage_complete(
+        user=_learner(request), stage=stage, needless=selectors.covered_steps(user=request.user)
+    )
     label = Stage(stage).label
     if changed:
         steps = f"{len(changed)} step{'' if len(changed) == 1 else 's'} of “{label}”"
@@ -577,10 +583,13 @@ def resource(
         # The API's `next`, cached per learner: a page view seldom pays for a queue.
         upcoming = queue.next_answer(user=_learner(request))["recommendation"]
         is_next = upcoming is not None and upcoming["resource"]["id"] == found.pk
-    # An outdated step the learner's reading replaced is out of their queue: say why.
+    ways = selectors.step_alternatives(resource_ids=[found.pk]).get(found.pk)
+    other_ways = ways.others if ways is not None else []
+    # A step the learner's reading made needless (an outdated one, or one with another way to
+    # it) is out of their queue: say why.
     replaced_by = (
         queue.replaced_by(user=_learner(request), resource_id=found.pk)
-        if request.user.is_authenticated and state is None and card["staleness"]
+        if request.user.is_authenticated and state is None and (card["staleness"] or other_ways)
         else None
     )
     return render(
@@ -594,6 +603,7 @@ def resource(
             "up_next": up_next,
             "is_next": is_next,
             "replaced_by": replaced_by,
+            "step_other_ways": other_ways,
             "similar": [{"card": c, "state": states.get(c["id"])} for c in similar_cards],
             "rating_choices": range(1, 6),
             "note": note,
@@ -999,7 +1009,7 @@ def history_download(request: HttpRequest) -> HttpResponse:
     return response
 
 
-SIGNED_UP_MESSAGE = "Welcome to kubelearn! Pick a focus, or start with the first step below."
+SIGNED_UP_MESSAGE = "Welcome to kubelearn! Pick a focus, or start with your first step below."
 SIGNED_UP_BACK_MESSAGE = (
     "Welcome to kubelearn! You are back where you were; Up next has your reading queue."
 )

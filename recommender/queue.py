@@ -261,31 +261,66 @@ def queue_build(
 
 
 def _engine_learner(user: User) -> Learner:
-    """The learner as the engine sees them, with the outdated path steps whose successor they
-    completed (a walk-through's beginner was offered Katacoda, shut down in 2022, after
-    completing Minikube, which its warning named instead)."""
+    """The learner as the engine sees them, with the path steps their reading made needless:
+    outdated steps whose successor they completed (a walk-through's beginner was offered
+    Katacoda, shut down in 2022, after completing Minikube, which its warning named instead)
+    and the alternatives of a step they completed (Minikube after Docker Desktop)."""
     learner = selectors.engine_learner(user=user)
-    outdated = {stale: found for stale, found in runtime.outdated_successors().items() if found}
-    if not outdated:
+    found = standing_in()
+    if not found:
         return learner
     completed = {it.doc_id for it in learner.interactions if it.state == ProgressState.COMPLETED}
-    replaced = frozenset(stale for stale, found in outdated.items() if found & completed)
+    replaced = frozenset(step for step, others in found.items() if others & completed)
     return dataclasses.replace(learner, replaced=replaced) if replaced else learner
 
 
-def replaced_by(*, user: User, resource_id: int) -> Resource | None:
-    """The resource about today's way, completed by the learner, that replaces this outdated
-    path step for them (Minikube for Katacoda: see `_engine_learner`), or None."""
-    successors = runtime.outdated_successors().get(resource_id)
-    if not successors:
+def standing_in() -> dict[int, frozenset[int]]:
+    """Path steps with the resources whose completion makes them needless: an outdated
+    step's successors, a step's alternatives. No query most of the time (kept by the
+    runtime)."""
+    found: dict[int, frozenset[int]] = {
+        stale: successors
+        for stale, successors in runtime.outdated_successors().items()
+        if successors
+    }
+    for step, others in runtime.path_alternatives().items():
+        found[step] = found.get(step, frozenset()) | others
+    return found
+
+
+def path_alternatives() -> dict[int, frozenset[int]]:
+    """Path steps of which a learner needs one, each with its alternatives (kept by the
+    runtime)."""
+    return runtime.path_alternatives()
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """What a learner completed instead of a path step, and how it stands in for it."""
+
+    resource: Resource
+    # "successor": today's way for an outdated step; "alternative": the other way to it.
+    kind: str
+
+
+def replaced_by(*, user: User, resource_id: int) -> Replacement | None:
+    """The resource the learner completed that makes this path step needless for them (see
+    `_engine_learner`), or None: Minikube for Katacoda (its successor), or for Docker
+    Desktop (its alternative)."""
+    successors = runtime.outdated_successors().get(resource_id, frozenset())
+    alternatives = runtime.path_alternatives().get(resource_id, frozenset())
+    if not successors and not alternatives:
         return None
     done = (
         selectors.progress_list(user=user)
-        .filter(resource_id__in=successors, state=ProgressState.COMPLETED)
+        .filter(resource_id__in=successors | alternatives, state=ProgressState.COMPLETED)
         .order_by("resource_id")
         .first()
     )
-    return done.resource if done is not None else None
+    if done is None:
+        return None
+    kind = "successor" if done.resource_id in successors else "alternative"
+    return Replacement(resource=done.resource, kind=kind)
 
 
 def _ready_model() -> Model | None:

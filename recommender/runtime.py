@@ -62,6 +62,7 @@ class Runtime:
         self._area_names: dict[str, str] | None = None
         self._area_names_at = 0.0
         self._unlinked: tuple[int, frozenset[int]] | None = None
+        self._alternatives: tuple[int, dict[int, frozenset[int]]] | None = None
         self._outdated: tuple[float, dict[int, frozenset[int]]] | None = None
         self._cards = CardCache()
 
@@ -158,6 +159,14 @@ class Runtime:
         if self._unlinked is None or self._unlinked[0] != version:
             self._unlinked = (version, frozenset(selectors.unlinked_off_path_ids()))
         return self._unlinked[1]
+
+    def path_alternatives(self) -> dict[int, frozenset[int]]:
+        """Path steps of which a learner needs one, each with its alternatives, per catalog
+        version (a path's steps change with it)."""
+        version = self._catalog_version
+        if self._alternatives is None or self._alternatives[0] != version:
+            self._alternatives = (version, selectors.path_alternatives())
+        return self._alternatives[1]
 
     def outdated_path_steps(self) -> frozenset[int]:
         """Path steps flagged as outdated, kept a minute: a focus starts the path past them

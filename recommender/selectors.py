@@ -120,6 +120,25 @@ def queue_changed_at(*, user: User) -> datetime | None:
     return max((moment for moment in moments if moment is not None), default=None)
 
 
+def path_alternatives() -> dict[int, frozenset[int]]:
+    """Path steps that are alternatives of one another (the same ``one_of`` on one path:
+    Docker Desktop on macOS, Minikube elsewhere), each with the other steps of its group. A
+    learner needs one of a group. One query."""
+    groups: dict[tuple[int, str], set[int]] = defaultdict(set)
+    steps = (
+        PathStep.objects.exclude(one_of="")
+        .filter(resource__status=Status.APPROVED)
+        .values_list("path_id", "one_of", "resource_id")
+    )
+    for path_id, one_of, resource_id in steps:
+        groups[(path_id, one_of)].add(resource_id)
+    others: dict[int, set[int]] = defaultdict(set)
+    for members in groups.values():
+        for resource_id in members:
+            others[resource_id] |= members - {resource_id}
+    return {resource_id: frozenset(found) for resource_id, found in others.items() if found}
+
+
 def outdated_path_steps() -> dict[int, frozenset[int]]:
     """Path steps whose advice learners are told is outdated (a staleness flag shown), each
     with the resources that replace it outright: the successor a flag names when the step is

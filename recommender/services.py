@@ -7,7 +7,7 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import EllipsisType
@@ -177,7 +177,9 @@ def progress_restore(*, user: User, snapshots: Sequence[ProgressSnapshot]) -> No
     _learner_changed(user)
 
 
-def path_stage_complete(*, user: User, stage: str) -> list[ProgressSnapshot]:
+def path_stage_complete(
+    *, user: User, stage: str, needless: Collection[int] = ()
+) -> list[ProgressSnapshot]:
     """Mark the learning path's approved steps in ``stage`` done ("I know these"), in one go.
 
     For a learner who knows the basics: the alternative was a click per step. Steps become
@@ -186,6 +188,8 @@ def path_stage_complete(*, user: User, stage: str) -> list[ProgressSnapshot]:
     stay skipped, and steps the learner is reading or saved for later stay as they are
     (``taken_up``: a walk-through's "Reading now" item silently became "Already known"); one
     put off with "Not now" becomes known. Returns what the changed steps were before (Undo).
+    ``needless`` are steps the learner's reading made needless (the other way to a step they
+    completed, as the Path page says): left as they are, as the page's count promised.
     """
     path = selectors.primary_path()
     if path is None:
@@ -194,7 +198,7 @@ def path_stage_complete(*, user: User, stage: str) -> list[ProgressSnapshot]:
         Resource.objects.filter(
             status=Status.APPROVED, stage=stage, path_steps__path=path
         ).values_list("pk", flat=True)
-    )
+    ) - set(needless)
     now = timezone.now()
     with transaction.atomic():
         kept = progress_snapshots(

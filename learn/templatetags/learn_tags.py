@@ -169,3 +169,13 @@ def successor_of(card: dict, sentence: str) -> int | None:
         if flag["sentence"] == sentence and flag.get("successor") != card.get("id"):
             return flag.get("successor")
     return None
+
+
+@register.filter
+def lower_first(sentence: str) -> str:
+    """A sentence to run on inside another, in brackets: its first letter lowered (unless it
+    starts an acronym: "RBAC …" stays) and its closing full stop dropped."""
+    text = sentence.strip().removesuffix(".")
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
