@@ -33,6 +33,7 @@ from .reasons import (
     STAGE_WORDS,
     ReasonContext,
     area_label,
+    has_read,
     reasons_for,
     similar_reasons,
 )
@@ -73,6 +74,11 @@ POOL_SIZE: Final = 200
 FOCUS_SHARE: Final = 0.5
 #: The learner's next path step is placed within this many slots.
 NEXT_STEP_WITHIN: Final = 3
+#: For a learner who has read nothing yet, at most this many off-path items from a stage after
+#: the one their path is in, picked for variety and serving no focus: a walk-through's
+#: Intermediate newcomer got four red-team tools of five "look ahead at the security stage"
+#: items, a third of her first queue, before she had said what she wanted.
+LOOK_AHEAD_MAX: Final = 1
 #: When nothing fits the budget, a step that takes at most this many sessions of it is offered
 #: to read in parts before a shorter one further on (path order first).
 PARTS_MAX_SESSIONS: Final = 4
@@ -248,6 +254,7 @@ class Policy:
     next_step_within: int = NEXT_STEP_WITHIN
     fill_budget: bool = True
     defer_long_steps: bool = True
+    look_ahead_max: int | None = LOOK_AHEAD_MAX
 
 
 DEFAULT_POLICY: Final = Policy()
@@ -258,6 +265,7 @@ V1_POLICY: Final = Policy(
     next_step_within=0,
     fill_budget=False,
     defer_long_steps=False,
+    look_ahead_max=None,
 )
 
 
@@ -421,6 +429,9 @@ def recommend_queue(
         within,
         policy.fill_budget,
         policy.defer_long_steps,
+        # Variety from later stages is bounded only until the learner has read something:
+        # after that, what they read speaks for itself.
+        None if has_read(state) else policy.look_ahead_max,
     )
     picked, ahead_picked = packed.picked, packed.ahead
     deferred = tuple(int(model.doc_ids[pool.rows[i]]) for i, _ in packed.deferred)
@@ -903,6 +914,7 @@ def _mmr_queue(
     next_step_within: int,
     fill_budget: bool,
     defer_long_steps: bool,
+    look_ahead_max: int | None = None,
 ) -> _Packed:
     """Greedy MMR over the pool honouring path order, focus share and the time budget.
 
@@ -918,6 +930,8 @@ def _mmr_queue(
     the best item that still fits (ordered greedy packing); with
     ``defer_long_steps`` a path position none of whose steps fits what is left
     is passed over (the frontier moves on), unless it is the last one reachable.
+    With ``look_ahead_max``, off-path items of a later stage than the path's that serve no
+    focus are picked at most that many times while anything else is available.
     """
     rows = pool.rows
     # Similarities to a picked item are computed when it is picked: one
@@ -953,6 +967,8 @@ def _mmr_queue(
     stopped_by_budget = False
     deferred: list[tuple[int, float]] = []  # (pool index, minutes left when passed over)
     stage_now = int(model.stage[list(groups[0].rows)].max()) if groups and groups[0].rows else 0
+    look_ahead = off_progression & (model.stage[rows] > stage_now) & ~serves
+    n_look_ahead = 0
     while len(picked) < limit:
         while defer_long_steps and frontier < len(groups) - 1:
             front = available & (group_of == frontier)
@@ -988,6 +1004,12 @@ def _mmr_queue(
         if not ok.any():
             stopped_by_budget = bool((available & in_order).any())
             break
+        if (
+            look_ahead_max is not None
+            and n_look_ahead >= look_ahead_max
+            and (ok & ~look_ahead).any()
+        ):
+            ok &= ~look_ahead
         if (ok & within_cap).any():
             ok &= within_cap
         elif (ok & (group_of == frontier)).any():
@@ -1038,6 +1060,7 @@ def _mmr_queue(
                 best = int(np.argmax(value))
         picked.append(best)
         available[best] = False
+        n_look_ahead += int(look_ahead[best])
         if free[best] and group_of[best] != frontier:
             ahead.add(best)
         if serves[best]:

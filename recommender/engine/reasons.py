@@ -171,7 +171,7 @@ def reasons_for(
     # "for variety" or "a good starting point" would contradict it.
     explained = any(reason.kind in ("path_step", "focus") for reason in reasons)
     if (state.is_new or not reasons) and not (explained and depth != 0):
-        read = _has_read(state)
+        read = has_read(state)
         stage = model.stage_names[int(model.stage[row])]
         data = {"difficulty": difficulty, "stage": stage}
         if depth == 0 and not state.on_path and context.follows_path and not context.jumped:
@@ -250,7 +250,7 @@ def similar_reasons(model: Model, state: LearnerState, rows: np.ndarray) -> dict
     return reasons
 
 
-def _has_read(state: LearnerState) -> bool:
+def has_read(state: LearnerState) -> bool:
     """Whether the learner finished or started reading anything (known items were not read)."""
     return any(
         s in ("completed", "in_progress") and row not in state.known

@@ -267,3 +267,17 @@ def test_a_stage_behind_the_learner_folds_and_a_link_to_one_of_its_steps_opens_i
     page.goto(live_server.url + "/path/#step-3")
     expect(page.locator("#step-3")).to_be_visible()
     page.context.close()
+
+
+def test_a_cards_read_it_link_is_a_tap_target_of_at_least_24_px_on_a_phone(
+    browser, live_server, learner
+):
+    # A walk-through measured "Read it on <site> ↗" 17 px tall, on a line of its own.
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/")
+    links = page.locator("#queue-list .card-open a")
+    assert links.count() > 0
+    for index in range(links.count()):
+        box = links.nth(index).bounding_box()
+        assert box and box["height"] >= 24, box
+    page.context.close()

@@ -422,3 +422,33 @@ def test_not_now_opens_three_days_side_by_side_and_puts_the_item_off_until_the_o
     expect(span).to_contain_text("It waits in History.")
     assert span.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1"), span.inner_text()
     page.context.close()
+
+
+def test_on_a_phone_the_message_stops_following_once_the_learner_reads_on(
+    browser, live_server, learner
+):
+    # A walk-through: after each Done the message stuck to the top of a phone's screen and
+    # covered card headings, however far she read on, until she closed it.
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/")
+    done = page.locator("#queue-list > li").first.get_by_role("button", name=re.compile(r"^Done"))
+    page.evaluate("document.getElementById('main').dataset.replaced = 'no'")
+    done.click()
+    page.locator("#main:not([data-replaced]) .messages").wait_for()
+    page.wait_for_timeout(400)  # where it started is taken once focus has settled
+
+    def message_top() -> float:
+        return page.evaluate(
+            "document.querySelector('#main .messages').getBoundingClientRect().top"
+        )
+
+    screen = page.evaluate("window.innerHeight")
+    page.evaluate("window.scrollBy(0, 200)")
+    page.wait_for_timeout(100)
+    assert message_top() >= 0  # near where she acted, it is still in sight
+    page.evaluate("h => window.scrollBy(0, h)", screen)
+    page.wait_for_timeout(100)
+    assert message_top() < 0  # a screen further on, it stays at the top of the page
+    page.evaluate("window.scrollTo(0, 0)")
+    expect(page.locator("#main .message-sticky")).to_be_visible()  # and is there to go back to
+    page.context.close()

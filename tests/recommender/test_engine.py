@@ -725,8 +725,12 @@ def test_engine_beats_baselines_on_the_evaluation_without_violations(model: Mode
     assert engine["order_violations"] == 0
     assert engine["hit@3"] == 1.0
     # On a six-step path the new rules change little; the seed catalog test
-    # (tests/recommender/test_evaluation.py) shows where they matter.
-    assert engine["combined"] >= table.pop("engine_v1")["combined"]
+    # (tests/recommender/test_evaluation.py) shows where they matter. One costs a newcomer's
+    # queue a little spread here (diversity 0.938 to 0.937, combined 0.00012): at most one
+    # look ahead at a later stage (ranking.LOOK_AHEAD_MAX), where v1 took the farthest items.
+    v1 = table.pop("engine_v1")
+    assert engine["combined"] >= v1["combined"] - 0.0005
+    assert engine["diversity"] >= v1["diversity"] - 0.005
     for name, row in table.items():
         assert engine["combined"] > row["combined"], name
     assert engine["focus_p@5"] > table["path_order"]["focus_p@5"]

@@ -232,3 +232,33 @@ def test_a_second_main_area_is_reached_through_the_step_its_steps_wait_behind(al
     alice_api.patch("/api/me/profile/", {"focus": focus, "level": 3}, format="json")
     order = [item["resource"]["slug"] for item in queue(alice_api, limit=10)["results"]]
     assert order.index("kubernetes-rbac-docs") < order.index("kubernetes-secrets-docs"), order
+
+
+def _looks_ahead(item: dict) -> bool:
+    return any(r["text"].startswith("A look ahead at the") for r in item["reasons"])
+
+
+def test_a_newcomer_without_focus_gets_one_look_ahead_and_the_path_goes_on(alice_api, path):
+    # A walk-through: an Intermediate newcomer's first queue held five "look ahead at the
+    # security stage" items, four of them red-team tools, before she had said what she wanted.
+    alice_api.patch("/api/me/profile/", {"level": 2}, format="json")
+    items = queue(alice_api, limit=10)["results"]
+    assert len(items) == 10
+    assert sum(_looks_ahead(item) for item in items) == 1
+    on_path = {resource.slug: n for n, resource in enumerate(path, start=1)}
+    steps = [
+        on_path[item["resource"]["slug"]] for item in items if item["resource"]["slug"] in on_path
+    ]
+    assert len(steps) >= 7 and steps == sorted(steps)
+
+
+def test_once_the_learner_has_read_something_later_stages_are_not_held_to_one(
+    alice, alice_api, path
+):
+    # What they read speaks for them: an item like it from a later stage is not variety.
+    alice_api.patch("/api/me/profile/", {"level": 2}, format="json")
+    offensive = Resource.objects.filter(stage="security", path_steps__isnull=True).order_by("pk")
+    complete(alice, offensive[:1])
+    items = queue(alice_api, limit=10)["results"]
+    later = [item for item in items if item["resource"]["stage"] == "security"]
+    assert len(later) > 1

@@ -394,6 +394,43 @@
 
   document.addEventListener("htmx:afterSettle", dismissible);
 
+  // The sticky message follows the learner only while they stay near where they acted: once
+  // they scroll on by a screen they are reading again, and it stays at the top of the page
+  // instead of covering what they read (on a phone it covered card headings until closed, in
+  // a walk-through). Where it started is taken after the frame in which focus settles.
+  var RELEASED = "messages-released";
+  function stuckMessages() {
+    var messages = document.querySelector("#main .messages");
+    return messages && messages.querySelector(".message-sticky") && !messages.classList.contains(RELEASED)
+      ? messages
+      : null;
+  }
+  function stickFrom() {
+    window.requestAnimationFrame(function () {
+      var messages = stuckMessages();
+      if (messages) {
+        messages.setAttribute("data-stuck-at", String(window.scrollY));
+      }
+    });
+  }
+  document.addEventListener("htmx:afterSettle", function () {
+    window.setTimeout(stickFrom, 100);
+  });
+  window.addEventListener(
+    "scroll",
+    function () {
+      var messages = stuckMessages();
+      if (!messages || !messages.hasAttribute("data-stuck-at")) {
+        return;
+      }
+      var from = Number(messages.getAttribute("data-stuck-at"));
+      if (Math.abs(window.scrollY - from) > window.innerHeight) {
+        messages.classList.add(RELEASED);
+      }
+    },
+    { passive: true }
+  );
+
   // A sticky message (.message-sticky) covers the top of the screen, and a browser counts an
   // element under it as in view: it neither scrolls to it when focus moves there by script
   // (the card that took a done item's place) nor by Shift+Tab. Whatever gets focus under the
@@ -402,8 +439,8 @@
     if (!(element instanceof Element) || !element.closest("#main") || element.closest(".messages")) {
       return;
     }
-    var sticky = document.querySelector("#main .messages");
-    if (!sticky || !sticky.querySelector(".message-sticky")) {
+    var sticky = stuckMessages();
+    if (!sticky) {
       return;
     }
     var room = sticky.getBoundingClientRect().bottom + 8;
@@ -466,6 +503,7 @@
   function loaded() {
     copyButtons();
     dismissible();
+    window.setTimeout(stickFrom, 500);
     noteDraftRestore();
     noteCountAll();
     var main = document.getElementById("main");
