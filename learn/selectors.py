@@ -19,7 +19,16 @@ from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
-from catalog.models import Author, PathStep, Resource, SecurityArea, Stage, Status, Tag
+from catalog.models import (
+    Author,
+    Deprecation,
+    PathStep,
+    Resource,
+    SecurityArea,
+    Stage,
+    Status,
+    Tag,
+)
 from learn.models import QueueFeed
 from recommender import queue
 from recommender import selectors as recommender_selectors
@@ -322,6 +331,28 @@ def _covered_by(
         state = states.get(other)
         if other in steps and state is not None and state.state == ProgressState.COMPLETED:
             return steps[other]
+    return None
+
+
+def superseded_by(card: dict[str, Any]) -> Resource | None:
+    """The resource about today's way when this one *is* the removed thing (Katacoda, the
+    platform shut down in 2022: its page led with "Open the resource"), not one that only
+    mentions it. One query when the card has a shown staleness flag naming a successor."""
+    named = {flag["deprecation"]: flag["successor"] for flag in card.get("staleness", ())}
+    named = {slug: successor for slug, successor in named.items() if successor}
+    if not named:
+        return None
+    for deprecation in Deprecation.objects.filter(slug__in=named).select_related(
+        "successor_resource"
+    ):
+        successor = deprecation.successor_resource
+        if (
+            deprecation.is_named_by(card["title"])
+            and successor is not None
+            and successor.status == Status.APPROVED
+            and successor.pk != card["id"]
+        ):
+            return successor
     return None
 
 

@@ -577,12 +577,19 @@ def resource(
     # The queue's next item says so, and offers what its queue card offers ("Not now", not
     # "Save for later"): a walk-through met both for one item and could not tell which held.
     is_next = False
+    queued_at = None
     if request.user.is_authenticated and (
         state is None or (state.state == ProgressState.PLANNED and not state.put_off_until)
     ):
         # The API's `next`, cached per learner: a page view seldom pays for a queue.
         upcoming = queue.next_answer(user=_learner(request))["recommendation"]
         is_next = upcoming is not None and upcoming["resource"]["id"] == found.pk
+        if not is_next:
+            # Further down Up next, it offers what its card there offers too ("Not now", not
+            # "Save for later": a walk-through could not tell the two apart). Cached as well.
+            listed = queue.queue_answer(user=_learner(request), limit=QUEUE_LENGTH, minutes=None)
+            ids = [item["resource"]["id"] for item in listed["results"]]
+            queued_at = ids.index(found.pk) + 1 if found.pk in ids else None
     ways = selectors.step_alternatives(resource_ids=[found.pk]).get(found.pk)
     other_ways = ways.others if ways is not None else []
     # A step the learner's reading made needless (an outdated one, or one with another way to
@@ -602,8 +609,10 @@ def resource(
             "state": state,
             "up_next": up_next,
             "is_next": is_next,
+            "queued_at": queued_at,
             "replaced_by": replaced_by,
             "step_other_ways": other_ways,
+            "superseded_by": selectors.superseded_by(card),
             "similar": [{"card": c, "state": states.get(c["id"])} for c in similar_cards],
             "rating_choices": range(1, 6),
             "note": note,

@@ -740,15 +740,26 @@ def _deferred_note(
     row = int(pool.rows[index])
     title = f"“{model.titles[row]}”"
     length = f"about {_minutes(float(model.minutes[row]))}"
-    later = sorted({int(model.path_position[pool.rows[i]]) for i, _ in deferred[1:]})
-    if not later:
-        also = ""
-    elif len(later) == 1:
-        also = f" Step {later[0]} waits too."
-    else:
-        also = f" Steps {', '.join(map(str, later[:-1]))} and {later[-1]} wait too."
+    too_long = float(model.minutes[row]) > budget
+    # The other steps that wait, told apart by why: "wait too" said of a 45-minute step with a
+    # 45-minute budget read as if it were too long as well (a walk-through); it only did not
+    # fit in what was left.
+    alike, unlike = _positions_by(model, pool, deferred[1:], budget, too_long=too_long)
+    one = len(unlike) == 1
+    also = f" {_steps(alike)} {'waits' if len(alike) == 1 else 'wait'} too." if alike else ""
+    if unlike and too_long:
+        also += (
+            f" {_steps(unlike)} {'fits' if one else 'fit'} in {_minutes(budget)} but not in "
+            f"what was left: {'it waits' if one else 'they wait'} for your next session."
+        )
+    elif unlike:
+        them = "it" if one else "them"
+        also += (
+            f" {_steps(unlike)} {'needs' if one else 'need'} more than {_minutes(budget)}: "
+            f"start {them} and read {them} in parts."
+        )
     step = int(model.path_position[row])
-    if float(model.minutes[row]) > budget:
+    if too_long:
         # Longer than the whole budget: at this budget it never fits, and a learner with 20
         # minutes a day met a 4-hour step that held their path back for good. A step started
         # holds nothing back, so it can be read in parts.
@@ -764,6 +775,32 @@ def _deferred_note(
         f"Step {step}, {title} ({length}), did not fit in the {_minutes(room)} left: "
         f"it waits for your next session.{also}"
     )
+
+
+def _positions_by(
+    model: Model,
+    pool: _Pool,
+    deferred: Sequence[tuple[int, float]],
+    budget: int,
+    *,
+    too_long: bool,
+) -> tuple[list[int], list[int]]:
+    """The path positions of these waiting steps: those that wait for the same reason as the
+    first (longer than the whole budget, or not), then the others."""
+    alike: set[int] = set()
+    unlike: set[int] = set()
+    for index, _ in deferred:
+        row = int(pool.rows[index])
+        longer = float(model.minutes[row]) > budget
+        (alike if longer == too_long else unlike).add(int(model.path_position[row]))
+    return sorted(alike), sorted(unlike - alike)
+
+
+def _steps(positions: Sequence[int]) -> str:
+    """ "Step 29", "Steps 29 and 34", "Steps 2, 3 and 5"."""
+    if len(positions) == 1:
+        return f"Step {positions[0]}"
+    return f"Steps {', '.join(map(str, positions[:-1]))} and {positions[-1]}"
 
 
 class _Packed(NamedTuple):

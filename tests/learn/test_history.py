@@ -264,8 +264,9 @@ def test_saving_a_resource_for_later_marks_it_planned_and_says_where_it_is(alice
 def test_a_resource_not_started_offers_save_for_later_and_a_saved_one_does_not(
     alice, alice_web, seed
 ):
-    # Not the queue's next item: that one offers "Not now", as its queue card does.
-    resource = Resource.objects.get(pk=alice_web.get("/").context["items"][1]["card"]["id"])
+    # Not in the queue: a queued item offers "Not now", as its queue card does.
+    queued = [item["card"]["id"] for item in alice_web.get("/").context["items"]]
+    resource = Resource.objects.filter(status="approved").exclude(pk__in=queued).first()
     assert "Save for later" in alice_web.get(f"/resources/{resource.pk}/").content.decode()
     mark(alice, resource, "planned")
     assert "Save for later<" not in alice_web.get(f"/resources/{resource.pk}/").content.decode()
@@ -409,16 +410,20 @@ def test_all_means_every_state_history_counts(alice, alice_web):
     assert len(page.context["items"]) == 4
 
 
-def test_a_queue_card_offers_no_save_for_later_but_the_resource_page_does(alice_web, seed):
+def test_a_queued_item_offers_no_save_for_later_on_its_card_or_its_page(alice_web, seed):
     # On Up next the item is in the queue already: a walk-through pressed "Save for later" to
-    # put it off, and it stayed where it was.
+    # put it off, and it stayed where it was; another could not tell it from "Not now".
     body = alice_web.get("/").content.decode()
-    first = alice_web.get("/").context["items"][0]["card"]["id"]
+    items = alice_web.get("/").context["items"]
+    first = items[0]["card"]["id"]
     card = body[body.index(f'data-resource="{first}"') :]
     card = card[: card.index("</fieldset>")]
     assert "Save for later" not in card and ">Done<" in card
-    second = alice_web.get("/").context["items"][1]["card"]["id"]
-    assert "Save for later" in alice_web.get(f"/resources/{second}/").content.decode()
+    second = items[1]["card"]["id"]
+    assert "Save for later" not in alice_web.get(f"/resources/{second}/").content.decode()
+    queued = [item["card"]["id"] for item in items]
+    elsewhere = Resource.objects.filter(status="approved").exclude(pk__in=queued).first()
+    assert "Save for later" in alice_web.get(f"/resources/{elsewhere.pk}/").content.decode()
 
 
 def test_an_unknown_show_value_still_counts_the_notes_and_leaves_out_known(alice, alice_web):

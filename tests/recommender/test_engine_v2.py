@@ -210,6 +210,27 @@ def test_several_long_steps_wait_and_the_note_counts_them() -> None:
     assert result.note.endswith("read it in parts while the path goes on. Steps 2 and 3 wait too.")
 
 
+def test_the_note_tells_a_step_too_long_for_the_budget_from_one_too_long_for_what_was_left():
+    # A walk-through with 45 minutes: "Your next step (about 4 h) needs more than 45 minutes
+    # ... Steps 29 and 34 wait too", and step 34 took 45 minutes: it fitted the budget.
+    model = timed_path(240, 40, 45, 5)
+    result = recommend_queue(model, Learner(), limit=10, minutes=45)
+    assert ids(result.items) == [2, 4]
+    assert result.deferred == (1, 3)
+    assert result.note.endswith(
+        "read it in parts while the path goes on. Step 3 fits in 45 minutes but not in what was "
+        "left: it waits for your next session."
+    )
+    # And the other way round: the first waits for the next session, a later one is too long.
+    model = timed_path(10, 30, 240, 5)
+    result = recommend_queue(model, Learner(), limit=10, minutes=30)
+    assert result.deferred == (2, 3)
+    assert result.note.endswith(
+        "it waits for your next session. Step 3 needs more than 30 minutes: start it and read "
+        "it in parts."
+    )
+
+
 def test_one_minute_is_singular_in_what_the_queue_says() -> None:
     model = timed_path(30, 10)
     assert recommend_queue(model, Learner(), minutes=1).detail.startswith(

@@ -316,6 +316,28 @@ def test_katacodas_page_says_why_it_left_the_queue(client, alice, seed):
     ) in page
 
 
+def test_katacodas_page_leads_with_todays_way_and_keeps_its_old_address_second(client, seed):
+    # Katacoda, shut down in 2022, led its page with "Open the resource".
+    katacoda = Resource.objects.get(slug="katacoda")
+    minikube = Resource.objects.get(slug="minikube")
+    page = client.get(f"/resources/{katacoda.pk}/").content.decode()
+    assert (
+        f'<a class="btn btn-primary" href="/resources/{minikube.pk}/">'
+        "Today\u2019s way: Minikube</a>"
+    ) in page
+    assert (
+        f'<a class="btn" href="{katacoda.url}" rel="noopener noreferrer">Open its old address'
+        in (page)
+    )
+    assert "Open the resource" not in page
+
+
+def test_a_page_that_only_mentions_what_was_removed_still_leads_with_itself(client, seed):
+    talk = Resource.objects.get(slug=TALK)
+    page = client.get(f"/resources/{talk.pk}/").content.decode()
+    assert "Open the resource" in page and "Today\u2019s way:" not in page
+
+
 def test_a_resource_that_only_mentions_what_was_removed_stays_after_its_successor_is_read(
     alice, alice_api, seed
 ):
