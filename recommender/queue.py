@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from catalog.models import Resource
 from recommender import answers, selectors
@@ -300,7 +300,7 @@ class Replacement:
 
     resource: Resource
     # "successor": today's way for an outdated step; "alternative": the other way to it.
-    kind: str
+    kind: Literal["successor", "alternative"]
 
 
 def replaced_by(*, user: User, resource_id: int) -> Replacement | None:
@@ -319,8 +319,9 @@ def replaced_by(*, user: User, resource_id: int) -> Replacement | None:
     )
     if done is None:
         return None
-    kind = "successor" if done.resource_id in successors else "alternative"
-    return Replacement(resource=done.resource, kind=kind)
+    if done.resource_id in successors:
+        return Replacement(resource=done.resource, kind="successor")
+    return Replacement(resource=done.resource, kind="alternative")
 
 
 def _ready_model() -> Model | None:

@@ -967,8 +967,10 @@ def _mmr_queue(
     the best item that still fits (ordered greedy packing); with
     ``defer_long_steps`` a path position none of whose steps fits what is left
     is passed over (the frontier moves on), unless it is the last one reachable.
-    With ``look_ahead_max``, off-path items of a later stage than the path's that serve no
-    focus are picked at most that many times while anything else is available.
+    With ``look_ahead_max``, off-path items of a later stage than the path's that ``match``
+    does not ask for are picked at most that many times while anything else is available (a
+    held beginner's later-stage focus items count among them: they wait for the basics, and
+    one of them, not one of them and a red-team tool, shows where the focus leads).
     """
     rows = pool.rows
     # Similarities to a picked item are computed when it is picked: one

@@ -262,3 +262,11 @@ def test_once_the_learner_has_read_something_later_stages_are_not_held_to_one(
     items = queue(alice_api, limit=10)["results"]
     later = [item for item in items if item["resource"]["stage"] == "security"]
     assert len(later) > 1
+
+
+def test_a_focused_beginner_newcomer_gets_one_look_at_the_focus_and_the_basics(alice_api, path):
+    # The one later-stage item is the focus's, not that and a red-team tool besides.
+    alice_api.patch("/api/me/profile/", {"focus": [{"area": "secrets"}], "level": 1}, format="json")
+    items = queue(alice_api, limit=10)["results"]
+    later = [item for item in items if item["resource"]["stage"] != "getting-started"]
+    assert len(later) == 1 and serves(later[0], "secrets")
