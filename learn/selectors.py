@@ -285,7 +285,19 @@ def path_view(*, user: AnyUser | None) -> PathView | None:
     states = learner_states(
         user=user, resource_ids={*ids, *(o for i in ids for o in standing_in.get(i, ()))}
     )
-    titles = {step.resource_id: step.resource for step in steps}
+    named = {step.resource_id: step.resource for step in steps}
+    # A completed successor off the path (the queue leaves its outdated step out all the
+    # same) is named too: one query, only when there is one.
+    off_path = {
+        other
+        for i in ids
+        for other in standing_in.get(i, ())
+        if other not in named
+        and (state := states.get(other)) is not None
+        and state.state == ProgressState.COMPLETED
+    }
+    if off_path:
+        named.update(Resource.objects.in_bulk(off_path))
     outdated = set(
         catalog_selectors.staleness_flags_shown()
         .filter(resource_id__in=ids)
@@ -300,7 +312,7 @@ def path_view(*, user: AnyUser | None) -> PathView | None:
                 state=states.get(step.resource_id),
                 outdated=step.resource_id in outdated,
                 focus=tuple(focus.get(step.resource_id, ())),
-                covered_by=_covered_by(step.resource_id, standing_in, states, titles),
+                covered_by=_covered_by(step.resource_id, standing_in, states, named),
             )
         )
     return PathView(
@@ -323,14 +335,13 @@ def _covered_by(
     resource_id: int,
     standing_in: dict[int, frozenset[int]],
     states: dict[int, LearnerState],
-    steps: dict[int, Resource],
+    named: dict[int, Resource],
 ) -> Resource | None:
-    """The path step the learner completed that stands in for this one, if any (a standing-in
-    resource off the path is not named here: the resource page names it)."""
+    """The resource the learner completed that stands in for this step, if any."""
     for other in sorted(standing_in.get(resource_id, ())):
         state = states.get(other)
-        if other in steps and state is not None and state.state == ProgressState.COMPLETED:
-            return steps[other]
+        if other in named and state is not None and state.state == ProgressState.COMPLETED:
+            return named[other]
     return None
 
 

@@ -5,7 +5,9 @@ Docker Desktop."""
 
 from __future__ import annotations
 
-from catalog.models import PathStep, Resource, Status
+import datetime as dt
+
+from catalog.models import Deprecation, PathStep, Resource, StalenessFlag, Status
 from learn.templatetags.learn_tags import lower_first
 from recommender.models import Progress, ProgressState
 from recommender.selectors import path_alternatives
@@ -146,3 +148,30 @@ def test_a_note_runs_on_in_brackets_with_its_first_letter_lowered():
     assert lower_first("On other systems, use Minikube.") == "on other systems, use Minikube"
     assert lower_first("RBAC first.") == "RBAC first"
     assert lower_first("") == ""
+
+
+def test_an_outdated_step_whose_successor_is_off_the_path_is_not_needed_and_named(
+    alice, alice_web, db
+):
+    # The queue leaves it out once the successor is completed, wherever that successor is;
+    # the Path page counted it as still to do when the successor was not a path step.
+    path = LearningPathFactory()
+    gone = PathStepFactory(path=path, position=1, resource=ResourceFactory(title="Katacoda"))
+    PathStepFactory(path=path, position=2)
+    successor = ResourceFactory(title="Killercoda")
+    deprecation = Deprecation.objects.create(
+        slug="katacoda",
+        what="Katacoda",
+        patterns="Katacoda",
+        removal="shut down",
+        removed_on=dt.date(2022, 6, 15),
+        successor="Killercoda",
+        successor_resource=successor,
+    )
+    StalenessFlag.objects.create(
+        resource=gone.resource, deprecation=deprecation, sentence="Katacoda shut down."
+    )
+    progress_set(user=alice, resource=successor, state=ProgressState.COMPLETED, rating=None)
+    page = alice_web.get("/path/").content.decode()
+    assert "Not needed: you completed Killercoda" in page
+    assert alice_web.get("/path/").context["path"].finished == 1
