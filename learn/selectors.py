@@ -126,10 +126,11 @@ class PathStepView:
 
     @property
     def covered(self) -> bool:
-        """Needless for this learner, and not marked themselves."""
-        return self.covered_by is not None and (
-            self.state is None or self.state.state not in FINISHED_STATES
-        )
+        """Needless for this learner, who has done nothing with it themselves: one they saved,
+        started or put off is theirs again (the queue offers it, as `Learner.replaced` says),
+        and saving Docker Desktop after Minikube made it "not needed" and "your next step" at
+        once (a walk-through)."""
+        return self.covered_by is not None and self.state is None
 
 
 def steps_behind(completed: int, known: int, skipped: int, covered: int = 0) -> str:
@@ -376,28 +377,38 @@ class OtherWays:
     others: list[PathStep]
 
 
-def step_alternatives(*, resource_ids: Iterable[int]) -> dict[int, OtherWays]:
+def step_alternatives(
+    *, resource_ids: Iterable[int], user: AnyUser | None = None
+) -> dict[int, OtherWays]:
     """The other ways to these path steps (the same ``one_of``: Minikube for Docker
-    Desktop), with the path steps' notes and resources. No query when none of them has an
-    alternative; else one."""
+    Desktop), with the path steps' notes and resources, but those the learner skipped or
+    completed (Minikube's card offered Docker Desktop to a learner who had just skipped it).
+    No query when none of them has an alternative; else one, and one for a learner."""
     alternatives = queue.path_alternatives()
     wanted = {i: alternatives[i] for i in resource_ids if i in alternatives}
     if not wanted:
         return {}
+    others = {i for found in wanted.values() for i in found}
     steps = {
         step.resource_id: step
-        for step in PathStep.objects.filter(
-            resource_id__in={*wanted, *(i for found in wanted.values() for i in found)}
-        ).select_related("resource")
+        for step in PathStep.objects.filter(resource_id__in={*wanted, *others}).select_related(
+            "resource"
+        )
     }
-    return {
+    states = learner_states(user=user, resource_ids=others)
+    behind = {i for i, state in states.items() if state.state in FINISHED_STATES}
+    found_ways = {
         resource_id: OtherWays(
             step=steps[resource_id],
-            others=sorted((steps[i] for i in found if i in steps), key=lambda step: step.position),
+            others=sorted(
+                (steps[i] for i in found if i in steps and i not in behind),
+                key=lambda step: step.position,
+            ),
         )
         for resource_id, found in wanted.items()
         if resource_id in steps
     }
+    return {resource_id: ways for resource_id, ways in found_ways.items() if ways.others}
 
 
 def _focus_served(*, user: AnyUser | None, resource_ids: list[int]) -> dict[int, list[str]]:

@@ -128,7 +128,9 @@ def _queue_items(
     states = selectors.learner_states(user=user, resource_ids=[card["id"] for card in cards])
     # A step with another way to it says so (a Linux learner had to find out that the macOS
     # step before Minikube could be skipped).
-    alternatives = selectors.step_alternatives(resource_ids=[card["id"] for card in cards])
+    alternatives = selectors.step_alternatives(
+        resource_ids=[card["id"] for card in cards], user=user
+    )
     return result, [
         {
             "card": card,
@@ -590,13 +592,15 @@ def resource(
             listed = queue.queue_answer(user=_learner(request), limit=QUEUE_LENGTH, minutes=None)
             ids = [item["resource"]["id"] for item in listed["results"]]
             queued_at = ids.index(found.pk) + 1 if found.pk in ids else None
-    ways = selectors.step_alternatives(resource_ids=[found.pk]).get(found.pk)
+    ways = selectors.step_alternatives(resource_ids=[found.pk], user=request.user).get(found.pk)
     other_ways = ways.others if ways is not None else []
     # A step the learner's reading made needless (an outdated one, or one with another way to
     # it) is out of their queue: say why.
     replaced_by = (
         queue.replaced_by(user=_learner(request), resource_id=found.pk)
-        if request.user.is_authenticated and state is None and (card["staleness"] or other_ways)
+        if request.user.is_authenticated
+        and state is None
+        and (card["staleness"] or found.pk in queue.path_alternatives())
         else None
     )
     return render(

@@ -4,6 +4,7 @@ health warnings."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -127,11 +128,19 @@ def site_name(url: str) -> str:
     return host.removeprefix("www.")
 
 
+# "(1)", "(Kubernetes documentation)": a closing parenthesis of a title.
+CLOSING_PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
+
+
 @register.filter
 def web_search_url(card: dict) -> str:
-    """A web search for the card's title and authors (quoted title: its exact words first)."""
+    """A web search for the card's title and authors. Not quoted, and without a closing
+    parenthesis: the catalog's titles are often its own ("… Best-Practices (1)", "Julia
+    Evans's drawing of …", "… (Maya Kaczorowski, Google Cloud Next '18)"), and an exact
+    phrase of them finds nothing (a walk-through)."""
     authors = " ".join(author["name"] for author in card.get("authors") or ())
-    query = f"“{card['title']}” {authors}".strip().replace("“", '"').replace("”", '"')
+    title = CLOSING_PARENTHESIS.sub("", card["title"]) or card["title"]
+    query = f"{title} {authors}".strip()
     return f"{WEB_SEARCH}?{urlencode({'q': query})}"
 
 

@@ -33,7 +33,7 @@ from .reasons import (
     STAGE_WORDS,
     ReasonContext,
     area_label,
-    has_read,
+    read_count,
     reasons_for,
     similar_reasons,
 )
@@ -74,11 +74,14 @@ POOL_SIZE: Final = 200
 FOCUS_SHARE: Final = 0.5
 #: The learner's next path step is placed within this many slots.
 NEXT_STEP_WITHIN: Final = 3
-#: For a learner who has read nothing yet, at most this many off-path items from a stage after
-#: the one their path is in, picked for variety and serving no focus: a walk-through's
-#: Intermediate newcomer got four red-team tools of five "look ahead at the security stage"
-#: items, a third of her first queue, before she had said what she wanted.
+#: For a learner who has read fewer than LOOK_AHEAD_UNTIL_READ items, at most this many
+#: off-path items from a stage after the one their path is in, picked for variety and serving
+#: no focus: a walk-through's Intermediate newcomer got four red-team tools of five "look ahead
+#: at the security stage" items, a third of her first queue, before she had said what she
+#: wanted; another, with only Minikube read, got three security items "picked from what you
+#: have read so far".
 LOOK_AHEAD_MAX: Final = 1
+LOOK_AHEAD_UNTIL_READ: Final = 3
 #: When nothing fits the budget, a step that takes at most this many sessions of it is offered
 #: to read in parts before a shorter one further on (path order first).
 PARTS_MAX_SESSIONS: Final = 4
@@ -429,9 +432,9 @@ def recommend_queue(
         within,
         policy.fill_budget,
         policy.defer_long_steps,
-        # Variety from later stages is bounded only until the learner has read something:
+        # Variety from later stages is bounded only until the learner has read a few items:
         # after that, what they read speaks for itself.
-        None if has_read(state) else policy.look_ahead_max,
+        None if read_count(state) >= LOOK_AHEAD_UNTIL_READ else policy.look_ahead_max,
     )
     picked, ahead_picked = packed.picked, packed.ahead
     deferred = tuple(int(model.doc_ids[pool.rows[i]]) for i, _ in packed.deferred)
@@ -750,7 +753,8 @@ def _deferred_note(
     if unlike and too_long:
         also += (
             f" {_steps(unlike)} {'fits' if one else 'fit'} in {_minutes(budget)} but not in "
-            f"what was left: {'it waits' if one else 'they wait'} for your next session."
+            "what was left: "
+            + ("it waits for your next session." if one else "they wait for your next sessions.")
         )
     elif unlike:
         them = "it" if one else "them"
@@ -764,10 +768,16 @@ def _deferred_note(
         # minutes a day met a 4-hour step that held their path back for good. A step started
         # holds nothing back, so it can be read in parts.
         which = "Your next step" if pool.group_of[index] == 0 else f"Step {step}"
+        # Many sessions long (a 15-hour book with 45 minutes), no session will be long enough:
+        # reading it in parts is the way, not a longer session.
+        wait = (
+            "it waits for a longer session, or "
+            if float(model.minutes[row]) <= PARTS_MAX_SESSIONS * budget
+            else ""
+        )
         return (
             f"{which}, {title} ({length}), needs more than {_minutes(budget)}: "
-            f"it waits for a longer session, or start it and read it in parts while the "
-            f"path goes on.{also}"
+            f"{wait}start it and read it in parts while the path goes on.{also}"
         )
     # It fits the budget, not what was left of it: it comes first next time (a walk-through
     # read "a longer session" with a fixed 30 minutes a day, and there is no longer one).

@@ -147,7 +147,7 @@ def reasons_for(
                 "level",
                 f"{DIFFICULTY_WORDS.get(difficulty, f'Difficulty {difficulty}')}, above your "
                 f"level: added because only {context.open_at_level} resources at or near your "
-                "level are open to you",
+                "level are left for you now",
                 {"difficulty": difficulty, "open_at_level": context.open_at_level},
             )
         )
@@ -252,9 +252,15 @@ def similar_reasons(model: Model, state: LearnerState, rows: np.ndarray) -> dict
 
 def has_read(state: LearnerState) -> bool:
     """Whether the learner finished or started reading anything (known items were not read)."""
-    return any(
-        s in ("completed", "in_progress") and row not in state.known
+    return read_count(state) > 0
+
+
+def read_count(state: LearnerState) -> int:
+    """How many items the learner finished or started reading (known items were not read)."""
+    return sum(
+        1
         for row, s in state.state.items()
+        if s in ("completed", "in_progress") and row not in state.known
     )
 
 

@@ -175,3 +175,29 @@ def test_an_outdated_step_whose_successor_is_off_the_path_is_not_needed_and_name
     page = alice_web.get("/path/").content.decode()
     assert "Not needed: you completed Killercoda" in page
     assert alice_web.get("/path/").context["path"].finished == 1
+
+
+def test_a_not_needed_step_the_learner_saves_is_theirs_again(alice, alice_web, alice_api, seed):
+    # A walk-through saved Docker Desktop after completing Minikube: the Path page called it
+    # "not needed" and "your next step" at once.
+    _complete(alice, MINIKUBE)
+    _complete(alice, DOCKER, ProgressState.PLANNED)
+    response = alice_web.get("/path/")
+    # Katacoda's only (Minikube is today's way for it).
+    assert response.content.decode().count("Not needed: you completed Minikube") == 1
+    view = response.context["path"]
+    covered = [s.step.resource.slug for st in view.stages for s in st.steps if s.covered]
+    assert covered == ["katacoda"]
+    assert DOCKER in _queued(alice_api)
+
+
+def test_a_card_does_not_offer_the_other_way_the_learner_skipped(alice, alice_web, seed):
+    minikube = Resource.objects.get(slug=MINIKUBE)
+    _complete(alice, DOCKER, ProgressState.SKIPPED)
+    items = alice_web.get("/?minutes=600").context["items"]
+    card = next(item for item in items if item["card"]["id"] == minikube.pk)
+    assert card["other_ways"] is None
+    assert "Or instead" not in alice_web.get("/?minutes=600").content.decode()
+    # Its page neither, and it still says which step it is.
+    page = alice_web.get(f"/resources/{minikube.pk}/").content.decode()
+    assert "Or instead" not in page and "Not started yet." in page

@@ -327,7 +327,7 @@ def test_a_resource_without_a_confirmed_address_offers_a_web_search_for_its_titl
     search = re.search(r'href="(https://duckduckgo\.com/\?q=[^"]+)"', body)
     assert search is not None
     query = parse_qs(urlsplit(unescape(search.group(1))).query)["q"]
-    assert query == ['"Julia Evans\'s drawing of the Kubernetes components" Julia Evans']
+    assert query == ["Julia Evans's drawing of the Kubernetes components Julia Evans"]
     assert "Open the resource" not in body
 
 

@@ -103,6 +103,8 @@ def test_the_level_cap_relaxes_with_a_reason_instead_of_shortening_the_queue(
     for item in above:
         level = [r for r in item.reasons if r.kind == "level"]
         assert level and level[0].text.startswith("Advanced, above your level: added because only ")
+        # "are open to you" read as unclear in a walk-through.
+        assert level[0].text.endswith("resources at or near your level are left for you now")
     at_level = [r.doc_id for r in recommend_queue(model, Learner(), limit=5).items]
     assert all(BY_ID[d].difficulty <= 2 for d in at_level)
 
@@ -177,6 +179,17 @@ def test_a_next_step_longer_than_the_budget_waits_and_the_next_that_fits_comes()
     assert recommend_queue(model, Learner(), limit=10, minutes=15, policy=V1_POLICY).items == ()
 
 
+def test_a_step_many_sessions_long_is_offered_in_parts_not_for_a_longer_session() -> None:
+    # A walk-through with 45 minutes read "it waits for a longer session" of a 15-hour book.
+    model = timed_path(900, 10)
+    note = recommend_queue(model, Learner(), limit=10, minutes=45).note
+    assert note.startswith(
+        "Your next step, “Step 1 of the basics” (about 15 h), needs more than 45 minutes: start "
+        "it and read it in parts while the path goes on."
+    )
+    assert "longer session" not in note
+
+
 def test_a_long_step_that_waits_is_said_in_hours_as_the_pages_say_it() -> None:
     # A walk-through read "(about 900 minutes)" where every page says "15 h".
     result = recommend_queue(timed_path(900, 10), Learner(), limit=10, minutes=15)
@@ -220,6 +233,11 @@ def test_the_note_tells_a_step_too_long_for_the_budget_from_one_too_long_for_wha
     assert result.note.endswith(
         "read it in parts while the path goes on. Step 3 fits in 45 minutes but not in what was "
         "left: it waits for your next session."
+    )
+    model = timed_path(240, 40, 45, 45, 5)
+    assert recommend_queue(model, Learner(), limit=10, minutes=45).note.endswith(
+        "Steps 3 and 4 fit in 45 minutes but not in what was left: they wait for your next "
+        "sessions."
     )
     # And the other way round: the first waits for the next session, a later one is too long.
     model = timed_path(10, 30, 240, 5)

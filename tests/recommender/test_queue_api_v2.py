@@ -252,16 +252,30 @@ def test_a_newcomer_without_focus_gets_one_look_ahead_and_the_path_goes_on(alice
     assert len(steps) >= 7 and steps == sorted(steps)
 
 
-def test_once_the_learner_has_read_something_later_stages_are_not_held_to_one(
+def test_once_the_learner_has_read_a_few_items_later_stages_are_not_held_to_one(
     alice, alice_api, path
 ):
     # What they read speaks for them: an item like it from a later stage is not variety.
     alice_api.patch("/api/me/profile/", {"level": 2}, format="json")
     offensive = Resource.objects.filter(stage="security", path_steps__isnull=True).order_by("pk")
-    complete(alice, offensive[:1])
+    complete(alice, offensive[:3])
     items = queue(alice_api, limit=10)["results"]
     later = [item for item in items if item["resource"]["stage"] == "security"]
     assert len(later) > 1
+
+
+def test_one_item_read_is_too_little_to_fill_the_queue_from_later_stages(alice, alice_api, path):
+    # A walk-through: with only Minikube read (the basics marked known), three security items
+    # came "picked from what you have read so far".
+    complete(alice, [r for r in path if r.slug == "minikube"])
+    services.path_stage_complete(user=alice, stage="getting-started")
+    items = queue(alice_api, limit=10)["results"]
+    later = [
+        item
+        for item in items
+        if item["resource"]["stage"] == "security" and not item["resource"]["path_steps"]
+    ]
+    assert len(later) == 1
 
 
 def test_a_focused_beginner_newcomer_gets_one_look_at_the_focus_and_the_basics(alice_api, path):
