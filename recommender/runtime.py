@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db import connection
 
-from catalog.models import Resource
+from catalog.models import Deprecation, Resource
 from catalog.selectors import ResourceHealth
 from recommender import selectors, store, tasks
 from recommender.cards import CardCache
@@ -64,6 +64,7 @@ class Runtime:
         self._unlinked: tuple[int, frozenset[int]] | None = None
         self._alternatives: tuple[int, dict[int, frozenset[int]]] | None = None
         self._outdated: tuple[float, dict[int, frozenset[int]]] | None = None
+        self._deprecations: tuple[float, dict[str, Deprecation]] | None = None
         self._cards = CardCache()
 
     # --- The model ------------------------------------------------------------------------------
@@ -180,6 +181,14 @@ class Runtime:
         kept = self._outdated
         if kept is None or time.monotonic() - kept[0] > self.outdated_seconds:
             kept = self._outdated = (time.monotonic(), selectors.outdated_path_steps())
+        return kept[1]
+
+    def deprecations(self) -> dict[str, Deprecation]:
+        """The deprecations table by slug (a dozen rows), kept a minute as the outdated
+        steps are: cards ask whether a flag names their resource itself."""
+        kept = self._deprecations
+        if kept is None or time.monotonic() - kept[0] > self.outdated_seconds:
+            kept = self._deprecations = (time.monotonic(), selectors.deprecations())
         return kept[1]
 
     def cards(self, resources: Sequence[Resource]) -> list[dict[str, Any]]:

@@ -11,7 +11,15 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
-from catalog.models import LearningPath, LinkStatus, PathStep, Resource, SecurityArea, Status
+from catalog.models import (
+    Deprecation,
+    LearningPath,
+    LinkStatus,
+    PathStep,
+    Resource,
+    SecurityArea,
+    Status,
+)
 from recommender import folding
 from recommender.engine import Document, Interaction, Learner
 from recommender.models import FittedModel, LearnerProfile, Note, Progress, ProgressState
@@ -137,6 +145,11 @@ def path_alternatives() -> dict[int, frozenset[int]]:
         for resource_id in members:
             others[resource_id] |= members - {resource_id}
     return {resource_id: frozenset(found) for resource_id, found in others.items() if found}
+
+
+def deprecations() -> dict[str, Deprecation]:
+    """The deprecations table by slug (the runtime keeps it a minute per process)."""
+    return {deprecation.slug: deprecation for deprecation in Deprecation.objects.all()}
 
 
 def outdated_path_steps() -> dict[int, frozenset[int]]:

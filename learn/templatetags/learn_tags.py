@@ -17,6 +17,7 @@ from catalog.models import Difficulty, Kind, Stage
 from learn import forms, selectors
 from recommender import folding
 from recommender.queue import HEALTH_KINDS
+from recommender.runtime import runtime
 
 register = template.Library()
 
@@ -168,6 +169,23 @@ def why_reasons(reasons: list[dict]) -> list[dict]:
 @register.filter
 def health_reasons(reasons: list[dict]) -> list[dict]:
     return [reason for reason in reasons if reason["kind"] in HEALTH_KINDS]
+
+
+@register.filter
+def superseded(card: dict) -> bool:
+    """Whether the card's resource *is* something removed whose successor the catalog has
+    (Katacoda, shut down: its card led with "Read it on katacoda.com"), not one that only
+    mentions it. No query (the runtime keeps the deprecations a minute)."""
+    flags = [flag for flag in card.get("staleness", ()) if flag.get("successor")]
+    if not flags:
+        return False
+    known = runtime.deprecations()
+    return any(
+        flag["deprecation"] in known
+        and known[flag["deprecation"]].is_named_by(card["title"])
+        and flag["successor"] != card.get("id")
+        for flag in flags
+    )
 
 
 @register.filter

@@ -332,6 +332,20 @@ def test_katacodas_page_leads_with_todays_way_and_keeps_its_old_address_second(c
     assert "Open the resource" not in page
 
 
+def test_katacodas_card_offers_its_old_address_quietly_not_as_a_reading(client, seed):
+    # Its page led with today's way, and its card on Browse still said "Read it on
+    # katacoda.com" (a walk-through).
+    page = client.get("/browse/", {"search": "katacoda"}).content.decode()
+    card = page[page.index(">Katacoda</a>") :]
+    card = card[: card.index("</article>")]
+    assert "Its old address: <a" in card and "Read it on" not in card
+    assert "Today\u2019s way" in card  # the notice's link leads on
+    # One that only mentions something removed is still a reading.
+    talk = Resource.objects.get(slug=TALK)
+    page = client.get("/browse/", {"search": talk.title.split()[0]}).content.decode()
+    assert f"Read it on {talk.url.split('/')[2].removeprefix('www.')}" in page
+
+
 def test_a_page_that_only_mentions_what_was_removed_still_leads_with_itself(client, seed):
     talk = Resource.objects.get(slug=TALK)
     page = client.get(f"/resources/{talk.pk}/").content.decode()
