@@ -21,7 +21,6 @@ from django.utils import timezone
 from catalog import selectors as catalog_selectors
 from catalog.models import (
     Author,
-    Deprecation,
     PathStep,
     Resource,
     SecurityArea,
@@ -33,6 +32,7 @@ from learn.models import QueueFeed
 from recommender import queue
 from recommender import selectors as recommender_selectors
 from recommender.models import FocusArea, Note, Progress, ProgressState, taken_up
+from recommender.runtime import runtime
 
 # request.user on a page: django-stubs types it as User | AnonymousUser.
 AnyUser = User | AnonymousUser
@@ -346,26 +346,32 @@ def _covered_by(
     return None
 
 
-def superseded_by(card: dict[str, Any]) -> Resource | None:
-    """The resource about today's way when this one *is* the removed thing (Katacoda, the
-    platform shut down in 2022: its page led with "Open the resource"), not one that only
-    mentions it. One query when the card has a shown staleness flag naming a successor."""
-    named = {flag["deprecation"]: flag["successor"] for flag in card.get("staleness", ())}
-    named = {slug: successor for slug, successor in named.items() if successor}
-    if not named:
+def superseded_successor(card: dict[str, Any]) -> int | None:
+    """The id of the resource about today's way when this card's resource *is* the removed
+    thing (Katacoda, the platform shut down in 2022), not one that only mentions it. No
+    query (the runtime keeps the deprecations a minute)."""
+    flags = [flag for flag in card.get("staleness", ()) if flag.get("successor")]
+    if not flags:
         return None
-    for deprecation in Deprecation.objects.filter(slug__in=named).select_related(
-        "successor_resource"
-    ):
-        successor = deprecation.successor_resource
+    known = runtime.deprecations()
+    for flag in flags:
+        deprecation = known.get(flag["deprecation"])
         if (
-            deprecation.is_named_by(card["title"])
-            and successor is not None
-            and successor.status == Status.APPROVED
-            and successor.pk != card["id"]
+            deprecation is not None
+            and deprecation.is_named_by(card["title"])
+            and flag["successor"] != card.get("id")
         ):
-            return successor
+            return int(flag["successor"])
     return None
+
+
+def superseded_by(card: dict[str, Any]) -> Resource | None:
+    """The approved resource about today's way for a removed thing's card (its page leads
+    with it: Katacoda's led with "Open the resource"). One query, only for such a card."""
+    successor = superseded_successor(card)
+    if successor is None:
+        return None
+    return Resource.objects.filter(pk=successor, status=Status.APPROVED).first()
 
 
 @dataclass(frozen=True)

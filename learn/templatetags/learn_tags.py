@@ -17,7 +17,6 @@ from catalog.models import Difficulty, Kind, Stage
 from learn import forms, selectors
 from recommender import folding
 from recommender.queue import HEALTH_KINDS
-from recommender.runtime import runtime
 
 register = template.Library()
 
@@ -174,18 +173,8 @@ def health_reasons(reasons: list[dict]) -> list[dict]:
 @register.filter
 def superseded(card: dict) -> bool:
     """Whether the card's resource *is* something removed whose successor the catalog has
-    (Katacoda, shut down: its card led with "Read it on katacoda.com"), not one that only
-    mentions it. No query (the runtime keeps the deprecations a minute)."""
-    flags = [flag for flag in card.get("staleness", ()) if flag.get("successor")]
-    if not flags:
-        return False
-    known = runtime.deprecations()
-    return any(
-        flag["deprecation"] in known
-        and known[flag["deprecation"]].is_named_by(card["title"])
-        and flag["successor"] != card.get("id")
-        for flag in flags
-    )
+    (Katacoda: its card led with "Read it on katacoda.com"). No query."""
+    return selectors.superseded_successor(card) is not None
 
 
 @register.filter
