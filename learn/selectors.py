@@ -390,7 +390,7 @@ def step_alternatives(
     Desktop), with the path steps' notes and resources, but those the learner skipped or
     completed (Minikube's card offered Docker Desktop to a learner who had just skipped it).
     No query when none of them has an alternative; else one, and one for a learner."""
-    alternatives = queue.path_alternatives()
+    alternatives = runtime.path_alternatives()
     wanted = {i: alternatives[i] for i in resource_ids if i in alternatives}
     if not wanted:
         return {}

@@ -595,12 +595,10 @@ def resource(
     ways = selectors.step_alternatives(resource_ids=[found.pk], user=request.user).get(found.pk)
     other_ways = ways.others if ways is not None else []
     # A step the learner's reading made needless (an outdated one, or one with another way to
-    # it) is out of their queue: say why.
+    # it) is out of their queue: say why (no query for a resource that is neither).
     replaced_by = (
         queue.replaced_by(user=_learner(request), resource_id=found.pk)
-        if request.user.is_authenticated
-        and state is None
-        and (card["staleness"] or found.pk in queue.path_alternatives())
+        if request.user.is_authenticated and state is None
         else None
     )
     return render(

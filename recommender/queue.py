@@ -288,12 +288,6 @@ def standing_in() -> dict[int, frozenset[int]]:
     return found
 
 
-def path_alternatives() -> dict[int, frozenset[int]]:
-    """Path steps of which a learner needs one, each with its alternatives (kept by the
-    runtime)."""
-    return runtime.path_alternatives()
-
-
 @dataclass(frozen=True)
 class Replacement:
     """What a learner completed instead of a path step, and how it stands in for it."""
