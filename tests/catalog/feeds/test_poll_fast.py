@@ -3,6 +3,7 @@ feeds in flight, fingerprints that skip unchanged entries, set-based storing and
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -496,6 +497,19 @@ def test_dispatch_queues_claimed_feeds_in_batches(settings, monkeypatch):
     assert tasks.feeds_dispatch() == 7
     assert [len(batch) for batch in queued] == [3, 3, 1]
     assert sorted(pk for batch in queued for pk in batch) == sorted(feed.pk for feed in feeds)
+
+
+def test_a_batch_of_feeds_that_all_stall_to_the_deadline_ends_within_its_time_limit(settings):
+    """Every fetch of a batch may take FEEDS_TOTAL_DEADLINE, FEEDS_POLL_CONCURRENCY at a time:
+    the batch's soft time limit must leave parsing and storing room after the last round
+    (or a larger default batch would have its polls cut off and redelivered, forever)."""
+    rounds = math.ceil(settings.FEEDS_POLL_BATCH / settings.FEEDS_POLL_CONCURRENCY)
+    fetching = rounds * settings.FEEDS_TOTAL_DEADLINE
+    assert (
+        fetching + 30
+        <= tasks.feeds_poll_batch.soft_time_limit
+        < (tasks.feeds_poll_batch.time_limit)
+    )
 
 
 @pytest.mark.django_db(transaction=True)
