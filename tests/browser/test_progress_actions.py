@@ -323,6 +323,26 @@ def test_after_done_far_down_the_queue_the_next_title_is_not_under_the_message(
     page.context.close()
 
 
+def test_on_a_phone_the_started_cards_title_is_not_under_the_message(browser, live_server, learner):
+    # A walk-through: after Start on a phone, focus went to the card's Done button under
+    # Reading now, and the sticky message covered the card's title and link above it.
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/")
+    card = page.locator("#queue-list > li").nth(1)
+    start = card.get_by_role("button", name=re.compile(r"^Start"))
+    page.evaluate("top => window.scrollBy(0, top - 500)", start.bounding_box()["y"])
+    press(page, start)
+    page.wait_for_timeout(300)  # the scroll that follows focus runs on the next frame
+    assert page.evaluate(f"{FOCUSED}.closest('ul, ol').id") == "reading-list"
+    message = page.locator("#main .messages").bounding_box()
+    top = page.evaluate(
+        f"{FOCUSED}.closest('.card').querySelector('.card-title').getBoundingClientRect().top"
+    )
+    screenshot(page, "started-card-375")
+    assert top >= message["y"] + message["height"], (top, message)
+    page.context.close()
+
+
 @pytest.fixture
 def long_title(first_step) -> str:
     """The first step's title made long: messages name an item by a shortened title."""

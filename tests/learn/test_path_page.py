@@ -387,3 +387,17 @@ def test_the_path_marks_the_steps_on_the_learners_focus(alice_web, seed):
         if "Your focus: Network policy" in html
     }
     assert serving and marked == serving
+
+
+def test_a_skipped_step_is_drawn_apart_from_a_completed_one(alice_web, seed):
+    # A walk-through's learner read the filled disc of a skipped step as "done".
+    steps = path_ids(seed)
+    alice_web.post(f"/progress/{steps[0]}/", {"state": "completed"})
+    alice_web.post(f"/progress/{steps[2]}/", {"state": "skipped"})
+    body = alice_web.get("/path/").content.decode()
+
+    def classes(position: int) -> set[str]:
+        return set(re.findall(rf'<li class="([^"]*)" id="step-{position}"', body)[0].split())
+
+    assert {"step-finished"} <= classes(1) and "step-passed" not in classes(1)
+    assert {"step-finished", "step-passed"} <= classes(3)

@@ -434,7 +434,9 @@
   // A sticky message (.message-sticky) covers the top of the screen, and a browser counts an
   // element under it as in view: it neither scrolls to it when focus moves there by script
   // (the card that took a done item's place) nor by Shift+Tab. Whatever gets focus under the
-  // message, or off-screen, is scrolled to just below it.
+  // message, or off-screen, is scrolled to just below it. A control inside a card brings the
+  // whole card's top into view when the card fits below the message: on a phone the message
+  // otherwise covered the title of the card just started, above its focused Done button.
   function clearOfMessage(element) {
     if (!(element instanceof Element) || !element.closest("#main") || element.closest(".messages")) {
       return;
@@ -445,7 +447,11 @@
     }
     var room = sticky.getBoundingClientRect().bottom + 8;
     var box = element.getBoundingClientRect();
-    if (box.top < room || box.top > window.innerHeight - 16) {
+    var card = element.closest(".card");
+    var cardBox = card ? card.getBoundingClientRect() : null;
+    if (cardBox && cardBox.top < room && cardBox.bottom - cardBox.top <= window.innerHeight - room) {
+      window.scrollBy(0, cardBox.top - room);
+    } else if (box.top < room || box.top > window.innerHeight - 16) {
       window.scrollBy(0, box.top - room);
     }
   }
