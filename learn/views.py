@@ -718,7 +718,12 @@ def focus(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "learn/focus.html",
-        {"form": form, "coverage": coverage, "chart": svg.coverage_chart(coverage)},
+        {
+            "form": form,
+            "coverage": coverage,
+            "chart": svg.coverage_chart(coverage),
+            "nothing_covered": not any(area.completed or area.known for area in coverage),
+        },
         status=status,
     )
 
