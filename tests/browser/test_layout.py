@@ -70,7 +70,7 @@ def test_the_coverage_chart_fills_its_panel_and_names_never_touch_their_counts(
     page = signed_in_page(browser, live_server, learner, width=width)
     page.goto(live_server.url + "/focus/")
     chart = page.locator("svg.chart").bounding_box()
-    panel = page.locator("#main .panel").first
+    panel = page.locator("#main .panel", has=page.locator("svg.chart"))
     inner = panel.evaluate(
         "(e) => e.clientWidth - parseFloat(getComputedStyle(e).paddingLeft)"
         " - parseFloat(getComputedStyle(e).paddingRight)"

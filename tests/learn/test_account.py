@@ -86,3 +86,18 @@ def test_a_curator_account_is_not_deleted_from_the_learner_page(client):
 def test_deleting_needs_sign_in(client, url):
     response = client.post(url, {"password": PASSWORD})
     assert response.status_code == 302 and "/signin/" in response["Location"]
+
+
+def test_the_account_page_leads_with_signing_in_and_the_feed_comes_after(alice_web):
+    # A walk-through: "Create my feed address" was the page's first, primary button and the
+    # password a link in its introduction.
+    body = alice_web.get("/account/").content.decode()
+    order = [body.index(f'id="{name}-title"') for name in ("password", "email", "feed", "delete")]
+    assert order == sorted(order)
+    assert '<a class="btn" href="/account/password/">Change your password</a>' in body
+    assert "btn-primary" not in body
+
+
+def test_the_password_page_leads_back_to_the_account(alice_web):
+    body = alice_web.get("/account/password/").content.decode()
+    assert '<a href="/account/">Back to your account</a>' in body
