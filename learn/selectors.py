@@ -346,29 +346,10 @@ def _covered_by(
     return None
 
 
-def superseded_successor(card: dict[str, Any]) -> int | None:
-    """The id of the resource about today's way when this card's resource *is* the removed
-    thing (Katacoda, the platform shut down in 2022), not one that only mentions it. No
-    query (the runtime keeps the deprecations a minute)."""
-    flags = [flag for flag in card.get("staleness", ()) if flag.get("successor")]
-    if not flags:
-        return None
-    known = runtime.deprecations()
-    for flag in flags:
-        deprecation = known.get(flag["deprecation"])
-        if (
-            deprecation is not None
-            and deprecation.is_named_by(card["title"])
-            and flag["successor"] != card.get("id")
-        ):
-            return int(flag["successor"])
-    return None
-
-
 def superseded_by(card: dict[str, Any]) -> Resource | None:
     """The approved resource about today's way for a removed thing's card (its page leads
     with it: Katacoda's led with "Open the resource"). One query, only for such a card."""
-    successor = superseded_successor(card)
+    successor = runtime.superseded_successor(card)
     if successor is None:
         return None
     return Resource.objects.filter(pk=successor, status=Status.APPROVED).first()

@@ -434,6 +434,10 @@ def queue_answer(*, user: User, limit: int, minutes: int | None) -> dict[str, An
     return _cached(user, f"queue:{limit}:{'' if minutes is None else minutes}", compute)
 
 
+# Neighbours read beyond `limit`, to stand in for removed things (a dozen in the catalog).
+SIMILAR_SPARE = 3
+
+
 def resource_similar(*, resource_id: int, limit: int = 5) -> list[tuple[Resource, float]] | None:
     """Nearest approved resources; None when the resource is not in the model (yet)."""
     model = _ready_model()
@@ -443,16 +447,21 @@ def resource_similar(*, resource_id: int, limit: int = 5) -> list[tuple[Resource
     # walk-through's Secrets page listed three such among its five similar resources.
     unlinked = runtime.unlinked_off_path()
     try:
-        pairs = similar(model, resource_id, limit=limit + len(unlinked))
+        pairs = similar(model, resource_id, limit=limit + len(unlinked) + SIMILAR_SPARE)
     except KeyError:
         return None
-    pairs = [(doc_id, score) for doc_id, score in pairs if doc_id not in unlinked][:limit]
+    pairs = [(doc_id, score) for doc_id, score in pairs if doc_id not in unlinked]
+    pairs = pairs[: limit + SIMILAR_SPARE]
     resources = selectors.resources_by_id([doc_id for doc_id, _ in pairs])
+    found = [(resources[doc_id], score) for doc_id, score in pairs if doc_id in resources]
+    # Nor is the removed thing itself anyone's similar reading (Katacoda, shut down in 2022,
+    # was the first step's third neighbour in a walk-through); today's way may well be.
+    cards = runtime.cards([resource for resource, _ in found])
     return [
-        (resources[doc_id], round(float(score), 4))
-        for doc_id, score in pairs
-        if doc_id in resources
-    ]
+        (resource, round(float(score), 4))
+        for (resource, score), card in zip(found, cards, strict=True)
+        if runtime.superseded_successor(card) is None
+    ][:limit]
 
 
 def resource_suggestions(*, resource: Resource, k: int = 5) -> dict[str, Any] | None:

@@ -191,6 +191,24 @@ class Runtime:
             kept = self._deprecations = (time.monotonic(), selectors.deprecations())
         return kept[1]
 
+    def superseded_successor(self, card: dict[str, Any]) -> int | None:
+        """The id of the resource about today's way when this card's resource *is* the
+        removed thing (Katacoda, the platform shut down in 2022), not one that only mentions
+        it. No query (the deprecations are kept a minute)."""
+        flags = [flag for flag in card.get("staleness", ()) if flag.get("successor")]
+        if not flags:
+            return None
+        known = self.deprecations()
+        for flag in flags:
+            deprecation = known.get(flag["deprecation"])
+            if (
+                deprecation is not None
+                and deprecation.is_named_by(card["title"])
+                and flag["successor"] != card.get("id")
+            ):
+                return int(flag["successor"])
+        return None
+
     def cards(self, resources: Sequence[Resource]) -> list[dict[str, Any]]:
         """Serialised resources, cached per resource version (see recommender.cards)."""
         return self._cards.cards(resources)

@@ -17,6 +17,7 @@ from catalog.models import Difficulty, Kind, Stage
 from learn import forms, selectors
 from recommender import folding
 from recommender.queue import HEALTH_KINDS
+from recommender.runtime import runtime
 
 register = template.Library()
 
@@ -174,7 +175,7 @@ def health_reasons(reasons: list[dict]) -> list[dict]:
 def superseded(card: dict) -> bool:
     """Whether the card's resource *is* something removed whose successor the catalog has
     (Katacoda: its card led with "Read it on katacoda.com"). No query."""
-    return selectors.superseded_successor(card) is not None
+    return runtime.superseded_successor(card) is not None
 
 
 @register.filter

@@ -1277,3 +1277,20 @@ def test_focus_saved_names_the_time_budget_saved_with_it(alice_web, seed):
     assert saved_message(page).startswith("Focus saved, with 30 minutes a session. ")
     page = alice_web.post("/focus/", {"level": "1", "minutes_budget": "1"}, follow=True)
     assert saved_message(page).startswith("Focus saved, with 1 minute a session. ")
+
+
+def test_the_removed_platform_is_not_offered_as_similar_reading(client, alice_api, seed):
+    # A walk-through: the first step's page listed Katacoda (shut down in 2022) among its
+    # similar resources, as "Its old address: katacoda.com".
+    katacoda = Resource.objects.get(title="Katacoda")
+    first = path_ids(seed)[0]
+    assert katacoda.staleness_flags.exists()
+    response = client.get(f"/resources/{first}/")
+    shown = [item["card"]["id"] for item in response.context["similar"]]
+    assert len(shown) == 5 and katacoda.pk not in shown
+    similar_api = alice_api.get(f"/api/resources/{first}/similar/").json()["results"]
+    assert [item["resource"]["id"] for item in similar_api] == shown
+    # Today's way is still offered beside the resources that mention the removed platform.
+    minikube = Resource.objects.get(title="Minikube")
+    near_katacoda = alice_api.get(f"/api/resources/{katacoda.pk}/similar/").json()["results"]
+    assert minikube.pk in [item["resource"]["id"] for item in near_katacoda]
