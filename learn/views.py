@@ -51,11 +51,13 @@ from learn.forms import (
     NoteForm,
     ProgressForm,
     SignUpForm,
+    focus_label,
     focus_level,
 )
 from recommender import queue
 from recommender import selectors as recommender_selectors
 from recommender import services as recommender_services
+from recommender.engine.reasons import and_list
 from recommender.models import ProgressState
 from recommender.runtime import runtime
 from recommender.serializers import QueueParamsSerializer
@@ -697,6 +699,7 @@ def focus(request: HttpRequest) -> HttpResponse:
                 request,
                 _focus_saved_message(
                     user=_learner(request),
+                    area_names={area.slug: area.name for area in areas},
                     focus=form.cleaned_data["focus"],
                     minutes_budget=form.cleaned_data["minutes_budget"],
                 ),
@@ -729,17 +732,33 @@ def focus(request: HttpRequest) -> HttpResponse:
 
 
 def _focus_saved_message(
-    *, user: User, focus: Mapping[str, float], minutes_budget: int | None
+    *,
+    user: User,
+    area_names: Mapping[str, str],
+    focus: Mapping[str, float],
+    minutes_budget: int | None,
 ) -> str:
-    """What the queue does with a saved focus, as it is: "now leans towards it" was said of
-    a queue that did not change (a walk-through: no area chosen, every area "Not a focus", or
-    a focus the learner's queue did not reach yet). It names the time budget saved with it (a
-    walk-through saved 30 minutes and was told only of a step that did not fit in 5)."""
-    result = queue.queue_build(user=user, limit=QUEUE_LENGTH)
-    saved = (
-        f"Focus saved, with {minutes_budget} minute{'' if minutes_budget == 1 else 's'} a session."
+    """What was saved, and what the queue does with the focus, as it is: "now leans towards
+    it" was said of a queue that did not change (a walk-through: no area chosen, every area
+    "Not a focus", or a focus the learner's queue did not reach yet). It names every area
+    chosen (a walk-through's message named only the main one) and the time budget saved with
+    them (another saved 30 minutes and was told only of a step that did not fit in 5), but not
+    which step waits for a longer session: Up next says that, where it is seen (a walk-through
+    found it a wall of text here, about a queue not seen yet)."""
+    result = queue.queue_build(user=user, limit=QUEUE_LENGTH, unlimited=True)
+    budget = (
+        f"{minutes_budget} minute{'' if minutes_budget == 1 else 's'} a session"
         if minutes_budget
-        else "Focus saved, with no time budget."
+        else "no time budget"
+    )
+    chosen = sorted(focus.items(), key=lambda pair: (-pair[1], area_names.get(pair[0], pair[0])))
+    named = [
+        f"{area_names.get(slug, slug)} ({focus_label(weight).lower()})" for slug, weight in chosen
+    ]
+    saved = (
+        f"Focus saved: {and_list(named)}, with {budget}."
+        if focus
+        else f"Focus saved, with {budget}."
     )
     if not focus:
         # The level may still start the path further on (rules.level_entry): the note says so.

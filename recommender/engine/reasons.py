@@ -158,7 +158,7 @@ def reasons_for(
         reasons.append(
             Reason(
                 "shared_terms",
-                f"Also about {_and_list(terms)}, like what you read",
+                f"Also about {and_list(terms)}, like what you read",
                 {"terms": terms},
             )
         )
@@ -271,7 +271,7 @@ def _in_sentence(label: str) -> str:
     return label if first.isupper() or not label else label[0].lower() + label[1:]
 
 
-def _and_list(words: list[str]) -> str:
+def and_list(words: list[str]) -> str:
     """ "a", "a and b", "a, b and c"."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 

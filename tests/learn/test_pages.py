@@ -361,7 +361,8 @@ def test_focus_saved_says_where_a_beginners_focus_comes_in(alice_web, seed):
     said = [str(message) for message in page.context["messages"]]
     assert len(said) == 1
     assert said[0].startswith(
-        "Focus saved, with no time budget. Your focus (RBAC and authorization) comes in at step"
+        "Focus saved: RBAC and authorization (main focus), with no time budget. "
+        "Your focus (RBAC and authorization) comes in at step"
     )
     assert "so your path starts with the basics" in said[0]
 
@@ -369,7 +370,9 @@ def test_focus_saved_says_where_a_beginners_focus_comes_in(alice_web, seed):
 def test_focus_saved_says_the_queue_leans_towards_it_when_it_starts_there(alice_web, seed):
     page = alice_web.post("/focus/", {"area__rbac": "1", "level": "3"}, follow=True)
     said = " ".join(str(message) for message in page.context["messages"])
-    assert said.startswith("Focus saved, with no time budget. ")
+    assert said.startswith(
+        "Focus saved: RBAC and authorization (main focus), with no time budget. "
+    )
     assert "starts with the basics" not in said
 
 
@@ -412,7 +415,8 @@ def test_focus_saved_counts_the_queue_items_there_for_it(alice_web, alice, on_th
     )
     assert serving
     assert saved_message(page).startswith(
-        f"Focus saved, with no time budget. {serving} of the 10 items in your queue"
+        f"Focus saved: RBAC and authorization (main focus), with no time budget. {serving} of "
+        "the 10 items in your queue"
     )
 
 
@@ -421,7 +425,8 @@ def test_focus_saved_says_when_the_queue_has_nothing_for_it_yet(alice_web, on_th
     # "Your queue now leans towards it." of a queue that had not changed).
     page = alice_web.post("/focus/", {"area__etcd-protection": "1", "level": "1"}, follow=True)
     assert saved_message(page) == (
-        "Focus saved, with no time budget. Your focus (etcd protection) comes in at step 36, in "
+        "Focus saved: etcd protection (main focus), with no time budget. Your focus (etcd "
+        "protection) comes in at step 36, in "
         "the security stage: once you have the basics (the getting-started steps done), it "
         "joins your queue."
     )
@@ -1269,6 +1274,25 @@ def test_welcome_back_after_i_know_these_names_the_stage_not_one_step(alice_web,
     _away(alice, 10)
     body = " ".join(alice_web.get("/").content.decode().split())
     assert "was mark the 16 steps of “Getting started” as known." in body
+
+
+def test_focus_saved_names_every_area_chosen_and_leaves_the_budgets_detail_to_up_next(
+    alice_web, seed
+):
+    # A walk-through: the message named only the main area, and went on about a step that
+    # did not fit in the minutes left of a queue not seen yet.
+    page = alice_web.post(
+        "/focus/",
+        {"area__rbac": "1", "area__network-policy": "0.75", "level": "1", "minutes_budget": "20"},
+        follow=True,
+    )
+    said = saved_message(page)
+    assert said.startswith(
+        "Focus saved: RBAC and authorization (main focus) and Network policy (a lot), "
+        "with 20 minutes a session. Your focus (RBAC and authorization) comes in at step"
+    )
+    assert "did not fit" not in said
+    assert "did not fit in the" in " ".join(alice_web.get("/").content.decode().split())
 
 
 def test_focus_saved_names_the_time_budget_saved_with_it(alice_web, seed):
