@@ -32,6 +32,7 @@ from .reasons import (
     DIFFICULTY_WORDS,
     STAGE_WORDS,
     ReasonContext,
+    and_list,
     area_label,
     read_count,
     reasons_for,
@@ -439,13 +440,22 @@ def recommend_queue(
     picked, ahead_picked = packed.picked, packed.ahead
     deferred = tuple(int(model.doc_ids[pool.rows[i]]) for i, _ in packed.deferred)
     entry_note = _entry_note(model, state, entry, first, dismissed, avoid, area_names or {})
+    later_note = (
+        ""
+        if entry_note
+        else _focus_later_note(
+            model, state, entry, pool.rows[picked], blocked | avoid, area_names or {}
+        )
+    )
+    # Both say the focus comes later on the path (a beginner's held at the basics): the one
+    # look ahead at it that the queue took meanwhile is named, or the queue seems to contradict
+    # its note (a walk-through: "comes in at step 30", and RBAC Good Practices second).
+    focus_later = bool(later_note) or (bool(entry_note) and bool(state.focus) and entry <= first)
     note = " ".join(
         sentence
         for sentence in (
-            entry_note
-            or _focus_later_note(
-                model, state, entry, pool.rows[picked], blocked | avoid, area_names or {}
-            ),
+            entry_note or later_note,
+            _focus_preview_note(model, state, pool.rows[picked]) if focus_later else "",
             _deferred_note(model, pool, packed.deferred, budget) if picked else "",
         )
         if sentence
@@ -552,8 +562,9 @@ def _entry_note(
             # and took RBAC for ignored. Each area, and where it comes in.
             come = "comes" if len(labels) == 1 else "come"
             later = ", ".join(f"{label} at step {step}" for label, step in others)
+            named_all = and_list(labels)
             opening = (
-                f"Your focus starts your path at {where}: {_and(labels)} {come} in there, {later}."
+                f"Your focus starts your path at {where}: {named_all} {come} in there, {later}."
             )
         else:
             opening = f"Your focus{named} starts your path at {where}."
@@ -623,8 +634,22 @@ def _focus_later_note(
             f"Your focus ({name}) comes in at step {position}, in the "
             f"{STAGE_WORDS.get(stage, stage)} stage: {until}"
         )
-    where = _and([f"{name} at step {position}" for name, position, _ in later])
+    where = and_list([f"{name} at step {position}" for name, position, _ in later])
     return f"Your focus comes in later on your path, {where}: {until}"
+
+
+def _focus_preview_note(model: Model, state: LearnerState, queued: np.ndarray) -> str:
+    """The queued items on the learner's focus, while the note says the focus comes later."""
+    titles = [
+        f"\u201c{model.titles[int(row)]}\u201d"
+        for row in queued
+        if model.areas[int(row)] & state.focus.keys()
+    ]
+    if not titles:
+        return ""
+    if len(titles) == 1:
+        return f"Meanwhile, one look ahead at it is in your queue: {titles[0]}."
+    return f"Meanwhile, {len(titles)} looks ahead at it are in your queue: {and_list(titles)}."
 
 
 def _other_areas_steps(
@@ -660,11 +685,6 @@ def _first_step_serving(
         if area in model.areas[r] and keep(r)
     ]
     return min(steps)[2] if steps else None
-
-
-def _and(items: Sequence[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _level_note(model: Model, state: LearnerState, entry: int, first: int) -> str:

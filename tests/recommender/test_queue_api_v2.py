@@ -284,3 +284,24 @@ def test_a_focused_beginner_newcomer_gets_one_look_at_the_focus_and_the_basics(a
     items = queue(alice_api, limit=10)["results"]
     later = [item for item in items if item["resource"]["stage"] != "getting-started"]
     assert len(later) == 1 and serves(later[0], "secrets")
+
+
+def test_a_held_beginners_note_names_the_look_ahead_at_the_focus_it_queued(alice_api, path):
+    # A walk-through: the note said the focus "comes in at step 30 … so your path starts with
+    # the basics", and the queue's second item covered the focus, unexplained.
+    alice_api.patch("/api/me/profile/", {"focus": [{"area": "rbac"}], "level": 1}, format="json")
+    body = queue(alice_api, limit=10)
+    looks = [item["resource"]["title"] for item in body["results"] if serves(item, "rbac")]
+    assert len(looks) == 1
+    assert "comes in at step" in body["note"]
+    assert f"Meanwhile, one look ahead at it is in your queue: \u201c{looks[0]}\u201d." in (
+        body["note"]
+    )
+
+
+def test_a_queue_without_an_item_on_the_focus_names_no_look_ahead(alice, alice_api, path):
+    alice_api.patch("/api/me/profile/", {"focus": [{"area": "rbac"}], "level": 1}, format="json")
+    complete(alice, path[:1])
+    body = queue(alice_api, minutes=60)
+    assert not [item for item in body["results"] if serves(item, "rbac")]
+    assert "comes in at step" in body["note"] and "look ahead" not in body["note"]
