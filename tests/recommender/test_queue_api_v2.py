@@ -294,8 +294,9 @@ def test_a_held_beginners_note_names_the_look_ahead_at_the_focus_it_queued(alice
     looks = [item["resource"]["title"] for item in body["results"] if serves(item, "rbac")]
     assert len(looks) == 1
     assert "comes in at step" in body["note"]
-    assert f"Meanwhile, one look ahead at it is in your queue: \u201c{looks[0]}\u201d." in (
-        body["note"]
+    assert (
+        f"Meanwhile, one look ahead at it is in your queue: \u201c{looks[0]}\u201d."
+        in (body["note"])
     )
 
 
