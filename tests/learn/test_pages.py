@@ -513,7 +513,8 @@ def test_a_saved_budget_that_is_no_time_pack_gets_a_chip_of_its_own(alice_web, a
     chips = re.findall(r'<a class="chip" href="\?minutes=(\d+)"( aria-current="true")?', body)
     assert chips == [("15", ""), ("20", ' aria-current="true"'), ("30", ""), ("60", "")]
     other = alice_web.get("/", {"minutes": 60}).content.decode()
-    assert 'href="?minutes=20">20 minutes</a>' in other  # one tap back to the saved budget
+    # One tap back to the saved budget.
+    assert 'href="?minutes=20">20<span class="wide-only"> minutes</span>' in other
     assert 'href="?minutes=60" aria-current="true"' in other
 
 
