@@ -497,10 +497,25 @@ def path(request: HttpRequest) -> HttpResponse:
         )
         for stage in path_view.stages
     ]
+    following = path_view.step_at(here)
+    # A next step longer than the saved budget: Up next passes over it to what fits and offers
+    # it in parts; said here too, or the two pages name different next steps unexplained (a
+    # walk-through: "step 5" here, step 7 at the head of Up next).
+    budget = None
+    if following is not None and following.step.resource.estimated_minutes:
+        saved = recommender_selectors.saved_budget(user=_learner(request))
+        if saved and following.step.resource.estimated_minutes > saved:
+            budget = saved
     return render(
         request,
         "learn/path.html",
-        {"path": path_view, "stages": stages, "here": here, "next": path_view.step_at(here)},
+        {
+            "path": path_view,
+            "stages": stages,
+            "here": here,
+            "next": following,
+            "longer_than_budget": budget,
+        },
     )
 
 

@@ -226,6 +226,11 @@ def learner_profile(*, user: User) -> LearnerProfile | None:
     return LearnerProfile.objects.filter(user=user).prefetch_related("focus__area").first()
 
 
+def saved_budget(*, user: User) -> int | None:
+    """The learner's saved time budget in minutes, if any (one query, no focus)."""
+    return LearnerProfile.objects.filter(user=user).values_list("minutes_budget", flat=True).first()
+
+
 def engine_learner(*, user: User) -> Learner:
     """The learner's progress and profile as the engine sees them."""
     now = timezone.now()

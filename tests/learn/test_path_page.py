@@ -401,3 +401,23 @@ def test_a_skipped_step_is_drawn_apart_from_a_completed_one(alice_web, seed):
 
     assert {"step-finished"} <= classes(1) and "step-passed" not in classes(1)
     assert {"step-finished", "step-passed"} <= classes(3)
+
+
+def test_a_next_step_longer_than_the_saved_budget_is_said_to_be_offered_in_parts(
+    alice, alice_web, seed
+):
+    # A walk-through with 20 minutes a day: the Path page named step 5 as the next step and
+    # Up next began at step 7, with nothing on the Path page to tie the two together.
+    steps = path_ids(seed)
+    for resource_id in steps[:4]:
+        alice_web.post(f"/progress/{resource_id}/", {"state": "completed"})
+    fifth = Resource.objects.get(pk=steps[4])
+    assert fifth.estimated_minutes > 20
+    said = f"It takes about {fifth.estimated_minutes} min, more than your 20-minute budget"
+    assert said not in " ".join(alice_web.get("/path/").content.decode().split())
+    alice_web.post("/focus/", {"minutes_budget": "20"})
+    body = " ".join(alice_web.get("/path/").content.decode().split())
+    assert here(body) == 5
+    assert f'{said}: <a href="/">Up next</a> offers it to read in parts' in body
+    # Up next indeed offers it so.
+    assert "read it in parts" in " ".join(alice_web.get("/").content.decode().split())

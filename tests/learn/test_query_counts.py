@@ -27,7 +27,9 @@ MAX_QUERIES = {
     # notes on them and their last click (welcome back; one more, the catalog's newcomers, when
     # it is a week old).
     "/": 13 + 2,
-    "/path/": 12 + 2,  # with "your next step": model freshness, the learner's progress and focus
+    # With "your next step": model freshness, the learner's progress and focus, and the saved
+    # budget the next step may need more than.
+    "/path/": 13 + 2,
     "/browse/": 12 + 2,
     "/browse/?stage=getting-started&search=kubernetes": 12 + 2,
     "/focus/": 8 + 2,
