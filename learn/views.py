@@ -760,7 +760,7 @@ def _focus_saved_message(
     them (another saved 30 minutes and was told only of a step that did not fit in 5), but not
     which step waits for a longer session: Up next says that, where it is seen (a walk-through
     found it a wall of text here, about a queue not seen yet)."""
-    result = queue.queue_build(user=user, limit=QUEUE_LENGTH, unlimited=True)
+    result = queue.queue_build(user=user, limit=QUEUE_LENGTH)
     budget = (
         f"{minutes_budget} minute{'' if minutes_budget == 1 else 's'} a session"
         if minutes_budget
@@ -777,10 +777,10 @@ def _focus_saved_message(
     )
     if not focus:
         # The level may still start the path further on (rules.level_entry): the note says so.
-        said = result.note or "Your queue follows the path in order."
+        said = result.path_note or "Your queue follows the path in order."
         return f"{saved} No security area is chosen. {said}"
-    if result.note:  # the queue's own words: a beginner's path starts with the basics, …
-        return f"{saved} {result.note}"
+    if result.path_note:  # the queue's own words: a beginner's path starts with the basics, …
+        return f"{saved} {result.path_note}"
     serving = sum(
         1 for item in result.items if any(reason["kind"] == "focus" for reason in item.reasons)
     )

@@ -52,6 +52,8 @@ class Queue:
     items: list[QueueItem] = field(default_factory=list)
     minutes_budget: int | None = None
     note: str = ""
+    # The note without the steps passed over for the budget (see QueueResult).
+    path_note: str = ""
     limit: int = 10
     # Minutes the packing counted (unknown lengths as 15), for the budget fill.
     minutes_used: float = 0.0
@@ -221,7 +223,12 @@ def queue_build(
     try:
         model = runtime.model()
     except WarmingUp:
-        return Queue(items=_warming_up(user, limit), minutes_budget=minutes, note=WARMING_UP)
+        return Queue(
+            items=_warming_up(user, limit),
+            minutes_budget=minutes,
+            note=WARMING_UP,
+            path_note=WARMING_UP,
+        )
     learner = _engine_learner(user)
     if unlimited:
         learner = dataclasses.replace(learner, minutes_budget=None)
@@ -256,6 +263,7 @@ def queue_build(
         detail=result.detail or (withdrawn if gap else ""),
         relaxed_level=result.relaxed_level,
         note=result.note,
+        path_note=result.path_note,
         deferred=list(result.deferred),
     )
 

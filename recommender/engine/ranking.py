@@ -451,15 +451,16 @@ def recommend_queue(
     # look ahead at it that the queue took meanwhile is named, or the queue seems to contradict
     # its note (a walk-through: "comes in at step 30", and RBAC Good Practices second).
     focus_later = bool(later_note) or (bool(entry_note) and bool(state.focus) and entry <= first)
-    note = " ".join(
+    path_note = " ".join(
         sentence
         for sentence in (
             entry_note or later_note,
             _focus_preview_note(model, state, pool.rows[picked]) if focus_later else "",
-            _deferred_note(model, pool, packed.deferred, budget) if picked else "",
         )
         if sentence
     )
+    deferred_note = _deferred_note(model, pool, packed.deferred, budget) if picked else ""
+    note = " ".join(sentence for sentence in (path_note, deferred_note) if sentence)
     liked = liked_vector(model, state)
     similar_to = similar_reasons(model, state, pool.rows[picked])
     meta_names = model.label_names() if liked.nnz else []
@@ -502,6 +503,7 @@ def recommend_queue(
             relaxed_level=relaxed,
             deferred=deferred,
             note=note,
+            path_note=path_note,
         )
     if packed.stopped_by_budget and budget is not None:
         left = max(budget - used, 0.0)
@@ -519,13 +521,14 @@ def recommend_queue(
             relaxed_level=relaxed,
             deferred=deferred,
             note=note,
+            path_note=path_note,
             shortfall="budget",
             detail=_budget_detail(model, pool, budget, left, bool(items)),
         )
     short = _short_result(
         model, state, blocked, items, limit, budget, used, len(pool.rows), relaxed
     )
-    return dataclasses.replace(short, deferred=deferred, note=note)
+    return dataclasses.replace(short, deferred=deferred, note=note, path_note=path_note)
 
 
 def _entry_note(

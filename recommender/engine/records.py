@@ -149,7 +149,8 @@ class QueueResult:
     shorter than ``limit`` (one of :data:`SHORTFALLS`, ``None`` when it is
     full) and ``detail`` says it in words.  ``deferred`` are the ids of path
     steps the queue passed over because they need more than the minutes budget
-    (in path order), and ``note`` says so in words.
+    (in path order), and ``note`` says so in words, after ``path_note``: where the path starts
+    and where the focus comes in (the note without the steps passed over).
     """
 
     items: tuple[Recommendation, ...]
@@ -162,6 +163,7 @@ class QueueResult:
     detail: str = ""
     deferred: tuple[int, ...] = ()
     note: str = ""
+    path_note: str = ""
 
     @property
     def fill_ratio(self) -> float:

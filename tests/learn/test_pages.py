@@ -1296,6 +1296,25 @@ def test_focus_saved_names_every_area_chosen_and_leaves_the_budgets_detail_to_up
     assert "did not fit in the" in " ".join(alice_web.get("/").content.decode().split())
 
 
+@pytest.mark.parametrize("minutes", ["", "20"])
+def test_focus_saved_names_a_look_ahead_only_when_the_queue_at_the_saved_budget_holds_it(
+    alice, alice_web, seed, minutes
+):
+    # A walk-through saved 20 minutes and was told of a look ahead at RBAC that only the
+    # whole queue held, not the 20 minutes of it that Up next showed.
+    page = alice_web.post(
+        "/focus/", {"area__rbac": "1", "level": "1", "minutes_budget": minutes}, follow=True
+    )
+    said = saved_message(page)
+    titles = [item.resource.title for item in queue.queue_build(user=alice, limit=10).items]
+    looks = [title for title in titles if "RBAC" in title or "Role Based" in title]
+    if looks:
+        assert f"Meanwhile, one look ahead at it is in your queue: \u201c{looks[0]}\u201d." in said
+    else:
+        assert "look ahead" not in said
+    assert bool(looks) == (minutes == "")  # both cases are met
+
+
 def test_focus_saved_names_the_time_budget_saved_with_it(alice_web, seed):
     # A walk-through saved 30 minutes and was told only of a step that did not fit in 5.
     page = alice_web.post("/focus/", {"level": "1", "minutes_budget": "30"}, follow=True)
