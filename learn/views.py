@@ -207,13 +207,13 @@ def home(request: HttpRequest) -> HttpResponse:
         if name in query and not str(query.get(name, "")).strip():
             del query[name]
     params = QueueParamsSerializer(data=query)
+    errors = None
     if not params.is_valid():
-        return render(
-            request,
-            "learn/up_next.html",
-            {"errors": params.errors, "packs": TIME_PACKS, "items": []},
-            status=400,
-        )
+        # Said above the queue at the saved budget, not above an empty page (a walk-through's
+        # ?minutes=abc left a "Next in your queue" heading and nothing under it).
+        errors = params.errors
+        params = QueueParamsSerializer(data={})
+        params.is_valid(raise_exception=True)
     minutes = params.validated_data.get("minutes")
     result, items = _queue_items(
         request.user,
@@ -257,7 +257,9 @@ def home(request: HttpRequest) -> HttpResponse:
             else TIME_PACKS,
             "has_focus": bool(profile and profile.focus.all()),
             "rating_choices": range(1, 6),
+            "errors": errors,
         },
+        status=400 if errors else 200,
     )
 
 
