@@ -599,18 +599,25 @@ def resource(
     # "Save for later"): a walk-through met both for one item and could not tell which held.
     is_next = False
     queued_at = None
+    # The queue's own reasons for it, when it is queued: the page's "Part of the Security
+    # stage of the catalog" read beside the queue's "Covers your focus" (a walk-through).
+    queue_reasons: list[dict[str, Any]] = []
     if request.user.is_authenticated and (
         state is None or (state.state == ProgressState.PLANNED and not state.put_off_until)
     ):
         # The API's `next`, cached per learner: a page view seldom pays for a queue.
         upcoming = queue.next_answer(user=_learner(request))["recommendation"]
         is_next = upcoming is not None and upcoming["resource"]["id"] == found.pk
-        if not is_next:
+        if is_next:
+            queue_reasons = upcoming["reasons"]
+        else:
             # Further down Up next, it offers what its card there offers too ("Not now", not
             # "Save for later": a walk-through could not tell the two apart). Cached as well.
             listed = queue.queue_answer(user=_learner(request), limit=QUEUE_LENGTH, minutes=None)
             ids = [item["resource"]["id"] for item in listed["results"]]
             queued_at = ids.index(found.pk) + 1 if found.pk in ids else None
+            if queued_at is not None:
+                queue_reasons = listed["results"][queued_at - 1]["reasons"]
     ways = selectors.step_alternatives(resource_ids=[found.pk], user=request.user).get(found.pk)
     other_ways = ways.others if ways is not None else []
     # A step the learner's reading made needless (an outdated one, or one with another way to
@@ -631,6 +638,12 @@ def resource(
             "up_next": up_next,
             "is_next": is_next,
             "queued_at": queued_at,
+            # The step itself is said already, and health notes have their own place.
+            "queue_reasons": [
+                reason
+                for reason in queue_reasons
+                if reason["kind"] != "path_step" and reason["kind"] not in queue.HEALTH_KINDS
+            ],
             "replaced_by": replaced_by,
             "step_other_ways": other_ways,
             "superseded_by": selectors.superseded_by(card),

@@ -1341,3 +1341,27 @@ def test_the_removed_platform_is_not_offered_as_similar_reading(client, alice_ap
     minikube = Resource.objects.get(title="Minikube")
     near_katacoda = alice_api.get(f"/api/resources/{katacoda.pk}/similar/").json()["results"]
     assert minikube.pk in [item["resource"]["id"] for item in near_katacoda]
+
+
+def test_a_queued_resources_page_gives_the_queues_reason_for_it(alice, alice_web, seed):
+    # A walk-through: the page said "Part of the Security stage of the catalog" of an item
+    # the queue had for "Covers your focus: Secrets and encryption at rest".
+    alice_web.post("/focus/", {"area__secrets": "1", "level": "2"})
+    results = queue.queue_answer(user=alice, limit=10, minutes=None)["results"]
+    focused = [
+        item
+        for item in results
+        if any(reason["kind"] == "focus" for reason in item["reasons"])
+        and not any(reason["kind"] == "path_step" for reason in item["reasons"])
+    ]
+    assert focused
+    item = focused[0]
+    body = " ".join(alice_web.get(f"/resources/{item['resource']['id']}/").content.decode().split())
+    reason = next(r["text"] for r in item["reasons"] if r["kind"] == "focus")
+    assert f'In <a href="/">your queue</a> — {reason[0].lower()}{reason[1:]}.' in body
+
+
+def test_a_path_steps_page_does_not_repeat_the_step_as_a_queue_reason(alice_web, seed):
+    first = path_ids(seed)[0]
+    body = alice_web.get(f"/resources/{first}/").content.decode()
+    assert "Step 1 of" in body and "your queue</a> — step" not in body
