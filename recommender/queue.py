@@ -350,6 +350,12 @@ def path_next_position(*, user: User) -> int | None:
         int(model.doc_ids[row]) for row in model.path_rows if model.path_position[row] == position
     ]
     if steps and outdated.issuperset(steps):
+        budget = learner.minutes_budget
+        if budget and all(model.minutes[model.index[pk]] > budget for pk in steps):
+            # Passed over for the time budget, not read after a successor: the learner's next
+            # step is still this one, as Up next's note says (a walk-through's Path page named
+            # the step after it, while Up next said this one needs more than 30 minutes).
+            return position
         # The queue reads an outdated step after its successor further on (_with_health): the
         # learner is where the queue's head is, as the Path page's "You are here" says.
         head = next_answer(user=user)["recommendation"]

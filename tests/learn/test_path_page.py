@@ -421,3 +421,36 @@ def test_a_next_step_longer_than_the_saved_budget_is_said_to_be_offered_in_parts
     assert f'{said}: <a href="/">Up next</a> offers it to read in parts' in body
     # Up next indeed offers it so.
     assert "read it in parts" in " ".join(alice_web.get("/").content.decode().split())
+
+
+def test_an_outdated_next_step_longer_than_the_budget_stays_the_next_step_on_both_pages(
+    alice, alice_web, seed
+):
+    # A walk-through's Intermediate learner (focus Secrets, 30 minutes a day) had read the
+    # step that replaces step 29's advice: Up next said step 29, an hour long, needs more than
+    # 30 minutes, while the Path page named step 32 as her next step.
+    alice_web.post(
+        "/focus/",
+        {"area__secrets": "1", "area__container-hardening": "0.5", "level": "2"},
+    )
+    steps = path_ids(seed)
+    for position in (26, 28, 31):
+        alice_web.post(f"/progress/{steps[position - 1]}/", {"state": "completed"})
+    for position in (27, 30):
+        alice_web.post(f"/progress/{steps[position - 1]}/", {"state": "skipped"})
+    talk = Resource.objects.get(pk=steps[28])
+    assert talk.staleness_flags.exists() and talk.estimated_minutes == 60
+    alice_web.post(
+        "/focus/",
+        {
+            "area__secrets": "1",
+            "area__container-hardening": "0.5",
+            "level": "2",
+            "minutes_budget": "30",
+        },
+    )
+    up_next = " ".join(alice_web.get("/").content.decode().split())
+    assert f"Your next step, “{talk.title}” (about 1 h), needs more than 30 minutes" in up_next
+    body = " ".join(alice_web.get("/path/").content.decode().split())
+    assert here(body) == 29
+    assert "It takes about 1 h, more than your 30-minute budget" in body
