@@ -297,13 +297,15 @@ def test_the_undo_message_takes_little_of_a_phone_and_can_be_put_away(
     page.context.close()
 
 
-@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize(("width", "height"), [(375, 900), (375, 560), (1280, 900)])
 def test_after_done_far_down_the_queue_the_next_title_is_not_under_the_message(
-    browser, live_server, learner, width
+    browser, live_server, learner, width, height
 ):
     # On a phone the next card's title got focus at the very top, under the sticky message
-    # (a browser counts an element under it as in view, so focus() did not scroll).
+    # (a browser counts an element under it as in view, so focus() did not scroll). On a short
+    # screen, where the whole card does not fit below the message, its badges stayed under it.
     page = signed_in_page(browser, live_server, learner, width=width)
+    page.set_viewport_size({"width": width, "height": height})
     page.goto(live_server.url + "/")
     card = page.locator("#queue-list > li").nth(2)
     done = card.get_by_role("button", name=re.compile(r"^Done"))
@@ -319,7 +321,12 @@ def test_after_done_far_down_the_queue_the_next_title_is_not_under_the_message(
         f"!!{FOCUSED}.closest('.card-title')"
     )
     assert focused >= message["y"] + message["height"], (focused, message)
-    screenshot(page, f"done-far-down-{width}")
+    # And the card's badges above the title (stage, kind, length) with it.
+    meta = page.evaluate(
+        f"{FOCUSED}.closest('.card').querySelector('.card-meta').getBoundingClientRect().top"
+    )
+    assert meta >= message["y"] + message["height"], (meta, message)
+    screenshot(page, f"done-far-down-{width}x{height}")
     page.context.close()
 
 
