@@ -82,7 +82,7 @@ class SignInForm(AuthenticationForm):
 
 # Sign-up asks the level in a newcomer's words, each beside the Focus page's name for it.
 SIGNUP_LEVEL_CHOICES = [
-    ("", "Not sure: judge it from what I read"),
+    ("", "Not sure: judge by what I read"),
     ("1", "Beginner: new to it"),
     ("2", "Intermediate: I use it"),
     ("3", "Advanced: I run it in production"),
@@ -220,7 +220,7 @@ def focus_label(weight: float | None) -> str:
 
 # Sign-up's words (a walk-through found "Advanced: I run it in production" there and a bare
 # "Advanced" here, and could not tell they were the same choice; later "Not sure yet" there
-# and "Not sure: from what I read" here, which a third found unclear: "judge it from what I
+# and "Not sure: from what I read" here, which a third found unclear: "judge by what I
 # read").
 LEVEL_CHOICES = SIGNUP_LEVEL_CHOICES
 

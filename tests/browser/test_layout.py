@@ -243,7 +243,7 @@ def test_the_coverage_table_fits_a_phone_with_every_column_in_sight(
     for area, choice in (("rbac", "Main focus"), ("network-policy", "A lot"), ("secrets", "Some")):
         page.locator(f"select[name='area__{area}']").select_option(label=choice)
     page.get_by_role("button", name="Save my focus").click()
-    expect(page.get_by_text("Focus saved, with")).to_be_visible()
+    expect(page.get_by_text("Focus saved: ")).to_be_visible()
     table = page.locator("table.coverage-table")
     fits = table.evaluate("table => table.scrollWidth <= table.parentElement.clientWidth")
     assert fits, table.evaluate("table => [table.scrollWidth, table.parentElement.clientWidth]")
