@@ -125,7 +125,10 @@ class ResourceSearchFilter(BaseFilterBackend):
         text = request.query_params.get(self.search_param, "")
         if not text.strip():
             return queryset
-        return selectors.resource_search(resources=queryset, text=text)
+        # A curator's list holds pending and rejected resources too (selectors.resource_list).
+        return selectors.resource_search(
+            resources=queryset, text=text, approved_only=not selectors.user_is_curator(request.user)
+        )
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [

@@ -3,7 +3,11 @@
 PostgreSQL: `catalog_resource.search_vector`, a generated (always current) tsvector column —
 the title weighted A above the summary's B, English stemming — with a GIN index, made by
 migration `resource_read_indexes` and deliberately not a model field: every Resource query
-would otherwise fetch the vector, and the recommender reads whole catalogs.
+would otherwise fetch the vector, and the recommender reads whole catalogs. Only approved
+resources have one (migration `search_vector_approved_only`): the poller files feed entries
+as pending resources by the hundred, and their vectors were 40% of the database's work per
+polled feed. A curator's search, which may include pending and rejected resources
+(``approved_only=False``), computes the vector of a resource that has none (VECTOR_SQL).
 
 SQLite (development, tests; the only other database the project runs on): an FTS5 index,
 `catalog_resource_fts` (porter stemming), kept current by triggers on catalog_resource. A
@@ -100,6 +104,22 @@ class _Number(_Condition):
     conditional = False
 
 
+# The stored vector's expression (migration `search_vector_approved_only`), over the outer
+# query's row: what a search matches in a resource without a stored vector.
+VECTOR_SQL = (
+    f"setweight(to_tsvector('{CONFIG}'::regconfig, coalesce({{row}}.title, '')), 'A') || "
+    f"setweight(to_tsvector('{CONFIG}'::regconfig, coalesce({{row}}.summary, '')), 'B')"
+)
+
+
+def _vector(approved_only: bool) -> str:
+    # Only approved resources have a stored vector. A search that may find others computes
+    # theirs: no index serves it, but only curators make such searches.
+    if approved_only:
+        return "{row}.search_vector"
+    return f"coalesce({{row}}.search_vector, {VECTOR_SQL})"
+
+
 def _tsquery(term_sql: str = "%s") -> str:
     # A phrase query: for one word (every search term) the same as plainto_tsquery; for a
     # synonym of several words ("pod security admission"), the words in that order.
@@ -168,15 +188,15 @@ def _fts_phrase(terms: list[str], joiner: str) -> str:
     return f" {joiner} ".join(f'"{term}"' for term in terms)
 
 
-def _word_condition(vendor: str, term: str) -> Q:
+def _word_condition(vendor: str, term: str, approved_only: bool) -> Q:
     """A resource matches the search word or a word it stands for (SYNONYMS)."""
-    condition = Q(_term_condition(vendor, term))
+    condition = Q(_term_condition(vendor, term, approved_only))
     for synonym in SYNONYMS.get(term, ()):
-        condition |= Q(_term_condition(vendor, synonym))
+        condition |= Q(_term_condition(vendor, synonym, approved_only))
     return condition
 
 
-def _term_condition(vendor: str, term: str) -> _Condition:
+def _term_condition(vendor: str, term: str, approved_only: bool) -> _Condition:
     labelled = _labelled_sql(vendor)
     if vendor == "postgresql":
         # A stop word ("to", "the") has no lexeme: it neither matches nor excludes. The
@@ -184,7 +204,7 @@ def _term_condition(vendor: str, term: str) -> _Condition:
         # labels' ids come as an array (an init plan) so both sides can be bitmap scans.
         return _Condition(
             f"(CASE WHEN numnode({_tsquery()}) = 0 THEN TRUE "
-            f"ELSE {{row}}.search_vector @@ {_tsquery()} END "
+            f"ELSE {_vector(approved_only)} @@ {_tsquery()} END "
             f"OR {{row}}.id = ANY(ARRAY({labelled})))",
             [term, term, *_label_params(vendor, term)],
         )
@@ -195,12 +215,12 @@ def _term_condition(vendor: str, term: str) -> _Condition:
     )
 
 
-def _text_rank(vendor: str, terms: list[str]) -> _Number:
+def _text_rank(vendor: str, terms: list[str], approved_only: bool) -> _Number:
     if vendor == "postgresql":
         # Any of the words counts towards the rank (a word only in a label still ranks).
         query = " | ".join(["%s"] * len(terms))
         return _Number(
-            f"ts_rank({{row}}.search_vector, to_tsquery('{CONFIG}'::regconfig, %s))",
+            f"ts_rank({_vector(approved_only)}, to_tsquery('{CONFIG}'::regconfig, %s))",
             [query % tuple(_pg_lexeme(term) for term in terms)],
         )
     # bm25's scale depends on the corpus (on a small one every score is near 0), so which
@@ -223,12 +243,18 @@ def _pg_lexeme(term: str) -> str:
     return "'" + term.replace("'", "''") + "'"
 
 
-def resource_search(queryset: QuerySet[Resource], text: str) -> QuerySet[Resource]:
+def resource_search(
+    queryset: QuerySet[Resource], text: str, *, approved_only: bool = True
+) -> QuerySet[Resource]:
     """Resources of `queryset` matching the words of `text`, annotated with `search_rank`.
 
     Higher `search_rank` is a better match (title above summary above label only). A text
     with no words matches nothing. The queryset is not ordered here: callers order by
     `-search_rank` unless the client asked for another order.
+
+    ``approved_only=False`` when the queryset may hold resources that are not approved (a
+    curator's): on PostgreSQL, words in their title and summary are matched too. Otherwise
+    only their labels are.
     """
     terms = search_terms(text)
     if not terms:
@@ -236,7 +262,7 @@ def resource_search(queryset: QuerySet[Resource], text: str) -> QuerySet[Resourc
     vendor = connection.vendor
     matches = Q()
     for term in terms:
-        matches &= _word_condition(vendor, term)
+        matches &= _word_condition(vendor, term, approved_only)
     # The rank counts the words a term stands for as the term itself.
     words = list(dict.fromkeys(w for term in terms for w in (term, *SYNONYMS.get(term, ()))))
     any_label = Q(
@@ -250,7 +276,8 @@ def resource_search(queryset: QuerySet[Resource], text: str) -> QuerySet[Resourc
         default=Value(0.0),
         output_field=FloatField(),
     )
-    return queryset.filter(matches).annotate(search_rank=_text_rank(vendor, words) + bonus)
+    rank = _text_rank(vendor, words, approved_only) + bonus
+    return queryset.filter(matches).annotate(search_rank=rank)
 
 
 # --- SQLite's FTS5 index -------------------------------------------------------------------------

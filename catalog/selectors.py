@@ -209,12 +209,15 @@ def path_list(*, user: User | AnonymousUser | None) -> QuerySet[LearningPath]:
     return LearningPath.objects.prefetch_related(Prefetch("steps", queryset=steps))
 
 
-def resource_search(*, resources: QuerySet[Resource], text: str) -> QuerySet[Resource]:
+def resource_search(
+    *, resources: QuerySet[Resource], text: str, approved_only: bool = True
+) -> QuerySet[Resource]:
     """`resources` matching a learner's search words, each annotated with `search_rank`.
 
     The one search the API (`?search=`) and the browse page share; see catalog.search.
+    ``approved_only=False`` when `resources` may hold pending or rejected ones (a curator's).
     """
-    return search.resource_search(resources, text)
+    return search.resource_search(resources, text, approved_only=approved_only)
 
 
 _VOCABULARY_WORD = re.compile(r"[^\W\d_]{3,}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from catalog import search
+from catalog import search, services
 from catalog.models import Resource
 from tests.factories import AuthorFactory, ResourceFactory, SecurityAreaFactory, TagFactory
 
@@ -173,6 +173,37 @@ def test_search_sees_a_tag_added_or_renamed_after_the_resource(curator_api, api)
 def test_the_api_search_hides_unapproved_resources(api):
     ResourceFactory(title="Pending etcd", status="pending")
     assert found(api, "etcd") == []
+
+
+def test_a_curators_search_finds_pending_and_rejected_resources_by_their_words(curator_api):
+    # Their vectors are not stored on PostgreSQL (only approved resources have one).
+    ResourceFactory(title="Pending etcd backups", summary="Snapshots.", status="pending")
+    ResourceFactory(title="Rejected note", summary="About etcd, barely.", status="rejected")
+    ResourceFactory(title="Approved etcd guide", summary="Defrag.")
+    assert found(curator_api, "etcd") == [
+        "Approved etcd guide",
+        "Pending etcd backups",
+        "Rejected note",
+    ]
+    assert found(curator_api, "snapshots", status="pending") == ["Pending etcd backups"]
+
+
+@postgres_only
+def test_only_approved_resources_store_a_search_vector_and_approval_makes_it():
+    resource = ResourceFactory(title="Falco", summary="Runtime security.", status="pending")
+
+    def stored() -> str | None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT search_vector::text FROM catalog_resource WHERE id = %s", [resource.pk]
+            )
+            return cursor.fetchone()[0]
+
+    assert stored() is None
+    services.resource_approve(resource=resource, by=None)
+    assert "'falco':1A" in (stored() or "")
+    services.resource_reject(resource=resource, by=None)
+    assert stored() is None
 
 
 def test_a_search_without_words_finds_nothing(api):
