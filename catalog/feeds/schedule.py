@@ -76,6 +76,29 @@ def feeds_claim_due(*, now: datetime | None = None, limit: int = 500) -> list[in
     ]
 
 
+# The smallest batch a round's tail is cut into (but the very last, which takes what is left).
+TAIL_BATCH_MIN = 4
+
+
+def poll_batches(feed_ids: Sequence[int], size: int) -> list[list[int]]:
+    """Claimed feeds in batches of ``size`` for the workers, the last ones smaller.
+
+    A round ends when its slowest worker finishes its last batch; the others idle meanwhile.
+    Once fewer than two full batches are left, each batch takes half of what is left (at
+    least TAIL_BATCH_MIN), so the last batches end close together ("guided" scheduling):
+    300 feeds in batches of 16 are 17 of 16, then 14, 7, 4 and 3.
+    """
+    size = max(1, size)
+    batches: list[list[int]] = []
+    start = 0
+    while start < len(feed_ids):
+        left = len(feed_ids) - start
+        take = max(min(size, -(-left // 2)), min(size, TAIL_BATCH_MIN))
+        batches.append(list(feed_ids[start : start + take]))
+        start += take
+    return batches
+
+
 def feeds_claim_unchecked(*, now: datetime | None = None, limit: int = 100) -> list[int]:
     """Claim added feeds whose check nobody holds (the broker was down when they were added,
     or the worker died mid-check) so the dispatcher can queue their check again."""

@@ -15,7 +15,12 @@ from catalog.feeds.address import FetchError
 from catalog.feeds.check import feed_check as feed_check_now
 from catalog.feeds.poll import feed_poll as feed_poll_now
 from catalog.feeds.poll import feeds_poll
-from catalog.feeds.schedule import feed_claim, feeds_claim_due, feeds_claim_unchecked
+from catalog.feeds.schedule import (
+    feed_claim,
+    feeds_claim_due,
+    feeds_claim_unchecked,
+    poll_batches,
+)
 from catalog.models import Feed, FeedState
 
 logger = logging.getLogger(__name__)
@@ -109,9 +114,8 @@ def feeds_dispatch() -> int:
     for feed_id in feeds_claim_unchecked():
         feed_check.delay_on_commit(feed_id)
     feed_ids = feeds_claim_due()
-    size = max(1, settings.FEEDS_POLL_BATCH)
-    for start in range(0, len(feed_ids), size):
-        feeds_poll_batch.delay_on_commit(feed_ids[start : start + size])
+    for batch in poll_batches(feed_ids, settings.FEEDS_POLL_BATCH):
+        feeds_poll_batch.delay_on_commit(batch)
     if feed_ids:
         logger.info("Dispatched %s feed polls", len(feed_ids))
     return len(feed_ids)

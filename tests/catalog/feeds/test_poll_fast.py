@@ -499,6 +499,19 @@ def test_dispatch_queues_claimed_feeds_in_batches(settings, monkeypatch):
     assert sorted(pk for batch in queued for pk in batch) == sorted(feed.pk for feed in feeds)
 
 
+def test_a_rounds_last_batches_shrink_so_the_workers_finish_together():
+    batches = schedule.poll_batches(list(range(300)), 16)
+    assert [len(batch) for batch in batches] == [16] * 17 + [14, 7, 4, 3]
+    assert [feed_id for batch in batches for feed_id in batch] == list(range(300))
+
+
+@pytest.mark.parametrize(("count", "size"), [(0, 16), (1, 16), (5, 16), (33, 16), (10, 1), (9, 4)])
+def test_batches_hold_every_claimed_feed_once_and_never_more_than_the_size(count, size):
+    batches = schedule.poll_batches(list(range(count)), size)
+    assert [feed_id for batch in batches for feed_id in batch] == list(range(count))
+    assert all(0 < len(batch) <= size for batch in batches)
+
+
 def test_a_batch_of_feeds_that_all_stall_to_the_deadline_ends_within_its_time_limit(settings):
     """Every fetch of a batch may take FEEDS_TOTAL_DEADLINE, FEEDS_POLL_CONCURRENCY at a time:
     the batch's soft time limit must leave parsing and storing room after the last round
