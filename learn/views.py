@@ -817,6 +817,9 @@ def _focus_saved_message(
 
 #: Browse's filters by slug, with the names the page gives them.
 BROWSE_SLUG_FILTERS = (("area", "Security area"), ("tag", "Topic"), ("author", "Author"))
+# The names Browse's form gives its filters, and the choices of those that have a fixed set.
+BROWSE_LABELS = {"stage": "Stage", "kind": "Kind", **dict(BROWSE_SLUG_FILTERS)}
+BROWSE_CHOICES: dict[str, list[tuple[str, str]]] = {"stage": Stage.choices, "kind": Kind.choices}
 # Browse's "Order" choices (?sort=); without one: best match when searching, else by title (the
 # API's order). Stage values sort in the path's order (getting-started, production-ready,
 # security: tests/learn/test_browse_order.py holds that).
@@ -831,6 +834,29 @@ BROWSE_ORDERS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "shortest": ("Shortest first", (F("estimated_minutes").asc(nulls_last=True), "title", "id")),
     "easiest": ("Easiest first", ("difficulty", "title", "id")),
 }
+
+
+def _browse_filter_errors(filterset: ResourceFilter, given: QueryDict) -> list[tuple[str, str]]:
+    """The filters' errors as Browse words them: under the names its form gives the filters
+    (a walk-through read "Tags slug" for Topic), a choice that does not exist with those that
+    do (Django's "Select a valid choice" named neither), a filter given twice as such."""
+    fields = filterset.form.fields
+    errors = []
+    for name, problems in filterset.form.errors.as_data().items():
+        label = BROWSE_LABELS.get(name) or str(fields[name].label if name in fields else name)
+        choices = BROWSE_CHOICES.get(name, ())
+        words = []
+        for problem in problems:
+            if len(given.getlist(name)) > 1:
+                words.append(f"Choose one {label.lower()} at a time.")
+            elif problem.code == "invalid_choice" and choices:
+                names = ", ".join(f"“{choice}”" for _, choice in choices)
+                value = given.get(name, "")[:40]
+                words.append(f"There is no {label.lower()} “{value}”; choose one of {names}.")
+            else:
+                words.extend(problem.messages)
+        errors.append((label, " ".join(dict.fromkeys(words))))
+    return errors
 
 
 def browse(request: HttpRequest) -> HttpResponse:
@@ -862,10 +888,14 @@ def browse(request: HttpRequest) -> HttpResponse:
     }
     # A slug the catalog does not offer (mistyped, or an old link) says so, as a bad stage
     # does, instead of a silent "0 results".
-    unknown = [
-        (label, f"There is no {label.lower()} “{given[name][:40]}” in the catalog.")
+    unknown_slugs = [
+        (name, label)
         for name, label in BROWSE_SLUG_FILTERS
         if name in given and given[name] not in {slug for slug, _ in choices[name]}
+    ]
+    unknown = [
+        (label, f"There is no {label.lower()} “{given[name][:40]}” in the catalog.")
+        for name, label in unknown_slugs
     ]
     sort = given.get("sort")
     if sort is not None and sort not in BROWSE_ORDERS:
@@ -874,11 +904,13 @@ def browse(request: HttpRequest) -> HttpResponse:
         names = ", ".join([default, *(f"“{label}”" for label, _ in BROWSE_ORDERS.values())])
         unknown.append(("Order", f"There is no order “{sort[:40]}”; choose one of {names}."))
     if not filterset.is_valid() or unknown:
-        fields = filterset.form.fields
-        context["filter_errors"] = [
-            (fields[name].label if name in fields else name, " ".join(problems))
-            for name, problems in filterset.form.errors.items()
-        ] + unknown
+        context["filter_errors"] = _browse_filter_errors(filterset, given) + unknown
+        # The folded filters' count leaves out those that could not be used: their selects
+        # show "Any …" (a walk-through read "1 in use" above "Any stage").
+        unusable = {*filterset.form.errors, *(name for name, _ in unknown_slugs)}
+        context["filters_in_use"] = sum(
+            1 for name in FOLDED_FILTERS if name in given and name not in unusable
+        )
         return render(request, "learn/browse.html", {**context, "page": None}, status=400)
     # The API's search and order: best match first when searching, else the catalog's order.
     search = request.GET.get("search", "").strip()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from rest_framework.authtoken.models import Token
 
-from catalog.models import Resource, SecurityArea, Status
+from catalog.models import Kind, Resource, SecurityArea, Status
 from learn import views
 from recommender import queue, services
 from recommender.models import LearnerProfile, Progress
@@ -678,6 +678,25 @@ def test_browse_names_a_refused_filter_by_its_label(client, seed):
     assert response.context["filter_errors"][0][0] == "Stage"
 
 
+def test_browse_words_a_refused_filter_as_its_form_names_it(client, seed):
+    # A walk-through read "Tags slug: Give this parameter once." and Django's "Select a valid
+    # choice. nonsense is not one of the available choices."
+    tags = list(client.get("/browse/").context["choices"]["tag"])[:2]
+    response = client.get("/browse/", {"tag": [slug for slug, _ in tags]})
+    assert response.status_code == 400
+    assert response.context["filter_errors"] == [("Topic", "Choose one topic at a time.")]
+    errors = dict(
+        client.get("/browse/", {"stage": "nonsense", "kind": "zzz"}).context["filter_errors"]
+    )
+    assert errors == {
+        "Stage": "There is no stage “nonsense”; choose one of “Getting started”, "
+        "“Production-ready”, “Security”.",
+        "Kind": "There is no kind “zzz”; choose one of "
+        + ", ".join(f"“{label}”" for _, label in Kind.choices)
+        + ".",
+    }
+
+
 def test_browse_form_left_at_any_filters_nothing_out(client, seed):
     # What the form sends when only the search box is filled: every select, empty.
     form = {"search": "rbac", "stage": "", "kind": "", "area": "", "tag": "", "author": ""}
@@ -697,7 +716,9 @@ def test_browse_form_left_at_any_filters_nothing_out(client, seed):
         ({"search": "rbac", "stage": "", "kind": ""}, 0),
         ({"stage": "security"}, 1),
         ({"search": "rbac", "kind": "article", "area": "rbac"}, 2),
-        ({"stage": "bogus"}, 1),
+        # Refused: its select shows "Any stage", so it is not counted as in use.
+        ({"stage": "bogus"}, 0),
+        ({"stage": "bogus", "kind": "article"}, 1),
     ],
 )
 def test_browse_counts_the_folded_filters_in_use_and_opens_them_only_for_a_refused_one(

@@ -435,8 +435,9 @@
   // element under it as in view: it neither scrolls to it when focus moves there by script
   // (the card that took a done item's place) nor by Shift+Tab. Whatever gets focus under the
   // message, or off-screen, is scrolled to just below it. A control inside a card brings the
-  // whole card's top into view when the card fits below the message: on a phone the message
-  // otherwise covered the title of the card just started, above its focused Done button.
+  // card's top into view with it when both fit below the message: on a phone the message
+  // otherwise covered the title of the card just started, above its focused Done button, and
+  // the badges above a tall card's focused title.
   function clearOfMessage(element) {
     if (!(element instanceof Element) || !element.closest("#main") || element.closest(".messages")) {
       return;
@@ -449,7 +450,8 @@
     var box = element.getBoundingClientRect();
     var card = element.closest(".card");
     var cardBox = card ? card.getBoundingClientRect() : null;
-    if (cardBox && cardBox.top < room && cardBox.bottom - cardBox.top <= window.innerHeight - room) {
+    var bottomWithCard = cardBox ? box.bottom - (cardBox.top - room) : 0;
+    if (cardBox && cardBox.top < room && bottomWithCard <= window.innerHeight - 8) {
       window.scrollBy(0, cardBox.top - room);
     } else if (box.top < room || box.top > window.innerHeight - 16) {
       window.scrollBy(0, box.top - room);
