@@ -6,7 +6,7 @@ that were not picked.  No ORM; the Django layer passes display names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -153,12 +153,17 @@ def reasons_for(
         )
     if similar is not None:
         reasons.append(similar)
-    terms = _shared_terms(context, row)
+    # The focus areas named above are not named again ("Covers your focus: Container
+    # hardening" read "Also about container hardening" next to it).
+    terms = _shared_terms(context, row, named=names if served else ())
     if terms:
+        # A term with "and" of its own ("resource limits and quotas") is quoted, and so are
+        # the others with it: "a, b and c and d" read as four things.
+        listed = [f"“{term}”" for term in terms] if any(" and " in t for t in terms) else terms
         reasons.append(
             Reason(
                 "shared_terms",
-                f"Also about {and_list(terms)}, like what you read",
+                f"Also about {and_list(listed)}, like what you read",
                 {"terms": terms},
             )
         )
@@ -276,16 +281,18 @@ def and_list(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def _shared_terms(context: ReasonContext, row: int) -> list[str]:
+def _shared_terms(context: ReasonContext, row: int, named: Sequence[str] = ()) -> list[str]:
     """Words, phrases and labels contributing most to the match with the liked history.
 
     Only discriminative ones: a term or label found in more than
     :data:`MAX_TERM_SHARE` of the catalog is skipped, and so is a word on
-    the explanation stop list (:func:`~recommender.engine.text.is_reason_word`).
+    the explanation stop list (:func:`~recommender.engine.text.is_reason_word`),
+    and a label none of whose words may explain ("best practices", "hands on").
     Curated labels (tags, security areas) come first, in their display form,
     then text terms.  A term is skipped when it repeats a word already
-    quoted, so the reason reads "etcd encryption, secrets" rather than
-    "etcd encryption, etcd".
+    quoted or ``named`` (the focus areas the card names), a plural as its
+    singular, so the reason reads "etcd encryption, secrets" rather than
+    "etcd encryption, etcd", and "pods" once.
     """
     model, liked = context.model, context.liked
     if liked.nnz == 0:
@@ -315,22 +322,30 @@ def _shared_terms(context: ReasonContext, row: int) -> list[str]:
 
     n_text = model.n_text_features
     order = common[np.argsort(-contrib, kind="stable")]
-    seen: set[str] = set()
     terms: list[str] = []
+
+    def words(term: str) -> set[str]:
+        return {word.removesuffix("s") for word in term.lower().replace("-", " ").split()}
+
+    seen: set[str] = {word for name in named for word in words(name)}
 
     def quote(term: str) -> bool:
         """Add ``term`` unless it repeats a quoted word; True when the list is full."""
-        parts = set(term.lower().replace("-", " ").split())
+        parts = words(term)
         if not parts & seen:
             terms.append(term)
             seen.update(parts)
         return len(terms) == SHARED_TERMS
 
+    def explains(label: str) -> bool:
+        return any(is_reason_word(word) for word in label.split())
+
     # Labels first (few per document), then words in order of contribution,
     # stopping as soon as the reason is full: a row shares dozens of terms.
     for col in order[order >= n_text]:
         kind, _, slug = context.meta_names[int(col) - n_text].partition(":")
-        if kind == "tag" and quote(slug.replace("-", " ")):
+        label = slug.replace("-", " ")
+        if kind == "tag" and explains(label) and quote(label):
             return terms
         if kind == "area" and quote(_in_sentence(area_label(slug, context.area_names))):
             return terms

@@ -122,6 +122,7 @@ _REASON_STOP_TEXT: Final = """
     video videos walk walks want wants way ways week well whole why wide without work works
     world write writes writing written wrong year years yet
     bad better best case cases map maps
+    hands mechanism mechanisms path paths practice practices
     marco lancini
 """
 REASON_STOP_WORDS: Final = frozenset(_REASON_STOP_TEXT.split())

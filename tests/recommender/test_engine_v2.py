@@ -553,6 +553,59 @@ def test_an_area_quoted_beside_tags_reads_as_part_of_the_sentence() -> None:
     assert "RBAC and authorization" in quoted[4]
 
 
+def _quoted(catalog: list, learner: Learner, names: dict[str, str]) -> dict[int, object]:
+    recs = recommend(fit(catalog), learner, limit=12, area_names=names)
+    return {rec.doc_id: r for rec in recs for r in rec.reasons if r.kind == "shared_terms"}
+
+
+_FILLER = [doc(n, f"Topic {n}", f"Unrelated text {n}.") for n in range(5, 13)]
+
+
+def test_a_focus_area_the_card_names_is_not_quoted_again() -> None:
+    # A walk-through read "Covers your focus: Container hardening" and, below it, "Also about
+    # container hardening, like what you read".
+    catalog = [
+        doc(1, "Seccomp profiles", "Syscall filters.", areas=("container-hardening",)),
+        doc(2, "Seccomp in practice", "Syscall filters again.", areas=("container-hardening",)),
+        *_FILLER,
+    ]
+    names = {"container-hardening": "Container hardening"}
+    focused = Learner(interactions=done(1), focus={"container-hardening": 1.0})
+    quoted = _quoted(catalog, focused, names)[2].data["terms"]
+    assert "seccomp" in quoted
+    assert "container hardening" not in quoted
+    # Without that focus, the shared area is what the two have in common, and says so.
+    assert (
+        "container hardening"
+        in _quoted(catalog, Learner(interactions=done(1)), names)[2].data["terms"]
+    )
+
+
+def test_a_label_that_explains_nothing_or_repeats_a_word_is_not_quoted() -> None:
+    # "Also about pods, control and mechanism" and "best practices" in a walk-through.
+    catalog = [
+        doc(1, "Seccomp for a pod", "A mechanism.", tags=("best-practices", "hands-on", "pods")),
+        doc(2, "Seccomp on the pod", "A mechanism.", tags=("best-practices", "hands-on", "pods")),
+        *_FILLER,
+    ]
+    quoted = _quoted(catalog, Learner(interactions=done(1)), {})[2].data["terms"]
+    assert "pods" in quoted and "seccomp" in quoted
+    assert not {"best practices", "hands on", "pod", "mechanism"} & set(quoted)
+
+
+def test_a_term_with_an_and_of_its_own_is_quoted_with_the_others() -> None:
+    # "Also about container hardening, best practices and resource limits and quotas".
+    catalog = [
+        doc(1, "Seccomp and quotas", "Limits.", tags=("seccomp",), areas=("resource-limits",)),
+        doc(2, "Seccomp, quotas", "Limits.", tags=("seccomp",), areas=("resource-limits",)),
+        *_FILLER,
+    ]
+    names = {"resource-limits": "Resource limits and quotas"}
+    reason = _quoted(catalog, Learner(interactions=done(1)), names)[2]
+    assert reason.text.startswith("Also about “seccomp”")
+    assert "“resource limits and quotas”" in reason.text
+
+
 def test_a_step_put_off_leaves_the_queue_and_does_not_hold_back_the_next(model: Model) -> None:
     put_off = (*done(1), Interaction(2, "planned", None, 1.0, later=True))
     queue = ids(recommend(model, Learner(interactions=put_off), limit=5))
