@@ -272,6 +272,16 @@ def test_visitors_see_the_path_without_progress(client, seed):
     assert response.context["path"].finished == 0
 
 
+def test_a_visitor_landing_on_a_resource_page_learns_what_the_site_is(client, seed):
+    # A walk-through arrived from a search engine and read only "Sign up to mark this done".
+    resource_id = path_ids(seed)[5]
+    page = client.get(f"/resources/{resource_id}/").content.decode()
+    intro = page[page.index('class="callout visitor-intro"') :].split("</div>")[0]
+    assert "curated path through Kubernetes and its security" in intro
+    assert f'href="/signup/?next=%2Fresources%2F{resource_id}%2F"' in intro
+    assert 'href="/path/"' in intro
+
+
 def test_learners_see_only_their_own_progress(alice_web, bob_web, seed):
     first = path_ids(seed)[0]
     alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "5"})
