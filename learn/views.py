@@ -466,13 +466,16 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
             .first()
         )
         title = message_title(title) if title else "this item"
-        # In the words of the button: a saved item is "removed from saved", the rest cleared
-        # (one put off with "Not now" was never saved by choice: its button says Clear).
+        # In the words of the button: a saved item is "removed from saved", one being read is
+        # no longer read, the rest cleared (one put off with "Not now" was never saved by
+        # choice: its button says Clear).
         if was is not None and was.put_off_until:
             # It was out of the queue: say that it is back (a walk-through could not tell).
             message = f"Cleared “{title}”: it is back in your queue when its turn comes."
         elif was is not None and was.state == ProgressState.PLANNED and not was.returned:
             message = f"Removed “{title}” from saved."
+        elif was is not None and was.state == ProgressState.IN_PROGRESS:
+            message = f"Stopped reading “{title}”: it is back in your queue when its turn comes."
         else:
             message = f"Cleared your progress on “{title}”."
         tags = ""

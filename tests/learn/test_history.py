@@ -294,12 +294,19 @@ def test_a_saved_item_is_removed_from_saved_wherever_it_shows(alice, alice_web, 
     assert "Clear<" not in body
 
 
-@pytest.mark.parametrize("state", ["completed", "skipped", "in_progress"])
-def test_an_item_done_skipped_or_started_is_cleared(alice, alice_web, state):
+@pytest.mark.parametrize(
+    ("state", "button"),
+    [
+        ("completed", 'Clear<span class="visually-hidden"> progress on Worked on</span>'),
+        ("skipped", 'Clear<span class="visually-hidden"> progress on Worked on</span>'),
+        ("in_progress", 'Stop reading<span class="visually-hidden">: Worked on</span>'),
+    ],
+)
+def test_an_item_done_skipped_or_started_is_cleared(alice, alice_web, state, button):
     resource = ResourceFactory(title="Worked on")
     mark(alice, resource, state)
     body = alice_web.get(f"/resources/{resource.pk}/").content.decode()
-    assert 'Clear<span class="visually-hidden"> progress on Worked on</span>' in body
+    assert button in body
     assert "Remove from saved" not in body
 
 
@@ -308,6 +315,7 @@ def test_an_item_done_skipped_or_started_is_cleared(alice, alice_web, state):
     [
         ("planned", "Removed “Worked on” from saved."),
         ("skipped", "Cleared your progress on “Worked on”."),
+        ("in_progress", "Stopped reading “Worked on”: it is back in your queue"),
     ],
 )
 def test_undoing_says_what_the_button_said(alice, alice_web, state, message):

@@ -321,13 +321,17 @@ def test_a_completed_resource_offers_a_new_rating_and_clear_but_not_start(alice_
     assert "Start<" not in body and "Skip<" not in body
 
 
-def test_a_started_resource_offers_done_skip_and_clear(alice_web, seed):
+def test_a_started_resource_offers_done_skip_and_stop_reading(alice_web, seed):
     first = path_ids(seed)[0]
     alice_web.post(f"/progress/{first}/", {"state": "in_progress"})
     body = alice_web.get(f"/resources/{first}/").content.decode()
-    for button in ("Done<", "Skip<", "Clear<"):
+    for button in ("Done<", "Skip<", "Stop reading<"):
         assert button in body
-    assert "Start<" not in body
+    assert "Start<" not in body and "Clear<" not in body
+    # What it did, in the button's words.
+    response = alice_web.post(f"/progress/{first}/forget/", {"next": "/"}, follow=True)
+    assert "Stopped reading “" in response.content.decode()
+    assert "it is back in your queue when its turn comes." in response.content.decode()
 
 
 def test_a_resource_without_a_confirmed_address_offers_a_web_search_for_its_title(client, db):
