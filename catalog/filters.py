@@ -97,6 +97,15 @@ class ResourceFilter(StrictFilterSet):
             if getlist is not None and name in self.data and "" in getlist(name):
                 self.form.add_error(name, "Give a value, or leave the parameter out.")
                 valid = False
+        # Only curators see other statuses: for anyone else such a filter is an error, not a
+        # silently empty list (a walk-through read "nothing pending" signed out).
+        status = self.form.cleaned_data.get("status") if valid else None
+        user = getattr(self.request, "user", None)
+        if status and status != Status.APPROVED and not selectors.user_is_curator(user):
+            self.form.add_error(
+                "status", "Only curators see pending and rejected resources; sign in as one."
+            )
+            valid = False
         return valid
 
     def filter_link_status(

@@ -228,3 +228,27 @@ def test_password_checks_on_the_account_are_throttled_like_sign_in(alice_api, ti
     assert codes == [400, 400, 429]
     # Reading the account checks no password and is not counted.
     assert alice_api.get("/api/me/account/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header", ["Basic YWxpY2U6Y29ycmVjdCBob3JzZSBiYXR0ZXJ5IHN0YXBsZQ==", "Bearer abc", "Basic"]
+)
+def test_credentials_the_api_does_not_take_are_a_401_that_says_how_to_authenticate(
+    api, alice, header
+):
+    # A curator's `curl -u` was served as anonymous: an empty list of pending resources, and
+    # a wrong password answered 200.
+    response = api.get("/api/resources/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert "Authorization: Token" in response.json()["detail"]
+    assert "/api/auth/token/" in response.json()["detail"]
+
+
+def test_a_token_and_no_authorization_at_all_still_work(api, alice):
+    assert api.get("/api/resources/").status_code == 200
+    token = api.post(
+        "/api/auth/token/", {"username": "alice", "password": "correct horse battery staple"}
+    ).json()["token"]
+    response = api.get("/api/me/profile/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 200

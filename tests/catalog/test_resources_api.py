@@ -42,6 +42,16 @@ def test_pending_and_rejected_resources_are_hidden_from_learners(api, alice_api)
     assert api.get(f"{LIST}{pending.pk}/").status_code == 404
 
 
+@pytest.mark.parametrize("status", ["pending", "rejected"])
+def test_asking_for_a_status_only_curators_see_is_a_400_for_anyone_else(api, alice_api, status):
+    ResourceFactory(title="Pending", status=Status.PENDING)
+    for client in (api, alice_api):
+        response = client.get(LIST, {"status": status})
+        assert response.status_code == 400
+        assert "Only curators see pending and rejected resources" in str(response.json())
+    assert titles(api.get(LIST, {"status": "approved"})) == []
+
+
 def test_curators_see_every_status(curator_api):
     ResourceFactory(title="Public")
     ResourceFactory(title="Pending", status=Status.PENDING)

@@ -1,0 +1,28 @@
+"""The API's last authentication class (a module of its own: DRF imports it while its views
+load, so it imports nothing that imports them)."""
+
+from __future__ import annotations
+
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+
+class RefuseOtherAuthorization(BaseAuthentication):
+    """Last of the authentication classes: a request whose Authorization header none of the
+    others took (``Basic …``, ``Bearer …``) is a 401 that says how to authenticate, not an
+    anonymous request. A curator's ``curl -u`` read an empty list of pending resources, and
+    a wrong password there answered 200."""
+
+    def authenticate(self, request: Request) -> None:
+        words = get_authorization_header(request).split()
+        if not words:
+            return None
+        scheme = words[0].decode("latin-1")[:20]
+        raise AuthenticationFailed(
+            f"This API does not take “{scheme}” credentials. Send “Authorization: Token "
+            "<your token>”; POST your username and password to /api/auth/token/ for one."
+        )
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Token"
