@@ -894,7 +894,8 @@ def browse(request: HttpRequest) -> HttpResponse:
     unknown_slugs = [
         (name, label)
         for name, label in BROWSE_SLUG_FILTERS
-        if name in given and given[name] not in {slug for slug, _ in choices[name]}
+        # (Given twice, it is refused as such, whatever the values.)
+        if len(given.getlist(name)) == 1 and given[name] not in {slug for slug, _ in choices[name]}
     ]
     unknown = [
         (label, f"There is no {label.lower()} “{given[name][:40]}” in the catalog.")

@@ -360,6 +360,9 @@ def test_on_a_phone_the_started_cards_title_is_not_under_the_message(browser, li
     )
     screenshot(page, "started-card-375")
     assert top >= message["y"] + message["height"], (top, message)
+    # And the heading over it: the first card of Reading now comes with "Reading now".
+    heading = page.locator("#reading-now-title").bounding_box()
+    assert heading["y"] >= message["y"] + message["height"], (heading, message)
     page.context.close()
 
 

@@ -699,6 +699,12 @@ def test_browse_words_a_refused_filter_as_its_form_names_it(client, seed):
     response = client.get("/browse/", {"tag": [slug for slug, _ in tags]})
     assert response.status_code == 400
     assert response.context["filter_errors"] == [("Topic", "Choose one topic at a time.")]
+    # Unknown ones given twice are refused as given twice, once.
+    response = client.get("/browse/", {"tag": ["a", "b"]})
+    assert response.context["filter_errors"] == [("Topic", "Choose one topic at a time.")]
+    # Above the form: on a phone the opened filters pushed it under the first screen.
+    page = response.content.decode()
+    assert page.index("Some choices could not be used") < page.index('class="filters"')
     errors = dict(
         client.get("/browse/", {"stage": "nonsense", "kind": "zzz"}).context["filter_errors"]
     )

@@ -449,11 +449,30 @@
     var room = sticky.getBoundingClientRect().bottom + 8;
     var box = element.getBoundingClientRect();
     var card = element.closest(".card");
-    var cardBox = card ? card.getBoundingClientRect() : null;
-    var bottomWithCard = cardBox ? box.bottom - (cardBox.top - room) : 0;
-    if (cardBox && cardBox.top < room && bottomWithCard <= window.innerHeight - 8) {
-      window.scrollBy(0, cardBox.top - room);
-    } else if (box.top < room || box.top > window.innerHeight - 16) {
+    // What to bring below the message with the focused element, the first that fits: the
+    // heading over a list's first card (a walk-through found "Reading now" under the message
+    // after Start), then the card.
+    var anchors = [];
+    var list = card ? card.closest("#reading-list, #queue-list") : null;
+    if (list && list.firstElementChild && list.firstElementChild.contains(card)) {
+      var heading = list.id === "reading-list"
+        ? document.getElementById("reading-now-title")
+        : document.querySelector("h2.queue-title:not(.visually-hidden)");
+      if (heading) {
+        anchors.push(heading);
+      }
+    }
+    if (card) {
+      anchors.push(card);
+    }
+    for (var i = 0; i < anchors.length; i++) {
+      var top = anchors[i].getBoundingClientRect().top;
+      if (top < room && box.bottom - (top - room) <= window.innerHeight - 8) {
+        window.scrollBy(0, top - room);
+        return;
+      }
+    }
+    if (box.top < room || box.top > window.innerHeight - 16) {
       window.scrollBy(0, box.top - room);
     }
   }
