@@ -76,6 +76,8 @@ DONE_MESSAGES = {
     # Short: a phone shows four lines of it beside Undo, a long title included.
     ProgressState.PLANNED: "Saved “{title}” for later. It waits in History.",
 }
+# Done with a rating says the rating was kept too (a walk-through could not tell).
+RATED_DONE_MESSAGE = "Marked “{title}” done, rated {rating} of 5."
 # "Not now" on a queue card ({back}: the day it comes back to the queue). The (shortened)
 # title, the day, where it is meanwhile: all inside the four lines a phone's sticky message
 # shows (a longer one cut off where the item went).
@@ -356,6 +358,8 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             # the queue) and when it comes back.
             message = LATER_MESSAGE.replace("{back}", f"{back:%a} {back.day} {back:%b}")
             title = message_title(resource.title, LATER_TITLE_CHARS)
+        elif state == ProgressState.COMPLETED and progress.rating:
+            message = RATED_DONE_MESSAGE.replace("{rating}", str(progress.rating))
         else:
             message = DONE_MESSAGES[ProgressState(state)]
         tags = _undo_offer(

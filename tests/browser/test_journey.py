@@ -67,7 +67,7 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
     first.get_by_role("button", name=re.compile(r"^Done")).click()
     # In #main: the same words reach the screen-reader announcer a moment later.
     expect(
-        page.locator("#main").get_by_text(f"Marked “{message_title(title)}” done.")
+        page.locator("#main").get_by_text(f"Marked “{message_title(title)}” done, rated 5 of 5.")
     ).to_be_visible()
     assert page.evaluate("window.kubelearnNoReload === true")
     assert page.url == live_server.url + "/"

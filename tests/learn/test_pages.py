@@ -170,6 +170,22 @@ def test_a_started_item_is_listed_under_reading_now_and_the_path_goes_on(alice_w
     assert alice_web.get("/").context["reading"] == []
 
 
+def test_done_with_a_rating_says_the_rating_and_done_alone_does_not(alice_web, seed):
+    # A walk-through could not tell whether the rating was kept.
+    first, second = Resource.objects.filter(pk__in=path_ids(seed)[:2]).order_by("pk")
+    form = {"state": "completed", "rating": "4", "next": "/"}
+    rated = alice_web.post(f"/progress/{first.pk}/", form, follow=True).content.decode()
+    assert f"Marked “{escape(views.message_title(first.title))}” done, rated 4 of 5." in rated
+    form = {"state": "completed", "next": "/"}
+    plain = alice_web.post(f"/progress/{second.pk}/", form, follow=True).content.decode()
+    assert f"Marked “{escape(views.message_title(second.title))}” done.<" in plain
+
+
+def test_the_notes_page_marks_history_as_the_section_it_is_in(alice_web, seed):
+    page = alice_web.get("/notes/").content.decode()
+    assert '<a href="/history/" aria-current="true">History</a>' in page
+
+
 def test_a_start_posted_after_done_keeps_the_item_done(alice_web, alice, seed):
     # A double click: Done, then the Start that was still on the page.
     first = path_ids(seed)[0]
