@@ -162,7 +162,7 @@ class ResourceAdmin(ResourceWritesAdmin):
     autocomplete_fields = ["tags", "authors"]
     filter_horizontal = ["security_areas"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["status", "reviewed_at", "reviewed_by", "created_at", "updated_at"]
+    readonly_fields = ["status", "review", "reviewed_at", "reviewed_by", "created_at", "updated_at"]
     actions = ["approve_selected", "reject_selected"]
     inlines = [ResourcePathStepInline]
     list_per_page = 50
@@ -175,9 +175,29 @@ class ResourceAdmin(ResourceWritesAdmin):
         ("Details", {"fields": ["estimated_minutes", "published_at", "origin", "content_html"]}),
         (
             "Review",
-            {"fields": ["status", "reviewed_at", "reviewed_by", "created_at", "updated_at"]},
+            {
+                "fields": [
+                    "status",
+                    "review",
+                    "reviewed_at",
+                    "reviewed_by",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
         ),
     ]
+
+    @admin.display(description="decision")
+    def review(self, obj: Resource) -> str:
+        # This page has only Save: a curator who opened a pending resource here found no way
+        # to approve or reject it (a walk-through). The review queue's page has both.
+        if obj.pk is None or obj.status != Status.PENDING:
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">Approve or reject it on its review page</a>',
+            reverse("admin:catalog_pendingresource_change", args=[obj.pk]),
+        )
 
     @admin.display(boolean=True, description="link", ordering="url")
     def has_link(self, obj: Resource) -> bool:

@@ -65,6 +65,18 @@ def test_bulk_reject_action_hides_resources(admin_client):
     assert resource.status == Status.REJECTED
 
 
+def test_a_pending_resources_page_leads_to_its_review_page_to_approve_or_reject(admin_client):
+    # The resource's own page has only Save: a walk-through's curator found no way to decide.
+    pending = ResourceFactory(status=Status.PENDING)
+    approved = ResourceFactory()
+    page = admin_client.get(f"/admin/catalog/resource/{pending.pk}/change/").content.decode()
+    review = f"/admin/catalog/pendingresource/{pending.pk}/change/"
+    assert f'href="{review}">Approve or reject it on its review page</a>' in page
+    assert admin_client.get(review).status_code == 200
+    page = admin_client.get(f"/admin/catalog/resource/{approved.pk}/change/").content.decode()
+    assert "on its review page" not in page
+
+
 def test_admin_form_refuses_a_second_spelling_of_a_stored_address(admin_client):
     ResourceFactory(url="https://example.org/post")
     response = admin_client.post(
