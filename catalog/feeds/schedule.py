@@ -12,8 +12,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection, transaction
-from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Cast
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.feeds.store import PollReport
@@ -229,23 +228,40 @@ def _rows_update(feeds: Sequence[Feed], fields: Sequence[str]) -> None:
     that differs from the database. A field with one value for every feed (after a round of
     unchanged feeds: the time, the status, the cleared error...) is written as that value;
     only the others take a CASE over the ids, as Django's ``bulk_update`` writes every field.
+    Written out rather than built by the ORM (``update()`` with ``Case``/``When``), which
+    cost 0.4-0.6 ms of CPU per polled feed to compile; values are prepared as the ORM
+    prepares them (``get_db_prep_save``), and no signal is sent, as by ``update()``.
     """
-    values: dict[str, Any] = {}
+    meta = Feed._meta
+    quote = connection.ops.quote_name
+    pk_column = quote(cast(str, meta.pk.column))
+    assignments: list[str] = []
+    params: list[Any] = []
     for name in fields:
-        distinct = {getattr(feed, name) for feed in feeds}
-        if len(distinct) == 1:
-            values[name] = distinct.pop()
-        else:
-            field = cast("Field[Any, Any]", Feed._meta.get_field(name))
-            case: Case | Cast = Case(
-                *(When(pk=feed.pk, then=Value(getattr(feed, name), field)) for feed in feeds),
-                output_field=field,
-            )
-            # PostgreSQL types a CASE of parameters as text unless told (as bulk_update does).
-            if connection.features.requires_casted_case_in_updates:
-                case = Cast(case, output_field=field)
-            values[name] = case
-    Feed.objects.filter(pk__in=[feed.pk for feed in feeds]).update(**values)
+        field = cast("Field[Any, Any]", meta.get_field(name))
+        values = [
+            field.get_db_prep_save(getattr(feed, field.attname), connection) for feed in feeds
+        ]
+        column = quote(cast(str, field.column))
+        if all(value == values[0] for value in values[1:]):
+            assignments.append(f"{column} = %s")
+            params.append(values[0])
+            continue
+        case = f"CASE {pk_column} {' '.join(['WHEN %s THEN %s'] * len(feeds))} END"
+        # PostgreSQL types a CASE of parameters as text unless told (as bulk_update does).
+        if connection.features.requires_casted_case_in_updates:
+            case = f"CAST({case} AS {field.cast_db_type(connection)})"
+        assignments.append(f"{column} = {case}")
+        for feed, value in zip(feeds, values, strict=True):
+            params += [feed.pk, value]
+    ids = [feed.pk for feed in feeds]
+    # Names come from the model; every value is a bound parameter.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
+        f"WHERE {pk_column} IN ({', '.join(['%s'] * len(ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *ids])
 
 
 # Statements of every poll, written out: built by the ORM, each cost about five times its run

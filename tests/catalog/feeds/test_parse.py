@@ -18,10 +18,12 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin
 
 import feedparser
 import pytest
 
+from catalog.addresses import canonical_url
 from catalog.feeds import parse as parse_module
 from catalog.feeds.entries import (
     MAX_CONTENT_HTML_CHARS,
@@ -29,6 +31,7 @@ from catalog.feeds.entries import (
     MAX_SUMMARY_CHARS,
     MAX_TITLE_CHARS,
     ParsedEntry,
+    http_url,
 )
 from catalog.feeds.parse import NotAFeed, ParsedFeed, parse_feed
 from catalog.feeds.sanitise import collapse_whitespace, html_to_text, sanitize_html
@@ -1000,3 +1003,23 @@ def test_nested_relative_xml_bases_resolve_against_the_fetched_address():
     assert 'href="https://blog.example.org/blog/2024/pod-security/#why"' in first.content_html
     assert second.url == "https://cdn.example.net/mirror/rbac"
     assert 'href="https://cdn.example.net/mirror/deep/dive"' in second.content_html
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://blog.example.org/2026/11/post/",
+        "HTTPS://Blog.Example.org/a?utm_source=feed&b=2#frag",
+        "http://127.0.0.1:8000/a/../b",
+        "http://127.0.0.1:8000/./a",
+        "https://blog.example.org/a/.well-known/x",
+        "https://blog.example.org",
+        "//blog.example.org/a",
+        "/relative/path",
+        "../up",
+    ],
+)
+def test_an_entry_link_is_the_canonical_join_with_the_feed_address(link):
+    # An absolute link skips the join (it changes nothing there); any other is joined.
+    base = "http://127.0.0.1:8000/feeds/atom.xml"
+    assert http_url(link, base) == canonical_url(urljoin(base, link))

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
@@ -823,3 +824,32 @@ def test_text_of_sanitised_html_matches_an_html_parser_on_sample_feeds(sample):
         assert " ".join(sanitise._strip_once(body).split()) == _text_by_html_parser(
             sanitise._TEXT_CLEANER.clean(sanitise._protect_literal_angles(body))
         ), body
+
+
+@pytest.mark.django_db
+def test_the_feed_rows_update_writes_each_feed_its_own_values_and_nothing_else():
+    feeds = [Feed.objects.create(url=f"https://blog{n}.example.org/feed.xml") for n in range(3)]
+    untouched = Feed.objects.create(url="https://other.example.org/feed.xml", title="Other")
+    when = timezone.now()
+    for n, feed in enumerate(feeds):
+        feed.title = f"Blog {n}: “quotes”, 'single' and % signs"  # differs per feed
+        feed.last_error = ""  # the same for every feed
+        feed.consecutive_failures = n
+        feed.active = n != 1
+        feed.next_poll_at = when + timedelta(minutes=n)
+        feed.last_status = None if n == 0 else 200
+    fields = [
+        "title",
+        "last_error",
+        "consecutive_failures",
+        "active",
+        "next_poll_at",
+        "last_status",
+    ]
+    schedule._rows_update(feeds, fields)
+    for feed in feeds:
+        stored = Feed.objects.get(pk=feed.pk)
+        assert [getattr(stored, name) for name in fields] == [
+            getattr(feed, name) for name in fields
+        ]
+    assert Feed.objects.get(pk=untouched.pk).title == "Other"
