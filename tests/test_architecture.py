@@ -20,6 +20,7 @@ FEED_FLOW = [
     "sanitise",
     "entries",
     "expat",
+    "fastcopy",
     "parse",
     "opml",
     "store",
