@@ -230,6 +230,17 @@ def home(request: HttpRequest) -> HttpResponse:
     # The learner's notes on both lists, in one query.
     noted = selectors.with_notes([*reading, *items], user=request.user)
     reading, items = noted[: len(reading)], noted[len(reading) :]
+    # A main focus nothing on the page serves (it comes later on the path, or the budget left
+    # it out): the catalog's resources on it are one click away. A walk-through's beginner,
+    # focused on secrets at 15 minutes a day, read only that it comes in at step 26.
+    focus_rows = list(profile.focus.all()) if profile else []
+    heaviest = max((row.weight for row in focus_rows), default=0.0)
+    on_page = {
+        area["slug"] for item in [*reading, *items] for area in item["card"]["security_areas"]
+    }
+    focus_elsewhere = [
+        row.area for row in focus_rows if row.weight == heaviest and row.area.slug not in on_page
+    ]
     return render(
         request,
         "learn/up_next.html",
@@ -257,7 +268,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "packs": sorted({*TIME_PACKS, profile.minutes_budget})
             if profile and profile.minutes_budget
             else TIME_PACKS,
-            "has_focus": bool(profile and profile.focus.all()),
+            "has_focus": bool(focus_rows),
+            "focus_elsewhere": sorted(focus_elsewhere, key=lambda area: area.name),
             "rating_choices": range(1, 6),
             "errors": errors,
         },

@@ -186,6 +186,31 @@ def test_the_notes_page_marks_history_as_the_section_it_is_in(alice_web, seed):
     assert '<a href="/history/" aria-current="true">History</a>' in page
 
 
+def _areas_on_up_next(response) -> set[str]:
+    cards = [item["card"] for item in [*response.context["reading"], *response.context["items"]]]
+    return {area["slug"] for card in cards for area in card["security_areas"]}
+
+
+def test_up_next_links_a_main_focus_nothing_on_it_serves_to_the_catalog(alice_web, alice, seed):
+    # A walk-through's beginner, focused on secrets at 15 minutes a day, read only that it
+    # comes in at step 26.
+    services.profile_update(user=alice, focus={"secrets": 1.0}, level=1, minutes_budget=15)
+    response = alice_web.get("/")
+    assert "secrets" not in _areas_on_up_next(response)
+    page = response.content.decode()
+    assert "None of these is on your main focus yet" in page
+    assert '<a href="/browse/?area=secrets">Secrets and encryption at rest</a>' in page
+
+
+def test_up_next_says_nothing_of_the_kind_when_its_items_serve_the_main_focus(
+    alice_web, alice, seed
+):
+    services.profile_update(user=alice, focus={"container-hardening": 1.0}, level=3)
+    response = alice_web.get("/")
+    assert "container-hardening" in _areas_on_up_next(response)
+    assert "None of these is on your main focus yet" not in response.content.decode()
+
+
 def test_a_start_posted_after_done_keeps_the_item_done(alice_web, alice, seed):
     # A double click: Done, then the Start that was still on the page.
     first = path_ids(seed)[0]
