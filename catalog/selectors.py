@@ -40,7 +40,13 @@ def user_is_curator(user: User | AnonymousUser | None) -> bool:
         return False
     if user.is_staff:
         return True
-    return user.groups.filter(name=CURATORS_GROUP).exists()
+    # One query per user object, as Django's own permission checks cache theirs on it: a
+    # learner's API search asked three times (the list, its cache, the search filter).
+    cached = getattr(user, "_kubelearn_is_curator", None)
+    if cached is None:
+        cached = user.groups.filter(name=CURATORS_GROUP).exists()
+        user._kubelearn_is_curator = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def resource_list(
