@@ -40,13 +40,7 @@ def user_is_curator(user: User | AnonymousUser | None) -> bool:
         return False
     if user.is_staff:
         return True
-    # One query per user object, as Django's own permission checks cache theirs on it: a
-    # learner's API search asked three times (the list, its cache, the search filter).
-    cached = getattr(user, "_kubelearn_is_curator", None)
-    if cached is None:
-        cached = user.groups.filter(name=CURATORS_GROUP).exists()
-        user._kubelearn_is_curator = cached  # type: ignore[attr-defined]
-    return cached
+    return user.groups.filter(name=CURATORS_GROUP).exists()
 
 
 def resource_list(

@@ -333,11 +333,3 @@ def test_needs_link_filter_refuses_a_value_that_is_not_true_or_false(api):
     response = api.get(LIST, {"needs_link": "null"})
     assert response.status_code == 400
     assert response.json() == {"needs_link": ["Use true or false."]}
-
-
-def test_a_learners_search_asks_once_whether_they_are_a_curator(alice_api, alice):
-    ResourceFactory(title="RBAC basics")
-    with CaptureQueriesContext(connection) as queries:
-        assert alice_api.get(LIST, {"search": "rbac"}).status_code == 200
-    asked = [q["sql"] for q in queries.captured_queries if "auth_user_groups" in q["sql"]]
-    assert len(asked) == 1, asked
