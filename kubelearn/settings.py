@@ -49,7 +49,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CSRF_FAILURE_VIEW = "learn.views.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "kubelearn.apps.AdminDiscoveredOnDemandConfig",  # the admin, discovered by the URLconf
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -206,9 +206,35 @@ def _fresh_python(code: str) -> str:
     return done.stdout.strip()
 
 
+def test_starting_django_does_not_import_the_apps_admin_modules():
+    """A poller or a Celery worker never serves the admin: its ModelAdmins (and the forms and
+    filters they import) are imported by the URLconf, not by every start of Django."""
+    code = (
+        "import django, sys; django.setup(); "
+        "print(sorted(m for m in sys.modules if m.endswith('.admin') and 'contrib' not in m))"
+    )
+    assert _fresh_python(code) == "[]"
+
+
+def test_the_urlconf_and_the_admin_checks_each_discover_the_admin_modules():
+    """Whichever comes first in a process (the URLconf in a web process; the admin's system
+    checks in ``manage.py check``, in no set order with the URL checks), the ModelAdmins are
+    registered before the admin is served or checked."""
+    registered = (
+        "from django.contrib import admin; from catalog.models import Resource; "
+        "print(admin.site.is_registered(Resource))"
+    )
+    served = "import django; django.setup(); import kubelearn.urls; " + registered
+    checked = (
+        "import django; django.setup(); from django.core import checks; "
+        "checks.run_checks(tags=[checks.Tags.admin]); " + registered
+    )
+    assert (_fresh_python(served), _fresh_python(checked)) == ("True", "True")
+
+
 def test_starting_django_loads_neither_the_engine_nor_the_api():
-    """What a poller or a management command pays at start-up: Django, the models, the admin
-    and the feed pipeline; not numpy, scipy or Django REST framework's serializers (loaded on
+    """What a poller or a management command pays at start-up: Django, the models and the
+    feed pipeline; not numpy, scipy or Django REST framework's serializers (loaded on
     first use)."""
     code = (
         "import django, sys; django.setup(); "
