@@ -100,8 +100,11 @@ class ResourceFilter(StrictFilterSet):
         # Only curators see other statuses: for anyone else such a filter is an error, not a
         # silently empty list (a walk-through read "nothing pending" signed out).
         status = self.form.cleaned_data.get("status") if valid else None
-        user = getattr(self.request, "user", None)
-        if status and status != Status.APPROVED and not selectors.user_is_curator(user):
+        if (
+            status
+            and status != Status.APPROVED
+            and not selectors.request_user_is_curator(self.request)
+        ):
             self.form.add_error(
                 "status", "Only curators see pending and rejected resources; sign in as one."
             )
@@ -136,7 +139,9 @@ class ResourceSearchFilter(BaseFilterBackend):
             return queryset
         # A curator's list holds pending and rejected resources too (selectors.resource_list).
         return selectors.resource_search(
-            resources=queryset, text=text, approved_only=not selectors.user_is_curator(request.user)
+            resources=queryset,
+            text=text,
+            approved_only=not selectors.request_user_is_curator(request),
         )
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:

@@ -30,6 +30,8 @@ from catalog.models import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
+    from django.http import HttpRequest
+    from rest_framework.request import Request
 
 CURATORS_GROUP = "curators"
 
@@ -43,19 +45,31 @@ def user_is_curator(user: User | AnonymousUser | None) -> bool:
     return user.groups.filter(name=CURATORS_GROUP).exists()
 
 
+def request_user_is_curator(request: HttpRequest | Request | None) -> bool:
+    """`user_is_curator` for the request's user, asked of the database once per request: an
+    API list needs the answer for its queryset, its page cache and its filters."""
+    if request is None:
+        return False
+    known = vars(request)  # the request object's own attributes: it lives as long as the request
+    if "_user_is_curator" not in known:
+        known["_user_is_curator"] = user_is_curator(getattr(request, "user", None))
+    return known["_user_is_curator"]
+
+
 def resource_list(
-    *, user: User | AnonymousUser | None, relations: bool = True
+    *, user: User | AnonymousUser | None, relations: bool = True, curator: bool | None = None
 ) -> QuerySet[Resource]:
     """Resources this user may see, with everything a resource's page shows prefetched.
 
-    Everyone sees approved resources; curators also see pending and rejected ones. A list
-    passes `relations=False` and reads a page's relations with `resource_relations`.
+    Everyone sees approved resources; curators also see pending and rejected ones (`curator`,
+    when the caller knows already, saves asking). A list passes `relations=False` and reads a
+    page's relations with `resource_relations`.
     """
     # The link's health comes in the same query (a one-to-one join).
     queryset = Resource.objects.select_related("link")
     if relations:
         queryset = queryset.prefetch_related(*RESOURCE_PREFETCH)
-    if not user_is_curator(user):
+    if not (user_is_curator(user) if curator is None else curator):
         queryset = queryset.filter(status=Status.APPROVED)
     return queryset
 

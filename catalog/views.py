@@ -73,12 +73,16 @@ class ResourceViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         # A list page reads its relations flat (ResourceListSerializer), not by prefetching.
-        return selectors.resource_list(user=self.request.user, relations=self.action != "list")
+        return selectors.resource_list(
+            user=self.request.user,
+            relations=self.action != "list",
+            curator=selectors.request_user_is_curator(self.request),
+        )
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         # Everyone but curators sees the same approved catalog: such a page is shared, and
         # cached until the catalog changes (catalog.pages). Curators' pages are never cached.
-        if not pages.enabled() or selectors.user_is_curator(request.user):
+        if not pages.enabled() or selectors.request_user_is_curator(request):
             return super().list(request, *args, **kwargs)
         key = pages.page_key(
             address=request.build_absolute_uri(request.path),

@@ -29,7 +29,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from catalog.selectors import user_is_curator
+from catalog.selectors import request_user_is_curator
 
 
 def etag(version: str) -> str:
@@ -211,14 +211,14 @@ class IsCuratorOrReadOnly(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        return user_is_curator(request.user)
+        return request_user_is_curator(request)
 
 
 class IsCurator(permissions.BasePermission):
     message = "Only curators may do this."
 
     def has_permission(self, request, view) -> bool:
-        return user_is_curator(request.user)
+        return request_user_is_curator(request)
 
 
 def is_api_request(request: HttpRequest) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -78,3 +79,18 @@ def test_the_resource_list_takes_a_fixed_number_of_queries(who, alice, carol, se
         client.force_authenticate({"learner": alice, "curator": carol}[who])
     add_rows(25, alice, LearningPathFactory())
     assert queries(client, "/api/resources/?page_size=20") == RESOURCE_LIST_QUERIES[who]
+
+
+@pytest.mark.parametrize("url", ["/api/resources/?search=kubernetes", "/api/resources/?tag=a"])
+def test_a_signed_in_learner_is_checked_for_curator_once_per_request(url, alice, settings):
+    """The list's queryset, its page cache and its filters all need to know; the database is
+    asked once (a learner's search asked it three times)."""
+    from rest_framework.test import APIClient
+
+    settings.CATALOG_PAGE_CACHE_SECONDS = 300
+    anonymous, learner = APIClient(), APIClient()
+    learner.force_authenticate(alice)
+    add_rows(3, alice, LearningPathFactory())
+    learner_queries = queries(learner, url)
+    cache.clear()  # the anonymous request must not find the learner's page cached
+    assert learner_queries == queries(anonymous, url) + 1
