@@ -260,6 +260,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "detail": result.detail if result.shortfall else "",
             # Path steps that wait for a longer session, or the warming-up note.
             "note": result.note,
+            # The same, as a list (a beginner's ran to 70 words in one paragraph): where the
+            # path starts and the focus comes in, then the steps that wait.
+            "note_parts": _queue_note_parts(result.note, result.path_note),
             "read_in_parts": selectors.step_to_read_in_parts(
                 deferred=result.deferred, budget=result.minutes_budget
             ),
@@ -275,6 +278,14 @@ def home(request: HttpRequest) -> HttpResponse:
         },
         status=400 if errors else 200,
     )
+
+
+def _queue_note_parts(note: str, path_note: str) -> list[str]:
+    """The queue's note in its parts: the path's (where it starts, where the focus comes in)
+    and the budget's (the steps that wait), which follows it in the note."""
+    if path_note and note.startswith(path_note):
+        return [part for part in (path_note, note[len(path_note) :].strip()) if part]
+    return [note] if note else []
 
 
 def _page(request: HttpRequest, items: Any) -> Page:
@@ -602,7 +613,12 @@ def resource(
             initial={"text": saved, "based_on": recommender_services.note_version(saved)}
         )
     card = runtime.cards([found])[0]
-    similar = queue.resource_similar(resource_id=found.pk, limit=5) or []
+    level = (
+        recommender_selectors.declared_level(user=_learner(request))
+        if request.user.is_authenticated
+        else None
+    )
+    similar = queue.resource_similar(resource_id=found.pk, limit=5, level=level) or []
     similar_cards = runtime.cards([item for item, _ in similar])
     states = selectors.learner_states(
         user=request.user, resource_ids=[found.pk, *(c["id"] for c in similar_cards)]

@@ -452,8 +452,15 @@ def queue_answer(*, user: User, limit: int, minutes: int | None) -> dict[str, An
 SIMILAR_SPARE = 3
 
 
-def resource_similar(*, resource_id: int, limit: int = 5) -> list[tuple[Resource, float]] | None:
-    """Nearest approved resources; None when the resource is not in the model (yet)."""
+def resource_similar(
+    *, resource_id: int, limit: int = 5, level: int | None = None
+) -> list[tuple[Resource, float]] | None:
+    """Nearest approved resources; None when the resource is not in the model (yet).
+
+    With a learner's declared ``level``, resources above what their queue opens to them
+    (difficulty over ``level + 1``) come after the others among the nearest: a beginner's
+    similar resources to a first step began with an 8-hour Advanced course (a walk-through).
+    """
     model = _ready_model()
     if model is None:
         return None
@@ -471,11 +478,14 @@ def resource_similar(*, resource_id: int, limit: int = 5) -> list[tuple[Resource
     # Nor is the removed thing itself anyone's similar reading (Katacoda, shut down in 2022,
     # was the first step's third neighbour in a walk-through); today's way may well be.
     cards = runtime.cards([resource for resource, _ in found])
-    return [
+    kept = [
         (resource, round(float(score), 4))
         for (resource, score), card in zip(found, cards, strict=True)
         if runtime.superseded_successor(card) is None
-    ][:limit]
+    ]
+    if level is not None:
+        kept.sort(key=lambda pair: pair[0].difficulty > level + 1)  # stable: nearest first
+    return kept[:limit]
 
 
 def resource_suggestions(*, resource: Resource, k: int = 5) -> dict[str, Any] | None:

@@ -202,6 +202,24 @@ def test_up_next_links_a_main_focus_nothing_on_it_serves_to_the_catalog(alice_we
     assert '<a href="/browse/?area=secrets">Secrets and encryption at rest</a>' in page
 
 
+def test_up_next_lists_the_queue_note_a_point_at_a_time(alice_web, alice, seed):
+    # A beginner's note ran to 70 words in one paragraph (a walk-through): where the focus
+    # comes in, the steps that wait for the next session and the catalog's link, each its own.
+    services.profile_update(user=alice, focus={"secrets": 1.0}, level=1, minutes_budget=15)
+    response = alice_web.get("/")
+    note = response.content.decode().split('<div class="queue-note">', 1)[1].split("</ul>")[0]
+    points = [
+        " ".join(point.split(">", 1)[1].split("</li>")[0].split())
+        for point in note.split("<li")[1:]
+    ]
+    assert [point.split(",")[0] for point in points] == [
+        "Your focus (Secrets and encryption at rest) comes in at step 26",
+        "Step 2",
+        "None of these is on your main focus yet. To read on it now",
+    ]
+    assert " ".join(points[:2]) == " ".join(escape(response.context["note"]).split())
+
+
 def test_up_next_says_nothing_of_the_kind_when_its_items_serve_the_main_focus(
     alice_web, alice, seed
 ):
@@ -1423,6 +1441,21 @@ def test_the_removed_platform_is_not_offered_as_similar_reading(client, alice_ap
     minikube = Resource.objects.get(title="Minikube")
     near_katacoda = alice_api.get(f"/api/resources/{katacoda.pk}/similar/").json()["results"]
     assert minikube.pk in [item["resource"]["id"] for item in near_katacoda]
+
+
+def test_a_beginners_similar_resources_put_those_above_their_level_last(
+    client, alice, alice_web, seed
+):
+    # A walk-through's beginner met "Kubernetes The Hard Way" (8 h, Advanced) among the first
+    # step's similar resources; the queue holds back what is two levels above theirs.
+    first = path_ids(seed)[0]
+    anyone = [item["card"] for item in client.get(f"/resources/{first}/").context["similar"]]
+    assert any(card["difficulty"] == 3 for card in anyone[:-1]), "an Advanced one comes early"
+    services.profile_update(user=alice, focus={}, level=1)
+    mine = [item["card"] for item in alice_web.get(f"/resources/{first}/").context["similar"]]
+    levels = [card["difficulty"] for card in mine]
+    assert levels == sorted(levels, key=lambda level: level > 2), levels
+    assert len(mine) == len(anyone) and 3 not in levels[:-1]
 
 
 def test_a_queued_resources_page_gives_the_queues_reason_for_it(alice, alice_web, seed):
