@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from catalog import services
@@ -210,8 +211,27 @@ class ResourceAdmin(ResourceWritesAdmin):
 
     @admin.action(description="Reject selected resources", permissions=["change"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        # No confirmation page (a review queue is worked through fast), so the way back is in
+        # the message: a walk-through's curator read "1 resource(s) rejected." and no more.
+        rejected = list(queryset.exclude(status=Status.REJECTED).values_list("pk", flat=True))
         changed = services.resources_reject(resources=queryset, by=request.user)
-        self.message_user(request, f"{changed} resource(s) rejected.", messages.SUCCESS)
+        if not changed:
+            self.message_user(request, "Nothing changed: they were rejected already.")
+            return
+        query = urlencode(
+            {"status__exact": Status.REJECTED, "id__in": ",".join(map(str, rejected))}
+        )
+        self.message_user(
+            request,
+            format_html(
+                "{} resource(s) rejected; learners no longer see them. Changed your mind? "
+                '<a href="{}">Those you rejected</a> are on the Resources page: select them '
+                "there and approve them.",
+                changed,
+                f"{reverse('admin:catalog_resource_changelist')}?{query}",
+            ),
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Tag)

@@ -65,6 +65,22 @@ def test_bulk_reject_action_hides_resources(admin_client):
     assert resource.status == Status.REJECTED
 
 
+def test_bulk_reject_says_how_to_take_it_back_and_the_link_lists_just_those(admin_client):
+    # A walk-through's curator read "1 resource(s) rejected." with no confirmation or undo.
+    chosen = [ResourceFactory(status=Status.PENDING), ResourceFactory()]
+    ResourceFactory(status=Status.REJECTED, title="Rejected before")
+    response = admin_client.post(
+        "/admin/catalog/pendingresource/",
+        {"action": "reject_selected", "_selected_action": [chosen[0].pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "1 resource(s) rejected; learners no longer see them. Changed your mind?" in page
+    link = page.split('Changed your mind? <a href="', 1)[1].split('"', 1)[0]
+    listed = admin_client.get(link.replace("&amp;", "&"))
+    assert [row.pk for row in listed.context["cl"].result_list] == [chosen[0].pk]
+
+
 def test_a_pending_resources_page_leads_to_its_review_page_to_approve_or_reject(admin_client):
     # The resource's own page has only Save: a walk-through's curator found no way to decide.
     pending = ResourceFactory(status=Status.PENDING)
