@@ -15,6 +15,7 @@ urlpatterns = [
     path("path/<slug:stage>/done/", views.path_stage_done, name="path-stage-done"),
     path("resources/<id:resource_id>/", views.resource, name="resource"),
     path("resources/<id:resource_id>/note/", views.note_save, name="note-save"),
+    path("guides/<slug:slug>/", views.guide, name="guide"),
     path("browse/", views.browse, name="browse"),
     path("history/", views.history, name="history"),
     path("history/progress.csv", views.history_download, name="history-download"),

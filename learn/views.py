@@ -41,7 +41,7 @@ from catalog.filters import ResourceFilter
 from catalog.models import Kind, Resource, SecurityArea, Stage
 from catalog.views import ResourceViewSet
 from kubelearn.accounts import account_register
-from learn import export, selectors, services, svg
+from learn import export, guides, selectors, services, svg
 from learn.forms import (
     AccountDeleteForm,
     AccountEmailForm,
@@ -702,6 +702,23 @@ NOTE_GONE = (
 )
 
 
+@require_safe
+def guide(request: HttpRequest, slug: str) -> HttpResponse:
+    """A catalog resource whose text kubelearn serves itself (learn.guides), for anyone who
+    may see the resource."""
+    if slug not in guides.GUIDES:
+        raise Http404("No such guide.")
+    found = get_object_or_404(
+        catalog_selectors.resource_list(user=request.user, relations=False), slug=slug
+    )
+    areas = frozenset(SecurityArea.objects.values_list("slug", flat=True))
+    return render(
+        request,
+        "learn/guide.html",
+        {"card": runtime.cards([found])[0], "body": guides.guide_html(slug, areas)},
+    )
+
+
 @require_POST
 @_signed_in_to_post
 def note_save(request: HttpRequest, resource_id: int) -> HttpResponse:
@@ -732,15 +749,16 @@ def note_save(request: HttpRequest, resource_id: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error("text", error.message_dict["text"])
         else:
+            # Sticky, as the progress actions' messages: the learner is at the note, further
+            # down, and read nothing ("Note saved." was off-screen at the page's top, in a
+            # walk-through). Without script the page opens at the note, under the message.
             if note is not None:
-                messages.success(request, "Note saved.")
+                messages.success(request, "Note saved.", extra_tags="sticky")
             elif had_note:
-                messages.success(request, "Note removed.")
+                messages.success(request, "Note removed.", extra_tags="sticky")
             else:
-                messages.info(request, "Nothing saved: the note was empty.")
-            # Back to the top of the page, where the message says what happened (as after the
-            # progress actions); the note and its time are below.
-            return HttpResponseRedirect(reverse("learn:resource", args=[found.pk]))
+                messages.info(request, "Nothing saved: the note was empty.", extra_tags="sticky")
+            return HttpResponseRedirect(reverse("learn:resource", args=[found.pk]) + "#notes")
     # The page again, with the message and the text as typed, so nothing is lost.
     return resource(request, found.pk, note_form=form, status=400)
 

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 
 from catalog.models import Difficulty, Kind, Stage
-from learn import forms, selectors
+from learn import forms, guides, selectors
 from recommender import folding
 from recommender.queue import HEALTH_KINDS
 from recommender.runtime import runtime
@@ -131,6 +131,12 @@ def site_name(url: str) -> str:
 
 # "(1)", "(Kubernetes documentation)": a closing parenthesis of a title.
 CLOSING_PARENTHESIS = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+@register.filter
+def guide_url(card: dict) -> str | None:
+    """Where kubelearn serves this resource's text itself (learn.guides), if it does."""
+    return guides.guide_url(card.get("slug"))
 
 
 @register.filter

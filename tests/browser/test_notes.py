@@ -32,7 +32,7 @@ def saved_in_another_tab(page: Any, url: str, text: str) -> None:
     other.goto(url)
     other.get_by_role("textbox", name="Your notes").fill(text)
     save_note(other)
-    expect(other.locator("#main .messages")).to_have_text("Note saved.")
+    expect(other.locator("#main .messages .message > span")).to_have_text("Note saved.")
 
 
 def test_saving_a_note_keeps_focus_in_the_textarea(browser, live_server, learner, first_step):
@@ -42,9 +42,14 @@ def test_saving_a_note_keeps_focus_in_the_textarea(browser, live_server, learner
     box = page.get_by_role("textbox", name="Your notes")
     box.fill("kubectl auth can-i --list")
     save_note(page)
-    expect(page.locator("#main .messages")).to_have_text("Note saved.")
+    expect(page.locator("#main .messages .message > span")).to_have_text("Note saved.")
     expect(page.get_by_role("textbox", name="Your notes")).to_be_focused()
     expect(page.locator("#announcer")).to_have_text("Note saved.")
+    # In sight where the learner is, above the note, not at the page's top (a walk-through).
+    message = page.locator("#main .messages").bounding_box()
+    note = page.get_by_role("textbox", name="Your notes").bounding_box()
+    assert message["y"] >= 0 and message["y"] + message["height"] <= note["y"], (message, note)
+    assert page.evaluate("window.scrollY") > 0
     assert page.evaluate("window.notReloaded") is True  # htmx swapped <main>, no reload
     assert Note.objects.get(user=learner).text == "kubectl auth can-i --list"
     expect(page.locator(".note-saved")).to_contain_text("Last saved")
@@ -123,8 +128,13 @@ def test_a_note_is_saved_without_javascript(browser, live_server, learner, first
     page.goto(f"{live_server.url}/resources/{first_step}/")
     page.get_by_role("textbox", name="Your notes").fill("line one\nline two")
     page.get_by_role("button", name="Save your notes", exact=False).click()
-    expect(page.locator("#main .messages")).to_have_text("Note saved.")
+    expect(page.locator("#main .messages .message > span")).to_have_text("Note saved.")
     assert Note.objects.get(user=learner).text == "line one\nline two"
+    # The page opens at the note, under the message that stays in sight.
+    assert page.url.endswith("#notes") and page.evaluate("window.scrollY") > 0
+    message = page.locator("#main .messages").bounding_box()
+    heading = page.get_by_role("heading", name="Your notes").bounding_box()
+    assert message["y"] + message["height"] <= heading["y"] < 667, (message, heading)
     context.close()
 
 
@@ -143,7 +153,7 @@ def test_unsaved_note_text_survives_a_progress_action_on_the_same_page(
     assert not Note.objects.exists()  # kept in the page, not saved behind the learner's back
     # Saving it clears the kept copy: the line goes, and a later visit shows the saved text.
     save_note(page)
-    expect(page.locator("#main .messages")).to_have_text("Note saved.")
+    expect(page.locator("#main .messages .message > span")).to_have_text("Note saved.")
     expect(page.locator(".note-unsaved")).to_have_count(0)
     page.goto(f"{live_server.url}/resources/{first_step}/")
     expect(page.locator(".note-unsaved")).to_have_count(0)
@@ -203,7 +213,7 @@ def test_a_note_saved_in_another_tab_is_not_overwritten_unseen(
     assert Note.objects.get(user=learner).text == "Written in the other tab"
     # Having seen the other text, Save again replaces it.
     save_note(here)
-    expect(here.locator("#main .messages")).to_have_text("Note saved.")
+    expect(here.locator("#main .messages .message > span")).to_have_text("Note saved.")
     assert Note.objects.get(user=learner).text == "Written here"
     here.context.close()
 
@@ -255,12 +265,12 @@ def test_a_note_ending_with_a_line_break_is_saved_not_unsaved_and_saves_again(
     page.keyboard.type("  - Check audit policy levels")
     page.keyboard.press("Enter")
     save_note(page)
-    expect(page.locator("#main .messages")).to_have_text("Note saved.")
+    expect(page.locator("#main .messages .message > span")).to_have_text("Note saved.")
     expect(page.locator(".note-unsaved")).to_have_count(0)
     page.get_by_role("textbox", name="Your notes").press("End")
     page.keyboard.type("\nthen the webhook backend")
     save_note(page)
-    expect(page.locator("#main .messages")).to_have_text("Note saved.")
+    expect(page.locator("#main .messages .message > span")).to_have_text("Note saved.")
     assert Note.objects.get(user=learner).text == (
         "  - Check audit policy levels\nthen the webhook backend"
     )

@@ -38,6 +38,7 @@ PAGES = [
     Page("path-visitor", "/path/", False),
     Page("browse", "/browse/", False),
     Page("resource-visitor", "/resource/first/", False),
+    Page("guide", "/guides/kubelearn-on-kubernetes/", False),
     Page("not-found", "/no-such-page/", False),
     Page("up-next", "/", True),
     Page("up-next-15", "/?minutes=15", True),

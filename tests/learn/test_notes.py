@@ -72,7 +72,7 @@ def test_the_resource_page_with_a_note_is_never_cached(alice, alice_web, resourc
 
 def test_saving_a_note_stores_it_and_says_so(alice, alice_web, resource):
     response = save(alice_web, resource, "  kubectl auth can-i --list\r\n  ", follow=True)
-    assert response.redirect_chain == [(page(resource), 302)]
+    assert response.redirect_chain == [(page(resource) + "#notes", 302)]
     assert messages_of(response) == ["Note saved."]
     assert Note.objects.get(user=alice).text == "  kubectl auth can-i --list"  # indent kept
     body = response.content.decode()

@@ -37,7 +37,8 @@ MAX_QUERIES = {
     "/history/": 8 + 2,  # with the count of notes it links to, and the notes on its cards
     "/history/progress.csv": 4 + 2,  # with the notes
     "/notes/": 5 + 2,
-    "resource": 14 + 2,  # with the learner's note
+    # With the learner's note and declared level (similar resources above it come last).
+    "resource": 15 + 2,
     "feed": 6 + 2,
 }
 
