@@ -1064,7 +1064,7 @@ def history(request: HttpRequest) -> HttpResponse:
     learner = _learner(request)
     shows = HistoryForm.base_fields["show"].choices  # type: ignore[attr-defined]
     totals = selectors.history_totals(user=learner)
-    notes_count = recommender_selectors.note_list(user=learner).count()
+    notes_count = recommender_selectors.note_list(user=learner, withdrawn=True).count()
     show = (form.cleaned_data["show"] or "all") if form.is_valid() else ""
     if not totals.known and show != "known":
         # "Already known" is there once the Path page's "I know these" has marked something.
@@ -1119,7 +1119,7 @@ def notes(request: HttpRequest) -> HttpResponse:
     """All the learner's notes, the most recently written first, each under its resource;
     ?q= keeps those whose text or resource title contains it (the words shown marked)."""
     search = " ".join(request.GET.get("q", "").split())[:NOTES_SEARCH_MAX_CHARS]
-    found = recommender_selectors.note_list(user=_learner(request), search=search)
+    found = recommender_selectors.note_list(user=_learner(request), search=search, withdrawn=True)
     page = _page(request, found)
     return render(
         request,
@@ -1132,7 +1132,10 @@ def notes(request: HttpRequest) -> HttpResponse:
             "search_catalog": urlencode({"search": search}),
             # Whether to offer the search at all, and what "no match" is measured against.
             "has_notes": bool(page.object_list)
-            or (bool(search) and recommender_selectors.note_list(user=_learner(request)).exists()),
+            or (
+                bool(search)
+                and recommender_selectors.note_list(user=_learner(request), withdrawn=True).exists()
+            ),
         },
     )
 

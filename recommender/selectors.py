@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
@@ -286,11 +286,13 @@ def open_in_areas(*, user: User, areas: Iterable[str]) -> bool:
     )
 
 
-def note_list(*, user: User, search: str = "") -> QuerySet[Note]:
+def note_list(*, user: User, search: str = "", withdrawn: bool = False) -> QuerySet[Note]:
     """The learner's notes on resources they may see now (the catalog's rule, as for a
     resource's page: approved ones, and for curators pending and rejected ones too), the most
     recently written first. A note on a withdrawn resource is kept but not listed: it has no
-    page to go back to, and the API answers 404 for that resource.
+    page to go back to, and the API answers 404 for that resource. ``withdrawn`` lists those
+    too, each annotated ``withdrawn``: the Notes page said "No notes yet." to a learner whose
+    only note was on a resource a curator had rejected (a walk-through).
 
     `search` keeps the notes whose text or resource title contains it, case and accents
     ignored (recommender.folding: "cafe" finds "café", "STRASSE" finds "Straße"): a learner's
@@ -298,8 +300,13 @@ def note_list(*, user: User, search: str = "") -> QuerySet[Note]:
     words as written (a command, a flag), not for stemmed terms. (SQLite's LIKE folded the
     case of ASCII letters only; no database folds accents without an extension.)
     """
-    visible = catalog_selectors.resource_list(user=user, relations=False).values("pk")
-    notes = Note.objects.filter(user=user, resource__in=visible)
+    visible = catalog_selectors.resource_list(user=user, relations=False)
+    if withdrawn:
+        notes = Note.objects.filter(user=user).annotate(
+            withdrawn=~Exists(visible.filter(pk=OuterRef("resource_id")))
+        )
+    else:
+        notes = Note.objects.filter(user=user, resource__in=visible.values("pk"))
     if search:
         wanted = folding.folded(search)
         rows = notes.values_list("pk", "text", "resource__title")

@@ -278,11 +278,21 @@ def test_the_notes_page_shows_the_first_page_for_a_page_number_below_one(alice, 
     assert alice_web.get("/notes/", {"page": number}).context["page"].number == 1
 
 
-def test_the_notes_page_leaves_out_withdrawn_resources(alice, alice_web):
-    note_written(alice, ResourceFactory(title="Withdrawn", status=Status.REJECTED), "x")
+def test_the_notes_page_keeps_a_note_on_a_withdrawn_resource_and_says_why_it_has_no_page(
+    alice, alice_web
+):
+    # A walk-through's learner read "No notes yet." once a curator rejected the resource of
+    # their only note; it came back when the resource was approved again.
+    withdrawn = ResourceFactory(title="Withdrawn", status=Status.REJECTED)
+    note_written(alice, withdrawn, "kubectl get netpol")
     response = alice_web.get("/notes/")
-    assert list(response.context["notes"]) == []
-    assert "No notes yet." in response.content.decode()
+    assert [note.resource_id for note in response.context["notes"]] == [withdrawn.pk]
+    page = response.content.decode()
+    assert "No notes yet." not in page and "kubectl get netpol" in page
+    assert "Withdrawn from the catalog by its curators, so it has no page now" in page
+    assert f'href="/resources/{withdrawn.pk}/"' not in page
+    assert "Your notes (1)" in alice_web.get("/history/").content.decode()
+    assert alice_web.get("/notes/", {"q": "netpol"}).context["notes"]
 
 
 def test_searching_the_notes_keeps_those_whose_text_or_title_mentions_it(alice, alice_web):
