@@ -225,8 +225,7 @@ class ResourceAdmin(ResourceWritesAdmin):
             request,
             format_html(
                 "{} resource(s) rejected; learners no longer see them. Changed your mind? "
-                '<a href="{}">Those you rejected</a> are on the Resources page: select them '
-                "there and approve them.",
+                '<a href="{}">Show just those</a>, select them and approve them again.',
                 changed,
                 f"{reverse('admin:catalog_resource_changelist')}?{query}",
             ),

@@ -281,3 +281,21 @@ def test_a_cards_read_it_link_is_a_tap_target_of_at_least_24_px_on_a_phone(
         box = links.nth(index).bounding_box()
         assert box and box["height"] >= 24, box
     page.context.close()
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_guides_tables_keep_field_names_whole_and_scroll_inside_themselves(
+    browser, live_server, seeded, width
+):
+    # A walk-through read "allowP / rivile / geEsca / lation" on a phone, and
+    # "capabilities.dro / p" at 1280 px.
+    page = visitor_page(browser, width=width)
+    page.goto(live_server.url + "/guides/kubelearn-on-kubernetes/")
+    screenshot(page, f"guide-{width}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    heights = page.evaluate(
+        "() => [...document.querySelectorAll('.guide-body table code')].map((code) =>"
+        " [code.textContent, code.getClientRects().length])"
+    )
+    assert heights and all(lines == 1 for _, lines in heights), heights
+    page.context.close()

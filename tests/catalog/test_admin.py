@@ -76,6 +76,7 @@ def test_bulk_reject_says_how_to_take_it_back_and_the_link_lists_just_those(admi
     )
     page = response.content.decode()
     assert "1 resource(s) rejected; learners no longer see them. Changed your mind?" in page
+    assert ">Show just those</a>, select them and approve them again." in page
     link = page.split('Changed your mind? <a href="', 1)[1].split('"', 1)[0]
     listed = admin_client.get(link.replace("&amp;", "&"))
     assert [row.pk for row in listed.context["cl"].result_list] == [chosen[0].pk]

@@ -198,7 +198,7 @@ def test_up_next_links_a_main_focus_nothing_on_it_serves_to_the_catalog(alice_we
     response = alice_web.get("/")
     assert "secrets" not in _areas_on_up_next(response)
     page = response.content.decode()
-    assert "None of these is on your main focus yet" in page
+    assert "Nothing here is on your main focus yet" in page
     assert '<a href="/browse/?area=secrets">Secrets and encryption at rest</a>' in page
 
 
@@ -215,7 +215,7 @@ def test_up_next_lists_the_queue_note_a_point_at_a_time(alice_web, alice, seed):
     assert [point.split(",")[0] for point in points] == [
         "Your focus (Secrets and encryption at rest) comes in at step 26",
         "Step 2",
-        "None of these is on your main focus yet. To read on it now",
+        "Nothing here is on your main focus yet. To read on it now",
     ]
     assert " ".join(points[:2]) == " ".join(escape(response.context["note"]).split())
 
@@ -226,7 +226,7 @@ def test_up_next_says_nothing_of_the_kind_when_its_items_serve_the_main_focus(
     services.profile_update(user=alice, focus={"container-hardening": 1.0}, level=3)
     response = alice_web.get("/")
     assert "container-hardening" in _areas_on_up_next(response)
-    assert "None of these is on your main focus yet" not in response.content.decode()
+    assert "Nothing here is on your main focus yet" not in response.content.decode()
 
 
 def test_a_start_posted_after_done_keeps_the_item_done(alice_web, alice, seed):
