@@ -301,6 +301,7 @@ def note_list(*, user: User, search: str = "", withdrawn: bool = False) -> Query
     case of ASCII letters only; no database folds accents without an extension.)
     """
     visible = catalog_selectors.resource_list(user=user, relations=False)
+    notes: QuerySet[Note]
     if withdrawn:
         notes = Note.objects.filter(user=user).annotate(
             withdrawn=~Exists(visible.filter(pk=OuterRef("resource_id")))
