@@ -715,7 +715,15 @@ def guide(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "learn/guide.html",
-        {"card": runtime.cards([found])[0], "body": guides.guide_html(slug, areas)},
+        {
+            "card": runtime.cards([found])[0],
+            "body": guides.guide_html(slug, areas),
+            # Done, started, saved: as its page says it (a walk-through marked it done and
+            # the guide looked the same).
+            "state": selectors.learner_states(user=request.user, resource_ids=[found.pk]).get(
+                found.pk
+            ),
+        },
     )
 
 

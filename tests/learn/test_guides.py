@@ -9,6 +9,7 @@ from django.test import Client
 from catalog.models import Resource, Status
 from catalog.seeding import seed_catalog_load
 from learn import guides
+from recommender.services import progress_set
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +79,10 @@ def test_a_guides_markdown_cannot_bring_its_own_html_or_script_links(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert '<a href="/browse/?area=rbac" rel="noopener noreferrer">[rbac]</a>' in html
     assert "[not-an-area]" in html and "Title" not in html
+
+
+def test_the_guide_says_the_learners_state_as_its_page_does(alice, alice_web, seeded):
+    assert "state-pill" not in alice_web.get(GUIDE).content.decode()
+    progress_set(user=alice, resource=seeded, state="completed", rating=4)
+    page = alice_web.get(GUIDE).content.decode()
+    assert '<span class="pill state-pill state-completed">' in page and "rated 4/5" in page
