@@ -207,7 +207,14 @@ class ResourceAdmin(ResourceWritesAdmin):
     @admin.action(description="Approve selected resources", permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
         changed = services.resources_approve(resources=queryset, by=request.user)
-        self.message_user(request, f"{changed} resource(s) approved.", messages.SUCCESS)
+        if not changed:
+            self.message_user(request, "Nothing changed: they were approved already.")
+            return
+        # Said of the list it leaves: approved from "Rejected" (bulk reject's way back), the
+        # list is then empty, and a walk-through's curator could not tell it had worked.
+        self.message_user(
+            request, f"{changed} resource(s) approved; learners see them now.", messages.SUCCESS
+        )
 
     @admin.action(description="Reject selected resources", permissions=["change"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
@@ -735,7 +742,9 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         unlabelled = queryset.filter(security_areas__isnull=True).distinct().count()
         changed = services.resources_approve(resources=queryset, by=request.user)
         if not unlabelled:
-            self.message_user(request, f"{changed} resource(s) approved.", messages.SUCCESS)
+            self.message_user(
+                request, f"{changed} resource(s) approved; learners see them now.", messages.SUCCESS
+            )
             return
         self.message_user(
             request,

@@ -80,6 +80,14 @@ def test_bulk_reject_says_how_to_take_it_back_and_the_link_lists_just_those(admi
     link = page.split('Changed your mind? <a href="', 1)[1].split('"', 1)[0]
     listed = admin_client.get(link.replace("&amp;", "&"))
     assert [row.pk for row in listed.context["cl"].result_list] == [chosen[0].pk]
+    approved = admin_client.post(
+        link.replace("&amp;", "&"),
+        {"action": "approve_selected", "_selected_action": [chosen[0].pk]},
+        follow=True,
+    )
+    assert "1 resource(s) approved; learners see them now." in approved.content.decode()
+    chosen[0].refresh_from_db()
+    assert chosen[0].status == Status.APPROVED
 
 
 def test_a_pending_resources_page_leads_to_its_review_page_to_approve_or_reject(admin_client):
