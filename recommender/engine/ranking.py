@@ -455,7 +455,9 @@ def recommend_queue(
         sentence
         for sentence in (
             entry_note or later_note,
-            _focus_preview_note(model, state, pool.rows[picked]) if focus_later else "",
+            _focus_preview_note(model, state, pool.rows[picked], area_names or {})
+            if focus_later
+            else "",
         )
         if sentence
     )
@@ -641,18 +643,29 @@ def _focus_later_note(
     return f"Your focus comes in later on your path, {where}: {until}"
 
 
-def _focus_preview_note(model: Model, state: LearnerState, queued: np.ndarray) -> str:
-    """The queued items on the learner's focus, while the note says the focus comes later."""
-    titles = [
-        f"\u201c{model.titles[int(row)]}\u201d"
-        for row in queued
-        if model.areas[int(row)] & state.focus.keys()
-    ]
-    if not titles:
+def _focus_preview_note(
+    model: Model, state: LearnerState, queued: np.ndarray, area_names: Mapping[str, str]
+) -> str:
+    """The queued items on the learner's focus, while the note says the focus comes later.
+
+    "At it" is the main focus the sentence before names; items serving only a lighter focus
+    area name theirs. A walk-through's note said of the Secrets focus "one look ahead at it is
+    in your queue" of an item on RBAC (chosen "a lot"), beside "Nothing here is on your main
+    focus yet"."""
+    rows = [int(row) for row in queued if model.areas[int(row)] & state.focus.keys()]
+    if not rows:
         return ""
+    titles = [f"\u201c{model.titles[row]}\u201d" for row in rows]
+    heaviest = max(state.focus.values())
+    main = {area for area, weight in state.focus.items() if weight == heaviest}
+    what = "it"
+    if not all(model.areas[row] & main for row in rows):
+        served = {area for row in rows for area in model.areas[row] & state.focus.keys()}
+        ordered = sorted(served, key=lambda area: (-state.focus[area], area))
+        what = and_list([area_label(area, area_names) for area in ordered])
     if len(titles) == 1:
-        return f"Meanwhile, one look ahead at it is in your queue: {titles[0]}."
-    return f"Meanwhile, {len(titles)} looks ahead at it are in your queue: {and_list(titles)}."
+        return f"Meanwhile, one look ahead at {what} is in your queue: {titles[0]}."
+    return f"Meanwhile, {len(titles)} looks ahead at {what} are in your queue: {and_list(titles)}."
 
 
 def _other_areas_steps(

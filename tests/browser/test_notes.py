@@ -138,6 +138,35 @@ def test_a_note_is_saved_without_javascript(browser, live_server, learner, first
     context.close()
 
 
+def test_a_note_refused_without_javascript_opens_the_page_at_the_note_and_its_error(
+    browser, live_server, learner, first_step
+):
+    # A walk-through's phone without script saved 12,000 characters: the refused page opened
+    # at its top, the error a thousand pixels below, and looked like any other.
+    client = Client()
+    client.force_login(learner)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 740})
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page: Any = context.new_page()
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    page.get_by_role("textbox", name="Your notes").fill("z" * (NOTE_MAX_CHARS + 1))
+    page.get_by_role("button", name="Save your notes", exact=False).click()
+    error = page.locator("#main .errorlist")
+    expect(error).to_contain_text("at most 10,000 characters")
+    assert page.url.endswith("#notes")
+    expect(error).to_be_in_viewport()
+    assert not Note.objects.exists()
+    context.close()
+
+
 def test_unsaved_note_text_survives_a_progress_action_on_the_same_page(
     browser, live_server, learner, first_step
 ):

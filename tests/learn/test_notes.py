@@ -61,7 +61,7 @@ def test_the_resource_page_offers_a_labelled_note_box_to_learners_only(client, a
         f'data-max-chars="{NOTE_MAX_CHARS}"' in body
         and "maxlength" not in body.split("<textarea")[1]
     )
-    assert f'action="/resources/{resource.pk}/note/"' in body
+    assert f'action="/resources/{resource.pk}/note/#notes"' in body
     assert "id_text" not in client.get(page(resource)).content.decode()
 
 

@@ -1399,6 +1399,30 @@ def test_focus_saved_names_every_area_chosen_and_leaves_the_budgets_detail_to_up
     assert "did not fit in the" in " ".join(alice_web.get("/").content.decode().split())
 
 
+def test_a_look_ahead_at_a_lighter_focus_area_is_named_not_called_the_main_focus(alice, seed):
+    # A walk-through: Secrets the main focus, RBAC "a lot", 30 minutes; the note said of
+    # Secrets "one look ahead at it is in your queue" of an item on RBAC alone, beside
+    # "Nothing here is on your main focus yet".
+    services.profile_update(
+        user=alice, focus={"secrets": 1.0, "rbac": 0.75}, level=1, minutes_budget=30
+    )
+    answer = queue.queue_answer(user=alice, limit=10, minutes=None)
+    areas = [
+        {area["slug"] for area in item["resource"]["security_areas"]} for item in answer["results"]
+    ]
+    looks = [
+        item["resource"]["title"]
+        for item, slugs in zip(answer["results"], areas, strict=True)
+        if slugs & {"secrets", "rbac"}
+    ]
+    assert looks and not any("secrets" in slugs for slugs in areas)
+    assert "Your focus (Secrets and encryption at rest) comes in at step" in answer["note"]
+    assert (
+        f"Meanwhile, one look ahead at RBAC and authorization is in your queue: "
+        f"\u201c{looks[0]}\u201d."
+    ) in answer["note"]
+
+
 @pytest.mark.parametrize("minutes", ["", "20"])
 def test_focus_saved_names_a_look_ahead_only_when_the_queue_at_the_saved_budget_holds_it(
     alice, alice_web, seed, minutes
