@@ -111,10 +111,15 @@ def test_a_refused_note_is_announced_not_the_last_saved_ones_message(
     page.context.close()
 
 
-def test_a_note_is_saved_without_javascript(browser, live_server, learner, first_step):
+def page_without_script(
+    browser: Any, live_server: Any, learner: Any, *, width: int = 1280, height: int = 720
+) -> Any:
+    """A page with script off, signed in as ``learner`` (the session's cookie set by hand)."""
     client = Client()
     client.force_login(learner)
-    context = browser.new_context(java_script_enabled=False)
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": width, "height": height}
+    )
     context.add_cookies(
         [
             {
@@ -124,7 +129,12 @@ def test_a_note_is_saved_without_javascript(browser, live_server, learner, first
             }
         ]
     )
-    page: Any = context.new_page()
+    return context.new_page()
+
+
+def test_a_note_is_saved_without_javascript(browser, live_server, learner, first_step):
+    page = page_without_script(browser, live_server, learner)
+    context = page.context
     page.goto(f"{live_server.url}/resources/{first_step}/")
     page.get_by_role("textbox", name="Your notes").fill("line one\nline two")
     page.get_by_role("button", name="Save your notes", exact=False).click()
@@ -143,19 +153,8 @@ def test_a_note_refused_without_javascript_opens_the_page_at_the_note_and_its_er
 ):
     # A walk-through's phone without script saved 12,000 characters: the refused page opened
     # at its top, the error a thousand pixels below, and looked like any other.
-    client = Client()
-    client.force_login(learner)
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 740})
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page: Any = context.new_page()
+    page = page_without_script(browser, live_server, learner, width=375, height=740)
+    context = page.context
     page.goto(f"{live_server.url}/resources/{first_step}/")
     page.get_by_role("textbox", name="Your notes").fill("z" * (NOTE_MAX_CHARS + 1))
     page.get_by_role("button", name="Save your notes", exact=False).click()
