@@ -262,7 +262,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "note": result.note,
             # The same, as a list (a beginner's ran to 70 words in one paragraph): where the
             # path starts and the focus comes in, then the steps that wait.
-            "note_parts": _queue_note_parts(result.note, result.path_note),
+            "note_parts": [part for part in (result.path_note, result.deferred_note) if part],
             "read_in_parts": selectors.step_to_read_in_parts(
                 deferred=result.deferred, budget=result.minutes_budget
             ),
@@ -278,14 +278,6 @@ def home(request: HttpRequest) -> HttpResponse:
         },
         status=400 if errors else 200,
     )
-
-
-def _queue_note_parts(note: str, path_note: str) -> list[str]:
-    """The queue's note in its parts: the path's (where it starts, where the focus comes in)
-    and the budget's (the steps that wait), which follows it in the note."""
-    if path_note and note.startswith(path_note):
-        return [part for part in (path_note, note[len(path_note) :].strip()) if part]
-    return [note] if note else []
 
 
 def _page(request: HttpRequest, items: Any) -> Page:

@@ -52,8 +52,10 @@ class Queue:
     items: list[QueueItem] = field(default_factory=list)
     minutes_budget: int | None = None
     note: str = ""
-    # The note without the steps passed over for the budget (see QueueResult).
+    # The note in its two parts: where the path starts and the focus comes in, then the steps
+    # passed over for the budget (see QueueResult).
     path_note: str = ""
+    deferred_note: str = ""
     limit: int = 10
     # Minutes the packing counted (unknown lengths as 15), for the budget fill.
     minutes_used: float = 0.0
@@ -264,6 +266,7 @@ def queue_build(
         relaxed_level=result.relaxed_level,
         note=result.note,
         path_note=result.path_note,
+        deferred_note=result.deferred_note,
         deferred=list(result.deferred),
     )
 

@@ -506,6 +506,7 @@ def recommend_queue(
             deferred=deferred,
             note=note,
             path_note=path_note,
+            deferred_note=deferred_note,
         )
     if packed.stopped_by_budget and budget is not None:
         left = max(budget - used, 0.0)
@@ -524,13 +525,16 @@ def recommend_queue(
             deferred=deferred,
             note=note,
             path_note=path_note,
+            deferred_note=deferred_note,
             shortfall="budget",
             detail=_budget_detail(model, pool, budget, left, bool(items)),
         )
     short = _short_result(
         model, state, blocked, items, limit, budget, used, len(pool.rows), relaxed
     )
-    return dataclasses.replace(short, deferred=deferred, note=note, path_note=path_note)
+    return dataclasses.replace(
+        short, deferred=deferred, note=note, path_note=path_note, deferred_note=deferred_note
+    )
 
 
 def _entry_note(

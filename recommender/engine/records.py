@@ -150,7 +150,8 @@ class QueueResult:
     full) and ``detail`` says it in words.  ``deferred`` are the ids of path
     steps the queue passed over because they need more than the minutes budget
     (in path order), and ``note`` says so in words, after ``path_note``: where the path starts
-    and where the focus comes in (the note without the steps passed over).
+    and where the focus comes in. ``note`` is ``path_note`` then ``deferred_note`` (the steps
+    passed over), the pages' two points of it.
     """
 
     items: tuple[Recommendation, ...]
@@ -164,6 +165,7 @@ class QueueResult:
     deferred: tuple[int, ...] = ()
     note: str = ""
     path_note: str = ""
+    deferred_note: str = ""
 
     @property
     def fill_ratio(self) -> float:
