@@ -242,12 +242,14 @@ def queue_build(
             shortfall="finished",
             detail="There are no approved resources yet.",
         )
+    names = runtime.label_names()
     result = recommend_queue(
         model,
         learner,
         limit=limit,
         minutes=budget,
-        area_names=runtime.area_names(),
+        area_names=names.areas,
+        tag_names=names.tags,
         exclude=runtime.unlinked_off_path(),
         entry_avoid=runtime.outdated_path_steps(),
     )

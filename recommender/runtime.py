@@ -45,7 +45,7 @@ class Runtime:
     # How long a process trusts its view of "latest stored model / catalog version" before
     # checking the database again: a second of staleness saves two queries per request.
     freshness_seconds = 1.0
-    area_names_seconds = 60.0
+    label_names_seconds = 60.0
     outdated_seconds = 60.0
 
     def __init__(self) -> None:
@@ -59,8 +59,8 @@ class Runtime:
         self._catalog_version = 0
         self._checked_at = 0.0
         self._refit_requested_for: int | None = None
-        self._area_names: dict[str, str] | None = None
-        self._area_names_at = 0.0
+        self._label_names: selectors.LabelNames | None = None
+        self._label_names_at = 0.0
         self._unlinked: tuple[int, frozenset[int]] | None = None
         self._alternatives: tuple[int, dict[int, frozenset[int]]] | None = None
         self._outdated: tuple[float, dict[int, frozenset[int]]] | None = None
@@ -141,14 +141,15 @@ class Runtime:
 
     # --- Derived caches ---------------------------------------------------------------------------
 
-    def area_names(self) -> dict[str, str]:
-        """Security area names by slug, kept a minute: they change about never."""
-        if self._area_names is None or (
-            time.monotonic() - self._area_names_at > self.area_names_seconds
+    def label_names(self) -> selectors.LabelNames:
+        """Security area and tag names by slug, kept a minute: they seldom change, and a tag
+        named since is quoted by its slug meanwhile."""
+        if self._label_names is None or (
+            time.monotonic() - self._label_names_at > self.label_names_seconds
         ):
-            self._area_names = selectors.area_names()
-            self._area_names_at = time.monotonic()
-        return self._area_names
+            self._label_names = selectors.label_names()
+            self._label_names_at = time.monotonic()
+        return self._label_names
 
     def unlinked_off_path(self) -> frozenset[int]:
         """Approved resources with no address that are not path steps, per catalog version.

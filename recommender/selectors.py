@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -19,6 +19,7 @@ from catalog.models import (
     Resource,
     SecurityArea,
     Status,
+    Tag,
 )
 from recommender import folding
 from recommender.engine import Document, Interaction, Learner
@@ -332,9 +333,19 @@ def note_of(*, user: User, resource_id: int) -> Note | None:
     return Note.objects.filter(user=user, resource_id=resource_id).first()
 
 
-def area_names() -> dict[str, str]:
-    """Security area names by slug (the runtime keeps them a minute per process)."""
-    return dict(SecurityArea.objects.values_list("slug", "name"))
+class LabelNames(NamedTuple):
+    """Display names by slug, for the recommender's reasons."""
+
+    areas: dict[str, str]
+    tags: dict[str, str]
+
+
+def label_names() -> LabelNames:
+    """Security area and tag names by slug (the runtime keeps them a minute per process)."""
+    return LabelNames(
+        areas=dict(SecurityArea.objects.values_list("slug", "name")),
+        tags=dict(Tag.objects.values_list("slug", "name")),
+    )
 
 
 def path_order(*, user: User, limit: int) -> list[Resource]:

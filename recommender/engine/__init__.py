@@ -10,7 +10,7 @@ Public API::
     fit(documents) -> Model
     profile_vector(model, learner) -> scipy.sparse.csr_matrix  # (1, F), unit
     recommend(model, learner, *, limit=10, minutes=None, exclude=(),
-              area_names=None, mmr_lambda=0.7, focus_entry=True, policy=Policy(),
+              area_names=None, tag_names=None, mmr_lambda=0.7, focus_entry=True, policy=Policy(),
               entry_avoid=())  # entry_avoid: steps a focus should not start at (outdated)
         -> list[Recommendation]
     recommend_queue(... same arguments ...) -> QueueResult   # + fill, shortfall

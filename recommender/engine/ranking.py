@@ -281,6 +281,7 @@ def recommend(
     minutes: int | None = None,
     exclude: Iterable[int] = (),
     area_names: Mapping[str, str] | None = None,
+    tag_names: Mapping[str, str] | None = None,
     mmr_lambda: float = MMR_LAMBDA,
     focus_entry: bool = True,
     policy: Policy = DEFAULT_POLICY,
@@ -296,6 +297,7 @@ def recommend(
             minutes=minutes,
             exclude=exclude,
             area_names=area_names,
+            tag_names=tag_names,
             mmr_lambda=mmr_lambda,
             focus_entry=focus_entry,
             policy=policy,
@@ -325,6 +327,7 @@ def recommend_queue(
     minutes: int | None = None,
     exclude: Iterable[int] = (),
     area_names: Mapping[str, str] | None = None,
+    tag_names: Mapping[str, str] | None = None,
     mmr_lambda: float = MMR_LAMBDA,
     focus_entry: bool = True,
     policy: Policy = DEFAULT_POLICY,
@@ -336,8 +339,8 @@ def recommend_queue(
     ``minutes`` (default ``learner.minutes_budget``) caps the summed length of
     the queue; unknown lengths count as 15 minutes.  ``exclude`` are document
     ids never to return (e.g. dismissed ones; they do *not* satisfy path
-    prerequisites).  ``area_names`` maps area slugs to display names for the
-    reasons.  ``focus_entry=False`` makes every learner start the path at
+    prerequisites).  ``area_names`` and ``tag_names`` map area and tag slugs to
+    display names for the reasons.  ``focus_entry=False`` makes every learner start the path at
     step 1 (strict global prerequisites, see :mod:`~recommender.engine.rules`);
     ``policy`` switches the other rules.  ``candidates`` ranks only
     :func:`candidate_rows` (default: from :data:`CANDIDATE_THRESHOLD` resources
@@ -475,6 +478,7 @@ def recommend_queue(
         entry_stage=position_stage(model, entry),
         liked=liked,
         area_names=area_names or {},
+        tag_names=tag_names or {},
         meta_names=meta_names,
         ahead=ahead,
         cap=cap,

@@ -77,6 +77,7 @@ class ReasonContext:
     entry_stage: int  # the stage of the learner's entry point (rules.entry_position)
     liked: sp.csr_matrix
     area_names: Mapping[str, str]
+    tag_names: Mapping[str, str]
     meta_names: list[str]
     ahead: Mapping[int, Readiness]
     cap: int
@@ -345,7 +346,8 @@ def _shared_terms(context: ReasonContext, row: int, named: Sequence[str] = ()) -
     for col in order[order >= n_text]:
         kind, _, slug = context.meta_names[int(col) - n_text].partition(":")
         label = slug.replace("-", " ")
-        if kind == "tag" and explains(label) and quote(label):
+        # A tag as the card's chips show it ("Docker", "kubectl"), its slug's words otherwise.
+        if kind == "tag" and explains(label) and quote(context.tag_names.get(slug, label)):
             return terms
         if kind == "area" and quote(_in_sentence(area_label(slug, context.area_names))):
             return terms

@@ -593,6 +593,26 @@ def test_a_label_that_explains_nothing_or_repeats_a_word_is_not_quoted() -> None
     assert not {"best practices", "hands on", "pod", "mechanism"} & set(quoted)
 
 
+def test_a_tag_is_quoted_by_its_name_as_the_cards_show_it() -> None:
+    # A walk-through read "Also about docker, like what you read" beside the chip "Docker".
+    catalog = [
+        doc(1, "Images and layers", "Build once.", tags=("docker", "kubectl")),
+        doc(2, "Registries", "Push what you built.", tags=("docker", "kubectl")),
+        *_FILLER,
+    ]
+    recs = recommend(
+        fit(catalog),
+        Learner(interactions=done(1)),
+        limit=12,
+        tag_names={"docker": "Docker", "kubectl": "kubectl"},
+    )
+    reason = next(
+        r for rec in recs if rec.doc_id == 2 for r in rec.reasons if r.kind == "shared_terms"
+    )
+    assert set(reason.data["terms"]) >= {"Docker", "kubectl"}
+    assert "docker" not in reason.text
+
+
 def test_a_term_with_an_and_of_its_own_is_quoted_with_the_others() -> None:
     # "Also about container hardening, best practices and resource limits and quotas".
     catalog = [

@@ -306,3 +306,17 @@ def test_a_queue_without_an_item_on_the_focus_names_no_look_ahead(alice, alice_a
     body = queue(alice_api, minutes=60)
     assert not [item for item in body["results"] if serves(item, "rbac")]
     assert "comes in at step" in body["note"] and "look ahead" not in body["note"]
+
+
+def test_a_reason_quotes_a_tag_by_its_name(alice, alice_api, path):
+    # A walk-through's learner read "Also about docker, like what you read" beside the
+    # card's chip "Docker".
+    complete(alice, path[:3])
+    reasons = [
+        reason
+        for item in queue(alice_api, limit=10)["results"]
+        for reason in item["reasons"]
+        if reason["kind"] == "shared_terms"
+    ]
+    assert any("Docker" in reason["text"] for reason in reasons)
+    assert not any("docker" in reason["text"] for reason in reasons)
