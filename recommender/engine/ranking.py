@@ -792,18 +792,23 @@ def _deferred_note(
     # 45-minute budget read as if it were too long as well (a walk-through); it only did not
     # fit in what was left.
     alike, unlike = _positions_by(model, pool, deferred[1:], budget, too_long=too_long)
+    # One step alone is named by its title too: "Step 34 waits too" left a walk-through's
+    # learner to look up what step 34 is.
+    titles = _titles_by_position(model, pool, deferred[1:])
     one = len(unlike) == 1
-    also = f" {_steps(alike)} {'waits' if len(alike) == 1 else 'wait'} too." if alike else ""
+    also = (
+        f" {_steps(alike, titles)} {'waits' if len(alike) == 1 else 'wait'} too." if alike else ""
+    )
     if unlike and too_long:
         also += (
-            f" {_steps(unlike)} {'fits' if one else 'fit'} in {_minutes(budget)} but not in "
-            "what was left: "
+            f" {_steps(unlike, titles)} {'fits' if one else 'fit'} in {_minutes(budget)} "
+            "but not in what was left: "
             + ("it waits for your next session." if one else "they wait for your next sessions.")
         )
     elif unlike:
         them = "it" if one else "them"
         also += (
-            f" {_steps(unlike)} {'needs' if one else 'need'} more than {_minutes(budget)}: "
+            f" {_steps(unlike, titles)} {'needs' if one else 'need'} more than {_minutes(budget)}: "
             f"start {them} and read {them} in parts."
         )
     step = int(model.path_position[row])
@@ -850,10 +855,25 @@ def _positions_by(
     return sorted(alike), sorted(unlike - alike)
 
 
-def _steps(positions: Sequence[int]) -> str:
-    """ "Step 29", "Steps 29 and 34", "Steps 2, 3 and 5"."""
+def _titles_by_position(
+    model: Model, pool: _Pool, deferred: Sequence[tuple[int, float]]
+) -> dict[int, str]:
+    """The titles of these waiting steps by path position, where one resource holds it (a
+    step with alternatives has no one title)."""
+    rows_at: dict[int, list[int]] = {}
+    for index, _ in deferred:
+        row = int(pool.rows[index])
+        rows_at.setdefault(int(model.path_position[row]), []).append(row)
+    return {position: model.titles[rows[0]] for position, rows in rows_at.items() if len(rows) == 1}
+
+
+def _steps(positions: Sequence[int], titles: Mapping[int, str]) -> str:
+    """ "Step 29, “Its title”,", "Steps 29 and 34", "Steps 2, 3 and 5"."""
     if len(positions) == 1:
-        return f"Step {positions[0]}"
+        position = positions[0]
+        return (
+            f"Step {position}, “{titles[position]}”," if position in titles else f"Step {position}"
+        )
     return f"Steps {', '.join(map(str, positions[:-1]))} and {positions[-1]}"
 
 

@@ -215,6 +215,14 @@ def test_a_step_that_does_not_fit_what_is_left_waits_and_the_rest_keep_path_orde
     )
 
 
+def test_a_step_that_waits_too_is_named_by_its_title() -> None:
+    # A walk-through read "Step 34 waits too" and could not tell what step 34 is.
+    model = timed_path(240, 300, 10)
+    result = recommend_queue(model, Learner(), limit=10, minutes=45)
+    assert result.deferred == (1, 2)
+    assert result.note.endswith("Step 2, “Step 2 of the basics”, waits too.")
+
+
 def test_several_long_steps_wait_and_the_note_counts_them() -> None:
     model = timed_path(30, 45, 60, 10)
     result = recommend_queue(model, Learner(), limit=10, minutes=15)
@@ -231,8 +239,8 @@ def test_the_note_tells_a_step_too_long_for_the_budget_from_one_too_long_for_wha
     assert ids(result.items) == [2, 4]
     assert result.deferred == (1, 3)
     assert result.note.endswith(
-        "read it in parts while the path goes on. Step 3 fits in 45 minutes but not in what was "
-        "left: it waits for your next session."
+        "read it in parts while the path goes on. Step 3, “Step 3 of the basics”, fits in 45 "
+        "minutes but not in what was left: it waits for your next session."
     )
     model = timed_path(240, 40, 45, 45, 5)
     assert recommend_queue(model, Learner(), limit=10, minutes=45).note.endswith(
@@ -244,8 +252,8 @@ def test_the_note_tells_a_step_too_long_for_the_budget_from_one_too_long_for_wha
     result = recommend_queue(model, Learner(), limit=10, minutes=30)
     assert result.deferred == (2, 3)
     assert result.note.endswith(
-        "it waits for your next session. Step 3 needs more than 30 minutes: start it and read "
-        "it in parts."
+        "it waits for your next session. Step 3, “Step 3 of the basics”, needs more than 30 "
+        "minutes: start it and read it in parts."
     )
 
 
