@@ -565,7 +565,7 @@ def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
             request,
             # Short: a phone shows four lines of it beside Undo, and the longer sentence was
             # cut off there (a walk-through).
-            f"Marked {steps} as known, not as reading.",
+            f"Marked {steps} as known: your path goes on past them.",
             extra_tags=tags,
         )
     else:
