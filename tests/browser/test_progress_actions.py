@@ -115,6 +115,26 @@ def test_after_done_focus_goes_to_the_item_that_took_its_place(browser, live_ser
     page.context.close()
 
 
+def test_after_done_on_the_last_card_reading_now_focus_goes_to_up_next(
+    browser, live_server, learner
+):
+    # A keyboard walk-through: Reading now went with its last card, and focus went to <main>.
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(live_server.url + "/")
+    press(
+        page,
+        page.locator("#queue-list > li").first.get_by_role("button", name=re.compile(r"^Start")),
+    )
+    reading = page.locator("#reading-list > li")
+    expect(reading).to_have_count(1)
+    press(page, reading.first.get_by_role("button", name=re.compile(r"^Done")))
+    expect(page.locator("#reading-list")).to_have_count(0)
+    first = page.locator("#queue-list > li").first.locator(".card-title").inner_text().strip()
+    assert page.evaluate(f"{FOCUSED}.closest('ul, ol')?.id") == "queue-list"
+    assert focused_text(page) == first
+    page.context.close()
+
+
 def test_on_a_resource_page_focus_stays_with_its_actions(browser, live_server, learner, first_step):
     page = signed_in_page(browser, live_server, learner)
     page.goto(f"{live_server.url}/resources/{first_step}/")

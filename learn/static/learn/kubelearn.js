@@ -578,6 +578,9 @@
         return link;
       }
     }
-    return main;
+    // Its list went with it (the last card of Reading now, marked done): what comes next is
+    // Up next's first card. Focus on <main> left a keyboard learner at the page's top.
+    var next = list ? null : main.querySelector("#queue-list .card-title a");
+    return next || main;
   }
 })();
