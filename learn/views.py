@@ -699,6 +699,8 @@ def guide(request: HttpRequest, slug: str) -> HttpResponse:
     """A catalog resource whose text kubelearn serves itself (learn.guides), for anyone who
     may see the resource."""
     if slug not in guides.GUIDES:
+        if slug.lower() in guides.GUIDES:  # typed or linked in capitals: the one address
+            return redirect("learn:guide", slug.lower(), permanent=True)
         raise Http404("No such guide.")
     found = get_object_or_404(
         catalog_selectors.resource_list(user=request.user, relations=False), slug=slug

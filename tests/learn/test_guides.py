@@ -63,6 +63,12 @@ def test_a_guide_nobody_may_see_or_that_does_not_exist_is_a_404(client, seeded):
     assert Client().post(GUIDE).status_code == 405
 
 
+def test_a_guides_address_in_capitals_leads_to_its_one_address(client, seeded):
+    response = client.get("/guides/Kubelearn-On-Kubernetes/")
+    assert response.status_code == 301
+    assert response["Location"] == "/guides/kubelearn-on-kubernetes/"
+
+
 def test_a_guides_markdown_cannot_bring_its_own_html_or_script_links(
     settings, tmp_path, monkeypatch, fresh_guides
 ):
