@@ -346,7 +346,8 @@ def _shared_terms(context: ReasonContext, row: int, named: Sequence[str] = ()) -
     for col in order[order >= n_text]:
         kind, _, slug = context.meta_names[int(col) - n_text].partition(":")
         label = slug.replace("-", " ")
-        # A tag as the card's chips show it ("Docker", "kubectl"), its slug's words otherwise.
+        # A tag by its name, as Browse's Topic filter lists it ("Docker", "kubectl"); by its
+        # slug's words when no name is given.
         if kind == "tag" and explains(label) and quote(context.tag_names.get(slug, label)):
             return terms
         if kind == "area" and quote(_in_sentence(area_label(slug, context.area_names))):

@@ -601,8 +601,8 @@ def test_a_label_that_explains_nothing_or_repeats_a_word_is_not_quoted() -> None
     assert not {"best practices", "hands on", "pod", "mechanism"} & set(quoted)
 
 
-def test_a_tag_is_quoted_by_its_name_as_the_cards_show_it() -> None:
-    # A walk-through read "Also about docker, like what you read" beside the chip "Docker".
+def test_a_tag_is_quoted_by_its_name_as_browse_lists_it() -> None:
+    # A walk-through read "Also about docker, like what you read"; Browse's Topic is "Docker".
     catalog = [
         doc(1, "Images and layers", "Build once.", tags=("docker", "kubectl")),
         doc(2, "Registries", "Push what you built.", tags=("docker", "kubectl")),

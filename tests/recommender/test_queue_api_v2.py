@@ -309,8 +309,8 @@ def test_a_queue_without_an_item_on_the_focus_names_no_look_ahead(alice, alice_a
 
 
 def test_a_reason_quotes_a_tag_by_its_name(alice, alice_api, path):
-    # A walk-through's learner read "Also about docker, like what you read" beside the
-    # card's chip "Docker".
+    # A walk-through's learner read "Also about docker, like what you read"; the topic is
+    # "Docker" everywhere else.
     complete(alice, path[:3])
     reasons = [
         reason
