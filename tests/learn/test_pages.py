@@ -220,6 +220,21 @@ def test_up_next_lists_the_queue_note_a_point_at_a_time(alice_web, alice, seed):
     assert " ".join(points[:2]) == " ".join(escape(response.context["note"]).split())
 
 
+def test_up_next_names_only_the_main_areas_it_does_not_serve(alice_web, alice, seed):
+    # Ken (three areas "Main focus", 45 minutes) read "Nothing here is on your main focus yet"
+    # above cards saying "Covers your focus: Container hardening" (a walk-through).
+    focus = {"container-hardening": 1.0, "rbac": 1.0, "secrets": 1.0}
+    services.profile_update(user=alice, focus=focus, level=3, minutes_budget=45)
+    response = alice_web.get("/")
+    assert {"container-hardening", "secrets"} <= _areas_on_up_next(response)
+    assert "rbac" not in _areas_on_up_next(response)
+    point = response.content.decode().split('queue-focus-elsewhere">')[1].split("</li>")[0]
+    assert point == (
+        'Nothing here is on <a href="/browse/?area=rbac">RBAC and authorization</a> yet, which '
+        "is also your main focus: see what the catalog has on it."
+    )
+
+
 def test_up_next_says_nothing_of_the_kind_when_its_items_serve_the_main_focus(
     alice_web, alice, seed
 ):
