@@ -469,6 +469,8 @@ def recommend_queue(
     liked = liked_vector(model, state)
     similar_to = similar_reasons(model, state, pool.rows[picked])
     meta_names = model.label_names() if liked.nnz else []
+    names = tag_names or {}
+    tag_spelling = {name.lower(): name for name in names.values()} if liked.nnz else {}
     context = ReasonContext(
         model=model,
         state=state,
@@ -478,7 +480,8 @@ def recommend_queue(
         entry_stage=position_stage(model, entry),
         liked=liked,
         area_names=area_names or {},
-        tag_names=tag_names or {},
+        tag_names=names,
+        tag_spelling=tag_spelling,
         meta_names=meta_names,
         ahead=ahead,
         cap=cap,

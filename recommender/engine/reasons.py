@@ -78,6 +78,7 @@ class ReasonContext:
     liked: sp.csr_matrix
     area_names: Mapping[str, str]
     tag_names: Mapping[str, str]
+    tag_spelling: Mapping[str, str]  # a tag's name by its lower case: "docker" -> "Docker"
     meta_names: list[str]
     ahead: Mapping[int, Readiness]
     cap: int
@@ -352,8 +353,11 @@ def _shared_terms(context: ReasonContext, row: int, named: Sequence[str] = ()) -
             return terms
         if kind == "area" and quote(_in_sentence(area_label(slug, context.area_names))):
             return terms
+    # A word that is also a tag's name reads as the tag does: "docker" from the text beside
+    # "Docker" from the tags read as two spellings of one thing (a walk-through).
+    spelling = context.tag_spelling
     for col in order[order < n_text]:
         term = model.text.term(int(col))
-        if all(discriminative(w) for w in term.split()) and quote(term):
+        if all(discriminative(w) for w in term.split()) and quote(spelling.get(term, term)):
             break
     return terms

@@ -621,6 +621,23 @@ def test_a_tag_is_quoted_by_its_name_as_browse_lists_it() -> None:
     assert "docker" not in reason.text
 
 
+def test_a_word_that_is_a_tags_name_is_spelled_as_the_tag() -> None:
+    # "Also about docker" (a word of the text) beside "Also about Docker" (the tag).
+    catalog = [
+        doc(1, "Docker images", "Layers of a docker image."),
+        doc(2, "Docker registries", "Push a docker image."),
+        *_FILLER,
+    ]
+    recs = recommend(
+        fit(catalog), Learner(interactions=done(1)), limit=12, tag_names={"docker": "Docker"}
+    )
+    reason = next(
+        r for rec in recs if rec.doc_id == 2 for r in rec.reasons if r.kind == "shared_terms"
+    )
+    assert "Docker" in reason.data["terms"]
+    assert "docker" not in reason.text
+
+
 def test_a_term_with_an_and_of_its_own_is_quoted_with_the_others() -> None:
     # "Also about container hardening, best practices and resource limits and quotas".
     catalog = [
