@@ -291,14 +291,14 @@ def test_a_saved_item_is_removed_from_saved_wherever_it_shows(alice, alice_web, 
     mark(alice, resource, "planned")
     body = alice_web.get(page.format(pk=resource.pk)).content.decode()
     assert 'Remove from saved<span class="visually-hidden">: Saved one</span>' in body
-    assert "Clear<" not in body
+    assert "Clear progress<" not in body
 
 
 @pytest.mark.parametrize(
     ("state", "button"),
     [
-        ("completed", 'Clear<span class="visually-hidden"> progress on Worked on</span>'),
-        ("skipped", 'Clear<span class="visually-hidden"> progress on Worked on</span>'),
+        ("completed", 'Clear progress<span class="visually-hidden"> on Worked on</span>'),
+        ("skipped", 'Clear progress<span class="visually-hidden"> on Worked on</span>'),
         ("in_progress", 'Stop reading<span class="visually-hidden">: Worked on</span>'),
     ],
 )

@@ -72,7 +72,7 @@ def test_an_item_back_from_not_now_is_labelled_so_and_offers_clear(alice_web, se
     card = body[body.index(f'data-resource="{back}"') - 2000 :]
     card = card[: card.index("</fieldset>")]
     assert "Back from “Not now”" in card
-    assert ">Clear<" in card and "Remove from saved" not in card
+    assert ">Clear progress<" in card and "Remove from saved" not in card
     page = alice_web.get(f"/resources/{back}/").content.decode()
     assert "You put this off with “Not now”; it has been back in your queue since " in page
     history = alice_web.get("/history/", {"show": "saved"})
@@ -97,7 +97,7 @@ def test_an_item_put_off_is_counted_and_cleared_apart_from_the_saved(alice, alic
     page = alice_web.get(f"/resources/{first}/").content.decode()
     actions = page[page.index(f'data-resource="{first}"') :]
     actions = actions[: actions.index("</fieldset>")]
-    assert ">Clear<" in actions and "Remove from saved" not in actions
+    assert ">Clear progress<" in actions and "Remove from saved" not in actions
     title = Resource.objects.get(pk=first).title
     browse = alice_web.get("/browse/", {"search": title}).content.decode()
     card = browse[browse.index(f'data-resource="{first}"') :]

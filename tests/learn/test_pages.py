@@ -389,7 +389,7 @@ def test_a_completed_resource_offers_a_new_rating_and_clear_but_not_start(alice_
     assert "You marked this <strong>completed</strong> and rated it 4 of 5." in body
     assert '<option value="4" selected>' in body
     assert "Save rating<" in body
-    assert "Clear<" in body
+    assert "Clear progress<" in body
     assert 'value="in_progress"' not in body
     assert 'value="skipped"' not in body
     assert "Start<" not in body and "Skip<" not in body
@@ -401,7 +401,7 @@ def test_a_started_resource_offers_done_skip_and_stop_reading(alice_web, seed):
     body = alice_web.get(f"/resources/{first}/").content.decode()
     for button in ("Done<", "Skip<", "Stop reading<"):
         assert button in body
-    assert "Start<" not in body and "Clear<" not in body
+    assert "Start<" not in body and "Clear progress<" not in body
     # What it did, in the button's words.
     response = alice_web.post(f"/progress/{first}/forget/", {"next": "/"}, follow=True)
     assert "Stopped reading “" in response.content.decode()
