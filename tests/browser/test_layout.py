@@ -49,6 +49,35 @@ def test_focus_selects_are_wide_enough_for_their_options(browser, live_server, l
     page.context.close()
 
 
+def test_on_a_phone_the_focus_form_starts_with_level_and_time_and_save_stays_in_sight(
+    browser, live_server, learner
+):
+    # A walk-through's beginner scrolled past thirteen areas to reach her level and time
+    # budget, then to the page's foot to save them.
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/focus/")
+    names = page.eval_on_selector_all(
+        ".focus-form select, .focus-form input", "els => els.map(e => e.name)"
+    )
+    assert [name for name in names if name != "csrfmiddlewaretoken"][:3] == [
+        "level",
+        "minutes_budget",
+        "area__container-hardening",
+    ]
+    save = page.get_by_role("button", name="Save my focus")
+    # Tab through every field: each lands in sight and clear of Save, which stays in sight.
+    page.locator("select[name=level]").focus()
+    for _ in range(len(names) - 1):
+        field = page.evaluate("document.activeElement.getBoundingClientRect().bottom")
+        button = save.bounding_box()
+        assert button["y"] + button["height"] <= 900
+        if page.evaluate("document.activeElement.name") != "":
+            assert field <= button["y"], (page.evaluate("document.activeElement.name"), field)
+        page.keyboard.press("Tab")
+    screenshot(page, "focus-form-save-375")
+    page.context.close()
+
+
 # Per row of the coverage chart: the room between the area's name and its "N of M".
 CHART_GAPS = """() => {
   const texts = [...document.querySelectorAll("svg.chart text")];
