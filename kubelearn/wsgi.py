@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -11,3 +12,8 @@ application = get_wsgi_application()
 from django.urls import get_resolver  # noqa: E402
 
 get_resolver().url_patterns  # noqa: B018 - evaluated for its imports
+
+# All of that lives as long as the process: move it out of the cyclic collector's way, so that
+# a full collection, which pauses the request it falls in, walks only what requests made. In
+# the API benchmark's workers one took ~100 ms before, ~30 ms after (a probe timing them).
+gc.freeze()
