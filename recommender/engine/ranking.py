@@ -742,7 +742,9 @@ def _minutes(count: float) -> str:
 def _budget_detail(model: Model, pool: _Pool, budget: int, left: float, any_items: bool) -> str:
     """Why the queue stopped at the budget; for an empty queue, what the next step needs."""
     if left < 1:
-        return f"Your {budget}-minute budget is full."
+        # Not "Your budget is full", which a walk-through's learner read above the items as an
+        # error before doing anything.
+        return f"These fill your {budget}-minute budget."
     if any_items:
         return f"Nothing else fits in the {_minutes(left)} left of your {budget}-minute budget."
     row = _step_to_read_in_parts(model, pool, budget)

@@ -66,7 +66,9 @@ def test_a_focused_level_one_newcomer_gets_a_full_queue(alice_api, path):
     budget = queue(alice_api, limit=10, minutes=30)
     assert budget["minutes_budget"] == 30 and budget["total_minutes"] <= 30
     assert budget["budget_fill"] == 1.0
-    assert budget["shortfall"] == "budget" and "budget is full" in budget["detail"]
+    assert (
+        budget["shortfall"] == "budget" and budget["detail"] == "These fill your 30-minute budget."
+    )
     assert budget["fill_ratio"] == budget["count"] / 10
 
 
