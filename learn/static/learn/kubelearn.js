@@ -234,12 +234,16 @@
     var length = Array.from(noteNormalised(text.value)).length;
     var wasOver = line.classList.contains("note-count-over");
     var over = length > max;
+    // Refused by the server, the field says why above it: the count alone, not a second
+    // sentence of the same (a walk-through read both).
+    var refused = Boolean(text.closest(".field-error"));
     line.hidden = length < max * 0.9;
     line.classList.toggle("note-count-over", over);
-    line.textContent = over
-      ? length.toLocaleString("en") + " characters: " + (length - max).toLocaleString("en") +
-        " over the " + max.toLocaleString("en") + " a note can hold. Shorten it to save it."
-      : length.toLocaleString("en") + " of " + max.toLocaleString("en") + " characters";
+    line.textContent =
+      over && !refused
+        ? length.toLocaleString("en") + " characters: " + (length - max).toLocaleString("en") +
+          " over the " + max.toLocaleString("en") + " a note can hold. Shorten it to save it."
+        : length.toLocaleString("en") + " of " + max.toLocaleString("en") + " characters";
     if (over && !wasOver && !quiet) {
       say(line.textContent);
     }
