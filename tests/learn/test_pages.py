@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 from rest_framework.authtoken.models import Token
@@ -232,6 +233,19 @@ def test_up_next_names_only_the_main_areas_it_does_not_serve(alice_web, alice, s
     assert point == (
         'Nothing here is on <a href="/browse/?area=rbac">RBAC and authorization</a> yet, which '
         "is also your main focus: see what the catalog has on it."
+    )
+
+
+def test_several_area_links_in_a_sentence_are_quoted_one_alone_is_not():
+    # "Nothing here is on RBAC and authorization and Secrets and encryption at rest yet".
+    rbac = SecurityArea(slug="rbac", name="RBAC and authorization")
+    secrets = SecurityArea(slug="secrets", name="Secrets and encryption at rest")
+    link = '<a href="/browse/?area={}">{}</a>'
+    assert render_to_string("learn/_area_links.html", {"areas": [rbac, secrets]}) == (
+        f"“{link.format('rbac', rbac.name)}” and “{link.format('secrets', secrets.name)}”"
+    )
+    assert render_to_string("learn/_area_links.html", {"areas": [rbac]}) == link.format(
+        "rbac", rbac.name
     )
 
 
