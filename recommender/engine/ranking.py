@@ -863,8 +863,8 @@ def _positions_by(
 def _titles_by_position(
     model: Model, pool: _Pool, deferred: Sequence[tuple[int, float]]
 ) -> dict[int, str]:
-    """The titles of these waiting steps by path position, where one resource holds it (a
-    step with alternatives has no one title)."""
+    """The titles of these waiting steps by path position, where one waiting resource holds
+    it (two alternatives of one step, both waiting, have no one title)."""
     rows_at: dict[int, list[int]] = {}
     for index, _ in deferred:
         row = int(pool.rows[index])
