@@ -86,6 +86,10 @@ LOOK_AHEAD_UNTIL_READ: Final = 3
 #: When nothing fits the budget, a step that takes at most this many sessions of it is offered
 #: to read in parts before a shorter one further on (path order first).
 PARTS_MAX_SESSIONS: Final = 4
+#: Filling a budget's gap swaps a picked item only for one at least this share as relevant:
+#: a 45-minute queue dropped a security engineer's second item, on their main focus, for one
+#: far down their list that filled the budget to the minute (a walk-through).
+FILL_SWAP_MIN_RELEVANCE: Final = 0.9
 #: With a minutes budget, path steps too long for it wait (``Policy.defer_long_steps``): the
 #: pool then holds this many path positions beyond what ``limit`` picks could reach, so even a
 #: one-item queue (`next`) finds the step after a long one.
@@ -1200,7 +1204,7 @@ def _mmr_queue(
             while frontier < len(groups) and remaining[frontier] <= 0:
                 frontier += 1
     if fill_budget and stopped_by_budget and left > 0:
-        _fill_budget(picked, available, off_progression, cost, left, within_cap, serves)
+        _fill_budget(picked, available, off_progression, cost, left, within_cap, serves, relevance)
     # Report the steps actually passed over: the next one, and those before a later step
     # the queue took (not the ones it merely looked past on the way to an off-path item).
     reached = max((int(group_of[i]) for i in picked), default=-1)
@@ -1255,15 +1259,17 @@ def _fill_budget(
     left: float,
     within_cap: np.ndarray,
     serves: np.ndarray,
+    relevance: np.ndarray,
 ) -> None:
     """Use more of the budget by swapping picked off-path items for longer ones, in place.
 
     Greedy packing can strand a gap ("20 minutes taken, nothing open lasts
     10 or less").  From the last pick backwards, an off-path item is swapped
     for the longest unpicked off-path item that still fits in its length plus
-    the gap; it must be at the learner's level if the item it replaces was,
-    and serve the focus if it did.  Path steps are never swapped, so path
-    order and the next step's slot are untouched.
+    the gap and is nearly as relevant (:data:`FILL_SWAP_MIN_RELEVANCE`); it must
+    be at the learner's level if the item it replaces was, and serve the focus
+    if it did.  Path steps are never swapped, so path order and the next step's
+    slot are untouched.
     """
     for slot in range(len(picked) - 1, -1, -1):
         if left <= 0:
@@ -1272,6 +1278,7 @@ def _fill_budget(
         if not off_path[old]:
             continue
         fits = available & off_path & (cost > cost[old]) & (cost <= cost[old] + left)
+        fits &= relevance >= FILL_SWAP_MIN_RELEVANCE * relevance[old]
         if within_cap[old]:
             fits &= within_cap
         if serves[old]:

@@ -147,6 +147,34 @@ def test_the_budget_is_filled_by_swapping_for_a_longer_item() -> None:
     assert before.minutes_used <= result.minutes_used
 
 
+def test_filling_the_budget_does_not_swap_a_good_item_for_a_far_worse_one() -> None:
+    # A walk-through's 45-minute queue dropped "Role Based Access Control Good Practices" (20
+    # min, second with no limit) for a 30-minute item far down the list, to fill the budget.
+    catalog = [
+        doc(1, "RBAC roles", "Roles and role bindings for teams.", areas=("rbac",), minutes=10),
+        doc(
+            2,
+            "RBAC good practices",
+            "Roles and role bindings, least privilege.",
+            areas=("rbac",),
+            minutes=20,
+        ),
+        doc(
+            3,
+            "Audit webhooks",
+            "Ship audit events to a webhook backend.",
+            areas=("rbac",),
+            minutes=30,
+        ),
+        *_FILLER,
+    ]
+    learner = Learner(interactions=done(1), focus={"rbac": 1.0})
+    unlimited = recommend_queue(fit(catalog), learner, limit=10)
+    assert ids(unlimited.items)[0] == 2
+    packed = recommend_queue(fit(catalog), learner, limit=10, minutes=30)
+    assert 2 in ids(packed.items) and 3 not in ids(packed.items)
+
+
 def timed_path(*minutes: int, stages: tuple[str, ...] = ()) -> Model:
     """A path of one step per length in ``minutes`` (getting started unless ``stages`` say),
     and one long off-path book."""
