@@ -87,8 +87,8 @@ LOOK_AHEAD_UNTIL_READ: Final = 3
 #: to read in parts before a shorter one further on (path order first).
 PARTS_MAX_SESSIONS: Final = 4
 #: Filling a budget's gap swaps a picked item only for one at least this share as relevant:
-#: a 45-minute queue dropped a security engineer's second item, on their main focus, for one
-#: far down their list that filled the budget to the minute (a walk-through).
+#: at 60 minutes a beginner focused on RBAC lost the queue's one RBAC page (relevance 0.70) to
+#: an unrelated one (0.04) that used 5 minutes more.
 FILL_SWAP_MIN_RELEVANCE: Final = 0.9
 #: With a minutes budget, path steps too long for it wait (``Policy.defer_long_steps``): the
 #: pool then holds this many path positions beyond what ``limit`` picks could reach, so even a
