@@ -10,15 +10,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    # The test process itself runs with test overrides in its environment; start clean.
+def process_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment of a new kubelearn process: this one's, without the test overrides it
+    runs with, plus ``env``."""
     overridden = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT"}
     base = {k: v for k, v in os.environ.items() if k not in overridden}
     base["DJANGO_SETTINGS_MODULE"] = "kubelearn.settings"
+    return {**base, **env}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**base, **env},
+        env=process_env(env),
         capture_output=True,
         text=True,
         timeout=120,

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
-from tests.test_settings import ROOT
+from tests.test_settings import ROOT, process_env
 
 
 def test_a_web_worker_freezes_what_it_loaded_before_its_first_request(tmp_path):
     # As gunicorn imports it: a plain interpreter, not manage.py (which freezes on its own).
-    overridden = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT"}
-    env = {k: v for k, v in os.environ.items() if k not in overridden}
-    env.update(
-        DJANGO_SETTINGS_MODULE="kubelearn.settings", DEBUG="1", KUBELEARN_VAR_DIR=str(tmp_path)
-    )
     result = subprocess.run(
         [sys.executable, "-c", "import gc, kubelearn.wsgi; print(gc.get_freeze_count())"],
         cwd=ROOT,
-        env=env,
+        env=process_env({"DEBUG": "1", "KUBELEARN_VAR_DIR": str(tmp_path)}),
         capture_output=True,
         text=True,
         timeout=120,
