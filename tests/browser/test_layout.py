@@ -78,6 +78,34 @@ def test_on_a_phone_the_focus_form_starts_with_level_and_time_and_save_stays_in_
     page.context.close()
 
 
+# The element a tap lands on at each quarter of a field's width, halfway down: a covered
+# field answers with whatever covers it.
+TAPPED = """(selector) => {
+  const box = document.querySelector(selector).getBoundingClientRect();
+  const y = box.top + box.height / 2;
+  return [0.25, 0.5, 0.75].map((share) => {
+    const hit = document.elementFromPoint(box.left + box.width * share, y);
+    return hit && hit.closest(selector) ? "field" : hit ? hit.outerHTML.slice(0, 60) : "nothing";
+  });
+}"""
+
+
+@pytest.mark.parametrize("height", [640, 740, 900])
+def test_on_a_phones_first_screen_save_covers_neither_level_nor_time_budget(
+    browser, live_server, learner, height
+):
+    # A walk-through's beginner tapped his time budget at 375 x 740 and saved the form: Save,
+    # kept in sight at the screen's foot, lay over the field's left half.
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.set_viewport_size({"width": 375, "height": height})
+    page.goto(live_server.url + "/focus/")
+    for selector in ("select[name=level]", "input[name=minutes_budget]"):
+        if page.locator(selector).bounding_box()["y"] < height - 48:  # on the first screen
+            assert page.evaluate(TAPPED, selector) == ["field"] * 3, (selector, height)
+    screenshot(page, f"focus-first-screen-375x{height}")
+    page.context.close()
+
+
 # Per row of the coverage chart: the room between the area's name and its "N of M".
 CHART_GAPS = """() => {
   const texts = [...document.querySelectorAll("svg.chart text")];
