@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from kubelearn.api import learner
 from kubelearn.parsers import SafeJSONParser
+from learn import selectors as learn_selectors
 from learn import services as learn_services
 
 User = get_user_model()
@@ -44,6 +45,11 @@ class RegisterSerializer(serializers.Serializer):
     def validate_username(self, value: str) -> str:
         if User.objects.filter(username__iexact=value).exists():
             raise serializers.ValidationError("This username is taken.")
+        return value
+
+    def validate_email(self, value: str) -> str:
+        if learn_selectors.email_in_use(email=value):
+            raise serializers.ValidationError(learn_selectors.EMAIL_IN_USE)
         return value
 
     def validate(self, attrs: dict) -> dict:
@@ -163,8 +169,15 @@ class PasswordConfirmedSerializer(serializers.Serializer):
 
 class AccountEmailSerializer(PasswordConfirmedSerializer):
     email = serializers.EmailField(
-        max_length=254, allow_blank=True, help_text="Empty removes the address."
+        max_length=254,
+        allow_blank=True,
+        help_text="Empty removes the address. Each address is on one account at most.",
     )
+
+    def validate_email(self, value: str) -> str:
+        if learn_selectors.email_in_use(email=value, besides=self.context["user"]):
+            raise serializers.ValidationError(learn_selectors.EMAIL_IN_USE)
+        return value
 
 
 def _confirmed(

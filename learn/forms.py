@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 
 from catalog.models import SecurityArea
+from learn import selectors
 from recommender.models import (
     LATER_DAYS,
     LATER_DAYS_CHOICES,
@@ -112,6 +113,12 @@ class SignUpForm(UserCreationForm):
         model = User
         fields = ("username", "email")
 
+    def clean_email(self) -> str:
+        email = self.cleaned_data.get("email") or ""
+        if selectors.email_in_use(email=email):
+            raise forms.ValidationError(selectors.EMAIL_IN_USE)
+        return email
+
     def full_clean(self) -> None:
         super().full_clean()
         focus_where_to_type(self)
@@ -130,6 +137,16 @@ class AccountEmailForm(forms.Form):
     email = reset_address_field(
         "Only used to send you a password-reset link. Leave empty to remove it."
     )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data.get("email") or ""
+        if selectors.email_in_use(email=email, besides=self.user):
+            raise forms.ValidationError(selectors.EMAIL_IN_USE)
+        return email
 
     def full_clean(self) -> None:
         # The form is far down the Account page: a refused address must not look saved.

@@ -42,6 +42,25 @@ AnyUser = User | AnonymousUser
 FINISHED_STATES = frozenset({ProgressState.COMPLETED, ProgressState.SKIPPED})
 
 
+# The refusal of an address another account has (sign-up, the account page, the API).
+EMAIL_IN_USE = (
+    "Another account has this address already: each address resets one account's password. "
+    "Use another, or leave it empty."
+)
+
+
+def email_in_use(*, email: str, besides: User | None = None) -> bool:
+    """Whether an account other than ``besides`` has this reset address, in any case (the
+    password-reset form finds accounts by address case-insensitively, and mails each one)."""
+    email = email.strip()
+    if not email:
+        return False
+    others = User.objects.filter(email__iexact=email)
+    if besides is not None:
+        others = others.exclude(pk=besides.pk)
+    return others.exists()
+
+
 @dataclass(frozen=True)
 class LearnerState:
     state: str

@@ -1255,7 +1255,8 @@ def account(request: HttpRequest) -> HttpResponse:
             services.queue_feed_revoke(user=_learner(request))
             messages.success(request, "Your feed is turned off.")
         return redirect("learn:account")
-    return _account_page(request, AccountEmailForm(initial={"email": _learner(request).email}))
+    learner = _learner(request)
+    return _account_page(request, AccountEmailForm(initial={"email": learner.email}, user=learner))
 
 
 def _account_page(request: HttpRequest, email_form: AccountEmailForm, status: int = 200):
@@ -1275,7 +1276,7 @@ def _account_page(request: HttpRequest, email_form: AccountEmailForm, status: in
 @require_POST
 def account_email(request: HttpRequest) -> HttpResponse:
     """Set or remove the address password-reset links go to."""
-    form = AccountEmailForm(request.POST)
+    form = AccountEmailForm(request.POST, user=_learner(request))
     if not form.is_valid():
         return _account_page(request, form, status=400)
     email = form.cleaned_data["email"]

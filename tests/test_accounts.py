@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -169,6 +170,30 @@ def test_an_empty_reset_address_removes_it(alice_api, alice):
     assert response.status_code == 200
     alice.refresh_from_db()
     assert alice.email == ""
+
+
+def test_the_reset_address_is_not_one_another_account_has(alice_api, alice, bob):
+    response = alice_api.patch(
+        "/api/me/account/", {"email": "Bob@Example.org", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["email"] == [
+        "Another account has this address already: each address resets one account's "
+        "password. Use another, or leave it empty."
+    ]
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.org"
+
+
+def test_register_refuses_an_address_another_account_has(api, alice):
+    response = api.post(
+        "/api/auth/register/",
+        {"username": "eve", "password": STRONG, "email": "ALICE@EXAMPLE.ORG"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "email" in response.json()
+    assert not User.objects.filter(username="eve").exists()
 
 
 @pytest.mark.parametrize(

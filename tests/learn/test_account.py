@@ -44,6 +44,39 @@ def test_a_malformed_address_is_a_400_on_the_account_page_and_keeps_the_old_one(
     assert alice.email == "alice@example.org"
 
 
+def test_an_address_another_account_has_is_refused_in_any_case_and_the_old_one_kept(
+    alice, alice_web, bob
+):
+    # A walk-through's "eve" put a stranger's address on her account, then had reset mail
+    # for her account sent to the stranger, beside the stranger's own.
+    response = alice_web.post("/account/email/", {"email": " BOB@example.org "})
+    assert response.status_code == 400
+    assert "Another account has this address already" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.org"
+
+
+def test_the_own_address_in_another_case_is_saved(alice, alice_web, bob):
+    assert alice_web.post("/account/email/", {"email": "Alice@Example.org"}).status_code == 302
+    alice.refresh_from_db()
+    assert alice.email == "Alice@Example.org"
+
+
+def test_sign_up_refuses_an_address_another_account_has(client, alice):
+    response = client.post(
+        "/signup/",
+        {
+            "username": "eve",
+            "email": "ALICE@example.org",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+        },
+    )
+    assert response.status_code == 400
+    assert "Another account has this address already" in response.content.decode()
+    assert not get_user_model().objects.filter(username="eve").exists()
+
+
 def test_deleting_the_account_takes_everything_of_it_and_signs_out(alice, alice_web, bob):
     resource = ResourceFactory()
     Progress.objects.create(user=alice, resource=resource, state="completed")
