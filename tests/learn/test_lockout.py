@@ -23,6 +23,8 @@ def test_web_sign_in_locks_after_repeated_failures(client, alice):
     assert response.status_code == 429
     assert "Too many failed sign-ins" in response.content.decode()
     assert "Try again in 1 h," in response.content.decode()  # the configured cool-off
+    # Per account and network address, which a fresh browser on the same one shares.
+    assert "locked for sign-ins from your network" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
