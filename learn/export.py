@@ -64,7 +64,10 @@ def progress_csv(*, user: User, page_url: Callable[[int], str]) -> str:
                 # label's "back 11 Dec" has no year).
                 "Not now" if LearnerState.of(row).put_off_until else LearnerState.of(row).label,
                 row.rating or "",
-                _when(row.completed_at),
+                # Known, not read here: no reading's date ("I know these" gave a stage's steps
+                # one second, which a spreadsheet showed as that many read at once). When it
+                # was marked is its updated_at.
+                "" if row.known else _when(row.completed_at),
                 _when(row.updated_at),
                 _when(row.later_until),
                 spreadsheet_safe(note.text) if note else "",

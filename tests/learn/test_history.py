@@ -199,6 +199,25 @@ def test_the_download_has_every_progress_row_newest_first(alice, alice_web):
     assert rows[1]["kubelearn_page"] == f"http://testserver/resources/{done.pk}/"
 
 
+def test_the_download_gives_items_marked_as_known_no_completion_date(alice, alice_web):
+    known = ResourceFactory(title="Known")
+    marked = timezone.now() - timedelta(minutes=3)
+    Progress.objects.create(
+        user=alice, resource=known, state="completed", known=True, completed_at=marked
+    )
+    mark(alice, ResourceFactory(title="Read"), "completed", minutes_ago=1)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(alice_web.get("/history/progress.csv").content.decode("utf-8-sig"))
+        )
+    )
+    by_title = {row["title"]: row for row in rows}
+    assert by_title["Known"]["state"] == "Already known"
+    assert by_title["Known"]["completed_at"] == ""
+    assert by_title["Known"]["updated_at"] != ""  # when it was marked
+    assert by_title["Read"]["completed_at"] != ""
+
+
 def test_the_download_gives_the_full_date_an_item_put_off_comes_back(alice, alice_web):
     resource = ResourceFactory(title="Later")
     back = timezone.now() + timedelta(days=7)
