@@ -792,7 +792,7 @@ def _deferred_note(
     """Why the queue passes over path steps: they need more time than was left."""
     if not deferred or budget is None:
         return ""
-    index, room = deferred[0]
+    index = deferred[0][0]
     row = int(pool.rows[index])
     title = f"“{model.titles[row]}”"
     length = f"about {_minutes(float(model.minutes[row]))}"
@@ -839,9 +839,12 @@ def _deferred_note(
         )
     # It fits the budget, not what was left of it: it comes first next time (a walk-through
     # read "a longer session" with a fixed 30 minutes a day, and there is no longer one).
+    # What was left is not given in minutes: under "Nothing else fits in the 10 minutes left"
+    # (what is left once the queue is packed), "the 25 minutes left" (left when this step's
+    # turn came) read to a walk-through's beginner as two answers to one question.
     return (
-        f"Step {step}, {title} ({length}), did not fit in the {_minutes(room)} left: "
-        f"it waits for your next session.{also}"
+        f"Step {step}, {title} ({length}), did not fit in what was left of your "
+        f"{_minutes(budget)}: it waits for your next session.{also}"
     )
 
 

@@ -238,8 +238,8 @@ def test_a_step_that_does_not_fit_what_is_left_waits_and_the_rest_keep_path_orde
     assert ids(result.items) == [1, 3]
     assert result.deferred == (2,)
     assert result.note == (
-        "Step 2, “Step 2 of the basics” (about 20 minutes), did not fit in the 10 minutes "
-        "left: it waits for your next session."
+        "Step 2, “Step 2 of the basics” (about 20 minutes), did not fit in what was left of "
+        "your 40 minutes: it waits for your next session."
     )
 
 
