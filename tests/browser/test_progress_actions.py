@@ -487,6 +487,21 @@ def test_not_now_opens_three_days_side_by_side_and_puts_the_item_off_until_the_o
     page.context.close()
 
 
+def test_escape_closes_an_open_not_now_and_puts_focus_back_on_it(browser, live_server, learner):
+    # A walk-through's keyboard learner opened "Not now", changed her mind, and found Escape
+    # left the three days open.
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(live_server.url + "/")
+    card = page.locator("#queue-list > li").first
+    not_now_open(page, card)
+    page.keyboard.press("Tab")  # onto "tomorrow"
+    page.keyboard.press("Escape")
+    expect(card.locator(".not-now form button").first).to_be_hidden()
+    assert page.evaluate("document.activeElement.matches('.not-now > summary')")
+    assert Progress.objects.filter(user=learner).count() == 0  # nothing was put off
+    page.context.close()
+
+
 def test_on_a_phone_the_message_stops_following_once_the_learner_reads_on(
     browser, live_server, learner
 ):

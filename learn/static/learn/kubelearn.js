@@ -512,6 +512,19 @@
     );
   });
 
+  // Escape closes an open "Not now" from inside it, focus back on its summary: a walk-through's
+  // keyboard learner changed her mind and found the three days still open.
+  document.addEventListener("keydown", function (event) {
+    var details = event.key === "Escape" && event.target instanceof Element
+      ? event.target.closest("details.not-now[open]")
+      : null;
+    if (!details) {
+      return;
+    }
+    details.open = false;
+    details.querySelector("summary").focus();
+  });
+
   document.addEventListener("focusin", function (event) {
     var target = event.target;
     if (target instanceof HTMLInputElement && target.hasAttribute("data-select-all")) {
