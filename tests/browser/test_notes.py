@@ -23,7 +23,7 @@ __all__ = ["first_step", "learner"]  # fixtures, shared with the progress action
 
 def save_note(page: Any) -> None:
     """Press the note form's Save as a learner does (htmx posts it)."""
-    press(page, page.get_by_role("button", name="Save your notes", exact=False))
+    press(page, page.get_by_role("button", name=re.compile(r"^Save note on ")))
 
 
 def saved_in_another_tab(page: Any, url: str, text: str) -> None:
@@ -138,7 +138,7 @@ def test_a_note_is_saved_without_javascript(browser, live_server, learner, first
     context = page.context
     page.goto(f"{live_server.url}/resources/{first_step}/")
     page.get_by_role("textbox", name="Your notes").fill("line one\nline two")
-    page.get_by_role("button", name="Save your notes", exact=False).click()
+    page.get_by_role("button", name=re.compile(r"^Save note on ")).click()
     expect(page.locator("#main .messages .message > span")).to_have_text("Note saved.")
     assert Note.objects.get(user=learner).text == "line one\nline two"
     # The page opens at the note, under the message that stays in sight.
@@ -158,7 +158,7 @@ def test_a_note_refused_without_javascript_opens_the_page_at_the_note_and_its_er
     context = page.context
     page.goto(f"{live_server.url}/resources/{first_step}/")
     page.get_by_role("textbox", name="Your notes").fill("z" * (NOTE_MAX_CHARS + 1))
-    page.get_by_role("button", name="Save your notes", exact=False).click()
+    page.get_by_role("button", name=re.compile(r"^Save note on ")).click()
     error = page.locator("#main .errorlist")
     expect(error).to_contain_text("at most 10,000 characters")
     assert page.url.endswith("#notes")
@@ -198,7 +198,7 @@ def test_note_typed_before_the_session_ended_is_back_on_its_page_after_signing_i
     page.get_by_role("textbox", name="Your notes").fill("Typed while signed out elsewhere")
     # The session ended (signed out in another tab); the CSRF cookie stays, as it does then.
     page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)
-    page.get_by_role("button", name="Save your notes", exact=False).click()
+    page.get_by_role("button", name=re.compile(r"^Save note on ")).click()
     page.wait_for_url(re.compile(r".*/signin/.*"))
     page.get_by_label("Username").fill(learner.username)
     page.get_by_label("Password").fill("correct horse battery staple")  # UserFactory's
