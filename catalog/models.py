@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -196,6 +197,9 @@ class Feed(models.Model):
 
 
 # What a poll writes over a pending resource when its author edits the entry.
+# A resource's longest reading or watching time (minutes): a long book or course, with room.
+RESOURCE_MINUTES_MAX = 100_000
+
 FEED_FIELDS = ("title", "summary", "content_html", "published_at", "estimated_minutes")
 
 
@@ -217,7 +221,14 @@ class Resource(models.Model):
     difficulty = models.PositiveSmallIntegerField(
         choices=Difficulty.choices, default=Difficulty.BEGINNER
     )
-    estimated_minutes = models.PositiveIntegerField(null=True, blank=True)
+    estimated_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        # The API's bounds, here so that the admin keeps them too: a curator's typo of
+        # 99999999999999 was published as "1666666666666 h 39 min" (a walk-through).
+        validators=[MinValueValidator(1), MaxValueValidator(RESOURCE_MINUTES_MAX)],
+        help_text="Reading or watching time, in minutes (1 to 100,000); empty when unknown.",
+    )
     published_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from catalog import selectors
 from catalog.addresses import InvalidAddress
 from catalog.models import (
+    RESOURCE_MINUTES_MAX,
     Author,
     Feed,
     LearningPath,
@@ -251,7 +252,7 @@ class ResourceWriteSerializer(serializers.ModelSerializer):
         slug_field="slug", queryset=SecurityArea.objects.all(), many=True, required=False
     )
     estimated_minutes = serializers.IntegerField(
-        min_value=1, max_value=100_000, required=False, allow_null=True
+        min_value=1, max_value=RESOURCE_MINUTES_MAX, required=False, allow_null=True
     )
 
     class Meta:

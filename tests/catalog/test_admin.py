@@ -123,6 +123,37 @@ def test_admin_form_refuses_a_second_spelling_of_a_stored_address(admin_client):
     assert Resource.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("minutes", "refusal"),
+    [
+        ("0", "greater than or equal to 1."),
+        ("100001", "less than or equal to 100000."),
+        ("99999999999999", "less than or equal to 100000."),
+    ],
+)
+def test_admin_form_refuses_a_reading_time_the_api_refuses(admin_client, minutes, refusal):
+    # A walk-through's curator typed 99999999999999 and approved it: learners read
+    # "1666666666666 h 39 min". The API refused it all along (1 to 100,000).
+    response = admin_client.post(
+        "/admin/catalog/resource/add/",
+        {
+            "title": "Long",
+            "slug": "long",
+            "url": "https://example.org/long",
+            "kind": "book",
+            "stage": "production-ready",
+            "difficulty": 2,
+            "origin": "curated",
+            "estimated_minutes": minutes,
+            "path_steps-TOTAL_FORMS": 0,
+            "path_steps-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert f"Ensure this value is {refusal}" in response.content.decode()
+    assert not Resource.objects.exists()
+
+
 def test_tag_and_author_autocomplete_answers(admin_client):
     TagFactory(slug="rbac", name="RBAC")
     response = admin_client.get(
