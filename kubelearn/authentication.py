@@ -18,11 +18,17 @@ class RefuseOtherAuthorization(BaseAuthentication):
         words = get_authorization_header(request).split()
         if not words:
             return None
-        scheme = words[0].decode("latin-1")[:20]
-        raise AuthenticationFailed(
-            f"This API does not take “{scheme}” credentials. Send “Authorization: Token "
-            "<your token>”; POST your username and password to /api/auth/token/ for one."
+        how = (
+            "Send “Authorization: Token <your token>” (the word Token, a space, the token); "
+            "POST your username and password to /api/auth/token/ for one."
         )
+        if len(words) == 1:
+            # One word is a scheme without credentials or, likelier, a token without its
+            # scheme: not repeated back, as a walk-through's bare token was (half of it, in
+            # an answer that proxies log).
+            raise AuthenticationFailed(f"The Authorization header needs a scheme. {how}")
+        scheme = words[0].decode("latin-1")[:20]
+        raise AuthenticationFailed(f"This API does not take “{scheme}” credentials. {how}")
 
     def authenticate_header(self, request: Request) -> str:
         return "Token"

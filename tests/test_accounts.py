@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 
 from tests.factories import ResourceFactory
@@ -268,6 +269,17 @@ def test_credentials_the_api_does_not_take_are_a_401_that_says_how_to_authentica
     assert response["WWW-Authenticate"] == "Token"
     assert "Authorization: Token" in response.json()["detail"]
     assert "/api/auth/token/" in response.json()["detail"]
+
+
+def test_a_token_sent_without_its_scheme_is_a_401_that_does_not_repeat_it(api, alice):
+    # A walk-through sent its token alone and read half of it back, as if it were a scheme.
+    token = Token.objects.create(user=alice).key
+    response = api.get("/api/me/profile/", HTTP_AUTHORIZATION=token)
+    assert response.status_code == 401
+    detail = response.json()["detail"]
+    assert token[:8] not in detail
+    assert detail.startswith("The Authorization header needs a scheme.")
+    assert "“Authorization: Token <your token>”" in detail
 
 
 def test_a_token_and_no_authorization_at_all_still_work(api, alice):
