@@ -180,12 +180,24 @@ class StandardPagination(PageNumberPagination):
         return size
 
     def get_page_number(self, request: Request, paginator: Any) -> Any:
-        # DRF takes `?page=` (given but empty) as page 1; like every other parameter, an
-        # empty value is refused (404 "Invalid page", as DRF answers for `?page=x`).
+        # DRF answers 404 "Invalid page." for `?page=abc`, `0` and `-1` alike, and takes
+        # `?page=` as page 1. Like page_size (and every other parameter), a page that is no
+        # number is a 400 that says what is; a number past the end is a 404 that names the
+        # last page (a walk-through's client could not tell the two apart).
         values = request.query_params.getlist(self.page_query_param)
-        if values and not values[0]:
-            raise NotFound(self.invalid_page_message.format(page_number="", message="empty"))
-        return super().get_page_number(request, paginator)
+        if not values:
+            return 1
+        value = values[0]
+        if value in self.last_page_strings and len(values) == 1:
+            return paginator.num_pages
+        if len(values) > 1 or not (value.isascii() and value.isdigit()) or int(value) < 1:
+            raise ValidationError(
+                {self.page_query_param: ["A whole number from 1 (or “last”), given once."]}
+            )
+        number = int(value)
+        if number > paginator.num_pages:
+            raise NotFound(f"There is no page {number}: the last is {paginator.num_pages}.")
+        return number
 
     def _page_size_bounds(self) -> str:
         return f"A whole number from 1 to {self.max_page_size}, given once."
