@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
@@ -31,6 +32,7 @@ from catalog.models import (
     Status,
     Tag,
 )
+from catalog.selectors import CURATORS_GROUP
 from catalog.signals import catalog_changed
 
 if TYPE_CHECKING:
@@ -367,3 +369,15 @@ def seed_loaded(*, changes: int) -> None:
     """The seed loader (catalog.seeding) wrote `changes` rows in its own transaction."""
     if changes:
         _catalog_changed()
+
+
+# --- Curators ----------------------------------------------------------------------------------
+
+
+def curators_group_ensure(**kwargs: Any) -> None:
+    """The `curators` group exists and may do everything to the catalog's rows in the admin
+    (resources and their review, feeds, paths, tags, authors, areas, link health): what the
+    API lets its members do. Run after every migrate (a new model's permissions come with
+    it); permissions given by hand stay. Learners' progress and notes are not the catalog's."""
+    group, _ = Group.objects.get_or_create(name=CURATORS_GROUP)
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="catalog"))

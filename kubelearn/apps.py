@@ -14,7 +14,10 @@ class AdminDiscoveredOnDemandConfig(SimpleAdminConfig):
     """The admin, with every app's ``admin.py`` imported by the URLconf (``kubelearn.urls``) and
     by the admin's own system checks, not at every start of Django. ``manage.py poll_feeds``
     and Celery workers never serve the admin, and importing them was 8% of the instructions
-    poll_feeds ran to start (2.85 -> 2.61 billion, callgrind; README, Benchmarks)."""
+    poll_feeds ran to start (2.85 -> 2.61 billion, callgrind; README, Benchmarks). Its site
+    lets curators in, not only staff (``kubelearn.admin_site``)."""
+
+    default_site = "kubelearn.admin_site.CuratorAdminSite"
 
     def ready(self) -> None:
         checks.register(check_dependencies, checks.Tags.admin)

@@ -16,11 +16,6 @@ from kubelearn.health import healthz
 # The admin app does not import every app's admin.py at start-up (kubelearn.apps); the URLconf,
 # which serves it, does.
 admin.autodiscover()
-admin.site.site_header = "kubelearn curation"
-# The navigation sidebar takes a quarter of a 1280 px screen from the review queue's columns;
-# the breadcrumbs and the home page reach every list.
-admin.site.enable_nav_sidebar = False
-admin.site.site_title = "kubelearn"
 
 
 class FaviconRedirect(RedirectView):

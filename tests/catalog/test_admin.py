@@ -7,7 +7,7 @@ from django.utils.html import escape
 
 from catalog.models import Feed, FeedPoll, Resource, Status
 from catalog.seeding import seed_catalog_load
-from tests.factories import ResourceFactory, SecurityAreaFactory, TagFactory
+from tests.factories import CuratorFactory, ResourceFactory, SecurityAreaFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +17,37 @@ def admin_client(client):
     user = get_user_model().objects.create_superuser("root", password="x-admin-pass-123")
     client.force_login(user)
     return client
+
+
+def test_a_member_of_the_curators_group_signs_in_to_the_admin_and_curates(client):
+    # A walk-through's second curator, in the group and not staff, was refused at sign-in as
+    # not "a staff account"; made staff, she could "view or edit nothing".
+    CuratorFactory(username="cora")
+    pending = ResourceFactory(status=Status.PENDING)
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "cora", "password": "correct horse battery staple", "next": "/admin/"},
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/catalog/pendingresource/").status_code == 200
+    assert client.get("/admin/catalog/feed/add/").status_code == 200
+    client.post(
+        "/admin/catalog/resource/",
+        {"action": "approve_selected", "_selected_action": [pending.pk]},
+    )
+    pending.refresh_from_db()
+    assert pending.status == Status.APPROVED
+    # Learners' progress is not the catalog's.
+    assert client.get("/admin/recommender/progress/").status_code == 403
+
+
+def test_a_learner_is_refused_at_the_admins_sign_in_with_where_to_go(client, alice):
+    response = client.post(
+        "/admin/login/", {"username": "alice", "password": "correct horse battery staple"}
+    )
+    assert response.status_code == 200
+    assert "of a curator account" in response.content.decode()
+    assert "_auth_user_id" not in client.session
 
 
 def test_resource_changelist_loads_with_every_filter(admin_client):
