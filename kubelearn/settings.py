@@ -277,9 +277,18 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "kubelearn API",
+    # Markdown in Swagger UI and ReDoc. How to authenticate comes first: a walk-through's
+    # developer found only "Token-based authentication with required prefix 'Token'".
     "DESCRIPTION": (
         "A curated catalog of Kubernetes learning resources — from the basics to production "
-        "and security — with learning paths and personalised reading queues."
+        "and security — with learning paths and personalised reading queues.\n\n"
+        "**Reading the catalog** needs no account. **Your own queue, progress, notes and "
+        "focus** (`/api/me/…`) need a token:\n\n"
+        "1. `POST /api/auth/register/` with `username` and `password` (and an optional "
+        "`email` for password resets): the answer holds your token. Already registered? "
+        "`POST /api/auth/token/` with the same two fields.\n"
+        "2. Send it with every request: `Authorization: Token <your token>` (the word "
+        "Token, a space, the token). In this page, **Authorize** takes `Token <your token>`."
     ),
     "VERSION": "1.0.0",
     # Swagger UI and ReDoc served from our own static files: they work offline, load nothing

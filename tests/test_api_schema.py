@@ -114,6 +114,15 @@ def _schema(client) -> dict:
     return client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
 
 
+def test_the_schemas_introduction_says_how_to_get_and_send_a_token(client):
+    # A walk-through's developer found only 'Token-based authentication with required prefix
+    # "Token"' in the docs, and nothing on where a token comes from.
+    description = _schema(client)["info"]["description"]
+    assert "`POST /api/auth/register/`" in description
+    assert "`POST /api/auth/token/`" in description
+    assert "`Authorization: Token <your token>`" in description
+
+
 @pytest.mark.parametrize(
     "path", ["/api/resources/", "/api/tags/", "/api/authors/", "/api/security-areas/"]
 )
