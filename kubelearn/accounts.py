@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
-from kubelearn.api import learner
+from kubelearn.api import UnknownFieldsRefused, learner
 from kubelearn.parsers import SafeJSONParser
 from learn import selectors as learn_selectors
 from learn import services as learn_services
@@ -31,7 +31,7 @@ from learn import services as learn_services
 User = get_user_model()
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(UnknownFieldsRefused):
     username = serializers.RegexField(
         r"^[\w.@+-]+\Z",
         max_length=150,
@@ -153,7 +153,7 @@ class AccountSerializer(serializers.Serializer):
     date_joined = serializers.DateTimeField(read_only=True)
 
 
-class PasswordConfirmedSerializer(serializers.Serializer):
+class PasswordConfirmedSerializer(UnknownFieldsRefused):
     """The account's password, asked again: a token alone (copied from a script, a laptop
     left open) must not be enough to redirect password resets or to delete everything."""
 
@@ -168,6 +168,7 @@ class PasswordConfirmedSerializer(serializers.Serializer):
 
 
 class AccountEmailSerializer(PasswordConfirmedSerializer):
+    echoed = frozenset({"username", "date_joined"})  # AccountSerializer's
     email = serializers.EmailField(
         max_length=254,
         allow_blank=True,

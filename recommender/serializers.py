@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from catalog.models import SecurityArea
 from catalog.serializers import ResourceSerializer, SlugReferenceField
+from kubelearn.api import UnknownFieldsRefused
 from recommender.engine.records import REASON_KINDS, SHORTFALLS
 from recommender.models import (
     LATER_DAYS_CHOICES,
@@ -36,7 +37,8 @@ class ProgressSerializer(serializers.ModelSerializer):
         read_only_fields = ["later_until"]
 
 
-class ProgressWriteSerializer(serializers.Serializer):
+class ProgressWriteSerializer(UnknownFieldsRefused):
+    echoed = frozenset(ProgressSerializer.Meta.fields)
     state = serializers.ChoiceField(choices=ProgressState.choices)
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     known = serializers.BooleanField(
@@ -99,7 +101,8 @@ class NoteSerializer(serializers.ModelSerializer):
         fields = ["resource", "text", "created_at", "updated_at"]
 
 
-class NoteWriteSerializer(serializers.Serializer):
+class NoteWriteSerializer(UnknownFieldsRefused):
+    echoed = frozenset(NoteSerializer.Meta.fields)
     # Whitespace and the length are services.note_set's rules (it counts after trimming and
     # after "\r\n" becomes "\n"); the field only takes the text to it, so there is one check.
     text = serializers.CharField(
@@ -112,7 +115,8 @@ class NoteWriteSerializer(serializers.Serializer):
     )
 
 
-class FocusItemSerializer(serializers.Serializer):
+class FocusItemSerializer(UnknownFieldsRefused):
+    echoed = frozenset({"name"})  # FocusItemOutSerializer's
     area = SlugReferenceField(slug_field="slug", queryset=SecurityArea.objects.all())
     weight = serializers.FloatField(min_value=0.05, max_value=1.0, default=1.0)
 
@@ -123,7 +127,7 @@ class FocusItemOutSerializer(serializers.Serializer):
     weight = serializers.FloatField()
 
 
-class ProfileSerializer(serializers.Serializer):
+class ProfileSerializer(UnknownFieldsRefused):
     focus = FocusItemSerializer(
         many=True,
         required=False,

@@ -97,6 +97,53 @@ def test_bad_progress_payloads_are_400s(alice_api, seed, payload):
     assert response.status_code == 400
 
 
+def test_a_profile_field_misspelt_is_a_400_naming_the_fields_it_takes(alice_api, alice, seed):
+    # A walk-through's typo answered 200 and changed nothing.
+    response = alice_api.patch("/api/me/profile/", {"minute_budget": 30}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "minute_budget": ["Not a field here. This takes: focus, level, minutes_budget."]
+    }
+    assert alice_api.get("/api/me/profile/").json()["minutes_budget"] is None
+
+
+def test_a_focus_items_misspelt_weight_is_a_400_not_a_weight_of_one(alice_api, seed):
+    response = alice_api.patch(
+        "/api/me/profile/", {"focus": [{"area": "rbac", "wieght": 0.2}]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "wieght" in str(response.json())
+    assert alice_api.get("/api/me/profile/").json()["focus"] == []
+
+
+def test_the_profile_as_read_patches_back_unchanged(alice_api, seed):
+    alice_api.patch("/api/me/profile/", {"focus": [{"area": "rbac"}]}, format="json")
+    profile = alice_api.get("/api/me/profile/").json()  # focus items carry their name too
+    response = alice_api.patch("/api/me/profile/", profile, format="json")
+    assert response.status_code == 200
+    assert response.json() == profile
+
+
+def test_a_profile_patch_as_a_form_is_a_415_not_a_silent_200(alice_api, seed):
+    response = alice_api.patch(
+        "/api/me/profile/", "focus=garbage", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 415
+
+
+def test_progress_as_read_puts_back_and_an_unknown_field_is_a_400(alice_api, seed):
+    resource_id = path_ids(seed)[0]
+    url = f"/api/me/progress/{resource_id}/"
+    progress = alice_api.put(url, {"state": "in_progress"}, format="json").json()
+    assert alice_api.put(url, {**progress, "state": "completed"}, format="json").status_code in {
+        200,
+        201,
+    }
+    response = alice_api.put(url, {"state": "completed", "finished": True}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["finished"]
+
+
 def test_profile_sets_focus_level_and_budget(alice_api, seed):
     response = alice_api.patch(
         "/api/me/profile/",
