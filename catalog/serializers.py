@@ -23,6 +23,7 @@ from catalog.models import (
 )
 from catalog.selectors import ResourceRelations
 from catalog.services import DuplicateAddress, address_check
+from kubelearn.api import ClearChoiceField
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
 
@@ -36,8 +37,11 @@ class SlugReferenceField(serializers.SlugRelatedField):
     }
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or not _SLUG.fullmatch(data):
-            self.fail("invalid_slug", value=str(data)[:80])
+        if not isinstance(data, str):
+            # Not Python's repr of it: '"{'a': {'b': 1}}" is not a valid slug' (walk-through).
+            raise serializers.ValidationError("Give a slug as text.")
+        if not _SLUG.fullmatch(data):
+            self.fail("invalid_slug", value=data[:80])
         return super().to_internal_value(data)
 
 
@@ -234,6 +238,8 @@ def _relations_of(resource: Resource) -> ResourceRelations:
 
 class ResourceWriteSerializer(serializers.ModelSerializer):
     """What curators send: taxonomy by slug. Status changes go through approve/reject."""
+
+    serializer_choice_field = ClearChoiceField  # kind, stage, difficulty
 
     url = serializers.CharField(
         max_length=2000,

@@ -171,6 +171,23 @@ class UnknownFieldsRefused(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class ClearChoiceField(serializers.ChoiceField):
+    """A choice refused with the choices there are. DRF's '"3" is not a valid choice.' named
+    none, and showed an object as Python's repr ('"{'x': 1}" is not a valid choice.')."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if data == "" and self.allow_blank:
+            return ""
+        if isinstance(data, str | int) and not isinstance(data, bool):
+            value = self.choice_strings_to_values.get(str(data))
+            if value is not None:
+                return value
+            given = f"“{str(data)[:80]}”"
+        else:
+            given = "That"
+        raise ValidationError(f"{given} is not one of: {', '.join(self.choice_strings_to_values)}.")
+
+
 def learner(request: Request) -> User:
     """The signed-in user of a request to a view behind IsAuthenticated.
 

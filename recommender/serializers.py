@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from catalog.models import SecurityArea
 from catalog.serializers import ResourceSerializer, SlugReferenceField
-from kubelearn.api import UnknownFieldsRefused
+from kubelearn.api import ClearChoiceField, UnknownFieldsRefused
 from recommender.engine.records import REASON_KINDS, SHORTFALLS
 from recommender.models import (
     LATER_DAYS_CHOICES,
@@ -39,7 +39,7 @@ class ProgressSerializer(serializers.ModelSerializer):
 
 class ProgressWriteSerializer(UnknownFieldsRefused):
     echoed = frozenset(ProgressSerializer.Meta.fields)
-    state = serializers.ChoiceField(choices=ProgressState.choices)
+    state = ClearChoiceField(choices=ProgressState.choices)
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
     known = serializers.BooleanField(
         default=False,
@@ -57,7 +57,7 @@ class ProgressWriteSerializer(UnknownFieldsRefused):
             "the queue for `later_days` days (`later_until`), as the pages' 'Not now' does."
         ),
     )
-    later_days = serializers.ChoiceField(
+    later_days = ClearChoiceField(
         choices=LATER_DAYS_CHOICES,
         required=False,
         help_text="With `later`: back in the queue after 1, 7 (the default) or 30 days.",

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalog.models import Resource, Stage, Status
+from catalog.models import Kind, Resource, Stage, Status
 from tests.factories import (
     AuthorFactory,
     LearningPathFactory,
@@ -343,6 +343,20 @@ def test_malformed_slug_references_are_a_400(curator_api):
     )
     assert response.status_code == 400
     assert "not a valid slug" in response.json()["security_areas"][0]
+
+
+def test_a_slug_reference_that_is_no_text_is_refused_without_pythons_repr(curator_api):
+    response = curator_api.post(
+        LIST, {"title": "x", "security_areas": [{"a": {"b": 1}}]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["security_areas"] == ["Give a slug as text."]
+
+
+def test_a_kind_that_is_none_is_refused_with_the_kinds_there_are(curator_api):
+    response = curator_api.post(LIST, {"title": "x", "kind": {"x": 1}}, format="json")
+    assert response.status_code == 400
+    assert response.json()["kind"] == [f"That is not one of: {', '.join(Kind.values)}."]
 
 
 def test_needs_link_filter_refuses_a_value_that_is_not_true_or_false(api):

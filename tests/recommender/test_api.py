@@ -144,6 +144,17 @@ def test_progress_as_read_puts_back_and_an_unknown_field_is_a_400(alice_api, see
     assert list(response.json()) == ["finished"]
 
 
+def test_a_later_days_refused_names_the_days_there_are(alice_api, seed):
+    resource_id = path_ids(seed)[0]
+    response = alice_api.put(
+        f"/api/me/progress/{resource_id}/",
+        {"state": "planned", "later": True, "later_days": 3},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"later_days": ["“3” is not one of: 1, 7, 30."]}
+
+
 def test_profile_sets_focus_level_and_budget(alice_api, seed):
     response = alice_api.patch(
         "/api/me/profile/",
