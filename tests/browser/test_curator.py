@@ -4,6 +4,7 @@ no horizontal scrolling and no request leaving 127.0.0.1."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -40,6 +41,9 @@ def pending_post(seeded):
         url="https://blog.example.org/rbac/",
         feed=feed,
         status=Status.PENDING,
+        # A date in the review queue's column: on one line it pushed the suggested labels
+        # past the table's edge at 1280 px (a walk-through).
+        published_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
     )
 
 
