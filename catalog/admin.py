@@ -221,6 +221,9 @@ class ResourceAdmin(ResourceWritesAdmin):
         # No confirmation page (a review queue is worked through fast), so the way back is in
         # the message: a walk-through's curator read "1 resource(s) rejected." and no more.
         rejected = list(queryset.exclude(status=Status.REJECTED).values_list("pk", flat=True))
+        # Only approved ones were ever in learners' sight: a walk-through read "learners no
+        # longer see them" of entries that came from the review queue.
+        were_public = queryset.filter(status=Status.APPROVED).exists()
         changed = services.resources_reject(resources=queryset, by=request.user)
         if not changed:
             self.message_user(request, "Nothing changed: they were rejected already.")
@@ -231,9 +234,10 @@ class ResourceAdmin(ResourceWritesAdmin):
         self.message_user(
             request,
             format_html(
-                "{} resource(s) rejected; learners no longer see them. Changed your mind? "
+                "{} resource(s) rejected{}. Changed your mind? "
                 '<a href="{}">Show just those</a>, select them and approve them again.',
                 changed,
+                "; learners no longer see them" if were_public else "",
                 f"{reverse('admin:catalog_resource_changelist')}?{query}",
             ),
             messages.SUCCESS,

@@ -212,7 +212,8 @@ class Resource(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ARTICLE)
     summary = models.TextField(blank=True, help_text="Plain text, shown in lists.")
     content_html = models.TextField(
-        blank=True, help_text="Sanitised HTML excerpt (feed entries only)."
+        blank=True,
+        help_text="HTML excerpt of a feed entry; sanitised again wherever it is shown.",
     )
     authors = models.ManyToManyField(Author, blank=True, related_name="resources")
     tags = models.ManyToManyField(Tag, blank=True, related_name="resources")

@@ -96,6 +96,17 @@ def test_bulk_reject_action_hides_resources(admin_client):
     assert resource.status == Status.REJECTED
 
 
+def test_rejecting_an_approved_resource_says_learners_no_longer_see_it(admin_client):
+    resource = ResourceFactory()
+    response = admin_client.post(
+        "/admin/catalog/resource/",
+        {"action": "reject_selected", "_selected_action": [resource.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "1 resource(s) rejected; learners no longer see them. Changed your mind?" in page
+
+
 def test_bulk_reject_says_how_to_take_it_back_and_the_link_lists_just_those(admin_client):
     # A walk-through's curator read "1 resource(s) rejected." with no confirmation or undo.
     chosen = [ResourceFactory(status=Status.PENDING), ResourceFactory()]
@@ -106,7 +117,8 @@ def test_bulk_reject_says_how_to_take_it_back_and_the_link_lists_just_those(admi
         follow=True,
     )
     page = response.content.decode()
-    assert "1 resource(s) rejected; learners no longer see them. Changed your mind?" in page
+    # From the review queue: never in learners' sight, so not said to have left it.
+    assert "1 resource(s) rejected. Changed your mind?" in page
     assert ">Show just those</a>, select them and approve them again." in page
     link = page.split('Changed your mind? <a href="', 1)[1].split('"', 1)[0]
     listed = admin_client.get(link.replace("&amp;", "&"))
