@@ -14,6 +14,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -74,11 +75,21 @@ class ProgressListView(generics.ListAPIView):
         return _with_cards(selectors.progress_list(user=learner(self.request)))
 
 
+def _catalog_resource(request: Request, resource_id: int) -> Resource:
+    """A resource the learner may read, or a 404 that says what an id outside the catalog
+    may be: DRF's "No Resource matches the given query." left a walk-through's client to
+    guess why progress it could still read and delete (GET, DELETE) could not be changed."""
+    resource = catalog_selectors.resource_list(user=request.user).filter(pk=resource_id).first()
+    if resource is None:
+        raise NotFound("No resource in the catalog has this id: it may have been withdrawn.")
+    return resource
+
+
 class ProgressDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     def _resource(self, request: Request, resource_id: int):
-        return get_object_or_404(catalog_selectors.resource_list(user=request.user), pk=resource_id)
+        return _catalog_resource(request, resource_id)
 
     @extend_schema(
         summary="Your progress on one resource",
@@ -185,9 +196,7 @@ class NoteDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     def _resource(self, request: Request, resource_id: int):
-        return get_object_or_404(
-            catalog_selectors.resource_list(user=learner(request)), pk=resource_id
-        )
+        return _catalog_resource(request, resource_id)
 
     @extend_schema(
         summary="Your note on one resource",

@@ -155,6 +155,22 @@ def test_a_later_days_refused_names_the_days_there_are(alice_api, seed):
     assert response.json() == {"later_days": ["“3” is not one of: 1, 7, 30."]}
 
 
+def test_progress_on_a_withdrawn_resource_is_read_but_a_change_is_a_404_saying_why(
+    alice_api, alice
+):
+    resource = ResourceFactory()
+    alice_api.put(f"/api/me/progress/{resource.pk}/", {"state": "completed"}, format="json")
+    Resource.objects.filter(pk=resource.pk).update(status=Status.REJECTED)
+    assert alice_api.get(f"/api/me/progress/{resource.pk}/").status_code == 200
+    response = alice_api.put(
+        f"/api/me/progress/{resource.pk}/", {"state": "skipped"}, format="json"
+    )
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "No resource in the catalog has this id: it may have been withdrawn."
+    }
+
+
 def test_profile_sets_focus_level_and_budget(alice_api, seed):
     response = alice_api.patch(
         "/api/me/profile/",
