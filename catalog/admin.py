@@ -56,6 +56,10 @@ class ResourceAdminForm(forms.ModelForm):
 
 
 class FeedAdminForm(forms.ModelForm):
+    # Text, checked by clean_url alone: Django's URL field answered "Enter a valid URL." to
+    # file:///etc/passwd first, where the API says what is wrong (a walk-through).
+    url = forms.CharField(label="Feed address", max_length=2000)
+
     def clean_url(self) -> str:
         # The same rules as the API's feed add (http(s), no credentials, a valid host; an IP
         # literal or localhost the fetch policy forbids), so the admin never stores an

@@ -81,6 +81,23 @@ def test_admin_feed_form_refuses_unusable_addresses_with_a_message(admin_client,
     assert not Feed.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("file:///etc/passwd", "is not an http(s) address"),
+        ("ftp://example.com/feed.xml", "is not an http(s) address"),
+    ],
+)
+def test_admin_feed_form_says_what_is_wrong_with_an_address_as_the_api_does(
+    admin_client, address, reason
+):
+    # Django's URL field answered "Enter a valid URL." first (a walk-through).
+    response = admin_client.post("/admin/catalog/feed/add/", {"url": address, "active": "on"})
+    assert response.status_code == 200
+    assert reason in str(response.context["adminform"].form.errors["url"])
+    assert not Feed.objects.exists()
+
+
 def test_a_feed_deleted_while_its_poll_fetches_stays_deleted(httpserver, monkeypatch):
     from tests.feedbuilder import posts, rss
 
