@@ -28,7 +28,7 @@ from catalog.serializers import (
     SecurityAreaSerializer,
     TagSerializer,
 )
-from kubelearn.api import IsCurator, IsCuratorOrReadOnly
+from kubelearn.api import IsCurator, IsCuratorOrReadOnly, UnknownParametersRefused
 
 _WRITE_ERRORS = {
     400: OpenApiResponse(description="Invalid fields, with a message per field."),
@@ -67,7 +67,12 @@ class ResourceViewSet(viewsets.ModelViewSet):
     serializer_class = ResourceSerializer
     permission_classes = [IsCuratorOrReadOnly]
     filterset_class = ResourceFilter
-    filter_backends = [DjangoFilterBackend, ResourceSearchFilter, ResourceOrderingFilter]
+    filter_backends = [
+        UnknownParametersRefused,
+        DjangoFilterBackend,
+        ResourceSearchFilter,
+        ResourceOrderingFilter,
+    ]
     ordering_fields = ["title", "published_at", "created_at", "difficulty", "estimated_minutes"]
     ordering = ["title", "id"]
 
@@ -224,7 +229,7 @@ class LearningPathViewSet(
 ):
     serializer_class = LearningPathSerializer
     lookup_field = "slug"
-    filter_backends: list = []
+    filter_backends: list = [UnknownParametersRefused]
 
     def get_queryset(self):
         return selectors.path_list(user=self.request.user)

@@ -254,6 +254,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PAGINATION_CLASS": "kubelearn.api.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
+        "kubelearn.api.UnknownParametersRefused",
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "kubelearn.api.StrictOrderingFilter",

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Resource
-from kubelearn.api import etag, etag_precondition, learner
+from kubelearn.api import UnknownParametersRefused, etag, etag_precondition, learner
 from kubelearn.parsers import SafeJSONParser
 from recommender import queue, selectors, services
 from recommender.filters import ProgressFilter
@@ -65,7 +65,7 @@ class ProgressListView(generics.ListAPIView):
 
     serializer_class = ProgressSerializer
     permission_classes = [IsAuthenticated]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [UnknownParametersRefused, DjangoFilterBackend]
     filterset_class = ProgressFilter
 
     def get_queryset(self):
@@ -147,7 +147,7 @@ class NoteListView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     # No search or ordering here: without this the schema offered the defaults' ?search= and
     # ?ordering=, which did nothing.
-    filter_backends: list = []
+    filter_backends: list = [UnknownParametersRefused]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -359,6 +359,34 @@ def test_a_kind_that_is_none_is_refused_with_the_kinds_there_are(curator_api):
     assert response.json()["kind"] == [f"That is not one of: {', '.join(Kind.values)}."]
 
 
+@pytest.mark.parametrize("name", ["estimated_minutes__gt", "are", "q"])
+def test_a_query_parameter_the_list_does_not_take_is_a_400_naming_those_it_does(api, name):
+    # A walk-through's ?estimated_minutes__gt=5 answered the whole list, as if filtered.
+    response = api.get(LIST, {name: "5"})
+    assert response.status_code == 400
+    [message] = response.json()[name]
+    assert message.startswith("Not a parameter here. This takes: ")
+    assert {"area", "search", "ordering", "page", "page_size"} <= set(
+        message.removeprefix("Not a parameter here. This takes: ").rstrip(".").split(", ")
+    )
+
+
+def test_the_format_override_and_every_documented_parameter_are_taken(api):
+    ResourceFactory()
+    response = api.get(
+        LIST,
+        {
+            "format": "json",
+            "kind": "article",
+            "search": "kubernetes",
+            "ordering": "title",
+            "page": "1",
+            "page_size": "5",
+        },
+    )
+    assert response.status_code == 200
+
+
 def test_needs_link_filter_refuses_a_value_that_is_not_true_or_false(api):
     response = api.get(LIST, {"needs_link": "null"})
     assert response.status_code == 400
