@@ -35,6 +35,8 @@ class ProgressSerializer(serializers.ModelSerializer):
         ]
         # Set by "Not now" (a PUT with `later`); any other PUT clears it.
         read_only_fields = ["later_until"]
+        # The schema said 0 to 32767 (the column's type), where the write takes 1 to 5.
+        extra_kwargs = {"rating": {"min_value": 1, "max_value": 5}}
 
 
 class ProgressWriteSerializer(UnknownFieldsRefused):

@@ -114,6 +114,11 @@ def _schema(client) -> dict:
     return client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
 
 
+def test_a_progress_rating_is_documented_as_the_write_takes_it(client):
+    rating = _schema(client)["components"]["schemas"]["Progress"]["properties"]["rating"]
+    assert (rating["minimum"], rating["maximum"]) == (1, 5)
+
+
 def test_the_schemas_introduction_says_how_to_get_and_send_a_token(client):
     # A walk-through's developer found only 'Token-based authentication with required prefix
     # "Token"' in the docs, and nothing on where a token comes from.
