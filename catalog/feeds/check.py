@@ -20,6 +20,7 @@ from catalog.feeds.address import (
     UnsafeURLError,
     check_url,
     is_ip_literal,
+    literal_ip,
     split_url,
 )
 from catalog.feeds.discovery import candidate_feed_urls, discover_feed_urls
@@ -55,6 +56,13 @@ def feed_address_policy_check(address: str) -> None:
     is needed to know that 10.0.0.1 is private); host names are resolved and checked by the
     worker."""
     _, host, _ = split_url(address)
+    try:
+        # An address in a non-standard numeric form (2130706433, 0x7f000001, 127.1) is refused
+        # by every fetch; refused here too, it leaves no feed row that can only fail (a
+        # walk-through's two did, in the background).
+        literal_ip(host.strip("[]"))
+    except UnsafeURLError as exc:
+        raise FeedAddError(str(exc)) from exc
     # localhost names are loopback by definition (RFC 6761): no stranger's DNS to ask either.
     if not (is_ip_literal(host) or host == "localhost" or host.endswith(".localhost")):
         return

@@ -36,6 +36,14 @@ def test_adding_a_host_name_that_can_never_resolve_is_a_400(curator_api):
     assert not Feed.objects.exists()
 
 
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "127.1"])
+def test_adding_an_ip_address_in_a_non_standard_form_is_a_400_leaving_no_feed(curator_api, host):
+    response = curator_api.post("/api/feeds/", {"url": f"http://{host}/feed.xml"}, format="json")
+    assert response.status_code == 400
+    assert "non-standard form" in str(response.json())
+    assert not Feed.objects.exists()
+
+
 def test_a_host_name_that_does_not_resolve_fails_its_check_with_the_reason(add_feed):
     # .invalid never resolves (RFC 6761); the stub resolver answers like real DNS would.
     response, feed = add_feed("http://no-such-blog.invalid/feed.xml")
@@ -198,6 +206,9 @@ def test_discovery_shares_one_deadline_across_every_candidate(add_feed, httpserv
     [
         ("http://10.0.0.1/feed.xml", "private network address"),
         ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        # Numeric forms every fetch refuses: a walk-through's were saved, then failed.
+        ("http://2130706433/feed.xml", "non-standard form"),
+        ("http://0x7f000001/feed.xml", "non-standard form"),
     ],
 )
 def test_admin_feed_form_refuses_an_address_the_fetch_policy_forbids_with_a_message(
