@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest
@@ -116,6 +117,20 @@ class LinkHealthAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        # Before the first check the list read "0 link health" and nothing more: a
+        # walk-through's curator could not tell whether checking was broken or not started.
+        if request.method == "GET" and not ResourceLink.objects.exclude(checked_at=None).exists():
+            self.message_user(
+                request,
+                "No address has been checked yet. The worker checks a share of the catalog "
+                f"every minute, all of it every {settings.LINK_CHECK_INTERVAL_DAYS} days; "
+                "to check the due ones now, run manage.py check_links "
+                '(make manage ARGS="check_links").',
+                messages.INFO,
+            )
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="resource", ordering="resource__title")
     def resource_link(self, obj: ResourceLink) -> str:

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.html import escape
 
+from catalog.health.models import ResourceLink
 from catalog.models import Feed, FeedPoll, Resource, Status
 from catalog.seeding import seed_catalog_load
 from tests.factories import CuratorFactory, ResourceFactory, SecurityAreaFactory, TagFactory
@@ -195,6 +196,19 @@ def test_admin_form_refuses_a_reading_time_the_api_refuses(admin_client, minutes
     assert response.status_code == 200
     assert f"Ensure this value is {refusal}" in response.content.decode()
     assert not Resource.objects.exists()
+
+
+def test_link_health_before_any_check_says_none_was_made_and_how_to_start_one(admin_client):
+    # A walk-through's curator read "0 link health" and could not tell broken from not started.
+    resource = ResourceFactory()
+    page = admin_client.get("/admin/catalog/resourcelink/").content.decode()
+    assert "No address has been checked yet." in page
+    assert "check_links" in page
+    ResourceLink.objects.update_or_create(
+        resource=resource, defaults={"checked_at": timezone.now()}
+    )
+    page = admin_client.get("/admin/catalog/resourcelink/").content.decode()
+    assert "No address has been checked yet." not in page
 
 
 def test_tag_and_author_autocomplete_answers(admin_client):
