@@ -48,9 +48,7 @@ class RegisterSerializer(UnknownFieldsRefused):
         return value
 
     def validate_email(self, value: str) -> str:
-        if learn_selectors.email_in_use(email=value):
-            raise serializers.ValidationError(learn_selectors.EMAIL_IN_USE)
-        return value
+        return learn_selectors.email_free_check(value)
 
     def validate(self, attrs: dict) -> dict:
         candidate = User(username=attrs["username"], email=attrs.get("email", ""))
@@ -176,9 +174,7 @@ class AccountEmailSerializer(PasswordConfirmedSerializer):
     )
 
     def validate_email(self, value: str) -> str:
-        if learn_selectors.email_in_use(email=value, besides=self.context["user"]):
-            raise serializers.ValidationError(learn_selectors.EMAIL_IN_USE)
-        return value
+        return learn_selectors.email_free_check(value, besides=self.context["user"])
 
 
 def _confirmed(

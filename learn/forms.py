@@ -114,10 +114,7 @@ class SignUpForm(UserCreationForm):
         fields = ("username", "email")
 
     def clean_email(self) -> str:
-        email = self.cleaned_data.get("email") or ""
-        if selectors.email_in_use(email=email):
-            raise forms.ValidationError(selectors.EMAIL_IN_USE)
-        return email
+        return selectors.email_free_check(self.cleaned_data.get("email") or "")
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -143,10 +140,7 @@ class AccountEmailForm(forms.Form):
         self.user = user
 
     def clean_email(self) -> str:
-        email = self.cleaned_data.get("email") or ""
-        if selectors.email_in_use(email=email, besides=self.user):
-            raise forms.ValidationError(selectors.EMAIL_IN_USE)
-        return email
+        return selectors.email_free_check(self.cleaned_data.get("email") or "", besides=self.user)
 
     def full_clean(self) -> None:
         # The form is far down the Account page: a refused address must not look saved.

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, F, Min, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
@@ -59,6 +60,14 @@ def email_in_use(*, email: str, besides: User | None = None) -> bool:
     if besides is not None:
         others = others.exclude(pk=besides.pk)
     return others.exists()
+
+
+def email_free_check(email: str, *, besides: User | None = None) -> str:
+    """The address, or a ValidationError saying another account has it: one check for the
+    sign-up and account forms and the API's serializers (DRF takes Django's error too)."""
+    if email_in_use(email=email, besides=besides):
+        raise ValidationError(EMAIL_IN_USE, code="email_in_use")
+    return email
 
 
 @dataclass(frozen=True)
