@@ -3,7 +3,8 @@ reset address, its deletion), as the account page offers them in the browser."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
@@ -11,6 +12,7 @@ from django.contrib.auth import models as auth_models
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
@@ -27,6 +29,7 @@ from kubelearn.api import UnknownFieldsRefused, learner
 from kubelearn.parsers import SafeJSONParser
 from learn import selectors as learn_selectors
 from learn import services as learn_services
+from learn.models import PendingEmail
 
 User = get_user_model()
 
@@ -64,12 +67,26 @@ class TokenResponseSerializer(serializers.Serializer):
     username = serializers.CharField()
 
 
-def account_register(
-    *, username: str, password: str, email: str = ""
-) -> tuple[AbstractUser, Token]:
-    """Create a learner account and its API token in one transaction."""
+class RegisterResponseSerializer(TokenResponseSerializer):
+    email_pending = serializers.CharField(
+        allow_null=True,
+        help_text="The address given, waiting for its owner to open the link mailed to it; "
+        "null when none was given.",
+    )
+    detail = serializers.CharField(
+        required=False, help_text="With an address: whether its link went out, for a person."
+    )
+
+
+def _email_link_for(request: Request) -> learn_services.LinkBuilder:
+    return lambda token: request.build_absolute_uri(reverse("learn:email-confirm", args=[token]))
+
+
+def account_register(*, username: str, password: str) -> tuple[AbstractUser, Token]:
+    """Create a learner account and its API token in one transaction. An e-mail address is
+    asked for after it (learn.services.account_email_request): it waits to be confirmed."""
     with transaction.atomic():
-        user = User.objects.create_user(username=username, password=password, email=email)
+        user = User.objects.create_user(username=username, password=password)
         token = Token.objects.create(user=user)
     return user, token
 
@@ -83,7 +100,7 @@ class RegisterView(APIView):
         summary="Create a learner account",
         request=RegisterSerializer,
         responses={
-            201: TokenResponseSerializer,
+            201: RegisterResponseSerializer,
             400: OpenApiResponse(description="Invalid username or password, per field."),
             429: OpenApiResponse(description="Too many attempts; retry later."),
         },
@@ -94,15 +111,26 @@ class RegisterView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            user, token = account_register(
-                username=data["username"], password=data["password"], email=data.get("email", "")
-            )
+            user, token = account_register(username=data["username"], password=data["password"])
         except IntegrityError:
             # Two registrations for one name raced past validation.
             raise serializers.ValidationError({"username": ["This username is taken."]}) from None
-        return Response(
-            {"token": token.key, "username": user.username}, status=status.HTTP_201_CREATED
-        )
+        body: dict[str, Any] = {
+            "token": token.key,
+            "username": user.username,
+            "email_pending": None,
+        }
+        if data.get("email"):
+            # Reset links go to it once its owner opens the link mailed to it.
+            learner = cast(auth_models.User, user)
+            change = learn_services.account_email_request(
+                user=learner, email=data["email"], link_for=_email_link_for(request)
+            )
+            body["email_pending"] = change.email
+            body["detail"] = learn_services.email_change_message(
+                change, user=learner, resend_where="PATCH /api/me/account/ (the same address)"
+            )
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class TokenView(ObtainAuthToken):
@@ -146,9 +174,37 @@ class TokenView(ObtainAuthToken):
 class AccountSerializer(serializers.Serializer):
     username = serializers.CharField(read_only=True)
     email = serializers.EmailField(
-        read_only=True, help_text="Where password-reset links go; empty when there is none."
+        read_only=True,
+        help_text="Where password-reset links go, confirmed by its owner; empty when there is "
+        "none.",
+    )
+    email_pending = serializers.SerializerMethodField(
+        help_text="An address asked for and waiting for its owner to open the link mailed to "
+        "it; null when none waits."
+    )
+    email_pending_sent_at = serializers.SerializerMethodField(
+        help_text="When its last link went out; null if none could be sent yet."
     )
     date_joined = serializers.DateTimeField(read_only=True)
+
+    def _pending(self, user: auth_models.User) -> PendingEmail | None:
+        if not hasattr(self, "_pending_email"):
+            self._pending_email = learn_selectors.pending_email(user=user)
+        return self._pending_email
+
+    def get_email_pending(self, user: auth_models.User) -> str | None:
+        pending = self._pending(user)
+        return pending.email if pending else None
+
+    def get_email_pending_sent_at(self, user: auth_models.User) -> datetime | None:
+        pending = self._pending(user)
+        return pending.sent_at if pending else None
+
+
+class AccountChangeSerializer(AccountSerializer):
+    detail = serializers.CharField(
+        read_only=True, help_text="What the change did and what to do next, for a person."
+    )
 
 
 class PasswordConfirmedSerializer(UnknownFieldsRefused):
@@ -166,11 +222,17 @@ class PasswordConfirmedSerializer(UnknownFieldsRefused):
 
 
 class AccountEmailSerializer(PasswordConfirmedSerializer):
-    echoed = frozenset({"username", "date_joined"})  # AccountSerializer's
+    # AccountSerializer's and AccountChangeSerializer's: an answer may be sent back as it is.
+    echoed = frozenset(
+        {"username", "date_joined", "email_pending", "email_pending_sent_at", "detail"}
+    )
     email = serializers.EmailField(
         max_length=254,
         allow_blank=True,
-        help_text="Empty removes the address. Each address is on one account at most.",
+        help_text="A new address waits (`email_pending`) until its owner opens the link mailed "
+        "to it; `email` keeps the confirmed one until then. The waiting address again sends "
+        "its link again; the confirmed one again drops the waiting one; empty removes both. "
+        "Each address is confirmed on one account at most.",
     )
 
     def validate_email(self, value: str) -> str:
@@ -206,17 +268,25 @@ class AccountView(APIView):
 
     @extend_schema(
         summary="Change or remove the address password-reset links go to",
+        description="A new address is mailed a link; it becomes `email` when that link is "
+        "opened (and the address it replaces is told). `detail` says whether the link went "
+        "out: each account gets a few an hour at most.",
         request=AccountEmailSerializer,
         responses={
-            200: AccountSerializer,
+            200: AccountChangeSerializer,
             400: OpenApiResponse(description="Wrong password or an invalid address, per field."),
             429: OpenApiResponse(description="Too many attempts; retry later."),
         },
     )
     def patch(self, request: Request) -> Response:
         user, data = _confirmed(request, AccountEmailSerializer)
-        learn_services.account_email_set(user=user, email=data["email"])
-        return Response(AccountSerializer(user).data)
+        change = learn_services.account_email_request(
+            user=user, email=data["email"], link_for=_email_link_for(request)
+        )
+        detail = learn_services.email_change_message(
+            change, user=user, resend_where="here (the same address)"
+        )
+        return Response({**AccountSerializer(user).data, "detail": detail})
 
     @extend_schema(
         summary="Delete your account and everything in it",

@@ -272,6 +272,9 @@ REST_FRAMEWORK = {
         "auth": env_str("THROTTLE_AUTH", "10/min"),
         # Each request may send an e-mail: a client cannot make us mail-bomb an address.
         "password_reset": env_str("THROTTLE_PASSWORD_RESET", "5/hour"),
+        # Confirmation links per account, sends again included: a learner cannot make us
+        # mail-bomb an address by saving it over and over.
+        "email_confirm": env_str("THROTTLE_EMAIL_CONFIRM", "5/hour"),
     },
     "EXCEPTION_HANDLER": "kubelearn.api.exception_handler",
 }
@@ -286,8 +289,8 @@ SPECTACULAR_SETTINGS = {
         "**Reading the catalog** needs no account. **Your own queue, progress, notes and "
         "focus** (`/api/me/…`) need a token:\n\n"
         "1. `POST /api/auth/register/` with `username` and `password` (and an optional "
-        "`email` for password resets): the answer holds your token. Already registered? "
-        "`POST /api/auth/token/` with the same two fields.\n"
+        "`email` for password resets, mailed a link to confirm it): the answer holds your "
+        "token. Already registered? `POST /api/auth/token/` with the same two fields.\n"
         "2. Send it with every request: `Authorization: Token <your token>` (the word "
         "Token, a space, the token). In this page, **Authorize** takes `Token <your token>`."
     ),
@@ -356,6 +359,8 @@ EMAIL_BACKEND = env_str(
 )
 # A reset link works once, for this long.
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_HOURS", 2) * 3600
+# A link confirming a new e-mail address works for this long (learn/emails.py).
+EMAIL_CONFIRM_TIMEOUT = env_int("EMAIL_CONFIRM_TIMEOUT_DAYS", 3) * 24 * 3600
 
 # --- Security (production defaults whenever DEBUG is off) -----------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -93,7 +93,9 @@ SIGNUP_LEVEL_CHOICES = [
 class SignUpForm(UserCreationForm):
     """Username and password (Django's validators), optional e-mail and level."""
 
-    email = reset_address_field("Optional. Only used if you ask to reset your password.")
+    email = reset_address_field(
+        "Optional. Only used if you ask to reset your password; we mail it a link to confirm it."
+    )
     # Optional, but it decides the first queue: a beginner starts with the basics, someone who
     # runs Kubernetes is not sent through them (rules.level_entry; the Focus page changes it).
     level = forms.TypedChoiceField(
@@ -130,46 +132,46 @@ class SignUpForm(UserCreationForm):
         )
 
 
-class AccountEmailForm(forms.Form):
-    email = reset_address_field(
-        "Only used to send you a password-reset link. Leave empty to remove it."
-    )
-
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean_email(self) -> str:
-        return selectors.email_free_check(self.cleaned_data.get("email") or "", besides=self.user)
-
-    def full_clean(self) -> None:
-        # The form is far down the Account page: a refused address must not look saved.
-        super().full_clean()
-        focus_where_to_type(self)
-
-
-class AccountDeleteForm(forms.Form):
-    """Deleting is confirmed with the password: a borrowed, signed-in browser is not enough."""
+class PasswordConfirmedForm(forms.Form):
+    """A change confirmed with the account's password: a borrowed, signed-in browser is not
+    enough to delete the account or to send its password resets elsewhere."""
 
     password = forms.CharField(
         label="Your password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+    refusal_when_wrong = "That is not your password; nothing was changed."
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
     def full_clean(self) -> None:
+        # The forms are far down the Account page: a refused one must not look saved.
         super().full_clean()
         focus_where_to_type(self)
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your password; nothing was deleted.")
+            raise forms.ValidationError(self.refusal_when_wrong)
         return password
+
+
+class AccountEmailForm(PasswordConfirmedForm):
+    email = reset_address_field(
+        "Only used to send you a password-reset link. A new address gets a link to confirm "
+        "it first. Leave empty to remove it."
+    )
+    field_order = ["email", "password"]
+
+    def clean_email(self) -> str:
+        return selectors.email_free_check(self.cleaned_data.get("email") or "", besides=self.user)
+
+
+class AccountDeleteForm(PasswordConfirmedForm):
+    refusal_when_wrong = "That is not your password; nothing was deleted."
 
 
 class ProgressForm(forms.Form):
@@ -310,6 +312,10 @@ class FocusForm(forms.Form):
 
 class FeedActionForm(forms.Form):
     action = forms.ChoiceField(choices=[("renew", "New address"), ("revoke", "Turn off")])
+
+
+class PendingEmailActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[("resend", "Send the link again"), ("cancel", "Cancel")])
 
 
 class HistoryForm(forms.Form):

@@ -1,4 +1,5 @@
-"""The one thing the learner pages store themselves: the secret address of a private feed."""
+"""What the learner pages store themselves: the secret address of a private feed, and an
+e-mail address waiting to be confirmed."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 def new_feed_key() -> str:
@@ -27,3 +29,34 @@ class QueueFeed(models.Model):
 
     def __str__(self) -> str:
         return f"queue feed of {self.user}"
+
+
+class PendingEmail(models.Model):
+    """An address a learner asked for, waiting for its owner to open the link we mailed.
+
+    Password-reset links go only to `User.email`, the confirmed address, which stays as it
+    was until the link is opened: an address nobody confirmed would let anyone send another
+    person's mailbox links for their account, and would keep that person from signing up.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="pending_email",
+    )
+    email = models.EmailField(max_length=254)
+    requested_at = models.DateTimeField()
+    # When the last link went out; empty while none could be sent (limit reached, no mail).
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.email} waiting for {self.user}"
+
+    @property
+    def link_expired(self) -> bool:
+        """Whether the last link sent has stopped working (learn.emails.confirmation_read)."""
+        return (
+            self.sent_at is not None
+            and (timezone.now() - self.sent_at).total_seconds() > settings.EMAIL_CONFIRM_TIMEOUT
+        )

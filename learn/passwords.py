@@ -22,19 +22,10 @@ from django.template import loader
 from django.urls import reverse_lazy
 from rest_framework.throttling import SimpleRateThrottle
 
+from learn.emails import MailUnavailable, mail_configured
 from learn.tasks import mail_send
 
 logger = logging.getLogger(__name__)
-
-
-def mail_configured() -> bool:
-    """Whether this server can send mail: an SMTP relay is named, or another backend is set
-    (the console in development, memory in tests)."""
-    return bool(settings.EMAIL_HOST) or not settings.EMAIL_BACKEND.endswith(".smtp.EmailBackend")
-
-
-class MailUnavailable(Exception):
-    """The task queue could not take the message; nothing was sent."""
 
 
 class QueuedPasswordResetForm(PasswordResetForm):

@@ -29,7 +29,7 @@ from catalog.models import (
     Status,
     Tag,
 )
-from learn.models import QueueFeed
+from learn.models import PendingEmail, QueueFeed
 from recommender import queue
 from recommender import selectors as recommender_selectors
 from recommender.models import FocusArea, Note, Progress, ProgressState, taken_up
@@ -68,6 +68,11 @@ def email_free_check(email: str, *, besides: User | None = None) -> str:
     if email_in_use(email=email, besides=besides):
         raise ValidationError(EMAIL_IN_USE, code="email_in_use")
     return email
+
+
+def pending_email(*, user: User) -> PendingEmail | None:
+    """The address waiting for its owner to confirm it, if any."""
+    return PendingEmail.objects.filter(user=user).first()
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,24 @@
 """Writes the learner pages own: the private queue feed's secret address, the account's
-e-mail address, and deleting an account."""
+e-mail address (asked for, confirmed by a mailed link), and deleting an account."""
 
 from __future__ import annotations
 
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
-from learn.models import QueueFeed, new_feed_key
+from learn import emails, selectors
+from learn.models import PendingEmail, QueueFeed, new_feed_key
+
+logger = logging.getLogger(__name__)
 
 
 def queue_feed_renew(*, user: User) -> QueueFeed:
@@ -26,10 +37,198 @@ def queue_feed_revoke(*, user: User) -> bool:
     return bool(deleted)
 
 
-def account_email_set(*, user: User, email: str) -> None:
-    """Set (or, empty, remove) the address password-reset links go to."""
-    user.email = email.strip()
-    user.save(update_fields=["email"])
+# Builds the absolute address of a confirmation link from its path (the request's host).
+LinkBuilder = Callable[[str], str]
+
+
+class EmailOutcome(enum.Enum):
+    REMOVED = "removed"  # no address any more, none waiting
+    KEPT = "kept"  # the confirmed address again: any waiting one is dropped
+    SENT = "sent"  # waiting, and a link is on its way
+    LIMITED = "limited"  # waiting; no link: too many sent in the last hour
+    UNSENT = "unsent"  # waiting; no link: this server cannot send mail now
+
+
+@dataclass(frozen=True)
+class EmailChange:
+    outcome: EmailOutcome
+    email: str = ""
+    minutes_to_wait: int = 0
+
+
+def account_email_request(*, user: User, email: str, link_for: LinkBuilder) -> EmailChange:
+    """Ask for `email` as the account's password-reset address.
+
+    Empty removes the address at once (and any waiting one). The confirmed address, in any
+    case, stays and drops any waiting one. Anything else waits for its owner to open the
+    link mailed to it; until then resets still go to the confirmed address, if any. Asking
+    again for the waiting address sends its link again.
+    """
+    email = email.strip()
+    if not email:
+        with transaction.atomic():
+            PendingEmail.objects.filter(user=user).delete()
+            user.email = ""
+            user.save(update_fields=["email"])
+        return EmailChange(EmailOutcome.REMOVED)
+    if user.email and email.casefold() == user.email.casefold():
+        PendingEmail.objects.filter(user=user).delete()
+        if email != user.email:
+            user.email = email
+            user.save(update_fields=["email"])
+        return EmailChange(EmailOutcome.KEPT, email)
+    PendingEmail.objects.update_or_create(
+        user=user, defaults={"email": email, "requested_at": timezone.now(), "sent_at": None}
+    )
+    return email_confirmation_send(user=user, link_for=link_for)
+
+
+def email_confirmation_send(*, user: User, link_for: LinkBuilder) -> EmailChange:
+    """Mail the link confirming the account's waiting address, within the per-account limit.
+    A link that cannot go out now loses nothing: the address waits, and the learner can send
+    it again."""
+    pending = PendingEmail.objects.filter(user=user).first()
+    if pending is None:
+        return (
+            EmailChange(EmailOutcome.KEPT, user.email)
+            if user.email
+            else EmailChange(EmailOutcome.REMOVED)
+        )
+    throttle = emails.ConfirmationThrottle(user.pk)
+    if not throttle.allow():
+        return EmailChange(EmailOutcome.LIMITED, pending.email, throttle.minutes_to_wait())
+    token = emails.confirmation_token(user_id=user.pk, email=pending.email)
+    context = {
+        "username": user.get_username(),
+        "email": pending.email,
+        "link": link_for(token),
+        "days": emails.confirm_days(),
+        "current_email": user.email,
+    }
+    try:
+        emails.mail_queue(template="learn/email_confirm", context=context, to=pending.email)
+    except emails.MailUnavailable:
+        return EmailChange(EmailOutcome.UNSENT, pending.email)
+    PendingEmail.objects.filter(pk=pending.pk).update(sent_at=timezone.now())
+    return EmailChange(EmailOutcome.SENT, pending.email)
+
+
+def email_change_message(change: EmailChange, *, user: User, resend_where: str) -> str:
+    """What happened, for a person: where reset links go now and what to do next (the
+    account page's message, the API's `detail`). `resend_where` says where to send again."""
+    outcome = change.outcome
+    if outcome is EmailOutcome.REMOVED:
+        return "E-mail address removed: a curator can reset your password if you forget it."
+    if outcome is EmailOutcome.KEPT:
+        return f"Your address stays {change.email}; no other is waiting."
+    if outcome is EmailOutcome.SENT:
+        until = (
+            f"reset links go to {user.email}, as before."
+            if user.email
+            else "you cannot reset your password by e-mail."
+        )
+        return (
+            f"We sent a link to {change.email}: open it within {emails.confirm_days()} days "
+            f"to confirm the address. Until then, {until}"
+        )
+    if outcome is EmailOutcome.LIMITED:
+        minutes = change.minutes_to_wait
+        return (
+            f"{change.email} waits for confirmation, but no link went out: we have sent as "
+            f"many as we send for now. Send it again from {resend_where} in {minutes} "
+            f"minute{'' if minutes == 1 else 's'}."
+        )
+    return (
+        f"{change.email} waits for confirmation, but this server cannot send mail right now, "
+        f"so no link went out. Send it again later from {resend_where}."
+    )
+
+
+def email_confirmation_cancel(*, user: User) -> bool:
+    """Drop the waiting address (its links stop working). Returns whether there was one."""
+    deleted, _ = PendingEmail.objects.filter(user=user).delete()
+    return bool(deleted)
+
+
+class EmailNotConfirmed(Exception):
+    """The link cannot confirm anything any more; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class EmailConfirmed:
+    user: User
+    email: str
+    already: bool = False  # the link was opened before: nothing changed this time
+
+
+def _link_account(users: QuerySet[User], link: emails.ConfirmationLink) -> User:
+    user = users.filter(pk=link.user_id).first()
+    if user is None:
+        raise EmailNotConfirmed("The account this link was for no longer exists.")
+    return user
+
+
+def _confirmable(user: User, link: emails.ConfirmationLink) -> PendingEmail | None:
+    """The waiting address the link confirms; None when the link was opened before (the
+    address is the account's already). EmailNotConfirmed when it can confirm nothing."""
+    if user.email and user.email.casefold() == link.email.casefold():
+        return None
+    pending = PendingEmail.objects.filter(user=user).first()
+    if pending is None or pending.email.casefold() != link.email.casefold():
+        raise EmailNotConfirmed(
+            "This link is for an address that no longer waits on the account: another was "
+            "asked for since, or the change was cancelled. The newest link we sent is the one "
+            "that works."
+        )
+    if selectors.email_in_use(email=pending.email, besides=user):
+        raise EmailNotConfirmed(selectors.EMAIL_IN_USE)
+    return pending
+
+
+def email_confirmation_check(*, link: emails.ConfirmationLink) -> EmailConfirmed:
+    """What pressing the link's button would do, changing nothing (the page before it)."""
+    user = _link_account(User.objects.all(), link)
+    pending = _confirmable(user, link)
+    return EmailConfirmed(user, pending.email if pending else user.email, already=not pending)
+
+
+def email_confirm(*, link: emails.ConfirmationLink) -> EmailConfirmed:
+    """Make the link's address the account's reset address, if it is still the one waiting
+    and no other account has confirmed it meanwhile; the address it replaces is told."""
+    with transaction.atomic():
+        # Two accounts confirming one address at once: the second waits here for the first
+        # to commit, then finds the address taken (auth_user has no unique index on it).
+        list(
+            PendingEmail.objects.select_for_update()
+            .filter(email__iexact=link.email)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        user = _link_account(User.objects.select_for_update(), link)
+        pending = _confirmable(user, link)
+        if pending is None:
+            return EmailConfirmed(user, user.email, already=True)
+        previous = user.email
+        user.email = pending.email
+        user.save(update_fields=["email"])
+        pending.delete()
+    if previous:
+        _email_changed_tell(user=user, previous=previous)
+    return EmailConfirmed(user, user.email)
+
+
+def _email_changed_tell(*, user: User, previous: str) -> None:
+    """Tell the replaced address: if someone else changed it (a browser left signed in), its
+    owner hears of it while they can still act."""
+    context = {
+        "username": user.get_username(),
+        "email": user.email,
+        "support_email": settings.SUPPORT_EMAIL,
+    }
+    try:
+        emails.mail_queue(template="learn/email_changed", context=context, to=previous)
+    except emails.MailUnavailable:
+        logger.warning("Could not tell %s's previous address of the change", user.pk)
 
 
 class AccountNotDeletable(Exception):

@@ -41,7 +41,7 @@ from catalog.filters import ResourceFilter
 from catalog.models import Kind, Resource, SecurityArea, Stage
 from catalog.views import ResourceViewSet
 from kubelearn.accounts import account_register
-from learn import export, guides, selectors, services, svg
+from learn import emails, export, guides, selectors, services, svg
 from learn.forms import (
     AccountDeleteForm,
     AccountEmailForm,
@@ -49,6 +49,7 @@ from learn.forms import (
     FocusForm,
     HistoryForm,
     NoteForm,
+    PendingEmailActionForm,
     ProgressForm,
     SignUpForm,
     focus_label,
@@ -1189,7 +1190,6 @@ def signup(request: HttpRequest) -> HttpResponse:
                 user, _ = account_register(
                     username=form.cleaned_data["username"],
                     password=form.cleaned_data["password1"],
-                    email=form.cleaned_data.get("email") or "",
                 )
             except IntegrityError:
                 form.add_error("username", "This username is taken.")
@@ -1204,6 +1204,14 @@ def signup(request: HttpRequest) -> HttpResponse:
                     backend="django.contrib.auth.backends.ModelBackend",
                 )
                 messages.success(request, SIGNED_UP_BACK_MESSAGE if next_url else SIGNED_UP_MESSAGE)
+                if form.cleaned_data.get("email"):
+                    # Reset links go to it once its owner opens the link mailed to it.
+                    change = services.account_email_request(
+                        user=cast(User, user),
+                        email=form.cleaned_data["email"],
+                        link_for=_email_link_for(request),
+                    )
+                    _email_change_say(request, change, cast(User, user))
                 return redirect(next_url or "learn:home")
         return render(request, "learn/signup.html", {"form": form, "next": next_url}, status=400)
     return render(request, "learn/signup.html", {"form": SignUpForm(), "next": next_url})
@@ -1267,27 +1275,86 @@ def _account_page(request: HttpRequest, email_form: AccountEmailForm, status: in
     return render(
         request,
         "learn/account.html",
-        {"feed_url": feed_url, "email_form": email_form},
+        {
+            "feed_url": feed_url,
+            "email_form": email_form,
+            "pending_email": selectors.pending_email(user=_learner(request)),
+            "confirm_days": emails.confirm_days(),
+        },
         status=status,
     )
+
+
+def _email_link_for(request: HttpRequest) -> services.LinkBuilder:
+    """Confirmation links point at the host the learner used (as password-reset links do)."""
+    return lambda token: request.build_absolute_uri(reverse("learn:email-confirm", args=[token]))
+
+
+def _email_change_say(request: HttpRequest, change: services.EmailChange, user: User) -> None:
+    """The message after an address was asked for: where reset links go now, and what the
+    learner does next."""
+    text = services.email_change_message(change, user=user, resend_where="your account page")
+    if change.outcome in (services.EmailOutcome.LIMITED, services.EmailOutcome.UNSENT):
+        messages.info(request, text)
+    else:
+        messages.success(request, text)
 
 
 @login_required
 @require_POST
 def account_email(request: HttpRequest) -> HttpResponse:
-    """Set or remove the address password-reset links go to."""
-    form = AccountEmailForm(request.POST, user=_learner(request))
+    """Ask for a new reset address (mailed a link to confirm it), or remove it."""
+    user = _learner(request)
+    form = AccountEmailForm(request.POST, user=user)
     if not form.is_valid():
         return _account_page(request, form, status=400)
-    email = form.cleaned_data["email"]
-    services.account_email_set(user=_learner(request), email=email)
-    messages.success(
-        request,
-        "E-mail address saved: password-reset links go there."
-        if email
-        else "E-mail address removed: a curator can reset your password if you forget it.",
+    change = services.account_email_request(
+        user=user, email=form.cleaned_data["email"], link_for=_email_link_for(request)
     )
+    _email_change_say(request, change, user)
     return redirect("learn:account")
+
+
+@login_required
+@require_POST
+def account_email_pending(request: HttpRequest) -> HttpResponse:
+    """The waiting address: send its link again, or drop it. Neither asks the password: the
+    link still goes only to that address, and dropping it changes nothing that works."""
+    form = PendingEmailActionForm(request.POST)
+    if not form.is_valid():
+        return render(request, "learn/bad_request.html", {"form": form}, status=400)
+    user = _learner(request)
+    if form.cleaned_data["action"] == "resend":
+        change = services.email_confirmation_send(user=user, link_for=_email_link_for(request))
+        _email_change_say(request, change, user)
+    elif services.email_confirmation_cancel(user=user):
+        messages.success(request, "Cancelled: the link we sent no longer works.")
+    return redirect("learn:account")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link mailed to a new address. Opening it shows a button; pressing it confirms. A
+    mail scanner that fetches every link it sees confirms nothing. Signing in is not needed:
+    the link itself shows the mailbox is theirs."""
+    try:
+        link = emails.confirmation_read(token)
+        if request.method == "POST":
+            confirmed = services.email_confirm(link=link)
+        else:
+            confirmed = services.email_confirmation_check(link=link)
+    except (emails.ConfirmationLinkInvalid, services.EmailNotConfirmed) as exc:
+        return render(request, "learn/email_confirm.html", {"problem": str(exc)}, status=400)
+    return render(
+        request,
+        "learn/email_confirm.html",
+        {
+            "confirmed": confirmed,
+            "done": request.method == "POST" or confirmed.already,
+            "mine": request.user == confirmed.user,
+        },
+    )
 
 
 @never_cache

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.core import mail
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
@@ -154,14 +155,51 @@ def test_the_account_needs_a_signed_in_learner(api):
     assert api.delete("/api/me/account/", {"password": PASSWORD}, format="json").status_code == 401
 
 
-def test_the_reset_address_changes_with_the_password(alice_api, alice):
+def test_a_new_reset_address_waits_for_the_link_mailed_to_it(alice_api, alice):
     response = alice_api.patch(
         "/api/me/account/", {"email": "dana@example.net", "password": PASSWORD}, format="json"
     )
     assert response.status_code == 200
-    assert response.json()["email"] == "dana@example.net"
+    body = response.json()
+    assert body["email"] == "alice@example.org"  # until the link is opened
+    assert body["email_pending"] == "dana@example.net"
+    assert body["email_pending_sent_at"] is not None
+    assert body["detail"].startswith("We sent a link to dana@example.net")
+    (message,) = mail.outbox
+    assert message.to == ["dana@example.net"]
+    assert alice_api.get("/api/me/account/").json()["email_pending"] == "dana@example.net"
+    # The waiting address again sends its link again.
+    resend = alice_api.patch(
+        "/api/me/account/", {"email": "dana@example.net", "password": PASSWORD}, format="json"
+    )
+    assert resend.status_code == 200 and len(mail.outbox) == 2
     alice.refresh_from_db()
-    assert alice.email == "dana@example.net"
+    assert alice.email == "alice@example.org"
+
+
+def test_the_confirmed_address_again_drops_the_waiting_one(alice_api, alice):
+    answer = alice_api.patch(
+        "/api/me/account/", {"email": "dana@example.net", "password": PASSWORD}, format="json"
+    ).json()
+    # The answer sent back as it is: its `email` is the confirmed address.
+    response = alice_api.patch("/api/me/account/", {**answer, "password": PASSWORD}, format="json")
+    assert response.status_code == 200
+    assert response.json()["email_pending"] is None
+    assert response.json()["detail"] == "Your address stays alice@example.org; no other is waiting."
+
+
+def test_register_with_an_address_mails_it_a_link_and_leaves_email_empty(api):
+    response = api.post(
+        "/api/auth/register/",
+        {"username": "dana", "password": STRONG, "email": "dana@example.net"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["email_pending"] == "dana@example.net"
+    assert response.json()["detail"].startswith("We sent a link to dana@example.net")
+    assert User.objects.get(username="dana").email == ""
+    (message,) = mail.outbox
+    assert message.to == ["dana@example.net"]
 
 
 def test_an_empty_reset_address_removes_it(alice_api, alice):

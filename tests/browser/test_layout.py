@@ -7,9 +7,12 @@ import re
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from catalog.models import PathStep
+from learn import emails
+from learn.models import PendingEmail
 from recommender import services
 from tests.browser.conftest import screenshot, signed_in_page
 from tests.factories import UserFactory
@@ -280,12 +283,35 @@ def test_a_refused_account_address_puts_focus_on_the_field_in_sight(
     page = signed_in_page(browser, live_server, UserFactory(), width=375)
     page.goto(live_server.url + "/account/")
     page.get_by_role("textbox", name="E-mail address").fill("me@mycompany")
+    page.get_by_label("Your password").fill("correct horse battery staple")
     page.get_by_role("button", name="Save address").click()
     page.wait_for_load_state()
     field = page.get_by_role("textbox", name="E-mail address")
     expect(field).to_be_focused()
     expect(field).to_be_in_viewport()
     expect(page.locator(".field-error .errorlist")).to_be_visible()
+    page.context.close()
+
+
+# 254 characters, the most an address has: a local part of 64 and labels of 60.
+LONG_EMAIL = "a" * 64 + "@" + ("b" * 60 + ".") * 3 + "c" * 6
+
+
+def test_a_long_waiting_address_fits_the_account_and_confirm_pages_at_320_px(
+    browser, live_server, seeded, http_settings
+):
+    user = UserFactory()
+    now = timezone.now()
+    PendingEmail.objects.create(user=user, email=LONG_EMAIL, requested_at=now, sent_at=now)
+    token = emails.confirmation_token(user_id=user.pk, email=LONG_EMAIL)
+    page = signed_in_page(browser, live_server, user, width=320)
+    for path, name in (
+        ("/account/", "account-pending"),
+        (f"/account/email/confirm/{token}/", "email-confirm"),
+    ):
+        page.goto(live_server.url + path)
+        screenshot(page, f"long-address-320-{name}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
     page.context.close()
 
 

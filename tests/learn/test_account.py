@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from learn.models import QueueFeed
+from learn.models import PendingEmail, QueueFeed
 from recommender.models import LearnerProfile, Note, Progress
 from tests.factories import CuratorFactory, ResourceFactory
 
@@ -15,19 +17,43 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 
 
-def test_the_account_page_shows_and_sets_the_reset_address(alice, alice_web):
+def test_a_new_address_waits_for_its_link_and_resets_still_go_to_the_old_one(alice, alice_web):
     assert "alice@example.org" in alice_web.get("/account/").content.decode()
-    response = alice_web.post("/account/email/", {"email": " new@example.org "})
+    response = alice_web.post(
+        "/account/email/", {"email": " new@example.org ", "password": PASSWORD}
+    )
     assert response.status_code == 302
     alice.refresh_from_db()
-    assert alice.email == "new@example.org"
-    assert "E-mail address saved" in alice_web.get("/account/").content.decode()
+    assert alice.email == "alice@example.org"
+    assert PendingEmail.objects.get(user=alice).email == "new@example.org"
+    (message,) = mail.outbox
+    assert message.to == ["new@example.org"]
+    assert "/account/email/confirm/" in message.body
+    body = alice_web.get("/account/").content.decode()
+    assert "We sent a link to new@example.org" in body
+    assert "reset links go to alice@example.org, as before" in body
+    waiting = "new@example.org</strong> waits for you to confirm it: we sent it a link on"
+    assert waiting in body
+
+
+def test_changing_the_address_asks_the_password(alice, alice_web):
+    # A browser left signed in must not be enough to send the account's resets elsewhere.
+    for password in ("", "wrong"):
+        response = alice_web.post(
+            "/account/email/", {"email": "mallory@example.net", "password": password}
+        )
+        assert response.status_code == 400
+        assert "Your password" in response.content.decode()
+    assert not PendingEmail.objects.exists()
+    assert mail.outbox == []
 
 
 def test_an_empty_address_removes_it_and_says_what_that_means(alice, alice_web):
-    alice_web.post("/account/email/", {"email": ""})
+    PendingEmail.objects.create(user=alice, email="new@example.org", requested_at=timezone.now())
+    alice_web.post("/account/email/", {"email": "", "password": PASSWORD})
     alice.refresh_from_db()
     assert alice.email == ""
+    assert not PendingEmail.objects.exists()
     body = alice_web.get("/account/").content.decode()
     assert "a curator can reset your password" in body
     assert "cannot reset a forgotten password yourself" in body
@@ -37,11 +63,12 @@ def test_an_empty_address_removes_it_and_says_what_that_means(alice, alice_web):
 def test_a_malformed_address_is_a_400_on_the_account_page_and_keeps_the_old_one(
     alice, alice_web, email
 ):
-    response = alice_web.post("/account/email/", {"email": email})
+    response = alice_web.post("/account/email/", {"email": email, "password": PASSWORD})
     assert response.status_code == 400
     assert "Your account" in response.content.decode()
     alice.refresh_from_db()
     assert alice.email == "alice@example.org"
+    assert not PendingEmail.objects.exists()
 
 
 def test_an_address_another_account_has_is_refused_in_any_case_and_the_old_one_kept(
@@ -49,17 +76,23 @@ def test_an_address_another_account_has_is_refused_in_any_case_and_the_old_one_k
 ):
     # A walk-through's "eve" put a stranger's address on her account, then had reset mail
     # for her account sent to the stranger, beside the stranger's own.
-    response = alice_web.post("/account/email/", {"email": " BOB@example.org "})
+    response = alice_web.post(
+        "/account/email/", {"email": " BOB@example.org ", "password": PASSWORD}
+    )
     assert response.status_code == 400
     assert "Another account has this address already" in response.content.decode()
     alice.refresh_from_db()
     assert alice.email == "alice@example.org"
 
 
-def test_the_own_address_in_another_case_is_saved(alice, alice_web, bob):
-    assert alice_web.post("/account/email/", {"email": "Alice@Example.org"}).status_code == 302
+def test_the_own_address_in_another_case_is_saved_at_once(alice, alice_web, bob):
+    response = alice_web.post(
+        "/account/email/", {"email": "Alice@Example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.email == "Alice@Example.org"
+    assert mail.outbox == []
 
 
 def test_sign_up_refuses_an_address_another_account_has(client, alice):

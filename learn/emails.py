@@ -1,0 +1,109 @@
+"""Mail to learners: queueing a message for a worker, and the signed links that confirm an
+e-mail address.
+
+A confirmation link carries the account and the address, signed with SECRET_KEY and dated:
+it works until EMAIL_CONFIRM_TIMEOUT, and only while that address is still the one waiting on
+that account (so asking for another address, or confirming, ends every earlier link).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, cast
+
+from django.conf import settings
+from django.core import signing
+from django.template import loader
+from rest_framework.throttling import SimpleRateThrottle
+
+from learn.tasks import mail_send
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_SALT = "learn.email-confirm"
+
+
+def mail_configured() -> bool:
+    """Whether this server can send mail: an SMTP relay is named, or another backend is set
+    (the console in development, memory in tests)."""
+    return bool(settings.EMAIL_HOST) or not settings.EMAIL_BACKEND.endswith(".smtp.EmailBackend")
+
+
+class MailUnavailable(Exception):
+    """This server cannot send mail, or the task queue could not take the message; nothing
+    was sent."""
+
+
+def mail_queue(*, template: str, context: dict[str, Any], to: str) -> None:
+    """Render `<template>_subject.txt` and `<template>_email.txt` and hand the message to a
+    worker: a request never waits on the mail relay."""
+    subject = "".join(loader.render_to_string(f"{template}_subject.txt", context).splitlines())
+    body = loader.render_to_string(f"{template}_email.txt", context)
+    if not mail_configured():
+        raise MailUnavailable("no mail relay is configured")
+    try:
+        mail_send.delay(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    except Exception as exc:  # kombu raises several types when Redis is gone
+        logger.error("Could not queue an e-mail (%s): %s", template, exc)
+        raise MailUnavailable(str(exc)) from exc
+
+
+def confirmation_token(*, user_id: int, email: str) -> str:
+    return signing.dumps({"user": user_id, "email": email}, salt=CONFIRM_SALT)
+
+
+@dataclass(frozen=True)
+class ConfirmationLink:
+    user_id: int
+    email: str
+
+
+class ConfirmationLinkInvalid(Exception):
+    """The link is expired, altered or not one of ours; the message says which for a person."""
+
+
+def confirmation_read(token: str) -> ConfirmationLink:
+    try:
+        value = signing.loads(token, salt=CONFIRM_SALT, max_age=settings.EMAIL_CONFIRM_TIMEOUT)
+    except signing.SignatureExpired as exc:
+        raise ConfirmationLinkInvalid(
+            f"This link has expired: links work for {confirm_days()} days. Send a new one "
+            "from your account page."
+        ) from exc
+    except signing.BadSignature as exc:
+        raise ConfirmationLinkInvalid(
+            "This is not a link we sent, or part of it is missing: copy the whole address "
+            "from the e-mail, or send a new one from your account page."
+        ) from exc
+    if not (
+        isinstance(value, dict)
+        and isinstance(value.get("user"), int)
+        and isinstance(value.get("email"), str)
+    ):
+        raise ConfirmationLinkInvalid("This is not a link we sent.")
+    return ConfirmationLink(user_id=value["user"], email=value["email"])
+
+
+def confirm_days() -> int:
+    return max(1, settings.EMAIL_CONFIRM_TIMEOUT // (24 * 3600))
+
+
+class ConfirmationThrottle(SimpleRateThrottle):
+    """Confirmation links sent per account, in the cache as DRF's limits are."""
+
+    scope = "email_confirm"
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__()
+        self.user_id = user_id
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.user_id}
+
+    def allow(self) -> bool:
+        """Count one send, if the limit allows it (DRF's check, without a request)."""
+        return self.allow_request(cast(Any, None), cast(Any, None))
+
+    def minutes_to_wait(self) -> int:
+        return max(1, round((self.wait() or 60) / 60))

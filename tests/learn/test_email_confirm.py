@@ -1,0 +1,339 @@
+"""A new e-mail address is confirmed by its owner before password resets go to it."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail, signing
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+
+from learn import emails, services
+from learn.models import PendingEmail
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
+
+
+def confirm_link(message: mail.EmailMessage) -> str:
+    found = re.search(r"https?://[^/\s]+(/account/email/confirm/[^\s]+/)", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def ask_for(web: Client, email: str) -> str:
+    """Ask for `email` on the account page; the path of the link mailed to it."""
+    mail.outbox.clear()
+    response = web.post("/account/email/", {"email": email, "password": PASSWORD})
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    assert message.to == [email]
+    return confirm_link(message)
+
+
+def reset_mail_to(client: Client, email: str) -> list[str]:
+    mail.outbox.clear()
+    client.post("/password-reset/", {"email": email})
+    return [address for message in mail.outbox for address in message.to]
+
+
+def test_opening_the_link_shows_a_button_and_changes_nothing_until_it_is_pressed(alice, alice_web):
+    link = ask_for(alice_web, "new@example.org")
+    page = alice_web.get(link)  # what a mail scanner that follows links does
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Confirm this address</button>" in body and ">new@example.org</strong>" in body
+    assert "<strong>alice</strong>" in body
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.org"
+    done = alice_web.post(link)
+    assert done.status_code == 200
+    assert "Address confirmed" in done.content.decode()
+    alice.refresh_from_db()
+    assert alice.email == "new@example.org"
+    assert not PendingEmail.objects.exists()
+
+
+def test_after_confirming_resets_go_to_the_new_address_and_the_old_one_is_told(
+    alice, alice_web, client
+):
+    link = ask_for(alice_web, "new@example.org")
+    assert reset_mail_to(client, "new@example.org") == []  # not confirmed yet
+    assert reset_mail_to(client, "alice@example.org") == ["alice@example.org"]
+    mail.outbox.clear()
+    alice_web.post(link)
+    (notice,) = mail.outbox
+    assert notice.to == ["alice@example.org"]
+    assert notice.subject == "Your kubelearn account has a new e-mail address"
+    assert "now sends its password-reset links to new@example.org" in notice.body
+    assert reset_mail_to(client, "new@example.org") == ["new@example.org"]
+    assert reset_mail_to(client, "alice@example.org") == []
+
+
+def test_the_link_works_without_signing_in_and_then_offers_to_sign_in(alice, alice_web, client):
+    link = ask_for(alice_web, "new@example.org")
+    done = client.post(link)  # another browser: the one the mail was opened in
+    assert done.status_code == 200
+    assert 'href="/signin/?next=/account/"' in done.content.decode()
+    alice.refresh_from_db()
+    assert alice.email == "new@example.org"
+
+
+def test_a_link_opened_again_says_it_is_done_and_changes_nothing(alice, alice_web):
+    link = ask_for(alice_web, "new@example.org")
+    alice_web.post(link)
+    mail.outbox.clear()
+    for again in (alice_web.get(link), alice_web.post(link)):
+        assert again.status_code == 200
+        assert "Address confirmed" in again.content.decode()
+    assert mail.outbox == []  # no second notice
+
+
+def test_an_expired_link_says_so_and_confirms_nothing(alice, alice_web, settings):
+    link = ask_for(alice_web, "new@example.org")
+    settings.EMAIL_CONFIRM_TIMEOUT = -1  # every link is older than that
+    for response in (alice_web.get(link), alice_web.post(link)):
+        assert response.status_code == 400
+        assert "This link has expired" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.org"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "x",
+        "eyJ1c2VyIjoxfQ:1abcde:not-the-signature",
+        "a" * 5000,
+        "%E2%80%AEgnp.exe",
+        # Signed with our key but not a confirmation link (another salt, another shape).
+        signing.dumps({"user": 1, "email": "eve@example.net"}, salt="something-else"),
+        signing.dumps(["eve@example.net"], salt=emails.CONFIRM_SALT),
+        signing.dumps({"user": "1", "email": "eve@example.net"}, salt=emails.CONFIRM_SALT),
+    ],
+)
+def test_a_forged_or_broken_link_is_a_400_that_says_what_to_do(client, alice, token):
+    for response in (
+        client.get(f"/account/email/confirm/{token}/"),
+        client.post(f"/account/email/confirm/{token}/"),
+    ):
+        assert response.status_code == 400
+        assert "This link cannot confirm an address" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.org"
+
+
+def test_a_link_for_an_address_nobody_asked_for_confirms_nothing(client, alice):
+    # A link signed for Alice's account and Eve's address: only what waits can be confirmed.
+    token = emails.confirmation_token(user_id=alice.pk, email="eve@example.net")
+    response = client.post(f"/account/email/confirm/{token}/")
+    assert response.status_code == 400
+    assert "no longer waits on the account" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.org"
+
+
+def test_asking_for_another_address_ends_the_earlier_link(alice, alice_web):
+    first = ask_for(alice_web, "first@example.org")
+    second = ask_for(alice_web, "second@example.org")
+    refused = alice_web.post(first)
+    assert refused.status_code == 400
+    assert "another was asked for since" in refused.content.decode()
+    assert alice_web.post(second).status_code == 200
+    alice.refresh_from_db()
+    assert alice.email == "second@example.org"
+
+
+def test_cancelling_ends_the_link(alice, alice_web):
+    link = ask_for(alice_web, "new@example.org")
+    response = alice_web.post("/account/email/pending/", {"action": "cancel"}, follow=True)
+    assert "Cancelled: the link we sent no longer works." in response.content.decode()
+    assert alice_web.post(link).status_code == 400
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.org"
+
+
+def test_send_again_mails_a_link_that_works(alice, alice_web):
+    ask_for(alice_web, "new@example.org")
+    mail.outbox.clear()
+    response = alice_web.post("/account/email/pending/", {"action": "resend"}, follow=True)
+    assert "We sent a link to new@example.org" in response.content.decode()
+    (message,) = mail.outbox
+    assert alice_web.post(confirm_link(message)).status_code == 200
+    alice.refresh_from_db()
+    assert alice.email == "new@example.org"
+
+
+@pytest.mark.parametrize("payload", [{}, {"action": "confirm"}, {"action": "resend; cancel"}])
+def test_a_bad_pending_action_is_a_400(alice_web, payload):
+    assert alice_web.post("/account/email/pending/", payload).status_code == 400
+
+
+def test_the_pending_actions_need_sign_in(client):
+    response = client.post("/account/email/pending/", {"action": "resend"})
+    assert response.status_code == 302 and "/signin/" in response["Location"]
+
+
+def test_links_are_limited_per_account_and_a_limited_one_loses_nothing(alice, alice_web):
+    # Saving an address over and over must not make us mail-bomb it.
+    for _ in range(5):
+        alice_web.post("/account/email/pending/", {"action": "resend"})  # nothing waits yet
+    assert mail.outbox == []
+    for n in range(5):
+        alice_web.post("/account/email/", {"email": f"n{n}@example.org", "password": PASSWORD})
+    assert len(mail.outbox) == 5
+    response = alice_web.post(
+        "/account/email/", {"email": "victim@example.org", "password": PASSWORD}, follow=True
+    )
+    body = response.content.decode()
+    assert "victim@example.org waits for confirmation, but no link went out" in body
+    assert "no link has gone out yet" in body
+    assert len(mail.outbox) == 5
+    assert PendingEmail.objects.get(user=alice).email == "victim@example.org"
+
+
+def test_without_mail_the_address_waits_and_the_page_says_no_link_went_out(
+    alice, alice_web, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = ""
+    response = alice_web.post(
+        "/account/email/", {"email": "new@example.org", "password": PASSWORD}, follow=True
+    )
+    assert "this server cannot send mail right now" in response.content.decode()
+    pending = PendingEmail.objects.get(user=alice)
+    assert pending.email == "new@example.org" and pending.sent_at is None
+
+
+def test_a_broker_that_is_down_loses_nothing_and_no_500(alice, alice_web, monkeypatch):
+    from learn import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("Redis is gone")
+
+    monkeypatch.setattr(tasks.mail_send, "delay", broker_down)
+    response = alice_web.post(
+        "/account/email/", {"email": "new@example.org", "password": PASSWORD}, follow=True
+    )
+    assert response.status_code == 200
+    assert "no link went out" in response.content.decode()
+    assert PendingEmail.objects.get(user=alice).email == "new@example.org"
+
+
+def test_an_address_that_only_waits_does_not_keep_its_owner_from_signing_up(
+    alice, alice_web, client
+):
+    # Eve asks for Carol's address: it waits on Eve's account, unconfirmed. Carol signs up
+    # with it, confirms it, and Eve's link then confirms nothing.
+    eve_link = ask_for(alice_web, "carol@example.org")
+    mail.outbox.clear()
+    signed_up = client.post(
+        "/signup/",
+        {
+            "username": "carol",
+            "email": "carol@example.org",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+        },
+    )
+    assert signed_up.status_code == 302
+    carol = get_user_model().objects.get(username="carol")
+    assert carol.email == ""
+    (message,) = mail.outbox
+    assert client.post(confirm_link(message)).status_code == 200
+    carol.refresh_from_db()
+    assert carol.email == "carol@example.org"
+    refused = alice_web.post(eve_link)
+    assert refused.status_code == 400
+    assert "Another account has this address already" in refused.content.decode()
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.org"
+
+
+def test_sign_up_with_an_address_says_a_link_went_out(client):
+    response = client.post(
+        "/signup/",
+        {
+            "username": "dana",
+            "email": "dana@example.org",
+            "password1": "a-long-passphrase-42",
+            "password2": "a-long-passphrase-42",
+        },
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "Welcome to kubelearn!" in body
+    assert "We sent a link to dana@example.org" in body
+    assert "Until then, you cannot reset your password by e-mail." in body
+    (message,) = mail.outbox
+    assert message.subject == "Confirm your e-mail address for kubelearn"
+    assert 'account "dana"' in message.body and "works for 3 days" in message.body
+
+
+def test_a_link_for_a_deleted_account_says_so(client):
+    dana = UserFactory(username="dana", email="")
+    PendingEmail.objects.create(user=dana, email="dana@example.org", requested_at=timezone.now())
+    token = emails.confirmation_token(user_id=dana.pk, email="dana@example.org")
+    dana.delete()
+    response = client.get(f"/account/email/confirm/{token}/")
+    assert response.status_code == 400
+    assert "no longer exists" in response.content.decode()
+
+
+def test_the_account_page_says_when_the_link_sent_has_expired(alice, alice_web):
+    sent = timezone.now() - timedelta(days=4)
+    PendingEmail.objects.create(
+        user=alice, email="new@example.org", requested_at=sent, sent_at=sent
+    )
+    body = alice_web.get("/account/").content.decode()
+    assert "has expired, so send it again. Until then, reset links go to alice@example.org" in body
+    PendingEmail.objects.filter(user=alice).update(sent_at=timezone.now())
+    assert "open it within 3 days" in alice_web.get("/account/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_accounts_confirming_one_address_at_once_give_it_to_one(alice, bob):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite runs one write transaction at a time)")
+    now = timezone.now()
+    for user in (alice, bob):
+        PendingEmail.objects.create(user=user, email="carol@example.org", requested_at=now)
+    alice_link = emails.ConfirmationLink(user_id=alice.pk, email="carol@example.org")
+    bob_link = emails.ConfirmationLink(user_id=bob.pk, email="carol@example.org")
+    # Alice's confirmation is under way (its locks taken, her address set, not committed) when
+    # Bob's starts: Bob's must wait for it, then find the address taken.
+    results: dict[str, object] = {}
+    bob_started = threading.Event()
+
+    def bob_confirms() -> None:
+        bob_started.set()
+        try:
+            results["bob"] = services.email_confirm(link=bob_link)
+        except services.EmailNotConfirmed as exc:
+            results["bob"] = exc
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        list(PendingEmail.objects.select_for_update().filter(email__iexact="carol@example.org"))
+        get_user_model().objects.filter(pk=alice.pk).update(email="carol@example.org")
+        PendingEmail.objects.filter(user=alice).delete()
+        thread = threading.Thread(target=bob_confirms)
+        thread.start()
+        bob_started.wait(5)
+        thread.join(0.5)
+        assert thread.is_alive()  # waiting for Alice's locks
+    thread.join(10)
+    assert isinstance(results["bob"], services.EmailNotConfirmed)
+    bob.refresh_from_db()
+    assert bob.email == "bob@example.org"
+    alice.refresh_from_db()
+    assert alice.email == "carol@example.org"
+    assert services.email_confirm(link=alice_link).already
