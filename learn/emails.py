@@ -1,9 +1,10 @@
 """Mail to learners: queueing a message for a worker, and the signed links that confirm an
 e-mail address.
 
-A confirmation link carries the account and the address, signed with SECRET_KEY and dated:
-it works until EMAIL_CONFIRM_TIMEOUT, and only while that address is still the one waiting on
-that account (so asking for another address, or confirming, ends every earlier link).
+A confirmation link carries the account and a keyed digest of the address (not the address:
+links end up in proxies' and servers' logs), signed with SECRET_KEY and dated. It works until
+EMAIL_CONFIRM_TIMEOUT, and only while that address is still the one waiting on that account
+(so asking for another address, or confirming, ends every earlier link).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core import signing
 from django.template import loader
+from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework.throttling import SimpleRateThrottle
 
 from learn.tasks import mail_send
@@ -49,14 +51,23 @@ def mail_queue(*, template: str, context: dict[str, Any], to: str) -> None:
         raise MailUnavailable(str(exc)) from exc
 
 
+def address_digest(email: str) -> str:
+    """The address, keyed with SECRET_KEY: in any case the same, and not to be guessed back
+    from a list of likely addresses."""
+    return salted_hmac(CONFIRM_SALT, email.casefold(), algorithm="sha256").hexdigest()[:32]
+
+
 def confirmation_token(*, user_id: int, email: str) -> str:
-    return signing.dumps({"user": user_id, "email": email}, salt=CONFIRM_SALT)
+    return signing.dumps({"user": user_id, "address": address_digest(email)}, salt=CONFIRM_SALT)
 
 
 @dataclass(frozen=True)
 class ConfirmationLink:
     user_id: int
-    email: str
+    digest: str
+
+    def is_for(self, email: str) -> bool:
+        return bool(email) and constant_time_compare(self.digest, address_digest(email))
 
 
 class ConfirmationLinkInvalid(Exception):
@@ -79,10 +90,10 @@ def confirmation_read(token: str) -> ConfirmationLink:
     if not (
         isinstance(value, dict)
         and isinstance(value.get("user"), int)
-        and isinstance(value.get("email"), str)
+        and isinstance(value.get("address"), str)
     ):
         raise ConfirmationLinkInvalid("This is not a link we sent.")
-    return ConfirmationLink(user_id=value["user"], email=value["email"])
+    return ConfirmationLink(user_id=value["user"], digest=value["address"])
 
 
 def confirm_days() -> int:

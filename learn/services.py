@@ -171,10 +171,10 @@ def _link_account(users: QuerySet[User], link: emails.ConfirmationLink) -> User:
 def _confirmable(user: User, link: emails.ConfirmationLink) -> PendingEmail | None:
     """The waiting address the link confirms; None when the link was opened before (the
     address is the account's already). EmailNotConfirmed when it can confirm nothing."""
-    if user.email and user.email.casefold() == link.email.casefold():
+    if link.is_for(user.email):
         return None
     pending = PendingEmail.objects.filter(user=user).first()
-    if pending is None or pending.email.casefold() != link.email.casefold():
+    if pending is None or not link.is_for(pending.email):
         raise EmailNotConfirmed(
             "This link is for an address that no longer waits on the account: another was "
             "asked for since, or the change was cancelled. The newest link we sent is the one "
@@ -198,12 +198,14 @@ def email_confirm(*, link: emails.ConfirmationLink) -> EmailConfirmed:
     with transaction.atomic():
         # Two accounts confirming one address at once: the second waits here for the first
         # to commit, then finds the address taken (auth_user has no unique index on it).
-        list(
-            PendingEmail.objects.select_for_update()
-            .filter(email__iexact=link.email)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        waiting = PendingEmail.objects.filter(user_id=link.user_id).values_list("email").first()
+        if waiting:
+            list(
+                PendingEmail.objects.select_for_update()
+                .filter(email__iexact=waiting[0])
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
         user = _link_account(User.objects.select_for_update(), link)
         pending = _confirmable(user, link)
         if pending is None:
