@@ -9,7 +9,6 @@ no way to send mail says so instead of pretending.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, cast
 
 from axes.utils import reset as axes_reset
@@ -18,14 +17,11 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
-from django.template import loader
 from django.urls import reverse_lazy
 from rest_framework.throttling import SimpleRateThrottle
 
+from learn import emails
 from learn.emails import MailUnavailable, mail_configured
-from learn.tasks import mail_send
-
-logger = logging.getLogger(__name__)
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
@@ -44,13 +40,11 @@ class QueuedPasswordResetForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        body = loader.render_to_string(email_template_name, context)
-        try:
-            mail_send.delay(subject, body, from_email or settings.DEFAULT_FROM_EMAIL, [to_email])
-        except Exception as exc:  # kombu raises several types when Redis is gone
-            logger.error("Could not queue a password-reset e-mail: %s", exc)
-            raise MailUnavailable from exc
+        # The view's two template names are learn/password_reset_{subject,email}.txt: the
+        # pair mail_queue renders for "learn/password_reset".
+        emails.mail_queue(
+            template=email_template_name.removesuffix("_email.txt"), context=context, to=to_email
+        )
 
 
 class PasswordResetThrottle(SimpleRateThrottle):
