@@ -43,15 +43,17 @@ class RegisterSerializer(UnknownFieldsRefused):
     password = serializers.CharField(
         write_only=True, max_length=128, style={"input_type": "password"}
     )
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        max_length=254,  # the user table's column
+        help_text="Mailed a link: it receives password-reset links once that link is opened.",
+    )
 
     def validate_username(self, value: str) -> str:
         if User.objects.filter(username__iexact=value).exists():
             raise serializers.ValidationError("This username is taken.")
         return value
-
-    def validate_email(self, value: str) -> str:
-        return learn_selectors.email_free_check(value)
 
     def validate(self, attrs: dict) -> dict:
         candidate = User(username=attrs["username"], email=attrs.get("email", ""))
@@ -232,11 +234,9 @@ class AccountEmailSerializer(PasswordConfirmedSerializer):
         help_text="A new address waits (`email_pending`) until its owner opens the link mailed "
         "to it; `email` keeps the confirmed one until then. The waiting address again sends "
         "its link again; the confirmed one again drops the waiting one; empty removes both. "
-        "Each address is confirmed on one account at most.",
+        "Each address is confirmed on one account at most: one another account has is "
+        "answered alike, and its owner is told instead of mailed a link.",
     )
-
-    def validate_email(self, value: str) -> str:
-        return learn_selectors.email_free_check(value, besides=self.context["user"])
 
 
 def _confirmed(

@@ -1,15 +1,20 @@
 """Mail to learners: queueing a message for a worker, and the signed links that confirm an
 e-mail address.
 
-A confirmation link carries the account and a keyed digest of the address (not the address:
-links end up in proxies' and servers' logs), signed with SECRET_KEY and dated. It works until
-EMAIL_CONFIRM_TIMEOUT, and only while that address is still the one waiting on that account
-(so asking for another address, or confirming, ends every earlier link).
+A confirmation link carries the account, the key of the send it came from and a keyed digest
+of the address (not the address: links end up in proxies' and servers' logs), signed with
+SECRET_KEY and dated. It works until EMAIL_CONFIRM_TIMEOUT, and only while it is the newest
+link sent for the address waiting on that account: sending again, cancelling, asking for
+another address or confirming ends every earlier link.
+
+Addresses are compared ignoring case as `str.lower` does, not `casefold`: casefold makes
+"straße.de" and "strasse.de" one domain, and they are two.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -51,23 +56,37 @@ def mail_queue(*, template: str, context: dict[str, Any], to: str) -> None:
         raise MailUnavailable(str(exc)) from exc
 
 
+def same_address(first: str, second: str) -> bool:
+    return bool(first) and first.lower() == second.lower()
+
+
 def address_digest(email: str) -> str:
     """The address, keyed with SECRET_KEY: in any case the same, and not to be guessed back
     from a list of likely addresses."""
-    return salted_hmac(CONFIRM_SALT, email.casefold(), algorithm="sha256").hexdigest()[:32]
+    return salted_hmac(CONFIRM_SALT, email.lower(), algorithm="sha256").hexdigest()[:32]
 
 
-def confirmation_token(*, user_id: int, email: str) -> str:
-    return signing.dumps({"user": user_id, "address": address_digest(email)}, salt=CONFIRM_SALT)
+def new_link_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def confirmation_token(*, user_id: int, email: str, key: str) -> str:
+    return signing.dumps(
+        {"user": user_id, "key": key, "address": address_digest(email)}, salt=CONFIRM_SALT
+    )
 
 
 @dataclass(frozen=True)
 class ConfirmationLink:
     user_id: int
+    key: str
     digest: str
 
     def is_for(self, email: str) -> bool:
         return bool(email) and constant_time_compare(self.digest, address_digest(email))
+
+    def is_newest_for(self, email: str, key: str) -> bool:
+        return bool(key) and constant_time_compare(self.key, key) and self.is_for(email)
 
 
 class ConfirmationLinkInvalid(Exception):
@@ -90,27 +109,37 @@ def confirmation_read(token: str) -> ConfirmationLink:
     if not (
         isinstance(value, dict)
         and isinstance(value.get("user"), int)
+        and isinstance(value.get("key"), str)
         and isinstance(value.get("address"), str)
     ):
         raise ConfirmationLinkInvalid("This is not a link we sent.")
-    return ConfirmationLink(user_id=value["user"], digest=value["address"])
+    return ConfirmationLink(user_id=value["user"], key=value["key"], digest=value["address"])
 
 
 def confirm_days() -> int:
     return max(1, settings.EMAIL_CONFIRM_TIMEOUT // (24 * 3600))
 
 
-class ConfirmationThrottle(SimpleRateThrottle):
-    """Confirmation links sent per account, in the cache as DRF's limits are."""
+class SendThrottle(SimpleRateThrottle):
+    """Mails about an address sent per account, and per address whatever the account (or
+    new accounts would flood one mailbox): in the cache, as DRF's limits are."""
 
     scope = "email_confirm"
 
-    def __init__(self, user_id: int) -> None:
+    def __init__(self, ident: str) -> None:
         super().__init__()
-        self.user_id = user_id
+        self.ident = ident
+
+    @classmethod
+    def for_account(cls, user_id: int) -> SendThrottle:
+        return cls(f"account-{user_id}")
+
+    @classmethod
+    def for_address(cls, email: str) -> SendThrottle:
+        return cls(f"address-{address_digest(email)}")
 
     def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.user_id}
+        return self.cache_format % {"scope": self.scope, "ident": self.ident}
 
     def allow(self) -> bool:
         """Count one send, if the limit allows it (DRF's check, without a request)."""

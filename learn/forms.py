@@ -10,7 +10,6 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 
 from catalog.models import SecurityArea
-from learn import selectors
 from recommender.models import (
     LATER_DAYS,
     LATER_DAYS_CHOICES,
@@ -115,9 +114,6 @@ class SignUpForm(UserCreationForm):
         model = User
         fields = ("username", "email")
 
-    def clean_email(self) -> str:
-        return selectors.email_free_check(self.cleaned_data.get("email") or "")
-
     def full_clean(self) -> None:
         super().full_clean()
         focus_where_to_type(self)
@@ -165,9 +161,6 @@ class AccountEmailForm(PasswordConfirmedForm):
         "it first. Leave empty to remove it."
     )
     field_order = ["email", "password"]
-
-    def clean_email(self) -> str:
-        return selectors.email_free_check(self.cleaned_data.get("email") or "", besides=self.user)
 
 
 class AccountDeleteForm(PasswordConfirmedForm):

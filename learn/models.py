@@ -49,6 +49,9 @@ class PendingEmail(models.Model):
     requested_at = models.DateTimeField()
     # When the last link went out; empty while none could be sent (limit reached, no mail).
     sent_at = models.DateTimeField(null=True, blank=True)
+    # New with every link sent, and in it: only the newest link works (one sent again, or one
+    # for an address cancelled and then asked for again, ends the ones before).
+    link_key = models.CharField(max_length=32, blank=True)
 
     def __str__(self) -> str:
         return f"{self.email} waiting for {self.user}"

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, F, Min, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
@@ -43,16 +42,10 @@ AnyUser = User | AnonymousUser
 FINISHED_STATES = frozenset({ProgressState.COMPLETED, ProgressState.SKIPPED})
 
 
-# The refusal of an address another account has (sign-up, the account page, the API).
-EMAIL_IN_USE = (
-    "Another account has this address already: each address resets one account's password. "
-    "Use another, or leave it empty."
-)
-
-
 def email_in_use(*, email: str, besides: User | None = None) -> bool:
-    """Whether an account other than ``besides`` has this reset address, in any case (the
-    password-reset form finds accounts by address case-insensitively, and mails each one)."""
+    """Whether an account other than ``besides`` has confirmed this reset address, in any
+    case (the password-reset form finds accounts by address case-insensitively, and mails
+    each one)."""
     email = email.strip()
     if not email:
         return False
@@ -60,14 +53,6 @@ def email_in_use(*, email: str, besides: User | None = None) -> bool:
     if besides is not None:
         others = others.exclude(pk=besides.pk)
     return others.exists()
-
-
-def email_free_check(email: str, *, besides: User | None = None) -> str:
-    """The address, or a ValidationError saying another account has it: one check for the
-    sign-up and account forms and the API's serializers (DRF takes Django's error too)."""
-    if email_in_use(email=email, besides=besides):
-        raise ValidationError(EMAIL_IN_USE, code="email_in_use")
-    return email
 
 
 def pending_email(*, user: User) -> PendingEmail | None:

@@ -63,6 +63,10 @@ def account_email_request(*, user: User, email: str, link_for: LinkBuilder) -> E
     case, stays and drops any waiting one. Anything else waits for its owner to open the
     link mailed to it; until then resets still go to the confirmed address, if any. Asking
     again for the waiting address sends its link again.
+
+    An address another account has confirmed is answered as any other (whether an address
+    has an account is not told, as the password-reset page does not tell it); its owner is
+    mailed a notice instead of a link, and it can never be confirmed here.
     """
     email = email.strip()
     if not email:
@@ -71,22 +75,30 @@ def account_email_request(*, user: User, email: str, link_for: LinkBuilder) -> E
             user.email = ""
             user.save(update_fields=["email"])
         return EmailChange(EmailOutcome.REMOVED)
-    if user.email and email.casefold() == user.email.casefold():
+    if emails.same_address(user.email, email):
         PendingEmail.objects.filter(user=user).delete()
         if email != user.email:
             user.email = email
             user.save(update_fields=["email"])
         return EmailChange(EmailOutcome.KEPT, email)
-    PendingEmail.objects.update_or_create(
-        user=user, defaults={"email": email, "requested_at": timezone.now(), "sent_at": None}
-    )
+    waiting = PendingEmail.objects.filter(user=user).first()
+    if waiting is None or not emails.same_address(waiting.email, email):
+        PendingEmail.objects.update_or_create(
+            user=user,
+            defaults={
+                "email": email,
+                "requested_at": timezone.now(),
+                "sent_at": None,
+                "link_key": "",
+            },
+        )
     return email_confirmation_send(user=user, link_for=link_for)
 
 
 def email_confirmation_send(*, user: User, link_for: LinkBuilder) -> EmailChange:
-    """Mail the link confirming the account's waiting address, within the per-account limit.
-    A link that cannot go out now loses nothing: the address waits, and the learner can send
-    it again."""
+    """Mail the link confirming the account's waiting address, within the limits per
+    account and per address; it ends every earlier link. A link that cannot go out now
+    loses nothing: the address waits, and the learner can send it again."""
     pending = PendingEmail.objects.filter(user=user).first()
     if pending is None:
         return (
@@ -94,22 +106,29 @@ def email_confirmation_send(*, user: User, link_for: LinkBuilder) -> EmailChange
             if user.email
             else EmailChange(EmailOutcome.REMOVED)
         )
-    throttle = emails.ConfirmationThrottle(user.pk)
-    if not throttle.allow():
-        return EmailChange(EmailOutcome.LIMITED, pending.email, throttle.minutes_to_wait())
-    token = emails.confirmation_token(user_id=user.pk, email=pending.email)
+    for throttle in (
+        emails.SendThrottle.for_account(user.pk),
+        emails.SendThrottle.for_address(pending.email),
+    ):
+        if not throttle.allow():
+            return EmailChange(EmailOutcome.LIMITED, pending.email, throttle.minutes_to_wait())
+    key = emails.new_link_key()
+    taken = selectors.email_in_use(email=pending.email, besides=user)
     context = {
         "username": user.get_username(),
         "email": pending.email,
-        "link": link_for(token),
         "days": emails.confirm_days(),
         "current_email": user.email,
+        "link": ""
+        if taken
+        else link_for(emails.confirmation_token(user_id=user.pk, email=pending.email, key=key)),
     }
+    template = "learn/email_taken" if taken else "learn/email_confirm"
     try:
-        emails.mail_queue(template="learn/email_confirm", context=context, to=pending.email)
+        emails.mail_queue(template=template, context=context, to=pending.email)
     except emails.MailUnavailable:
         return EmailChange(EmailOutcome.UNSENT, pending.email)
-    PendingEmail.objects.filter(pk=pending.pk).update(sent_at=timezone.now())
+    PendingEmail.objects.filter(pk=pending.pk).update(sent_at=timezone.now(), link_key=key)
     return EmailChange(EmailOutcome.SENT, pending.email)
 
 
@@ -154,6 +173,14 @@ class EmailNotConfirmed(Exception):
     """The link cannot confirm anything any more; the message says why, for a person."""
 
 
+# At confirmation, for the mailbox's owner only: the address was refused without a word at
+# the request (learn.services.account_email_request).
+EMAIL_TAKEN = (
+    "Another account has confirmed this address: each address resets one account's password. "
+    "Ask for another on your account page, or leave it empty."
+)
+
+
 @dataclass(frozen=True)
 class EmailConfirmed:
     user: User
@@ -169,20 +196,19 @@ def _link_account(users: QuerySet[User], link: emails.ConfirmationLink) -> User:
 
 
 def _confirmable(user: User, link: emails.ConfirmationLink) -> PendingEmail | None:
-    """The waiting address the link confirms; None when the link was opened before (the
+    """The waiting address the link confirms; None when it was confirmed before (the
     address is the account's already). EmailNotConfirmed when it can confirm nothing."""
+    pending = PendingEmail.objects.filter(user=user).first()
+    if pending is not None and link.is_newest_for(pending.email, pending.link_key):
+        if selectors.email_in_use(email=pending.email, besides=user):
+            raise EmailNotConfirmed(EMAIL_TAKEN)
+        return pending
     if link.is_for(user.email):
         return None
-    pending = PendingEmail.objects.filter(user=user).first()
-    if pending is None or not link.is_for(pending.email):
-        raise EmailNotConfirmed(
-            "This link is for an address that no longer waits on the account: another was "
-            "asked for since, or the change was cancelled. The newest link we sent is the one "
-            "that works."
-        )
-    if selectors.email_in_use(email=pending.email, besides=user):
-        raise EmailNotConfirmed(selectors.EMAIL_IN_USE)
-    return pending
+    raise EmailNotConfirmed(
+        "This link no longer works: a newer one was sent, another address was asked for "
+        "since, or the change was cancelled. Only the newest link we sent works."
+    )
 
 
 def email_confirmation_check(*, link: emails.ConfirmationLink) -> EmailConfirmed:
@@ -194,13 +220,15 @@ def email_confirmation_check(*, link: emails.ConfirmationLink) -> EmailConfirmed
 
 def email_confirm(*, link: emails.ConfirmationLink) -> EmailConfirmed:
     """Make the link's address the account's reset address, if it is still the one waiting
-    and no other account has confirmed it meanwhile; the address it replaces is told."""
+    and no other account has confirmed it meanwhile; the address it replaces is told, and
+    other accounts waiting for it stop waiting (it can no longer be theirs)."""
     with transaction.atomic():
         # Two accounts confirming one address at once: the second waits here for the first
         # to commit, then finds the address taken (auth_user has no unique index on it).
         waiting = PendingEmail.objects.filter(user_id=link.user_id).values_list("email").first()
+        rivals: list[int] = []
         if waiting:
-            list(
+            rivals = list(
                 PendingEmail.objects.select_for_update()
                 .filter(email__iexact=waiting[0])
                 .order_by("pk")
@@ -213,7 +241,7 @@ def email_confirm(*, link: emails.ConfirmationLink) -> EmailConfirmed:
         previous = user.email
         user.email = pending.email
         user.save(update_fields=["email"])
-        pending.delete()
+        PendingEmail.objects.filter(pk__in=[*rivals, pending.pk]).delete()
     if previous:
         _email_changed_tell(user=user, previous=previous)
     return EmailConfirmed(user, user.email)

@@ -302,8 +302,10 @@ def test_a_long_waiting_address_fits_the_account_and_confirm_pages_at_320_px(
 ):
     user = UserFactory()
     now = timezone.now()
-    PendingEmail.objects.create(user=user, email=LONG_EMAIL, requested_at=now, sent_at=now)
-    token = emails.confirmation_token(user_id=user.pk, email=LONG_EMAIL)
+    PendingEmail.objects.create(
+        user=user, email=LONG_EMAIL, requested_at=now, sent_at=now, link_key="k"
+    )
+    token = emails.confirmation_token(user_id=user.pk, email=LONG_EMAIL, key="k")
     page = signed_in_page(browser, live_server, user, width=320)
     for path, name in (
         ("/account/", "account-pending"),

@@ -77,13 +77,33 @@ def test_after_confirming_resets_go_to_the_new_address_and_the_old_one_is_told(
     assert reset_mail_to(client, "alice@example.org") == []
 
 
-def test_the_link_works_without_signing_in_and_then_offers_to_sign_in(alice, alice_web, client):
+def test_the_link_works_without_signing_in_and_shows_neither_address_nor_account(
+    alice, alice_web, client
+):
+    # A link may be read from a proxy's log: opening it must not tell whose address it is.
     link = ask_for(alice_web, "new@example.org")
-    done = client.post(link)  # another browser: the one the mail was opened in
-    assert done.status_code == 200
+    for body in (client.get(link).content.decode(), client.post(link).content.decode()):
+        assert "new@example.org" not in body and "alice" not in body
+    done = client.get(link)
+    assert "Address confirmed" in done.content.decode()
     assert 'href="/signin/?next=/account/"' in done.content.decode()
     alice.refresh_from_db()
     assert alice.email == "new@example.org"
+
+
+def test_a_link_opened_while_signed_in_as_another_account_says_that_one_is_unchanged(
+    alice, alice_web, bob
+):
+    link = ask_for(alice_web, "new@example.org")
+    bob_web = Client()
+    bob_web.force_login(bob)
+    page = bob_web.get(link).content.decode()
+    assert "That is not the account you are signed in as, <strong>bob</strong>" in page
+    assert "new@example.org" not in page
+    done = bob_web.post(link).content.decode()
+    assert "nothing of it changed" in done and 'href="/">Back to kubelearn' in done
+    bob.refresh_from_db()
+    assert bob.email == "bob@example.org"
 
 
 def test_a_link_opened_again_says_it_is_done_and_changes_nothing(alice, alice_web):
@@ -133,10 +153,10 @@ def test_a_forged_or_broken_link_is_a_400_that_says_what_to_do(client, alice, to
 
 def test_a_link_for_an_address_nobody_asked_for_confirms_nothing(client, alice):
     # A link signed for Alice's account and Eve's address: only what waits can be confirmed.
-    token = emails.confirmation_token(user_id=alice.pk, email="eve@example.net")
+    token = emails.confirmation_token(user_id=alice.pk, email="eve@example.net", key="k")
     response = client.post(f"/account/email/confirm/{token}/")
     assert response.status_code == 400
-    assert "no longer waits on the account" in response.content.decode()
+    assert "This link no longer works" in response.content.decode()
     alice.refresh_from_db()
     assert alice.email == "alice@example.org"
 
@@ -146,7 +166,7 @@ def test_asking_for_another_address_ends_the_earlier_link(alice, alice_web):
     second = ask_for(alice_web, "second@example.org")
     refused = alice_web.post(first)
     assert refused.status_code == 400
-    assert "another was asked for since" in refused.content.decode()
+    assert "another address was asked for since" in refused.content.decode()
     assert alice_web.post(second).status_code == 200
     alice.refresh_from_db()
     assert alice.email == "second@example.org"
@@ -161,15 +181,30 @@ def test_cancelling_ends_the_link(alice, alice_web):
     assert alice.email == "alice@example.org"
 
 
-def test_send_again_mails_a_link_that_works(alice, alice_web):
-    ask_for(alice_web, "new@example.org")
+def test_send_again_mails_a_link_that_works_and_ends_the_one_before(alice, alice_web):
+    first = ask_for(alice_web, "new@example.org")
     mail.outbox.clear()
     response = alice_web.post("/account/email/pending/", {"action": "resend"}, follow=True)
     assert "We sent a link to new@example.org" in response.content.decode()
     (message,) = mail.outbox
+    refused = alice_web.post(first)
+    assert refused.status_code == 400
+    assert "a newer one was sent" in refused.content.decode()
     assert alice_web.post(confirm_link(message)).status_code == 200
     alice.refresh_from_db()
     assert alice.email == "new@example.org"
+
+
+def test_a_cancelled_link_stays_dead_when_the_address_is_asked_for_again(alice, alice_web):
+    # A walk-through: "Cancelled: the link we sent no longer works", and the link came back
+    # to life once the same address was asked for again.
+    cancelled = ask_for(alice_web, "typo@exmaple.com")
+    alice_web.post("/account/email/pending/", {"action": "cancel"})
+    ask_for(alice_web, "right@example.com")
+    newest = ask_for(alice_web, "typo@exmaple.com")
+    assert alice_web.get(cancelled).status_code == 400
+    assert alice_web.post(cancelled).status_code == 400
+    assert alice_web.post(newest).status_code == 200
 
 
 @pytest.mark.parametrize("payload", [{}, {"action": "confirm"}, {"action": "resend; cancel"}])
@@ -195,9 +230,56 @@ def test_links_are_limited_per_account_and_a_limited_one_loses_nothing(alice, al
     )
     body = response.content.decode()
     assert "victim@example.org waits for confirmation, but no link went out" in body
-    assert "no link has gone out yet" in body
+    assert "no link has gone out yet" in body and ">Send the link</button>" in body
     assert len(mail.outbox) == 5
     assert PendingEmail.objects.get(user=alice).email == "victim@example.org"
+
+
+def test_at_the_limit_the_address_asked_for_again_keeps_the_link_it_had(alice, alice_web):
+    # A walk-through: after five links, saving the same address again read "no link has
+    # gone out yet", and the links already sent still worked.
+    link = ask_for(alice_web, "new@example.org")
+    for _ in range(4):
+        alice_web.post("/account/email/pending/", {"action": "resend"})
+    links = [confirm_link(message) for message in mail.outbox]
+    response = alice_web.post(
+        "/account/email/", {"email": "NEW@example.org", "password": PASSWORD}, follow=True
+    )
+    body = response.content.decode()
+    assert "no link went out" in body
+    assert "we sent it a link on" in body and "no link has gone out yet" not in body
+    assert alice_web.post(link).status_code == 400  # sent again since
+    assert alice_web.post(links[-1]).status_code == 200
+
+
+def test_links_are_limited_per_address_whatever_the_account(client):
+    # A walk-through: three new accounts each signed up with one victim's address, and each
+    # started again at five links.
+    for n in range(7):
+        client.post(
+            "/signup/",
+            {
+                "username": f"flood{n}",
+                "email": "victim@example.org",
+                "password1": "a-long-passphrase-42",
+                "password2": "a-long-passphrase-42",
+            },
+        )
+        client.post("/signout/")
+    assert get_user_model().objects.filter(username__startswith="flood").count() == 7
+    assert len(mail.outbox) == 5
+
+
+def test_an_address_differing_by_more_than_case_is_confirmed_like_any_other(alice, alice_web):
+    # casefold makes "straße" and "strasse" one; they are two domains.
+    get_user_model().objects.filter(pk=alice.pk).update(email="alice@strasse.de")
+    response = alice_web.post(
+        "/account/email/", {"email": "alice@straße.de", "password": PASSWORD}, follow=True
+    )
+    assert "We sent a link to alice@straße.de" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.email == "alice@strasse.de"
+    assert PendingEmail.objects.get(user=alice).email == "alice@straße.de"
 
 
 def test_without_mail_the_address_waits_and_the_page_says_no_link_went_out(
@@ -251,9 +333,11 @@ def test_an_address_that_only_waits_does_not_keep_its_owner_from_signing_up(
     assert client.post(confirm_link(message)).status_code == 200
     carol.refresh_from_db()
     assert carol.email == "carol@example.org"
+    # Eve's address stopped waiting when Carol confirmed it, and her link stopped working.
+    assert not PendingEmail.objects.filter(user=alice).exists()
     refused = alice_web.post(eve_link)
     assert refused.status_code == 400
-    assert "Another account has this address already" in refused.content.decode()
+    assert "This link no longer works" in refused.content.decode()
     alice.refresh_from_db()
     assert alice.email == "alice@example.org"
 
@@ -288,8 +372,10 @@ def test_sign_up_with_an_address_says_a_link_went_out(client):
 
 def test_a_link_for_a_deleted_account_says_so(client):
     dana = UserFactory(username="dana", email="")
-    PendingEmail.objects.create(user=dana, email="dana@example.org", requested_at=timezone.now())
-    token = emails.confirmation_token(user_id=dana.pk, email="dana@example.org")
+    PendingEmail.objects.create(
+        user=dana, email="dana@example.org", requested_at=timezone.now(), link_key="k"
+    )
+    token = emails.confirmation_token(user_id=dana.pk, email="dana@example.org", key="k")
     dana.delete()
     response = client.get(f"/account/email/confirm/{token}/")
     assert response.status_code == 400
@@ -313,9 +399,13 @@ def test_two_accounts_confirming_one_address_at_once_give_it_to_one(alice, bob):
         pytest.skip("row locks: PostgreSQL (SQLite runs one write transaction at a time)")
     now = timezone.now()
     for user in (alice, bob):
-        PendingEmail.objects.create(user=user, email="carol@example.org", requested_at=now)
+        PendingEmail.objects.create(
+            user=user, email="carol@example.org", requested_at=now, link_key="k"
+        )
     alice_link, bob_link = (
-        emails.confirmation_read(emails.confirmation_token(user_id=u.pk, email="carol@example.org"))
+        emails.confirmation_read(
+            emails.confirmation_token(user_id=u.pk, email="carol@example.org", key="k")
+        )
         for u in (alice, bob)
     )
     # Alice's confirmation is under way (its locks taken, her address set, not committed) when
