@@ -12,7 +12,6 @@ from django.contrib.auth import models as auth_models
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
@@ -27,6 +26,7 @@ from rest_framework.views import APIView
 
 from kubelearn.api import UnknownFieldsRefused, learner
 from kubelearn.parsers import SafeJSONParser
+from learn import emails as learn_emails
 from learn import selectors as learn_selectors
 from learn import services as learn_services
 from learn.models import PendingEmail
@@ -80,10 +80,6 @@ class RegisterResponseSerializer(TokenResponseSerializer):
     )
 
 
-def _email_link_for(request: Request) -> learn_services.LinkBuilder:
-    return lambda token: request.build_absolute_uri(reverse("learn:email-confirm", args=[token]))
-
-
 def account_register(*, username: str, password: str) -> tuple[AbstractUser, Token]:
     """Create a learner account and its API token in one transaction. An e-mail address is
     asked for after it (learn.services.account_email_request): it waits to be confirmed."""
@@ -126,7 +122,7 @@ class RegisterView(APIView):
             # Reset links go to it once its owner opens the link mailed to it.
             learner = cast(auth_models.User, user)
             change = learn_services.account_email_request(
-                user=learner, email=data["email"], link_for=_email_link_for(request)
+                user=learner, email=data["email"], link_for=learn_emails.link_for(request)
             )
             body["email_pending"] = change.email
             body["detail"] = learn_services.email_change_message(
@@ -270,7 +266,7 @@ class AccountView(APIView):
         summary="Change or remove the address password-reset links go to",
         description="A new address is mailed a link; it becomes `email` when that link is "
         "opened (and the address it replaces is told). `detail` says whether the link went "
-        "out: each account gets a few an hour at most.",
+        "out: a few mails an hour at most, per account and per address.",
         request=AccountEmailSerializer,
         responses={
             200: AccountChangeSerializer,
@@ -281,7 +277,7 @@ class AccountView(APIView):
     def patch(self, request: Request) -> Response:
         user, data = _confirmed(request, AccountEmailSerializer)
         change = learn_services.account_email_request(
-            user=user, email=data["email"], link_for=_email_link_for(request)
+            user=user, email=data["email"], link_for=learn_emails.link_for(request)
         )
         detail = learn_services.email_change_message(
             change, user=user, resend_where="here (the same address)"

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from django.conf import settings
 from django.core import signing
 from django.template import loader
+from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -114,6 +116,16 @@ def confirmation_read(token: str) -> ConfirmationLink:
     ):
         raise ConfirmationLinkInvalid("This is not a link we sent.")
     return ConfirmationLink(user_id=value["user"], key=value["key"], digest=value["address"])
+
+
+class AbsoluteUriBuilder(Protocol):
+    def build_absolute_uri(self, location: str | None = None) -> str: ...
+
+
+def link_for(request: AbsoluteUriBuilder) -> Callable[[str], str]:
+    """Confirmation links point at the host the learner used, as password-reset links do
+    (a page's request or the API's)."""
+    return lambda token: request.build_absolute_uri(reverse("learn:email-confirm", args=[token]))
 
 
 def confirm_days() -> int:

@@ -37,7 +37,7 @@ def queue_feed_revoke(*, user: User) -> bool:
     return bool(deleted)
 
 
-# Builds the absolute address of a confirmation link from its path (the request's host).
+# Builds the absolute address of a confirmation link from its token (learn.emails.link_for).
 LinkBuilder = Callable[[str], str]
 
 

@@ -1209,7 +1209,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                     change = services.account_email_request(
                         user=cast(User, user),
                         email=form.cleaned_data["email"],
-                        link_for=_email_link_for(request),
+                        link_for=emails.link_for(request),
                     )
                     _email_change_say(request, change, cast(User, user))
                 return redirect(next_url or "learn:home")
@@ -1285,11 +1285,6 @@ def _account_page(request: HttpRequest, email_form: AccountEmailForm, status: in
     )
 
 
-def _email_link_for(request: HttpRequest) -> services.LinkBuilder:
-    """Confirmation links point at the host the learner used (as password-reset links do)."""
-    return lambda token: request.build_absolute_uri(reverse("learn:email-confirm", args=[token]))
-
-
 def _email_change_say(request: HttpRequest, change: services.EmailChange, user: User) -> None:
     """The message after an address was asked for: where reset links go now, and what the
     learner does next."""
@@ -1309,7 +1304,7 @@ def account_email(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _account_page(request, form, status=400)
     change = services.account_email_request(
-        user=user, email=form.cleaned_data["email"], link_for=_email_link_for(request)
+        user=user, email=form.cleaned_data["email"], link_for=emails.link_for(request)
     )
     _email_change_say(request, change, user)
     return redirect("learn:account")
@@ -1325,7 +1320,7 @@ def account_email_pending(request: HttpRequest) -> HttpResponse:
         return render(request, "learn/bad_request.html", {"form": form}, status=400)
     user = _learner(request)
     if form.cleaned_data["action"] == "resend":
-        change = services.email_confirmation_send(user=user, link_for=_email_link_for(request))
+        change = services.email_confirmation_send(user=user, link_for=emails.link_for(request))
         _email_change_say(request, change, user)
     elif services.email_confirmation_cancel(user=user):
         messages.success(request, "Cancelled: the link we sent no longer works.")
