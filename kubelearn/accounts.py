@@ -47,6 +47,7 @@ class RegisterSerializer(UnknownFieldsRefused):
         required=False,
         allow_blank=True,
         max_length=254,  # the user table's column
+        validators=[learn_emails.deliverable_address_check],
         help_text="Mailed a link: it receives password-reset links once that link is opened.",
     )
 
@@ -227,6 +228,7 @@ class AccountEmailSerializer(PasswordConfirmedSerializer):
     email = serializers.EmailField(
         max_length=254,
         allow_blank=True,
+        validators=[learn_emails.deliverable_address_check],
         help_text="A new address waits (`email_pending`) until its owner opens the link mailed "
         "to it; `email` keeps the confirmed one until then. The waiting address again sends "
         "its link again; the confirmed one again drops the waiting one; empty removes both. "

@@ -7,8 +7,12 @@ SECRET_KEY and dated. It works until EMAIL_CONFIRM_TIMEOUT, and only while it is
 link sent for the address waiting on that account: sending again, cancelling, asking for
 another address or confirming ends every earlier link.
 
-Addresses are compared ignoring case as `str.lower` does, not `casefold`: casefold makes
-"straße.de" and "strasse.de" one domain, and they are two.
+Addresses are kept as mail is delivered to them (`mailbox_address`): the domain in the ASCII
+form Django's mail code sends to, in lower case. Two spellings of one mailbox ("straße.de"
+and "strasse.de", "ZOË.org" and "xn--zo-ija.org") are then one address for every check, on
+SQLite (whose case-insensitive match is ASCII only) as on PostgreSQL. Quoted local parts and
+address literals are refused (`deliverable_address_check`): each mailbox has endless quoted
+spellings, which would slip past the per-address limit and the one-account check.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from typing import Any, Protocol, cast
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.template import loader
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.encoding import punycode
 from rest_framework.throttling import SimpleRateThrottle
 
 from learn.tasks import mail_send
@@ -56,6 +62,36 @@ def mail_queue(*, template: str, context: dict[str, Any], to: str) -> None:
     except Exception as exc:  # kombu raises several types when Redis is gone
         logger.error("Could not queue an e-mail (%s): %s", template, exc)
         raise MailUnavailable(str(exc)) from exc
+
+
+UNDELIVERABLE = (
+    "Give an address of the usual form, name@example.org: this one is quoted, an IP address "
+    "in brackets, or a domain mail cannot be sent to."
+)
+
+
+def mailbox_address(email: str) -> str:
+    """The address as mail is delivered to it: the domain as Django's mail code encodes it
+    (IDNA 2003, as `django.core.mail.message.sanitize_address`), in lower case. ValueError
+    for one that cannot be."""
+    local, at, domain = email.strip().rpartition("@")
+    if not (local and at and domain) or local.startswith('"') or domain.startswith("["):
+        raise ValueError(UNDELIVERABLE)
+    try:
+        domain = punycode(domain)
+    except UnicodeError as exc:
+        raise ValueError(UNDELIVERABLE) from exc
+    return f"{local}@{domain.lower()}"
+
+
+def deliverable_address_check(email: str) -> None:
+    """A validator for the forms' and the API's address fields, after Django's own."""
+    if not email:
+        return
+    try:
+        mailbox_address(email)
+    except ValueError as exc:
+        raise ValidationError(UNDELIVERABLE, code="undeliverable") from exc
 
 
 def same_address(first: str, second: str) -> bool:

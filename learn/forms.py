@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 
 from catalog.models import SecurityArea
+from learn import emails
 from recommender.models import (
     LATER_DAYS,
     LATER_DAYS_CHOICES,
@@ -28,6 +29,7 @@ def reset_address_field(help_text: str) -> forms.EmailField:
     return forms.EmailField(
         required=False,
         max_length=254,  # the user table's column
+        validators=[emails.deliverable_address_check],
         label="E-mail address",
         help_text=help_text,
         # Django's own fields say username / new-password; browsers fill this one too.

@@ -31,6 +31,15 @@ class QueuedPasswordResetForm(PasswordResetForm):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = "E-mail address"  # as on sign-up and the account page
 
+    def clean_email(self) -> str:
+        # Accounts keep addresses as mail is delivered to them (learn.emails.mailbox_address):
+        # "x@ZOË.org" finds the account whose address is "x@xn--zo-ija.org".
+        email = self.cleaned_data["email"]
+        try:
+            return emails.mailbox_address(email)
+        except ValueError:
+            return email  # no account has it: the same answer as for any unknown address
+
     def send_mail(
         self,
         subject_template_name: str,

@@ -68,13 +68,14 @@ def account_email_request(*, user: User, email: str, link_for: LinkBuilder) -> E
     has an account is not told, as the password-reset page does not tell it); its owner is
     mailed a notice instead of a link, and it can never be confirmed here.
     """
-    email = email.strip()
+    email = emails.mailbox_address(email) if email.strip() else ""
     if not email:
+        previous = user.email
         with transaction.atomic():
             PendingEmail.objects.filter(user=user).delete()
             user.email = ""
             user.save(update_fields=["email"])
-        return EmailChange(EmailOutcome.REMOVED)
+        return EmailChange(EmailOutcome.REMOVED, previous)
     if emails.same_address(user.email, email):
         PendingEmail.objects.filter(user=user).delete()
         if email != user.email:
@@ -137,7 +138,12 @@ def email_change_message(change: EmailChange, *, user: User, resend_where: str) 
     account page's message, the API's `detail`). `resend_where` says where to send again."""
     outcome = change.outcome
     if outcome is EmailOutcome.REMOVED:
-        return "E-mail address removed: a curator can reset your password if you forget it."
+        if change.email:
+            return "E-mail address removed: a curator can reset your password if you forget it."
+        return (
+            "Nothing waits for confirmation now. You have no e-mail address: a curator can "
+            "reset your password if you forget it."
+        )
     if outcome is EmailOutcome.KEPT:
         return f"Your address stays {change.email}; no other is waiting."
     if outcome is EmailOutcome.SENT:
@@ -163,10 +169,12 @@ def email_change_message(change: EmailChange, *, user: User, resend_where: str) 
     )
 
 
-def email_confirmation_cancel(*, user: User) -> bool:
-    """Drop the waiting address (its links stop working). Returns whether there was one."""
-    deleted, _ = PendingEmail.objects.filter(user=user).delete()
-    return bool(deleted)
+def email_confirmation_cancel(*, user: User) -> PendingEmail | None:
+    """Drop the waiting address (its links stop working). Returns what waited, if anything."""
+    pending = PendingEmail.objects.filter(user=user).first()
+    if pending is not None:
+        PendingEmail.objects.filter(pk=pending.pk).delete()
+    return pending
 
 
 class EmailNotConfirmed(Exception):

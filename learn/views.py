@@ -1322,8 +1322,13 @@ def account_email_pending(request: HttpRequest) -> HttpResponse:
     if form.cleaned_data["action"] == "resend":
         change = services.email_confirmation_send(user=user, link_for=emails.link_for(request))
         _email_change_say(request, change, user)
-    elif services.email_confirmation_cancel(user=user):
-        messages.success(request, "Cancelled: the link we sent no longer works.")
+    elif cancelled := services.email_confirmation_cancel(user=user):
+        messages.success(
+            request,
+            "Cancelled: the link we sent no longer works."
+            if cancelled.sent_at
+            else f"Cancelled: {cancelled.email} no longer waits.",
+        )
     return redirect("learn:account")
 
 
