@@ -26,6 +26,7 @@ from typing import Any, Protocol, cast
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.template import loader
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -85,8 +86,11 @@ def mailbox_address(email: str) -> str:
 
 
 def deliverable_address_check(email: str) -> None:
-    """A validator for the forms' and the API's address fields, after Django's own."""
-    if not email:
+    """A validator for the forms' and the API's address fields, after Django's own (an
+    address that one refuses gets its message alone)."""
+    try:
+        validate_email(email)
+    except ValidationError:
         return
     try:
         mailbox_address(email)

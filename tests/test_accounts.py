@@ -248,6 +248,16 @@ def test_a_quoted_or_bracketed_address_is_refused_it_has_endless_spellings(alice
     assert mail.outbox == []
 
 
+def test_an_address_django_refuses_gets_its_message_alone(api):
+    response = api.post(
+        "/api/auth/register/",
+        {"username": "h4", "password": STRONG, "email": "zoe@" + "ä" * 70 + ".org"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["email"] == ["Enter a valid email address."]
+
+
 def test_register_refuses_an_address_longer_than_the_column_and_creates_nothing(api):
     # A walk-through: a 306-character address answered 500 on PostgreSQL, after the account
     # had been created.
