@@ -54,7 +54,9 @@ class PendingEmail(models.Model):
     link_key = models.CharField(max_length=32, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.email} waiting for {self.user}"
+        # Not the account: the admin names a deleted row after deleting it, when its primary
+        # key, the account, is already unset.
+        return f"{self.email}, waiting for confirmation"
 
     @property
     def link_expired(self) -> bool:

@@ -255,6 +255,13 @@ def email_confirm(*, link: emails.ConfirmationLink) -> EmailConfirmed:
     return EmailConfirmed(user, user.email)
 
 
+def email_set_by_staff(*, user: User, previous: str) -> None:
+    """After staff set the account's address in the admin (they vouch for it, so it is not
+    mailed a link): no account waits for that address any more, as after a confirmation."""
+    if user.email and not emails.same_address(user.email, previous):
+        PendingEmail.objects.filter(email__iexact=user.email).delete()
+
+
 def _email_changed_tell(*, user: User, previous: str) -> None:
     """Tell the replaced address: if someone else changed it (a browser left signed in), its
     owner hears of it while they can still act."""
