@@ -75,14 +75,14 @@ DONE_MESSAGES = {
     ProgressState.COMPLETED: "Marked “{title}” done.",
     ProgressState.SKIPPED: "Skipped “{title}”.",
     # Short: a phone shows four lines of it beside Undo, a long title included.
-    ProgressState.PLANNED: "Saved “{title}” for later. It waits in History.",
+    ProgressState.PLANNED: "Saved “{title}” for later. It waits in Saved.",
 }
 # Done with a rating says the rating was kept too (a walk-through could not tell).
 RATED_DONE_MESSAGE = "Marked “{title}” done, rated {rating} of 5."
 # "Not now" on a queue card ({back}: the day it comes back to the queue). The (shortened)
 # title, the day, where it is meanwhile: all inside the four lines a phone's sticky message
 # shows (a longer one cut off where the item went).
-LATER_MESSAGE = "“{title}” returns to your queue on {back}. It waits in History."
+LATER_MESSAGE = "“{title}” returns to your queue on {back}. It waits in Saved."
 # Messages name an item by at most this much of its title: a phone shows four lines of a
 # sticky message beside its Undo, and what was done ("done", the day it comes back) must be
 # among them. The item's card or page carries the whole title.
@@ -262,7 +262,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "note": result.note,
             # The same, as a list (a beginner's ran to 70 words in one paragraph): where the
             # path starts and the focus comes in, then the steps that wait.
-            "note_parts": [part for part in (result.path_note, result.deferred_note) if part],
+            "note_parts": [
+                part for part in (result.path_note, result.level_note, result.deferred_note) if part
+            ],
             "read_in_parts": selectors.step_to_read_in_parts(
                 deferred=result.deferred, budget=result.minutes_budget
             ),

@@ -55,6 +55,7 @@ class Queue:
     # The note in its two parts: where the path starts and the focus comes in, then the steps
     # passed over for the budget (see QueueResult).
     path_note: str = ""
+    level_note: str = ""
     deferred_note: str = ""
     limit: int = 10
     # Minutes the packing counted (unknown lengths as 15), for the budget fill.
@@ -268,6 +269,7 @@ def queue_build(
         relaxed_level=result.relaxed_level,
         note=result.note,
         path_note=result.path_note,
+        level_note=result.level_note,
         deferred_note=result.deferred_note,
         deferred=list(result.deferred),
     )

@@ -44,6 +44,7 @@ from .rules import (
     PathGroup,
     Readiness,
     ahead_rows,
+    basics_done,
     entry_position,
     level_entry,
     may_enter_stage,
@@ -469,7 +470,8 @@ def recommend_queue(
         if sentence
     )
     deferred_note = _deferred_note(model, pool, packed.deferred, budget) if picked else ""
-    note = " ".join(sentence for sentence in (path_note, deferred_note) if sentence)
+    level_note = _level_raise_note(model, state, cap, pool.rows[picked])
+    note = " ".join(sentence for sentence in (path_note, level_note, deferred_note) if sentence)
     liked = liked_vector(model, state)
     similar_to = similar_reasons(model, state, pool.rows[picked])
     meta_names = model.label_names() if liked.nnz else []
@@ -517,6 +519,7 @@ def recommend_queue(
             deferred=deferred,
             note=note,
             path_note=path_note,
+            level_note=level_note,
             deferred_note=deferred_note,
         )
     if packed.stopped_by_budget and budget is not None:
@@ -536,6 +539,7 @@ def recommend_queue(
             deferred=deferred,
             note=note,
             path_note=path_note,
+            level_note=level_note,
             deferred_note=deferred_note,
             shortfall="budget",
             detail=_budget_detail(model, pool, budget, left, bool(items)),
@@ -544,7 +548,12 @@ def recommend_queue(
         model, state, blocked, items, limit, budget, used, len(pool.rows), relaxed
     )
     return dataclasses.replace(
-        short, deferred=deferred, note=note, path_note=path_note, deferred_note=deferred_note
+        short,
+        deferred=deferred,
+        note=note,
+        path_note=path_note,
+        level_note=level_note,
+        deferred_note=deferred_note,
     )
 
 
@@ -731,6 +740,26 @@ def _level_note(model: Model, state: LearnerState, entry: int, first: int) -> st
         f"{STAGE_WORDS.get(stage, stage)} stage. Steps {first} to {entry - 1} stay on the Path "
         "page; mark one of them done or start it and your path goes on from there. To start "
         f"at step {first}, set your level to Beginner."
+    )
+
+
+def _level_raise_note(model: Model, state: LearnerState, cap: int, queued: np.ndarray) -> str:
+    """A learner who declared Beginner, with the basics behind them, whose queue went above
+    their level: said once, with what to do, and not only beside each item (a walk-through's
+    beginner marked the basics as known and found six items "above your level")."""
+    if state.declared_level is None or state.declared_level >= READY_LEVEL:
+        return ""
+    if not basics_done(model, state):
+        return ""
+    above = int(np.count_nonzero(model.difficulty[queued] > cap))
+    if not above:
+        return ""
+    level = DIFFICULTY_WORDS.get(state.declared_level, "Beginner")
+    items = "One item" if above == 1 else f"{above} items"
+    return (
+        f"The basics are behind you and your level still says {level}: {items} in your "
+        f"queue {'is' if above == 1 else 'are'} above it, as much of the path ahead is. Past "
+        f"{level} now? Set your level to {DIFFICULTY_WORDS[READY_LEVEL]}."
     )
 
 

@@ -144,12 +144,19 @@ def reasons_for(
         reasons.append(Reason("focus", f"Covers your focus: {', '.join(names)}", {"areas": served}))
     difficulty = int(model.difficulty[row])
     if difficulty > context.cap:
+        # The learner's level named, and no count: a walk-through's beginner, past the basics,
+        # read "only 4 resources … are left for you now" beside five such items in the queue
+        # (the path opens more of them as the cap goes up).
+        # The level is named when the learner declared it: one who chose "Not sure" was told
+        # "(Beginner)", the level assumed until they complete something.
+        declared = state.declared_level
+        level = f" ({DIFFICULTY_WORDS.get(declared, declared)})" if declared else ""
         reasons.append(
             Reason(
                 "level",
                 f"{DIFFICULTY_WORDS.get(difficulty, f'Difficulty {difficulty}')}, above your "
-                f"level: added because only {context.open_at_level} resources at or near your "
-                "level are left for you now",
+                f"level{level}: too few resources at or near it come next for you to fill "
+                "your queue",
                 {"difficulty": difficulty, "open_at_level": context.open_at_level},
             )
         )
@@ -213,9 +220,20 @@ def reasons_for(
         elif model.popularity[row] > 0:
             text = "Other learners completed it"
         else:
-            # Nothing above explains it: the text match with what was read decided, too
-            # weakly to quote. Claiming popularity here would be made up.
-            text = "Picked from what you have read so far"
+            # Nothing above explains it: the diversity term took it, the text match with what
+            # was read too weak to quote. "Picked from what you have read so far" was said of a
+            # tools list after one introduction was read (a walk-through: "drifts off-topic");
+            # claiming popularity here would be made up too.
+            # Later than the stage the learner is in now (their next path step's), as the
+            # queue's own look-ahead rule counts it.
+            front = context.groups[0].rows if context.groups else ()
+            now = int(model.stage[list(front)].max()) if front else context.entry_stage
+            later = int(model.stage[row]) > now
+            text = (
+                f"A look ahead at the {STAGE_WORDS.get(stage, stage)} stage, for variety"
+                if later
+                else f"From the {STAGE_WORDS.get(stage, stage)} stage, for variety"
+            )
         if text:
             reasons.append(Reason("cold_start", text, data))
     return tuple(reasons)

@@ -150,8 +150,9 @@ class QueueResult:
     full) and ``detail`` says it in words.  ``deferred`` are the ids of path
     steps the queue passed over because they need more than the minutes budget
     (in path order), and ``note`` says so in words, after ``path_note``: where the path starts
-    and where the focus comes in. ``note`` is ``path_note`` then ``deferred_note`` (the steps
-    passed over), the pages' two points of it.
+    and where the focus comes in. ``note`` is ``path_note``, ``level_note`` (a beginner
+    past the basics whose queue went above their level) then ``deferred_note`` (the steps
+    passed over), the pages' points of it.
     """
 
     items: tuple[Recommendation, ...]
@@ -165,6 +166,8 @@ class QueueResult:
     deferred: tuple[int, ...] = ()
     note: str = ""
     path_note: str = ""
+    # A declared beginner past the basics whose queue went above their level: what to do.
+    level_note: str = ""
     deferred_note: str = ""
 
     @property

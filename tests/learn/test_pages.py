@@ -1535,3 +1535,40 @@ def test_a_path_steps_page_does_not_repeat_the_step_as_a_queue_reason(alice_web,
     first = path_ids(seed)[0]
     body = alice_web.get(f"/resources/{first}/").content.decode()
     assert "Step 1 of" in body and "your queue</a> — step" not in body
+
+
+LEVEL_NOTE = "The basics are behind you and your level still says Beginner"
+
+
+def test_a_beginner_past_the_basics_is_told_once_why_the_queue_is_above_their_level(
+    alice_web, alice, seed
+):
+    # A walk-through's beginner marked the basics as known and found six items "above your
+    # level: added because only 5 resources … are left for you now", and no word on what to do.
+    services.profile_update(user=alice, level=1)
+    alice_web.post("/path/getting-started/done/")
+    response = alice_web.get("/")
+    level_note = response.context["note_parts"][-1]
+    assert level_note.startswith(f"{LEVEL_NOTE}: ")
+    assert level_note.endswith("Past Beginner now? Set your level to Intermediate.")
+    above = [
+        reason["text"]
+        for item in response.context["items"]
+        for reason in item["reasons"]
+        if reason["kind"] == "level"
+    ]
+    assert f"{len(above)} items in your queue are above it" in level_note
+    assert above and all(
+        text.startswith("Advanced, above your level (Beginner): ") for text in above
+    )
+    assert escape(level_note) in response.content.decode()
+
+
+def test_no_level_note_before_the_basics_are_done_or_for_a_declared_intermediate(
+    alice_web, alice, seed
+):
+    services.profile_update(user=alice, level=1)
+    assert LEVEL_NOTE not in alice_web.get("/").content.decode()
+    services.profile_update(user=alice, level=2)
+    alice_web.post("/path/getting-started/done/")
+    assert LEVEL_NOTE not in alice_web.get("/").content.decode()
