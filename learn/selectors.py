@@ -744,6 +744,12 @@ class HistoryTotals:
     put_off: int = 0
 
     @property
+    def anything(self) -> bool:
+        """Whether History has any item to list."""
+        counts = (self.completed, self.known, self.skipped, self.saved, self.reading)
+        return any((*counts, self.put_off, self.returned))
+
+    @property
     def reading_time(self) -> str:
         """The completions' estimated reading time, as a person would say it."""
         return spoken_duration(self.minutes_read)

@@ -88,6 +88,32 @@ def marked(text: str, search: str) -> SafeString:
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
+# An address in a note: http or https only (a "javascript:" one stays text), up to a space or
+# a bracket, without the punctuation that ends the sentence around it.
+_NOTE_LINK = re.compile(r"https?://[^\s<>\"'()\[\]]+(?<![.,;:!?])", re.IGNORECASE)
+
+
+@register.filter
+def note_html(text: str, search: str = "") -> SafeString:
+    """A note as `marked` shows it, its web addresses links: a walk-through's learner pasted
+    the docs page they meant to go back to and could not click it."""
+    parts: list[SafeString] = []
+    end = 0
+    for match in _NOTE_LINK.finditer(text):
+        address = match.group()
+        parts += [
+            marked(text[end : match.start()], search),
+            format_html(
+                '<a href="{}" rel="noopener noreferrer nofollow">{}</a>',
+                address,
+                marked(address, search),
+            ),
+        ]
+        end = match.end()
+    parts.append(marked(text[end:], search))
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
 @register.filter
 def kind_label(value: str) -> str:
     return _KINDS.get(value, value)

@@ -429,7 +429,7 @@ def test_on_a_phone_the_not_now_message_names_the_item_and_the_day_it_comes_back
     assert hidden_below != "not found", span.inner_text()
     assert hidden_below <= 0, (hidden_below, span.inner_text(), span.bounding_box())
     # And where the item is meanwhile: the whole message fits (it was cut before "History").
-    expect(span).to_contain_text("It waits in History.")
+    expect(span).to_contain_text("It waits in Saved.")
     assert span.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1"), span.bounding_box()
     page.context.close()
 
@@ -452,7 +452,7 @@ def test_on_a_phone_the_saved_for_later_message_is_shown_whole(
     card = page.locator("#main .card").filter(has_text=title).first
     press(page, card.get_by_role("button", name=re.compile(r"^Save for later")))
     span = page.locator("#main .message-sticky > span")
-    expect(span).to_contain_text("for later. It waits in History.")
+    expect(span).to_contain_text("for later. It waits in Saved.")
     assert span.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1"), span.inner_text()
     page.context.close()
 
@@ -482,7 +482,7 @@ def test_not_now_opens_three_days_side_by_side_and_puts_the_item_off_until_the_o
     span = page.locator("#main .message-sticky > span")
     expect(span).to_contain_text(f"returns to your queue on {back:%a} {back.day} {back:%b}.")
     # Whole, also on a phone: with the seed's first title (39 characters) it lost "History."
-    expect(span).to_contain_text("It waits in History.")
+    expect(span).to_contain_text("It waits in Saved.")
     assert span.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1"), span.inner_text()
     page.context.close()
 

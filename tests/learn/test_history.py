@@ -177,6 +177,36 @@ def test_the_main_menu_links_history_for_signed_in_learners_only(client, alice_w
     assert 'href="/history/"' not in client.get("/browse/").content.decode()
 
 
+def test_the_main_menu_links_saved_and_marks_it_current_on_the_saved_list(client, alice_web):
+    body = alice_web.get("/history/?show=saved").content.decode()
+    assert '<a href="/history/?show=saved" aria-current="page">Saved</a>' in body
+    assert '<a href="/history/">History</a>' in body  # not current too
+    body = alice_web.get("/history/?show=completed").content.decode()
+    assert '<a href="/history/?show=saved">Saved</a>' in body
+    assert '<a href="/history/" aria-current="page">History</a>' in body
+    assert 'href="/history/?show=saved"' not in client.get("/browse/").content.decode()
+
+
+def test_an_empty_history_offers_no_download_no_notes_link_and_no_filters(alice_web):
+    body = alice_web.get("/history/").content.decode()
+    assert "Nothing here yet." in body
+    assert "Download all your progress" not in body
+    assert "Your notes (" not in body
+    assert 'aria-label="Show"' not in body
+
+
+def test_a_history_with_only_notes_links_them_and_nothing_else(alice, alice_web):
+    Note.objects.create(user=alice, resource=ResourceFactory(), text="Ask about this.")
+    body = alice_web.get("/history/").content.decode()
+    assert "Your notes (1)" in body
+    assert "Download all your progress" not in body
+
+
+def test_an_empty_saved_list_keeps_its_filters_and_says_how_to_save(alice_web):
+    body = alice_web.get("/history/?show=saved").content.decode()
+    assert 'aria-label="Show"' in body and "Nothing saved or put off." in body
+
+
 def test_the_download_has_every_progress_row_newest_first(alice, alice_web):
     done = ResourceFactory(title="Done", url="https://example.org/done")
     mark(alice, done, "completed", rating=3, minutes_ago=5)
@@ -276,7 +306,7 @@ def test_saving_a_resource_for_later_marks_it_planned_and_says_where_it_is(alice
     )
     assert Progress.objects.get(user=alice, resource=resource).state == "planned"
     body = response.content.decode()
-    assert "Saved “Later” for later" in body
+    assert "Saved “Later” for later. It waits in Saved." in body
     assert "Saved for later</span>" in body  # the state pill, in the page's words
 
 

@@ -519,3 +519,32 @@ def test_the_accent_blind_notes_search_still_leaves_out_other_words(alice, alice
     note_written(alice, ResourceFactory(title="Two"), "caf e, cave, coffee")
     found = alice_web.get("/notes/", {"q": "CAFÉ"}).context["notes"]
     assert [note.resource.title for note in found] == ["One"]
+
+
+def test_an_address_in_a_note_is_a_link_on_the_notes_page(alice, alice_web, resource):
+    note_written(
+        alice,
+        resource,
+        "See https://kubernetes.io/docs/reference/access-authn-authz/rbac/. Also (http://a.example/x).",
+    )
+    body = alice_web.get("/notes/").content.decode()
+    address = "https://kubernetes.io/docs/reference/access-authn-authz/rbac/"
+    assert f'<a href="{address}" rel="noopener noreferrer nofollow">{address}</a>. ' in body
+    assert '(<a href="http://a.example/x" rel="noopener noreferrer nofollow">' in body
+
+
+def test_a_note_links_only_web_addresses_and_escapes_the_rest(alice, alice_web, resource):
+    note_written(alice, resource, f'javascript:alert(1) https://x.example/"onmouseover=1 {SCRIPT}')
+    body = alice_web.get("/notes/").content.decode()
+    assert 'href="javascript' not in body
+    assert '<a href="https://x.example/" rel="noopener noreferrer nofollow">' in body
+    assert ESCAPED in body and SCRIPT not in body
+
+
+def test_a_search_marks_a_word_inside_a_linked_address(alice, alice_web, resource):
+    note_written(alice, resource, "https://kubernetes.io/docs/rbac/")
+    body = alice_web.get("/notes/?q=rbac").content.decode()
+    assert (
+        '<a href="https://kubernetes.io/docs/rbac/" rel="noopener noreferrer nofollow">'
+        "https://kubernetes.io/docs/<mark>rbac</mark>/</a>" in body
+    )
