@@ -52,6 +52,26 @@ def test_focus_selects_are_wide_enough_for_their_options(browser, live_server, l
     page.context.close()
 
 
+def test_on_a_phone_each_areas_select_shares_a_line_with_its_name(browser, live_server, learner):
+    # Name, description and select on lines of their own made the Focus page 5,400 px tall at
+    # 375 px (a walk-through).
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/focus/")
+    rows = page.evaluate(
+        """() => [...document.querySelectorAll('.focus-form fieldset .field')].map((f) => ({
+          label: f.querySelector('label').getBoundingClientRect(),
+          select: f.querySelector('select').getBoundingClientRect(),
+          help: f.querySelector('.helptext').getBoundingClientRect(),
+        }))"""
+    )
+    assert len(rows) >= 10
+    for row in rows:
+        assert row["select"]["top"] < row["label"]["bottom"], row
+        assert row["select"]["left"] > row["label"]["left"], row
+        assert row["help"]["top"] >= max(row["label"]["bottom"], row["select"]["bottom"]) - 1, row
+    page.context.close()
+
+
 def test_on_a_phone_the_focus_form_starts_with_level_and_time_and_save_stays_in_sight(
     browser, live_server, learner
 ):

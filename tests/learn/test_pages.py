@@ -1528,13 +1528,28 @@ def test_a_queued_resources_page_gives_the_queues_reason_for_it(alice, alice_web
     item = focused[0]
     body = " ".join(alice_web.get(f"/resources/{item['resource']['id']}/").content.decode().split())
     reason = next(r["text"] for r in item["reasons"] if r["kind"] == "focus")
-    assert f'In <a href="/">your queue</a> — {reason[0].lower()}{reason[1:]}.' in body
+    assert f'In <a href="/">your queue</a>: {reason[0].lower()}{reason[1:]}' in body
+    # Its other reasons on the same line: three lines began "In your queue —".
+    assert body.count('In <a href="/">your queue</a>') == 1
+
+
+def test_a_queued_resources_reasons_share_one_line_separated_by_semicolons(alice_web, seed):
+    alice_web.post("/focus/", {"area__rbac": "1"})
+    good_practices = Resource.objects.get(title__startswith="Role Based Access Control Good")
+    alice_web.post(f"/progress/{good_practices.pk}/", {"state": "completed"})
+    securing = Resource.objects.get(title__startswith="Securing a Cluster")
+    page = alice_web.get(f"/resources/{securing.pk}/")
+    texts = [reason["text"] for reason in page.context["queue_reasons"]]
+    assert len(texts) >= 2
+    body = " ".join(page.content.decode().split())
+    line = body.split('In <a href="/">your queue</a>: ', 1)[1].split("</li>", 1)[0]
+    assert line.count("; ") == len(texts) - 1 and line.endswith(".")
 
 
 def test_a_path_steps_page_does_not_repeat_the_step_as_a_queue_reason(alice_web, seed):
     first = path_ids(seed)[0]
     body = alice_web.get(f"/resources/{first}/").content.decode()
-    assert "Step 1 of" in body and "your queue</a> — step" not in body
+    assert "Step 1 of" in body and "your queue</a>: step" not in body
 
 
 LEVEL_NOTE = "The basics are behind you and your level still says Beginner"
