@@ -15,7 +15,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import User
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from learn import emails
 from learn.models import PendingEmail
@@ -62,9 +62,11 @@ class PendingEmailInline(admin.StackedInline):
         until = timezone.localtime(
             pending.sent_at + timedelta(seconds=settings.EMAIL_CONFIRM_TIMEOUT)
         )
+        # In the admin's own date format, as the times above it.
+        when = formats.date_format(until, "DATETIME_FORMAT")
         if pending.link_expired:
-            return f"expired {until:%-d %B %Y, %H:%M}; the learner can send another"
-        return f"works until {until:%-d %B %Y, %H:%M}"
+            return f"expired {when}; the learner can send another"
+        return f"works until {when}"
 
 
 admin.site.unregister(User)

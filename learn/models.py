@@ -55,8 +55,8 @@ class PendingEmail(models.Model):
 
     def __str__(self) -> str:
         # Not the account: the admin names a deleted row after deleting it, when its primary
-        # key, the account, is already unset.
-        return f"{self.email}, waiting for confirmation"
+        # key, the account, is already unset (and its heading says what the row is).
+        return self.email
 
     @property
     def link_expired(self) -> bool:
