@@ -27,7 +27,13 @@ from .prior import (
     prior_index,
 )
 from .prior import earliness as _earliness
-from .profile import LearnerState, learner_state, liked_vector, profile_from_state
+from .profile import (
+    LearnerState,
+    disliked_vector,
+    learner_state,
+    liked_vector,
+    profile_from_state,
+)
 from .reasons import (
     DIFFICULTY_WORDS,
     STAGE_WORDS,
@@ -485,6 +491,7 @@ def recommend_queue(
         jumped=entry > first,
         entry_stage=position_stage(model, entry),
         liked=liked,
+        disliked=disliked_vector(model, state) if liked.nnz else None,
         area_names=area_names or {},
         tag_names=names,
         tag_spelling=tag_spelling,
@@ -1122,6 +1129,10 @@ def _mmr_queue(
     deferred: list[tuple[int, float]] = []  # (pool index, minutes left when passed over)
     stage_now = int(model.stage[list(groups[0].rows)].max()) if groups and groups[0].rows else 0
     look_ahead = off_progression & (model.stage[rows] > stage_now) & ~serves
+    # Off-path items the learner's history scores at or below nothing: taken only when nothing
+    # else is left. MMR's diversity term favours them (they resemble nothing picked), and a
+    # walk-through's beginners got red-team tools scored below zero, after a skip or a 1/5.
+    weak = off_progression & (relevance <= 0)
     n_look_ahead = 0
     while len(picked) < limit:
         while defer_long_steps and frontier < len(groups) - 1:
@@ -1164,6 +1175,8 @@ def _mmr_queue(
             and (ok & ~look_ahead).any()
         ):
             ok &= ~look_ahead
+        if (ok & ~weak).any():
+            ok &= ~weak
         if (ok & within_cap).any():
             ok &= within_cap
         elif (ok & (group_of == frontier)).any():

@@ -83,6 +83,7 @@ class ReasonContext:
     ahead: Mapping[int, Readiness]
     cap: int
     open_at_level: int
+    disliked: sp.csr_matrix | None = None  # skipped or rated low: not "like what you read"
 
 
 def reasons_for(
@@ -147,10 +148,16 @@ def reasons_for(
         # The learner's level named, and no count: a walk-through's beginner, past the basics,
         # read "only 4 resources … are left for you now" beside five such items in the queue
         # (the path opens more of them as the cap goes up).
-        # The level is named when the learner declared it: one who chose "Not sure" was told
-        # "(Beginner)", the level assumed until they complete something.
+        # The level named, and where it comes from when the learner did not declare one: one
+        # who chose "Not sure" was told of "your level" with no word that it was worked out.
         declared = state.declared_level
-        level = f" ({DIFFICULTY_WORDS.get(declared, declared)})" if declared else ""
+        word = DIFFICULTY_WORDS.get(state.level, f"level {state.level}")
+        if declared is not None:
+            level = f" ({word})"
+        elif "completed" in state.state.values():  # as learner_state infers it
+            level = f" ({word}, from what you completed)"
+        else:
+            level = f" ({word} until you set one or complete something)"
         reasons.append(
             Reason(
                 "level",
@@ -302,7 +309,8 @@ def and_list(words: list[str]) -> str:
 
 
 def _shared_terms(context: ReasonContext, row: int, named: Sequence[str] = ()) -> list[str]:
-    """Words, phrases and labels contributing most to the match with the liked history.
+    """Labels (and words that are tags' names) contributing most to the match with the liked
+    history, and not outweighed there by what the learner skipped or rated low.
 
     Only discriminative ones: a term or label found in more than
     :data:`MAX_TERM_SHARE` of the catalog is skipped, and so is a word on
@@ -329,6 +337,16 @@ def _shared_terms(context: ReasonContext, row: int, named: Sequence[str] = ()) -
     most = max(MAX_TERM_SHARE * model.n_docs, 2.0)
     df = indptr[common + 1] - indptr[common]
     keep = (contrib > 0) & (df <= most)
+    disliked = context.disliked
+    if disliked is not None and disliked.nnz:
+        # A term the learner's skips and low ratings weigh at least as much as what they
+        # liked is not something they liked.
+        at = np.searchsorted(disliked.indices, common)
+        found = at < disliked.nnz
+        found[found] = disliked.indices[at[found]] == common[found]
+        against = np.zeros(len(common), dtype=np.float64)
+        against[found] = disliked.data[at[found]]
+        keep &= liked.data[in_liked] > against
     common, contrib = common[keep], contrib[keep]
     vocabulary = model.text.vocabulary
     # Stage names ("production-ready") are a coarse label shared by a third
@@ -371,11 +389,13 @@ def _shared_terms(context: ReasonContext, row: int, named: Sequence[str] = ()) -
             return terms
         if kind == "area" and quote(_in_sentence(area_label(slug, context.area_names))):
             return terms
-    # A word that is also a tag's name reads as the tag does: "docker" from the text beside
-    # "Docker" from the tags read as two spellings of one thing (a walk-through).
+    # From the text, only a word that is a tag's name, as the tag reads ("docker" beside
+    # "Docker" from the tags read as two spellings of one thing, a walk-through). Other words
+    # and phrases are not quoted: a walk-through read "also about github", "route and
+    # tutorial", "application" and "julia evans" (an author) as matches that explain nothing.
     spelling = context.tag_spelling
     for col in order[order < n_text]:
         term = model.text.term(int(col))
-        if all(discriminative(w) for w in term.split()) and quote(spelling.get(term, term)):
+        if term in spelling and discriminative(term) and quote(spelling[term]):
             break
     return terms

@@ -589,14 +589,36 @@ def test_reasons_mention_the_completed_resource_title(model: Model) -> None:
     assert similar_to[0].text == "Close to “Running etcd in production”, which you completed"
     assert similar_to[0].data["doc_id"] == 4
     terms = [r for r in recs[15].reasons if r.kind == "shared_terms"]
-    # The curated tag comes first, then the words the two texts share that
-    # few other resources use; "etcd" is in a third of this small catalog.
-    assert terms[0].data["terms"][0] == "operations"
-    assert {"backup", "quorum"} & set(terms[0].data["terms"])
-    assert "etcd" not in terms[0].data["terms"]
-    quoted = terms[0].data["terms"]
-    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
-    assert terms[0].text == f"Also about {listed}, like what you read"
+    # The curated tag, not the words the two texts share: a walk-through read "also about
+    # github", "route and tutorial" and an author's name as matches that explained nothing.
+    assert terms[0].data["terms"] == ["operations"]
+    assert terms[0].text == "Also about operations, like what you read"
+
+
+def test_a_label_the_learner_skipped_more_than_they_read_is_not_what_they_liked() -> None:
+    # A walk-through's learner skipped four networking items and was told the next one was
+    # "also about network, like what you read".
+    catalog = [
+        doc(1, "Pod networking explained", "How pods reach each other.", tags=("networking",)),
+        doc(2, "Services and kube-proxy", "Virtual IPs for pods.", tags=("networking",)),
+        doc(3, "Ingress controllers", "Routing traffic into a cluster.", tags=("networking",)),
+        doc(4, "CNI plugins compared", "Calico, Cilium and Flannel.", tags=("networking",)),
+        doc(5, "DNS inside a cluster", "CoreDNS and service discovery.", tags=("networking",)),
+        # A label on every resource explains nothing: the others have their own.
+        *(
+            doc(n, f"Storage topic {n}", "Volumes and claims.", tags=("storage",))
+            for n in range(6, 31)
+        ),
+    ]
+    model = fit(catalog)
+
+    def quoted(learner: Learner) -> set[str]:
+        rec = next(r for r in recommend(model, learner, limit=30) if r.doc_id == 5)
+        return {t for r in rec.reasons if r.kind == "shared_terms" for t in r.data["terms"]}
+
+    assert "networking" in quoted(Learner(interactions=done(1)))
+    skipped = Learner(interactions=(*done(1), *done(2, 3, 4, state="skipped")))
+    assert "networking" not in quoted(skipped)
 
 
 def test_every_recommendation_has_known_reasons(model: Model) -> None:
