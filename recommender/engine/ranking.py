@@ -407,7 +407,14 @@ def recommend_queue(
         if focus_entry and policy.focus_entry
         else first
     )
-    ahead = ahead_rows(model, state, entry) if policy.focus_ahead else {}
+    # A step whose advice is outdated is not pulled ahead of the path for a focus: it comes in
+    # its turn. Ahead steps keep path order among themselves, so a 2016 talk (step 29, on
+    # PodSecurityPolicy) came before Network Policies (step 33) for a network-policy focus.
+    ahead = (
+        {row: why for row, why in ahead_rows(model, state, entry).items() if row not in avoid}
+        if policy.focus_ahead
+        else {}
+    )
     follows_path = state.on_path or not state.focus
 
     reach = limit + (DEFER_LOOKAHEAD if budget is not None and policy.defer_long_steps else 0)

@@ -336,3 +336,21 @@ def test_a_reason_quotes_a_tag_by_its_name(alice, alice_api, path):
     ]
     assert any("Docker" in reason["text"] for reason in reasons)
     assert not any("docker" in reason["text"] for reason in reasons)
+
+
+def test_a_step_whose_advice_is_outdated_is_not_pulled_ahead_of_the_path(alice, alice_api, path):
+    # A walk-through's Advanced learner, focused on container hardening and network policy:
+    # the 2016 talk on PodSecurityPolicy (step 29) came ahead of the path before Network
+    # Policies (step 33), ahead steps keeping path order among themselves.
+    from catalog.health.models import StalenessFlag
+
+    talk = next(r for r in path if r.title.startswith("Datacenter Orchestration Security"))
+    network = next(r for r in path if r.title.startswith("Network Policies"))
+    assert StalenessFlag.objects.filter(resource=talk).exists()
+    focus = [
+        {"area": "container-hardening", "weight": 1.0},
+        {"area": "network-policy", "weight": 1.0},
+    ]
+    alice_api.patch("/api/me/profile/", {"focus": focus, "level": 3}, format="json")
+    ids = [item["resource"]["id"] for item in queue(alice_api, limit=6)["results"]]
+    assert network.pk in ids and talk.pk not in ids
