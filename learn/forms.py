@@ -305,6 +305,15 @@ class FocusForm(forms.Form):
         return cleaned
 
 
+class LevelForm(forms.Form):
+    """One click on a queue note's offer: "Set my level to Intermediate"."""
+
+    level = forms.TypedChoiceField(
+        choices=[(value, label) for value, label in SIGNUP_LEVEL_CHOICES if value], coerce=int
+    )
+    next = forms.CharField(required=False, max_length=500)
+
+
 class FeedActionForm(forms.Form):
     action = forms.ChoiceField(choices=[("renew", "New address"), ("revoke", "Turn off")])
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("history/progress.csv", views.history_download, name="history-download"),
     path("notes/", views.notes, name="notes"),
     path("focus/", views.focus, name="focus"),
+    path("focus/level/", views.level_set, name="level-set"),
     path("progress/undo/", views.progress_undo, name="progress-undo"),
     path("progress/<id:resource_id>/", views.progress, name="progress"),
     path("progress/<id:resource_id>/forget/", views.progress_forget, name="progress-forget"),

@@ -38,7 +38,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from catalog import selectors as catalog_selectors
 from catalog.filters import ResourceFilter
-from catalog.models import Kind, Resource, SecurityArea, Stage
+from catalog.models import Difficulty, Kind, Resource, SecurityArea, Stage
 from catalog.views import ResourceViewSet
 from kubelearn.accounts import account_register
 from learn import emails, export, guides, selectors, services, svg
@@ -48,6 +48,7 @@ from learn.forms import (
     FeedActionForm,
     FocusForm,
     HistoryForm,
+    LevelForm,
     NoteForm,
     PendingEmailActionForm,
     ProgressForm,
@@ -265,6 +266,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "note_parts": [
                 part for part in (result.path_note, result.level_note, result.deferred_note) if part
             ],
+            "level_offer": result.level_offer,
             "read_in_parts": selectors.step_to_read_in_parts(
                 deferred=result.deferred, budget=result.minutes_budget
             ),
@@ -546,6 +548,21 @@ def path(request: HttpRequest) -> HttpResponse:
             "longer_than_budget": budget,
         },
     )
+
+
+@require_POST
+@_signed_in_to_post
+def level_set(request: HttpRequest) -> HttpResponse:
+    """Set the learner's level from the queue note that asks for it, then back to the queue:
+    the note said "set your level to Intermediate" and left the learner to find where."""
+    form = LevelForm(request.POST)
+    if not form.is_valid():
+        return render(request, "learn/bad_request.html", {"form": form}, status=400)
+    level = form.cleaned_data["level"]
+    recommender_services.profile_update(user=_learner(request), level=level)
+    word = Difficulty(level).label
+    messages.success(request, f"Your level is now {word}: your queue follows it.")
+    return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
 
 
 @require_POST

@@ -56,6 +56,7 @@ class Queue:
     # passed over for the budget (see QueueResult).
     path_note: str = ""
     level_note: str = ""
+    level_offer: int | None = None
     deferred_note: str = ""
     limit: int = 10
     # Minutes the packing counted (unknown lengths as 15), for the budget fill.
@@ -270,6 +271,7 @@ def queue_build(
         note=result.note,
         path_note=result.path_note,
         level_note=result.level_note,
+        level_offer=result.level_offer,
         deferred_note=result.deferred_note,
         deferred=list(result.deferred),
     )

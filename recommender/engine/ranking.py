@@ -484,6 +484,12 @@ def recommend_queue(
     )
     deferred_note = _deferred_note(model, pool, packed.deferred, budget) if picked else ""
     level_note = _level_raise_note(model, state, cap, pool.rows[picked])
+    # The level the notes ask for, for a page to offer it in one click: Intermediate to a
+    # beginner past (or held at) the basics, Beginner to one whose level or focus started the
+    # path further on.
+    level_offer = (
+        READY_LEVEL if level_note or (entry_note and entry <= first) else 1 if entry_note else None
+    )
     note = " ".join(sentence for sentence in (path_note, level_note, deferred_note) if sentence)
     liked = liked_vector(model, state)
     similar_to = similar_reasons(model, state, pool.rows[picked])
@@ -534,6 +540,7 @@ def recommend_queue(
             note=note,
             path_note=path_note,
             level_note=level_note,
+            level_offer=level_offer,
             deferred_note=deferred_note,
         )
     if packed.stopped_by_budget and budget is not None:
@@ -554,6 +561,7 @@ def recommend_queue(
             note=note,
             path_note=path_note,
             level_note=level_note,
+            level_offer=level_offer,
             deferred_note=deferred_note,
             shortfall="budget",
             detail=_budget_detail(model, pool, budget, left, bool(items)),
@@ -567,6 +575,7 @@ def recommend_queue(
         note=note,
         path_note=path_note,
         level_note=level_note,
+        level_offer=level_offer,
         deferred_note=deferred_note,
     )
 

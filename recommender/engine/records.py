@@ -168,6 +168,8 @@ class QueueResult:
     path_note: str = ""
     # A declared beginner past the basics whose queue went above their level: what to do.
     level_note: str = ""
+    # The level ``path_note`` or ``level_note`` asks the learner to set, if one does.
+    level_offer: int | None = None
     deferred_note: str = ""
 
     @property

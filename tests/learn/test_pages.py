@@ -1587,3 +1587,44 @@ def test_no_level_note_before_the_basics_are_done_or_for_a_declared_intermediate
     services.profile_update(user=alice, level=2)
     alice_web.post("/path/getting-started/done/")
     assert LEVEL_NOTE not in alice_web.get("/").content.decode()
+
+
+def test_the_level_a_queue_note_asks_for_is_one_click_away(alice_web, alice, seed):
+    # The note said "Set your level to Intermediate" and left the learner to find where.
+    services.profile_update(user=alice, level=1)
+    alice_web.post("/path/getting-started/done/")
+    body = alice_web.get("/").content.decode()
+    assert 'action="/focus/level/"' in body and "Set my level to Intermediate" in body
+    response = alice_web.post("/focus/level/", {"level": "2", "next": "/"}, follow=True)
+    assert LearnerProfile.objects.get(user=alice).level == 2
+    assert response.redirect_chain[-1][0] == "/"
+    body = response.content.decode()
+    assert "Your level is now Intermediate" in body and LEVEL_NOTE not in body
+    assert 'action="/focus/level/"' not in body
+
+
+def test_a_focused_newcomer_is_offered_beginner_to_start_at_step_1(alice_web, alice, seed):
+    alice_web.post("/focus/", {"area__rbac": "1"})
+    body = alice_web.get("/").content.decode()
+    assert "set your level to Beginner" in body and "Set my level to Beginner" in body
+    alice_web.post("/focus/level/", {"level": "1", "next": "/"})
+    steps = alice_web.get("/").context["items"]
+    assert "Step 1 of the learning path" in steps[0]["reasons"][0]["text"]
+
+
+@pytest.mark.parametrize("level", ["", "0", "4", "x", "2.5"])
+def test_a_level_outside_the_choices_is_a_400_and_changes_nothing(alice_web, alice, level):
+    services.profile_update(user=alice, level=3)
+    assert alice_web.post("/focus/level/", {"level": level}).status_code == 400
+    assert LearnerProfile.objects.get(user=alice).level == 3
+
+
+def test_setting_the_level_needs_sign_in_and_a_post(client, alice_web):
+    response = client.post("/focus/level/", {"level": "2", "next": "/"})
+    assert response.status_code == 302 and response["Location"].startswith("/signin/")
+    assert alice_web.get("/focus/level/").status_code == 405
+
+
+def test_setting_the_level_goes_back_only_to_this_site(alice_web):
+    response = alice_web.post("/focus/level/", {"level": "2", "next": "https://evil.example/"})
+    assert response["Location"] == "/"
