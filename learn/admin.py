@@ -45,6 +45,10 @@ class PendingEmailInline(admin.StackedInline):
     verbose_name_plural = verbose_name
     fields = ("email", "requested_at", "sent_at", "link")
     readonly_fields = fields
+    # The row there is, and no empty ones: three blank forms, shown read-only, read as a
+    # waiting address whose link never went out on every account (a walk-through).
+    extra = 0
+    max_num = 1
     # Deleting it cancels the wait, as the learner's Cancel does; a link already sent stops
     # working. Staff add no waiting address: they set the address itself above.
     can_delete = True

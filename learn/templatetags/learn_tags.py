@@ -88,9 +88,26 @@ def marked(text: str, search: str) -> SafeString:
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
-# An address in a note: http or https only (a "javascript:" one stays text), up to a space or
-# a bracket, without the punctuation that ends the sentence around it.
-_NOTE_LINK = re.compile(r"https?://[^\s<>\"'()\[\]]+(?<![.,;:!?])", re.IGNORECASE)
+# An address in a note: http or https only (a "javascript:" one stays text), up to a space, a
+# quote of any kind, a backtick or an angle or square bracket; see _address_end for its end.
+_NOTE_LINK = re.compile(
+    r"https?://[^\s<>\"'`\[\]{}\u201c\u201d\u2018\u2019\u00ab\u00bb]+", re.IGNORECASE
+)
+# What ends the sentence around an address, not the address ("see https://k8s.io/docs/.").
+_AFTER_ADDRESS = set(".,;:!?\u2026\u3002\u3001\uff0c\uff1f\uff01")
+
+
+def _address_end(address: str) -> str:
+    """The address without the punctuation after it: a closing bracket only when the address
+    opened none ("(see https://a.example/x)"), and kept when it did (Wikipedia's
+    "…/Kubernetes_(software)", cut short by an earlier rule, led to another page)."""
+    while address:
+        last = address[-1]
+        if last in _AFTER_ADDRESS or (last == ")" and address.count(")") > address.count("(")):
+            address = address[:-1]
+            continue
+        return address
+    return address
 
 
 @register.filter
@@ -100,7 +117,10 @@ def note_html(text: str, search: str = "") -> SafeString:
     parts: list[SafeString] = []
     end = 0
     for match in _NOTE_LINK.finditer(text):
-        address = match.group()
+        address = _address_end(match.group())
+        if "://" not in address or address.endswith("://"):
+            continue
+        stop = match.start() + len(address)
         parts += [
             marked(text[end : match.start()], search),
             format_html(
@@ -109,7 +129,7 @@ def note_html(text: str, search: str = "") -> SafeString:
                 marked(address, search),
             ),
         ]
-        end = match.end()
+        end = stop
     parts.append(marked(text[end:], search))
     return format_html_join("", "{}", ((part,) for part in parts))
 

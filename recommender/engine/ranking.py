@@ -778,11 +778,14 @@ def _level_raise_note(model: Model, state: LearnerState, cap: int, queued: np.nd
     if not above:
         return ""
     level = DIFFICULTY_WORDS.get(state.declared_level, "Beginner")
-    items = "One item" if above == 1 else f"{above} items"
+    # Named by their difficulty, as their reasons mark them: "5 items … are above it" read as
+    # wrong beside ten items all above Beginner, the Intermediate ones unmarked (a walk-through).
+    word = DIFFICULTY_WORDS.get(cap + 1, "harder")
+    items = f"one {word} item" if above == 1 else f"{above} {word} items"
     return (
-        f"The basics are behind you and your level still says {level}: {items} in your "
-        f"queue {'is' if above == 1 else 'are'} above it, as much of the path ahead is. Past "
-        f"{level} now? Set your level to {DIFFICULTY_WORDS[READY_LEVEL]}."
+        f"The basics are behind you and your level still says {level}, so {items} in your "
+        f"queue {'is' if above == 1 else 'are'} marked as above it, as much of the path ahead "
+        f"is. Past {level} now? Set your level to {DIFFICULTY_WORDS[READY_LEVEL]}."
     )
 
 

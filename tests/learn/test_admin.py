@@ -122,3 +122,11 @@ def test_staff_cancel_a_wait_by_deleting_it(admin_client, alice):
     response = admin_client.post(f"/admin/auth/user/{alice.pk}/change/", form)
     assert response.status_code == 302
     assert not PendingEmail.objects.exists()
+
+
+def test_a_user_with_no_waiting_address_shows_none(admin_client, alice):
+    # Blank inline forms, shown read-only, read as a waiting address whose link never went
+    # out on every account (a walk-through).
+    page = admin_client.get(f"/admin/auth/user/{alice.pk}/change/").content.decode()
+    assert "none went out" not in page
+    assert 'name="pending_email-TOTAL_FORMS" value="0"' in page

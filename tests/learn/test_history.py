@@ -202,9 +202,24 @@ def test_a_history_with_only_notes_links_them_and_nothing_else(alice, alice_web)
     assert "Download all your progress" not in body
 
 
-def test_an_empty_saved_list_keeps_its_filters_and_says_how_to_save(alice_web):
+def test_the_saved_list_is_named_saved_and_says_only_how_to_save_when_empty(alice_web):
+    # The menu's "Saved" opened a page headed "History", with History's totals, its filters
+    # and two empty messages (a walk-through).
+    response = alice_web.get("/history/?show=saved")
+    body = response.content.decode()
+    assert "<h1>Saved</h1>" in body and "<title>Saved" in body
+    assert "Nothing saved or put off." in body
+    assert "Nothing here yet." not in body and 'aria-label="Show"' not in body
+
+
+def test_the_saved_list_leaves_historys_totals_and_download_to_history(alice, alice_web):
+    saved = ResourceFactory(title="Later")
+    alice_web.post(f"/progress/{saved.pk}/", {"state": "planned"})
     body = alice_web.get("/history/?show=saved").content.decode()
-    assert 'aria-label="Show"' in body and "Nothing saved or put off." in body
+    assert "<h1>Saved</h1>" in body and "Later" in body
+    assert "history-totals" not in body and "Download all your progress" not in body
+    assert 'aria-label="Show"' in body  # the other lists, one click away
+    assert "<h1>History</h1>" in alice_web.get("/history/").content.decode()
 
 
 def test_the_download_has_every_progress_row_newest_first(alice, alice_web):

@@ -548,3 +548,25 @@ def test_a_search_marks_a_word_inside_a_linked_address(alice, alice_web, resourc
         '<a href="https://kubernetes.io/docs/rbac/" rel="noopener noreferrer nofollow">'
         "https://kubernetes.io/docs/<mark>rbac</mark>/</a>" in body
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # Found by a walk-through: the quote, the ellipsis, the full stop and the backtick
+        # after an address were taken into the link, and Wikipedia's brackets cut it short.
+        ("“https://k8s.io/docs/”", "https://k8s.io/docs/"),
+        ("see https://k8s.io/x… then", "https://k8s.io/x"),
+        ("https://a.example/c。", "https://a.example/c"),
+        ("`https://k8s.io/code`", "https://k8s.io/code"),
+        (
+            "https://en.wikipedia.org/wiki/Kubernetes_(software).",
+            "https://en.wikipedia.org/wiki/Kubernetes_(software)",
+        ),
+        ("(see https://a.example/x)", "https://a.example/x"),
+    ],
+)
+def test_a_notes_link_ends_where_its_address_does(alice, alice_web, resource, text, address):
+    note_written(alice, resource, text)
+    body = alice_web.get("/notes/").content.decode()
+    assert f'<a href="{address}" rel="noopener noreferrer nofollow">{address}</a>' in body

@@ -1564,7 +1564,7 @@ def test_a_beginner_past_the_basics_is_told_once_why_the_queue_is_above_their_le
     alice_web.post("/path/getting-started/done/")
     response = alice_web.get("/")
     level_note = response.context["note_parts"][-1]
-    assert level_note.startswith(f"{LEVEL_NOTE}: ")
+    assert level_note.startswith(f"{LEVEL_NOTE}, so ")
     assert level_note.endswith("Past Beginner now? Set your level to Intermediate.")
     above = [
         reason["text"]
@@ -1572,7 +1572,7 @@ def test_a_beginner_past_the_basics_is_told_once_why_the_queue_is_above_their_le
         for reason in item["reasons"]
         if reason["kind"] == "level"
     ]
-    assert f"{len(above)} items in your queue are above it" in level_note
+    assert f"so {len(above)} Advanced items in your queue are marked as above it" in level_note
     assert above and all(
         text.startswith("Advanced, above your level (Beginner): ") for text in above
     )
