@@ -1148,7 +1148,7 @@ def _mmr_queue(
     deferred: list[tuple[int, float]] = []  # (pool index, minutes left when passed over)
     stage_now = int(model.stage[list(groups[0].rows)].max()) if groups and groups[0].rows else 0
     look_ahead = off_progression & (model.stage[rows] > stage_now) & ~serves
-    # Off-path items the learner's history scores at or below nothing: taken only when nothing
+    # Off-path items the learner's history scores at or below zero: taken only when nothing
     # else is left. MMR's diversity term favours them (they resemble nothing picked), and a
     # walk-through's beginners got red-team tools scored below zero, after a skip or a 1/5.
     weak = off_progression & (relevance <= 0)
