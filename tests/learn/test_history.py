@@ -217,7 +217,9 @@ def test_the_saved_list_leaves_historys_totals_and_download_to_history(alice, al
     alice_web.post(f"/progress/{saved.pk}/", {"state": "planned"})
     body = alice_web.get("/history/?show=saved").content.decode()
     assert "<h1>Saved</h1>" in body and "Later" in body
-    assert "history-totals" not in body and "Download all your progress" not in body
+    assert "Download all your progress" not in body
+    # Its own counts, not History's completed, skipped and rated.
+    assert "<strong>1</strong> saved for later." in body and "</strong> completed" not in body
     assert 'aria-label="Show"' in body  # the other lists, one click away
     assert "<h1>History</h1>" in alice_web.get("/history/").content.decode()
 
