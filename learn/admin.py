@@ -30,6 +30,8 @@ class StaffUserChangeForm(UserChangeForm):
             email = emails.mailbox_address(email)
         except ValueError as exc:
             raise forms.ValidationError(emails.UNDELIVERABLE) from exc
+        # One query for the check and the name (learn.selectors.email_in_use only answers
+        # yes or no, and its module brings the recommender's numpy into every process start).
         other = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).first()
         if other is not None:  # staff may know which account has it: learners are never told
             raise forms.ValidationError(

@@ -41,6 +41,11 @@ def _change_form(user: User, **changes: str) -> dict[str, str]:
     return data
 
 
+def _save_address(client, user, email: str):
+    """Staff save the user's change form with ``email`` as the address."""
+    return client.post(f"/admin/auth/user/{user.pk}/change/", _change_form(user, email=email))
+
+
 def test_a_users_page_shows_the_address_waiting_and_when_its_link_stops_working(
     admin_client, alice
 ):
@@ -67,18 +72,14 @@ def test_a_users_page_says_when_no_link_went_out_or_it_expired(admin_client, ali
 
 
 def test_staff_set_an_address_as_mail_is_delivered_to_it(admin_client, alice):
-    response = admin_client.post(
-        f"/admin/auth/user/{alice.pk}/change/", _change_form(alice, email="Zoe@ZOË.org")
-    )
+    response = _save_address(admin_client, alice, "Zoe@ZOË.org")
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.email == "Zoe@xn--zo-ija.org"
 
 
 def test_staff_cannot_give_an_address_another_account_has(admin_client, alice, bob):
-    response = admin_client.post(
-        f"/admin/auth/user/{alice.pk}/change/", _change_form(alice, email="BOB@example.org")
-    )
+    response = _save_address(admin_client, alice, "BOB@example.org")
     assert response.status_code == 200
     assert "The account bob has this address already" in response.content.decode()
     alice.refresh_from_db()
@@ -86,9 +87,7 @@ def test_staff_cannot_give_an_address_another_account_has(admin_client, alice, b
 
 
 def test_staff_refuse_a_quoted_address(admin_client, alice):
-    response = admin_client.post(
-        f"/admin/auth/user/{alice.pk}/change/", _change_form(alice, email='"bob"@example.org')
-    )
+    response = _save_address(admin_client, alice, '"bob"@example.org')
     assert response.status_code == 200
     alice.refresh_from_db()
     assert alice.email == "alice@example.org"
@@ -100,10 +99,7 @@ def test_an_address_staff_set_ends_every_wait_for_it(admin_client, alice, bob):
     PendingEmail.objects.create(user=bob, email="Shared@new.example", requested_at=now)
     carl = UserFactory(username="carl")
     PendingEmail.objects.create(user=carl, email="carl@new.example", requested_at=now)
-    admin_client.post(
-        f"/admin/auth/user/{alice.pk}/change/",
-        _change_form(alice, email="shared@new.example"),
-    )
+    _save_address(admin_client, alice, "shared@new.example")
     assert list(PendingEmail.objects.values_list("email", flat=True)) == ["carl@new.example"]
 
 
