@@ -409,13 +409,36 @@ def test_the_guides_tables_keep_field_names_whole_and_scroll_inside_themselves(
     page.context.close()
 
 
-def test_the_main_menus_six_entries_sit_on_one_line_on_a_phone(browser, live_server, learner):
+@pytest.mark.parametrize("width", [360, 375])
+def test_the_main_menus_six_entries_sit_on_one_line_on_a_phone(
+    browser, live_server, learner, width
+):
     # Saved joined the menu (a walk-through could not find what it saved); History went to a
-    # line of its own at 375 px.
-    page = signed_in_page(browser, live_server, learner, width=375)
+    # line of its own at 375 px, and at 360 px (a common Android phone's width) until the
+    # entries' padding shrank.
+    page = signed_in_page(browser, live_server, learner, width=width)
     page.goto(live_server.url + "/")
     tops = page.evaluate(
         "() => [...document.querySelectorAll('.main-nav li')].map((e) => e.offsetTop)"
     )
     assert len(tops) == 6 and len(set(tops)) == 1, tops
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [360, 375])
+@pytest.mark.parametrize("username", ["erin", "learner1", "kubernetes_learner_2026"])
+def test_on_a_phone_the_account_and_sign_out_share_the_logos_line(
+    browser, live_server, seeded, http_settings, width, username
+):
+    # From an eight-character name on they took a line of their own at 375 px: the header was
+    # 131 px tall, three lines, on every page. A longer name is cut (its title keeps it whole).
+    page = signed_in_page(browser, live_server, UserFactory(username=username), width=width)
+    page.goto(live_server.url + "/")
+    brand = page.locator(".site-header .brand").bounding_box()
+    sign_out = page.get_by_role("banner").get_by_role("button", name="Sign out").bounding_box()
+    assert brand is not None and sign_out is not None
+    assert sign_out["y"] < brand["y"] + brand["height"], (brand, sign_out)
+    expect(page.get_by_role("link", name=f"Account: {username}")).to_have_attribute(
+        "title", username
+    )
     page.context.close()
