@@ -109,6 +109,11 @@ def message_title(title: str, limit: int = MESSAGE_TITLE_CHARS) -> str:
 UNDO_SESSION_KEY = "learn_undo"
 # The extra tag of an Undo message that carries its click's token (see _undo_offer).
 UNDO_TOKEN_TAG = "undo-token-"  # noqa: S105 - a tag name, not a secret
+# The extra tag of a "Marked … done" message that offers to rate the item (base.html): a card's
+# Done asks for nothing more, and the rating comes once the learner has finished, as in a
+# reading app (a walk-through read the Rating box opening every unread card as a question
+# before reading).
+RATE_OFFER_TAG = "rate-offer-"
 UNDO_STALE_MESSAGE = (
     "Nothing was undone: that Undo was for an earlier action, and something else has been "
     "done since (in another tab?). Undo what you see now beside the latest message."
@@ -390,6 +395,8 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             undone=f"Undone: “{message_title(resource.title)}” is back as it was.",
             anchor="",  # a step's place is looked up only if Undo is used (progress_undo)
         )
+        if state == ProgressState.COMPLETED and was.state != state and not progress.rating:
+            tags += f" {RATE_OFFER_TAG}{resource.pk}"
         messages.success(request, message.format(title=title), extra_tags=tags)
     return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
 

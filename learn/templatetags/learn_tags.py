@@ -35,6 +35,16 @@ def undo_token(extra_tags: str) -> str:
     return ""
 
 
+@register.filter
+def rate_offer(extra_tags: str) -> str:
+    """The resource a "Marked … done" message offers to rate (learn.views.RATE_OFFER_TAG),
+    as its id; "" when it offers none."""
+    for tag in extra_tags.split():
+        if tag.startswith("rate-offer-") and tag.removeprefix("rate-offer-").isdigit():
+            return tag.removeprefix("rate-offer-")
+    return ""
+
+
 # Pages not worth coming back to after signing in or up: the auth pages themselves (which pass
 # on the `next` they were given instead) and home, where signing in lands anyway.
 _NO_RETURN = {

@@ -60,15 +60,15 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
     title = first.locator(".card-title").inner_text().strip()
     screenshot(page, "journey-up-next-1280")
 
-    # Done, rated 5: the item leaves the queue — in place, without reloading the page (htmx;
-    # the same form works without script, see tests/learn/test_pages.py).
+    # Done: the item leaves the queue — in place, without reloading the page (htmx; the same
+    # form works without script, see tests/learn/test_pages.py); its message offers a rating.
     page.evaluate("window.kubelearnNoReload = true")
-    first.get_by_label("Rating").select_option("5")
     first.get_by_role("button", name=re.compile(r"^Done")).click()
     # In #main: the same words reach the screen-reader announcer a moment later.
-    expect(
-        page.locator("#main").get_by_text(f"Marked “{message_title(title)}” done, rated 5 of 5.")
-    ).to_be_visible()
+    messages = page.locator("#main .messages")
+    expect(messages.get_by_text(f"Marked “{message_title(title)}” done.")).to_be_visible()
+    messages.get_by_role("button", name="Rate it 5 of 5").click()
+    expect(messages.get_by_text(f"Rating of “{message_title(title)}” saved.")).to_be_visible()
     assert page.evaluate("window.kubelearnNoReload === true")
     assert page.url == live_server.url + "/"
     titles = [t.strip() for t in page.locator("ol.queue .card-title").all_inner_texts()]

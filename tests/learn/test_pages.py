@@ -1257,10 +1257,12 @@ def test_the_resource_page_of_a_queued_item_says_where_it_is_and_offers_not_now(
     assert "in your queue" not in body and "Save for later" in body and ">Not now<" not in body
 
 
-def test_each_cards_rating_and_action_group_are_named_with_its_title(alice_web, seed):
-    # A screen reader's list of form controls read "Rating, combo box" ten times over.
-    body = alice_web.get("/").content.decode()
+def test_each_cards_rating_and_action_group_are_named_with_its_title(alice, alice_web, seed):
+    # A screen reader's list of form controls read "Rating, combo box" ten times over. (Only
+    # a finished item's card has one: History's "completed" list.)
     first = seed.steps.order_by("position").first().resource
+    services.progress_set(user=alice, resource=first, state="completed", rating=None)
+    body = alice_web.get("/history/").content.decode()
     title = escape(first.title)
     assert f'<fieldset class="actions" aria-label="Your progress on {title}"' in body
     assert f'Rating<span class="visually-hidden"> for {title}</span></label>' in body
