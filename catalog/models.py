@@ -202,6 +202,11 @@ RESOURCE_MINUTES_MAX = 100_000
 
 FEED_FIELDS = ("title", "summary", "content_html", "published_at", "estimated_minutes")
 
+# Resources whose text kubelearn serves itself, by slug, with its file under docs/ (the learner
+# pages render it at /guides/<slug>/, learn.guides): they have no public address, and a
+# learner can read them all the same.
+SERVED_HERE = {"kubelearn-on-kubernetes": "kubernetes.md"}
+
 
 class Resource(models.Model):
     title = models.CharField(max_length=300)

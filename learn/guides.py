@@ -13,8 +13,10 @@ from django.conf import settings
 from django.urls import reverse
 from markdown_it import MarkdownIt
 
+from catalog.models import SERVED_HERE
+
 # A resource's slug, and its text under docs/.
-GUIDES = {"kubelearn-on-kubernetes": "kubernetes.md"}
+GUIDES = SERVED_HERE
 
 # "[network-policy]": the guides name a security area by its slug in brackets (not a link).
 _AREA_MENTION = re.compile(r"\[([a-z0-9-]+)\](?![(\[])")

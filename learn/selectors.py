@@ -787,6 +787,25 @@ def history(*, user: User, show: str = "all") -> QuerySet[Progress]:
     )
 
 
+@dataclass(frozen=True)
+class FinishedCounts:
+    """What a learner with nothing left to recommend can still do here (Up next)."""
+
+    unrated: int  # completions read here without a rating
+    skipped: int
+    notes: int
+
+
+def finished_counts(*, user: User) -> FinishedCounts:
+    """Counts for Up next's "nothing left" panel. Two queries."""
+    totals = history_totals(user=user)
+    return FinishedCounts(
+        unrated=totals.completed - totals.rated,
+        skipped=totals.skipped,
+        notes=Note.objects.filter(user=user).count(),
+    )
+
+
 def history_totals(*, user: User) -> HistoryTotals:
     """Counts for the history page's summary line. One query."""
     known = Q(state=ProgressState.COMPLETED, known=True)

@@ -247,6 +247,9 @@ def home(request: HttpRequest) -> HttpResponse:
     }
     main_focus = [row.area for row in focus_rows if row.weight == heaviest]
     focus_elsewhere = [area for area in main_focus if area.slug not in on_page]
+    # Nothing left to recommend: what the learner can still do here, in place of a sentence
+    # and a tip to choose a focus (a walk-through's learner finished the whole path to that).
+    finished = result.shortfall == "finished" and not items and not errors
     return render(
         request,
         "learn/up_next.html",
@@ -287,6 +290,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "focus_partly_served": len(focus_elsewhere) < len(main_focus),
             "rating_choices": range(1, 6),
             "errors": errors,
+            "finished": selectors.finished_counts(user=_learner(request)) if finished else None,
         },
         status=400 if errors else 200,
     )

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import (
+    SERVED_HERE,
     Deprecation,
     LearningPath,
     LinkStatus,
@@ -100,10 +101,13 @@ def engine_documents() -> list[Document]:
 
 
 def unlinked_off_path_ids() -> list[int]:
-    """Approved resources with no address that are not learning-path steps."""
+    """Approved resources with no address that are not learning-path steps, nor served here
+    (a guide kubelearn serves itself is read on its own page: it was never queued, and an
+    empty queue said everything was read while the Focus page counted it unread)."""
     return list(
         Resource.objects.filter(Q(url__isnull=True) | Q(url=""), status=Status.APPROVED)
         .filter(path_steps__isnull=True)
+        .exclude(slug__in=SERVED_HERE)
         .values_list("pk", flat=True)
     )
 

@@ -171,7 +171,35 @@ def entry_position(
     ``excluded`` rows (dismissed by the caller) cannot be an entry step; ``avoid`` rows (a
     step whose advice is outdated) are one only when no other step serves the focus: a
     focused newcomer's first item was a 2017 talk on PodSecurityPolicy, removed since.
+
+    A path finished from where the focus or level started it goes on before that start: at
+    the level's start, then at the first step. A walk-through's Advanced learner, whose focus
+    started her path at step 33, finished steps 33 to 39 and was told that 32 steps "wait for
+    earlier steps"; nothing offered her 25 to 32, her level's security steps, again.
     """
+    start = _declared_entry(model, state, excluded, avoid)
+    if not start or not _finished_from(model, state, start, excluded):
+        return start
+    first = int(model.path_position[model.path_rows[0]])
+    for earlier in (level_entry(model, state), first):
+        if earlier < start and not _finished_from(model, state, earlier, excluded):
+            return earlier
+    return start
+
+
+def _finished_from(
+    model: Model, state: LearnerState, position: int, excluded: frozenset[int]
+) -> bool:
+    """No step from ``position`` on is left to offer: each is done, skipped, being read or
+    put off."""
+    done = state.satisfied | state.reading | excluded
+    return all(int(r) in done for r in model.path_rows if int(model.path_position[r]) >= position)
+
+
+def _declared_entry(
+    model: Model, state: LearnerState, excluded: frozenset[int], avoid: frozenset[int]
+) -> int:
+    """Where the learner's focus, level or progress starts their path (entry_position)."""
     rows = model.path_rows
     if not len(rows):
         return 0

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.models import LearningPath, Resource
+from catalog.models import LearningPath, PathStep, Resource
 from catalog.seeding import seed_catalog_load
+from recommender import queue as queue_module
 from recommender import services
 
 pytestmark = pytest.mark.django_db
+
+SERVED = "kubelearn-on-kubernetes"  # a guide kubelearn serves itself (catalog.models.SERVED_HERE)
 
 
 @pytest.fixture
@@ -209,8 +212,14 @@ def test_next_with_a_saved_budget_is_the_queue_head_and_says_which_step_waits(
 
 def test_a_resource_no_one_could_open_is_not_queued_until_it_has_an_address(alice_api, path):
     # The fourth walk-through's beginner got kubelearn's own deployment guide (no public
-    # address yet, off the path) first in their queue, and could only search the web for it.
+    # address then, off the path) first in their queue, and could only search the web for
+    # it. (The guide now has its page here: a copy under another slug has none.)
     guide = Resource.objects.get(title__startswith="kubelearn on Kubernetes")
+    guide.pk, guide.slug = None, "kubelearn-on-kubernetes-copy"
+    guide.save()
+    guide.security_areas.set(Resource.objects.get(slug=SERVED).security_areas.all())
+    services.catalog_version_bump()
+    services.model_refit()
     assert guide.url is None and not guide.path_steps.exists()
     areas = [{"area": a.slug} for a in guide.security_areas.all()]
     alice_api.patch("/api/me/profile/", {"focus": areas, "level": 3}, format="json")
@@ -226,10 +235,25 @@ def test_a_resource_no_one_could_open_is_not_queued_until_it_has_an_address(alic
     assert guide.pk in ids
 
 
-def test_a_second_main_area_is_reached_through_the_step_its_steps_wait_behind(alice_api, path):
+def test_a_guide_kubelearn_serves_itself_is_queued_though_it_has_no_public_address(alice_api, path):
+    # A walk-through's learners finished everything and were told so, while the Focus page
+    # counted the guide, never queued, as the one unread item in eight areas.
+    guide = Resource.objects.get(slug=SERVED)
+    assert guide.url is None and not guide.path_steps.exists()
+    areas = [{"area": a.slug} for a in guide.security_areas.all()]
+    alice_api.patch("/api/me/profile/", {"focus": areas, "level": 3}, format="json")
+    ids = [item["resource"]["id"] for item in queue(alice_api, limit=50)["results"]]
+    assert guide.pk in ids
+
+
+def test_a_second_main_area_is_reached_through_the_step_its_steps_wait_behind(
+    alice, alice_api, path
+):
     # Priya (RBAC and secrets, both "Main focus", level 3): the RBAC steps, ahead of the path,
     # waited behind step 28 (on secrets), which the queue put after two secrets pages, so the
-    # RBAC page came sixth, after the Secrets page.
+    # RBAC page came sixth, after the Secrets page. (Read already here: kubelearn's own guide,
+    # on both areas, which serves RBAC third when it is in the queue.)
+    complete(alice, [Resource.objects.get(slug=SERVED)])
     focus = [{"area": "rbac", "weight": 1.0}, {"area": "secrets", "weight": 1.0}]
     alice_api.patch("/api/me/profile/", {"focus": focus, "level": 3}, format="json")
     order = [item["resource"]["slug"] for item in queue(alice_api, limit=10)["results"]]
@@ -354,3 +378,37 @@ def test_a_step_whose_advice_is_outdated_is_not_pulled_ahead_of_the_path(alice, 
     alice_api.patch("/api/me/profile/", {"focus": focus, "level": 3}, format="json")
     ids = [item["resource"]["id"] for item in queue(alice_api, limit=6)["results"]]
     assert network.pk in ids and talk.pk not in ids
+
+
+def test_a_path_finished_from_where_the_focus_started_it_goes_on_before_that_start(
+    alice_api, alice, path
+):
+    # A walk-through's Advanced learner, her focus on network policy starting her path at
+    # step 33, finished 33 to 39: Up next offered nothing and said 32 steps "wait for earlier
+    # steps"; her level's security steps before 33 were never offered again.
+    alice_api.patch(
+        "/api/me/profile/",
+        {"focus": [{"area": "network-policy", "weight": 1.0}], "level": 3},
+        format="json",
+    )
+    start = queue_module.path_next_position(user=alice)
+    positions = dict(
+        PathStep.objects.filter(path__in=LearningPath.objects.all()).values_list(
+            "resource_id", "position"
+        )
+    )
+    level_start = min(
+        positions[step.pk] for step in path if step.stage == path[-1].stage
+    )  # Advanced: the security stage
+    assert start is not None and start > level_start  # the focus starts it further on
+    complete(alice, [step for step in path if positions[step.pk] >= start])
+
+    body = queue(alice_api, limit=10)
+    heads = [positions.get(item["resource"]["id"]) for item in body["results"]]
+    assert level_start in heads, heads
+    assert "wait for earlier steps" not in body.get("detail", "") + body.get("note", "")
+    assert queue_module.path_next_position(user=alice) == level_start
+
+    complete(alice, [step for step in path if positions[step.pk] >= level_start])
+    heads = [positions.get(item["resource"]["id"]) for item in queue(alice_api)["results"]]
+    assert positions[path[0].pk] in heads, heads  # then the first step: nothing is hidden
