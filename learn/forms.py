@@ -6,7 +6,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    SetPasswordForm,
+    UserCreationForm,
+)
 from django.contrib.auth.models import User
 
 from catalog.models import SecurityArea
@@ -53,6 +58,18 @@ def focus_where_to_type(form: forms.BaseForm) -> None:
         wrong = passwords[0]
     if wrong:
         form.fields[wrong].widget.attrs["autofocus"] = True
+    # The password boxes' errors, read where focus is: a mismatch is the confirmation's error,
+    # and a screen reader in the first box heard its rules and never why the form came back.
+    others = [name for name in passwords if name != wrong and name in form.errors]
+    if wrong in passwords and others:
+        bound: dict[str, forms.BoundField] = {name: form[name] for name in passwords}
+        described = [
+            f"{bound[name].auto_id}_error" for name in [wrong, *others] if name in form.errors
+        ]
+        if bound[wrong].help_text:
+            described.append(f"{bound[wrong].auto_id}_helptext")
+        form.fields[wrong].widget.attrs["aria-describedby"] = " ".join(described)
+        form.fields[wrong].widget.attrs["aria-invalid"] = "true"
 
 
 class WholeNumberField(forms.IntegerField):
@@ -89,6 +106,22 @@ SIGNUP_LEVEL_CHOICES = [
     ("2", "Intermediate: I use it"),
     ("3", "Advanced: I run it in production"),
 ]
+
+
+class PasswordChangeTypingForm(PasswordChangeForm):
+    """Django's password change, its errors said where focus comes back (focus_where_to_type)."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        focus_where_to_type(self)
+
+
+class SetPasswordTypingForm(SetPasswordForm):
+    """Django's new password from a reset link, its errors said where focus comes back."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        focus_where_to_type(self)
 
 
 class SignUpForm(UserCreationForm):

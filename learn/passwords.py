@@ -22,6 +22,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from learn import emails
 from learn.emails import MailUnavailable, mail_configured
+from learn.forms import SetPasswordTypingForm
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
@@ -111,6 +112,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "learn/password_reset_confirm.html"
     success_url = reverse_lazy("learn:password-reset-done")
+    form_class = SetPasswordTypingForm
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

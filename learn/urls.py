@@ -4,7 +4,7 @@ from django.urls import path, reverse_lazy
 
 from kubelearn import converters  # noqa: F401  (registers the <id:…> converter)
 from learn import feeds, passwords, views
-from learn.forms import SignInForm
+from learn.forms import PasswordChangeTypingForm, SignInForm
 
 app_name = "learn"
 
@@ -47,6 +47,7 @@ urlpatterns = [
         auth_views.PasswordChangeView.as_view(
             template_name="learn/password_change.html",
             success_url=reverse_lazy("learn:password-changed"),
+            form_class=PasswordChangeTypingForm,
         ),
         name="password-change",
     ),

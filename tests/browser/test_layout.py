@@ -442,3 +442,38 @@ def test_on_a_phone_the_account_and_sign_out_share_the_logos_line(
         "title", username
     )
     page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_sign_ins_small_links_are_tap_targets_of_at_least_24_px(browser, live_server, db, width):
+    # A keyboard walk-through's axe run (WCAG 2.2 target size): "Forgot your password?" was
+    # 17 px tall.
+    page = visitor_page(browser, width=width)
+    page.goto(live_server.url + "/signin/")
+    for name in ("Forgot your password?", "Create an account"):
+        box = page.get_by_role("link", name=name).bounding_box()
+        assert box and box["height"] >= 24, (name, box)
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_search_sent_from_the_keyboard_lands_on_the_results_count(
+    browser, live_server, seeded, width
+):
+    # A keyboard walk-through: after Enter in Search the page came back with focus at its
+    # top, nothing read out, the header and seven filters between the learner and a result.
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    page.goto(live_server.url + "/browse/")
+    page.get_by_label("Search").fill("rbac")
+    page.get_by_label("Search").press("Enter")
+    page.wait_for_url("**search=rbac**")
+    count = page.locator("#main .results-count")
+    expect(count).to_be_focused()
+    expect(count).to_be_in_viewport()
+    # A link to Browse is not a search: the page starts at its top, as any page does.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Browse").click()
+    page.wait_for_url(live_server.url + "/browse/")
+    expect(count).not_to_be_focused()
+    context.close()

@@ -968,6 +968,22 @@ def test_passwords_that_do_not_match_bring_focus_back_to_the_first_password(clie
     assert autofocused(response.content.decode()) == ["password1"]
 
 
+def test_passwords_that_do_not_match_are_said_to_the_first_password_where_focus_is(client, db):
+    # A keyboard walk-through: focus in the first box, the error only on the confirmation; a
+    # screen reader heard the first box's rules and never why the form came back.
+    response = client.post(
+        "/signup/",
+        {"username": "dana", "password1": "a long unusual passphrase 1", "password2": "other"},
+    )
+    body = response.content.decode()
+    first = re.search(r'<input type="password" name="password1"[^>]*>', body)
+    assert first and "autofocus" in first.group(0) and 'aria-invalid="true"' in first.group(0)
+    described = re.search(r'aria-describedby="([^"]+)"', first.group(0))
+    assert described and described.group(1).split()[0] == "id_password2_error"
+    assert 'id="id_password2_error"' in body
+    assert "id_password1_helptext" in described.group(1).split()  # the rules, after the error
+
+
 def test_a_failed_sign_in_brings_focus_to_the_password_not_the_filled_username(client, alice):
     response = client.post("/signin/", {"username": "alice", "password": "wrong password"})
     assert response.status_code == 200

@@ -130,3 +130,34 @@ def test_the_reset_page_says_where_to_write_when_the_server_names_an_address(cli
     response = client.get("/password-reset/")
     assert response.status_code == 503
     assert "mailto:help@kubelearn.example" in response.content.decode()
+
+
+def _focused_password(body: str) -> str:
+    (focused,) = re.findall(r'<input type="password"[^>]*autofocus[^>]*>', body)
+    return focused
+
+
+def test_new_passwords_that_do_not_match_are_said_where_focus_comes_back(client, alice):
+    # As at sign-up: focus in the first box, the mismatch the confirmation's error.
+    client.post("/password-reset/", {"email": "alice@example.org"})
+    form = client.get(reset_link(mail.outbox[0]), follow=True)
+    refused = client.post(
+        form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": "other"}
+    )
+    focused = _focused_password(refused.content.decode())
+    assert 'name="new_password1"' in focused and 'aria-invalid="true"' in focused
+    assert 'aria-describedby="id_new_password2_error' in focused
+
+
+def test_a_password_change_that_does_not_match_is_said_where_focus_comes_back(alice_web):
+    refused = alice_web.post(
+        "/account/password/",
+        {
+            "old_password": "correct horse battery staple",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": "other",
+        },
+    )
+    focused = _focused_password(refused.content.decode())
+    assert 'name="old_password"' in focused  # every box comes back empty: the first again
+    assert 'aria-describedby="id_new_password2_error' in focused

@@ -544,12 +544,44 @@
   // page, and focus starts at the top with nothing read out. After such a reload the message
   // is announced, and focus goes where the page was asked to show (the step or the stage the
   // form came back to), else to <main>, which begins with the message.
+  // Browse's search and filters reload the page, and focus started at its top with nothing
+  // read out (a keyboard walk-through tabbed past the header and seven filters to reach the
+  // results): after one, focus goes to the results' count, which is read, above the first.
+  var SEARCHED = "kubelearn-searched";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form instanceof HTMLFormElement && form.matches('form[role="search"]')) {
+      try {
+        window.sessionStorage.setItem(SEARCHED, window.location.pathname);
+      } catch (error) {
+        // Storage refused (a private window's quota): focus starts at the top, as before.
+      }
+    }
+  });
+
+  function searched() {
+    var from = null;
+    try {
+      from = window.sessionStorage.getItem(SEARCHED);
+      window.sessionStorage.removeItem(SEARCHED);
+    } catch (error) {
+      return;
+    }
+    var count = document.querySelector("#main .results-count");
+    if (from !== window.location.pathname || !count) {
+      return;
+    }
+    count.setAttribute("tabindex", "-1");
+    count.focus();
+  }
+
   function loaded() {
     copyButtons();
     dismissible();
     window.setTimeout(stickFrom, 500);
     noteDraftRestore();
     noteCountAll();
+    searched();
     var main = document.getElementById("main");
     if (!main || !main.querySelector(".messages")) {
       return;
