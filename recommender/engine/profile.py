@@ -170,17 +170,15 @@ def history_vector(model: Model, state: LearnerState) -> sp.csr_matrix:
 
 
 def liked_vector(model: Model, state: LearnerState) -> sp.csr_matrix:
-    """Sum of the positively weighted rows the learner read or is reading, shape (1, F).
+    """Sum of the positively weighted rows the learner read, shape (1, F).
 
     Used to explain a match ("Also about …, like what you read"): without the disliked
     items, and without saved ones, which were not read (a saved item would even match
-    itself) — nor known ones, which have no weight.
+    itself) — nor known ones, which have no weight, nor ones still being read: a walk-through's
+    learner, who rated all he finished 1 or 2 of 5, was told three steps were "also about
+    admission control, like what you read" for a page he had only started.
     """
-    liked = {
-        r: w
-        for r, w in state.weights.items()
-        if w > 0 and state.state[r] in ("completed", "in_progress")
-    }
+    liked = {r: w for r, w in state.weights.items() if w > 0 and state.state[r] == "completed"}
     return _sparse_row(model, *_history_parts(model, liked))
 
 

@@ -621,6 +621,27 @@ def test_a_label_the_learner_skipped_more_than_they_read_is_not_what_they_liked(
     assert "networking" not in quoted(skipped)
 
 
+def test_a_label_only_of_what_the_learner_is_still_reading_is_not_what_they_read() -> None:
+    # A walk-through's learner, who rated all he finished 1 or 2 of 5, was told three steps
+    # were "also about admission control, like what you read" for a page he had only started.
+    catalog = [
+        doc(1, "Pod Security Admission", "Admission for pods.", tags=("admission",)),
+        doc(2, "Validating webhooks", "Policies at admission.", tags=("admission",)),
+        *(
+            doc(n, f"Storage topic {n}", "Volumes and claims.", tags=("storage",))
+            for n in range(3, 31)
+        ),
+    ]
+    model = fit(catalog)
+
+    def quoted(learner: Learner) -> set[str]:
+        rec = next(r for r in recommend(model, learner, limit=30) if r.doc_id == 2)
+        return {t for r in rec.reasons if r.kind == "shared_terms" for t in r.data["terms"]}
+
+    assert "admission" in quoted(Learner(interactions=done(1)))
+    assert "admission" not in quoted(Learner(interactions=done(1, state="in_progress")))
+
+
 def test_every_recommendation_has_known_reasons(model: Model) -> None:
     learners = [
         Learner(),
