@@ -531,6 +531,12 @@ def path(request: HttpRequest) -> HttpResponse:
     here = (
         queue.path_next_position(user=_learner(request)) if request.user.is_authenticated else None
     )
+    # Where the path starts: a step before it is optional. Not "before the next step": an
+    # outdated step the queue reads after its successor is before that, and was marked
+    # "before your path starts" for a walk-through's learner who had started at step 1.
+    start = (
+        queue.path_start_position(user=_learner(request)) if request.user.is_authenticated else None
+    )
     stages = [
         (
             stage,
@@ -555,6 +561,7 @@ def path(request: HttpRequest) -> HttpResponse:
             "path": path_view,
             "stages": stages,
             "here": here,
+            "start": start,
             "next": following,
             "longer_than_budget": budget,
         },

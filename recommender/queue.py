@@ -17,6 +17,7 @@ from recommender.engine import (
     Model,
     Recommendation,
     path_next,
+    path_start,
     similar,
     suggest_labels,
 )
@@ -187,13 +188,21 @@ def _demote(
     stale = items.pop(at)
     items.insert(successor_at, stale)
     if own and successor_position > own:
-        _hand_over_next(stale, items, own, successor_id, successor_position)
+        _hand_over_next(stale, items, own, successor_id, successor_position, position)
 
 
 def _hand_over_next(
-    stale: QueueItem, items: list[QueueItem], own: int, successor_id: int, successor_position: int
+    stale: QueueItem,
+    items: list[QueueItem],
+    own: int,
+    successor_id: int,
+    successor_position: int,
+    position: Callable[[int | None], int],
 ) -> None:
-    """The stale step no longer reads "your next step"; the successor, when queued, does."""
+    """The stale step no longer reads "your next step"; the successor, when queued, stands in
+    its place, and the first path step queued after it is the next step: the successor, or
+    a step between the two (a walk-through's queue read step 30 first, then "Step 31 — your
+    next step, in place of step 29")."""
     was_next = False
     for reason in stale.reasons:
         if reason["kind"] == "path_step" and reason["text"].endswith(NEXT_STEP_SUFFIX):
@@ -209,14 +218,23 @@ def _hand_over_next(
     for reason in successor.reasons:
         if reason["kind"] == "focus" and AHEAD_OF_PATH in reason["text"]:
             reason["text"] = reason["text"].split(AHEAD_OF_PATH)[0]
+    following = next(
+        (item for item in items if item is not stale and position(item.resource.pk) > own), None
+    )
     successor.reasons.insert(
         0,
         {
             "kind": "path_step",
-            "text": f"Step {successor_position} of the learning path{NEXT_STEP_SUFFIX}, "
+            "text": f"Step {successor_position} of the learning path"
+            f"{NEXT_STEP_SUFFIX if following is successor else ''}, "
             f"in place of step {own}, whose advice is outdated",
         },
     )
+    if following is None or following is successor:
+        return
+    for reason in following.reasons:
+        if reason["kind"] == "path_step" and reason["text"].endswith(" of the learning path"):
+            reason["text"] += NEXT_STEP_SUFFIX
 
 
 def queue_build(
@@ -341,6 +359,17 @@ def _ready_model() -> Model | None:
         return runtime.model()
     except WarmingUp:
         return None
+
+
+def path_start_position(*, user: User) -> int | None:
+    """Where the learner's path starts (their level, focus or progress decides: a step before
+    it is optional), as the queue counts from it. None while the model warms up or when there
+    is no path."""
+    model = _ready_model()
+    if model is None:
+        return None
+    start = path_start(model, _engine_learner(user), entry_avoid=runtime.outdated_path_steps())
+    return start or None
 
 
 def path_next_position(*, user: User) -> int | None:

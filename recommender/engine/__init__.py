@@ -17,6 +17,7 @@ Public API::
     similar(model, doc_id, *, limit=5) -> list[tuple[int, float]]
     suggest_labels(model, text_doc, *, k=5) -> dict
     path_entry(model, learner, *, exclude=()) -> int          # a path position
+    path_start(model, learner, *, entry_avoid=()) -> int  # where the path starts, 0 if none
     path_next(model, learner, *, entry_avoid=()) -> int  # the next step's position, 0 if none
     count_violations(model, learner, doc_ids, *, path=None, strict=False) -> int
     tokenize(text) -> list[str]
@@ -130,7 +131,7 @@ from .records import (
     Reason,
     Recommendation,
 )
-from .rules import count_violations, path_entry, path_next
+from .rules import count_violations, path_entry, path_next, path_start
 from .text import TOKEN_PATTERN, tokenize
 
 __all__ = [
@@ -154,6 +155,7 @@ __all__ = [
     "learner_state",
     "path_entry",
     "path_next",
+    "path_start",
     "prepare",
     "profile_vector",
     "recommend",

@@ -270,6 +270,13 @@ def path_entry(model: Model, learner: Learner, *, exclude: Iterable[int] = ()) -
     return entry_position(model, learner_state(model, learner), frozenset(model.rows(exclude)))
 
 
+def path_start(model: Model, learner: Learner, *, entry_avoid: Iterable[int] = ()) -> int:
+    """Position where the learner's path starts (0 when there is no path), as
+    :func:`path_next` counts from it."""
+    state = learner_state(model, learner)
+    return entry_position(model, state, avoid=frozenset(model.rows(entry_avoid)))
+
+
 def path_next(model: Model, learner: Learner, *, entry_avoid: Iterable[int] = ()) -> int:
     """Position of the learner's next path step from their entry point (0 when none is left).
     ``entry_avoid``: document ids as in :func:`recommend_queue`."""

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from catalog.models import LearningPath, Resource
 from learn.selectors import steps_behind
+from recommender import services
 from recommender.models import Progress, ProgressState
 from tests.learn.conftest import path_ids, undo_token
 
@@ -64,6 +65,33 @@ def test_steps_before_where_a_focus_starts_the_path_say_so_and_later_ones_do_not
     assert outdated and all(label in html for html in outdated)
     last = len(path_ids(seed))
     assert not any(label in step_html(position) for position in range(entry, last + 1))
+
+
+def test_an_outdated_step_read_after_its_successor_is_not_before_a_path_started_at_1(
+    alice, alice_web, seed
+):
+    # A walk-through's learner, who started at step 1 and had done 1 to 28, saw step 29 (its
+    # advice outdated, read after step 31) marked "Optional: before your path starts".
+    body = alice_web.get("/path/").content.decode()
+    outdated = [
+        position
+        for position in range(1, len(path_ids(seed)) + 1)
+        if "pill-outdated" in body.split(f'id="step-{position}"')[1].split("</li>")[0]
+    ]
+    assert outdated
+    talk = outdated[-1]  # step 29, the 2016 PodSecurityPolicy talk
+    for position, resource_id in enumerate(path_ids(seed), start=1):
+        if position < talk:
+            services.progress_set(
+                user=alice,
+                resource=Resource.objects.get(pk=resource_id),
+                state="completed",
+                rating=None,
+            )
+    body = alice_web.get("/path/").content.decode()
+    assert here(body) > talk  # the queue reads it after its successor
+    step = body.split(f'id="step-{talk}"')[1].split("</li>")[0]
+    assert "pill-outdated" in step and "before your path starts" not in step
 
 
 def test_visitors_get_no_marker_and_no_buttons(client, seed):

@@ -229,6 +229,24 @@ def test_the_successor_of_a_stale_next_step_becomes_the_next_step():
     ]
 
 
+def test_a_step_between_a_stale_next_step_and_its_successor_becomes_the_next_step():
+    # A walk-through's queue read step 30 first, then "Step 31 — your next step, in place of
+    # step 29", then step 29: the next step was the first card, not the second.
+    items = _items(1, 2, 3)
+    items[0].reasons = [
+        {"kind": "path_step", "text": "Step 29 of the learning path — your next step"}
+    ]
+    items[1].reasons = [{"kind": "path_step", "text": "Step 30 of the learning path"}]
+    items[2].reasons = [{"kind": "path_step", "text": "Step 31 of the learning path"}]
+    _demote(items, stale_id=1, successor_id=3, position=at({1: 29, 2: 30, 3: 31}))
+    assert [item.resource.pk for item in items] == [2, 3, 1]
+    assert [item.reasons[0]["text"] for item in items] == [
+        "Step 30 of the learning path — your next step",
+        "Step 31 of the learning path, in place of step 29, whose advice is outdated",
+        "Step 29 of the learning path — read after step 31, which replaces its advice",
+    ]
+
+
 def test_the_podsecuritypolicy_talk_follows_pod_security_admission_on_the_path(alice_api, seed):
     # The walk-through's queue: the 2017 talk on PodSecurityPolicy (removed in 1.25) queued
     # directly above the page about Pod Security Admission that its warning recommends.
