@@ -827,6 +827,8 @@ def focus(request: HttpRequest) -> HttpResponse:
                     area_names={area.slug: area.name for area in areas},
                     focus=form.cleaned_data["focus"],
                     minutes_budget=form.cleaned_data["minutes_budget"],
+                    level=form.cleaned_data["level"],
+                    level_was=profile.level if profile else None,
                 ),
             )
             return redirect("learn:focus")
@@ -862,6 +864,8 @@ def _focus_saved_message(
     area_names: Mapping[str, str],
     focus: Mapping[str, float],
     minutes_budget: int | None,
+    level: int | None = None,
+    level_was: int | None = None,
 ) -> str:
     """What was saved, and what the queue does with the focus, as it is: "now leans towards
     it" was said of a queue that did not change (a walk-through: no area chosen, every area
@@ -885,6 +889,21 @@ def _focus_saved_message(
         if focus
         else f"Focus saved, with {budget}."
     )
+    # A changed level is said, last: a walk-through's learner went from Beginner to Advanced
+    # and was told only of the focus and the budget.
+    if level == level_was:
+        changed = ""
+    elif level is not None:
+        changed = f" Your level is now {Difficulty(level).label}."
+    else:
+        changed = " Your level is no longer set: it is judged by what you complete."
+    return _focus_queue_sentence(user=user, focus=focus, saved=saved, result=result) + changed
+
+
+def _focus_queue_sentence(
+    *, user: User, focus: Mapping[str, float], saved: str, result: queue.Queue
+) -> str:
+    """``saved`` (what was saved), then what the queue does with the focus."""
     if not focus:
         # The level may still start the path further on (rules.level_entry): the note says so.
         said = result.path_note or "Your queue follows the path in order."

@@ -65,6 +65,9 @@ class LearnerState:
     known: frozenset[int] = frozenset()
     later: frozenset[int] = frozenset()
     returned: frozenset[int] = frozenset()  # put off with "Not now", and back: its day came
+    # Path steps made needless by what the learner completed (an outdated step's successor, a
+    # step's other way): among ``reading`` too, and done as far as the basics are concerned.
+    replaced: frozenset[int] = frozenset()
 
     @property
     def is_new(self) -> bool:
@@ -145,6 +148,7 @@ def learner_state(model: Model, learner: Learner) -> LearnerState:
         known=known,
         later=later,
         returned=frozenset(row for row, it in latest.items() if it.returned),
+        replaced=replaced,
     )
 
 

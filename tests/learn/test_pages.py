@@ -490,10 +490,23 @@ def test_focus_saved_without_an_area_says_the_queue_follows_the_path(alice_web, 
     # It said "Your queue now leans towards it." of no focus at all (a walk-through).
     for payload in ({"level": "1"}, {"area__rbac": "", "area__network-policy": ""}):
         page = alice_web.post("/focus/", payload, follow=True)
-        assert saved_message(page) == (
+        assert saved_message(page).startswith(
             "Focus saved, with no time budget. No security area is chosen. Your queue follows "
             "the path in order."
         )
+
+
+def test_focus_saved_says_a_changed_level_and_only_a_changed_one(alice_web, seed):
+    # A walk-through's learner went from Beginner to Advanced and was told only of the focus
+    # and the time budget.
+    said = saved_message(alice_web.post("/focus/", {"level": "1"}, follow=True))
+    assert said.endswith(" Your level is now Beginner.")
+    said = saved_message(alice_web.post("/focus/", {"level": "1"}, follow=True))
+    assert "Your level" not in said
+    said = saved_message(alice_web.post("/focus/", {"level": "3"}, follow=True))
+    assert said.endswith(" Your level is now Advanced.")
+    said = saved_message(alice_web.post("/focus/", {"level": ""}, follow=True))
+    assert said.endswith(" Your level is no longer set: it is judged by what you complete.")
 
 
 def test_focus_saved_without_an_area_says_where_the_level_starts_the_path(alice_web, seed):
@@ -533,7 +546,7 @@ def test_focus_saved_says_when_the_queue_has_nothing_for_it_yet(alice_web, on_th
         "Focus saved: etcd protection (main focus), with no time budget. Your focus (etcd "
         "protection) comes in at step 36, in "
         "the security stage: once you have the basics (the getting-started steps done), it "
-        "joins your queue."
+        "joins your queue. Your level is now Beginner."
     )
 
 

@@ -412,3 +412,19 @@ def test_a_path_finished_from_where_the_focus_started_it_goes_on_before_that_sta
     complete(alice, [step for step in path if positions[step.pk] >= level_start])
     heads = [positions.get(item["resource"]["id"]) for item in queue(alice_api)["results"]]
     assert positions[path[0].pk] in heads, heads  # then the first step: nothing is hidden
+
+
+def test_basics_read_through_the_queue_are_done_though_it_never_offered_a_needless_step(
+    alice, alice_api, path
+):
+    # A walk-through's beginner read every step the queue gave her, Katacoda (shut down) never
+    # among them once she had completed Minikube: the basics never counted as done, and the
+    # note offering to raise her level above Beginner never came.
+    alice_api.patch("/api/me/profile/", {"level": 1}, format="json")
+    basics = [step for step in path if step.stage == path[0].stage]
+    katacoda = Resource.objects.get(slug="katacoda")
+    assert katacoda in basics
+    complete(alice, [step for step in basics if step != katacoda])
+    assert "katacoda" not in [item["resource"]["slug"] for item in queue(alice_api)["results"]]
+    note = queue(alice_api, limit=10)["note"]
+    assert "The basics are behind you and your level still says Beginner" in note, note
