@@ -70,6 +70,9 @@ PAGE_SIZE = 20
 FOLDED_FILTERS = ("stage", "kind", "area", "tag", "author")
 QUEUE_LENGTH = 10
 TIME_PACKS = (15, 30, 60)
+# Up next's tip to choose a focus is shown to a learner without one until they complete this
+# many items (the Focus page stays in the menu).
+FOCUS_TIP_UNTIL_COMPLETED = 10
 DONE_MESSAGES = {
     # Not "it stays on your path": most of the catalog is on no path (walk-through).
     ProgressState.IN_PROGRESS: "Started “{title}”. It waits under Reading now.",
@@ -250,13 +253,14 @@ def home(request: HttpRequest) -> HttpResponse:
     # Nothing left to recommend: what the learner can still do here, in place of a sentence
     # and a tip to choose a focus (a walk-through's learner finished the whole path to that).
     finished = result.shortfall == "finished" and not items and not errors
+    saved = selectors.saved_counts(user=_learner(request))
     return render(
         request,
         "learn/up_next.html",
         {
             "reading": reading,
             "reading_shown": selectors.READING_NOW_SHOWN,
-            "saved": selectors.saved_counts(user=_learner(request)),
+            "saved": saved,
             "welcome_back": selectors.welcome_back(user=_learner(request)),
             "items": items,
             "total_minutes": result.total_minutes,
@@ -283,7 +287,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "packs": sorted({*TIME_PACKS, profile.minutes_budget})
             if profile and profile.minutes_budget
             else TIME_PACKS,
-            "has_focus": bool(focus_rows),
+            # Until a few items are read: a walk-through's learner, who chose no focus, saw the
+            # tip on every visit through 49 completions.
+            "focus_tip": not focus_rows and saved.completed < FOCUS_TIP_UNTIL_COMPLETED,
             "focus_elsewhere": sorted(focus_elsewhere, key=lambda area: area.name),
             # Some main areas are served, not all: "Nothing here is on your main focus" beside
             # "Covers your focus: Container hardening" contradicted the cards (a walk-through).
@@ -527,15 +533,12 @@ def path(request: HttpRequest) -> HttpResponse:
     path_view = selectors.path_view(user=request.user)
     if path_view is None:
         raise Http404("No learning path yet.")
-    # "You are here": the queue's next step (a focused learner's starts at their focus).
-    here = (
-        queue.path_next_position(user=_learner(request)) if request.user.is_authenticated else None
-    )
-    # Where the path starts: a step before it is optional. Not "before the next step": an
+    # "You are here": the queue's next step (a focused learner's starts at their focus); and
+    # where the path starts: a step before it is optional. Not "before the next step": an
     # outdated step the queue reads after its successor is before that, and was marked
     # "before your path starts" for a walk-through's learner who had started at step 1.
-    start = (
-        queue.path_start_position(user=_learner(request)) if request.user.is_authenticated else None
+    start, here = (
+        queue.path_place(user=_learner(request)) if request.user.is_authenticated else (None, None)
     )
     stages = [
         (

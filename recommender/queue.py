@@ -361,15 +361,17 @@ def _ready_model() -> Model | None:
         return None
 
 
-def path_start_position(*, user: User) -> int | None:
+def path_place(*, user: User) -> tuple[int | None, int | None]:
     """Where the learner's path starts (their level, focus or progress decides: a step before
-    it is optional), as the queue counts from it. None while the model warms up or when there
-    is no path."""
+    it is optional) and their next step's position (path_next_position), as the queue counts
+    them. None for either while the model warms up, when there is no path, and for the next
+    step when the path is done."""
     model = _ready_model()
     if model is None:
-        return None
-    start = path_start(model, _engine_learner(user), entry_avoid=runtime.outdated_path_steps())
-    return start or None
+        return None, None
+    learner = _engine_learner(user)
+    start = path_start(model, learner, entry_avoid=runtime.outdated_path_steps())
+    return start or None, _next_position(model, learner, user)
 
 
 def path_next_position(*, user: User) -> int | None:
@@ -379,7 +381,10 @@ def path_next_position(*, user: User) -> int | None:
     model = _ready_model()
     if model is None:
         return None
-    learner = _engine_learner(user)
+    return _next_position(model, _engine_learner(user), user)
+
+
+def _next_position(model: Model, learner: Learner, user: User) -> int | None:
     outdated = runtime.outdated_path_steps()
     position = path_next(model, learner, entry_avoid=outdated)
     if not position:

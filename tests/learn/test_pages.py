@@ -45,6 +45,28 @@ def test_home_welcomes_visitors_and_invites_them_to_sign_up(client, seed):
     assert "Django" not in body
 
 
+def test_the_focus_tip_stops_once_a_learner_without_focus_has_read_a_few_items(
+    alice, alice_web, seed
+):
+    # A walk-through's learner, who chose no focus, saw it on every visit through 49
+    # completions.
+    tip = "<strong>Tip:</strong>"
+    assert tip in alice_web.get("/").content.decode()
+    steps = [Resource.objects.get(pk=pk) for pk in path_ids(seed)]
+    for resource in steps[: views.FOCUS_TIP_UNTIL_COMPLETED - 1]:
+        services.progress_set(user=alice, resource=resource, state="completed", rating=None)
+    assert tip in alice_web.get("/").content.decode()
+    services.progress_set(
+        user=alice, resource=steps[views.FOCUS_TIP_UNTIL_COMPLETED], state="completed", rating=None
+    )
+    assert tip not in alice_web.get("/").content.decode()
+
+
+def test_a_learner_with_a_focus_gets_no_tip_to_choose_one(alice_web, seed):
+    alice_web.post("/focus/", {"area__rbac": "1"})
+    assert "<strong>Tip:</strong>" not in alice_web.get("/").content.decode()
+
+
 def test_up_next_is_the_same_queue_the_api_gives_with_reasons(alice_web, alice_api, seed):
     response = alice_web.get("/")
     assert response.status_code == 200
