@@ -607,8 +607,9 @@ def path_stage_done(request: HttpRequest, stage: str) -> HttpResponse:
         messages.success(
             request,
             # Short: a phone shows four lines of it beside Undo, and the longer sentence was
-            # cut off there (a walk-through).
-            f"Marked {steps} as known: your path goes on past them.",
+            # cut off there (a walk-through). Not "your path goes on past them": said of a
+            # later stage, while the next step was still in the first (a walk-through).
+            f"Marked {steps} as known: your queue leaves them out.",
             extra_tags=tags,
         )
     else:

@@ -133,7 +133,7 @@ def test_i_know_these_marks_the_rest_of_a_stage_done_and_keeps_what_was_said(
     response = alice_web.post("/path/getting-started/done/", follow=True)
     assert response.redirect_chain[-1][0] == "/path/#stage-getting-started"
     assert (
-        f"Marked {known} steps of “Getting started” as known: your path goes on past them."
+        f"Marked {known} steps of “Getting started” as known: your queue leaves them out."
         in response.content.decode()
     )
     states = dict(Progress.objects.filter(user=alice).values_list("resource_id", "state"))
