@@ -595,51 +595,44 @@ def test_reasons_mention_the_completed_resource_title(model: Model) -> None:
     assert terms[0].text == "Also about operations, like what you read"
 
 
+def quoted_terms(topical: list[Document], learner: Learner, doc_id: int) -> set[str]:
+    """The terms "Also about …, like what you read" quotes for ``doc_id``, in a catalog of
+    the ``topical`` documents and 25 of another topic (a label on every resource explains
+    nothing: these have their own)."""
+    others = (
+        doc(n, f"Storage topic {n}", "Volumes and claims.", tags=("storage",))
+        for n in range(len(topical) + 1, len(topical) + 26)
+    )
+    model = fit([*topical, *others])
+    rec = next(r for r in recommend(model, learner, limit=30) if r.doc_id == doc_id)
+    return {t for r in rec.reasons if r.kind == "shared_terms" for t in r.data["terms"]}
+
+
 def test_a_label_the_learner_skipped_more_than_they_read_is_not_what_they_liked() -> None:
     # A walk-through's learner skipped four networking items and was told the next one was
     # "also about network, like what you read".
-    catalog = [
+    topical = [
         doc(1, "Pod networking explained", "How pods reach each other.", tags=("networking",)),
         doc(2, "Services and kube-proxy", "Virtual IPs for pods.", tags=("networking",)),
         doc(3, "Ingress controllers", "Routing traffic into a cluster.", tags=("networking",)),
         doc(4, "CNI plugins compared", "Calico, Cilium and Flannel.", tags=("networking",)),
         doc(5, "DNS inside a cluster", "CoreDNS and service discovery.", tags=("networking",)),
-        # A label on every resource explains nothing: the others have their own.
-        *(
-            doc(n, f"Storage topic {n}", "Volumes and claims.", tags=("storage",))
-            for n in range(6, 31)
-        ),
     ]
-    model = fit(catalog)
-
-    def quoted(learner: Learner) -> set[str]:
-        rec = next(r for r in recommend(model, learner, limit=30) if r.doc_id == 5)
-        return {t for r in rec.reasons if r.kind == "shared_terms" for t in r.data["terms"]}
-
-    assert "networking" in quoted(Learner(interactions=done(1)))
+    assert "networking" in quoted_terms(topical, Learner(interactions=done(1)), 5)
     skipped = Learner(interactions=(*done(1), *done(2, 3, 4, state="skipped")))
-    assert "networking" not in quoted(skipped)
+    assert "networking" not in quoted_terms(topical, skipped, 5)
 
 
 def test_a_label_only_of_what_the_learner_is_still_reading_is_not_what_they_read() -> None:
     # A walk-through's learner, who rated all he finished 1 or 2 of 5, was told three steps
     # were "also about admission control, like what you read" for a page he had only started.
-    catalog = [
+    topical = [
         doc(1, "Pod Security Admission", "Admission for pods.", tags=("admission",)),
         doc(2, "Validating webhooks", "Policies at admission.", tags=("admission",)),
-        *(
-            doc(n, f"Storage topic {n}", "Volumes and claims.", tags=("storage",))
-            for n in range(3, 31)
-        ),
     ]
-    model = fit(catalog)
-
-    def quoted(learner: Learner) -> set[str]:
-        rec = next(r for r in recommend(model, learner, limit=30) if r.doc_id == 2)
-        return {t for r in rec.reasons if r.kind == "shared_terms" for t in r.data["terms"]}
-
-    assert "admission" in quoted(Learner(interactions=done(1)))
-    assert "admission" not in quoted(Learner(interactions=done(1, state="in_progress")))
+    assert "admission" in quoted_terms(topical, Learner(interactions=done(1)), 2)
+    reading = Learner(interactions=done(1, state="in_progress"))
+    assert "admission" not in quoted_terms(topical, reading, 2)
 
 
 def test_every_recommendation_has_known_reasons(model: Model) -> None:
