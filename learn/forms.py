@@ -69,7 +69,11 @@ def focus_where_to_type(form: forms.BaseForm) -> None:
         if bound[wrong].help_text:
             described.append(f"{bound[wrong].auto_id}_helptext")
         form.fields[wrong].widget.attrs["aria-describedby"] = " ".join(described)
-        form.fields[wrong].widget.attrs["aria-invalid"] = "true"
+        # Invalid only when it is (or its confirmation says so: password1 beside password2's
+        # mismatch); the old password beside a new pair that does not match is not, and a
+        # screen reader heard "Old password, invalid" (a walk-through).
+        if wrong in form.errors or f"{wrong.removesuffix('1')}2" in others:
+            form.fields[wrong].widget.attrs["aria-invalid"] = "true"
 
 
 class WholeNumberField(forms.IntegerField):
@@ -362,6 +366,9 @@ class HistoryForm(forms.Form):
         choices=[
             ("all", "All"),
             ("completed", "Completed"),
+            # What Up next's "Rate what you finished" leads to (all completions mixed the
+            # rated and unrated over pages, a walk-through found).
+            ("unrated", "Not rated yet"),
             ("known", "Already known"),
             ("skipped", "Skipped"),
             # Put off with "Not now" too: saved, out of the queue for a while (one view).

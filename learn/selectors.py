@@ -721,6 +721,7 @@ HISTORY_SHOWS = {
     "all": Q(),
     # Read here: what "I know these" marked is listed apart (it would bury what was read).
     "completed": Q(state=ProgressState.COMPLETED, known=False),
+    "unrated": Q(state=ProgressState.COMPLETED, known=False, rating__isnull=True),
     "known": Q(state=ProgressState.COMPLETED, known=True),
     "skipped": Q(state=ProgressState.SKIPPED),
     "saved": Q(state=ProgressState.PLANNED),

@@ -124,8 +124,11 @@ UNDO_STALE_MESSAGE = (
 # A completion is kept when a later click asks for less (see progress_set).
 KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked done."
 # "Save rating" on an item already done.
-RATING_MESSAGE = "Rating of “{title}” saved."
+RATING_MESSAGE = "Rating of “{title}” saved: {rating} of 5."
 RATING_REMOVED_MESSAGE = "Rating of “{title}” removed."
+# "Save rating" with none on an item that had none (a second Enter after Done, where focus
+# comes back to it on a resource's page): nothing was removed.
+NOT_RATED_MESSAGE = "“{title}” stays marked done, with no rating."
 # A rating given to an item marked known ("I know these"): a rating says the learner read it.
 RATING_OF_KNOWN_MESSAGE = (
     "Rating of “{title}” saved. It now counts as read here, no longer as already known."
@@ -385,7 +388,10 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     else:
         title = message_title(resource.title)
         if was.state == ProgressState.COMPLETED == state:
-            message = RATING_MESSAGE if progress.rating else RATING_REMOVED_MESSAGE
+            if progress.rating:
+                message = RATING_MESSAGE.replace("{rating}", str(progress.rating))
+            else:
+                message = RATING_REMOVED_MESSAGE if was.rating else NOT_RATED_MESSAGE
             if was.known and not progress.known:
                 message = RATING_OF_KNOWN_MESSAGE
         elif progress.later_until is not None:
@@ -405,10 +411,16 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             undone=f"Undone: “{message_title(resource.title)}” is back as it was.",
             anchor="",  # a step's place is looked up only if Undo is used (progress_undo)
         )
-        if state == ProgressState.COMPLETED and was.state != state and not progress.rating:
+        if state == ProgressState.COMPLETED and not progress.rating and not progress.known:
             tags += f" {RATE_OFFER_TAG}{resource.pk}"
         messages.success(request, message.format(title=title), extra_tags=tags)
-    return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
+    next_url = _safe_next(request, form.cleaned_data.get("next"))
+    if "#" not in next_url and next_url.split("?")[0] == reverse("learn:path"):
+        # Back at the step (the message's rating form, which cannot know it, sends /path/):
+        # without script the page came back at its top, far from the step rated.
+        anchor = _path_anchor(resource.pk)
+        next_url = f"{next_url}#{anchor}" if anchor else next_url
+    return HttpResponseRedirect(next_url)
 
 
 def _undo_offer(

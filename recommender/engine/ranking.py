@@ -1047,9 +1047,14 @@ def _short_result(
     if unseen <= len(items):
         reading = sum(1 for s in state.state.values() if s == "in_progress")
         if items:
+            last = (
+                "This is the last resource"
+                if len(items) == 1
+                else f"These are the last {len(items)} resources"
+            )
             detail = (
-                f"These are the last {len(items)} resources you have not completed, skipped "
-                "or started. New resources arrive as curators approve them."
+                f"{last} you have not completed, skipped or started. New resources arrive as "
+                "curators approve them."
             )
         else:
             detail = (

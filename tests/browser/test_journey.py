@@ -68,7 +68,8 @@ def test_sign_up_focus_read_and_sign_out(browser, live_server, seeded, http_sett
     messages = page.locator("#main .messages")
     expect(messages.get_by_text(f"Marked “{message_title(title)}” done.")).to_be_visible()
     messages.get_by_role("button", name="Rate it 5 of 5").click()
-    expect(messages.get_by_text(f"Rating of “{message_title(title)}” saved.")).to_be_visible()
+    rated = f"Rating of “{message_title(title)}” saved: 5 of 5."
+    expect(messages.get_by_text(rated)).to_be_visible()
     assert page.evaluate("window.kubelearnNoReload === true")
     assert page.url == live_server.url + "/"
     titles = [t.strip() for t in page.locator("ol.queue .card-title").all_inner_texts()]

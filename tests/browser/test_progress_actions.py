@@ -161,7 +161,46 @@ def test_the_message_of_a_background_action_reaches_the_live_region(browser, liv
     )
     message = page.locator("#main .messages .message > span").inner_text().strip()
     assert title in message
-    expect(announcer).to_have_text(message)  # the message, without its Undo button
+    # The message, without its buttons, and where to rate the item: focus is below, by then.
+    expect(announcer).to_have_text(f"{message} {RATE_SAID}")
+    page.context.close()
+
+
+RATE_SAID = "Rate it from 1 to 5 with the buttons in this message, at the top of the page."
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_rating_from_the_done_message_keeps_focus_in_the_page(
+    browser, live_server, learner, width
+):
+    # A walk-through rated from the message with the keyboard: focus fell to <body>, and the
+    # next Tab reached the footer.
+    page = signed_in_page(browser, live_server, learner, width=width)
+    page.goto(live_server.url + "/")
+    cards = page.locator("#queue-list > li")
+    title = cards.first.locator(".card-title").inner_text().strip()
+    press(page, cards.first.get_by_role("button", name=re.compile(r"^Done")))
+    following = cards.first.locator(".card-title").inner_text().strip()
+    rate = page.locator("#main .messages").get_by_role("group", name="Rate it, 1 to 5")
+    press(page, rate.get_by_role("button", name="Rate it 4 of 5"))
+    expect(page.locator("#announcer")).to_have_text(
+        f"Rating of “{message_title(title)}” saved: 4 of 5."
+    )
+    assert focused_text(page) == following  # back at the queue's first card
+    assert Progress.objects.get(user=learner).rating == 4
+    page.context.close()
+
+
+def test_after_done_on_a_resource_page_a_rating_from_the_message_returns_to_its_actions(
+    browser, live_server, learner, first_step
+):
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    title = page.get_by_role("heading", level=1).inner_text().strip()
+    press(page, page.get_by_role("button", name=re.compile(r"^Done")))
+    press(page, page.locator("#main .messages").get_by_role("button", name="Rate it 2 of 5"))
+    assert focused_text(page) == f"Save rating: {title}"
+    expect(page.get_by_label(f"Rating for {title}")).to_have_value("2")
     page.context.close()
 
 
@@ -286,7 +325,9 @@ def test_a_path_action_that_reloads_the_page_is_announced_and_focus_stays_at_its
     page.locator("#step-3").get_by_role("button", name=re.compile(r"^Done")).focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect(page.locator("#announcer")).to_have_text(f"Marked “{message_title(title)}” done.")
+    expect(page.locator("#announcer")).to_have_text(
+        f"Marked “{message_title(title)}” done. {RATE_SAID}"
+    )
     expect(page.locator("#step-3")).to_be_focused()
     page.keyboard.press("Tab")  # on from the step the learner was at, not from the page's top
     assert page.evaluate(f"{FOCUSED}.closest('li')?.id") == "step-3"

@@ -36,7 +36,9 @@ def test_up_next_with_nothing_left_offers_what_there_is_still_to_do(alice, alice
     unrated = sum(1 for i, _ in enumerate(resources) if i % 5 and i % 2)
     assert len(completed) > unrated > 0
     assert f"{unrated} of your completions have no rating yet" in body
-    assert '<a href="/history/?show=completed">Rate what you finished</a>' in body
+    assert '<a href="/history/?show=unrated">Rate what you finished</a>' in body
+    listed = alice_web.get("/history/?show=unrated").context["page"].paginator.count
+    assert listed == unrated
     skipped = len(resources) - len(completed)
     assert (
         f'<a href="/history/?show=skipped">Look again at what you skipped</a> ({skipped})' in body

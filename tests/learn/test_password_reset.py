@@ -161,3 +161,4 @@ def test_a_password_change_that_does_not_match_is_said_where_focus_comes_back(al
     focused = _focused_password(refused.content.decode())
     assert 'name="old_password"' in focused  # every box comes back empty: the first again
     assert 'aria-describedby="id_new_password2_error' in focused
+    assert "aria-invalid" not in focused  # it was right: "Old password, invalid" misled

@@ -71,7 +71,7 @@ def test_a_rating_from_the_message_keeps_the_item_done_and_offers_no_second_one(
     row = Progress.objects.get(user=alice, resource_id=first)
     assert (row.state, row.rating, row.completed_at) == ("completed", 5, completed_at)
     body = page.content.decode()
-    assert "” saved." in body and rate_offers(body) == []
+    assert "” saved: 5 of 5." in body and rate_offers(body) == []
 
 
 def test_undo_after_rating_from_the_message_takes_back_the_rating_only(alice_web, alice, seed):
@@ -91,3 +91,28 @@ def test_done_on_a_path_step_offers_the_rating_on_the_path_page(alice_web, seed)
     body = page.content.decode()
     assert rate_offers(body) == [first]
     assert '<input type="hidden" name="next" value="/path/">' in body
+
+
+def test_saving_no_rating_on_an_unrated_item_removes_nothing_and_offers_a_rating_again(
+    alice_web, seed
+):
+    # After Done on a resource's page, focus comes back to "Save rating" beside "none": a
+    # second Enter said "Rating of … removed." of a rating never given, and the offer went.
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "completed"}, follow=True)
+    page = alice_web.post(
+        f"/progress/{first}/", {"state": "completed", "next": f"/resources/{first}/"}, follow=True
+    )
+    body = page.content.decode()
+    assert "stays marked done, with no rating." in body and "removed" not in body
+    assert rate_offers(body) == [first]
+
+
+def test_a_rating_sent_from_the_path_page_comes_back_at_its_step(alice_web, seed):
+    # Without script the page came back at its top, far from the step rated.
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "completed"}, follow=True)
+    response = alice_web.post(
+        f"/progress/{first}/", {"state": "completed", "rating": "4", "next": "/path/"}
+    )
+    assert response["Location"] == "/path/#step-1"

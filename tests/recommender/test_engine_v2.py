@@ -137,6 +137,9 @@ def test_a_short_queue_says_why(model: Model) -> None:
     last = recommend_queue(model, almost, limit=10)
     assert sorted(r.doc_id for r in last.items) == [17, 20] and last.shortfall == "finished"
     assert last.detail.startswith("These are the last 2 resources")
+    one = Learner(interactions=done(*[d for d in BY_ID if d != 20]), level=3)
+    only = recommend_queue(model, one, limit=10)
+    assert only.detail.startswith("This is the last resource you have not completed")
 
     tight = recommend_queue(model, Learner(), limit=10, minutes=5)
     assert tight.items == () and tight.shortfall == "budget"

@@ -20,9 +20,14 @@
 
   var pending = null;
 
+  // A card's actions, or the "Rate it" buttons of a "Marked … done" message (base.html): after
+  // a rating from there, focus had nowhere to go back to and fell to <body> (a walk-through's
+  // next Tab reached the footer).
   function actionGroup(event) {
     var elt = event.detail && event.detail.elt;
-    return elt instanceof Element ? elt.closest(".actions[data-resource]") : null;
+    return elt instanceof Element
+      ? elt.closest(".actions[data-resource], .message-rate[data-resource]")
+      : null;
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -345,12 +350,15 @@
       say("");  // an earlier message ("Note saved.") must not be read again as this one's
       return;
     }
-    // The messages' words, without their Undo and dismiss buttons (those are there to be found).
+    // The messages' words, without their Undo and dismiss buttons (those are there to be found),
+    // and where to rate what was just marked done: focus is on the next card by then, below.
     var copy = messages.cloneNode(true);
     Array.prototype.forEach.call(copy.querySelectorAll("form, button"), function (control) {
       control.remove();
     });
-    say(copy.textContent.replace(/\s+/g, " ").trim(), delay);
+    var text = copy.textContent.replace(/\s+/g, " ").trim();
+    var rate = messages.querySelector(".message-rate[data-announce]");
+    say(rate ? text + " " + rate.getAttribute("data-announce") : text, delay);
   }
 
   function say(text, delay) {
