@@ -405,10 +405,18 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             message = RATED_DONE_MESSAGE.replace("{rating}", str(progress.rating))
         else:
             message = DONE_MESSAGES[ProgressState(state)]
+        undone = f"Undone: “{message_title(resource.title)}” is back as it was."
+        if was.state == ProgressState.COMPLETED == state and not was.known:
+            # "Back as it was" left a learner who had rated from the Done message unsure the
+            # Done was kept (a walk-through).
+            undone = (
+                f"Undone: “{message_title(resource.title)}” has its rating back as it was, "
+                "and stays marked done."
+            )
         tags = _undo_offer(
             request,
             [was],
-            undone=f"Undone: “{message_title(resource.title)}” is back as it was.",
+            undone=undone,
             anchor="",  # a step's place is looked up only if Undo is used (progress_undo)
         )
         if state == ProgressState.COMPLETED and not progress.rating and not progress.known:

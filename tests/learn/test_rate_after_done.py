@@ -116,3 +116,14 @@ def test_a_rating_sent_from_the_path_page_comes_back_at_its_step(alice_web, seed
         f"/progress/{first}/", {"state": "completed", "rating": "4", "next": "/path/"}
     )
     assert response["Location"] == "/path/#step-1"
+
+
+def test_undo_of_a_rating_says_the_item_stays_done(alice_web, seed):
+    # "Undone: … is back as it was." left a learner unsure the Done was kept (a walk-through).
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "completed"}, follow=True)
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "3"}, follow=True)
+    page = alice_web.post(
+        "/progress/undo/", {"next": "/", "token": undo_token(alice_web)}, follow=True
+    )
+    assert "has its rating back as it was, and stays marked done." in page.content.decode()
