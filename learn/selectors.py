@@ -559,30 +559,44 @@ def step_to_read_in_parts(*, deferred: list[int], budget: int | None) -> dict[st
 
 
 @dataclass(frozen=True)
-class SavedCounts:
+class ProgressCounts:
+    """What Up next says of the learner's progress beside the queue."""
+
     saved: int  # saved for later, and in the queue when their turn comes
     put_off: int  # "Not now": out of the queue until `back`
     back: datetime | None  # when the first item put off comes back
     returned: int = 0  # put off, and back in the queue: their day came
     completed: int = 0  # read here (not "I know these"): Up next's focus tip stops at a few
+    rated: int = 0  # completions with a rating
+    rated_low: int = 0  # ... of 1 or 2 of 5
+
+    @property
+    def mostly_disliked(self) -> bool:
+        """Most of what the learner rated (five at least) they rated 1 or 2 of 5."""
+        return self.rated >= DISLIKED_AFTER_RATED and self.rated_low * 10 >= self.rated * 7
 
 
-def saved_counts(*, user: User) -> SavedCounts:
+# Up next asks whether the queue misses once this many ratings are mostly low.
+DISLIKED_AFTER_RATED = 5
+
+
+def progress_counts(*, user: User) -> ProgressCounts:
     """What the learner saved for later, what of it is put off for now, and what came back
-    from "Not now"; and how much they completed. One query."""
+    from "Not now"; how much they completed, and how they rated it. One query."""
     now = timezone.now()
     planned = Q(state=ProgressState.PLANNED)
     put_off = planned & Q(later_until__gt=now)
+    read = Q(state=ProgressState.COMPLETED, known=False)
     totals = _listed_progress(user=user).aggregate(
         saved=Count("pk", filter=planned & Q(later_until__isnull=True)),
         put_off=Count("pk", filter=put_off),
         back=Min("later_until", filter=put_off),
         returned=Count("pk", filter=planned & Q(later_until__lte=now)),
-        completed=Count("pk", filter=Q(state=ProgressState.COMPLETED, known=False)),
+        completed=Count("pk", filter=read),
+        rated=Count("pk", filter=read & Q(rating__isnull=False)),
+        rated_low=Count("pk", filter=read & Q(rating__lte=2)),
     )
-    return SavedCounts(
-        totals["saved"], totals["put_off"], totals["back"], totals["returned"], totals["completed"]
-    )
+    return ProgressCounts(**totals)
 
 
 # When a learner's last click is this old, Up next welcomes them back: what they did last, and

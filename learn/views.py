@@ -256,7 +256,7 @@ def home(request: HttpRequest) -> HttpResponse:
     # Nothing left to recommend: what the learner can still do here, in place of a sentence
     # and a tip to choose a focus (a walk-through's learner finished the whole path to that).
     finished = result.shortfall == "finished" and not items and not errors
-    saved = selectors.saved_counts(user=_learner(request))
+    saved = selectors.progress_counts(user=_learner(request))
     return render(
         request,
         "learn/up_next.html",
@@ -292,7 +292,10 @@ def home(request: HttpRequest) -> HttpResponse:
             else TIME_PACKS,
             # Until a few items are read: a walk-through's learner, who chose no focus, saw the
             # tip on every visit through 49 completions.
-            "focus_tip": not focus_rows and saved.completed < FOCUS_TIP_UNTIL_COMPLETED,
+            # Nor beside the question whether the queue misses, which names the focus too.
+            "focus_tip": not focus_rows
+            and saved.completed < FOCUS_TIP_UNTIL_COMPLETED
+            and not saved.mostly_disliked,
             "focus_elsewhere": sorted(focus_elsewhere, key=lambda area: area.name),
             # Some main areas are served, not all: "Nothing here is on your main focus" beside
             # "Covers your focus: Container hardening" contradicted the cards (a walk-through).

@@ -1681,3 +1681,18 @@ def test_setting_the_level_needs_sign_in_and_a_post(client, alice_web):
 def test_setting_the_level_goes_back_only_to_this_site(alice_web):
     response = alice_web.post("/focus/level/", {"level": "2", "next": "https://evil.example/"})
     assert response["Location"] == "/"
+
+
+def test_up_next_asks_whether_the_queue_misses_when_most_ratings_are_low(alice, alice_web, seed):
+    # A walk-through's learner rated nearly all he finished 1 or 2 of 5; no page took notice.
+    steps = [Resource.objects.get(pk=pk) for pk in path_ids(seed)]
+    for resource, rating in zip(steps[:4], [1, 2, 1, 4], strict=True):
+        services.progress_set(user=alice, resource=resource, state="completed", rating=rating)
+    assert "you gave" not in alice_web.get("/").content.decode()  # four ratings: too few
+    services.progress_set(user=alice, resource=steps[4], state="completed", rating=2)
+    body = alice_web.get("/").content.decode()
+    assert "Of the 5 items you rated, you gave 4 a 1 or 2 of 5." in body
+    assert "<strong>Tip:</strong>" not in body  # one callout naming the Focus page, not two
+    services.progress_set(user=alice, resource=steps[5], state="completed", rating=5)
+    services.progress_set(user=alice, resource=steps[6], state="completed", rating=5)
+    assert "you gave" not in alice_web.get("/").content.decode()  # 4 of 7: not most
