@@ -408,6 +408,16 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             message = RATED_DONE_MESSAGE.replace("{rating}", str(progress.rating))
         else:
             message = DONE_MESSAGES[ProgressState(state)]
+        behind = ProgressState.COMPLETED, ProgressState.SKIPPED
+        finished = (
+            _stage_finished(request, resource)
+            if state in behind and was.state not in behind
+            else ""
+        )
+        if finished:
+            # The title shorter, as "Not now"'s: a phone shows four lines of the message.
+            message += finished
+            title = message_title(resource.title, LATER_TITLE_CHARS)
         undone = f"Undone: “{message_title(resource.title)}” is back as it was."
         if was.state == ProgressState.COMPLETED == state and not was.known:
             # "Back as it was" left a learner who had rated from the Done message unsure the
@@ -452,6 +462,29 @@ def _undo_offer(
         "token": token,
     }
     return f"undo {UNDO_TOKEN_TAG}{token}"
+
+
+def _stage_finished(request: HttpRequest, resource: Resource) -> str:
+    """What the message of a click on a path step adds when it put the last step of its
+    stage behind the learner (' “Getting started” is behind you.') or the path's last one
+    (' That is the whole path: well done.'); else "". A walk-through's learner finished a
+    stage, then the whole path, and nothing said so but the Path page's percentages."""
+    if not _path_anchor(resource.pk):  # one query: most clicks are on no step
+        return ""
+    view = selectors.path_view(user=request.user)
+    stage = next(
+        (
+            stage
+            for stage in (view.stages if view else [])
+            if any(item.step.resource_id == resource.pk for item in stage.steps)
+        ),
+        None,
+    )
+    if view is None or stage is None or not stage.all_behind:
+        return ""
+    if all(other.all_behind for other in view.stages):
+        return " That is the whole path: well done."
+    return f" “{stage.label}” is behind you."
 
 
 def _path_anchor(resource_id: int) -> str:

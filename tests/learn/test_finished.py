@@ -73,3 +73,23 @@ def test_the_path_page_says_when_the_whole_path_is_behind_the_learner(alice, ali
     assert "That is the whole path" not in alice_web.get("/path/").content.decode()
     services.progress_set(user=alice, resource=steps[-1], state="skipped", rating=None)
     assert "That is the whole path: well done." in alice_web.get("/path/").content.decode()
+
+
+def test_the_click_that_finishes_a_stage_or_the_path_says_so(alice, alice_web, seed):
+    # A walk-through's learner finished a stage, then the whole path, and nothing said so but
+    # the Path page's percentages.
+    steps = [step.resource for step in seed.steps.select_related("resource").order_by("position")]
+    basics = [resource for resource in steps if resource.stage == steps[0].stage]
+    for resource in basics[:-2]:
+        services.progress_set(user=alice, resource=resource, state="completed", rating=None)
+
+    def click(resource: Resource, state: str = "completed") -> str:
+        page = alice_web.post(f"/progress/{resource.pk}/", {"state": state}, follow=True)
+        return page.content.decode()
+
+    label = "“Getting started” is behind you."
+    assert label not in click(basics[-2])
+    assert label in click(basics[-1], "skipped")
+    for resource in steps[len(basics) : -1]:
+        services.progress_set(user=alice, resource=resource, state="completed", rating=None)
+    assert "That is the whole path: well done." in click(steps[-1])
