@@ -18,6 +18,9 @@ urlpatterns = [
     path("guides/<slug:slug>/", views.guide, name="guide"),
     path("browse/", views.browse, name="browse"),
     path("history/", views.history, name="history"),
+    # The menu's Saved is History's saved list; its own address, typed, was a 404 (a
+    # walk-through).
+    path("saved/", views.saved, name="saved"),
     path("history/progress.csv", views.history_download, name="history-download"),
     path("notes/", views.notes, name="notes"),
     path("focus/", views.focus, name="focus"),

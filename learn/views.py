@@ -308,6 +308,11 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def saved(request: HttpRequest) -> HttpResponse:
+    """/saved/: History's saved list, which the menu's Saved opens."""
+    return redirect(f"{reverse('learn:history')}?show=saved")
+
+
 def _page(request: HttpRequest, items: Any) -> Page:
     """The page of `items` that ?page= asks for, PAGE_SIZE to a page.
 

@@ -507,9 +507,10 @@ def resource_similar(
     model = _ready_model()
     if model is None:
         return None
-    # An off-path resource without an address is left out, as the queue leaves it out: a
-    # walk-through's Secrets page listed three such among its five similar resources.
-    unlinked = runtime.unlinked_off_path()
+    # A resource without an address is left out: a walk-through's Secrets page listed three
+    # off the path among its five similar resources, and the RBAC page two path steps (which
+    # the queue keeps: the path names them).
+    unlinked = runtime.unlinked()
     try:
         pairs = similar(model, resource_id, limit=limit + len(unlinked) + SIMILAR_SPARE)
     except KeyError:

@@ -62,6 +62,7 @@ class Runtime:
         self._label_names: selectors.LabelNames | None = None
         self._label_names_at = 0.0
         self._unlinked: tuple[int, frozenset[int]] | None = None
+        self._unlinked_all: tuple[int, frozenset[int]] | None = None
         self._alternatives: tuple[int, dict[int, frozenset[int]]] | None = None
         self._outdated: tuple[float, dict[int, frozenset[int]]] | None = None
         self._deprecations: tuple[float, dict[str, Deprecation]] | None = None
@@ -159,8 +160,16 @@ class Runtime:
         """
         version = self._catalog_version
         if self._unlinked is None or self._unlinked[0] != version:
-            self._unlinked = (version, frozenset(selectors.unlinked_off_path_ids()))
+            self._unlinked = (version, frozenset(selectors.unlinked_ids(off_path=True)))
         return self._unlinked[1]
+
+    def unlinked(self) -> frozenset[int]:
+        """Approved resources with no address, path steps too, per catalog version: no one's
+        similar reading (a learner could only search the web for them)."""
+        version = self._catalog_version
+        if self._unlinked_all is None or self._unlinked_all[0] != version:
+            self._unlinked_all = (version, frozenset(selectors.unlinked_ids(off_path=False)))
+        return self._unlinked_all[1]
 
     def path_alternatives(self) -> dict[int, frozenset[int]]:
         """Path steps of which a learner needs one, each with its alternatives, per catalog

@@ -100,16 +100,15 @@ def engine_documents() -> list[Document]:
     ]
 
 
-def unlinked_off_path_ids() -> list[int]:
-    """Approved resources with no address that are not learning-path steps, nor served here
-    (a guide kubelearn serves itself is read on its own page: it was never queued, and an
-    empty queue said everything was read while the Focus page counted it unread)."""
-    return list(
-        Resource.objects.filter(Q(url__isnull=True) | Q(url=""), status=Status.APPROVED)
-        .filter(path_steps__isnull=True)
-        .exclude(slug__in=SERVED_HERE)
-        .values_list("pk", flat=True)
-    )
+def unlinked_ids(*, off_path: bool) -> list[int]:
+    """Approved resources with no address (``off_path``: only those that are not
+    learning-path steps), not served here either (a guide kubelearn serves itself is read on
+    its own page: it was never queued, and an empty queue said everything was read while the
+    Focus page counted it unread)."""
+    unlinked = Resource.objects.filter(Q(url__isnull=True) | Q(url=""), status=Status.APPROVED)
+    if off_path:
+        unlinked = unlinked.filter(path_steps__isnull=True)
+    return list(unlinked.exclude(slug__in=SERVED_HERE).values_list("pk", flat=True))
 
 
 def queue_changed_at(*, user: User) -> datetime | None:

@@ -527,3 +527,10 @@ def test_all_lists_steps_marked_known_after_what_the_learner_did(alice, alice_we
     # The known filter keeps its own order: newest first.
     known = listed_titles(alice_web.get("/history/", {"show": "known"}))
     assert all(title.startswith("Knew") for title in known)
+
+
+def test_the_saved_address_opens_historys_saved_list(alice_web):
+    # The menu's Saved is /history/?show=saved; /saved/, typed, was a 404 (a walk-through).
+    response = alice_web.get("/saved/")
+    assert response.status_code == 302 and response["Location"] == "/history/?show=saved"
+    assert alice_web.get(response["Location"]).status_code == 200

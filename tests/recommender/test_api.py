@@ -438,3 +438,19 @@ def test_similar_leaves_out_a_resource_without_an_address_as_the_queue_does(
     body = alice_api.get(f"/api/resources/{rbac_docs.pk}/similar/", {"limit": 10}).json()
     listed = [item["resource"]["id"] for item in body["results"]]
     assert len(listed) == 10 and twin.pk not in listed
+
+
+def test_similar_leaves_out_a_path_step_without_an_address_too(alice_api, seed):
+    # A walk-through's RBAC page listed two path steps with "No confirmed link yet" among its
+    # five similar resources: the queue keeps them (the path names them), similar need not.
+    linkless = set(
+        Resource.objects.filter(url__isnull=True, path_steps__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    assert linkless
+    alice_api.get("/api/me/next/")
+    for resource in Resource.objects.filter(path_steps__isnull=False):
+        body = alice_api.get(f"/api/resources/{resource.pk}/similar/", {"limit": 10}).json()
+        listed = {item["resource"]["id"] for item in body["results"]}
+        assert not listed & linkless, resource.slug
