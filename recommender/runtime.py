@@ -61,8 +61,8 @@ class Runtime:
         self._refit_requested_for: int | None = None
         self._label_names: selectors.LabelNames | None = None
         self._label_names_at = 0.0
-        self._unlinked: tuple[int, frozenset[int]] | None = None
-        self._unlinked_all: tuple[int, frozenset[int]] | None = None
+        # Resources without an address by catalog version, off the path only (True) or all.
+        self._unlinked: dict[bool, tuple[int, frozenset[int]]] = {}
         self._alternatives: tuple[int, dict[int, frozenset[int]]] | None = None
         self._outdated: tuple[float, dict[int, frozenset[int]]] | None = None
         self._deprecations: tuple[float, dict[str, Deprecation]] | None = None
@@ -158,18 +158,20 @@ class Runtime:
         The queue leaves them out: a learner could not open them. (A path step without an
         address stays: the path names it, and its page offers a web search.)
         """
-        version = self._catalog_version
-        if self._unlinked is None or self._unlinked[0] != version:
-            self._unlinked = (version, frozenset(selectors.unlinked_ids(off_path=True)))
-        return self._unlinked[1]
+        return self._unlinked_ids(off_path=True)
 
     def unlinked(self) -> frozenset[int]:
         """Approved resources with no address, path steps too, per catalog version: no one's
         similar reading (a learner could only search the web for them)."""
+        return self._unlinked_ids(off_path=False)
+
+    def _unlinked_ids(self, *, off_path: bool) -> frozenset[int]:
         version = self._catalog_version
-        if self._unlinked_all is None or self._unlinked_all[0] != version:
-            self._unlinked_all = (version, frozenset(selectors.unlinked_ids(off_path=False)))
-        return self._unlinked_all[1]
+        cached = self._unlinked.get(off_path)
+        if cached is None or cached[0] != version:
+            cached = (version, frozenset(selectors.unlinked_ids(off_path=off_path)))
+            self._unlinked[off_path] = cached
+        return cached[1]
 
     def path_alternatives(self) -> dict[int, frozenset[int]]:
         """Path steps of which a learner needs one, each with its alternatives, per catalog
