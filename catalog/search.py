@@ -28,6 +28,11 @@ matches as "k8s" or "kubernetes", "psp" as "psp" or "podsecuritypolicy", "psa" a
 A query is split into words (at most MAX_TERMS, each at most MAX_TERM_LENGTH characters);
 a resource matches when every word is in its title, its summary or one of its labels.
 Operators and punctuation are never passed to the engine, so no input is a syntax error.
+
+A word typed as the start of others also finds them (`is_prefix_term`): "config" finds
+"configuration", "network" "NetworkPolicy", "role" "RoleBinding". Only a word of at least
+MIN_PREFIX_LENGTH letters without an inflected ending is one: "using" (which English stemming
+cuts to "use") would otherwise find "user". A whole-word match ranks above a prefix match.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ LABEL_BONUS = {"postgresql": 0.2, "sqlite": 1.0}
 # SQLite: what a match in each column adds to the rank, and bm25's weights per column.
 SQLITE_COLUMN_RANK = {"title": 3.0, "summary": 1.5}
 FTS_WEIGHTS = (4.0, 1.0)
+# Shorter words would find too much as prefixes ("pod" finds "podcast"); they match whole.
+MIN_PREFIX_LENGTH = 4
 
 _WORD = re.compile(r"\w+")
 
@@ -126,11 +133,32 @@ def _tsquery(term_sql: str = "%s") -> str:
     return f"phraseto_tsquery('{CONFIG}'::regconfig, {term_sql})"
 
 
+def is_prefix_term(term: str) -> bool:
+    """Whether a search word also matches the words it starts: long enough, letters only,
+    and not ending as an inflected word does ("-s", "-ing", "-ed", "-ion"…; "-ss" is no
+    plural): "config", "network" and "ingress" are prefixes, "using", "policies" and "k8s"
+    are not. An inflected word already finds its other forms by stemming. Abbreviations
+    with synonyms match as they are."""
+    inflected = not term.endswith("ss") and term.endswith(_ENDINGS)
+    return (
+        len(term) >= MIN_PREFIX_LENGTH and term.isalpha() and term not in SYNONYMS and not inflected
+    )
+
+
+def _term_tsquery(term: str) -> tuple[str, list[str]]:
+    """PostgreSQL: the tsquery one search word (or synonym) matches, with its parameters.
+    A prefix word is stemmed first ("secure" is 'secur':*, finding "security")."""
+    if is_prefix_term(term):
+        return f"to_tsquery('{CONFIG}'::regconfig, %s)", [_pg_lexeme(term) + ":*"]
+    return _tsquery(), [term]
+
+
 _LABELS = (("tags", Tag), ("security_areas", SecurityArea), ("authors", Author))
 
 
-def _labelled_sql(vendor: str) -> str:
-    """Resource ids labelled with a tag, area or author matching one search term."""
+def _labelled_sql(vendor: str, tsquery: str = "") -> str:
+    """Resource ids labelled with a tag, area or author matching one search term (on
+    PostgreSQL, ``tsquery``: the term's query SQL, by default its phrase query)."""
     parts = []
     for field, model in _LABELS:
         through = Resource._meta.get_field(field).remote_field.through  # type: ignore[union-attr]
@@ -141,7 +169,7 @@ def _labelled_sql(vendor: str) -> str:
             text = "name || ' ' || replace(slug, '-', ' ')"
             if described:
                 text += " || ' ' || translate(description, '/', ' ')"
-            match = f"to_tsvector('{CONFIG}'::regconfig, {text}) @@ {_tsquery()}"
+            match = f"to_tsvector('{CONFIG}'::regconfig, {text}) @@ {tsquery or _tsquery()}"
         else:
             # Small tables: a substring match on name and slug is cheap and good enough.
             match = "(instr(lower(name), %s) > 0 OR instr(slug, %s) > 0"
@@ -154,10 +182,10 @@ def _labelled_sql(vendor: str) -> str:
 
 
 def _label_params(vendor: str, term: str) -> list[str]:
-    # One placeholder per label table on PostgreSQL; on SQLite two (name, slug), and a third
-    # for the areas' description.
+    # One query's parameters per label table on PostgreSQL; on SQLite two (name, slug), and
+    # a third for the areas' description.
     if vendor == "postgresql":
-        return [term] * len(_LABELS)
+        return _term_tsquery(term)[1] * len(_LABELS)
     stem = substring_stem(term)
     return [stem] * sum(3 if model is SecurityArea else 2 for _, model in _LABELS)
 
@@ -182,10 +210,13 @@ def substring_stem(term: str) -> str:
     return term
 
 
-def _fts_phrase(terms: list[str], joiner: str) -> str:
+def _fts_phrase(terms: list[str], joiner: str, *, prefixes: bool = True) -> str:
     # Each word quoted as an FTS5 string: the engine tokenises (and stems) it, and no
-    # character of it can act as an operator. Words are \w+, so they hold no quote.
-    return f" {joiner} ".join(f'"{term}"' for term in terms)
+    # character of it can act as an operator. Words are \w+, so they hold no quote. A
+    # prefix word is a prefix phrase ("config" *) unless ``prefixes`` is off.
+    return f" {joiner} ".join(
+        f'"{term}"' + (" *" if prefixes and is_prefix_term(term) else "") for term in terms
+    )
 
 
 def _word_condition(vendor: str, term: str, approved_only: bool) -> Q:
@@ -197,17 +228,18 @@ def _word_condition(vendor: str, term: str, approved_only: bool) -> Q:
 
 
 def _term_condition(vendor: str, term: str, approved_only: bool) -> _Condition:
-    labelled = _labelled_sql(vendor)
     if vendor == "postgresql":
         # A stop word ("to", "the") has no lexeme: it neither matches nor excludes. The
         # planner folds the CASE away for a constant, so the GIN index stays usable, and the
         # labels' ids come as an array (an init plan) so both sides can be bitmap scans.
+        tsquery, params = _term_tsquery(term)
         return _Condition(
-            f"(CASE WHEN numnode({_tsquery()}) = 0 THEN TRUE "
-            f"ELSE {_vector(approved_only)} @@ {_tsquery()} END "
-            f"OR {{row}}.id = ANY(ARRAY({labelled})))",
-            [term, term, *_label_params(vendor, term)],
+            f"(CASE WHEN numnode({tsquery}) = 0 THEN TRUE "
+            f"ELSE {_vector(approved_only)} @@ {tsquery} END "
+            f"OR {{row}}.id = ANY(ARRAY({_labelled_sql(vendor, tsquery)})))",
+            [*params, *params, *_label_params(vendor, term)],
         )
+    labelled = _labelled_sql(vendor)
     return _Condition(
         f"({{row}}.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s) "
         f"OR {{row}}.id IN ({labelled}))",
@@ -217,16 +249,23 @@ def _term_condition(vendor: str, term: str, approved_only: bool) -> _Condition:
 
 def _text_rank(vendor: str, terms: list[str], approved_only: bool) -> _Number:
     if vendor == "postgresql":
-        # Any of the words counts towards the rank (a word only in a label still ranks).
-        query = " | ".join(["%s"] * len(terms))
+        # Any of the words counts towards the rank (a word only in a label still ranks); a
+        # prefix word counts as a prefix and again whole, so a whole-word match ranks higher.
+        lexemes = []
+        for term in terms:
+            lexemes.append(_pg_lexeme(term))
+            if is_prefix_term(term):
+                lexemes.append(_pg_lexeme(term) + ":*")
         return _Number(
             f"ts_rank({_vector(approved_only)}, to_tsquery('{CONFIG}'::regconfig, %s))",
-            [query % tuple(_pg_lexeme(term) for term in terms)],
+            [" | ".join(lexemes)],
         )
     # bm25's scale depends on the corpus (on a small one every score is near 0), so which
     # column matched decides the rank and bm25 (negated: higher is better) only orders
-    # within that, squashed into [0, 1).
+    # within that, squashed into [0, 1). bm25 counts whole words only, so within a column a
+    # whole-word match ranks above a prefix match.
     phrase = _fts_phrase(terms, "OR")
+    whole_words = _fts_phrase(terms, "OR", prefixes=False)
     match = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
     weights = ", ".join(str(weight) for weight in FTS_WEIGHTS)
     return _Number(
@@ -234,7 +273,7 @@ def _text_rank(vendor: str, terms: list[str], approved_only: bool) -> _Number:
         f" + (CASE WHEN {{row}}.id IN ({match}) THEN {SQLITE_COLUMN_RANK['summary']} ELSE 0 END)"
         f" + COALESCE((SELECT -bm25({FTS_TABLE}, {weights}) / (1 - bm25({FTS_TABLE}, {weights}))"
         f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = {{row}}.id), 0))",
-        [f"title : ({phrase})", f"summary : ({phrase})", phrase],
+        [f"title : ({phrase})", f"summary : ({phrase})", whole_words],
     )
 
 
@@ -265,9 +304,13 @@ def resource_search(
         matches &= _word_condition(vendor, term, approved_only)
     # The rank counts the words a term stands for as the term itself.
     words = list(dict.fromkeys(w for term in terms for w in (term, *SYNONYMS.get(term, ()))))
+    labelled = [
+        _labelled_sql(vendor, _term_tsquery(word)[0] if vendor == "postgresql" else "")
+        for word in words
+    ]
     any_label = Q(
         _Condition(
-            f"({{row}}.id IN ({' UNION ALL '.join([_labelled_sql(vendor)] * len(words))}))",
+            f"({{row}}.id IN ({' UNION ALL '.join(labelled)}))",
             [param for word in words for param in _label_params(vendor, word)],
         )
     )

@@ -84,6 +84,56 @@ def test_a_substring_stem_keeps_what_the_forms_of_a_word_share(word, stem):
     assert search.substring_stem(word) == stem
 
 
+def test_a_word_finds_the_longer_words_it_starts(api):
+    # A practitioner searched "config" and was offered "Did you mean: confusing?" beside a
+    # catalog that says "encryption configuration".
+    ResourceFactory(title="Encrypting secrets at rest", summary="An encryption configuration.")
+    ResourceFactory(title="Writing a NetworkPolicy", summary="Default deny.")
+    ResourceFactory(title="Other", summary="Pods and services.")
+    assert found(api, "config") == ["Encrypting secrets at rest"]
+    assert found(api, "network") == ["Writing a NetworkPolicy"]
+    assert found(api, "networkpol default") == ["Writing a NetworkPolicy"]
+
+
+def test_a_prefix_finds_labels_it_starts_too(api):
+    ResourceFactory(title="Tagged", tags=[TagFactory(slug="gatekeeper", name="Gatekeeper")])
+    ResourceFactory(title="Other")
+    assert found(api, "gate") == ["Tagged"]
+
+
+def test_a_whole_word_match_ranks_above_a_prefix_match(api):
+    ResourceFactory(title="Role bindings", summary="Kinds of bindings.")
+    ResourceFactory(title="RoleBinding explained", summary="Kinds of bindings.")
+    assert found(api, "role") == ["Role bindings", "RoleBinding explained"]
+
+
+def test_short_and_inflected_words_match_only_whole(api):
+    # "pod" as a prefix would find podcasts; "using", stemmed to "use", would find "user".
+    ResourceFactory(title="A podcast about clusters", summary="Episodes.")
+    ResourceFactory(title="User namespaces", summary="Remapping ids.")
+    assert found(api, "pod") == []
+    assert found(api, "using") == []
+
+
+@pytest.mark.parametrize(
+    ("word", "is_prefix"),
+    [
+        ("config", True),
+        ("network", True),
+        ("rbac", True),
+        ("ingress", True),
+        ("pod", False),
+        ("k8s", False),
+        ("using", False),
+        ("policies", False),
+        ("netpol", False),
+        ("1234", False),
+    ],
+)
+def test_which_words_match_as_prefixes(word, is_prefix):
+    assert search.is_prefix_term(word) is is_prefix
+
+
 def test_search_requires_every_word(api):
     ResourceFactory(title="RBAC for humans", summary="Roles and bindings.")
     ResourceFactory(title="RBAC audit", summary="Who can do what.")
