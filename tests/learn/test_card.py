@@ -48,8 +48,8 @@ def test_a_card_links_straight_to_the_reading_in_a_new_tab_named_by_its_site():
     html = render_to_string("learn/_card.html", {"card": card[0]})
     assert (
         '<a href="https://www.kubernetes.io/docs/rbac/" target="_blank" '
-        'rel="noopener noreferrer">Read it on kubernetes.io<span class="visually-hidden">: '
-        "“RBAC”, in a new tab</span>"
+        'rel="noopener noreferrer" aria-label="Read it on kubernetes.io: “RBAC”, in a new tab">'
+        "Read it on kubernetes.io"
     ) in html
 
 
@@ -63,8 +63,8 @@ def test_a_card_without_a_confirmed_link_offers_a_web_search_instead_of_a_readin
     # nothing for such titles).
     assert (
         '<a href="https://duckduckgo.com/?q=Lost+and+found" target="_blank" '
-        'rel="noopener noreferrer">Search the web for it<span class="visually-hidden">: '
-        "“Lost and found (1)”, on DuckDuckGo, in a new tab</span>"
+        'rel="noopener noreferrer" aria-label="Search the web for it: “Lost and found (1)”, '
+        'on DuckDuckGo, in a new tab">Search the web for it'
     ) in html
 
 
@@ -87,4 +87,4 @@ def test_an_outdated_cards_warning_links_to_the_resource_about_todays_way():
     reasons = [{"kind": "stale", "text": sentence}]
     html = render_to_string("learn/_card.html", {"card": card, "reasons": reasons})
     notice = html[html.index('<div class="health-notice" role="note">') :]
-    assert '<a href="/resources/4242/">Today\u2019s way' in notice
+    assert '<a href="/resources/4242/" aria-label="Today\u2019s way, instead of Katacoda"' in notice

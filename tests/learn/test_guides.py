@@ -52,7 +52,7 @@ def test_the_guides_card_and_page_offer_it_here_not_a_web_search(client, seeded)
     assert "Search the web for it" not in page
     assert "have not confirmed this resource" not in page
     found = client.get("/browse/?search=kubelearn+hardened").content.decode()
-    assert f'<a href="{GUIDE}">Read it here, on kubelearn' in found
+    assert f'<a href="{GUIDE}" aria-label="Read it here, on kubelearn' in found
     assert "No confirmed link yet" not in found
 
 

@@ -395,4 +395,4 @@ def test_an_outdated_resource_links_to_the_resource_about_todays_way(client, ali
     assert [flag["successor"] for flag in flags] == [minikube.pk]
     page = client.get(f"/resources/{katacoda.pk}/").content.decode()
     notice = page.split('class="health-notice"')[1].split("</div>")[0]
-    assert f'<a href="/resources/{minikube.pk}/">Today\u2019s way' in notice
+    assert f'<a href="/resources/{minikube.pk}/" aria-label="Today\u2019s way' in notice
