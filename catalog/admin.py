@@ -33,6 +33,7 @@ from catalog.models import (
     SecurityArea,
     Status,
     Tag,
+    needs_link_q,
 )
 
 
@@ -117,9 +118,9 @@ class NeedsLinkFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(url__isnull=True)
+            return queryset.filter(needs_link_q())
         if self.value() == "no":
-            return queryset.filter(url__isnull=False)
+            return queryset.exclude(needs_link_q())
         return queryset
 
 

@@ -19,6 +19,7 @@ from catalog.models import (
     Stage,
     StalenessFlag,
     Status,
+    needs_link_q,
 )
 from kubelearn.api import StrictFilterSet, StrictOrderingFilter
 
@@ -67,7 +68,9 @@ class ResourceFilter(StrictFilterSet):
         field_name="path_steps__path__slug", distinct=True, help_text="Learning path slug."
     )
     needs_link = StrictBooleanFilter(
-        field_name="url", lookup_expr="isnull", help_text="Only resources without an address."
+        method="filter_needs_link",
+        help_text="Only resources without an address (true), or only those with one or "
+        "served here (false). A resource kubelearn serves itself (`read_here`) needs none.",
     )
 
     link_status = django_filters.ChoiceFilter(
@@ -117,6 +120,11 @@ class ResourceFilter(StrictFilterSet):
         if value == LinkStatus.UNCHECKED:
             return queryset.filter(Q(link__isnull=True) | Q(link__status=value))
         return queryset.filter(link__status=value)
+
+    def filter_needs_link(
+        self, queryset: QuerySet[Resource], name: str, value: bool
+    ) -> QuerySet[Resource]:
+        return queryset.filter(needs_link_q() if value else ~needs_link_q())
 
     def filter_stale(
         self, queryset: QuerySet[Resource], name: str, value: bool

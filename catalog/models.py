@@ -208,6 +208,11 @@ FEED_FIELDS = ("title", "summary", "content_html", "published_at", "estimated_mi
 SERVED_HERE = {"kubelearn-on-kubernetes": "kubernetes.md"}
 
 
+def needs_link_q() -> Q:
+    """Resources a curator still has to find an address for: none, and not served here."""
+    return (Q(url__isnull=True) | Q(url="")) & ~Q(slug__in=list(SERVED_HERE))
+
+
 class Resource(models.Model):
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=120, unique=True)
@@ -300,8 +305,13 @@ class Resource(models.Model):
         return candidate
 
     @property
+    def served_here(self) -> bool:
+        """kubelearn serves this resource's text itself (SERVED_HERE): no address to find."""
+        return self.slug in SERVED_HERE
+
+    @property
     def needs_link(self) -> bool:
-        return not self.url
+        return not self.url and not self.served_here
 
     @property
     def is_public(self) -> bool:

@@ -4,6 +4,7 @@ import re
 from typing import Any, cast
 
 from django.db import models
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -121,7 +122,15 @@ class ResourceSerializer(serializers.ModelSerializer):
     authors = AuthorSerializer(many=True, read_only=True)
     security_areas = SecurityAreaSerializer(many=True, read_only=True)
     path_steps = PathPlacementSerializer(many=True, read_only=True)
-    needs_link = serializers.BooleanField(read_only=True)
+    needs_link = serializers.BooleanField(
+        read_only=True,
+        help_text="No address yet, and not served here: a curator has one to find.",
+    )
+    read_here = serializers.SerializerMethodField(
+        help_text="For a resource whose text kubelearn serves itself (it has no address "
+        "elsewhere): the path of its page on this service, to resolve against this API's own "
+        "address. Null for every other resource."
+    )
     link_status = serializers.ChoiceField(
         choices=LinkStatus.choices,
         read_only=True,
@@ -146,6 +155,7 @@ class ResourceSerializer(serializers.ModelSerializer):
             "title",
             "url",
             "needs_link",
+            "read_here",
             "kind",
             "summary",
             "authors",
@@ -171,6 +181,10 @@ class ResourceSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Resource) -> dict[str, Any]:
         return self.represent(instance, _relations_of(instance))
 
+    def get_read_here(self, instance: Resource) -> str | None:
+        # A path, not an absolute address: cards are cached per process, for every host.
+        return reverse("learn:guide", args=[instance.slug]) if instance.served_here else None
+
     def represent(self, instance: Resource, relations: ResourceRelations) -> dict[str, Any]:
         """The declared fields, built directly: a list page serialises up to 100 of these.
 
@@ -189,6 +203,7 @@ class ResourceSerializer(serializers.ModelSerializer):
             "title": instance.title,
             "url": instance.url,
             "needs_link": instance.needs_link,
+            "read_here": self.get_read_here(instance),
             "kind": instance.kind,
             "summary": instance.summary,
             "authors": relations["authors"],

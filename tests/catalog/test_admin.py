@@ -70,9 +70,13 @@ def test_resource_changelist_loads_with_every_filter(admin_client):
 def test_needs_a_link_filter_lists_only_resources_without_an_address(admin_client):
     ResourceFactory(title="Linked resource")
     ResourceFactory(title="Unlinked resource", url=None)
+    ResourceFactory(title="Guide served here", slug="kubelearn-on-kubernetes", url=None)
     content = admin_client.get("/admin/catalog/resource/?needs_link=yes").content.decode()
     assert "Unlinked resource" in content
     assert "Linked resource" not in content
+    assert "Guide served here" not in content  # its text is here: no address to find
+    content = admin_client.get("/admin/catalog/resource/?needs_link=no").content.decode()
+    assert "Guide served here" in content and "Unlinked resource" not in content
 
 
 def test_bulk_approve_action_publishes_pending_resources(admin_client):

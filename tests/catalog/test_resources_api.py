@@ -194,6 +194,22 @@ def test_needs_link_filter(api):
     assert titles(api.get(LIST, {"needs_link": "true"})) == ["Unlinked"]
 
 
+def test_a_guide_kubelearn_serves_itself_is_read_here_and_needs_no_link(api, client):
+    # An API client got the guide with url null and needs_link true: nothing to open.
+    guide = ResourceFactory(title="Guide", slug="kubelearn-on-kubernetes", url=None)
+    ResourceFactory(title="Unlinked", url=None)
+    ResourceFactory(title="Linked")
+    body = api.get(f"{LIST}{guide.pk}/").json()
+    assert body["url"] is None
+    assert body["needs_link"] is False
+    assert body["read_here"] == "/guides/kubelearn-on-kubernetes/"
+    assert client.get(body["read_here"]).status_code == 200
+    assert titles(api.get(LIST, {"needs_link": "true"})) == ["Unlinked"]
+    assert titles(api.get(LIST, {"needs_link": "false"})) == ["Guide", "Linked"]
+    listed = {row["title"]: row["read_here"] for row in api.get(LIST).json()["results"]}
+    assert listed == {"Guide": "/guides/kubelearn-on-kubernetes/", "Linked": None, "Unlinked": None}
+
+
 def test_search_matches_title_summary_and_tags_once(api):
     etcd = TagFactory(slug="etcd", name="etcd")
     ResourceFactory(title="Backing store", tags=[etcd], summary="Where etcd keeps data")
