@@ -60,6 +60,8 @@ SQLITE_COLUMN_RANK = {"title": 3.0, "summary": 1.5}
 FTS_WEIGHTS = (4.0, 1.0)
 # Shorter words would find too much as prefixes ("pod" finds "podcast"); they match whole.
 MIN_PREFIX_LENGTH = 4
+# What a prefix match adds to a resource's rank, against a whole word's.
+PREFIX_RANK = 0.25
 
 _WORD = re.compile(r"\w+")
 
@@ -77,6 +79,79 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "sa": ("serviceaccount", "serviceaccounts"),
 }
 
+# Kubernetes object kinds, which learners type as kubectl and manifests spell them, in one
+# word ("clusterrolebinding" found nothing where "cluster role binding" found five): each, and
+# its plural, also matches where all its words are ("roles and their bindings"), and a
+# search's words that spell one ("role binding") also match it as one word (`_word_groups`).
+KINDS = (
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "CronJob",
+    "CustomResourceDefinition",
+    "DaemonSet",
+    "LimitRange",
+    "MutatingWebhookConfiguration",
+    "NetworkPolicy",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "PodDisruptionBudget",
+    "PodSecurityPolicy",
+    "ReplicaSet",
+    "ResourceQuota",
+    "RoleBinding",
+    "RuntimeClass",
+    "SecurityContext",
+    "ServiceAccount",
+    "StatefulSet",
+    "StorageClass",
+    "ValidatingWebhookConfiguration",
+)
+
+
+def _plural(word: str) -> str:
+    return word[:-1] + "ies" if word.endswith("y") else word + "s"
+
+
+def _kind_phrases() -> dict[str, str]:
+    """Each kind in one word, singular and plural, with its words ("rolebindings": "role
+    bindings")."""
+    phrases: dict[str, str] = {}
+    for kind in KINDS:
+        words = [word.lower() for word in re.findall(r"[A-Z][a-z]*", kind)]
+        phrases[kind.lower()] = " ".join(words)
+        phrases[_plural(kind.lower())] = " ".join([*words[:-1], _plural(words[-1])])
+    return phrases
+
+
+# Other words learners write as one that the catalog writes as two, or with a hyphen.
+# ("kube-apiserver" is the words "kube" and "apiserver", which spell "kubeapiserver").
+COMPOUNDS = {
+    "apiserver": "api server",
+    "kubeapiserver": "api server",
+    "multitenancy": "multi tenancy",
+}
+KIND_PHRASES = {**_kind_phrases(), **COMPOUNDS}
+
+# PostgreSQL's English stop words (its tsearch_data/english.stop): they neither match nor
+# exclude there, and now on SQLite too, whose FTS5 index keeps them: "how to secure etcd"
+# found one resource where "secure etcd" found two. A search of stop words alone keeps them.
+_STOP_WORDS_TEXT = """
+    i me my myself we our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves what which
+    who whom this that these those am is are was were be been being have has had having do
+    does did doing a an the and but if or because as until while of at by for with about
+    against between into through during before after above below to from up down in out on
+    off over under again further then once here there when where why how all any both each
+    few more most other some such no nor not only own same so than too very s t can will
+    just don should now
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+
+# Words for a resource's difficulty: "beginner networking" finds beginners' readings on
+# networking (a walk-through's "beginner" found nothing).
+LEVEL_WORDS = {"beginner": 1, "beginners": 1, "intermediate": 2, "advanced": 3}
+
 
 def search_terms(text: str) -> list[str]:
     """The words of a search, lower-cased and capped; [] when it has none. Compatibility
@@ -85,6 +160,12 @@ def search_terms(text: str) -> list[str]:
     text = text.replace("\x00", " ")[: MAX_TERMS * (MAX_TERM_LENGTH + 1) * 2]
     words = _WORD.findall(unicodedata.normalize("NFKC", text))
     return list(dict.fromkeys(word.lower()[:MAX_TERM_LENGTH] for word in words))[:MAX_TERMS]
+
+
+def required_terms(terms: list[str]) -> list[str]:
+    """The words a result must have: the search's words but its stop words, unless it has
+    nothing else."""
+    return [term for term in terms if term not in STOP_WORDS] or terms
 
 
 class _Condition(Expression):
@@ -171,9 +252,13 @@ def _labelled_sql(vendor: str, tsquery: str = "") -> str:
                 text += " || ' ' || translate(description, '/', ' ')"
             match = f"to_tsvector('{CONFIG}'::regconfig, {text}) @@ {tsquery or _tsquery()}"
         else:
-            # Small tables: a substring match on name and slug is cheap and good enough.
-            match = "(instr(lower(name), %s) > 0 OR instr(slug, %s) > 0"
-            match += " OR instr(lower(description), %s) > 0)" if described else ")"
+            # Small tables: a match at the start of a word of the name, slug (or an area's
+            # description) is cheap and good enough; a short word must be a whole word ("go"
+            # found Diogo's writing, "sa" the area whose description says "safely").
+            match = (
+                f"(instr({_sqlite_words('name')}, %s) > 0 OR instr({_sqlite_words('slug')}, %s) > 0"
+            )
+            match += f" OR instr({_sqlite_words('description')}, %s) > 0)" if described else ")"
         parts.append(
             f"SELECT resource_id FROM {through._meta.db_table} WHERE {column} IN "
             f"(SELECT id FROM {model._meta.db_table} WHERE {match})"
@@ -181,13 +266,24 @@ def _labelled_sql(vendor: str, tsquery: str = "") -> str:
     return " UNION ALL ".join(parts)
 
 
+def _sqlite_words(column: str) -> str:
+    # The column's text lower-cased, its punctuation spaces, with a space at either end.
+    text = f"lower({column})"
+    for mark in "/-,.():":
+        text = f"replace({text}, '{mark}', ' ')"
+    return f"(' ' || {text} || ' ')"
+
+
 def _label_params(vendor: str, term: str) -> list[str]:
     # One query's parameters per label table on PostgreSQL; on SQLite two (name, slug), and
-    # a third for the areas' description.
+    # a third for the areas' description: the start of a word, or a whole short word.
     if vendor == "postgresql":
         return _term_tsquery(term)[1] * len(_LABELS)
-    stem = substring_stem(term)
-    return [stem] * sum(3 if model is SecurityArea else 2 for _, model in _LABELS)
+    *first, last = term.split()
+    words = " " + " ".join([*first, substring_stem(last)])
+    if len(term) < MIN_PREFIX_LENGTH:
+        words += " "
+    return [words] * sum(3 if model is SecurityArea else 2 for _, model in _LABELS)
 
 
 # Endings cut from a search word before SQLite's substring match on label names, longest
@@ -215,16 +311,56 @@ def _fts_phrase(terms: list[str], joiner: str, *, prefixes: bool = True) -> str:
     # character of it can act as an operator. Words are \w+, so they hold no quote. A
     # prefix word is a prefix phrase ("config" *) unless ``prefixes`` is off.
     return f" {joiner} ".join(
-        f'"{term}"' + (" *" if prefixes and is_prefix_term(term) else "") for term in terms
+        _fts_prefix(term) if prefixes and is_prefix_term(term) else f'"{term}"' for term in terms
     )
 
 
+def _fts_prefix(term: str) -> str:
+    # FTS5 stems a prefix before matching it. Porter makes the typed "deploy" "deploi",
+    # which starts no indexed form of "deployment" ("deploy"), so a word ending in "y" is
+    # also tried without it ("deplo" starts both; "securit" alone would miss "secur"), if
+    # what is left is no shorter than a prefix word ("pla" would find "plan").
+    if term.endswith("y") and len(term) > MIN_PREFIX_LENGTH:
+        return f'("{term}" * OR "{term[:-1]}" *)'
+    return f'"{term}" *'
+
+
+def _fts_only_prefix(terms: list[str]) -> str:
+    # The prefix words, as prefixes: what ranks a match that is only a prefix one.
+    return " OR ".join(_fts_prefix(term) for term in terms if is_prefix_term(term))
+
+
 def _word_condition(vendor: str, term: str, approved_only: bool) -> Q:
-    """A resource matches the search word or a word it stands for (SYNONYMS)."""
+    """A resource matches the search word, a word it stands for (SYNONYMS), or, for a kind
+    in one word, all of the kind's words (KIND_PHRASES)."""
     condition = Q(_term_condition(vendor, term, approved_only))
     for synonym in SYNONYMS.get(term, ()):
-        condition |= Q(_term_condition(vendor, synonym, approved_only))
+        if synonym in KIND_PHRASES:  # "netpol": "networkpolicy", or "network" and "policy"
+            condition |= _word_condition(vendor, synonym, approved_only)
+        else:
+            condition |= Q(_term_condition(vendor, synonym, approved_only))
+    if term in KIND_PHRASES:
+        every = Q()
+        for part in KIND_PHRASES[term].split():
+            every &= Q(_term_condition(vendor, part, approved_only))
+        condition |= every
+    if term in LEVEL_WORDS:
+        condition |= Q(difficulty=LEVEL_WORDS[term])
     return condition
+
+
+def _stands_for(term: str) -> tuple[list[str], list[str]]:
+    """What ranks a match of a search word: the word, the words it stands for and a kind's
+    words as a phrase; and, for less, a kind's words apart. At full weight, "psp" ranked a
+    page on network policies, which says "pod", "security" and "policy" often, above the
+    one on PodSecurityPolicy."""
+    words, parts = [term], []
+    for word in (term, *SYNONYMS.get(term, ())):
+        words += SYNONYMS.get(word, ())
+        if word in KIND_PHRASES:
+            words.append(KIND_PHRASES[word])
+            parts += KIND_PHRASES[word].split()
+    return list(dict.fromkeys(words)), list(dict.fromkeys(parts))
 
 
 def _term_condition(vendor: str, term: str, approved_only: bool) -> _Condition:
@@ -249,37 +385,65 @@ def _term_condition(vendor: str, term: str, approved_only: bool) -> _Condition:
 
 def _text_rank(vendor: str, terms: list[str], approved_only: bool) -> _Number:
     if vendor == "postgresql":
-        # Any of the words counts towards the rank (a word only in a label still ranks); a
-        # prefix word counts as a prefix and again whole, so a whole-word match ranks higher.
-        lexemes = []
+        # Each word the vector matches adds its rank (a word only in a label still ranks); a
+        # prefix match adds a quarter of its rank, so a whole word in the summary ranks above
+        # a prefix in the title ("data": "Datacenter orchestration" came second). Word by
+        # word, and only where it matches: ts_rank of one query ORing them all counted the
+        # words of a phrase ("pod security policy") where they were apart, and ranked a page
+        # on network policies above the one on PodSecurityPolicy.
+        vector, ranks, params = _vector(approved_only), [], []
+        tsquery = f"to_tsquery('{CONFIG}'::regconfig, %s)"
+        rank = f"(CASE WHEN {vector} @@ {tsquery} THEN ts_rank({vector}, {tsquery}) ELSE 0 END)"
         for term in terms:
-            lexemes.append(_pg_lexeme(term))
+            ranks.append(rank)
+            params += [_pg_lexeme(term)] * 2
             if is_prefix_term(term):
-                lexemes.append(_pg_lexeme(term) + ":*")
-        return _Number(
-            f"ts_rank({_vector(approved_only)}, to_tsquery('{CONFIG}'::regconfig, %s))",
-            [" | ".join(lexemes)],
-        )
+                ranks.append(f"{PREFIX_RANK} * {rank}")
+                params += [f"{_pg_lexeme(term)}:*"] * 2
+        return _Number(f"({' + '.join(ranks)})", params)
     # bm25's scale depends on the corpus (on a small one every score is near 0), so which
     # column matched decides the rank and bm25 (negated: higher is better) only orders
     # within that, squashed into [0, 1). bm25 counts whole words only, so within a column a
     # whole-word match ranks above a prefix match.
-    phrase = _fts_phrase(terms, "OR")
+    # A prefix match in a column adds a quarter of a whole word's, as on PostgreSQL.
     whole_words = _fts_phrase(terms, "OR", prefixes=False)
+    prefixes = _fts_only_prefix(terms)
     match = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
     weights = ", ".join(str(weight) for weight in FTS_WEIGHTS)
+    columns, params = [], []
+    for column, weight in SQLITE_COLUMN_RANK.items():
+        for phrase, share in ((whole_words, 1.0), (prefixes, PREFIX_RANK)):
+            if phrase:
+                columns.append(
+                    f"(CASE WHEN {{row}}.id IN ({match}) THEN {weight * share} ELSE 0 END)"
+                )
+                params.append(f"{column} : ({phrase})")
     return _Number(
-        f"((CASE WHEN {{row}}.id IN ({match}) THEN {SQLITE_COLUMN_RANK['title']} ELSE 0 END)"
-        f" + (CASE WHEN {{row}}.id IN ({match}) THEN {SQLITE_COLUMN_RANK['summary']} ELSE 0 END)"
+        f"({' + '.join(columns)}"
         f" + COALESCE((SELECT -bm25({FTS_TABLE}, {weights}) / (1 - bm25({FTS_TABLE}, {weights}))"
         f" FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = {{row}}.id), 0))",
-        [f"title : ({phrase})", f"summary : ({phrase})", whole_words],
+        [*params, whole_words],
     )
 
 
 def _pg_lexeme(term: str) -> str:
     # to_tsquery syntax for one \w+ word: quoted, so it is always a single operand.
     return "'" + term.replace("'", "''") + "'"
+
+
+def _word_groups(terms: list[str]) -> list[tuple[str, ...]]:
+    """The search's words in order, a run of two or three that spells a kind in one word
+    (KIND_PHRASES: "role binding", "network policies") grouped, every other word alone."""
+    groups: list[tuple[str, ...]] = []
+    start = 0
+    while start < len(terms):
+        for size in (3, 2, 1):
+            run = tuple(terms[start : start + size])
+            if size == 1 or (len(run) == size and "".join(run) in KIND_PHRASES):
+                groups.append(run)
+                start += size
+                break
+    return groups
 
 
 def resource_search(
@@ -295,15 +459,29 @@ def resource_search(
     curator's): on PostgreSQL, words in their title and summary are matched too. Otherwise
     only their labels are.
     """
-    terms = search_terms(text)
+    terms = required_terms(search_terms(text))
     if not terms:
         return queryset.none().annotate(search_rank=Value(0.0, output_field=FloatField()))
     vendor = connection.vendor
     matches = Q()
-    for term in terms:
-        matches &= _word_condition(vendor, term, approved_only)
+    # Words that spell a kind ("pod security policy") rank as the kind typed in one word:
+    # its words apart at half weight.
+    ranked_terms = []
+    for group in _word_groups(terms):
+        word = "".join(group)
+        ranked_terms.append(word)
+        if len(group) == 1:
+            matches &= _word_condition(vendor, word, approved_only)
+            continue
+        # Those words, or the kind as one word ("RoleBinding").
+        each = Q()
+        for part in group:
+            each &= _word_condition(vendor, part, approved_only)
+        matches &= each | _word_condition(vendor, word, approved_only)
     # The rank counts the words a term stands for as the term itself.
-    words = list(dict.fromkeys(w for term in terms for w in (term, *SYNONYMS.get(term, ()))))
+    ranked = [_stands_for(term) for term in ranked_terms]
+    words = list(dict.fromkeys(word for term_words, _ in ranked for word in term_words))
+    parts = list(dict.fromkeys(part for _, term_parts in ranked for part in term_parts))
     labelled = [
         _labelled_sql(vendor, _term_tsquery(word)[0] if vendor == "postgresql" else "")
         for word in words
@@ -320,6 +498,8 @@ def resource_search(
         output_field=FloatField(),
     )
     rank = _text_rank(vendor, words, approved_only) + bonus
+    if parts:  # their mean, at half weight: one word of a kind's own outranks them
+        rank = rank + _text_rank(vendor, parts, approved_only) * Value(0.5 / len(parts))
     return queryset.filter(matches).annotate(search_rank=rank)
 
 

@@ -260,17 +260,20 @@ def _search_vocabulary() -> tuple[str, ...]:
 
 def search_suggestion(*, resources: QuerySet[Resource], text: str) -> str | None:
     """For a search that found nothing: the same words with those the catalog never uses
-    replaced by the closest it does ("rbca" → "rbac", "netwrok" → "network"), when that
-    finds something in ``resources``; else None. Numbers, short words and the abbreviations
-    search knows stay as typed."""
+    replaced by the closest it does with the same first letter ("rbca" → "rbac", "netwrok" →
+    "network"), when that finds something in ``resources``; else None. Numbers, short words,
+    the abbreviations and the kinds search knows stay as typed."""
     vocabulary = _search_vocabulary()
     known = set(vocabulary)
     words, changed = [], False
     for term in search.search_terms(text):
-        if len(term) < 3 or term in known or term in search.SYNONYMS or not term.isalpha():
+        typed_as_meant = term in search.SYNONYMS or term in search.KIND_PHRASES
+        if len(term) < 3 or term in known or typed_as_meant or not term.isalpha():
             words.append(term)
             continue
-        close = difflib.get_close_matches(term, vocabulary, n=1, cutoff=0.75)
+        # A typo seldom changes the first letter: "kind" is not "mind", nor "test" "rest".
+        same_start = [word for word in vocabulary if word[0] == term[0]]
+        close = difflib.get_close_matches(term, same_start, n=1, cutoff=0.75)
         words.append(close[0] if close else term)
         changed = changed or bool(close)
     if not changed:

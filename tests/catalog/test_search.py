@@ -115,6 +115,93 @@ def test_short_and_inflected_words_match_only_whole(api):
     assert found(api, "using") == []
 
 
+def test_a_kind_typed_in_one_word_finds_where_its_words_are(api):
+    # A practitioner's "clusterrolebinding" found nothing; "cluster role binding" found five.
+    ResourceFactory(title="RBAC explained", summary="Roles, ClusterRoles and their bindings.")
+    ResourceFactory(title="Accounts for pods", summary="Each service has an account.")
+    ResourceFactory(title="Other", summary="Pods and services.")
+    assert found(api, "clusterrolebinding") == ["RBAC explained"]
+    assert found(api, "rolebindings") == ["RBAC explained"]
+    assert found(api, "serviceaccount") == ["Accounts for pods"]
+
+
+def test_words_that_spell_a_kind_find_it_written_as_one_word(api):
+    ResourceFactory(title="Granting access", summary="Write a RoleBinding in the namespace.")
+    ResourceFactory(title="Other", summary="Roles only.")
+    assert found(api, "role binding") == ["Granting access"]
+    assert found(api, "role bindings") == ["Granting access"]
+
+
+def test_a_kind_ranks_what_names_it_above_what_only_uses_its_words(api):
+    ResourceFactory(title="Network policies", summary="Pod security starts with a policy per pod.")
+    ResourceFactory(title="PodSecurityPolicy is gone", summary="What replaced it.")
+    expected = ["PodSecurityPolicy is gone", "Network policies"]
+    assert found(api, "psp") == found(api, "pod security policy") == expected
+
+
+def test_a_kind_typed_in_one_word_is_not_corrected_when_it_finds_nothing(client):
+    ResourceFactory(title="Role models", summary="Nothing about bindings.")
+    page = client.get("/browse/", {"search": "rolebindings"}).content.decode()
+    assert "Did you mean" not in page
+
+
+def test_a_prefix_ending_in_y_finds_the_forms_the_stemmer_spells_otherwise(api):
+    # On SQLite, Porter made the typed "deploy" "deploi", which starts no indexed form of
+    # "deployment" ("deploy"): a walk-through's "deploy" missed both deployment guides.
+    ResourceFactory(title="A hardened deployment", summary="File by file.")
+    ResourceFactory(title="Planning a cluster", summary="Red team.")
+    ResourceFactory(title="Other", summary="Pods.")
+    assert found(api, "deploy") == ["A hardened deployment"]
+    assert found(api, "play") == []  # "pla" would have found "Planning"
+    assert found(api, "security") == []
+
+
+def test_a_whole_word_in_the_summary_ranks_above_a_prefix_in_the_title(api):
+    # "data": "Datacenter orchestration" (a prefix in the title) came before "etcd", whose
+    # summary says "data".
+    ResourceFactory(title="Datacenter orchestration", summary="Schedulers.")
+    ResourceFactory(title="etcd", summary="Where the cluster keeps its data.")
+    assert found(api, "data") == ["etcd", "Datacenter orchestration"]
+
+
+def test_a_short_word_matches_a_label_only_as_a_whole_word(api):
+    # "go" found Diogo's writing; "sa" an area whose description says "safely".
+    ResourceFactory(title="By Diogo", authors=[AuthorFactory(slug="diogo", name="Diogo M")])
+    ResourceFactory(
+        title="In an area",
+        security_areas=[
+            SecurityAreaFactory(slug="secrets", name="Secrets", description="Kept safely.")
+        ],
+    )
+    ResourceFactory(title="Tagged go", tags=[TagFactory(slug="go", name="Go")])
+    assert found(api, "go") == ["Tagged go"]
+    assert found(api, "sa") == []
+    assert found(api, "safe") == ["In an area"]  # a longer word still matches a word's start
+
+
+def test_stop_words_neither_match_nor_exclude(api):
+    # On SQLite they excluded: "how to secure etcd" found one where "secure etcd" found two.
+    ResourceFactory(title="Securing etcd", summary="Certificates.")
+    ResourceFactory(title="Encrypting etcd", summary="To secure it at rest.")
+    assert sorted(found(api, "how to secure etcd")) == sorted(found(api, "secure etcd"))
+    assert len(found(api, "how to secure etcd")) == 2
+
+
+def test_a_level_word_finds_resources_of_that_difficulty(api):
+    ResourceFactory(title="RBAC from zero", summary="Roles.", difficulty=1)
+    ResourceFactory(title="RBAC escalation paths", summary="Roles.", difficulty=3)
+    ResourceFactory(title="Pods", summary="Containers.", difficulty=1)
+    assert found(api, "beginner rbac") == ["RBAC from zero"]
+    assert found(api, "advanced rbac") == ["RBAC escalation paths"]
+
+
+def test_words_learners_join_find_the_words_the_catalog_writes_apart(api):
+    ResourceFactory(title="Securing the API server", summary="Flags.")
+    ResourceFactory(title="Multi-tenancy", summary="Namespaces.")
+    assert found(api, "kube-apiserver") == ["Securing the API server"]
+    assert found(api, "multitenancy") == ["Multi-tenancy"]
+
+
 @pytest.mark.parametrize(
     ("word", "is_prefix"),
     [

@@ -1403,6 +1403,20 @@ def test_a_misspelt_search_that_finds_nothing_offers_the_spelling_that_does(
     assert client.get("/browse/", {"search": suggestion}).context["page"].paginator.count
 
 
+@pytest.mark.parametrize(("typed", "wrong"), [("kind", "mind"), ("test", "rest")])
+def test_a_suggestion_keeps_the_first_letter_typed(client, seed, typed, wrong):
+    # A walk-through's "kind" (Kubernetes in Docker) was offered "mind", its "test" "rest".
+    suggestion = client.get("/browse/", {"search": typed}).context["suggestion"]
+    assert suggestion != wrong
+    assert suggestion is None or suggestion[0] == typed[0]
+
+
+def test_an_empty_search_offers_the_stages_and_the_path(client, seed):
+    body = client.get("/browse/", {"search": "zzzzqqqq"}).content.decode()
+    assert '<a href="/browse/?stage=getting-started">Getting started</a>' in body
+    assert '<a href="/path/">the learning path</a>' in body
+
+
 def test_no_suggestion_when_the_words_are_spelt_as_the_catalog_spells_them(client, seed):
     assert client.get("/browse/", {"search": "zzzzqqqq"}).context["suggestion"] is None
     assert client.get("/browse/", {"search": "rbac"}).context["suggestion"] is None
