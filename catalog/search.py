@@ -77,6 +77,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "netpol": ("networkpolicy", "networkpolicies"),
     "netpols": ("networkpolicy", "networkpolicies"),
     "sa": ("serviceaccount", "serviceaccounts"),
+    "authn": ("authentication", "authenticate"),
+    "authz": ("authorization", "authorize"),
+    # A walk-through's "cert" and "certificates" found nothing beside resources tagged PKI/TLS.
+    "cert": ("certificate", "tls", "pki"),
+    "certs": ("certificate", "tls", "pki"),
+    "certificate": ("tls", "pki"),
+    "certificates": ("tls", "pki"),
 }
 
 # Kubernetes object kinds, which learners type as kubectl and manifests spell them, in one

@@ -271,6 +271,15 @@ def test_an_abbreviation_finds_what_the_catalog_spells_out(api):
     assert found(api, "mtls") == ["Service meshes"]
 
 
+def test_security_shorthand_finds_what_the_catalog_spells_out(api):
+    ResourceFactory(title="Who are you?", summary="Authentication with client certificates.")
+    ResourceFactory(title="What may you do?", summary="Authorization modes.")
+    ResourceFactory(title="The hard way", tags=[TagFactory(slug="pki-tls", name="PKI/TLS")])
+    assert found(api, "authn") == ["Who are you?"]
+    assert found(api, "authz") == ["What may you do?"]
+    assert sorted(found(api, "certs")) == ["The hard way", "Who are you?"]
+
+
 def test_a_word_in_the_title_ranks_above_the_same_word_only_in_a_tag(api):
     ResourceFactory(title="Tagged only", tags=[TagFactory(slug="falco", name="Falco")])
     ResourceFactory(title="Falco rules explained")
