@@ -58,8 +58,9 @@ LABEL_BONUS = {"postgresql": 0.2, "sqlite": 1.0}
 # SQLite: what a match in each column adds to the rank, and bm25's weights per column.
 SQLITE_COLUMN_RANK = {"title": 3.0, "summary": 1.5}
 FTS_WEIGHTS = (4.0, 1.0)
-# Shorter words would find too much as prefixes ("pod" finds "podcast"); they match whole.
-MIN_PREFIX_LENGTH = 4
+# Shorter words would find too much as prefixes ("pod" finds "podcast", "read" "ready",
+# "name" "namespace"); they match whole.
+MIN_PREFIX_LENGTH = 5
 # What a prefix match adds to a resource's rank, against a whole word's.
 PREFIX_RANK = 0.25
 
@@ -116,6 +117,17 @@ KINDS = (
 )
 
 
+# Admission plugins, named as one word the same way ("node restriction" missed "Admission
+# Controllers, including NodeRestriction").
+ADMISSION_PLUGINS = (
+    "AlwaysPullImages",
+    "EventRateLimit",
+    "ImagePolicyWebhook",
+    "NodeRestriction",
+    "PodSecurity",
+)
+
+
 def _plural(word: str) -> str:
     return word[:-1] + "ies" if word.endswith("y") else word + "s"
 
@@ -124,7 +136,7 @@ def _kind_phrases() -> dict[str, str]:
     """Each kind in one word, singular and plural, with its words ("rolebindings": "role
     bindings")."""
     phrases: dict[str, str] = {}
-    for kind in KINDS:
+    for kind in (*KINDS, *ADMISSION_PLUGINS):
         words = [word.lower() for word in re.findall(r"[A-Z][a-z]*", kind)]
         phrases[kind.lower()] = " ".join(words)
         phrases[_plural(kind.lower())] = " ".join([*words[:-1], _plural(words[-1])])
@@ -155,24 +167,34 @@ _STOP_WORDS_TEXT = """
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
-# Words for a resource's difficulty: "beginner networking" finds beginners' readings on
-# networking (a walk-through's "beginner" found nothing).
+# Words for a resource's difficulty: they rank resources of that difficulty first without
+# being required ("beginner networking": networking, beginners' readings first; a
+# walk-through's "beginner" found nothing, and as a required word "kubernetes security best
+# practices for beginners" found nothing). Alone, they find that difficulty.
 LEVEL_WORDS = {"beginner": 1, "beginners": 1, "intermediate": 2, "advanced": 3}
+LEVEL_BONUS = 0.5
 
 
 def search_terms(text: str) -> list[str]:
     """The words of a search, lower-cased and capped; [] when it has none. Compatibility
     forms are folded first (NFKC): "RBAC" in full-width letters (U+FF21 on), as a Japanese or
     Chinese input method types it, is "rbac", and the ligature U+FB01 is "fi"."""
-    text = text.replace("\x00", " ")[: MAX_TERMS * (MAX_TERM_LENGTH + 1) * 2]
+    limit = MAX_TERMS * (MAX_TERM_LENGTH + 1) * 2
+    text = text.replace("\x00", " ")
+    if len(text) > limit:
+        # Cut at the last space before the limit: a word cut in two ("rbac rbac … r") was
+        # required too, and a long text found nothing.
+        cut = text[:limit]
+        text = cut.rsplit(None, 1)[0] if " " in cut.strip() else cut
     words = _WORD.findall(unicodedata.normalize("NFKC", text))
     return list(dict.fromkeys(word.lower()[:MAX_TERM_LENGTH] for word in words))[:MAX_TERMS]
 
 
 def required_terms(terms: list[str]) -> list[str]:
-    """The words a result must have: the search's words but its stop words, unless it has
-    nothing else."""
-    return [term for term in terms if term not in STOP_WORDS] or terms
+    """The words a result must have: the search's words but its stop words and level words,
+    unless it has nothing else (then its level words, else its stop words)."""
+    words = [term for term in terms if term not in STOP_WORDS]
+    return [term for term in words if term not in LEVEL_WORDS] or words or terms
 
 
 class _Condition(Expression):
@@ -224,10 +246,11 @@ def _tsquery(term_sql: str = "%s") -> str:
 def is_prefix_term(term: str) -> bool:
     """Whether a search word also matches the words it starts: long enough, letters only,
     and not ending as an inflected word does ("-s", "-ing", "-ed", "-ion"…; "-ss" is no
-    plural): "config", "network" and "ingress" are prefixes, "using", "policies" and "k8s"
-    are not. An inflected word already finds its other forms by stemming. Abbreviations
-    with synonyms match as they are."""
-    inflected = not term.endswith("ss") and term.endswith(_ENDINGS)
+    plural) or in "y": "config", "network" and "ingress" are prefixes, "using", "policies",
+    "k8s" and "trivy" are not. An inflected word already finds its other forms by stemming;
+    stemming makes a final "y" "i" ("trivy" is "trivi", which started "non-trivial").
+    Abbreviations with synonyms match as they are."""
+    inflected = not term.endswith("ss") and term.endswith((*_ENDINGS, "y"))
     return (
         len(term) >= MIN_PREFIX_LENGTH and term.isalpha() and term not in SYNONYMS and not inflected
     )
@@ -288,7 +311,7 @@ def _label_params(vendor: str, term: str) -> list[str]:
         return _term_tsquery(term)[1] * len(_LABELS)
     *first, last = term.split()
     words = " " + " ".join([*first, substring_stem(last)])
-    if len(term) < MIN_PREFIX_LENGTH:
+    if len(term) < _MIN_STEM:  # the start of a word stands in for stemming from four letters
         words += " "
     return [words] * sum(3 if model is SecurityArea else 2 for _, model in _LABELS)
 
@@ -317,18 +340,20 @@ def _fts_phrase(terms: list[str], joiner: str, *, prefixes: bool = True) -> str:
     # Each word quoted as an FTS5 string: the engine tokenises (and stems) it, and no
     # character of it can act as an operator. Words are \w+, so they hold no quote. A
     # prefix word is a prefix phrase ("config" *) unless ``prefixes`` is off.
-    return f" {joiner} ".join(
-        _fts_prefix(term) if prefixes and is_prefix_term(term) else f'"{term}"' for term in terms
-    )
+    return f" {joiner} ".join(_fts_word(term, prefixes) for term in terms)
+
+
+def _fts_word(term: str, prefixes: bool) -> str:
+    if prefixes and is_prefix_term(term):
+        return _fts_prefix(term)
+    if prefixes and term.endswith("y") and len(term) > MIN_PREFIX_LENGTH and term.isalpha():
+        # Porter stems the typed "deploy" "deploi" but "deployment" "deploy" (PostgreSQL's
+        # stemmer does not), so a walk-through's "deploy" missed both deployment guides.
+        return f'("{term}" OR "{term[:-1]}" *)'
+    return f'"{term}"'
 
 
 def _fts_prefix(term: str) -> str:
-    # FTS5 stems a prefix before matching it. Porter makes the typed "deploy" "deploi",
-    # which starts no indexed form of "deployment" ("deploy"), so a word ending in "y" is
-    # also tried without it ("deplo" starts both; "securit" alone would miss "secur"), if
-    # what is left is no shorter than a prefix word ("pla" would find "plan").
-    if term.endswith("y") and len(term) > MIN_PREFIX_LENGTH:
-        return f'("{term}" * OR "{term[:-1]}" *)'
     return f'"{term}" *'
 
 
@@ -466,7 +491,8 @@ def resource_search(
     curator's): on PostgreSQL, words in their title and summary are matched too. Otherwise
     only their labels are.
     """
-    terms = required_terms(search_terms(text))
+    typed = search_terms(text)
+    terms = required_terms(typed)
     if not terms:
         return queryset.none().annotate(search_rank=Value(0.0, output_field=FloatField()))
     vendor = connection.vendor
@@ -507,6 +533,13 @@ def resource_search(
     rank = _text_rank(vendor, words, approved_only) + bonus
     if parts:  # their mean, at half weight: one word of a kind's own outranks them
         rank = rank + _text_rank(vendor, parts, approved_only) * Value(0.5 / len(parts))
+    levels = {LEVEL_WORDS[term] for term in typed if term in LEVEL_WORDS}
+    if levels:
+        rank = rank + Case(
+            When(difficulty__in=levels, then=Value(LEVEL_BONUS)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
     return queryset.filter(matches).annotate(search_rank=rank)
 
 

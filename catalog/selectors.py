@@ -253,8 +253,11 @@ def _search_vocabulary() -> tuple[str, ...]:
         *SecurityArea.objects.values_list("name", flat=True),
         *Author.objects.filter(resources__in=approved).values_list("name", flat=True).distinct(),
     ]
-    words = sorted({word.lower() for text in texts for word in _VOCABULARY_WORD.findall(text)})
-    _vocabulary = (version, tuple(words))
+    words = {word.lower() for text in texts for word in _VOCABULARY_WORD.findall(text)}
+    # And the words search itself knows: "beginer", "serviceacount" and "rolebindng" were
+    # offered nothing.
+    words |= {*search.LEVEL_WORDS, *search.KIND_PHRASES, *search.SYNONYMS}
+    _vocabulary = (version, tuple(sorted(words)))
     return _vocabulary[1]
 
 
@@ -262,24 +265,38 @@ def search_suggestion(*, resources: QuerySet[Resource], text: str) -> str | None
     """For a search that found nothing: the same words with those the catalog never uses
     replaced by the closest it does with the same first letter ("rbca" → "rbac", "netwrok" →
     "network"), when that finds something in ``resources``; else None. Numbers, short words,
-    the abbreviations and the kinds search knows stay as typed."""
+    the words search knows and the starts of known words stay as typed."""
     vocabulary = _search_vocabulary()
     known = set(vocabulary)
     words, changed = [], False
     for term in search.search_terms(text):
-        typed_as_meant = term in search.SYNONYMS or term in search.KIND_PHRASES
-        if len(term) < 3 or term in known or typed_as_meant or not term.isalpha():
+        if len(term) < 3 or term in known or not term.isalpha() or _starts_a_word(term, known):
             words.append(term)
             continue
         # A typo seldom changes the first letter: "kind" is not "mind", nor "test" "rest".
         same_start = [word for word in vocabulary if word[0] == term[0]]
-        close = difflib.get_close_matches(term, same_start, n=1, cutoff=0.75)
-        words.append(close[0] if close else term)
-        changed = changed or bool(close)
+        close = difflib.get_close_matches(term, same_start, n=3, cutoff=0.75)
+        # Of equally close words, two letters swapped first: "kubeclt" is "kubectl", not
+        # "kubelet".
+        swapped = [word for word in close if sorted(word) == sorted(term)]
+        best = (swapped or close or [term])[0]
+        words.append(best)
+        changed = changed or best != term
     if not changed:
         return None
     suggestion = " ".join(words)
     return suggestion if search.resource_search(resources, suggestion).exists() else None
+
+
+def search_word_count(text: str) -> int:
+    """How many words a result of this search must have."""
+    return len(search.required_terms(search.search_terms(text)))
+
+
+def _starts_a_word(term: str, known: set[str]) -> bool:
+    # A prefix word that starts a known one finds it: "controller" is no typo of
+    # "controllers" (a walk-through's "admision controller" was offered the plural).
+    return search.is_prefix_term(term) and any(word.startswith(term) for word in known)
 
 
 # Ordering of a search's results unless the client asked for another one: best match first.

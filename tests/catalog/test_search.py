@@ -98,13 +98,13 @@ def test_a_word_finds_the_longer_words_it_starts(api):
 def test_a_prefix_finds_labels_it_starts_too(api):
     ResourceFactory(title="Tagged", tags=[TagFactory(slug="gatekeeper", name="Gatekeeper")])
     ResourceFactory(title="Other")
-    assert found(api, "gate") == ["Tagged"]
+    assert found(api, "gatek") == ["Tagged"]
 
 
 def test_a_whole_word_match_ranks_above_a_prefix_match(api):
-    ResourceFactory(title="Role bindings", summary="Kinds of bindings.")
-    ResourceFactory(title="RoleBinding explained", summary="Kinds of bindings.")
-    assert found(api, "role") == ["Role bindings", "RoleBinding explained"]
+    ResourceFactory(title="Token reviews", summary="Kinds of checks.")
+    ResourceFactory(title="TokenRequest explained", summary="Kinds of checks.")
+    assert found(api, "token") == ["Token reviews", "TokenRequest explained"]
 
 
 def test_short_and_inflected_words_match_only_whole(api):
@@ -159,9 +159,9 @@ def test_a_prefix_ending_in_y_finds_the_forms_the_stemmer_spells_otherwise(api):
 def test_a_whole_word_in_the_summary_ranks_above_a_prefix_in_the_title(api):
     # "data": "Datacenter orchestration" (a prefix in the title) came before "etcd", whose
     # summary says "data".
-    ResourceFactory(title="Datacenter orchestration", summary="Schedulers.")
-    ResourceFactory(title="etcd", summary="Where the cluster keeps its data.")
-    assert found(api, "data") == ["etcd", "Datacenter orchestration"]
+    ResourceFactory(title="Auditors at work", summary="Schedulers.")
+    ResourceFactory(title="etcd", summary="What to audit in a cluster.")
+    assert found(api, "audit") == ["etcd", "Auditors at work"]
 
 
 def test_a_short_word_matches_a_label_only_as_a_whole_word(api):
@@ -179,6 +179,13 @@ def test_a_short_word_matches_a_label_only_as_a_whole_word(api):
     assert found(api, "safe") == ["In an area"]  # a longer word still matches a word's start
 
 
+def test_a_long_text_cut_short_does_not_require_the_word_it_cut(api):
+    # "rbac " 600 times found nothing: the cut left "r", which every result had to have.
+    ResourceFactory(title="RBAC basics", summary="Roles.")
+    assert found(api, "rbac " * 600) == ["RBAC basics"]
+    assert search.search_terms("rbac " * 600) == ["rbac"]
+
+
 def test_stop_words_neither_match_nor_exclude(api):
     # On SQLite they excluded: "how to secure etcd" found one where "secure etcd" found two.
     ResourceFactory(title="Securing etcd", summary="Certificates.")
@@ -187,18 +194,22 @@ def test_stop_words_neither_match_nor_exclude(api):
     assert len(found(api, "how to secure etcd")) == 2
 
 
-def test_a_level_word_finds_resources_of_that_difficulty(api):
+def test_a_level_word_ranks_resources_of_that_difficulty_first(api):
+    # Not required: "kubernetes security best practices for beginners" found nothing.
     ResourceFactory(title="RBAC from zero", summary="Roles.", difficulty=1)
     ResourceFactory(title="RBAC escalation paths", summary="Roles.", difficulty=3)
     ResourceFactory(title="Pods", summary="Containers.", difficulty=1)
-    assert found(api, "beginner rbac") == ["RBAC from zero"]
-    assert found(api, "advanced rbac") == ["RBAC escalation paths"]
+    assert found(api, "beginner rbac") == ["RBAC from zero", "RBAC escalation paths"]
+    assert found(api, "advanced rbac") == ["RBAC escalation paths", "RBAC from zero"]
+    assert sorted(found(api, "beginners")) == ["Pods", "RBAC from zero"]  # alone, a filter
 
 
 def test_words_learners_join_find_the_words_the_catalog_writes_apart(api):
     ResourceFactory(title="Securing the API server", summary="Flags.")
     ResourceFactory(title="Multi-tenancy", summary="Namespaces.")
     assert found(api, "kube-apiserver") == ["Securing the API server"]
+    ResourceFactory(title="Admission controllers", summary="Including NodeRestriction.")
+    assert found(api, "node restriction") == ["Admission controllers"]
     assert found(api, "multitenancy") == ["Multi-tenancy"]
 
 
@@ -207,8 +218,10 @@ def test_words_learners_join_find_the_words_the_catalog_writes_apart(api):
     [
         ("config", True),
         ("network", True),
-        ("rbac", True),
+        ("secret", True),
         ("ingress", True),
+        ("rbac", False),  # "read" found "ready", "name" namespaces
+        ("trivy", False),  # stemmed "trivi", it found "non-trivial"
         ("pod", False),
         ("k8s", False),
         ("using", False),

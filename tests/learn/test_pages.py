@@ -893,7 +893,9 @@ def test_browse_says_when_nothing_matches(client, seed):
     page = response.content.decode()
     assert "0 resources" in page
     assert "Nothing matches “zzzzqqqq”." in page
-    assert "try fewer or other words" in page
+    assert "Try another word, or the start of this one" in page
+    several = client.get("/browse/", {"search": "zzzzqqqq rbac"}).content.decode()
+    assert "try fewer or other words" in several
 
 
 def test_an_empty_search_with_filters_offers_the_same_words_over_the_whole_catalog(client, seed):
@@ -1401,6 +1403,23 @@ def test_a_misspelt_search_that_finds_nothing_offers_the_spelling_that_does(
     assert f'Did you mean <a href="?{link}">{suggestion}</a>?' in body
     assert "stage=security" in page.context["suggestion_query"]  # the filters stay
     assert client.get("/browse/", {"search": suggestion}).context["page"].paginator.count
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("kubeclt", "kubectl"), ("beginer", "beginner"), ("serviceacount", "serviceaccount")],
+)
+def test_a_suggestion_prefers_swapped_letters_and_knows_searchs_own_words(
+    client, seed, typed, meant
+):
+    # "kubeclt" was offered "kubelet"; "beginer" and "serviceacount" nothing.
+    assert client.get("/browse/", {"search": typed}).context["suggestion"] == meant
+
+
+def test_a_suggestion_leaves_a_word_that_starts_a_known_one(client, seed):
+    # "admision controller" was offered "admission controllers".
+    page = client.get("/browse/", {"search": "admision controller", "kind": "book"})
+    assert page.context["suggestion"] in (None, "admission controller")
 
 
 @pytest.mark.parametrize(("typed", "wrong"), [("kind", "mind"), ("test", "rest")])
