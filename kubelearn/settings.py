@@ -95,7 +95,7 @@ MIDDLEWARE = [
 # password is even checked (web sign-in, the admin and the API token endpoint alike).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "kubelearn.signin.AnyCaseUsernameBackend",  # ModelBackend, any case (kubelearn.signin)
 ]
 
 ROOT_URLCONF = "kubelearn.urls"
@@ -332,6 +332,8 @@ LOGOUT_REDIRECT_URL = "learn:home"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "kubelearn.signin.axes_username"  # lower-cased: one lockout per name
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "learn/locked_out.html"
 AXES_VERBOSE = False

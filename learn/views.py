@@ -383,15 +383,18 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     was = recommender_services.progress_snapshots(
         recommender_selectors.progress_list(user=_learner(request)).filter(resource_id=resource.pk)
     ).get(resource.pk, ProgressSnapshot(resource.pk, None))
+    # Done has no rating box: a second Done (a resubmitted page) keeps the rating given since.
+    rated = "rating" in request.POST
     progress, _ = recommender_services.progress_set(
         user=_learner(request),
         resource=resource,
         state=state,
-        rating=form.cleaned_data["rating"],
+        rating=form.cleaned_data["rating"] if rated else ...,
         later=form.cleaned_data["later"],
         later_days=form.cleaned_data["later_days"],
     )
-    if progress.state != state:
+    done_again = was.state == ProgressState.COMPLETED == state and not rated and not was.known
+    if progress.state != state or done_again:
         messages.success(request, KEPT_DONE_MESSAGE.format(title=message_title(resource.title)))
     else:
         title = message_title(resource.title)
@@ -1140,6 +1143,8 @@ def browse(request: HttpRequest) -> HttpResponse:
             ],
             "query_string": query.urlencode(),
             "search": search,
+            # "every word you typed" said of one word read oddly (walk-through).
+            "several_words": catalog_selectors.search_word_count(search) > 1,
             # For an empty result: whether filters besides the words narrowed it, and the
             # same words over the whole catalog.
             "narrowed": narrowed,
@@ -1322,7 +1327,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 login(
                     request,
                     cast(User, user),
-                    backend="django.contrib.auth.backends.ModelBackend",
+                    backend="kubelearn.signin.AnyCaseUsernameBackend",
                 )
                 messages.success(request, SIGNED_UP_BACK_MESSAGE if next_url else SIGNED_UP_MESSAGE)
                 if form.cleaned_data.get("email"):

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from catalog.models import SecurityArea
 from catalog.serializers import ResourceSerializer, SlugReferenceField
-from kubelearn.api import ClearChoiceField, UnknownFieldsRefused
+from kubelearn.api import ClearChoiceField, UnknownFieldsRefused, UnknownParametersRefused
 from recommender.engine.records import REASON_KINDS, SHORTFALLS
 from recommender.models import (
     LATER_DAYS_CHOICES,
@@ -42,7 +42,13 @@ class ProgressSerializer(serializers.ModelSerializer):
 class ProgressWriteSerializer(UnknownFieldsRefused):
     echoed = frozenset(ProgressSerializer.Meta.fields)
     state = ClearChoiceField(choices=ProgressState.choices)
-    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    rating = serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        required=False,
+        allow_null=True,
+        help_text="1 to 5, or null for none. Left out, a completed resource keeps its rating.",
+    )
     known = serializers.BooleanField(
         default=False,
         help_text=(
@@ -237,9 +243,9 @@ class QueueSerializer(serializers.Serializer):
     deferred = serializers.ListField(
         child=serializers.IntegerField(),
         help_text=(
-            "Ids of path steps the queue passed over because they need more than the minutes "
-            "budget (or than was left of it); later steps of the same stage come first. "
-            "Empty without a budget."
+            "Resource ids (not step positions) of the path steps the queue passed over because "
+            "they need more than the minutes budget (or than was left of it); later steps of "
+            "the same stage come first. Empty without a budget."
         ),
     )
     results = RecommendationSerializer(many=True)
@@ -256,10 +262,18 @@ class SimilarSerializer(serializers.Serializer):
 
 class QueryParamsSerializer(serializers.Serializer):
     """Query parameters, where `?limit=` (given but empty) is an error, not the default, and
-    so is `?limit=2&limit=3` (it took the last one without a word, as the filters did)."""
+    so is `?limit=2&limit=3` (it took the last one without a word, as the filters did), and
+    so is a parameter it does not take, as on the lists (`?minute=30` answered a queue
+    without a budget; an API client's walk-through)."""
+
+    ALWAYS = UnknownParametersRefused.ALWAYS
 
     def to_internal_value(self, data):
-        problems: dict[str, list[str]] = {}
+        takes = sorted(str(name) for name in self.fields)
+        problems: dict[str, list[str]] = {
+            name: [f"Not a parameter here. This takes: {', '.join(takes) or 'none'}."]
+            for name in sorted(set(data) - set(takes) - self.ALWAYS)
+        }
         for name in self.fields:
             values = data.getlist(name) if hasattr(data, "getlist") and name in data else []
             if "" in values:
@@ -281,6 +295,10 @@ class QueueParamsSerializer(QueryParamsSerializer):
         required=False,
         help_text="Pack the best items that fit this many minutes (1-1440).",
     )
+
+
+class NextParamsSerializer(QueryParamsSerializer):
+    """`next` takes no parameters."""
 
 
 class SimilarParamsSerializer(QueryParamsSerializer):

@@ -46,7 +46,7 @@ def progress_set(
     user: User,
     resource: Resource,
     state: str,
-    rating: int | None,
+    rating: int | EllipsisType | None = ...,
     known: bool = False,
     later: bool = False,
     later_days: int = LATER_DAYS,
@@ -63,14 +63,19 @@ def progress_set(
     (a new rating) still applies. The row lock orders concurrent calls, so whichever comes
     second sees the completion.
 
+    ``rating``: 1 to 5, or None for none; left out (``...``), a completion keeps the rating it
+    has. A late retry of the first Done, sent before the learner rated, had erased the
+    rating (an API client's walk-through).
+
     ``known`` (with ``completed`` only): known already, not read here (`Progress.known`).
-    Any other call on the resource makes it read.
+    A resource completed as read stays read ("I know these" does not erase reading and its
+    rating). Any other call on a known resource makes it read: started, skipped or saved.
 
     ``later`` (with ``planned`` only): "Not now", saved and out of the queue for
     ``later_days`` days, one of LATER_DAYS_CHOICES (`Progress.later_until`). Any other call
     brings it back.
     """
-    if known and (state != ProgressState.COMPLETED or rating is not None):
+    if known and (state != ProgressState.COMPLETED or rating not in (None, ...)):
         raise ValueError("only a completion without a rating can be known")
     if later and state != ProgressState.PLANNED:
         raise ValueError("only a saved resource can be put off")
@@ -78,13 +83,17 @@ def progress_set(
         raise ValueError(f"a resource is put off for one of {LATER_DAYS_CHOICES} days")
     with transaction.atomic():
         progress, created = Progress.objects.select_for_update().get_or_create(
-            user=user, resource=resource, defaults={"state": state, "rating": rating}
+            user=user,
+            resource=resource,
+            defaults={"state": state, "rating": None if rating is ... else rating},
         )
-        if progress.state == ProgressState.COMPLETED and state != ProgressState.COMPLETED:
+        read = not created and progress.state == ProgressState.COMPLETED and not progress.known
+        if read and (state != ProgressState.COMPLETED or known):
             return progress, False  # an existing completion (a new row has the state asked)
         if not created:
+            kept = progress.rating if read else None
             progress.state = state
-            progress.rating = rating
+            progress.rating = kept if rating is ... else rating
         progress.known = known  # any other click on the item: it is read, not just known
         progress.later_until = timezone.now() + timedelta(days=later_days) if later else None
         if state == ProgressState.COMPLETED and progress.completed_at is None:

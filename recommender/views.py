@@ -29,6 +29,7 @@ from recommender.filters import ProgressFilter
 from recommender.models import LATER_DAYS, Note, Progress
 from recommender.runtime import runtime
 from recommender.serializers import (
+    NextParamsSerializer,
     NextSerializer,
     NoteSerializer,
     NoteWriteSerializer,
@@ -106,8 +107,11 @@ class ProgressDetailView(APIView):
         description=(
             "A completed resource stays completed: asking for `in_progress`, `planned` or "
             "`skipped` leaves it as it is (the answer shows the state kept), so a late or "
-            "repeated request cannot undo a completion. Setting `completed` again changes the "
-            "rating; DELETE the progress first to start over."
+            "repeated request cannot undo a completion, and so does `completed` with `known` "
+            "(reading stays reading). Setting `completed` again changes the rating if the body "
+            "has one (`null` removes it); without `rating` it keeps the one given before, so a "
+            "late retry of the first request does not erase it. DELETE the progress first to "
+            "start over."
         ),
         request=ProgressWriteSerializer,
         responses={200: ProgressSerializer, 201: ProgressSerializer, 400: None, 404: None, **_AUTH},
@@ -120,7 +124,7 @@ class ProgressDetailView(APIView):
             user=learner(request),
             resource=resource,
             state=serializer.validated_data["state"],
-            rating=serializer.validated_data.get("rating"),
+            rating=serializer.validated_data.get("rating", ...),
             known=serializer.validated_data["known"],
             later=serializer.validated_data["later"],
             later_days=serializer.validated_data.get("later_days", LATER_DAYS),
@@ -363,9 +367,10 @@ class NextView(APIView):
 
     @extend_schema(
         summary="What to read next, and why",
-        responses={200: NextSerializer, **_AUTH},
+        responses={200: NextSerializer, 400: None, **_AUTH},
     )
     def get(self, request: Request) -> Response:
+        NextParamsSerializer(data=request.query_params).is_valid(raise_exception=True)
         return Response(queue.next_answer(user=learner(request)))
 
 

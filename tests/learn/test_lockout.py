@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
+from tests.factories import UserFactory
+
 pytestmark = pytest.mark.django_db
 
 RIGHT = "correct horse battery staple"
@@ -74,3 +76,32 @@ def test_axes_reset_unlocks(client, alice):
     assert client.post("/signin/", {"username": "alice", "password": RIGHT}).status_code == 429
     call_command("axes_reset")
     assert client.post("/signin/", {"username": "alice", "password": RIGHT}).status_code == 302
+
+
+@pytest.mark.parametrize("typed", ["ALICE", "Alice"])
+def test_a_username_signs_in_in_any_case(client, alice, typed):
+    # Sign-up refuses "ALICE" beside "alice"; sign-in refused it too, as a wrong password
+    # (a phone's keyboard capitalises the first letter).
+    response = client.post("/signin/", {"username": typed, "password": RIGHT})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(alice.pk)
+
+
+def test_the_api_token_takes_a_username_in_any_case(client, alice):
+    response = client.post("/api/auth/token/", {"username": "ALICE", "password": RIGHT})
+    assert response.status_code == 200 and response.json()["token"]
+
+
+def test_failures_in_several_cases_count_as_one_username(client, alice):
+    for typed in ("alice", "Alice", "ALICE", "aLice", "alicE")[: settings.AXES_FAILURE_LIMIT]:
+        client.post("/signin/", {"username": typed, "password": "wrong guess"})
+    response = client.post("/signin/", {"username": "ALiCE", "password": RIGHT})
+    assert response.status_code == 429
+
+
+def test_an_exact_username_wins_over_one_that_differs_only_by_case(client, alice):
+    # Accounts made before sign-up compared case may differ only by it.
+    other = UserFactory(username="Alice")
+    response = client.post("/signin/", {"username": "Alice", "password": RIGHT})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(other.pk)

@@ -101,11 +101,24 @@ def test_saving_no_rating_on_an_unrated_item_removes_nothing_and_offers_a_rating
     first = path_ids(seed)[0]
     alice_web.post(f"/progress/{first}/", {"state": "completed"}, follow=True)
     page = alice_web.post(
-        f"/progress/{first}/", {"state": "completed", "next": f"/resources/{first}/"}, follow=True
+        f"/progress/{first}/",
+        {"state": "completed", "rating": "", "next": f"/resources/{first}/"},
+        follow=True,
     )
     body = page.content.decode()
     assert "stays marked done, with no rating." in body and "removed" not in body
     assert rate_offers(body) == [first]
+
+
+def test_a_second_done_keeps_the_rating_given_since(alice_web, alice, seed):
+    # Done has no rating box: a resubmitted Done (the back button, a retry) erased the
+    # rating given from its message.
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "completed"}, follow=True)
+    alice_web.post(f"/progress/{first}/", {"state": "completed", "rating": "4"}, follow=True)
+    body = alice_web.post(f"/progress/{first}/", {"state": "completed"}, follow=True)
+    assert Progress.objects.get(user=alice, resource_id=first).rating == 4
+    assert "already finished" in body.content.decode()
 
 
 def test_a_rating_sent_from_the_path_page_comes_back_at_its_step(alice_web, seed):

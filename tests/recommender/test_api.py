@@ -58,6 +58,53 @@ def test_put_progress_never_undoes_a_completion(alice_api, seed):
     assert alice_api.get(url).json()["state"] == "completed"
 
 
+def test_a_late_retry_of_done_keeps_the_rating_given_since_and_null_removes_it(alice_api, seed):
+    # An API client's walk-through: the first Done, retried after the learner rated, erased
+    # the rating.
+    url = f"/api/me/progress/{path_ids(seed)[0]}/"
+    alice_api.put(url, {"state": "completed"}, format="json")
+    alice_api.put(url, {"state": "completed", "rating": 5}, format="json")
+    retried = alice_api.put(url, {"state": "completed"}, format="json")
+    assert (retried.json()["state"], retried.json()["rating"]) == ("completed", 5)
+    removed = alice_api.put(url, {"state": "completed", "rating": None}, format="json")
+    assert removed.json()["rating"] is None
+
+
+def test_marking_a_read_completion_known_keeps_the_reading_and_its_rating(alice_api, seed):
+    url = f"/api/me/progress/{path_ids(seed)[0]}/"
+    alice_api.put(url, {"state": "completed", "rating": 5}, format="json")
+    known = alice_api.put(url, {"state": "completed", "known": True}, format="json")
+    assert (known.json()["known"], known.json()["rating"]) == (False, 5)
+
+
+@pytest.mark.parametrize("state", ["in_progress", "skipped", "planned"])
+def test_any_other_state_on_a_known_resource_makes_it_read(alice_api, seed, state):
+    url = f"/api/me/progress/{path_ids(seed)[0]}/"
+    alice_api.put(url, {"state": "completed", "known": True}, format="json")
+    changed = alice_api.put(url, {"state": state}, format="json")
+    assert (changed.json()["state"], changed.json()["known"]) == (state, False)
+
+
+@pytest.mark.parametrize(
+    ("path", "typo"),
+    [
+        ("/api/me/queue/", "minute"),
+        ("/api/me/queue/", "page"),
+        ("/api/me/next/", "foo"),
+        ("/api/resources/{first}/similar/", "limt"),
+    ],
+)
+def test_the_recommenders_endpoints_refuse_a_parameter_they_do_not_take(
+    alice_api, seed, path, typo
+):
+    # "?minute=30" (a typo) answered a whole queue with no time budget.
+    url = path.format(first=path_ids(seed)[0])
+    response = alice_api.get(url, {typo: "30"})
+    assert response.status_code == 400
+    assert response.json()[typo][0].startswith("Not a parameter here. This takes:")
+    assert alice_api.get(url, {"format": "json"}).status_code == 200
+
+
 def test_progress_list_keeps_only_the_states_asked_for(alice_api, seed):
     first, second, third = path_ids(seed)[:3]
     for resource_id, state in ((first, "completed"), (second, "skipped"), (third, "in_progress")):

@@ -1,0 +1,59 @@
+"""Sign-in by username in any case (the web form, the admin and the API's token endpoint all
+authenticate through these).
+
+Sign-up refuses a username that differs from a taken one only by case, so a learner reads
+their name as theirs in any case; but Django's ModelBackend matched it exactly, and a phone's
+keyboard that capitalised "Alice" was told the password was wrong (an API client's
+walk-through). django-axes counts failures per username as typed, so it is given the name
+lower-cased: "Alice", "ALICE" and "alice" share one lockout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+
+class AnyCaseUsernameBackend(ModelBackend):
+    """ModelBackend, with the username matched exactly or else in any case (when only one
+    account has it: accounts from before sign-up compared case may differ only by it)."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        user_model = get_user_model()
+        if username is None:
+            username = kwargs.get(user_model.USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        field = user_model.USERNAME_FIELD
+        matches = list(user_model._default_manager.filter(**{f"{field}__iexact": username})[:2])
+        exact = [user for user in matches if getattr(user, field) == username]
+        found = exact or (matches if len(matches) == 1 else [])
+        if not found:
+            # Run the hasher once anyway, as ModelBackend does: the time taken says nothing
+            # about whether the account exists.
+            user_model().set_password(password)
+            return None
+        user = found[0]
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
+    """The username django-axes counts failures under: as typed, lower-cased."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        typed = credentials.get(field)
+    else:
+        typed = getattr(request, "data", request.POST).get(field)
+    return str(typed or "").lower()
