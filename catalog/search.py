@@ -30,9 +30,16 @@ a resource matches when every word is in its title, its summary or one of its la
 Operators and punctuation are never passed to the engine, so no input is a syntax error.
 
 A word typed as the start of others also finds them (`is_prefix_term`): "config" finds
-"configuration", "network" "NetworkPolicy", "role" "RoleBinding". Only a word of at least
-MIN_PREFIX_LENGTH letters without an inflected ending is one: "using" (which English stemming
-cuts to "use") would otherwise find "user". A whole-word match ranks above a prefix match.
+"configuration", "network" "NetworkPolicy". Only a word of at least MIN_PREFIX_LENGTH letters
+without an inflected ending (or a final "y") is one: "using" (which English stemming cuts to
+"use") would otherwise find "user". A prefix match adds a quarter (PREFIX_RANK) of what a
+whole word adds to the rank.
+
+Kubernetes kinds and admission plugins written as one word (KIND_PHRASES: "rolebinding",
+"noderestriction") also match where their words are, and words that spell one ("role
+binding") also match it as one word. Stop words neither match nor exclude (STOP_WORDS, as
+PostgreSQL's English configuration does); level words ("beginner") rank that difficulty first
+without being required (LEVEL_WORDS).
 """
 
 from __future__ import annotations
@@ -435,9 +442,8 @@ def _text_rank(vendor: str, terms: list[str], approved_only: bool) -> _Number:
         return _Number(f"({' + '.join(ranks)})", params)
     # bm25's scale depends on the corpus (on a small one every score is near 0), so which
     # column matched decides the rank and bm25 (negated: higher is better) only orders
-    # within that, squashed into [0, 1). bm25 counts whole words only, so within a column a
-    # whole-word match ranks above a prefix match.
-    # A prefix match in a column adds a quarter of a whole word's, as on PostgreSQL.
+    # within that, squashed into [0, 1), of whole words only. A prefix match in a column adds
+    # a quarter of a whole word's, as on PostgreSQL.
     whole_words = _fts_phrase(terms, "OR", prefixes=False)
     prefixes = _fts_only_prefix(terms)
     match = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"

@@ -195,7 +195,7 @@ def test_browse_filters_fold_away_on_a_phone_and_open_from_the_keyboard(
     expect(stage).to_be_hidden()
     screenshot(page, "browse-filters-folded-375")
 
-    page.get_by_label("Search").focus()
+    page.get_by_label("Search", exact=True).focus()
     page.keyboard.press("Tab")  # the order, which stays in sight
     assert page.evaluate("document.activeElement.id") == "f-sort"
     page.keyboard.press("Tab")
@@ -468,8 +468,8 @@ def test_a_search_sent_from_the_keyboard_lands_on_the_results_count(
     context.set_default_timeout(5000)
     page = context.new_page()
     page.goto(live_server.url + "/browse/")
-    page.get_by_label("Search").fill("rbac")
-    page.get_by_label("Search").press("Enter")
+    page.get_by_label("Search", exact=True).fill("rbac")
+    page.get_by_label("Search", exact=True).press("Enter")
     page.wait_for_url("**search=rbac**")
     count = page.locator("#main .results-count")
     expect(count).to_be_focused()

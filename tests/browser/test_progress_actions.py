@@ -56,7 +56,8 @@ def not_now(page: Any, card: Any, when: str) -> None:
 
 
 def focused_text(page: Any) -> str:
-    return page.evaluate(f"{FOCUSED}.textContent").strip()
+    """What the focused control is called: its aria-label, else its text."""
+    return page.evaluate(f"(e => e.getAttribute('aria-label') || e.textContent)({FOCUSED})").strip()
 
 
 @pytest.mark.parametrize("width", [375, 1280])
