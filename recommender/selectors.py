@@ -7,12 +7,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog.models import (
-    SERVED_HERE,
     Deprecation,
     LearningPath,
     LinkStatus,
@@ -21,6 +20,7 @@ from catalog.models import (
     SecurityArea,
     Status,
     Tag,
+    needs_link_q,
 )
 from recommender import folding
 from recommender.engine import Document, Interaction, Learner
@@ -105,10 +105,10 @@ def unlinked_ids(*, off_path: bool) -> list[int]:
     learning-path steps), not served here either (a guide kubelearn serves itself is read on
     its own page: it was never queued, and an empty queue said everything was read while the
     Focus page counted it unread)."""
-    unlinked = Resource.objects.filter(Q(url__isnull=True) | Q(url=""), status=Status.APPROVED)
+    unlinked = Resource.objects.filter(needs_link_q(), status=Status.APPROVED)
     if off_path:
         unlinked = unlinked.filter(path_steps__isnull=True)
-    return list(unlinked.exclude(slug__in=SERVED_HERE).values_list("pk", flat=True))
+    return list(unlinked.values_list("pk", flat=True))
 
 
 def queue_changed_at(*, user: User) -> datetime | None:
