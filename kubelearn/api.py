@@ -453,7 +453,21 @@ class ApiRootView(APIView):
     def get_view_name(self) -> str:
         return "kubelearn API"
 
+    #: Entries for curators only: a signed-in learner is not shown a door that answers 403
+    #: (an API client's walk-through followed "feeds" there). Signed out, everything is
+    #: listed: whoever reads it may sign in as a curator.
+    CURATORS_ONLY = frozenset({"feeds"})
+
     def get(self, request: Request, format: str | None = None) -> Response:
+        refused = (
+            self.CURATORS_ONLY
+            if request.user.is_authenticated and not request_user_is_curator(request)
+            else frozenset()
+        )
         return Response(
-            {label: reverse(name, request=request, format=format) for label, name in self.ENTRIES}
+            {
+                label: reverse(name, request=request, format=format)
+                for label, name in self.ENTRIES
+                if label not in refused
+            }
         )

@@ -9,6 +9,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import get_urlconf, is_valid_path
+from django.utils.cache import patch_cache_control
 
 from kubelearn.api import is_api_request, json_bad_request, json_not_found
 
@@ -114,3 +115,25 @@ class ProductErrorsWithDebugMiddleware:
             # As Django answers it without DEBUG: handler400 (json_bad_request tells them apart).
             return json_bad_request(request, exception)
         return None
+
+
+class PrivateAnswersMiddleware:
+    """An answer to a signed-in request is the learner's own: ``Cache-Control: private,
+    no-cache`` unless the view said otherwise. No shared cache (a company proxy, a CDN) may
+    keep a queue, a progress list or a note and hand it to someone else, and the browser asks
+    again before showing a stored copy, so a queue read before a Done is not shown after it.
+    The API's answers had no Cache-Control at all (an API client's walk-through).
+
+    Outermost of the project's middleware but inside authentication: DRF authenticates a token
+    in the view and sets the request's user, so it is known here on the way out.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_cache=True)
+        return response

@@ -17,6 +17,24 @@ def test_api_root_lists_catalog_learner_account_and_docs_endpoints(client):
     assert links["auth/register"].endswith("/api/auth/register/")
 
 
+@pytest.mark.django_db
+def test_api_root_shows_a_learner_no_feeds_door_they_would_meet_403_at(alice_api):
+    links = alice_api.get("/api/", HTTP_ACCEPT="application/json").json()
+    assert "feeds" not in links
+    assert "me/queue" in links
+    assert alice_api.get("/api/feeds/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_api_root_shows_a_curator_the_feeds(curator_api):
+    links = curator_api.get("/api/", HTTP_ACCEPT="application/json").json()
+    assert links["feeds"].endswith("/api/feeds/")
+
+
+def test_api_root_signed_out_lists_the_feeds_a_curator_may_sign_in_for(client):
+    assert "feeds" in client.get("/api/", HTTP_ACCEPT="application/json").json()
+
+
 def test_browsable_api_says_kubelearn_not_the_framework(client):
     page = client.get("/api/", HTTP_ACCEPT="text/html").content.decode()
     assert "kubelearn API" in page

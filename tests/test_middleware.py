@@ -70,3 +70,32 @@ def test_with_debug_on_an_oversized_api_body_is_a_json_413(alice_api, settings):
     )
     assert response.status_code == 413
     assert "too large" in response.json()["detail"]
+
+
+def test_an_api_answer_to_a_token_is_private_and_revalidated(api, alice):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=alice)
+    response = api.get("/api/me/queue/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 200
+    directives = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"private", "no-cache"} <= directives
+
+
+def test_a_signed_in_page_is_private(client, alice):
+    client.force_login(alice)
+    response = client.get("/browse/")
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"]
+
+
+def test_a_signed_out_catalog_answer_gets_no_private_header(api):
+    response = api.get("/api/resources/")
+    assert response.status_code == 200
+    assert "private" not in response.get("Cache-Control", "")
+
+
+def test_a_views_own_cache_control_is_kept_for_a_signed_in_learner(client, alice):
+    client.force_login(alice)
+    response = client.get("/manifest.webmanifest")
+    assert response["Cache-Control"] == "public, max-age=3600"
