@@ -101,6 +101,12 @@ FILL_SWAP_MIN_RELEVANCE: Final = 0.9
 #: pool then holds this many path positions beyond what ``limit`` picks could reach, so even a
 #: one-item queue (`next`) finds the step after a long one.
 DEFER_LOOKAHEAD: Final = 10
+#: Whether a queue relaxes the level (fewer items open at it than it holds) is decided as for
+#: a queue of at least this many, the page's: a walk-through's skipper got `next` (a queue of
+#: one, for which a few look-aheads at the level were enough) a look ahead at RBAC good
+#: practices, while their queue, relaxed, began with the next step, above their level, and
+#: did not hold the look-ahead at all.
+RELAX_AS_FOR: Final = 10
 #: Highest difficulty of the catalog; the cap is never relaxed above it.
 MAX_DIFFICULTY: Final = 3
 #: From this many resources on, a queue ranks a bounded candidate set instead of the whole
@@ -423,7 +429,7 @@ def recommend_queue(
     )
     open_at_level = len(pool.rows)
     relaxed: int | None = None
-    if policy.relax_level and open_at_level < limit and cap < MAX_DIFFICULTY:
+    if policy.relax_level and open_at_level < max(limit, RELAX_AS_FOR) and cap < MAX_DIFFICULTY:
         relaxed = cap + 1
         pool = _build_pool(
             model, state, base, match, blocked, relaxed, reach, entry, ahead, follows_path, scope

@@ -428,3 +428,19 @@ def test_basics_read_through_the_queue_are_done_though_it_never_offered_a_needle
     assert "katacoda" not in [item["resource"]["slug"] for item in queue(alice_api)["results"]]
     note = queue(alice_api, limit=10)["note"]
     assert "The basics are behind you and your level still says Beginner" in note, note
+
+
+def test_a_skippers_next_is_the_head_of_their_queue_whatever_its_length(alice, alice_api, path):
+    # A walk-through's learner skipped the basics and got "next": a look ahead at RBAC good
+    # practices, which their queue of 10 (headed by the next step, above their level) did not
+    # hold at all: a short queue did not reach for the step above the level.
+    hard_way = next(i for i, r in enumerate(path) if r.title.startswith("Kubernetes The Hard"))
+    for resource in path[:hard_way]:
+        services.progress_set(user=alice, resource=resource, state="skipped")
+    heads = {
+        limit: queue(alice_api, limit=limit)["results"][0]["resource"]["id"]
+        for limit in (1, 2, 3, 5, 10, 20)
+    }
+    assert set(heads.values()) == {path[hard_way].pk}, heads
+    body = alice_api.get("/api/me/next/").json()
+    assert body["recommendation"]["resource"]["id"] == path[hard_way].pk
