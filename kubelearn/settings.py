@@ -201,6 +201,10 @@ if CELERY_TASK_ALWAYS_EAGER:
     # Never contacted. A host name in the URL keeps kombu from warning "No hostname was supplied".
     CELERY_BROKER_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = False
+# Without a broker, tasks that wait on other servers (feed checks and polls, link checks, mail)
+# run in a background thread of the process that sent them, not in the request
+# (kubelearn.background). The tests run them in place, where they can see the result.
+TASKS_OFF_REQUEST = CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -23,6 +23,7 @@ STORAGES = {
 }
 # Tests run tasks in-process unless an integration test starts a real worker.
 CELERY_TASK_ALWAYS_EAGER = True
+TASKS_OFF_REQUEST = False  # tasks run where they are sent (tests/test_background.py: beside)
 CELERY_BROKER_URL = "memory://localhost/"  # a host name, or kombu warns on every task
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # schemathesis calls the WSGI app in-process with Host: localhost.

@@ -7,8 +7,11 @@ import smtplib
 from celery import shared_task
 from django.core.mail import send_mail
 
+from kubelearn.background import OffRequestTask
+
 
 @shared_task(
+    base=OffRequestTask,
     autoretry_for=(smtplib.SMTPException, OSError),
     retry_backoff=30,
     max_retries=3,

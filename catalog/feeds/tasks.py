@@ -22,6 +22,7 @@ from catalog.feeds.schedule import (
     poll_batches,
 )
 from catalog.models import Feed, FeedState
+from kubelearn.background import OffRequestTask
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class RetryableFetchError(Exception):
 @shared_task(
     bind=True,
     name="catalog.tasks.feed_poll",
+    base=OffRequestTask,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(RetryableFetchError,),
@@ -63,6 +65,7 @@ def feed_poll(self: Task, feed_id: int) -> dict:
 
 @shared_task(
     name="catalog.tasks.feed_check",
+    base=OffRequestTask,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=90,
@@ -86,6 +89,7 @@ BATCH_SOFT_TIME_LIMIT = 180
 @shared_task(
     bind=True,
     name="catalog.tasks.feeds_poll_batch",
+    base=OffRequestTask,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=BATCH_SOFT_TIME_LIMIT,

@@ -14,6 +14,7 @@ from celery import shared_task
 from catalog.health import checking, hosts, staleness
 from catalog.health.models import ResourceLink
 from catalog.health.services import links_sync
+from kubelearn.background import OffRequestTask
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ def links_claim_slice() -> list[hosts.HostBatch]:
 
 @shared_task(
     name="catalog.health.tasks.links_check_batch",
+    base=OffRequestTask,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=900,
@@ -53,6 +55,7 @@ def links_dispatch() -> int:
 
 @shared_task(
     name="catalog.health.tasks.link_check_now",
+    base=OffRequestTask,
     acks_late=True,
     soft_time_limit=90,
     time_limit=120,

@@ -1,0 +1,83 @@
+"""kubelearn.background: without a broker, tasks that wait on other servers run beside the
+request, so the request answers at once and the work is still done."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+from celery import shared_task
+from werkzeug import Response
+
+from catalog.models import Feed, FeedState, Resource
+from kubelearn import background
+from tests.feedbuilder import rss
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ADDED: list[int] = []
+
+
+@shared_task(base=background.OffRequestTask, name="tests.background.fails")
+def fails() -> None:
+    raise RuntimeError("a task that fails in the background")
+
+
+@shared_task(base=background.OffRequestTask, name="tests.background.adds")
+def adds(number: int) -> None:
+    ADDED.append(number)
+
+
+@pytest.fixture
+def off_request(settings):
+    settings.TASKS_OFF_REQUEST = True
+    settings.FEEDS_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    yield
+    assert background.wait_idle(timeout=30)
+
+
+def test_adding_a_feed_answers_before_its_slow_server_does_and_the_check_still_happens(
+    off_request, curator_api, httpserver
+):
+    # A curator's walk-through waited 10 s in the admin for a slow blog with `make run`.
+    answer = threading.Event()
+
+    def slow_feed(request):
+        answer.wait(timeout=20)
+        return Response(
+            rss([{"title": "Pod security in practice", "link": "https://blog.example.org/pss/"}]),
+            content_type="application/rss+xml",
+        )
+
+    httpserver.expect_request("/feed.xml").respond_with_handler(slow_feed)
+    started = time.monotonic()
+    response = curator_api.post("/api/feeds/", {"url": httpserver.url_for("/feed.xml")})
+    took = time.monotonic() - started
+    assert response.status_code == 202, response.json()
+    assert took < 5  # the server has not answered yet: it waits for the event
+    assert Feed.objects.get(pk=response.json()["id"]).state == FeedState.CHECKING
+
+    answer.set()
+    assert background.wait_idle(timeout=30)
+    feed = Feed.objects.get(pk=response.json()["id"])
+    assert feed.state == FeedState.READY
+    assert Resource.objects.filter(feed=feed, title="Pod security in practice").exists()
+
+
+def test_a_task_that_fails_in_the_background_is_logged_and_the_next_one_runs(off_request, caplog):
+    ADDED.clear()
+    with caplog.at_level(logging.ERROR, logger="kubelearn.background"):
+        fails.delay()
+        adds.delay(7)
+        assert background.wait_idle(timeout=10)
+    assert ADDED == [7]
+    assert "tests.background.fails failed" in caplog.text
+
+
+def test_tasks_run_where_they_are_sent_when_the_setting_is_off(settings):
+    settings.TASKS_OFF_REQUEST = False
+    ADDED.clear()
+    adds.delay(3)
+    assert ADDED == [3]  # already run, in this thread
