@@ -11,18 +11,14 @@ from rest_framework.request import Request
 
 from catalog import selectors
 from catalog.models import (
-    Author,
     Difficulty,
     FlagState,
     Kind,
-    LearningPath,
     LinkStatus,
     Resource,
-    SecurityArea,
     Stage,
     StalenessFlag,
     Status,
-    Tag,
     needs_link_q,
 )
 from kubelearn.api import StrictFilterSet, StrictOrderingFilter
@@ -104,14 +100,6 @@ class ResourceFilter(StrictFilterSet):
             if getlist is not None and name in self.data and "" in getlist(name):
                 self.form.add_error(name, "Give a value, or leave the parameter out.")
                 valid = False
-        # A slug nothing has is an error naming it, not an empty list: a mistyped `?tag=rbca`
-        # looked like "nothing is tagged so" (an API client's walk-through). Checked only when
-        # given, one indexed lookup each.
-        for name, (model, noun) in SLUG_FILTERS.items():
-            value = self.form.cleaned_data.get(name) if valid else None
-            if value and not model.objects.filter(slug=value).exists():
-                self.form.add_error(name, f"No {noun} has the slug '{value[:60]}'.")
-                valid = False
         # Only curators see other statuses: for anyone else such a filter is an error, not a
         # silently empty list (a walk-through read "nothing pending" signed out).
         status = self.form.cleaned_data.get("status") if valid else None
@@ -146,15 +134,6 @@ class ResourceFilter(StrictFilterSet):
             StalenessFlag.objects.filter(resource=OuterRef("pk")).exclude(state=FlagState.DISMISSED)
         )
         return queryset.filter(flagged if value else ~flagged)
-
-
-#: ResourceFilter's filters by slug: the model whose slug they name, and what it is called.
-SLUG_FILTERS: dict[str, tuple[type[Tag | SecurityArea | Author | LearningPath], str]] = {
-    "tag": (Tag, "tag"),
-    "area": (SecurityArea, "security area"),
-    "author": (Author, "author"),
-    "path": (LearningPath, "learning path"),
-}
 
 
 class ResourceSearchFilter(BaseFilterBackend):

@@ -1018,18 +1018,13 @@ BROWSE_ORDERS: dict[str, tuple[str, tuple[Any, ...]]] = {
 }
 
 
-def _browse_filter_errors(
-    filterset: ResourceFilter, given: QueryDict, *, worded: set[str]
-) -> list[tuple[str, str]]:
+def _browse_filter_errors(filterset: ResourceFilter, given: QueryDict) -> list[tuple[str, str]]:
     """The filters' errors as Browse words them: under the names its form gives the filters
     (a walk-through read "Tags slug" for Topic), a choice that does not exist with those that
-    do (Django's "Select a valid choice" named neither), a filter given twice as such.
-    ``worded``: filters Browse has its own words for (a slug it does not offer)."""
+    do (Django's "Select a valid choice" named neither), a filter given twice as such."""
     fields = filterset.form.fields
     errors = []
     for name, problems in filterset.form.errors.as_data().items():
-        if name in worded:
-            continue
         label = BROWSE_LABELS.get(name) or str(fields[name].label if name in fields else name)
         choices = BROWSE_CHOICES.get(name, ())
         words = []
@@ -1092,8 +1087,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         names = ", ".join([default, *(f"“{label}”" for label, _ in BROWSE_ORDERS.values())])
         unknown.append(("Order", f"There is no order “{sort[:40]}”; choose one of {names}."))
     if not filterset.is_valid() or unknown:
-        worded = {name for name, _ in unknown_slugs}
-        context["filter_errors"] = _browse_filter_errors(filterset, given, worded=worded) + unknown
+        context["filter_errors"] = _browse_filter_errors(filterset, given) + unknown
         # The folded filters' count leaves out those that could not be used: their selects
         # show "Any …" (a walk-through read "1 in use" above "Any stage").
         unusable = {*filterset.form.errors, *(name for name, _ in unknown_slugs)}

@@ -407,26 +407,3 @@ def test_needs_link_filter_refuses_a_value_that_is_not_true_or_false(api):
     response = api.get(LIST, {"needs_link": "null"})
     assert response.status_code == 400
     assert response.json() == {"needs_link": ["Use true or false."]}
-
-
-@pytest.mark.parametrize(
-    ("name", "said"),
-    [
-        ("tag", "No tag has the slug 'rbca'."),
-        ("area", "No security area has the slug 'rbca'."),
-        ("author", "No author has the slug 'rbca'."),
-        ("path", "No learning path has the slug 'rbca'."),
-    ],
-)
-def test_a_filter_by_a_slug_nothing_has_is_refused_naming_it(api, name, said):
-    ResourceFactory(title="Tagged", tags=[TagFactory(slug="rbac")])
-    response = api.get(LIST, {name: "rbca"})
-    assert response.status_code == 400
-    assert response.json() == {name: [said]}
-
-
-def test_a_filter_by_a_tag_with_nothing_approved_is_an_empty_list_not_an_error(api):
-    TagFactory(slug="quiet")
-    response = api.get(LIST, {"tag": "quiet"})
-    assert response.status_code == 200
-    assert response.json()["results"] == []
