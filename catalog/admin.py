@@ -23,14 +23,17 @@ from catalog.feeds.sanitise import images_as_links, limit_html, sanitize_html
 from catalog.health.admin import LinkStatusFilter, StaleFilter
 from catalog.models import (
     Author,
+    Difficulty,
     Feed,
     FeedPoll,
     FeedState,
     LearningPath,
+    Origin,
     PathStep,
     PendingResource,
     Resource,
     SecurityArea,
+    Stage,
     Status,
     Tag,
     needs_link_q,
@@ -435,7 +438,11 @@ class FeedAdmin(CatalogWritesAdmin):
         # A new address is checked by a worker, like the API's add: the admin never waits on
         # the feed's server.
         feed, queued = feed_services.feed_add_request(
-            address=obj.url, trusted=obj.trusted, author_id=obj.author_id, title=obj.title
+            address=obj.url,
+            trusted=obj.trusted,
+            author_id=obj.author_id,
+            title=obj.title,
+            entry_labels={name: getattr(obj, name) for name in Feed.ENTRY_LABELS},
         )
         obj.pk, obj.state = feed.pk, feed.state
         obj._state.adding = False
@@ -749,18 +756,38 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         # one with no security area serves no learner's focus (a walk-through's bulk-approved
         # item then sat among the KMS page's similar resources). Say so, and what to do.
         unlabelled = queryset.filter(security_areas__isnull=True).distinct().count()
+        # Stage and difficulty are the feed's labels for new entries, Getting started and
+        # Beginner unless a curator set others: a security post approved so was offered to
+        # beginners among the basics (a curator's walk-through). Say that too.
+        basics = queryset.filter(
+            origin=Origin.FEED,
+            stage=Stage.GETTING_STARTED,
+            difficulty=Difficulty.BEGINNER,
+            curator_edited_at__isnull=True,
+        ).count()
         changed = services.resources_approve(resources=queryset, by=request.user)
-        if not unlabelled:
+        if not unlabelled and not basics:
             self.message_user(
                 request, f"{changed} resource(s) approved; learners see them now.", messages.SUCCESS
             )
             return
+        problems = []
+        if unlabelled:
+            problems.append(
+                f"{unlabelled} of them {'has' if unlabelled == 1 else 'have'} no security "
+                "area, so they serve no learner's focus until labelled"
+            )
+        if basics:
+            problems.append(
+                f"{basics} {'is' if basics == 1 else 'are'} still labelled as feed entries "
+                "arrive, Getting started and Beginner, so beginners are offered "
+                f"{'it' if basics == 1 else 'them'} among the basics until a curator sets the "
+                "stage (a feed's “stage of new entries” labels its next ones)"
+            )
         self.message_user(
             request,
-            f"{changed} resource(s) approved as they were; {unlabelled} of them "
-            f"{'has' if unlabelled == 1 else 'have'} no security area, so they serve no "
-            "learner's focus until labelled on the Resources page. “Apply suggested labels "
-            "and approve” labels them first.",
+            f"{changed} resource(s) approved as they were; {'; '.join(problems)}. Label them "
+            "on the Resources page; “Apply suggested labels and approve” labels them first.",
             messages.WARNING,
         )
 

@@ -122,6 +122,23 @@ class Feed(models.Model):
         default=False,
         help_text="Entries from a trusted feed are approved at once; others wait for review.",
     )
+    # What a new entry is labelled with until a curator says otherwise: every entry came in as
+    # Getting started and Beginner, so a security blog's posts approved as they were (or from
+    # a trusted feed) were offered to beginners among the basics (a curator's walk-through).
+    entry_stage = models.CharField(
+        "stage of new entries",
+        max_length=20,
+        choices=Stage.choices,
+        default=Stage.GETTING_STARTED,
+        help_text="The learning stage each new entry starts with (review can change it).",
+    )
+    entry_difficulty = models.PositiveSmallIntegerField(
+        "difficulty of new entries",
+        choices=Difficulty.choices,
+        default=Difficulty.BEGINNER,
+        help_text="The difficulty each new entry starts with (review can change it).",
+    )
+    ENTRY_LABELS = ("entry_stage", "entry_difficulty")
     # Conditional GET validators from the last 200 response.
     etag = models.CharField(max_length=500, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)

@@ -371,6 +371,7 @@ class FeedSerializer(serializers.ModelSerializer):
             "author",
             "active",
             "trusted",
+            *Feed.ENTRY_LABELS,
             "state",
             "added_address",
             "health",

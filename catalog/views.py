@@ -286,6 +286,7 @@ class FeedViewSet(viewsets.ModelViewSet):
                 trusted=data.get("trusted", False),
                 author_id=author.pk if author else None,
                 title=data.get("title", ""),
+                entry_labels=data,
             )
         except feed_services.FeedAddError as exc:
             raise ValidationError({"url": [str(exc)]}) from exc

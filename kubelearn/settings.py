@@ -316,6 +316,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ResourceKindEnum": "catalog.models.Kind.choices",
         "FeedStateEnum": "catalog.models.FeedState.choices",
+        # A resource's stage and difficulty, and a feed's for its new entries.
+        "StageEnum": "catalog.models.Stage.choices",
+        "DifficultyEnum": "catalog.models.Difficulty.choices",
         "ProgressStateEnum": "recommender.models.ProgressState.choices",
         "ReasonKindEnum": "recommender.engine.records.REASON_KINDS",
     },

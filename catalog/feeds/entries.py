@@ -63,7 +63,7 @@ class ParsedEntry:
     authors: tuple[str, ...]
     tags: tuple[str, ...]
     word_count: int
-    estimated_minutes: int
+    estimated_minutes: int | None
     # What the entry was made from (see entry_fingerprint): the same fingerprint on a later
     # poll means the same ParsedEntry, so it need not be made again.
     fingerprint: str = ""
@@ -248,7 +248,7 @@ def _tags(entry: Mapping[str, Any]) -> tuple[str, ...]:
 
 # Part of every fingerprint: change it whenever parse_entry or the sanitiser would turn the
 # same raw entry into something different, so every stored entry is made again once.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 
 
 def entry_fingerprint(
@@ -267,6 +267,13 @@ def entry_fingerprint(
         )
     )
     return hashlib.blake2b(material.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+#: A summary alone (no full content in the entry) shorter than this is taken for an excerpt,
+#: whose length says nothing of the post's: its reading time is unknown, not the "1 min" every
+#: such entry was given (a curator's walk-through). Unknown lengths count as 15 minutes in a
+#: learner's time budget and show no time on the cards.
+EXCERPT_WORDS_MAX = 200
 
 
 def parse_entry(
@@ -304,6 +311,10 @@ def parse_entry(
         authors=_authors(entry, feed_authors),
         tags=_tags(entry),
         word_count=word_count,
-        estimated_minutes=estimated_minutes(word_count),
+        estimated_minutes=(
+            None
+            if body == summary_source and word_count < EXCERPT_WORDS_MAX
+            else estimated_minutes(word_count)
+        ),
         fingerprint=fingerprint,
     )

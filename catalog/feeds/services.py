@@ -8,7 +8,7 @@ admin, the management commands); the poller's own writes are in `poll.py` / `sto
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +58,12 @@ __all__ = [
 
 
 def feed_add_request(
-    *, address: str, trusted: bool = False, author_id: int | None = None, title: str = ""
+    *,
+    address: str,
+    trusted: bool = False,
+    author_id: int | None = None,
+    title: str = "",
+    entry_labels: Mapping[str, Any] | None = None,
 ) -> tuple[Feed, bool]:
     """Take an address to follow and have a worker check it; returns (feed, queued).
 
@@ -66,6 +71,7 @@ def feed_add_request(
     is stored in the CHECKING state and `feed_check` runs in a worker once this transaction
     commits (discovery, then the first poll). Adding an address that is already followed
     returns that feed, unqueued; adding one whose check failed checks it again.
+    ``entry_labels``: `entry_stage` and `entry_difficulty` for a new feed.
     """
     address = feed_address_check(address)
     feed_address_policy_check(address)
@@ -92,6 +98,11 @@ def feed_add_request(
                 title=title[:300],
                 trusted=trusted,
                 author_id=author_id,
+                **{
+                    name: value
+                    for name, value in (entry_labels or {}).items()
+                    if name in Feed.ENTRY_LABELS
+                },
             )
         _queue_check(feed.pk)
     logger.info("Feed %s queued for its check: %s", feed.pk, address)
@@ -179,7 +190,7 @@ def feeds_poll_enqueue(*, feed_ids: list[int]) -> tuple[int, int]:
 
 @transaction.atomic
 def feed_save(*, feed: Feed, fields: dict[str, Any] | None = None) -> Feed:
-    """Save a curator's edit of a feed (title, author, trust, active).
+    """Save a curator's edit of a feed (title, author, trust, active, new entries' labels).
 
     Feeds are not content learners see: their resources are, and those change only through
     polls and curation, so no catalog change is announced here.

@@ -22,7 +22,7 @@ from django.utils.text import slugify
 
 from catalog.feeds.entries import ParsedEntry
 from catalog.feeds.parse import ParsedFeed
-from catalog.models import Author, Feed, FeedPoll, Kind, Origin, Resource, Stage, Status, Tag
+from catalog.models import Author, Feed, FeedPoll, Kind, Origin, Resource, Status, Tag
 from catalog.services import feed_entries_stored
 
 logger = logging.getLogger(__name__)
@@ -227,7 +227,8 @@ _RESOURCE_DEFAULTS = tuple(
 
 
 def _entry_resource(feed: Feed, entry: ParsedEntry, status: str, now: datetime) -> Resource:
-    """An unsaved resource for a feed entry (stage and labels come from curators later).
+    """An unsaved resource for a feed entry: the feed's stage and difficulty for new entries
+    (`Feed.entry_stage`), other labels from curators later.
 
     Made from positional values, the way Django makes a row it read (keyword arguments have
     ``Model.__init__`` look each of the 21 fields up by name), and choices as plain values:
@@ -241,7 +242,8 @@ def _entry_resource(feed: Feed, entry: ParsedEntry, status: str, now: datetime) 
         "content_html": entry.content_html,
         "published_at": entry.published_at,
         "estimated_minutes": entry.estimated_minutes,
-        "stage": Stage.GETTING_STARTED.value,
+        "stage": _plain(feed.entry_stage),
+        "difficulty": _plain(feed.entry_difficulty),
         "status": _plain(status),
         "origin": Origin.FEED.value,
         "feed_id": feed.pk,

@@ -150,6 +150,8 @@ def test_admin_adds_a_feed_for_a_worker_to_check(admin_client, blog):
         {
             "url": blog.url_for("/"),
             "active": "on",
+            "entry_stage": "security",
+            "entry_difficulty": "2",
             "polls-TOTAL_FORMS": "0",
             "polls-INITIAL_FORMS": "0",
         },
@@ -157,6 +159,7 @@ def test_admin_adds_a_feed_for_a_worker_to_check(admin_client, blog):
     assert response.status_code == 302
     feed = Feed.objects.get()
     assert feed.state == "checking" and feed.added_address == blog.url_for("/")
+    assert (feed.entry_stage, feed.entry_difficulty) == ("security", 2)
     assert blog.log == []
 
 
@@ -338,10 +341,75 @@ def test_bulk_approving_items_without_a_security_area_says_they_serve_no_focus(a
     said = [str(message) for message in response.context["messages"]]
     assert said == [
         "2 resource(s) approved as they were; 1 of them has no security area, so they serve "
-        "no learner's focus until labelled on the Resources page. “Apply suggested labels and "
-        "approve” labels them first."
+        "no learner's focus until labelled. Label them on the Resources page; “Apply suggested "
+        "labels and approve” labels them first."
     ]
     assert Resource.objects.filter(status=Status.APPROVED).count() == 2
+
+
+def test_bulk_approving_feed_entries_still_labelled_as_they_arrived_says_beginners_get_them(
+    admin_client,
+):
+    # A curator's walk-through approved a KMS and a PodSecurityPolicy post as they were: both
+    # were Getting started and Beginner, and a new learner's Up next offered one of them.
+    arrived = ResourceFactory(
+        status=Status.PENDING, origin="feed", security_areas=[SecurityAreaFactory()]
+    )
+    staged = ResourceFactory(
+        status=Status.PENDING,
+        origin="feed",
+        stage="security",
+        difficulty=2,
+        security_areas=[SecurityAreaFactory()],
+    )
+    response = admin_client.post(
+        "/admin/catalog/pendingresource/",
+        {"action": "approve_selected", "_selected_action": [arrived.pk, staged.pk]},
+        follow=True,
+    )
+    said = [str(message) for message in response.context["messages"]]
+    assert said == [
+        "2 resource(s) approved as they were; 1 is still labelled as feed entries arrive, "
+        "Getting started and Beginner, so beginners are offered it among the basics until a "
+        "curator sets the stage (a feed's “stage of new entries” labels its next ones). Label "
+        "them on the Resources page; “Apply suggested labels and approve” labels them first."
+    ]
+
+
+def test_a_feeds_labels_for_new_entries_label_what_its_first_poll_files(add_feed, blog):
+    response, feed = add_feed(blog.url_for("/rss.xml"), entry_stage="security", entry_difficulty=2)
+    assert response.status_code == 202, response.json()
+    assert response.json()["entry_stage"] == "security"
+    labels = set(Resource.objects.filter(feed=feed).values_list("stage", "difficulty"))
+    assert labels == {("security", 2)}
+
+
+def test_a_feed_without_labels_for_new_entries_files_them_as_basics(add_feed, blog):
+    _, feed = add_feed(blog.url_for("/rss.xml"))
+    assert feed.entry_stage == "getting-started" and feed.entry_difficulty == 1
+    labels = set(Resource.objects.filter(feed=feed).values_list("stage", "difficulty"))
+    assert labels == {("getting-started", 1)}
+
+
+def test_a_feeds_labels_for_new_entries_are_checked(curator_api, blog):
+    response = curator_api.post(
+        "/api/feeds/",
+        {"url": blog.url_for("/rss.xml"), "entry_stage": "expert", "entry_difficulty": 9},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"entry_stage", "entry_difficulty"}
+    assert not Feed.objects.exists()
+
+
+def test_a_curator_changes_a_feeds_labels_for_new_entries(curator_api):
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml")
+    response = curator_api.patch(
+        f"/api/feeds/{feed.pk}/", {"entry_stage": "production-ready"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    feed.refresh_from_db()
+    assert feed.entry_stage == "production-ready"
 
 
 def test_opml_export_then_import_round_trips(admin_client, settings):

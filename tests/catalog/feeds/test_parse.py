@@ -275,9 +275,11 @@ def test_parse_feed_keeps_dates_less_than_two_days_in_the_future():
 
 
 @pytest.mark.parametrize(
-    ("words", "minutes"), [(0, 1), (1, 1), (230, 1), (231, 2), (460, 2), (461, 3)]
+    ("words", "minutes"),
+    [(0, None), (199, None), (200, 1), (230, 1), (231, 2), (460, 2), (461, 3)],
 )
-def test_estimated_minutes_is_word_count_over_230_rounded_up_and_at_least_one(words, minutes):
+def test_a_summary_alone_under_200_words_has_no_reading_time_else_words_over_230(words, minutes):
+    # Under 200 words a description alone is an excerpt: it said "1 min" of every post.
     body = " ".join(["pod"] * words)
     document = rss(
         f"<item><title>t</title><link>https://inline.example.com/w</link>"
@@ -288,6 +290,22 @@ def test_estimated_minutes_is_word_count_over_230_rounded_up_and_at_least_one(wo
 
     assert entry.word_count == words
     assert entry.estimated_minutes == minutes
+
+
+def test_a_short_post_given_in_full_has_its_reading_time():
+    document = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+        b'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        b"<title>Inline</title><link>https://inline.example.com/</link>"
+        b"<item><title>t</title><link>https://inline.example.com/short</link>"
+        b"<description>A note.</description>"
+        b"<content:encoded><![CDATA[<p>A note on pods, in full.</p>]]></content:encoded>"
+        b"</item></channel></rss>"
+    )
+
+    entry = parse_feed(document, url=BASE + "short.xml").entries[0]
+
+    assert entry.estimated_minutes == 1
 
 
 def test_word_count_comes_from_the_full_article_not_the_short_summary():
