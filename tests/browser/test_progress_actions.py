@@ -572,3 +572,20 @@ def test_on_a_phone_the_message_stops_following_once_the_learner_reads_on(
     page.evaluate("window.scrollTo(0, 0)")
     expect(page.locator("#main .message-sticky")).to_be_visible()  # and is there to go back to
     page.context.close()
+
+
+def test_an_action_on_a_page_that_is_itself_refused_goes_through_and_says_so(
+    browser, live_server, learner
+):
+    # A walk-through pressed Done on Up next opened as /?minutes=0 (a 400 page that says the
+    # budget is unusable): the page after the action is that 400 again, and the script called
+    # the action failed, "error 400, try again", though the item was done.
+    page = signed_in_page(browser, live_server, learner)
+    response = page.goto(live_server.url + "/?minutes=0")
+    assert response is not None and response.status == 400
+    done = page.locator("#main").get_by_role("button", name=re.compile(r"^Done")).first
+    press(page, done)
+    expect(page.locator("#main .messages")).to_contain_text("done")
+    expect(page.locator("#request-error")).to_have_count(0)
+    assert Progress.objects.filter(user=learner, state="completed").count() == 1
+    page.context.close()

@@ -114,6 +114,31 @@
     }
   });
 
+  // An action posted from a page that is itself a refusal (Up next opened as /?minutes=0, a
+  // 400 that says why) went through: the server redirected back to that page, which answers
+  // 400 again. htmx took the 400 for the action's and a walk-through read "That did not go
+  // through (error 400)" of an item marked done. A redirected answer is the page after the
+  // action, shown as a browser would show it, with its message.
+  function redirectedFromPost(detail) {
+    var xhr = detail.xhr;
+    var config = detail.requestConfig;
+    if (!xhr || !xhr.responseURL || !config || String(config.verb).toLowerCase() !== "post") {
+      return false;
+    }
+    var asked = new URL(config.path, window.location.href);
+    var answered = new URL(xhr.responseURL);
+    return answered.pathname + answered.search !== asked.pathname + asked.search;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail || {};
+    var status = detail.xhr ? detail.xhr.status : 0;
+    if (status >= 400 && status < 500 && redirectedFromPost(detail)) {
+      detail.shouldSwap = true;
+      detail.isError = false;
+    }
+  });
+
   document.addEventListener("htmx:afterSettle", function () {
     if (!notePending) {
       return;
