@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
@@ -9,6 +11,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import get_urlconf, is_valid_path
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from kubelearn.api import is_api_request, json_bad_request, json_not_found
@@ -137,3 +140,36 @@ class PrivateAnswersMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_cache=True)
         return response
+
+
+#: The cookie the pages' script sets to the browser's time zone (learn/static/learn/kubelearn.js).
+TIME_ZONE_COOKIE = "tz"
+
+
+@functools.cache
+def _time_zone_names() -> frozenset[str]:
+    # Read once per process from the system's and tzdata's lists (a few milliseconds).
+    return frozenset(zoneinfo.available_timezones())
+
+
+class LearnerTimeZoneMiddleware:
+    """Dates and times in the learner's own time zone, as their browser names it.
+
+    Every date was the server's UTC: at 20:18 on a Saturday in Los Angeles, "Not now,
+    tomorrow" said it "returns to your queue on Mon 7 Dec", and a note written that evening
+    said Sunday (a learner's walk-through). The pages' script keeps the browser's zone name
+    in a cookie; a name that is not a known zone is ignored (the cookie is the client's to
+    write), and so is a missing one: UTC, as before.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = request.COOKIES.get(TIME_ZONE_COOKIE, "")
+        if name and len(name) <= 64 and name in _time_zone_names():
+            timezone.activate(zoneinfo.ZoneInfo(name))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -479,3 +479,14 @@ def test_a_search_sent_from_the_keyboard_lands_on_the_results_count(
     page.wait_for_url(live_server.url + "/browse/")
     expect(count).not_to_be_focused()
     context.close()
+
+
+def test_the_pages_tell_the_server_the_browsers_time_zone(browser, live_server, transactional_db):
+    # Dates were the server's UTC (a walk-through in Los Angeles read "tomorrow" as the day
+    # after); the script keeps the browser's zone in the cookie the server reads.
+    context = browser.new_context(timezone_id="America/Los_Angeles")
+    page = context.new_page()
+    page.goto(live_server.url + "/browse/")
+    cookies = {cookie["name"]: cookie["value"] for cookie in context.cookies()}
+    assert cookies.get("tz") == "America/Los_Angeles"
+    context.close()

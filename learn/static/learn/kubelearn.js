@@ -20,6 +20,29 @@
 
   var pending = null;
 
+  // The browser's time zone, for the server to show dates and times in (kubelearn/middleware.py
+  // LearnerTimeZoneMiddleware): a learner in Los Angeles read a Not now "for tomorrow" as
+  // the day after. Set when it is missing or has changed (travel); the next page uses it.
+  (function rememberTimeZone() {
+    var zone = "";
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (error) {
+      return;
+    }
+    if (!/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone)) {
+      return;
+    }
+    var current = document.cookie.split("; ").filter(function (pair) {
+      return pair.indexOf("tz=") === 0;
+    })[0];
+    if (current !== "tz=" + zone) {
+      document.cookie =
+        "tz=" + zone + "; path=/; max-age=31536000; samesite=lax" +
+        (window.location.protocol === "https:" ? "; secure" : "");
+    }
+  })();
+
   // A card's actions, or the "Rate it" buttons of a "Marked … done" message (base.html): after
   // a rating from there, focus had nowhere to go back to and fell to <body> (a walk-through's
   // next Tab reached the footer).

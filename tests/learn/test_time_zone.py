@@ -1,0 +1,66 @@
+"""Dates and times on the pages are in the learner's time zone, as their browser names it
+(kubelearn.middleware.LearnerTimeZoneMiddleware; the pages' script sets the cookie)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html import unescape
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from recommender import services
+from recommender.models import Note, Progress
+from tests.factories import ResourceFactory
+from tests.learn.conftest import path_ids
+
+pytestmark = pytest.mark.django_db
+
+WRITTEN = datetime(2026, 12, 6, 4, 14, tzinfo=UTC)  # Saturday 5 Dec, 20:14 in Los Angeles
+
+
+def note_written_at(alice, when: datetime) -> None:
+    resource = ResourceFactory(title="Pod security admission")
+    services.note_set(user=alice, resource=resource, text="Check the namespace labels.")
+    Note.objects.filter(user=alice).update(updated_at=when)
+
+
+def test_a_note_says_when_it_was_written_in_the_learners_time_zone(alice_web, alice):
+    note_written_at(alice, WRITTEN)
+    alice_web.cookies["tz"] = "America/Los_Angeles"
+    page = alice_web.get("/notes/").content.decode()
+    assert "5 Dec 2026, 20:14" in page
+    assert "6 Dec 2026, 04:14" not in page
+
+
+@pytest.mark.parametrize(
+    "cookie", ["Mars/Olympus_Mons", "../../../etc/passwd", "UTC" * 40, "", "Europe/Paris\x00"]
+)
+def test_a_time_zone_cookie_that_names_no_zone_leaves_the_server_time(alice_web, alice, cookie):
+    note_written_at(alice, WRITTEN)
+    alice_web.cookies["tz"] = cookie
+    response = alice_web.get("/notes/")
+    assert response.status_code == 200
+    assert "6 Dec 2026, 04:14" in response.content.decode()
+
+
+def test_the_learners_time_zone_ends_with_their_request(alice_web, alice, client):
+    note_written_at(alice, WRITTEN)
+    alice_web.cookies["tz"] = "Asia/Tokyo"
+    assert "6 Dec 2026, 13:14" in alice_web.get("/notes/").content.decode()
+    assert timezone.get_current_timezone_name() == "UTC"
+
+
+def test_not_now_for_tomorrow_names_the_learners_day(alice_web, alice, seed):
+    alice_web.cookies["tz"] = "Pacific/Kiritimati"  # UTC+14: a day ahead of UTC for 10 hours
+    first = path_ids(seed)[0]
+    page = alice_web.post(
+        f"/progress/{first}/",
+        {"state": "planned", "later": "1", "later_days": "1", "next": "/"},
+        follow=True,
+    )
+    later_until = Progress.objects.get(user=alice, resource_id=first).later_until
+    back = later_until.astimezone(ZoneInfo("Pacific/Kiritimati"))
+    said = unescape(page.content.decode())
+    assert f"returns to your queue on {back:%a} {back.day} {back:%b}." in said
