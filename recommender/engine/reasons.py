@@ -353,10 +353,12 @@ def _shared_terms(context: ReasonContext, row: int, named: Sequence[str] = ()) -
     # of the catalog: their words explain nothing either.
     stage_words = {w for name in model.stage_names for w in name.split("-")}
 
-    def discriminative(word: str) -> bool:
-        column = vocabulary.get(word)
+    def discriminative(term: str) -> bool:
+        column = vocabulary.get(term)
         frequent = column is not None and indptr[column + 1] - indptr[column] > most
-        return is_reason_word(word) and word not in stage_words and not frequent
+        # A phrase ("best practices") by its words, as a label is (explains below): whole, it
+        # was on no stop list, and "Also about Best practices" reached a walk-through.
+        return is_reason_word(term) and explains(term) and term not in stage_words and not frequent
 
     n_text = model.n_text_features
     order = common[np.argsort(-contrib, kind="stable")]

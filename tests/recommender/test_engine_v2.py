@@ -653,6 +653,26 @@ def test_a_label_that_explains_nothing_or_repeats_a_word_is_not_quoted() -> None
     assert quoted == ["pods"]  # not "best practices", "hands on", nor the texts' words
 
 
+def test_a_phrase_of_the_text_that_names_a_tag_explaining_nothing_is_not_quoted() -> None:
+    # A walk-through read "Also about Best practices, like what you read": the words "best
+    # practices" of two titles, spelled as the tag, passed where the tag itself did not.
+    catalog = [
+        doc(1, "Pod best practices", "Seccomp for pods.", tags=("best-practices", "pods")),
+        doc(2, "Cluster best practices", "Seccomp on pods.", tags=("best-practices", "pods")),
+        *_FILLER,
+    ]
+    recs = recommend(
+        fit(catalog),
+        Learner(interactions=done(1)),
+        limit=12,
+        tag_names={"best-practices": "Best practices", "pods": "Pods"},
+    )
+    reason = next(
+        r for rec in recs if rec.doc_id == 2 for r in rec.reasons if r.kind == "shared_terms"
+    )
+    assert reason.data["terms"] == ["Pods"]
+
+
 def test_a_tag_is_quoted_by_its_name_as_browse_lists_it() -> None:
     # A walk-through read "Also about docker, like what you read"; Browse's Topic is "Docker".
     catalog = [
