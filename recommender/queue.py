@@ -313,14 +313,24 @@ def standing_in() -> dict[int, frozenset[int]]:
     """Path steps with the resources whose completion makes them needless: an outdated
     step's successors, a step's alternatives. No query most of the time (kept by the
     runtime)."""
+    alternatives = runtime.path_alternatives()
     found: dict[int, frozenset[int]] = {
-        stale: successors
+        stale: _with_alternatives(successors, alternatives)
         for stale, successors in runtime.outdated_successors().items()
         if successors
     }
-    for step, others in runtime.path_alternatives().items():
+    for step, others in alternatives.items():
         found[step] = found.get(step, frozenset()) | others
     return found
+
+
+def _with_alternatives(
+    successors: frozenset[int], alternatives: dict[int, frozenset[int]]
+) -> frozenset[int]:
+    """An outdated step's successors and their alternatives: Katacoda (shut down) names
+    Minikube, and Docker Desktop, Minikube's other way, does as well for it (a walk-through's
+    learner who completed Docker Desktop was still queued Katacoda, 4 hours)."""
+    return successors.union(*(alternatives.get(step, frozenset()) for step in successors))
 
 
 @dataclass(frozen=True)
@@ -336,8 +346,11 @@ def replaced_by(*, user: User, resource_id: int) -> Replacement | None:
     """The resource the learner completed that makes this path step needless for them (see
     `_engine_learner`), or None: Minikube for Katacoda (its successor), or for Docker
     Desktop (its alternative)."""
-    successors = runtime.outdated_successors().get(resource_id, frozenset())
-    alternatives = runtime.path_alternatives().get(resource_id, frozenset())
+    every_alternative = runtime.path_alternatives()
+    successors = _with_alternatives(
+        runtime.outdated_successors().get(resource_id, frozenset()), every_alternative
+    )
+    alternatives = every_alternative.get(resource_id, frozenset())
     if not successors and not alternatives:
         return None
     done = (

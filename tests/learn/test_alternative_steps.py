@@ -62,6 +62,14 @@ def test_completing_docker_desktop_takes_minikube_out_of_the_queue(alice, alice_
     assert MINIKUBE not in _queued(alice_api)
 
 
+def test_completing_docker_desktop_takes_katacoda_out_of_the_queue_too(alice, alice_api, seed):
+    # Katacoda is shut down and names Minikube instead; Docker Desktop is Minikube's other way.
+    # A walk-through's learner who completed Docker Desktop was still queued Katacoda (4 h).
+    assert "katacoda" in _queued(alice_api)
+    _complete(alice, DOCKER)
+    assert "katacoda" not in _queued(alice_api)
+
+
 def test_skipping_one_way_leaves_the_other_in_the_queue(alice, alice_api, seed):
     # A Linux learner skips the macOS step: Minikube is still the way for them.
     _complete(alice, DOCKER, ProgressState.SKIPPED)
