@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import get_urlconf, is_valid_path
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.functional import SimpleLazyObject, empty
 
 from kubelearn.api import is_api_request, json_bad_request, json_not_found
 
@@ -136,10 +137,20 @@ class PrivateAnswersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+        if _known_user_signed_in(request) and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_cache=True)
         return response
+
+
+def _known_user_signed_in(request: HttpRequest) -> bool:
+    """Whether the request's user, if the request has looked it up, is signed in. An answer
+    that never asked who was there (a private feed by its secret address) is no one's in
+    particular: looking now would cost a session and a user query (tests/learn/
+    test_query_counts.py caught them)."""
+    user = vars(request).get("user")
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        return False
+    return user is not None and bool(user.is_authenticated)
 
 
 #: The cookie the pages' script sets to the browser's time zone (learn/static/learn/kubelearn.js).
