@@ -773,25 +773,37 @@ def _level_note(model: Model, state: LearnerState, entry: int, first: int) -> st
 
 
 def _level_raise_note(model: Model, state: LearnerState, cap: int, queued: np.ndarray) -> str:
-    """A learner who declared Beginner, with the basics behind them, whose queue went above
+    """A learner who declared Beginner (or set no level and is taken for one), with the basics
+    behind them, whose queue went above
     their level: said once, with what to do, and not only beside each item (a walk-through's
     beginner marked the basics as known and found six items "above your level")."""
-    if state.declared_level is None or state.declared_level >= READY_LEVEL:
+    # Said too to one who set no level and is taken for a beginner: a walk-through's learner
+    # skipped the basics and was queued "above your level" items with no word on what to do.
+    declared = state.declared_level
+    if (declared if declared is not None else state.level) >= READY_LEVEL:
         return ""
     if not basics_done(model, state):
         return ""
     above = int(np.count_nonzero(model.difficulty[queued] > cap))
     if not above:
         return ""
-    level = DIFFICULTY_WORDS.get(state.declared_level, "Beginner")
+    level = DIFFICULTY_WORDS.get(declared if declared is not None else state.level, "Beginner")
     # Named by their difficulty, as their reasons mark them: "5 items … are above it" read as
     # wrong beside ten items all above Beginner, the Intermediate ones unmarked (a walk-through).
     word = DIFFICULTY_WORDS.get(cap + 1, "harder")
     items = f"one {word} item" if above == 1 else f"{above} {word} items"
+    are = "is" if above == 1 else "are"
+    ready = DIFFICULTY_WORDS[READY_LEVEL]
+    if declared is None:
+        return (
+            f"The basics are behind you and you have not set a level, so {items} in your "
+            f"queue {are} marked as above {level}, as much of the path ahead is. Know more "
+            f"than the basics? Set your level to {ready}."
+        )
     return (
         f"The basics are behind you and your level still says {level}, so {items} in your "
-        f"queue {'is' if above == 1 else 'are'} marked as above it, as much of the path ahead "
-        f"is. Past {level} now? Set your level to {DIFFICULTY_WORDS[READY_LEVEL]}."
+        f"queue {are} marked as above it, as much of the path ahead is. Past {level} now? "
+        f"Set your level to {ready}."
     )
 
 

@@ -444,3 +444,18 @@ def test_a_skippers_next_is_the_head_of_their_queue_whatever_its_length(alice, a
     assert set(heads.values()) == {path[hard_way].pk}, heads
     body = alice_api.get("/api/me/next/").json()
     assert body["recommendation"]["resource"]["id"] == path[hard_way].pk
+
+
+def test_a_skipper_who_set_no_level_is_told_how_to_leave_the_beginners_level(
+    alice, alice_api, client, path
+):
+    # A walk-through skipped the basics without setting a level: the queue filled with items
+    # "above your level (Beginner until you set one ...)" and its note said nothing of it.
+    hard_way = next(i for i, r in enumerate(path) if r.title.startswith("Kubernetes The Hard"))
+    for resource in path[:hard_way]:
+        services.progress_set(user=alice, resource=resource, state="skipped")
+    note = queue(alice_api, limit=10)["note"]
+    assert "The basics are behind you and you have not set a level" in note
+    assert note.endswith("Know more than the basics? Set your level to Intermediate.")
+    client.force_login(alice)
+    assert "Set my level to Intermediate" in client.get("/").content.decode()
