@@ -117,7 +117,7 @@ def _entry_url(entry: Mapping[str, Any], base: str | None) -> tuple[str, bool] |
     return None
 
 
-def _bounded_key(key: str) -> str:
+def bounded_key(key: str) -> str:
     if len(key) <= MAX_KEY_LENGTH:
         return key
     return "sha1:" + hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()
@@ -134,9 +134,9 @@ def _entry_key(entry: Mapping[str, Any], title: str, url: str, *, url_is_link: b
     if isinstance(raw_id, str):
         entry_id = collapse_whitespace(CONTROL_CHARS.sub("", raw_id))
         if entry_id:
-            return _bounded_key(entry_id)
+            return bounded_key(entry_id)
     if url_is_link:
-        return _bounded_key(url)
+        return bounded_key(url)
     date = str(entry.get("published") or entry.get("updated") or "")
     material = title + "\n" + date
     if not title and not date:

@@ -31,6 +31,7 @@ commands and tests can use it as is.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import logging
@@ -49,6 +50,7 @@ from catalog.feeds.discovery import discover_feed_urls
 from catalog.feeds.entries import (
     PIPELINE_VERSION,
     ParsedEntry,
+    bounded_key,
     construct_title,
     date_withheld,
     entry_fingerprint,
@@ -423,6 +425,7 @@ def document_entries(document: ReadDocument, known_keys: Mapping[str, str]) -> P
     feed = result.get("feed") or {}
     entries: list[ParsedEntry] = []
     seen: set[str] = set()
+    seen_urls: set[str] = set()
     skipped = unchanged = 0
     for raw_entry, fingerprint in zip(kept, document.fingerprints, strict=True):
         known_key = known_keys.get(fingerprint)
@@ -441,10 +444,19 @@ def document_entries(document: ReadDocument, known_keys: Mapping[str, str]) -> P
         if parsed is None:
             skipped += 1
             continue
-        if parsed.key in seen:  # duplicate GUIDs: the first (usually newest) wins
-            logger.debug("Duplicate entry key %r in %s", parsed.key, url)
-            continue
+        if parsed.key in seen:
+            # Two entries with one id: the same post twice, and the first (usually newest)
+            # wins, unless this one links to a page no earlier entry does. Then the id was
+            # reused by mistake, and its link keys it: a curator's walk-through lost a post
+            # whose id a feed had given to another post too.
+            by_link = bounded_key(parsed.url)
+            if parsed.url in seen_urls or by_link in seen:
+                logger.debug("Duplicate entry key %r in %s", parsed.key, url)
+                continue
+            logger.info("Entry id %r used twice in %s: keyed by its link", parsed.key, url)
+            parsed = dataclasses.replace(parsed, key=by_link)
         seen.add(parsed.key)
+        seen_urls.add(parsed.url)
         entries.append(parsed)
     if skipped:
         logger.info("Skipped %d entries without a usable link in %s", skipped, url)

@@ -448,11 +448,29 @@ def test_overlong_ids_are_hashed_to_fit_the_key_column():
     assert key == "sha1:" + hashlib.sha1(long_id.encode(), usedforsecurity=False).hexdigest()
 
 
-def test_duplicate_guids_collapse_and_the_first_entry_wins():
+def test_a_guid_reused_for_another_post_keys_that_post_by_its_link():
+    # Part 2 reuses part 1's GUID: it was dropped, a post lost (a curator's walk-through).
     feed = parse("duplicate_guids.xml")
 
-    assert [e.key for e in feed.entries] == ["copypaste-42", "copypaste-43"]
+    assert [e.key for e in feed.entries] == [
+        "copypaste-42",
+        "https://copypaste.example.com/psa-part-2",
+        "copypaste-43",
+    ]
     assert feed.entries[0].title == "Pod security admission, part 1"
+    assert feed.entries[1].title == "Pod security admission, part 2"
+
+
+def test_the_same_post_twice_collapses_and_the_first_wins():
+    item = (
+        "<item><title>{}</title><link>https://inline.example.com/psa</link>"
+        "<guid>psa-1</guid></item>"
+    )
+    document = rss(item.format("Pod security admission") + item.format("PSA (again)"))
+
+    feed = parse_feed(document, url=BASE + "twice.xml")
+
+    assert [(e.key, e.title) for e in feed.entries] == [("psa-1", "Pod security admission")]
 
 
 # --------------------------------------------------------------------------
