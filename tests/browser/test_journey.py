@@ -121,6 +121,9 @@ def test_searching_the_catalog_with_the_filter_form(browser, live_server, seeded
     page.get_by_label("Search", exact=True).fill("rbac")
     page.get_by_role("button", name="Search", exact=True).click()
     page.wait_for_url(re.compile(r".*search=rbac.*"))
+    # Only what was chosen: not "&sort=&stage=&kind=&area=&tag=&author=" (a walk-through).
+    assert page.url == live_server.url + "/browse/?search=rbac"
+    expect(page.get_by_label("Search", exact=True)).to_be_enabled()
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator("#main").get_by_role("status")).to_contain_text("resource")
     assert page.locator(".results-count").inner_text().split()[0] != "0"

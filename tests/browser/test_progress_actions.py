@@ -359,6 +359,25 @@ def test_the_undo_message_takes_little_of_a_phone_and_can_be_put_away(
     page.context.close()
 
 
+def test_escape_puts_the_undo_message_away_and_leaves_focus_where_it_was(
+    browser, live_server, learner
+):
+    # A walk-through found only the x to close it.
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/")
+    press(
+        page,
+        page.locator("#queue-list > li").first.get_by_role("button", name=re.compile(r"^Start")),
+    )
+    expect(page.locator("#main .messages")).to_have_count(1)
+    focused = page.evaluate(f"{FOCUSED}.outerHTML")
+    page.keyboard.press("Escape")
+    expect(page.locator("#main .messages")).to_have_count(0)
+    assert page.evaluate(f"{FOCUSED}.outerHTML") == focused
+    assert Progress.objects.filter(user=learner).count() == 1  # put away, not undone
+    page.context.close()
+
+
 @pytest.mark.parametrize(
     ("width", "height", "done_at"),
     [

@@ -331,6 +331,26 @@
     }
   });
 
+  // Browse's filters leave out what is not chosen, so the address reads /browse/?search=rbac,
+  // not ...&sort=&stage=&kind=&area=&tag=&author= (awkward to share, a walk-through said).
+  // Without script the empty values are sent, and the page treats them as no filter.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.matches("form.filters[method='get']")) {
+      return;
+    }
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.name && !field.disabled && field.value === "" && field.type !== "submit") {
+        field.disabled = true;
+        // Enabled again at once: the form is submitted with the values it has now, and a page
+        // restored from the back/forward cache shows its fields usable.
+        window.setTimeout(function () {
+          field.disabled = false;
+        }, 0);
+      }
+    });
+  });
+
   document.addEventListener("submit", function (event) {
     var store = drafts();
     if (!store || !(event.target instanceof HTMLFormElement)) {
@@ -437,20 +457,43 @@
         button.setAttribute("aria-label", "Dismiss this message");
         button.textContent = "\u00d7";
         button.addEventListener("click", function () {
-          var messages = message.closest(".messages");
-          message.remove();
-          if (messages && !messages.querySelector(".message")) {
-            messages.remove();
-          }
-          var main = document.getElementById("main");
-          if (main) {
-            main.focus({ preventScroll: true });
-          }
+          dismiss(message, true);
         });
         message.appendChild(button);
       }
     );
   }
+
+  // Put a sticky message away; focus goes to <main> only when it was in the message (its
+  // buttons go with it), else it stays where the learner is.
+  function dismiss(message, refocus) {
+    var messages = message.closest(".messages");
+    message.remove();
+    if (messages && !messages.querySelector(".message")) {
+      messages.remove();
+    }
+    var main = document.getElementById("main");
+    if (main && refocus) {
+      main.focus({ preventScroll: true });
+    }
+  }
+
+  // Escape puts the sticky message away too, as dialogs and toasts do (a walk-through looked
+  // for it on a phone's keyboard), unless Escape is for something else: an open "Not now"
+  // (below) or a field being typed in.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key !== "Escape" || event.defaultPrevented || !(target instanceof Element)) {
+      return;
+    }
+    if (target.closest("details[open], input, textarea, select")) {
+      return;
+    }
+    var message = document.querySelector("#main .message-sticky[data-dismissible]");
+    if (message) {
+      dismiss(message, message.contains(target));
+    }
+  });
 
   document.addEventListener("htmx:afterSettle", dismissible);
 
