@@ -151,12 +151,13 @@ class LinkHealthAdmin(admin.ModelAdmin):
 
     @admin.action(description="Accept the proposed address", permissions=["change"])
     def accept_proposed(self, request: HttpRequest, queryset: QuerySet[ResourceLink]) -> None:
-        accepted = 0
+        accepted = nothing = 0
         for link in queryset:
             try:
                 link_accept_proposed(link=link, by=request.user)
                 accepted += 1
             except NothingProposed:
+                nothing += 1
                 continue
             except catalog_services.DuplicateAddress as exc:
                 self.message_user(
@@ -165,7 +166,16 @@ class LinkHealthAdmin(admin.ModelAdmin):
                     f"{exc.existing.pk} (“{exc.existing.title}”) already has that address.",
                     messages.ERROR,
                 )
-        self.message_user(request, f"{accepted} address(es) accepted.", messages.SUCCESS)
+        if nothing:
+            # "0 address(es) accepted." gave no reason (a curator's walk-through).
+            self.message_user(
+                request,
+                f"{nothing} of the links chosen had no proposed address: one is proposed when "
+                "the address redirects for good (the “Proposed address” column).",
+                messages.WARNING,
+            )
+        if accepted or not nothing:
+            self.message_user(request, f"{accepted} address(es) accepted.", messages.SUCCESS)
 
     @admin.action(
         description="Retire the resource (hide it, stop checking)", permissions=["change"]

@@ -215,6 +215,23 @@ def test_link_health_before_any_check_says_none_was_made_and_how_to_start_one(ad
     assert "No address has been checked yet." not in page
 
 
+def test_accepting_a_proposed_address_where_none_is_proposed_says_why(admin_client):
+    # "0 address(es) accepted." gave a walk-through's curator no reason.
+    link, _ = ResourceLink.objects.update_or_create(
+        resource=ResourceFactory(), defaults={"checked_at": timezone.now()}
+    )
+    response = admin_client.post(
+        "/admin/catalog/resourcelink/",
+        {"action": "accept_proposed", "_selected_action": [link.pk]},
+        follow=True,
+    )
+    said = [str(message) for message in response.context["messages"]]
+    assert said == [
+        "1 of the links chosen had no proposed address: one is proposed when the address "
+        "redirects for good (the “Proposed address” column)."
+    ]
+
+
 def test_tag_and_author_autocomplete_answers(admin_client):
     TagFactory(slug="rbac", name="RBAC")
     response = admin_client.get(
