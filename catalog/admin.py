@@ -428,6 +428,18 @@ class FeedAdmin(CatalogWritesAdmin):
         "created_at",
     ]
     change_list_template = "admin/catalog/feed/change_list.html"
+    #: What adding a feed asks for. Its health, validators and poll history are a feed's
+    #: record once polled: on the add form they were fifteen empty rows and a "State: A feed,
+    #: polled on schedule" before any check (a curator's walk-through).
+    ADD_FIELDS = ("url", "title", "author", "active", "trusted", *Feed.ENTRY_LABELS)
+
+    def get_fields(self, request: HttpRequest, obj: Feed | None = None) -> Any:
+        if obj is None:
+            return list(self.ADD_FIELDS)
+        return super().get_fields(request, obj)
+
+    def get_inlines(self, request: HttpRequest, obj: Feed | None) -> Any:
+        return [] if obj is None else super().get_inlines(request, obj)
 
     def service_save(self, obj: Feed, by: Any) -> None:
         feed_services.feed_save(feed=obj)

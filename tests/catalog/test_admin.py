@@ -335,3 +335,21 @@ def test_a_feeds_poll_history_names_its_counts_in_words(admin_client):
     )
     page = admin_client.get(f"/admin/catalog/feed/{feed.pk}/change/").content.decode()
     assert "Already stored" in page and "Skipped (no usable link)" in page
+
+
+def test_the_add_feed_form_asks_only_for_what_adding_needs(admin_client):
+    # It showed fifteen empty health rows, the poll history and "State: A feed, polled on
+    # schedule" before any check (a curator's walk-through).
+    page = admin_client.get("/admin/catalog/feed/add/").content.decode()
+    for field in ("url", "title", "author", "trusted", "entry_stage", "entry_difficulty"):
+        assert f'name="{field}"' in page, field
+    for shown in ("Last polled at", "Consecutive failures", "Etag", "polled on schedule"):
+        assert shown not in page, shown
+    assert "polls-TOTAL_FORMS" not in page
+
+
+def test_a_feeds_own_page_still_shows_its_health_and_polls(admin_client):
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml")
+    page = admin_client.get(f"/admin/catalog/feed/{feed.pk}/change/").content.decode()
+    assert "Last polled at" in page and "Consecutive failures" in page
+    assert "polls-TOTAL_FORMS" in page
