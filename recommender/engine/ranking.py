@@ -773,12 +773,11 @@ def _level_note(model: Model, state: LearnerState, entry: int, first: int) -> st
 
 
 def _level_raise_note(model: Model, state: LearnerState, cap: int, queued: np.ndarray) -> str:
-    """A learner who declared Beginner (or set no level and is taken for one), with the basics
-    behind them, whose queue went above
+    """A learner who declared Beginner, with the basics behind them, whose queue went above
     their level: said once, with what to do, and not only beside each item (a walk-through's
-    beginner marked the basics as known and found six items "above your level")."""
-    # Said too to one who set no level and is taken for a beginner: a walk-through's learner
-    # skipped the basics and was queued "above your level" items with no word on what to do.
+    beginner marked the basics as known and found six items "above your level"). Said too to
+    one who set no level and is taken for a beginner: a walk-through's learner skipped the
+    basics and was queued "above your level" items with no word on what to do."""
     declared = state.declared_level
     if (declared if declared is not None else state.level) >= READY_LEVEL:
         return ""

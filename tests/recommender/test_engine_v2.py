@@ -615,8 +615,10 @@ def test_an_area_quoted_beside_tags_reads_as_part_of_the_sentence() -> None:
     assert "RBAC and authorization" in quoted[4]
 
 
-def _quoted(catalog: list, learner: Learner, names: dict[str, str]) -> dict[int, object]:
-    recs = recommend(fit(catalog), learner, limit=12, area_names=names)
+def _quoted(
+    catalog: list, learner: Learner, names: dict[str, str], tag_names: dict[str, str] | None = None
+) -> dict[int, object]:
+    recs = recommend(fit(catalog), learner, limit=12, area_names=names, tag_names=tag_names)
     return {rec.doc_id: r for rec in recs for r in rec.reasons if r.kind == "shared_terms"}
 
 
@@ -661,15 +663,8 @@ def test_a_phrase_of_the_text_that_names_a_tag_explaining_nothing_is_not_quoted(
         doc(2, "Cluster best practices", "Seccomp on pods.", tags=("best-practices", "pods")),
         *_FILLER,
     ]
-    recs = recommend(
-        fit(catalog),
-        Learner(interactions=done(1)),
-        limit=12,
-        tag_names={"best-practices": "Best practices", "pods": "Pods"},
-    )
-    reason = next(
-        r for rec in recs if rec.doc_id == 2 for r in rec.reasons if r.kind == "shared_terms"
-    )
+    tags = {"best-practices": "Best practices", "pods": "Pods"}
+    reason = _quoted(catalog, Learner(interactions=done(1)), {}, tags)[2]
     assert reason.data["terms"] == ["Pods"]
 
 
