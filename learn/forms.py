@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import (
     AuthenticationForm,
     PasswordChangeForm,
@@ -97,10 +98,40 @@ class WholeNumberField(forms.IntegerField):
             return int(number)
 
 
+#: From this many attempts left before the lock, a failed sign-in says how many remain.
+WARN_WHEN_ATTEMPTS_LEFT = 2
+
+
 class SignInForm(AuthenticationForm):
     def full_clean(self) -> None:
         super().full_clean()
+        self._warn_of_the_lock()
         focus_where_to_type(self)
+
+    def _warn_of_the_lock(self) -> None:
+        """After a failed sign-in, the attempts left before django-axes locks the account for
+        this network, when few are: a walk-through's learner met the lock with no warning,
+        and then the right password was refused for an hour."""
+        if self.request is None or not any(
+            error.code == "invalid_login" for error in self.errors.as_data().get("__all__", [])
+        ):
+            return
+        # Imported here: django-axes' handler module reads settings and models at import.
+        from axes.handlers.proxy import AxesProxyHandler
+
+        credentials = {"username": self.data.get("username", "")}
+        left = settings.AXES_FAILURE_LIMIT - AxesProxyHandler.get_failures(
+            self.request, credentials
+        )
+        if 0 < left <= WARN_WHEN_ATTEMPTS_LEFT:
+            attempts = "One more failed attempt" if left == 1 else f"{left} more failed attempts"
+            hours = settings.AXES_COOLOFF_TIME
+            lasting = "an hour" if hours == 1 else f"{hours} hours"
+            self.add_error(
+                None,
+                f"{attempts} will lock this account for {lasting} for sign-ins from your "
+                "network. Forgotten the password? Reset it below.",
+            )
 
 
 # Sign-up asks the level in a newcomer's words, each beside the Focus page's name for it.

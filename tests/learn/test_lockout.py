@@ -105,3 +105,20 @@ def test_an_exact_username_wins_over_one_that_differs_only_by_case(client, alice
     response = client.post("/signin/", {"username": "Alice", "password": RIGHT})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(other.pk)
+
+
+def test_a_failed_sign_in_says_when_few_attempts_are_left_before_the_lock(client, alice):
+    # A walk-through met the lock with no warning, then the right password was refused.
+    said = []
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        page = client.post("/signin/", {"username": "alice", "password": "wrong guess"})
+        said.append(page.content.decode())
+    assert "more failed attempt" not in said[0]
+    assert "2 more failed attempts will lock this account for an hour" in said[-2]
+    assert "One more failed attempt will lock this account" in said[-1]
+    assert "Reset it below" in said[-1] and 'href="/password-reset/"' in said[-1]
+
+
+def test_the_sign_in_page_says_the_lock_is_per_network_not_per_device(client, db):
+    page = client.get("/signin/").content.decode()
+    assert "for sign-ins from that network" in page and "on that device" not in page
