@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -642,6 +642,14 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Resource]:
         prefetch = [name for ext in _review_queue_extensions for name in ext.prefetch]
         queryset = super().get_queryset(request).filter(status=Status.PENDING)
+        # Another resource with the very same title (the title index finds it): most likely
+        # the same post under another address. A walk-through's entry titled as seed
+        # resource 1 waited among the others with nothing to say so.
+        twins = Resource.objects.filter(title=OuterRef("title")).exclude(pk=OuterRef("pk"))
+        queryset = queryset.annotate(
+            twin_id=Subquery(twins.order_by("pk").values("pk")[:1]),
+            twin_status=Subquery(twins.order_by("pk").values("status")[:1]),
+        )
         return queryset.select_related("feed").prefetch_related(*prefetch)
 
     def get_list_display(self, request: HttpRequest) -> list[Any]:
@@ -752,13 +760,32 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         link = format_html(
             '<a href="{}" rel="noopener noreferrer nofollow">open</a>', obj.url or "#"
         )
+        twin = self._twin(obj)
         if body:  # the summary is the start of the body: showing both repeats it
             return format_html(
-                '<div class="kl-preview">{}<p>{}</p></div>',
+                '<div class="kl-preview">{}{}<p>{}</p></div>',
+                twin,
                 mark_safe(body),  # noqa: S308 - sanitised by nh3 just above
                 link,
             )
-        return format_html('<div class="kl-preview"><p>{}</p><p>{}</p></div>', obj.summary, link)
+        return format_html(
+            '<div class="kl-preview">{}<p>{}</p><p>{}</p></div>', twin, obj.summary, link
+        )
+
+    @staticmethod
+    def _twin(obj: Resource) -> str:
+        twin_id = getattr(obj, "twin_id", None)
+        if twin_id is None:
+            return ""
+        twin_status = getattr(obj, "twin_status", "")
+        status = Status(twin_status).label.lower() if twin_status else ""
+        return format_html(
+            '<p class="kl-twin">Same title as <a href="{}">resource #{}</a> ({}): the same '
+            "post under another address?</p>",
+            reverse("admin:catalog_resource_change", args=[twin_id]),
+            twin_id,
+            status,
+        )
 
     @admin.action(
         description="Approve selected as they are (labels unchanged)", permissions=["change"]

@@ -353,3 +353,23 @@ def test_a_feeds_own_page_still_shows_its_health_and_polls(admin_client):
     page = admin_client.get(f"/admin/catalog/feed/{feed.pk}/change/").content.decode()
     assert "Last polled at" in page and "Consecutive failures" in page
     assert "polls-TOTAL_FORMS" in page
+
+
+def test_the_review_queue_points_out_an_item_titled_as_another_resource(admin_client):
+    # A walk-through's feed entry titled as seed resource 1, under another address, waited
+    # among the others with nothing to say so.
+    approved = ResourceFactory(title="So I Heard You Want to Learn Kubernetes")
+    twin = ResourceFactory(
+        title="So I Heard You Want to Learn Kubernetes",
+        url="https://mirror.example.org/learn-k8s/",
+        status=Status.PENDING,
+    )
+    ResourceFactory(title="Something else entirely", status=Status.PENDING)
+    page = admin_client.get("/admin/catalog/pendingresource/").content.decode()
+    assert page.count('class="kl-twin"') == 1
+    assert (
+        f'Same title as <a href="/admin/catalog/resource/{approved.pk}/change/">resource '
+        f"#{approved.pk}</a> (approved)"
+    ) in page
+    item = admin_client.get(f"/admin/catalog/pendingresource/{twin.pk}/change/").content.decode()
+    assert f"resource #{approved.pk}</a> (approved)" in item
