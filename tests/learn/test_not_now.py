@@ -97,7 +97,7 @@ def test_an_item_put_off_is_counted_and_cleared_apart_from_the_saved(alice, alic
     page = alice_web.get(f"/resources/{first}/").content.decode()
     actions = page[page.index(f'data-resource="{first}"') :]
     actions = actions[: actions.index("</fieldset>")]
-    assert ">Clear progress<" in actions and "Remove from saved" not in actions
+    assert ">Bring back now<" in actions and "Remove from saved" not in actions
     title = Resource.objects.get(pk=first).title
     browse = alice_web.get("/browse/", {"search": title}).content.decode()
     card = browse[browse.index(f'data-resource="{first}"') :]
@@ -232,3 +232,17 @@ def test_messages_name_a_long_title_shortened_at_a_word_and_a_short_one_whole():
     long_title = "Deploying and Scaling Microservices with Docker and Kubernetes"
     assert message_title(long_title) == "Deploying and Scaling Microservices…"
     assert len(message_title("x" * 300)) == MESSAGE_TITLE_CHARS  # no space: cut in the word
+
+
+def test_bring_back_now_returns_an_item_put_off_to_the_queue_and_says_so(alice, alice_web, seed):
+    # A walk-through looked for a way to bring a put-off item back early and found only
+    # "Clear progress", which read as deleting something.
+    first = queue_ids(alice_web)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "planned", "later": "1"})
+    assert first not in queue_ids(alice_web)
+    saved = alice_web.get("/history/", {"show": "saved"}).content.decode()
+    assert f'aria-label="Bring back now: {Resource.objects.get(pk=first).title}"' in saved
+    page = alice_web.post(f"/progress/{first}/forget/", {"next": "/"}, follow=True)
+    assert "it is back in your queue when its turn comes" in unescape(page.content.decode())
+    assert first in queue_ids(alice_web)
+    assert not Progress.objects.filter(user=alice, resource_id=first).exists()
