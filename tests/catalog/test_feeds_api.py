@@ -329,16 +329,21 @@ def test_review_queue_bulk_approves(admin_client):
     assert pending.status == Status.APPROVED
 
 
+def approve_as_they_are(admin_client, resources: list[Resource]) -> list[str]:
+    """The review queue's "Approve selected as they are"; the messages it leaves."""
+    response = admin_client.post(
+        "/admin/catalog/pendingresource/",
+        {"action": "approve_selected", "_selected_action": [r.pk for r in resources]},
+        follow=True,
+    )
+    return [str(message) for message in response.context["messages"]]
+
+
 def test_bulk_approving_items_without_a_security_area_says_they_serve_no_focus(admin_client):
     # A walk-through's bulk-approved feed item kept the default labels without a word.
     labelled = ResourceFactory(status=Status.PENDING, security_areas=[SecurityAreaFactory()])
     bare = ResourceFactory(status=Status.PENDING)
-    response = admin_client.post(
-        "/admin/catalog/pendingresource/",
-        {"action": "approve_selected", "_selected_action": [labelled.pk, bare.pk]},
-        follow=True,
-    )
-    said = [str(message) for message in response.context["messages"]]
+    said = approve_as_they_are(admin_client, [labelled, bare])
     assert said == [
         "2 resource(s) approved as they were; 1 of them has no security area, so they serve "
         "no learner's focus until labelled. Label them on the Resources page; “Apply suggested "
@@ -362,12 +367,7 @@ def test_bulk_approving_feed_entries_still_labelled_as_they_arrived_says_beginne
         difficulty=2,
         security_areas=[SecurityAreaFactory()],
     )
-    response = admin_client.post(
-        "/admin/catalog/pendingresource/",
-        {"action": "approve_selected", "_selected_action": [arrived.pk, staged.pk]},
-        follow=True,
-    )
-    said = [str(message) for message in response.context["messages"]]
+    said = approve_as_they_are(admin_client, [arrived, staged])
     assert said == [
         "2 resource(s) approved as they were; 1 is still labelled as feed entries arrive, "
         "Getting started and Beginner, so beginners are offered it among the basics until a "
