@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from catalog.models import SecurityArea
@@ -128,6 +130,13 @@ class FocusItemSerializer(UnknownFieldsRefused):
     area = SlugReferenceField(slug_field="slug", queryset=SecurityArea.objects.all())
     weight = serializers.FloatField(min_value=0.05, max_value=1.0, default=1.0)
 
+    def to_internal_value(self, data: Any) -> Any:
+        # `"focus": ["rbac"]` is what a client writes first (a walk-through did): a bare slug
+        # is the item with that area and the default weight, not "Expected a dictionary".
+        if isinstance(data, str):
+            data = {"area": data}
+        return super().to_internal_value(data)
+
 
 class FocusItemOutSerializer(serializers.Serializer):
     area = serializers.CharField()
@@ -139,7 +148,10 @@ class ProfileSerializer(UnknownFieldsRefused):
     focus = FocusItemSerializer(
         many=True,
         required=False,
-        help_text="Security areas to focus on, each with an optional weight in (0, 1].",
+        help_text=(
+            "Security areas to focus on, each with an optional weight in (0, 1]. An item may "
+            'be just the area\'s slug: `["rbac"]` is `[{"area": "rbac", "weight": 1.0}]`.'
+        ),
     )
     level = serializers.IntegerField(
         min_value=1,

@@ -234,6 +234,21 @@ def test_profile_sets_focus_level_and_budget(alice_api, seed):
     assert body["minutes_budget"] is None
 
 
+def test_a_focus_item_may_be_just_its_areas_slug(alice_api, seed):
+    response = alice_api.patch(
+        "/api/me/profile/", {"focus": ["rbac", {"area": "secrets", "weight": 0.5}]}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    focus = alice_api.get("/api/me/profile/").json()["focus"]
+    assert {item["area"]: item["weight"] for item in focus} == {"rbac": 1.0, "secrets": 0.5}
+
+
+def test_an_unknown_slug_as_a_focus_item_is_a_400(alice_api, seed):
+    response = alice_api.patch("/api/me/profile/", {"focus": ["rbca"]}, format="json")
+    assert response.status_code == 400
+    assert "rbca" in str(response.json())
+
+
 def test_profile_rejects_unknown_areas(alice_api, seed):
     response = alice_api.patch("/api/me/profile/", {"focus": [{"area": "nope"}]}, format="json")
     assert response.status_code == 400
