@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Case, Count, F, Min, Q, QuerySet, Sum, When
+from django.db.models import Case, Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
@@ -607,6 +607,13 @@ WELCOME_BACK_AFTER = timedelta(days=7)
 # When a resource joined the catalog: its approval, or its creation when it needed none (the
 # seed, a trusted feed's entries). Browse's "Recently added" orders by it.
 ADDED_AT = Coalesce(F("reviewed_at"), F("created_at"))
+
+# A resource's first place on a learning path (None off every path). Browse's "Basics first"
+# orders each stage by it: by difficulty and title alone, an 8-hour tutorial came before the
+# path's first step (a walk-through).
+PATH_POSITION = Subquery(
+    PathStep.objects.filter(resource=OuterRef("pk")).order_by("position").values("position")[:1]
+)
 
 # What the learner did last, as "the last thing you did here was …".
 LAST_DONE = {

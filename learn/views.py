@@ -1003,10 +1003,14 @@ BROWSE_SLUG_FILTERS = (("area", "Security area"), ("tag", "Topic"), ("author", "
 BROWSE_LABELS = {"stage": "Stage", "kind": "Kind", **dict(BROWSE_SLUG_FILTERS)}
 BROWSE_CHOICES: dict[str, list[tuple[str, str]]] = {"stage": Stage.choices, "kind": Kind.choices}
 # Browse's "Order" choices (?sort=); without one: best match when searching, else by title (the
-# API's order). Stage values sort in the path's order (getting-started, production-ready,
+# API's order). "Basics first" is the path's order within each stage, then the rest by
+# difficulty. Stage values sort in the path's order (getting-started, production-ready,
 # security: tests/learn/test_browse_order.py holds that).
 BROWSE_ORDERS: dict[str, tuple[str, tuple[Any, ...]]] = {
-    "stage": ("Basics first", ("stage", "difficulty", "title", "id")),
+    "stage": (
+        "Basics first",
+        ("stage", selectors.PATH_POSITION.asc(nulls_last=True), "difficulty", "title", "id"),
+    ),
     "newest": (
         "Newest first, undated last",
         (F("published_at").desc(nulls_last=True), "title", "id"),

@@ -127,3 +127,17 @@ def test_recently_added_lists_what_joined_the_catalog_last_first(client, catalog
     assert '<p class="history-when">Added <time datetime="' in body
     assert f">{yesterday}</time></p>" in body
     assert "Added <time" not in client.get("/browse/").content.decode()
+
+
+def test_basics_first_keeps_the_paths_order_within_a_stage(client, seed):
+    steps = list(
+        seed.steps.filter(resource__stage=Stage.GETTING_STARTED)
+        .order_by("position")
+        .values_list("resource__title", flat=True)
+    )
+    offpath = ResourceFactory(
+        title="A beginner's aside", stage=Stage.GETTING_STARTED, difficulty=Difficulty.BEGINNER
+    )
+    listed = titles(client, sort="stage", stage="getting-started", page_size=100)
+    assert listed[: len(steps)] == steps  # step 1 first, as the path has it
+    assert offpath.title in listed[len(steps) :]  # off the path: after its steps

@@ -1729,3 +1729,9 @@ def test_up_next_asks_whether_the_queue_misses_when_most_ratings_are_low(alice, 
     services.progress_set(user=alice, resource=steps[5], state="completed", rating=5)
     services.progress_set(user=alice, resource=steps[6], state="completed", rating=5)
     assert "you gave" not in alice_web.get("/").content.decode()  # 4 of 7: not most
+
+
+def test_the_footer_leads_developers_to_the_api_docs_not_to_raw_json(alice_web, seed):
+    body = alice_web.get("/").content.decode()
+    assert '<a href="/api/docs/">The API, for developers</a>' in body
+    assert 'href="/api/"' not in body  # the browsable API's root: JSON to a learner
