@@ -908,3 +908,62 @@ def test_skipping_an_item_below_the_declared_level_tells_nothing_of_taste(model:
     assert scores(1, *done(easy, state="skipped")) != {
         d: s for d, s in scores(1).items() if d != easy
     }
+
+
+RBAC_CATALOG = (
+    doc(1, "What is Kubernetes", "Pods, nodes and the control plane.", tags=("pods",), step=1),
+    doc(2, "kubectl basics", "Deployments and services with kubectl.", tags=("kubectl",), step=2),
+    doc(3, "Kubernetes networking", "kube-proxy, services and ingress.", step=3),
+    doc(
+        4,
+        "Secrets in Kubernetes",
+        "Store secrets safely, encrypted at rest.",
+        tags=("secrets",),
+        areas=("secrets",),
+        stage=SEC,
+        step=4,
+    ),
+    doc(
+        5,
+        "Using RBAC authorization",
+        "Roles, cluster roles and bindings: the RBAC API.",
+        tags=("rbac",),
+        areas=("rbac",),
+        stage=SEC,
+        difficulty=2,
+        step=5,
+    ),
+    doc(
+        10,
+        "RBAC good practices: least privilege roles and bindings",
+        "Least privilege RBAC roles, cluster roles, bindings and service accounts in practice.",
+        tags=("rbac",),
+        areas=("rbac",),
+        stage=SEC,
+        difficulty=2,
+        popularity=90,
+    ),
+    doc(11, "Helm charts", "Package applications with Helm.", tags=("helm",), stage=PROD),
+)
+FOCUS = {"rbac": 1.0, "secrets": 0.5}
+
+
+def test_an_areas_path_step_comes_before_its_off_path_items(model: Model) -> None:
+    # With RBAC the main focus and secrets "Some", "RBAC Good Practices" came second and
+    # "Using RBAC Authorization", the path's introduction (after a secrets step, in path
+    # order), eighth in an intermediate learner's queue (a walk-through).
+    rbac = fit(RBAC_CATALOG)
+    learner = Learner(interactions=done(1), focus=FOCUS, level=2)
+    queue = ids(recommend(rbac, learner, limit=6))
+    assert 5 in queue and 10 in queue
+    assert queue.index(5) < queue.index(10)
+
+
+def test_a_beginner_not_ready_for_the_areas_step_still_gets_a_look_ahead(model: Model) -> None:
+    rbac = fit(RBAC_CATALOG)
+    learner = Learner(interactions=done(1), focus=FOCUS)
+    queue = ids(recommend(rbac, learner, limit=6))
+    # The path's RBAC step waits for the basics: meanwhile the area's off-path item is the
+    # look ahead the focus message promises, not held back for a step not yet open.
+    assert queue[:2] == [2, 10]
+    assert path_steps(queue) == sorted(path_steps(queue))
