@@ -325,11 +325,18 @@ def json_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse
     """handler400: errors Django raises before DRF runs (an oversized body) are JSON for the API."""
     if not is_api_request(request):
         return bad_request(request, exception)
-    if isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+    if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return JsonResponse(
             {"detail": f"Request body too large (the limit is {limit // 1024} KiB)."}, status=413
         )
+    # Not a size: a 7 KB form of 1,001 fields was told its body was over 2,560 KiB.
+    if isinstance(exception, TooManyFieldsSent):
+        fields = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return JsonResponse({"detail": f"Too many fields (the limit is {fields:,})."}, status=400)
+    if isinstance(exception, TooManyFilesSent):
+        files = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return JsonResponse({"detail": f"Too many files (the limit is {files:,})."}, status=400)
     return JsonResponse({"detail": "Bad request."}, status=400)
 
 

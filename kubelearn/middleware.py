@@ -46,25 +46,40 @@ class ApiTrailingSlashMiddleware:
         return self.get_response(request)
 
 
-class RejectNullBytesMiddleware:
-    """Answer 400 when the path or query string carries a NUL character.
+class RejectBadAddressesMiddleware:
+    """Answer 400 when the path or query string carries a NUL character, or the query string
+    more parameters than Django reads (``DATA_UPLOAD_MAX_NUMBER_FIELDS``).
 
     PostgreSQL cannot store or compare NUL in text, so a `?search=%00` would otherwise
-    reach the database and fail as a 500. No legitimate client sends one. API clients get
-    JSON; a person gets the site's page (so this sits after the session, user and CSP
-    middleware: the page has its header and its policy).
+    reach the database and fail as a 500. No legitimate client sends one. Too many
+    parameters raise in the first read of ``request.GET``: in a page that is Django's 400,
+    but DRF reads it while choosing a renderer and then failed without one, a 500 on every
+    API address, signed in or not (a walk-through). API clients get JSON; a person gets the
+    site's page (so this sits after the session, user and CSP middleware: the page has its
+    header and its policy).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        query = request.META.get("QUERY_STRING", "")
-        if "\x00" in request.path or "%00" in query or "\x00" in query:
+        problem = _address_problem(request)
+        if problem:
             if is_api_request(request):
-                return JsonResponse({"detail": NUL_PROBLEM}, status=400)
-            return render(request, "learn/bad_address.html", {"problem": NUL_PROBLEM}, status=400)
+                return JsonResponse({"detail": problem}, status=400)
+            return render(request, "learn/bad_address.html", {"problem": problem}, status=400)
         return self.get_response(request)
+
+
+def _address_problem(request: HttpRequest) -> str:
+    query = request.META.get("QUERY_STRING", "")
+    if "\x00" in request.path or "%00" in query or "\x00" in query:
+        return NUL_PROBLEM
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    # Counted as Django counts them (parse_qsl: one more than the separators).
+    if limit is not None and query and query.count("&") + 1 > limit:
+        return f"The address has more than {limit:,} query parameters, which is not allowed."
+    return ""
 
 
 class MethodNotAllowedPageMiddleware:

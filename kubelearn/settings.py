@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Inside the CSP middleware: their pages get the policy like every other page.
-    "kubelearn.middleware.RejectNullBytesMiddleware",
+    "kubelearn.middleware.RejectBadAddressesMiddleware",
     "kubelearn.middleware.MethodNotAllowedPageMiddleware",
     "kubelearn.middleware.ProductErrorsWithDebugMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.

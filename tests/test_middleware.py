@@ -99,3 +99,15 @@ def test_a_views_own_cache_control_is_kept_for_a_signed_in_learner(client, alice
     client.force_login(alice)
     response = client.get("/manifest.webmanifest")
     assert response["Cache-Control"] == "public, max-age=3600"
+
+
+def test_a_form_of_too_many_fields_is_a_400_saying_so_not_a_413(alice_api, db):
+    # A 7 KB form of 1,001 fields was told "Request body too large (the limit is 2560 KiB)".
+    response = alice_api.generic(
+        "POST",
+        "/api/auth/token/",
+        "&".join(["text=a"] * 1001),
+        "application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Too many fields (the limit is 1,000)."}

@@ -102,3 +102,21 @@ def test_opening_a_buttons_address_says_so_instead_of_an_empty_405(alice_web, db
     assert "Content-Security-Policy" in response.headers
     api = alice_web.get("/api/me/next/", REQUEST_METHOD="DELETE")
     assert api.status_code == 405 and api.json()["detail"]
+
+
+@pytest.mark.parametrize("address", ["/api/resources/", "/api/me/next/", "/api/", "/api/schema/"])
+def test_too_many_query_parameters_are_a_json_400_on_the_api_not_a_500(client, db, address):
+    # DRF read request.GET while choosing a renderer, and failed without one (a walk-through).
+    query = "&".join(["a=1"] * 1001)
+    response = client.get(f"{address}?{query}")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The address has more than 1,000 query parameters, which is not allowed."
+    }
+    assert client.get(f"{address}?{'&'.join(['a=1'] * 999)}").status_code != 500
+
+
+def test_too_many_query_parameters_on_a_page_get_the_sites_page(client, db):
+    response = client.get("/browse/?" + "&".join(["tag=rbac"] * 1001))
+    assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
+    assert "more than 1,000 query parameters" in response.content.decode()
