@@ -63,8 +63,8 @@ def progress_set(
     (a new rating) still applies. The row lock orders concurrent calls, so whichever comes
     second sees the completion.
 
-    ``rating``: 1 to 5, or None for none; left out (``...``), a completion keeps the rating it
-    has. A late retry of the first Done, sent before the learner rated, had erased the
+    ``rating``: 1 to 5, or None for none; left out (``...``), a completion or a reading keeps
+    the rating it has. A late retry of the first Done, sent before the learner rated, had erased the
     rating (an API client's walk-through).
 
     ``known`` (with ``completed`` only): known already, not read here (`Progress.known`).
@@ -91,7 +91,10 @@ def progress_set(
         if read and (state != ProgressState.COMPLETED or known):
             return progress, False  # an existing completion (a new row has the state asked)
         if not created:
-            kept = progress.rating if read else None
+            # Left out, a rating stays while the item stays rated: read (done) or being read.
+            # A retried Start without it had erased a rating given while reading (a walk-through).
+            rated = state in (ProgressState.COMPLETED, ProgressState.IN_PROGRESS)
+            kept = progress.rating if rated else None
             progress.state = state
             progress.rating = kept if rating is ... else rating
         progress.known = known  # any other click on the item: it is read, not just known

@@ -70,6 +70,20 @@ def test_a_late_retry_of_done_keeps_the_rating_given_since_and_null_removes_it(a
     assert removed.json()["rating"] is None
 
 
+def test_a_retried_start_and_then_done_keep_a_rating_given_while_reading(alice_api, seed):
+    # An API client's walk-through: a retried Start without a rating erased it.
+    url = f"/api/me/progress/{path_ids(seed)[0]}/"
+    alice_api.put(url, {"state": "in_progress", "rating": 4}, format="json")
+    retried = alice_api.put(url, {"state": "in_progress"}, format="json")
+    assert (retried.json()["state"], retried.json()["rating"]) == ("in_progress", 4)
+    done = alice_api.put(url, {"state": "completed"}, format="json")
+    assert (done.json()["state"], done.json()["rating"]) == ("completed", 4)
+    other = f"/api/me/progress/{path_ids(seed)[1]}/"
+    alice_api.put(other, {"state": "in_progress", "rating": 2}, format="json")
+    skipped = alice_api.put(other, {"state": "skipped"}, format="json")
+    assert skipped.json()["rating"] is None  # a skip is not read: no rating
+
+
 def test_marking_a_read_completion_known_keeps_the_reading_and_its_rating(alice_api, seed):
     url = f"/api/me/progress/{path_ids(seed)[0]}/"
     alice_api.put(url, {"state": "completed", "rating": 5}, format="json")
