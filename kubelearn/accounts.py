@@ -248,6 +248,14 @@ def _confirmed(
     return user, serializer.validated_data
 
 
+ACCOUNT_DELETE_RESPONSES = {
+    204: OpenApiResponse(description="Deleted."),
+    400: OpenApiResponse(description="Wrong or missing password; nothing was deleted."),
+    403: OpenApiResponse(description="A curator account; nothing was deleted."),
+    429: OpenApiResponse(description="Too many attempts; retry later."),
+}
+
+
 class AccountView(APIView):
     """The signed-in learner's account: read it, change its reset address, delete it."""
 
@@ -292,19 +300,38 @@ class AccountView(APIView):
         "with it. Curator accounts are removed by another curator in the admin. **Send your "
         'password as a JSON body**, `{"password": "…"}` with `Content-Type: application/json`: '
         "OpenAPI 3.0 has no way to describe the body of a DELETE, so this page and clients "
-        "generated from it do not show it; without it the answer is 400.",
+        "generated from it do not show it; without it the answer is 400. "
+        "`POST /api/me/account/delete/` does the same with a body the schema describes.",
         request=PasswordConfirmedSerializer,
-        responses={
-            204: OpenApiResponse(description="Deleted."),
-            400: OpenApiResponse(description="Wrong or missing password; nothing was deleted."),
-            403: OpenApiResponse(description="A curator account; nothing was deleted."),
-            429: OpenApiResponse(description="Too many attempts; retry later."),
-        },
+        responses=ACCOUNT_DELETE_RESPONSES,
     )
     def delete(self, request: Request) -> Response:
-        user, _ = _confirmed(request, PasswordConfirmedSerializer)
-        try:
-            learn_services.account_delete(user=user)
-        except learn_services.AccountNotDeletable as exc:
-            raise PermissionDenied(str(exc)) from exc
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return _account_delete(request)
+
+
+def _account_delete(request: Request) -> Response:
+    user, _ = _confirmed(request, PasswordConfirmedSerializer)
+    try:
+        learn_services.account_delete(user=user)
+    except learn_services.AccountNotDeletable as exc:
+        raise PermissionDenied(str(exc)) from exc
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountDeleteView(APIView):
+    """`DELETE /api/me/account/` as a POST: a generated client sends no body with a DELETE
+    (OpenAPI 3.0 describes none) and many HTTP stacks drop one (an API walk-through)."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "auth"  # a password check, as AccountView's writes
+    throttle_classes = [ScopedRateThrottle]
+
+    @extend_schema(
+        summary="Delete your account and everything in it (as a POST)",
+        description="The same as `DELETE /api/me/account/`, with the password in a body this "
+        "schema describes.",
+        request=PasswordConfirmedSerializer,
+        responses=ACCOUNT_DELETE_RESPONSES,
+    )
+    def post(self, request: Request) -> Response:
+        return _account_delete(request)

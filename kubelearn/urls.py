@@ -9,7 +9,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from kubelearn.accounts import AccountView, RegisterView, TokenView
+from kubelearn.accounts import AccountDeleteView, AccountView, RegisterView, TokenView
 from kubelearn.api import ApiRootView
 from kubelearn.health import healthz
 
@@ -36,6 +36,7 @@ urlpatterns = [
     path("api/auth/register/", RegisterView.as_view(), name="auth-register"),
     path("api/auth/token/", TokenView.as_view(), name="auth-token"),
     path("api/me/account/", AccountView.as_view(), name="me-account"),
+    path("api/me/account/delete/", AccountDeleteView.as_view(), name="me-account-delete"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up code as a script file (no inline script);
     # Swagger UI sets style attributes as it renders, so this one page allows inline styles.

@@ -305,6 +305,21 @@ def test_a_learner_deletes_their_account_and_their_token_stops_working(api, alic
     assert api.get("/api/me/account/").status_code == 401
 
 
+def test_an_account_is_deleted_with_a_post_for_clients_that_send_no_delete_body(alice_api, alice):
+    assert alice_api.post("/api/me/account/delete/", {}, format="json").status_code == 400
+    assert type(alice).objects.filter(pk=alice.pk).exists()
+    response = alice_api.post("/api/me/account/delete/", {"password": PASSWORD}, format="json")
+    assert response.status_code == 204
+    assert not type(alice).objects.filter(pk=alice.pk).exists()
+
+
+def test_the_schema_describes_the_account_delete_posts_body(client, db):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    body = schema["paths"]["/api/me/account/delete/"]["post"]["requestBody"]
+    assert body["required"] is True
+    assert "application/json" in body["content"]
+
+
 @pytest.mark.parametrize("payload", [{}, {"password": "guess"}, ["password"], {"password": None}])
 def test_an_account_is_not_deleted_without_its_password(alice_api, alice, payload):
     response = alice_api.delete("/api/me/account/", payload, format="json")
