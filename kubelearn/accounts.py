@@ -129,7 +129,12 @@ class RegisterView(APIView):
             body["detail"] = learn_services.email_change_message(
                 change, user=learner, resend_where="PATCH /api/me/account/ (the same address)"
             )
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED, headers=SECRET_ANSWER_HEADERS)
+
+
+# An answer carrying a token is kept by no cache, shared or the client's own (an API
+# walk-through found only `Vary: Accept` on them).
+SECRET_ANSWER_HEADERS = {"Cache-Control": "no-store"}
 
 
 class TokenView(ObtainAuthToken):
@@ -167,7 +172,28 @@ class TokenView(ObtainAuthToken):
             raise serializers.ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
         token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key, "username": user.username})
+        return Response(
+            {"token": token.key, "username": user.username}, headers=SECRET_ANSWER_HEADERS
+        )
+
+    @extend_schema(
+        summary="Revoke your API token: every client using it is signed out",
+        description="Signing in again (`POST` here) makes a new token. A new password, set on "
+        "the Account page or from a reset link, revokes it too.",
+        request=None,
+        responses={204: OpenApiResponse(description="Revoked (or there was none).")},
+    )
+    def delete(self, request: Request, *args, **kwargs) -> Response:
+        learn_services.api_token_revoke(user=learner(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def get_permissions(self) -> list:
+        # Signing in needs nobody signed in; revoking needs the token (or session) revoked.
+        return [IsAuthenticated()] if self.request.method == "DELETE" else []
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # Only a password check counts toward sign-in's limit.
+        return [] if self.request.method == "DELETE" else super().get_throttles()
 
 
 class AccountSerializer(serializers.Serializer):

@@ -16,7 +16,7 @@ from django.contrib.auth.forms import (
 from django.contrib.auth.models import User
 
 from catalog.models import SecurityArea
-from learn import emails
+from learn import emails, services
 from recommender.models import (
     LATER_DAYS,
     LATER_DAYS_CHOICES,
@@ -144,19 +144,33 @@ SIGNUP_LEVEL_CHOICES = [
 
 
 class PasswordChangeTypingForm(PasswordChangeForm):
-    """Django's password change, its errors said where focus comes back (focus_where_to_type)."""
+    """Django's password change, its errors said where focus comes back (focus_where_to_type).
+    A new password signs the API's clients out (services.api_token_revoke)."""
 
     def full_clean(self) -> None:
         super().full_clean()
         focus_where_to_type(self)
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit)
+        if commit:
+            services.api_token_revoke(user=user)
+        return user
 
 
 class SetPasswordTypingForm(SetPasswordForm):
-    """Django's new password from a reset link, its errors said where focus comes back."""
+    """Django's new password from a reset link, its errors said where focus comes back.
+    A new password signs the API's clients out (services.api_token_revoke)."""
 
     def full_clean(self) -> None:
         super().full_clean()
         focus_where_to_type(self)
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit)
+        if commit:
+            services.api_token_revoke(user=user)
+        return user
 
 
 class SignUpForm(UserCreationForm):

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from catalog import selectors as catalog_selectors
 from learn import emails, selectors
@@ -34,6 +35,17 @@ def queue_feed_renew(*, user: User) -> QueueFeed:
 def queue_feed_revoke(*, user: User) -> bool:
     """Delete the learner's feed address. Returns whether there was one."""
     deleted, _ = QueueFeed.objects.filter(user=user).delete()
+    return bool(deleted)
+
+
+def api_token_revoke(*, user: User) -> bool:
+    """Sign every API client of the learner's out: their token stops working, and signing in
+    at /api/auth/token/ makes a new one. Returns whether there was one.
+
+    Called for `DELETE /api/auth/token/` and when the password changes (on the Account page
+    or from a reset link): a token never expired, so a lost phone's app kept working through a
+    new password (an API walk-through)."""
+    deleted, _ = Token.objects.filter(user=user).delete()
     return bool(deleted)
 
 

@@ -61,6 +61,30 @@ def test_token_endpoint_exchanges_credentials_for_a_token(api, alice):
     assert len(response.json()["token"]) == 40
 
 
+def test_answers_carrying_a_token_are_kept_by_no_cache(api, alice):
+    signed_in = api.post("/api/auth/token/", {"username": "alice", "password": PASSWORD})
+    registered = api.post(
+        "/api/auth/register/", {"username": "dana", "password": STRONG}, format="json"
+    )
+    assert signed_in["Cache-Control"] == registered["Cache-Control"] == "no-store"
+
+
+def test_revoking_the_token_signs_every_client_out_and_signing_in_makes_a_new_one(api, alice):
+    old = api.post("/api/auth/token/", {"username": "alice", "password": PASSWORD}).json()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {old['token']}")
+    assert api.delete("/api/auth/token/").status_code == 204
+    assert api.get("/api/me/profile/").status_code == 401
+    api.credentials()
+    new = api.post("/api/auth/token/", {"username": "alice", "password": PASSWORD}).json()
+    assert new["token"] != old["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {new['token']}")
+    assert api.get("/api/me/profile/").status_code == 200
+
+
+def test_revoking_a_token_needs_one(api, db):
+    assert api.delete("/api/auth/token/").status_code == 401
+
+
 def test_token_endpoint_refuses_wrong_password(api, alice):
     response = api.post("/api/auth/token/", {"username": "alice", "password": "nope"})
     assert response.status_code == 400

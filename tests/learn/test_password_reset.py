@@ -7,6 +7,7 @@ import re
 import pytest
 from axes.models import AccessAttempt
 from django.core import mail
+from rest_framework.authtoken.models import Token
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +163,25 @@ def test_a_password_change_that_does_not_match_is_said_where_focus_comes_back(al
     assert 'name="old_password"' in focused  # every box comes back empty: the first again
     assert 'aria-describedby="id_new_password2_error' in focused
     assert "aria-invalid" not in focused  # it was right: "Old password, invalid" misled
+
+
+def test_a_new_password_signs_the_api_clients_out(client, alice, alice_web):
+    # A token never expired: a lost phone's app kept working through a new password.
+    changed = Token.objects.create(user=alice).key
+    alice_web.post(
+        "/account/password/",
+        {
+            "old_password": "correct horse battery staple",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+    assert not Token.objects.filter(key=changed).exists()
+    reset = Token.objects.create(user=alice).key
+    client.post("/password-reset/", {"email": "alice@example.org"})
+    form = client.get(reset_link(mail.outbox[-1]), follow=True)
+    client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": NEW_PASSWORD + "x", "new_password2": NEW_PASSWORD + "x"},
+    )
+    assert not Token.objects.filter(key=reset).exists()
