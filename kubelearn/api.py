@@ -182,16 +182,17 @@ MULTIPLE_VALUE_FILTERS = (
 )
 
 
+# A write serializer that refuses a field it does not know with a 400 naming the fields it
+# takes. DRF drops unknown fields without a word: a typo (`minute_budget`) answered 200 and
+# changed nothing (a walk-through).
+#
+# ``echoed`` names fields of the endpoint's answer that a client may send back unchanged (a
+# GET's body, edited and PUT): those are ignored, as before. So is what a browser's form adds
+# to what it posts (the browsable API's forms).
+#
+# A comment, not a docstring: drf-spectacular describes a serializer by the first docstring
+# in its classes, and the API's docs showed this one as what a client sends (a walk-through).
 class UnknownFieldsRefused(serializers.Serializer):
-    """A write serializer that refuses a field it does not know with a 400 naming the fields
-    it takes. DRF drops unknown fields without a word: a typo (`minute_budget`) answered 200
-    and changed nothing (a walk-through).
-
-    ``echoed`` names fields of the endpoint's answer that a client may send back unchanged (a
-    GET's body, edited and PUT): those are ignored, as before. So is what a browser's form
-    adds to what it posts (the browsable API's forms).
-    """
-
     echoed: frozenset[str] = frozenset()
     FORM_EXTRAS: frozenset[str] = frozenset({"csrfmiddlewaretoken"})
 
@@ -416,6 +417,30 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
                         or _ERROR_DESCRIPTIONS[code],
                         "content": {"application/json": {"schema": ref}},
                     }
+    return result
+
+
+_BLANK_STRING = {"type": "string", "maxLength": 0}
+
+
+def blank_allowed_as_any_of(result: dict, generator, request, public) -> dict:
+    """drf-spectacular hook: a text field that may be blank is described as `oneOf` a URL
+    (or an e-mail address) and the empty string. A validator that does not check formats,
+    as most don't by default, finds "" matching both and refuses every author list (an API
+    walk-through); `anyOf` says the same and accepts it."""
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            branches = node.get("oneOf")
+            if isinstance(branches, list) and _BLANK_STRING in branches:
+                node["anyOf"] = node.pop("oneOf")
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(result)
     return result
 
 

@@ -330,6 +330,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kubelearn.api.document_error_responses",
+        "kubelearn.api.blank_allowed_as_any_of",
     ],
 }
 
