@@ -8,14 +8,14 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import get_urlconf, is_valid_path
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
-from kubelearn.api import is_api_request, json_bad_request, json_not_found
+from kubelearn.api import ApiJsonResponse, is_api_request, json_bad_request, json_not_found
 
 NUL_PROBLEM = "The address contains a NUL character, which is not allowed."
 
@@ -66,7 +66,7 @@ class RejectBadAddressesMiddleware:
         problem = _address_problem(request)
         if problem:
             if is_api_request(request):
-                return JsonResponse({"detail": problem}, status=400)
+                return ApiJsonResponse({"detail": problem}, status=400)
             return render(request, "learn/bad_address.html", {"problem": problem}, status=400)
         return self.get_response(request)
 

@@ -111,3 +111,14 @@ def test_a_form_of_too_many_fields_is_a_400_saying_so_not_a_413(alice_api, db):
     )
     assert response.status_code == 400
     assert response.json() == {"detail": "Too many fields (the limit is 1,000)."}
+
+
+@pytest.mark.parametrize(
+    "address", ["/api/resources/99999/", "/api/paths/nope/", "/api/tags/nope/", "/api/nothing/"]
+)
+def test_a_missing_object_is_the_same_404_body_everywhere(api, db, address):
+    # "No LearningPath matches the given query." named a model, and an address with no route
+    # answered {"detail": "Not found."} spaced otherwise (an API walk-through).
+    response = api.get(address)
+    assert response.status_code == 404
+    assert response.content == b'{"detail":"Not found."}'
