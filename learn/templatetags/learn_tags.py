@@ -144,6 +144,17 @@ def note_html(text: str, search: str = "") -> SafeString:
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
+# A note longer than this many characters or lines is shown folded on the notes list, with a
+# button to unfold it: a 9,000-character note filled many phone screens (a walk-through).
+NOTE_FOLD_CHARS = 800
+NOTE_FOLD_LINES = 14
+
+
+@register.filter
+def note_is_long(text: str) -> bool:
+    return len(text) > NOTE_FOLD_CHARS or text.count("\n") >= NOTE_FOLD_LINES
+
+
 @register.filter
 def kind_label(value: str) -> str:
     return _KINDS.get(value, value)

@@ -304,3 +304,25 @@ def test_a_note_ending_with_a_line_break_is_saved_not_unsaved_and_saves_again(
         "  - Check audit policy levels\nthen the webhook backend"
     )
     page.context.close()
+
+
+def test_a_long_note_is_folded_on_the_notes_list_and_unfolds(
+    browser, live_server, learner, first_step
+):
+    # A 9,000-character note filled many phone screens of the notes list (a walk-through).
+    resource = Resource.objects.get(pk=first_step)
+    note_set(user=learner, resource=resource, text="\n".join(f"line {n}" for n in range(200)))
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(f"{live_server.url}/notes/")
+    text = page.locator(".note-text")
+    button = page.get_by_role("button", name="Show the whole note")
+    expect(button).to_be_visible()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    folded = text.bounding_box()["height"]
+    assert folded < 300, folded
+    screenshot(page, "notes-folded-375")
+    button.click()  # on the page, no request
+    expect(page.get_by_role("button", name="Show less")).to_have_attribute("aria-expanded", "true")
+    assert text.bounding_box()["height"] > 5 * folded
+    expect(page.get_by_text("line 199")).to_be_visible()
+    page.context.close()

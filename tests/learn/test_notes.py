@@ -570,3 +570,16 @@ def test_a_notes_link_ends_where_its_address_does(alice, alice_web, resource, te
     note_written(alice, resource, text)
     body = alice_web.get("/notes/").content.decode()
     assert f'<a href="{address}" rel="noopener noreferrer nofollow">{address}</a>' in body
+
+
+def test_only_a_long_note_is_marked_for_folding_and_never_while_searching(alice, alice_web):
+    from recommender.services import note_set
+    from tests.factories import ResourceFactory
+
+    note_set(user=alice, resource=ResourceFactory(), text="short and sweet")
+    note_set(user=alice, resource=ResourceFactory(), text="kubectl " * 200)
+    body = alice_web.get("/notes/").content.decode()
+    assert body.count('class="note-text note-long"') == 1
+    assert body.count("Show the whole note</button>") == 1
+    searched = alice_web.get("/notes/", {"q": "kubectl"}).content.decode()
+    assert "note-long" not in searched  # a match may be anywhere in it

@@ -674,7 +674,35 @@
     count.focus();
   }
 
+  // A long note on the notes list is folded to its first lines, with a button to show it
+  // whole (notes.html marks it): a 9,000-character note filled many phone screens.
+  function noteFolds() {
+    document.querySelectorAll("button.note-unfold").forEach(function (button) {
+      var text = document.getElementById(button.getAttribute("aria-controls"));
+      if (!text) {
+        return;
+      }
+      text.classList.add("note-folded");
+      button.hidden = false;
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("button.note-unfold") : null;
+    var text = button ? document.getElementById(button.getAttribute("aria-controls")) : null;
+    if (!text) {
+      return;
+    }
+    var folded = text.classList.toggle("note-folded");
+    button.setAttribute("aria-expanded", folded ? "false" : "true");
+    button.textContent = folded ? "Show the whole note" : "Show less";
+    if (folded) {
+      text.scrollIntoView({ block: "nearest" });
+    }
+  });
+
   function loaded() {
+    noteFolds();
     copyButtons();
     dismissible();
     window.setTimeout(stickFrom, 500);
