@@ -70,7 +70,18 @@ class Queue:
 
     @property
     def total_minutes(self) -> int:
-        return sum(item.resource.estimated_minutes or 0 for item in self.items)
+        """The items' known reading time. A path step whose alternative comes earlier in the
+        queue is not counted: the learner reads one of them (Docker Desktop or Minikube), and
+        the total said half an hour more than anyone would spend (a walk-through)."""
+        alternatives = runtime.path_alternatives() if self.items else {}
+        counted: set[int] = set()
+        total = 0
+        for item in self.items:
+            if alternatives.get(item.resource.pk, frozenset()) & counted:
+                continue
+            counted.add(item.resource.pk)
+            total += item.resource.estimated_minutes or 0
+        return total
 
     @property
     def fill_ratio(self) -> float:

@@ -209,3 +209,13 @@ def test_a_card_does_not_offer_the_other_way_the_learner_skipped(alice, alice_we
     # Its page neither, and it still says which step it is.
     page = alice_web.get(f"/resources/{minikube.pk}/").content.decode()
     assert "Or instead" not in page and "Not started yet." in page
+
+
+def test_the_queues_total_counts_one_of_two_alternative_steps(alice_api, seed):
+    # "You need only one of them", yet the total counted Docker Desktop and Minikube both.
+    body = alice_api.get("/api/me/queue/?limit=50").json()
+    slugs = [item["resource"]["slug"] for item in body["results"]]
+    assert DOCKER in slugs and MINIKUBE in slugs
+    every = sum(item["resource"]["estimated_minutes"] or 0 for item in body["results"])
+    minikube = Resource.objects.get(slug=MINIKUBE).estimated_minutes
+    assert minikube and body["total_minutes"] == every - minikube
