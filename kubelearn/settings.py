@@ -73,6 +73,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # An ETag on every answer that has none, and 304 for a client that holds it: catalog
+    # reads had no validator, so a client could not revalidate cheaply (an API walk-through).
+    # Outside the others: it hashes the answer as they leave it.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware: an API address without its trailing slash is served, not
     # redirected (a client would follow the redirect as a GET, losing a POST's body).

@@ -122,3 +122,13 @@ def test_a_missing_object_is_the_same_404_body_everywhere(api, db, address):
     response = api.get(address)
     assert response.status_code == 404
     assert response.content == b'{"detail":"Not found."}'
+
+
+@pytest.mark.parametrize("address", ["/api/resources/?page_size=5", "/api/tags/", "/browse/"])
+def test_a_read_has_an_etag_and_holding_it_answers_304(client, db, address):
+    ResourceFactory()
+    first = client.get(address)
+    assert first.status_code == 200 and first["ETag"]
+    again = client.get(address, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    assert client.get(address, HTTP_IF_NONE_MATCH='"other"').status_code == 200
