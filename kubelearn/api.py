@@ -399,6 +399,12 @@ _ERROR_DESCRIPTIONS = {
 }
 
 
+_RETRY_AFTER = {
+    "description": "Seconds to wait before trying again.",
+    "schema": {"type": "integer", "minimum": 0},
+}
+
+
 def document_error_responses(result: dict, generator, request, public) -> dict:
     """drf-spectacular hook: document the error responses DRF really returns.
 
@@ -434,6 +440,10 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
                         or _ERROR_DESCRIPTIONS[code],
                         "content": {"application/json": {"schema": ref}},
                     }
+            if "429" in responses:
+                # Sent with every 429 (DRF's throttles, the sign-in lock); the docs did not
+                # say so (an API walk-through).
+                responses["429"].setdefault("headers", {})["Retry-After"] = _RETRY_AFTER
     return result
 
 

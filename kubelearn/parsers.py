@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 
 # Our payloads nest three levels at most (profile → focus list → area object); 32 leaves room
@@ -43,6 +43,16 @@ class SafeJSONParser(JSONParser):
     """JSON bodies that are too deep or carry unencodable text are a 400, not a 500."""
 
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        request = (parser_context or {}).get("request")
+        encoding = request.META.get("HTTP_CONTENT_ENCODING", "") if request is not None else ""
+        if encoding.strip().lower() not in ("", "identity"):
+            # Read as it came, a gzip body was "JSON parse error - 'utf-8' codec can't
+            # decode…" (an API walk-through): say what is refused and what to send.
+            raise UnsupportedMediaType(
+                media_type or "",
+                detail=f"A body with Content-Encoding “{encoding[:40]}” is not read; "
+                "send it uncompressed.",
+            )
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:

@@ -203,3 +203,8 @@ def test_the_docs_describe_request_bodies_without_the_code_that_refuses_unknown_
         for component in _schema(client)["components"]["schemas"].values()
     ]
     assert not [text for text in descriptions if "write serializer" in text or "DRF" in text]
+
+
+def test_a_429_documents_its_retry_after_header(client):
+    operation = _schema(client)["paths"]["/api/auth/token/"]["post"]
+    assert operation["responses"]["429"]["headers"]["Retry-After"]["schema"]["type"] == "integer"

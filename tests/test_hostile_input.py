@@ -117,3 +117,28 @@ def test_learner_pages_with_ids_beyond_64_bits_are_404s(client, alice, path):
     client.force_login(alice)
     assert client.get(path).status_code == 404
     assert client.post(path, {"state": "done"}).status_code == 404
+
+
+def test_a_compressed_json_body_is_a_415_saying_to_send_it_uncompressed(alice_api):
+    import gzip
+
+    response = alice_api.generic(
+        "PATCH",
+        "/api/me/profile/",
+        gzip.compress(b'{"level": 2}'),
+        "application/json",
+        HTTP_CONTENT_ENCODING="gzip",
+    )
+    assert response.status_code == 415
+    assert response.json() == {
+        "detail": "A body with Content-Encoding “gzip” is not read; send it uncompressed."
+    }
+    assert alice_api.get("/api/me/profile/").json()["level"] is None
+    plain = alice_api.generic(
+        "PATCH",
+        "/api/me/profile/",
+        b'{"level": 2}',
+        "application/json",
+        HTTP_CONTENT_ENCODING="identity",
+    )
+    assert plain.status_code == 200
