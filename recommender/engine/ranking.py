@@ -1340,6 +1340,8 @@ def _waiting_on_entry_steps(
     waiters = {area: np.zeros(len(rows), dtype=bool) for area in entry_of}
     for index in np.flatnonzero(off_progression & serves):
         mine = [area for area in model.areas[rows[index]] if area in focus]
+        if not mine:
+            continue
         top = max(focus[area] for area in mine)
         for area in mine:
             if focus[area] == top and area in waiters:
