@@ -17,11 +17,15 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
 from learn import selectors
+from learn.templatetags.learn_tags import site_name
 from recommender import queue
 from recommender import selectors as recommender_selectors
 from recommender.runtime import runtime
 
-FEED_LENGTH = 20
+# Up next's length: the feed is the queue the learner sees there. At 20, its last entries
+# were the variety a longer queue reaches for (red-team tools for a hardening focus; a
+# walk-through).
+FEED_LENGTH = 10
 
 
 class QueueAtomFeed(Feed):
@@ -86,15 +90,34 @@ class QueueAtomFeed(Feed):
 
     def item_description(self, item: dict[str, Any]) -> str:
         card = item["card"]
-        reasons = "".join(f"<li>{escape(reason['text'])}</li>" for reason in item["reasons"])
+        # The catalog's health notes (a failing link, outdated advice) are not reasons to read
+        # it: a walk-through read "Mentions PodSecurityPolicy…" listed under "Why it is next".
+        reasons = "".join(
+            f"<li>{escape(reason['text'])}</li>"
+            for reason in item["reasons"]
+            if reason["kind"] not in queue.HEALTH_KINDS
+        )
+        notes = "".join(
+            f"<p><strong>Note:</strong> {escape(reason['text'])}</p>"
+            for reason in item["reasons"]
+            if reason["kind"] in queue.HEALTH_KINDS
+        )
         minutes = card["estimated_minutes"]
         about = f"<p>{escape(card['summary'])}</p>" if card["summary"] else ""
+        # The entry links to its page here (notes, Done); the original is one click away too.
+        url = item["resource"].url
+        original = (
+            f'<p><a href="{escape(url)}">Read it on {escape(site_name(url) or url)}</a></p>'
+            if url
+            else ""
+        )
         # As the pages say it ("15 h", "1 h 15 min"), not "About 900 minutes".
         length = f"<p>About {selectors.spoken_duration(minutes)}.</p>" if minutes else ""
         # The entry's own date is its place in the queue: the resource's date is said here.
         published = item["resource"].published_at
         when = f"<p>Published {published:%-d %B %Y}.</p>" if published else ""
-        return f"{about}{length}{when}<p>Why it is next:</p><ul>{reasons}</ul>"
+        why = f"<p>Why it is next:</p><ul>{reasons}</ul>" if reasons else ""
+        return f"{about}{original}{length}{when}{notes}{why}"
 
     def item_link(self, item: dict[str, Any]) -> str:
         return reverse("learn:resource", args=[item["card"]["id"]])

@@ -25,7 +25,7 @@ def test_the_queue_feed_is_atom_1_0_with_the_learners_queue(client, alice_web, a
     parsed = feedparser.parse(response.content)
     assert parsed.bozo == 0, parsed.get("bozo_exception")
     assert parsed.version == "atom10"
-    api = alice_api.get("/api/me/queue/", {"limit": 20}).json()["results"]
+    api = alice_api.get("/api/me/queue/", {"limit": 10}).json()["results"]  # Up next's
     assert [entry.title for entry in parsed.entries] == [item["resource"]["title"] for item in api]
     first = parsed.entries[0]
     assert first.link.endswith(f"/resources/{api[0]['resource']['id']}/")
@@ -117,3 +117,29 @@ def test_a_reader_sorting_by_date_shows_the_queue_in_its_order(client, alice, al
     moment = datetime.fromisoformat
     assert moment(moved.feed.updated) > moment(parsed.feed.updated)
     assert titles[0] not in [entry.title for entry in moved.entries]
+
+
+def test_an_entry_links_to_the_original_and_keeps_health_notes_out_of_its_reasons(
+    client, alice_web, seed
+):
+    from catalog.models import Resource
+    from learn.feeds import queue_feed
+
+    first = Resource.objects.get(pk=path_ids(seed)[0])
+    entries = feedparser.parse(client.get(feed_address(alice_web)).content).entries
+    assert len(entries) == 10  # Up next's length, not a longer queue's variety tail
+    assert f'<a href="{first.url}">Read it on ' in entries[0].summary
+    # A health note is said as a note, not under "Why it is next" (a walk-through).
+    text = queue_feed.item_description(
+        {
+            "card": {"estimated_minutes": None, "summary": "", "title": "T"},
+            "resource": first,
+            "reasons": [
+                {"kind": "stale", "text": "Mentions Tiller, removed in Helm 3."},
+                {"kind": "path_step", "text": "Step 1 of the learning path"},
+            ],
+        }
+    )
+    assert "<p><strong>Note:</strong> Mentions Tiller, removed in Helm 3.</p>" in text
+    assert "<ul><li>Step 1 of the learning path</li></ul>" in text
+    assert "<li>Mentions" not in text
