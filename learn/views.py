@@ -125,6 +125,10 @@ UNDO_STALE_MESSAGE = (
 KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked done."
 # "Save rating" on an item already done.
 RATING_MESSAGE = "Rating of “{title}” saved: {rating} of 5."
+# A low rating says what it does: a walk-through's expert rated an item 1 of 5 and saw no sign
+# that it changed anything (the path's steps keep their order; the rest leans away from it).
+LOW_RATING_EFFECT = " What resembles it now ranks lower in your queue, the path's steps aside."
+LOW_RATING_MAX = 2
 RATING_REMOVED_MESSAGE = "Rating of “{title}” removed."
 # "Save rating" with none on an item that had none (a second Enter after Done, where focus
 # comes back to it on a resource's page): nothing was removed.
@@ -401,6 +405,8 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
         if was.state == ProgressState.COMPLETED == state:
             if progress.rating:
                 message = RATING_MESSAGE.replace("{rating}", str(progress.rating))
+                if progress.rating <= LOW_RATING_MAX:
+                    message += LOW_RATING_EFFECT
             else:
                 message = RATING_REMOVED_MESSAGE if was.rating else NOT_RATED_MESSAGE
             if was.known and not progress.known:

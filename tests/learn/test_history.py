@@ -461,6 +461,22 @@ def test_save_rating_on_a_finished_item_says_the_rating_was_saved(alice, alice_w
     assert "“Rated” stays marked done, with no rating." in response.content.decode()
 
 
+def test_a_low_rating_says_what_it_changes_and_a_high_one_stays_short(alice, alice_web):
+    resource = ResourceFactory(title="Rated")
+    mark(alice, resource, "completed", rating=3)
+    low = alice_web.post(
+        f"/progress/{resource.pk}/", {"state": "completed", "rating": "1"}, follow=True
+    ).content.decode()
+    assert (
+        "Rating of “Rated” saved: 1 of 5. What resembles it now ranks lower in your queue, "
+        "the path&#x27;s steps aside." in low
+    )
+    high = alice_web.post(
+        f"/progress/{resource.pk}/", {"state": "completed", "rating": "4"}, follow=True
+    ).content.decode()
+    assert "saved: 4 of 5.<" in high.replace("</span>", "<")
+
+
 def test_the_resource_page_says_saved_and_started_in_plain_words(alice, alice_web):
     saved, started = ResourceFactory(), ResourceFactory()
     mark(alice, saved, "planned")
