@@ -490,3 +490,18 @@ def test_the_pages_tell_the_server_the_browsers_time_zone(browser, live_server, 
     cookies = {cookie["name"]: cookie["value"] for cookie in context.cookies()}
     assert cookies.get("tz") == "America/Los_Angeles"
     context.close()
+
+
+@pytest.mark.parametrize("width", [320, 360, 375])
+def test_on_a_phone_the_header_takes_two_lines(browser, live_server, seeded, width):
+    # At 320 px it took three: the account under the logo, History on a line of its own.
+    page = signed_in_page(browser, live_server, UserFactory(username="erinmarie"), width=width)
+    page.goto(live_server.url + "/")
+    tops = page.evaluate(
+        "['.brand', '.account-nav', '.main-nav li'].flatMap(s => [...document.querySelectorAll(s)]"
+        ".map(e => Math.round(e.getBoundingClientRect().top)))"
+    )
+    brand, account, *entries = tops
+    assert len(entries) == 6 and len(set(entries)) == 1, tops  # the menu on one line
+    assert abs(brand - account) < 16 and entries[0] > brand, tops  # the account beside the logo
+    page.context.close()
