@@ -11,7 +11,17 @@ class ProgressFilter(StrictFilterSet):
     400 naming the choices, not an ignored filter)."""
 
     state = django_filters.MultipleChoiceFilter(choices=ProgressState.choices)
+    # Pages shift while the learner clicks elsewhere (a walk-through's client read one item
+    # twice and missed another between page 1 and 2): a client that syncs asks for what
+    # changed since its last read instead.
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gt",
+        help_text="Only progress changed after this moment (ISO 8601, e.g. "
+        "2026-12-01T09:30:00Z): give the newest `updated_at` you hold to sync. Cleared "
+        "progress is not listed: compare the ids you hold with a full read for that.",
+    )
 
     class Meta:
         model = Progress
-        fields = ["state"]
+        fields = ["state", "updated_since"]

@@ -128,6 +128,17 @@ def test_progress_list_keeps_only_the_states_asked_for(alice_api, seed):
     assert alice_api.get("/api/me/progress/").json()["count"] == 3
 
 
+def test_progress_list_gives_what_changed_since_a_moment_for_a_syncing_client(alice_api, seed):
+    first, second = path_ids(seed)[:2]
+    alice_api.put(f"/api/me/progress/{first}/", {"state": "completed"}, format="json")
+    held = alice_api.get("/api/me/progress/").json()["results"][0]["updated_at"]
+    alice_api.put(f"/api/me/progress/{second}/", {"state": "planned"}, format="json")
+    changed = alice_api.get("/api/me/progress/", {"updated_since": held}).json()["results"]
+    assert [row["resource"]["id"] for row in changed] == [second]
+    bad = alice_api.get("/api/me/progress/", {"updated_since": "yesterday"})
+    assert bad.status_code == 400 and "updated_since" in bad.json()
+
+
 def test_progress_list_refuses_an_unknown_state_by_name(alice_api):
     response = alice_api.get("/api/me/progress/", {"state": "finished"})
     assert response.status_code == 400
