@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -132,12 +133,18 @@ class RegisterView(APIView):
         return Response(body, status=status.HTTP_201_CREATED, headers=SECRET_ANSWER_HEADERS)
 
 
+class SignInSerializer(UnknownFieldsRefused, AuthTokenSerializer):
+    """Username and password, nothing else: `{"username": …, "pasword": …}` was answered as a
+    missing password while an unknown field elsewhere in the API is named (a walk-through)."""
+
+
 # An answer carrying a token is kept by no cache, shared or the client's own (an API
 # walk-through found only `Vary: Accept` on them).
 SECRET_ANSWER_HEADERS = {"Cache-Control": "no-store"}
 
 
 class TokenView(ObtainAuthToken):
+    serializer_class = SignInSerializer
     throttle_scope = "auth"
     # ObtainAuthToken ships with no throttling at all; sign-in is the brute-force target.
     throttle_classes = [ScopedRateThrottle, AnonRateThrottle]

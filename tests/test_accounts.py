@@ -85,6 +85,14 @@ def test_revoking_a_token_needs_one(api, db):
     assert api.delete("/api/auth/token/").status_code == 401
 
 
+def test_token_endpoint_names_a_field_it_does_not_take(api, alice):
+    response = api.post(
+        "/api/auth/token/", {"username": "alice", "pasword": PASSWORD}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["pasword"] == ["Not a field here. This takes: username, password."]
+
+
 def test_token_endpoint_refuses_wrong_password(api, alice):
     response = api.post("/api/auth/token/", {"username": "alice", "password": "nope"})
     assert response.status_code == 400

@@ -135,8 +135,9 @@ def test_progress_list_gives_what_changed_since_a_moment_for_a_syncing_client(al
     alice_api.put(f"/api/me/progress/{second}/", {"state": "planned"}, format="json")
     changed = alice_api.get("/api/me/progress/", {"updated_since": held}).json()["results"]
     assert [row["resource"]["id"] for row in changed] == [second]
-    bad = alice_api.get("/api/me/progress/", {"updated_since": "yesterday"})
-    assert bad.status_code == 400 and "updated_since" in bad.json()
+    for bad_value in ("yesterday", ""):
+        bad = alice_api.get("/api/me/progress/", {"updated_since": bad_value})
+        assert bad.status_code == 400 and "updated_since" in bad.json(), bad_value
 
 
 def test_progress_list_refuses_an_unknown_state_by_name(alice_api):
