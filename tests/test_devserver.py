@@ -50,12 +50,20 @@ def _environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl+C's signal as a terminal's foreground job has it: a suite started in the
+    background of a shell without job control (`make test &` in a script) ignores SIGINT,
+    and its children inherit that, so the launcher never heard the Ctrl+C this test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _launch(tmp_path: Path, port: int) -> subprocess.Popen[str]:
     """`make run`'s launcher on its own database, serving ``port``."""
     return subprocess.Popen(
         [sys.executable, "-m", "kubelearn.devserver", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=_environment(tmp_path),
+        preexec_fn=_as_from_a_terminal,  # a signal reset before exec: nothing else runs there
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -100,7 +108,7 @@ def test_sigterm_to_the_launcher_alone_stops_every_child_and_frees_the_port(tmp_
         children = _descendants(launcher.pid)
         assert len(children) >= 4  # poller, link checker, runserver and its reloader child
         launcher.terminate()
-        output, _ = launcher.communicate(timeout=60)  # as above
+        output, _ = launcher.communicate(timeout=30)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and any(_alive(pid) for pid in children):
             time.sleep(0.2)
@@ -127,9 +135,7 @@ def test_ctrl_c_stops_server_and_poller_quietly_with_exit_0(tmp_path):
         _wait_for(f"http://127.0.0.1:{port}/healthz/", launcher)
         time.sleep(1)  # let the poller start too
         os.killpg(launcher.pid, signal.SIGINT)  # what Ctrl+C sends to the foreground group
-        # The launcher's own bound is 35 s (5 for runserver, 10 for each child it stops); a
-        # gate on a loaded machine met 30 here once.
-        output, _ = launcher.communicate(timeout=60)
+        output, _ = launcher.communicate(timeout=30)
     finally:
         if launcher.poll() is None:
             os.killpg(launcher.pid, signal.SIGKILL)
