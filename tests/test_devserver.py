@@ -131,14 +131,21 @@ def test_sigterm_to_the_launcher_alone_stops_every_child_and_frees_the_port(tmp_
 def test_ctrl_c_stops_server_and_poller_quietly_with_exit_0(tmp_path):
     port = _free_port()
     launcher = _launch(tmp_path, port)
+    children: set[int] = set()
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz/", launcher)
         time.sleep(1)  # let the poller start too
+        children = _descendants(launcher.pid)
         os.killpg(launcher.pid, signal.SIGINT)  # what Ctrl+C sends to the foreground group
         output, _ = launcher.communicate(timeout=30)
     finally:
         if launcher.poll() is None:
             os.killpg(launcher.pid, signal.SIGKILL)
+        # The poller and the link checker have sessions of their own: a launcher killed above
+        # left them running on the machine after the suite (two gates' did).
+        for pid in children:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
     assert launcher.returncode == 0, output
     assert "Polling due feeds" in output
     assert "Traceback" not in output and "Segmentation" not in output, output
