@@ -143,24 +143,10 @@ SIGNUP_LEVEL_CHOICES = [
 ]
 
 
-class PasswordChangeTypingForm(PasswordChangeForm):
-    """Django's password change, its errors said where focus comes back (focus_where_to_type).
-    A new password signs the API's clients out (services.api_token_revoke)."""
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        focus_where_to_type(self)
-
-    def save(self, commit: bool = True) -> Any:
-        user = super().save(commit)
-        if commit:
-            services.api_token_revoke(user=user)
-        return user
-
-
 class SetPasswordTypingForm(SetPasswordForm):
-    """Django's new password from a reset link, its errors said where focus comes back.
-    A new password signs the API's clients out (services.api_token_revoke)."""
+    """Django's new password from a reset link, its errors said where focus comes back
+    (focus_where_to_type). A new password signs the API's clients out
+    (services.api_token_revoke)."""
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -171,6 +157,10 @@ class SetPasswordTypingForm(SetPasswordForm):
         if commit:
             services.api_token_revoke(user=user)
         return user
+
+
+class PasswordChangeTypingForm(SetPasswordTypingForm, PasswordChangeForm):
+    """Django's password change (the old password first), as SetPasswordTypingForm."""
 
 
 class SignUpForm(UserCreationForm):
