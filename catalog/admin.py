@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -8,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -19,10 +21,12 @@ from django.utils.safestring import mark_safe
 from catalog import services
 from catalog.addresses import InvalidAddress
 from catalog.feeds import services as feed_services
-from catalog.feeds.sanitise import images_as_links, limit_html, sanitize_html
+from catalog.feeds.sanitise import images_as_links, limit_html, sanitised_text, sanitize_html
 from catalog.health.admin import LinkStatusFilter, StaleFilter
 from catalog.models import (
+    FEED_FIELDS,
     Author,
+    AuthorUpdate,
     Difficulty,
     Feed,
     FeedPoll,
@@ -127,6 +131,19 @@ class NeedsLinkFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AuthorUpdateFilter(admin.SimpleListFilter):
+    title = "author's update"
+    parameter_name = "author_update"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "Waiting for a curator")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(author_update__state=AuthorUpdate.State.WAITING)
+        return queryset
+
+
 class PathStepInline(admin.TabularInline):
     model = PathStep
     extra = 0
@@ -164,6 +181,7 @@ class ResourceAdmin(ResourceWritesAdmin):
         NeedsLinkFilter,
         LinkStatusFilter,
         StaleFilter,
+        AuthorUpdateFilter,
         ("tags", admin.RelatedOnlyFieldListFilter),
         ("security_areas", admin.RelatedOnlyFieldListFilter),
     ]
@@ -171,7 +189,15 @@ class ResourceAdmin(ResourceWritesAdmin):
     autocomplete_fields = ["tags", "authors"]
     filter_horizontal = ["security_areas"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["status", "review", "reviewed_at", "reviewed_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "review",
+        "reviewed_at",
+        "reviewed_by",
+        "created_at",
+        "updated_at",
+        "author_update_notice",
+    ]
     actions = ["approve_selected", "reject_selected"]
     inlines = [ResourcePathStepInline]
     list_per_page = 50
@@ -196,6 +222,18 @@ class ResourceAdmin(ResourceWritesAdmin):
             },
         ),
     ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and _waiting_update(obj) is not None:
+            # First on the page: the author changed what learners read, and only a curator
+            # decides whether learners get the new version.
+            return [("The author's update", {"fields": ["author_update_notice"]}), *fieldsets]
+        return fieldsets
+
+    @admin.display(description="edited after review")
+    def author_update_notice(self, obj: Resource) -> str:
+        return _author_update_notice(obj)
 
     @admin.display(description="decision")
     def review(self, obj: Resource) -> str:
@@ -385,6 +423,7 @@ class FeedPollInline(admin.TabularInline):
         "http_status",
         "new",
         "updated",
+        "held",
         "unchanged",
         "skipped",
         "error",
@@ -696,7 +735,10 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         if obj.curator_edited_at is None:
             return "Applied while this waits for review (until a curator edits the text)."
         when = timezone.localtime(obj.curator_edited_at)
-        return f"No longer applied: a curator edited it on {when:%d %b %Y, %H:%M}."
+        kept = f"Kept for a curator: a curator edited it on {when:%d %b %Y, %H:%M}."
+        if _waiting_update(obj) is None:
+            return kept
+        return format_html("{} {}", kept, _author_update_notice(obj))
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "security_areas":
@@ -831,3 +873,183 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         )
 
     reject_selected = ResourceAdmin.reject_selected
+
+
+# --- Authors' updates of reviewed resources ------------------------------------------------------
+
+
+def _waiting_update(resource: Resource) -> AuthorUpdate | None:
+    try:
+        update = resource.author_update
+    except AuthorUpdate.DoesNotExist:
+        return None
+    return update if update.state == AuthorUpdate.State.WAITING else None
+
+
+def _author_update_notice(resource: Resource) -> str:
+    update = _waiting_update(resource)
+    if update is None:
+        return "—"
+    seen = timezone.localtime(update.seen_at)
+    return format_html(
+        "The author edited this post after review (found {}): {}. Learners still read your "
+        'version. <a class="button" href="{}">Compare and decide</a>',
+        f"{seen:%d %b %Y, %H:%M}",
+        ", ".join(_FIELD_NAMES[name] for name in update.changed if name in _FIELD_NAMES),
+        reverse("admin:catalog_authorupdate_change", args=[update.pk]),
+    )
+
+
+_FIELD_NAMES = {
+    "title": "title",
+    "summary": "summary",
+    "content_html": "text",
+    "published_at": "publication date",
+    "estimated_minutes": "reading time",
+}
+# What the comparison shows of a long text: enough to see what changed.
+_DIFF_MAX_LINES = 200
+
+
+def _readable(name: str, value: Any) -> str:
+    if value in (None, ""):
+        return "(empty)"
+    if name == "published_at":
+        return f"{timezone.localtime(value):%d %b %Y, %H:%M}"
+    if name == "estimated_minutes":
+        return f"{value} min"
+    return str(value)
+
+
+def _text_diff(ours: str, theirs: str) -> list[tuple[str, str]]:
+    """The texts' sentences that differ, as (sign, sentence): "-" only in ours, "+" only in
+    the author's, " " around them for context. From sanitised HTML, never markup."""
+
+    def sentences(html: str) -> list[str]:
+        return [s for s in re.split(r"(?<=[.!?])\s+", sanitised_text(sanitize_html(html))) if s]
+
+    lines = difflib.unified_diff(sentences(ours), sentences(theirs), n=1, lineterm="")
+    rows = [(line[0], line[1:]) for line in lines if line[:3] not in ("---", "+++", "@@ ")]
+    return rows[:_DIFF_MAX_LINES]
+
+
+class AuthorUpdateDecisionForm(forms.Form):
+    take = forms.MultipleChoiceField(
+        choices=[(name, label) for name, label in _FIELD_NAMES.items()],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    decision = forms.ChoiceField(choices=[("take", "take"), ("keep", "keep")])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("decision") == "take" and not cleaned.get("take"):
+            raise forms.ValidationError(
+                "Check the fields to take from the author's version, or keep yours."
+            )
+        return cleaned
+
+
+@admin.register(AuthorUpdate)
+class AuthorUpdateAdmin(admin.ModelAdmin):
+    """Authors' edits of resources a curator already decided on: compare, take or keep."""
+
+    list_display = ["resource", "what_changed", "seen_at", "state"]
+    list_filter = ["state"]
+    list_select_related = ["resource"]
+    ordering = ["-seen_at"]
+    search_fields = ["resource__title", "title"]
+
+    class Media:
+        css = {"all": ["catalog/admin.css"]}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # polls file them
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # "Keep yours" settles one; deleting would forget the version seen
+
+    @admin.display(description="what changed")
+    def what_changed(self, obj: AuthorUpdate) -> str:
+        return ", ".join(_FIELD_NAMES[name] for name in obj.changed if name in _FIELD_NAMES)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        # Opened from the home page, the list shows what needs a decision.
+        if request.method == "GET" and not request.GET:
+            return redirect(f"{request.path}?state__exact={AuthorUpdate.State.WAITING}")
+        return super().changelist_view(request, extra_context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        """The comparison page: each changed field, yours beside the author's; take the
+        checked ones or keep yours."""
+        update = self.get_object(request, object_id)
+        if update is None:
+            raise Http404("No such author's update.")
+        if not self.has_view_or_change_permission(request, update):
+            raise PermissionDenied
+        resource = update.resource
+        differing = [
+            name for name in FEED_FIELDS if getattr(resource, name) != getattr(update, name)
+        ]
+        form = AuthorUpdateDecisionForm(
+            request.POST or None, initial={"take": [n for n in differing if n in update.changed]}
+        )
+        if request.method == "POST":
+            if not self.has_change_permission(request, update):
+                raise PermissionDenied
+            if form.is_valid():
+                return self._decide(request, update, form.cleaned_data)
+        rows = [
+            {
+                "name": name,
+                "label": _FIELD_NAMES[name],
+                "ours": _readable(name, getattr(resource, name)),
+                "theirs": _readable(name, getattr(update, name)),
+                "diff": _text_diff(resource.content_html, update.content_html)
+                if name == "content_html"
+                else None,
+            }
+            for name in differing
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"The author's update of “{resource.title}”",
+            "opts": self.opts,
+            "original": update,
+            "resource": resource,
+            "update": update,
+            "rows": rows,
+            "form": form,
+            "waiting": update.state == AuthorUpdate.State.WAITING,
+            "can_change": self.has_change_permission(request, update),
+        }
+        return render(request, "admin/catalog/authorupdate/decide.html", context)
+
+    def _decide(self, request: HttpRequest, update: AuthorUpdate, data: dict) -> HttpResponse:
+        resource = update.resource
+        if data["decision"] == "keep":
+            decided = services.author_update_keep(update=update, by=request.user)
+            said = "Kept your version; this version of the author's will not be asked again."
+        else:
+            decided = services.author_update_take(
+                update=update, fields=data["take"], by=request.user
+            )
+            taken = ", ".join(_FIELD_NAMES[name] for name in data["take"])
+            said = f"Took the author's {taken}."
+            if resource.status == Status.APPROVED:
+                said += " Learners read the new version now."
+        if decided:
+            self.message_user(request, said, messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                "Nothing changed: another curator decided on this update first.",
+                messages.WARNING,
+            )
+        return redirect("admin:catalog_resource_change", resource.pk)

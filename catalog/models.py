@@ -386,6 +386,12 @@ class FeedPoll(models.Model):
     updated = models.PositiveIntegerField(
         default=0, help_text="Pending resources whose author edited the entry."
     )
+    held = models.PositiveIntegerField(
+        "held for a curator",
+        default=0,
+        help_text="Reviewed resources whose author edited the entry: the edit waits for a "
+        "curator (see the resource's page).",
+    )
     unchanged = models.PositiveIntegerField(
         "already stored",
         default=0,
@@ -407,6 +413,47 @@ class FeedPoll(models.Model):
     def __str__(self) -> str:
         # The outcome in words: the poll history's rows read "…: not_modified" (walk-through).
         return f"{self.feed} at {self.started_at:%Y-%m-%d %H:%M}: {self.get_outcome_display()}"
+
+
+class AuthorUpdate(models.Model):
+    """The author's newer version of a feed entry a curator has already decided on.
+
+    A curator's version wins: a poll never writes over an approved resource, or one a curator
+    edited. The author's later edit waits here instead (one per resource, the latest), until a
+    curator takes it or keeps theirs. Before, such edits were dropped without a trace.
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting for a curator"
+        TAKEN = "taken", "Taken"
+        KEPT = "kept", "Curator kept theirs"
+
+    resource = models.OneToOneField(
+        Resource, on_delete=models.CASCADE, related_name="author_update"
+    )
+    # The entry's fields as the author last published them (FEED_FIELDS).
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True)
+    content_html = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    estimated_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # Which of those differed from the resource when the edit arrived.
+    changed = models.JSONField(default=list)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.WAITING, db_index=True
+    )
+    seen_at = models.DateTimeField(help_text="When a poll found the author's edit.")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"The author's update of {self.resource}"
+
+    def fields(self) -> dict[str, object]:
+        """The author's version of the fields that changed."""
+        return {name: getattr(self, name) for name in self.changed if name in FEED_FIELDS}
 
 
 class PendingResource(Resource):

@@ -25,6 +25,7 @@ from catalog.addresses import InvalidAddress, canonical_url
 from catalog.models import (
     FEED_FIELDS,
     Author,
+    AuthorUpdate,
     LearningPath,
     PathStep,
     Resource,
@@ -215,6 +216,45 @@ def resources_approve(*, resources: QuerySet[Resource], by: User | None) -> int:
 def resources_reject(*, resources: QuerySet[Resource], by: User | None) -> int:
     """Bulk reject; returns how many changed status."""
     return _set_status(resources, Status.REJECTED, by)
+
+
+# --- Authors' updates of reviewed resources ------------------------------------------------------
+
+
+@transaction.atomic
+def author_update_take(*, update: AuthorUpdate, fields: Iterable[str], by: User | None) -> bool:
+    """Write the chosen fields of the author's update over the resource, as a curator's edit
+    (later polls keep it, as they keep any), and settle the update.
+
+    Returns False, changing nothing, for an update decided already (another curator, a
+    second tab, a double submit).
+    """
+    update = AuthorUpdate.objects.select_for_update().select_related("resource").get(pk=update.pk)
+    if update.state != AuthorUpdate.State.WAITING:
+        return False
+    chosen = {name: getattr(update, name) for name in FEED_FIELDS if name in set(fields)}
+    resource_save(resource=update.resource, fields=chosen, by=by, edited=list(chosen))
+    _author_update_settle(update, AuthorUpdate.State.TAKEN, by)
+    return True
+
+
+@transaction.atomic
+def author_update_keep(*, update: AuthorUpdate, by: User | None) -> bool:
+    """Keep the curator's version; the author's update is remembered as seen, so a later
+    poll of the same text asks nothing again. Returns False for one decided already."""
+    update = AuthorUpdate.objects.select_for_update().get(pk=update.pk)
+    if update.state != AuthorUpdate.State.WAITING:
+        return False
+    _author_update_settle(update, AuthorUpdate.State.KEPT, by)
+    return True
+
+
+def _author_update_settle(update: AuthorUpdate, state: str, by: User | None) -> None:
+    update.state = state
+    update.decided_at = timezone.now()
+    update.decided_by = by if by is not None and by.is_authenticated else None
+    update.save(update_fields=["state", "decided_at", "decided_by"])
+    logger.info("Author update %s %s by %s", update.pk, state, getattr(by, "pk", None))
 
 
 @transaction.atomic

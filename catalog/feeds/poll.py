@@ -208,7 +208,7 @@ def _polls_write(batch: Sequence[_Fetched]) -> list[BaseException]:
             if feed is None:
                 logger.info("Feed %s was deleted during its poll; nothing stored", report.feed_id)
                 report.outcome = DELETED
-                report.new = report.updated = report.unchanged = 0
+                report.new = report.updated = report.unchanged = report.held = 0
                 continue
             try:
                 if fetched.result is not None and (fetched.parsed or fetched.result.permanent_url):
@@ -223,7 +223,7 @@ def _polls_write(batch: Sequence[_Fetched]) -> list[BaseException]:
                 errors.append(exc)
                 report.outcome = FeedPoll.Outcome.FAILED
                 report.error = f"internal error: {type(exc).__name__}"
-                report.new = report.updated = 0
+                report.new = report.updated = report.held = 0
                 report.new_resource_ids.clear()
                 changed = []
             result = fetched.result

@@ -168,6 +168,7 @@ def polls_record(records: Sequence[PollRecord]) -> None:
                 http_status=record.report.http_status,
                 new=record.report.new,
                 updated=record.report.updated,
+                held=record.report.held,
                 unchanged=record.report.unchanged,
                 skipped=record.report.skipped,
                 error=record.report.error[:2000],

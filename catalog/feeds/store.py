@@ -22,7 +22,18 @@ from django.utils.text import slugify
 
 from catalog.feeds.entries import ParsedEntry
 from catalog.feeds.parse import ParsedFeed
-from catalog.models import Author, Feed, FeedPoll, Kind, Origin, Resource, Status, Tag
+from catalog.models import (
+    FEED_FIELDS,
+    Author,
+    AuthorUpdate,
+    Feed,
+    FeedPoll,
+    Kind,
+    Origin,
+    Resource,
+    Status,
+    Tag,
+)
 from catalog.services import feed_entries_stored
 
 logger = logging.getLogger(__name__)
@@ -37,6 +48,8 @@ class PollReport:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    # Authors' edits of reviewed resources, kept for a curator (AuthorUpdate).
+    held: int = 0
     error: str = ""
     warning: str = ""
     new_resource_ids: list[int] = field(default_factory=list)
@@ -68,6 +81,8 @@ def entries_store(feed: Feed, parsed: ParsedFeed, report: PollReport) -> None:
             report.new_resource_ids.append(resource_id)
         elif outcome == "updated":
             report.updated += 1
+        elif outcome == "held":
+            report.held += 1
         else:
             report.unchanged += 1
     feed_entries_stored(trusted=feed.trusted, new=report.new, updated=report.updated)
@@ -85,10 +100,14 @@ def _store_batch(
     outcomes: list[tuple[str, int] | None] = []
     fresh: list[tuple[int, Resource, ParsedEntry]] = []
     refingerprinted: list[Resource] = []
+    reviewed: list[tuple[int, Resource, ParsedEntry]] = []
     for entry in entries:
         existing = by_key.get(entry.key) or by_url.get(entry.url)
         if existing is not None:
             outcome = _refresh(existing, feed, entry)
+            if outcome == "reviewed":  # unchanged here; the author's edit is kept below
+                reviewed.append((len(outcomes), existing, entry))
+                outcome = "unchanged"
             if outcome == "unchanged" and _fingerprint_stale(existing, feed, entry):
                 existing.entry_fingerprint = entry.fingerprint
                 refingerprinted.append(existing)
@@ -102,6 +121,10 @@ def _store_batch(
         outcomes.append(None)
     # One statement for all of them (no signals: nothing a learner sees changes).
     Resource.objects.bulk_update(refingerprinted, ["entry_fingerprint"])
+    held = _author_updates_hold([(resource, entry) for _, resource, entry in reviewed], now)
+    for index, resource, _ in reviewed:
+        if resource.pk in held:
+            outcomes[index] = ("held", resource.pk)
     created = _resources_insert([resource for _, resource, _ in fresh])
     _link_taxonomy(
         feed, [(resource, entry) for (_, _, entry), resource in zip(fresh, created, strict=True)]
@@ -125,6 +148,7 @@ _KNOWN_FIELDS = (
     "estimated_minutes",
     "entry_fingerprint",
     "curator_edited_at",
+    "reviewed_by",
 )
 
 
@@ -320,7 +344,15 @@ def _upsert_entry(feed: Feed, entry: ParsedEntry, status: str) -> tuple[str, int
             .first()
         )
         if existing is not None:
-            return _refresh(existing, feed, entry), existing.pk
+            outcome = _refresh(existing, feed, entry)
+            if outcome == "reviewed":
+                if _fingerprint_stale(existing, feed, entry):  # no signals, as in a batch
+                    Resource.objects.filter(pk=existing.pk).update(
+                        entry_fingerprint=entry.fingerprint
+                    )
+                held = _author_updates_hold([(existing, entry)], timezone.now())
+                outcome = "held" if existing.pk in held else "unchanged"
+            return outcome, existing.pk
         try:
             with transaction.atomic():
                 resource = _entry_resource(feed, entry, status, timezone.now())
@@ -353,32 +385,98 @@ def _fingerprint_stale(resource: Resource, feed: Feed, entry: ParsedEntry) -> bo
     )
 
 
-def _refresh(resource: Resource, feed: Feed, entry: ParsedEntry) -> str:
-    """Update a stored entry the author edited, while it still awaits review.
-
-    Once a curator has approved, rejected or edited a resource, their version wins: later
-    feed edits do not overwrite it. A resource found by address from another source (a curated
-    one, another feed, or another entry of this feed that links to the same page) is left as
-    it is: two entries sharing a link would otherwise take turns rewriting it, poll after poll.
-    """
-    if (
-        resource.feed_id != feed.pk
-        or resource.status != Status.PENDING
-        or resource.curator_edited_at is not None
-        or (resource.entry_key and resource.entry_key != entry.key)
-    ):
-        return "unchanged"
-    changes = {
+def _entry_fields(entry: ParsedEntry) -> dict[str, object]:
+    """What a feed entry writes of a resource (FEED_FIELDS)."""
+    return {
         "title": entry.title[:300],
         "summary": entry.summary,
         "content_html": entry.content_html,
         "published_at": entry.published_at,
         "estimated_minutes": entry.estimated_minutes,
     }
-    changed = {k: v for k, v in changes.items() if getattr(resource, k) != v}
+
+
+def _refresh(resource: Resource, feed: Feed, entry: ParsedEntry) -> str:
+    """Update a stored entry the author edited, while no curator has decided on it.
+
+    Once a curator has approved or edited a resource, their version wins: the author's edit
+    is not written over it but kept for them ("reviewed": see _author_updates_hold). An entry
+    a trusted feed's poll approved, which no curator touched, follows its author's edits. A
+    rejected entry stays as it was rejected. A resource found by address from another source
+    (a curated one, another feed, or another entry of this feed that links to the same page)
+    is left as it is: two entries sharing a link would otherwise take turns rewriting it,
+    poll after poll.
+    """
+    if resource.feed_id != feed.pk or (resource.entry_key and resource.entry_key != entry.key):
+        return "unchanged"
+    untouched = resource.curator_edited_at is None and (
+        resource.status == Status.PENDING
+        or (resource.status == Status.APPROVED and feed.trusted and resource.reviewed_by_id is None)
+    )
+    if not untouched:
+        return "unchanged" if resource.status == Status.REJECTED else "reviewed"
+    changed = {k: v for k, v in _entry_fields(entry).items() if getattr(resource, k) != v}
     if not changed:
         return "unchanged"
     Resource.objects.filter(pk=resource.pk).update(
         **changed, entry_fingerprint=entry.fingerprint, updated_at=timezone.now()
     )
     return "updated"
+
+
+def _author_updates_hold(pairs: list[tuple[Resource, ParsedEntry]], now: datetime) -> set[int]:
+    """Keep the authors' edits of reviewed resources for a curator. Returns the ids of the
+    resources whose update now waits.
+
+    One read and one upsert for a document's entries. An edit that only brings back what the
+    curator already took or kept (the fingerprint changed, the fields did not) asks nothing
+    again; an entry that matches the resource again needs no decision.
+    """
+    if not pairs:
+        return set()
+    known = {
+        update.resource_id: update
+        for update in AuthorUpdate.objects.filter(resource__in=[r.pk for r, _ in pairs])
+    }
+    waiting: list[AuthorUpdate] = []
+    settled: list[int] = []
+    for resource, entry in pairs:
+        fields = _entry_fields(entry)
+        changed = [name for name in FEED_FIELDS if getattr(resource, name) != fields[name]]
+        previous = known.get(resource.pk)
+        if not changed:
+            if previous is not None and previous.state == AuthorUpdate.State.WAITING:
+                settled.append(previous.pk)
+            continue
+        if previous is not None and all(getattr(previous, k) == v for k, v in fields.items()):
+            continue  # this very version was seen before: waiting, taken in part, or kept
+        waiting.append(
+            AuthorUpdate(
+                resource_id=resource.pk,
+                changed=changed,
+                state=AuthorUpdate.State.WAITING,
+                seen_at=now,
+                decided_at=None,
+                decided_by=None,
+                **fields,
+            )
+        )
+    if settled:
+        # The author's text is the curator's again (reverted, or the curator took it by hand).
+        AuthorUpdate.objects.filter(pk__in=settled).delete()
+    AuthorUpdate.objects.bulk_create(
+        waiting,
+        update_conflicts=True,
+        unique_fields=["resource"],
+        update_fields=[
+            *FEED_FIELDS,
+            "changed",
+            "state",
+            "seen_at",
+            "decided_at",
+            "decided_by",
+        ],
+    )
+    if waiting:
+        logger.info("%d author edit(s) of reviewed resources wait for a curator", len(waiting))
+    return {update.resource_id for update in waiting}

@@ -140,6 +140,7 @@ class Command(BaseCommand):
         self.stdout.write(header)
         self.stdout.write("-" * len(header))
         totals = [0, 0, 0, 0, 0]
+        held = 0
         for feed, report in rows:
             name = (feed.title or feed.url)[:48]
             failed = report.outcome == "failed"
@@ -150,6 +151,7 @@ class Command(BaseCommand):
                 totals[3] + report.skipped,
                 totals[4] + int(failed),
             ]
+            held += report.held
             line = (
                 f"{name:<48} {report.new:>5} {report.updated:>5} {report.unchanged:>5} "
                 f"{report.skipped:>5}  {report.outcome}"
@@ -163,6 +165,11 @@ class Command(BaseCommand):
                 f"{totals[3]} skipped, {totals[4]} failed."
             )
         )
+        if held:
+            self.stdout.write(
+                f"{held} author edit(s) of reviewed resources wait for a curator: "
+                'Resources, filter "Author\'s update: waiting".'
+            )
 
     def _watch(self, seconds: int) -> None:
         self.stdout.write(f"Polling due feeds every {seconds} s (Ctrl+C to stop).")

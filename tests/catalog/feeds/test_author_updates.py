@@ -1,0 +1,279 @@
+"""An author's edit of a resource a curator already decided on is kept for a curator, never
+written over their version and never dropped (polled from a real local HTTP server)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from catalog import services
+from catalog.feeds import poll, store
+from catalog.feeds.parse import parse_feed
+from catalog.models import AuthorUpdate, Feed, FeedPoll, Resource, Status
+from tests.factories import CuratorFactory
+from tests.feedbuilder import posts, rss
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def local_feeds_allowed(settings):
+    settings.FEEDS_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.FEEDS_READ_TIMEOUT = 1.0
+    settings.FEEDS_TOTAL_DEADLINE = 3.0
+
+
+@pytest.fixture
+def admin_client(client):
+    user = get_user_model().objects.create_superuser("root", password="x-admin-pass-123")
+    client.force_login(user)
+    return client
+
+
+def serve(httpserver, items: list[dict]) -> None:
+    httpserver.clear()
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss(items), content_type="application/rss+xml"
+    )
+
+
+def approved_feed(httpserver, items: list[dict], **fields) -> tuple[Feed, Resource]:
+    """A feed polled once, its first entry approved by a curator."""
+    serve(httpserver, items)
+    feed = Feed.objects.create(url=httpserver.url_for("/feed.xml"), **fields)
+    poll.feed_poll(feed_id=feed.pk)
+    resource = Resource.objects.get(entry_key=items[0]["guid"])
+    services.resource_approve(resource=resource, by=CuratorFactory())
+    resource.refresh_from_db()
+    return feed, resource
+
+
+def edited(items: list[dict], **changes) -> list[dict]:
+    return [{**items[0], **changes}, *items[1:]]
+
+
+def test_an_authors_edit_of_an_approved_entry_waits_for_a_curator(httpserver):
+    items = posts(2)
+    feed, resource = approved_feed(httpserver, items)
+    serve(httpserver, edited(items, title="Kubernetes post 0, revised"))
+    report = poll.feed_poll(feed_id=feed.pk)
+    assert (report.updated, report.held, report.unchanged) == (0, 1, 1)
+    assert FeedPoll.objects.filter(feed=feed).latest("started_at").held == 1
+    resource.refresh_from_db()
+    assert resource.title == "Kubernetes post 0"  # learners still read the approved version
+    update = AuthorUpdate.objects.get(resource=resource)
+    assert update.state == AuthorUpdate.State.WAITING
+    assert update.title == "Kubernetes post 0, revised"
+    assert update.changed == ["title"]
+
+
+def test_the_same_edit_seen_again_is_not_filed_twice(httpserver):
+    items = posts(2)
+    feed, _ = approved_feed(httpserver, items)
+    serve(httpserver, edited(items, title="Revised"))
+    poll.feed_poll(feed_id=feed.pk)
+    first_seen = AuthorUpdate.objects.get().seen_at
+    # The entry changes where a resource has nothing of it (a category): it is read again.
+    serve(httpserver, [*edited(items, title="Revised", categories=["news"]), *posts(3)[2:]])
+    report = poll.feed_poll(feed_id=feed.pk)
+    assert (report.new, report.held) == (1, 0)
+    assert AuthorUpdate.objects.count() == 1
+    assert AuthorUpdate.objects.get().seen_at == first_seen
+
+
+def test_a_kept_version_is_not_asked_again_but_a_newer_edit_is(httpserver):
+    items = posts(1)
+    feed, _ = approved_feed(httpserver, items)
+    serve(httpserver, edited(items, title="Revised"))
+    poll.feed_poll(feed_id=feed.pk)
+    update = AuthorUpdate.objects.get()
+    assert services.author_update_keep(update=update, by=CuratorFactory())
+    # A change that leaves the kept fields as they were (a category): nothing to ask.
+    serve(httpserver, edited(items, title="Revised", categories=["news"]))
+    assert poll.feed_poll(feed_id=feed.pk).held == 0
+    assert AuthorUpdate.objects.get().state == AuthorUpdate.State.KEPT
+    serve(httpserver, edited(items, title="Revised again"))
+    assert poll.feed_poll(feed_id=feed.pk).held == 1
+    update = AuthorUpdate.objects.get()
+    assert (update.state, update.title, update.decided_at) == (
+        AuthorUpdate.State.WAITING,
+        "Revised again",
+        None,
+    )
+
+
+def test_taking_an_update_writes_the_chosen_fields_and_keeps_the_rest(httpserver):
+    items = posts(1)
+    feed, resource = approved_feed(httpserver, items)
+    serve(httpserver, edited(items, title="Revised", description="<p>A new summary.</p>"))
+    poll.feed_poll(feed_id=feed.pk)
+    update = AuthorUpdate.objects.get()
+    assert set(update.changed) >= {"title", "summary"}
+    curator = CuratorFactory()
+    assert services.author_update_take(update=update, fields=["title"], by=curator)
+    resource.refresh_from_db()
+    assert resource.title == "Revised"
+    assert resource.summary == "Notes on pods, RBAC and etcd, part 0."
+    assert resource.curator_edited_at is not None
+    update.refresh_from_db()
+    assert (update.state, update.decided_by) == (AuthorUpdate.State.TAKEN, curator)
+    # Decided once: a second decision (another tab) changes nothing.
+    assert not services.author_update_keep(update=update, by=curator)
+    assert AuthorUpdate.objects.get().state == AuthorUpdate.State.TAKEN
+
+
+def test_an_entry_a_trusted_feed_approved_follows_its_authors_edits(httpserver):
+    items = posts(1)
+    serve(httpserver, items)
+    feed = Feed.objects.create(url=httpserver.url_for("/feed.xml"), trusted=True)
+    poll.feed_poll(feed_id=feed.pk)
+    assert Resource.objects.get().status == Status.APPROVED  # by the poll, no curator
+    serve(httpserver, edited(items, title="Revised"))
+    report = poll.feed_poll(feed_id=feed.pk)
+    assert (report.updated, report.held) == (1, 0)
+    assert Resource.objects.get().title == "Revised"
+    assert not AuthorUpdate.objects.exists()
+
+
+def test_a_curator_approved_entry_of_a_trusted_feed_still_waits(httpserver):
+    items = posts(1)
+    feed, resource = approved_feed(httpserver, items, trusted=True)
+    Resource.objects.filter(pk=resource.pk).update(status=Status.PENDING)
+    services.resource_approve(resource=resource, by=CuratorFactory())
+    serve(httpserver, edited(items, title="Revised"))
+    assert poll.feed_poll(feed_id=feed.pk).held == 1
+    assert Resource.objects.get().title == "Kubernetes post 0"
+
+
+def test_a_rejected_entry_stays_as_it_was_rejected(httpserver):
+    items = posts(1)
+    serve(httpserver, items)
+    feed = Feed.objects.create(url=httpserver.url_for("/feed.xml"))
+    poll.feed_poll(feed_id=feed.pk)
+    services.resource_reject(resource=Resource.objects.get(), by=CuratorFactory())
+    serve(httpserver, edited(items, title="Revised"))
+    report = poll.feed_poll(feed_id=feed.pk)
+    assert (report.updated, report.held, report.unchanged) == (0, 0, 1)
+    assert not AuthorUpdate.objects.exists()
+
+
+def test_an_edit_the_author_takes_back_needs_no_decision(httpserver):
+    items = posts(1)
+    feed, _ = approved_feed(httpserver, items)
+    serve(httpserver, edited(items, title="Revised"))
+    poll.feed_poll(feed_id=feed.pk)
+    assert AuthorUpdate.objects.exists()
+    serve(httpserver, [*items, *posts(2, prefix="x")])  # the original title again
+    poll.feed_poll(feed_id=feed.pk)
+    assert not AuthorUpdate.objects.exists()
+
+
+def test_the_one_by_one_path_keeps_the_edit_too(httpserver):
+    # What a poll falls back to when a concurrent writer got in first.
+    items = posts(1)
+    feed, resource = approved_feed(httpserver, items)
+    document = rss(edited(items, title="Revised"))
+    entry = parse_feed(document, url=feed.url).entries[0]
+    assert store._upsert_entry(feed, entry, Status.PENDING) == ("held", resource.pk)
+    assert AuthorUpdate.objects.get().title == "Revised"
+    resource.refresh_from_db()
+    assert (resource.title, resource.entry_fingerprint) == ("Kubernetes post 0", entry.fingerprint)
+
+
+# --- The curators' page ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def waiting_update(httpserver) -> AuthorUpdate:
+    items = posts(1)
+    feed, _ = approved_feed(httpserver, items)
+    hostile = (
+        "<p>Notes on pods, RBAC and etcd, part 0.</p>"
+        "<p>Now also NetworkPolicy.<script>alert('x')</script></p>"
+    )
+    serve(httpserver, edited(items, title="Revised", description=hostile))
+    poll.feed_poll(feed_id=feed.pk)
+    return AuthorUpdate.objects.get()
+
+
+def test_the_resource_page_says_an_update_waits_and_links_the_comparison(
+    admin_client, waiting_update
+):
+    page = admin_client.get(f"/admin/catalog/resource/{waiting_update.resource_id}/change/")
+    body = page.content.decode()
+    assert "The author edited this post after review" in body
+    assert f"/admin/catalog/authorupdate/{waiting_update.pk}/change/" in body
+    listed = admin_client.get("/admin/catalog/resource/?author_update=waiting")
+    assert waiting_update.resource.title in listed.content.decode()
+
+
+def test_the_comparison_shows_both_versions_sanitised(admin_client, waiting_update):
+    page = admin_client.get(f"/admin/catalog/authorupdate/{waiting_update.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Kubernetes post 0" in body and "Revised" in body
+    assert "Only the author's:</span> Now also NetworkPolicy.</li>" in body
+    assert "<script>alert" not in body
+    assert 'name="decision" value="take"' in body
+
+
+def test_taking_the_checked_fields_from_the_page(admin_client, waiting_update):
+    response = admin_client.post(
+        f"/admin/catalog/authorupdate/{waiting_update.pk}/change/",
+        {"take": ["title"], "decision": "take"},
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/resource/{waiting_update.resource_id}/change/")
+    resource = Resource.objects.get(pk=waiting_update.resource_id)
+    assert resource.title == "Revised"
+    assert "NetworkPolicy" not in resource.content_html  # not checked, not taken
+    followed = admin_client.get(response["Location"])
+    assert "Took the author&#x27;s title. Learners read the new version now." in (
+        followed.content.decode()
+    )
+
+
+def test_take_with_nothing_checked_says_what_to_do_and_changes_nothing(
+    admin_client, waiting_update
+):
+    response = admin_client.post(
+        f"/admin/catalog/authorupdate/{waiting_update.pk}/change/", {"decision": "take"}
+    )
+    assert response.status_code == 200
+    assert "Check the fields to take" in response.content.decode()
+    waiting_update.refresh_from_db()
+    assert waiting_update.state == AuthorUpdate.State.WAITING
+
+
+def test_a_second_decision_is_told_another_curator_came_first(admin_client, waiting_update):
+    url = f"/admin/catalog/authorupdate/{waiting_update.pk}/change/"
+    admin_client.post(url, {"decision": "keep"})
+    response = admin_client.post(url, {"take": ["title"], "decision": "take"}, follow=True)
+    assert "another curator decided on this update first" in response.content.decode()
+    assert Resource.objects.get(pk=waiting_update.resource_id).title == "Kubernetes post 0"
+
+
+@pytest.mark.parametrize(
+    "form", [{"decision": "publish"}, {"decision": "take", "take": ["slug"]}, {}]
+)
+def test_a_forged_decision_is_a_form_error_not_a_500(admin_client, waiting_update, form):
+    response = admin_client.post(f"/admin/catalog/authorupdate/{waiting_update.pk}/change/", form)
+    assert response.status_code == 200
+    waiting_update.refresh_from_db()
+    assert waiting_update.state == AuthorUpdate.State.WAITING
+
+
+def test_the_list_opens_on_the_updates_that_wait(admin_client, waiting_update):
+    response = admin_client.get("/admin/catalog/authorupdate/", follow=True)
+    assert response.redirect_chain[-1][0].endswith("?state__exact=waiting")
+    assert waiting_update.resource.title in response.content.decode()
+
+
+def test_an_unknown_update_is_a_404(admin_client, db):
+    assert admin_client.get("/admin/catalog/authorupdate/999/change/").status_code == 404
+
+
+def test_a_learner_cannot_open_the_comparison(client, alice, waiting_update):
+    client.force_login(alice)
+    response = client.get(f"/admin/catalog/authorupdate/{waiting_update.pk}/change/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
