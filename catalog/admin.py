@@ -977,7 +977,9 @@ class AuthorUpdateAdmin(admin.ModelAdmin):
         # Opened from the home page, the list shows what needs a decision.
         if request.method == "GET" and not request.GET:
             return redirect(f"{request.path}?state__exact={AuthorUpdate.State.WAITING}")
-        return super().changelist_view(request, extra_context)
+        # Not Django's "Select author update to change".
+        title = "Authors' edits of reviewed resources: open one to compare and decide"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def change_view(
         self,

@@ -442,7 +442,7 @@ class AuthorUpdate(models.Model):
     state = models.CharField(
         max_length=10, choices=State.choices, default=State.WAITING, db_index=True
     )
-    seen_at = models.DateTimeField(help_text="When a poll found the author's edit.")
+    seen_at = models.DateTimeField("found", help_text="When a poll found the author's edit.")
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

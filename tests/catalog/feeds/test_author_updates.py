@@ -269,8 +269,25 @@ def test_the_list_opens_on_the_updates_that_wait(admin_client, waiting_update):
     assert waiting_update.resource.title in response.content.decode()
 
 
-def test_an_unknown_update_is_a_404(admin_client, db):
-    assert admin_client.get("/admin/catalog/authorupdate/999/change/").status_code == 404
+@pytest.mark.parametrize("update_id", ["999", "abc", "1%00"])
+def test_an_unknown_update_is_a_404(admin_client, db, update_id):
+    response = admin_client.get(f"/admin/catalog/authorupdate/{update_id}/change/")
+    assert response.status_code in (400, 404)
+
+
+def test_a_pending_item_a_curator_edited_says_the_authors_edit_waits(httpserver, admin_client):
+    items = posts(1)
+    serve(httpserver, items)
+    feed = Feed.objects.create(url=httpserver.url_for("/feed.xml"))
+    poll.feed_poll(feed_id=feed.pk)
+    mine = Resource.objects.get()
+    services.resource_save(resource=mine, fields={"title": "Curator's title"}, by=None)
+    serve(httpserver, edited(items, title="The author's title"))
+    assert poll.feed_poll(feed_id=feed.pk).held == 1
+    page = admin_client.get(f"/admin/catalog/pendingresource/{mine.pk}/change/")
+    body = page.content.decode()
+    assert "Kept for a curator: a curator edited it on" in body
+    assert "Compare and decide" in body
 
 
 def test_a_learner_cannot_open_the_comparison(client, alice, waiting_update):
