@@ -11,6 +11,7 @@ from rest_framework.request import Request
 
 from catalog import selectors
 from catalog.models import (
+    AuthorUpdate,
     Difficulty,
     FlagState,
     Kind,
@@ -182,3 +183,15 @@ class ResourceOrderingFilter(StrictOrderingFilter):
         if request is None:
             return ""
         return request.query_params.get(ResourceSearchFilter.search_param, "").strip()
+
+
+class AuthorUpdateFilter(StrictFilterSet):
+    state = django_filters.ChoiceFilter(
+        choices=AuthorUpdate.State.choices,
+        help_text="waiting (for a curator's decision), taken or kept.",
+    )
+    resource = django_filters.NumberFilter(field_name="resource_id", help_text="A resource's id.")
+
+    class Meta:
+        model = AuthorUpdate
+        fields = ["state", "resource"]

@@ -11,8 +11,10 @@ from rest_framework import serializers
 from catalog import selectors
 from catalog.addresses import InvalidAddress
 from catalog.models import (
+    FEED_FIELDS,
     RESOURCE_MINUTES_MAX,
     Author,
+    AuthorUpdate,
     Feed,
     LearningPath,
     LinkStatus,
@@ -24,7 +26,7 @@ from catalog.models import (
 )
 from catalog.selectors import ResourceRelations
 from catalog.services import DuplicateAddress, address_check
-from kubelearn.api import ClearChoiceField
+from kubelearn.api import ClearChoiceField, UnknownFieldsRefused
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
 
@@ -408,3 +410,47 @@ class FeedPollQueuedSerializer(serializers.Serializer):
     feed_id = serializers.IntegerField()
     queued = serializers.BooleanField()
     detail = serializers.CharField()
+
+
+class AuthorUpdateSerializer(serializers.ModelSerializer):
+    """An author's edit of a resource a curator already decided on: the author's version of
+    the fields a feed writes, waiting for a curator to take or keep theirs."""
+
+    resource_title = serializers.CharField(
+        source="resource.title",
+        read_only=True,
+        help_text="The resource's title as learners see it.",
+    )
+    changed = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The fields whose author's version differed from the resource's when found.",
+    )
+
+    class Meta:
+        model = AuthorUpdate
+        fields = [
+            "id",
+            "resource",
+            "resource_title",
+            "state",
+            "changed",
+            "title",
+            "summary",
+            "content_html",
+            "published_at",
+            "estimated_minutes",
+            "seen_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class AuthorUpdateTakeSerializer(UnknownFieldsRefused):
+    take = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(FEED_FIELDS)),
+        allow_empty=False,
+        help_text="The fields to take from the author's version: any of "
+        + ", ".join(FEED_FIELDS)
+        + ".",
+    )

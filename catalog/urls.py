@@ -11,5 +11,6 @@ router.register("authors", views.AuthorViewSet, basename="author")
 router.register("security-areas", views.SecurityAreaViewSet, basename="securityarea")
 router.register("paths", views.LearningPathViewSet, basename="path")
 router.register("feeds", views.FeedViewSet, basename="feed")
+router.register("author-updates", views.AuthorUpdateViewSet, basename="authorupdate")
 
 urlpatterns = router.urls

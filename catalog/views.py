@@ -16,10 +16,17 @@ from rest_framework.serializers import BaseSerializer
 from catalog import pages, selectors, services
 from catalog.addresses import InvalidAddress
 from catalog.feeds import services as feed_services
-from catalog.filters import ResourceFilter, ResourceOrderingFilter, ResourceSearchFilter
-from catalog.models import Author, Feed, SecurityArea, Tag
+from catalog.filters import (
+    AuthorUpdateFilter,
+    ResourceFilter,
+    ResourceOrderingFilter,
+    ResourceSearchFilter,
+)
+from catalog.models import Author, AuthorUpdate, Feed, SecurityArea, Tag
 from catalog.serializers import (
     AuthorSerializer,
+    AuthorUpdateSerializer,
+    AuthorUpdateTakeSerializer,
     FeedPollQueuedSerializer,
     FeedSerializer,
     LearningPathSerializer,
@@ -327,3 +334,71 @@ class FeedViewSet(viewsets.ModelViewSet):
             {"feed_id": feed.pk, "queued": True, "detail": "Poll queued."},
             status=status.HTTP_202_ACCEPTED,
         )
+
+
+_DECIDED = OpenApiResponse(
+    description="Decided already (by another curator, or an earlier request): nothing changed."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Authors' edits of reviewed resources (curators)",
+        description="Each waits for a curator to take the author's version or keep theirs; "
+        "`?state=waiting` lists what needs a decision. Newest first.",
+    ),
+    retrieve=extend_schema(summary="One author's update (curators)"),
+)
+class AuthorUpdateViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AuthorUpdateSerializer
+    permission_classes = [IsCurator]
+    queryset = AuthorUpdate.objects.select_related("resource").order_by("-seen_at", "-id")
+    filterset_class = AuthorUpdateFilter
+    search_fields = ["resource__title", "title"]
+    ordering_fields = ["seen_at"]
+
+    def _answer(self, decided: bool, update: AuthorUpdate) -> Response:
+        update.refresh_from_db()
+        if not decided:
+            return Response(
+                {
+                    "detail": "Decided already: nothing changed.",
+                    "update": AuthorUpdateSerializer(update).data,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(AuthorUpdateSerializer(update).data)
+
+    @extend_schema(
+        summary="Take fields of the author's version (curators)",
+        description="The chosen fields are written over the resource as a curator's edit "
+        "(later polls keep it); the update is settled.",
+        request=AuthorUpdateTakeSerializer,
+        responses={200: AuthorUpdateSerializer, 404: None, 409: _DECIDED, **_WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def take(self, request: Request, pk: str | None = None) -> Response:
+        update = self.get_object()
+        serializer = AuthorUpdateTakeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = serializer.validated_data["take"]
+        return self._answer(
+            services.author_update_take(update=update, fields=fields, by=request.user), update
+        )
+
+    @extend_schema(
+        summary="Keep the curator's version (curators)",
+        description="The author's version is remembered as seen: the same text is not asked "
+        "about again; a newer edit is.",
+        request=None,
+        responses={
+            200: AuthorUpdateSerializer,
+            404: None,
+            409: _DECIDED,
+            **{k: v for k, v in _WRITE_ERRORS.items() if k != 400},
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def keep(self, request: Request, pk: str | None = None) -> Response:
+        update = self.get_object()
+        return self._answer(services.author_update_keep(update=update, by=request.user), update)

@@ -496,6 +496,7 @@ class ApiRootView(APIView):
         ("security-areas", "securityarea-list"),
         ("paths", "path-list"),
         ("feeds", "feed-list"),
+        ("author-updates", "authorupdate-list"),
         ("me/next", "me-next"),
         ("me/queue", "me-queue"),
         ("me/progress", "me-progress"),
@@ -515,7 +516,7 @@ class ApiRootView(APIView):
     #: Entries for curators only: a signed-in learner is not shown a door that answers 403
     #: (an API client's walk-through followed "feeds" there). Signed out, everything is
     #: listed: whoever reads it may sign in as a curator.
-    CURATORS_ONLY = frozenset({"feeds"})
+    CURATORS_ONLY = frozenset({"feeds", "author-updates"})
 
     def get(self, request: Request, format: str | None = None) -> Response:
         refused = (

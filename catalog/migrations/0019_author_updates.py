@@ -6,33 +6,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0018_feed_entry_labels'),
+        ("catalog", "0018_feed_entry_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='feedpoll',
-            name='held',
-            field=models.PositiveIntegerField(default=0, help_text="Reviewed resources whose author edited the entry: the edit waits for a curator (see the resource's page).", verbose_name='held for a curator'),
+            model_name="feedpoll",
+            name="held",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="Reviewed resources whose author edited the entry: the edit waits for a curator (see the resource's page).",
+                verbose_name="held for a curator",
+            ),
         ),
         migrations.CreateModel(
-            name='AuthorUpdate',
+            name="AuthorUpdate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300)),
-                ('summary', models.TextField(blank=True)),
-                ('content_html', models.TextField(blank=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('estimated_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('changed', models.JSONField(default=list)),
-                ('state', models.CharField(choices=[('waiting', 'Waiting for a curator'), ('taken', 'Taken'), ('kept', 'Curator kept theirs')], db_index=True, default='waiting', max_length=10)),
-                ('seen_at', models.DateTimeField(help_text="When a poll found the author's edit.", verbose_name='found')),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resource', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='author_update', to='catalog.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("summary", models.TextField(blank=True)),
+                ("content_html", models.TextField(blank=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("estimated_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                ("changed", models.JSONField(default=list)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting for a curator"),
+                            ("taken", "Taken"),
+                            ("kept", "Curator kept theirs"),
+                        ],
+                        db_index=True,
+                        default="waiting",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "seen_at",
+                    models.DateTimeField(
+                        help_text="When a poll found the author's edit.", verbose_name="found"
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resource",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="author_update",
+                        to="catalog.resource",
+                    ),
+                ),
             ],
         ),
     ]

@@ -294,3 +294,64 @@ def test_a_learner_cannot_open_the_comparison(client, alice, waiting_update):
     client.force_login(alice)
     response = client.get(f"/admin/catalog/authorupdate/{waiting_update.pk}/change/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+# --- The curators' API ----------------------------------------------------------------------
+
+
+def test_curators_list_the_updates_that_wait_over_the_api(curator_api, waiting_update):
+    response = curator_api.get("/api/author-updates/?state=waiting")
+    assert response.status_code == 200
+    [row] = response.json()["results"]
+    assert (row["id"], row["resource"], row["state"]) == (
+        waiting_update.pk,
+        waiting_update.resource_id,
+        "waiting",
+    )
+    assert row["title"] == "Revised" and row["resource_title"] == "Kubernetes post 0"
+    assert set(row["changed"]) == {"title", "summary", "content_html"}
+    assert curator_api.get("/api/author-updates/?state=kept").json()["results"] == []
+
+
+def test_taking_fields_over_the_api_then_a_second_decision_is_a_409(curator_api, waiting_update):
+    url = f"/api/author-updates/{waiting_update.pk}/"
+    response = curator_api.post(f"{url}take/", {"take": ["title"]}, format="json")
+    assert response.status_code == 200
+    assert response.json()["state"] == "taken"
+    assert Resource.objects.get(pk=waiting_update.resource_id).title == "Revised"
+    again = curator_api.post(f"{url}keep/")
+    assert again.status_code == 409
+    assert again.json()["update"]["state"] == "taken"
+
+
+def test_keeping_over_the_api_leaves_the_resource_as_it_was(curator_api, waiting_update):
+    response = curator_api.post(f"/api/author-updates/{waiting_update.pk}/keep/")
+    assert (response.status_code, response.json()["state"]) == (200, "kept")
+    assert Resource.objects.get(pk=waiting_update.resource_id).title == "Kubernetes post 0"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"take": []}, "take"),
+        ({"take": ["slug"]}, "take"),
+        ({"take": "title"}, "take"),
+        ({}, "take"),
+        ({"take": ["title"], "fields": ["title"]}, "fields"),
+    ],
+)
+def test_a_bad_take_body_is_a_400_naming_the_field(curator_api, waiting_update, body, field):
+    response = curator_api.post(
+        f"/api/author-updates/{waiting_update.pk}/take/", body, format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json()
+    waiting_update.refresh_from_db()
+    assert waiting_update.state == AuthorUpdate.State.WAITING
+
+
+def test_learners_cannot_read_or_decide_author_updates(alice_api, api, waiting_update):
+    assert alice_api.get("/api/author-updates/").status_code == 403
+    assert alice_api.post(f"/api/author-updates/{waiting_update.pk}/keep/").status_code == 403
+    assert api.get("/api/author-updates/").status_code == 401
+    assert "author-updates" not in alice_api.get("/api/").json()
