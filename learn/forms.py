@@ -152,6 +152,15 @@ class SetPasswordTypingForm(SetPasswordForm):
         super().full_clean()
         focus_where_to_type(self)
 
+    def validate_password_for_user(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        # The new password's own faults under it, and said at once: Django checks the
+        # confirmation's copy, which a mismatch has already removed, so "too common" came only
+        # on the second try (a walk-through). As SignUpForm does.
+        super().validate_password_for_user(  # type: ignore[misc]
+            user,
+            password_field_name="new_password1",  # noqa: S106 - a field's name, not a password
+        )
+
     def save(self, commit: bool = True) -> Any:
         user = super().save(commit)
         if commit:

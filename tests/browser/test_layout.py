@@ -505,3 +505,34 @@ def test_on_a_phone_the_header_takes_two_lines(browser, live_server, seeded, wid
     assert len(entries) == 6 and len(set(entries)) == 1, tops  # the menu on one line
     assert abs(brand - account) < 16 and entries[0] > brand, tops  # the account beside the logo
     page.context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_password_can_be_shown_while_typed_and_is_sent_as_a_password(
+    browser, live_server, db, width
+):
+    # A phone keyboard's typo in a hidden password sent the whole form back, emptied.
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(live_server.url + "/signup/")
+    box = page.locator("#id_password1")
+    box.fill("a-long-passphrase-42")
+    show = page.get_by_role("button", name="Show password").first
+    field = box.bounding_box()
+    button = show.bounding_box()
+    assert field and button
+    assert abs(field["y"] - button["y"]) < 4, (field, button)  # on the box's line
+    assert field["width"] > button["width"] * 2
+    show.click()
+    assert box.get_attribute("type") == "text"
+    assert page.get_by_role("button", name="Hide password").count() == 1
+    assert page.evaluate("document.activeElement.id") == "id_password1"
+    screenshot(page, f"signup-password-shown-{width}")
+    page.locator("#id_username").fill("shown")
+    page.locator("#id_password2").fill("a-long-passphrase-42")
+    # Sent, but kept on the page to look at the box the browser submitted.
+    box.evaluate(
+        "box => { box.form.addEventListener('submit', e => e.preventDefault());"
+        " box.form.requestSubmit(); }"
+    )
+    assert box.get_attribute("type") == "password"
+    page.close()

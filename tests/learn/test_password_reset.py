@@ -185,3 +185,29 @@ def test_a_new_password_signs_the_api_clients_out(client, alice, alice_web):
         {"new_password1": NEW_PASSWORD + "x", "new_password2": NEW_PASSWORD + "x"},
     )
     assert not Token.objects.filter(key=reset).exists()
+
+
+def test_a_weak_new_password_is_said_with_the_mismatch_in_one_go(alice_web):
+    # "Too common" came only on the second try, once the confirmation matched.
+    refused = alice_web.post(
+        "/account/password/",
+        {
+            "old_password": "correct horse battery staple",
+            "new_password1": "password",
+            "new_password2": "passwort",
+        },
+    )
+    errors = refused.context["form"].errors
+    assert "This password is too common." in errors["new_password1"]
+    assert [e.code for e in errors.as_data()["new_password2"]] == ["password_mismatch"]
+
+
+def test_a_weak_new_password_is_said_under_it_not_under_its_confirmation(client, alice):
+    client.post("/password-reset/", {"email": "alice@example.org"})
+    form = client.get(reset_link(mail.outbox[0]), follow=True)
+    refused = client.post(
+        form.redirect_chain[-1][0], {"new_password1": "password", "new_password2": "password"}
+    )
+    errors = refused.context["form"].errors
+    assert "This password is too common." in errors["new_password1"]
+    assert "new_password2" not in errors

@@ -701,7 +701,63 @@
     }
   });
 
+  // Each password box gets a Show button (sign-in, register, reset, change, delete): on a
+  // phone keyboard a typo in a hidden password sent the whole form back, emptied. Its name
+  // says what it will do ("Show password" / "Hide password"), as GOV.UK's does.
+  function passwordToggles() {
+    document.querySelectorAll('#main input[type="password"]').forEach(function (input) {
+      if (!input.id || input.parentNode.classList.contains("password-reveal")) {
+        return;
+      }
+      var wrap = document.createElement("span");
+      wrap.className = "password-reveal";
+      input.parentNode.insertBefore(wrap, input);
+      wrap.appendChild(input);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-quiet password-toggle";
+      button.setAttribute("aria-controls", input.id);
+      button.setAttribute("aria-label", "Show password");
+      button.textContent = "Show";
+      wrap.appendChild(button);
+    });
+  }
+
+  function passwordShown(button, shown) {
+    var input = document.getElementById(button.getAttribute("aria-controls"));
+    if (!input) {
+      return;
+    }
+    input.type = shown ? "text" : "password";
+    button.textContent = shown ? "Hide" : "Show";
+    button.setAttribute("aria-label", shown ? "Hide password" : "Show password");
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("button.password-toggle") : null;
+    if (!button) {
+      return;
+    }
+    var input = document.getElementById(button.getAttribute("aria-controls"));
+    passwordShown(button, Boolean(input) && input.type === "password");
+    if (input) {
+      input.focus();
+    }
+  });
+
+  // Sent as a password again: a browser offers to save a password field, not a text field,
+  // and restores a text field's value from its history.
+  document.addEventListener("submit", function (event) {
+    if (!(event.target instanceof HTMLFormElement)) {
+      return;
+    }
+    event.target.querySelectorAll("button.password-toggle").forEach(function (button) {
+      passwordShown(button, false);
+    });
+  }, true);
+
   function loaded() {
+    passwordToggles();
     noteFolds();
     copyButtons();
     dismissible();
