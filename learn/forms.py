@@ -156,7 +156,7 @@ class SetPasswordTypingForm(SetPasswordForm):
         # The new password's own faults under it, and said at once: Django checks the
         # confirmation's copy, which a mismatch has already removed, so "too common" came only
         # on the second try (a walk-through). As SignUpForm does.
-        super().validate_password_for_user(  # type: ignore[misc]
+        super().validate_password_for_user(
             user,
             password_field_name="new_password1",  # noqa: S106 - a field's name, not a password
         )
