@@ -940,6 +940,8 @@ class AuthorUpdateDecisionForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     decision = forms.ChoiceField(choices=[("take", "take"), ("keep", "keep")])
+    # The author's version the page showed (AuthorUpdate.version).
+    version = forms.CharField(max_length=64)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -1035,23 +1037,33 @@ class AuthorUpdateAdmin(admin.ModelAdmin):
 
     def _decide(self, request: HttpRequest, update: AuthorUpdate, data: dict) -> HttpResponse:
         resource = update.resource
+        version = data["version"]
         if data["decision"] == "keep":
-            decided = services.author_update_keep(update=update, by=request.user)
+            outcome = services.author_update_keep(update=update, by=request.user, version=version)
             said = "Kept your version; this version of the author's will not be asked again."
         else:
-            decided = services.author_update_take(
-                update=update, fields=data["take"], by=request.user
+            outcome = services.author_update_take(
+                update=update, fields=data["take"], by=request.user, version=version
             )
             taken = ", ".join(_FIELD_NAMES[name] for name in data["take"])
             said = f"Took the author's {taken}."
             if resource.status == Status.APPROVED:
                 said += " Learners read the new version now."
-        if decided:
-            self.message_user(request, said, messages.SUCCESS)
-        else:
+        if outcome == services.EDITED_AGAIN:
+            # Back to the comparison, now of the newest edit: nothing decided unseen.
+            self.message_user(
+                request,
+                "Nothing changed: the author edited the post again while you compared. "
+                "Below is the newest version; decide on it.",
+                messages.WARNING,
+            )
+            return redirect(request.path)
+        if outcome == services.DECIDED_ALREADY:
             self.message_user(
                 request,
                 "Nothing changed: another curator decided on this update first.",
                 messages.WARNING,
             )
+        else:
+            self.message_user(request, said, messages.SUCCESS)
         return redirect("admin:catalog_resource_change", resource.pk)

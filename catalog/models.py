@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from django.conf import settings
@@ -451,9 +452,16 @@ class AuthorUpdate(models.Model):
     def __str__(self) -> str:
         return f"The author's update of {self.resource}"
 
-    def fields(self) -> dict[str, object]:
-        """The author's version of the fields that changed."""
-        return {name: getattr(self, name) for name in self.changed if name in FEED_FIELDS}
+    @property
+    def version(self) -> str:
+        """Names the author's text as a curator was shown it: a decision sent with it is
+        refused once a later poll has brought another edit (a walk-through's curator took an
+        edit that arrived while the comparison page was open, unseen)."""
+        text = "\x1f".join(
+            value.isoformat() if isinstance(value, datetime) else str(value)
+            for value in (getattr(self, name) for name in FEED_FIELDS)
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 class PendingResource(Resource):

@@ -426,6 +426,11 @@ class AuthorUpdateSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The fields whose author's version differed from the resource's when found.",
     )
+    version = serializers.CharField(
+        read_only=True,
+        help_text="Names this author's text: send it with take or keep, and a later edit "
+        "that arrived meanwhile is never decided on unseen (409).",
+    )
 
     class Meta:
         model = AuthorUpdate
@@ -442,6 +447,7 @@ class AuthorUpdateSerializer(serializers.ModelSerializer):
             "estimated_minutes",
             "seen_at",
             "decided_at",
+            "version",
         ]
         read_only_fields = fields
 
@@ -453,4 +459,17 @@ class AuthorUpdateTakeSerializer(UnknownFieldsRefused):
         help_text="The fields to take from the author's version: any of "
         + ", ".join(FEED_FIELDS)
         + ".",
+    )
+    version = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The `version` you were shown; refused with 409 when the author edited again.",
+    )
+
+
+class AuthorUpdateKeepSerializer(UnknownFieldsRefused):
+    version = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The `version` you were shown; refused with 409 when the author edited again.",
     )

@@ -221,32 +221,48 @@ def resources_reject(*, resources: QuerySet[Resource], by: User | None) -> int:
 # --- Authors' updates of reviewed resources ------------------------------------------------------
 
 
+#: What a curator's decision on an author's update did.
+DECIDED, DECIDED_ALREADY, EDITED_AGAIN = "decided", "decided already", "edited again"
+
+
 @transaction.atomic
-def author_update_take(*, update: AuthorUpdate, fields: Iterable[str], by: User | None) -> bool:
+def author_update_take(
+    *, update: AuthorUpdate, fields: Iterable[str], by: User | None, version: str | None = None
+) -> str:
     """Write the chosen fields of the author's update over the resource, as a curator's edit
     (later polls keep it, as they keep any), and settle the update.
 
-    Returns False, changing nothing, for an update decided already (another curator, a
-    second tab, a double submit).
+    Changes nothing for an update decided already (another curator, a second tab, a double
+    submit), or, given the `version` the curator saw, one the author edited again since.
     """
     update = AuthorUpdate.objects.select_for_update().select_related("resource").get(pk=update.pk)
-    if update.state != AuthorUpdate.State.WAITING:
-        return False
+    refused = _author_update_refused(update, version)
+    if refused:
+        return refused
     chosen = {name: getattr(update, name) for name in FEED_FIELDS if name in set(fields)}
     resource_save(resource=update.resource, fields=chosen, by=by, edited=list(chosen))
     _author_update_settle(update, AuthorUpdate.State.TAKEN, by)
-    return True
+    return DECIDED
 
 
 @transaction.atomic
-def author_update_keep(*, update: AuthorUpdate, by: User | None) -> bool:
+def author_update_keep(*, update: AuthorUpdate, by: User | None, version: str | None = None) -> str:
     """Keep the curator's version; the author's update is remembered as seen, so a later
-    poll of the same text asks nothing again. Returns False for one decided already."""
+    poll of the same text asks nothing again. Refused as author_update_take is."""
     update = AuthorUpdate.objects.select_for_update().get(pk=update.pk)
-    if update.state != AuthorUpdate.State.WAITING:
-        return False
+    refused = _author_update_refused(update, version)
+    if refused:
+        return refused
     _author_update_settle(update, AuthorUpdate.State.KEPT, by)
-    return True
+    return DECIDED
+
+
+def _author_update_refused(update: AuthorUpdate, version: str | None) -> str:
+    if update.state != AuthorUpdate.State.WAITING:
+        return DECIDED_ALREADY
+    if version is not None and version != update.version:
+        return EDITED_AGAIN
+    return ""
 
 
 def _author_update_settle(update: AuthorUpdate, state: str, by: User | None) -> None:

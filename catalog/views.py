@@ -25,6 +25,7 @@ from catalog.filters import (
 from catalog.models import Author, AuthorUpdate, Feed, SecurityArea, Tag
 from catalog.serializers import (
     AuthorSerializer,
+    AuthorUpdateKeepSerializer,
     AuthorUpdateSerializer,
     AuthorUpdateTakeSerializer,
     FeedPollQueuedSerializer,
@@ -337,7 +338,8 @@ class FeedViewSet(viewsets.ModelViewSet):
 
 
 _DECIDED = OpenApiResponse(
-    description="Decided already (by another curator, or an earlier request): nothing changed."
+    description="Decided already (by another curator, or an earlier request), or the author "
+    "edited it again since the `version` sent: nothing changed; `update` is as it is now."
 )
 
 
@@ -357,17 +359,20 @@ class AuthorUpdateViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["resource__title", "title"]
     ordering_fields = ["seen_at"]
 
-    def _answer(self, decided: bool, update: AuthorUpdate) -> Response:
+    def _answer(self, outcome: str, update: AuthorUpdate) -> Response:
         update.refresh_from_db()
-        if not decided:
-            return Response(
-                {
-                    "detail": "Decided already: nothing changed.",
-                    "update": AuthorUpdateSerializer(update).data,
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        return Response(AuthorUpdateSerializer(update).data)
+        if outcome == services.DECIDED:
+            return Response(AuthorUpdateSerializer(update).data)
+        detail = (
+            "Decided already: nothing changed."
+            if outcome == services.DECIDED_ALREADY
+            else "The author edited it again since that version: nothing changed. "
+            "`update` is the newest; decide on it."
+        )
+        return Response(
+            {"detail": detail, "update": AuthorUpdateSerializer(update).data},
+            status=status.HTTP_409_CONFLICT,
+        )
 
     @extend_schema(
         summary="Take fields of the author's version (curators)",
@@ -381,24 +386,27 @@ class AuthorUpdateViewSet(viewsets.ReadOnlyModelViewSet):
         update = self.get_object()
         serializer = AuthorUpdateTakeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fields = serializer.validated_data["take"]
+        data = serializer.validated_data
         return self._answer(
-            services.author_update_take(update=update, fields=fields, by=request.user), update
+            services.author_update_take(
+                update=update, fields=data["take"], by=request.user, version=data.get("version")
+            ),
+            update,
         )
 
     @extend_schema(
         summary="Keep the curator's version (curators)",
         description="The author's version is remembered as seen: the same text is not asked "
         "about again; a newer edit is.",
-        request=None,
-        responses={
-            200: AuthorUpdateSerializer,
-            404: None,
-            409: _DECIDED,
-            **{k: v for k, v in _WRITE_ERRORS.items() if k != 400},
-        },
+        request=AuthorUpdateKeepSerializer,
+        responses={200: AuthorUpdateSerializer, 404: None, 409: _DECIDED, **_WRITE_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def keep(self, request: Request, pk: str | None = None) -> Response:
         update = self.get_object()
-        return self._answer(services.author_update_keep(update=update, by=request.user), update)
+        serializer = AuthorUpdateKeepSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = serializer.validated_data.get("version")
+        return self._answer(
+            services.author_update_keep(update=update, by=request.user, version=version), update
+        )

@@ -87,7 +87,7 @@ def test_a_kept_version_is_not_asked_again_but_a_newer_edit_is(httpserver):
     serve(httpserver, edited(items, title="Revised"))
     poll.feed_poll(feed_id=feed.pk)
     update = AuthorUpdate.objects.get()
-    assert services.author_update_keep(update=update, by=CuratorFactory())
+    assert services.author_update_keep(update=update, by=CuratorFactory()) == services.DECIDED
     # A change that leaves the kept fields as they were (a category): nothing to ask.
     serve(httpserver, edited(items, title="Revised", categories=["news"]))
     assert poll.feed_poll(feed_id=feed.pk).held == 0
@@ -110,7 +110,8 @@ def test_taking_an_update_writes_the_chosen_fields_and_keeps_the_rest(httpserver
     update = AuthorUpdate.objects.get()
     assert set(update.changed) >= {"title", "summary"}
     curator = CuratorFactory()
-    assert services.author_update_take(update=update, fields=["title"], by=curator)
+    taken = services.author_update_take(update=update, fields=["title"], by=curator)
+    assert taken == services.DECIDED
     resource.refresh_from_db()
     assert resource.title == "Revised"
     assert resource.summary == "Notes on pods, RBAC and etcd, part 0."
@@ -118,7 +119,8 @@ def test_taking_an_update_writes_the_chosen_fields_and_keeps_the_rest(httpserver
     update.refresh_from_db()
     assert (update.state, update.decided_by) == (AuthorUpdate.State.TAKEN, curator)
     # Decided once: a second decision (another tab) changes nothing.
-    assert not services.author_update_keep(update=update, by=curator)
+    again = services.author_update_keep(update=update, by=curator)
+    assert again == services.DECIDED_ALREADY
     assert AuthorUpdate.objects.get().state == AuthorUpdate.State.TAKEN
 
 
@@ -220,7 +222,7 @@ def test_the_comparison_shows_both_versions_sanitised(admin_client, waiting_upda
 def test_taking_the_checked_fields_from_the_page(admin_client, waiting_update):
     response = admin_client.post(
         f"/admin/catalog/authorupdate/{waiting_update.pk}/change/",
-        {"take": ["title"], "decision": "take"},
+        {"take": ["title"], "decision": "take", "version": waiting_update.version},
     )
     assert response.status_code == 302
     assert response["Location"].endswith(f"/resource/{waiting_update.resource_id}/change/")
@@ -237,7 +239,8 @@ def test_take_with_nothing_checked_says_what_to_do_and_changes_nothing(
     admin_client, waiting_update
 ):
     response = admin_client.post(
-        f"/admin/catalog/authorupdate/{waiting_update.pk}/change/", {"decision": "take"}
+        f"/admin/catalog/authorupdate/{waiting_update.pk}/change/",
+        {"decision": "take", "version": waiting_update.version},
     )
     assert response.status_code == 200
     assert "Check the fields to take" in response.content.decode()
@@ -247,8 +250,11 @@ def test_take_with_nothing_checked_says_what_to_do_and_changes_nothing(
 
 def test_a_second_decision_is_told_another_curator_came_first(admin_client, waiting_update):
     url = f"/admin/catalog/authorupdate/{waiting_update.pk}/change/"
-    admin_client.post(url, {"decision": "keep"})
-    response = admin_client.post(url, {"take": ["title"], "decision": "take"}, follow=True)
+    version = waiting_update.version
+    admin_client.post(url, {"decision": "keep", "version": version})
+    response = admin_client.post(
+        url, {"take": ["title"], "decision": "take", "version": version}, follow=True
+    )
     assert "another curator decided on this update first" in response.content.decode()
     assert Resource.objects.get(pk=waiting_update.resource_id).title == "Kubernetes post 0"
 
@@ -355,3 +361,54 @@ def test_learners_cannot_read_or_decide_author_updates(alice_api, api, waiting_u
     assert alice_api.post(f"/api/author-updates/{waiting_update.pk}/keep/").status_code == 403
     assert api.get("/api/author-updates/").status_code == 401
     assert "author-updates" not in alice_api.get("/api/").json()
+
+
+@pytest.mark.parametrize("decision", ["take", "keep"])
+def test_an_edit_that_arrives_while_the_curator_compares_is_not_decided_unseen(
+    httpserver, admin_client, decision
+):
+    # A walk-through's curator took "REVISED THRICE (unseen)": polled while the page was open.
+    items = posts(1)
+    feed, resource = approved_feed(httpserver, items)
+    serve(httpserver, edited(items, title="Revised"))
+    poll.feed_poll(feed_id=feed.pk)
+    update = AuthorUpdate.objects.get()
+    url = f"/admin/catalog/authorupdate/{update.pk}/change/"
+    shown = admin_client.get(url).content.decode()
+    assert f'name="version" value="{update.version}"' in shown
+    serve(httpserver, edited(items, title="Revised again, unseen"))
+    assert poll.feed_poll(feed_id=feed.pk).held == 1
+    response = admin_client.post(
+        url, {"take": ["title"], "decision": decision, "version": update.version}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == url
+    body = response.content.decode()
+    assert "the author edited the post again while you compared" in body
+    assert "Revised again, unseen" in body
+    resource.refresh_from_db()
+    assert resource.title == "Kubernetes post 0"
+    assert AuthorUpdate.objects.get().state == AuthorUpdate.State.WAITING
+
+
+def test_over_the_api_a_stale_version_is_a_409_with_the_newest(httpserver, curator_api):
+    items = posts(1)
+    feed, _ = approved_feed(httpserver, items)
+    serve(httpserver, edited(items, title="Revised"))
+    poll.feed_poll(feed_id=feed.pk)
+    seen = curator_api.get("/api/author-updates/").json()["results"][0]
+    serve(httpserver, edited(items, title="Revised again"))
+    poll.feed_poll(feed_id=feed.pk)
+    response = curator_api.post(
+        f"/api/author-updates/{seen['id']}/take/",
+        {"take": ["title"], "version": seen["version"]},
+        format="json",
+    )
+    assert response.status_code == 409
+    assert response.json()["update"]["title"] == "Revised again"
+    newest = response.json()["update"]["version"]
+    assert (
+        curator_api.post(
+            f"/api/author-updates/{seen['id']}/keep/", {"version": newest}, format="json"
+        ).json()["state"]
+        == "kept"
+    )
