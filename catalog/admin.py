@@ -666,7 +666,7 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
     list_per_page = 25
     ordering = ["-published_at", "-created_at"]
     autocomplete_fields = ["tags", "authors"]
-    readonly_fields = ["preview", "feed", "published_at", "feed_updates"]
+    readonly_fields = ["preview", "feed", "published_at", "feed_updates", "author_update_notice"]
     change_form_template = "admin/catalog/pendingresource/change_form.html"
 
     class Media:
@@ -710,7 +710,12 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         return [*self.readonly_fields, *self._columns()]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # The author's edit first, as on the resource's page: at the page's foot, under
+        # Source, a walk-through's curator approved the item without seeing it.
+        waiting = obj is not None and _waiting_update(obj) is not None
+        notice = [("The author's update", {"fields": ["author_update_notice"]})] if waiting else []
         return [
+            *notice,
             (None, {"fields": ["title", "url", "kind", "preview"]}),
             (
                 "Labels (pre-filled with the suggestions that apply; edit freely)",
@@ -729,6 +734,10 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
             ("Source", {"fields": ["feed", "published_at", "summary", "feed_updates"]}),
         ]
 
+    @admin.display(description="edited since")
+    def author_update_notice(self, obj: Resource) -> str:
+        return _author_update_notice(obj)
+
     @admin.display(description="author's edits")
     def feed_updates(self, obj: Resource) -> str:
         # Why the feed's later edits stop showing: the curator's own edit keeps them out.
@@ -738,7 +747,7 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         kept = f"Kept for a curator: a curator edited it on {when:%d %b %Y, %H:%M}."
         if _waiting_update(obj) is None:
             return kept
-        return format_html("{} {}", kept, _author_update_notice(obj))
+        return f"{kept} One waits: see the top of this page."
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "security_areas":
@@ -773,6 +782,16 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
             services.resource_reject(resource=obj, by=request.user)
         verb = "approved" if decision == "_approve" else "rejected"
         self.message_user(request, f"“{obj.title}” {verb}.", messages.SUCCESS)
+        update = _waiting_update(obj) if decision == "_approve" else None
+        if update is not None:
+            self.message_user(
+                request,
+                format_html(
+                    'Its author\'s later edit still waits: <a href="{}">compare and decide</a>.',
+                    reverse("admin:catalog_authorupdate_change", args=[update.pk]),
+                ),
+                messages.WARNING,
+            )
         # On to the next item, so a review session is one page after another.
         following = self.get_queryset(request).exclude(pk=obj.pk).first()
         if following is None:
@@ -891,11 +910,14 @@ def _author_update_notice(resource: Resource) -> str:
     if update is None:
         return "—"
     seen = timezone.localtime(update.seen_at)
+    published = resource.status == Status.APPROVED
     return format_html(
-        "The author edited this post after review (found {}): {}. Learners still read your "
-        'version. <a class="button" href="{}">Compare and decide</a>',
+        "The author edited this post after {} (found {}): {}. {} "
+        '<a class="button" href="{}">Compare and decide</a>',
+        "review" if published else "a curator's edit",
         f"{seen:%d %b %Y, %H:%M}",
         ", ".join(_FIELD_NAMES[name] for name in update.changed if name in _FIELD_NAMES),
+        "Learners still read your version." if published else "This item keeps your version.",
         reverse("admin:catalog_authorupdate_change", args=[update.pk]),
     )
 
@@ -1067,3 +1089,46 @@ class AuthorUpdateAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, said, messages.SUCCESS)
         return redirect("admin:catalog_resource_change", resource.pk)
+
+
+# --- The curators' home page ----------------------------------------------------------------------
+
+
+def curation_to_do(request: HttpRequest) -> list[dict[str, Any]]:
+    """What waits for a curator, each with its count and the list that shows it (only what
+    this curator may see; nothing when all is done)."""
+    user = request.user
+    candidates = [
+        (
+            "catalog.view_resource",
+            "item to review",
+            "items to review",
+            Resource.objects.filter(status=Status.PENDING),
+            reverse("admin:catalog_pendingresource_changelist"),
+        ),
+        (
+            "catalog.view_authorupdate",
+            "author's edit to compare",
+            "authors' edits to compare",
+            AuthorUpdate.objects.filter(state=AuthorUpdate.State.WAITING),
+            f"{reverse('admin:catalog_authorupdate_changelist')}?state__exact=waiting",
+        ),
+        (
+            "catalog.view_feed",
+            "failing feed",
+            "failing feeds",
+            # FeedHealthFilter's "Failing": the states before it in its order excluded.
+            Feed.objects.filter(active=True, consecutive_failures__gt=0).exclude(
+                state__in=[FeedState.FAILED, FeedState.CHECKING]
+            ),
+            f"{reverse('admin:catalog_feed_changelist')}?health=failing",
+        ),
+    ]
+    to_do = []
+    for permission, one, many, queryset, url in candidates:
+        if not user.has_perm(permission):
+            continue
+        count = queryset.count()
+        if count:
+            to_do.append({"count": count, "label": one if count == 1 else many, "url": url})
+    return to_do

@@ -248,7 +248,7 @@ def _tags(entry: Mapping[str, Any]) -> tuple[str, ...]:
 
 # Part of every fingerprint: change it whenever parse_entry or the sanitiser would turn the
 # same raw entry into something different, so every stored entry is made again once.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"  # 4: bidirectional controls dropped (CONTROL_CHARS)
 
 
 def entry_fingerprint(

@@ -127,7 +127,10 @@ _DROP_WITH_CONTENT = frozenset(
     }
 )
 _LINK_REL = "noopener noreferrer nofollow"
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls and DEL, and the bidirectional embeddings, overrides and isolates: a feed's
+# "\u202egnp.exe" was listed in the review queue as "exe.png" (a walk-through; the
+# "Trojan Source" characters). The browser's own bidi algorithm still orders RTL text.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def _safe_url(value: str, base_url: str | None, fragment_base: str | None) -> str | None:

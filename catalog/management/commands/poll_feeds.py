@@ -168,7 +168,7 @@ class Command(BaseCommand):
         if held:
             self.stdout.write(
                 f"{held} author edit(s) of reviewed resources wait for a curator: "
-                'Resources, filter "Author\'s update: waiting".'
+                "the admin's Author updates (/admin/catalog/authorupdate/)."
             )
 
     def _watch(self, seconds: int) -> None:

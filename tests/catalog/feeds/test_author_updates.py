@@ -3,6 +3,8 @@ written over their version and never dropped (polled from a real local HTTP serv
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -412,3 +414,68 @@ def test_over_the_api_a_stale_version_is_a_409_with_the_newest(httpserver, curat
         ).json()["state"]
         == "kept"
     )
+
+
+# --- What tells a curator -------------------------------------------------------------------
+
+
+def test_the_admin_home_counts_what_waits_for_a_curator(client, waiting_update):
+    carol = CuratorFactory(username="cora")
+    client.force_login(carol)
+    body = client.get("/admin/").content.decode()
+    assert "Waiting for you" in body
+    assert "<strong>1</strong> author&#x27;s edit to compare" in body
+    assert "/admin/catalog/authorupdate/?state__exact=waiting" in body
+
+
+def test_the_admin_home_lists_the_catalog_first(admin_client):
+    # Before the accounts' and the sign-in lockouts' lists (a superuser sees them all).
+    body = admin_client.get("/admin/").content.decode()
+    captions = re.findall(r'class="section" title="Models in the (\w[\w ]*) application"', body)
+    assert captions[0] == "Catalog" and len(captions) > 1
+
+
+def test_the_admin_home_says_nothing_when_nothing_waits(admin_client):
+    assert "Waiting for you" not in admin_client.get("/admin/").content.decode()
+
+
+def test_approving_an_item_whose_author_edit_waits_says_so(httpserver, admin_client):
+    items = posts(1)
+    serve(httpserver, items)
+    feed = Feed.objects.create(url=httpserver.url_for("/feed.xml"))
+    poll.feed_poll(feed_id=feed.pk)
+    mine = Resource.objects.get()
+    services.resource_save(resource=mine, fields={"title": "Curator's title"}, by=None)
+    serve(httpserver, edited(items, title="The author's title"))
+    poll.feed_poll(feed_id=feed.pk)
+    page = admin_client.get(f"/admin/catalog/pendingresource/{mine.pk}/change/").content.decode()
+    # First on the page, before the title and the preview.
+    assert page.index("The author edited this post after a curator") < page.index("id_title")
+    assert "This item keeps your version." in page
+    form = {
+        "title": "Curator's title",
+        "url": mine.url,
+        "kind": mine.kind,
+        "stage": mine.stage,
+        "difficulty": mine.difficulty,
+        "summary": mine.summary,
+        "_approve": "Save and approve",
+    }
+    response = admin_client.post(
+        f"/admin/catalog/pendingresource/{mine.pk}/change/", form, follow=True
+    )
+    assert "Its author's later edit still waits" in response.content.decode()
+
+
+def test_poll_feeds_says_how_many_edits_wait_and_where(httpserver):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    items = posts(1)
+    feed, _ = approved_feed(httpserver, items)
+    serve(httpserver, edited(items, title="Revised"))
+    out = StringIO()
+    call_command("poll_feeds", "--feed", str(feed.pk), "--processes", "1", stdout=out)
+    assert "1 author edit(s) of reviewed resources wait for a curator" in out.getvalue()
+    assert "/admin/catalog/authorupdate/" in out.getvalue()

@@ -971,6 +971,20 @@ def test_html_to_text_removes_control_characters():
     assert html_to_text("null\x00byte and bell\x07", limit=100) == "nullbyte and bell"
 
 
+def test_a_feed_cannot_reverse_how_its_title_reads():
+    # "\u202egnp.exe" was listed in the review queue as "exe.png" (a walk-through).
+    document = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        "<item><title>photo\u202egnp.exe\u202c and \u2067isolated\u2069</title>"
+        "<link>https://blog.example.org/p/</link>"
+        "<description>&lt;p&gt;Body \u202etxet&lt;/p&gt;</description></item>"
+        "</channel></rss>"
+    ).encode()
+    [entry] = parse_feed(document, url="https://blog.example.org/feed.xml").entries
+    assert entry.title == "photognp.exe and isolated"
+    assert "\u202e" not in entry.summary and "\u202e" not in entry.content_html
+
+
 def test_html_to_text_cuts_a_single_long_word_hard():
     assert html_to_text("x" * 50, limit=10) == "x" * 9 + "…"
 
