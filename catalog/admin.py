@@ -943,15 +943,41 @@ def _readable(name: str, value: Any) -> str:
     return str(value)
 
 
+# Where a block of text ends in sanitised HTML: its sentences never run into the next block's
+# (a walk-through read "Click here Label namespaces with…" across two paragraphs).
+_BLOCK_END = re.compile(r"(?i)</(?:p|li|h[1-6]|blockquote|pre|div|td|th|dd|dt)>|<br\s*/?>")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _sentences(html: str) -> list[str]:
+    blocks = _BLOCK_END.split(sanitize_html(html))
+    return [
+        sentence
+        for block in blocks
+        for sentence in _SENTENCE_END.split(sanitised_text(block))
+        if sentence
+    ]
+
+
 def _text_diff(ours: str, theirs: str) -> list[tuple[str, str]]:
     """The texts' sentences that differ, as (sign, sentence): "-" only in ours, "+" only in
-    the author's, " " around them for context. From sanitised HTML, never markup."""
-
-    def sentences(html: str) -> list[str]:
-        return [s for s in re.split(r"(?<=[.!?])\s+", sanitised_text(sanitize_html(html))) if s]
-
-    lines = difflib.unified_diff(sentences(ours), sentences(theirs), n=1, lineterm="")
-    rows = [(line[0], line[1:]) for line in lines if line[:3] not in ("---", "+++", "@@ ")]
+    the author's, " " for one sentence of both around them, and "…" where sentences both
+    have are left out. From sanitised HTML, never markup."""
+    mine, authors = _sentences(ours), _sentences(theirs)
+    rows: list[tuple[str, str]] = []
+    end = 0
+    for group in difflib.SequenceMatcher(None, mine, authors).get_grouped_opcodes(1):
+        if group[0][1] > end:
+            rows.append(("…", ""))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                rows.extend((" ", sentence) for sentence in mine[i1:i2])
+                continue
+            rows.extend(("-", sentence) for sentence in mine[i1:i2])
+            rows.extend(("+", sentence) for sentence in authors[j1:j2])
+        end = group[-1][2]
+    if rows and end < len(mine):
+        rows.append(("…", ""))
     return rows[:_DIFF_MAX_LINES]
 
 

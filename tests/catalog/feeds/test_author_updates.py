@@ -479,3 +479,18 @@ def test_poll_feeds_says_how_many_edits_wait_and_where(httpserver):
     call_command("poll_feeds", "--feed", str(feed.pk), "--processes", "1", stdout=out)
     assert "1 author edit(s) of reviewed resources wait for a curator" in out.getvalue()
     assert "/admin/catalog/authorupdate/" in out.getvalue()
+
+
+def test_the_text_comparison_keeps_paragraphs_apart_and_marks_what_it_leaves_out():
+    from catalog.admin import _text_diff
+
+    ours = "<p>One. Two. Three. Four.</p><p>Click here</p><p>Five. Six.</p>"
+    theirs = "<p>One. Two. Three. Four, revised.</p><p>Click here</p><p>Five. Six.</p>"
+    assert _text_diff(ours, theirs) == [
+        ("…", ""),
+        (" ", "Three."),
+        ("-", "Four."),
+        ("+", "Four, revised."),
+        (" ", "Click here"),
+        ("…", ""),
+    ]
