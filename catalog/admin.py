@@ -1000,12 +1000,38 @@ class AuthorUpdateDecisionForm(forms.Form):
         return cleaned
 
 
+class AuthorUpdateStateFilter(admin.SimpleListFilter):
+    """By state, waiting unless another is chosen: the list opens on what needs a decision,
+    and "All" stays one click away (Django's "All" drops the parameter)."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [*AuthorUpdate.State.choices, ("all", "All")]
+
+    def value(self) -> str:
+        return super().value() or AuthorUpdate.State.WAITING
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset if value == "all" else queryset.filter(state=value)
+
+
 @admin.register(AuthorUpdate)
 class AuthorUpdateAdmin(admin.ModelAdmin):
     """Authors' edits of resources a curator already decided on: compare, take or keep."""
 
     list_display = ["resource", "what_changed", "seen_at", "state"]
-    list_filter = ["state"]
+    list_filter = [AuthorUpdateStateFilter]
     list_select_related = ["resource"]
     ordering = ["-seen_at"]
     search_fields = ["resource__title", "title"]
@@ -1024,9 +1050,6 @@ class AuthorUpdateAdmin(admin.ModelAdmin):
         return ", ".join(_FIELD_NAMES[name] for name in obj.changed if name in _FIELD_NAMES)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
-        # Opened from the home page, the list shows what needs a decision.
-        if request.method == "GET" and not request.GET:
-            return redirect(f"{request.path}?state__exact={AuthorUpdate.State.WAITING}")
         # Not Django's "Select author update to change".
         title = "Authors' edits of reviewed resources: open one to compare and decide"
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
@@ -1137,7 +1160,7 @@ def curation_to_do(request: HttpRequest) -> list[dict[str, Any]]:
             "author's edit to compare",
             "authors' edits to compare",
             AuthorUpdate.objects.filter(state=AuthorUpdate.State.WAITING),
-            f"{reverse('admin:catalog_authorupdate_changelist')}?state__exact=waiting",
+            f"{reverse('admin:catalog_authorupdate_changelist')}?state=waiting",
         ),
         (
             "catalog.view_feed",

@@ -271,10 +271,18 @@ def test_a_forged_decision_is_a_form_error_not_a_500(admin_client, waiting_updat
     assert waiting_update.state == AuthorUpdate.State.WAITING
 
 
-def test_the_list_opens_on_the_updates_that_wait(admin_client, waiting_update):
-    response = admin_client.get("/admin/catalog/authorupdate/", follow=True)
-    assert response.redirect_chain[-1][0].endswith("?state__exact=waiting")
-    assert waiting_update.resource.title in response.content.decode()
+def test_the_list_opens_on_the_updates_that_wait_and_all_stays_one_click_away(
+    admin_client, waiting_update
+):
+    services.author_update_keep(update=waiting_update, by=None)
+    assert (
+        "Kubernetes post 0" not in admin_client.get("/admin/catalog/authorupdate/").content.decode()
+    )
+    everything = admin_client.get("/admin/catalog/authorupdate/?state=all").content.decode()
+    assert "Kubernetes post 0" in everything
+    assert 'href="?state=all"' in everything
+    kept = admin_client.get("/admin/catalog/authorupdate/?state=kept").content.decode()
+    assert "Kubernetes post 0" in kept
 
 
 @pytest.mark.parametrize("update_id", ["999", "abc", "1%00"])
@@ -425,7 +433,7 @@ def test_the_admin_home_counts_what_waits_for_a_curator(client, waiting_update):
     body = client.get("/admin/").content.decode()
     assert "Waiting for you" in body
     assert "<strong>1</strong> author&#x27;s edit to compare" in body
-    assert "/admin/catalog/authorupdate/?state__exact=waiting" in body
+    assert "/admin/catalog/authorupdate/?state=waiting" in body
 
 
 def test_the_admin_home_lists_the_catalog_first(admin_client):
