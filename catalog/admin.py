@@ -1181,3 +1181,9 @@ def curation_to_do(request: HttpRequest) -> list[dict[str, Any]]:
         if count:
             to_do.append({"count": count, "label": one if count == 1 else many, "url": url})
     return to_do
+
+
+# The curators' site (kubelearn.admin_site) shows it on its home page.
+_to_do_register = getattr(admin.site, "to_do_register", None)
+if _to_do_register is not None:
+    _to_do_register(curation_to_do)

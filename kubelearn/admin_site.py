@@ -8,6 +8,7 @@ Installed as the default site by ``kubelearn.apps``; imported when the admin is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
@@ -34,6 +35,9 @@ class CuratorAuthenticationForm(AdminAuthenticationForm):
             raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
 
 
+ToDo = Callable[[HttpRequest], list[dict[str, Any]]]
+
+
 class CuratorAdminSite(admin.AdminSite):
     site_header = "kubelearn curation"
     site_title = "kubelearn"
@@ -54,10 +58,17 @@ class CuratorAdminSite(admin.AdminSite):
         first = {label: n for n, label in enumerate(self.APPS_FIRST)}
         return sorted(apps, key=lambda app: first.get(app["app_label"], len(first)))
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._to_do: list[ToDo] = []
+
+    def to_do_register(self, to_do: ToDo) -> None:
+        """Add what an app counts as waiting for a curator to the home page's "Waiting for
+        you": a function of the request giving [{"count", "label", "url"}, …]."""
+        self._to_do.append(to_do)
+
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         # What waits for a curator, counted, on the home page: with items to review and
         # authors' edits waiting, a walk-through's new curator saw nothing saying so.
-        from catalog.admin import curation_to_do
-
-        to_do = curation_to_do(request)
+        to_do = [item for counted in self._to_do for item in counted(request)]
         return super().index(request, {"to_do": to_do, **(extra_context or {})})
