@@ -201,7 +201,7 @@ def test_note_typed_before_the_session_ended_is_back_on_its_page_after_signing_i
     page.get_by_role("button", name=re.compile(r"^Save note on ")).click()
     page.wait_for_url(re.compile(r".*/signin/.*"))
     page.get_by_label("Username").fill(learner.username)
-    page.get_by_label("Password").fill("correct horse battery staple")  # UserFactory's
+    page.get_by_label("Password:", exact=True).fill("correct horse battery staple")  # UserFactory's
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/resources/{first_step}/")
     expect(page.get_by_role("textbox", name="Your notes")).to_have_value(

@@ -298,7 +298,7 @@ def test_a_stale_csrf_token_says_the_action_did_not_go_through(
     other.get_by_role("button", name="Sign out").click()
     other.get_by_role("banner").get_by_role("link", name="Sign in").click()
     other.get_by_label("Username").fill(learner.username)
-    other.get_by_label("Password").fill("correct horse battery staple")
+    other.get_by_label("Password:", exact=True).fill("correct horse battery staple")
     other.get_by_role("button", name="Sign in").click()
     expect(other.get_by_role("link", name=f"Account: {learner.username}")).to_be_visible()
 
