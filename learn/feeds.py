@@ -43,7 +43,9 @@ class QueueAtomFeed(Feed):
         feed = selectors.queue_feed_by_key(key=key)
         if feed is None:
             raise Http404("No such feed.")
-        result = queue.queue_build(user=feed.user, limit=FEED_LENGTH)
+        # The queue's next ten, whatever the learner's session budget: a reader is read when
+        # there is time, and a walk-through's 30-minute budget left three entries in it.
+        result = queue.queue_build(user=feed.user, limit=FEED_LENGTH, unlimited=True)
         cards = runtime.cards([item.resource for item in result.items])
         # Readers list entries newest first, whatever the feed's order: each entry is dated
         # by its place in the queue, a second apart from when the queue last changed, so the

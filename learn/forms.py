@@ -250,6 +250,12 @@ class AccountDeleteForm(PasswordConfirmedForm):
     refusal_when_wrong = "That is not your password; nothing was deleted."
 
 
+class ProgressForgetForm(forms.Form):
+    # The state the page showed (absent from pages made before it was sent): see
+    # recommender.services.progress_forget.
+    shown = forms.ChoiceField(choices=ProgressState.choices, required=False)
+
+
 class ProgressForm(forms.Form):
     """One click on a queue item or a step: started, done (optionally rated) or skipped."""
 

@@ -51,6 +51,7 @@ from learn.forms import (
     LevelForm,
     NoteForm,
     PendingEmailActionForm,
+    ProgressForgetForm,
     ProgressForm,
     SignUpForm,
     focus_label,
@@ -123,6 +124,15 @@ UNDO_STALE_MESSAGE = (
 )
 # A completion is kept when a later click asks for less (see progress_set).
 KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked done."
+# A Clear (Stop reading, Remove from saved, Bring back now) from a page made before the item
+# changed elsewhere: nothing is cleared, and the message says what it is now.
+_CHANGED_SINCE = {
+    ProgressState.COMPLETED: KEPT_DONE_MESSAGE + " (It was marked done elsewhere since.)",
+    ProgressState.IN_PROGRESS: "You started reading “{title}” elsewhere since: nothing was "
+    "cleared.",
+    ProgressState.PLANNED: "“{title}” was saved elsewhere since: nothing was cleared.",
+    ProgressState.SKIPPED: "You skipped “{title}” elsewhere since: nothing was cleared.",
+}
 # "Save rating" on an item already done.
 RATING_MESSAGE = "Rating of “{title}” saved: {rating} of 5."
 # A low rating says what it does: a walk-through's expert rated an item 1 of 5 and saw no sign
@@ -561,7 +571,10 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
     completion date)."""
     learner = _learner(request)
     next_url = _safe_next(request, request.POST.get("next"))
-    request.session.pop(UNDO_SESSION_KEY, None)  # an earlier click's Undo would undo this too
+    form = ProgressForgetForm(request.POST)
+    if not form.is_valid():
+        return render(request, "learn/bad_request.html", {"form": form}, status=400)
+    shown = form.cleaned_data["shown"] or None
     # One read: what Undo puts back, and what the message says it was.
     kept = recommender_services.progress_snapshots(
         recommender_selectors.progress_list(user=learner).filter(resource_id=resource_id)
@@ -571,31 +584,36 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
         if kept is not None and kept.state is not None
         else None
     )
-    if recommender_services.progress_forget(user=learner, resource_id=resource_id):
-        title = (
-            catalog_selectors.resource_list(user=request.user, relations=False)
-            .filter(pk=resource_id)
-            .values_list("title", flat=True)
-            .first()
-        )
-        title = message_title(title) if title else "this item"
-        # In the words of the button: a saved item is "removed from saved", one being read is
-        # no longer read, the rest cleared (one put off with "Not now" was never saved by
-        # choice: its button says Clear).
-        if was is not None and was.put_off_until:
-            # It was out of the queue: say that it is back (a walk-through could not tell).
-            message = f"Cleared “{title}”: it is back in your queue when its turn comes."
-        elif was is not None and was.state == ProgressState.PLANNED and not was.returned:
-            message = f"Removed “{title}” from saved."
-        elif was is not None and was.state == ProgressState.IN_PROGRESS:
-            message = f"Stopped reading “{title}”: it is back in your queue when its turn comes."
-        else:
-            message = f"Cleared your progress on “{title}”."
-        tags = ""
-        if kept is not None:
-            undone = f"Undone: “{title}” is back as it was."
-            tags = _undo_offer(request, [kept], undone=undone, anchor="")
-        messages.success(request, message, extra_tags=tags)
+    title = (
+        catalog_selectors.resource_list(user=request.user, relations=False)
+        .filter(pk=resource_id)
+        .values_list("title", flat=True)
+        .first()
+    )
+    title = message_title(title) if title else "this item"
+    if not recommender_services.progress_forget(user=learner, resource_id=resource_id, shown=shown):
+        if was is not None and shown is not None and was.state != shown:
+            # Changed since this page was made (another tab, another device): kept.
+            messages.info(request, _CHANGED_SINCE[ProgressState(was.state)].format(title=title))
+        return HttpResponseRedirect(next_url)
+    request.session.pop(UNDO_SESSION_KEY, None)  # an earlier click's Undo would undo this too
+    # In the words of the button: a saved item is "removed from saved", one being read is
+    # no longer read, the rest cleared (one put off with "Not now" was never saved by
+    # choice: its button says Clear).
+    if was is not None and was.put_off_until:
+        # It was out of the queue: say that it is back (a walk-through could not tell).
+        message = f"Cleared “{title}”: it is back in your queue when its turn comes."
+    elif was is not None and was.state == ProgressState.PLANNED and not was.returned:
+        message = f"Removed “{title}” from saved."
+    elif was is not None and was.state == ProgressState.IN_PROGRESS:
+        message = f"Stopped reading “{title}”: it is back in your queue when its turn comes."
+    else:
+        message = f"Cleared your progress on “{title}”."
+    tags = ""
+    if kept is not None:
+        undone = f"Undone: “{title}” is back as it was."
+        tags = _undo_offer(request, [kept], undone=undone, anchor="")
+    messages.success(request, message, extra_tags=tags)
     return HttpResponseRedirect(next_url)
 
 

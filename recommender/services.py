@@ -251,8 +251,17 @@ def path_stage_complete(
     return changed
 
 
-def progress_forget(*, user: User, resource_id: int) -> bool:
-    deleted, _ = Progress.objects.filter(user=user, resource_id=resource_id).delete()
+def progress_forget(*, user: User, resource_id: int, shown: str | None = None) -> bool:
+    """Forget the learner's progress on a resource. Returns whether there was any.
+
+    ``shown``: the state the learner's page showed when they clicked. Progress in another
+    state now is kept (and False returned): a "Stop reading" left on a laptop's page had
+    erased a completion and its rating made on the phone since (a walk-through). One
+    conditional delete, so no write can slip in between a check and it."""
+    rows = Progress.objects.filter(user=user, resource_id=resource_id)
+    if shown is not None:
+        rows = rows.filter(state=shown)
+    deleted, _ = rows.delete()
     if deleted:
         _learner_changed(user)
     return bool(deleted)

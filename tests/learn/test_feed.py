@@ -143,3 +143,16 @@ def test_an_entry_links_to_the_original_and_keeps_health_notes_out_of_its_reason
     assert "<p><strong>Note:</strong> Mentions Tiller, removed in Helm 3.</p>" in text
     assert "<ul><li>Step 1 of the learning path</li></ul>" in text
     assert "<li>Mentions" not in text
+
+
+def test_the_feed_holds_the_queues_next_ten_whatever_the_session_budget(
+    client, alice, alice_web, alice_api, seed
+):
+    # A 30-minute budget left three entries in a walk-through's reader.
+    whole = alice_api.get("/api/me/queue/", {"limit": 10}).json()["results"]  # no budget yet
+    budget = alice_api.patch("/api/me/profile/", {"minutes_budget": 30}, format="json")
+    assert budget.status_code == 200
+    assert len(alice_api.get("/api/me/queue/", {"limit": 10}).json()["results"]) < 10
+    parsed = feedparser.parse(client.get(feed_address(alice_web)).content)
+    assert len(parsed.entries) == 10
+    assert [entry.title for entry in parsed.entries] == [i["resource"]["title"] for i in whole]
