@@ -124,6 +124,10 @@ UNDO_STALE_MESSAGE = (
 )
 # A completion is kept when a later click asks for less (see progress_set).
 KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked done."
+SESSION_ENDED_MESSAGE = (
+    "You were signed out (here or on another device, or by a new password), so that click "
+    "did nothing. Sign in and you are back where you were."
+)
 # A Clear (Stop reading, Remove from saved, Bring back now) from a page made before the item
 # changed elsewhere: nothing is cleared, and the message says what it is now.
 _CHANGED_SINCE = {
@@ -374,6 +378,9 @@ def _signed_in_to_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
+        # Said on the sign-in page: a phone whose session a new password on the laptop had
+        # ended was sent there with no word, and the click was lost (a walk-through).
+        messages.info(request, SESSION_ENDED_MESSAGE)
         signin = redirect_to_login(_safe_next(request, request.POST.get("next")))
         if request.headers.get("HX-Request"):
             response = HttpResponse(status=204)

@@ -340,6 +340,22 @@ def test_a_click_after_the_session_ended_signs_in_back_to_the_page_not_the_form(
     assert off_site["Location"] == "/signin/?next=/"
 
 
+def test_a_click_after_a_new_password_elsewhere_is_said_on_the_sign_in_page(alice, seed):
+    # The phone's session ended when the laptop set a new password; its Start was lost
+    # without a word (a walk-through).
+    from django.test import Client
+
+    phone = Client()
+    phone.force_login(alice)
+    alice.set_password("another long passphrase 7")
+    alice.save()
+    first = path_ids(seed)[0]
+    page = phone.post(f"/progress/{first}/", {"state": "in_progress", "next": "/"}, follow=True)
+    assert page.redirect_chain[-1][0].startswith("/signin/")
+    assert "so that click did nothing. Sign in and you are back" in page.content.decode()
+    assert not Progress.objects.exists()
+
+
 def test_progress_never_redirects_off_site(alice_web, seed):
     response = alice_web.post(
         f"/progress/{path_ids(seed)[0]}/",
