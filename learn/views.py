@@ -1532,7 +1532,13 @@ def account_delete(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             logout(request)
-            messages.success(request, "Your account and everything in it are deleted. Goodbye!")
+            # The page after says so to kubelearn.js, which forgets this tab's unsaved note
+            # drafts as signing out does (a walk-through found one kept after the deletion).
+            messages.success(
+                request,
+                "Your account and everything in it are deleted. Goodbye!",
+                extra_tags="forget-drafts",
+            )
             return redirect("learn:home")
     status = 400 if request.method == "POST" else 200
     return render(request, "learn/account_delete.html", {"form": form}, status=status)

@@ -223,6 +223,21 @@ def test_signing_out_forgets_unsaved_note_text(browser, live_server, learner, fi
     page.context.close()
 
 
+def test_deleting_the_account_forgets_unsaved_note_text(browser, live_server, learner, first_step):
+    # A walk-through found a draft kept in the tab after its account was deleted.
+    page = signed_in_page(browser, live_server, learner)
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    page.get_by_role("textbox", name="Your notes").fill("Private thought")
+    kept = "Object.keys(sessionStorage).filter((key) => key.startsWith('kubelearn-note:')).length"
+    assert page.evaluate(kept) == 1
+    page.goto(f"{live_server.url}/account/delete/")
+    page.get_by_label("Your password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Delete my account and everything in it").click()
+    expect(page.locator(".messages")).to_contain_text("Goodbye")
+    assert page.evaluate(kept) == 0
+    page.context.close()
+
+
 def test_a_note_saved_in_another_tab_is_not_overwritten_unseen(
     browser, live_server, learner, first_step
 ):

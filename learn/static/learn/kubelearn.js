@@ -351,20 +351,31 @@
     });
   });
 
-  document.addEventListener("submit", function (event) {
+  function draftsForget() {
     var store = drafts();
-    if (!store || !(event.target instanceof HTMLFormElement)) {
+    if (!store) {
       return;
     }
-    if (event.target.hasAttribute("data-signout")) {
-      for (var i = store.length - 1; i >= 0; i--) {
-        var key = store.key(i);
-        if (key && key.indexOf(DRAFT_PREFIX) === 0) {
-          store.removeItem(key);
-        }
+    for (var i = store.length - 1; i >= 0; i--) {
+      var key = store.key(i);
+      if (key && key.indexOf(DRAFT_PREFIX) === 0) {
+        store.removeItem(key);
       }
     }
+  }
+
+  document.addEventListener("submit", function (event) {
+    if (event.target instanceof HTMLFormElement && event.target.hasAttribute("data-signout")) {
+      draftsForget();
+    }
   });
+
+  // The page after an account's deletion (its message is marked): nothing of it stays here.
+  function draftsForgetIfAsked() {
+    if (document.querySelector("[data-forget-drafts]")) {
+      draftsForget();
+    }
+  }
 
   document.addEventListener("htmx:afterSettle", noteDraftRestore);
 
@@ -757,6 +768,7 @@
   }, true);
 
   function loaded() {
+    draftsForgetIfAsked();
     passwordToggles();
     noteFolds();
     copyButtons();
