@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -555,3 +556,18 @@ def test_the_saved_address_opens_historys_saved_list(alice_web):
     response = alice_web.get("/saved/")
     assert response.status_code == 302 and response["Location"] == "/history/?show=saved"
     assert alice_web.get(response["Location"]).status_code == 200
+
+
+def test_the_download_gives_times_in_the_learners_time_zone(alice, alice_web):
+    # Its times were in UTC beside pages in the browser's zone (a walk-through).
+    mark(alice, ResourceFactory(), "completed")
+    alice_web.cookies["tz"] = "Europe/Rome"
+    rows = list(
+        csv.DictReader(
+            io.StringIO(alice_web.get("/history/progress.csv").content.decode("utf-8-sig"))
+        )
+    )
+    rome = timezone.now().astimezone(ZoneInfo("Europe/Rome")).strftime("%z")
+    expected = f"{rome[:3]}:{rome[3:]}"
+    assert rows[0]["updated_at"].endswith(expected)
+    assert rows[0]["completed_at"].endswith(expected)
