@@ -189,15 +189,8 @@ class ResourceAdmin(ResourceWritesAdmin):
     autocomplete_fields = ["tags", "authors"]
     filter_horizontal = ["security_areas"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = [
-        "status",
-        "review",
-        "reviewed_at",
-        "reviewed_by",
-        "created_at",
-        "updated_at",
-        "author_update_notice",
-    ]
+    _review = ["status", "review", "reviewed_at", "reviewed_by", "created_at", "updated_at"]
+    readonly_fields = [*_review, "author_update_notice"]
     actions = ["approve_selected", "reject_selected"]
     inlines = [ResourcePathStepInline]
     list_per_page = 50
@@ -208,19 +201,7 @@ class ResourceAdmin(ResourceWritesAdmin):
             {"fields": ["stage", "difficulty", "tags", "security_areas", "authors"]},
         ),
         ("Details", {"fields": ["estimated_minutes", "published_at", "origin", "content_html"]}),
-        (
-            "Review",
-            {
-                "fields": [
-                    "status",
-                    "review",
-                    "reviewed_at",
-                    "reviewed_by",
-                    "created_at",
-                    "updated_at",
-                ]
-            },
-        ),
+        ("Review", {"fields": tuple(_review)}),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:

@@ -291,7 +291,8 @@ def test_an_unknown_update_is_a_404(admin_client, db, update_id):
     assert response.status_code in (400, 404)
 
 
-def test_a_pending_item_a_curator_edited_says_the_authors_edit_waits(httpserver, admin_client):
+def pending_edited_by_both(httpserver) -> Resource:
+    """A pending item a curator retitled ("Save, decide later"), then its author edited."""
     items = posts(1)
     serve(httpserver, items)
     feed = Feed.objects.create(url=httpserver.url_for("/feed.xml"))
@@ -300,6 +301,11 @@ def test_a_pending_item_a_curator_edited_says_the_authors_edit_waits(httpserver,
     services.resource_save(resource=mine, fields={"title": "Curator's title"}, by=None)
     serve(httpserver, edited(items, title="The author's title"))
     assert poll.feed_poll(feed_id=feed.pk).held == 1
+    return mine
+
+
+def test_a_pending_item_a_curator_edited_says_the_authors_edit_waits(httpserver, admin_client):
+    mine = pending_edited_by_both(httpserver)
     page = admin_client.get(f"/admin/catalog/pendingresource/{mine.pk}/change/")
     body = page.content.decode()
     assert "Kept for a curator: a curator edited it on" in body
@@ -448,14 +454,7 @@ def test_the_admin_home_says_nothing_when_nothing_waits(admin_client):
 
 
 def test_approving_an_item_whose_author_edit_waits_says_so(httpserver, admin_client):
-    items = posts(1)
-    serve(httpserver, items)
-    feed = Feed.objects.create(url=httpserver.url_for("/feed.xml"))
-    poll.feed_poll(feed_id=feed.pk)
-    mine = Resource.objects.get()
-    services.resource_save(resource=mine, fields={"title": "Curator's title"}, by=None)
-    serve(httpserver, edited(items, title="The author's title"))
-    poll.feed_poll(feed_id=feed.pk)
+    mine = pending_edited_by_both(httpserver)
     page = admin_client.get(f"/admin/catalog/pendingresource/{mine.pk}/change/").content.decode()
     # First on the page, before the title and the preview.
     assert page.index("The author edited this post after a curator") < page.index("id_title")
