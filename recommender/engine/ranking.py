@@ -527,7 +527,8 @@ def recommend_queue(
                 context,
                 int(pool.rows[i]),
                 int(pool.group_of[i]),
-                i in ahead_picked,
+                # Saved steps behind the entry are free too, but not "ahead of your path".
+                i in ahead_picked and int(pool.rows[i]) in ahead,
                 similar_to.get(int(pool.rows[i])),
             ),
         )
@@ -1024,8 +1025,14 @@ def _build_pool(
             path_group.append(depth)
             path_bonus.append(bonus * PATH_DECAY**depth)
     in_groups = set(path_rows)
-    for row in ahead:
+    # Saved steps behind the entry (rules._anchors: saving one does not move the path back):
+    # offered as saved items, free of the path's order, as focus steps ahead of it are.
+    saved_behind = [
+        int(r) for r in state.planned if 0 < model.path_position[r] < entry and r not in blocked
+    ]
+    for row in [*ahead, *sorted(saved_behind)]:
         if row not in in_groups and row not in blocked and model.difficulty[row] <= cap:
+            in_groups.add(row)
             path_rows.append(row)
             path_group.append(-1)
             path_bonus.append(0.0)
@@ -1037,7 +1044,7 @@ def _build_pool(
     relevance = base[rows].astype(np.float64)
     relevance[n_off:] += path_bonus
     free = np.zeros(len(rows), dtype=bool)
-    free[n_off:] = [row in ahead for row in path_rows]
+    free[n_off:] = [row in ahead or row in saved_behind for row in path_rows]
     return _Pool(
         rows=rows,
         relevance=relevance,

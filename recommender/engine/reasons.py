@@ -120,6 +120,16 @@ def reasons_for(
                 {"areas": served, "ahead": True, "position": position, "ready": why},
             )
         )
+    elif depth < 0 and model.path_position[row] > 0:
+        # A saved step before where the path goes on (ranking's saved_behind).
+        position = int(model.path_position[row])
+        reasons.append(
+            Reason(
+                "path_step",
+                f"Step {position} of the learning path, before where yours goes on",
+                {"position": position, "next": False, "behind": True},
+            )
+        )
     elif depth >= 0:
         position = context.groups[depth].position
         # "your next step" only makes sense once the learner is on the path.

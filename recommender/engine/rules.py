@@ -257,15 +257,19 @@ def level_entry(model: Model, state: LearnerState) -> int:
 
 
 def _anchors(model: Model, state: LearnerState) -> list[int]:
-    """Path positions the learner took up (completed, started or saved: not skipped, not
-    marked known, not put off with "Not now", before or after its day came back: the learner
-    never chose it, so it does not hold their path back at it when they later say they know
-    the stage it is in); the earliest of them is their entry point when it comes first."""
+    """Path positions the learner took up (completed or started: not skipped, not marked
+    known, not put off with "Not now", before or after its day came back: the learner never
+    chose it, so it does not hold their path back at it when they later say they know the
+    stage it is in); the earliest of them is their entry point when it comes first.
+
+    Not saved: saving an early article from Browse moved a focused learner's path from step
+    30 back to step 3 (a walk-through). A saved step before the entry is offered as a saved
+    item instead (ranking's pool, ``saved_behind``)."""
     not_chosen = state.known | state.later | state.returned
     return [
         int(model.path_position[r])
         for r, s in state.state.items()
-        if model.path_position[r] > 0 and s != "skipped" and r not in not_chosen
+        if model.path_position[r] > 0 and s not in ("skipped", "planned") and r not in not_chosen
     ]
 
 

@@ -471,15 +471,27 @@ def test_a_step_put_off_with_not_now_does_not_start_the_path_before_the_level(
     model: Model,
 ) -> None:
     # A beginner put step 2 off with "Not now", then said "Advanced": the step was never
-    # chosen, so it does not hold the path back at the basics (saving it would).
+    # chosen, so it does not hold the path back at the basics.
     for put_off in (
         Interaction(2, "planned", later=True),
         Interaction(2, "planned", returned=True),
     ):
         learner = Learner(level=3, interactions=(put_off,))
         assert path_entry(model, learner) == 5
+
+
+def test_a_saved_step_behind_the_entry_is_queued_without_moving_the_path_back(
+    model: Model,
+) -> None:
+    # An Intermediate learner focused on RBAC saved an early article from Browse: Up next and
+    # the Path page then called it "your next step" and filled the queue with basics (a
+    # walk-through). The step waits in the queue as saved; the path goes on where it was.
     saved = Learner(level=3, interactions=(Interaction(2, "planned"),))
-    assert path_entry(model, saved) == 2
+    assert path_entry(model, saved) == 5
+    queued = [item.doc_id for item in recommend_queue(model, saved, limit=10).items]
+    assert 2 in queued
+    assert not {1, 3, 4} & set(queued)  # the basics around it stay behind the entry
+    assert 5 in queued
 
 
 def test_a_level_that_starts_the_path_later_says_where_and_how_to_start_at_the_beginning(
