@@ -571,3 +571,25 @@ def test_the_download_gives_times_in_the_learners_time_zone(alice, alice_web):
     expected = f"{rome[:3]}:{rome[3:]}"
     assert rows[0]["updated_at"].endswith(expected)
     assert rows[0]["completed_at"].endswith(expected)
+
+
+def test_saving_an_early_step_keeps_a_focused_learners_path_where_it_was(
+    alice, alice_web, alice_api, seed
+):
+    # An Intermediate learner focused on RBAC saved step 3 from Browse: Up next then called it
+    # "your next step" and filled the queue with basics (a walk-through).
+    from tests.learn.conftest import path_ids
+
+    alice_api.patch(
+        "/api/me/profile/", {"level": 2, "focus": [{"area": "rbac", "weight": 1.0}]}, format="json"
+    )
+    before = alice_api.get("/api/me/next/").json()["recommendation"]["resource"]["id"]
+    third = path_ids(seed)[2]
+    alice_web.post(f"/progress/{third}/", {"state": "planned", "next": "/browse/"})
+    after = alice_api.get("/api/me/next/").json()["recommendation"]["resource"]["id"]
+    assert after == before != third
+    queue = alice_api.get("/api/me/queue/", {"limit": 10}).json()["results"]
+    saved = next(item for item in queue if item["resource"]["id"] == third)
+    texts = [reason["text"] for reason in saved["reasons"]]
+    assert "Step 3 of the learning path, before where yours goes on" in texts
+    assert "You saved it for later" in texts
