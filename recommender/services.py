@@ -251,14 +251,58 @@ def path_stage_complete(
     return changed
 
 
-def progress_forget(*, user: User, resource_id: int, shown: str | None = None) -> bool:
+class ProgressChanged(Exception):
+    """The progress changed (another device, another client) since the version the request
+    names was read. `current` is the progress as it is now (None: there is none)."""
+
+    def __init__(self, current: Progress | None) -> None:
+        super().__init__("The progress changed since it was read.")
+        self.current = current
+
+
+def progress_version(progress: Progress) -> str:
+    """A fingerprint of what a learner's progress on a resource says (not when it was
+    written: the same state sent twice is the same version)."""
+    material = "|".join(
+        str(value)
+        for value in (
+            progress.state,
+            progress.rating,
+            progress.known,
+            progress.later_until and progress.later_until.isoformat(),
+            progress.completed_at and progress.completed_at.isoformat(),
+        )
+    )
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def progress_forget(
+    *,
+    user: User,
+    resource_id: int,
+    shown: str | None = None,
+    only_if: Callable[[str], bool] | None = None,
+) -> bool:
     """Forget the learner's progress on a resource. Returns whether there was any.
 
     ``shown``: the state the learner's page showed when they clicked. Progress in another
     state now is kept (and False returned): a "Stop reading" left on a laptop's page had
     erased a completion and its rating made on the phone since (a walk-through). One
-    conditional delete, so no write can slip in between a check and it."""
+    conditional delete, so no write can slip in between a check and it.
+
+    ``only_if``: the API's If-Match, given the version the progress has now ("" for none,
+    see progress_version) under its row lock; when it says False, ProgressChanged is raised
+    and nothing is forgotten."""
     rows = Progress.objects.filter(user=user, resource_id=resource_id)
+    if only_if is not None:
+        with transaction.atomic():
+            current = rows.select_for_update().first()
+            if not only_if(progress_version(current) if current else ""):
+                raise ProgressChanged(current)
+            deleted, _ = rows.delete()
+        if deleted:
+            _learner_changed(user)
+        return bool(deleted)
     if shown is not None:
         rows = rows.filter(state=shown)
     deleted, _ = rows.delete()

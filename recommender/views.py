@@ -86,6 +86,28 @@ def _catalog_resource(request: Request, resource_id: int) -> Resource:
     return resource
 
 
+_PROGRESS_ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="The progress's version, for If-Match on a DELETE.",
+)
+_PROGRESS_IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description='Forget only this version of the progress: its ETag, e.g. "3f2a…".',
+)
+_PROGRESS_PRECONDITION_FAILED = OpenApiResponse(
+    inline_serializer(
+        "ProgressPreconditionFailed",
+        {"detail": serializers.CharField(), "current": ProgressSerializer(allow_null=True)},
+    ),
+    description="The progress changed or was forgotten since it was read; nothing was forgotten.",
+)
+
+
 class ProgressDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -94,13 +116,15 @@ class ProgressDetailView(APIView):
 
     @extend_schema(
         summary="Your progress on one resource",
+        description="Answers with the progress's `ETag`, for `If-Match` on a DELETE.",
+        parameters=[_PROGRESS_ETAG],
         responses={200: ProgressSerializer, 404: None, **_AUTH},
     )
     def get(self, request: Request, resource_id: int) -> Response:
         progress = get_object_or_404(
             selectors.progress_list(user=learner(request)), resource_id=resource_id
         )
-        return Response(ProgressSerializer(progress).data)
+        return _progress_response(progress)
 
     @extend_schema(
         summary="Set your progress on a resource (idempotent)",
@@ -114,6 +138,7 @@ class ProgressDetailView(APIView):
             "start over."
         ),
         request=ProgressWriteSerializer,
+        parameters=[_PROGRESS_ETAG],
         responses={200: ProgressSerializer, 201: ProgressSerializer, 400: None, 404: None, **_AUTH},
     )
     def put(self, request: Request, resource_id: int) -> Response:
@@ -130,18 +155,45 @@ class ProgressDetailView(APIView):
             later_days=serializer.validated_data.get("later_days", LATER_DAYS),
         )
         progress = Progress.objects.select_related("resource", "resource__link").get(pk=progress.pk)
-        return Response(
-            ProgressSerializer(progress).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        return _progress_response(
+            progress, status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
 
     @extend_schema(
-        summary="Forget your progress on a resource", responses={204: None, 404: None, **_AUTH}
+        summary="Forget your progress on a resource",
+        description=(
+            "To forget only the progress you read (never a completion another device made "
+            "since), send `If-Match` with its `ETag`: when it is not that one any more, "
+            "nothing is forgotten and the answer is 412 with the progress as it is now."
+        ),
+        parameters=[_PROGRESS_IF_MATCH],
+        responses={204: None, 404: None, 412: _PROGRESS_PRECONDITION_FAILED, **_AUTH},
     )
     def delete(self, request: Request, resource_id: int) -> Response:
-        if not services.progress_forget(user=learner(request), resource_id=resource_id):
+        try:
+            forgotten = services.progress_forget(
+                user=learner(request), resource_id=resource_id, only_if=etag_precondition(request)
+            )
+        except services.ProgressChanged as changed:
+            current = changed.current
+            body = {
+                "detail": "The progress changed since you read it: nothing was forgotten.",
+                "current": ProgressSerializer(current).data if current else None,
+            }
+            headers = {"ETag": etag(services.progress_version(current))} if current else {}
+            return Response(body, status=status.HTTP_412_PRECONDITION_FAILED, headers=headers)
+        if not forgotten:
             return Response({"detail": "No progress recorded for this resource."}, status=404)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _progress_response(progress: Progress, code: int = status.HTTP_200_OK) -> Response:
+    """Progress with its entity tag, for If-Match on a DELETE."""
+    return Response(
+        ProgressSerializer(progress).data,
+        status=code,
+        headers={"ETag": etag(services.progress_version(progress))},
+    )
 
 
 class NoteListView(generics.ListAPIView):

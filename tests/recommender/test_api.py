@@ -542,3 +542,47 @@ def test_similar_leaves_out_a_path_step_without_an_address_too(alice_api, seed):
         body = alice_api.get(f"/api/resources/{resource.pk}/similar/", {"limit": 10}).json()
         listed = {item["resource"]["id"] for item in body["results"]}
         assert not listed & linkless, resource.slug
+
+
+def test_a_progress_delete_with_if_match_keeps_a_completion_made_elsewhere(
+    alice_api, alice, seed
+):
+    # The web's stale "Stop reading" erased a completion and its 5/5 made on another device
+    # (a walk-through); an API client gets the notes' way to say "only what I read".
+    step = path_ids(seed)[0]
+    read = alice_api.put(f"/api/me/progress/{step}/", {"state": "in_progress"}, format="json")
+    version = read["ETag"]
+    assert alice_api.get(f"/api/me/progress/{step}/")["ETag"] == version
+    done = alice_api.put(
+        f"/api/me/progress/{step}/", {"state": "completed", "rating": 5}, format="json"
+    )
+    assert done["ETag"] != version
+    refused = alice_api.delete(f"/api/me/progress/{step}/", HTTP_IF_MATCH=version)
+    assert refused.status_code == 412
+    assert refused.json()["current"]["state"] == "completed"
+    assert refused["ETag"] == done["ETag"]
+    assert Progress.objects.get(user=alice, resource_id=step).rating == 5
+    forgotten = alice_api.delete(f"/api/me/progress/{step}/", HTTP_IF_MATCH=done["ETag"])
+    assert forgotten.status_code == 204
+    assert not Progress.objects.filter(user=alice, resource_id=step).exists()
+
+
+def test_a_progress_delete_without_if_match_forgets_as_before(alice_api, seed):
+    step = path_ids(seed)[0]
+    alice_api.put(f"/api/me/progress/{step}/", {"state": "completed"}, format="json")
+    assert alice_api.delete(f"/api/me/progress/{step}/").status_code == 204
+    assert alice_api.delete(f"/api/me/progress/{step}/").status_code == 404
+
+
+def test_the_same_state_sent_twice_is_the_same_progress_version(alice_api, seed):
+    step = path_ids(seed)[0]
+    first = alice_api.put(f"/api/me/progress/{step}/", {"state": "skipped"}, format="json")
+    again = alice_api.put(f"/api/me/progress/{step}/", {"state": "skipped"}, format="json")
+    assert first["ETag"] == again["ETag"]
+
+
+def test_if_match_any_on_no_progress_is_a_412(alice_api, seed):
+    step = path_ids(seed)[0]
+    response = alice_api.delete(f"/api/me/progress/{step}/", HTTP_IF_MATCH="*")
+    assert response.status_code == 412
+    assert response.json()["current"] is None
