@@ -544,9 +544,7 @@ def test_similar_leaves_out_a_path_step_without_an_address_too(alice_api, seed):
         assert not listed & linkless, resource.slug
 
 
-def test_a_progress_delete_with_if_match_keeps_a_completion_made_elsewhere(
-    alice_api, alice, seed
-):
+def test_a_progress_delete_with_if_match_keeps_a_completion_made_elsewhere(alice_api, alice, seed):
     # The web's stale "Stop reading" erased a completion and its 5/5 made on another device
     # (a walk-through); an API client gets the notes' way to say "only what I read".
     step = path_ids(seed)[0]
