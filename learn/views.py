@@ -598,10 +598,19 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
         .first()
     )
     title = message_title(title) if title else "this item"
-    if not recommender_services.progress_forget(user=learner, resource_id=resource_id, shown=shown):
-        if was is not None and shown is not None and was.state != shown:
+    try:
+        forgotten = recommender_services.progress_forget(
+            user=learner,
+            resource_id=resource_id,
+            only_if=(lambda p: p is not None and p.state == shown) if shown else None,
+        )
+    except recommender_services.ProgressChanged as changed:
+        if changed.current is not None:
             # Changed since this page was made (another tab, another device): kept.
-            messages.info(request, _CHANGED_SINCE[ProgressState(was.state)].format(title=title))
+            state = ProgressState(changed.current.state)
+            messages.info(request, _CHANGED_SINCE[state].format(title=title))
+        return HttpResponseRedirect(next_url)
+    if not forgotten:
         return HttpResponseRedirect(next_url)
     request.session.pop(UNDO_SESSION_KEY, None)  # an earlier click's Undo would undo this too
     # In the words of the button: a saved item is "removed from saved", one being read is

@@ -280,32 +280,22 @@ def progress_forget(
     *,
     user: User,
     resource_id: int,
-    shown: str | None = None,
-    only_if: Callable[[str], bool] | None = None,
+    only_if: Callable[[Progress | None], bool] | None = None,
 ) -> bool:
     """Forget the learner's progress on a resource. Returns whether there was any.
 
-    ``shown``: the state the learner's page showed when they clicked. Progress in another
-    state now is kept (and False returned): a "Stop reading" left on a laptop's page had
-    erased a completion and its rating made on the phone since (a walk-through). One
-    conditional delete, so no write can slip in between a check and it.
-
-    ``only_if``: the API's If-Match, given the version the progress has now ("" for none,
-    see progress_version) under its row lock; when it says False, ProgressChanged is raised
-    and nothing is forgotten."""
+    ``only_if`` is asked of the progress as it is now (None: there is none), under its row
+    lock; when it says False, ProgressChanged is raised and nothing is forgotten. The web's
+    Clear asks for the state its page showed (a "Stop reading" left on a laptop's page had
+    erased a completion and its rating made on the phone since: a walk-through), the API's
+    If-Match for the version its client read (progress_version)."""
     rows = Progress.objects.filter(user=user, resource_id=resource_id)
-    if only_if is not None:
-        with transaction.atomic():
+    with transaction.atomic():
+        if only_if is not None:
             current = rows.select_for_update().first()
-            if not only_if(progress_version(current) if current else ""):
+            if not only_if(current):
                 raise ProgressChanged(current)
-            deleted, _ = rows.delete()
-        if deleted:
-            _learner_changed(user)
-        return bool(deleted)
-    if shown is not None:
-        rows = rows.filter(state=shown)
-    deleted, _ = rows.delete()
+        deleted, _ = rows.delete()
     if deleted:
         _learner_changed(user)
     return bool(deleted)

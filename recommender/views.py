@@ -86,25 +86,34 @@ def _catalog_resource(request: Request, resource_id: int) -> Resource:
     return resource
 
 
-_PROGRESS_ETAG = OpenApiParameter(
-    "ETag",
-    str,
-    OpenApiParameter.HEADER,
-    response=[200, 201],
-    description="The progress's version, for If-Match on a DELETE.",
-)
+def _etag_header(description: str) -> OpenApiParameter:
+    """The ETag a 200 or 201 answers with, for the schema."""
+    return OpenApiParameter(
+        "ETag", str, OpenApiParameter.HEADER, response=[200, 201], description=description
+    )
+
+
+def _precondition_failed(
+    name: str, current: serializers.Serializer, description: str
+) -> OpenApiResponse:
+    """A 412's body for the schema: why, and the row as it is now (`current`)."""
+    return OpenApiResponse(
+        inline_serializer(name, {"detail": serializers.CharField(), "current": current}),
+        description=description,
+    )
+
+
+_PROGRESS_ETAG = _etag_header("The progress's version, for If-Match on a DELETE.")
 _PROGRESS_IF_MATCH = OpenApiParameter(
     "If-Match",
     str,
     OpenApiParameter.HEADER,
     description='Forget only this version of the progress: its ETag, e.g. "3f2a…".',
 )
-_PROGRESS_PRECONDITION_FAILED = OpenApiResponse(
-    inline_serializer(
-        "ProgressPreconditionFailed",
-        {"detail": serializers.CharField(), "current": ProgressSerializer(allow_null=True)},
-    ),
-    description="The progress changed or was forgotten since it was read; nothing was forgotten.",
+_PROGRESS_PRECONDITION_FAILED = _precondition_failed(
+    "ProgressPreconditionFailed",
+    ProgressSerializer(allow_null=True),
+    "The progress changed or was forgotten since it was read; nothing was forgotten.",
 )
 
 
@@ -170,9 +179,14 @@ class ProgressDetailView(APIView):
         responses={204: None, 404: None, 412: _PROGRESS_PRECONDITION_FAILED, **_AUTH},
     )
     def delete(self, request: Request, resource_id: int) -> Response:
+        holds = etag_precondition(request)
         try:
             forgotten = services.progress_forget(
-                user=learner(request), resource_id=resource_id, only_if=etag_precondition(request)
+                user=learner(request),
+                resource_id=resource_id,
+                only_if=(lambda p: holds(services.progress_version(p) if p else ""))
+                if holds
+                else None,
             )
         except services.ProgressChanged as changed:
             current = changed.current
@@ -230,19 +244,11 @@ _IF_NONE_MATCH_READ = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The ETag you hold: 304 without a body while the note is still that one.",
 )
-_ETAG = OpenApiParameter(
-    "ETag",
-    str,
-    OpenApiParameter.HEADER,
-    response=[200, 201],
-    description="The note's version, for If-Match on the next write.",
-)
-_PRECONDITION_FAILED = OpenApiResponse(
-    inline_serializer(
-        "NotePreconditionFailed",
-        {"detail": serializers.CharField(), "current": NoteSerializer(allow_null=True)},
-    ),
-    description="The note changed or was removed since it was read; nothing was written.",
+_ETAG = _etag_header("The note's version, for If-Match on the next write.")
+_PRECONDITION_FAILED = _precondition_failed(
+    "NotePreconditionFailed",
+    NoteSerializer(allow_null=True),
+    "The note changed or was removed since it was read; nothing was written.",
 )
 
 

@@ -211,15 +211,20 @@ def test_note_typed_before_the_session_ended_is_back_on_its_page_after_signing_i
     page.context.close()
 
 
+# How many unsaved note drafts this tab keeps (kubelearn.js's DRAFT_PREFIX).
+DRAFTS_KEPT = (
+    "Object.keys(sessionStorage).filter((key) => key.startsWith('kubelearn-note:')).length"
+)
+
+
 def test_signing_out_forgets_unsaved_note_text(browser, live_server, learner, first_step):
     page = signed_in_page(browser, live_server, learner)
     page.goto(f"{live_server.url}/resources/{first_step}/")
     page.get_by_role("textbox", name="Your notes").fill("Private thought")
-    kept = "Object.keys(sessionStorage).filter((key) => key.startsWith('kubelearn-note:')).length"
-    assert page.evaluate(kept) == 1
+    assert page.evaluate(DRAFTS_KEPT) == 1
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
-    assert page.evaluate(kept) == 0
+    assert page.evaluate(DRAFTS_KEPT) == 0
     page.context.close()
 
 
@@ -228,13 +233,12 @@ def test_deleting_the_account_forgets_unsaved_note_text(browser, live_server, le
     page = signed_in_page(browser, live_server, learner)
     page.goto(f"{live_server.url}/resources/{first_step}/")
     page.get_by_role("textbox", name="Your notes").fill("Private thought")
-    kept = "Object.keys(sessionStorage).filter((key) => key.startsWith('kubelearn-note:')).length"
-    assert page.evaluate(kept) == 1
+    assert page.evaluate(DRAFTS_KEPT) == 1
     page.goto(f"{live_server.url}/account/delete/")
     page.get_by_label("Your password").fill("correct horse battery staple")
     page.get_by_role("button", name="Delete my account and everything in it").click()
     expect(page.locator(".messages")).to_contain_text("Goodbye")
-    assert page.evaluate(kept) == 0
+    assert page.evaluate(DRAFTS_KEPT) == 0
     page.context.close()
 
 
