@@ -22,7 +22,7 @@ from catalog.models import (
     Status,
     needs_link_q,
 )
-from kubelearn.api import StrictFilterSet, StrictOrderingFilter
+from kubelearn.api import IdFilter, StrictFilterSet, StrictOrderingFilter
 
 
 class StrictBooleanField(forms.NullBooleanField):
@@ -190,8 +190,11 @@ class AuthorUpdateFilter(StrictFilterSet):
         choices=AuthorUpdate.State.choices,
         help_text="waiting (for a curator's decision), taken or kept.",
     )
-    resource = django_filters.NumberFilter(field_name="resource_id", help_text="A resource's id.")
+    resource = IdFilter(field_name="resource_id", help_text="A resource's id.")
+    feed = IdFilter(
+        field_name="resource__feed_id", help_text="A feed's id: the edits its author made."
+    )
 
     class Meta:
         model = AuthorUpdate
-        fields = ["state", "resource"]
+        fields = ["state", "resource", "feed"]

@@ -452,24 +452,19 @@ class AuthorUpdateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuthorUpdateTakeSerializer(UnknownFieldsRefused):
+class AuthorUpdateKeepSerializer(UnknownFieldsRefused):
+    version = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The `version` you were shown; refused with 409 when the author edited again.",
+    )
+
+
+class AuthorUpdateTakeSerializer(AuthorUpdateKeepSerializer):
     take = serializers.ListField(
         child=serializers.ChoiceField(choices=list(FEED_FIELDS)),
         allow_empty=False,
         help_text="The fields to take from the author's version: any of "
         + ", ".join(FEED_FIELDS)
         + ".",
-    )
-    version = serializers.CharField(
-        required=False,
-        max_length=64,
-        help_text="The `version` you were shown; refused with 409 when the author edited again.",
-    )
-
-
-class AuthorUpdateKeepSerializer(UnknownFieldsRefused):
-    version = serializers.CharField(
-        required=False,
-        max_length=64,
-        help_text="The `version` you were shown; refused with 409 when the author edited again.",
     )

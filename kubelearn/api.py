@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import django_filters
+from django import forms
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import (
@@ -20,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.http import parse_etags
 from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
 from rest_framework.filters import BaseFilterBackend, OrderingFilter
@@ -31,6 +33,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalog.selectors import request_user_is_curator
+from kubelearn.converters import ID_MAX
 
 
 def etag(version: str) -> str:
@@ -174,6 +177,20 @@ class StrictFilterSet(django_filters.FilterSet):
                 self.form.add_error(name, "Give this parameter once.")
                 valid = False
         return valid
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": ID_MAX})
+class IdFilter(django_filters.NumberFilter):
+    """A row's id: a whole number from 1 to ID_MAX, as in addresses. A NumberFilter takes
+    any decimal (`?feed=1.5`), and its schema said "number" without bounds, so a client
+    reading it could send 1e141 and get a 400 the schema did not foretell."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
 
 
 MULTIPLE_VALUE_FILTERS = (

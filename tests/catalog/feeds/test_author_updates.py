@@ -335,6 +335,24 @@ def test_curators_list_the_updates_that_wait_over_the_api(curator_api, waiting_u
     assert curator_api.get("/api/author-updates/?state=kept").json()["results"] == []
 
 
+def test_curators_list_one_feeds_updates_over_the_api(curator_api, waiting_update):
+    other_feed = Feed.objects.create(url="http://127.0.0.1:9/other.xml")
+    feed_id = waiting_update.resource.feed_id
+    [row] = curator_api.get(f"/api/author-updates/?feed={feed_id}").json()["results"]
+    assert row["id"] == waiting_update.pk
+    assert curator_api.get(f"/api/author-updates/?feed={other_feed.pk}").json()["results"] == []
+
+
+@pytest.mark.parametrize("value", ["1.5", "0", "1e141", "abc"])
+def test_an_id_filter_that_names_no_row_is_a_400_saying_what_it_takes(curator_api, db, value):
+    response = curator_api.get(f"/api/author-updates/?feed={value}")
+    assert response.status_code == 400
+    assert response.json()["feed"][0] in {
+        "Enter a whole number.",
+        "Ensure this value is greater than or equal to 1.",
+    }
+
+
 def test_taking_fields_over_the_api_then_a_second_decision_is_a_409(curator_api, waiting_update):
     url = f"/api/author-updates/{waiting_update.pk}/"
     response = curator_api.post(f"{url}take/", {"take": ["title"]}, format="json")
