@@ -256,6 +256,9 @@ class ProgressForgetForm(forms.Form):
     shown = forms.ChoiceField(choices=ProgressState.choices, required=False)
 
 
+SHOWN_NONE = "none"
+
+
 class ProgressForm(forms.Form):
     """One click on a queue item or a step: started, done (optionally rated) or skipped."""
 
@@ -273,6 +276,12 @@ class ProgressForm(forms.Form):
         required=False,
     )
     next = forms.CharField(required=False, max_length=500)
+    # Skip, Save for later and Not now send the state their page showed ("none": no progress),
+    # so that a click from a page made before a reading began elsewhere does not end it (the
+    # view asks progress_set for it). Absent on older pages and on Start and Done: no check.
+    shown = forms.ChoiceField(
+        choices=[*ProgressState.choices, (SHOWN_NONE, "no progress")], required=False
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

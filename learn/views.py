@@ -61,7 +61,7 @@ from recommender import queue
 from recommender import selectors as recommender_selectors
 from recommender import services as recommender_services
 from recommender.engine.reasons import and_list
-from recommender.models import ProgressState
+from recommender.models import Progress, ProgressState
 from recommender.runtime import runtime
 from recommender.serializers import QueueParamsSerializer
 from recommender.services import ProgressSnapshot
@@ -137,6 +137,13 @@ _CHANGED_SINCE = {
     ProgressState.PLANNED: "“{title}” was saved elsewhere since: nothing was cleared.",
     ProgressState.SKIPPED: "You skipped “{title}” elsewhere since: nothing was cleared.",
 }
+# Skip, Save for later or Not now from a page made before the item was started elsewhere (the
+# phone began reading it; the laptop's old Up next still offered Skip): the reading, and any
+# rating it has, stays.
+READING_SINCE_MESSAGE = (
+    "You started reading “{title}” after this page was loaded (in another tab or on another "
+    "device?), so that click did nothing: it stays in Reading now."
+)
 # "Save rating" on an item already done.
 RATING_MESSAGE = "Rating of “{title}” saved: {rating} of 5."
 # A low rating says what it does: a walk-through's expert rated an item 1 of 5 and saw no sign
@@ -406,14 +413,20 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     ).get(resource.pk, ProgressSnapshot(resource.pk, None))
     # Done has no rating box: a second Done (a resubmitted page) keeps the rating given since.
     rated = "rating" in request.POST
-    progress, _ = recommender_services.progress_set(
-        user=_learner(request),
-        resource=resource,
-        state=state,
-        rating=form.cleaned_data["rating"] if rated else ...,
-        later=form.cleaned_data["later"],
-        later_days=form.cleaned_data["later_days"],
-    )
+    shown = form.cleaned_data["shown"]
+    try:
+        progress, _ = recommender_services.progress_set(
+            user=_learner(request),
+            resource=resource,
+            state=state,
+            rating=form.cleaned_data["rating"] if rated else ...,
+            later=form.cleaned_data["later"],
+            later_days=form.cleaned_data["later_days"],
+            only_if=_not_reading_since(shown) if shown else None,
+        )
+    except recommender_services.ProgressChanged:
+        messages.info(request, READING_SINCE_MESSAGE.format(title=message_title(resource.title)))
+        return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
     done_again = was.state == ProgressState.COMPLETED == state and not rated and not was.known
     if progress.state != state or done_again:
         messages.success(request, KEPT_DONE_MESSAGE.format(title=message_title(resource.title)))
@@ -473,6 +486,17 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
         anchor = _path_anchor(resource.pk)
         next_url = f"{next_url}#{anchor}" if anchor else next_url
     return HttpResponseRedirect(next_url)
+
+
+def _not_reading_since(shown: str) -> Callable[[Progress | None], bool]:
+    """progress_set's `only_if` for a click from a page that showed `shown`: refused when the
+    item is being read now and the page did not show it so (begun elsewhere since)."""
+
+    def not_reading_since(current: Progress | None) -> bool:
+        reading = current is not None and current.state == ProgressState.IN_PROGRESS
+        return not reading or shown == ProgressState.IN_PROGRESS
+
+    return not_reading_since
 
 
 def _undo_offer(

@@ -50,6 +50,7 @@ def progress_set(
     known: bool = False,
     later: bool = False,
     later_days: int = LATER_DAYS,
+    only_if: Callable[[Progress | None], bool] | None = None,
 ) -> tuple[Progress, bool]:
     """Create or replace the learner's progress on a resource. Returns (row, created); the
     row is the state kept, which is not the one asked for when a completion was kept.
@@ -74,6 +75,10 @@ def progress_set(
     ``later`` (with ``planned`` only): "Not now", saved and out of the queue for
     ``later_days`` days, one of LATER_DAYS_CHOICES (`Progress.later_until`). Any other call
     brings it back.
+
+    ``only_if``, as for `progress_forget`: asked of the progress as it is now (None: there is
+    none), under its row lock; when it says False, ProgressChanged is raised and nothing
+    changes.
     """
     if known and (state != ProgressState.COMPLETED or rating not in (None, ...)):
         raise ValueError("only a completion without a rating can be known")
@@ -82,6 +87,12 @@ def progress_set(
     if later_days not in LATER_DAYS_CHOICES:
         raise ValueError(f"a resource is put off for one of {LATER_DAYS_CHOICES} days")
     with transaction.atomic():
+        if only_if is not None:
+            current = (
+                Progress.objects.select_for_update().filter(user=user, resource=resource).first()
+            )
+            if not only_if(current):
+                raise ProgressChanged(current)
         progress, created = Progress.objects.select_for_update().get_or_create(
             user=user,
             resource=resource,

@@ -1,8 +1,11 @@
 """A Clear (Stop reading, Remove from saved, Bring back now) sent from a page made before the
 item changed on another device keeps what changed: a walk-through's laptop erased a
-completion and its 5/5 made on the phone since."""
+completion and its 5/5 made on the phone since. Skip, Save for later and Not now from such a
+page keep a reading begun since."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -71,3 +74,68 @@ def test_a_forged_shown_state_is_a_400_and_clears_nothing(alice, alice_web):
     response = alice_web.post(f"/progress/{resource.pk}/forget/", {"shown": "finished"})
     assert response.status_code == 400
     assert Progress.objects.filter(user=alice, resource=resource).exists()
+
+
+# --- Skip, Save for later and Not now from an old page --------------------------------------
+
+
+def click(client, resource, state: str, shown: str | None, **extra):
+    form = {"state": state, "next": "/", **extra}
+    if shown is not None:
+        form["shown"] = shown
+    return client.post(f"/progress/{resource.pk}/", form, follow=True)
+
+
+@pytest.mark.parametrize(
+    ("state", "shown", "extra"),
+    [
+        ("skipped", "planned", {}),  # Skip on the old Saved page
+        ("skipped", "none", {}),  # Skip on the old Up next
+        ("planned", "none", {"later": "1", "later_days": "7"}),  # Not now on the old Up next
+        ("planned", "none", {}),  # Save for later on the old Browse page
+    ],
+)
+def test_a_click_from_an_old_page_keeps_a_reading_begun_elsewhere(
+    alice, alice_web, state, shown, extra
+):
+    resource = ResourceFactory(title="Network Policies")
+    # The laptop's page was made; then the phone started reading it (an API client rated it).
+    services.progress_set(user=alice, resource=resource, state="in_progress", rating=4)
+    page = click(alice_web, resource, state, shown, **extra)
+    progress = Progress.objects.get(user=alice, resource=resource)
+    assert (progress.state, progress.rating, progress.later_until) == ("in_progress", 4, None)
+    assert "You started reading “Network Policies” after this page was loaded" in (
+        page.content.decode()
+    )
+
+
+def test_skip_on_a_page_that_showed_the_reading_still_skips(alice, alice_web):
+    resource = ResourceFactory()
+    services.progress_set(user=alice, resource=resource, state="in_progress")
+    click(alice_web, resource, "skipped", "in_progress")
+    assert Progress.objects.get(user=alice, resource=resource).state == "skipped"
+
+
+def test_a_skip_from_a_page_made_before_the_check_skips_as_before(alice, alice_web):
+    resource = ResourceFactory()
+    services.progress_set(user=alice, resource=resource, state="in_progress")
+    click(alice_web, resource, "skipped", None)
+    assert Progress.objects.get(user=alice, resource=resource).state == "skipped"
+
+
+def test_the_pages_skip_and_not_now_buttons_say_what_they_showed(alice, alice_web, seed):
+    up_next = alice_web.get("/").content.decode()
+    skip = re.search(r'data-action="skip">(.*?)</form>', up_next, re.S)
+    later = re.search(r'data-action="later">(.*?)</form>', up_next, re.S)
+    assert skip and '<input type="hidden" name="shown" value="none">' in skip.group(1)
+    assert later and '<input type="hidden" name="shown" value="none">' in later.group(1)
+
+
+def test_a_forged_shown_state_on_a_click_is_a_400_and_changes_nothing(alice, alice_web):
+    resource = ResourceFactory()
+    services.progress_set(user=alice, resource=resource, state="in_progress")
+    response = alice_web.post(
+        f"/progress/{resource.pk}/", {"state": "skipped", "shown": "finished"}
+    )
+    assert response.status_code == 400
+    assert Progress.objects.get(user=alice, resource=resource).state == "in_progress"
