@@ -1055,6 +1055,20 @@ def _focus_queue_sentence(
             f"{saved} Everything the catalog has in it is behind you (completed, known or "
             "skipped), so your queue follows the path."
         )
+    if result.minutes_budget:
+        # The budget, not the path, left it out: a walk-through's learner with 30 minutes was
+        # told its resources "come later on your path", and the whole queue held three.
+        whole = queue.queue_build(user=user, limit=QUEUE_LENGTH, unlimited=True)
+        there = sum(
+            1 for item in whole.items if any(reason["kind"] == "focus" for reason in item.reasons)
+        )
+        if there:
+            return (
+                f"{saved} This session's {result.minutes_budget} minutes hold none of it: "
+                f"{there} of the next {len(whole.items)} items in your queue "
+                f"{'is' if there == 1 else 'are'} there for it (“no limit” on Up next shows "
+                "them)."
+            )
     return (
         f"{saved} Nothing in your queue is there for it yet: its resources come later "
         "on your path or above your level. The Path page shows where they are."

@@ -51,6 +51,7 @@ from .rules import (
     Readiness,
     ahead_rows,
     basics_done,
+    behind_rows,
     entry_position,
     level_entry,
     may_enter_stage,
@@ -421,18 +422,30 @@ def recommend_queue(
         if policy.focus_ahead
         else {}
     )
+    behind = behind_rows(model, state, entry, avoid, focus=policy.focus_ahead)
     follows_path = state.on_path or not state.focus
 
     reach = limit + (DEFER_LOOKAHEAD if budget is not None and policy.defer_long_steps else 0)
     pool = _build_pool(
-        model, state, base, match, blocked, cap, reach, entry, ahead, follows_path, scope
+        model, state, base, match, blocked, cap, reach, entry, ahead, behind, follows_path, scope
     )
     open_at_level = len(pool.rows)
     relaxed: int | None = None
     if policy.relax_level and open_at_level < max(limit, RELAX_AS_FOR) and cap < MAX_DIFFICULTY:
         relaxed = cap + 1
         pool = _build_pool(
-            model, state, base, match, blocked, relaxed, reach, entry, ahead, follows_path, scope
+            model,
+            state,
+            base,
+            match,
+            blocked,
+            relaxed,
+            reach,
+            entry,
+            ahead,
+            behind,
+            follows_path,
+            scope,
         )
         if len(pool.rows) == open_at_level:
             relaxed = None  # nothing above the level to add
@@ -466,7 +479,7 @@ def recommend_queue(
     )
     picked, ahead_picked = packed.picked, packed.ahead
     deferred = tuple(int(model.doc_ids[pool.rows[i]]) for i, _ in packed.deferred)
-    entry_note = _entry_note(model, state, entry, first, dismissed, avoid, area_names or {})
+    entry_note = _entry_note(model, state, entry, first, dismissed, avoid, area_names or {}, behind)
     later_note = (
         ""
         if entry_note
@@ -527,7 +540,7 @@ def recommend_queue(
                 context,
                 int(pool.rows[i]),
                 int(pool.group_of[i]),
-                # Saved steps behind the entry are free too, but not "ahead of your path".
+                # Steps behind the entry are free too, but not "ahead of your path".
                 i in ahead_picked and int(pool.rows[i]) in ahead,
                 similar_to.get(int(pool.rows[i])),
             ),
@@ -595,6 +608,7 @@ def _entry_note(
     excluded: frozenset[int],
     avoid: frozenset[int],
     area_names: Mapping[str, str],
+    behind: Iterable[int] = (),
 ) -> str:
     """Where a focused newcomer's path starts, and how to change it.
 
@@ -627,13 +641,25 @@ def _entry_note(
             )
         else:
             opening = f"Your focus{named} starts your path at {where}."
+        # The steps before the start on a lighter focus area come in the queue anyway
+        # (rules.behind_rows): "stay on the Path page" alone seemed to deny them.
+        early = sorted(
+            {a for r in behind for a in model.areas[r] & state.focus.keys()},
+            key=lambda a: (-state.focus[a], a),
+        )
+        meanwhile = (
+            f" (those on {and_list([area_label(a, area_names) for a in early])} come in your "
+            "queue meanwhile)"
+            if early
+            else ""
+        )
         # Progress on an earlier step becomes the entry point (rules.entry_position): say so,
         # rather than invite the learner to mark steps "they know" and move their start.
         return (
             f"{opening} "
             f"Steps {first} to {entry - 1} stay on the "
-            "Path page; mark one of them done or start it and your path goes on from there. "
-            "To start at step 1, set your level to Beginner or clear your focus."
+            f"Path page{meanwhile}; mark one of them done or start it and your path goes on "
+            "from there. To start at step 1, set your level to Beginner or clear your focus."
         )
     # Where the path would start with the basics declared: the sentence promises it.
     ready = max(state.level, READY_LEVEL)
@@ -985,6 +1011,7 @@ def _build_pool(
     limit: int,
     entry: int,
     ahead: Mapping[int, Readiness],
+    behind: set[int],
     follows_path: bool,
     scope: np.ndarray | None = None,
 ) -> _Pool:
@@ -994,7 +1021,8 @@ def _build_pool(
     rows when given: the candidates of a large catalog).  Path items:
     every step a queue of ``limit`` could reach in path order (the
     progression, with its bonus), plus the focus steps the learner may take
-    ahead of the path.
+    ahead of the path and the steps behind its entry that are still offered
+    (``behind``: rules.behind_rows).
     """
     if scope is None:
         eligible = (model.path_position == 0) & (model.difficulty <= cap)
@@ -1025,12 +1053,8 @@ def _build_pool(
             path_group.append(depth)
             path_bonus.append(bonus * PATH_DECAY**depth)
     in_groups = set(path_rows)
-    # Saved steps behind the entry (rules._anchors: saving one does not move the path back):
-    # offered as saved items, free of the path's order, as focus steps ahead of it are.
-    saved_behind = [
-        int(r) for r in state.planned if 0 < model.path_position[r] < entry and r not in blocked
-    ]
-    for row in [*ahead, *sorted(saved_behind)]:
+    # Free of the path's order, as focus steps ahead of it are.
+    for row in [*ahead, *sorted(behind)]:
         if row not in in_groups and row not in blocked and model.difficulty[row] <= cap:
             in_groups.add(row)
             path_rows.append(row)
@@ -1044,7 +1068,7 @@ def _build_pool(
     relevance = base[rows].astype(np.float64)
     relevance[n_off:] += path_bonus
     free = np.zeros(len(rows), dtype=bool)
-    free[n_off:] = [row in ahead or row in saved_behind for row in path_rows]
+    free[n_off:] = [row in ahead or row in behind for row in path_rows]
     return _Pool(
         rows=rows,
         relevance=relevance,

@@ -38,6 +38,8 @@ STAGE_WORDS: Final = {
 # outdated step after its successor: the successor becomes the next step, not "ahead".
 NEXT_STEP_SUFFIX: Final = " — your next step"
 AHEAD_OF_PATH: Final = " — ahead of your path"
+#: A path step before the learner's entry point that the queue offers (rules.behind_rows).
+BEHIND_ENTRY: Final = "before where yours goes on"
 
 # The catalog's difficulty levels in words (catalog.models.Difficulty; the engine has no ORM).
 DIFFICULTY_WORDS: Final = {1: "Beginner", 2: "Intermediate", 3: "Advanced"}
@@ -121,15 +123,22 @@ def reasons_for(
             )
         )
     elif depth < 0 and model.path_position[row] > 0:
-        # A saved step before where the path goes on (ranking's saved_behind).
+        # A step before where the path goes on (rules.behind_rows): saved, or on a focus area
+        # that did not start the path.
         position = int(model.path_position[row])
-        reasons.append(
-            Reason(
-                "path_step",
-                f"Step {position} of the learning path, before where yours goes on",
-                {"position": position, "next": False, "behind": True},
+        if served:
+            text = f"Covers your focus: {', '.join(names)} — step {position}, {BEHIND_ENTRY}"
+            reasons.append(
+                Reason("focus", text, {"areas": served, "position": position, "behind": True})
             )
-        )
+        else:
+            reasons.append(
+                Reason(
+                    "path_step",
+                    f"Step {position} of the learning path, {BEHIND_ENTRY}",
+                    {"position": position, "next": False, "behind": True},
+                )
+            )
     elif depth >= 0:
         position = context.groups[depth].position
         # "your next step" only makes sense once the learner is on the path.
@@ -151,7 +160,7 @@ def reasons_for(
                 {"position": position, "next": depth == 0},
             )
         )
-    if served and not taken_ahead:
+    if served and not taken_ahead and not (depth < 0 and model.path_position[row] > 0):
         reasons.append(Reason("focus", f"Covers your focus: {', '.join(names)}", {"areas": served}))
     difficulty = int(model.difficulty[row])
     if difficulty > context.cap:

@@ -164,6 +164,48 @@ def ahead_rows(model: Model, state: LearnerState, entry: int) -> dict[int, Readi
     return allowed
 
 
+def behind_rows(
+    model: Model,
+    state: LearnerState,
+    entry: int,
+    avoid: frozenset[int] = frozenset(),
+    *,
+    focus: bool = True,
+) -> set[int]:
+    """Path rows before the entry point that a queue still offers, free of the path's order
+    (neither prerequisites nor waiting on any):
+
+    * steps the learner saved there (saving one does not move the path back: `_anchors`);
+    * with ``focus``, steps serving a focus area from where the learner's level starts the
+      path (:func:`level_entry`) on, at most a level above theirs and in a stage they may
+      enter (as the entry step), unless their advice is outdated (``avoid``). The heaviest
+      focus area starts the path; a lighter one's steps before it were never offered: a
+      walk-through's Advanced learner, Network policy her main focus and Container hardening
+      "a lot", entered at step 33, and the container-hardening steps 25 to 31 waited behind
+      the whole path while red-team tools filled her queue.
+    """
+    if entry <= 0:
+        return set()
+    done = state.satisfied | state.reading
+    position = model.path_position
+    rows = {int(r) for r in state.planned if 0 < position[r] < entry and r not in done}
+    if focus and state.focus:
+        low = level_entry(model, state)
+        areas = state.focus.keys()
+        cap = state.level + 1  # as for the entry step (_declared_entry)
+        rows.update(
+            int(r)
+            for r in model.path_rows
+            if low <= position[r] < entry
+            and model.difficulty[r] <= cap
+            and int(r) not in done
+            and int(r) not in avoid
+            and not model.areas[r].isdisjoint(areas)
+            and may_enter_stage(model, state, int(model.stage[r]))
+        )
+    return rows
+
+
 def entry_position(
     model: Model,
     state: LearnerState,
@@ -364,7 +406,8 @@ def count_violations(
     if not strict:
         start = entry_position(model, state)
         if allow_ahead:
-            ahead = {int(model.doc_ids[r]) for r in ahead_rows(model, state, start)}
+            free = ahead_rows(model, state, start).keys() | behind_rows(model, state, start)
+            ahead = {int(model.doc_ids[r]) for r in free}
         entry_doc = next(
             (d for d, p in zip(model_path, model_positions, strict=True) if p >= start), None
         )
@@ -407,11 +450,16 @@ def path_order_violations(model: Model, learner: Learner, doc_ids: Sequence[int]
     (:func:`ahead_rows`) and the second one may not: a focus step ahead of
     the path is meant to stand before earlier progression steps, but
     progression steps keep their order, and so do ahead steps among
-    themselves.  Steps already completed or skipped are ignored.
+    themselves.  Steps already completed or skipped, and steps behind the entry
+    point that the queue offers (:func:`behind_rows`), are ignored.
     """
     state = learner_state(model, learner)
-    ahead = {int(model.doc_ids[r]) for r in ahead_rows(model, state, entry_position(model, state))}
-    done = {int(model.doc_ids[r]) for r in state.satisfied | state.reading}
+    entry = entry_position(model, state)
+    ahead = {int(model.doc_ids[r]) for r in ahead_rows(model, state, entry)}
+    # Steps behind the entry that the queue offers are outside the path's order, as off-path
+    # items are.
+    ignored = state.satisfied | state.reading | behind_rows(model, state, entry)
+    done = {int(model.doc_ids[r]) for r in ignored}
     queued = [
         (int(model.path_position[model.index[d]]), d in ahead)
         for d in doc_ids

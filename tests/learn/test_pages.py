@@ -1751,3 +1751,21 @@ def test_the_footer_leads_developers_to_the_api_docs_not_to_raw_json(alice_web, 
     body = alice_web.get("/").content.decode()
     assert '<a href="/api/docs/">The API, for developers</a>' in body
     assert 'href="/api/"' not in body  # the browsable API's root: JSON to a learner
+
+
+def test_focus_saved_with_a_budget_that_holds_none_of_it_says_so(alice_web, alice, on_the_path):
+    # A walk-through's learner with 30 minutes a session was told that her focus's resources
+    # "come later on your path or above your level"; without the budget three of ten served it.
+    page = alice_web.post(
+        "/focus/", {"area__rbac": "1", "level": "3", "minutes_budget": "5"}, follow=True
+    )
+    packed = queue.queue_build(user=alice, limit=10)
+    assert not any(r["kind"] == "focus" for item in packed.items for r in item.reasons)
+    whole = queue.queue_build(user=alice, limit=10, unlimited=True)
+    serving = sum(1 for item in whole.items if any(r["kind"] == "focus" for r in item.reasons))
+    assert serving and not packed.path_note
+    assert saved_message(page) == (
+        "Focus saved: RBAC and authorization (main focus), with 5 minutes a session. This "
+        f"session's 5 minutes hold none of it: {serving} of the next 10 items in your queue "
+        "are there for it (“no limit” on Up next shows them). Your level is now Advanced."
+    )

@@ -459,3 +459,38 @@ def test_a_skipper_who_set_no_level_is_told_how_to_leave_the_beginners_level(
     assert note.endswith("Know more than the basics? Set your level to Intermediate.")
     client.force_login(alice)
     assert "Set my level to Intermediate" in client.get("/").content.decode()
+
+
+def test_a_lighter_focus_areas_steps_before_the_path_start_are_queued(alice, alice_api, path):
+    # A walk-through's Advanced learner: Network policy her main focus, Container hardening
+    # "a lot". Network policy started her path at step 33; the container-hardening steps
+    # before it (Docker security, Linux containers, Pod Security) never came, and red-team
+    # tools filled her queue "for variety".
+    alice_api.patch(
+        "/api/me/profile/",
+        {
+            "level": 3,
+            "focus": [
+                {"area": "network-policy", "weight": 1.0},
+                {"area": "container-hardening", "weight": 0.75},
+            ],
+        },
+        format="json",
+    )
+    body = queue(alice_api, limit=10)
+    items = body["results"]
+    assert "(those on Container hardening come in your queue meanwhile)" in body["note"]
+    position = {r.pk: n for n, r in enumerate(path, start=1)}
+    behind = [
+        item
+        for item in items
+        if serves(item, "container-hardening") and position.get(item["resource"]["id"], 99) < 33
+    ]
+    assert len(behind) >= 2
+    first = behind[0]["reasons"][0]["text"]
+    assert first.startswith("Covers your focus: Container hardening")
+    assert first.endswith(", before where yours goes on")
+    # They keep the path's order among themselves, and the path's next step is still first.
+    steps = [position[item["resource"]["id"]] for item in behind]
+    assert steps == sorted(steps)
+    assert position[items[0]["resource"]["id"]] == 33
