@@ -37,6 +37,7 @@ from catalog.serializers import (
     TagSerializer,
 )
 from kubelearn.api import IsCurator, IsCuratorOrReadOnly, UnknownParametersRefused
+from kubelearn.converters import ID_REGEX
 
 _WRITE_ERRORS = {
     400: OpenApiResponse(description="Invalid fields, with a message per field."),
@@ -72,6 +73,7 @@ _WRITE_ERRORS = {
     ),
 )
 class ResourceViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = ID_REGEX
     serializer_class = ResourceSerializer
     permission_classes = [IsCuratorOrReadOnly]
     filterset_class = ResourceFilter
@@ -266,6 +268,7 @@ class LearningPathViewSet(
     destroy=extend_schema(summary="Remove a feed; its resources stay (curators)"),
 )
 class FeedViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = ID_REGEX
     serializer_class = FeedSerializer
     permission_classes = [IsCurator]
     queryset = Feed.objects.select_related("author")
@@ -352,6 +355,7 @@ _DECIDED = OpenApiResponse(
     retrieve=extend_schema(summary="One author's update (curators)"),
 )
 class AuthorUpdateViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = ID_REGEX
     serializer_class = AuthorUpdateSerializer
     permission_classes = [IsCurator]
     queryset = AuthorUpdate.objects.select_related("resource").order_by("-seen_at", "-id")

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from kubelearn.api import UnknownFieldsRefused, learner
 from kubelearn.parsers import SafeJSONParser
+from kubelearn.password_validation import PASSWORD_MAX_CHARS
 from learn import emails as learn_emails
 from learn import selectors as learn_selectors
 from learn import services as learn_services
@@ -42,7 +43,7 @@ class RegisterSerializer(UnknownFieldsRefused):
         error_messages={"invalid": "Use letters, digits and @/./+/-/_ only."},
     )
     password = serializers.CharField(
-        write_only=True, max_length=128, style={"input_type": "password"}
+        write_only=True, max_length=PASSWORD_MAX_CHARS, style={"input_type": "password"}
     )
     email = serializers.EmailField(
         required=False,
@@ -244,7 +245,10 @@ class PasswordConfirmedSerializer(UnknownFieldsRefused):
     left open) must not be enough to redirect password resets or to delete everything."""
 
     password = serializers.CharField(
-        write_only=True, max_length=128, trim_whitespace=False, style={"input_type": "password"}
+        write_only=True,
+        max_length=PASSWORD_MAX_CHARS,
+        trim_whitespace=False,
+        style={"input_type": "password"},
     )
 
     def validate_password(self, value: str) -> str:

@@ -24,7 +24,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
-from rest_framework.filters import BaseFilterBackend, OrderingFilter
+from rest_framework.filters import BaseFilterBackend, OrderingFilter, SearchFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +34,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from catalog.selectors import request_user_is_curator
 from kubelearn.converters import ID_MAX
+from kubelearn.search_bounds import SEARCH_MAX_CHARS, SEARCH_TOO_LONG, search_too_long
 
 
 def etag(version: str) -> str:
@@ -59,6 +60,14 @@ def etag_precondition(request: Request) -> Callable[[str], bool] | None:
         if if_none_match is not None
         else None
     )
+    # A header that names no entity tag (`If-Match: garbage`, the ETag without its quotes) is
+    # the client's mistake, not a change on our side: a 412 said the row "was changed or
+    # removed since you read it" of an untouched row (a hostile-input sweep).
+    for header, tags in (("If-Match", match), ("If-None-Match", none_match)):
+        if tags == []:
+            raise ValidationError(
+                {header: [f'{header} takes one or more entity tags in quotes ("…"), or *.']}
+            )
 
     def holds(version: str) -> bool:
         current = etag(version) if version else None
@@ -177,6 +186,23 @@ class StrictFilterSet(django_filters.FilterSet):
                 self.form.add_error(name, "Give this parameter once.")
                 valid = False
         return valid
+
+
+class BoundedSearchFilter(SearchFilter):
+    """DRF's `?search=`, refused with a 400 past kubelearn.search_bounds' bounds (a 500 on
+    SQLite before)."""
+
+    def get_search_terms(self, request: Request) -> list[str]:
+        text = request.query_params.get(self.search_param, "")
+        if search_too_long(text):
+            raise ValidationError({self.search_param: [SEARCH_TOO_LONG]})
+        return super().get_search_terms(request)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["maxLength"] = SEARCH_MAX_CHARS
+        return parameters
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": ID_MAX})

@@ -12,8 +12,15 @@ ID_MAX_DIGITS = 18
 ID_MAX = 10**ID_MAX_DIGITS - 1
 
 
+# ASCII digits only: Python's int() also reads "+28", " 28", "2_8" and full-width or
+# Arabic-Indic digits, and a router's default pattern let each of them name row 28 (a DELETE
+# through a full-width id deleted a resource: a hostile-input sweep). Routers take it as
+# `lookup_value_regex`.
+ID_REGEX = f"[0-9]{{1,{ID_MAX_DIGITS}}}"
+
+
 class IdConverter:
-    regex = f"[0-9]{{1,{ID_MAX_DIGITS}}}"
+    regex = ID_REGEX
 
     def to_python(self, value: str) -> int:
         return int(value)

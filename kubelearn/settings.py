@@ -149,6 +149,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "kubelearn.password_validation.MaximumLengthValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -267,7 +268,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "kubelearn.api.UnknownParametersRefused",
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "kubelearn.api.BoundedSearchFilter",
         "kubelearn.api.StrictOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "kubelearn.schema.AutoSchema",

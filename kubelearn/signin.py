@@ -35,6 +35,12 @@ class AnyCaseUsernameBackend(ModelBackend):
         if username is None or password is None:
             return None
         field = user_model.USERNAME_FIELD
+        longest = getattr(user_model._meta.get_field(field), "max_length", None)
+        if longest is not None and len(username) > longest:
+            # No account has such a name; asked of the database, 50,000 characters made
+            # SQLite's LIKE fail ("pattern too complex": a 500, a hostile-input sweep).
+            user_model().set_password(password)
+            return None
         matches = list(user_model._default_manager.filter(**{f"{field}__iexact": username})[:2])
         exact = [user for user in matches if getattr(user, field) == username]
         found = exact or (matches if len(matches) == 1 else [])
@@ -49,11 +55,18 @@ class AnyCaseUsernameBackend(ModelBackend):
         return None
 
 
+# django-axes keeps the name in a column of 255 characters: a longer one typed at sign-in was
+# a 500 on PostgreSQL ("value too long", a hostile-input sweep). No account's name is that
+# long (150 at most), so failures under its first 255 characters still count as one name.
+AXES_USERNAME_MAX_CHARS = 255
+
+
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
-    """The username django-axes counts failures under: as typed, lower-cased."""
+    """The username django-axes counts failures under: as typed, lower-cased (and cut to the
+    length its table keeps)."""
     field = settings.AXES_USERNAME_FORM_FIELD
     if credentials:
         typed = credentials.get(field)
     else:
         typed = getattr(request, "data", request.POST).get(field)
-    return str(typed or "").lower()
+    return str(typed or "").lower()[:AXES_USERNAME_MAX_CHARS]

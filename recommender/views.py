@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from django.db.models import Model, Prefetch, QuerySet
@@ -115,6 +116,17 @@ _PROGRESS_PRECONDITION_FAILED = _precondition_failed(
     ProgressSerializer(allow_null=True),
     "The progress changed or was forgotten since it was read; nothing was forgotten.",
 )
+_PROGRESS_IF_MATCH_WRITE = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description='Change only this version of the progress: its ETag, e.g. "3f2a…".',
+)
+_PROGRESS_UNCHANGED = _precondition_failed(
+    "ProgressUnchanged",
+    ProgressSerializer(allow_null=True),
+    "The progress changed or was forgotten since it was read; nothing was changed.",
+)
 
 
 class ProgressDetailView(APIView):
@@ -144,25 +156,39 @@ class ProgressDetailView(APIView):
             "(reading stays reading). Setting `completed` again changes the rating if the body "
             "has one (`null` removes it); without `rating` it keeps the one given before, so a "
             "late retry of the first request does not erase it. DELETE the progress first to "
-            "start over."
+            "start over. To change only the progress you read (a skip must not end a reading "
+            "another device began since), send `If-Match` with its `ETag`: when it is not "
+            "that one any more, nothing changes and the answer is 412 with the progress as "
+            "it is now."
         ),
         request=ProgressWriteSerializer,
-        parameters=[_PROGRESS_ETAG],
-        responses={200: ProgressSerializer, 201: ProgressSerializer, 400: None, 404: None, **_AUTH},
+        parameters=[_PROGRESS_ETAG, _PROGRESS_IF_MATCH_WRITE],
+        responses={
+            200: ProgressSerializer,
+            201: ProgressSerializer,
+            400: None,
+            404: None,
+            412: _PROGRESS_UNCHANGED,
+            **_AUTH,
+        },
     )
     def put(self, request: Request, resource_id: int) -> Response:
         resource = self._resource(request, resource_id)
         serializer = ProgressWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        progress, created = services.progress_set(
-            user=learner(request),
-            resource=resource,
-            state=serializer.validated_data["state"],
-            rating=serializer.validated_data.get("rating", ...),
-            known=serializer.validated_data["known"],
-            later=serializer.validated_data["later"],
-            later_days=serializer.validated_data.get("later_days", LATER_DAYS),
-        )
+        try:
+            progress, created = services.progress_set(
+                user=learner(request),
+                resource=resource,
+                state=serializer.validated_data["state"],
+                rating=serializer.validated_data.get("rating", ...),
+                known=serializer.validated_data["known"],
+                later=serializer.validated_data["later"],
+                later_days=serializer.validated_data.get("later_days", LATER_DAYS),
+                only_if=_progress_precondition(request),
+            )
+        except services.ProgressChanged as changed:
+            return _progress_changed(changed, "nothing was changed")
         progress = Progress.objects.select_related("resource", "resource__link").get(pk=progress.pk)
         return _progress_response(
             progress, status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -179,26 +205,37 @@ class ProgressDetailView(APIView):
         responses={204: None, 404: None, 412: _PROGRESS_PRECONDITION_FAILED, **_AUTH},
     )
     def delete(self, request: Request, resource_id: int) -> Response:
-        holds = etag_precondition(request)
         try:
             forgotten = services.progress_forget(
                 user=learner(request),
                 resource_id=resource_id,
-                only_if=(lambda p: holds(services.progress_version(p) if p else ""))
-                if holds
-                else None,
+                only_if=_progress_precondition(request),
             )
         except services.ProgressChanged as changed:
-            current = changed.current
-            body = {
-                "detail": "The progress changed since you read it: nothing was forgotten.",
-                "current": ProgressSerializer(current).data if current else None,
-            }
-            headers = {"ETag": etag(services.progress_version(current))} if current else {}
-            return Response(body, status=status.HTTP_412_PRECONDITION_FAILED, headers=headers)
+            return _progress_changed(changed, "nothing was forgotten")
         if not forgotten:
             return Response({"detail": "No progress recorded for this resource."}, status=404)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _progress_precondition(request: Request) -> Callable[[Progress | None], bool] | None:
+    """The services' `only_if` for the request's If-Match (None without one)."""
+    holds = etag_precondition(request)
+    if holds is None:
+        return None
+    return lambda progress: holds(services.progress_version(progress) if progress else "")
+
+
+def _progress_changed(changed: services.ProgressChanged, what: str) -> Response:
+    """412: the progress is not the version the client's If-Match names; `what` says what was
+    not done. The body carries the progress as it is now (null: there is none)."""
+    current = changed.current
+    body = {
+        "detail": f"The progress changed since you read it: {what}.",
+        "current": ProgressSerializer(current).data if current else None,
+    }
+    headers = {"ETag": etag(services.progress_version(current))} if current else {}
+    return Response(body, status=status.HTTP_412_PRECONDITION_FAILED, headers=headers)
 
 
 def _progress_response(progress: Progress, code: int = status.HTTP_200_OK) -> Response:

@@ -1,4 +1,6 @@
-"""Hostile request bodies get a clear JSON 4xx from every API endpoint, never a 500 or HTML."""
+"""Hostile request bodies get a clear JSON 4xx from every API endpoint, never a 500 or HTML;
+and the attacks of a hostile-input sweep on searches, sign-in names, ids, passwords and
+precondition headers."""
 
 from __future__ import annotations
 
@@ -6,7 +8,10 @@ import json
 
 import pytest
 
-from tests.factories import ResourceFactory
+from catalog.models import Resource
+from recommender import services
+from recommender.models import Progress
+from tests.factories import ResourceFactory, UserFactory
 
 NESTED = "[" * 1000 + "]" * 1000
 
@@ -142,3 +147,116 @@ def test_a_compressed_json_body_is_a_415_saying_to_send_it_uncompressed(alice_ap
         HTTP_CONTENT_ENCODING="identity",
     )
     assert plain.status_code == 200
+
+
+# --- The hostile-input sweep of 2026-12-06 ---------------------------------------------------
+
+LONG_SEARCHES = [" ".join(["a"] * 1000), "x" * 60_000, " ".join(["k8s"] * 21)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/tags/", "/api/authors/", "/api/security-areas/"])
+@pytest.mark.parametrize("search", LONG_SEARCHES, ids=["1000-words", "60k-chars", "21-words"])
+def test_a_search_past_its_bounds_is_a_400_saying_them(api, path, search):
+    # 1,000 words or 60,000 characters were a 500 on SQLite ("Expression tree is too large",
+    # "LIKE or GLOB pattern too complex"), answered with Django's HTML error page.
+    response = api.get(path, {"search": search})
+    assert response.status_code == 400
+    assert response.json() == {"search": ["Search for at most 20 words and 200 characters."]}
+
+
+@pytest.mark.django_db
+def test_a_search_within_its_bounds_still_searches(api):
+    response = api.get("/api/tags/", {"search": " ".join(["docker"] * 20)})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/feeds/", "/api/author-updates/"])
+def test_a_curators_list_search_past_its_bounds_is_a_400(curator_api, path):
+    assert curator_api.get(path, {"search": "x" * 60_000}).status_code == 400
+
+
+@pytest.mark.parametrize("model", ["tag", "resource", "feed", "pendingresource"])
+def test_an_admin_search_past_its_bounds_comes_back_shortened(client, carol, model):
+    client.force_login(carol)
+    url = f"/admin/catalog/{model}/"
+    response = client.get(url, {"q": " ".join(["word"] * 1000)})
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?q=" + "+".join(["word"] * 20)
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert "Search for at most 20 words and 200 characters. Your search was shortened." in (
+        page.content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_signing_in_with_a_50000_character_name_is_refused_not_a_500(api, client):
+    # username__iexact on 50,001 characters was a 500 on SQLite, on all three sign-ins.
+    UserFactory(username="dana")
+    name = "u" * 50_001
+    response = api.post("/api/auth/token/", {"username": name, "password": "x"}, format="json")
+    assert response.status_code == 400
+    page = client.post("/signin/", {"username": name, "password": "x"})
+    assert page.status_code in (200, 400) and "Sign in" in page.content.decode()
+    admin = client.post("/admin/login/", {"username": name, "password": "x"})
+    assert admin.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "spelling", ["+28", "%2028", "28%0A", "2_8", "%EF%BC%92%EF%BC%98", "%D9%A2%D9%A8"]
+)
+def test_a_resource_is_named_by_its_ascii_digits_only(curator_api, spelling):
+    # Python's int() reads all of these as 28, and the router's default pattern let a DELETE
+    # through a full-width id remove a resource.
+    resource = ResourceFactory(pk=28)
+    path = f"/api/resources/{spelling}/"
+    assert curator_api.get(path).status_code == 404
+    assert curator_api.delete(path).status_code == 404
+    assert curator_api.post(path.rstrip("/") + "/approve/").status_code == 404
+    assert Resource.objects.filter(pk=resource.pk).exists()
+    assert curator_api.get(f"/api/resources/{resource.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_sign_up_refuses_a_password_longer_than_the_api_takes(client):
+    # 100,000 characters were taken on the web; the API's account writes take 128, so the
+    # account could never change its address or be deleted there.
+    long = "correct horse battery staple " * 5  # 145 characters
+    page = client.post(
+        "/signup/", {"username": "zz", "password1": long, "password2": long}, follow=True
+    )
+    assert "This password is too long: use at most 128 characters." in page.content.decode()
+    assert not UserFactory._meta.model.objects.filter(username="zz").exists()
+
+
+def test_a_progress_put_with_a_stale_if_match_changes_nothing(alice, alice_api):
+    resource = ResourceFactory()
+    read = alice_api.put(f"/api/me/progress/{resource.pk}/", {"state": "planned"}, format="json")[
+        "ETag"
+    ]
+    # Another device starts reading it and rates it.
+    services.progress_set(user=alice, resource=resource, state="in_progress", rating=4)
+    response = alice_api.put(
+        f"/api/me/progress/{resource.pk}/", {"state": "skipped"}, format="json", HTTP_IF_MATCH=read
+    )
+    assert response.status_code == 412
+    assert response.json()["current"]["state"] == "in_progress"
+    assert Progress.objects.get(user=alice, resource=resource).rating == 4
+    fresh = response["ETag"]
+    response = alice_api.put(
+        f"/api/me/progress/{resource.pk}/", {"state": "skipped"}, format="json", HTTP_IF_MATCH=fresh
+    )
+    assert response.status_code == 200 and response.json()["state"] == "skipped"
+
+
+@pytest.mark.parametrize("header", ["garbage", "", "3f2a"])
+def test_an_if_match_without_an_entity_tag_is_a_400_and_writes_nothing(alice, alice_api, header):
+    resource = ResourceFactory()
+    alice_api.put(f"/api/me/notes/{resource.pk}/", {"text": "kept"}, format="json")
+    response = alice_api.put(
+        f"/api/me/notes/{resource.pk}/", {"text": "new"}, format="json", HTTP_IF_MATCH=header
+    )
+    assert response.status_code == 400
+    assert "If-Match" in response.json()
+    assert alice_api.get(f"/api/me/notes/{resource.pk}/").json()["text"] == "kept"
