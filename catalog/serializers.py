@@ -48,19 +48,19 @@ class SlugReferenceField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class TagSerializer(serializers.ModelSerializer):
+class TagSerializer(UnknownFieldsRefused, serializers.ModelSerializer):
     class Meta:
         model = Tag
         fields = ["slug", "name"]
 
 
-class AuthorSerializer(serializers.ModelSerializer):
+class AuthorSerializer(UnknownFieldsRefused, serializers.ModelSerializer):
     class Meta:
         model = Author
         fields = ["slug", "name", "homepage"]
 
 
-class SecurityAreaSerializer(serializers.ModelSerializer):
+class SecurityAreaSerializer(UnknownFieldsRefused, serializers.ModelSerializer):
     class Meta:
         model = SecurityArea
         fields = ["slug", "name", "description"]
@@ -253,10 +253,13 @@ def _relations_of(resource: Resource) -> ResourceRelations:
     }
 
 
-class ResourceWriteSerializer(serializers.ModelSerializer):
+class ResourceWriteSerializer(UnknownFieldsRefused, serializers.ModelSerializer):
     """What curators send: taxonomy by slug. Status changes go through approve/reject."""
 
     serializer_choice_field = ClearChoiceField  # kind, stage, difficulty
+    # A typo ("titel") answered 200 and changed nothing (a hostile-input sweep); what a GET of
+    # the resource answers may come back unchanged.
+    echoed = frozenset(ResourceSerializer.Meta.fields)
 
     url = serializers.CharField(
         max_length=2000,
@@ -338,7 +341,7 @@ class CurationResultSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class FeedSerializer(serializers.ModelSerializer):
+class FeedSerializer(UnknownFieldsRefused, serializers.ModelSerializer):
     """A feed with its health; `url` may be a blog page, whose feed is then discovered."""
 
     url = serializers.CharField(

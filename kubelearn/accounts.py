@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +26,7 @@ from rest_framework.throttling import AnonRateThrottle, BaseThrottle, ScopedRate
 from rest_framework.views import APIView
 
 from kubelearn.api import UnknownFieldsRefused, learner
-from kubelearn.parsers import SafeJSONParser
+from kubelearn.parsers import SafeJSONParser, StrictFormParser
 from kubelearn.password_validation import PASSWORD_MAX_CHARS
 from learn import emails as learn_emails
 from learn import selectors as learn_selectors
@@ -150,7 +150,7 @@ class TokenView(ObtainAuthToken):
     # ObtainAuthToken ships with no throttling at all; sign-in is the brute-force target.
     throttle_classes = [ScopedRateThrottle, AnonRateThrottle]
     # ObtainAuthToken pins DRF's plain parsers; use the project's, which refuse hostile JSON.
-    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, StrictFormParser, MultiPartParser]
 
     @extend_schema(
         summary="Exchange username and password for an API token",

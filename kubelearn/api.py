@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -250,6 +251,13 @@ class UnknownFieldsRefused(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+def _printable(text: str) -> str:
+    """Text to echo in a message without the characters that change how the rest reads:
+    controls and formatting characters (a right-to-left override "\u202eabc" reversed the
+    list of choices after it: a hostile-input sweep)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
+
+
 class ClearChoiceField(serializers.ChoiceField):
     """A choice refused with the choices there are. DRF's '"3" is not a valid choice.' named
     none, and showed an object as Python's repr ('"{'x': 1}" is not a valid choice.')."""
@@ -261,7 +269,7 @@ class ClearChoiceField(serializers.ChoiceField):
             value = self.choice_strings_to_values.get(str(data))
             if value is not None:
                 return value
-            given = f"“{str(data)[:80]}”"
+            given = f"“{_printable(str(data)[:80])}”"
         else:
             given = "That"
         raise ValidationError(f"{given} is not one of: {', '.join(self.choice_strings_to_values)}.")

@@ -82,6 +82,31 @@ def _address_problem(request: HttpRequest) -> str:
     return ""
 
 
+API_PRECONDITION_FAILED = (
+    "The resource is not the version your If-Match (or If-Unmodified-Since) header names: "
+    "nothing was done. Read it again for its current ETag."
+)
+
+
+class ApiPreconditionBodyMiddleware:
+    """Django's ConditionalGetMiddleware answers a GET whose If-Match names another version
+    with an empty 412 (text/html, no body); under /api/ every error is JSON that says what
+    happened (a hostile-input sweep). Outside ConditionalGetMiddleware, to see its answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 412 or not is_api_request(request) or response.content:
+            return response
+        answer = ApiJsonResponse({"detail": API_PRECONDITION_FAILED}, status=412)
+        for header in ("ETag", "Last-Modified", "Cache-Control", "Vary"):
+            if header in response:
+                answer[header] = response[header]
+        return answer
+
+
 class MethodNotAllowedPageMiddleware:
     """A person who opens the address of a button (``/progress/7/``, a link shared from the
     address bar) gets a page that says what happened, not the browser's own error page:

@@ -75,7 +75,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # An ETag on every answer that has none, and 304 for a client that holds it: catalog
     # reads had no validator, so a client could not revalidate cheaply (an API walk-through).
-    # Outside the others: it hashes the answer as they leave it.
+    # Outside the others: it hashes the answer as they leave it. Its 412 has no body: the API's
+    # gets one (JSON, as every API error) from the middleware just outside it.
+    "kubelearn.middleware.ApiPreconditionBodyMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware: an API address without its trailing slash is served, not
@@ -258,7 +260,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PARSER_CLASSES": [
         "kubelearn.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
+        "kubelearn.parsers.StrictFormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     # Rate limits key on the client address. X-Forwarded-For is client-controlled: trust it

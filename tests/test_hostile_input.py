@@ -262,3 +262,104 @@ def test_an_if_match_without_an_entity_tag_is_a_400_and_writes_nothing(alice, al
     assert response.status_code == 400
     assert "If-Match" in response.json()
     assert alice_api.get(f"/api/me/notes/{resource.pk}/").json()["text"] == "kept"
+
+
+@pytest.mark.django_db
+def test_a_get_with_a_stale_if_match_is_a_json_412(api):
+    # Django's ConditionalGetMiddleware answered an empty text/html 412.
+    response = api.get("/api/resources/", HTTP_IF_MATCH='"zz"')
+    assert response.status_code == 412
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"].startswith("The resource is not the version your If-Match")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b"\xef\xbb\xbf{}", "the body starts with a byte order mark: send it without one."),
+        (b'{"a": "\xff\xfe"}', "the body is not UTF-8 text (byte 0xff at position 7)"),
+    ],
+)
+def test_a_json_body_that_is_not_plain_utf8_is_a_400_in_the_clients_words(api, body, said):
+    # Python's own words came through: "Unexpected UTF-8 BOM (decode using utf-8-sig)",
+    # "'utf-8' codec can't decode byte 0xff in position 6".
+    response = api.post("/api/auth/token/", body, content_type="application/json")
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert said in detail and "codec" not in detail and "utf-8-sig" not in detail
+
+
+def test_a_refused_choice_is_echoed_without_a_direction_override(alice_api):
+    resource = ResourceFactory()
+    response = alice_api.put(
+        f"/api/me/progress/{resource.pk}/", {"state": "\u202eabc"}, format="json"
+    )
+    assert response.status_code == 400
+    message = response.json()["state"][0]
+    assert message.startswith("“abc” is not one of:") and "\u202e" not in message
+
+
+def test_a_form_body_that_is_not_utf8_is_a_400_and_saves_nothing(alice_api):
+    # Django decodes the bytes as replacement characters: the note was saved as "a��".
+    resource = ResourceFactory()
+    response = alice_api.put(
+        f"/api/me/notes/{resource.pk}/",
+        "text=a%ff%fe",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("The form body is not utf-8 text")
+    assert alice_api.get(f"/api/me/notes/{resource.pk}/").status_code == 404
+
+
+def test_a_form_body_in_utf8_is_still_read(alice_api):
+    resource = ResourceFactory()
+    response = alice_api.put(
+        f"/api/me/notes/{resource.pk}/",
+        "text=caf%C3%A9+au+lait",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code in (200, 201) and response.json()["text"] == "café au lait"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/tags/docker/", {"nmae": "Docker"}),
+        ("/api/authors/julia/", {"homepgae": "https://example.org/"}),
+        ("/api/security-areas/rbac/", {"descripton": "x"}),
+        ("/api/resources/{resource}/", {"titel": "A better title"}),
+        ("/api/feeds/{feed}/", {"trsuted": True}),
+    ],
+)
+def test_a_curators_typo_is_a_400_naming_the_fields_it_takes(curator_api, path, body):
+    # A PATCH with "titel" answered 200 and changed nothing.
+    from catalog.models import Author, Feed, SecurityArea, Tag
+
+    Tag.objects.create(slug="docker", name="Docker")
+    Author.objects.create(slug="julia", name="Julia")
+    SecurityArea.objects.create(slug="rbac", name="RBAC")
+    resource = ResourceFactory(title="Kept")
+    feed = Feed.objects.create(url="http://127.0.0.1:9/feed.xml")
+    response = curator_api.patch(
+        path.format(resource=resource.pk, feed=feed.pk), body, format="json"
+    )
+    assert response.status_code == 400
+    [(field, [message])] = response.json().items()
+    assert field == next(iter(body)) and message.startswith("Not a field here. This takes: ")
+    resource.refresh_from_db()
+    assert resource.title == "Kept"
+
+
+def test_a_curators_get_body_sent_back_with_a_change_is_taken(curator_api):
+    resource = ResourceFactory(title="Old")
+    read = curator_api.get(f"/api/resources/{resource.pk}/").json()
+    # (Taxonomy is read as objects and written as slugs.)
+    echoed = {k: v for k, v in read.items() if k not in {"tags", "authors", "security_areas"}}
+    response = curator_api.patch(
+        f"/api/resources/{resource.pk}/", {**echoed, "title": "New"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    resource.refresh_from_db()
+    assert resource.title == "New"

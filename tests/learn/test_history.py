@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalog.models import Resource, Status
 from learn.export import spreadsheet_safe
 from learn.selectors import READING_NOW_SHOWN
+from recommender import services
 from recommender.models import Note, Progress
 from tests.factories import ResourceFactory
 
@@ -593,3 +594,17 @@ def test_saving_an_early_step_keeps_a_focused_learners_path_where_it_was(
     texts = [reason["text"] for reason in saved["reasons"]]
     assert "Step 3 of the learning path, before where yours goes on" in texts
     assert "You saved it for later" in texts
+
+
+def test_a_step_marked_known_can_be_saved_from_browse_to_read_after_all(alice, alice_web):
+    # A walk-through's network engineer used "I know these", then wanted to re-read one of the
+    # steps and found no button on Browse.
+    resource = ResourceFactory(title="Operating a Kubernetes network")
+    services.progress_set(user=alice, resource=resource, state="completed", known=True)
+    body = alice_web.get("/browse/").content.decode()
+    card = body[body.index(f'data-resource="{resource.pk}"') :]
+    card = card[: card.index("</fieldset>")]
+    assert 'aria-label="Save for later: Operating a Kubernetes network"' in card
+    alice_web.post(f"/progress/{resource.pk}/", {"state": "planned", "shown": "completed"})
+    progress = Progress.objects.get(user=alice, resource=resource)
+    assert (progress.state, progress.known) == ("planned", False)
