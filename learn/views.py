@@ -1032,6 +1032,18 @@ def _focus_saved_message(
     return _focus_queue_sentence(user=user, focus=focus, saved=saved, result=result) + changed
 
 
+def _focus_items(result: queue.Queue) -> int:
+    """How many of the queue's items are there for the learner's focus."""
+    return sum(
+        1 for item in result.items if any(reason["kind"] == "focus" for reason in item.reasons)
+    )
+
+
+def _there_for_it(count: int, of: str) -> str:
+    """ "3 of the 10 items in your queue are there for it" (``of``: "the 10")."""
+    return f"{count} of {of} items in your queue {'is' if count == 1 else 'are'} there for it"
+
+
 def _focus_queue_sentence(
     *, user: User, focus: Mapping[str, float], saved: str, result: queue.Queue
 ) -> str:
@@ -1042,14 +1054,9 @@ def _focus_queue_sentence(
         return f"{saved} No security area is chosen. {said}"
     if result.path_note:  # the queue's own words: a beginner's path starts with the basics, …
         return f"{saved} {result.path_note}"
-    serving = sum(
-        1 for item in result.items if any(reason["kind"] == "focus" for reason in item.reasons)
-    )
+    serving = _focus_items(result)
     if serving:
-        return (
-            f"{saved} {serving} of the {len(result.items)} items in your queue "
-            f"{'is' if serving == 1 else 'are'} there for it."
-        )
+        return f"{saved} {_there_for_it(serving, f'the {len(result.items)}')}."
     if not recommender_selectors.open_in_areas(user=user, areas=focus.keys()):
         return (
             f"{saved} Everything the catalog has in it is behind you (completed, known or "
@@ -1059,15 +1066,12 @@ def _focus_queue_sentence(
         # The budget, not the path, left it out: a walk-through's learner with 30 minutes was
         # told its resources "come later on your path", and the whole queue held three.
         whole = queue.queue_build(user=user, limit=QUEUE_LENGTH, unlimited=True)
-        there = sum(
-            1 for item in whole.items if any(reason["kind"] == "focus" for reason in item.reasons)
-        )
+        there = _focus_items(whole)
         if there:
             return (
                 f"{saved} This session's {result.minutes_budget} minutes hold none of it: "
-                f"{there} of the next {len(whole.items)} items in your queue "
-                f"{'is' if there == 1 else 'are'} there for it (“no limit” on Up next shows "
-                "them)."
+                f"{_there_for_it(there, f'the next {len(whole.items)}')} (“no limit” on Up "
+                "next shows them)."
             )
     return (
         f"{saved} Nothing in your queue is there for it yet: its resources come later "
