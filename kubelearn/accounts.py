@@ -18,7 +18,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +25,7 @@ from rest_framework.throttling import AnonRateThrottle, BaseThrottle, ScopedRate
 from rest_framework.views import APIView
 
 from kubelearn.api import UnknownFieldsRefused, learner
-from kubelearn.parsers import SafeJSONParser, StrictFormParser
+from kubelearn.parsers import SafeJSONParser, StrictFormParser, StrictMultiPartParser
 from kubelearn.password_validation import PASSWORD_MAX_CHARS
 from learn import emails as learn_emails
 from learn import selectors as learn_selectors
@@ -36,8 +35,18 @@ from learn.models import PendingEmail
 User = get_user_model()
 
 
+class UsernameField(serializers.RegexField):
+    """A username: text (a number is read as its digits). A list or an object was told "Use
+    letters, digits and @/./+/-/_ only." (a hostile-input sweep)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            raise serializers.ValidationError("Give the username as text.")
+        return super().to_internal_value(str(data))
+
+
 class RegisterSerializer(UnknownFieldsRefused):
-    username = serializers.RegexField(
+    username = UsernameField(
         r"^[\w.@+-]+\Z",
         max_length=150,
         error_messages={"invalid": "Use letters, digits and @/./+/-/_ only."},
@@ -150,7 +159,7 @@ class TokenView(ObtainAuthToken):
     # ObtainAuthToken ships with no throttling at all; sign-in is the brute-force target.
     throttle_classes = [ScopedRateThrottle, AnonRateThrottle]
     # ObtainAuthToken pins DRF's plain parsers; use the project's, which refuse hostile JSON.
-    parser_classes = [SafeJSONParser, StrictFormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, StrictFormParser, StrictMultiPartParser]
 
     @extend_schema(
         summary="Exchange username and password for an API token",

@@ -9,7 +9,7 @@ from urllib.parse import unquote_to_bytes
 from django.conf import settings
 from django.http import QueryDict
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 # Our payloads nest three levels at most (profile → focus list → area object); 32 leaves room
 # for any honest client and stops "[[[[…" bodies long before Python's recursion limit.
@@ -105,3 +105,20 @@ class StrictFormParser(FormParser):
             except LookupError as exc:
                 raise ParseError("The form body's charset is not one we read.") from exc
         return QueryDict(body, encoding=encoding)
+
+
+class StrictMultiPartParser(MultiPartParser):
+    """DRF's multipart parser, with a missing boundary said in the client's words: "Invalid
+    boundary in multipart: None" came through from Django (a hostile-input sweep)."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except ParseError as exc:
+            if "boundary" not in str(exc.detail).lower():
+                raise
+            raise ParseError(
+                "Multipart form parse error - the Content-Type names no usable boundary "
+                "(multipart/form-data; boundary=…): let your HTTP library build the form, or "
+                "send JSON."
+            ) from exc

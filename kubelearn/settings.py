@@ -261,7 +261,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "kubelearn.parsers.SafeJSONParser",
         "kubelearn.parsers.StrictFormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "kubelearn.parsers.StrictMultiPartParser",
     ],
     # Rate limits key on the client address. X-Forwarded-For is client-controlled: trust it
     # only from this many proxies in front of us (0: use the connection's own address).

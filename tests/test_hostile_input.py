@@ -363,3 +363,25 @@ def test_a_curators_get_body_sent_back_with_a_change_is_taken(curator_api):
     assert response.status_code == 200, response.json()
     resource.refresh_from_db()
     assert resource.title == "New"
+
+
+@pytest.mark.django_db
+def test_a_multipart_body_without_a_boundary_is_a_400_in_the_clients_words(api):
+    # Django's own words came through: "Invalid boundary in multipart: None".
+    response = api.post("/api/auth/register/", b"username=x", content_type="multipart/form-data")
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "names no usable boundary" in detail and "None" not in detail
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", [["x"], {"name": "x"}, True])
+def test_a_username_that_is_not_text_is_told_so(api, username):
+    # A list was told "Use letters, digits and @/./+/-/_ only."
+    response = api.post(
+        "/api/auth/register/",
+        {"username": username, "password": "correct horse battery staple"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["username"] == ["Give the username as text."]
