@@ -86,17 +86,20 @@ def progress_set(
         raise ValueError("only a saved resource can be put off")
     if later_days not in LATER_DAYS_CHOICES:
         raise ValueError(f"a resource is put off for one of {LATER_DAYS_CHOICES} days")
+    locked = Progress.objects.select_for_update()
     with transaction.atomic():
-        if only_if is not None:
-            current = (
-                Progress.objects.select_for_update().filter(user=user, resource=resource).first()
+        current = locked.filter(user=user, resource=resource).first() if only_if else None
+        if only_if is not None and not only_if(current):
+            raise ProgressChanged(current)
+        # The row only_if read is locked already: read it once.
+        progress, created = (
+            (current, False)
+            if current is not None
+            else locked.get_or_create(
+                user=user,
+                resource=resource,
+                defaults={"state": state, "rating": None if rating is ... else rating},
             )
-            if not only_if(current):
-                raise ProgressChanged(current)
-        progress, created = Progress.objects.select_for_update().get_or_create(
-            user=user,
-            resource=resource,
-            defaults={"state": state, "rating": None if rating is ... else rating},
         )
         read = not created and progress.state == ProgressState.COMPLETED and not progress.known
         if read and (state != ProgressState.COMPLETED or known):
