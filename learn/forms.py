@@ -356,6 +356,11 @@ class FocusForm(forms.Form):
         ),
     )
 
+    # The profile's version this page was made with (services.profile_version): an old page
+    # saved after the focus was changed in another tab is refused instead of writing over it.
+    # Absent on pages made before it: no check.
+    shown = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
     def __init__(self, *args: Any, areas: list[SecurityArea], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.areas = areas

@@ -946,12 +946,17 @@ def focus(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = FocusForm(request.POST, areas=areas)
         if form.is_valid():
-            recommender_services.profile_update(
-                user=_learner(request),
-                focus=form.cleaned_data["focus"],
-                level=form.cleaned_data["level"],
-                minutes_budget=form.cleaned_data["minutes_budget"],
-            )
+            shown = form.cleaned_data["shown"]
+            try:
+                recommender_services.profile_update(
+                    user=_learner(request),
+                    focus=form.cleaned_data["focus"],
+                    level=form.cleaned_data["level"],
+                    minutes_budget=form.cleaned_data["minutes_budget"],
+                    only_if=(lambda version: version == shown) if shown else None,
+                )
+            except recommender_services.ProfileChanged:
+                return _focus_changed_since(request, form, areas)
             messages.success(
                 request,
                 _focus_saved_message(
@@ -969,6 +974,7 @@ def focus(request: HttpRequest) -> HttpResponse:
         initial: dict[str, Any] = {
             "level": profile.level if profile else None,
             "minutes_budget": profile.minutes_budget if profile else None,
+            "shown": recommender_services.profile_version(profile),
         }
         if profile:
             slugs = {area.pk: area.slug for area in areas}
@@ -976,6 +982,10 @@ def focus(request: HttpRequest) -> HttpResponse:
                 initial[FocusForm.field_name(slugs[item.area_id])] = focus_level(item.weight)
         form = FocusForm(initial=initial, areas=areas)
         status = 200
+    return _focus_page(request, form, status)
+
+
+def _focus_page(request: HttpRequest, form: FocusForm, status: int) -> HttpResponse:
     coverage = selectors.coverage(user=_learner(request))
     return render(
         request,
@@ -988,6 +998,34 @@ def focus(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+def _focus_changed_since(
+    request: HttpRequest, form: FocusForm, areas: list[SecurityArea]
+) -> HttpResponse:
+    """409: the profile changed after this Focus page was made (another tab, another device),
+    so its choices were not saved over the newer ones. The page again with the learner's
+    choices as they left them, what is saved now, and the version to save over it with."""
+    profile = recommender_selectors.learner_profile(user=_learner(request))
+    names = {area.pk: area.name for area in areas}
+    saved = _focus_described(
+        {str(pk): name for pk, name in names.items()},
+        {str(item.area_id): item.weight for item in profile.focus.all()} if profile else {},
+        profile.minutes_budget if profile else None,
+    )
+    level = profile.level if profile else None
+    said_level = (
+        f"level {Difficulty(level).label}" if level else "no level set (judged by what you read)"
+    )
+    messages.warning(
+        request,
+        "Not saved: your focus was changed after this page was loaded (in another tab or on "
+        f"another device?). Saved now{saved}, {said_level}. Your choices are below as you "
+        "left them: save again to replace it.",
+    )
+    data = request.POST.copy()
+    data["shown"] = recommender_services.profile_version(profile)
+    return _focus_page(request, FocusForm(data, areas=areas), 409)
 
 
 def _focus_saved_message(
@@ -1007,20 +1045,7 @@ def _focus_saved_message(
     which step waits for a longer session: Up next says that, where it is seen (a walk-through
     found it a wall of text here, about a queue not seen yet)."""
     result = queue.queue_build(user=user, limit=QUEUE_LENGTH)
-    budget = (
-        f"{minutes_budget} minute{'' if minutes_budget == 1 else 's'} a session"
-        if minutes_budget
-        else "no time budget"
-    )
-    chosen = sorted(focus.items(), key=lambda pair: (-pair[1], area_names.get(pair[0], pair[0])))
-    named = [
-        f"{area_names.get(slug, slug)} ({focus_label(weight).lower()})" for slug, weight in chosen
-    ]
-    saved = (
-        f"Focus saved: {and_list(named)}, with {budget}."
-        if focus
-        else f"Focus saved, with {budget}."
-    )
+    saved = f"Focus saved{_focus_described(area_names, focus, minutes_budget)}."
     # A changed level is said, last: a walk-through's learner went from Beginner to Advanced
     # and was told only of the focus and the budget.
     if level == level_was:
@@ -1030,6 +1055,23 @@ def _focus_saved_message(
     else:
         changed = " Your level is no longer set: it is judged by what you complete."
     return _focus_queue_sentence(user=user, focus=focus, saved=saved, result=result) + changed
+
+
+def _focus_described(
+    area_names: Mapping[str, str], focus: Mapping[str, float], minutes_budget: int | None
+) -> str:
+    """ ": Network policy (main focus) and Secrets (a lot), with 30 minutes a session" (", with
+    no time budget" without a focus), to follow "Focus saved" or "Saved now"."""
+    budget = (
+        f"{minutes_budget} minute{'' if minutes_budget == 1 else 's'} a session"
+        if minutes_budget
+        else "no time budget"
+    )
+    chosen = sorted(focus.items(), key=lambda pair: (-pair[1], area_names.get(pair[0], pair[0])))
+    named = [
+        f"{area_names.get(slug, slug)} ({focus_label(weight).lower()})" for slug, weight in chosen
+    ]
+    return f": {and_list(named)}, with {budget}" if focus else f", with {budget}"
 
 
 def _focus_items(result: queue.Queue) -> int:

@@ -431,29 +431,84 @@ def _note_check(current: Note | None, only_if: Callable[[str], bool] | None) -> 
         raise NoteChanged(current)
 
 
+class ProfileChanged(Exception):
+    """The profile changed (another tab, another device, another client) since the version the
+    request names was read. `current` is the profile as it is now (None: there is none)."""
+
+    def __init__(self, current: LearnerProfile | None) -> None:
+        super().__init__("The profile changed since it was read.")
+        self.current = current
+
+
+def profile_version(profile: LearnerProfile | None) -> str:
+    """A fingerprint of what a learner's profile says: focus, level and time budget (no
+    profile reads as an empty one). The Focus page sends back the one it was made with, the
+    API's ETag carries it; what it says, not when it was written, so that two tabs saving the
+    same choices are not told they disagree."""
+    if profile is None:
+        return _profile_fingerprint({}, None, None)
+    focus = {item.area_id: item.weight for item in profile.focus.all()}
+    return _profile_fingerprint(focus, profile.level, profile.minutes_budget)
+
+
+def _profile_fingerprint(
+    focus: Mapping[int, float], level: int | None, minutes_budget: int | None
+) -> str:
+    material = repr((sorted(focus.items()), level, minutes_budget))
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
 def profile_update(
     *,
     user: User,
     focus: Mapping[str, float] | None = None,
     level: int | EllipsisType | None = ...,
     minutes_budget: int | EllipsisType | None = ...,
+    only_if: Callable[[str], bool] | None = None,
 ) -> LearnerProfile:
     """Update the parts of a profile that were given (`...` means "leave as it is").
 
     `focus` replaces the whole focus: {area slug: weight in (0, 1]}.
+
+    `only_if` is given the version of the profile as it is now (`profile_version`, under the
+    row lock); when it answers False, nothing is written and ProfileChanged is raised (an old
+    Focus page, saved after the focus was changed in another tab, replaced the newer choices),
+    unless the profile already says what the update would make it say: then there is nothing
+    to refuse (RFC 9110, 13.1.1 allows the 2xx).
     """
     with transaction.atomic():
         profile, _ = LearnerProfile.objects.select_for_update().get_or_create(user=user)
+        area_ids = (
+            dict(SecurityArea.objects.filter(slug__in=focus).values_list("slug", "pk"))
+            if focus is not None
+            else {}
+        )
+        if only_if is not None:
+            current = profile_version(profile)
+            if not only_if(current):
+                wanted = _profile_fingerprint(
+                    (
+                        {area_ids[slug]: weight for slug, weight in focus.items()}
+                        if focus is not None
+                        else {item.area_id: item.weight for item in profile.focus.all()}
+                    ),
+                    profile.level if isinstance(level, EllipsisType) else level,
+                    profile.minutes_budget
+                    if isinstance(minutes_budget, EllipsisType)
+                    else minutes_budget,
+                )
+                if wanted != current:
+                    raise ProfileChanged(profile)
+                return profile
         if not isinstance(level, EllipsisType):
             profile.level = level
         if not isinstance(minutes_budget, EllipsisType):
             profile.minutes_budget = minutes_budget
         profile.save()
         if focus is not None:
-            areas = dict(SecurityArea.objects.filter(slug__in=focus).values_list("slug", "pk"))
             profile.focus.all().delete()
             FocusArea.objects.bulk_create(
-                FocusArea(profile=profile, area_id=areas[slug], weight=weight)
+                FocusArea(profile=profile, area_id=area_ids[slug], weight=weight)
                 for slug, weight in focus.items()
             )
     _learner_changed(user)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.db.models import Model, Prefetch, QuerySet
 from django.http.response import HttpResponseBase
@@ -27,7 +27,7 @@ from kubelearn.api import UnknownParametersRefused, etag, etag_precondition, lea
 from kubelearn.parsers import SafeJSONParser
 from recommender import queue, selectors, services
 from recommender.filters import ProgressFilter
-from recommender.models import LATER_DAYS, Note, Progress
+from recommender.models import LATER_DAYS, LearnerProfile, Note, Progress
 from recommender.runtime import runtime
 from recommender.serializers import (
     NextParamsSerializer,
@@ -43,6 +43,9 @@ from recommender.serializers import (
     SimilarParamsSerializer,
     SimilarSerializer,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 _Row = TypeVar("_Row", bound=Model)
 
@@ -411,8 +414,7 @@ NOTE_PRECONDITION_FAILED = (
 )
 
 
-def _profile_out(user) -> dict:
-    profile = selectors.learner_profile(user=user)
+def _profile_out(profile: LearnerProfile | None) -> dict:
     if profile is None:
         return {"focus": [], "level": None, "minutes_budget": None}
     return {
@@ -425,36 +427,86 @@ def _profile_out(user) -> dict:
     }
 
 
+def _profile_response(user: User) -> Response:
+    """The profile with its entity tag, for If-Match on the next PATCH."""
+    profile = selectors.learner_profile(user=user)
+    return Response(
+        _profile_out(profile),
+        headers={"ETag": etag(services.profile_version(profile))},
+    )
+
+
+_PROFILE_ETAG = _etag_header("The profile's version, for If-Match on the next PATCH.")
+_PROFILE_IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description='Change only this version of the profile: its ETag, e.g. "3f2a…".',
+)
+_PROFILE_UNCHANGED = _precondition_failed(
+    "ProfileUnchanged",
+    ProfileOutSerializer(),
+    "The profile changed since it was read (another device, another client); nothing was changed.",
+)
+
+
 class ProfileView(APIView):
     permission_classes = [IsAuthenticated]
     # JSON only: a form body cannot say a list of {area, weight}, and `focus=…` in one was
     # dropped without a word (a walk-through's PATCH answered 200 and changed nothing).
     parser_classes = [SafeJSONParser]
 
-    @extend_schema(summary="Your learner profile", responses={200: ProfileOutSerializer, **_AUTH})
+    @extend_schema(
+        summary="Your learner profile",
+        parameters=[_PROFILE_ETAG],
+        responses={200: ProfileOutSerializer, **_AUTH},
+    )
     def get(self, request: Request) -> Response:
-        return Response(_profile_out(request.user))
+        return _profile_response(learner(request))
 
     @extend_schema(
         summary="Change your focus, level or time budget",
+        description=(
+            "To change only the profile you read (not one another device changed since), send "
+            "`If-Match` with its `ETag`: when it is not that one any more, the answer is 412 "
+            "with the profile as it is now in `current`, and nothing is changed."
+        ),
         request=ProfileSerializer,
-        responses={200: ProfileOutSerializer, 400: None, **_AUTH},
+        parameters=[_PROFILE_IF_MATCH, _PROFILE_ETAG],
+        responses={
+            200: ProfileOutSerializer,
+            400: None,
+            412: _PROFILE_UNCHANGED,
+            **_AUTH,
+        },
     )
     def patch(self, request: Request) -> Response:
         serializer = ProfileSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        services.profile_update(
-            user=learner(request),
-            focus=(
-                {item["area"].slug: item.get("weight", 1.0) for item in data["focus"]}
-                if "focus" in data
-                else None
-            ),
-            level=data.get("level", ...),
-            minutes_budget=data.get("minutes_budget", ...),
-        )
-        return Response(_profile_out(request.user))
+        try:
+            services.profile_update(
+                user=learner(request),
+                focus=(
+                    {item["area"].slug: item.get("weight", 1.0) for item in data["focus"]}
+                    if "focus" in data
+                    else None
+                ),
+                level=data.get("level", ...),
+                minutes_budget=data.get("minutes_budget", ...),
+                only_if=etag_precondition(request),
+            )
+        except services.ProfileChanged:
+            current = selectors.learner_profile(user=learner(request))
+            return Response(
+                {
+                    "detail": "The profile changed since you read it: nothing was changed.",
+                    "current": _profile_out(current),
+                },
+                status=status.HTTP_412_PRECONDITION_FAILED,
+                headers={"ETag": etag(services.profile_version(current))},
+            )
+        return _profile_response(learner(request))
 
 
 class NextView(APIView):
