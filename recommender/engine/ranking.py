@@ -507,7 +507,11 @@ def recommend_queue(
     # beginner past (or held at) the basics, Beginner to one whose level or focus started the
     # path further on.
     level_offer = (
-        READY_LEVEL if level_note or (entry_note and entry <= first) else 1 if entry_note else None
+        READY_LEVEL
+        if level_note or (entry_note and entry <= first)
+        else 1
+        if entry_note and not (state.focus and declared_past_basics(state))
+        else None
     )
     note = " ".join(sentence for sentence in (path_note, level_note, deferred_note) if sentence)
     liked = liked_vector(model, state)
@@ -659,7 +663,7 @@ def _entry_note(
             f"{opening} "
             f"Steps {first} to {entry - 1} stay on the "
             f"Path page{meanwhile}; mark one of them done or start it and your path goes on "
-            "from there. To start at step 1, set your level to Beginner or clear your focus."
+            f"from there. {_earlier_start(model, state, entry, first)}"
         )
     # Where the path would start with the basics declared: the sentence promises it.
     ready = max(state.level, READY_LEVEL)
@@ -781,6 +785,26 @@ def _first_step_serving(
         if area in model.areas[r] and keep(r)
     ]
     return min(steps)[2] if steps else None
+
+
+def _earlier_start(model: Model, state: LearnerState, entry: int, first: int) -> str:
+    """How a focused learner's path could start before their focus's step. Clearing the focus
+    starts it at step 1 only for a learner who did not declare a level past the basics; one
+    who did (Advanced: "I run it in production") was told it would, and offered a single
+    button, "Set my level to Beginner" (a walk-through): they are told where their level
+    starts it instead, and offered no level (``declared_past_basics``)."""
+    if not declared_past_basics(state):
+        return f"To start at step {first}, set your level to Beginner or clear your focus."
+    level = DIFFICULTY_WORDS.get(state.declared_level or 0, "declared")
+    start = level_entry(model, state)
+    if start >= entry:
+        return ""
+    return f"Without a focus, your level ({level}) starts it at step {start}."
+
+
+def declared_past_basics(state: LearnerState) -> bool:
+    """The learner said their level is past the basics (Intermediate or Advanced)."""
+    return state.declared_level is not None and state.declared_level >= READY_LEVEL
 
 
 def _level_note(model: Model, state: LearnerState, entry: int, first: int) -> str:

@@ -1714,6 +1714,20 @@ def test_a_focused_newcomer_is_offered_beginner_to_start_at_step_1(alice_web, al
     assert "Step 1 of the learning path" in steps[0]["reasons"][0]["text"]
 
 
+def test_an_advanced_learners_focus_note_says_where_their_level_starts_and_offers_no_level(
+    alice_web, alice, seed
+):
+    # A walk-through's Advanced learner, her focus at step 33, read "To start at step 1, set
+    # your level to Beginner or clear your focus" (clearing it starts her at step 25) beside
+    # one button: "Set my level to Beginner".
+    alice_web.post("/focus/", {"area__network-policy": "1", "level": "3"})
+    body = unescape(alice_web.get("/").content.decode())
+    assert "starts your path at step 33" in body
+    assert "Without a focus, your level (Advanced) starts it at step 25." in body
+    assert "clear your focus" not in body
+    assert 'action="/focus/level/"' not in body and "Set my level to" not in body
+
+
 @pytest.mark.parametrize("level", ["", "0", "4", "x", "2.5"])
 def test_a_level_outside_the_choices_is_a_400_and_changes_nothing(alice_web, alice, level):
     services.profile_update(user=alice, level=3)
