@@ -37,12 +37,17 @@ User = get_user_model()
 
 class UsernameField(serializers.RegexField):
     """A username: text (a number is read as its digits). A list or an object was told "Use
-    letters, digits and @/./+/-/_ only." (a hostile-input sweep)."""
+    letters, digits and @/./+/-/_ only." (a hostile-input sweep).
+
+    Normalised as the web's sign-up form and `create_user` normalise it (NFKC) before it is
+    checked: "jose" in full-width letters passed the any-case check against "Jose" and was then
+    stored as "jose", a second account differing only by case; a name typed with a combining
+    accent ("Jose" + U+0301, as some keyboards send "José") was told to use letters only."""
 
     def to_internal_value(self, data: Any) -> str:
         if isinstance(data, bool) or not isinstance(data, str | int):
             raise serializers.ValidationError("Give the username as text.")
-        return super().to_internal_value(str(data))
+        return super().to_internal_value(User.normalize_username(str(data)))
 
 
 class RegisterSerializer(UnknownFieldsRefused):

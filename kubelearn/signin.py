@@ -34,6 +34,8 @@ class AnyCaseUsernameBackend(ModelBackend):
             username = kwargs.get(user_model.USERNAME_FIELD)
         if username is None or password is None:
             return None
+        # As sign-up stored it (NFKC): "José" typed with a combining accent is the same name.
+        username = user_model.normalize_username(username)
         field = user_model.USERNAME_FIELD
         longest = getattr(user_model._meta.get_field(field), "max_length", None)
         if longest is not None and len(username) > longest:
@@ -62,11 +64,13 @@ AXES_USERNAME_MAX_CHARS = 255
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
-    """The username django-axes counts failures under: as typed, lower-cased (and cut to the
-    length its table keeps)."""
+    """The username django-axes counts failures under: as the backend reads it (NFKC, any
+    case; cut to the length its table keeps). "alice" in full-width letters signs in as "alice", so
+    counted apart from it each mix of full-width and plain letters would be a fresh lockout."""
     field = settings.AXES_USERNAME_FORM_FIELD
     if credentials:
         typed = credentials.get(field)
     else:
         typed = getattr(request, "data", request.POST).get(field)
-    return str(typed or "").lower()[:AXES_USERNAME_MAX_CHARS]
+    name = get_user_model().normalize_username(str(typed or ""))
+    return name.lower()[:AXES_USERNAME_MAX_CHARS]

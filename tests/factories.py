@@ -107,3 +107,8 @@ class PathStepFactory(factory.django.DjangoModelFactory):
     path = factory.SubFactory(LearningPathFactory)
     resource = factory.SubFactory(ResourceFactory)
     position = factory.Sequence(lambda n: n + 1)
+
+
+def full_width(text: str) -> str:
+    """ASCII letters in their full-width forms (U+FF21…), which NFKC reads as the letters."""
+    return "".join(chr(ord(letter) + 0xFEE0) if letter.isascii() else letter for letter in text)

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 
-from tests.factories import ResourceFactory
+from tests.factories import ResourceFactory, full_width
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,26 @@ def test_register_rejects_a_taken_username_case_insensitively(api, alice):
     response = api.post("/api/auth/register/", {"username": "ALICE", "password": STRONG})
     assert response.status_code == 400
     assert "taken" in response.json()["username"][0]
+
+
+def test_register_rejects_a_taken_username_in_compatibility_characters(api, db):
+    # "jose" in full-width letters was checked as typed, then stored as "jose" beside "Jose".
+    assert api.post("/api/auth/register/", {"username": "Jose", "password": STRONG}).status_code
+    response = api.post("/api/auth/register/", {"username": full_width("jose"), "password": STRONG})
+    assert response.status_code == 400
+    assert "taken" in response.json()["username"][0]
+    assert list(User.objects.values_list("username", flat=True)) == ["Jose"]
+
+
+def test_a_username_typed_with_a_combining_accent_is_the_composed_name(api, db):
+    decomposed = "Jose\u0301"
+    response = api.post("/api/auth/register/", {"username": decomposed, "password": STRONG})
+    assert response.status_code == 201
+    assert response.json()["username"] == "Jos\u00e9"
+    signed_in = api.post("/api/auth/token/", {"username": decomposed, "password": STRONG})
+    assert signed_in.status_code == 200
+    composed = api.post("/api/auth/token/", {"username": "jos\u00e9", "password": STRONG})
+    assert composed.status_code == 200
 
 
 def test_register_rejects_missing_fields(api):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, full_width
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +97,23 @@ def test_failures_in_several_cases_count_as_one_username(client, alice):
         client.post("/signin/", {"username": typed, "password": "wrong guess"})
     response = client.post("/signin/", {"username": "ALiCE", "password": RIGHT})
     assert response.status_code == 429
+
+
+def test_full_width_letters_sign_in_as_the_name_and_count_as_it(api, alice):
+    # Normalised as sign-up normalises names (NFKC), "alice" in full-width letters is "alice":
+    # each mix of full-width and plain letters must not be a fresh count of failures.
+    typed = [full_width("alice"), "a" + full_width("l") + "ice", "ALI" + full_width("CE")]
+    typed += ["alic" + full_width("e"), full_width("a") + "lice", "alIce"]
+    for name in typed[: settings.AXES_FAILURE_LIMIT]:
+        api.post("/api/auth/token/", {"username": name, "password": "wrong guess"})
+    assert api.post("/api/auth/token/", {"username": "alice", "password": RIGHT}).status_code == (
+        429
+    )
+
+
+def test_a_full_width_username_signs_in(api, alice):
+    response = api.post("/api/auth/token/", {"username": full_width("alice"), "password": RIGHT})
+    assert response.status_code == 200 and response.json()["token"]
 
 
 def test_an_exact_username_wins_over_one_that_differs_only_by_case(client, alice):
