@@ -1,4 +1,5 @@
-"""Forgotten passwords: a reset link by e-mail, for accounts that gave an address.
+"""Sign-in and passwords: Django's views, each refused form answered 400 (RefusedFormIs400);
+forgotten passwords by a reset link by e-mail, for accounts that gave an address.
 
 Django's own views and token generator do the work (one-time links, valid for
 PASSWORD_RESET_TIMEOUT). What is added here: the mail goes out from a worker task (a request
@@ -18,11 +19,29 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse_lazy
+from django.views.generic.edit import FormView
 from rest_framework.throttling import SimpleRateThrottle
 
 from learn import emails
 from learn.emails import MailUnavailable, mail_configured
 from learn.forms import SetPasswordTypingForm
+
+
+class RefusedFormIs400:
+    """A refused form is answered 400, as every other refused form here is: Django's views
+    answer 200 (a hostile-input sweep found sign-in and the password change doing so)."""
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        view = cast(FormView, self)
+        return view.render_to_response(view.get_context_data(form=form), status=400)
+
+
+class SignInView(RefusedFormIs400, auth_views.LoginView):
+    pass
+
+
+class PasswordChangeView(RefusedFormIs400, auth_views.PasswordChangeView):
+    pass
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
@@ -66,7 +85,7 @@ class PasswordResetThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(RefusedFormIs400, auth_views.PasswordResetView):
     form_class = QueuedPasswordResetForm
     template_name = "learn/password_reset.html"
     email_template_name = "learn/password_reset_email.txt"
@@ -105,11 +124,8 @@ class PasswordResetView(auth_views.PasswordResetView):
             context["mail_unavailable"] = True
             return self.render_to_response(context, status=503)
 
-    def form_invalid(self, form: Any) -> HttpResponse:
-        return self.render_to_response(self.get_context_data(form=form), status=400)
 
-
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(RefusedFormIs400, auth_views.PasswordResetConfirmView):
     template_name = "learn/password_reset_confirm.html"
     success_url = reverse_lazy("learn:password-reset-done")
     form_class = SetPasswordTypingForm
@@ -120,6 +136,3 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         # made them reset is lifted, or the new password would not work for an hour.
         axes_reset(username=form.user.get_username())
         return response
-
-    def form_invalid(self, form: Any) -> HttpResponse:
-        return self.render_to_response(self.get_context_data(form=form), status=400)

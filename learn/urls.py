@@ -37,7 +37,7 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path(
         "signin/",
-        auth_views.LoginView.as_view(
+        passwords.SignInView.as_view(
             template_name="learn/signin.html",
             redirect_authenticated_user=True,
             authentication_form=SignInForm,
@@ -47,7 +47,7 @@ urlpatterns = [
     path("signout/", views.SignOutView.as_view(), name="signout"),
     path(
         "account/password/",
-        auth_views.PasswordChangeView.as_view(
+        passwords.PasswordChangeView.as_view(
             template_name="learn/password_change.html",
             success_url=reverse_lazy("learn:password-changed"),
             form_class=PasswordChangeTypingForm,

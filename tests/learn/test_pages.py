@@ -1039,7 +1039,7 @@ def test_passwords_that_do_not_match_are_said_to_the_first_password_where_focus_
 
 def test_a_failed_sign_in_brings_focus_to_the_password_not_the_filled_username(client, alice):
     response = client.post("/signin/", {"username": "alice", "password": "wrong password"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert autofocused(response.content.decode()) == ["password"]
 
 
@@ -1191,6 +1191,27 @@ def test_password_change(alice_web, alice):
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password("another-long-passphrase-7")
+
+
+def test_a_refused_password_change_is_a_400_and_changes_nothing(alice_web, alice):
+    response = alice_web.post(
+        "/account/password/",
+        {
+            "old_password": "not the password",
+            "new_password1": "another-long-passphrase-7",
+            "new_password2": "another-long-passphrase-7",
+        },
+    )
+    assert response.status_code == 400
+    assert "Your old password was entered incorrectly" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.check_password("correct horse battery staple")
+
+
+def test_a_refused_sign_in_is_a_400(client, alice):
+    response = client.post("/signin/", {"username": "alice", "password": "wrong guess"})
+    assert response.status_code == 400
+    assert "_auth_user_id" not in client.session
 
 
 @pytest.mark.parametrize("url", ["/account/", "/account/password/", "/focus/"])
