@@ -1007,10 +1007,9 @@ def _focus_changed_since(
     so its choices were not saved over the newer ones. The page again with the learner's
     choices as they left them, what is saved now, and the version to save over it with."""
     profile = recommender_selectors.learner_profile(user=_learner(request))
-    names = {area.pk: area.name for area in areas}
     saved = _focus_described(
-        {str(pk): name for pk, name in names.items()},
-        {str(item.area_id): item.weight for item in profile.focus.all()} if profile else {},
+        {area.slug: area.name for area in areas},
+        {item.area.slug: item.weight for item in profile.focus.all()} if profile else {},
         profile.minutes_budget if profile else None,
     )
     level = profile.level if profile else None
