@@ -1016,7 +1016,7 @@ def _focus_changed_since(
     said_level = (
         f"level {Difficulty(level).label}" if level else "no level set (judged by what you read)"
     )
-    messages.warning(
+    messages.error(
         request,
         "Not saved: your focus was changed after this page was loaded (in another tab or on "
         f"another device?). Saved now{saved}, {said_level}. Your choices are below as you "
