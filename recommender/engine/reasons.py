@@ -21,6 +21,11 @@ from .text import is_reason_word
 
 #: Minimum cosine for a "Close to ..." reason.
 SIMILAR_REASON_MIN: Final = 0.15
+#: "Close to …" also needs a topic in common: a security area, or a tag at most this share of
+#: the catalog has. Words alone made "Using RBAC Authorization" close to "Network Policies"
+#: (0.22: both Kubernetes documentation pages) and "Docker security" close to it too (0.17);
+#: "kubernetes", "docker" and "best-practices" are each on more than 15% of the seed catalog.
+CLOSE_TAG_SHARE: Final = 0.15
 #: Number of terms quoted in an "Also about …, like what you read" reason.
 SHARED_TERMS: Final = 3
 #: A term or label found in more than this share of the catalog explains
@@ -283,9 +288,19 @@ def similar_reasons(model: Model, state: LearnerState, rows: np.ndarray) -> dict
     picked = block[: len(rows)].toarray()  # few rows, dense over used columns
     sims = (block[len(rows) :] @ picked.T).T  # (len(rows), len(history))
     reasons: dict[int, Reason] = {}
+    shares: dict[str, float] = {}
     for i, row in enumerate(rows):
-        best = int(np.argmax(sims[i]))
-        if sims[i, best] < SIMILAR_REASON_MIN:
+        # The nearest item above the floor that shares a topic with it; few are above it.
+        above = np.flatnonzero(sims[i] >= SIMILAR_REASON_MIN)
+        best = next(
+            (
+                int(h)
+                for h in above[np.argsort(-sims[i, above], kind="stable")]
+                if _share_a_topic(model, int(row), history[h], shares)
+            ),
+            None,
+        )
+        if best is None:
             continue
         other = history[best]
         title = model.titles[other]
@@ -299,6 +314,30 @@ def similar_reasons(model: Model, state: LearnerState, rows: np.ndarray) -> dict
             },
         )
     return reasons
+
+
+def _share_a_topic(model: Model, a: int, b: int, shares: dict[str, float]) -> bool:
+    """Rows ``a`` and ``b`` share a security area, or a tag few documents have
+    (:data:`CLOSE_TAG_SHARE`; ``shares`` keeps the tags' shares read so far)."""
+    if not model.areas[a].isdisjoint(model.areas[b]):
+        return True
+    for tag in set(model.tags[a]) & set(model.tags[b]):
+        if tag not in shares:
+            shares[tag] = _tag_share(model, tag)
+        if shares[tag] <= CLOSE_TAG_SHARE:
+            return True
+    return False
+
+
+def _tag_share(model: Model, tag: str) -> float:
+    """Share of the catalog's documents that carry ``tag``, read back from its idf (fit's
+    smooth idf: ln((1 + n) / (1 + df)) + 1)."""
+    column = model.meta_vocabulary.get(f"tag:{tag}")
+    if column is None:
+        return 1.0
+    n = model.n_docs
+    df = (1.0 + n) / float(np.exp(float(model.meta_idf[column]) - 1.0)) - 1.0
+    return df / n
 
 
 def has_read(state: LearnerState) -> bool:

@@ -494,3 +494,24 @@ def test_a_lighter_focus_areas_steps_before_the_path_start_are_queued(alice, ali
     steps = [position[item["resource"]["id"]] for item in behind]
     assert steps == sorted(steps)
     assert position[items[0]["resource"]["id"]] == 33
+
+
+def test_close_to_rests_on_a_topic_in_common_not_on_shared_words(alice, alice_api, path):
+    # Both are Kubernetes documentation pages (cosine 0.22 in the seed catalog), and RBAC is
+    # not network policy: "Close to “Using RBAC Authorization”" on Network Policies explained
+    # nothing. The RBAC good practices share its area and are still close to it.
+    rbac = Resource.objects.get(title__startswith="Using RBAC Authorization")
+    services.progress_set(user=alice, resource=rbac, state="completed", rating=5)
+    alice_api.patch("/api/me/profile/", {"level": 3}, format="json")
+    items = queue(alice_api, limit=50)["results"]
+    close = {
+        item["resource"]["title"]: reason["text"]
+        for item in items
+        for reason in item["reasons"]
+        if reason["kind"] == "similar_to"
+    }
+    titles = [item["resource"]["title"] for item in items]
+    assert [t for t in titles if t.startswith("Network Policies")]
+    assert not [t for t in close if t.startswith("Network Policies")], close
+    good_practices = [t for t in close if t.startswith("Role Based Access Control Good")]
+    assert close[good_practices[0]].startswith("Close to “Using RBAC Authorization")
