@@ -137,13 +137,22 @@ _CHANGED_SINCE = {
     ProgressState.PLANNED: "“{title}” was saved elsewhere since: nothing was cleared.",
     ProgressState.SKIPPED: "You skipped “{title}” elsewhere since: nothing was cleared.",
 }
-# Skip, Save for later or Not now from a page made before the item was started elsewhere (the
-# phone began reading it; the laptop's old Up next still offered Skip): the reading, and any
-# rating it has, stays.
-READING_SINCE_MESSAGE = (
-    "You started reading “{title}” after this page was loaded (in another tab or on another "
-    "device?), so that click did nothing: it stays in Reading now."
+# Skip, Save for later or Not now from a page made before the item changed elsewhere (the
+# phone began reading it, skipped it or put it off; the laptop's old Up next still offered
+# Skip): what the phone did, and any rating, stays. A walk-through's Not now on the laptop
+# turned the phone's Skip into "returns to your queue on Mon", and a Skip there dropped the
+# phone's "Not now, in a month", each without a word.
+_ELSEWHERE = (
+    "after this page was loaded (in another tab or on another device?), so that click did nothing"
 )
+READING_SINCE_MESSAGE = "You started reading “{title}” " + _ELSEWHERE + ": it stays in Reading now."
+_CLICKED_SINCE = {
+    ProgressState.IN_PROGRESS: READING_SINCE_MESSAGE,
+    ProgressState.COMPLETED: "You marked “{title}” done " + _ELSEWHERE + ": it stays marked done.",
+    ProgressState.SKIPPED: "You skipped “{title}” " + _ELSEWHERE + ": it stays skipped.",
+    ProgressState.PLANNED: "You saved “{title}” for later " + _ELSEWHERE + ": it stays in Saved.",
+}
+PUT_OFF_SINCE_MESSAGE = "You put “{title}” off until {back} " + _ELSEWHERE + "."
 # "Save rating" on an item already done.
 RATING_MESSAGE = "Rating of “{title}” saved: {rating} of 5."
 # A low rating says what it does: a walk-through's expert rated an item 1 of 5 and saw no sign
@@ -422,10 +431,10 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             rating=form.cleaned_data["rating"] if rated else ...,
             later=form.cleaned_data["later"],
             later_days=form.cleaned_data["later_days"],
-            only_if=_not_reading_since(shown) if shown else None,
+            only_if=_unchanged_since(shown, state) if shown else None,
         )
-    except recommender_services.ProgressChanged:
-        messages.info(request, READING_SINCE_MESSAGE.format(title=message_title(resource.title)))
+    except recommender_services.ProgressChanged as changed:
+        messages.info(request, _clicked_since_message(changed.current, resource.title))
         return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
     done_again = was.state == ProgressState.COMPLETED == state and not rated and not was.known
     if progress.state != state or done_again:
@@ -488,15 +497,27 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
     return HttpResponseRedirect(next_url)
 
 
-def _not_reading_since(shown: str) -> Callable[[Progress | None], bool]:
-    """progress_set's `only_if` for a click from a page that showed `shown`: refused when the
-    item is being read now and the page did not show it so (begun elsewhere since)."""
+def _unchanged_since(shown: str, asked: str) -> Callable[[Progress | None], bool]:
+    """progress_set's `only_if` for a click from a page that showed `shown`, asking for
+    `asked`: refused when the item has another state now (changed elsewhere since), unless it
+    is the one asked for. With no progress now (cleared elsewhere) nothing is lost: allowed."""
 
-    def not_reading_since(current: Progress | None) -> bool:
-        reading = current is not None and current.state == ProgressState.IN_PROGRESS
-        return not reading or shown == ProgressState.IN_PROGRESS
+    def unchanged_since(current: Progress | None) -> bool:
+        return current is None or current.state in (shown, asked)
 
-    return not_reading_since
+    return unchanged_since
+
+
+def _clicked_since_message(current: Progress | None, title: str) -> str:
+    """What the item became elsewhere, which a click from an older page left as it is."""
+    shortened = message_title(title)
+    if current is None:  # not refused (see _unchanged_since); said for completeness
+        return f"“{shortened}” changed elsewhere since this page was loaded: nothing was done."
+    if current.later_until is not None and current.later_until > timezone.now():
+        back = timezone.localtime(current.later_until)
+        day = f"{back:%a} {back.day} {back:%b}"
+        return PUT_OFF_SINCE_MESSAGE.format(title=shortened, back=day)
+    return _CLICKED_SINCE[ProgressState(current.state)].format(title=shortened)
 
 
 def _undo_offer(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from recommender import services
 from recommender.models import Progress
@@ -107,6 +108,57 @@ def test_a_click_from_an_old_page_keeps_a_reading_begun_elsewhere(
     assert "You started reading “Network Policies” after this page was loaded" in (
         page.content.decode()
     )
+
+
+def test_not_now_from_an_old_page_keeps_a_skip_made_elsewhere(alice, alice_web):
+    # A walk-through: the phone skipped it; the laptop's old Up next put it off to Monday,
+    # "It waits in Saved", and the skip was gone without a word.
+    resource = ResourceFactory(title="Docker + Consul + Vault")
+    services.progress_set(user=alice, resource=resource, state="skipped")
+    page = click(alice_web, resource, "planned", "none", later="1", later_days="1")
+    progress = Progress.objects.get(user=alice, resource=resource)
+    assert (progress.state, progress.later_until) == ("skipped", None)
+    assert "You skipped “Docker + Consul + Vault” after this page was loaded" in (
+        page.content.decode()
+    )
+
+
+def test_skip_from_an_old_page_keeps_a_not_now_made_elsewhere(alice, alice_web):
+    resource = ResourceFactory(title="Encrypting Confidential Data at Rest")
+    services.progress_set(user=alice, resource=resource, state="planned", later=True, later_days=30)
+    page = click(alice_web, resource, "skipped", "none")
+    progress = Progress.objects.get(user=alice, resource=resource)
+    assert progress.state == "planned" and progress.later_until is not None
+    back = timezone.localtime(progress.later_until)
+    assert (
+        f"You put “Encrypting Confidential Data at Rest” off until {back:%a} {back.day} {back:%b} "
+        "after this page was loaded"
+    ) in page.content.decode()
+
+
+def test_skip_from_an_old_page_keeps_a_completion_and_its_rating(alice, alice_web):
+    resource = ResourceFactory(title="Secrets")
+    services.progress_set(user=alice, resource=resource, state="completed", rating=5)
+    page = click(alice_web, resource, "skipped", "none")
+    progress = Progress.objects.get(user=alice, resource=resource)
+    assert (progress.state, progress.rating) == ("completed", 5)
+    assert "You marked “Secrets” done after this page was loaded" in page.content.decode()
+
+
+def test_a_click_asking_for_what_changed_elsewhere_is_done(alice, alice_web):
+    # Skipped on the phone, skipped again from the laptop's old page: nothing to refuse.
+    resource = ResourceFactory(title="Katacoda")
+    services.progress_set(user=alice, resource=resource, state="skipped")
+    page = click(alice_web, resource, "skipped", "none")
+    assert Progress.objects.get(user=alice, resource=resource).state == "skipped"
+    assert "after this page was loaded" not in page.content.decode()
+
+
+def test_a_click_after_a_clear_elsewhere_is_done(alice, alice_web):
+    # The page showed it skipped; the phone cleared it; Save for later here loses nothing.
+    resource = ResourceFactory()
+    click(alice_web, resource, "planned", "skipped")
+    assert Progress.objects.get(user=alice, resource=resource).state == "planned"
 
 
 def test_skip_on_a_page_that_showed_the_reading_still_skips(alice, alice_web):
