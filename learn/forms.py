@@ -461,3 +461,23 @@ class NoteForm(forms.Form):
     )
     # The note_version of the saved note this text was written over (see services.note_set).
     based_on = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        # Null characters are refused, and the box they came back in showed each as "�" (a
+        # browser's stand-in), which a second Save stored without a word (a walk-through).
+        # They are taken out of the text the box shows, and the refusal says so.
+        self.nulls_removed = bool(data is not None and "\x00" in data.get("text", ""))
+        if self.nulls_removed:
+            data = data.copy()
+            data["text"] = data["text"].replace("\x00", "")
+        super().__init__(data, *args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.nulls_removed:
+            self.add_error(
+                "text",
+                "Null characters are not allowed: they were taken out of the text below. Save "
+                "again to keep it without them.",
+            )
+        return cleaned

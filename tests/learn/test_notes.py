@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.utils import timezone
@@ -191,6 +192,19 @@ def test_emptying_a_note_another_tab_changed_since_is_refused(alice, alice_web, 
 def test_a_note_with_a_nul_character_is_a_400_not_a_server_error(alice_web, resource):
     assert save(alice_web, resource, "a\x00b").status_code == 400
     assert not Note.objects.exists()
+
+
+def test_a_refused_nul_comes_back_taken_out_and_said_so(alice, alice_web, resource):
+    # The box showed each NUL as "�", and a second Save stored those without a word.
+    response = save(alice_web, resource, "abc \x00NUL\x00 end")
+    assert response.status_code == 400
+    assert response.context["note_form"]["text"].value() == "abc NUL end"
+    body = unescape(response.content.decode())
+    assert "Null characters are not allowed: they were taken out of the text below." in body
+    assert "\x00" not in body
+    assert not Note.objects.filter(user=alice).exists()
+    assert save(alice_web, resource, "abc NUL end").status_code == 302
+    assert Note.objects.get(user=alice).text == "abc NUL end"
 
 
 def test_a_script_in_a_note_is_shown_as_text_on_the_resource_page(alice, alice_web, resource):
