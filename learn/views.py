@@ -1102,8 +1102,11 @@ def _focus_items(result: queue.Queue) -> int:
 
 
 def _there_for_it(count: int, of: str) -> str:
-    """ "3 of the 10 items in your queue are there for it" (``of``: "the 10")."""
-    return f"{count} of {of} items in your queue {'is' if count == 1 else 'are'} there for it"
+    """ "3 of the 10 items in your queue are there for your focus" (``of``: "the 10"); "for
+    it" left a walk-through's learner asking what "it" was, after a message naming three
+    areas and a budget."""
+    verb = "is" if count == 1 else "are"
+    return f"{count} of {of} items in your queue {verb} there for your focus"
 
 
 def _focus_queue_sentence(
@@ -1131,12 +1134,12 @@ def _focus_queue_sentence(
         there = _focus_items(whole)
         if there:
             return (
-                f"{saved} This session's {result.minutes_budget} minutes hold none of it: "
-                f"{_there_for_it(there, f'the next {len(whole.items)}')} (“no limit” on Up "
+                f"{saved} {_there_for_it(there, f'the next {len(whole.items)}')}, but none "
+                f"fits in this session's {result.minutes_budget} minutes (“no limit” on Up "
                 "next shows them)."
             )
     return (
-        f"{saved} Nothing in your queue is there for it yet: its resources come later "
+        f"{saved} Nothing in your queue is there for your focus yet: its resources come later "
         "on your path or above your level. The Path page shows where they are."
     )
 

@@ -570,9 +570,10 @@ def test_focus_saved_counts_the_queue_items_there_for_it(alice_web, alice, on_th
         if any(reason["kind"] == "focus" for reason in item.reasons)
     )
     assert serving
-    assert saved_message(page).startswith(
+    verb = "is" if serving == 1 else "are"
+    assert saved_message(page) == (
         f"Focus saved: RBAC and authorization (main focus), with no time budget. {serving} of "
-        "the 10 items in your queue"
+        f"the 10 items in your queue {verb} there for your focus. Your level is now Advanced."
     )
 
 
@@ -1800,7 +1801,7 @@ def test_focus_saved_with_a_budget_that_holds_none_of_it_says_so(alice_web, alic
     serving = sum(1 for item in whole.items if any(r["kind"] == "focus" for r in item.reasons))
     assert serving and not packed.path_note
     assert saved_message(page) == (
-        "Focus saved: RBAC and authorization (main focus), with 5 minutes a session. This "
-        f"session's 5 minutes hold none of it: {serving} of the next 10 items in your queue "
-        "are there for it (“no limit” on Up next shows them). Your level is now Advanced."
+        f"Focus saved: RBAC and authorization (main focus), with 5 minutes a session. {serving} "
+        "of the next 10 items in your queue are there for your focus, but none fits in this "
+        "session's 5 minutes (“no limit” on Up next shows them). Your level is now Advanced."
     )
