@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from kubelearn.api import UnknownFieldsRefused, learner
 from kubelearn.parsers import SafeJSONParser, StrictFormParser, StrictMultiPartParser
 from kubelearn.password_validation import PASSWORD_MAX_CHARS
+from kubelearn.signin import users_named
 from learn import emails as learn_emails
 from learn import selectors as learn_selectors
 from learn import services as learn_services
@@ -68,7 +69,7 @@ class RegisterSerializer(UnknownFieldsRefused):
     )
 
     def validate_username(self, value: str) -> str:
-        if User.objects.filter(username__iexact=value).exists():
+        if users_named(value).exists():
             raise serializers.ValidationError("This username is taken.")
         return value
 

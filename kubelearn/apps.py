@@ -8,6 +8,29 @@ from django.contrib.admin import autodiscover
 from django.contrib.admin.apps import SimpleAdminConfig
 from django.contrib.admin.checks import check_admin_app, check_dependencies
 from django.core import checks
+from django.db.backends.signals import connection_created
+
+
+class KubelearnConfig(AppConfig):
+    """Project-wide pieces: management commands, templates, and SQLite's UPPER for Unicode."""
+
+    name = "kubelearn"
+    default = True
+
+    def ready(self) -> None:
+        connection_created.connect(unicode_upper_for_sqlite, dispatch_uid="kubelearn-upper")
+
+
+def unicode_upper_for_sqlite(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """SQLite's UPPER() folds ASCII letters only, so "Zoé" and "ZOÉ" were two accounts on the
+    embedded database (a hostile-input sweep; PostgreSQL's folds them). Python's does what
+    PostgreSQL's does for these names (kubelearn.signin.users_named)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("UPPER", 1, _upper, deterministic=True)
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
 
 
 class AdminDiscoveredOnDemandConfig(SimpleAdminConfig):

@@ -15,6 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Upper
 from django.http import HttpRequest
 
 
@@ -43,7 +45,7 @@ class AnyCaseUsernameBackend(ModelBackend):
             # SQLite's LIKE fail ("pattern too complex": a 500, a hostile-input sweep).
             user_model().set_password(password)
             return None
-        matches = list(user_model._default_manager.filter(**{f"{field}__iexact": username})[:2])
+        matches = list(users_named(username)[:2])
         exact = [user for user in matches if getattr(user, field) == username]
         found = exact or (matches if len(matches) == 1 else [])
         if not found:
@@ -55,6 +57,17 @@ class AnyCaseUsernameBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+def users_named(name: str) -> QuerySet[Any]:
+    """Accounts whose username is ``name`` in any case, letters beyond ASCII included. Django's
+    ``iexact`` is SQL LIKE on SQLite, which folds ASCII letters only: "Zoé" and "ZOÉ" signed
+    up as two accounts, sharing one lockout (a hostile-input sweep). Compared with UPPER on
+    both sides instead (on SQLite, kubelearn.apps gives UPPER Python's Unicode folding)."""
+    model = get_user_model()
+    return model._default_manager.alias(_upper_name=Upper(model.USERNAME_FIELD)).filter(
+        _upper_name=Upper(Value(name))
+    )
 
 
 # django-axes keeps the name in a column of 255 characters: a longer one typed at sign-in was

@@ -16,6 +16,7 @@ from django.contrib.auth.forms import (
 from django.contrib.auth.models import User
 
 from catalog.models import SecurityArea
+from kubelearn.signin import users_named
 from learn import emails, services
 from recommender.models import (
     LATER_DAYS,
@@ -196,6 +197,14 @@ class SignUpForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
+
+    def clean_username(self) -> str:
+        """Django's check, in any case beyond ASCII too (kubelearn.signin.users_named): its
+        `iexact` let "ZOÉ" sign up beside "Zoé" on SQLite."""
+        username: str = self.cleaned_data.get("username") or ""
+        if username and users_named(username).exists():
+            raise forms.ValidationError(self.instance.unique_error_message(User, ["username"]))
+        return username
 
     def full_clean(self) -> None:
         super().full_clean()

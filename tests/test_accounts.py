@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import sqlite3
+from types import SimpleNamespace
+
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
@@ -7,6 +10,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 
+from kubelearn.apps import unicode_upper_for_sqlite
 from tests.factories import ResourceFactory, full_width
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +69,40 @@ def test_a_username_typed_with_a_combining_accent_is_the_composed_name(api, db):
     assert signed_in.status_code == 200
     composed = api.post("/api/auth/token/", {"username": "jos\u00e9", "password": STRONG})
     assert composed.status_code == 200
+
+
+def test_register_rejects_a_taken_username_differing_by_a_non_ascii_letters_case(api, db):
+    # On SQLite, `iexact` folded ASCII only: "ZOÉ" signed up beside "Zoé".
+    assert api.post("/api/auth/register/", {"username": "Zoé", "password": STRONG}).status_code
+    response = api.post("/api/auth/register/", {"username": "ZOÉ", "password": STRONG})
+    assert response.status_code == 400
+    assert "taken" in response.json()["username"][0]
+    assert list(User.objects.values_list("username", flat=True)) == ["Zoé"]
+
+
+def test_web_sign_up_refuses_a_username_differing_by_a_non_ascii_letters_case(client, db):
+    User.objects.create_user("Ärne", password=STRONG)
+    response = client.post(
+        "/signup/", {"username": "ärne", "password1": STRONG, "password2": STRONG}
+    )
+    assert response.status_code == 400
+    assert "A user with that username already exists." in response.content.decode()
+    assert User.objects.count() == 1
+
+
+def test_a_username_signs_in_in_any_case_beyond_ascii(api, db):
+    User.objects.create_user("Zoé", password=STRONG)
+    response = api.post("/api/auth/token/", {"username": "ZOÉ", "password": STRONG})
+    assert response.status_code == 200 and response.json()["username"] == "Zoé"
+
+
+def test_sqlite_connections_fold_letters_beyond_ascii_in_upper():
+    # The embedded database's UPPER() folded ASCII only; kubelearn.apps gives it Python's.
+    raw = sqlite3.connect(":memory:")
+    assert raw.execute("select upper('zoé')").fetchone() == ("ZOé",)
+    unicode_upper_for_sqlite(None, SimpleNamespace(vendor="sqlite", connection=raw))
+    assert raw.execute("select upper('zoé'), upper(null)").fetchone() == ("ZOÉ", None)
+    raw.close()
 
 
 def test_register_rejects_missing_fields(api):
