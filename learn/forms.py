@@ -368,7 +368,10 @@ class FocusForm(forms.Form):
     # The profile's version this page was made with (services.profile_version): an old page
     # saved after the focus was changed in another tab is refused instead of writing over it.
     # Absent on pages made before it: no check.
-    shown = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    # No length limit: a forged or mangled one is a version that does not match (a 409 that
+    # says so and sends the current one), where a limit refused the page with no message,
+    # every time it was saved again (a hostile-input sweep).
+    shown = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, areas: list[SecurityArea], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -469,7 +472,8 @@ class NoteForm(forms.Form):
         ),
     )
     # The note_version of the saved note this text was written over (see services.note_set).
-    based_on = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    # No length limit, as FocusForm.shown: a mangled one is a version that does not match.
+    based_on = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
     def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
         # Null characters are refused, and the box they came back in showed each as "�" (a

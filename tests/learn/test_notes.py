@@ -189,6 +189,15 @@ def test_emptying_a_note_another_tab_changed_since_is_refused(alice, alice_web, 
     assert Note.objects.get().text == "v2"
 
 
+def test_a_mangled_version_of_the_note_is_a_409_with_the_saved_note(alice, alice_web, resource):
+    # A sweep's 65-character `based_on` was a 400 with no word why nothing was saved.
+    note_written(alice, resource, "saved elsewhere")
+    response = save(alice_web, resource, "typed here", based_on="z" * 65)
+    assert response.status_code == 409
+    assert "Not saved: this note was changed in another tab" in response.content.decode()
+    assert Note.objects.get().text == "saved elsewhere"
+
+
 def test_a_note_with_a_nul_character_is_a_400_not_a_server_error(alice_web, resource):
     assert save(alice_web, resource, "a\x00b").status_code == 400
     assert not Note.objects.exists()

@@ -76,6 +76,18 @@ def test_two_tabs_saving_the_same_choices_are_not_told_they_disagree(alice, alic
     assert saved_focus(alice) == {"rbac": 1.0}
 
 
+def test_a_mangled_version_is_a_409_that_says_so_and_saving_again_works(alice, alice_web, seed):
+    # A sweep's 10,000-character `shown` was a 400 with no message, and so was every save after.
+    refused = alice_web.post("/focus/", {"area__rbac": "1", "shown": "a" * 10_000})
+    assert refused.status_code == 409
+    assert "Not saved: your focus was changed after this page was loaded" in unescape(
+        refused.content.decode()
+    )
+    again = alice_web.post("/focus/", {"area__rbac": "1", "shown": shown_version(refused)})
+    assert again.status_code == 302
+    assert saved_focus(alice) == {"rbac": 1.0}
+
+
 def test_a_focus_page_made_before_the_check_saves_as_before(alice, alice_web, seed):
     services.profile_update(user=alice, focus={"network-policy": 1.0})
     response = alice_web.post("/focus/", {"area__rbac": "1"})
