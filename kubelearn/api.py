@@ -83,6 +83,38 @@ def etag_precondition(request: Request) -> Callable[[str], bool] | None:
     return holds
 
 
+def precondition_refusal(request: Request, version: str, what: str) -> str:
+    """Why the request's If-Match / If-None-Match refused a write to ``what`` (e.g. "the
+    profile") at ``version`` ("" when there is none), in the client's terms. A sweep's weak
+    If-Match, and an If-None-Match naming the version as it is, were both told the target
+    "changed since you read it", which it had not."""
+    current = etag(version) if version else None
+    if_match = request.headers.get("If-Match")
+    if if_match is not None:
+        tags = parse_etags(if_match)
+        if current is None:
+            why = f"There is no {what.removeprefix('the ')} now, and your If-Match names one."
+        elif tags != ["*"] and current not in tags:
+            if all(tag.startswith("W/") for tag in tags):
+                why = (
+                    'If-Match compares entity tags strongly, so a weak one (W/"…") never '
+                    "matches: send the ETag as it came."
+                )
+            else:
+                why = f"{what.capitalize()} changed since you read it: your If-Match names "
+                why += "another version."
+        else:
+            why = ""
+        if why:
+            return f"{why} Nothing was changed; 'current' is {what} as it is now."
+    none_match = request.headers.get("If-None-Match", "")
+    if parse_etags(none_match) == ["*"]:
+        why = f"{what.capitalize()} exists, and your If-None-Match: * asks that it not."
+    else:
+        why = f"{what.capitalize()} is the version your If-None-Match names."
+    return f"{why} Nothing was changed; 'current' is {what} as it is now."
+
+
 class StrictOrderingFilter(OrderingFilter):
     """`?ordering=` that refuses what it cannot do: DRF drops unknown fields without a word, so
     `ordering=bogus` answered 200 in the order the client did not ask for (walk-through). The

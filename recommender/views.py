@@ -23,7 +23,13 @@ from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
 from catalog.models import Resource
-from kubelearn.api import UnknownParametersRefused, etag, etag_precondition, learner
+from kubelearn.api import (
+    UnknownParametersRefused,
+    etag,
+    etag_precondition,
+    learner,
+    precondition_refusal,
+)
 from kubelearn.parsers import SafeJSONParser
 from recommender import queue, selectors, services
 from recommender.filters import ProgressFilter
@@ -354,7 +360,7 @@ class NoteDetailView(APIView):
                 only_if=etag_precondition(request),
             )
         except services.NoteChanged as changed:
-            return _note_changed(changed, resource)
+            return _note_changed(request, changed, resource)
         if note is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         note.resource = resource
@@ -373,7 +379,7 @@ class NoteDetailView(APIView):
                 user=learner(request), resource_id=resource.pk, only_if=etag_precondition(request)
             )
         except services.NoteChanged as changed:
-            return _note_changed(changed, resource)
+            return _note_changed(request, changed, resource)
         if not deleted:
             return Response({"detail": NO_NOTE}, status=status.HTTP_404_NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -388,18 +394,19 @@ def _note_response(note: Note, code: int = status.HTTP_200_OK) -> Response:
     )
 
 
-def _note_changed(changed: services.NoteChanged, resource: Resource) -> Response:
+def _note_changed(request: Request, changed: services.NoteChanged, resource: Resource) -> Response:
     """412: the note is not the one the client's If-Match / If-None-Match named; nothing was
     written. The body carries the note as it is now (null: there is none), so the client can
     merge without another request."""
     current = changed.current
+    version = services.note_version(current.text) if current is not None else ""
     headers = {}
     if current is not None:
         current.resource = resource
-        headers["ETag"] = etag(services.note_version(current.text))
+        headers["ETag"] = etag(version)
     return Response(
         {
-            "detail": NOTE_PRECONDITION_FAILED,
+            "detail": precondition_refusal(request, version, "the note"),
             "current": NoteSerializer(current).data if current is not None else None,
         },
         status=status.HTTP_412_PRECONDITION_FAILED,
@@ -408,10 +415,6 @@ def _note_changed(changed: services.NoteChanged, resource: Resource) -> Response
 
 
 NO_NOTE = "No note on this resource."
-NOTE_PRECONDITION_FAILED = (
-    "The note is not the one your If-Match or If-None-Match header names: it was changed or "
-    "removed since you read it. Nothing was written; 'current' is the note as it is now."
-)
 
 
 def _profile_out(profile: LearnerProfile | None) -> dict:
@@ -498,13 +501,14 @@ class ProfileView(APIView):
             )
         except services.ProfileChanged:
             current = selectors.learner_profile(user=learner(request))
+            version = services.profile_version(current)
             return Response(
                 {
-                    "detail": "The profile changed since you read it: nothing was changed.",
+                    "detail": precondition_refusal(request, version, "the profile"),
                     "current": _profile_out(current),
                 },
                 status=status.HTTP_412_PRECONDITION_FAILED,
-                headers={"ETag": etag(services.profile_version(current))},
+                headers={"ETag": etag(version)},
             )
         return _profile_response(learner(request))
 

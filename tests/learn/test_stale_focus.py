@@ -143,3 +143,37 @@ def test_a_patch_whose_if_match_names_no_entity_tag_is_a_400(alice, alice_api, s
     assert response.status_code == 400
     assert "If-Match" in response.json()
     assert not LearnerProfile.objects.filter(user=alice, level=1).exists()
+
+
+@pytest.mark.parametrize(
+    ("headers", "detail"),
+    [
+        (
+            lambda tag: {"HTTP_IF_MATCH": "W/" + tag},
+            "If-Match compares entity tags strongly, so a weak one",
+        ),
+        (
+            lambda tag: {"HTTP_IF_NONE_MATCH": tag},
+            "The profile is the version your If-None-Match names.",
+        ),
+        (
+            lambda tag: {"HTTP_IF_NONE_MATCH": "*"},
+            "The profile exists, and your If-None-Match: * asks that it not.",
+        ),
+        (
+            lambda tag: {"HTTP_IF_MATCH": '"0123"'},
+            "The profile changed since you read it: your If-Match names another version.",
+        ),
+    ],
+    ids=["weak-if-match", "if-none-match-as-it-is", "if-none-match-star", "stale-if-match"],
+)
+def test_a_refused_precondition_says_why_in_the_clients_terms(alice_api, seed, headers, detail):
+    # A sweep's weak If-Match and its If-None-Match naming the version as it is were both told
+    # the profile "changed since you read it", which it had not.
+    tag = alice_api.get("/api/me/profile/")["ETag"]
+    response = alice_api.patch("/api/me/profile/", {"level": 1}, format="json", **headers(tag))
+    assert response.status_code == 412
+    assert response.json()["detail"].startswith(detail)
+    assert response.json()["detail"].endswith(
+        "Nothing was changed; 'current' is the profile as it is now."
+    )

@@ -226,6 +226,10 @@ def test_put_over_a_note_changed_since_it_was_read_is_a_412_that_writes_nothing(
     _put(alice_api, resource, "written on the laptop")  # another client, after the read
     response = _put(alice_api, resource, "the phone's edit", if_match=tag)
     assert response.status_code == 412
+    assert response.json()["detail"] == (
+        "The note changed since you read it: your If-Match names another version. Nothing "
+        "was changed; 'current' is the note as it is now."
+    )
     assert response.json()["current"]["text"] == "written on the laptop"
     assert response["ETag"] == f'"{services.note_version("written on the laptop")}"'
     assert Note.objects.get().text == "written on the laptop"
@@ -239,6 +243,9 @@ def test_put_over_a_note_removed_since_it_was_read_is_a_412_with_no_current_note
     response = _put(alice_api, resource, "two", if_match=tag)
     assert response.status_code == 412
     assert response.json()["current"] is None
+    assert response.json()["detail"].startswith(
+        "There is no note now, and your If-Match names one."
+    )
     assert not Note.objects.exists()
 
 
@@ -253,12 +260,18 @@ def test_if_none_match_star_only_creates(alice_api, resource):
     assert _put(alice_api, resource, "first", if_none_match="*").status_code == 201
     response = _put(alice_api, resource, "second", if_none_match="*")
     assert response.status_code == 412
+    assert response.json()["detail"].startswith(
+        "The note exists, and your If-None-Match: * asks that it not."
+    )
     assert Note.objects.get().text == "first"
 
 
 def test_a_weak_etag_never_passes_if_match(alice_api, resource):
     tag = _put(alice_api, resource, "one")["ETag"]
-    assert _put(alice_api, resource, "two", if_match=f"W/{tag}").status_code == 412
+    response = _put(alice_api, resource, "two", if_match=f"W/{tag}")
+    assert response.status_code == 412
+    # Said as it is: the note did not change since it was read (a sweep was told it had).
+    assert response.json()["detail"].startswith("If-Match compares entity tags strongly")
     assert Note.objects.get().text == "one"
 
 
