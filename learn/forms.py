@@ -104,6 +104,16 @@ WARN_WHEN_ATTEMPTS_LEFT = 2
 
 
 class SignInForm(AuthenticationForm):
+    # Django's says "Note that both fields may be case-sensitive.": the username is not here
+    # (kubelearn.signin), and a sweep read it as a reason to retype it.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "Please enter a correct username and password. The password is case-sensitive; "
+            "the username is not."
+        ),
+    }
+
     def full_clean(self) -> None:
         super().full_clean()
         self._warn_of_the_lock()

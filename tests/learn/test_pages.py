@@ -1213,6 +1213,8 @@ def test_a_refused_sign_in_is_a_400(client, alice):
     response = client.post("/signin/", {"username": "alice", "password": "wrong guess"})
     assert response.status_code == 400
     assert "_auth_user_id" not in client.session
+    # Not Django's "both fields may be case-sensitive": the username is not.
+    assert "The password is case-sensitive; the username is not." in response.content.decode()
 
 
 @pytest.mark.parametrize("url", ["/account/", "/account/password/", "/focus/"])
