@@ -376,11 +376,10 @@ class FocusForm(forms.Form):
     )
 
     # The profile's version this page was made with (services.profile_version): an old page
-    # saved after the focus was changed in another tab is refused instead of writing over it.
-    # Absent on pages made before it: no check.
-    # No length limit: a forged or mangled one is a version that does not match (a 409 that
-    # says so and sends the current one), where a limit refused the page with no message,
-    # every time it was saved again (a hostile-input sweep).
+    # saved after the focus was changed in another tab is refused instead of writing over it;
+    # absent on pages made before it: no check. No length limit: a forged or mangled one is a
+    # version that does not match (a 409 that says so and sends the current one), where a
+    # limit refused the page with no message, every time it was saved again (a sweep).
     shown = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, areas: list[SecurityArea], **kwargs: Any) -> None:
