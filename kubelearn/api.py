@@ -83,11 +83,13 @@ def etag_precondition(request: Request) -> Callable[[str], bool] | None:
     return holds
 
 
-def precondition_refusal(request: Request, version: str, what: str) -> str:
+def precondition_refusal(
+    request: Request, version: str, what: str, kept: str = "Nothing was changed"
+) -> str:
     """Why the request's If-Match / If-None-Match refused a write to ``what`` (e.g. "the
-    profile") at ``version`` ("" when there is none), in the client's terms. A sweep's weak
-    If-Match, and an If-None-Match naming the version as it is, were both told the target
-    "changed since you read it", which it had not."""
+    profile") at ``version`` ("" when there is none), in the client's terms, then ``kept``
+    (what was not done). A sweep's weak If-Match, and an If-None-Match naming the version as
+    it is, were both told the target "changed since you read it", which it had not."""
     current = etag(version) if version else None
     if_match = request.headers.get("If-Match")
     if if_match is not None:
@@ -106,13 +108,13 @@ def precondition_refusal(request: Request, version: str, what: str) -> str:
         else:
             why = ""
         if why:
-            return f"{why} Nothing was changed; 'current' is {what} as it is now."
+            return f"{why} {kept}; 'current' is {what} as it is now."
     none_match = request.headers.get("If-None-Match", "")
     if parse_etags(none_match) == ["*"]:
         why = f"{what.capitalize()} exists, and your If-None-Match: * asks that it not."
     else:
         why = f"{what.capitalize()} is the version your If-None-Match names."
-    return f"{why} Nothing was changed; 'current' is {what} as it is now."
+    return f"{why} {kept}; 'current' is {what} as it is now."
 
 
 class StrictOrderingFilter(OrderingFilter):

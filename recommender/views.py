@@ -197,7 +197,7 @@ class ProgressDetailView(APIView):
                 only_if=_progress_precondition(request),
             )
         except services.ProgressChanged as changed:
-            return _progress_changed(changed, "nothing was changed")
+            return _progress_changed(request, changed, "Nothing was changed")
         progress = Progress.objects.select_related("resource", "resource__link").get(pk=progress.pk)
         return _progress_response(
             progress, status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -221,7 +221,7 @@ class ProgressDetailView(APIView):
                 only_if=_progress_precondition(request),
             )
         except services.ProgressChanged as changed:
-            return _progress_changed(changed, "nothing was forgotten")
+            return _progress_changed(request, changed, "Nothing was forgotten")
         if not forgotten:
             return Response({"detail": "No progress recorded for this resource."}, status=404)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -235,15 +235,16 @@ def _progress_precondition(request: Request) -> Callable[[Progress | None], bool
     return lambda progress: holds(services.progress_version(progress) if progress else "")
 
 
-def _progress_changed(changed: services.ProgressChanged, what: str) -> Response:
-    """412: the progress is not the version the client's If-Match names; `what` says what was
+def _progress_changed(request: Request, changed: services.ProgressChanged, kept: str) -> Response:
+    """412: the progress is not the version the client's If-Match names; `kept` says what was
     not done. The body carries the progress as it is now (null: there is none)."""
     current = changed.current
+    version = services.progress_version(current) if current else ""
     body = {
-        "detail": f"The progress changed since you read it: {what}.",
+        "detail": precondition_refusal(request, version, "the progress", kept),
         "current": ProgressSerializer(current).data if current else None,
     }
-    headers = {"ETag": etag(services.progress_version(current))} if current else {}
+    headers = {"ETag": etag(version)} if current else {}
     return Response(body, status=status.HTTP_412_PRECONDITION_FAILED, headers=headers)
 
 

@@ -557,6 +557,10 @@ def test_a_progress_delete_with_if_match_keeps_a_completion_made_elsewhere(alice
     assert done["ETag"] != version
     refused = alice_api.delete(f"/api/me/progress/{step}/", HTTP_IF_MATCH=version)
     assert refused.status_code == 412
+    assert refused.json()["detail"] == (
+        "The progress changed since you read it: your If-Match names another version. "
+        "Nothing was forgotten; 'current' is the progress as it is now."
+    )
     assert refused.json()["current"]["state"] == "completed"
     assert refused["ETag"] == done["ETag"]
     assert Progress.objects.get(user=alice, resource_id=step).rating == 5
@@ -584,3 +588,23 @@ def test_if_match_any_on_no_progress_is_a_412(alice_api, seed):
     response = alice_api.delete(f"/api/me/progress/{step}/", HTTP_IF_MATCH="*")
     assert response.status_code == 412
     assert response.json()["current"] is None
+    assert response.json()["detail"].startswith(
+        "There is no progress now, and your If-Match names one."
+    )
+
+
+def test_a_weak_if_match_on_progress_is_told_it_never_matches(alice, alice_api, seed):
+    # A sweep's weak tag was told the progress "changed since you read it"; it had not.
+    step = path_ids(seed)[0]
+    tag = alice_api.put(f"/api/me/progress/{step}/", {"state": "in_progress"}, format="json")[
+        "ETag"
+    ]
+    refused = alice_api.put(
+        f"/api/me/progress/{step}/", {"state": "skipped"}, format="json", HTTP_IF_MATCH=f"W/{tag}"
+    )
+    assert refused.status_code == 412
+    assert refused.json()["detail"].startswith("If-Match compares entity tags strongly")
+    assert refused.json()["detail"].endswith(
+        "Nothing was changed; 'current' is the progress as it is now."
+    )
+    assert Progress.objects.get(user=alice, resource_id=step).state == "in_progress"
