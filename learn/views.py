@@ -434,7 +434,9 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             only_if=_unchanged_since(shown, state) if shown else None,
         )
     except recommender_services.ProgressChanged as changed:
-        messages.info(request, _clicked_since_message(changed.current, resource.title))
+        # _unchanged_since lets a missing row through: a refusal always has one.
+        current = cast(Progress, changed.current)
+        messages.info(request, _clicked_since_message(current, resource.title))
         return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
     done_again = was.state == ProgressState.COMPLETED == state and not rated and not was.known
     if progress.state != state or done_again:
@@ -508,11 +510,9 @@ def _unchanged_since(shown: str, asked: str) -> Callable[[Progress | None], bool
     return unchanged_since
 
 
-def _clicked_since_message(current: Progress | None, title: str) -> str:
+def _clicked_since_message(current: Progress, title: str) -> str:
     """What the item became elsewhere, which a click from an older page left as it is."""
     shortened = message_title(title)
-    if current is None:  # not refused (see _unchanged_since); said for completeness
-        return f"“{shortened}” changed elsewhere since this page was loaded: nothing was done."
     if current.later_until is not None and current.later_until > timezone.now():
         back = timezone.localtime(current.later_until)
         day = f"{back:%a} {back.day} {back:%b}"

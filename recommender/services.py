@@ -484,13 +484,14 @@ def profile_update(
             else {}
         )
         if only_if is not None:
-            current = profile_version(profile)
+            focus_now = {item.area_id: item.weight for item in profile.focus.all()}
+            current = _profile_fingerprint(focus_now, profile.level, profile.minutes_budget)
             if not only_if(current):
                 wanted = _profile_fingerprint(
                     (
                         {area_ids[slug]: weight for slug, weight in focus.items()}
                         if focus is not None
-                        else {item.area_id: item.weight for item in profile.focus.all()}
+                        else focus_now
                     ),
                     profile.level if isinstance(level, EllipsisType) else level,
                     profile.minutes_budget
