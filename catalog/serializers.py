@@ -26,7 +26,7 @@ from catalog.models import (
 )
 from catalog.selectors import ResourceRelations
 from catalog.services import DuplicateAddress, address_check
-from kubelearn.api import ClearChoiceField, UnknownFieldsRefused
+from kubelearn.api import ClearChoiceField, StrictInputSerializer
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,120}")
 
@@ -48,19 +48,19 @@ class SlugReferenceField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class TagSerializer(UnknownFieldsRefused, serializers.ModelSerializer):
+class TagSerializer(StrictInputSerializer, serializers.ModelSerializer):
     class Meta:
         model = Tag
         fields = ["slug", "name"]
 
 
-class AuthorSerializer(UnknownFieldsRefused, serializers.ModelSerializer):
+class AuthorSerializer(StrictInputSerializer, serializers.ModelSerializer):
     class Meta:
         model = Author
         fields = ["slug", "name", "homepage"]
 
 
-class SecurityAreaSerializer(UnknownFieldsRefused, serializers.ModelSerializer):
+class SecurityAreaSerializer(StrictInputSerializer, serializers.ModelSerializer):
     class Meta:
         model = SecurityArea
         fields = ["slug", "name", "description"]
@@ -253,7 +253,7 @@ def _relations_of(resource: Resource) -> ResourceRelations:
     }
 
 
-class ResourceWriteSerializer(UnknownFieldsRefused, serializers.ModelSerializer):
+class ResourceWriteSerializer(StrictInputSerializer, serializers.ModelSerializer):
     """What curators send: taxonomy by slug. Status changes go through approve/reject."""
 
     serializer_choice_field = ClearChoiceField  # kind, stage, difficulty
@@ -341,7 +341,7 @@ class CurationResultSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class FeedSerializer(UnknownFieldsRefused, serializers.ModelSerializer):
+class FeedSerializer(StrictInputSerializer, serializers.ModelSerializer):
     """A feed with its health; `url` may be a blog page, whose feed is then discovered."""
 
     url = serializers.CharField(
@@ -455,7 +455,7 @@ class AuthorUpdateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuthorUpdateKeepSerializer(UnknownFieldsRefused):
+class AuthorUpdateKeepSerializer(StrictInputSerializer):
     version = serializers.CharField(
         required=False,
         max_length=64,

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
-from kubelearn.api import UnknownFieldsRefused, learner
+from kubelearn.api import StrictInputSerializer, learner
 from kubelearn.parsers import SafeJSONParser, StrictFormParser, StrictMultiPartParser
 from kubelearn.password_validation import PASSWORD_MAX_CHARS
 from kubelearn.signin import users_named
@@ -51,7 +51,7 @@ class UsernameField(serializers.RegexField):
         return super().to_internal_value(User.normalize_username(str(data)))
 
 
-class RegisterSerializer(UnknownFieldsRefused):
+class RegisterSerializer(StrictInputSerializer):
     username = UsernameField(
         r"^[\w.@+-]+\Z",
         max_length=150,
@@ -149,7 +149,7 @@ class RegisterView(APIView):
         return Response(body, status=status.HTTP_201_CREATED, headers=SECRET_ANSWER_HEADERS)
 
 
-class SignInSerializer(UnknownFieldsRefused, AuthTokenSerializer):
+class SignInSerializer(StrictInputSerializer, AuthTokenSerializer):
     """Username and password, nothing else: `{"username": …, "pasword": …}` was answered as a
     missing password while an unknown field elsewhere in the API is named (a walk-through)."""
 
@@ -255,7 +255,7 @@ class AccountChangeSerializer(AccountSerializer):
     )
 
 
-class PasswordConfirmedSerializer(UnknownFieldsRefused):
+class PasswordConfirmedSerializer(StrictInputSerializer):
     """The account's password, asked again: a token alone (copied from a script, a laptop
     left open) must not be enough to redirect password resets or to delete everything."""
 

@@ -260,17 +260,21 @@ MULTIPLE_VALUE_FILTERS = (
 )
 
 
-# A write serializer that refuses a field it does not know with a 400 naming the fields it
-# takes. DRF drops unknown fields without a word: a typo (`minute_budget`) answered 200 and
-# changed nothing (a walk-through).
+# A write serializer that refuses a field it does not know, or a JSON value of the wrong type,
+# with a 400 that says so. DRF drops unknown fields without a word: a typo (`minute_budget`)
+# answered 200 and changed nothing (a walk-through). And DRF coerces: `"weight": true` was a
+# weight of 1.0 and `"text": 123` the note "123" (a hostile-input sweep).
 #
 # ``echoed`` names fields of the endpoint's answer that a client may send back unchanged (a
 # GET's body, edited and PUT): those are ignored, as before. So is what a browser's form adds
 # to what it posts (the browsable API's forms).
 #
+# Only types no form can send are refused: a form's values are all text, so "2" for a number
+# stays accepted (from JSON too), while true for a number or 123 for text can only be JSON.
+#
 # A comment, not a docstring: drf-spectacular describes a serializer by the first docstring
 # in its classes, and the API's docs showed this one as what a client sends (a walk-through).
-class UnknownFieldsRefused(serializers.Serializer):
+class StrictInputSerializer(serializers.Serializer):
     echoed: frozenset[str] = frozenset()
     FORM_EXTRAS: frozenset[str] = frozenset({"csrfmiddlewaretoken"})
 
@@ -282,7 +286,29 @@ class UnknownFieldsRefused(serializers.Serializer):
                 raise ValidationError(
                     {name: [f"Not a field here. This takes: {takes}."] for name in unknown}
                 )
+            mistyped = {
+                name: [problem]
+                for name, field in self.fields.items()
+                if name in data and (problem := _json_type_problem(field, data[name]))
+            }
+            if mistyped:
+                raise ValidationError(mistyped)
         return super().to_internal_value(data)
+
+
+_NUMBER_FIELDS = (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)
+
+
+def _json_type_problem(field: serializers.Field, value: Any) -> str:
+    """Why `value` cannot be what `field` takes, for the types DRF would coerce; "" if it can."""
+    if field.read_only:
+        return ""
+    if isinstance(field, _NUMBER_FIELDS) and isinstance(value, bool):
+        return "Give a number here, not true or false."
+    if isinstance(field, serializers.CharField) and isinstance(value, bool | int | float):
+        kind = "true or false" if isinstance(value, bool) else "a number"
+        return f"Give this as text (in quotes), not {kind}."
+    return ""
 
 
 def _printable(text: str) -> str:

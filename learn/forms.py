@@ -99,6 +99,20 @@ class WholeNumberField(forms.IntegerField):
             return int(number)
 
 
+# A choice that is not offered says so without repeating it: Django's "Select a valid choice.
+# <value> is not one of the available choices." put a forged 10,000-character value on the
+# page (a hostile-input sweep). The pages only offer choices, so such a value was never typed.
+NOT_OFFERED = "That is not one of the choices offered here."
+
+
+class OfferedChoiceField(forms.ChoiceField):
+    default_error_messages = {"invalid_choice": NOT_OFFERED}
+
+
+class OfferedTypedChoiceField(forms.TypedChoiceField):
+    default_error_messages = {"invalid_choice": NOT_OFFERED}
+
+
 #: From this many attempts left before the lock, a failed sign-in says how many remain.
 WARN_WHEN_ATTEMPTS_LEFT = 2
 
@@ -191,7 +205,7 @@ class SignUpForm(UserCreationForm):
     )
     # Optional, but it decides the first queue: a beginner starts with the basics, someone who
     # runs Kubernetes is not sent through them (rules.level_entry; the Focus page changes it).
-    level = forms.TypedChoiceField(
+    level = OfferedTypedChoiceField(
         label="Your Kubernetes experience",
         choices=SIGNUP_LEVEL_CHOICES,
         coerce=int,
@@ -272,7 +286,7 @@ class AccountDeleteForm(PasswordConfirmedForm):
 class ProgressForgetForm(forms.Form):
     # The state the page showed (absent from pages made before it was sent): see
     # recommender.services.progress_forget.
-    shown = forms.ChoiceField(choices=ProgressState.choices, required=False)
+    shown = OfferedChoiceField(choices=ProgressState.choices, required=False)
 
 
 SHOWN_NONE = "none"
@@ -281,14 +295,14 @@ SHOWN_NONE = "none"
 class ProgressForm(forms.Form):
     """One click on a queue item or a step: started, done (optionally rated) or skipped."""
 
-    state = forms.ChoiceField(choices=ProgressState.choices)
-    rating = forms.TypedChoiceField(
+    state = OfferedChoiceField(choices=ProgressState.choices)
+    rating = OfferedTypedChoiceField(
         choices=RATING_CHOICES, coerce=int, empty_value=None, required=False
     )
     # "Not now" (a queue card): saved, and out of the queue for a while: tomorrow, a week (also
     # what "later" alone means) or a month.
     later = forms.BooleanField(required=False)
-    later_days = forms.TypedChoiceField(
+    later_days = OfferedTypedChoiceField(
         choices=[(days, days) for days in LATER_DAYS_CHOICES],
         coerce=int,
         empty_value=None,
@@ -298,7 +312,7 @@ class ProgressForm(forms.Form):
     # Skip, Save for later and Not now send the state their page showed ("none": no progress),
     # so that a click from a page made before a reading began elsewhere does not end it (the
     # view asks progress_set for it). Absent on older pages and on Start and Done: no check.
-    shown = forms.ChoiceField(
+    shown = OfferedChoiceField(
         choices=[*ProgressState.choices, (SHOWN_NONE, "no progress")], required=False
     )
 
@@ -351,7 +365,7 @@ LEVEL_CHOICES = SIGNUP_LEVEL_CHOICES
 class FocusForm(forms.Form):
     """A weight per security area, and a level; checked by the API's ProfileSerializer."""
 
-    level = forms.TypedChoiceField(
+    level = OfferedTypedChoiceField(
         choices=LEVEL_CHOICES,
         coerce=int,
         empty_value=None,
@@ -386,7 +400,7 @@ class FocusForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.areas = areas
         for area in areas:
-            self.fields[self.field_name(area.slug)] = forms.TypedChoiceField(
+            self.fields[self.field_name(area.slug)] = OfferedTypedChoiceField(
                 label=area.name,
                 choices=WEIGHT_CHOICES,
                 coerce=float,
@@ -430,22 +444,27 @@ class FocusForm(forms.Form):
 class LevelForm(forms.Form):
     """One click on a queue note's offer: "Set my level to Intermediate"."""
 
-    level = forms.TypedChoiceField(
+    level = OfferedTypedChoiceField(
         choices=[(value, label) for value, label in SIGNUP_LEVEL_CHOICES if value], coerce=int
     )
     next = forms.CharField(required=False, max_length=500)
 
 
 class FeedActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[("renew", "New address"), ("revoke", "Turn off")])
+    action = OfferedChoiceField(
+        choices=[("create", "Create"), ("renew", "New address"), ("revoke", "Turn off")]
+    )
+    # "New address": the key of the address the page showed (services.queue_feed_renew). No
+    # length limit: a mangled one is an address that is not the feed's.
+    replacing = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
 
 class PendingEmailActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[("resend", "Send the link again"), ("cancel", "Cancel")])
+    action = OfferedChoiceField(choices=[("resend", "Send the link again"), ("cancel", "Cancel")])
 
 
 class HistoryForm(forms.Form):
-    show = forms.ChoiceField(
+    show = OfferedChoiceField(
         label="Show",
         required=False,
         choices=[

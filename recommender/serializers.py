@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
 
 from catalog.models import SecurityArea
 from catalog.serializers import ResourceSerializer, SlugReferenceField
-from kubelearn.api import ClearChoiceField, UnknownFieldsRefused, UnknownParametersRefused
+from kubelearn.api import ClearChoiceField, StrictInputSerializer, UnknownParametersRefused
 from recommender.engine.records import REASON_KINDS, SHORTFALLS
 from recommender.models import (
     LATER_DAYS_CHOICES,
@@ -41,7 +42,7 @@ class ProgressSerializer(serializers.ModelSerializer):
         extra_kwargs = {"rating": {"min_value": 1, "max_value": 5}}
 
 
-class ProgressWriteSerializer(UnknownFieldsRefused):
+class ProgressWriteSerializer(StrictInputSerializer):
     echoed = frozenset(ProgressSerializer.Meta.fields)
     state = ClearChoiceField(choices=ProgressState.choices)
     rating = serializers.IntegerField(
@@ -111,7 +112,7 @@ class NoteSerializer(serializers.ModelSerializer):
         fields = ["resource", "text", "created_at", "updated_at"]
 
 
-class NoteWriteSerializer(UnknownFieldsRefused):
+class NoteWriteSerializer(StrictInputSerializer):
     echoed = frozenset(NoteSerializer.Meta.fields)
     # Whitespace and the length are services.note_set's rules (it counts after trimming and
     # after "\r\n" becomes "\n"); the field only takes the text to it, so there is one check.
@@ -125,7 +126,7 @@ class NoteWriteSerializer(UnknownFieldsRefused):
     )
 
 
-class FocusItemSerializer(UnknownFieldsRefused):
+class FocusItemSerializer(StrictInputSerializer):
     echoed = frozenset({"name"})  # FocusItemOutSerializer's
     area = SlugReferenceField(slug_field="slug", queryset=SecurityArea.objects.all())
     weight = serializers.FloatField(min_value=0.05, max_value=1.0, default=1.0)
@@ -144,7 +145,7 @@ class FocusItemOutSerializer(serializers.Serializer):
     weight = serializers.FloatField()
 
 
-class ProfileSerializer(UnknownFieldsRefused):
+class ProfileSerializer(StrictInputSerializer):
     focus = FocusItemSerializer(
         many=True,
         required=False,
@@ -167,6 +168,17 @@ class ProfileSerializer(UnknownFieldsRefused):
         allow_null=True,
         help_text="Default time budget for /api/me/queue/.",
     )
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Each area may appear once, so a longer list is refused as it is, before each item is
+        # looked up and answered: 100,000 items were 100,000 queries and as many errors (a
+        # hostile-input sweep).
+        focus = data.get("focus") if isinstance(data, Mapping) else None
+        if isinstance(focus, list) and len(focus) > (areas := SecurityArea.objects.count()):
+            raise serializers.ValidationError(
+                {"focus": [f"At most {areas} items: there are {areas} areas, each given once."]}
+            )
+        return super().to_internal_value(data)
 
     def validate_focus(self, value: list[dict]) -> list[dict]:
         # PATCH makes nested fields optional too (DRF's partial reaches into lists), so an item

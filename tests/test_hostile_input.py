@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.contrib.auth.models import User
 
 from catalog.models import Resource
 from recommender import services
-from recommender.models import Progress
-from tests.factories import ResourceFactory, UserFactory
+from recommender.models import Note, Progress
+from tests.factories import ResourceFactory, SecurityAreaFactory, UserFactory
 
 NESTED = "[" * 1000 + "]" * 1000
 
@@ -375,8 +376,16 @@ def test_a_multipart_body_without_a_boundary_is_a_400_in_the_clients_words(api):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("username", [["x"], {"name": "x"}, True])
-def test_a_username_that_is_not_text_is_told_so(api, username):
+@pytest.mark.parametrize(
+    ("username", "told"),
+    [
+        (["x"], "Give the username as text."),
+        ({"name": "x"}, "Give the username as text."),
+        (True, "Give this as text (in quotes), not true or false."),
+        (1234, "Give this as text (in quotes), not a number."),
+    ],
+)
+def test_a_username_that_is_not_text_is_told_so(api, username, told):
     # A list was told "Use letters, digits and @/./+/-/_ only."
     response = api.post(
         "/api/auth/register/",
@@ -384,4 +393,58 @@ def test_a_username_that_is_not_text_is_told_so(api, username):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["username"] == ["Give the username as text."]
+    assert response.json()["username"] == [told]
+    assert not User.objects.exists()
+
+
+def test_true_for_a_number_is_refused_not_taken_as_one(alice_api, alice):
+    SecurityAreaFactory(slug="rbac")
+    # DRF took `"weight": true` as a weight of 1.0 and `"level": true` as level 1.
+    weight = alice_api.patch(
+        "/api/me/profile/", {"focus": [{"area": "rbac", "weight": True}]}, format="json"
+    )
+    level = alice_api.patch("/api/me/profile/", {"level": True}, format="json")
+    assert weight.status_code == level.status_code == 400
+    assert weight.json()["focus"] == {"0": {"weight": ["Give a number here, not true or false."]}}
+    assert level.json()["level"] == ["Give a number here, not true or false."]
+    profile = alice_api.get("/api/me/profile/").json()
+    assert profile["focus"] == [] and profile["level"] is None
+
+
+def test_a_number_for_text_is_refused_not_stored_as_its_digits(alice_api, alice):
+    resource = ResourceFactory()
+    response = alice_api.put(f"/api/me/notes/{resource.pk}/", {"text": 123}, format="json")
+    assert response.status_code == 400
+    assert response.json()["text"] == ["Give this as text (in quotes), not a number."]
+    assert not Note.objects.filter(user=alice).exists()
+
+
+def test_digits_in_quotes_for_a_number_are_still_a_number(alice_api, alice):
+    # What a form sends: every value is text. Only JSON's own wrong types are refused.
+    response = alice_api.patch("/api/me/profile/", {"level": "2"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["level"] == 2
+
+
+def test_a_focus_longer_than_the_areas_is_one_error_before_any_lookup(
+    alice_api, alice, django_assert_max_num_queries
+):
+    SecurityAreaFactory(slug="rbac")
+    SecurityAreaFactory(slug="secrets")
+    # 100,000 unknown areas were 100,000 queries and 100,000 errors in the answer.
+    with django_assert_max_num_queries(8):
+        response = alice_api.patch("/api/me/profile/", {"focus": ["nope"] * 100_000}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"focus": ["At most 2 items: there are 2 areas, each given once."]}
+
+
+def test_a_forged_choice_on_a_page_is_refused_without_repeating_it(client, alice):
+    resource = ResourceFactory()
+    client.force_login(alice)
+    forged = "x" * 10_000
+    response = client.post(f"/progress/{resource.pk}/", {"state": "skipped", "shown": forged})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "That is not one of the choices offered here." in page
+    assert "x" * 100 not in page
+    assert not Progress.objects.filter(user=alice).exists()
