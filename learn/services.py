@@ -22,11 +22,24 @@ from learn.models import PendingEmail, QueueFeed, new_feed_key
 logger = logging.getLogger(__name__)
 
 
-def queue_feed_renew(*, user: User) -> QueueFeed:
-    """Give the learner a new secret feed address; any previous address stops working."""
+def queue_feed_create(*, user: User) -> tuple[QueueFeed, bool]:
+    """The learner's feed address, made if they have none; and whether it was made now. An
+    address made since (a second tab's "Create") is kept: it may be in a reader already."""
+    return QueueFeed.objects.get_or_create(user=user)
+
+
+def queue_feed_renew(*, user: User, replacing: str | None = None) -> QueueFeed | None:
+    """Give the learner a new secret feed address; any previous address stops working.
+
+    ``replacing``: the address's key as the learner's page showed it. If the feed has another
+    one now (renewed since, in another tab or on another device), nothing changes and None is
+    returned: that newer address may be in a reader already. With no feed (turned off since),
+    one is made: the address the page showed works no more either way."""
     with transaction.atomic():
         feed, created = QueueFeed.objects.select_for_update().get_or_create(user=user)
         if not created:
+            if replacing is not None and feed.key != replacing:
+                return None
             feed.key = new_feed_key()
             feed.save(update_fields=["key"])
     return feed
@@ -193,6 +206,10 @@ class EmailNotConfirmed(Exception):
     """The link cannot confirm anything any more; the message says why, for a person."""
 
 
+class EmailAccountGone(EmailNotConfirmed):
+    """The link's account was deleted: nothing is left to confirm or to go back to."""
+
+
 # At confirmation, for the mailbox's owner only: the address was refused without a word at
 # the request (learn.services.account_email_request).
 EMAIL_TAKEN = (
@@ -211,7 +228,7 @@ class EmailConfirmed:
 def _link_account(users: QuerySet[User], link: emails.ConfirmationLink) -> User:
     user = users.filter(pk=link.user_id).first()
     if user is None:
-        raise EmailNotConfirmed("The account this link was for no longer exists.")
+        raise EmailAccountGone("The account this link was for no longer exists.")
     return user
 
 

@@ -42,6 +42,7 @@ from catalog.models import Difficulty, Kind, Resource, SecurityArea, Stage
 from catalog.views import ResourceViewSet
 from kubelearn.accounts import account_register
 from learn import emails, export, guides, selectors, services, svg
+from learn.feeds import FEED_LENGTH
 from learn.forms import (
     AccountDeleteForm,
     AccountEmailForm,
@@ -127,6 +128,13 @@ KEPT_DONE_MESSAGE = "You have already finished “{title}”, so it stays marked
 SESSION_ENDED_MESSAGE = (
     "You were signed out (here or on another device, or by a new password), so that click "
     "did nothing. Sign in and you are back where you were."
+)
+# Kept in this browser's session after its account is deleted (account_delete); read only
+# while it is signed out (signing in to another account and out again ends that session).
+ACCOUNT_DELETED_KEY = "account_deleted"
+ACCOUNT_DELETED_CLICK_MESSAGE = (
+    "That click did nothing: the account this page was made for is deleted, with everything "
+    "in it. Sign up to start again."
 )
 # A Clear (Stop reading, Remove from saved, Bring back now) from a page made before the item
 # changed elsewhere: nothing is cleared, and the message says what it is now.
@@ -394,10 +402,16 @@ def _signed_in_to_post(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        # Said on the sign-in page: a phone whose session a new password on the laptop had
-        # ended was sent there with no word, and the click was lost (a walk-through).
-        messages.info(request, SESSION_ENDED_MESSAGE)
-        signin = redirect_to_login(_safe_next(request, request.POST.get("next")))
+        if request.session.get(ACCOUNT_DELETED_KEY):
+            # This browser's account is gone: "sign in and you are back where you were" was
+            # said to a walk-through's tab left open on the deleted account.
+            messages.info(request, ACCOUNT_DELETED_CLICK_MESSAGE)
+            signin = redirect("learn:home")
+        else:
+            # Said on the sign-in page: a phone whose session a new password on the laptop
+            # had ended was sent there with no word, and the click was lost (a walk-through).
+            messages.info(request, SESSION_ENDED_MESSAGE)
+            signin = redirect_to_login(_safe_next(request, request.POST.get("next")))
         if request.headers.get("HX-Request"):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = signin["Location"]
@@ -1527,21 +1541,41 @@ def account(request: HttpRequest) -> HttpResponse:
         form = FeedActionForm(request.POST)
         if not form.is_valid():
             return render(request, "learn/bad_request.html", {"form": form}, status=400)
-        if form.cleaned_data["action"] == "renew":
+        action = form.cleaned_data["action"]
+        if action == "create":
+            _, created = services.queue_feed_create(user=_learner(request))
+            if created:
+                messages.success(request, FEED_READY)
+            else:
+                messages.info(request, FEED_MADE_ELSEWHERE)
+        elif action == "renew":
             had_one = selectors.queue_feed(user=_learner(request)) is not None
-            services.queue_feed_renew(user=_learner(request))
-            messages.success(
-                request,
-                "Your feed has a new address; the old one no longer works."
-                if had_one
-                else "Your feed is ready: add its address to your feed reader.",
-            )
+            replacing = form.cleaned_data["replacing"] or None
+            if services.queue_feed_renew(user=_learner(request), replacing=replacing) is None:
+                messages.error(request, FEED_RENEWED_ELSEWHERE)
+            else:
+                messages.success(request, FEED_RENEWED if had_one else FEED_READY)
         else:
             services.queue_feed_revoke(user=_learner(request))
             messages.success(request, "Your feed is turned off.")
         return redirect("learn:account")
     learner = _learner(request)
     return _account_page(request, AccountEmailForm(initial={"email": learner.email}, user=learner))
+
+
+FEED_READY = "Your feed is ready: add its address to your feed reader."
+FEED_RENEWED = "Your feed has a new address; the old one no longer works."
+# A second tab's click on an old page (a walk-through's "Create" in a second tab replaced the
+# address the first had just made, which may have been in a reader already).
+FEED_MADE_ELSEWHERE = (
+    "Your feed already had an address, made after this page was loaded (in another tab or on "
+    "another device?). It is below, unchanged."
+)
+FEED_RENEWED_ELSEWHERE = (
+    "Not replaced: your feed's address was replaced after this page was loaded (in another tab "
+    "or on another device?). The address below is the new one; choose New address again to "
+    "replace it too."
+)
 
 
 def _account_page(request: HttpRequest, email_form: AccountEmailForm, status: int = 200):
@@ -1554,6 +1588,8 @@ def _account_page(request: HttpRequest, email_form: AccountEmailForm, status: in
         "learn/account.html",
         {
             "feed_url": feed_url,
+            "feed_key": feed.key if feed else "",
+            "feed_length": FEED_LENGTH,
             "email_form": email_form,
             "pending_email": selectors.pending_email(user=_learner(request)),
             "confirm_days": emails.confirm_days(),
@@ -1622,7 +1658,14 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
         else:
             confirmed = services.email_confirmation_check(link=link)
     except (emails.ConfirmationLinkInvalid, services.EmailNotConfirmed) as exc:
-        return render(request, "learn/email_confirm.html", {"problem": str(exc)}, status=400)
+        # No "Go to your account page" for a deleted account (a walk-through was offered it).
+        gone = isinstance(exc, services.EmailAccountGone)
+        return render(
+            request,
+            "learn/email_confirm.html",
+            {"problem": str(exc), "account_gone": gone},
+            status=400,
+        )
     return render(
         request,
         "learn/email_confirm.html",
@@ -1648,6 +1691,7 @@ def account_delete(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             logout(request)
+            request.session[ACCOUNT_DELETED_KEY] = True
             # The page after says so to kubelearn.js, which forgets this tab's unsaved note
             # drafts as signing out does (a walk-through found one kept after the deletion).
             messages.success(

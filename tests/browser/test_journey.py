@@ -143,7 +143,7 @@ def test_the_feed_address_can_be_copied_with_one_tap(
     from tests.factories import UserFactory
 
     learner = UserFactory(username="finn")
-    feed = services.queue_feed_renew(user=learner)
+    feed, _ = services.queue_feed_create(user=learner)
     page = signed_in_page(browser, live_server, learner, width=width)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page.goto(live_server.url + "/account/")

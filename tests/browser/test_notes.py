@@ -211,6 +211,43 @@ def test_note_typed_before_the_session_ended_is_back_on_its_page_after_signing_i
     page.context.close()
 
 
+def test_a_note_refused_as_out_of_date_says_its_text_comes_back_after_a_reload(
+    browser, live_server, learner, first_step
+):
+    # A walk-through signed out and in again in another tab, typed a note here and pressed Save
+    # twice: two identical "Reload the page" banners, and nothing said the text would survive.
+    page = signed_in_page(browser, live_server, learner)
+    url = f"{live_server.url}/resources/{first_step}/"
+    page.goto(url)
+    other = page.context.new_page()
+    other.goto(live_server.url + "/")
+    other.get_by_role("button", name="Sign out").click()
+    other.get_by_role("banner").get_by_role("link", name="Sign in").click()
+    other.get_by_label("Username").fill(learner.username)
+    other.get_by_label("Password:", exact=True).fill("correct horse battery staple")
+    other.get_by_role("button", name="Sign in").click()
+    expect(other.get_by_role("link", name=f"Account: {learner.username}")).to_be_visible()
+    other.close()
+
+    page.get_by_role("textbox", name="Your notes").fill("Written after signing in again")
+    save = page.get_by_role("button", name=re.compile(r"^Save note on "))
+    save.click()  # refused: htmx swaps nothing, so no new <main> to wait for
+    alert = page.locator("#main").get_by_role("alert")
+    expect(alert).to_contain_text("Your note is not saved yet")
+    expect(alert).to_contain_text("your text is kept in this tab")
+    save.click()
+    expect(alert).to_contain_text("(Refused again.)")
+    assert not Note.objects.filter(user=learner).exists()
+    page.reload()
+    expect(page.get_by_role("textbox", name="Your notes")).to_have_value(
+        "Written after signing in again"
+    )
+    save_note(page)
+    expect(page.locator("#main .messages .message > span")).to_have_text("Note saved.")
+    assert Note.objects.get(user=learner).text == "Written after signing in again"
+    page.context.close()
+
+
 # How many unsaved note drafts this tab keeps (kubelearn.js's DRAFT_PREFIX).
 DRAFTS_KEPT = (
     "Object.keys(sessionStorage).filter((key) => key.startsWith('kubelearn-note:')).length"

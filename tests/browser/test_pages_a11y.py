@@ -103,7 +103,7 @@ def learner_session(seeded, http_settings) -> tuple[str, int]:
     recommender_services.note_set(
         user=user, resource=resources[steps[1]], text="Read the part on aggregated roles again."
     )
-    learn_services.queue_feed_renew(user=user)
+    learn_services.queue_feed_create(user=user)
     client = Client()
     client.force_login(user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value, steps[0]

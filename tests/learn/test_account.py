@@ -139,6 +139,26 @@ def test_deleting_the_account_takes_everything_of_it_and_signs_out(alice, alice_
     assert alice_web.get("/account/").status_code == 302  # signed out
 
 
+def test_a_click_on_a_page_left_open_after_the_deletion_says_the_account_is_gone(alice, alice_web):
+    # It said "You were signed out … Sign in and you are back where you were" (a walk-through's
+    # second tab, left open on Up next while the first deleted the account).
+    resource = ResourceFactory()
+    alice_web.post("/account/delete/", {"password": PASSWORD})
+    response = alice_web.post(f"/progress/{resource.pk}/", {"state": "completed"}, follow=True)
+    page = response.content.decode()
+    assert "the account this page was made for is deleted" in page
+    assert "you are back where you were" not in page
+    assert response.redirect_chain[-1][0] == "/"
+    assert not Progress.objects.exists()
+
+
+def test_a_click_after_signing_out_still_says_to_sign_in(alice, alice_web):
+    resource = ResourceFactory()
+    alice_web.post("/signout/")
+    response = alice_web.post(f"/progress/{resource.pk}/", {"state": "completed"}, follow=True)
+    assert "Sign in and you are back where you were" in response.content.decode()
+
+
 @pytest.mark.parametrize("password", ["", "wrong"])
 def test_a_wrong_password_deletes_nothing(alice, alice_web, password):
     response = alice_web.post("/account/delete/", {"password": password})

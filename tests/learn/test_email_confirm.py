@@ -410,7 +410,16 @@ def test_a_link_for_a_deleted_account_says_so(client):
     dana.delete()
     response = client.get(f"/account/email/confirm/{token}/")
     assert response.status_code == 400
-    assert "no longer exists" in response.content.decode()
+    page = response.content.decode()
+    assert "no longer exists" in page
+    # Not "Go to your account page": there is none (a walk-through was offered it).
+    assert "Go to your account page" not in page and "Back to kubelearn" in page
+
+
+def test_an_expired_link_still_leads_to_the_account_page(alice, client):
+    response = client.get("/account/email/confirm/not-a-token/")
+    assert response.status_code == 400
+    assert "Go to your account page" in response.content.decode()
 
 
 def test_the_account_page_says_when_the_link_sent_has_expired(alice, alice_web):

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def feed_address(web_client) -> str:
-    assert web_client.post("/account/", {"action": "renew"}).status_code == 302
+    assert web_client.post("/account/", {"action": "create"}).status_code == 302
     return web_client.get("/account/").context["feed_url"]
 
 
@@ -51,7 +51,8 @@ def test_the_feed_holds_no_other_learners_data(client, alice_web, bob_web, seed)
 
 def test_a_new_address_revokes_the_old_one_and_turning_off_revokes_all(client, alice_web, seed):
     old = feed_address(alice_web)
-    new = feed_address(alice_web)
+    alice_web.post("/account/", {"action": "renew", "replacing": QueueFeed.objects.get().key})
+    new = alice_web.get("/account/").context["feed_url"]
     assert old != new
     assert client.get(old).status_code == 404
     assert client.get(new).status_code == 200
@@ -73,10 +74,59 @@ def test_a_deactivated_learners_feed_stops(client, alice, alice_web, seed):
 
 
 def test_creating_the_first_feed_does_not_speak_of_an_old_one(alice_web, seed):
-    first = alice_web.post("/account/", {"action": "renew"}, follow=True).content.decode()
+    first = alice_web.post("/account/", {"action": "create"}, follow=True).content.decode()
     assert "Your feed is ready" in first and "no longer works" not in first
-    again = alice_web.post("/account/", {"action": "renew"}, follow=True).content.decode()
+    key = QueueFeed.objects.get().key
+    again = alice_web.post(
+        "/account/", {"action": "renew", "replacing": key}, follow=True
+    ).content.decode()
     assert "the old one no longer works" in again
+    assert QueueFeed.objects.get().key != key
+
+
+def test_create_from_a_second_tab_keeps_the_address_the_first_made(alice, alice_web, seed):
+    # Both tabs showed "Create my feed address"; the second click replaced the first's address,
+    # which may have been pasted into a reader already (a walk-through).
+    alice_web.post("/account/", {"action": "create"})
+    made = QueueFeed.objects.get(user=alice).key
+    page = alice_web.post("/account/", {"action": "create"}, follow=True)
+    assert QueueFeed.objects.get(user=alice).key == made
+    assert "already had an address" in page.content.decode()
+    assert page.context["feed_url"].endswith(f"/feed/{made}/")
+
+
+def test_new_address_from_an_old_page_keeps_the_address_renewed_since(alice, alice_web, seed):
+    alice_web.post("/account/", {"action": "create"})
+    shown = QueueFeed.objects.get(user=alice).key
+    alice_web.post("/account/", {"action": "renew", "replacing": shown})  # another tab
+    renewed = QueueFeed.objects.get(user=alice).key
+    page = alice_web.post("/account/", {"action": "renew", "replacing": shown}, follow=True)
+    assert QueueFeed.objects.get(user=alice).key == renewed
+    assert "Not replaced" in page.content.decode()
+
+
+def test_new_address_from_an_old_page_after_the_feed_was_turned_off_makes_one(
+    alice, alice_web, seed
+):
+    alice_web.post("/account/", {"action": "create"})
+    shown = QueueFeed.objects.get(user=alice).key
+    alice_web.post("/account/", {"action": "revoke"})  # another tab
+    page = alice_web.post("/account/", {"action": "renew", "replacing": shown}, follow=True)
+    assert QueueFeed.objects.get(user=alice).key != shown
+    assert "Your feed is ready" in page.content.decode()
+
+
+def test_the_account_page_carries_the_address_new_address_replaces(alice, alice_web, seed):
+    alice_web.post("/account/", {"action": "create"})
+    page = alice_web.get("/account/").content.decode()
+    assert f'name="replacing" value="{QueueFeed.objects.get(user=alice).key}"' in page
+
+
+def test_the_feed_and_the_account_page_say_the_time_budget_does_not_apply(client, alice_web, seed):
+    # A walk-through's 20-minute budget left one item on Up next and ten in the feed, unsaid.
+    parsed = feedparser.parse(client.get(feed_address(alice_web)).content)
+    assert "whatever your session's time budget" in parsed.feed.subtitle
+    assert "whatever your session's time budget" in alice_web.get("/account/").content.decode()
 
 
 def test_the_feed_says_a_length_as_the_pages_do(client, alice_web, seed):

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.template.loader import render_to_string
+from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 from rest_framework.authtoken.models import Token
@@ -1192,6 +1193,24 @@ def test_password_change(alice_web, alice):
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password("another-long-passphrase-7")
+
+
+def test_a_password_change_signs_out_the_other_browsers_and_says_so(alice_web, alice):
+    other = Client()
+    other.force_login(alice)
+    response = alice_web.post(
+        "/account/password/",
+        {
+            "old_password": "correct horse battery staple",
+            "new_password1": "another-long-passphrase-7",
+            "new_password2": "another-long-passphrase-7",
+        },
+        follow=True,
+    )
+    # It named only the API's apps (a walk-through's other browser was signed out too).
+    assert "other browsers and devices" in response.content.decode()
+    assert other.get("/account/").status_code == 302  # to sign in
+    assert alice_web.get("/account/").status_code == 200
 
 
 def test_a_refused_password_change_is_a_400_and_changes_nothing(alice_web, alice):

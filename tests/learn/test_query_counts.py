@@ -71,7 +71,7 @@ def count(client, url: str) -> int:
 def test_learner_pages_do_not_query_per_row(client, alice, django_assert_max_num_queries):
     client.force_login(alice)
     path = LearningPathFactory()
-    feed = services.queue_feed_renew(user=alice)
+    feed, _ = services.queue_feed_create(user=alice)
     add_catalog(3, alice=alice, path=path)
     urls = {
         **{url: url for url in MAX_QUERIES if url.startswith("/")},

@@ -412,11 +412,28 @@
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail && event.detail.xhr;
     var status = xhr ? xhr.status : 0;
-    requestError(
-      status === 403
-        ? "That did not go through: the page is out of date. Reload the page and try again."
-        : "That did not go through (error " + status + "). Try again."
-    );
+    var source = event.detail && event.detail.elt;
+    var note = source && source.closest ? source.closest("form[data-note]") : null;
+    var text;
+    if (status === 403 && note) {
+      // Saving again could only fail the same way, and "reload" alone read as "lose what I
+      // typed" (a walk-through tried Save twice): the draft kept for this tab brings it back.
+      text =
+        "Your note is not saved yet: the page is out of date (you signed out or in since it " +
+        "was loaded). Reload the page: your text is kept in this tab and comes back in the " +
+        "box, then save it again.";
+    } else if (status === 403) {
+      text = "That did not go through: the page is out of date. Reload the page and try again.";
+    } else {
+      text = "That did not go through (error " + status + "). Try again.";
+    }
+    // A second refusal of the same kind replaced the first with the same words: nothing on
+    // the page changed, and the click seemed not to have happened (a walk-through).
+    var old = document.querySelector("#request-error p");
+    if (old && old.textContent.indexOf(text) === 0) {
+      text += " (Refused again.)";
+    }
+    requestError(text);
   });
 
   document.addEventListener("htmx:sendError", function () {
