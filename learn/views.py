@@ -136,6 +136,15 @@ ACCOUNT_DELETED_CLICK_MESSAGE = (
     "That click did nothing: the account this page was made for is deleted, with everything "
     "in it. Sign up to start again."
 )
+RATING_CLEARED_SINCE_MESSAGE = (
+    "Your progress on “{title}” was cleared after this page was loaded (in another tab or on "
+    "another device?), so that rating was not saved. Mark it done to rate it again."
+)
+# A Clear with nothing left to clear: done already, in another tab or on another device.
+CLEARED_SINCE_MESSAGE = (
+    "Nothing to do: “{title}” was already cleared after this page was loaded (in another tab "
+    "or on another device?)."
+)
 # A Clear (Stop reading, Remove from saved, Bring back now) from a page made before the item
 # changed elsewhere: nothing is cleared, and the message says what it is now.
 _CHANGED_SINCE = {
@@ -445,12 +454,14 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             rating=form.cleaned_data["rating"] if rated else ...,
             later=form.cleaned_data["later"],
             later_days=form.cleaned_data["later_days"],
-            only_if=_unchanged_since(shown, state) if shown else None,
+            only_if=_only_if_unchanged(shown, state),
         )
     except recommender_services.ProgressChanged as changed:
-        # _unchanged_since lets a missing row through: a refusal always has one.
-        current = cast(Progress, changed.current)
-        messages.info(request, _clicked_since_message(current, resource.title))
+        if changed.current is None:  # a rating's, of an item cleared since
+            message = RATING_CLEARED_SINCE_MESSAGE.format(title=message_title(resource.title))
+        else:
+            message = _clicked_since_message(changed.current, resource.title)
+        messages.info(request, message)
         return HttpResponseRedirect(_safe_next(request, form.cleaned_data.get("next")))
     done_again = was.state == ProgressState.COMPLETED == state and not rated and not was.known
     if progress.state != state or done_again:
@@ -511,6 +522,17 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
         anchor = _path_anchor(resource.pk)
         next_url = f"{next_url}#{anchor}" if anchor else next_url
     return HttpResponseRedirect(next_url)
+
+
+def _only_if_unchanged(shown: str, asked: str) -> Callable[[Progress | None], bool] | None:
+    """progress_set's `only_if` for a click from a page that showed `shown` (none: no check).
+    A new rating (a page that showed the item done, asking for done) needs it done still: a
+    walk-through's old tab rated an item cleared since and marked it done again, unsaid."""
+    if not shown:
+        return None
+    if shown == asked == ProgressState.COMPLETED:
+        return lambda current: current is not None and current.state == ProgressState.COMPLETED
+    return _unchanged_since(shown, asked)
 
 
 def _unchanged_since(shown: str, asked: str) -> Callable[[Progress | None], bool]:
@@ -668,16 +690,22 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
             # Changed since this page was made (another tab, another device): kept.
             state = ProgressState(changed.current.state)
             messages.info(request, _CHANGED_SINCE[state].format(title=title))
+        else:
+            messages.info(request, CLEARED_SINCE_MESSAGE.format(title=title))
         return HttpResponseRedirect(next_url)
     if not forgotten:
+        # Said, not a silent reload: a walk-through's second tab seemed to do nothing.
+        messages.info(request, CLEARED_SINCE_MESSAGE.format(title=title))
         return HttpResponseRedirect(next_url)
     request.session.pop(UNDO_SESSION_KEY, None)  # an earlier click's Undo would undo this too
     # In the words of the button: a saved item is "removed from saved", one being read is
     # no longer read, the rest cleared (one put off with "Not now" was never saved by
     # choice: its button says Clear).
     if was is not None and was.put_off_until:
-        # It was out of the queue: say that it is back (a walk-through could not tell).
-        message = f"Cleared “{title}”: it is back in your queue when its turn comes."
+        # It was out of the queue: say that it is back (a walk-through could not tell), in
+        # the words of its button, "Bring back now" ("Cleared … when its turn comes" did not
+        # read as now: a walk-through).
+        message = f"Brought “{title}” back: it is in your queue again."
     elif was is not None and was.state == ProgressState.PLANNED and not was.returned:
         message = f"Removed “{title}” from saved."
     elif was is not None and was.state == ProgressState.IN_PROGRESS:

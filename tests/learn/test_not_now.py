@@ -222,8 +222,9 @@ def test_clearing_an_item_put_off_says_it_is_back_in_the_queue(alice_web, seed):
     title = message_title(Resource.objects.get(pk=first).title)
     page = alice_web.post(f"/progress/{first}/forget/", {"next": "/"}, follow=True)
     body = unescape(page.content.decode())
-    # In the words of its button (Clear): it was never saved, so not "removed from saved".
-    assert f"Cleared “{title}”: it is back in your queue when its turn comes." in body
+    # In the words of its button (Bring back now): it was never saved, so not "removed from
+    # saved".
+    assert f"Brought “{title}” back: it is in your queue again." in body
     assert queue_ids(alice_web)[0] == first
 
 
@@ -243,6 +244,6 @@ def test_bring_back_now_returns_an_item_put_off_to_the_queue_and_says_so(alice, 
     saved = alice_web.get("/history/", {"show": "saved"}).content.decode()
     assert f'aria-label="Bring back now: {Resource.objects.get(pk=first).title}"' in saved
     page = alice_web.post(f"/progress/{first}/forget/", {"next": "/"}, follow=True)
-    assert "it is back in your queue when its turn comes" in unescape(page.content.decode())
+    assert "back: it is in your queue again." in unescape(page.content.decode())
     assert first in queue_ids(alice_web)
     assert not Progress.objects.filter(user=alice, resource_id=first).exists()

@@ -62,6 +62,20 @@ def test_a_remove_from_saved_after_a_start_elsewhere_keeps_the_reading(alice, al
     assert "You started reading “Saved, then started” elsewhere since" in page.content.decode()
 
 
+@pytest.mark.parametrize("shown", ["planned", None])
+def test_a_second_tabs_clear_of_what_was_cleared_already_says_so(alice, alice_web, shown):
+    # A walk-through's second tab on Saved pressed "Remove from saved" after the first had:
+    # the page came back with no word (with or without the state its page showed).
+    resource = ResourceFactory(title="Saved twice over")
+    services.progress_set(user=alice, resource=resource, state="planned")
+    forget(alice_web, resource, shown="planned")
+    page = forget(alice_web, resource, shown=shown).content.decode()
+    assert "Nothing to do: “Saved twice over” was already cleared after this page was loaded" in (
+        page
+    )
+    assert not Progress.objects.filter(user=alice, resource=resource).exists()
+
+
 def test_the_pages_clear_buttons_say_what_they_showed(alice, alice_web):
     resource = ResourceFactory(title="Being read")
     services.progress_set(user=alice, resource=resource, state="in_progress")
@@ -191,3 +205,38 @@ def test_a_forged_shown_state_on_a_click_is_a_400_and_changes_nothing(alice, ali
     )
     assert response.status_code == 400
     assert Progress.objects.get(user=alice, resource=resource).state == "in_progress"
+
+
+def test_a_rating_from_an_old_page_does_not_mark_done_an_item_cleared_since(alice, alice_web):
+    # A walk-through's second tab still showed the item done and rated it 3 after the first
+    # tab's "Clear progress": it was marked done again, without a word.
+    resource = ResourceFactory(title="Cleared, then rated")
+    services.progress_set(user=alice, resource=resource, state="completed")
+    page = alice_web.get(f"/resources/{resource.pk}/").content.decode()
+    assert '<input type="hidden" name="shown" value="completed">' in page
+    services.progress_forget(user=alice, resource_id=resource.pk)
+    response = alice_web.post(
+        f"/progress/{resource.pk}/",
+        {"state": "completed", "shown": "completed", "rating": "3", "next": "/history/"},
+        follow=True,
+    )
+    assert not Progress.objects.filter(user=alice, resource=resource).exists()
+    assert "was cleared after this page was loaded" in response.content.decode()
+    assert "so that rating was not saved" in response.content.decode()
+
+
+def test_a_rating_from_a_page_showing_the_item_done_is_saved(alice, alice_web):
+    resource = ResourceFactory(title="Done, then rated")
+    services.progress_set(user=alice, resource=resource, state="completed")
+    alice_web.post(
+        f"/progress/{resource.pk}/", {"state": "completed", "shown": "completed", "rating": "4"}
+    )
+    progress = Progress.objects.get(user=alice, resource=resource)
+    assert (progress.state, progress.rating) == ("completed", 4)
+
+
+def test_done_without_a_shown_state_still_marks_a_cleared_item_done(alice, alice_web):
+    # Done carries no check: a later explicit Done wins, as before.
+    resource = ResourceFactory()
+    alice_web.post(f"/progress/{resource.pk}/", {"state": "completed"})
+    assert Progress.objects.get(user=alice, resource=resource).state == "completed"
