@@ -28,6 +28,8 @@ COLUMNS = [
     # change (or be empty), these name the resource for good.
     "resource_id",
     "kubelearn_page",
+    # The zone the times are in (the learner's, as on the pages), which they do not carry.
+    "time_zone",
 ]
 
 # A cell starting with one of these is a formula to spreadsheet programs: a feed entry titled
@@ -42,9 +44,11 @@ def spreadsheet_safe(value: str) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    # In the learner's time zone, as the pages say it (the browser's, from its cookie), with
-    # its offset: a walk-through's download said 10:32 in UTC beside pages saying 11:32.
-    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+    # In the learner's time zone, as the pages say it (the browser's, from its cookie): a
+    # walk-through's download said 10:32 in UTC beside pages saying 11:32. Written as
+    # spreadsheets read a date and time ("2026-12-06 18:04:56"): with ISO 8601's "T" and
+    # offset they took it for text (a walk-through); the zone is in its own column.
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
 def progress_csv(*, user: User, page_url: Callable[[int], str]) -> str:
@@ -55,6 +59,7 @@ def progress_csv(*, user: User, page_url: Callable[[int], str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
+    zone = timezone.get_current_timezone_name()
     notes = {note.resource_id: note for note in recommender_selectors.note_export(user=user)}
     rows = recommender_selectors.progress_list(user=user).order_by("-updated_at", "-pk")
     for row in rows:
@@ -76,6 +81,7 @@ def progress_csv(*, user: User, page_url: Callable[[int], str]) -> str:
                 spreadsheet_safe(note.text) if note else "",
                 row.resource_id,
                 page_url(row.resource_id),
+                zone,
             ]
         )
     for note in notes.values():  # still newest first: dicts keep the selector's order
@@ -91,6 +97,7 @@ def progress_csv(*, user: User, page_url: Callable[[int], str]) -> str:
                 spreadsheet_safe(note.text),
                 note.resource_id,
                 page_url(note.resource_id),
+                zone,
             ]
         )
     return out.getvalue()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -280,7 +281,7 @@ def test_the_download_gives_the_full_date_an_item_put_off_comes_back(alice, alic
         )
     )
     assert rows[0]["state"] == "Not now"  # not "Not now: back 11 Dec", which has no year
-    assert rows[0]["back_in_queue_at"] == back.isoformat(timespec="seconds")
+    assert rows[0]["back_in_queue_at"] == f"{timezone.localtime(back):%Y-%m-%d %H:%M:%S}"
 
 
 def test_the_download_says_an_item_put_off_is_back_once_its_day_came(alice, alice_web):
@@ -293,7 +294,7 @@ def test_the_download_says_an_item_put_off_is_back_once_its_day_came(alice, alic
         )
     )
     assert rows[0]["state"] == "Back from “Not now”"
-    assert rows[0]["back_in_queue_at"] == back.isoformat(timespec="seconds")
+    assert rows[0]["back_in_queue_at"] == f"{timezone.localtime(back):%Y-%m-%d %H:%M:%S}"
 
 
 def test_a_feed_title_that_is_a_spreadsheet_formula_is_downloaded_as_text(alice, alice_web):
@@ -568,10 +569,26 @@ def test_the_download_gives_times_in_the_learners_time_zone(alice, alice_web):
             io.StringIO(alice_web.get("/history/progress.csv").content.decode("utf-8-sig"))
         )
     )
-    rome = timezone.now().astimezone(ZoneInfo("Europe/Rome")).strftime("%z")
-    expected = f"{rome[:3]}:{rome[3:]}"
-    assert rows[0]["updated_at"].endswith(expected)
-    assert rows[0]["completed_at"].endswith(expected)
+    progress = Progress.objects.get(user=alice)
+    rome = ZoneInfo("Europe/Rome")
+    assert rows[0]["updated_at"] == f"{progress.updated_at.astimezone(rome):%Y-%m-%d %H:%M:%S}"
+    assert rows[0]["completed_at"] == (
+        f"{progress.completed_at.astimezone(rome):%Y-%m-%d %H:%M:%S}"
+    )
+    assert rows[0]["time_zone"] == "Europe/Rome"
+
+
+def test_the_downloads_times_are_written_as_spreadsheets_read_a_date_and_time(alice, alice_web):
+    # "2026-12-06T18:04:56+00:00" is text to a spreadsheet (a walk-through); the zone has its
+    # own column.
+    mark(alice, ResourceFactory(), "completed")
+    rows = list(
+        csv.DictReader(
+            io.StringIO(alice_web.get("/history/progress.csv").content.decode("utf-8-sig"))
+        )
+    )
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rows[0]["completed_at"])
+    assert rows[0]["time_zone"] == "UTC"
 
 
 def test_saving_an_early_step_keeps_a_focused_learners_path_where_it_was(
