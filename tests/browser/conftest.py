@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -94,3 +95,17 @@ def signed_in_page(
         ]
     )
     return context.new_page()
+
+
+def signed_out_and_in_in_another_tab(page: Any, live_server: Any, user: Any) -> None:
+    """Another tab of `page`'s browser signs out and in again (by its forms, as UserFactory's
+    password), which rotates the CSRF token: the forms on `page` carry the old one."""
+    other = page.context.new_page()
+    other.goto(live_server.url + "/")
+    other.get_by_role("button", name="Sign out").click()
+    other.get_by_role("banner").get_by_role("link", name="Sign in").click()
+    other.get_by_label("Username").fill(user.username)
+    other.get_by_label("Password:", exact=True).fill("correct horse battery staple")
+    other.get_by_role("button", name="Sign in").click()
+    expect(other.get_by_role("link", name=f"Account: {user.username}")).to_be_visible()
+    other.close()

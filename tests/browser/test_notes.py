@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from catalog.models import Resource
 from recommender.models import NOTE_MAX_CHARS, Note
 from recommender.services import note_set
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, signed_out_and_in_in_another_tab
 from tests.browser.test_progress_actions import first_step, learner, press, signed_in_page
 
 pytestmark = pytest.mark.browser
@@ -219,15 +219,7 @@ def test_a_note_refused_as_out_of_date_says_its_text_comes_back_after_a_reload(
     page = signed_in_page(browser, live_server, learner)
     url = f"{live_server.url}/resources/{first_step}/"
     page.goto(url)
-    other = page.context.new_page()
-    other.goto(live_server.url + "/")
-    other.get_by_role("button", name="Sign out").click()
-    other.get_by_role("banner").get_by_role("link", name="Sign in").click()
-    other.get_by_label("Username").fill(learner.username)
-    other.get_by_label("Password:", exact=True).fill("correct horse battery staple")
-    other.get_by_role("button", name="Sign in").click()
-    expect(other.get_by_role("link", name=f"Account: {learner.username}")).to_be_visible()
-    other.close()
+    signed_out_and_in_in_another_tab(page, live_server, learner)
 
     page.get_by_role("textbox", name="Your notes").fill("Written after signing in again")
     save = page.get_by_role("button", name=re.compile(r"^Save note on "))

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from catalog.models import LearningPath, Resource
 from learn.views import LATER_TITLE_CHARS, message_title
 from recommender.models import Progress
-from tests.browser.conftest import screenshot, signed_in_page
+from tests.browser.conftest import screenshot, signed_in_page, signed_out_and_in_in_another_tab
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.browser
@@ -293,14 +293,7 @@ def test_a_stale_csrf_token_says_the_action_did_not_go_through(
     # carry the old one, the server answers 403 and htmx swaps nothing.
     page = signed_in_page(browser, live_server, learner, width=width)
     page.goto(live_server.url + "/")
-    other = page.context.new_page()
-    other.goto(live_server.url + "/")
-    other.get_by_role("button", name="Sign out").click()
-    other.get_by_role("banner").get_by_role("link", name="Sign in").click()
-    other.get_by_label("Username").fill(learner.username)
-    other.get_by_label("Password:", exact=True).fill("correct horse battery staple")
-    other.get_by_role("button", name="Sign in").click()
-    expect(other.get_by_role("link", name=f"Account: {learner.username}")).to_be_visible()
+    signed_out_and_in_in_another_tab(page, live_server, learner)
 
     done = page.locator("#queue-list > li").first.get_by_role("button", name=re.compile(r"^Done"))
     done.click()
