@@ -700,7 +700,7 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
     request.session.pop(UNDO_SESSION_KEY, None)  # an earlier click's Undo would undo this too
     # In the words of the button: a saved item is "removed from saved", one being read is
     # no longer read, the rest cleared (one put off with "Not now" was never saved by
-    # choice: its button says Clear).
+    # choice: its button says Bring back now).
     if was is not None and was.put_off_until:
         # It was out of the queue: say that it is back (a walk-through could not tell), in
         # the words of its button, "Bring back now" ("Cleared … when its turn comes" did not
