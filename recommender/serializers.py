@@ -174,6 +174,12 @@ class ProfileSerializer(StrictInputSerializer):
         # looked up and answered: 100,000 items were 100,000 queries and as many errors (a
         # hostile-input sweep).
         focus = data.get("focus") if isinstance(data, Mapping) else None
+        if isinstance(data, Mapping) and "focus" in data and not isinstance(focus, list):
+            # DRF's answer was {"focus": {"non_field_errors": ["Expected a list of items but
+            # got type \"str\"."]}}, for `"focus": "rbac"`.
+            raise serializers.ValidationError(
+                {"focus": ['Give a list of areas, such as ["rbac"] ([] for no focus).']}
+            )
         if isinstance(focus, list) and len(focus) > (areas := SecurityArea.objects.count()):
             raise serializers.ValidationError(
                 {"focus": [f"At most {areas} items: there are {areas} areas, each given once."]}

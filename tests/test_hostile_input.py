@@ -448,3 +448,13 @@ def test_a_forged_choice_on_a_page_is_refused_without_repeating_it(client, alice
     assert "That is not one of the choices offered here." in page
     assert "x" * 100 not in page
     assert not Progress.objects.filter(user=alice).exists()
+
+
+@pytest.mark.parametrize("focus", ["rbac", {"area": "rbac"}, None, 3])
+def test_a_focus_that_is_not_a_list_is_told_to_be_one(alice_api, alice, focus):
+    SecurityAreaFactory(slug="rbac")
+    response = alice_api.patch("/api/me/profile/", {"focus": focus}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "focus": ['Give a list of areas, such as ["rbac"] ([] for no focus).']
+    }
