@@ -93,8 +93,7 @@ class LearnerState:
     def label(self) -> str:
         # "Not now" on a queue card: saved, and back in the queue on a day it names.
         if back := self.put_off_until:
-            back = timezone.localtime(back)
-            return f"Not now: back {back.day} {back:%b}"
+            return f"Not now: back {spoken_day(back, 'date')}"
         if self.returned:
             return "Back from “Not now”"
         # "Planned" is the API's word; on the pages a learner saves an item for later.
@@ -784,6 +783,21 @@ def spoken_duration(minutes: int) -> str:
     if not hours:
         return f"{rest} min"
     return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def spoken_day(moment: datetime, style: str = "short") -> str:
+    """A day as the pages say it, in the learner's time zone: "Tue 8 Dec" (short), "Tuesday 8
+    December" (long) or "8 Dec" (date), with its year when that is not this year ("Not now" for
+    a month in December said "Wed 6 Jan", and a day last year "Sunday 30 November", whose
+    weekday was this year's: a walk-through)."""
+    local = timezone.localtime(moment)
+    if style == "long":
+        text = f"{local:%A} {local.day} {local:%B}"
+    elif style == "date":
+        text = f"{local.day} {local:%b}"
+    else:
+        text = f"{local:%a} {local.day} {local:%b}"
+    return text if local.year == timezone.localdate().year else f"{text} {local.year}"
 
 
 def history(*, user: User, show: str = "all") -> QuerySet[Progress]:

@@ -478,11 +478,10 @@ def progress(request: HttpRequest, resource_id: int) -> HttpResponse:
             if was.known and not progress.known:
                 message = RATING_OF_KNOWN_MESSAGE
         elif progress.later_until is not None:
-            back = timezone.localtime(progress.later_until)
             # Title first (shortened), then the short date: a phone shows four lines of the
             # message beside its Undo, and they must say which item it was (its card has left
             # the queue) and when it comes back.
-            message = LATER_MESSAGE.replace("{back}", f"{back:%a} {back.day} {back:%b}")
+            message = LATER_MESSAGE.replace("{back}", selectors.spoken_day(progress.later_until))
             title = message_title(resource.title, LATER_TITLE_CHARS)
         elif state == ProgressState.COMPLETED and progress.rating:
             message = RATED_DONE_MESSAGE.replace("{rating}", str(progress.rating))
@@ -550,8 +549,7 @@ def _clicked_since_message(current: Progress, title: str) -> str:
     """What the item became elsewhere, which a click from an older page left as it is."""
     shortened = message_title(title)
     if current.later_until is not None and current.later_until > timezone.now():
-        back = timezone.localtime(current.later_until)
-        day = f"{back:%a} {back.day} {back:%b}"
+        day = selectors.spoken_day(current.later_until)
         return PUT_OFF_SINCE_MESSAGE.format(title=shortened, back=day)
     return _CLICKED_SINCE[ProgressState(current.state)].format(title=shortened)
 

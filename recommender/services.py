@@ -41,6 +41,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def put_off_until(days: int) -> datetime:
+    """When an item put off for `days` days comes back: at the start of that day in the
+    learner's time zone (the active one; the pages activate the learner's). Not the same clock
+    time: "tomorrow" at 23:30 hid the item all the next day while the pages named that day as
+    the one it came back on (a walk-through in Tokyo)."""
+    day = timezone.localdate() + timedelta(days=days)
+    return datetime.combine(day, datetime.min.time(), tzinfo=timezone.get_current_timezone())
+
+
 def progress_set(
     *,
     user: User,
@@ -112,7 +121,7 @@ def progress_set(
             progress.state = state
             progress.rating = kept if rating is ... else rating
         progress.known = known  # any other click on the item: it is read, not just known
-        progress.later_until = timezone.now() + timedelta(days=later_days) if later else None
+        progress.later_until = put_off_until(later_days) if later else None
         if state == ProgressState.COMPLETED and progress.completed_at is None:
             progress.completed_at = timezone.now()
         elif state != ProgressState.COMPLETED:

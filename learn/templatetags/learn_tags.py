@@ -5,7 +5,7 @@ health warnings."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from django import template
@@ -216,6 +216,12 @@ def web_search_url(card: dict) -> str:
     title = CLOSING_PARENTHESIS.sub("", card["title"]) or card["title"]
     query = f"{title} {authors}".strip()
     return f"{WEB_SEARCH}?{urlencode({'q': query})}"
+
+
+@register.filter
+def long_day(moment: datetime | None) -> str:
+    """ "Tuesday 8 December", with the year when it is not this year (learn.selectors)."""
+    return selectors.spoken_day(moment, "long") if moment else ""
 
 
 @register.filter

@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from catalog.models import LearningPath, Resource
+from learn.selectors import spoken_day
 from learn.views import LATER_TITLE_CHARS, message_title
 from recommender.models import Progress
 from tests.browser.conftest import screenshot, signed_in_page, signed_out_and_in_in_another_tab
@@ -464,7 +465,7 @@ def test_on_a_phone_the_not_now_message_names_the_item_and_the_day_it_comes_back
         f"\u201c{message_title(long_title, LATER_TITLE_CHARS)}\u201d returns to your queue"
     )
     back = timezone.localtime(Progress.objects.get(user=learner).later_until)
-    day = f"{back:%a} {back.day} {back:%b}."
+    day = f"{spoken_day(back)}."
     # The day's last character lies inside what the clamp shows.
     hidden_below = page.evaluate(
         """([day]) => {
@@ -534,7 +535,7 @@ def test_not_now_opens_three_days_side_by_side_and_puts_the_item_off_until_the_o
     assert 0 < (later_until - timezone.now()).total_seconds() <= 24 * 3600
     back = timezone.localtime(later_until)
     span = page.locator("#main .message-sticky > span")
-    expect(span).to_contain_text(f"returns to your queue on {back:%a} {back.day} {back:%b}.")
+    expect(span).to_contain_text(f"returns to your queue on {spoken_day(back)}.")
     # Whole, also on a phone: with the seed's first title (39 characters) it lost "History."
     expect(span).to_contain_text("It waits in Saved.")
     assert span.evaluate("(e) => e.scrollHeight <= e.clientHeight + 1"), span.inner_text()

@@ -10,6 +10,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from learn.selectors import spoken_day
 from recommender import services
 from recommender.models import Progress
 from tests.factories import ResourceFactory
@@ -145,7 +146,7 @@ def test_skip_from_an_old_page_keeps_a_not_now_made_elsewhere(alice, alice_web):
     assert progress.state == "planned" and progress.later_until is not None
     back = timezone.localtime(progress.later_until)
     assert (
-        f"You put “Encrypting Confidential Data at Rest” off until {back:%a} {back.day} {back:%b} "
+        f"You put “Encrypting Confidential Data at Rest” off until {spoken_day(back)} "
         "after this page was loaded"
     ) in page.content.decode()
 

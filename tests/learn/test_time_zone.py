@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
+from learn.selectors import spoken_day
 from recommender import services
 from recommender.models import Note, Progress
 from tests.factories import ResourceFactory
@@ -63,4 +64,29 @@ def test_not_now_for_tomorrow_names_the_learners_day(alice_web, alice, seed):
     later_until = Progress.objects.get(user=alice, resource_id=first).later_until
     back = later_until.astimezone(ZoneInfo("Pacific/Kiritimati"))
     said = unescape(page.content.decode())
-    assert f"returns to your queue on {back:%a} {back.day} {back:%b}." in said
+    with timezone.override(ZoneInfo("Pacific/Kiritimati")):
+        assert f"returns to your queue on {spoken_day(back)}." in said
+
+
+def test_not_now_brings_an_item_back_at_the_start_of_the_learners_day(alice_web, alice, seed):
+    # It came back at the same clock time: put off "tomorrow" at 23:30 in Tokyo, it stayed
+    # hidden all the next day while the pages named that day as its return (a walk-through).
+    alice_web.cookies["tz"] = "Asia/Tokyo"
+    first = path_ids(seed)[0]
+    alice_web.post(f"/progress/{first}/", {"state": "planned", "later": "1", "later_days": "1"})
+    back = Progress.objects.get(user=alice, resource_id=first).later_until
+    tokyo = ZoneInfo("Asia/Tokyo")
+    today_in_tokyo = timezone.now().astimezone(tokyo).date()
+    assert back.astimezone(tokyo) == datetime.combine(
+        today_in_tokyo + timedelta(days=1), datetime.min.time(), tzinfo=tokyo
+    )
+
+
+def test_a_day_in_another_year_is_said_with_its_year():
+    # "Not now" for a month in December said "Wed 6 Jan" (a walk-through).
+    now = timezone.now()
+    assert spoken_day(now) == f"{now:%a} {now.day} {now:%b}"
+    later = now + timedelta(days=400)
+    assert spoken_day(later, "long") == f"{later:%A} {later.day} {later:%B} {later.year}"
+    earlier = now - timedelta(days=400)
+    assert spoken_day(earlier, "date") == f"{earlier.day} {earlier:%b} {earlier.year}"
