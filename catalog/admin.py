@@ -42,6 +42,7 @@ from catalog.models import (
     Tag,
     needs_link_q,
 )
+from kubelearn.admin_site import GoesWithItsResource
 
 
 class ResourceAdminForm(forms.ModelForm):
@@ -1008,7 +1009,7 @@ class AuthorUpdateStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuthorUpdate)
-class AuthorUpdateAdmin(admin.ModelAdmin):
+class AuthorUpdateAdmin(GoesWithItsResource):
     """Authors' edits of resources a curator already decided on: compare, take or keep."""
 
     list_display = ["resource", "what_changed", "seen_at", "state"]
@@ -1023,8 +1024,8 @@ class AuthorUpdateAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # polls file them
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # "Keep yours" settles one; deleting would forget the version seen
+    # Not deleted on its own ("Keep yours" settles one; deleting would forget the version
+    # seen), only with its resource (GoesWithItsResource).
 
     @admin.display(description="what changed")
     def what_changed(self, obj: AuthorUpdate) -> str:

@@ -92,3 +92,20 @@ class CuratorAdminSite(admin.AdminSite):
             return inner(request, *args, **kwargs)
 
         return bounded
+
+
+class GoesWithItsResource(admin.ModelAdmin):
+    """The admin of rows the service keeps about a resource (its link's health, an author's
+    edit seen by a poll): not deleted on their own pages, but deleted with their resource.
+
+    Django refuses to delete an object whose deletion would reach a model whose admin refuses
+    deletion, so refusing it outright here made every resource whose link had been checked
+    undeletable (a walk-through's curator: "your account doesn't have permission to delete
+    link health"). The refusal holds on this model's own pages only."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        match = getattr(request, "resolver_match", None)
+        own_pages = f"{self.opts.app_label}_{self.opts.model_name}_"
+        if match is None or (match.url_name or "").startswith(own_pages):
+            return False
+        return super().has_delete_permission(request, obj)

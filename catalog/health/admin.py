@@ -32,6 +32,7 @@ from catalog.health.services import (
     links_recheck,
     resources_retire,
 )
+from kubelearn.admin_site import GoesWithItsResource
 
 
 class LinkStatusFilter(admin.SimpleListFilter):
@@ -79,7 +80,7 @@ class LinkCheckInline(admin.TabularInline):
 
 
 @admin.register(ResourceLink)
-class LinkHealthAdmin(admin.ModelAdmin):
+class LinkHealthAdmin(GoesWithItsResource):
     """Every checked address, broken first, with the last error and what to do about it."""
 
     list_display = [
@@ -113,9 +114,6 @@ class LinkHealthAdmin(admin.ModelAdmin):
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:

@@ -1,0 +1,52 @@
+"""A resource whose link was checked can be deleted in the admin, with its link's health; the
+health rows themselves are not deleted on their own pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from catalog.health.models import LinkCheck, ResourceLink
+from catalog.models import Resource
+from tests.factories import ResourceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def checked(carol):
+    resource = ResourceFactory(url="https://example.org/checked")
+    link, _ = ResourceLink.objects.get_or_create(resource=resource)
+    LinkCheck.objects.create(link=link, checked_at=timezone.now(), url=resource.url, outcome="ok")
+    return resource
+
+
+def test_a_curator_deletes_a_resource_whose_link_was_checked(client, carol, checked):
+    # "Your account doesn't have permission to delete the following types of objects: link
+    # health" (a walk-through's curator could delete no checked resource).
+    client.force_login(carol)
+    url = f"/admin/catalog/resource/{checked.pk}/delete/"
+    page = client.get(url).content.decode()
+    assert "permission to delete" not in page
+    response = client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not Resource.objects.filter(pk=checked.pk).exists()
+    assert not ResourceLink.objects.exists() and not LinkCheck.objects.exists()
+
+
+def test_the_bulk_delete_takes_checked_resources_too(client, carol, checked):
+    client.force_login(carol)
+    response = client.post(
+        "/admin/catalog/resource/",
+        {"action": "delete_selected", "_selected_action": [checked.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Resource.objects.filter(pk=checked.pk).exists()
+
+
+def test_a_links_health_is_not_deleted_on_its_own_pages(client, carol, checked):
+    client.force_login(carol)
+    assert client.get(f"/admin/catalog/resourcelink/{checked.pk}/delete/").status_code == 403
+    listing = client.get("/admin/catalog/resourcelink/").content.decode()
+    assert "delete_selected" not in listing
+    assert ResourceLink.objects.filter(pk=checked.pk).exists()
