@@ -44,9 +44,41 @@ from catalog.models import (
 )
 from kubelearn.admin_site import GoesWithItsResource
 
+# A resource's page saved after the resource changed (in another tab, by another curator, by a
+# poll or an approval) would write the page's old values over the change, without a word: a
+# walk-through's second tab put back the title the first had just changed.
+EDITED_SINCE = (
+    "Not saved: this resource was changed after this page was loaded (in another tab, by "
+    "another curator, or by a poll of its feed). Your changes are still in the form below; "
+    "open the resource again to see it as it is now, then make them there."
+)
+
 
 class ResourceAdminForm(forms.ModelForm):
     # No Meta: ModelAdmin supplies the model and fieldsets.
+
+    # The resource's updated_at when the page was made (ResourceWritesAdmin puts it on the
+    # page); a save is refused when it has moved since.
+    loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            # Bound too: a save from an up-to-date page then does not count it as changed.
+            self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        loaded = cleaned.get("loaded_version")
+        # ModelAdmin read the instance afresh for this POST: its updated_at is the row's now.
+        # A page without the field (made before it, or a script's POST) is not checked.
+        if (
+            loaded
+            and self.instance.pk is not None
+            and loaded != self.instance.updated_at.isoformat()
+        ):
+            raise forms.ValidationError(EDITED_SINCE, code="edited_since")
+        return cleaned
 
     def clean_url(self) -> str | None:
         # Compare canonical forms, so a second spelling of a stored address is caught here
@@ -104,9 +136,31 @@ class CatalogWritesAdmin(admin.ModelAdmin):
         self.service_delete(queryset, request.user)
 
 
+def _decided_since(object_id: str | None) -> Resource | None:
+    """The resource a review page was for, if it is no longer pending (approved or rejected)."""
+    # An id as the addresses take it (at most 18 digits: kubelearn.converters), else none.
+    if object_id is None or not (object_id.isascii() and object_id.isdigit()):
+        return None
+    if len(object_id) > 18:
+        return None
+    return Resource.objects.exclude(status=Status.PENDING).filter(pk=int(object_id)).first()
+
+
+def with_loaded_version(fieldsets: list[Any], obj: Any) -> list[Any]:
+    """A resource page's fieldsets with the hidden version field last (a new one has none)."""
+    if obj is None or not fieldsets:
+        return fieldsets
+    name, options = fieldsets[-1]
+    return [*fieldsets[:-1], (name, {**options, "fields": [*options["fields"], "loaded_version"]})]
+
+
 class ResourceWritesAdmin(CatalogWritesAdmin):
     """A resource's admin: the service hears which fields the curator changed (a feed's
-    resource they edited keeps their version; catalog.services.resource_save)."""
+    resource they edited keeps their version; catalog.services.resource_save). Its page
+    carries the version it was made from (ResourceAdminForm.loaded_version)."""
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return with_loaded_version(list(super().get_fieldsets(request, obj)), obj)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         services.resource_save(
@@ -654,6 +708,28 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
     class Media:
         css = {"all": ["catalog/admin.css"]}
 
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> Any:
+        decided = _decided_since(object_id)
+        if decided is not None and self.get_object(request, str(object_id)) is None:
+            # Approved or rejected since (another tab, another curator): Django's "Item to
+            # review with ID 1063 doesn't exist. Perhaps it was deleted?" sent a walk-through's
+            # curator to the admin's index, the tab's edit gone without a word.
+            self.message_user(
+                request,
+                f"“{decided.title}” was {decided.get_status_display().lower()} after this page "
+                "was loaded (in another tab, or by another curator), so it is no longer waiting "
+                "for review; nothing was changed. This is its page now.",
+                messages.WARNING,
+            )
+            return redirect("admin:catalog_resource_change", decided.pk)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         # Not Django's "Select item to review to change" (a walk-through read it aloud).
         return super().changelist_view(
@@ -696,7 +772,7 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         # Source, a walk-through's curator approved the item without seeing it.
         waiting = obj is not None and _waiting_update(obj) is not None
         notice = [("The author's update", {"fields": ["author_update_notice"]})] if waiting else []
-        return [
+        fieldsets = [
             *notice,
             (None, {"fields": ["title", "url", "kind", "preview"]}),
             (
@@ -715,6 +791,7 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
             ),
             ("Source", {"fields": ["feed", "published_at", "summary", "feed_updates"]}),
         ]
+        return with_loaded_version(fieldsets, obj)
 
     @admin.display(description="edited since")
     def author_update_notice(self, obj: Resource) -> str:
