@@ -371,7 +371,8 @@ class FeedPoll(models.Model):
     """One poll of one feed: what happened, for operators and curators."""
 
     class Outcome(models.TextChoices):
-        OK = "ok", "New content"
+        # Not "New content": said of polls that stored nothing new (a walk-through).
+        OK = "ok", "Fetched"
         NOT_MODIFIED = "not_modified", "Not modified"
         FAILED = "failed", "Failed"
         GONE = "gone", "Gone (feed deactivated)"

@@ -406,6 +406,16 @@ def document_read(
         logger.info("Not a feed at %s: %s", url, error.kind)
         raise error
 
+    damage = result.get("bozo_exception") if result.get("bozo") else None
+    if not raw_entries and isinstance(damage, xml.sax.SAXException):
+        # Broken before its first entry: a poll that read nothing from it was recorded as a
+        # success with a warning, beside feeds that warned and still delivered (a
+        # walk-through's curator could not tell which broken feed was delivering nothing).
+        raise NotAFeed(
+            f"The feed at {url} is damaged before its first entry, so nothing could be read "
+            f"from it: {_describe_bozo(damage)}.",
+            kind="unparseable",
+        )
     feed = result.get("feed") or {}
     feed_authors = (feed.get("authors") or []) if version.startswith("atom") else []
     kept = raw_entries[:MAX_ENTRIES]

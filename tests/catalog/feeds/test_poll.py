@@ -504,6 +504,20 @@ def test_a_malformed_feed_keeps_what_was_recovered_and_records_a_warning(httpser
     assert feed.health == "warning"  # not "ok": curators see it needs a look
 
 
+def test_a_feed_damaged_before_its_first_entry_is_a_failed_poll_that_says_why(httpserver):
+    # It was a success ("New content", "Last success at" set) with a warning, beside feeds
+    # that warned and still delivered: a walk-through's curator could not tell them apart.
+    good = rss(posts(3)).decode()
+    serve(httpserver, good[: good.index("<item>")].encode())  # cut off before its first item
+    feed = make_feed(httpserver)
+    report = poll.feed_poll(feed_id=feed.pk)
+    feed.refresh_from_db()
+    assert report.outcome == FeedPoll.Outcome.FAILED
+    assert "damaged before its first entry, so nothing could be read" in feed.last_error
+    assert "no element found" in feed.last_error
+    assert feed.last_success_at is None
+
+
 def test_a_clean_poll_after_a_damaged_one_makes_the_feed_healthy_again(httpserver):
     serve(httpserver, (FEEDS / "malformed.xml").read_bytes())
     feed = make_feed(httpserver)
