@@ -23,6 +23,7 @@ from catalog.addresses import InvalidAddress
 from catalog.feeds import services as feed_services
 from catalog.feeds.sanitise import images_as_links, limit_html, sanitised_text, sanitize_html
 from catalog.health.admin import LinkStatusFilter, StaleFilter
+from catalog.health.models import FlagState, LinkStatus, ResourceLink, StalenessFlag
 from catalog.models import (
     FEED_FIELDS,
     Author,
@@ -438,9 +439,14 @@ class FeedHealthFilter(admin.SimpleListFilter):
         return [(value, label) for value, label, _ in self.STATES]
 
     def queryset(self, request, queryset):
+        return self.matching(queryset, self.value())
+
+    @classmethod
+    def matching(cls, queryset: QuerySet[Feed], health: str | None) -> QuerySet[Feed]:
+        """The feeds in `queryset` whose health is `health` (all of them for none)."""
         earlier: list[Q] = []
-        for value, _, condition in self.STATES:
-            if value == self.value():
+        for value, _, condition in cls.STATES:
+            if value == health:
                 for taken in earlier:
                     queryset = queryset.exclude(taken)
                 return queryset.filter(condition)
@@ -1221,15 +1227,42 @@ def curation_to_do(request: HttpRequest) -> list[dict[str, Any]]:
             AuthorUpdate.objects.filter(state=AuthorUpdate.State.WAITING),
             f"{reverse('admin:catalog_authorupdate_changelist')}?state=waiting",
         ),
+        # Each feed once, in its health as the feed list's filter has it (a walk-through's
+        # home page said "1 failing feed" beside three whose check failed, three damaged
+        # documents, two failing links and two staleness flags, none of them counted).
+        *(
+            (
+                "catalog.view_feed",
+                one,
+                many,
+                FeedHealthFilter.matching(Feed.objects.all(), health),
+                f"{reverse('admin:catalog_feed_changelist')}?health={health}",
+            )
+            for health, one, many in [
+                ("check-failed", "feed whose check failed", "feeds whose check failed"),
+                ("failing", "failing feed", "failing feeds"),
+                ("warning", "feed with a damaged document", "feeds with a damaged document"),
+            ]
+        ),
+        *(
+            (
+                "catalog.view_resourcelink",
+                one,
+                many,
+                ResourceLink.objects.filter(status=status, resource__status=Status.APPROVED),
+                f"{reverse('admin:catalog_resourcelink_changelist')}?status__exact={status}",
+            )
+            for status, one, many in [
+                (LinkStatus.FAILING, "failing link", "failing links"),
+                (LinkStatus.GONE, "link gone", "links gone"),
+            ]
+        ),
         (
-            "catalog.view_feed",
-            "failing feed",
-            "failing feeds",
-            # FeedHealthFilter's "Failing": the states before it in its order excluded.
-            Feed.objects.filter(active=True, consecutive_failures__gt=0).exclude(
-                state__in=[FeedState.FAILED, FeedState.CHECKING]
-            ),
-            f"{reverse('admin:catalog_feed_changelist')}?health=failing",
+            "catalog.view_stalenessflag",
+            "outdated-advice flag to review",
+            "outdated-advice flags to review",
+            StalenessFlag.objects.filter(state=FlagState.RAISED),
+            f"{reverse('admin:catalog_stalenessflag_changelist')}?state__exact={FlagState.RAISED}",
         ),
     ]
     to_do = []
