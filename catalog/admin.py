@@ -1259,8 +1259,8 @@ def curation_to_do(request: HttpRequest) -> list[dict[str, Any]]:
         ),
         (
             "catalog.view_stalenessflag",
-            "outdated-advice flag to review",
-            "outdated-advice flags to review",
+            "staleness flag to review",
+            "staleness flags to review",
             StalenessFlag.objects.filter(state=FlagState.RAISED),
             f"{reverse('admin:catalog_stalenessflag_changelist')}?state__exact={FlagState.RAISED}",
         ),

@@ -44,6 +44,6 @@ def test_the_admin_home_counts_every_kind_of_trouble_once(client, carol):
         (1, "feed with a damaged document", "/admin/catalog/feed/?health=warning"),
         (2, "failing links", "/admin/catalog/resourcelink/?status__exact=failing"),
         (1, "link gone", "/admin/catalog/resourcelink/?status__exact=gone"),
-        (1, "outdated-advice flag to review", "/admin/catalog/stalenessflag/?state__exact=raised"),
+        (1, "staleness flag to review", "/admin/catalog/stalenessflag/?state__exact=raised"),
     ]:
         assert f'<a href="{address}"><strong>{count}</strong> {label}</a>' in body, label
