@@ -26,6 +26,7 @@ from catalog.health.admin import LinkStatusFilter, StaleFilter
 from catalog.health.models import FlagState, LinkStatus, ResourceLink, StalenessFlag
 from catalog.models import (
     FEED_FIELDS,
+    RESOURCE_MINUTES_MAX,
     Author,
     AuthorUpdate,
     Difficulty,
@@ -57,6 +58,20 @@ EDITED_SINCE = (
 
 class ResourceAdminForm(forms.ModelForm):
     # No Meta: ModelAdmin supplies the model and fieldsets.
+
+    # Text, checked by clean_url alone (catalog.services.address_check): Django's URL field
+    # answered "Enter a valid URL." to file:///etc/passwd and javascript:, where the API says
+    # what is wrong (a walk-through), as the feed form does.
+    url = forms.CharField(label="Address", max_length=2000, required=False)
+    # The model's bounds, said once: its PositiveIntegerField answered -3 with "greater than or
+    # equal to 0" and then 0 with "greater than or equal to 1" (a walk-through).
+    estimated_minutes = forms.IntegerField(
+        label="Estimated minutes",
+        required=False,
+        min_value=1,
+        max_value=RESOURCE_MINUTES_MAX,
+        help_text=Resource._meta.get_field("estimated_minutes").help_text,
+    )
 
     # The resource's updated_at when the page was made (ResourceWritesAdmin puts it on the
     # page); a save is refused when it has moved since.

@@ -175,6 +175,8 @@ def test_admin_form_refuses_a_second_spelling_of_a_stored_address(admin_client):
     ("minutes", "refusal"),
     [
         ("0", "greater than or equal to 1."),
+        # Not "greater than or equal to 0" first, then "1" (a walk-through).
+        ("-3", "greater than or equal to 1."),
         ("100001", "less than or equal to 100000."),
         ("99999999999999", "less than or equal to 100000."),
     ],
@@ -198,7 +200,33 @@ def test_admin_form_refuses_a_reading_time_the_api_refuses(admin_client, minutes
         },
     )
     assert response.status_code == 200
-    assert f"Ensure this value is {refusal}" in response.content.decode()
+    page = response.content.decode()
+    assert f"Ensure this value is {refusal}" in page
+    assert page.count("Ensure this value") == 1
+    assert not Resource.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "address", ["file:///etc/passwd", "javascript:alert(1)", "ftp://x.example/"]
+)
+def test_admin_form_says_what_is_wrong_with_an_address(admin_client, address):
+    # "Enter a valid URL." (Django's) where the API and the feed form say why.
+    response = admin_client.post(
+        "/admin/catalog/resource/add/",
+        {
+            "title": "Odd",
+            "slug": "odd",
+            "url": address,
+            "kind": "article",
+            "stage": "getting-started",
+            "difficulty": 1,
+            "origin": "curated",
+            "path_steps-TOTAL_FORMS": 0,
+            "path_steps-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "is not an http(s) address." in response.content.decode()
     assert not Resource.objects.exists()
 
 
