@@ -90,3 +90,11 @@ def test_a_day_in_another_year_is_said_with_its_year():
     assert spoken_day(later, "long") == f"{later:%A} {later.day} {later:%B} {later.year}"
     earlier = now - timedelta(days=400)
     assert spoken_day(earlier, "date") == f"{earlier.day} {earlier:%b} {earlier.year}"
+
+
+def test_without_the_browsers_time_zone_the_pages_say_their_times_are_utc(alice_web):
+    # Without script no tz cookie is set: every time was in UTC, unsaid (a walk-through).
+    page = alice_web.get("/history/").content.decode()
+    assert '<noscript><p class="callout time-zone-note">Times on these pages are in UTC' in page
+    alice_web.cookies["tz"] = "America/Los_Angeles"
+    assert "time-zone-note" not in alice_web.get("/history/").content.decode()
