@@ -729,6 +729,11 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
     class Media:
         css = {"all": ["catalog/admin.css"]}
 
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        # As the resource, not as this list's proxy model: edits made here were missing from
+        # the resource's History ("This object doesn't have a change history", a walk-through).
+        return super().log_change(request, Resource.objects.get(pk=obj.pk), message)
+
     def changeform_view(
         self,
         request: HttpRequest,
