@@ -126,6 +126,11 @@ class FeedAdminForm(forms.ModelForm):
             feed_services.feed_address_policy_check(address)
         except feed_services.FeedAddError as exc:
             raise forms.ValidationError(str(exc)) from exc
+        # Named, as a resource's address is: the unique index's "Feed with this Feed address
+        # already exists." said neither which feed nor where (a walk-through).
+        other = Feed.objects.filter(url=address).exclude(pk=self.instance.pk).first()
+        if other is not None:
+            raise forms.ValidationError(f"“{other}” (#{other.pk}) already follows this address.")
         return address
 
 

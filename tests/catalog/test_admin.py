@@ -401,3 +401,24 @@ def test_the_review_queue_points_out_an_item_titled_as_another_resource(admin_cl
     ) in page
     item = admin_client.get(f"/admin/catalog/pendingresource/{twin.pk}/change/").content.decode()
     assert f"resource #{approved.pk}</a> (approved)" in item
+
+
+def test_a_feed_address_already_followed_is_refused_naming_the_feed(admin_client):
+    # "Feed with this Feed address already exists." named neither the feed nor its number.
+    feed = Feed.objects.create(url="https://blog.example.org/feed.xml", title="Kubernetes blog")
+    other = Feed.objects.create(url="https://other.example.org/feed.xml", title="Another blog")
+    response = admin_client.post(
+        f"/admin/catalog/feed/{other.pk}/change/",
+        {
+            "url": "https://blog.example.org/feed.xml",
+            "title": "Another blog",
+            "entry_stage": "security",
+            "entry_difficulty": 2,
+            "polls-TOTAL_FORMS": 0,
+            "polls-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert f"“Kubernetes blog” (#{feed.pk}) already follows this address." in (
+        response.content.decode()
+    )
