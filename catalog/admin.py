@@ -56,6 +56,13 @@ EDITED_SINCE = (
 )
 
 
+# Said on the delete page of a resource learners have used (ResourceAdmin.get_deleted_objects).
+LEARNERS_DATA_KEPT = (
+    "learners' progress and notes on it (they are the learners', and stay: reject the resource "
+    "instead, which takes it out of the catalog and keeps their history)"
+)
+
+
 class ResourceAdminForm(forms.ModelForm):
     # No Meta: ModelAdmin supplies the model and fieldsets.
 
@@ -291,6 +298,21 @@ class ResourceAdmin(ResourceWritesAdmin):
     @admin.display(description="edited after review")
     def author_update_notice(self, obj: Resource) -> str:
         return _author_update_notice(obj)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Learners' progress and notes are not the catalog's (curators have no right to them):
+        # Django refused with "permission to delete … progress", which said neither why nor
+        # what to do, and let notes alone go with their resource, unsaid.
+        if not request.user.has_perm("recommender.delete_progress"):
+            ids = [obj.pk for obj in objs]
+            used = Resource.objects.filter(pk__in=ids).filter(
+                Q(progress__isnull=False) | Q(notes__isnull=False)
+            )
+            if used.exists():
+                perms_needed = {name for name in perms_needed if name != "progress"}
+                perms_needed.add(LEARNERS_DATA_KEPT)
+        return deleted, counts, perms_needed, protected
 
     @admin.display(description="decision")
     def review(self, obj: Resource) -> str:

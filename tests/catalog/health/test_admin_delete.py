@@ -3,11 +3,14 @@ health rows themselves are not deleted on their own pages."""
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 from django.utils import timezone
 
 from catalog.health.models import LinkCheck, ResourceLink
 from catalog.models import Resource
+from recommender.models import Note, Progress
 from tests.factories import ResourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +53,32 @@ def test_a_links_health_is_not_deleted_on_its_own_pages(client, carol, checked):
     listing = client.get("/admin/catalog/resourcelink/").content.decode()
     assert "delete_selected" not in listing
     assert ResourceLink.objects.filter(pk=checked.pk).exists()
+
+
+@pytest.mark.parametrize("kept", ["progress", "note"])
+def test_a_resource_learners_used_is_not_deleted_by_a_curator_and_the_page_says_why(
+    client, carol, alice, kept
+):
+    # Django said "permission to delete … progress" (no why, no way out), and a learner's
+    # note alone went with its resource, unsaid.
+    resource = ResourceFactory()
+    if kept == "progress":
+        Progress.objects.create(user=alice, resource=resource, state="completed")
+    else:
+        Note.objects.create(user=alice, resource=resource, text="kubectl auth can-i")
+    client.force_login(carol)
+    url = f"/admin/catalog/resource/{resource.pk}/delete/"
+    page = " ".join(unescape(client.get(url).content.decode()).split())
+    assert "learners' progress and notes on it" in page and "reject the resource instead" in page
+    assert "<li>progress</li>" not in page
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Resource.objects.filter(pk=resource.pk).exists()
+    assert Progress.objects.exists() or Note.objects.exists()
+
+
+def test_a_superuser_still_deletes_a_resource_learners_used(admin_client, alice):
+    resource = ResourceFactory()
+    Note.objects.create(user=alice, resource=resource, text="kept?")
+    response = admin_client.post(f"/admin/catalog/resource/{resource.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Resource.objects.filter(pk=resource.pk).exists()
