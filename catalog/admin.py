@@ -44,7 +44,7 @@ from catalog.models import (
     Tag,
     needs_link_q,
 )
-from kubelearn.admin_site import GoesWithItsResource
+from kubelearn.admin_site import GoesWithItsResource, counted
 
 # A resource's page saved after the resource changed (in another tab, by another curator, by a
 # poll or an approval) would write the page's old values over the change, without a word: a
@@ -338,7 +338,10 @@ class ResourceAdmin(ResourceWritesAdmin):
         # Said of the list it leaves: approved from "Rejected" (bulk reject's way back), the
         # list is then empty, and a walk-through's curator could not tell it had worked.
         self.message_user(
-            request, f"{changed} resource(s) approved; learners see them now.", messages.SUCCESS
+            request,
+            f"{counted(changed, 'resource')} approved; learners see "
+            f"{'it' if changed == 1 else 'them'} now.",
+            messages.SUCCESS,
         )
 
     @admin.action(description="Reject selected resources", permissions=["change"])
@@ -359,9 +362,9 @@ class ResourceAdmin(ResourceWritesAdmin):
         self.message_user(
             request,
             format_html(
-                "{} resource(s) rejected{}. Changed your mind? "
+                "{} rejected{}. Changed your mind? "
                 '<a href="{}">Show just those</a>, select them and approve them again.',
-                changed,
+                counted(changed, "resource"),
                 "; learners no longer see them" if were_public else "",
                 f"{reverse('admin:catalog_resource_changelist')}?{query}",
             ),
@@ -638,7 +641,7 @@ class FeedAdmin(CatalogWritesAdmin):
         for feed in queryset.filter(state=FeedState.FAILED):
             _, queued = feed_services.feed_add_request(address=feed.added_address or feed.url)
             count += queued
-        self.message_user(request, f"{count} feed check(s) queued.", messages.SUCCESS)
+        self.message_user(request, f"{counted(count, 'feed check')} queued.", messages.SUCCESS)
 
     @admin.action(description="Poll now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
@@ -650,21 +653,23 @@ class FeedAdmin(CatalogWritesAdmin):
             self.message_user(request, str(exc), messages.ERROR)
             return
         note = f" ({busy} already being polled)" if busy else ""
-        self.message_user(request, f"{queued} feed poll(s) queued{note}.", messages.SUCCESS)
+        self.message_user(
+            request, f"{counted(queued, 'feed poll')} queued{note}.", messages.SUCCESS
+        )
 
     @admin.action(description="Trust (approve their entries at once)")
     def trust(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
         count = feed_services.feed_set_trusted(
             feed_ids=list(queryset.values_list("pk", flat=True)), trusted=True
         )
-        self.message_user(request, f"{count} feed(s) trusted.", messages.SUCCESS)
+        self.message_user(request, f"{counted(count, 'feed')} trusted.", messages.SUCCESS)
 
     @admin.action(description="Stop trusting (entries wait for review)")
     def distrust(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
         count = feed_services.feed_set_trusted(
             feed_ids=list(queryset.values_list("pk", flat=True)), trusted=False
         )
-        self.message_user(request, f"{count} feed(s) no longer trusted.", messages.SUCCESS)
+        self.message_user(request, f"{counted(count, 'feed')} no longer trusted.", messages.SUCCESS)
 
     @admin.action(description="Deactivate")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
@@ -672,7 +677,7 @@ class FeedAdmin(CatalogWritesAdmin):
             feed_ids=list(queryset.values_list("pk", flat=True)),
             reason=f"Deactivated by {request.user} in the admin.",
         )
-        self.message_user(request, f"{count} feed(s) deactivated.", messages.SUCCESS)
+        self.message_user(request, f"{counted(count, 'feed')} deactivated.", messages.SUCCESS)
 
     @admin.action(description="Export as OPML")
     def export_opml(self, request: HttpRequest, queryset: QuerySet[Feed]) -> HttpResponse:
@@ -980,7 +985,10 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         changed = services.resources_approve(resources=queryset, by=request.user)
         if not unlabelled and not basics:
             self.message_user(
-                request, f"{changed} resource(s) approved; learners see them now.", messages.SUCCESS
+                request,
+                f"{counted(changed, 'resource')} approved; learners see "
+                f"{'it' if changed == 1 else 'them'} now.",
+                messages.SUCCESS,
             )
             return
         problems = []

@@ -32,7 +32,7 @@ from catalog.health.services import (
     links_recheck,
     resources_retire,
 )
-from kubelearn.admin_site import GoesWithItsResource
+from kubelearn.admin_site import GoesWithItsResource, counted
 
 
 class LinkStatusFilter(admin.SimpleListFilter):
@@ -145,7 +145,9 @@ class LinkHealthAdmin(GoesWithItsResource):
         links_recheck(resource_ids=ids)
         for pk in ids:
             tasks.link_check_now.delay_on_commit(pk)
-        self.message_user(request, f"{len(ids)} link(s) queued for a check.", messages.SUCCESS)
+        self.message_user(
+            request, f"{counted(len(ids), 'link')} queued for a check.", messages.SUCCESS
+        )
 
     @admin.action(description="Accept the proposed address", permissions=["change"])
     def accept_proposed(self, request: HttpRequest, queryset: QuerySet[ResourceLink]) -> None:
@@ -182,7 +184,7 @@ class LinkHealthAdmin(GoesWithItsResource):
         count = resources_retire(
             resource_ids=list(queryset.values_list("pk", flat=True)), by=request.user
         )
-        self.message_user(request, f"{count} resource(s) retired.", messages.SUCCESS)
+        self.message_user(request, f"{counted(count, 'resource')} retired.", messages.SUCCESS)
 
 
 @admin.register(Deprecation)
@@ -232,4 +234,4 @@ class StalenessFlagAdmin(admin.ModelAdmin):
         changed = staleness.flags_review(
             flag_ids=list(queryset.values_list("pk", flat=True)), state=state, by=request.user
         )
-        self.message_user(request, f"{changed} flag(s) {done}.", messages.SUCCESS)
+        self.message_user(request, f"{counted(changed, 'flag')} {done}.", messages.SUCCESS)

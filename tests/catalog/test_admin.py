@@ -8,6 +8,7 @@ from django.utils.html import escape
 from catalog.health.models import ResourceLink
 from catalog.models import Feed, FeedPoll, Resource, Status
 from catalog.seeding import seed_catalog_load
+from kubelearn.admin_site import counted
 from tests.factories import CuratorFactory, ResourceFactory, SecurityAreaFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +110,7 @@ def test_rejecting_an_approved_resource_says_learners_no_longer_see_it(admin_cli
         follow=True,
     )
     page = response.content.decode()
-    assert "1 resource(s) rejected; learners no longer see them. Changed your mind?" in page
+    assert "1 resource rejected; learners no longer see them. Changed your mind?" in page
 
 
 def test_bulk_reject_says_how_to_take_it_back_and_the_link_lists_just_those(admin_client):
@@ -123,7 +124,7 @@ def test_bulk_reject_says_how_to_take_it_back_and_the_link_lists_just_those(admi
     )
     page = response.content.decode()
     # From the review queue: never in learners' sight, so not said to have left it.
-    assert "1 resource(s) rejected. Changed your mind?" in page
+    assert "1 resource rejected. Changed your mind?" in page
     assert ">Show just those</a>, select them and approve them again." in page
     link = page.split('Changed your mind? <a href="', 1)[1].split('"', 1)[0]
     listed = admin_client.get(link.replace("&amp;", "&"))
@@ -133,7 +134,7 @@ def test_bulk_reject_says_how_to_take_it_back_and_the_link_lists_just_those(admi
         {"action": "approve_selected", "_selected_action": [chosen[0].pk]},
         follow=True,
     )
-    assert "1 resource(s) approved; learners see them now." in approved.content.decode()
+    assert "1 resource approved; learners see it now." in approved.content.decode()
     chosen[0].refresh_from_db()
     assert chosen[0].status == Status.APPROVED
 
@@ -422,3 +423,10 @@ def test_a_feed_address_already_followed_is_refused_naming_the_feed(admin_client
     assert f"“Kubernetes blog” (#{feed.pk}) already follows this address." in (
         response.content.decode()
     )
+
+
+def test_admin_messages_count_in_words():
+    # "1 resource(s) approved" read as a form, not a sentence (a walk-through).
+    assert counted(1, "feed poll") == "1 feed poll"
+    assert counted(0, "resource") == "0 resources"
+    assert counted(3, "link") == "3 links"
