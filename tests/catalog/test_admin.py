@@ -151,21 +151,25 @@ def test_a_pending_resources_page_leads_to_its_review_page_to_approve_or_reject(
     assert "on its review page" not in page
 
 
+def resource_added(client, **fields):
+    """POST the admin's Add resource form: an article, Getting started, Beginner, curated,
+    with no path steps, unless `fields` say otherwise."""
+    form = {
+        "kind": "article",
+        "stage": "getting-started",
+        "difficulty": 1,
+        "origin": "curated",
+        "path_steps-TOTAL_FORMS": 0,
+        "path_steps-INITIAL_FORMS": 0,
+        **fields,
+    }
+    return client.post("/admin/catalog/resource/add/", form)
+
+
 def test_admin_form_refuses_a_second_spelling_of_a_stored_address(admin_client):
     ResourceFactory(url="https://example.org/post")
-    response = admin_client.post(
-        "/admin/catalog/resource/add/",
-        {
-            "title": "Copy",
-            "slug": "copy",
-            "url": "HTTPS://EXAMPLE.ORG/post?utm_source=x",
-            "kind": "article",
-            "stage": "getting-started",
-            "difficulty": 1,
-            "origin": "curated",
-            "path_steps-TOTAL_FORMS": 0,
-            "path_steps-INITIAL_FORMS": 0,
-        },
+    response = resource_added(
+        admin_client, title="Copy", slug="copy", url="HTTPS://EXAMPLE.ORG/post?utm_source=x"
     )
     assert response.status_code == 200
     assert "already has this address" in response.content.decode()
@@ -185,20 +189,15 @@ def test_admin_form_refuses_a_second_spelling_of_a_stored_address(admin_client):
 def test_admin_form_refuses_a_reading_time_the_api_refuses(admin_client, minutes, refusal):
     # A walk-through's curator typed 99999999999999 and approved it: learners read
     # "1666666666666 h 39 min". The API refused it all along (1 to 100,000).
-    response = admin_client.post(
-        "/admin/catalog/resource/add/",
-        {
-            "title": "Long",
-            "slug": "long",
-            "url": "https://example.org/long",
-            "kind": "book",
-            "stage": "production-ready",
-            "difficulty": 2,
-            "origin": "curated",
-            "estimated_minutes": minutes,
-            "path_steps-TOTAL_FORMS": 0,
-            "path_steps-INITIAL_FORMS": 0,
-        },
+    response = resource_added(
+        admin_client,
+        title="Long",
+        slug="long",
+        url="https://example.org/long",
+        kind="book",
+        stage="production-ready",
+        difficulty=2,
+        estimated_minutes=minutes,
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -212,20 +211,7 @@ def test_admin_form_refuses_a_reading_time_the_api_refuses(admin_client, minutes
 )
 def test_admin_form_says_what_is_wrong_with_an_address(admin_client, address):
     # "Enter a valid URL." (Django's) where the API and the feed form say why.
-    response = admin_client.post(
-        "/admin/catalog/resource/add/",
-        {
-            "title": "Odd",
-            "slug": "odd",
-            "url": address,
-            "kind": "article",
-            "stage": "getting-started",
-            "difficulty": 1,
-            "origin": "curated",
-            "path_steps-TOTAL_FORMS": 0,
-            "path_steps-INITIAL_FORMS": 0,
-        },
-    )
+    response = resource_added(admin_client, title="Odd", slug="odd", url=address)
     assert response.status_code == 200
     assert "is not an http(s) address." in response.content.decode()
     assert not Resource.objects.exists()
