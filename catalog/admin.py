@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
-from catalog import services
+from catalog import selectors, services
 from catalog.addresses import InvalidAddress
 from catalog.feeds import services as feed_services
 from catalog.feeds.sanitise import images_as_links, limit_html, sanitised_text, sanitize_html
@@ -196,7 +196,13 @@ class ResourceWritesAdmin(CatalogWritesAdmin):
         )
 
     def service_delete(self, queryset: QuerySet[Resource], by: Any) -> None:
-        services.resources_delete(resources=queryset, by=by)
+        # The delete page refused those without the right to learners' data
+        # (ResourceAdmin.get_deleted_objects); the service refuses too, if one got this far.
+        services.resources_delete(
+            resources=queryset,
+            by=by,
+            learners_data_too=by.has_perm("recommender.delete_progress"),
+        )
 
 
 class NeedsLinkFilter(admin.SimpleListFilter):
@@ -306,10 +312,7 @@ class ResourceAdmin(ResourceWritesAdmin):
         # what to do, and let notes alone go with their resource, unsaid.
         if not request.user.has_perm("recommender.delete_progress"):
             ids = [obj.pk for obj in objs]
-            used = Resource.objects.filter(pk__in=ids).filter(
-                Q(progress__isnull=False) | Q(notes__isnull=False)
-            )
-            if used.exists():
+            if selectors.used_by_learners(ids).exists():
                 perms_needed = {name for name in perms_needed if name != "progress"}
                 perms_needed.add(LEARNERS_DATA_KEPT)
         return deleted, counts, perms_needed, protected

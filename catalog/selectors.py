@@ -211,6 +211,13 @@ def health_of(resource: Resource) -> ResourceHealth | None:
     return ResourceHealth(failing_since=failing_since, stale=stale)
 
 
+def used_by_learners(resource_ids: Sequence[int]) -> QuerySet[Resource]:
+    """Those of these resources that some learner has progress or notes on."""
+    return Resource.objects.filter(pk__in=resource_ids).filter(
+        models.Q(progress__isnull=False) | models.Q(notes__isnull=False)
+    )
+
+
 def approved_resources() -> QuerySet[Resource]:
     return Resource.objects.filter(status=Status.APPROVED)
 

@@ -20,7 +20,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from catalog import pages
+from catalog import pages, selectors
 from catalog.addresses import InvalidAddress, canonical_url
 from catalog.models import (
     FEED_FIELDS,
@@ -157,8 +157,38 @@ def resource_save(
     return instance
 
 
+class UsedByLearners(Exception):
+    """Deleting would take learners' progress and notes with the resource."""
+
+    def __init__(self, resource_ids: list[int]) -> None:
+        super().__init__(LEARNERS_DATA_KEPT)
+        self.resource_ids = resource_ids
+
+
+# Why a resource learners have used is not deleted, and what to do instead (the API's 409 and
+# the admin's delete page).
+LEARNERS_DATA_KEPT = (
+    "Learners have progress or notes on this resource. They are the learners', and deleting the "
+    "resource would delete them too: reject it instead, which takes it out of the catalog and "
+    "keeps their history."
+)
+
+
+def _refuse_if_used(ids: list[int], *, learners_data_too: bool) -> None:
+    if learners_data_too:
+        return
+    used = list(selectors.used_by_learners(ids).values_list("pk", flat=True).distinct())
+    if used:
+        raise UsedByLearners(sorted(used))
+
+
 @transaction.atomic
-def resource_delete(*, resource: Resource, by: User | None) -> None:
+def resource_delete(
+    *, resource: Resource, by: User | None, learners_data_too: bool = False
+) -> None:
+    """Delete one resource; refused (UsedByLearners) while learners have progress or notes on
+    it, unless learners_data_too (a superuser who saw the admin's list of what goes with it)."""
+    _refuse_if_used([resource.pk], learners_data_too=learners_data_too)
     logger.info(
         "Resource %s (%s) deleted by %s", resource.pk, resource.url, getattr(by, "pk", None)
     )
@@ -167,9 +197,13 @@ def resource_delete(*, resource: Resource, by: User | None) -> None:
 
 
 @transaction.atomic
-def resources_delete(*, resources: QuerySet[Resource], by: User | None) -> int:
-    """Bulk delete (the admin's action); returns how many resources were deleted."""
+def resources_delete(
+    *, resources: QuerySet[Resource], by: User | None, learners_data_too: bool = False
+) -> int:
+    """Bulk delete (the admin's action); returns how many resources were deleted. Refused as a
+    whole (UsedByLearners) when learners used any of them, unless learners_data_too."""
     ids = list(resources.values_list("pk", flat=True))
+    _refuse_if_used(ids, learners_data_too=learners_data_too)
     Resource.objects.filter(pk__in=ids).delete()
     logger.info("%s resources deleted by %s", len(ids), getattr(by, "pk", None))
     if ids:

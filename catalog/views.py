@@ -69,7 +69,17 @@ _WRITE_ERRORS = {
     ),
     destroy=extend_schema(
         summary="Delete a resource (curators)",
-        responses={204: None, 404: None, 401: _WRITE_ERRORS[401], 403: _WRITE_ERRORS[403]},
+        description=(
+            "Refused (409) while learners have progress or notes on the resource: reject it "
+            "instead, which takes it out of the catalog and keeps their history."
+        ),
+        responses={
+            204: None,
+            404: None,
+            401: _WRITE_ERRORS[401],
+            403: _WRITE_ERRORS[403],
+            409: OpenApiResponse(description="Learners have progress or notes on it."),
+        },
     ),
 )
 class ResourceViewSet(viewsets.ModelViewSet):
@@ -133,8 +143,14 @@ class ResourceViewSet(viewsets.ModelViewSet):
     def update(self, request: Request, *args, **kwargs) -> Response:
         return self._save(request, instance=self.get_object(), partial=kwargs.get("partial", False))
 
-    def perform_destroy(self, instance) -> None:
-        services.resource_delete(resource=instance, by=self.request.user)
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            services.resource_delete(resource=self.get_object(), by=request.user)
+        except services.UsedByLearners as refused:
+            # The API deletes without a confirmation page listing what goes with the resource,
+            # so it never takes learners' progress and notes (the admin lets superusers).
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary="Approve a resource (curators)",

@@ -407,3 +407,43 @@ def test_needs_link_filter_refuses_a_value_that_is_not_true_or_false(api):
     response = api.get(LIST, {"needs_link": "null"})
     assert response.status_code == 400
     assert response.json() == {"needs_link": ["Use true or false."]}
+
+
+@pytest.mark.parametrize("kept", ["progress", "note"])
+def test_deleting_a_resource_learners_used_is_a_409_that_keeps_their_data(curator_api, alice, kept):
+    # The API deleted the resource with every learner's progress and notes on it (a cascade).
+    from recommender.models import Note, Progress
+
+    resource = ResourceFactory()
+    if kept == "progress":
+        Progress.objects.create(user=alice, resource=resource, state="completed")
+    else:
+        Note.objects.create(user=alice, resource=resource, text="kubectl auth can-i")
+    response = curator_api.delete(f"{LIST}{resource.pk}/")
+    assert response.status_code == 409
+    assert "reject it instead" in response.json()["detail"]
+    assert Resource.objects.filter(pk=resource.pk).exists()
+    assert Progress.objects.filter(user=alice).count() + Note.objects.filter(user=alice).count()
+
+
+def test_deleting_a_resource_no_learner_used_is_a_204(curator_api, alice):
+    from recommender.models import Progress
+
+    used, unused = ResourceFactory(), ResourceFactory()
+    Progress.objects.create(user=alice, resource=used, state="completed")
+    assert curator_api.delete(f"{LIST}{unused.pk}/").status_code == 204
+    assert list(Resource.objects.values_list("pk", flat=True)) == [used.pk]
+
+
+def test_a_superuser_is_refused_through_the_api_too(alice):
+    # No confirmation page lists what would go with it: the admin's delete page is the way.
+    from rest_framework.test import APIClient
+
+    from recommender.models import Progress
+
+    resource = ResourceFactory()
+    Progress.objects.create(user=alice, resource=resource, state="skipped")
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="root", is_staff=True, is_superuser=True))
+    assert client.delete(f"{LIST}{resource.pk}/").status_code == 409
+    assert Progress.objects.filter(resource=resource).exists()

@@ -82,3 +82,32 @@ def test_a_superuser_still_deletes_a_resource_learners_used(admin_client, alice)
     response = admin_client.post(f"/admin/catalog/resource/{resource.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Resource.objects.filter(pk=resource.pk).exists()
+
+
+def test_a_superusers_bulk_delete_takes_a_resource_learners_used_too(admin_client, alice):
+    # The delete page listed the progress that goes with it; the service lets the superuser.
+    resource = ResourceFactory()
+    Progress.objects.create(user=alice, resource=resource, state="completed")
+    response = admin_client.post(
+        "/admin/catalog/resource/",
+        {"action": "delete_selected", "_selected_action": [resource.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Resource.objects.filter(pk=resource.pk).exists()
+    assert not Progress.objects.exists()
+
+
+def test_the_bulk_delete_service_refuses_resources_learners_used_unless_told(alice):
+    from catalog import services
+
+    used, unused = ResourceFactory(), ResourceFactory()
+    Note.objects.create(user=alice, resource=used, text="mine")
+    with pytest.raises(services.UsedByLearners) as refused:
+        services.resources_delete(resources=Resource.objects.all(), by=None)
+    assert refused.value.resource_ids == [used.pk]
+    assert Resource.objects.count() == 2
+    assert (
+        services.resources_delete(resources=Resource.objects.all(), by=None, learners_data_too=True)
+        == 2
+    )
+    assert not Note.objects.exists() and unused.pk
