@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -44,7 +45,8 @@ from catalog.models import (
     Tag,
     needs_link_q,
 )
-from kubelearn.admin_site import GoesWithItsResource, counted
+from kubelearn.admin_site import GoesWithItsResource
+from kubelearn.wording import counted
 
 # A resource's page saved after the resource changed (in another tab, by another curator, by a
 # poll or an approval) would write the page's old values over the change, without a word: a
@@ -706,6 +708,8 @@ class FeedAdmin(CatalogWritesAdmin):
             **self.admin_site.each_context(request),
             "form": form,
             "title": "Import feeds from OPML",
+            # The page said they were refused even where this deployment allows them.
+            "private_networks_allowed": settings.FEEDS_ALLOW_PRIVATE_NETWORKS,
             "opts": self.model._meta,
         }
         return render(request, "admin/catalog/feed/import_opml.html", context)
@@ -1009,7 +1013,8 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
             )
         self.message_user(
             request,
-            f"{changed} resource(s) approved as they were; {'; '.join(problems)}. Label them "
+            f"{counted(changed, 'resource')} approved as they were; {'; '.join(problems)}. "
+            "Label them "
             "on the Resources page; “Apply suggested labels and approve” labels them first.",
             messages.WARNING,
         )

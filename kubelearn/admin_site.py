@@ -109,9 +109,3 @@ class GoesWithItsResource(admin.ModelAdmin):
         if match is None or (match.url_name or "").startswith(own_pages):
             return False
         return super().has_delete_permission(request, obj)
-
-
-def counted(count: int, noun: str) -> str:
-    """ "1 feed", "3 feeds": an admin message's count ("1 resource(s) approved" read as a
-    form, not a sentence)."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

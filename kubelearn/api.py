@@ -36,6 +36,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from catalog.selectors import request_user_is_curator
 from kubelearn.converters import ID_MAX
 from kubelearn.search_bounds import SEARCH_MAX_CHARS, SEARCH_TOO_LONG, search_too_long
+from kubelearn.wording import spoken_size
 
 
 def etag(version: str) -> str:
@@ -448,7 +449,7 @@ def json_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return ApiJsonResponse(
-            {"detail": f"Request body too large (the limit is {limit // 1024} KiB)."}, status=413
+            {"detail": f"Request body too large (the limit is {spoken_size(limit)})."}, status=413
         )
     # Not a size: a 7 KB form of 1,001 fields was told its body was over 2,560 KiB.
     if isinstance(exception, TooManyFieldsSent):

@@ -69,7 +69,7 @@ def test_with_debug_on_an_oversized_api_body_is_a_json_413(alice_api, settings):
         "PATCH", "/api/me/profile/", "{" + '"x": 1,' * 400 + '"y": 1}', "application/json"
     )
     assert response.status_code == 413
-    assert "too large" in response.json()["detail"]
+    assert response.json()["detail"] == "Request body too large (the limit is 1 KiB)."
 
 
 def test_an_api_answer_to_a_token_is_private_and_revalidated(api, alice):

@@ -14,6 +14,7 @@ import httpx
 
 from catalog.feeds.address import ContentDecodingError, ResponseTooLarge
 from catalog.feeds.transport import Deadline
+from kubelearn.wording import spoken_size
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +138,8 @@ def read_body(
         declared = response.headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > limit:
             raise ResponseTooLarge(
-                f"The server announced a {int(declared)} byte body (Content-Length), "
-                f"more than the {limit} byte limit.",
+                f"The server announced a {spoken_size(int(declared))} body (Content-Length: "
+                f"{int(declared):,} bytes), more than the {spoken_size(limit)} limit.",
                 url=url,
             )
     decoder = _BoundedDecoder(response.headers.get("content-encoding"), limit)
@@ -152,7 +153,7 @@ def read_body(
     except _OverLimit as over:
         if strict:
             raise ResponseTooLarge(
-                f"The response body is larger than the {limit} byte limit "
+                f"The response body is larger than the {spoken_size(limit)} limit "
                 "(counted after decompression).",
                 url=url,
             ) from None

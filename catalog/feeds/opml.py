@@ -36,6 +36,7 @@ import defusedxml.ElementTree as SafeET
 
 from catalog.addresses import InvalidAddress, canonical_url
 from catalog.feeds.sanitise import html_to_text
+from kubelearn.wording import spoken_size
 
 logger = logging.getLogger(__name__)
 
@@ -113,8 +114,8 @@ def _parse_root(content: bytes) -> Element:
         raise OpmlError("The OPML file is empty.")
     if len(content) > MAX_OPML_BYTES:
         raise OpmlError(
-            f"The OPML file is too large ({len(content) // 1024} KB; "
-            f"the limit is {MAX_OPML_BYTES // (1024 * 1024)} MB)."
+            f"The OPML file is too large ({spoken_size(len(content))}; "
+            f"the limit is {spoken_size(MAX_OPML_BYTES)})."
         )
     try:
         return SafeET.fromstring(content)

@@ -58,6 +58,7 @@ from catalog.feeds.entries import (
     parse_entry,
 )
 from catalog.feeds.sanitise import collapse_whitespace, truncate
+from kubelearn.wording import spoken_size
 
 expat.install()
 fastcopy.install()
@@ -362,8 +363,7 @@ def document_read(
         raise NotAFeed(f"The document at {url} is empty.", kind="empty")
     if len(content) > MAX_DOCUMENT_BYTES:
         raise NotAFeed(
-            f"The document at {url} is too large to be a feed "
-            f"({len(content) // (1024 * 1024)} MiB).",
+            f"The document at {url} is too large to be a feed ({spoken_size(len(content))}).",
             kind="too_large",
         )
     headers = _headers_for_feedparser(content_type, response_headers)

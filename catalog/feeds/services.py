@@ -30,6 +30,7 @@ from catalog.feeds.schedule import feed_claim
 from catalog.feeds.tasks import feed_check as feed_check_task
 from catalog.feeds.tasks import feed_poll
 from catalog.models import Feed, FeedState
+from kubelearn.wording import counted
 
 logger = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ class OpmlImportResult:
     refused: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
-        text = f"{len(self.added)} feed(s) added, {len(self.existing)} already present"
+        text = f"{counted(len(self.added), 'feed')} added, {len(self.existing)} already present"
         if self.refused:
             reasons = "; ".join(f"{url}: {why}" for url, why in self.refused[:5])
             text += f", {len(self.refused)} refused ({reasons})"

@@ -32,7 +32,8 @@ from catalog.health.services import (
     links_recheck,
     resources_retire,
 )
-from kubelearn.admin_site import GoesWithItsResource, counted
+from kubelearn.admin_site import GoesWithItsResource
+from kubelearn.wording import counted
 
 
 class LinkStatusFilter(admin.SimpleListFilter):

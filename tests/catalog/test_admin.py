@@ -8,7 +8,7 @@ from django.utils.html import escape
 from catalog.health.models import ResourceLink
 from catalog.models import Feed, FeedPoll, Resource, Status
 from catalog.seeding import seed_catalog_load
-from kubelearn.admin_site import counted
+from kubelearn.wording import counted
 from tests.factories import CuratorFactory, ResourceFactory, SecurityAreaFactory, TagFactory
 
 pytestmark = pytest.mark.django_db

@@ -345,7 +345,7 @@ def test_bulk_approving_items_without_a_security_area_says_they_serve_no_focus(a
     bare = ResourceFactory(status=Status.PENDING)
     said = approve_as_they_are(admin_client, [labelled, bare])
     assert said == [
-        "2 resource(s) approved as they were; 1 of them has no security area, so they serve "
+        "2 resources approved as they were; 1 of them has no security area, so they serve "
         "no learner's focus until labelled. Label them on the Resources page; “Apply suggested "
         "labels and approve” labels them first."
     ]
@@ -369,7 +369,7 @@ def test_bulk_approving_feed_entries_still_labelled_as_they_arrived_says_beginne
     )
     said = approve_as_they_are(admin_client, [arrived, staged])
     assert said == [
-        "2 resource(s) approved as they were; 1 is still labelled as feed entries arrive, "
+        "2 resources approved as they were; 1 is still labelled as feed entries arrive, "
         "Getting started and Beginner, so beginners are offered it among the basics until a "
         "curator sets the stage (a feed's “stage of new entries” labels its next ones). Label "
         "them on the Resources page; “Apply suggested labels and approve” labels them first."
@@ -466,7 +466,7 @@ def test_opml_commands(tmp_path, settings):
     Feed.objects.all().delete()
     out = StringIO()
     call_command("import_opml", str(target), stdout=out)
-    assert "1 feed(s) added" in out.getvalue()
+    assert "1 feed added" in out.getvalue()
 
 
 def test_poll_feeds_command_prints_a_summary(blog):
@@ -517,3 +517,12 @@ def test_the_feed_list_marks_a_damaged_document_and_filters_by_it(admin_client):
     assert [feed.pk for feed in listed.result_list] == [damaged.pk]
     listed = admin_client.get("/admin/catalog/feed/", {"health": "ok"}).context["cl"]
     assert [feed.pk for feed in listed.result_list] == [healthy.pk]
+
+
+@pytest.mark.parametrize(("allowed", "said"), [(False, "are refused"), (True, "are allowed")])
+def test_the_opml_page_says_what_this_server_does_with_private_addresses(
+    admin_client, settings, allowed, said
+):
+    settings.FEEDS_ALLOW_PRIVATE_NETWORKS = allowed
+    page = admin_client.get("/admin/catalog/feed/import-opml/").content.decode()
+    assert f"private-network addresses {said}" in page

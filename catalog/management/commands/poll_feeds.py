@@ -13,6 +13,7 @@ from tqdm import tqdm
 from catalog.feeds import poll, schedule
 from catalog.feeds.store import PollReport
 from catalog.models import Feed
+from kubelearn.wording import counted
 
 # Below this many feeds per process a second process costs more (start-up, connections)
 # than it saves.
@@ -167,7 +168,8 @@ class Command(BaseCommand):
         )
         if held:
             self.stdout.write(
-                f"{held} author edit(s) of reviewed resources wait for a curator: "
+                f"{counted(held, 'author edit')} of reviewed resources "
+                f"{'waits' if held == 1 else 'wait'} for a curator: "
                 "the admin's Author updates (/admin/catalog/authorupdate/)."
             )
 

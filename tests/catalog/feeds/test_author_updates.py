@@ -505,7 +505,7 @@ def test_poll_feeds_says_how_many_edits_wait_and_where(httpserver):
     serve(httpserver, edited(items, title="Revised"))
     out = StringIO()
     call_command("poll_feeds", "--feed", str(feed.pk), "--processes", "1", stdout=out)
-    assert "1 author edit(s) of reviewed resources wait for a curator" in out.getvalue()
+    assert "1 author edit of reviewed resources waits for a curator" in out.getvalue()
     assert "/admin/catalog/authorupdate/" in out.getvalue()
 
 

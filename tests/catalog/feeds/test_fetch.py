@@ -313,7 +313,7 @@ def test_streamed_body_over_limit_raises(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/big").respond_with_handler(handler)
     policy = FetchPolicy(allowed_networks=LOOPBACK_ONLY, max_bytes=64 * 1024)
 
-    with pytest.raises(ResponseTooLarge, match="65536 byte limit") as info:
+    with pytest.raises(ResponseTooLarge, match="larger than the 64 KiB limit") as info:
         fetch(httpserver.url_for("/big"), policy=policy)
     assert not info.value.retryable
 
@@ -340,7 +340,10 @@ def test_announced_content_length_over_limit_is_refused_before_reading(
     policy = FetchPolicy(allowed_networks=LOOPBACK_ONLY, read_timeout=0.5, max_bytes=1024)
 
     started = time.monotonic()
-    with pytest.raises(ResponseTooLarge, match="Content-Length"):
+    with pytest.raises(
+        ResponseTooLarge,
+        match=r"announced a 50 MiB body \(Content-Length: 52,428,800 bytes\), more than",
+    ):
         fetch(httpserver.url_for("/announced"), policy=policy)
     assert time.monotonic() - started < 0.5
 
@@ -997,3 +1000,21 @@ def test_candidate_feed_urls_use_the_page_origin() -> None:
     assert "https://example.com:8443/feeds/posts/default" in candidates
     with pytest.raises(UnsafeURLError):
         candidate_feed_urls("ftp://example.com/")
+
+
+@pytest.mark.parametrize(
+    ("count", "said"),
+    [
+        (1, "1 byte"),
+        (900, "900 bytes"),
+        (65536, "64 KiB"),
+        (10 * 1024 * 1024, "10 MiB"),
+        (int(2.5 * 1024 * 1024), "2.5 MiB"),
+        (1536, "1.5 KiB"),
+    ],
+)
+def test_sizes_are_said_in_the_units_people_read(count: int, said: str) -> None:
+    # A feed's failure said "more than the 10485760 byte limit".
+    from kubelearn.wording import spoken_size
+
+    assert spoken_size(count) == said

@@ -383,3 +383,13 @@ def test_opml_export_writes_each_feed_once():
     document = opml_export([FEEDS[1], FEEDS[1]], generated_at=GENERATED)
 
     assert document.count(b"https://helm-weekly.example.org/rss") == 1
+
+
+def test_an_oversized_opml_file_is_told_its_size_and_the_limit_in_units(monkeypatch):
+    # It said "(2 KB; the limit is 0 MB)" below a mebibyte: whole units, rounded down.
+    from catalog.feeds import opml
+
+    monkeypatch.setattr(opml, "MAX_OPML_BYTES", 2048)
+    with pytest.raises(OpmlError) as refused:
+        opml_parse(b"<opml>" + b" " * 3000 + b"</opml>")
+    assert str(refused.value) == "The OPML file is too large (2.9 KiB; the limit is 2 KiB)."
