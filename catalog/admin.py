@@ -4,11 +4,12 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
@@ -164,6 +165,26 @@ class CatalogWritesAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         self.service_delete(queryset, request.user)
+
+
+def resources_decided(
+    request: HttpRequest, queryset: QuerySet[Resource], *, approve: bool, where: str
+) -> int:
+    """Approve or reject through the service, and put the decision in each changed resource's
+    History, as an edit is (a bulk approval left no trace there: who published it, and when?).
+    Returns how many changed."""
+    status = Status.APPROVED if approve else Status.REJECTED
+    ids = list(queryset.exclude(status=status).values_list("pk", flat=True))
+    decide = services.resources_approve if approve else services.resources_reject
+    changed = decide(resources=Resource.objects.filter(pk__in=ids), by=request.user)
+    if changed:
+        LogEntry.objects.log_actions(
+            user_id=cast(int, request.user.pk),
+            queryset=Resource.objects.filter(pk__in=ids, status=status),
+            action_flag=CHANGE,
+            change_message=f"{'Approved' if approve else 'Rejected'} {where}.",
+        )
+    return changed
 
 
 def _decided_since(object_id: str | None) -> Resource | None:
@@ -336,7 +357,7 @@ class ResourceAdmin(ResourceWritesAdmin):
 
     @admin.action(description="Approve selected resources", permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        changed = services.resources_approve(resources=queryset, by=request.user)
+        changed = resources_decided(request, queryset, approve=True, where="from the list")
         if not changed:
             self.message_user(request, "Nothing changed: they were approved already.")
             return
@@ -357,7 +378,7 @@ class ResourceAdmin(ResourceWritesAdmin):
         # Only approved ones were ever in learners' sight: a walk-through read "learners no
         # longer see them" of entries that came from the review queue.
         were_public = queryset.filter(status=Status.APPROVED).exists()
-        changed = services.resources_reject(resources=queryset, by=request.user)
+        changed = resources_decided(request, queryset, approve=False, where="from the list")
         if not changed:
             self.message_user(request, "Nothing changed: they were rejected already.")
             return
@@ -900,10 +921,12 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         decision = "_approve" if "_approve" in request.POST else "_reject"
         if decision not in request.POST:
             return super().response_change(request, obj)
-        if decision == "_approve":
-            services.resource_approve(resource=obj, by=request.user)
-        else:
-            services.resource_reject(resource=obj, by=request.user)
+        resources_decided(
+            request,
+            Resource.objects.filter(pk=obj.pk),
+            approve=decision == "_approve",
+            where="on its review page",
+        )
         verb = "approved" if decision == "_approve" else "rejected"
         self.message_user(request, f"“{obj.title}” {verb}.", messages.SUCCESS)
         update = _waiting_update(obj) if decision == "_approve" else None
@@ -989,7 +1012,9 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
             difficulty=Difficulty.BEGINNER,
             curator_edited_at__isnull=True,
         ).count()
-        changed = services.resources_approve(resources=queryset, by=request.user)
+        changed = resources_decided(
+            request, queryset, approve=True, where="as it was, from the review list"
+        )
         if not unlabelled and not basics:
             self.message_user(
                 request,

@@ -9,8 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
-from catalog import services as catalog_services
-from catalog.admin import ReviewQueueExtension, review_queue_extend
+from catalog.admin import ReviewQueueExtension, resources_decided, review_queue_extend
 from catalog.models import Resource, SecurityArea, Tag
 from recommender.models import FittedModel, FocusArea, LearnerProfile, Progress
 from recommender.suggestions import MIN_SHARE, suggestions_applicable, suggestions_apply
@@ -94,7 +93,9 @@ def apply_suggestions_and_approve(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Resource]
 ) -> None:
     labelled = suggestions_apply(resources=list(queryset))
-    approved = catalog_services.resources_approve(resources=queryset, by=request.user)
+    approved = resources_decided(
+        request, queryset, approve=True, where="with its suggested labels, from the review list"
+    )
     modeladmin.message_user(
         request,
         _applied_message(labelled, approved),

@@ -43,6 +43,8 @@ def test_one_click_applies_suggestions_and_approves(admin_client, pending_rbac_p
     assert pending_rbac_post.status == Status.APPROVED
     assert pending_rbac_post.stage == "security"
     assert "rbac" in set(pending_rbac_post.security_areas.values_list("slug", flat=True))
+    history = admin_client.get(f"/admin/catalog/resource/{pending_rbac_post.pk}/history/")
+    assert "Approved with its suggested labels, from the review list." in history.content.decode()
 
 
 def test_learner_admin_pages_load(admin_client):
