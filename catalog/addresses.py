@@ -97,3 +97,24 @@ def canonical_url(address: str) -> str:
     query = urlencode(query_pairs, doseq=True)
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def other_spellings(canonical: str) -> set[str]:
+    """The spellings of a canonical address that `canonical_url` keeps apart but that are
+    nearly always the same page: http or https, with or without "www.", with or without a
+    trailing slash. A hint for curators (a feed's entry linked over http was filed again
+    beside the catalog's https resource), never a merge: some sites do differ."""
+    parts = urlsplit(canonical)
+    host = parts.netloc
+    bare = host.removeprefix("www.")
+    # An IP literal or a one-label host has no "www." twin.
+    literal = bare.startswith("[") or bare.split(":")[0].replace(".", "").isdigit()
+    hosts = {host} if literal or "." not in bare else {bare, f"www.{bare}"}
+    path = parts.path or "/"
+    paths = {path} if path == "/" else {path.rstrip("/") or "/", path.rstrip("/") + "/"}
+    return {
+        urlunsplit((scheme, netloc, spelled, parts.query, ""))
+        for scheme in ("http", "https")
+        for netloc in hosts
+        for spelled in paths
+    } - {canonical}

@@ -187,6 +187,17 @@ def resources_decided(
     return changed
 
 
+def address_twin_said(twin: Resource) -> str:
+    return format_html(
+        'Nearly the same address as <a href="{}">resource #{}</a> ({}), “{}” at {}: the same page?',
+        reverse("admin:catalog_resource_change", args=[twin.pk]),
+        twin.pk,
+        Status(twin.status).label.lower(),
+        twin.title,
+        twin.url,
+    )
+
+
 def _decided_since(object_id: str | None) -> Resource | None:
     """The resource a review page was for, if it is no longer pending (approved or rejected)."""
     # An id as the addresses take it (at most 18 digits: kubelearn.converters), else none.
@@ -217,6 +228,10 @@ class ResourceWritesAdmin(CatalogWritesAdmin):
         services.resource_save(
             resource=obj, by=request.user, edited=form.changed_data if change else ()
         )
+        twin = selectors.address_twins([obj]).get(obj.pk) if not change else None
+        if twin is not None:
+            # Kept (some sites do differ), but said: the same page was added twice otherwise.
+            self.message_user(request, address_twin_said(twin), messages.WARNING)
 
     def service_delete(self, queryset: QuerySet[Resource], by: Any) -> None:
         # The delete page refused those without the right to learners' data
@@ -835,6 +850,21 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         )
         return queryset.select_related("feed").prefetch_related(*prefetch)
 
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        # Nearly the same address as another resource (http/https, "www.", a trailing slash):
+        # one query for the page's items, read by the preview column.
+        changelist = super().get_changelist_instance(request)
+        twins = selectors.address_twins(list(changelist.result_list))
+        for item in changelist.result_list:
+            item.address_twin = twins.get(item.pk)
+        return changelist
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.address_twin = selectors.address_twins([obj]).get(obj.pk)
+        return obj
+
     def get_list_display(self, request: HttpRequest) -> list[Any]:
         return [*self.list_display, *self._columns()]
 
@@ -984,7 +1014,10 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
     def _twin(obj: Resource) -> str:
         twin_id = getattr(obj, "twin_id", None)
         if twin_id is None:
-            return ""
+            address_twin = getattr(obj, "address_twin", None)
+            if address_twin is None:
+                return ""
+            return format_html('<p class="kl-twin">{}</p>', address_twin_said(address_twin))
         twin_status = getattr(obj, "twin_status", "")
         status = Status(twin_status).label.lower() if twin_status else ""
         return format_html(

@@ -13,6 +13,7 @@ from django.db import connection, models
 from django.db.models import Prefetch, QuerySet
 
 from catalog import pages, search
+from catalog.addresses import other_spellings
 from catalog.models import (
     Author,
     Deprecation,
@@ -216,6 +217,27 @@ def used_by_learners(resource_ids: Sequence[int]) -> QuerySet[Resource]:
     return Resource.objects.filter(pk__in=resource_ids).filter(
         models.Q(progress__isnull=False) | models.Q(notes__isnull=False)
     )
+
+
+def address_twins(resources: Sequence[Resource]) -> dict[int, Resource]:
+    """For each of these resources, another resource at nearly its address (http/https,
+    "www.", a trailing slash: catalog.addresses.other_spellings), if any. One query."""
+    spellings = {
+        resource.pk: other_spellings(resource.url) for resource in resources if resource.url
+    }
+    wanted = set().union(*spellings.values()) if spellings else set()
+    if not wanted:
+        return {}
+    found = {
+        twin.url: twin
+        for twin in Resource.objects.filter(url__in=wanted).only("pk", "url", "status", "title")
+    }
+    twins: dict[int, Resource] = {}
+    for pk, spelled in spellings.items():
+        matches = sorted((found[url] for url in spelled if url in found), key=lambda r: r.pk)
+        if matches and matches[0].pk != pk:
+            twins[pk] = matches[0]
+    return twins
 
 
 def approved_resources() -> QuerySet[Resource]:

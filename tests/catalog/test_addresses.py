@@ -72,3 +72,34 @@ def test_the_api_refuses_a_resource_address_whose_host_has_a_space(curator_api):
     )
     assert response.status_code == 400
     assert "not a valid host name" in str(response.json()["url"])
+
+
+@pytest.mark.parametrize(
+    ("address", "also"),
+    [
+        ("https://example.org/a/", "http://www.example.org/a"),
+        ("https://www.example.org/a", "https://example.org/a/"),
+        ("https://example.org:8443/p", "http://www.example.org:8443/p/"),
+        ("https://example.org/a?x=1", "https://example.org/a/?x=1"),
+    ],
+)
+def test_other_spellings_of_an_address_cover_scheme_www_and_a_trailing_slash(address, also):
+    from catalog.addresses import other_spellings
+
+    spellings = other_spellings(address)
+    assert also in spellings and address not in spellings
+
+
+@pytest.mark.parametrize(
+    ("address", "never"),
+    [
+        ("http://10.0.0.1/x", "http://www.10.0.0.1/x"),
+        ("https://localhost/a", "https://www.localhost/a"),
+        ("https://example.org/a", "https://example.org/a?x=1"),
+        ("https://example.org/a", "https://example.org/b"),
+    ],
+)
+def test_other_spellings_never_invent_hosts_or_change_path_and_query(address, never):
+    from catalog.addresses import other_spellings
+
+    assert never not in other_spellings(address)

@@ -416,3 +416,55 @@ def test_admin_messages_count_in_words():
     assert counted(1, "feed poll") == "1 feed poll"
     assert counted(0, "resource") == "0 resources"
     assert counted(3, "link") == "3 links"
+
+
+def test_the_review_queue_points_out_an_item_at_nearly_another_resources_address(admin_client):
+    # A feed entry linked over http, without "www." and with a trailing slash was filed beside
+    # the catalog's resource with nothing to say so (a walk-through's near-duplicates).
+    approved = ResourceFactory(title="RBAC good practices", url="https://www.example.org/rbac")
+    near = ResourceFactory(
+        title="Good practices for RBAC", url="http://example.org/rbac/", status=Status.PENDING
+    )
+    ResourceFactory(title="Elsewhere", url="https://example.org/rbac/other", status=Status.PENDING)
+    page = admin_client.get("/admin/catalog/pendingresource/").content.decode()
+    assert page.count('class="kl-twin"') == 1
+    said = (
+        f'Nearly the same address as <a href="/admin/catalog/resource/{approved.pk}/change/">'
+        f"resource #{approved.pk}</a> (approved), “RBAC good practices” at "
+        "https://www.example.org/rbac: the same page?"
+    )
+    assert said in page
+    item = admin_client.get(f"/admin/catalog/pendingresource/{near.pk}/change/").content.decode()
+    assert said in item
+
+
+def test_the_review_queue_finds_address_twins_in_one_query(admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(5):
+        ResourceFactory(url=f"https://example.org/p{n}")
+        ResourceFactory(status=Status.PENDING, url=f"https://www.example.org/p{n}")
+    with CaptureQueriesContext(connection) as page:
+        assert (
+            admin_client.get("/admin/catalog/pendingresource/")
+            .content.decode()
+            .count('class="kl-twin"')
+            == 5
+        )
+    assert sum("www.example.org/p" in query["sql"] for query in page.captured_queries) == 1
+
+
+def test_adding_a_resource_at_nearly_anothers_address_keeps_it_and_says_so(admin_client):
+    existing = ResourceFactory(title="Secrets at rest", url="https://example.org/secrets/")
+    response = resource_added(
+        admin_client,
+        title="Encrypting secrets",
+        slug="encrypting-secrets",
+        url="http://www.example.org/secrets",
+    )
+    assert response.status_code == 302
+    assert Resource.objects.filter(url="http://www.example.org/secrets").exists()
+    page = admin_client.get(response["Location"]).content.decode()
+    assert f"resource #{existing.pk}</a> (approved), “Secrets at rest”" in page
+    assert "the same page?" in page
