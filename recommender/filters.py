@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 
 from kubelearn.api import StrictFilterSet
@@ -33,4 +35,16 @@ class ProgressFilter(StrictFilterSet):
         if "updated_since" in self.data and not str(self.data["updated_since"]).strip():
             self.form.add_error("updated_since", "Give a moment, e.g. 2026-12-01T09:30:00Z.")
             valid = False
+        moment = self.form.cleaned_data.get("updated_since") if valid else None
+        if moment is not None:
+            # 0001-01-01T00:00:00+05:00 is before the first moment the database can store in
+            # UTC (and 9999-12-31T23:59:59-05:00 after the last): the query's conversion
+            # raised OverflowError, a 500 (an API client's walk-through).
+            try:
+                moment.astimezone(UTC)
+            except OverflowError:
+                self.form.add_error(
+                    "updated_since", "Give a moment between the years 1 and 9999 in UTC."
+                )
+                valid = False
         return valid

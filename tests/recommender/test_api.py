@@ -140,6 +140,16 @@ def test_progress_list_gives_what_changed_since_a_moment_for_a_syncing_client(al
         assert bad.status_code == 400 and "updated_since" in bad.json(), bad_value
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_a_moment_outside_what_utc_can_hold_is_a_400_not_a_500(alice_api, moment):
+    # An OverflowError when the query converted it to UTC: a 500 with Django's HTML page.
+    response = alice_api.get("/api/me/progress/", {"updated_since": moment})
+    assert response.status_code == 400
+    assert response.json() == {
+        "updated_since": ["Give a moment between the years 1 and 9999 in UTC."]
+    }
+
+
 def test_progress_list_refuses_an_unknown_state_by_name(alice_api):
     response = alice_api.get("/api/me/progress/", {"state": "finished"})
     assert response.status_code == 400
