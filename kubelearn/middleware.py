@@ -211,6 +211,10 @@ class LearnerTimeZoneMiddleware:
     said Sunday (a learner's walk-through). The pages' script keeps the browser's zone name
     in a cookie; a name that is not a known zone is ignored (the cookie is the client's to
     write), and so is a missing one: UTC, as before.
+
+    Pages only: the API writes every moment in UTC ("Z"). A browser's cookie sent along with
+    an API call had turned its moments into "+09:00", and the shared catalog page cached that
+    for every later client (an API client's walk-through).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -218,7 +222,7 @@ class LearnerTimeZoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         name = request.COOKIES.get(TIME_ZONE_COOKIE, "")
-        if name and len(name) <= 64 and name in _time_zone_names():
+        if name and len(name) <= 64 and name in _time_zone_names() and not is_api_request(request):
             timezone.activate(zoneinfo.ZoneInfo(name))
         try:
             return self.get_response(request)

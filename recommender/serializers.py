@@ -71,7 +71,10 @@ class ProgressWriteSerializer(StrictInputSerializer):
     later_days = ClearChoiceField(
         choices=LATER_DAYS_CHOICES,
         required=False,
-        help_text="With `later`: back in the queue after 1, 7 (the default) or 30 days.",
+        help_text=(
+            "With `later`: back in the queue after 1, 7 (the default) or 30 days, counted "
+            "as 24 hours each from now (`later_until`, in UTC)."
+        ),
     )
 
     def validate(self, attrs: dict) -> dict:

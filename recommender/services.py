@@ -41,11 +41,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def put_off_until(days: int) -> datetime:
+def put_off_until(days: int, *, at_day_start: bool = True) -> datetime:
     """When an item put off for `days` days comes back: at the start of that day in the
     learner's time zone (the active one; the pages activate the learner's). Not the same clock
     time: "tomorrow" at 23:30 hid the item all the next day while the pages named that day as
-    the one it came back on (a walk-through in Tokyo)."""
+    the one it came back on (a walk-through in Tokyo).
+
+    Not `at_day_start` (the API, which knows no learner's zone): `days` times 24 hours from now.
+    The start of a UTC day made "1 day" at 21:10Z a put-off of under three hours."""
+    if not at_day_start:
+        return timezone.now() + timedelta(days=days)
     day = timezone.localdate() + timedelta(days=days)
     return datetime.combine(day, datetime.min.time(), tzinfo=timezone.get_current_timezone())
 
@@ -59,6 +64,8 @@ def progress_set(
     known: bool = False,
     later: bool = False,
     later_days: int = LATER_DAYS,
+    later_at_day_start: bool = True,
+    later_kept: bool = False,
     only_if: Callable[[Progress | None], bool] | None = None,
 ) -> tuple[Progress, bool]:
     """Create or replace the learner's progress on a resource. Returns (row, created); the
@@ -82,8 +89,10 @@ def progress_set(
     rating). Any other call on a known resource makes it read: started, skipped or saved.
 
     ``later`` (with ``planned`` only): "Not now", saved and out of the queue for
-    ``later_days`` days, one of LATER_DAYS_CHOICES (`Progress.later_until`). Any other call
-    brings it back.
+    ``later_days`` days, one of LATER_DAYS_CHOICES (`Progress.later_until`), until the start
+    of that day in the learner's zone, or (not ``later_at_day_start``) that many times 24 hours
+    from now: `put_off_until`. Any other call brings it back, except (``later_kept``) a saved
+    one asked for as saved again: the body an API client read and sent back as it was.
 
     ``only_if``, as for `progress_forget`: asked of the progress as it is now (None: there is
     none), under its row lock; when it says False, ProgressChanged is raised and nothing
@@ -113,6 +122,7 @@ def progress_set(
         read = not created and progress.state == ProgressState.COMPLETED and not progress.known
         if read and (state != ProgressState.COMPLETED or known):
             return progress, False  # an existing completion (a new row has the state asked)
+        was_saved = not created and progress.state == ProgressState.PLANNED
         if not created:
             # Left out, a rating stays while the item stays rated: read (done) or being read.
             # A retried Start without it had erased a rating given while reading (a walk-through).
@@ -121,7 +131,11 @@ def progress_set(
             progress.state = state
             progress.rating = kept if rating is ... else rating
         progress.known = known  # any other click on the item: it is read, not just known
-        progress.later_until = put_off_until(later_days) if later else None
+        still_put_off = later_kept and was_saved and state == ProgressState.PLANNED
+        if later:
+            progress.later_until = put_off_until(later_days, at_day_start=later_at_day_start)
+        elif not still_put_off:
+            progress.later_until = None
         if state == ProgressState.COMPLETED and progress.completed_at is None:
             progress.completed_at = timezone.now()
         elif state != ProgressState.COMPLETED:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.db.models import Model, Prefetch, QuerySet
 from django.http.response import HttpResponseBase
@@ -162,13 +162,14 @@ class ProgressDetailView(APIView):
             "A completed resource stays completed: asking for `in_progress`, `planned` or "
             "`skipped` leaves it as it is (the answer shows the state kept), so a late or "
             "repeated request cannot undo a completion, and so does `completed` with `known` "
-            "(reading stays reading). Setting `completed` again changes the rating if the body "
-            "has one (`null` removes it); without `rating` it keeps the one given before, so a "
-            "late retry of the first request does not erase it. DELETE the progress first to "
-            "start over. To change only the progress you read (a skip must not end a reading "
-            "another device began since), send `If-Match` with its `ETag`: when it is not "
-            "that one any more, nothing changes and the answer is 412 with the progress as "
-            "it is now."
+            "(reading stays reading). A completion that is only `known` (known already, not "
+            "read here) is not a reading: any other state replaces it. Setting `completed` "
+            "again changes the rating if the body has one (`null` removes it); without `rating`"
+            " it keeps the one given before, so a late retry of the first request does not "
+            "erase it. DELETE the progress first to start over. To change only the progress you"
+            " read (a skip must not end a reading another device began since), send `If-Match` "
+            "with its `ETag`: when it is not that one any more, nothing changes and the answer "
+            "is 412 with the progress as it is now."
         ),
         request=ProgressWriteSerializer,
         parameters=[_PROGRESS_ETAG, _PROGRESS_IF_MATCH_WRITE],
@@ -185,6 +186,7 @@ class ProgressDetailView(APIView):
         resource = self._resource(request, resource_id)
         serializer = ProgressWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        sent = cast(Mapping[str, Any], request.data)  # an object: the serializer said so
         try:
             progress, created = services.progress_set(
                 user=learner(request),
@@ -194,6 +196,11 @@ class ProgressDetailView(APIView):
                 known=serializer.validated_data["known"],
                 later=serializer.validated_data["later"],
                 later_days=serializer.validated_data.get("later_days", LATER_DAYS),
+                # The API knows no learner's day: 1 day is 24 hours from now.
+                later_at_day_start=False,
+                # A body read and sent back as it was keeps the put-off it shows (it has no
+                # `later`): the round trip the README allows had brought the item back.
+                later_kept="later" not in sent and bool(sent.get("later_until")),
                 only_if=_progress_precondition(request),
             )
         except services.ProgressChanged as changed:

@@ -618,3 +618,39 @@ def test_a_weak_if_match_on_progress_is_told_it_never_matches(alice, alice_api, 
         "Nothing was changed; 'current' is the progress as it is now."
     )
     assert Progress.objects.get(user=alice, resource_id=step).state == "in_progress"
+
+
+def test_through_the_api_a_day_put_off_is_24_hours_from_now(alice_api, alice, seed, settings):
+    # At 21:10Z, "1 day" came back at 00:00Z: the start of a UTC day, under three hours later.
+    url = f"/api/me/progress/{path_ids(seed)[0]}/"
+    before = timezone.now()
+    alice_api.put(url, {"state": "planned", "later": True, "later_days": 1}, format="json")
+    later_until = Progress.objects.get(user=alice).later_until
+    assert before + timedelta(days=1) <= later_until <= timezone.now() + timedelta(days=1)
+
+
+def test_a_put_off_progress_sent_back_as_it_was_read_stays_put_off(alice_api, alice, seed):
+    # The README lets a client send back a body as it read it; that body has `later_until`
+    # but no `later`, and the PUT had brought the item back into the queue.
+    url = f"/api/me/progress/{path_ids(seed)[0]}/"
+    alice_api.put(url, {"state": "planned", "later": True}, format="json")
+    read = alice_api.get(url).json()
+    assert read["later_until"]
+    again = alice_api.put(url, read, format="json")
+    assert again.status_code == 200
+    assert again.json()["later_until"] == read["later_until"]
+    brought_back = alice_api.put(url, {"state": "planned"}, format="json")
+    assert brought_back.json()["later_until"] is None
+
+
+def test_api_moments_are_utc_whatever_time_zone_cookie_a_browser_sends(api, alice_api, seed):
+    # A `tz` cookie turned the API's moments into "+09:00", and the shared catalog page kept
+    # that for every later client.
+    api.cookies["tz"] = "Asia/Tokyo"
+    listed = api.get("/api/resources/", {"page_size": 3}).json()["results"]
+    assert all(row["created_at"].endswith("Z") for row in listed)
+    alice_api.cookies["tz"] = "America/Los_Angeles"
+    url = f"/api/me/progress/{path_ids(seed)[0]}/"
+    alice_api.put(url, {"state": "planned", "later": True}, format="json")
+    row = alice_api.get(url).json()
+    assert row["updated_at"].endswith("Z") and row["later_until"].endswith("Z")

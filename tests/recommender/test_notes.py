@@ -94,7 +94,7 @@ def test_notes_go_with_their_resource_and_their_learner(alice, bob, resource):
     other = ResourceFactory()
     services.note_set(user=alice, resource=resource, text="on the first")
     services.note_set(user=bob, resource=other, text="bob's")
-    catalog_services.resource_delete(resource=resource, by=None)
+    catalog_services.resource_delete(resource=resource, by=None, learners_data_too=True)
     assert list(Note.objects.values_list("text", flat=True)) == ["bob's"]
     bob.delete()
     assert not Note.objects.exists()
