@@ -221,7 +221,9 @@ class TokenView(ObtainAuthToken):
 
 class AccountSerializer(serializers.Serializer):
     username = serializers.CharField(read_only=True)
-    email = serializers.EmailField(
+    # Text, not EmailField: its schema said `format: email`, which "" (no address) is not, and
+    # clients generated from the schema refused the answer (an API client's walk-through).
+    email = serializers.CharField(
         read_only=True,
         help_text="Where password-reset links go, confirmed by its owner; empty when there is "
         "none.",

@@ -307,12 +307,18 @@ class QueryParamsSerializer(serializers.Serializer):
             name: [f"Not a parameter here. This takes: {', '.join(takes) or 'none'}."]
             for name in sorted(set(data) - set(takes) - self.ALWAYS)
         }
-        for name in self.fields:
+        for name, field in self.fields.items():
             values = data.getlist(name) if hasattr(data, "getlist") and name in data else []
             if "" in values:
                 problems[str(name)] = ["Give a value, or leave the parameter out."]
             elif len(values) > 1:
                 problems[str(name)] = ["Give this parameter once."]
+            elif values and isinstance(field, serializers.IntegerField):
+                # Digits only, as `page` and `page_size` take them: the full-width 5, "+5"
+                # and "5.0" were 5 here and a 400 there (an API client's walk-through).
+                digits = values[0].removeprefix("-")  # -1 is told the bounds
+                if not (digits.isascii() and digits.isdigit()):
+                    problems[str(name)] = ["Give a whole number in digits, such as 10."]
         if problems:
             raise serializers.ValidationError(problems)
         return super().to_internal_value(data)

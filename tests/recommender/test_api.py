@@ -654,3 +654,12 @@ def test_api_moments_are_utc_whatever_time_zone_cookie_a_browser_sends(api, alic
     alice_api.put(url, {"state": "planned", "later": True}, format="json")
     row = alice_api.get(url).json()
     assert row["updated_at"].endswith("Z") and row["later_until"].endswith("Z")
+
+
+@pytest.mark.parametrize("odd", ["\uff15", "+5", "5.0", " 5", "--1"])
+def test_a_number_parameter_takes_digits_only_as_page_does(alice_api, odd):
+    # A full-width 5, "+5" and "5.0" were a limit of 5 here and a 400 for `page` and `page_size`.
+    response = alice_api.get("/api/me/queue/", {"limit": odd})
+    assert response.status_code == 400
+    assert response.json() == {"limit": ["Give a whole number in digits, such as 10."]}
+    assert "greater than or equal to 1" in str(alice_api.get("/api/me/queue/?limit=-1").json())
