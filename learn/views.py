@@ -95,8 +95,9 @@ LATER_MESSAGE = "“{title}” returns to your queue on {back}. It waits in Save
 MESSAGE_TITLE_CHARS = 40
 
 
-# ... and "Not now"'s, the longest message beside an Undo: at 40 characters a walk-through's
-# "So I Heard You Want to Learn Kubernetes" lost "History." at 375 px.
+# ... and "Not now"'s and "Stopped reading"'s, the longest messages beside an Undo: at 40
+# characters a walk-through's "So I Heard You Want to Learn Kubernetes" lost "History." at
+# 375 px, and "… Security and…”: it is back in your queue" its end.
 LATER_TITLE_CHARS = 28
 
 
@@ -348,6 +349,10 @@ def home(request: HttpRequest) -> HttpResponse:
             and saved.completed < FOCUS_TIP_UNTIL_COMPLETED
             and not saved.mostly_disliked,
             "focus_elsewhere": sorted(focus_elsewhere, key=lambda area: area.name),
+            # What the low-ratings note asks the learner to set: "set your level or a security
+            # focus" was said to one who had set both (a walk-through).
+            "level_set": bool(profile and profile.level),
+            "focus_set": bool(focus_rows),
             # Some main areas are served, not all: "Nothing here is on your main focus" beside
             # "Covers your focus: Container hardening" contradicted the cards (a walk-through).
             "focus_partly_served": len(focus_elsewhere) < len(main_focus),
@@ -670,13 +675,13 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
         if kept is not None and kept.state is not None
         else None
     )
-    title = (
+    whole = (
         catalog_selectors.resource_list(user=request.user, relations=False)
         .filter(pk=resource_id)
         .values_list("title", flat=True)
         .first()
     )
-    title = message_title(title) if title else "this item"
+    title = message_title(whole) if whole else "this item"
     try:
         forgotten = recommender_services.progress_forget(
             user=learner,
@@ -707,7 +712,10 @@ def progress_forget(request: HttpRequest, resource_id: int) -> HttpResponse:
     elif was is not None and was.state == ProgressState.PLANNED and not was.returned:
         message = f"Removed “{title}” from saved."
     elif was is not None and was.state == ProgressState.IN_PROGRESS:
-        message = f"Stopped reading “{title}”: it is back in your queue when its turn comes."
+        # Short enough for the four lines a phone gives it beside Undo: "… when its turn
+        # comes" was cut off mid-word at 375 px (a walk-through).
+        short = message_title(whole, LATER_TITLE_CHARS) if whole else title
+        message = f"Stopped reading “{short}”: back in your queue."
     else:
         message = f"Cleared your progress on “{title}”."
     tags = ""

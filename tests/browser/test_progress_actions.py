@@ -602,3 +602,23 @@ def test_an_action_on_a_page_that_is_itself_refused_goes_through_and_says_so(
     expect(page.locator("#request-error")).to_have_count(0)
     assert Progress.objects.filter(user=learner, state="completed").count() == 1
     page.context.close()
+
+
+@pytest.mark.parametrize("button", ["Start", "Stop reading", "Skip", "Done"])
+def test_an_actions_message_about_a_long_title_is_not_cut_at_375_px(
+    browser, live_server, learner, button
+):
+    # "Stopped reading “Securing a Cluster (Kubernetes…”: it is back in your queue wh…": the
+    # four lines a phone gives the message beside Undo cut it mid-word (a walk-through).
+    longest = max(Resource.objects.all(), key=lambda resource: len(resource.title))
+    if button in ("Stop reading", "Done"):
+        Progress.objects.create(user=learner, resource=longest, state="in_progress")
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(f"{live_server.url}/resources/{longest.pk}/")
+    press(page, page.locator("#main").get_by_role("button", name=re.compile(rf"^{button}\b")).first)
+    said = page.locator("#main .message-sticky > span").first
+    expect(said).to_be_visible()
+    height = said.evaluate("span => [span.scrollHeight, span.clientHeight]")
+    screenshot(page, f"long-title-{button}")
+    assert height[0] <= height[1], (button, said.text_content(), height)
+    page.context.close()

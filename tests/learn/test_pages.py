@@ -458,7 +458,7 @@ def test_a_started_resource_offers_done_skip_and_stop_reading(alice_web, seed):
     # What it did, in the button's words.
     response = alice_web.post(f"/progress/{first}/forget/", {"next": "/"}, follow=True)
     assert "Stopped reading “" in response.content.decode()
-    assert "it is back in your queue when its turn comes." in response.content.decode()
+    assert "”: back in your queue." in response.content.decode()
 
 
 def test_a_resource_without_a_confirmed_address_offers_a_web_search_for_its_title(client, db):
@@ -1802,6 +1802,26 @@ def test_up_next_asks_whether_the_queue_misses_when_most_ratings_are_low(alice, 
     services.progress_set(user=alice, resource=steps[5], state="completed", rating=5)
     services.progress_set(user=alice, resource=steps[6], state="completed", rating=5)
     assert "you gave" not in alice_web.get("/").content.decode()  # 4 of 7: not most
+
+
+@pytest.mark.parametrize(
+    ("level", "focus", "asked"),
+    [
+        (None, None, "set your level or a security focus"),
+        (3, None, "choose a security focus"),
+        (None, {"rbac": 1.0}, "set your level"),
+        (3, {"rbac": 1.0}, "change your level or your security focus"),
+    ],
+)
+def test_the_low_ratings_note_asks_for_what_the_learner_has_not_set(
+    alice, alice_web, seed, level, focus, asked
+):
+    # "set your level or a security focus" was said to a learner who had set both.
+    services.profile_update(user=alice, level=level, focus=focus)
+    for resource in Resource.objects.order_by("pk")[:5]:
+        services.progress_set(user=alice, resource=resource, state="completed", rating=1)
+    body = alice_web.get("/").content.decode()
+    assert f'<a href="/focus/">{asked}</a>.</p>' in body
 
 
 def test_the_footer_leads_developers_to_the_api_docs_not_to_raw_json(alice_web, seed):

@@ -484,3 +484,11 @@ def test_an_outdated_next_step_longer_than_the_budget_stays_the_next_step_on_bot
     body = " ".join(alice_web.get("/path/").content.decode().split())
     assert here(body) == 29
     assert "It takes about 1 h, more than your 30-minute budget" in body
+
+
+def test_a_steps_labels_have_no_separator_to_strand_on_a_line_of_its_own(alice, alice_web, seed):
+    # At 375 px a " · " between two labels wrapped onto a line by itself (a walk-through).
+    services.profile_update(user=alice, level=3, focus={"secrets": 1.0})
+    body = alice_web.get("/path/").content.decode()
+    assert 'class="pill pill-focus"' in body and 'class="pill pill-before"' in body
+    assert "· <span" not in body
