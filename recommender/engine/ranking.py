@@ -450,7 +450,9 @@ def recommend_queue(
         if len(pool.rows) == open_at_level:
             relaxed = None  # nothing above the level to add
     if len(pool.rows) == 0:
-        return _short_result(model, state, blocked, (), limit, budget, 0.0, 0, None)
+        return _short_result(
+            model, state, blocked, (), limit, budget, 0.0, pool.rows, None, entry, cap
+        )
 
     weights = [state.focus[a] for a in state.focus]
     share = policy.focus_share * (max(weights) if weights else 0.0)
@@ -591,7 +593,7 @@ def recommend_queue(
             detail=_budget_detail(model, pool, budget, left, bool(items)),
         )
     short = _short_result(
-        model, state, blocked, items, limit, budget, used, len(pool.rows), relaxed
+        model, state, blocked, items, limit, budget, used, pool.rows, relaxed, entry, cap
     )
     return dataclasses.replace(
         short,
@@ -1111,10 +1113,13 @@ def _short_result(
     limit: int,
     budget: int | None,
     used: float,
-    open_count: int,
+    open_rows: np.ndarray,
     relaxed: int | None,
+    entry: int,
+    cap: int,
 ) -> QueueResult:
     """A queue shorter than asked because nothing else is open: say why."""
+    open_count = len(open_rows)
     unseen = model.n_docs - len(blocked)
     if unseen <= len(items):
         reading = sum(1 for s in state.state.values() if s == "in_progress")
@@ -1136,12 +1141,9 @@ def _short_result(
             )
         shortfall = "finished"
     else:
-        waiting = unseen - len(items)
         detail = (
             f"Only {open_count} of the {unseen} resources you have not seen are open to you "
-            f"now; the other {waiting} are learning-path steps that wait for earlier steps"
-            + ("" if relaxed or state.level + 1 >= MAX_DIFFICULTY else " or are above your level")
-            + ". Complete or skip steps to open them."
+            f"now; {_not_open(model, blocked, open_rows, entry, relaxed or cap)}."
         )
         shortfall = "waiting"
     return QueueResult(
@@ -1154,6 +1156,54 @@ def _short_result(
         shortfall=shortfall,
         detail=detail,
     )
+
+
+def _not_open(
+    model: Model, blocked: frozenset[int], open_rows: np.ndarray, entry: int, cap: int
+) -> str:
+    """What the unseen resources that are not open are, counted by why.
+
+    All of them were "learning-path steps that wait for earlier steps", steps before where the
+    learner's path starts included: an advanced learner entering at step 36 was told to
+    complete earlier steps to open steps 25, 27 and 29 (a walk-through)."""
+    closed = np.ones(model.n_docs, dtype=bool)
+    closed[open_rows] = False
+    if blocked:
+        closed[np.fromiter(blocked, dtype=np.int64, count=len(blocked))] = False
+    rows = np.flatnonzero(closed)
+    position = model.path_position[rows]
+    above_level = model.difficulty[rows] > cap
+    earlier = int(np.count_nonzero((position > 0) & (position < entry)))
+    waiting = int(np.count_nonzero((position >= max(entry, 1)) & ~above_level))
+    above = int(np.count_nonzero(above_level & ~((position > 0) & (position < entry))))
+    other = len(rows) - earlier - waiting - above
+    parts = []
+    if earlier:
+        parts.append(
+            f"{_count(earlier, 'is a path step', 'are path steps')} before where your path "
+            "starts, which stay on the Path page"
+        )
+    if waiting:
+        parts.append(
+            f"{_count(waiting, 'is a path step', 'are path steps')} that wait for earlier "
+            "ones: complete or skip steps to open them"
+        )
+    if above:
+        parts.append(f"{_count(above, 'is', 'are')} above your level")
+    if other:
+        parts.append(f"{_count(other, 'is', 'are')} further down than a queue reaches")
+    if not parts:
+        return "the rest wait for what you read next"
+    return _joined(parts)
+
+
+def _count(count: int, one: str, many: str) -> str:
+    return f"{count} {one}" if count == 1 else f"{count} {many}"
+
+
+def _joined(parts: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def _mmr_queue(

@@ -126,7 +126,7 @@ def test_a_short_queue_says_why(model: Model) -> None:
     waiting = recommend_queue(model, reading, limit=50, exclude=[2])  # step 2 dismissed
     assert waiting.shortfall == "waiting"
     assert len(waiting.items) == waiting.open_count < 50
-    assert "wait for earlier steps" in waiting.detail
+    assert "4 are path steps that wait for earlier ones: complete or skip" in waiting.detail
 
     everything = Learner(interactions=done(*BY_ID))
     finished = recommend_queue(model, everything, limit=10)

@@ -515,3 +515,17 @@ def test_close_to_rests_on_a_topic_in_common_not_on_shared_words(alice, alice_ap
     assert not [t for t in close if t.startswith("Network Policies")], close
     good_practices = [t for t in close if t.startswith("Role Based Access Control Good")]
     assert close[good_practices[0]].startswith("Close to “Using RBAC Authorization")
+
+
+def test_a_short_queue_does_not_ask_to_complete_steps_before_the_path_starts(alice_api, path):
+    # An advanced learner whose focus starts her path at step 36 was told the steps before it
+    # (25, 27, 29) "wait for earlier steps. Complete or skip steps to open them" (a walk-through).
+    alice_api.patch(
+        "/api/me/profile/",
+        {"level": 3, "focus": [{"area": "network-policy", "weight": 1.0}]},
+        format="json",
+    )
+    body = queue(alice_api, limit=50, minutes=1440)
+    assert body["shortfall"] == "waiting"
+    assert "before where your path starts, which stay on the Path page" in body["detail"]
+    assert "wait for earlier" not in body["detail"]
