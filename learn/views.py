@@ -846,10 +846,13 @@ def resource(
             initial={"text": saved, "based_on": recommender_services.note_version(saved)}
         )
     card = runtime.cards([found])[0]
-    level = (
-        recommender_selectors.declared_level(user=_learner(request))
+    # Its areas say which are the learner's focus, as its card in the queue does: out of the
+    # queue, the page said only "Part of the Security stage" of an item on her main focus (a
+    # walk-through).
+    level, focus = (
+        recommender_selectors.level_and_focus(user=_learner(request))
         if request.user.is_authenticated
-        else None
+        else (None, {})
     )
     similar = queue.resource_similar(resource_id=found.pk, limit=5, level=level) or []
     similar_cards = runtime.cards([item for item, _ in similar])
@@ -886,6 +889,10 @@ def resource(
             queued_at = ids.index(found.pk) + 1 if found.pk in ids else None
             if queued_at is not None:
                 queue_reasons = listed["results"][queued_at - 1]["reasons"]
+    areas = [
+        {**area, "focus": focus_label(focus[area["slug"]]) if area["slug"] in focus else ""}
+        for area in card["security_areas"]
+    ]
     ways = selectors.step_alternatives(resource_ids=[found.pk], user=request.user).get(found.pk)
     other_ways = ways.others if ways is not None else []
     # A step the learner's reading made needless (an outdated one, or one with another way to
@@ -913,6 +920,7 @@ def resource(
                 if reason["kind"] != "path_step" and reason["kind"] not in queue.HEALTH_KINDS
             ],
             "replaced_by": replaced_by,
+            "areas": areas,
             "step_other_ways": other_ways,
             "superseded_by": selectors.superseded_by(card),
             "similar": [{"card": c, "state": states.get(c["id"])} for c in similar_cards],

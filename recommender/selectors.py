@@ -230,6 +230,17 @@ def learner_profile(*, user: User) -> LearnerProfile | None:
     return LearnerProfile.objects.filter(user=user).prefetch_related("focus__area").first()
 
 
+def level_and_focus(*, user: User) -> tuple[int | None, dict[str, float]]:
+    """The level the learner declared, if any, and their focus, {area slug: weight}: one
+    query (a row per focus area, or one without)."""
+    rows = LearnerProfile.objects.filter(user=user).values_list(
+        "level", "focus__area__slug", "focus__weight"
+    )
+    found = list(rows)
+    focus = {slug: weight for _, slug, weight in found if slug is not None}
+    return (found[0][0] if found else None), focus
+
+
 def saved_budget(*, user: User) -> int | None:
     """The learner's saved time budget in minutes, if any (one query, no focus)."""
     return LearnerProfile.objects.filter(user=user).values_list("minutes_budget", flat=True).first()

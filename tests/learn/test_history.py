@@ -387,7 +387,7 @@ def test_an_item_done_skipped_or_started_is_cleared(alice, alice_web, state, but
     [
         ("planned", "Removed “Worked on” from saved."),
         ("skipped", "Cleared your progress on “Worked on”."),
-        ("in_progress", "Stopped reading “Worked on”: it is back in your queue"),
+        ("in_progress", "Stopped reading “Worked on”: back in your queue"),
     ],
 )
 def test_undoing_says_what_the_button_said(alice, alice_web, state, message):

@@ -1846,3 +1846,14 @@ def test_focus_saved_with_a_budget_that_holds_none_of_it_says_so(alice_web, alic
         "of the next 10 items in your queue are there for your focus, but none fits in this "
         "session's 5 minutes (“no limit” on Up next shows them). Your level is now Advanced."
     )
+
+
+def test_a_resource_page_marks_which_of_its_areas_are_the_learners_focus(alice, alice_web, seed):
+    # Out of her queue, "Role Based Access Control Good Practices" said only "Part of the
+    # Security stage of the catalog" to a learner whose main focus it is (a walk-through).
+    services.profile_update(user=alice, focus={"rbac": 1.0, "secrets": 0.75})
+    securing = Resource.objects.get(title__startswith="Securing a Cluster")
+    body = alice_web.get(f"/resources/{securing.pk}/").content.decode()
+    assert 'RBAC and authorization</a> <span class="pill pill-focus">Your main focus</span>' in body
+    assert 'encryption at rest</a> <span class="pill pill-focus">Your focus: a lot</span>' in body
+    assert body.count("pill-focus") == 2
