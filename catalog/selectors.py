@@ -319,7 +319,27 @@ def search_suggestion(*, resources: QuerySet[Resource], text: str) -> str | None
 
 def search_word_count(text: str) -> int:
     """How many words a result of this search must have."""
-    return len(search.required_terms(search.search_terms(text)))
+    return len(search_required_words(text))
+
+
+def search_required_words(text: str) -> list[str]:
+    """The words a result of this search must have, as the search reads them."""
+    return search.required_terms(search.search_terms(text))
+
+
+# The words of an empty search that are tried one by one (a query each).
+ONE_WORD_TRIED = 6
+
+
+def search_words_that_find(*, resources: QuerySet[Resource], text: str) -> list[tuple[str, int]]:
+    """For a search of several words that finds nothing: each of its words that finds
+    something alone, with how much. "kubectl auth can-i" found nothing, and the page only
+    said to try fewer words (a walk-through); these are the fewer words that work."""
+    words = list(dict.fromkeys(search_required_words(text)))[:ONE_WORD_TRIED]
+    if len(words) < 2:
+        return []
+    found = [(word, resource_search(resources=resources, text=word).count()) for word in words]
+    return [(word, count) for word, count in found if count]
 
 
 def _starts_a_word(term: str, known: set[str]) -> bool:

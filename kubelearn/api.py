@@ -508,6 +508,14 @@ _ERROR_DESCRIPTIONS = {
     "429": "Too many requests; retry after the `Retry-After` seconds.",
     "413": "The body is over 2.5 MiB; nothing was read.",
     "415": "The body is in a format the API does not read (send JSON, or a form).",
+    "406": "The `Accept` header asks for a format the API does not write (ask for JSON).",
+    "412": "Your `If-Match` names another version than the current one: nothing was done.",
+}
+
+# Every read answers with an ETag (ConditionalGetMiddleware), and 304 to a client that holds it.
+_NOT_MODIFIED = {
+    "description": "Not modified: your `If-None-Match` is the current `ETag`. No body.",
+    "headers": {"ETag": {"description": "The current version.", "schema": {"type": "string"}}},
 }
 
 
@@ -531,7 +539,7 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            codes = ["401", "403", "429"]
+            codes = ["401", "403", "429", "406"]  # 406: DRF's content negotiation
             parameters = operation.get("parameters", [])
             has_query = any(p.get("in") == "query" for p in parameters)
             # One object's operations can miss; paginated lists answer 404 past the last page.
@@ -541,15 +549,30 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
                 codes.append("400")
             if method in {"post", "put", "patch"}:
                 codes += ["413", "415"]  # kubelearn.parsers and the body size limit
+            if method == "get":
+                codes.append("412")  # a stale If-Match (kubelearn.middleware)
             for parameter in parameters:
                 _no_nul_in_query_text(parameter)
             responses = operation.setdefault("responses", {})
+            # An error declared without a body has one all the same: "No response body" was
+            # documented for 400s and 404s that carry {"detail": …} (an API client's walk-
+            # through).
+            codes += [
+                code
+                for code in responses
+                if code.startswith("4") and code not in codes and "content" not in responses[code]
+            ]
+            if method == "get":
+                responses.setdefault("304", _NOT_MODIFIED)
             for code in codes:
                 existing = responses.get(code)
                 if existing is None or "content" not in existing:
+                    said = (existing or {}).get("description")
                     responses[code] = {
-                        "description": (existing or {}).get("description")
-                        or _ERROR_DESCRIPTIONS[code],
+                        # drf-spectacular's words for a response declared as None
+                        "description": said
+                        if said and said != "No response body"
+                        else _ERROR_DESCRIPTIONS.get(code, "An error; `detail` says what."),
                         "content": {"application/json": {"schema": ref}},
                     }
             if "429" in responses:

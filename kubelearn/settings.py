@@ -267,6 +267,7 @@ REST_FRAMEWORK = {
     # only from this many proxies in front of us (0: use the connection's own address).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PAGINATION_CLASS": "kubelearn.api.StandardPagination",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "kubelearn.negotiation.FormatNegotiation",
     "DEFAULT_FILTER_BACKENDS": [
         "kubelearn.api.UnknownParametersRefused",
         "django_filters.rest_framework.DjangoFilterBackend",

@@ -1328,6 +1328,16 @@ def browse(request: HttpRequest) -> HttpResponse:
     )
     suggested = query.copy()
     suggested["search"] = suggestion or ""
+    single_words = (
+        catalog_selectors.search_words_that_find(resources=filterset.qs, text=search)
+        if search and not suggestion and not page.paginator.count
+        else []
+    )
+    one_word = []
+    for word, count in single_words:
+        alone = query.copy()
+        alone["search"] = word
+        one_word.append({"word": word, "count": count, "query": alone.urlencode()})
     narrowed = any(name not in ("search", "sort", "page") for name in given)
     # The same words over the whole catalog, spelt as they find something there: the link
     # kept "netwrok" and led to a second empty page (walk-through).
@@ -1359,6 +1369,7 @@ def browse(request: HttpRequest) -> HttpResponse:
             "everywhere_as": everywhere if everywhere != search else "",
             "suggestion": suggestion,
             "suggestion_query": suggested.urlencode() if suggestion else "",
+            "one_word": one_word,
             "narrowed_by": _narrowed_by(given, choices),
             "rating_choices": range(1, 6),
         },

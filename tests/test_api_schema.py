@@ -215,3 +215,23 @@ def test_an_account_without_an_email_address_matches_its_schema(client):
     # checking formats refused (schemathesis, in an API client's walk-through).
     email = _schema(client)["components"]["schemas"]["Account"]["properties"]["email"]
     assert email["type"] == "string" and "format" not in email
+
+
+def test_errors_declared_without_a_body_are_documented_with_theirs(client):
+    # "No response body" was documented for `next`'s 400, which answers {"minutes": [...]},
+    # and for 404s that answer {"detail": ...} (an API client's walk-through).
+    paths = _schema(client)["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            for code, response in operation.get("responses", {}).items():
+                if code.startswith("4"):
+                    assert "content" in response, (method, path, code)
+                    assert response["description"] != "No response body", (method, path, code)
+
+
+def test_reads_document_not_modified_and_refused_formats(client):
+    # Every read answers 304 to a client holding its ETag and 412 to a stale If-Match, and any
+    # call 406 to an Accept the API cannot write; none of them was documented.
+    operation = _schema(client)["paths"]["/api/resources/"]["get"]
+    assert {"304", "406", "412"} <= set(operation["responses"])
+    assert "content" not in operation["responses"]["304"]

@@ -132,3 +132,13 @@ def test_a_read_has_an_etag_and_holding_it_answers_304(client, db, address):
     again = client.get(address, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304 and again.content == b""
     assert client.get(address, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_a_format_the_api_does_not_write_is_a_406_naming_those_it_does(api):
+    # DRF answered 404 "Not found." of an address that exists (an API client's walk-through).
+    response = api.get("/api/resources/", {"format": "xml"})
+    assert response.status_code == 406
+    assert response.json() == {
+        "detail": "There is no format “xml” here; ask for one of: api, json."
+    }
+    assert api.get("/api/resources/", {"format": "json"}).status_code == 200

@@ -1857,3 +1857,16 @@ def test_a_resource_page_marks_which_of_its_areas_are_the_learners_focus(alice, 
     assert 'RBAC and authorization</a> <span class="pill pill-focus">Your main focus</span>' in body
     assert 'encryption at rest</a> <span class="pill pill-focus">Your focus: a lot</span>' in body
     assert body.count("pill-focus") == 2
+
+
+def test_an_empty_search_of_several_words_offers_each_word_that_finds_something(alice_web, seed):
+    # "kubectl auth can-i" found nothing, and the page only said to try fewer words.
+    body = alice_web.get("/browse/", {"search": "kubectl auth can-i"}).content.decode()
+    assert "Nothing matches" in body
+    offered = re.findall(r'<a href="\?search=(\w+)">\w+</a> \((\d+)\)', body)
+    assert ("kubectl", "1") in offered
+    for word, count in offered:
+        found = alice_web.get("/browse/", {"search": word}).content.decode()
+        assert f"{count} resource" in found
+    one = alice_web.get("/browse/", {"search": "kubectl"}).content.decode()
+    assert "Some of your words" not in one
