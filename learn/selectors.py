@@ -791,6 +791,8 @@ def spoken_day(moment: datetime, style: str = "short") -> str:
     a month in December said "Wed 6 Jan", and a day last year "Sunday 30 November", whose
     weekday was this year's: a walk-through)."""
     local = timezone.localtime(moment)
+    if style == "past":
+        return _past_day(local)
     if style == "long":
         text = f"{local:%A} {local.day} {local:%B}"
     elif style == "date":
@@ -798,6 +800,19 @@ def spoken_day(moment: datetime, style: str = "short") -> str:
     else:
         text = f"{local:%a} {local.day} {local:%b}"
     return text if local.year == timezone.localdate().year else f"{text} {local.year}"
+
+
+def _past_day(local: datetime) -> str:
+    """A day gone by, as one says it: "today", "yesterday", "on Tuesday" within the week,
+    else "on 8 Dec" ("on 8 Dec 2025" another year). History said "6 Dec 2026" of today."""
+    days = (timezone.localdate() - local.date()).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if 1 < days < 7:
+        return f"on {local:%A}"
+    return f"on {spoken_day(local, 'date')}"
 
 
 def history(*, user: User, show: str = "all") -> QuerySet[Progress]:

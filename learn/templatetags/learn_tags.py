@@ -225,6 +225,12 @@ def long_day(moment: datetime | None) -> str:
 
 
 @register.filter
+def past_day(moment: datetime | None) -> str:
+    """ "today", "yesterday", "on Tuesday", "on 8 Dec" (learn.selectors.spoken_day)."""
+    return selectors.spoken_day(moment, "past") if moment else ""
+
+
+@register.filter
 def duration(minutes: int | None) -> str:
     """A length in minutes as the pages say it ('45 min', '1 h 15 min')."""
     return "" if minutes is None else selectors.spoken_duration(minutes)

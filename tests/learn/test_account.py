@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -32,7 +34,7 @@ def test_a_new_address_waits_for_its_link_and_resets_still_go_to_the_old_one(ali
     body = alice_web.get("/account/").content.decode()
     assert "We sent a link to new@example.org" in body
     assert "reset links go to alice@example.org, as before" in body
-    waiting = "new@example.org</strong> waits for you to confirm it: we sent it a link on"
+    waiting = "new@example.org</strong> waits for you to confirm it: we sent it a link <time"
     assert waiting in body
 
 
@@ -194,3 +196,13 @@ def test_the_account_page_leads_with_signing_in_and_the_feed_comes_after(alice_w
 def test_the_password_page_leads_back_to_the_account(alice_web):
     body = alice_web.get("/account/password/").content.decode()
     assert '<a href="/account/">Back to your account</a>' in body
+
+
+def test_the_link_sent_to_a_waiting_address_is_said_to_have_gone_today(alice, alice_web):
+    # "we sent it a link on 6 Dec 2026, 18:04" of a link sent a minute ago.
+    alice_web.post(
+        "/account/email/",
+        {"email": "new@example.org", "password": PASSWORD},
+    )
+    body = alice_web.get("/account/").content.decode()
+    assert re.search(r"we sent it a link <time [^>]+>today at \d\d:\d\d</time>", body)

@@ -122,10 +122,9 @@ def test_recently_added_lists_what_joined_the_catalog_last_first(client, catalog
         "Admission controllers",
         "What is a pod",
     ]
-    yesterday = (now - timedelta(days=1)).strftime("%-d %b %Y")
     body = client.get("/browse/", {"sort": "added"}).content.decode()
     assert '<p class="history-when">Added <time datetime="' in body
-    assert f">{yesterday}</time></p>" in body
+    assert ">yesterday</time></p>" in body  # was "5 Dec 2026"
     assert "Added <time" not in client.get("/browse/").content.decode()
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from catalog.models import Resource
 from learn.selectors import spoken_day
 from recommender import services
 from recommender.models import Note, Progress
@@ -31,8 +32,8 @@ def test_a_note_says_when_it_was_written_in_the_learners_time_zone(alice_web, al
     note_written_at(alice, WRITTEN)
     alice_web.cookies["tz"] = "America/Los_Angeles"
     page = alice_web.get("/notes/").content.decode()
-    assert "5 Dec 2026, 20:14" in page
-    assert "6 Dec 2026, 04:14" not in page
+    assert 'datetime="2026-12-05T20:14:00-08:00"' in page and " at 20:14</time>" in page
+    assert " at 04:14</time>" not in page
 
 
 @pytest.mark.parametrize(
@@ -43,13 +44,13 @@ def test_a_time_zone_cookie_that_names_no_zone_leaves_the_server_time(alice_web,
     alice_web.cookies["tz"] = cookie
     response = alice_web.get("/notes/")
     assert response.status_code == 200
-    assert "6 Dec 2026, 04:14" in response.content.decode()
+    assert 'datetime="2026-12-06T04:14:00+00:00"' in response.content.decode()
 
 
 def test_the_learners_time_zone_ends_with_their_request(alice_web, alice, client):
     note_written_at(alice, WRITTEN)
     alice_web.cookies["tz"] = "Asia/Tokyo"
-    assert "6 Dec 2026, 13:14" in alice_web.get("/notes/").content.decode()
+    assert " at 13:14</time>" in alice_web.get("/notes/").content.decode()
     assert timezone.get_current_timezone_name() == "UTC"
 
 
@@ -98,3 +99,22 @@ def test_without_the_browsers_time_zone_the_pages_say_their_times_are_utc(alice_
     assert '<noscript><p class="callout time-zone-note">Times on these pages are in UTC' in page
     alice_web.cookies["tz"] = "America/Los_Angeles"
     assert "time-zone-note" not in alice_web.get("/history/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "said"),
+    [(0, "today"), (1, "yesterday"), (3, "on {weekday}"), (9, "on {date}")],
+)
+def test_history_says_recent_days_as_people_do(alice_web, alice, seed, days_ago, said):
+    # "Completed 6 Dec 2026" was said of today (a learner's walk-through).
+    alice_web.cookies["tz"] = "Asia/Tokyo"
+    first = path_ids(seed)[0]
+    services.progress_set(user=alice, resource=Resource.objects.get(pk=first), state="skipped")
+    tokyo = ZoneInfo("Asia/Tokyo")
+    noon = datetime.combine(timezone.localdate(timezone=tokyo), datetime.min.time(), tokyo)
+    when = noon + timedelta(hours=12) - timedelta(days=days_ago)
+    Progress.objects.filter(user=alice).update(updated_at=when)
+    expected = said.format(weekday=f"{when:%A}", date=spoken_day(when, "date"))
+    body = alice_web.get("/history/").content.decode()
+    assert '<p class="history-when">Skipped <time datetime="' in body
+    assert f'">{expected}</time></p>' in body
