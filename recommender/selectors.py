@@ -113,11 +113,16 @@ def unlinked_ids(*, off_path: bool) -> list[int]:
 
 def queue_changed_at(*, user: User) -> datetime | None:
     """When the learner's queue last changed as far as the database says: their latest
-    progress or profile write, or the latest model fit (a catalog change); None when none is
-    known. (A cleared progress row leaves no trace here.)"""
+    progress or profile write, the latest model fit (a catalog change), or the latest
+    "Not now" to have come back (its item returned to the queue then, with no write: the
+    private feed kept its old date and dated the returned entry before its return, a
+    walk-through); None when none is known. (A cleared progress row leaves no trace here.)"""
     latest = {
         "progress": Progress.objects.filter(user=OuterRef("pk")).order_by("-updated_at"),
         "profile": LearnerProfile.objects.filter(user=OuterRef("pk")),
+        "returned": Progress.objects.filter(
+            user=OuterRef("pk"), later_until__lte=timezone.now()
+        ).order_by("-later_until"),
     }
     moments = (
         type(user)
@@ -126,6 +131,7 @@ def queue_changed_at(*, user: User) -> datetime | None:
             Subquery(latest["progress"].values("updated_at")[:1]),
             Subquery(latest["profile"].values("updated_at")[:1]),
             Subquery(FittedModel.objects.order_by("-id").values("created_at")[:1]),
+            Subquery(latest["returned"].values("later_until")[:1]),
         )
         .first()
     ) or ()

@@ -206,3 +206,34 @@ def test_the_feed_holds_the_queues_next_ten_whatever_the_session_budget(
     parsed = feedparser.parse(client.get(feed_address(alice_web)).content)
     assert len(parsed.entries) == 10
     assert [entry.title for entry in parsed.entries] == [i["resource"]["title"] for i in whole]
+
+
+def test_an_item_back_from_not_now_moves_the_feed_and_is_dated_when_it_came_back(
+    client, alice, alice_web, seed
+):
+    # Its return wrote nothing, so the feed kept its date and the returned entry was dated
+    # before its return, below entries the reader had already (a walk-through).
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from catalog.models import Resource
+    from recommender.models import FittedModel, Progress
+    from recommender.services import progress_set
+
+    address = feed_address(alice_web)
+    third = Resource.objects.get(pk=path_ids(seed)[2])
+    progress_set(user=alice, resource=third, state="planned", later=True)
+    client.get(address)  # the model is fitted by the first read
+    week_ago = timezone.now() - timedelta(days=8)
+    Progress.objects.filter(user=alice).update(updated_at=week_ago)
+    FittedModel.objects.update(created_at=week_ago)  # no refit since either
+    before = feedparser.parse(client.get(address).content)
+    assert third.title not in [entry.title for entry in before.entries]
+    back = timezone.now() - timedelta(minutes=1)
+    Progress.objects.filter(user=alice).update(later_until=back)
+    after = feedparser.parse(client.get(address).content)
+    moment = datetime.fromisoformat
+    assert moment(after.feed.updated) > moment(before.feed.updated)
+    entry = next(entry for entry in after.entries if entry.title == third.title)
+    assert moment(entry.updated) >= back - timedelta(seconds=len(after.entries))
