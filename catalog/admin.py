@@ -234,13 +234,9 @@ class ResourceWritesAdmin(CatalogWritesAdmin):
             self.message_user(request, address_twin_said(twin), messages.WARNING)
 
     def service_delete(self, queryset: QuerySet[Resource], by: Any) -> None:
-        # The delete page refused those without the right to learners' data
-        # (ResourceAdmin.get_deleted_objects); the service refuses too, if one got this far.
-        services.resources_delete(
-            resources=queryset,
-            by=by,
-            learners_data_too=by.has_perm("recommender.delete_progress"),
-        )
+        # The delete page refused resources learners used (ResourceAdmin.get_deleted_objects);
+        # the service refuses too, if one got this far.
+        services.resources_delete(resources=queryset, by=by)
 
 
 class NeedsLinkFilter(admin.SimpleListFilter):
@@ -345,14 +341,15 @@ class ResourceAdmin(ResourceWritesAdmin):
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        # Learners' progress and notes are not the catalog's (curators have no right to them):
-        # Django refused with "permission to delete … progress", which said neither why nor
-        # what to do, and let notes alone go with their resource, unsaid.
-        if not request.user.has_perm("recommender.delete_progress"):
-            ids = [obj.pk for obj in objs]
-            if selectors.used_by_learners(ids).exists():
-                perms_needed = {name for name in perms_needed if name != "progress"}
-                perms_needed.add(LEARNERS_DATA_KEPT)
+        # Learners' progress and notes are not the catalog's: Django refused a curator with
+        # "permission to delete … progress", which said neither why nor what to do, let notes
+        # alone go with their resource, unsaid, and let a superuser delete both with a "Yes,
+        # I'm sure" (a walk-through; the API refuses everyone). Refused for every account; the
+        # page (templates/admin/catalog/resource/) says so and offers Reject instead.
+        ids = [obj.pk for obj in objs]
+        if selectors.used_by_learners(ids).exists():
+            perms_needed = {name for name in perms_needed if name not in ("progress", "note")}
+            perms_needed.add(LEARNERS_DATA_KEPT)
         return deleted, counts, perms_needed, protected
 
     @admin.display(description="decision")

@@ -187,7 +187,8 @@ def resource_delete(
     *, resource: Resource, by: User | None, learners_data_too: bool = False
 ) -> None:
     """Delete one resource; refused (UsedByLearners) while learners have progress or notes on
-    it, unless learners_data_too (a superuser who saw the admin's list of what goes with it)."""
+    it, unless learners_data_too (no page or endpoint asks for that: learners' data is
+    theirs; a test, or a shell, may)."""
     _refuse_if_used([resource.pk], learners_data_too=learners_data_too)
     logger.info(
         "Resource %s (%s) deleted by %s", resource.pk, resource.url, getattr(by, "pk", None)

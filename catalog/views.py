@@ -147,8 +147,8 @@ class ResourceViewSet(viewsets.ModelViewSet):
         try:
             services.resource_delete(resource=self.get_object(), by=request.user)
         except services.UsedByLearners as refused:
-            # The API deletes without a confirmation page listing what goes with the resource,
-            # so it never takes learners' progress and notes (the admin lets superusers).
+            # Learners' progress and notes are theirs: never deleted with a resource, here or
+            # in the admin, whoever asks.
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import unescape
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from catalog.health.models import LinkCheck, ResourceLink
@@ -56,45 +57,59 @@ def test_a_links_health_is_not_deleted_on_its_own_pages(client, carol, checked):
 
 
 @pytest.mark.parametrize("kept", ["progress", "note"])
-def test_a_resource_learners_used_is_not_deleted_by_a_curator_and_the_page_says_why(
-    client, carol, alice, kept
+@pytest.mark.parametrize("who", ["curator", "superuser"])
+def test_a_resource_learners_used_is_not_deleted_and_the_page_offers_reject_instead(
+    client, carol, alice, kept, who
 ):
-    # Django said "permission to delete … progress" (no why, no way out), and a learner's
-    # note alone went with its resource, unsaid.
-    resource = ResourceFactory()
+    # Django said "permission to delete … progress" to a curator (no why, no way out), a
+    # learner's note alone went with its resource, unsaid, and a superuser's "Yes, I'm sure"
+    # deleted a learner's completion and note (a walk-through; the API refused him).
+    resource = ResourceFactory(title="Kubernetes The Hard Way")
     if kept == "progress":
         Progress.objects.create(user=alice, resource=resource, state="completed")
     else:
         Note.objects.create(user=alice, resource=resource, text="kubectl auth can-i")
-    client.force_login(carol)
+    client.force_login(
+        carol
+        if who == "curator"
+        else get_user_model().objects.create_superuser("root", password="x-admin-pass-123")
+    )
     url = f"/admin/catalog/resource/{resource.pk}/delete/"
     page = " ".join(unescape(client.get(url).content.decode()).split())
-    assert "learners' progress and notes on it" in page and "reject the resource instead" in page
-    assert "<li>progress</li>" not in page
+    said = "“Kubernetes The Hard Way” is not deleted: learners have progress or notes on it."
+    assert said in page
+    assert 'value="Reject it instead"' in page
+    assert "permission" not in page and 'name="post"' not in page
     assert client.post(url, {"post": "yes"}).status_code == 403
     assert Resource.objects.filter(pk=resource.pk).exists()
     assert Progress.objects.exists() or Note.objects.exists()
-
-
-def test_a_superuser_still_deletes_a_resource_learners_used(admin_client, alice):
-    resource = ResourceFactory()
-    Note.objects.create(user=alice, resource=resource, text="kept?")
-    response = admin_client.post(f"/admin/catalog/resource/{resource.pk}/delete/", {"post": "yes"})
-    assert response.status_code == 302
-    assert not Resource.objects.filter(pk=resource.pk).exists()
-
-
-def test_a_superusers_bulk_delete_takes_a_resource_learners_used_too(admin_client, alice):
-    # The delete page listed the progress that goes with it; the service lets the superuser.
-    resource = ResourceFactory()
-    Progress.objects.create(user=alice, resource=resource, state="completed")
-    response = admin_client.post(
+    rejected = client.post(
         "/admin/catalog/resource/",
-        {"action": "delete_selected", "_selected_action": [resource.pk], "post": "yes"},
+        {"action": "reject_selected", "_selected_action": [resource.pk]},
     )
-    assert response.status_code == 302
-    assert not Resource.objects.filter(pk=resource.pk).exists()
-    assert not Progress.objects.exists()
+    assert rejected.status_code == 302
+    resource.refresh_from_db()
+    assert resource.status == "rejected"
+
+
+def test_a_bulk_delete_of_resources_learners_used_is_refused_with_reject_instead(
+    admin_client, alice
+):
+    used, unused = ResourceFactory(), ResourceFactory()
+    Progress.objects.create(user=alice, resource=used, state="completed")
+    ids = [used.pk, unused.pk]
+    asked = admin_client.post(
+        "/admin/catalog/resource/", {"action": "delete_selected", "_selected_action": ids}
+    )
+    page = unescape(asked.content.decode())
+    assert "learners have progress or notes on some of them" in page
+    assert page.count('name="_selected_action"') == 2 and 'value="Reject them instead"' in page
+    refused = admin_client.post(
+        "/admin/catalog/resource/",
+        {"action": "delete_selected", "_selected_action": ids, "post": "yes"},
+    )
+    assert refused.status_code in (200, 403)
+    assert Resource.objects.count() == 2 and Progress.objects.exists()
 
 
 def test_the_bulk_delete_service_refuses_resources_learners_used_unless_told(alice):
