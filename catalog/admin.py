@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
@@ -198,6 +198,43 @@ def address_twin_said(twin: Resource) -> str:
     )
 
 
+def without_near_duplicates(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Resource]
+) -> QuerySet[Resource]:
+    """A bulk approval's items but those at nearly the address of an approved resource, which
+    stay waiting, said by name: the review list pointed them out, and a bulk approval took
+    them all the same, so learners met the same page twice (a walk-through)."""
+    twins = selectors.address_twins(list(queryset))
+    held = {pk: twin for pk, twin in twins.items() if twin.status == Status.APPROVED}
+    if not held:
+        return queryset
+    titles = dict(Resource.objects.filter(pk__in=held).values_list("pk", "title"))
+    modeladmin.message_user(
+        request,
+        format_html(
+            "Left waiting, at nearly the address of a resource learners have: {}. Reject "
+            "{} if it is the same page, or approve {} on {} own page if it is not.",
+            format_html_join(
+                ", ",
+                '“{}” (like <a href="{}">#{}</a>)',
+                (
+                    (
+                        titles[pk],
+                        reverse("admin:catalog_resource_change", args=[twin.pk]),
+                        twin.pk,
+                    )
+                    for pk, twin in held.items()
+                ),
+            ),
+            "it" if len(held) == 1 else "each",
+            "it" if len(held) == 1 else "one",
+            "its",
+        ),
+        messages.WARNING,
+    )
+    return queryset.exclude(pk__in=held)
+
+
 def _decided_since(object_id: str | None) -> Resource | None:
     """The resource a review page was for, if it is no longer pending (approved or rejected)."""
     # An id as the addresses take it (at most 18 digits: kubelearn.converters), else none.
@@ -369,6 +406,7 @@ class ResourceAdmin(ResourceWritesAdmin):
 
     @admin.action(description="Approve selected resources", permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        queryset = without_near_duplicates(self, request, queryset)
         changed = resources_decided(request, queryset, approve=True, where="from the list")
         if not changed:
             self.message_user(request, "Nothing changed: they were approved already.")
@@ -401,10 +439,13 @@ class ResourceAdmin(ResourceWritesAdmin):
             request,
             format_html(
                 "{} rejected{}. Changed your mind? "
-                '<a href="{}">Show just those</a>, select them and approve them again.',
+                '<a href="{}">Show {}</a>, select {} and approve {} again.',
                 counted(changed, "resource"),
-                "; learners no longer see them" if were_public else "",
+                ("; learners no longer see " + ("it" if changed == 1 else "them"))
+                if were_public
+                else "",
                 f"{reverse('admin:catalog_resource_changelist')}?{query}",
+                *(("it",) * 3 if changed == 1 else ("just those", "them", "them")),
             ),
             messages.SUCCESS,
         )
@@ -995,16 +1036,18 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         link = format_html(
             '<a href="{}" rel="noopener noreferrer nofollow">open</a>', obj.url or "#"
         )
+        # Above the preview's scrolling box, not in it: it pushed the item's own text and its
+        # "open" link out of sight (a walk-through).
         twin = self._twin(obj)
         if body:  # the summary is the start of the body: showing both repeats it
             return format_html(
-                '<div class="kl-preview">{}{}<p>{}</p></div>',
+                '{}<div class="kl-preview">{}<p>{}</p></div>',
                 twin,
                 mark_safe(body),  # noqa: S308 - sanitised by nh3 just above
                 link,
             )
         return format_html(
-            '<div class="kl-preview">{}<p>{}</p><p>{}</p></div>', twin, obj.summary, link
+            '{}<div class="kl-preview"><p>{}</p><p>{}</p></div>', twin, obj.summary, link
         )
 
     @staticmethod
@@ -1029,6 +1072,7 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         description="Approve selected as they are (labels unchanged)", permissions=["change"]
     )
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
+        queryset = without_near_duplicates(self, request, queryset)
         # A feed item's labels are the defaults until someone sets them: approved as they are,
         # one with no security area serves no learner's focus (a walk-through's bulk-approved
         # item then sat among the KMS page's similar resources). Say so, and what to do.
@@ -1045,6 +1089,8 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         changed = resources_decided(
             request, queryset, approve=True, where="as it was, from the review list"
         )
+        if not changed:
+            return
         if not unlabelled and not basics:
             self.message_user(
                 request,
@@ -1053,24 +1099,31 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
                 messages.SUCCESS,
             )
             return
+        # Said of one as of one: "1 resource approved as they were; 1 of them has no security
+        # area, so they serve …" (a walk-through).
+        one = changed == 1
         problems = []
         if unlabelled:
             problems.append(
-                f"{unlabelled} of them {'has' if unlabelled == 1 else 'have'} no security "
-                "area, so they serve no learner's focus until labelled"
+                "it has no security area, so it serves"
+                if one
+                else f"{unlabelled} of them {'has' if unlabelled == 1 else 'have'} no security "
+                f"area, so {'it serves' if unlabelled == 1 else 'they serve'}"
             )
+            problems[-1] += " no learner's focus until labelled"
         if basics:
             problems.append(
-                f"{basics} {'is' if basics == 1 else 'are'} still labelled as feed entries "
-                "arrive, Getting started and Beginner, so beginners are offered "
-                f"{'it' if basics == 1 else 'them'} among the basics until a curator sets the "
-                "stage (a feed's “stage of new entries” labels its next ones)"
+                ("it is" if one else f"{basics} {'is' if basics == 1 else 'are'}")
+                + " still labelled as feed entries arrive, Getting started and Beginner, so "
+                f"beginners are offered {'it' if basics == 1 else 'them'} among the basics "
+                "until a curator sets the stage (a feed's “stage of new entries” labels its "
+                "next ones)"
             )
         self.message_user(
             request,
-            f"{counted(changed, 'resource')} approved as they were; {'; '.join(problems)}. "
-            "Label them "
-            "on the Resources page; “Apply suggested labels and approve” labels them first.",
+            f"{counted(changed, 'resource')} approved as {'it was' if one else 'they were'}: "
+            f"{'; '.join(problems)}. Label {'it' if one else 'them'} on the Resources page; "
+            "“Apply suggested labels and approve” labels them first.",
             messages.WARNING,
         )
 

@@ -9,7 +9,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
-from catalog.admin import ReviewQueueExtension, resources_decided, review_queue_extend
+from catalog.admin import (
+    ReviewQueueExtension,
+    resources_decided,
+    review_queue_extend,
+    without_near_duplicates,
+)
 from catalog.models import Resource, SecurityArea, Tag
 from recommender.models import FittedModel, FocusArea, LearnerProfile, Progress
 from recommender.suggestions import MIN_SHARE, suggestions_applicable, suggestions_apply
@@ -92,10 +97,13 @@ def suggested_initial(obj: Resource) -> dict[str, Any]:
 def apply_suggestions_and_approve(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Resource]
 ) -> None:
+    queryset = without_near_duplicates(modeladmin, request, queryset)
     labelled = suggestions_apply(resources=list(queryset))
     approved = resources_decided(
         request, queryset, approve=True, where="with its suggested labels, from the review list"
     )
+    if not approved:
+        return
     modeladmin.message_user(
         request,
         _applied_message(labelled, approved),

@@ -110,7 +110,7 @@ def test_rejecting_an_approved_resource_says_learners_no_longer_see_it(admin_cli
         follow=True,
     )
     page = response.content.decode()
-    assert "1 resource rejected; learners no longer see them. Changed your mind?" in page
+    assert "1 resource rejected; learners no longer see it. Changed your mind?" in page
 
 
 def test_bulk_reject_says_how_to_take_it_back_and_the_link_lists_just_those(admin_client):
@@ -125,7 +125,7 @@ def test_bulk_reject_says_how_to_take_it_back_and_the_link_lists_just_those(admi
     page = response.content.decode()
     # From the review queue: never in learners' sight, so not said to have left it.
     assert "1 resource rejected. Changed your mind?" in page
-    assert ">Show just those</a>, select them and approve them again." in page
+    assert ">Show it</a>, select it and approve it again." in page
     link = page.split('Changed your mind? <a href="', 1)[1].split('"', 1)[0]
     listed = admin_client.get(link.replace("&amp;", "&"))
     assert [row.pk for row in listed.context["cl"].result_list] == [chosen[0].pk]
@@ -468,3 +468,31 @@ def test_adding_a_resource_at_nearly_anothers_address_keeps_it_and_says_so(admin
     page = admin_client.get(response["Location"]).content.decode()
     assert f"resource #{existing.pk}</a> (approved), “Secrets at rest”" in page
     assert "the same page?" in page
+
+
+@pytest.mark.parametrize("action", ["approve_selected", "apply_suggestions_and_approve"])
+def test_a_bulk_approval_leaves_an_item_at_nearly_an_approved_address_waiting(admin_client, action):
+    # The review list pointed them out and a bulk approval took them all the same: learners
+    # met the same page twice, the copy ranked first (a walk-through).
+    approved = ResourceFactory(url="https://kubernetes.io/docs/concepts/network-policies/")
+    near = ResourceFactory(
+        status=Status.PENDING,
+        title="Network policies (www, no slash)",
+        url="http://www.kubernetes.io/docs/concepts/network-policies",
+    )
+    other = ResourceFactory(status=Status.PENDING, url="https://example.org/other")
+    response = admin_client.post(
+        "/admin/catalog/pendingresource/",
+        {"action": action, "_selected_action": [near.pk, other.pk]},
+        follow=True,
+    )
+    said = " ".join(str(message) for message in response.context["messages"])
+    assert (
+        "Left waiting, at nearly the address of a resource learners have: “Network policies "
+        f'(www, no slash)” (like <a href="/admin/catalog/resource/{approved.pk}/change/">'
+        f"#{approved.pk}</a>). Reject it if it is the same page, or approve it on its own page "
+        "if it is not."
+    ) in said
+    near.refresh_from_db()
+    other.refresh_from_db()
+    assert near.status == Status.PENDING and other.status == Status.APPROVED

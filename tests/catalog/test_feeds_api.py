@@ -345,11 +345,21 @@ def test_bulk_approving_items_without_a_security_area_says_they_serve_no_focus(a
     bare = ResourceFactory(status=Status.PENDING)
     said = approve_as_they_are(admin_client, [labelled, bare])
     assert said == [
-        "2 resources approved as they were; 1 of them has no security area, so they serve "
+        "2 resources approved as they were: 1 of them has no security area, so it serves "
         "no learner's focus until labelled. Label them on the Resources page; “Apply suggested "
         "labels and approve” labels them first."
     ]
     assert Resource.objects.filter(status=Status.APPROVED).count() == 2
+
+
+def test_approving_one_item_as_it_is_speaks_of_one(admin_client):
+    # "1 resource approved as they were; 1 of them has no security area, so they serve …"
+    said = approve_as_they_are(admin_client, [ResourceFactory(status=Status.PENDING)])
+    assert said == [
+        "1 resource approved as it was: it has no security area, so it serves no learner's "
+        "focus until labelled. Label it on the Resources page; “Apply suggested labels and "
+        "approve” labels them first."
+    ]
 
 
 def test_bulk_approving_feed_entries_still_labelled_as_they_arrived_says_beginners_get_them(
@@ -369,7 +379,7 @@ def test_bulk_approving_feed_entries_still_labelled_as_they_arrived_says_beginne
     )
     said = approve_as_they_are(admin_client, [arrived, staged])
     assert said == [
-        "2 resources approved as they were; 1 is still labelled as feed entries arrive, "
+        "2 resources approved as they were: 1 is still labelled as feed entries arrive, "
         "Getting started and Beginner, so beginners are offered it among the basics until a "
         "curator sets the stage (a feed's “stage of new entries” labels its next ones). Label "
         "them on the Resources page; “Apply suggested labels and approve” labels them first."
