@@ -4,12 +4,11 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,6 +25,7 @@ from catalog.feeds import services as feed_services
 from catalog.feeds.sanitise import images_as_links, limit_html, sanitised_text, sanitize_html
 from catalog.health.admin import LinkStatusFilter, StaleFilter
 from catalog.health.models import FlagState, LinkStatus, ResourceLink, StalenessFlag
+from catalog.history import CHANGED, history_add
 from catalog.models import (
     FEED_FIELDS,
     RESOURCE_MINUTES_MAX,
@@ -178,11 +178,13 @@ def resources_decided(
     decide = services.resources_approve if approve else services.resources_reject
     changed = decide(resources=Resource.objects.filter(pk__in=ids), by=request.user)
     if changed:
-        LogEntry.objects.log_actions(
-            user_id=cast(int, request.user.pk),
-            queryset=Resource.objects.filter(pk__in=ids, status=status),
-            action_flag=CHANGE,
-            change_message=f"{'Approved' if approve else 'Rejected'} {where}.",
+        history_add(
+            by=request.user,
+            resource_ids=Resource.objects.filter(pk__in=ids, status=status).values_list(
+                "pk", flat=True
+            ),
+            flag=CHANGED,
+            message=f"{'Approved' if approve else 'Rejected'} {where}.",
         )
     return changed
 

@@ -22,6 +22,7 @@ from catalog.filters import (
     ResourceOrderingFilter,
     ResourceSearchFilter,
 )
+from catalog.history import ADDED, CHANGED, history_add, history_deleted
 from catalog.models import Author, AuthorUpdate, Feed, SecurityArea, Tag
 from catalog.serializers import (
     AuthorSerializer,
@@ -133,6 +134,15 @@ class ResourceViewSet(viewsets.ModelViewSet):
             raise ValidationError({"url": [str(exc)]}) from exc
         except InvalidAddress as exc:
             raise ValidationError({"url": [str(exc)]}) from exc
+        history_add(
+            by=request.user,
+            resource_ids=[resource.pk],
+            flag=ADDED if instance is None else CHANGED,
+            message="Added through the API."
+            if instance is None
+            else f"Changed {', '.join(sorted(serializer.validated_data)) or 'nothing'} "
+            "through the API.",
+        )
         resource = self.get_queryset().get(pk=resource.pk)
         code = status.HTTP_201_CREATED if instance is None else status.HTTP_200_OK
         return Response(ResourceSerializer(resource).data, status=code)
@@ -144,12 +154,17 @@ class ResourceViewSet(viewsets.ModelViewSet):
         return self._save(request, instance=self.get_object(), partial=kwargs.get("partial", False))
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
+        found = self.get_object()
+        resource_id, name = found.pk, str(found)  # Django forgets the pk on delete
         try:
-            services.resource_delete(resource=self.get_object(), by=request.user)
+            services.resource_delete(resource=found, by=request.user)
         except services.UsedByLearners as refused:
             # Learners' progress and notes are theirs: never deleted with a resource, here or
             # in the admin, whoever asks.
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        history_deleted(
+            by=request.user, resource_id=resource_id, name=name, message="Deleted through the API."
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -164,7 +179,16 @@ class ResourceViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[IsCurator])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        resource = services.resource_approve(resource=self.get_object(), by=request.user)
+        found = self.get_object()
+        was = found.status
+        resource = services.resource_approve(resource=found, by=request.user)
+        if resource.status != was:
+            history_add(
+                by=request.user,
+                resource_ids=[resource.pk],
+                flag=CHANGED,
+                message="Approved through the API.",
+            )
         return Response(ResourceSerializer(self.get_queryset().get(pk=resource.pk)).data)
 
     @extend_schema(
@@ -179,7 +203,16 @@ class ResourceViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[IsCurator])
     def reject(self, request: Request, pk: str | None = None) -> Response:
-        resource = services.resource_reject(resource=self.get_object(), by=request.user)
+        found = self.get_object()
+        was = found.status
+        resource = services.resource_reject(resource=found, by=request.user)
+        if resource.status != was:
+            history_add(
+                by=request.user,
+                resource_ids=[resource.pk],
+                flag=CHANGED,
+                message="Rejected through the API.",
+            )
         return Response(ResourceSerializer(self.get_queryset().get(pk=resource.pk)).data)
 
 

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from django import template
 
+from catalog.admin import LEARNERS_DATA_KEPT
+
 register = template.Library()
 
 
@@ -13,6 +15,4 @@ register = template.Library()
 def keeps_learners_data(perms_lacking: Iterable[str]) -> bool:
     """Whether a delete page was refused because learners used what it would delete
     (catalog.admin.ResourceAdmin.get_deleted_objects)."""
-    from catalog.admin import LEARNERS_DATA_KEPT
-
     return LEARNERS_DATA_KEPT in set(perms_lacking or ())

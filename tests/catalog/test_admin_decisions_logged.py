@@ -66,3 +66,37 @@ def test_an_item_decided_already_gets_no_second_entry(client, carol):
         {"action": "approve_selected", "_selected_action": [approved.pk]},
     )
     assert "Approved from the list." not in history(client, approved)
+
+
+def test_decisions_and_edits_through_the_api_are_in_the_history(client, carol):
+    # A walk-through's curator rejected an item through the API; its History said only that
+    # she had approved it, and an API deletion left no trace at all.
+    from django.contrib.admin.models import DELETION, LogEntry
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(carol)
+    created = api.post(
+        "/api/resources/",
+        {"title": "Pod Security Admission", "url": "https://example.org/psa", "kind": "article"},
+        format="json",
+    ).json()
+    resource_id = created["id"]
+    api.post(f"/api/resources/{resource_id}/approve/")
+    api.patch(f"/api/resources/{resource_id}/", {"title": "PSA"}, format="json")
+    api.post(f"/api/resources/{resource_id}/reject/")
+    api.post(f"/api/resources/{resource_id}/reject/")  # already rejected: nothing new
+    client.force_login(carol)
+    page = client.get(f"/admin/catalog/resource/{resource_id}/history/").content.decode()
+    for said in (
+        "Added through the API.",
+        "Approved through the API.",
+        "Changed title through the API.",
+        "Rejected through the API.",
+    ):
+        assert f"<td>{said}</td>" in page
+    assert page.count("Rejected through the API.") == 1
+    assert api.delete(f"/api/resources/{resource_id}/").status_code == 204
+    gone = LogEntry.objects.get(action_flag=DELETION)
+    assert gone.object_id == str(resource_id) and gone.user == carol
+    assert gone.change_message == "Deleted through the API."
