@@ -632,8 +632,25 @@ class WelcomeBack:
 
 def welcome_back(*, user: User) -> WelcomeBack | None:
     """For a learner whose last click is over WELCOME_BACK_AFTER old: what it was, and how many
-    resources joined the catalog since. One query, two or three when they are away."""
+    resources joined the catalog since. Two queries, three or four when they are away.
+
+    A note counts: a learner who wrote one yesterday was welcomed back to the click she had
+    made three weeks before (a walk-through)."""
     last = _listed_progress(user=user).select_related("resource").order_by("-updated_at").first()
+    note = (
+        Note.objects.filter(user=user, resource__status=Status.APPROVED)
+        .select_related("resource")
+        .order_by("-updated_at")
+        .first()
+    )
+    if note is not None and (last is None or note.updated_at > last.updated_at):
+        if timezone.now() - note.updated_at < WELCOME_BACK_AFTER:
+            return None
+        return WelcomeBack(
+            note.updated_at,
+            f"write a note on “{note.resource.title}”",
+            _added_since(note.updated_at),
+        )
     if last is None or timezone.now() - last.updated_at < WELCOME_BACK_AFTER:
         return None
     if last.known:
@@ -650,13 +667,19 @@ def welcome_back(*, user: User) -> WelcomeBack | None:
         done = "put “{title}” off"
     else:
         done = LAST_DONE[ProgressState(last.state)]
-    added = (
+    return WelcomeBack(
+        last.updated_at, done.format(title=last.resource.title), _added_since(last.updated_at)
+    )
+
+
+def _added_since(moment: datetime) -> int:
+    """How many resources joined the catalog after this moment."""
+    return (
         catalog_selectors.approved_resources()
         .annotate(added_at=ADDED_AT)
-        .filter(added_at__gt=last.updated_at)
+        .filter(added_at__gt=moment)
         .count()
     )
-    return WelcomeBack(last.updated_at, done.format(title=last.resource.title), added)
 
 
 # A card shows this much of the learner's note on it: enough to recall what it says.

@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 from catalog.models import Kind, Resource, SecurityArea, Status
 from learn import views
 from recommender import queue, services
-from recommender.models import LearnerProfile, Progress
+from recommender.models import LearnerProfile, Note, Progress
 from tests.factories import AuthorFactory, ResourceFactory, TagFactory
 from tests.learn.conftest import path_ids
 
@@ -1545,6 +1545,18 @@ def test_up_next_says_no_welcome_back_within_a_week_or_to_a_newcomer(alice_web, 
     alice_web.post(f"/progress/{path_ids(seed)[0]}/", {"state": "skipped"})
     _away(alice, 6)
     assert "Welcome back" not in alice_web.get("/").content.decode()
+
+
+def test_a_note_written_since_the_last_click_counts_as_being_here(alice_web, alice, seed):
+    # Welcomed back to a click three weeks old by a learner who had written a note yesterday.
+    first, second = (Resource.objects.get(pk=pk) for pk in path_ids(seed)[:2])
+    alice_web.post(f"/progress/{first.pk}/", {"state": "completed"})
+    _away(alice, 21)
+    services.note_set(user=alice, resource=second, text="Mesos is gone now.")
+    assert "Welcome back" not in alice_web.get("/").content.decode()
+    Note.objects.filter(user=alice).update(updated_at=timezone.now() - timedelta(days=9))
+    body = " ".join(alice_web.get("/").content.decode().split())
+    assert f"was write a note on “{escape(second.title)}”." in body
 
 
 def test_welcome_back_after_i_know_these_names_the_stage_not_one_step(alice_web, alice, seed):
