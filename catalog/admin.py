@@ -408,7 +408,9 @@ class ResourceAdmin(ResourceWritesAdmin):
 
     @admin.action(description="Approve selected resources", permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Resource]) -> None:
-        queryset = without_near_duplicates(self, request, queryset)
+        # Near-duplicates are not held back here (as the review list's bulk approvals hold
+        # them): a rejected one approved from this list is a curator's second look, and its
+        # page has no Approve.
         changed = resources_decided(request, queryset, approve=True, where="from the list")
         if not changed:
             self.message_user(request, "Nothing changed: they were approved already.")
