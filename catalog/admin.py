@@ -190,13 +190,21 @@ def resources_decided(
 
 
 def address_twin_said(twin: Resource) -> str:
+    # What to do, too: "the same page?" alone left a walk-through's curator guessing.
+    advice = (
+        " If it is, reject this one: learners have that one already."
+        if twin.status == Status.APPROVED
+        else ""
+    )
     return format_html(
-        'Nearly the same address as <a href="{}">resource #{}</a> ({}), “{}” at {}: the same page?',
+        'Nearly the same address as <a href="{}">resource #{}</a> ({}), “{}” at {}: the same '
+        "page?{}",
         reverse("admin:catalog_resource_change", args=[twin.pk]),
         twin.pk,
         Status(twin.status).label.lower(),
         twin.title,
         twin.url,
+        advice,
     )
 
 

@@ -431,7 +431,8 @@ def test_the_review_queue_points_out_an_item_at_nearly_another_resources_address
     said = (
         f'Nearly the same address as <a href="/admin/catalog/resource/{approved.pk}/change/">'
         f"resource #{approved.pk}</a> (approved), “RBAC good practices” at "
-        "https://www.example.org/rbac: the same page?"
+        "https://www.example.org/rbac: the same page? If it is, reject this one: learners have "
+        "that one already."
     )
     assert said in page
     item = admin_client.get(f"/admin/catalog/pendingresource/{near.pk}/change/").content.decode()
