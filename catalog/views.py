@@ -179,17 +179,7 @@ class ResourceViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[IsCurator])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        found = self.get_object()
-        was = found.status
-        resource = services.resource_approve(resource=found, by=request.user)
-        if resource.status != was:
-            history_add(
-                by=request.user,
-                resource_ids=[resource.pk],
-                flag=CHANGED,
-                message="Approved through the API.",
-            )
-        return Response(ResourceSerializer(self.get_queryset().get(pk=resource.pk)).data)
+        return self._decided(request, services.resource_approve, "Approved")
 
     @extend_schema(
         summary="Reject a resource (curators)",
@@ -203,15 +193,19 @@ class ResourceViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[IsCurator])
     def reject(self, request: Request, pk: str | None = None) -> Response:
+        return self._decided(request, services.resource_reject, "Rejected")
+
+    def _decided(self, request: Request, decide: Any, said: str) -> Response:
+        """Approve or reject the resource; a change of status goes in its History."""
         found = self.get_object()
         was = found.status
-        resource = services.resource_reject(resource=found, by=request.user)
+        resource = decide(resource=found, by=request.user)
         if resource.status != was:
             history_add(
                 by=request.user,
                 resource_ids=[resource.pk],
                 flag=CHANGED,
-                message="Rejected through the API.",
+                message=f"{said} through the API.",
             )
         return Response(ResourceSerializer(self.get_queryset().get(pk=resource.pk)).data)
 
