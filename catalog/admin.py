@@ -1135,7 +1135,7 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
             request,
             f"{counted(changed, 'resource')} approved as {'it was' if one else 'they were'}: "
             f"{'; '.join(problems)}. Label {'it' if one else 'them'} on the Resources page; "
-            "“Apply suggested labels and approve” labels them first.",
+            f"“Apply suggested labels and approve” labels {'it' if one else 'them'} first.",
             messages.WARNING,
         )
 

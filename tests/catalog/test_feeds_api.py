@@ -358,7 +358,7 @@ def test_approving_one_item_as_it_is_speaks_of_one(admin_client):
     assert said == [
         "1 resource approved as it was: it has no security area, so it serves no learner's "
         "focus until labelled. Label it on the Resources page; “Apply suggested labels and "
-        "approve” labels them first."
+        "approve” labels it first."
     ]
 
 
