@@ -252,11 +252,6 @@ def saved_budget(*, user: User) -> int | None:
     return LearnerProfile.objects.filter(user=user).values_list("minutes_budget", flat=True).first()
 
 
-def declared_level(*, user: User) -> int | None:
-    """The level the learner declared on their profile, if any (one query)."""
-    return LearnerProfile.objects.filter(user=user).values_list("level", flat=True).first()
-
-
 def engine_learner(*, user: User) -> Learner:
     """The learner's progress and profile as the engine sees them."""
     now = timezone.now()

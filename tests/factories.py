@@ -112,3 +112,17 @@ class PathStepFactory(factory.django.DjangoModelFactory):
 def full_width(text: str) -> str:
     """ASCII letters in their full-width forms (U+FF21…), which NFKC reads as the letters."""
     return "".join(chr(ord(letter) + 0xFEE0) if letter.isascii() else letter for letter in text)
+
+
+def admin_resource_form(**fields) -> dict:
+    """The admin's resource form as a POST: an article, Getting started, Beginner, curated,
+    with no path steps, unless `fields` say otherwise."""
+    return {
+        "kind": "article",
+        "stage": "getting-started",
+        "difficulty": 1,
+        "origin": "curated",
+        "path_steps-TOTAL_FORMS": 0,
+        "path_steps-INITIAL_FORMS": 0,
+        **fields,
+    }

@@ -9,7 +9,13 @@ from catalog.health.models import ResourceLink
 from catalog.models import Feed, FeedPoll, Resource, Status
 from catalog.seeding import seed_catalog_load
 from kubelearn.wording import counted
-from tests.factories import CuratorFactory, ResourceFactory, SecurityAreaFactory, TagFactory
+from tests.factories import (
+    CuratorFactory,
+    ResourceFactory,
+    SecurityAreaFactory,
+    TagFactory,
+    admin_resource_form,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -152,18 +158,8 @@ def test_a_pending_resources_page_leads_to_its_review_page_to_approve_or_reject(
 
 
 def resource_added(client, **fields):
-    """POST the admin's Add resource form: an article, Getting started, Beginner, curated,
-    with no path steps, unless `fields` say otherwise."""
-    form = {
-        "kind": "article",
-        "stage": "getting-started",
-        "difficulty": 1,
-        "origin": "curated",
-        "path_steps-TOTAL_FORMS": 0,
-        "path_steps-INITIAL_FORMS": 0,
-        **fields,
-    }
-    return client.post("/admin/catalog/resource/add/", form)
+    """POST the admin's Add resource form (tests.factories.admin_resource_form)."""
+    return client.post("/admin/catalog/resource/add/", admin_resource_form(**fields))
 
 
 def test_admin_form_refuses_a_second_spelling_of_a_stored_address(admin_client):

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Resource, Status
-from tests.factories import ResourceFactory, full_width
+from tests.factories import ResourceFactory, admin_resource_form, full_width
 
 pytestmark = pytest.mark.django_db
 
@@ -20,20 +20,13 @@ def loaded_version(client, url: str) -> str:
     return version
 
 
+RESOURCE_FIELDS = ("title", "slug", "url", "kind", "stage", "difficulty", "origin", "summary")
+
+
 def resource_form(resource: Resource, **changes) -> dict:
-    return {
-        "title": resource.title,
-        "slug": resource.slug,
-        "url": resource.url,
-        "kind": resource.kind,
-        "stage": resource.stage,
-        "difficulty": resource.difficulty,
-        "origin": resource.origin,
-        "summary": resource.summary,
-        "path_steps-TOTAL_FORMS": 0,
-        "path_steps-INITIAL_FORMS": 0,
-        **changes,
-    }
+    # The resource as it is, then the changes (they may replace any of it).
+    shown = {name: getattr(resource, name) for name in RESOURCE_FIELDS}
+    return admin_resource_form(**{**shown, **changes})
 
 
 def test_a_second_tabs_save_does_not_undo_the_first_tabs(client, carol):

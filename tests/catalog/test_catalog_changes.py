@@ -23,6 +23,7 @@ from tests.factories import (
     ResourceFactory,
     SecurityAreaFactory,
     TagFactory,
+    admin_resource_form,
 )
 from tests.feedbuilder import posts, rss
 
@@ -85,17 +86,7 @@ def test_api_taxonomy_create_rename_and_delete_move_the_version(curator_api, mov
 
 def test_admin_resource_save_delete_and_bulk_actions_move_the_version(admin_client, moves):
     one, two, three = ResourceFactory.create_batch(3)
-    form = {
-        "title": "Edited",
-        "slug": one.slug,
-        "url": one.url,
-        "kind": "article",
-        "stage": "getting-started",
-        "difficulty": 1,
-        "origin": "curated",
-        "path_steps-TOTAL_FORMS": 0,
-        "path_steps-INITIAL_FORMS": 0,
-    }
+    form = admin_resource_form(title="Edited", slug=one.slug, url=one.url)
     url = f"/admin/catalog/resource/{one.pk}/change/"
     assert moves(lambda: admin_client.post(url, form)) >= 1
     assert Resource.objects.get(pk=one.pk).title == "Edited"
