@@ -493,7 +493,9 @@ class NoteForm(forms.Form):
         label="Your notes",
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 6, "data-max-chars": NOTE_MAX_CHARS}),
+        # dir="auto": a note in Arabic or Hebrew reads from the right (a walk-through's note
+        # in Hebrew sat left-aligned with its full stop on the wrong end).
+        widget=forms.Textarea(attrs={"rows": 6, "data-max-chars": NOTE_MAX_CHARS, "dir": "auto"}),
         help_text=(
             f"Private: only you see them. Plain text, up to {NOTE_MAX_CHARS:,} characters; "
             "empty it and save to remove the note."

@@ -374,3 +374,44 @@ def test_a_long_note_is_folded_on_the_notes_list_and_unfolds(
     assert text.bounding_box()["height"] > 5 * folded
     expect(page.get_by_text("line 199")).to_be_visible()
     page.context.close()
+
+
+# How far a piece of text inside an element sits from the element's left and right edges.
+LINE_EDGES = """(element, text) => {
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(text);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + text.length);
+    const line = range.getBoundingClientRect(), box = element.getBoundingClientRect();
+    return {left: line.left - box.left, right: box.right - line.right};
+  }
+  return null;
+}"""
+
+
+def test_a_right_to_left_line_of_a_note_reads_from_the_right(
+    browser, live_server, learner, first_step
+):
+    # A learner's note in Hebrew sat left-aligned, its full stop on the wrong end; an English
+    # line under it stays on the left.
+    hebrew, english = "לקרוא שוב את החלק על RBAC.", "Then try kubectl auth can-i."
+    note_set(
+        user=learner, resource=Resource.objects.get(pk=first_step), text=f"{hebrew}\n{english}"
+    )
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(f"{live_server.url}/notes/")
+    text = page.locator(".note-text").first
+    hebrew_edges = text.evaluate(LINE_EDGES, hebrew)
+    english_edges = text.evaluate(LINE_EDGES, english)
+    assert hebrew_edges["right"] < 2 < hebrew_edges["left"], hebrew_edges
+    assert english_edges["left"] < 2 < english_edges["right"], english_edges
+    # The box it is edited in reads the same way.
+    page.goto(f"{live_server.url}/resources/{first_step}/")
+    box = page.get_by_role("textbox", name="Your notes")
+    assert box.get_attribute("dir") == "auto"
+    assert box.evaluate("e => getComputedStyle(e).unicodeBidi") == "plaintext"
+    screenshot(page, "note-right-to-left-375")
+    page.context.close()
