@@ -751,14 +751,14 @@ class FeedAdmin(CatalogWritesAdmin):
     @admin.action(description="Trust (approve their entries at once)")
     def trust(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
         count = feed_services.feed_set_trusted(
-            feed_ids=list(queryset.values_list("pk", flat=True)), trusted=True
+            feed_ids=list(queryset.values_list("pk", flat=True)), trusted=True, by=request.user
         )
         self.message_user(request, f"{counted(count, 'feed')} trusted.", messages.SUCCESS)
 
     @admin.action(description="Stop trusting (entries wait for review)")
     def distrust(self, request: HttpRequest, queryset: QuerySet[Feed]) -> None:
         count = feed_services.feed_set_trusted(
-            feed_ids=list(queryset.values_list("pk", flat=True)), trusted=False
+            feed_ids=list(queryset.values_list("pk", flat=True)), trusted=False, by=request.user
         )
         self.message_user(request, f"{counted(count, 'feed')} no longer trusted.", messages.SUCCESS)
 
@@ -767,6 +767,7 @@ class FeedAdmin(CatalogWritesAdmin):
         count = feed_services.feed_deactivate(
             feed_ids=list(queryset.values_list("pk", flat=True)),
             reason=f"Deactivated by {request.user} in the admin.",
+            by=request.user,
         )
         self.message_user(request, f"{counted(count, 'feed')} deactivated.", messages.SUCCESS)
 
@@ -783,7 +784,9 @@ class FeedAdmin(CatalogWritesAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 result = feed_services.feeds_import_opml(
-                    content=form.cleaned_data["file"].read(), trusted=form.cleaned_data["trusted"]
+                    content=form.cleaned_data["file"].read(),
+                    trusted=form.cleaned_data["trusted"],
+                    by=request.user,
                 )
             except feed_services.OpmlError as exc:
                 form.add_error("file", str(exc))

@@ -10,20 +10,32 @@ from typing import Any
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model
 
-from catalog.models import Resource
+from catalog.models import Feed, Resource
 
 ADDED, CHANGED = ADDITION, CHANGE
 
 
 def history_add(*, by: Any, resource_ids: Iterable[int], flag: int, message: str) -> None:
     """One entry per resource, by `by` (an account; nothing is logged for none)."""
-    ids = list(resource_ids)
+    _logged(Resource, by=by, ids=resource_ids, flag=flag, message=message)
+
+
+def feed_history_add(*, by: Any, feed_ids: Iterable[int], flag: int, message: str) -> None:
+    """One entry per feed in its History: who trusted a feed (its entries then skip review),
+    stopped trusting it, deactivated it or added it from an OPML file. A walk-through's curator
+    found an imported feed's History empty."""
+    _logged(Feed, by=by, ids=feed_ids, flag=flag, message=message)
+
+
+def _logged(model: type[Model], *, by: Any, ids: Iterable[int], flag: int, message: str) -> None:
+    ids = list(ids)
     if not ids or by is None or not getattr(by, "is_authenticated", False):
         return
     LogEntry.objects.log_actions(
         user_id=by.pk,
-        queryset=Resource.objects.filter(pk__in=ids),
+        queryset=model._default_manager.filter(pk__in=ids),
         action_flag=flag,
         change_message=message,
     )

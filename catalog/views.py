@@ -22,7 +22,7 @@ from catalog.filters import (
     ResourceOrderingFilter,
     ResourceSearchFilter,
 )
-from catalog.history import ADDED, CHANGED, history_add, history_deleted
+from catalog.history import ADDED, CHANGED, feed_history_add, history_add, history_deleted
 from catalog.models import Author, AuthorUpdate, Feed, SecurityArea, Tag
 from catalog.serializers import (
     AuthorSerializer,
@@ -324,6 +324,13 @@ class FeedViewSet(viewsets.ModelViewSet):
         feed = cast(Feed, serializer.instance)
         serializer.instance = feed_services.feed_save(
             feed=feed, fields=dict(serializer.validated_data)
+        )
+        feed_history_add(
+            by=self.request.user,
+            feed_ids=[feed.pk],
+            flag=CHANGED,
+            message=f"Changed {', '.join(sorted(serializer.validated_data)) or 'nothing'} "
+            "through the API.",
         )
 
     def perform_destroy(self, instance: Feed) -> None:

@@ -29,6 +29,7 @@ from catalog.feeds.poll import fetch_policy
 from catalog.feeds.schedule import feed_claim
 from catalog.feeds.tasks import feed_check as feed_check_task
 from catalog.feeds.tasks import feed_poll
+from catalog.history import ADDED, CHANGED, feed_history_add
 from catalog.models import Feed, FeedState
 from kubelearn.wording import counted
 
@@ -221,16 +222,33 @@ def feeds_delete(*, feeds: QuerySet[Feed]) -> int:
     return len(ids)
 
 
-def feed_set_trusted(*, feed_ids: list[int], trusted: bool) -> int:
+def feed_set_trusted(*, feed_ids: list[int], trusted: bool, by: Any = None) -> int:
+    """Trust the feeds (their entries are approved at once) or stop trusting them. Each feed
+    whose trust changed says so in its History, by `by`."""
     with transaction.atomic():
-        return Feed.objects.filter(pk__in=feed_ids).update(trusted=trusted)
-
-
-def feed_deactivate(*, feed_ids: list[int], reason: str) -> int:
-    with transaction.atomic():
-        return Feed.objects.filter(pk__in=feed_ids, active=True).update(
-            active=False, deactivated_reason=reason
+        feeds = Feed.objects.filter(pk__in=feed_ids)
+        changed = list(feeds.exclude(trusted=trusted).values_list("pk", flat=True))
+        count = feeds.update(trusted=trusted)
+        feed_history_add(
+            by=by,
+            feed_ids=changed,
+            flag=CHANGED,
+            message=(
+                "Trusted: its entries are approved at once."
+                if trusted
+                else "No longer trusted: its entries wait for review."
+            ),
         )
+    return count
+
+
+def feed_deactivate(*, feed_ids: list[int], reason: str, by: Any = None) -> int:
+    with transaction.atomic():
+        feeds = Feed.objects.filter(pk__in=feed_ids, active=True)
+        changed = list(feeds.values_list("pk", flat=True))
+        count = feeds.update(active=False, deactivated_reason=reason)
+        feed_history_add(by=by, feed_ids=changed, flag=CHANGED, message="Deactivated.")
+    return count
 
 
 # --- OPML --------------------------------------------------------------------------------------
@@ -250,9 +268,10 @@ class OpmlImportResult:
         return text + "."
 
 
-def feeds_import_opml(*, content: bytes, trusted: bool = False) -> OpmlImportResult:
+def feeds_import_opml(*, content: bytes, trusted: bool = False, by: Any = None) -> OpmlImportResult:
     """Add every feed in an OPML document. Addresses get the same safety checks as any feed;
-    their content is checked at their first poll, which is due at once."""
+    their content is checked at their first poll, which is due at once. Each feed added says
+    so in its History, by `by`."""
     unusable: list[str] = []
     outlines = opml_parse(content, unusable=unusable)
     policy = fetch_policy()
@@ -271,7 +290,7 @@ def feeds_import_opml(*, content: bytes, trusted: bool = False) -> OpmlImportRes
             result.refused.append((outline.xml_url, str(exc)))
             continue
         with transaction.atomic():
-            _, created = Feed.objects.get_or_create(
+            feed, created = Feed.objects.get_or_create(
                 url=url,
                 defaults={
                     "title": outline.title[:300],
@@ -280,6 +299,14 @@ def feeds_import_opml(*, content: bytes, trusted: bool = False) -> OpmlImportRes
                     "next_poll_at": timezone.now(),
                 },
             )
+            if created:
+                feed_history_add(
+                    by=by,
+                    feed_ids=[feed.pk],
+                    flag=ADDED,
+                    message="Added from an OPML import"
+                    + (", trusted: its entries are approved at once." if trusted else "."),
+                )
         (result.added if created else result.existing).append(url)
     logger.info("OPML import: %s", result.summary())
     return result

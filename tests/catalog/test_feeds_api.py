@@ -5,12 +5,15 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.feeds import services as feed_services
+from catalog.feeds.opml import OpmlOutline, opml_export
 from catalog.models import Feed, FeedState, Resource, Status
 from tests.factories import ResourceFactory, SecurityAreaFactory
 from tests.feedbuilder import posts, rss
@@ -536,3 +539,55 @@ def test_the_opml_page_says_what_this_server_does_with_private_addresses(
     settings.FEEDS_ALLOW_PRIVATE_NETWORKS = allowed
     page = admin_client.get("/admin/catalog/feed/import-opml/").content.decode()
     assert f"private-network addresses {said}" in page
+
+
+def feed_history(feed: Feed) -> list[tuple[str, str]]:
+    """A feed's History as the admin lists it: (who, what), oldest first."""
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Feed), object_id=str(feed.pk)
+    ).order_by("action_time", "pk")
+    return [(entry.user.username, entry.get_change_message()) for entry in entries]
+
+
+def test_trusting_distrusting_and_deactivating_a_feed_are_in_its_history(admin_client):
+    # Trusting a feed sends its entries to learners unreviewed: who did it is worth knowing.
+    changed = Feed.objects.create(url="http://127.0.0.1:9/one.xml")
+    already = Feed.objects.create(url="http://127.0.0.1:9/two.xml", trusted=True)
+    both = {"_selected_action": [changed.pk, already.pk]}
+    url = "/admin/catalog/feed/"
+    admin_client.post(url, {"action": "trust", **both})
+    admin_client.post(url, {"action": "distrust", "_selected_action": [changed.pk]})
+    admin_client.post(url, {"action": "deactivate", **both})
+    admin_client.post(url, {"action": "deactivate", **both})  # inactive already: nothing more
+    assert feed_history(changed) == [
+        ("root", "Trusted: its entries are approved at once."),
+        ("root", "No longer trusted: its entries wait for review."),
+        ("root", "Deactivated."),
+    ]
+    assert feed_history(already) == [("root", "Deactivated.")]
+    page = admin_client.get(f"/admin/catalog/feed/{changed.pk}/history/").content.decode()
+    assert "Trusted: its entries are approved at once." in page
+
+
+def test_feeds_added_from_an_opml_file_say_so_in_their_history(admin_client, settings):
+    settings.FEEDS_ALLOW_PRIVATE_NETWORKS = True
+    Feed.objects.create(url="http://127.0.0.1:9/known.xml")
+    content = opml_export(
+        [
+            OpmlOutline(xml_url="http://127.0.0.1:9/known.xml", title="Known"),
+            OpmlOutline(xml_url="http://127.0.0.1:9/new.xml", title="New"),
+        ]
+    )
+    upload = SimpleUploadedFile("feeds.opml", content, content_type="text/x-opml")
+    admin_client.post("/admin/catalog/feed/import-opml/", {"file": upload, "trusted": "on"})
+    assert feed_history(Feed.objects.get(title="New")) == [
+        ("root", "Added from an OPML import, trusted: its entries are approved at once.")
+    ]
+    assert feed_history(Feed.objects.get(url="http://127.0.0.1:9/known.xml")) == []
+
+
+def test_a_feed_changed_through_the_api_says_what_in_its_history(curator_api, carol):
+    feed = Feed.objects.create(url="http://127.0.0.1:9/one.xml")
+    response = curator_api.patch(f"/api/feeds/{feed.pk}/", {"trusted": True}, format="json")
+    assert response.status_code == 200, response.content
+    assert feed_history(feed) == [(carol.username, "Changed trusted through the API.")]
