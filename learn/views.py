@@ -316,6 +316,10 @@ def home(request: HttpRequest) -> HttpResponse:
             "reading": reading,
             "reading_shown": selectors.READING_NOW_SHOWN,
             "saved": saved,
+            # Back from "Not now" but not among the cards: a walk-through's learner read "2
+            # items … are back in your queue" above a 30-minute session that showed one.
+            "returned_later": saved.returned
+            - sum(1 for item in items if item["state"] and item["state"].returned),
             "welcome_back": selectors.welcome_back(user=_learner(request)),
             "items": items,
             "total_minutes": result.total_minutes,

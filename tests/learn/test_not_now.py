@@ -247,3 +247,28 @@ def test_bring_back_now_returns_an_item_put_off_to_the_queue_and_says_so(alice, 
     assert "back: it is in your queue again." in unescape(page.content.decode())
     assert first in queue_ids(alice_web)
     assert not Progress.objects.filter(user=alice, resource_id=first).exists()
+
+
+def test_up_next_says_which_items_back_from_not_now_come_after_the_ones_shown(alice_web, seed):
+    # A walk-through's learner read "2 items … are back in your queue" above a session that
+    # showed one of them.
+    first, second, third = queue_ids(alice_web)[:3]
+    for pk in (first, second, third):
+        alice_web.post(f"/progress/{pk}/", {"state": "planned", "later": "1"})
+    Progress.objects.update(later_until=timezone.now() - timedelta(days=1))
+    alice_web.post(f"/progress/{path_ids(seed)[-1]}/", {"state": "skipped"})  # a new answer
+    for limit, said in [
+        (10, "3 items you put off with “Not now” are back in your queue."),
+        (1, "3 items you put off with “Not now” are back in your queue; 2 of them come after"),
+    ]:
+        page = alice_web.get("/", {"limit": limit})
+        assert len(page.context["items"]) == limit
+        assert said in " ".join(page.content.decode().split()), limit
+    # The only one back is the third step, below the first, which is open again.
+    Progress.objects.filter(resource_id__in=[first, second]).delete()
+    page = alice_web.get("/", {"limit": 1})
+    assert [item["card"]["id"] for item in page.context["items"]] == [first]
+    assert (
+        "One item you put off with “Not now” is back in your queue; it comes after the items "
+        "shown here." in " ".join(page.content.decode().split())
+    )
