@@ -118,3 +118,25 @@ def test_history_says_recent_days_as_people_do(alice_web, alice, seed, days_ago,
     body = alice_web.get("/history/").content.decode()
     assert '<p class="history-when">Skipped <time datetime="' in body
     assert f'">{expected}</time></p>' in body
+
+
+@pytest.mark.parametrize(
+    ("zone", "now", "back"),
+    [
+        # A week before Berlin's clocks go forward (29 Mar 2026), at 23:30: back at midnight.
+        ("Europe/Berlin", datetime(2026, 3, 24, 22, 30, tzinfo=UTC), "2026-03-31T00:00:00+02:00"),
+        # ... and back (25 Oct 2026).
+        ("Europe/Berlin", datetime(2026, 10, 20, 8, 0, tzinfo=UTC), "2026-10-27T00:00:00+01:00"),
+        # Santiago's clocks go from 00:00 to 01:00 (6 Sep 2026): that day starts at 01:00.
+        ("America/Santiago", datetime(2026, 8, 30, 15, 0, tzinfo=UTC), "2026-09-06T01:00:00-03:00"),
+    ],
+)
+def test_not_now_for_a_week_over_a_change_of_clocks_comes_back_at_the_days_start(
+    monkeypatch, zone, now, back
+):
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    with timezone.override(ZoneInfo(zone)):
+        until = services.put_off_until(7)
+    # As stored and read back (UTC), not as built: a zone's own astimezone keeps a wall time
+    # that the clocks skip.
+    assert until.astimezone(UTC).astimezone(ZoneInfo(zone)).isoformat() == back
