@@ -275,6 +275,22 @@ def entry_fingerprint(
 #: learner's time budget and show no time on the cards.
 EXCERPT_WORDS_MAX = 200
 
+# A full content that ends as a teaser does ("…", "[...]", "Continue reading →", "Read more")
+# is an excerpt too, when short: a curator's walk-through found such posts estimated at 1 min.
+_TEASER_END = re.compile(r"(?:\u2026|\.\.\.|\[(?:\u2026|\.\.\.)\])\W*$")
+_TEASER_LINK = re.compile(
+    r"\b(?:continue reading|read more|keep reading|read the (?:full|rest|whole))\b", re.IGNORECASE
+)
+# How near the end a "Continue reading" counts: WordPress follows it with the post's title.
+_TEASER_LINK_CHARS = 160
+
+
+def _reads_as_an_excerpt(*, words: int, text: str, summary_alone: bool) -> bool:
+    if words >= EXCERPT_WORDS_MAX:
+        return False
+    tail = text[-_TEASER_LINK_CHARS:]
+    return summary_alone or bool(_TEASER_END.search(tail) or _TEASER_LINK.search(tail))
+
 
 def parse_entry(
     entry: Mapping[str, Any],
@@ -313,7 +329,9 @@ def parse_entry(
         word_count=word_count,
         estimated_minutes=(
             None
-            if body == summary_source and word_count < EXCERPT_WORDS_MAX
+            if _reads_as_an_excerpt(
+                words=word_count, text=full_text, summary_alone=body == summary_source
+            )
             else estimated_minutes(word_count)
         ),
         fingerprint=fingerprint,

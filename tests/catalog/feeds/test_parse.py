@@ -1073,3 +1073,46 @@ def test_an_entry_link_is_the_canonical_join_with_the_feed_address(link):
     # An absolute link skips the join (it changes nothing there); any other is joined.
     base = "http://127.0.0.1:8000/feeds/atom.xml"
     assert http_url(link, base) == canonical_url(urljoin(base, link))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "<p>Pod security admission replaces PodSecurityPolicy, and this post shows how…</p>",
+        "<p>Pod security admission replaces PodSecurityPolicy. [...]</p>",
+        '<p>Pod security admission, in short. <a href="/p">Continue reading '
+        '<span class="screen-reader-text">Pod security admission</span> &rarr;</a></p>',
+        '<p>Pod security admission, in short.</p><p><a href="/p">Read more »</a></p>',
+        "<p>Pod security admission, in short. Read the full post on our blog.</p>",
+    ],
+)
+def test_a_short_content_that_ends_as_a_teaser_has_no_reading_time(content):
+    # A curator's walk-through found posts whose content was a teaser estimated at 1 min.
+    document = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+        b'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        b"<title>Inline</title><link>https://inline.example.com/</link>"
+        b"<item><title>t</title><link>https://inline.example.com/p</link>"
+        b"<description>Pod security admission.</description>"
+        b"<content:encoded><![CDATA[" + content.encode() + b"]]></content:encoded>"
+        b"</item></channel></rss>"
+    )
+
+    entry = parse_feed(document, url=BASE + "teaser.xml").entries[0]
+
+    assert entry.estimated_minutes is None
+
+
+def test_a_long_content_ending_with_read_more_keeps_its_reading_time():
+    body = " ".join(["pod"] * 400)  # with "Read more": 402 words, 2 minutes
+    document = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+        b'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        b"<title>Inline</title><link>https://inline.example.com/</link>"
+        b"<item><title>t</title><link>https://inline.example.com/p</link>"
+        b"<description>Pod security admission.</description>"
+        b"<content:encoded><![CDATA[<p>" + body.encode() + b" Read more</p>]]></content:encoded>"
+        b"</item></channel></rss>"
+    )
+
+    assert parse_feed(document, url=BASE + "long.xml").entries[0].estimated_minutes == 2
