@@ -537,3 +537,34 @@ def test_a_password_can_be_shown_while_typed_and_is_sent_as_a_password(
     )
     assert box.get_attribute("type") == "password"
     page.close()
+
+
+def test_a_password_page_opens_with_focus_in_its_first_box(browser, live_server, db):
+    # Each box's Show button moved the box, which took the page's autofocus away: a keyboard's
+    # first Tab skipped "Old password" (a screen-reader walk-through).
+    learner = UserFactory(username="aisha")
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/account/password/")
+    expect(page.locator("#id_old_password")).to_be_focused()
+    assert page.title() == "Change password · kubelearn"
+    page.context.close()
+
+
+def test_a_refused_sign_up_says_so_in_its_title_and_puts_focus_on_the_field_at_fault(
+    browser, live_server, db
+):
+    # The page came back with focus on <body>, 500 px down, under the same title: nothing told
+    # a screen-reader user it had failed.
+    page = browser.new_page(viewport={"width": 375, "height": 900})
+    page.goto(live_server.url + "/signup/")
+    page.locator("#id_username").fill("aisha")
+    page.locator("#id_password1").fill("short")
+    page.locator("#id_password2").fill("different1")
+    page.locator("#id_password2").press("Enter")
+    page.wait_for_load_state()
+    expect(page).to_have_title(re.compile(r"^Error: Sign up"))
+    focused = page.locator(":focus")
+    expect(focused).to_have_attribute("aria-invalid", "true")
+    expect(focused).to_have_attribute("type", "password")
+    screenshot(page, "signup-refused-375")
+    page.close()

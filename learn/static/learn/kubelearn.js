@@ -733,6 +733,7 @@
   // phone keyboard a typo in a hidden password sent the whole form back, emptied. Its name
   // says what it will do ("Show password" / "Hide password"), as GOV.UK's does.
   function passwordToggles() {
+    var focused = document.activeElement;
     document.querySelectorAll('#main input[type="password"]').forEach(function (input) {
       if (!input.id || input.parentNode.classList.contains("password-reveal")) {
         return;
@@ -749,6 +750,26 @@
       button.textContent = "Show";
       wrap.appendChild(button);
     });
+    // Moving a box into its wrapper takes its focus away: the page's autofocus (the first field,
+    // or the one a refused form's error is on) was lost to <body>, and a keyboard's first Tab
+    // then skipped that field (a walk-through with a screen reader).
+    if (document.activeElement && document.activeElement !== document.body) {
+      return;
+    }
+    var autofocus = document.querySelector("#main [autofocus]");
+    var back = focused && focused !== document.body && document.contains(focused) ? focused : autofocus;
+    if (back) {
+      back.focus();
+    }
+  }
+
+  // A form sent back with errors says so in the page's title, the first thing a screen reader
+  // reads of a new page (the sign-up page came back as "Sign up · kubelearn" and nothing told
+  // a walk-through's screen-reader user it had failed). As GOV.UK's pages do.
+  function titleSaysErrors() {
+    if (document.querySelector("#main .errorlist") && document.title.indexOf("Error: ") !== 0) {
+      document.title = "Error: " + document.title;
+    }
   }
 
   function passwordShown(button, shown) {
@@ -787,6 +808,7 @@
   function loaded() {
     draftsForgetIfAsked();
     passwordToggles();
+    titleSaysErrors();
     noteFolds();
     copyButtons();
     dismissible();
