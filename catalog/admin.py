@@ -1048,8 +1048,13 @@ class ReviewQueueAdmin(ResourceWritesAdmin):
         body = obj.content_html and images_as_links(
             limit_html(sanitize_html(obj.content_html), PREVIEW_CHARS, None)
         )
+        # Named by its item: a screen reader's list of links read "open", "open", "open" (a
+        # walk-through); its text stays short on the page.
         link = format_html(
-            '<a href="{}" rel="noopener noreferrer nofollow">open</a>', obj.url or "#"
+            '<a href="{}" rel="noopener noreferrer nofollow" aria-label="Open {} on its site">'
+            "open</a>",
+            obj.url or "#",
+            obj.title,
         )
         # Above the preview's scrolling box, not in it: it pushed the item's own text and its
         # "open" link out of sight (a walk-through).

@@ -591,3 +591,14 @@ def test_a_feed_changed_through_the_api_says_what_in_its_history(curator_api, ca
     response = curator_api.patch(f"/api/feeds/{feed.pk}/", {"trusted": True}, format="json")
     assert response.status_code == 200, response.content
     assert feed_history(feed) == [(carol.username, "Changed trusted through the API.")]
+
+
+def test_the_review_lists_open_links_are_named_by_their_items(admin_client):
+    # A screen reader's list of links read "open", "open", "open" (a walk-through).
+    for title in ("Pod security admission", "Network policies"):
+        Resource.objects.create(
+            title=title, url=f"https://blog.example.org/{len(title)}/", status=Status.PENDING
+        )
+    page = admin_client.get("/admin/catalog/pendingresource/").content.decode()
+    assert 'aria-label="Open Pod security admission on its site">open</a>' in page
+    assert 'aria-label="Open Network policies on its site">open</a>' in page

@@ -274,7 +274,8 @@ def test_the_notes_page_lists_the_learners_notes_newest_first_with_links(alice, 
     assert [note.resource.title for note in response.context["notes"]] == ["Newer", "Older"]
     body = response.content.decode()
     assert f'href="/resources/{older.pk}/">Older</a>' in body
-    assert '<div class="note-text">first line\nsecond line</div>' in body  # shown pre-wrap
+    # Shown pre-wrap; each line in its own direction.
+    assert '<div dir="auto" class="note-text">first line\nsecond line</div>' in body
 
 
 def test_a_script_in_a_note_is_shown_as_text_on_the_notes_page(alice, alice_web, resource):
@@ -430,6 +431,11 @@ def card_of(body: str, resource) -> str:
     return body[start : body.index("</article>", start)]
 
 
+def note_snippet(card: str) -> str:
+    """What a card shows of the learner's note, after its "Your note" link."""
+    return card.split('#notes">Your note', 1)[1].split("</a>: ", 1)[1].split("</p>")[0]
+
+
 def test_a_queued_card_shows_the_start_of_the_learners_note_on_one_line(alice, alice_web):
     # A walk-through's learner saw her note on The Hard Way only on its page and on Notes.
     resource = ResourceFactory(title="Kubernetes The Hard Way")
@@ -438,10 +444,12 @@ def test_a_queued_card_shows_the_start_of_the_learners_note_on_one_line(alice, a
     card = card_of(body, resource)
     # Its lines kept apart, not run together into one sentence.
     assert (
-        f'<a href="/resources/{resource.pk}/#notes">Your note</a>: Need a spare weekend. \u00b7 '
+        # Named by its item too: a links list read "Your note" several times (a walk-through).
+        f'<a href="/resources/{resource.pk}/#notes">Your note<span class="visually-hidden"> on '
+        "Kubernetes The Hard Way</span></a>: Need a spare weekend. \u00b7 "
         "Start with the CA"
     ) in card
-    snippet = card.split("Your note</a>: ")[1].split("</p>")[0]
+    snippet = note_snippet(card)
     assert len(snippet) <= 90 and snippet.endswith("\u2026")
     assert snippet[:-1].split()[-1] in ("the", "CA")  # cut at a word's end
 
@@ -460,7 +468,7 @@ def test_a_card_note_is_never_cut_inside_a_character(alice, alice_web, character
     resource = ResourceFactory(title="Kubernetes The Hard Way")
     note_written(alice, resource, "x" * 88 + character + "y" * 20)
     card = card_of(alice_web.get("/").content.decode(), resource)
-    snippet = card.split("Your note</a>: ")[1].split("</p>")[0]
+    snippet = note_snippet(card)
     assert snippet == "x" * 88 + "\u2026"
 
 
@@ -469,13 +477,13 @@ def test_history_and_browse_cards_show_the_note_escaped(alice, alice_web, resour
     alice_web.post(f"/progress/{resource.pk}/", {"state": "skipped"})
     for url in ("/history/", "/browse/"):
         card = card_of(alice_web.get(url).content.decode(), resource)
-        assert f"Your note</a>: {ESCAPED}</p>" in card, url
+        assert note_snippet(card) == ESCAPED, url
 
 
 def test_a_card_never_shows_another_learners_note(alice, bob_web, resource):
     note_written(alice, resource, "alice's own words")
     assert "alice's own words" not in bob_web.get("/browse/").content.decode()
-    assert "Your note</a>" not in bob_web.get("/browse/").content.decode()
+    assert '#notes">Your note' not in bob_web.get("/browse/").content.decode()
 
 
 def test_similar_cards_on_a_resource_page_never_show_that_pages_note(alice, alice_web, seed):

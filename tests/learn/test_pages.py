@@ -634,6 +634,16 @@ def test_the_coverage_table_names_the_focus_in_words_not_weights(alice_web, seed
     assert not any(re.search(r"\d", cell) for cell in cells.values()), cells
 
 
+def test_the_coverage_tables_area_column_is_read_as_area(alice_web, seed):
+    # Its visible key "(★ your focus)" was read as "Area ( your focus)", the star hidden; each
+    # row says its own focus in words.
+    page = alice_web.get("/focus/").content.decode()
+    assert (
+        '<th scope="col">Area <span class="muted" aria-hidden="true">(<span class="star">★</span>'
+        " your focus)</span></th>"
+    ) in page
+
+
 def test_a_weight_set_through_the_api_shows_at_its_nearest_level(alice_web, alice_api, seed):
     alice_api.patch("/api/me/profile/", {"focus": [{"area": "rbac", "weight": 0.3}]}, format="json")
     page = alice_web.get("/focus/")
@@ -1882,3 +1892,35 @@ def test_an_empty_search_of_several_words_offers_each_word_that_finds_something(
         assert f"{count} resource" in found
     one = alice_web.get("/browse/", {"search": "kubectl"}).content.decode()
     assert "Some of your words" not in one
+
+
+def page_title(response) -> str:
+    content = response.content.decode()
+    return unescape(content[content.index("<title>") + 7 : content.index("</title>")])
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ({}, "Browse · kubelearn"),
+        ({"search": "rbac"}, "“rbac” in Browse · kubelearn"),
+        ({"stage": "security"}, "Browse, filtered · kubelearn"),
+        ({"page": "2"}, "Browse, page 2 · kubelearn"),
+    ],
+)
+def test_browses_title_says_what_is_searched_or_filtered(alice_web, seed, query, title):
+    # A screen reader reads a page's title first: after a search it still said "Browse".
+    assert page_title(alice_web.get("/browse/", query)) == title
+
+
+@pytest.mark.parametrize(
+    ("show", "title"),
+    [
+        ("all", "History · kubelearn"),
+        ("completed", "History: Completed · kubelearn"),
+        ("unrated", "History: Not rated yet · kubelearn"),
+        ("saved", "Saved · kubelearn"),
+    ],
+)
+def test_historys_title_names_the_view(alice_web, seed, show, title):
+    assert page_title(alice_web.get("/history/", {"show": show})) == title
