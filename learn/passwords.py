@@ -50,6 +50,8 @@ class QueuedPasswordResetForm(PasswordResetForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].label = "E-mail address"  # as on sign-up and the account page
+        # The page's one box: a keyboard walk-through landed on nothing and had to find it.
+        self.fields["email"].widget.attrs["autofocus"] = True
 
     def clean_email(self) -> str:
         # Accounts keep addresses as mail is delivered to them (learn.emails.mailbox_address):

@@ -25,6 +25,12 @@ def test_sign_in_links_to_the_password_reset(client):
     assert 'href="/password-reset/"' in body and "Forgot your password?" in body
 
 
+def test_the_reset_page_opens_with_focus_in_its_address_box(client):
+    body = client.get("/password-reset/").content.decode()
+    box = re.search(r'<input type="email" name="email"[^>]*>', body)
+    assert box and " autofocus" in box.group(), body
+
+
 def test_a_reset_link_by_email_sets_a_new_password_that_signs_in(client, alice):
     response = client.post("/password-reset/", {"email": "alice@example.org"})
     assert response.status_code == 302 and response["Location"] == "/password-reset/sent/"
