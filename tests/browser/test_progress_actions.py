@@ -93,6 +93,25 @@ def test_an_action_disables_its_group_and_says_busy_while_it_posts(
     page.context.close()
 
 
+def test_while_an_action_posts_focus_stays_on_its_card(browser, live_server, learner):
+    # The pressed button is disabled while it posts, and focus fell to <body>: a key pressed
+    # meanwhile started from the page's top (a keyboard walk-through).
+    page = signed_in_page(browser, live_server, learner, width=375)
+    page.goto(live_server.url + "/")
+    held: list[Any] = []
+    page.route("**/progress/**", lambda route: held.append(route))
+    item = page.locator("#queue-list > li").first
+    item.get_by_role("button", name=re.compile(r"^Done")).focus()
+    page.keyboard.press("Enter")
+    expect(item.locator(".actions")).to_have_attribute("aria-busy", "true")
+    expect(item.locator("article")).to_be_focused()
+    held[0].continue_()
+    page.unroute("**/progress/**")
+    page.locator("#main:focus, #main :focus").wait_for()
+    assert page.evaluate("document.activeElement.tagName") != "BODY"
+    page.context.close()
+
+
 def test_after_start_focus_follows_the_item_to_reading_now(browser, live_server, learner):
     page = signed_in_page(browser, live_server, learner)
     page.goto(live_server.url + "/")

@@ -62,6 +62,14 @@
     var item = group.closest("li");
     var list = item ? item.parentElement : null;
     group.setAttribute("aria-busy", "true");
+    // htmx disables the group next, and a disabled button loses focus to <body>: a key pressed
+    // meanwhile started from the page's top (a keyboard walk-through). The card holds it until
+    // the swap puts it where it goes.
+    var card = group.closest("article");
+    if (card && group.contains(document.activeElement)) {
+      card.setAttribute("tabindex", "-1");
+      card.focus({ preventScroll: true });
+    }
     pending = {
       resource: group.getAttribute("data-resource"),
       action: form ? form.getAttribute("data-action") : null,
