@@ -19,6 +19,12 @@ class KubelearnConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(unicode_upper_for_sqlite, dispatch_uid="kubelearn-upper")
+        # Here, not at the top: kubelearn.signin reaches the auth models, not loaded yet then.
+        from django.contrib.auth.signals import user_login_failed
+
+        from kubelearn.signin import signin_failure_counted
+
+        user_login_failed.connect(signin_failure_counted, dispatch_uid="kubelearn-signin-failed")
 
 
 def unicode_upper_for_sqlite(sender: Any, connection: Any, **kwargs: Any) -> None:

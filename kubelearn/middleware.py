@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import zoneinfo
 from collections.abc import Callable
 
@@ -10,12 +11,13 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import get_urlconf, is_valid_path
+from django.urls import get_urlconf, is_valid_path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
 from kubelearn.api import ApiJsonResponse, is_api_request, json_bad_request, json_not_found
+from kubelearn.signin import signin_wait
 
 NUL_PROBLEM = "The address contains a NUL character, which is not allowed."
 
@@ -68,6 +70,34 @@ class RejectBadAddressesMiddleware:
             if is_api_request(request):
                 return ApiJsonResponse({"detail": problem}, status=400)
             return render(request, "learn/bad_address.html", {"problem": problem}, status=400)
+        return self.get_response(request)
+
+
+class SignInThrottleMiddleware:
+    """A sign-in form's POST (the learners', the admin's, the browsable API's) from a client
+    with too many recent failed sign-ins is a 429 page, before any password is checked: a
+    correct guess among many tries gets no further than a wrong one
+    (kubelearn.signin.SignInFailuresThrottle)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    @functools.cached_property
+    def sign_in_paths(self) -> frozenset[str]:
+        return frozenset(
+            reverse(name) for name in ("learn:signin", "admin:login", "rest_framework:login")
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.path in self.sign_in_paths:
+            wait = signin_wait(request)
+            if wait:
+                minutes = max(1, math.ceil(wait / 60))
+                response = render(
+                    request, "learn/signin_throttled.html", {"minutes": minutes}, status=429
+                )
+                response["Retry-After"] = str(wait)
+                return response
         return self.get_response(request)
 
 

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Inside the CSP middleware: their pages get the policy like every other page.
     "kubelearn.middleware.RejectBadAddressesMiddleware",
+    "kubelearn.middleware.SignInThrottleMiddleware",
     "kubelearn.middleware.MethodNotAllowedPageMiddleware",
     "kubelearn.middleware.ProductErrorsWithDebugMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
@@ -348,6 +349,9 @@ LOGIN_REDIRECT_URL = "learn:home"
 LOGOUT_REDIRECT_URL = "learn:home"
 # Lock out one account from one client after this many failures in a row; a curator lifts a
 # lockout with `manage.py axes_reset` (or axes_reset_username NAME).
+# Failed sign-ins per client address, whatever the username, on the web forms and the admin's
+# (kubelearn.signin.SignInFailuresThrottle); beyond it, a 429 until the minute is over.
+SIGNIN_FAILURES_RATE = env_str("THROTTLE_SIGNIN_FAILURES", "10/min")
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -384,7 +388,9 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_HOURS", 2) * 3600
 EMAIL_CONFIRM_TIMEOUT = env_int("EMAIL_CONFIRM_TIMEOUT_DAYS", 3) * 24 * 3600
 
 # --- Security (production defaults whenever DEBUG is off) -----------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a trusted proxy only: without one, any client could make a request look like HTTPS
+# (a penetration test's X-Forwarded-Proto put https:// in a mail's link from a plain-HTTP server).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)

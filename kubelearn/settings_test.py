@@ -13,6 +13,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("THROTTLE_ANON", "100000/min")
 os.environ.setdefault("THROTTLE_USER", "100000/min")
 os.environ.setdefault("THROTTLE_AUTH", "100000/min")
+os.environ.setdefault("THROTTLE_SIGNIN_FAILURES", "100000/min")
 
 from kubelearn.settings import *  # noqa: F403
 

@@ -10,7 +10,8 @@ lower-cased: "Alice", "ALICE" and "alice" share one lockout.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,6 +19,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Upper
 from django.http import HttpRequest
+from rest_framework.throttling import SimpleRateThrottle
 
 
 class AnyCaseUsernameBackend(ModelBackend):
@@ -87,3 +89,42 @@ def axes_username(request: HttpRequest, credentials: dict[str, Any] | None = Non
         typed = getattr(request, "data", request.POST).get(field)
     name = get_user_model().normalize_username(str(typed or ""))
     return name.lower()[:AXES_USERNAME_MAX_CHARS]
+
+
+class SignInFailuresThrottle(SimpleRateThrottle):
+    """Failed sign-ins per client address (X-Forwarded-For trusted as for the API's limits),
+    whatever the username. django-axes locks one username from one address after a few
+    failures; trying one password against many usernames went unslowed through the web forms,
+    130 a minute from one client where the API's token endpoint allows 10 (a penetration
+    test). Only failures count: a classroom behind one address signs in at once."""
+
+    scope = "signin_failures"
+
+    def get_rate(self) -> str:
+        # Read when asked, not when DRF's settings were first read: tests change it.
+        return str(settings.SIGNIN_FAILURES_RATE)
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def signin_wait(request: HttpRequest) -> int:
+    """Seconds until this client may try to sign in again; 0: it may now."""
+    throttle = SignInFailuresThrottle()
+    allowed, period = throttle.parse_rate(throttle.get_rate())
+    if allowed is None or period is None:
+        return 0
+    now = throttle.timer()
+    history = throttle.cache.get(throttle.get_cache_key(request, None), [])
+    recent = [at for at in history if at > now - period]  # newest first, as DRF keeps it
+    if len(recent) < allowed:
+        return 0
+    return max(1, math.ceil(recent[-1] + period - now))
+
+
+def signin_failure_counted(
+    sender: Any, credentials: Any = None, request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    """Counts a failed sign-in (django.contrib.auth's user_login_failed) against its client."""
+    if request is not None:
+        SignInFailuresThrottle().allow_request(cast(Any, request), cast(Any, None))

@@ -14,6 +14,7 @@ from django.contrib.auth.forms import (
     UserCreationForm,
 )
 from django.contrib.auth.models import User
+from django.utils.html import escape
 
 from catalog.models import SecurityArea
 from kubelearn.signin import users_named
@@ -406,7 +407,10 @@ class FocusForm(forms.Form):
                 coerce=float,
                 empty_value=None,
                 required=False,
-                help_text=area.description,
+                # Escaped here: Django prints a field's help text as HTML, and a curator's
+                # description reached every learner's Focus page as markup (a penetration
+                # test's meta refresh sent them elsewhere).
+                help_text=escape(area.description),
             )
 
     def full_clean(self) -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -108,3 +110,18 @@ def test_embedded_default_is_sqlite_with_in_process_tasks(tmp_path):
     assert cache == "django.core.cache.backends.db.DatabaseCache"
     assert broker.startswith("memory://")
     assert eager == "True"
+
+
+@pytest.mark.parametrize(("proxies", "header"), [("0", "None"), ("1", "HTTP_X_FORWARDED_PROTO")])
+def test_x_forwarded_proto_is_believed_only_behind_a_trusted_proxy(tmp_path, proxies, header):
+    # Without a proxy any client could make a request look like HTTPS: a penetration test's
+    # header put https:// links in mails from a plain-HTTP server.
+    result = run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print((settings.SECURE_PROXY_SSL_HEADER or [None])[0])",
+        env={"DEBUG": "1", "KUBELEARN_VAR_DIR": str(tmp_path), "TRUSTED_PROXY_COUNT": proxies},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [header]

@@ -139,3 +139,58 @@ def test_a_failed_sign_in_says_when_few_attempts_are_left_before_the_lock(client
 def test_the_sign_in_page_says_the_lock_is_per_network_not_per_device(client, db):
     page = client.get("/signin/").content.decode()
     assert "for sign-ins from that network" in page and "on that device" not in page
+
+
+# --- Failed sign-ins per client, whatever the username (kubelearn.signin) ---------------------
+
+
+@pytest.fixture
+def three_failures_a_minute(settings):
+    settings.SIGNIN_FAILURES_RATE = "3/min"
+
+
+def spray(client: Client, url: str, names: list[str], **extra: str) -> list[int]:
+    """One wrong password tried against several usernames, as a password spray does."""
+    return [
+        client.post(url, {"username": name, "password": "Winter2026!"}, **extra).status_code
+        for name in names
+    ]
+
+
+def test_a_password_spray_across_usernames_is_paused_for_the_client(
+    client, alice, three_failures_a_minute
+):
+    # Axes locks one name from one address; one password against many names went unslowed,
+    # 130 a minute from one client (a penetration test).
+    assert spray(client, "/signin/", ["bob", "carol", "dave"]) == [400, 400, 400]
+    response = client.post("/signin/", {"username": "alice", "password": RIGHT})
+    assert response.status_code == 429  # a right guess gets no further than a wrong one
+    body = response.content.decode()
+    assert "too many failed sign-ins from your network" in body
+    assert "Try again in 1 minute." in body
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert "_auth_user_id" not in client.session
+    # Another address signs in; the form itself still opens here.
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert other.post("/signin/", {"username": "alice", "password": RIGHT}).status_code == 302
+    assert client.get("/signin/").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/admin/login/", "/api-auth/login/"])
+def test_the_admin_and_api_sign_in_forms_share_the_pause(
+    client, alice, three_failures_a_minute, url
+):
+    spray(client, "/signin/", ["bob", "carol"])
+    spray(client, url, ["dave"])
+    response = client.post(url, {"username": "alice", "password": RIGHT})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_successful_sign_in_is_not_counted_against_the_client(
+    client, alice, three_failures_a_minute
+):
+    # A classroom behind one address signs in at once.
+    for _ in range(5):
+        assert client.post("/signin/", {"username": "alice", "password": RIGHT}).status_code == 302
+        client.post("/signout/")

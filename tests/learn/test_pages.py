@@ -634,6 +634,16 @@ def test_the_coverage_table_names_the_focus_in_words_not_weights(alice_web, seed
     assert not any(re.search(r"\d", cell) for cell in cells.values()), cells
 
 
+def test_a_security_areas_description_is_shown_as_text_on_the_focus_page(alice_web, seed):
+    # A curator's description reached every learner's Focus page as markup: a penetration
+    # test's meta refresh sent them elsewhere.
+    hostile = '<meta http-equiv="refresh" content="0;url=https://phish.example/"><b>x</b>'
+    SecurityArea.objects.filter(slug="rbac").update(description=hostile)
+    page = alice_web.get("/focus/").content.decode()
+    assert "<meta http-equiv" not in page.split("</head>", 1)[1] and "<b>x</b>" not in page
+    assert escape(hostile) in page
+
+
 def test_the_coverage_tables_area_column_is_read_as_area(alice_web, seed):
     # Its visible key "(★ your focus)" was read as "Area ( your focus)", the star hidden; each
     # row says its own focus in words.
