@@ -347,11 +347,11 @@ SPECTACULAR_SETTINGS = {
 LOGIN_URL = "learn:signin"
 LOGIN_REDIRECT_URL = "learn:home"
 LOGOUT_REDIRECT_URL = "learn:home"
-# Lock out one account from one client after this many failures in a row; a curator lifts a
-# lockout with `manage.py axes_reset` (or axes_reset_username NAME).
 # Failed sign-ins per client address, whatever the username, on the web forms and the admin's
 # (kubelearn.signin.SignInFailuresThrottle); beyond it, a 429 until the minute is over.
 SIGNIN_FAILURES_RATE = env_str("THROTTLE_SIGNIN_FAILURES", "10/min")
+# Lock out one account from one client after this many failures in a row; a curator lifts a
+# lockout with `manage.py axes_reset` (or axes_reset_username NAME).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
