@@ -272,3 +272,11 @@ def test_up_next_says_which_items_back_from_not_now_come_after_the_ones_shown(al
         "One item you put off with “Not now” is back in your queue; it comes after the items "
         "shown here." in " ".join(page.content.decode().split())
     )
+
+
+def test_the_saved_pages_intro_counts_the_items_back_in_the_queue(alice_web, seed):
+    # A returning learner read of items put off "until the day it comes back" and found one
+    # listed that had come back a week before.
+    _back_from_not_now(alice_web, seed)
+    lede = alice_web.get("/history/", {"show": "saved"}).content.decode()
+    assert "(1 is back in your queue now)" in " ".join(lede.split())
