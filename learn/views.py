@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import wraps
 from typing import Any, cast
 
@@ -32,6 +33,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -1267,6 +1269,8 @@ def browse(request: HttpRequest) -> HttpResponse:
     given = request.GET.copy()
     for name in [name for name, values in given.lists() if not any(values)]:
         del given[name]
+    # Welcome back's link: "Recently added" marks what joined since the learner's last visit.
+    since = _aware_moment((given.pop("since", None) or [""])[-1])
     filterset = ResourceFilter(given, queryset=queryset)
     choices = selectors.browse_choices()
     context: dict[str, Any] = {
@@ -1319,6 +1323,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         results = results.order_by(*BROWSE_ORDERS[sort][1])
     if sort == "added":
         results = results.annotate(added_at=selectors.ADDED_AT)  # each card says when
+    new_since = since if sort == "added" else None
     page = _page(request, results)
     cards = runtime.cards(list(page.object_list))
     added = {row.pk: row.added_at for row in page.object_list} if sort == "added" else {}
@@ -1376,8 +1381,19 @@ def browse(request: HttpRequest) -> HttpResponse:
             "one_word": one_word,
             "narrowed_by": _narrowed_by(given, choices),
             "rating_choices": range(1, 6),
+            "new_since": new_since,
+            "new_count": results.filter(added_at__gt=new_since).count() if new_since else 0,
         },
     )
+
+
+def _aware_moment(text: str) -> datetime | None:
+    """An ISO 8601 moment with its offset, or None (a hand-edited or cut link: nothing marked)."""
+    try:
+        moment = parse_datetime(text[:64])
+    except ValueError:
+        return None
+    return moment if moment is not None and timezone.is_aware(moment) else None
 
 
 def _narrowed_by(given: QueryDict, choices: dict[str, list[tuple[str, str]]]) -> list[dict]:

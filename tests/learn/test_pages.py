@@ -1552,12 +1552,36 @@ def test_up_next_welcomes_a_learner_back_after_a_week_with_what_they_did_last(
     body = " ".join(alice_web.get("/").content.decode().split())
     assert "<strong>Welcome back.</strong> The last thing you did here, on " in body
     assert f"was mark “{escape(first.title)}” done." in body
-    assert '<a href="/browse/?sort=added">1 resource joined the catalog</a>' in body
+    link = re.search(r'<a href="(/browse/\?sort=added&amp;since=[^"]+)">1 resource joined', body)
+    assert link, "no link to what joined since"
     assert titles_recently_added(alice_web)[0] == newer.title
+    # The link marks what joined since the last visit (a returning learner could not tell).
+    added = " ".join(alice_web.get(unescape(link.group(1))).content.decode().split())
+    assert "1 resource has joined the catalog since you were last here, " in added
+    assert added.count('<span class="pill pill-new">New</span> Added') == 1
+    new_card = added.split('<span class="pill pill-new">New</span> Added', 1)[1]
+    assert new_card.split("</li>", 1)[0].count(escape(newer.title)) >= 1
 
 
 def titles_recently_added(web) -> list[str]:
     return [item["card"]["title"] for item in web.get("/browse/?sort=added").context["items"]]
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "yesterday",
+        "2026-12-01T10:00:00",  # without its offset
+        pytest.param("9" * 5000, id="5000-digits"),
+        "\u0662" * 4,  # Arabic-Indic digits
+    ],
+)
+def test_recently_added_ignores_a_since_it_cannot_read(alice_web, seed, since):
+    # A hand-edited or cut link (or one without its offset): nothing marked, nothing refused.
+    page = alice_web.get("/browse/", {"sort": "added", "since": since})
+    assert page.status_code == 200
+    assert page.context["new_since"] is None
+    assert "pill-new" not in page.content.decode()
 
 
 def test_up_next_says_no_welcome_back_within_a_week_or_to_a_newcomer(alice_web, alice, seed):
