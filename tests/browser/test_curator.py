@@ -80,7 +80,7 @@ def test_curator_reviews_an_entry_on_its_page_and_reorders_a_path_step(
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
 
     # The entry's own page: suggestions, pre-filled labels; add one more area and approve.
-    page.get_by_role("link", name=pending_post.title).click()
+    page.get_by_role("link", name=pending_post.title, exact=True).click()
     expect(page.get_by_role("button", name="Save and approve")).to_be_visible()
     rbac = page.get_by_role("checkbox", name="RBAC and authorization")
     expect(rbac).to_be_checked()  # pre-filled from the suggestions
