@@ -1323,7 +1323,8 @@ def browse(request: HttpRequest) -> HttpResponse:
         results = results.order_by(*BROWSE_ORDERS[sort][1])
     if sort == "added":
         results = results.annotate(added_at=selectors.ADDED_AT)  # each card says when
-    new_since = since if sort == "added" else None
+    # Said to the learner whose last visit it is (a visitor following the link is told nothing).
+    new_since = since if sort == "added" and request.user.is_authenticated else None
     page = _page(request, results)
     cards = runtime.cards(list(page.object_list))
     added = {row.pk: row.added_at for row in page.object_list} if sort == "added" else {}

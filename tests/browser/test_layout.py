@@ -568,3 +568,26 @@ def test_a_refused_sign_up_says_so_in_its_title_and_puts_focus_on_the_field_at_f
     expect(focused).to_have_attribute("type", "password")
     screenshot(page, "signup-refused-375")
     page.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_browses_added_labels_are_not_covered_by_the_card_above(
+    browser, live_server, seeded, width
+):
+    # Each card filled its grid row, so the one above ran over the next card's "Added" label.
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(live_server.url + "/browse/?sort=added")
+    boxes = page.evaluate(
+        "[...document.querySelectorAll('.card-list > li')].slice(0, 6).map(li => {"
+        " const label = li.querySelector('.history-when').getBoundingClientRect();"
+        " const card = li.querySelector('.card').getBoundingClientRect();"
+        " return [label.top, label.bottom, card.top, card.bottom, card.left]; })"
+    )
+    for _, label_bottom, card_top, _, _ in boxes:
+        assert label_bottom <= card_top + 1, boxes
+    for above in boxes:
+        for below in boxes:
+            if abs(above[4] - below[4]) < 1 and below[0] > above[0]:  # lower in its column
+                assert above[3] <= below[0] + 1, (above, below)
+    screenshot(page, f"browse-added-{width}")
+    page.close()

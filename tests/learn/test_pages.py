@@ -1584,6 +1584,12 @@ def test_recently_added_ignores_a_since_it_cannot_read(alice_web, seed, since):
     assert "pill-new" not in page.content.decode()
 
 
+def test_recently_added_says_nothing_of_a_last_visit_to_a_visitor(client, seed):
+    page = client.get("/browse/", {"sort": "added", "since": "2026-11-17T01:08:42+00:00"})
+    assert page.status_code == 200 and page.context["new_since"] is None
+    assert "since you were last here" not in page.content.decode()
+
+
 def test_up_next_says_no_welcome_back_within_a_week_or_to_a_newcomer(alice_web, alice, seed):
     assert "Welcome back" not in alice_web.get("/").content.decode()
     alice_web.post(f"/progress/{path_ids(seed)[0]}/", {"state": "skipped"})
