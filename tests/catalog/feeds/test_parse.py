@@ -1075,6 +1075,19 @@ def test_an_entry_link_is_the_canonical_join_with_the_feed_address(link):
     assert http_url(link, base) == canonical_url(urljoin(base, link))
 
 
+def with_content(content: str) -> bytes:
+    """An RSS item with a one-line description and `content` as its full content."""
+    return (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+        b'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        b"<title>Inline</title><link>https://inline.example.com/</link>"
+        b"<item><title>t</title><link>https://inline.example.com/p</link>"
+        b"<description>Pod security admission.</description>"
+        b"<content:encoded><![CDATA[" + content.encode() + b"]]></content:encoded>"
+        b"</item></channel></rss>"
+    )
+
+
 @pytest.mark.parametrize(
     "content",
     [
@@ -1088,31 +1101,13 @@ def test_an_entry_link_is_the_canonical_join_with_the_feed_address(link):
 )
 def test_a_short_content_that_ends_as_a_teaser_has_no_reading_time(content):
     # A curator's walk-through found posts whose content was a teaser estimated at 1 min.
-    document = (
-        b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
-        b'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
-        b"<title>Inline</title><link>https://inline.example.com/</link>"
-        b"<item><title>t</title><link>https://inline.example.com/p</link>"
-        b"<description>Pod security admission.</description>"
-        b"<content:encoded><![CDATA[" + content.encode() + b"]]></content:encoded>"
-        b"</item></channel></rss>"
-    )
-
-    entry = parse_feed(document, url=BASE + "teaser.xml").entries[0]
+    entry = parse_feed(with_content(content), url=BASE + "teaser.xml").entries[0]
 
     assert entry.estimated_minutes is None
 
 
 def test_a_long_content_ending_with_read_more_keeps_its_reading_time():
     body = " ".join(["pod"] * 400)  # with "Read more": 402 words, 2 minutes
-    document = (
-        b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
-        b'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
-        b"<title>Inline</title><link>https://inline.example.com/</link>"
-        b"<item><title>t</title><link>https://inline.example.com/p</link>"
-        b"<description>Pod security admission.</description>"
-        b"<content:encoded><![CDATA[<p>" + body.encode() + b" Read more</p>]]></content:encoded>"
-        b"</item></channel></rss>"
-    )
+    document = with_content(f"<p>{body} Read more</p>")
 
     assert parse_feed(document, url=BASE + "long.xml").entries[0].estimated_minutes == 2
