@@ -21,7 +21,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from kubelearn.api import StrictInputSerializer, learner
@@ -111,6 +111,7 @@ class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_scope = "auth"
+    throttle_classes = [ScopedRateThrottle]  # as the token endpoint: its own limit only
 
     @extend_schema(
         summary="Create a learner account",
@@ -162,8 +163,10 @@ SECRET_ANSWER_HEADERS = {"Cache-Control": "no-store"}
 class TokenView(ObtainAuthToken):
     serializer_class = SignInSerializer
     throttle_scope = "auth"
-    # ObtainAuthToken ships with no throttling at all; sign-in is the brute-force target.
-    throttle_classes = [ScopedRateThrottle, AnonRateThrottle]
+    # ObtainAuthToken ships with no throttling at all; sign-in is the brute-force target. Its
+    # own limit only, not the anonymous reads': a class's browsing used those up, and then
+    # nobody in the room could get a token (a classroom walk-through).
+    throttle_classes = [ScopedRateThrottle]
     # ObtainAuthToken pins DRF's plain parsers; use the project's, which refuse hostile JSON.
     parser_classes = [SafeJSONParser, StrictFormParser, StrictMultiPartParser]
 

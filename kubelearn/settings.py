@@ -284,8 +284,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "120/min"),
         "user": env_str("THROTTLE_USER", "600/min"),
-        # Login and registration are the brute-force targets: keep them tight.
-        "auth": env_str("THROTTLE_AUTH", "10/min"),
+        # Login and registration are the brute-force targets: keep them tight. Not too tight for
+        # a class behind one address getting its tokens at once (10/min took a walk-through's
+        # 25 students over 3 minutes); django-axes and the failed-usernames pause guard the
+        # passwords themselves.
+        "auth": env_str("THROTTLE_AUTH", "30/min"),
         # Each request may send an e-mail: a client cannot make us mail-bomb an address.
         "password_reset": env_str("THROTTLE_PASSWORD_RESET", "5/hour"),
         # Confirmation links per account, sends again included: a learner cannot make us
@@ -347,9 +350,9 @@ SPECTACULAR_SETTINGS = {
 LOGIN_URL = "learn:signin"
 LOGIN_REDIRECT_URL = "learn:home"
 LOGOUT_REDIRECT_URL = "learn:home"
-# Failed sign-ins per client address, whatever the username, on the web forms and the admin's
-# (kubelearn.signin.SignInFailuresThrottle); beyond it, a 429 until the minute is over.
-SIGNIN_FAILURES_RATE = env_str("THROTTLE_SIGNIN_FAILURES", "10/min")
+# Usernames that failed to sign in from one client address, each counted once; beyond it, every
+# sign-in form and the API's token endpoint answer 429 (kubelearn.signin.SignInFailuresThrottle).
+SIGNIN_FAILURES_RATE = env_str("THROTTLE_SIGNIN_FAILURES", "40/hour")
 # Lock out one account from one client after this many failures in a row; a curator lifts a
 # lockout with `manage.py axes_reset` (or axes_reset_username NAME).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
@@ -358,6 +361,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "kubelearn.signin.axes_username"  # lower-cased: one lockout per name
 AXES_RESET_ON_SUCCESS = True
+# The hour of a lockout counts from when it began: each attempt during it started the hour
+# again, so a student's script retrying a locked account kept it locked all day (a classroom
+# walk-through).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "learn/locked_out.html"
 AXES_VERBOSE = False
 

@@ -10,8 +10,9 @@ lower-cased: "Alice", "ALICE" and "alice" share one lockout.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -92,11 +93,13 @@ def axes_username(request: HttpRequest, credentials: dict[str, Any] | None = Non
 
 
 class SignInFailuresThrottle(SimpleRateThrottle):
-    """Failed sign-ins per client address (X-Forwarded-For trusted as for the API's limits),
-    whatever the username. django-axes locks one username from one address after a few
+    """Usernames that failed to sign in from one client address (X-Forwarded-For trusted as
+    for the API's limits). django-axes locks one username from one address after a few
     failures; trying one password against many usernames went unslowed through the web forms,
-    130 a minute from one client where the API's token endpoint allows 10 (a penetration
-    test). Only failures count: a classroom behind one address signs in at once."""
+    130 a minute from one client (a penetration test). Each username counts once in the window,
+    however often it fails: a classroom behind one address was paused for everyone by a few
+    students' typos, and by one script retrying a locked account (a classroom walk-through).
+    Only failures count, so a class signing in at once is not held up."""
 
     scope = "signin_failures"
 
@@ -107,24 +110,41 @@ class SignInFailuresThrottle(SimpleRateThrottle):
     def get_cache_key(self, request: Any, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
+    def window(self, request: HttpRequest) -> tuple[str, float, int, float, list[Any]]:
+        """(cache key, now, how many names, period in seconds, [(when, name), …] newest
+        first, within the period)."""
+        allowed, period = self.parse_rate(self.get_rate())
+        key = self.get_cache_key(request, None)
+        now = self.timer()
+        if allowed is None or period is None:
+            return key, now, 0, 0.0, []
+        history = [
+            entry
+            for entry in self.cache.get(key, [])
+            if isinstance(entry, tuple) and len(entry) == 2 and entry[0] > now - period
+        ]
+        return key, now, allowed, float(period), history
+
 
 def signin_wait(request: HttpRequest) -> int:
     """Seconds until this client may try to sign in again; 0: it may now."""
-    throttle = SignInFailuresThrottle()
-    allowed, period = throttle.parse_rate(throttle.get_rate())
-    if allowed is None or period is None:
+    _, now, allowed, period, history = SignInFailuresThrottle().window(request)
+    if not allowed or len(history) < allowed:
         return 0
-    now = throttle.timer()
-    history = throttle.cache.get(throttle.get_cache_key(request, None), [])
-    recent = [at for at in history if at > now - period]  # newest first, as DRF keeps it
-    if len(recent) < allowed:
-        return 0
-    return max(1, math.ceil(recent[-1] + period - now))
+    return max(1, math.ceil(history[-1][0] + period - now))
 
 
 def signin_failure_counted(
     sender: Any, credentials: Any = None, request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    """Counts a failed sign-in (django.contrib.auth's user_login_failed) against its client."""
-    if request is not None:
-        SignInFailuresThrottle().allow_request(cast(Any, request), cast(Any, None))
+    """Counts a failed sign-in (django.contrib.auth's user_login_failed) against its client,
+    once per username in the window (a second failure of a name moves it to now)."""
+    if request is None:
+        return
+    throttle = SignInFailuresThrottle()
+    key, now, allowed, period, history = throttle.window(request)
+    if not allowed:
+        return
+    name = hashlib.sha256(axes_username(request, credentials).encode()).hexdigest()[:16]
+    history = [(now, name), *(entry for entry in history if entry[1] != name)]
+    throttle.cache.set(key, history, int(period))

@@ -193,6 +193,19 @@ def test_anonymous_reads_are_throttled(api, tight_rates):
     assert codes == [200, 200, 429]
 
 
+def test_anonymous_reads_do_not_use_up_sign_in_or_registration(api, alice, tight_rates):
+    # A class behind one address browsed the API anonymously, and then nobody in the room
+    # could get a token or register (a classroom walk-through).
+    tight_rates(anon="2/min")
+    assert [api.get("/api/tags/").status_code for _ in range(3)] == [200, 200, 429]
+    token = api.post("/api/auth/token/", {"username": "alice", "password": PASSWORD})
+    assert token.status_code == 200
+    registered = api.post(
+        "/api/auth/register/", {"username": "zoe", "password": "a-long-passphrase-42"}
+    )
+    assert registered.status_code == 201
+
+
 def test_spoofed_forwarded_for_does_not_escape_the_login_throttle(api, alice, tight_rates):
     tight_rates(auth="3/min")
     codes = [
