@@ -290,7 +290,10 @@ REST_FRAMEWORK = {
         # passwords themselves.
         "auth": env_str("THROTTLE_AUTH", "30/min"),
         # Each request may send an e-mail: a client cannot make us mail-bomb an address.
-        "password_reset": env_str("THROTTLE_PASSWORD_RESET", "5/hour"),
+        # Per client address: a classroom's (5 an hour left a walk-through's class without
+        # resets for most of its lab); each typed address has its own, tighter limit.
+        "password_reset": env_str("THROTTLE_PASSWORD_RESET", "20/hour"),
+        "password_reset_address": env_str("THROTTLE_PASSWORD_RESET_ADDRESS", "3/hour"),
         # Confirmation links per account, sends again included: a learner cannot make us
         # mail-bomb an address by saving it over and over.
         "email_confirm": env_str("THROTTLE_EMAIL_CONFIRM", "5/hour"),
