@@ -13,6 +13,7 @@ from werkzeug import Response
 
 from catalog.models import Feed, FeedState, Resource
 from kubelearn import background
+from kubelearn.celery import app
 from tests.feedbuilder import rss
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -81,3 +82,16 @@ def test_tasks_run_where_they_are_sent_when_the_setting_is_off(settings):
     ADDED.clear()
     adds.delay(3)
     assert ADDED == [3]  # already run, in this thread
+
+
+def test_every_tasks_soft_time_limit_is_within_its_hard_one():
+    # Celery refuses to send a task whose soft limit is above its hard one: links_dispatch
+    # (hard 60 s, the global soft 120 s) was never sent, and link checks never ran under beat
+    # (an operator's walk-through).
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if not name.startswith("celery.")}
+    assert "catalog.health.tasks.links_dispatch" in ours
+    for name, task in ours.items():
+        soft = task.soft_time_limit or app.conf.task_soft_time_limit
+        hard = task.time_limit or app.conf.task_time_limit
+        assert not (soft and hard and soft > hard), (name, soft, hard)

@@ -41,7 +41,12 @@ def links_check_batch(host: str, link_ids: list[int]) -> dict:
     return {"host": host, "checked": len(reports)}
 
 
-@shared_task(name="catalog.health.tasks.links_dispatch", acks_late=True, time_limit=60)
+# Each task's soft limit is set with its hard one: the global soft limit (120 s) above a hard
+# limit of 60 made Celery refuse to send links_dispatch at all, and link checks never ran under
+# beat (an operator's walk-through). tests/test_background.py checks every task.
+@shared_task(
+    name="catalog.health.tasks.links_dispatch", acks_late=True, soft_time_limit=50, time_limit=60
+)
 def links_dispatch() -> int:
     """Every minute (beat): claim due links and queue one batch per host."""
     batches = links_claim_slice()
@@ -66,7 +71,9 @@ def link_check_now(resource_id: int) -> dict:
     return {"resource_id": resource_id, "status": report.status, "error": report.error}
 
 
-@shared_task(name="catalog.health.tasks.staleness_scan", acks_late=True, time_limit=600)
+@shared_task(
+    name="catalog.health.tasks.staleness_scan", acks_late=True, soft_time_limit=570, time_limit=600
+)
 def staleness_scan() -> dict:
     """Hourly (beat): match the catalog against the deprecations table."""
     report = staleness.staleness_scan()
