@@ -476,5 +476,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Redis gone: each ignored cache error once a minute, not a traceback per cache call.
+    "filters": {"once_a_minute": {"()": "kubelearn.logs.OncePerInterval", "seconds": 60}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "kubelearn.cache": {"filters": ["once_a_minute"]},
+    },
 }
