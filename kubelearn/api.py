@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -17,8 +18,10 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.http import parse_etags
 from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from django_filters.rest_framework import DjangoFilterBackend
@@ -471,10 +474,34 @@ def json_permission_denied(request: HttpRequest, exception: Exception) -> HttpRe
 
 
 def json_server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: a bug is still a bug, but an API client gets JSON it can parse."""
+    """handler500: a bug is still a bug, but an API client gets JSON it can parse. The
+    database out of reach is not a bug: a 503 that says to retry (database_unavailable)."""
+    if isinstance(sys.exc_info()[1], DATABASE_UNREACHABLE):
+        return database_unavailable(request)
     if is_api_request(request):
         return ApiJsonResponse({"detail": "Internal server error; it has been logged."}, status=500)
     return server_error(request)
+
+
+# What a database connection raises when the server is down, refuses or drops it.
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After, JSON for the API: every read and write answered a 500 while the
+    database was away (an operator's walk-through). No template needing the request: the
+    signed-in page would ask the database for its user."""
+    response: HttpResponse
+    if is_api_request(request):
+        response = ApiJsonResponse(
+            {"detail": "The database is unavailable for a moment; try again shortly."},
+            status=503,
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -16,7 +16,14 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
-from kubelearn.api import ApiJsonResponse, is_api_request, json_bad_request, json_not_found
+from kubelearn.api import (
+    DATABASE_UNREACHABLE,
+    ApiJsonResponse,
+    database_unavailable,
+    is_api_request,
+    json_bad_request,
+    json_not_found,
+)
 from kubelearn.signin import signin_wait
 
 NUL_PROBLEM = "The address contains a NUL character, which is not allowed."
@@ -194,6 +201,8 @@ class ProductErrorsWithDebugMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DATABASE_UNREACHABLE):
+            return database_unavailable(request)  # as handler500 says it, with DEBUG on too
         if not settings.DEBUG:
             return None  # the URLconf's handlers answer
         if isinstance(exception, Http404):

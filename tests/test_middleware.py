@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import InterfaceError, OperationalError
 
+from kubelearn.api import json_server_error
 from recommender.models import Progress
 from tests.factories import ResourceFactory
 
@@ -142,3 +144,51 @@ def test_a_format_the_api_does_not_write_is_a_406_naming_those_it_does(api):
         "detail": "There is no format “xml” here; ask for one of: api, json."
     }
     assert api.get("/api/resources/", {"format": "json"}).status_code == 200
+
+
+# --- The database out of reach (kubelearn.api.database_unavailable) ---------------------------
+
+
+@pytest.fixture
+def database_gone(monkeypatch):
+    """The catalog's and the welcome page's queries fail as a dropped connection does."""
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr("catalog.selectors.resource_list", unreachable)
+    monkeypatch.setattr("learn.views.selectors.path_view", unreachable)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_the_api_says_503_with_retry_after_while_the_database_is_unreachable(
+    client, db, settings, database_gone, debug
+):
+    # Every read and write answered a 500 (a traceback page with DEBUG on) while the database
+    # was away (an operator's walk-through).
+    settings.DEBUG = debug
+    response = client.get("/api/resources/")
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "The database is unavailable for a moment; try again shortly."
+    }
+    assert response["Retry-After"] == "30"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_page_says_back_in_a_moment_while_the_database_is_unreachable(
+    client, db, settings, database_gone, debug
+):
+    settings.DEBUG = debug
+    response = client.get("/")
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert "cannot reach its database just now" in response.content.decode()
+
+
+def test_a_database_error_outside_any_view_is_a_503_too(rf):
+    # Raised in a middleware (the session's, the user's), it reaches handler500.
+    try:
+        raise InterfaceError("connection already closed")
+    except InterfaceError:
+        response = json_server_error(rf.get("/api/me/next/"))
+    assert response.status_code == 503 and response["Retry-After"] == "30"
