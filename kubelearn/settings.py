@@ -233,8 +233,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 6),
     # Fail fast when Redis is gone so a web request never hangs on enqueueing.
     "socket_connect_timeout": 2,
-    "socket_timeout": 5,
+    "socket_timeout": 2,
     "max_retries": 1,
+}
+# One retry of a publish, not Celery's three: against a Redis that hangs rather than refuses,
+# each try waits out the socket timeout, and "Poll now" took 28 s to say the queue was
+# unavailable (an operator's walk-through).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
