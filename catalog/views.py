@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any, cast
 
 from django.db.models import QuerySet
@@ -380,8 +381,22 @@ class FeedViewSet(viewsets.ModelViewSet):
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
         if not queued:
+            # Until when: a poll whose worker died holds its claim until then, and "already
+            # running" alone kept an operator retrying a poll that was not (a walk-through).
+            feed.refresh_from_db(fields=["claimed_until"])
+            until = feed.claimed_until
+            lapse = (
+                f" If it has stopped (its worker died), it is polled again after "
+                f"{until.astimezone(UTC):%H:%M:%S} UTC, when its claim lapses."
+                if until
+                else ""
+            )
             return Response(
-                {"feed_id": feed.pk, "queued": False, "detail": "A poll is already running."},
+                {
+                    "feed_id": feed.pk,
+                    "queued": False,
+                    "detail": f"A poll is already running.{lapse}",
+                },
                 status=status.HTTP_409_CONFLICT,
             )
         return Response(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from io import StringIO
 
 import pytest
@@ -192,6 +193,19 @@ def test_poll_endpoint_answers_503_when_the_queue_is_down(curator_api, blog, mon
     assert response.status_code == 503
     feed.refresh_from_db()
     assert feed.claimed_until is None  # still due for the scheduler: nothing is lost
+
+
+def test_poll_endpoint_says_until_when_a_running_poll_holds_its_feed(curator_api):
+    # A poll whose worker died holds its claim for minutes: "already running" alone kept an
+    # operator retrying (a walk-through).
+    until = (timezone.now() + timedelta(minutes=10)).astimezone(UTC)
+    feed = Feed.objects.create(url="http://127.0.0.1:9/rss.xml", claimed_until=until)
+    response = curator_api.post(f"/api/feeds/{feed.pk}/poll/")
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "A poll is already running. If it has stopped (its worker died), it is polled again "
+        f"after {until:%H:%M:%S} UTC, when its claim lapses."
+    )
 
 
 def test_feed_health_is_in_the_api(curator_api, httpserver):
