@@ -187,6 +187,9 @@ if REDIS_URL:
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 1,
                 "SOCKET_TIMEOUT": 1,
+                # After one call fails, the others skip Redis for a few seconds: a Redis that
+                # hangs cost a request a second per cache call (kubelearn.rediscache).
+                "CLIENT_CLASS": "kubelearn.rediscache.BreakerClient",
             },
         }
     }

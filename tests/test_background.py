@@ -4,7 +4,6 @@ request, so the request answers at once and the work is still done."""
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 
@@ -96,33 +95,6 @@ def test_every_tasks_soft_time_limit_is_within_its_hard_one():
         soft = task.soft_time_limit or app.conf.task_soft_time_limit
         hard = task.time_limit or app.conf.task_time_limit
         assert not (soft and hard and soft > hard), (name, soft, hard)
-
-
-@pytest.fixture
-def redis_that_hangs():
-    """A port that accepts connections and never answers, as a paused or wedged Redis does."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
-    stop.set()
-    thread.join()
-    for connection in held:
-        connection.close()
-    server.close()
 
 
 def test_queueing_a_task_gives_up_within_seconds_when_redis_hangs(redis_that_hangs, settings):
