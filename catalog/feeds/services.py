@@ -276,6 +276,7 @@ def feeds_import_opml(*, content: bytes, trusted: bool = False, by: Any = None) 
     outlines = opml_parse(content, unusable=unusable)
     policy = fetch_policy()
     result = OpmlImportResult()
+    added_ids: list[int] = []
     # Said in the summary, not only logged: a curator counted 4 of 5 outlines accounted for.
     result.refused += [(address, "not an http(s) feed address") for address in unusable]
     for outline in outlines:
@@ -299,15 +300,17 @@ def feeds_import_opml(*, content: bytes, trusted: bool = False, by: Any = None) 
                     "next_poll_at": timezone.now(),
                 },
             )
-            if created:
-                feed_history_add(
-                    by=by,
-                    feed_ids=[feed.pk],
-                    flag=ADDED,
-                    message="Added from an OPML import"
-                    + (", trusted: its entries are approved at once." if trusted else "."),
-                )
         (result.added if created else result.existing).append(url)
+        if created:
+            added_ids.append(feed.pk)
+    # One History entry per feed added, written together (not two queries per feed).
+    feed_history_add(
+        by=by,
+        feed_ids=added_ids,
+        flag=ADDED,
+        message="Added from an OPML import"
+        + (", trusted: its entries are approved at once." if trusted else "."),
+    )
     logger.info("OPML import: %s", result.summary())
     return result
 
